@@ -1,0 +1,456 @@
+/*
+ * cli.c — option parsing (getopt_long over each subcommand's static table),
+ * --help and man page generation from the same table, exit-code mapping,
+ * logging and the TTY-only progress line. Nothing here knows any subcommand.
+ */
+#include "cli.h"
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct cli_value {
+    bool         given;
+    const char  *str;      /* last value (or default) */
+    const char **list;     /* CLI_LIST values */
+    size_t       n_list;
+} cli_value;
+
+struct cli_args {
+    const cli_cmd *cmd;
+    cli_value     *v;
+    char         **pos;
+    int            n_pos;
+};
+
+/* Options every subcommand accepts, appended to its table. */
+static const cli_opt common_opts[] = {
+    {"help", 'h', CLI_FLAG, NULL, NULL, "show this help and exit"},
+    {"log-level", 0, CLI_STR, "info", "LEVEL", "error, warn, info or debug"},
+    {"log-format", 0, CLI_STR, "text", "FMT", "log lines on stderr as text or json"},
+    {"quiet", 'q', CLI_FLAG, NULL, NULL, "only log errors"},
+};
+#define N_COMMON CLI_NOPTS(common_opts)
+
+static const cli_opt *opt_at(const cli_cmd *cmd, size_t i)
+{
+    return i < cmd->n_opts ? &cmd->opts[i] : &common_opts[i - cmd->n_opts];
+}
+
+static size_t opt_index(const cli_args *a, const char *name)
+{
+    size_t total = a->cmd->n_opts + N_COMMON;
+    for (size_t i = 0; i < total; i++)
+        if (strcmp(opt_at(a->cmd, i)->name, name) == 0)
+            return i;
+    fprintf(stderr, "ecorisk: internal error: option --%s not declared by '%s'\n", name, a->cmd->name);
+    abort();
+}
+
+const char *cli_str(const cli_args *a, const char *name)
+{
+    size_t i = opt_index(a, name);
+    return a->v[i].given ? a->v[i].str : opt_at(a->cmd, i)->def;
+}
+
+long cli_int(const cli_args *a, const char *name)
+{
+    const char *s = cli_str(a, name);
+    return s ? strtol(s, NULL, 10) : 0;
+}
+
+double cli_double(const cli_args *a, const char *name)
+{
+    const char *s = cli_str(a, name);
+    return s ? strtod(s, NULL) : 0.0;
+}
+
+bool cli_flag(const cli_args *a, const char *name)
+{
+    return a->v[opt_index(a, name)].given;
+}
+
+bool cli_given(const cli_args *a, const char *name)
+{
+    return a->v[opt_index(a, name)].given;
+}
+
+size_t cli_list(const cli_args *a, const char *name, const char *const **vals)
+{
+    size_t i = opt_index(a, name);
+    static const char *one[1];
+    if (a->v[i].n_list == 0 && opt_at(a->cmd, i)->def) {
+        one[0] = opt_at(a->cmd, i)->def;
+        *vals = one;
+        return 1;
+    }
+    *vals = a->v[i].list;
+    return a->v[i].n_list;
+}
+
+size_t cli_positional(const cli_args *a, char *const **vals)
+{
+    *vals = a->pos;
+    return (size_t)a->n_pos;
+}
+
+const cli_cmd *cli_command(const cli_args *a) { return a->cmd; }
+
+static const char *type_metavar(const cli_opt *o)
+{
+    if (o->metavar) return o->metavar;
+    switch (o->type) {
+    case CLI_INT: return "N";
+    case CLI_DOUBLE: return "X";
+    default: return "VALUE";
+    }
+}
+
+static bool check_value(const cli_opt *o, const char *val)
+{
+    char *end = NULL;
+    if (o->type == CLI_INT) {
+        strtol(val, &end, 10);
+        return end != val && *end == '\0';
+    }
+    if (o->type == CLI_DOUBLE) {
+        strtod(val, &end);
+        return end != val && *end == '\0';
+    }
+    return true;
+}
+
+void cli_print_help(const cli_cmd *cmd, FILE *out)
+{
+    fprintf(out, "Usage: ecorisk %s %s\n\n%s\n", cmd->name, cmd->usage ? cmd->usage : "[options]",
+            cmd->summary);
+    if (cmd->description && *cmd->description)
+        fprintf(out, "\n%s\n", cmd->description);
+    fprintf(out, "\nOptions:\n");
+    size_t total = cmd->n_opts + N_COMMON;
+    for (size_t i = 0; i < total; i++) {
+        const cli_opt *o = opt_at(cmd, i);
+        char left[96];
+        if (o->type == CLI_FLAG)
+            snprintf(left, sizeof left, "%s%c%s--%s", o->short_name ? "-" : "",
+                     o->short_name ? o->short_name : ' ', o->short_name ? ", " : "  ", o->name);
+        else
+            snprintf(left, sizeof left, "%s%c%s--%s %s", o->short_name ? "-" : "",
+                     o->short_name ? o->short_name : ' ', o->short_name ? ", " : "  ", o->name,
+                     type_metavar(o));
+        fprintf(out, "  %-30s %s", left, o->help);
+        if (o->def && o->type != CLI_FLAG)
+            fprintf(out, " (default: %s)", o->def);
+        if (o->type == CLI_LIST)
+            fprintf(out, " (repeatable)");
+        fputc('\n', out);
+    }
+}
+
+static void man_escape(FILE *out, const char *s)
+{
+    for (; s && *s; s++) {
+        if (*s == '-') fputs("\\-", out);
+        else if (*s == '\\') fputs("\\e", out);
+        else fputc(*s, out);
+    }
+}
+
+void cli_print_man(const cli_cmd *cmd, FILE *out)
+{
+    char title[64];
+    snprintf(title, sizeof title, "ecorisk-%s", cmd->name);
+    for (char *p = title; *p; p++)
+        if (*p == ' ') *p = '-';
+    fprintf(out, ".TH %s 1 \"\" \"ecorisk %s\" \"ecorisk manual\"\n", title, ECORISK_VERSION);
+    fprintf(out, ".SH NAME\n");
+    man_escape(out, title);
+    fprintf(out, " \\- ");
+    man_escape(out, cmd->summary);
+    fprintf(out, "\n.SH SYNOPSIS\n.B ecorisk %s\n", cmd->name);
+    man_escape(out, cmd->usage ? cmd->usage : "[options]");
+    fprintf(out, "\n.SH DESCRIPTION\n");
+    man_escape(out, cmd->description && *cmd->description ? cmd->description : cmd->summary);
+    fprintf(out, "\n.SH OPTIONS\n");
+    size_t total = cmd->n_opts + N_COMMON;
+    for (size_t i = 0; i < total; i++) {
+        const cli_opt *o = opt_at(cmd, i);
+        fprintf(out, ".TP\n.B ");
+        if (o->short_name) fprintf(out, "\\-%c, ", o->short_name);
+        fprintf(out, "\\-\\-");
+        man_escape(out, o->name);
+        if (o->type != CLI_FLAG) {
+            fprintf(out, " \\fI");
+            man_escape(out, type_metavar(o));
+            fprintf(out, "\\fR");
+        }
+        fputc('\n', out);
+        man_escape(out, o->help);
+        if (o->def && o->type != CLI_FLAG) {
+            fprintf(out, " (default: ");
+            man_escape(out, o->def);
+            fputc(')', out);
+        }
+        fputc('\n', out);
+    }
+    fprintf(out, ".SH EXIT STATUS\n0 success; 1 success with findings; 64 usage; 65 invalid input; "
+                 "66 input missing; 69 endpoint unavailable; 70 internal error; 71 OS error; "
+                 "73 cannot create output; 74 I/O error; 75 alerts left pending; 78 bad configuration.\n");
+    fprintf(out, ".SH SEE ALSO\n.BR ecorisk (1)\n");
+}
+
+void cli_print_main_man(FILE *out)
+{
+    fprintf(out, ".TH ECORISK 1 \"\" \"ecorisk %s\" \"ecorisk manual\"\n", ECORISK_VERSION);
+    fprintf(out, ".SH NAME\necorisk \\- risk profiling of customs declarations for illicit "
+                 "environmental trade (wildlife, ODS, waste)\n");
+    fprintf(out, ".SH SYNOPSIS\n.B ecorisk\n\\fICOMMAND\\fR [\\fIoptions\\fR]\n.SH COMMANDS\n");
+    for (size_t i = 0; i < cli_n_commands; i++) {
+        fprintf(out, ".TP\n.B ");
+        man_escape(out, cli_commands[i]->name);
+        fputc('\n', out);
+        man_escape(out, cli_commands[i]->summary);
+        fputc('\n', out);
+    }
+    fprintf(out, ".SH EXIT STATUS\n0 success; 1 success with findings; 64 usage; 65 invalid input; "
+                 "66 input missing; 69 endpoint unavailable; 70 internal error; 71 OS error; "
+                 "73 cannot create output; 74 I/O error; 75 alerts left pending; 78 bad configuration.\n");
+    fprintf(out, ".SH SEE ALSO\nOne page per command: ");
+    for (size_t i = 0; i < cli_n_commands; i++) {
+        char title[64];
+        snprintf(title, sizeof title, "ecorisk-%s", cli_commands[i]->name);
+        for (char *p = title; *p; p++)
+            if (*p == ' ') *p = '-';
+        fprintf(out, "%s%s(1)", i ? ", " : "", title);
+    }
+    fputc('\n', out);
+}
+
+int cli_dispatch(const cli_cmd *cmd, int argc, char **argv)
+{
+    size_t total = cmd->n_opts + N_COMMON;
+    struct option *lopts = calloc(total + 1, sizeof *lopts);
+    cli_value *vals = calloc(total, sizeof *vals);
+    char shorts[128] = "+";   /* stop at nothing: permute handled by '-' below */
+    size_t ns = 0;
+    int rc = EX_SOFTWARE_;
+    cli_args a = {0};
+
+    if (!lopts || !vals) {
+        fprintf(stderr, "ecorisk: out of memory\n");
+        rc = EX_OSERR_;
+        goto cleanup;
+    }
+    shorts[0] = '\0';
+    for (size_t i = 0; i < total; i++) {
+        const cli_opt *o = opt_at(cmd, i);
+        lopts[i].name = o->name;
+        lopts[i].has_arg = o->type == CLI_FLAG ? no_argument : required_argument;
+        lopts[i].flag = NULL;
+        lopts[i].val = 1000 + (int)i;
+        if (o->short_name && ns + 3 < sizeof shorts) {
+            shorts[ns++] = o->short_name;
+            if (o->type != CLI_FLAG) shorts[ns++] = ':';
+            shorts[ns] = '\0';
+        }
+    }
+    a.cmd = cmd;
+    a.v = vals;
+    optind = 1;
+    opterr = 0;
+    for (;;) {
+        int li = -1;
+        int c = getopt_long(argc, argv, shorts, lopts, &li);
+        if (c == -1) break;
+        size_t idx = total;
+        if (c >= 1000) {
+            idx = (size_t)(c - 1000);
+        } else if (c != '?' && c != ':') {
+            for (size_t i = 0; i < total; i++)
+                if (opt_at(cmd, i)->short_name == c) idx = i;
+        }
+        if (idx >= total) {
+            const char *bad = argv[optind - 1];
+            if (c == ':' || (optopt && strchr(shorts, optopt)))
+                fprintf(stderr, "ecorisk %s: option %s needs a value\n", cmd->name, bad);
+            else
+                fprintf(stderr, "ecorisk %s: unknown option %s (see 'ecorisk %s --help')\n",
+                        cmd->name, bad, cmd->name);
+            rc = EX_USAGE_;
+            goto cleanup;
+        }
+        const cli_opt *o = opt_at(cmd, idx);
+        if (o->type != CLI_FLAG && !check_value(o, optarg)) {
+            fprintf(stderr, "ecorisk %s: --%s expects %s, got '%s'\n", cmd->name, o->name,
+                    o->type == CLI_INT ? "an integer" : "a number", optarg);
+            rc = EX_USAGE_;
+            goto cleanup;
+        }
+        vals[idx].given = true;
+        vals[idx].str = optarg;
+        if (o->type == CLI_LIST) {
+            const char **nl = realloc(vals[idx].list, (vals[idx].n_list + 1) * sizeof *nl);
+            if (!nl) {
+                rc = EX_OSERR_;
+                goto cleanup;
+            }
+            nl[vals[idx].n_list++] = optarg;
+            vals[idx].list = nl;
+        }
+    }
+    a.pos = argv + optind;
+    a.n_pos = argc - optind;
+
+    if (cli_flag(&a, "help")) {
+        cli_print_help(cmd, stdout);
+        rc = EX_OK_;
+        goto cleanup;
+    }
+    {
+        const char *lv = cli_str(&a, "log-level");
+        cli_level level = CLI_INFO;
+        if (strcmp(lv, "error") == 0) level = CLI_ERROR;
+        else if (strcmp(lv, "warn") == 0) level = CLI_WARN;
+        else if (strcmp(lv, "info") == 0) level = CLI_INFO;
+        else if (strcmp(lv, "debug") == 0) level = CLI_DEBUG;
+        else {
+            fprintf(stderr, "ecorisk %s: --log-level expects error, warn, info or debug\n", cmd->name);
+            rc = EX_USAGE_;
+            goto cleanup;
+        }
+        const char *lf = cli_str(&a, "log-format");
+        if (strcmp(lf, "text") != 0 && strcmp(lf, "json") != 0) {
+            fprintf(stderr, "ecorisk %s: --log-format expects text or json\n", cmd->name);
+            rc = EX_USAGE_;
+            goto cleanup;
+        }
+        if (cli_flag(&a, "quiet")) level = CLI_ERROR;
+        cli_log_setup(level, strcmp(lf, "json") == 0);
+    }
+    rc = cmd->run(&a);
+
+cleanup:
+    if (vals)
+        for (size_t i = 0; i < total; i++)
+            free(vals[i].list);
+    free(vals);
+    free(lopts);
+    return rc;
+}
+
+int cli_exit_code(er_status st)
+{
+    switch (st) {
+    case ER_OK: case ER_EOF: return EX_OK_;
+    case ER_ENOMEM: return EX_OSERR_;
+    case ER_EINVAL: return EX_USAGE_;
+    case ER_EIO: return EX_IOERR_;
+    case ER_ENOTFOUND: return EX_NOINPUT_;
+    case ER_EPARSE: case ER_EFORMAT: case ER_EPROFILE: case ER_EBASELINE: case ER_EVERSION:
+    case ER_ELIMIT:
+        return EX_DATAERR_;
+    case ER_ENET: case ER_EHTTP: return EX_UNAVAILABLE_;
+    case ER_EPENDING: return EX_TEMPFAIL_;
+    default: return EX_SOFTWARE_;
+    }
+}
+
+/* ---- logging ---- */
+
+static cli_level log_level = CLI_INFO;
+static bool log_json = false;
+
+void cli_log_setup(cli_level level, bool json)
+{
+    log_level = level;
+    log_json = json;
+}
+
+static void json_escape(FILE *out, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\') fprintf(out, "\\%c", *p);
+        else if (*p == '\n') fputs("\\n", out);
+        else if (*p < 0x20) fprintf(out, "\\u%04x", *p);
+        else fputc(*p, out);
+    }
+}
+
+void cli_log(cli_level level, const char *fmt, ...)
+{
+    static const char *names[] = {"error", "warn", "info", "debug"};
+    if (level > log_level) return;
+    char msg[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (log_json) {
+        char ts[32];
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        fprintf(stderr, "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":\"", ts, names[level]);
+        json_escape(stderr, msg);
+        fputs("\"}\n", stderr);
+    } else {
+        fprintf(stderr, "ecorisk: %s: %s\n", names[level], msg);
+    }
+}
+
+/* ---- progress ---- */
+
+struct cli_progress {
+    const char *what;
+    unsigned long long total;
+    struct timespec start, last;
+    bool shown;
+};
+
+static double since(const struct timespec *a, const struct timespec *b)
+{
+    return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+cli_progress *cli_progress_start(const char *what, unsigned long long total_bytes)
+{
+    if (!isatty(STDERR_FILENO)) return NULL;
+    cli_progress *p = calloc(1, sizeof *p);
+    if (!p) return NULL;
+    p->what = what;
+    p->total = total_bytes;
+    clock_gettime(CLOCK_MONOTONIC, &p->start);
+    p->last = p->start;
+    return p;
+}
+
+void cli_progress_update(cli_progress *p, unsigned long long rows, unsigned long long bytes,
+                         unsigned long long alerts)
+{
+    if (!p) return;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (since(&p->last, &now) < 0.2) return;
+    p->last = now;
+    double el = since(&p->start, &now);
+    double rate = el > 0 ? (double)rows / el : 0;
+    char eta[32] = "";
+    if (p->total && bytes && bytes < p->total && el > 0) {
+        double rem = el * (double)(p->total - bytes) / (double)bytes;
+        snprintf(eta, sizeof eta, ", ETA %.0fs", rem);
+    }
+    fprintf(stderr, "\r\033[K%s: %llu rows, %.0f rows/s, %llu alerts%s", p->what, rows, rate, alerts, eta);
+    p->shown = true;
+}
+
+void cli_progress_done(cli_progress *p)
+{
+    if (!p) return;
+    if (p->shown) fputs("\r\033[K", stderr);
+    free(p);
+}

@@ -1,0 +1,101 @@
+/*
+ * cli.h — the CLI framework shared by every subcommand: the option tables
+ * (one static table per subcommand, from which parsing, --help and the man
+ * page are all generated), the subcommand registry, exit codes, logging and
+ * the TTY progress line.
+ *
+ * A subcommand is a `const cli_cmd` defined in its own cmd_<name>.c and listed
+ * in main.c. Its run function gets the parsed arguments and returns an exit
+ * code (EX_* below). Values returned by cli_get_* are borrowed from argv or
+ * the option table and live for the whole process.
+ */
+#ifndef ECORISK_CLI_H
+#define ECORISK_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include "ecorisk/status.h"
+
+/* Exit codes (sysexits.h values; documented in docs/operations.md). */
+enum {
+    EX_OK_ = 0,          /* success */
+    EX_FINDINGS = 1,     /* success, with findings (lint errors, pending alerts: see each command) */
+    EX_USAGE_ = 64,      /* bad command line */
+    EX_DATAERR_ = 65,    /* invalid input as a whole: profile pack, mapping, baseline, feed header */
+    EX_NOINPUT_ = 66,    /* input file missing or unreadable */
+    EX_UNAVAILABLE_ = 69,/* remote endpoint or feed URL unavailable */
+    EX_SOFTWARE_ = 70,   /* internal error */
+    EX_OSERR_ = 71,      /* out of memory or other OS error */
+    EX_CANTCREAT_ = 73,  /* cannot create an output file */
+    EX_IOERR_ = 74,      /* I/O error while reading or writing */
+    EX_TEMPFAIL_ = 75,   /* alerts left pending: try again later */
+    EX_CONFIG_ = 78      /* bad configuration file */
+};
+
+typedef enum cli_type { CLI_FLAG, CLI_STR, CLI_INT, CLI_DOUBLE, CLI_LIST } cli_type;
+
+typedef struct cli_opt {
+    const char *name;      /* long name without "--" */
+    char        short_name;/* 0 if none */
+    cli_type    type;
+    const char *def;       /* default as text, or NULL */
+    const char *metavar;   /* e.g. "FILE" */
+    const char *help;      /* one line */
+} cli_opt;
+
+typedef struct cli_args cli_args;
+
+typedef struct cli_cmd {
+    const char    *name;       /* "ingest", "baseline build", ... */
+    const char    *summary;    /* one line for the command list */
+    const char    *usage;      /* e.g. "--feed FILE [options]" */
+    const char    *description;/* paragraph(s) for --help and the man page */
+    const cli_opt *opts;
+    size_t         n_opts;
+    int          (*run)(const cli_args *a);
+} cli_cmd;
+
+#define CLI_NOPTS(t) (sizeof(t) / sizeof((t)[0]))
+
+/* Accessors: by long name; defaults applied; unknown name is a programming error (abort). */
+const char *cli_str(const cli_args *a, const char *name);      /* NULL if unset and no default */
+long        cli_int(const cli_args *a, const char *name);
+double      cli_double(const cli_args *a, const char *name);
+bool        cli_flag(const cli_args *a, const char *name);
+bool        cli_given(const cli_args *a, const char *name);    /* set on the command line */
+size_t      cli_list(const cli_args *a, const char *name, const char *const **vals);
+size_t      cli_positional(const cli_args *a, char *const **vals);
+const cli_cmd *cli_command(const cli_args *a);
+
+/* Registry (main.c). */
+extern const cli_cmd *const cli_commands[];
+extern const size_t cli_n_commands;
+
+/* Parse argv for cmd, run it; handles --help. Returns exit code. */
+int  cli_dispatch(const cli_cmd *cmd, int argc, char **argv);
+void cli_print_help(const cli_cmd *cmd, FILE *out);
+void cli_print_man(const cli_cmd *cmd, FILE *out);     /* roff */
+void cli_print_main_man(FILE *out);
+
+/* er_status → exit code (EX_*). */
+int  cli_exit_code(er_status st);
+
+/* Logging to stderr: levels error / warn / info / debug; text or JSON lines. */
+typedef enum cli_level { CLI_ERROR = 0, CLI_WARN, CLI_INFO, CLI_DEBUG } cli_level;
+void cli_log_setup(cli_level level, bool json);
+void cli_log(cli_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define cli_error(...) cli_log(CLI_ERROR, __VA_ARGS__)
+#define cli_warn(...)  cli_log(CLI_WARN, __VA_ARGS__)
+#define cli_info(...)  cli_log(CLI_INFO, __VA_ARGS__)
+#define cli_debug(...) cli_log(CLI_DEBUG, __VA_ARGS__)
+
+/* Progress line on stderr, only when stderr is a TTY (no-op otherwise).
+ * total_bytes may be 0 (unknown: no ETA). Rate-limited internally. */
+typedef struct cli_progress cli_progress;
+cli_progress *cli_progress_start(const char *what, unsigned long long total_bytes);
+void cli_progress_update(cli_progress *p, unsigned long long rows, unsigned long long bytes,
+                         unsigned long long alerts);
+void cli_progress_done(cli_progress *p);   /* clears the line; frees p; NULL ok */
+
+#endif

@@ -1,0 +1,94 @@
+/*
+ * main.c — the ecorisk dispatcher: a git-style table of subcommands. Finds the
+ * command named by argv[1] (or argv[1..2] for two-word commands such as
+ * "baseline build"), and hands the rest to cli_dispatch. Also --help,
+ * --version and `ecorisk man [COMMAND]` (man pages from the option tables).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+extern const cli_cmd cmd_ingest, cmd_run, cmd_explain, cmd_baseline_build, cmd_baseline_merge,
+    cmd_baseline_show, cmd_profile_lint, cmd_profile_show, cmd_push, cmd_backtest, cmd_diff,
+    cmd_tune, cmd_report, cmd_outcomes_add;
+
+const cli_cmd *const cli_commands[] = {
+    &cmd_run, &cmd_ingest, &cmd_explain, &cmd_baseline_build, &cmd_baseline_merge,
+    &cmd_baseline_show, &cmd_profile_lint, &cmd_profile_show, &cmd_push, &cmd_backtest,
+    &cmd_diff, &cmd_tune, &cmd_report, &cmd_outcomes_add,
+};
+const size_t cli_n_commands = sizeof cli_commands / sizeof cli_commands[0];
+
+static void usage(FILE *out)
+{
+    fprintf(out, "Usage: ecorisk COMMAND [options]\n\n"
+                 "Risk profiling of customs declarations for illicit environmental trade:\n"
+                 "wildlife (CITES), ozone-depleting substances and HFCs (Montreal Protocol),\n"
+                 "and waste (Basel Convention).\n\nCommands:\n");
+    for (size_t i = 0; i < cli_n_commands; i++)
+        fprintf(out, "  %-18s %s\n", cli_commands[i]->name, cli_commands[i]->summary);
+    fprintf(out, "  %-18s %s\n", "man [COMMAND]", "print a man page (roff) to stdout");
+    fprintf(out, "\n'ecorisk COMMAND --help' describes a command's options.\n"
+                 "Exit codes: 0 ok, 1 findings, 64 usage, 65 invalid input, 66 no input,\n"
+                 "69 unavailable, 70 internal, 71 OS error, 73 cannot create, 74 I/O error,\n"
+                 "75 alerts pending, 78 configuration.\n");
+}
+
+static const cli_cmd *find(int argc, char **argv, int *used)
+{
+    char two[128];
+    if (argc > 2) {
+        snprintf(two, sizeof two, "%s %s", argv[1], argv[2]);
+        for (size_t i = 0; i < cli_n_commands; i++)
+            if (strcmp(cli_commands[i]->name, two) == 0) {
+                *used = 2;
+                return cli_commands[i];
+            }
+    }
+    for (size_t i = 0; i < cli_n_commands; i++)
+        if (strcmp(cli_commands[i]->name, argv[1]) == 0) {
+            *used = 1;
+            return cli_commands[i];
+        }
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EX_USAGE_;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return EX_OK_;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        printf("ecorisk %s\n", ECORISK_VERSION);
+        return EX_OK_;
+    }
+    if (strcmp(argv[1], "man") == 0) {
+        if (argc == 2) {
+            cli_print_main_man(stdout);
+            return EX_OK_;
+        }
+        int used = 0;
+        const cli_cmd *c = find(argc - 1, argv + 1, &used);
+        if (!c) {
+            fprintf(stderr, "ecorisk man: unknown command '%s'\n", argv[2]);
+            return EX_USAGE_;
+        }
+        cli_print_man(c, stdout);
+        return EX_OK_;
+    }
+    int used = 0;
+    const cli_cmd *cmd = find(argc, argv, &used);
+    if (!cmd) {
+        fprintf(stderr, "ecorisk: unknown command '%s'\n\n", argv[1]);
+        usage(stderr);
+        return EX_USAGE_;
+    }
+    /* argv for the command: argv[0] = "ecorisk <cmd>", then the rest. */
+    return cli_dispatch(cmd, argc - used, argv + used);
+}

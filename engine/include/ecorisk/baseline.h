@@ -1,0 +1,51 @@
+/*
+ * baseline.h — the statistical baseline built from history (DESIGN.md §4) and
+ * the anomaly features computed against it (anomaly.h), with GSL.
+ *
+ * Build: a builder accumulates declarations (any number of feeds), then
+ * finishes into an immutable er_baseline. Baselines built on shards merge
+ * exactly (counts, moments, histograms and route counts add; first-seen takes
+ * the minimum), so merge(build(A), build(B)) == build(A ∪ B).
+ * Saved as one versioned JSON file; the baseline id is a content hash.
+ * A loaded baseline is read-only and may be shared by threads.
+ */
+#ifndef ECORISK_BASELINE_H
+#define ECORISK_BASELINE_H
+
+#include <stdio.h>
+#include "ecorisk/anomaly.h"
+#include "ecorisk/decl.h"
+#include "ecorisk/status.h"
+
+#define ER_BASELINE_FORMAT 1
+
+typedef struct er_baseline er_baseline;
+typedef struct er_baseline_builder er_baseline_builder;
+
+typedef struct er_baseline_opts {
+    unsigned min_group;      /* rows a group needs before it is used (default 30) */
+} er_baseline_opts;
+
+er_status er_baseline_builder_new(er_baseline_builder **out, const er_baseline_opts *opts, er_err *err);
+void      er_baseline_builder_free(er_baseline_builder *b);
+er_status er_baseline_builder_add(er_baseline_builder *b, const er_decl *d, er_err *err);
+/* Produces a new baseline (caller frees); the builder may be freed after. */
+er_status er_baseline_builder_finish(er_baseline_builder *b, er_baseline **out, er_err *err);
+
+er_status er_baseline_load(er_baseline **out, const char *path, er_err *err);   /* "-" = stdin */
+er_status er_baseline_save(const er_baseline *bl, const char *path, er_err *err); /* "-" = stdout */
+/* Merge n ≥ 1 baselines into a new one; the inputs are not modified. */
+er_status er_baseline_merge(er_baseline **out, const er_baseline *const *in, size_t n, er_err *err);
+void      er_baseline_free(er_baseline *bl);
+
+const char *er_baseline_id(const er_baseline *bl);   /* hex content hash, borrowed */
+unsigned long long er_baseline_rows(const er_baseline *bl);
+
+/* Anomaly features of d. bl may be NULL (out->have_baseline = false). Thread-safe. */
+void er_anomaly_compute(const er_baseline *bl, const er_decl *d, er_anomalies *out);
+
+/* What the baseline knows about an HS code (any length), as JSON text for
+ * `baseline show`. malloc'd; caller frees with free(). NULL on ENOMEM. */
+char *er_baseline_describe(const er_baseline *bl, const char *hs);
+
+#endif

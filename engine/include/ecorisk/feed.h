@@ -1,0 +1,67 @@
+/*
+ * feed.h — streaming feed readers: CSV (RFC 4180) and JSON Lines, plain or
+ * gzip, from a file, stdin ("-") or a URL (https://, sftp://, and http:// for
+ * loopback tests) fetched with libcurl, through a column mapping into
+ * er_decl records, with validation and quarantine (DESIGN.md §2).
+ *
+ * Streaming: the reader holds one input buffer and fills one er_batch at a
+ * time, so memory is flat whatever the feed size. Every record read ends up
+ * either in batch->decls or in batch->quarantined; er_feed_stats reconciles
+ * rows_read == accepted + quarantined at any point.
+ *
+ * Whole-feed problems (unreadable file, unknown mapping, missing required
+ * column, broken gzip stream) are returned as errors from er_feed_open or
+ * er_feed_next; a bad record never is.
+ */
+#ifndef ECORISK_FEED_H
+#define ECORISK_FEED_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "ecorisk/decl.h"
+#include "ecorisk/refdata.h"
+#include "ecorisk/status.h"
+
+typedef struct er_mapping er_mapping;
+typedef struct er_feed er_feed;
+
+typedef enum er_format { ER_FORMAT_AUTO = 0, ER_FORMAT_CSV, ER_FORMAT_JSONL } er_format;
+
+/* Load a mapping by file path, or by built-in name ("canonical-csv",
+ * "canonical-jsonl", "kcs-customs", ...) searched in feeds/mappings/. */
+er_status er_mapping_load(er_mapping **out, const char *name_or_path, er_err *err);
+void      er_mapping_free(er_mapping *m);
+const char *er_mapping_name(const er_mapping *m);     /* borrowed, lives with m */
+er_format   er_mapping_format(const er_mapping *m);
+
+typedef struct er_feed_opts {
+    const char        *source;       /* path, "-" or URL */
+    const er_mapping  *mapping;      /* borrowed for the feed's lifetime; NULL = by format */
+    const er_refdata  *ref;          /* borrowed; required */
+    er_format          format;       /* AUTO: from mapping, else extension, else sniff */
+    int32_t            since, until; /* inclusive date filter in days; 0 = none */
+    const char        *label_field;  /* keep this column even if mapped away (backtest) */
+    const char        *cacert;       /* for https sources; NULL = system store */
+    long               max_time_s;   /* total fetch timeout for URLs; 0 = none */
+} er_feed_opts;
+
+typedef struct er_feed_stats {
+    uint64_t rows_read;              /* records seen (header excluded) */
+    uint64_t accepted;
+    uint64_t quarantined;
+    uint64_t by_reason[ER_Q_COUNT];
+    uint64_t bytes_read;             /* decompressed bytes */
+    int32_t  min_date, max_date;     /* over accepted records; 0 when none */
+} er_feed_stats;
+
+er_status er_feed_open(er_feed **out, const er_feed_opts *opts, er_err *err);
+void      er_feed_free(er_feed *f);
+/* Reset b and fill it with up to b->cap accepted declarations (and the
+ * quarantine records met on the way). Returns ER_OK with b->n + b->n_q > 0,
+ * ER_EOF when nothing is left (b empty), or an error for a whole-feed problem. */
+er_status er_feed_next(er_feed *f, er_batch *b, er_err *err);
+const er_feed_stats *er_feed_stats_get(const er_feed *f);   /* borrowed, lives with f */
+const char *er_feed_name(const er_feed *f);                  /* as given in opts->source */
+
+
+#endif

@@ -1,0 +1,123 @@
+/*
+ * profile.h — risk profiles (DESIGN.md §3): loading and linting profile packs,
+ * compiling them into matchers, and evaluating declarations.
+ *
+ * A profile set is loaded from pack files (profiles/*.json) and reference lists
+ * (profiles/lists/), validated (lint), and compiled once: HS prefixes into a
+ * trie, country sets into bitsets, keywords into one automaton per pack. After
+ * loading, the set is read-only and may be shared by threads; evaluation needs
+ * only a per-thread er_eval.
+ *
+ * Errors in a pack are collected as lint messages, each naming the file, the
+ * JSON path (e.g. profiles[3].indicators[1].when) and what was expected;
+ * er_profileset_load fails with ER_EPROFILE when any is an error.
+ */
+#ifndef ECORISK_PROFILE_H
+#define ECORISK_PROFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include "ecorisk/anomaly.h"
+#include "ecorisk/decl.h"
+#include "ecorisk/refdata.h"
+#include "ecorisk/status.h"
+
+#define ER_MAX_INDICATORS 64     /* per profile (fired set is a uint64_t mask) */
+
+typedef enum er_domain { ER_DOMAIN_WILDLIFE = 0, ER_DOMAIN_ODS, ER_DOMAIN_WASTE, ER_DOMAIN_COUNT } er_domain;
+typedef enum er_lane { ER_LANE_GREEN = 0, ER_LANE_BLUE, ER_LANE_YELLOW, ER_LANE_RED, ER_LANE_COUNT } er_lane;
+
+const char *er_domain_str(er_domain d);    /* "wildlife", "ods", "waste" */
+const char *er_lane_str(er_lane l);        /* "green", "blue", "yellow", "red" */
+/* CEN-style commodity group for a domain / HS code ("fauna and flora", "ODS", ...). */
+const char *er_cen_group(er_domain d, const char *hs);
+
+typedef struct er_indicator_info {
+    const char *id;
+    double      weight;        /* 0..100, added to the score when it fires */
+    const char *reason;        /* human reason shown in alerts */
+    bool        is_anomaly;    /* condition uses an anomaly predicate */
+} er_indicator_info;
+
+typedef struct er_profile_info {
+    const char *id, *title, *owner, *file;
+    int         version;
+    er_domain   domain;
+    const char *const *references;  size_t n_references;
+    int32_t     valid_from, valid_until;      /* days; 0 = open */
+    double      alert_threshold;               /* score ≥ this → alert */
+    double      lane_red, lane_yellow, lane_blue; /* score thresholds */
+    double      random_rate;                   /* 0..1 control-sample rate */
+    const er_indicator_info *indicators;  size_t n_indicators;
+} er_profile_info;
+
+typedef enum er_lint_severity { ER_LINT_ERROR = 0, ER_LINT_WARNING } er_lint_severity;
+typedef struct er_lint_msg {
+    er_lint_severity severity;
+    const char *file;        /* pack or list file */
+    const char *path;        /* JSON path, e.g. "profiles[3].indicators[1].when" */
+    const char *message;     /* what was wrong and what was expected */
+} er_lint_msg;
+
+typedef struct er_profileset er_profileset;
+
+typedef struct er_profile_opts {
+    const er_refdata *ref;       /* borrowed; required (country validation) */
+    const char       *lists_dir; /* NULL: <dir of first pack>/lists */
+    int32_t           today;     /* days; for validity checks (0 = now) */
+} er_profile_opts;
+
+/* Load packs: each path is a pack file or a directory of *.json packs.
+ * On ER_EPROFILE, the lint messages are still available via *out when
+ * keep_on_error is true (for `profile lint`); otherwise *out is NULL. */
+er_status er_profileset_load(er_profileset **out, const char *const *paths, size_t n_paths,
+                             const er_profile_opts *opts, bool keep_on_error, er_err *err);
+void      er_profileset_free(er_profileset *s);
+
+size_t                 er_profileset_count(const er_profileset *s);
+const er_profile_info *er_profileset_info(const er_profileset *s, size_t i); /* borrowed, lives with s */
+/* Index of a profile by id, or (size_t)-1. */
+size_t                 er_profileset_find(const er_profileset *s, const char *id);
+size_t                 er_profileset_lint(const er_profileset *s, const er_lint_msg **msgs);
+/* Content hash of all packs and lists (hex, borrowed). */
+const char            *er_profileset_hash(const er_profileset *s);
+
+/* Per-profile result of one evaluation. */
+typedef struct er_profile_result {
+    uint32_t profile;        /* index in the set */
+    bool     in_scope;
+    bool     alert;          /* score ≥ alert threshold, or random selection */
+    bool     random;         /* selected by the random control rate */
+    uint8_t  lane;           /* er_lane */
+    double   score;          /* 0..100 */
+    uint64_t fired;          /* bit i: indicator i fired */
+} er_profile_result;
+
+/* Per-thread evaluation state. */
+typedef struct er_eval er_eval;
+er_status er_eval_new(er_eval **out, const er_profileset *s, er_err *err);
+void      er_eval_free(er_eval *e);
+
+/* Evaluate every profile on d. an may be NULL (anomaly predicates → "no data",
+ * never fire). Results are borrowed from e, valid until the next call. Returns
+ * the number of results (one per profile in the set, in set order). */
+size_t er_eval_run(er_eval *e, const er_decl *d, const er_anomalies *an,
+                   const er_profile_result **results);
+
+/* Evidence for a fired indicator: the values that made it fire, e.g.
+ * "hs 050790 in list cites-hs-broad; origin NG in list pangolin-range-states".
+ * Writes a NUL-terminated string into buf (truncated to len). */
+size_t er_eval_evidence(const er_profileset *s, size_t profile, size_t indicator,
+                        const er_decl *d, const er_anomalies *an, char *buf, size_t len);
+
+/* Full trace for one declaration as a JSON text: every profile, every
+ * condition true/false with the values compared. Returns a malloc'd string
+ * the caller frees with free(); NULL on ENOMEM. */
+char *er_eval_explain(const er_profileset *s, const er_decl *d, const er_anomalies *an);
+
+/* Readable description of one profile with its resolved lists (malloc'd, free()). */
+char *er_profile_describe(const er_profileset *s, size_t profile);
+
+#endif
