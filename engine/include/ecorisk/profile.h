@@ -2,7 +2,7 @@
  * profile.h — risk profiles (DESIGN.md §3): loading and linting profile packs,
  * compiling them into matchers, and evaluating declarations.
  *
- * A profile set is loaded from pack files (profiles/*.json) and reference lists
+ * A profile set is loaded from pack files (profiles/<domain>.json) and reference lists
  * (profiles/lists/), validated (lint), and compiled once: HS prefixes into a
  * trie, country sets into bitsets, keywords into one automaton per pack. After
  * loading, the set is read-only and may be shared by threads; evaluation needs
