@@ -52,6 +52,8 @@ typedef struct er_feed_stats {
     uint64_t by_reason[ER_Q_COUNT];
     uint64_t bytes_read;             /* decompressed bytes */
     int32_t  min_date, max_date;     /* over accepted records; 0 when none */
+    uint64_t blank_lines;            /* empty lines skipped (not records) */
+    uint64_t dup_window_resets;      /* duplicate-id table restarts (see docs/feeds.md) */
 } er_feed_stats;
 
 er_status er_feed_open(er_feed **out, const er_feed_opts *opts, er_err *err);
@@ -62,6 +64,17 @@ void      er_feed_free(er_feed *f);
 er_status er_feed_next(er_feed *f, er_batch *b, er_err *err);
 const er_feed_stats *er_feed_stats_get(const er_feed *f);   /* borrowed, lives with f */
 const char *er_feed_name(const er_feed *f);                  /* as given in opts->source */
+/* The format in use (CSV or JSONL, after auto-detection) and the mapping's name. */
+er_format   er_feed_format(const er_feed *f);
+const char *er_feed_mapping_name(const er_feed *f);
+/* Raw (possibly compressed) bytes consumed and the file size when known (0 if not),
+ * for progress reporting. */
+uint64_t    er_feed_raw_bytes(const er_feed *f);
+uint64_t    er_feed_size(const er_feed *f);
+
+/* Exact duplicate-id detection covers this many accepted ids; past it the
+ * table restarts (stats.dup_window_resets) so memory stays bounded (32 MiB). */
+#define ER_FEED_DUP_EXACT (1u << 21)
 
 
 #endif

@@ -1,0 +1,101 @@
+/*
+ * quarantine.c — quarantine records as JSON Lines (quarantine.h), with JSON
+ * string escaping that turns invalid UTF-8 into U+FFFD so that whatever
+ * garbage a feed held, quarantine.jsonl stays valid JSON.
+ */
+#include "ecorisk/quarantine.h"
+
+#include <errno.h>
+#include <string.h>
+
+static size_t utf8_ok(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0], lo = 0x80, hi = 0xBF;
+    size_t len;
+    if (c >= 0xC2 && c <= 0xDF)
+        len = 2;
+    else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        if (c == 0xE0) lo = 0xA0;
+        if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        if (c == 0xF0) lo = 0x90;
+        if (c == 0xF4) hi = 0x8F;
+    } else
+        return 0;
+    if (len > n || s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t k = 2; k < len; k++)
+        if ((s[k] & 0xC0) != 0x80)
+            return 0;
+    return len;
+}
+
+void er_quarantine_write_string(FILE *out, const char *str, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    fputc('"', out);
+    size_t i = 0;
+    while (i < len) {
+        unsigned c = s[i];
+        if (c < 0x80) {
+            switch (c) {
+            case '"': fputs("\\\"", out); break;
+            case '\\': fputs("\\\\", out); break;
+            case '\n': fputs("\\n", out); break;
+            case '\r': fputs("\\r", out); break;
+            case '\t': fputs("\\t", out); break;
+            default:
+                if (c < 0x20 || c == 0x7f)
+                    fprintf(out, "\\u%04x", c);
+                else
+                    fputc((int)c, out);
+            }
+            i++;
+            continue;
+        }
+        size_t k = utf8_ok(s + i, len - i);
+        if (k) {
+            fwrite(s + i, 1, k, out);
+            i += k;
+        } else {
+            fputs("\xEF\xBF\xBD", out);
+            i++;
+        }
+    }
+    fputc('"', out);
+}
+
+er_status er_quarantine_write(FILE *out, const er_qrecord *q, er_err *err)
+{
+    fputs("{\"file\":", out);
+    er_quarantine_write_string(out, q->file ? q->file : "", q->file ? strlen(q->file) : 0);
+    fprintf(out, ",\"line\":%llu,\"seq\":%llu,\"reason\":\"%s\",\"field\":",
+            (unsigned long long)q->line, (unsigned long long)q->seq, er_qreason_str(q->reason));
+    if (q->field)
+        er_quarantine_write_string(out, q->field, strlen(q->field));
+    else
+        fputs("null", out);
+    fputs(",\"detail\":", out);
+    er_quarantine_write_string(out, q->detail ? q->detail : "", q->detail ? strlen(q->detail) : 0);
+    fputs(",\"excerpt\":", out);
+    if (q->excerpt)
+        er_quarantine_write_string(out, q->excerpt, strlen(q->excerpt));
+    else
+        fputs("null", out);
+    fputs("}\n", out);
+    if (ferror(out))
+        return er_errf(err, ER_EIO, "writing quarantine record: %s", strerror(errno));
+    return ER_OK;
+}
+
+er_status er_quarantine_write_batch(FILE *out, const er_batch *b, er_err *err)
+{
+    for (size_t i = 0; i < b->n_q; i++) {
+        er_status st = er_quarantine_write(out, &b->quarantined[i], err);
+        if (st != ER_OK)
+            return st;
+    }
+    return ER_OK;
+}

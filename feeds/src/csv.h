@@ -1,0 +1,50 @@
+/*
+ * csv.h — streaming RFC 4180 CSV tokenizer (private to feeds/src).
+ *
+ * Splits a byte source into records of fields without copying in the common
+ * case: a line with no double quote is split in place (SSE2 scan for commas);
+ * a record with quotes goes through a small state machine that unescapes ""
+ * into a scratch buffer and may span lines. Field views are valid until the
+ * next csv_next call. Handles CRLF or LF, a UTF-8 byte-order mark, and a last
+ * line without a newline. Empty lines are skipped (counted in blank_lines).
+ *
+ * Errors inside one record never stop the stream: the record comes back with
+ * err set and the reader resynchronises (after the newline following the
+ * error; for a quote left open, at the line after the record's first line).
+ */
+#ifndef ER_FEEDS_CSV_H
+#define ER_FEEDS_CSV_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "source.h"
+
+typedef struct csv_field {
+    const char *p;
+    uint32_t    len;
+} csv_field;
+
+typedef enum csv_rerr { CSV_OK = 0, CSV_ESYNTAX, CSV_ETOOLONG } csv_rerr;
+
+typedef struct csv_rec {
+    const csv_field *f;
+    size_t           n;          /* fields */
+    uint64_t         line;       /* 1-based line of the record's first byte */
+    const char      *raw;        /* start of the raw record (for excerpts) */
+    size_t           raw_len;    /* bytes available at raw (may be cut for errors) */
+    csv_rerr         err;
+    const char      *errmsg;     /* static text when err != CSV_OK */
+    uint64_t         err_line;   /* line where the error was seen */
+} csv_rec;
+
+typedef struct er_csv er_csv;
+
+/* src is borrowed for the reader's lifetime; max_record bounds one record. */
+er_status csv_open(er_csv **out, er_src *src, size_t max_record, er_err *err);
+void      csv_free(er_csv *c);
+/* ER_OK with *rec filled, ER_EOF at end, or an error from the source. */
+er_status csv_next(er_csv *c, csv_rec *rec, er_err *err);
+uint64_t  csv_blank_lines(const er_csv *c);
+uint64_t  csv_bytes(const er_csv *c);   /* bytes consumed so far */
+
+#endif

@@ -1,0 +1,81 @@
+/*
+ * feed_internal.h — what the feed modules (mapping, validation, CSV and JSONL
+ * readers, feed driver) share privately: the canonical field table, the
+ * loaded mapping, and the raw record handed to validation.
+ */
+#ifndef ER_FEEDS_INTERNAL_H
+#define ER_FEEDS_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "ecorisk/decl.h"
+#include "ecorisk/feed.h"
+#include "ecorisk/refdata.h"
+
+/* Canonical fields, in canonical CSV column order (DESIGN.md §2). */
+enum {
+    F_ID, F_DATE, F_FLOW, F_DECLARANT, F_IMPORTER, F_EXPORTER, F_HS, F_DESCRIPTION,
+    F_ORIGIN, F_EXPORT_COUNTRY, F_DESTINATION, F_TRANSIT, F_MODE, F_OFFICE, F_NET_KG,
+    F_GROSS_KG, F_QUANTITY, F_UNIT, F_VALUE, F_CURRENCY, F_PACKAGES, F_CONTAINER,
+    F_COUNT
+};
+extern const char *const er_field_names[F_COUNT];
+int er_field_index(const char *name);   /* -1 if not canonical */
+
+typedef struct map_value {
+    char *from, *to;
+} map_value;
+
+typedef struct map_field {
+    char      *column;     /* source column (CSV header) or key (JSONL); NULL = none */
+    char      *constant;   /* used when the column is absent or empty; NULL = none */
+    map_value *values;     /* value map applied before validation (exact match) */
+    size_t     n_values;
+} map_field;
+
+struct er_mapping {
+    char     *name;
+    char     *path;        /* file it came from, or "(built-in)" */
+    er_format format;
+    bool      keep_extras; /* unmapped columns become extras (default true) */
+    map_field f[F_COUNT];
+};
+
+/* The built-in identity mapping (canonical names), for opts->mapping == NULL. */
+er_status er_mapping_canonical(er_mapping **out, er_format fmt, er_err *err);
+
+/* One record as text views, before validation. v[i] == NULL: field absent. */
+typedef struct raw_rec {
+    const char *v[F_COUNT];
+    uint32_t    len[F_COUNT];
+    size_t      n_extra;
+    const char *xname[ER_LIMIT_EXTRAS];   /* borrowed: header / key strings */
+    const char *xval[ER_LIMIT_EXTRAS];
+    uint32_t    xlen[ER_LIMIT_EXTRAS];
+} raw_rec;
+
+typedef struct vctx {
+    const er_refdata *ref;
+    const er_mapping *map;
+    er_arena         *arena;
+    int32_t           since, until;
+} vctx;
+
+typedef struct vfail {
+    er_qreason  reason;
+    int         field;        /* F_* or -1 (extras: see xfield) */
+    const char *xfield;       /* extra column name when field == -1 */
+    char        detail[256];
+} vfail;
+
+/* Validate and convert one record into *d (zeroed by the caller). Returns
+ * true when accepted; false with *fail filled. Duplicate ids are the feed's
+ * business (checked after this). */
+bool er_validate(const vctx *c, raw_rec *r, er_decl *d, vfail *fail);
+
+/* Helpers shared with tests. */
+int  er_text_check(const char *p, size_t n, size_t *bad_at);   /* 0 ok, 1 bad UTF-8, 2 NUL */
+bool er_parse_number(const char *p, size_t n, double *out);
+
+#endif

@@ -1,0 +1,404 @@
+/*
+ * jsonl.c — JSON Lines reader: splits lines from the shared read buffer,
+ * checks each strictly (RFC 8259: json-c alone accepts NaN, single quotes,
+ * leading zeros and raw control characters), then builds the object with a
+ * reused json_tokener. Nothing stops the stream but a source error.
+ */
+#include "jsonl.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define JSON_MAX_DEPTH 64
+#define READ_EXTRA (256u * 1024u)
+
+struct er_jsonl {
+    rbuf               rb;
+    size_t             max_record;
+    uint64_t           line;
+    uint64_t           blank;
+    bool               skip_nl;
+    bool               started;
+    struct json_tokener *tok;
+    json_object        *obj;
+};
+
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0], lo = 0x80, hi = 0xBF;
+    size_t len;
+    if (c >= 0xC2 && c <= 0xDF)
+        len = 2;
+    else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        if (c == 0xE0) lo = 0xA0;
+        if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        if (c == 0xF0) lo = 0x90;
+        if (c == 0xF4) hi = 0x8F;
+    } else
+        return 0;
+    if (len > n || s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t k = 2; k < len; k++)
+        if ((s[k] & 0xC0) != 0x80)
+            return 0;
+    return len;
+}
+
+static inline bool is_hex(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+static inline bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+
+bool er_json_check(const char *text, size_t n, size_t *off, const char **msg)
+{
+    const unsigned char *p = (const unsigned char *)text;
+    char stack[JSON_MAX_DEPTH + 1];
+    int depth = 0;
+    size_t i = 0;
+#define WS() while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r')) i++
+#define FAIL(m) do { *off = i; *msg = (m); return false; } while (0)
+
+value:
+    WS();
+    if (i >= n)
+        FAIL(depth ? "unexpected end of line inside a value" : "empty line or no JSON value");
+    switch (p[i]) {
+    case '{':
+        if (depth == JSON_MAX_DEPTH)
+            FAIL("nesting deeper than 64 levels");
+        stack[depth++] = '{';
+        i++;
+        WS();
+        if (i < n && p[i] == '}') {
+            i++;
+            depth--;
+            goto after;
+        }
+        goto key;
+    case '[':
+        if (depth == JSON_MAX_DEPTH)
+            FAIL("nesting deeper than 64 levels");
+        stack[depth++] = '[';
+        i++;
+        WS();
+        if (i < n && p[i] == ']') {
+            i++;
+            depth--;
+            goto after;
+        }
+        goto value;
+    case '"':
+        goto string;
+    case 't':
+        if (n - i >= 4 && memcmp(p + i, "true", 4) == 0) { i += 4; goto after; }
+        FAIL("invalid literal (expected true)");
+    case 'f':
+        if (n - i >= 5 && memcmp(p + i, "false", 5) == 0) { i += 5; goto after; }
+        FAIL("invalid literal (expected false)");
+    case 'n':
+        if (n - i >= 4 && memcmp(p + i, "null", 4) == 0) { i += 4; goto after; }
+        FAIL("invalid literal (expected null)");
+    default:
+        if (p[i] == '-' || is_digit(p[i]))
+            goto number;
+        FAIL("unexpected character, expected a JSON value");
+    }
+
+number:
+    if (p[i] == '-')
+        i++;
+    if (i >= n || !is_digit(p[i]))
+        FAIL("invalid number: digit expected");
+    if (p[i] == '0') {
+        i++;
+        if (i < n && is_digit(p[i]))
+            FAIL("invalid number: leading zero");
+    } else {
+        while (i < n && is_digit(p[i]))
+            i++;
+    }
+    if (i < n && p[i] == '.') {
+        i++;
+        if (i >= n || !is_digit(p[i]))
+            FAIL("invalid number: digit expected after '.'");
+        while (i < n && is_digit(p[i]))
+            i++;
+    }
+    if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+        i++;
+        if (i < n && (p[i] == '+' || p[i] == '-'))
+            i++;
+        if (i >= n || !is_digit(p[i]))
+            FAIL("invalid number: digit expected in exponent");
+        while (i < n && is_digit(p[i]))
+            i++;
+    }
+    goto after;
+
+string:
+    i++;   /* opening quote */
+    for (;;) {
+        if (i >= n)
+            FAIL("unterminated string");
+        unsigned c = p[i];
+        if (c == '"') {
+            i++;
+            break;
+        }
+        if (c == '\\') {
+            i++;
+            if (i >= n)
+                FAIL("unterminated escape sequence");
+            switch (p[i]) {
+            case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+                i++;
+                break;
+            case 'u':
+                if (n - i < 5 || !is_hex(p[i + 1]) || !is_hex(p[i + 2]) || !is_hex(p[i + 3]) ||
+                    !is_hex(p[i + 4]))
+                    FAIL("invalid \\u escape (four hex digits expected)");
+                i += 5;
+                break;
+            default:
+                FAIL("invalid escape sequence");
+            }
+            continue;
+        }
+        if (c < 0x20)
+            FAIL("control character in a string (must be escaped)");
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t k = utf8_seq(p + i, n - i);
+        if (!k)
+            FAIL("invalid UTF-8 in a string");
+        i += k;
+    }
+    if (depth && stack[depth - 1] == ':') {
+        /* a key was just read */
+        depth--;
+        WS();
+        if (i >= n || p[i] != ':')
+            FAIL("expected ':' after an object key");
+        i++;
+        goto value;
+    }
+    goto after;
+
+key:
+    WS();
+    if (i >= n || p[i] != '"')
+        FAIL("expected a string key");
+    stack[depth++] = ':';   /* marker: the next string is a key (depth < max + 1 here) */
+    goto string;
+
+after:
+    WS();
+    if (depth == 0) {
+        if (i != n)
+            FAIL("unexpected data after the JSON value");
+        return true;
+    }
+    if (i >= n)
+        FAIL("unexpected end of line (unclosed object or array)");
+    if (p[i] == ',') {
+        i++;
+        if (stack[depth - 1] == '{')
+            goto key;
+        goto value;
+    }
+    if (stack[depth - 1] == '{' && p[i] == '}') {
+        i++;
+        depth--;
+        goto after;
+    }
+    if (stack[depth - 1] == '[' && p[i] == ']') {
+        i++;
+        depth--;
+        goto after;
+    }
+    FAIL(stack[depth - 1] == '{' ? "expected ',' or '}'" : "expected ',' or ']'");
+#undef WS
+#undef FAIL
+}
+
+er_status jsonl_open(er_jsonl **out, er_src *src, size_t max_record, er_err *err)
+{
+    er_status st;
+    er_jsonl *j = calloc(1, sizeof *j);
+    if (!j)
+        return er_errf(err, ER_ENOMEM, "out of memory");
+    j->max_record = max_record;
+    j->line = 1;
+    j->tok = json_tokener_new_ex(JSON_MAX_DEPTH + 2);
+    if (!j->tok) {
+        free(j);
+        return er_errf(err, ER_ENOMEM, "out of memory");
+    }
+    json_tokener_set_flags(j->tok, JSON_TOKENER_STRICT);
+    if ((st = rbuf_init(&j->rb, src, max_record + READ_EXTRA, err)) != ER_OK) {
+        jsonl_free(j);
+        return st;
+    }
+    *out = j;
+    return ER_OK;
+}
+
+void jsonl_free(er_jsonl *j)
+{
+    if (!j)
+        return;
+    json_object_put(j->obj);
+    if (j->tok)
+        json_tokener_free(j->tok);
+    rbuf_free(&j->rb);
+    free(j);
+}
+
+uint64_t jsonl_blank_lines(const er_jsonl *j) { return j->blank; }
+uint64_t jsonl_bytes(const er_jsonl *j) { return j->rb.consumed + j->rb.pos; }
+
+static er_status skip_line(er_jsonl *j, er_err *err)
+{
+    rbuf *r = &j->rb;
+    for (;;) {
+        const char *nl = memchr(r->buf + r->pos, '\n', r->end - r->pos);
+        if (nl) {
+            r->pos = (size_t)(nl - r->buf) + 1;
+            j->line++;
+            return ER_OK;
+        }
+        r->pos = r->end;
+        if (r->eof)
+            return ER_OK;
+        er_status st = rbuf_fill(r, err);
+        if (st != ER_OK)
+            return st;
+    }
+}
+
+static const char *type_name(json_object *o)
+{
+    switch (json_object_get_type(o)) {
+    case json_type_array: return "an array";
+    case json_type_string: return "a string";
+    case json_type_boolean: return "a boolean";
+    case json_type_null: return "null";
+    default: return "a number";
+    }
+}
+
+er_status jsonl_next(er_jsonl *j, jsonl_rec *rec, er_err *err)
+{
+    rbuf *r = &j->rb;
+    er_status st;
+    json_object_put(j->obj);
+    j->obj = NULL;
+    rec->obj = NULL;
+    rec->err = JL_OK;
+    rec->errmsg[0] = '\0';
+    if (!j->started) {
+        while (r->end - r->pos < 3 && !r->eof)
+            if ((st = rbuf_fill(r, err)) != ER_OK)
+                return st;
+        if (r->end - r->pos >= 3 && memcmp(r->buf + r->pos, "\xEF\xBB\xBF", 3) == 0)
+            r->pos += 3;
+        j->started = true;
+    }
+    if (j->skip_nl) {
+        j->skip_nl = false;
+        if ((st = skip_line(j, err)) != ER_OK)
+            return st;
+    }
+    for (;;) {
+        const char *s = r->buf + r->pos, *e = r->buf + r->end;
+        if (s == e) {
+            if (r->eof)
+                return ER_EOF;
+            if ((st = rbuf_fill(r, err)) != ER_OK)
+                return st;
+            continue;
+        }
+        const char *nl = memchr(s, '\n', (size_t)(e - s));
+        if (!nl && !r->eof) {
+            if ((size_t)(e - s) > j->max_record) {
+                rec->line = j->line;
+                rec->raw = s;
+                rec->raw_len = 256;
+                rec->err = JL_TOOLONG;
+                snprintf(rec->errmsg, sizeof rec->errmsg, "line longer than the %zu-byte record limit",
+                         j->max_record);
+                r->pos = r->end;
+                j->skip_nl = true;
+                return ER_OK;
+            }
+            if ((st = rbuf_fill(r, err)) != ER_OK)
+                return st;
+            continue;
+        }
+        const char *le = nl ? nl : e;
+        size_t len = (size_t)(le - s);
+        if (len && s[len - 1] == '\r')
+            len--;
+        r->pos = (size_t)((nl ? nl + 1 : e) - r->buf);
+        uint64_t line = j->line;
+        if (nl)
+            j->line++;
+        if (len == 0) {
+            j->blank++;
+            continue;
+        }
+        rec->line = line;
+        rec->raw = s;
+        rec->raw_len = len;
+        if (len > j->max_record) {
+            rec->err = JL_TOOLONG;
+            snprintf(rec->errmsg, sizeof rec->errmsg, "line longer than the %zu-byte record limit",
+                     j->max_record);
+            return ER_OK;
+        }
+        size_t off;
+        const char *msg;
+        if (!er_json_check(s, len, &off, &msg)) {
+            rec->err = JL_SYNTAX;
+            snprintf(rec->errmsg, sizeof rec->errmsg, "line %llu, column %zu: %s",
+                     (unsigned long long)line, off + 1, msg);
+            return ER_OK;
+        }
+        size_t k = 0;
+        while (s[k] == ' ' || s[k] == '\t')
+            k++;
+        if (s[k] != '{') {
+            json_tokener_reset(j->tok);
+            json_object *o = json_tokener_parse_ex(j->tok, s, (int)len);
+            rec->err = JL_NOTOBJECT;
+            snprintf(rec->errmsg, sizeof rec->errmsg,
+                     "line %llu: a JSON Lines record must be an object, got %s",
+                     (unsigned long long)line, s[k] == '[' ? "an array" : o ? type_name(o) :
+                     s[k] == 'n' ? "null" : s[k] == '"' ? "a string" :
+                     (s[k] == 't' || s[k] == 'f') ? "a boolean" : "a number");
+            json_object_put(o);
+            return ER_OK;
+        }
+        json_tokener_reset(j->tok);
+        j->obj = json_tokener_parse_ex(j->tok, s, (int)len);
+        enum json_tokener_error je = json_tokener_get_error(j->tok);
+        if (!j->obj || je != json_tokener_success) {
+            json_object_put(j->obj);
+            j->obj = NULL;
+            rec->err = JL_SYNTAX;
+            snprintf(rec->errmsg, sizeof rec->errmsg, "line %llu: %s", (unsigned long long)line,
+                     json_tokener_error_desc(je));
+            return ER_OK;
+        }
+        rec->obj = j->obj;
+        return ER_OK;
+    }
+}

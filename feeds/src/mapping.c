@@ -1,0 +1,240 @@
+/*
+ * mapping.c — column mappings (feeds/mappings/NAME.json): which source column or
+ * JSON key feeds each canonical field, constants, value maps and the extras
+ * policy. Loaded once per run with json-c; every error names the file and the
+ * JSON path. See docs/feeds.md for the file format.
+ */
+#include "feed_internal.h"
+
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const char *const er_field_names[F_COUNT] = {
+    "id", "date", "flow", "declarant", "importer", "exporter", "hs", "description",
+    "origin", "export_country", "destination", "transit", "mode", "office", "net_kg",
+    "gross_kg", "quantity", "unit", "value", "currency", "packages", "container",
+};
+
+int er_field_index(const char *name)
+{
+    for (int i = 0; i < F_COUNT; i++)
+        if (strcmp(er_field_names[i], name) == 0)
+            return i;
+    return -1;
+}
+
+void er_mapping_free(er_mapping *m)
+{
+    if (!m)
+        return;
+    for (int i = 0; i < F_COUNT; i++) {
+        free(m->f[i].column);
+        free(m->f[i].constant);
+        for (size_t k = 0; k < m->f[i].n_values; k++) {
+            free(m->f[i].values[k].from);
+            free(m->f[i].values[k].to);
+        }
+        free(m->f[i].values);
+    }
+    free(m->name);
+    free(m->path);
+    free(m);
+}
+
+const char *er_mapping_name(const er_mapping *m) { return m->name; }
+er_format er_mapping_format(const er_mapping *m) { return m->format; }
+
+er_status er_mapping_canonical(er_mapping **out, er_format fmt, er_err *err)
+{
+    er_mapping *m = calloc(1, sizeof *m);
+    if (!m)
+        return er_errf(err, ER_ENOMEM, "out of memory");
+    m->name = strdup(fmt == ER_FORMAT_JSONL ? "canonical-jsonl" : "canonical-csv");
+    m->path = strdup("(built-in)");
+    m->format = fmt;
+    m->keep_extras = true;
+    bool ok = m->name && m->path;
+    for (int i = 0; i < F_COUNT && ok; i++)
+        ok = (m->f[i].column = strdup(er_field_names[i])) != NULL;
+    if (!ok) {
+        er_mapping_free(m);
+        return er_errf(err, ER_ENOMEM, "out of memory");
+    }
+    *out = m;
+    return ER_OK;
+}
+
+static er_status bad(er_err *err, const char *path, const char *jpath, const char *what)
+{
+    return er_errf(err, ER_EFORMAT, "%s: %s: %s", path, jpath, what);
+}
+
+static er_status load_field(map_field *mf, json_object *v, const char *path, const char *fname,
+                            er_err *err)
+{
+    char jp[160];
+    snprintf(jp, sizeof jp, "fields.%s", fname);
+    if (json_object_is_type(v, json_type_string)) {
+        mf->column = strdup(json_object_get_string(v));
+        return mf->column ? ER_OK : er_errf(err, ER_ENOMEM, "out of memory");
+    }
+    if (!json_object_is_type(v, json_type_object))
+        return bad(err, path, jp, "expected a column name (string) or an object "
+                                  "{\"column\", \"constant\", \"values\"}");
+    json_object_object_foreach(v, key, val) {
+        char kp[224];
+        snprintf(kp, sizeof kp, "%s.%s", jp, key);
+        if (strcmp(key, "column") == 0 || strcmp(key, "constant") == 0) {
+            if (!json_object_is_type(val, json_type_string))
+                return bad(err, path, kp, "expected a string");
+            char **dst = key[1] == 'o' && key[2] == 'l' ? &mf->column : &mf->constant;
+            free(*dst);
+            if (!(*dst = strdup(json_object_get_string(val))))
+                return er_errf(err, ER_ENOMEM, "out of memory");
+        } else if (strcmp(key, "values") == 0) {
+            if (!json_object_is_type(val, json_type_object))
+                return bad(err, path, kp, "expected an object mapping source values to canonical values");
+            size_t n = (size_t)json_object_object_length(val);
+            mf->values = calloc(n ? n : 1, sizeof *mf->values);
+            if (!mf->values)
+                return er_errf(err, ER_ENOMEM, "out of memory");
+            json_object_object_foreach(val, from, to) {
+                if (!json_object_is_type(to, json_type_string)) {
+                    char vp[300];
+                    snprintf(vp, sizeof vp, "%s.%s", kp, from);
+                    return bad(err, path, vp, "expected a string");
+                }
+                map_value *mv = &mf->values[mf->n_values++];
+                mv->from = strdup(from);
+                mv->to = strdup(json_object_get_string(to));
+                if (!mv->from || !mv->to)
+                    return er_errf(err, ER_ENOMEM, "out of memory");
+            }
+        } else if (strcmp(key, "comment") == 0 || strcmp(key, "codes") == 0) {
+            /* documentation only */
+        } else {
+            return bad(err, path, kp, "unknown key (expected column, constant, values or comment)");
+        }
+    }
+    if (!mf->column && !mf->constant)
+        return bad(err, path, jp, "needs a \"column\" or a \"constant\"");
+    return ER_OK;
+}
+
+static er_status parse_mapping(er_mapping *m, json_object *root, const char *path, er_err *err)
+{
+    er_status st;
+    if (!json_object_is_type(root, json_type_object))
+        return bad(err, path, "$", "expected a JSON object");
+    json_object *fields = NULL;
+    json_object_object_foreach(root, key, val) {
+        if (strcmp(key, "name") == 0) {
+            if (!json_object_is_type(val, json_type_string))
+                return bad(err, path, "name", "expected a string");
+            free(m->name);
+            if (!(m->name = strdup(json_object_get_string(val))))
+                return er_errf(err, ER_ENOMEM, "out of memory");
+        } else if (strcmp(key, "format") == 0) {
+            const char *f = json_object_get_string(val);
+            if (!json_object_is_type(val, json_type_string) ||
+                (strcmp(f, "csv") != 0 && strcmp(f, "jsonl") != 0))
+                return bad(err, path, "format", "expected \"csv\" or \"jsonl\"");
+            m->format = strcmp(f, "csv") == 0 ? ER_FORMAT_CSV : ER_FORMAT_JSONL;
+        } else if (strcmp(key, "extras") == 0) {
+            if (!json_object_is_type(val, json_type_boolean))
+                return bad(err, path, "extras", "expected true (keep unmapped columns) or false");
+            m->keep_extras = json_object_get_boolean(val);
+        } else if (strcmp(key, "fields") == 0) {
+            if (!json_object_is_type(val, json_type_object))
+                return bad(err, path, "fields", "expected an object {canonical field: column}");
+            fields = val;
+        } else if (strcmp(key, "description") == 0 || strcmp(key, "comment") == 0 ||
+                   strcmp(key, "source") == 0) {
+            /* documentation only */
+        } else {
+            char kp[160];
+            snprintf(kp, sizeof kp, "%s", key);
+            return bad(err, path, kp, "unknown key (expected name, format, description, source, "
+                                      "extras or fields)");
+        }
+    }
+    if (!fields)
+        return bad(err, path, "fields", "missing (the canonical field → column table)");
+    json_object_object_foreach(fields, fname, fval) {
+        int fi = er_field_index(fname);
+        if (fi < 0) {
+            char kp[160];
+            snprintf(kp, sizeof kp, "fields.%s", fname);
+            return bad(err, path, kp, "not a canonical field (see DESIGN.md §2: id, date, flow, "
+                                      "declarant, importer, exporter, hs, ...)");
+        }
+        if ((st = load_field(&m->f[fi], fval, path, fname, err)) != ER_OK)
+            return st;
+    }
+    return ER_OK;
+}
+
+static bool is_path(const char *s)
+{
+    size_t n = strlen(s);
+    return strchr(s, '/') || (n > 5 && strcmp(s + n - 5, ".json") == 0);
+}
+
+/* Resolve a built-in name: $ECORISK_MAPPINGS, the source tree, the data dir. */
+static bool find_builtin(const char *name, char *out, size_t cap)
+{
+    const char *env = getenv("ECORISK_MAPPINGS");
+    const char *dirs[3] = {env, ECORISK_SOURCE_DIR "/feeds/mappings", ECORISK_DATADIR "/mappings"};
+    for (int i = 0; i < 3; i++) {
+        if (!dirs[i] || !*dirs[i])
+            continue;
+        snprintf(out, cap, "%s/%s.json", dirs[i], name);
+        if (access(out, R_OK) == 0)
+            return true;
+    }
+    return false;
+}
+
+er_status er_mapping_load(er_mapping **out, const char *name_or_path, er_err *err)
+{
+    er_status st = ER_OK;
+    char path[4096];
+    json_object *root = NULL;
+    er_mapping *m = NULL;
+    *out = NULL;
+    if (is_path(name_or_path)) {
+        snprintf(path, sizeof path, "%s", name_or_path);
+        if (access(path, R_OK) != 0) {
+            st = er_errf(err, ER_ENOTFOUND, "%s: mapping file not found or unreadable", path);
+            goto cleanup;
+        }
+    } else if (!find_builtin(name_or_path, path, sizeof path)) {
+        st = er_errf(err, ER_ENOTFOUND, "unknown mapping '%s' (not found in $ECORISK_MAPPINGS, "
+                     ECORISK_SOURCE_DIR "/feeds/mappings or " ECORISK_DATADIR "/mappings)",
+                     name_or_path);
+        goto cleanup;
+    }
+    root = json_object_from_file(path);
+    if (!root) {
+        st = er_errf(err, ER_EFORMAT, "%s: not valid JSON: %s", path, json_util_get_last_err());
+        goto cleanup;
+    }
+    m = calloc(1, sizeof *m);
+    if (!m || !(m->path = strdup(path)) || !(m->name = strdup(name_or_path))) {
+        st = er_errf(err, ER_ENOMEM, "out of memory");
+        goto cleanup;
+    }
+    m->format = ER_FORMAT_AUTO;
+    m->keep_extras = true;
+    if ((st = parse_mapping(m, root, path, err)) != ER_OK)
+        goto cleanup;
+    *out = m;
+    m = NULL;
+cleanup:
+    er_mapping_free(m);
+    json_object_put(root);
+    return st;
+}

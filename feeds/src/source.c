@@ -1,0 +1,457 @@
+/*
+ * source.c — byte sources for feeds: files, stdin and URLs (libcurl multi
+ * interface, pulled on demand with back-pressure through CURL_WRITEFUNC_PAUSE
+ * so at most ~1 MiB is buffered), with transparent gzip (zlib) detected by
+ * magic bytes, and the shared read buffer (rbuf) the readers scan.
+ */
+#include "source.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define RAW_CHUNK   (256u * 1024u)   /* compressed input buffer for inflate */
+#define NET_PENDING (1u << 20)       /* pause the transfer above this backlog */
+
+typedef enum { K_FD, K_URL } src_kind;
+
+struct er_src {
+    src_kind  kind;
+    char     *name;
+    int       fd;
+    bool      own_fd;
+    uint64_t  size;
+    uint64_t  raw_bytes;
+    /* URL */
+    CURL     *easy;
+    CURLM    *multi;
+    char     *pend;          /* bytes received, not yet consumed */
+    size_t    pend_len, pend_off, pend_cap;
+    bool      paused, done;
+    CURLcode  result;
+    char      curl_err[CURL_ERROR_SIZE];
+    /* peeked raw bytes (magic sniffing) and gzip */
+    unsigned char *raw;      /* RAW_CHUNK buffer: peek, then inflate input */
+    size_t    raw_len, raw_off;
+    bool      raw_eof;
+    bool      gzip;
+    bool      z_init, z_end;  /* inflate initialised / current member ended */
+    z_stream  z;
+    char     *pre;            /* peeked decompressed bytes, served first */
+    size_t    pre_len, pre_off;
+};
+
+bool src_is_url(const char *source)
+{
+    return strncmp(source, "http://", 7) == 0 || strncmp(source, "https://", 8) == 0 ||
+           strncmp(source, "sftp://", 7) == 0;
+}
+
+bool src_is_gzip(const er_src *s) { return s->gzip; }
+uint64_t src_raw_bytes(const er_src *s) { return s->raw_bytes; }
+uint64_t src_size(const er_src *s) { return s->size; }
+
+/* ---- libcurl ---- */
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_rc = CURLE_OK;
+static void curl_init(void) { curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT); }
+
+static size_t on_data(char *p, size_t size, size_t nmemb, void *ud)
+{
+    er_src *s = ud;
+    size_t n = size * nmemb;
+    if (s->pend_off == s->pend_len)
+        s->pend_off = s->pend_len = 0;
+    if (s->pend_len - s->pend_off + n > NET_PENDING && s->pend_len > s->pend_off) {
+        s->paused = true;
+        return CURL_WRITEFUNC_PAUSE;
+    }
+    if (s->pend_len + n > s->pend_cap) {
+        if (s->pend_off) {
+            memmove(s->pend, s->pend + s->pend_off, s->pend_len - s->pend_off);
+            s->pend_len -= s->pend_off;
+            s->pend_off = 0;
+        }
+        if (s->pend_len + n > s->pend_cap) {
+            size_t nc = s->pend_cap ? s->pend_cap : 64 * 1024;
+            while (nc < s->pend_len + n)
+                nc *= 2;
+            char *np = realloc(s->pend, nc);
+            if (!np)
+                return 0;   /* aborts the transfer with CURLE_WRITE_ERROR */
+            s->pend = np;
+            s->pend_cap = nc;
+        }
+    }
+    memcpy(s->pend + s->pend_len, p, n);
+    s->pend_len += n;
+    return n;
+}
+
+static er_status net_error(er_src *s, er_err *err)
+{
+    if (s->result == CURLE_HTTP_RETURNED_ERROR) {
+        long code = 0;
+        curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &code);
+        return er_errf(err, ER_EHTTP, "%s: HTTP status %ld", s->name, code);
+    }
+    return er_errf(err, ER_ENET, "%s: %s", s->name,
+                   s->curl_err[0] ? s->curl_err : curl_easy_strerror(s->result));
+}
+
+/* Pull until some bytes are pending or the transfer is over. */
+static er_status net_pump(er_src *s, er_err *err)
+{
+    while (s->pend_off == s->pend_len && !s->done) {
+        if (s->paused) {
+            s->paused = false;
+            curl_easy_pause(s->easy, CURLPAUSE_CONT);
+        }
+        int running = 0;
+        CURLMcode mc = curl_multi_perform(s->multi, &running);
+        if (mc != CURLM_OK)
+            return er_errf(err, ER_ENET, "%s: %s", s->name, curl_multi_strerror(mc));
+        if (!running) {
+            int left;
+            CURLMsg *m;
+            s->result = CURLE_OK;
+            while ((m = curl_multi_info_read(s->multi, &left)))
+                if (m->msg == CURLMSG_DONE)
+                    s->result = m->data.result;
+            s->done = true;
+            break;
+        }
+        if (s->pend_off < s->pend_len)
+            break;
+        mc = curl_multi_poll(s->multi, NULL, 0, 1000, NULL);
+        if (mc != CURLM_OK)
+            return er_errf(err, ER_ENET, "%s: %s", s->name, curl_multi_strerror(mc));
+    }
+    if (s->done && s->pend_off == s->pend_len && s->result != CURLE_OK)
+        return net_error(s, err);
+    return ER_OK;
+}
+
+static er_status url_open(er_src *s, const src_opts *o, er_err *err)
+{
+    pthread_once(&curl_once, curl_init);
+    if (curl_init_rc != CURLE_OK)
+        return er_errf(err, ER_ENET, "%s: libcurl initialisation failed", s->name);
+    s->easy = curl_easy_init();
+    s->multi = curl_multi_init();
+    if (!s->easy || !s->multi)
+        return er_errf(err, ER_ENOMEM, "%s: out of memory initialising libcurl", s->name);
+    curl_easy_setopt(s->easy, CURLOPT_URL, s->name);
+    curl_easy_setopt(s->easy, CURLOPT_PROTOCOLS_STR, "http,https,sftp");
+    curl_easy_setopt(s->easy, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+    curl_easy_setopt(s->easy, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(s->easy, CURLOPT_MAXREDIRS, 5L);
+    curl_easy_setopt(s->easy, CURLOPT_FAILONERROR, 1L);
+    curl_easy_setopt(s->easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(s->easy, CURLOPT_CONNECTTIMEOUT, 30L);
+    curl_easy_setopt(s->easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(s->easy, CURLOPT_LOW_SPEED_TIME, 120L);
+    curl_easy_setopt(s->easy, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(s->easy, CURLOPT_SSL_VERIFYHOST, 2L);
+    curl_easy_setopt(s->easy, CURLOPT_USERAGENT, "ecorisk/" ECORISK_VERSION);
+    curl_easy_setopt(s->easy, CURLOPT_ERRORBUFFER, s->curl_err);
+    curl_easy_setopt(s->easy, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(s->easy, CURLOPT_WRITEDATA, s);
+    if (o && o->cacert)
+        curl_easy_setopt(s->easy, CURLOPT_CAINFO, o->cacert);
+    if (o && o->max_time_s > 0)
+        curl_easy_setopt(s->easy, CURLOPT_TIMEOUT, o->max_time_s);
+    if (curl_multi_add_handle(s->multi, s->easy) != CURLM_OK)
+        return er_errf(err, ER_ENET, "%s: cannot start the transfer", s->name);
+    return ER_OK;
+}
+
+/* ---- raw reads (before gzip) ---- */
+
+static er_status raw_read(er_src *s, char *buf, size_t cap, size_t *n, er_err *err)
+{
+    *n = 0;
+    if (s->kind == K_FD) {
+        for (;;) {
+            ssize_t r = read(s->fd, buf, cap);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r < 0)
+                return er_errf(err, ER_EIO, "%s: read failed: %s", s->name, strerror(errno));
+            *n = (size_t)r;
+            break;
+        }
+    } else {
+        er_status st = net_pump(s, err);
+        if (st != ER_OK)
+            return st;
+        size_t avail = s->pend_len - s->pend_off;
+        *n = avail < cap ? avail : cap;
+        memcpy(buf, s->pend + s->pend_off, *n);
+        s->pend_off += *n;
+    }
+    s->raw_bytes += *n;
+    return ER_OK;
+}
+
+/* Refill s->raw (compressed side) when it is empty. */
+static er_status raw_refill(er_src *s, er_err *err)
+{
+    if (s->raw_off < s->raw_len || s->raw_eof)
+        return ER_OK;
+    size_t n;
+    er_status st = raw_read(s, (char *)s->raw, RAW_CHUNK, &n, err);
+    if (st != ER_OK)
+        return st;
+    s->raw_off = 0;
+    s->raw_len = n;
+    if (n == 0)
+        s->raw_eof = true;
+    return ER_OK;
+}
+
+er_status src_open(er_src **out, const char *source, const src_opts *o, er_err *err)
+{
+    er_status st = ER_OK;
+    *out = NULL;
+    er_src *s = calloc(1, sizeof *s);
+    if (!s || !(s->name = strdup(source)) || !(s->raw = malloc(RAW_CHUNK))) {
+        st = er_errf(err, ER_ENOMEM, "%s: out of memory", source);
+        goto cleanup;
+    }
+    s->fd = -1;
+    if (src_is_url(source)) {
+        s->kind = K_URL;
+        st = url_open(s, o, err);
+        if (st != ER_OK)
+            goto cleanup;
+    } else if (strcmp(source, "-") == 0) {
+        s->kind = K_FD;
+        s->fd = STDIN_FILENO;
+    } else {
+        s->kind = K_FD;
+        s->fd = open(source, O_RDONLY | O_CLOEXEC);
+        if (s->fd < 0) {
+            st = er_errf(err, errno == ENOENT ? ER_ENOTFOUND : ER_EIO, "%s: cannot open: %s",
+                         source, strerror(errno));
+            goto cleanup;
+        }
+        s->own_fd = true;
+        struct stat sb;
+        if (fstat(s->fd, &sb) == 0) {
+            if (S_ISDIR(sb.st_mode)) {
+                st = er_errf(err, ER_EIO, "%s: is a directory", source);
+                goto cleanup;
+            }
+            if (S_ISREG(sb.st_mode))
+                s->size = (uint64_t)sb.st_size;
+        }
+#ifdef POSIX_FADV_SEQUENTIAL
+        posix_fadvise(s->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+#endif
+    }
+    /* Peek: read until we have 2 bytes or EOF, to sniff the gzip magic. */
+    while (s->raw_len < 2 && !s->raw_eof) {
+        size_t n;
+        st = raw_read(s, (char *)s->raw + s->raw_len, RAW_CHUNK - s->raw_len, &n, err);
+        if (st != ER_OK)
+            goto cleanup;
+        if (n == 0)
+            s->raw_eof = true;
+        s->raw_len += n;
+    }
+    if (s->raw_len >= 2 && s->raw[0] == 0x1f && s->raw[1] == 0x8b) {
+        s->gzip = true;
+        if (inflateInit2(&s->z, 15 + 16) != Z_OK) {
+            st = er_errf(err, ER_ENOMEM, "%s: cannot initialise zlib", source);
+            goto cleanup;
+        }
+        s->z_init = true;
+    }
+    *out = s;
+    s = NULL;
+cleanup:
+    src_free(s);
+    return st;
+}
+
+void src_free(er_src *s)
+{
+    if (!s)
+        return;
+    if (s->z_init)
+        inflateEnd(&s->z);
+    if (s->multi) {
+        if (s->easy)
+            curl_multi_remove_handle(s->multi, s->easy);
+        curl_multi_cleanup(s->multi);
+    }
+    if (s->easy)
+        curl_easy_cleanup(s->easy);
+    if (s->own_fd && s->fd >= 0)
+        close(s->fd);
+    free(s->pend);
+    free(s->pre);
+    free(s->raw);
+    free(s->name);
+    free(s);
+}
+
+static er_status gz_read(er_src *s, char *buf, size_t cap, size_t *n, er_err *err)
+{
+    *n = 0;
+    while (*n == 0) {
+        er_status st = raw_refill(s, err);
+        if (st != ER_OK)
+            return st;
+        if (s->z_end) {
+            /* Between members: more data must be another gzip member. */
+            if (s->raw_off == s->raw_len && s->raw_eof)
+                return ER_OK;
+            if (s->raw[s->raw_off] != 0x1f)
+                return er_errf(err, ER_EPARSE, "%s: trailing garbage after the gzip stream "
+                               "(byte offset %llu)", s->name,
+                               (unsigned long long)(s->raw_bytes - (s->raw_len - s->raw_off)));
+            inflateReset(&s->z);
+            s->z_end = false;
+        }
+        if (s->raw_off == s->raw_len && s->raw_eof)
+            return er_errf(err, ER_EPARSE, "%s: gzip stream truncated (unexpected end of input)",
+                           s->name);
+        s->z.next_in = s->raw + s->raw_off;
+        s->z.avail_in = (uInt)(s->raw_len - s->raw_off);
+        s->z.next_out = (unsigned char *)buf;
+        s->z.avail_out = (uInt)(cap > UINT32_MAX ? UINT32_MAX : cap);
+        int zr = inflate(&s->z, Z_NO_FLUSH);
+        s->raw_off = s->raw_len - s->z.avail_in;
+        *n = (size_t)((char *)s->z.next_out - buf);
+        if (zr == Z_STREAM_END) {
+            s->z_end = true;
+        } else if (zr == Z_BUF_ERROR) {
+            /* no progress possible: need more input (handled by the loop) */
+        } else if (zr != Z_OK) {
+            return er_errf(err, ER_EPARSE, "%s: corrupt gzip stream: %s", s->name,
+                           s->z.msg ? s->z.msg : "inflate failed");
+        }
+    }
+    return ER_OK;
+}
+
+static er_status src_read_inner(er_src *s, char *buf, size_t cap, size_t *n, er_err *err);
+
+er_status src_peek(er_src *s, char *buf, size_t cap, size_t *n, er_err *err)
+{
+    size_t got = 0;
+    while (got < cap) {
+        size_t k;
+        er_status st = src_read_inner(s, buf + got, cap - got, &k, err);
+        if (st != ER_OK)
+            return st;
+        if (k == 0)
+            break;
+        got += k;
+    }
+    free(s->pre);
+    s->pre = malloc(got ? got : 1);
+    if (!s->pre)
+        return er_errf(err, ER_ENOMEM, "out of memory");
+    memcpy(s->pre, buf, got);
+    s->pre_len = got;
+    s->pre_off = 0;
+    *n = got;
+    return ER_OK;
+}
+
+er_status src_read(er_src *s, char *buf, size_t cap, size_t *n, er_err *err)
+{
+    if (s->pre_off < s->pre_len) {
+        size_t k = s->pre_len - s->pre_off;
+        if (k > cap)
+            k = cap;
+        memcpy(buf, s->pre + s->pre_off, k);
+        s->pre_off += k;
+        *n = k;
+        return ER_OK;
+    }
+    return src_read_inner(s, buf, cap, n, err);
+}
+
+static er_status src_read_inner(er_src *s, char *buf, size_t cap, size_t *n, er_err *err)
+{
+    if (s->gzip)
+        return gz_read(s, buf, cap, n, err);
+    /* Serve peeked bytes first. */
+    if (s->raw_off < s->raw_len) {
+        size_t k = s->raw_len - s->raw_off;
+        if (k > cap)
+            k = cap;
+        memcpy(buf, s->raw + s->raw_off, k);
+        s->raw_off += k;
+        *n = k;
+        return ER_OK;
+    }
+    if (s->raw_eof) {
+        *n = 0;
+        return ER_OK;
+    }
+    er_status st = raw_read(s, buf, cap, n, err);
+    if (st == ER_OK && *n == 0)
+        s->raw_eof = true;
+    return st;
+}
+
+/* ---- rbuf ---- */
+
+er_status rbuf_init(rbuf *r, er_src *src, size_t cap, er_err *err)
+{
+    memset(r, 0, sizeof *r);
+    r->src = src;
+    r->buf = malloc(cap + RBUF_SLACK);
+    if (!r->buf)
+        return er_errf(err, ER_ENOMEM, "out of memory allocating a %zu-byte read buffer", cap);
+    memset(r->buf + cap, 0, RBUF_SLACK);
+    r->cap = cap;
+    return ER_OK;
+}
+
+void rbuf_free(rbuf *r)
+{
+    free(r->buf);
+    r->buf = NULL;
+}
+
+er_status rbuf_fill(rbuf *r, er_err *err)
+{
+    if (r->eof)
+        return ER_OK;
+    if (r->pos > 0) {
+        size_t k = r->end - r->pos;
+        memmove(r->buf, r->buf + r->pos, k);
+        r->consumed += r->pos;
+        r->pos = 0;
+        r->end = k;
+    }
+    while (r->end < r->cap) {
+        size_t n;
+        er_status st = src_read(r->src, r->buf + r->end, r->cap - r->end, &n, err);
+        if (st != ER_OK)
+            return st;
+        if (n == 0) {
+            r->eof = true;
+            break;
+        }
+        r->end += n;
+        /* One successful read is enough unless it was tiny. */
+        if (r->end - r->pos >= 65536 || r->end == r->cap)
+            break;
+    }
+    memset(r->buf + r->end, 0, RBUF_SLACK);
+    return ER_OK;
+}

@@ -1,0 +1,64 @@
+/*
+ * source.h — the byte source under every feed reader (private to feeds/src).
+ *
+ * A source is a file, stdin ("-"), or a URL (http://, https://, sftp://)
+ * pulled through the libcurl multi interface, so the feed is streamed and
+ * never loaded whole. Gzip is detected by its magic bytes (1f 8b) and
+ * inflated transparently (concatenated members too).
+ *
+ * On top of a source, an rbuf is the one read buffer the CSV and JSONL
+ * readers scan: bytes [pos, end) are unread; rbuf_fill compacts and reads
+ * more. The buffer has 64 bytes of zeroed slack after `cap` so vector code
+ * may over-read.
+ */
+#ifndef ER_FEEDS_SOURCE_H
+#define ER_FEEDS_SOURCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "ecorisk/status.h"
+
+typedef struct er_src er_src;
+
+typedef struct src_opts {
+    const char *cacert;     /* CA bundle for https; NULL = system store */
+    long        max_time_s; /* total timeout for URLs; 0 = none */
+} src_opts;
+
+/* Opens the source and reads its first bytes (so a missing file, refused
+ * connection or HTTP error is reported here). ER_ENOTFOUND for a missing
+ * file, ER_EIO for an unreadable one, ER_ENET / ER_EHTTP for URLs. */
+er_status src_open(er_src **out, const char *source, const src_opts *o, er_err *err);
+void      src_free(er_src *s);
+/* Reads up to cap decompressed bytes; *n == 0 means end of input. */
+er_status src_read(er_src *s, char *buf, size_t cap, size_t *n, er_err *err);
+/* Reads up to cap decompressed bytes without consuming them (sniffing): the
+ * next src_read calls return them first. Call at most once, before reading. */
+er_status src_peek(er_src *s, char *buf, size_t cap, size_t *n, er_err *err);
+bool      src_is_gzip(const er_src *s);
+bool      src_is_url(const char *source);
+/* Compressed / raw bytes consumed so far (for progress against file size). */
+uint64_t  src_raw_bytes(const er_src *s);
+/* File size in bytes when known (regular files), else 0. */
+uint64_t  src_size(const er_src *s);
+
+#define RBUF_SLACK 64
+
+typedef struct rbuf {
+    er_src  *src;      /* borrowed */
+    char    *buf;
+    size_t   cap;      /* usable bytes (slack follows) */
+    size_t   pos, end;
+    bool     eof;
+    uint64_t consumed; /* bytes before buf[0] (absolute offset of buf[0]) */
+} rbuf;
+
+er_status rbuf_init(rbuf *r, er_src *src, size_t cap, er_err *err);
+void      rbuf_free(rbuf *r);
+/* Moves [pos,end) to the front and reads more. Returns ER_OK having read
+ * at least one byte, or ER_OK with r->eof set when the source is done (or
+ * when the buffer is already full: check end - pos == cap). */
+er_status rbuf_fill(rbuf *r, er_err *err);
+
+#endif

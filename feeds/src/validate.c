@@ -1,0 +1,484 @@
+/*
+ * validate.c — DESIGN.md §2 validation: one raw record (text views from the
+ * CSV or JSONL reader, after the mapping) becomes an er_decl or a precise
+ * quarantine reason. Numbers, dates, codes and UTF-8 are checked here with
+ * no allocation except the strings kept in the batch arena.
+ */
+#include "feed_internal.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool failf(vfail *f, er_qreason r, int field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static bool failf(vfail *f, er_qreason r, int field, const char *fmt, ...)
+{
+    f->reason = r;
+    f->field = field;
+    f->xfield = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(f->detail, sizeof f->detail, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+/* Printable, bounded copy of a value for details: "'abc…'". */
+static const char *show(char *buf, size_t cap, const char *p, size_t n)
+{
+    size_t k = 0, lim = cap > 8 ? cap - 8 : 0;
+    for (size_t i = 0; i < n && k < lim; i++) {
+        unsigned char ch = (unsigned char)p[i];
+        buf[k++] = (ch < 0x20 || ch == 0x7f || ch >= 0x80) ? '?' : (char)ch;
+    }
+    if (k < n && cap >= 4) {
+        memcpy(buf + k, "...", 3);
+        k += 3;
+    }
+    buf[k] = '\0';
+    return buf;
+}
+
+int er_text_check(const char *p, size_t n, size_t *bad_at)
+{
+    const unsigned char *s = (const unsigned char *)p;
+    size_t i = 0;
+    /* ASCII fast path, 8 bytes at a time (also catches NUL). */
+    while (i + 8 <= n) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        if ((w & 0x8080808080808080ULL) || ((w - 0x0101010101010101ULL) & ~w & 0x8080808080808080ULL))
+            break;
+        i += 8;
+    }
+    while (i < n) {
+        unsigned c = s[i];
+        if (c == 0) {
+            *bad_at = i;
+            return 2;
+        }
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t len;
+        unsigned lo = 0x80, hi = 0xBF;
+        if (c >= 0xC2 && c <= 0xDF)
+            len = 2;
+        else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3;
+            if (c == 0xE0) lo = 0xA0;
+            if (c == 0xED) hi = 0x9F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4;
+            if (c == 0xF0) lo = 0x90;
+            if (c == 0xF4) hi = 0x8F;
+        } else {
+            *bad_at = i;
+            return 1;
+        }
+        if (i + len > n) {
+            *bad_at = i;
+            return 1;
+        }
+        if (s[i + 1] < lo || s[i + 1] > hi) {
+            *bad_at = i;
+            return 1;
+        }
+        for (size_t k = 2; k < len; k++)
+            if ((s[i + k] & 0xC0) != 0x80) {
+                *bad_at = i;
+                return 1;
+            }
+        i += len;
+    }
+    return 0;
+}
+
+static const double pow10_tab[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                      1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                      1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* Decimal number: [+-]digits[.digits][(e|E)[+-]digits], or [+-].digits.
+ * Exact (Clinger's fast path, else strtod on a validated copy). */
+bool er_parse_number(const char *p, size_t n, double *out)
+{
+    size_t i = 0;
+    bool neg = false;
+    if (n == 0 || n > 64)
+        return false;
+    if (p[0] == '+' || p[0] == '-') {
+        neg = p[0] == '-';
+        i++;
+    }
+    uint64_t m = 0;
+    int sig = 0, frac = 0, digits = 0;
+    bool lead = true;
+    for (; i < n && p[i] >= '0' && p[i] <= '9'; i++, digits++) {
+        if (lead && p[i] == '0')
+            continue;
+        lead = false;
+        if (sig < 19)
+            m = m * 10 + (uint64_t)(p[i] - '0');
+        sig++;
+    }
+    int int_extra = sig > 19 ? sig - 19 : 0;
+    if (i < n && p[i] == '.') {
+        i++;
+        for (; i < n && p[i] >= '0' && p[i] <= '9'; i++, digits++) {
+            if (lead && p[i] == '0') {
+                frac++;
+                continue;
+            }
+            lead = false;
+            if (sig < 19) {
+                m = m * 10 + (uint64_t)(p[i] - '0');
+                frac++;
+            }
+            sig++;
+        }
+    }
+    if (digits == 0)
+        return false;
+    int e = 0;
+    if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+        i++;
+        bool eneg = false;
+        if (i < n && (p[i] == '+' || p[i] == '-')) {
+            eneg = p[i] == '-';
+            i++;
+        }
+        if (i >= n || p[i] < '0' || p[i] > '9')
+            return false;
+        for (; i < n && p[i] >= '0' && p[i] <= '9'; i++)
+            if (e < 100000)
+                e = e * 10 + (p[i] - '0');
+        if (eneg)
+            e = -e;
+    }
+    if (i != n)
+        return false;
+    int e10 = e - frac + int_extra;
+    double v;
+    if (sig <= 15 && e10 >= -22 && e10 <= 22) {
+        v = (double)m;
+        v = e10 < 0 ? v / pow10_tab[-e10] : v * pow10_tab[e10];
+    } else {
+        char tmp[72];
+        memcpy(tmp, p, n);
+        tmp[n] = '\0';
+        v = strtod(tmp, NULL);
+        if (!isfinite(v))
+            return false;
+        *out = v;
+        return true;
+    }
+    *out = neg ? -v : v;
+    return true;
+}
+
+static inline void trim(const char **p, uint32_t *n)
+{
+    while (*n && ((*p)[0] == ' ' || (*p)[0] == '\t')) {
+        (*p)++;
+        (*n)--;
+    }
+    while (*n && ((*p)[*n - 1] == ' ' || (*p)[*n - 1] == '\t'))
+        (*n)--;
+}
+
+static const char *fname(int f) { return er_field_names[f]; }
+
+/* A kept string field: limit, UTF-8; interned or copied into the arena. */
+static bool take_str(const vctx *c, raw_rec *r, int f, size_t limit, bool intern,
+                     const char **dst, vfail *fail)
+{
+    const char *p = r->v[f];
+    uint32_t n = r->len[f];
+    if (!p || n == 0)
+        return true;
+    if (n > limit)
+        return failf(fail, ER_Q_TOO_LONG, f, "%s is %u bytes, limit %zu", fname(f), n, limit);
+    size_t at;
+    int tc = er_text_check(p, n, &at);
+    if (tc)
+        return failf(fail, ER_Q_BAD_UTF8, f, "%s: %s at byte %zu (0x%02x)", fname(f),
+                     tc == 2 ? "NUL byte" : "invalid UTF-8", at, (unsigned char)p[at]);
+    *dst = intern ? er_arena_intern(c->arena, p, n) : er_arena_strndup(c->arena, p, n);
+    if (!*dst)
+        return failf(fail, ER_Q_TOO_LONG, f, "out of memory storing %s", fname(f));
+    return true;
+}
+
+static bool take_num(raw_rec *r, int f, double *dst, uint32_t *present, uint32_t bit, vfail *fail)
+{
+    const char *p = r->v[f];
+    uint32_t n = r->len[f];
+    if (!p || n == 0)
+        return true;
+    char b[48];
+    double v;
+    if (!er_parse_number(p, n, &v))
+        return failf(fail, ER_Q_BAD_NUMBER, f, "%s: '%s' is not a number", fname(f),
+                     show(b, sizeof b, p, n));
+    if (v < 0)
+        return failf(fail, ER_Q_NEGATIVE, f, "%s: %s is negative", fname(f), show(b, sizeof b, p, n));
+    *dst = v == 0 ? 0.0 : v;   /* no -0 */
+    *present |= bit;
+    return true;
+}
+
+static bool take_country(const vctx *c, raw_rec *r, int f, uint16_t *dst, vfail *fail)
+{
+    const char *p = r->v[f];
+    uint32_t n = r->len[f];
+    if (!p || n == 0)
+        return true;
+    char b[48];
+    if (n != 2 || !er_country_parse(c->ref, p, n, dst))
+        return failf(fail, ER_Q_BAD_COUNTRY, f, "%s: '%s' is not an ISO 3166-1 alpha-2 code",
+                     fname(f), show(b, sizeof b, p, n));
+    return true;
+}
+
+static inline char upc(char ch) { return ch >= 'a' && ch <= 'z' ? (char)(ch - 32) : ch; }
+
+static bool eq_ci(const char *p, size_t n, const char *lit)
+{
+    size_t k = strlen(lit);
+    if (k != n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (upc(p[i]) != lit[i])
+            return false;
+    return true;
+}
+
+bool er_validate(const vctx *c, raw_rec *r, er_decl *d, vfail *fail)
+{
+    const er_mapping *m = c->map;
+    char b[48];
+    /* Mapping: constants for absent/empty values, value maps, trimming. */
+    for (int f = 0; f < F_COUNT; f++) {
+        const map_field *mf = &m->f[f];
+        if (f != F_DESCRIPTION && r->v[f])
+            trim(&r->v[f], &r->len[f]);
+        if ((!r->v[f] || r->len[f] == 0) && mf->constant) {
+            r->v[f] = mf->constant;
+            r->len[f] = (uint32_t)strlen(mf->constant);
+        } else if (mf->n_values && r->v[f]) {
+            for (size_t k = 0; k < mf->n_values; k++) {
+                size_t fl = strlen(mf->values[k].from);
+                if (fl == r->len[f] && memcmp(mf->values[k].from, r->v[f], fl) == 0) {
+                    r->v[f] = mf->values[k].to;
+                    r->len[f] = (uint32_t)strlen(mf->values[k].to);
+                    break;
+                }
+            }
+        }
+    }
+
+    /* id */
+    if (!r->v[F_ID] || r->len[F_ID] == 0)
+        return failf(fail, ER_Q_MISSING_FIELD, F_ID, "id is empty or missing");
+    if (!take_str(c, r, F_ID, ER_LIMIT_ID, false, &d->id, fail))
+        return false;
+
+    /* date */
+    if (!r->v[F_DATE] || r->len[F_DATE] == 0)
+        return failf(fail, ER_Q_MISSING_FIELD, F_DATE, "date is empty or missing");
+    if (er_date_parse(r->v[F_DATE], r->len[F_DATE], &d->date) != ER_OK)
+        return failf(fail, ER_Q_BAD_DATE, F_DATE, "date: '%s' is not a valid YYYY-MM-DD date",
+                     show(b, sizeof b, r->v[F_DATE], r->len[F_DATE]));
+
+    /* flow */
+    if (r->v[F_FLOW] && r->len[F_FLOW]) {
+        const char *p = r->v[F_FLOW];
+        size_t n = r->len[F_FLOW];
+        if (eq_ci(p, n, "IM"))
+            d->flow = ER_FLOW_IM;
+        else if (eq_ci(p, n, "EX"))
+            d->flow = ER_FLOW_EX;
+        else if (eq_ci(p, n, "TR"))
+            d->flow = ER_FLOW_TR;
+        else
+            return failf(fail, ER_Q_BAD_FLOW, F_FLOW, "flow: '%s' is not IM, EX or TR",
+                         show(b, sizeof b, p, n));
+    }
+
+    /* parties */
+    if (!take_str(c, r, F_DECLARANT, ER_LIMIT_PARTY, true, &d->declarant, fail) ||
+        !take_str(c, r, F_IMPORTER, ER_LIMIT_PARTY, true, &d->importer, fail) ||
+        !take_str(c, r, F_EXPORTER, ER_LIMIT_PARTY, true, &d->exporter, fail))
+        return false;
+
+    /* hs: digits, dots/spaces stripped, 6..10 */
+    {
+        const char *p = r->v[F_HS];
+        uint32_t n = r->len[F_HS];
+        if (!p || n == 0)
+            return failf(fail, ER_Q_MISSING_FIELD, F_HS, "hs is empty or missing");
+        size_t k = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            char ch = p[i];
+            if (ch == '.' || ch == ' ')
+                continue;
+            if (ch < '0' || ch > '9' || k >= ER_HS_MAX) {
+                k = ER_HS_MAX + 1;
+                break;
+            }
+            d->hs[k++] = ch;
+        }
+        if (k < 6 || k > ER_HS_MAX)
+            return failf(fail, ER_Q_BAD_HS, F_HS, "hs: '%s' is not a 6 to 10 digit HS code",
+                         show(b, sizeof b, p, n));
+        if ((d->hs[0] == '0' && d->hs[1] == '0') || (d->hs[0] == '7' && d->hs[1] == '7'))
+            return failf(fail, ER_Q_BAD_HS, F_HS, "hs: '%s': chapter %c%c does not exist",
+                         show(b, sizeof b, p, n), d->hs[0], d->hs[1]);
+        d->hs[k] = '\0';
+        d->hs_len = (uint8_t)k;
+    }
+
+    if (!take_str(c, r, F_DESCRIPTION, ER_LIMIT_DESCRIPTION, false, &d->description, fail))
+        return false;
+
+    if (!take_country(c, r, F_ORIGIN, &d->origin, fail) ||
+        !take_country(c, r, F_EXPORT_COUNTRY, &d->export_country, fail) ||
+        !take_country(c, r, F_DESTINATION, &d->destination, fail))
+        return false;
+
+    /* transit: ';'-separated alpha-2 */
+    if (r->v[F_TRANSIT] && r->len[F_TRANSIT]) {
+        const char *p = r->v[F_TRANSIT], *e = p + r->len[F_TRANSIT];
+        while (p < e) {
+            const char *q = memchr(p, ';', (size_t)(e - p));
+            if (!q)
+                q = e;
+            const char *s = p;
+            uint32_t n = (uint32_t)(q - p);
+            trim(&s, &n);
+            if (n) {
+                uint16_t cc;
+                if (n != 2 || !er_country_parse(c->ref, s, n, &cc))
+                    return failf(fail, ER_Q_BAD_COUNTRY, F_TRANSIT,
+                                 "transit: '%s' is not an ISO 3166-1 alpha-2 code",
+                                 show(b, sizeof b, s, n));
+                if (d->n_transit == ER_TRANSIT_MAX)
+                    return failf(fail, ER_Q_TOO_LONG, F_TRANSIT,
+                                 "transit lists more than %d countries", ER_TRANSIT_MAX);
+                d->transit[d->n_transit++] = cc;
+            }
+            p = q + 1;
+        }
+    }
+
+    /* mode: names or UN/ECE Rec 19 numeric codes */
+    if (r->v[F_MODE] && r->len[F_MODE]) {
+        const char *p = r->v[F_MODE];
+        size_t n = r->len[F_MODE];
+        static const char *const names[] = {"", "SEA", "AIR", "ROAD", "RAIL", "POST", "OTHER"};
+        int mode = -1;
+        for (int i = 1; i <= 6; i++)
+            if (eq_ci(p, n, names[i]))
+                mode = i;
+        if (mode < 0 && n == 1 && p[0] >= '0' && p[0] <= '9') {
+            static const int un[10] = {ER_MODE_NONE, ER_MODE_SEA, ER_MODE_RAIL, ER_MODE_ROAD,
+                                       ER_MODE_AIR, ER_MODE_POST, ER_MODE_OTHER, ER_MODE_OTHER,
+                                       ER_MODE_OTHER, ER_MODE_OTHER};
+            mode = un[p[0] - '0'];
+        }
+        if (mode < 0)
+            return failf(fail, ER_Q_BAD_MODE, F_MODE,
+                         "mode: '%s' is not SEA, AIR, ROAD, RAIL, POST, OTHER or a UN code 0-9",
+                         show(b, sizeof b, p, n));
+        d->mode = (uint8_t)mode;
+    }
+
+    if (!take_str(c, r, F_OFFICE, ER_LIMIT_OFFICE, true, &d->office, fail))
+        return false;
+
+    if (!take_num(r, F_NET_KG, &d->net_kg, &d->present, ER_P_NET_KG, fail) ||
+        !take_num(r, F_GROSS_KG, &d->gross_kg, &d->present, ER_P_GROSS_KG, fail) ||
+        !take_num(r, F_QUANTITY, &d->quantity, &d->present, ER_P_QUANTITY, fail))
+        return false;
+    if ((d->present & ER_P_NET_KG) && (d->present & ER_P_GROSS_KG) && d->gross_kg < d->net_kg)
+        return failf(fail, ER_Q_GROSS_LT_NET, F_GROSS_KG, "gross_kg %.6g is less than net_kg %.6g",
+                     d->gross_kg, d->net_kg);
+
+    if (!take_str(c, r, F_UNIT, ER_LIMIT_UNIT, true, &d->unit, fail))
+        return false;
+
+    if (!take_num(r, F_VALUE, &d->value, &d->present, ER_P_VALUE, fail))
+        return false;
+
+    /* currency: ISO 4217 in the rates table */
+    if (r->v[F_CURRENCY] && r->len[F_CURRENCY]) {
+        const char *p = r->v[F_CURRENCY];
+        uint32_t n = r->len[F_CURRENCY];
+        double rate;
+        if (n == 3) {
+            d->currency[0] = upc(p[0]);
+            d->currency[1] = upc(p[1]);
+            d->currency[2] = upc(p[2]);
+            d->currency[3] = '\0';
+        }
+        if (n != 3 || !er_currency_rate(c->ref, d->currency, &rate)) {
+            d->currency[0] = '\0';
+            return failf(fail, ER_Q_BAD_CURRENCY, F_CURRENCY,
+                         "currency: '%s' is not an ISO 4217 code in the rates table",
+                         show(b, sizeof b, p, n));
+        }
+        if (d->present & ER_P_VALUE) {
+            d->value_ref = d->value * rate;
+            d->present |= ER_P_VALUE_REF;
+        }
+    }
+
+    if (!take_num(r, F_PACKAGES, &d->packages, &d->present, ER_P_PACKAGES, fail))
+        return false;
+    if (!take_str(c, r, F_CONTAINER, ER_LIMIT_CONTAINER, true, &d->container, fail))
+        return false;
+
+    /* extras */
+    if (r->n_extra) {
+        d->extra = er_arena_alloc(c->arena, r->n_extra * sizeof *d->extra);
+        if (!d->extra)
+            return failf(fail, ER_Q_TOO_LONG, -1, "out of memory storing extras");
+        for (size_t i = 0; i < r->n_extra; i++) {
+            const char *p = r->xval[i];
+            uint32_t n = r->xlen[i];
+            size_t at;
+            int tc;
+            if (n > ER_LIMIT_EXTRA) {
+                failf(fail, ER_Q_TOO_LONG, -1, "extra '%s' is %u bytes, limit %d", r->xname[i], n,
+                      ER_LIMIT_EXTRA);
+                fail->xfield = r->xname[i];
+                return false;
+            }
+            if ((tc = er_text_check(p, n, &at)) != 0) {
+                failf(fail, ER_Q_BAD_UTF8, -1, "extra '%s': %s at byte %zu (0x%02x)", r->xname[i],
+                      tc == 2 ? "NUL byte" : "invalid UTF-8", at, (unsigned char)p[at]);
+                fail->xfield = r->xname[i];
+                return false;
+            }
+            er_extra *x = &d->extra[d->n_extra];
+            x->name = er_arena_intern(c->arena, r->xname[i], strlen(r->xname[i]));
+            x->value = er_arena_intern(c->arena, p, n);
+            if (!x->name || !x->value)
+                return failf(fail, ER_Q_TOO_LONG, -1, "out of memory storing extras");
+            d->n_extra++;
+        }
+    }
+
+    /* --since / --until */
+    if ((c->since && d->date < c->since) || (c->until && d->date > c->until)) {
+        char ds[11];
+        er_date_format(d->date, ds);
+        return failf(fail, ER_Q_OUT_OF_RANGE, F_DATE, "date %s is outside --since/--until", ds);
+    }
+    return true;
+}
