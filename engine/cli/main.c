@@ -2,7 +2,8 @@
  * main.c — the ecorisk dispatcher: a git-style table of subcommands. Finds the
  * command named by argv[1] (or argv[1..2] for two-word commands such as
  * "baseline build"), and hands the rest to cli_dispatch. Also --help,
- * --version and `ecorisk man [COMMAND]` (man pages from the option tables).
+ * --version and `ecorisk man [COMMAND]` (man pages from the option tables;
+ * `ecorisk man --list` names every command, for the build's man page step).
  */
 #include <stdio.h>
 #include <string.h>
@@ -29,6 +30,7 @@ static void usage(FILE *out)
     for (size_t i = 0; i < cli_n_commands; i++)
         fprintf(out, "  %-18s %s\n", cli_commands[i]->name, cli_commands[i]->summary);
     fprintf(out, "  %-18s %s\n", "man [COMMAND]", "print a man page (roff) to stdout");
+    fprintf(out, "  %-18s %s\n", "man --list", "list the commands, one a line");
     fprintf(out, "\n'ecorisk COMMAND --help' describes a command's options.\n"
                  "Exit codes: 0 ok, 1 findings, 64 usage, 65 invalid input, 66 no input,\n"
                  "69 unavailable, 70 internal, 71 OS error, 73 cannot create, 74 I/O error,\n"
@@ -71,6 +73,11 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "man") == 0) {
         if (argc == 2) {
             cli_print_main_man(stdout);
+            return EX_OK_;
+        }
+        if (strcmp(argv[2], "--list") == 0) {   /* command names, one a line (build: man pages) */
+            for (size_t i = 0; i < cli_n_commands; i++)
+                printf("%s\n", cli_commands[i]->name);
             return EX_OK_;
         }
         int used = 0;

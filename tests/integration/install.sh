@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# install.sh — `cmake --install` end to end: installs the build tree into a
+# temporary DESTDIR with a prefix other than the configured one, then checks
+# the installed binary (version, man pages, the shipped data it defaults to),
+# the headers, and that a small C program compiles and links against the
+# installed library through pkg-config, both shared and static, and runs.
+# Env: ECORISK (built CLI), ECORISK_BUILD, ECORISK_SRC; ECORISK_WRAP optional
+# (e.g. valgrind) is put in front of every run of an ecorisk binary.
+set -euo pipefail
+: "${ECORISK:?}" "${ECORISK_BUILD:?}" "${ECORISK_SRC:?}"
+WRAP=${ECORISK_WRAP:-}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+root=$tmp/root
+prefix=/opt/ecorisk-test
+DESTDIR=$root cmake --install "$ECORISK_BUILD" --prefix "$prefix" >"$tmp/install.log"
+P=$root$prefix
+bin=$P/bin/ecorisk
+libdir=$(dirname "$(find "$P" -name 'libecorisk.a' -print -quit)")
+[ -x "$bin" ] || fail "no installed binary at $bin"
+[ -f "$libdir/libecorisk.a" ] || fail "no static library"
+[ -e "$libdir/libecorisk.so" ] && [ -e "$libdir/libecorisk.so.0" ] || fail "no shared library + soname link"
+[ -f "$libdir/pkgconfig/ecorisk.pc" ] || fail "no pkg-config file"
+for h in "$ECORISK_SRC"/engine/include/ecorisk/*.h; do
+    cmp -s "$h" "$P/include/ecorisk/$(basename "$h")" || fail "header $(basename "$h") not installed"
+done
+
+# Binary: same version as the build tree.
+want=$("$ECORISK" --version)
+got=$($WRAP "$bin" --version)
+[ "$got" = "$want" ] || fail "installed --version '$got' != '$want'"
+[[ "$got" =~ ^ecorisk\ [0-9]+\.[0-9]+\.[0-9]+$ ]] || fail "bad version line '$got'"
+
+# Man pages: ecorisk.1 plus one per command, each starting with .TH, and
+# (where groff exists) rendering without a single warning.
+mandir=$P/share/man/man1
+[ -f "$mandir/ecorisk.1" ] || fail "no ecorisk.1"
+n_cmds=0
+while IFS= read -r name; do
+    page=$mandir/ecorisk-${name// /-}.1
+    [ -f "$page" ] || fail "no man page for '$name' ($page)"
+    n_cmds=$((n_cmds + 1))
+done < <($WRAP "$bin" man --list)
+[ "$n_cmds" -ge 10 ] || fail "only $n_cmds commands listed"
+n_pages=$(find "$mandir" -name 'ecorisk*.1' | wc -l)
+[ "$n_pages" -eq $((n_cmds + 1)) ] || fail "$n_pages man pages for $n_cmds commands (+1 expected)"
+for page in "$mandir"/ecorisk*.1; do
+    [ "$(head -c 4 "$page")" = ".TH " ] || fail "$page does not start with .TH"
+    if command -v groff >/dev/null; then
+        warn=$(groff -man -Tutf8 -ww -z "$page" 2>&1) || fail "groff failed on $page"
+        [ -z "$warn" ] || fail "groff warnings on $page: $warn"
+    fi
+done
+if command -v groff >/dev/null; then
+    groff -man -Tutf8 "$mandir/ecorisk-run.1" 2>/dev/null | sed 's/.\x08//g' | grep -q '^NAME' \
+        || fail "ecorisk-run.1 renders without a NAME section"
+fi
+# The page of a command equals what the installed binary prints for it.
+$WRAP "$bin" man baseline build >"$tmp/bb.1"
+cmp -s "$tmp/bb.1" "$mandir/ecorisk-baseline-build.1" || fail "ecorisk-baseline-build.1 differs from 'ecorisk man baseline build'"
+
+# Shipped data under share/ecorisk, identical to the tree.
+share=$P/share/ecorisk
+for d in profiles:profiles feeds/mappings:mappings feeds/reference:reference; do
+    src=${d%%:*} dst=${d##*:}
+    if [ -d "$ECORISK_SRC/$src" ]; then
+        diff -r "$ECORISK_SRC/$src" "$share/$dst" >/dev/null || fail "share/ecorisk/$dst differs from $src"
+    fi
+done
+# The installed binary defaults to the installed profiles (not the source tree):
+# lint them with the source tree hidden from it by ECORISK_HOME unset.
+if [ -d "$ECORISK_SRC/profiles" ] && ! "$ECORISK" profile lint --help 2>&1 | grep -q 'x-unused'; then
+    (unset ECORISK_HOME; $WRAP "$bin" profile lint) >"$tmp/lint.out" 2>&1 \
+        || { cat "$tmp/lint.out" >&2; fail "installed 'profile lint' on the installed profiles failed"; }
+fi
+
+# A C program against the installed library, via pkg-config.
+cat >"$tmp/t.c" <<'EOF'
+#include <ecorisk/ecorisk.h>
+#include <stdio.h>
+#include <string.h>
+int main(void)
+{
+    int32_t days = 0;
+    er_batch *b = NULL;
+    if (er_date_parse("2024-02-29", 10, &days) != ER_OK || days != 19782) return 2;
+    if (er_date_parse("2023-02-29", 10, &days) == ER_OK) return 3;
+    if (strcmp(er_status_str(ER_ENOMEM), "out of memory") != 0) return 4;
+    if (er_batch_new(&b, 16, NULL) != ER_OK) return 5;
+    er_batch_free(b);
+    puts("linked ok");
+    return 0;
+}
+EOF
+export PKG_CONFIG_PATH=$libdir/pkgconfig
+cflags=$(pkg-config --cflags ecorisk)
+[ "$(pkg-config --modversion ecorisk)" = "${want#ecorisk }" ] || fail "pkg-config version mismatch"
+cc -std=c17 -Wall -Werror $cflags -o "$tmp/t_shared" "$tmp/t.c" $(pkg-config --libs ecorisk)
+out=$(LD_LIBRARY_PATH=$libdir $WRAP "$tmp/t_shared") || fail "shared-linked program failed ($?)"
+[ "$out" = "linked ok" ] || fail "shared-linked program printed '$out'"
+ldd "$tmp/t_shared" | grep -q "$libdir/libecorisk.so.0" || LD_LIBRARY_PATH=$libdir ldd "$tmp/t_shared" | grep -q "$libdir/libecorisk.so.0" \
+    || fail "program not linked against the installed shared library"
+# Static libecorisk, its dependencies (Requires.private + Libs.private) shared.
+deps=$(pkg-config --print-requires-private ecorisk | awk '{print $1}' | tr '\n' ' ')
+[ "$deps" = "libcurl json-c gsl zlib " ] || fail "Requires.private is '$deps'"
+cc -std=c17 -Wall -Werror $cflags -o "$tmp/t_static" "$tmp/t.c" \
+    $(pkg-config --libs-only-L ecorisk) -Wl,-Bstatic -lecorisk -Wl,-Bdynamic \
+    $(pkg-config --libs $deps) -lm -pthread
+out=$($WRAP "$tmp/t_static") || fail "static-linked program failed"
+[ "$out" = "linked ok" ] || fail "static-linked program printed '$out'"
+if ldd "$tmp/t_static" | grep -q libecorisk; then fail "static program still needs libecorisk.so"; fi
+echo "install: ok ($n_pages man pages, prefix $prefix)"
