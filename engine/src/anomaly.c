@@ -1,0 +1,232 @@
+/*
+ * anomaly.c — the anomaly features of one declaration against a baseline
+ * (anomaly.h, DESIGN.md §4): unit value low / high (robust z on the group's
+ * histogram median and MAD, normal tails), Mahalanobis (chi-square tail of d²
+ * through the group's Cholesky factor), route rarity (add-one smoothed tail
+ * of the HS4 route distribution), new trader (first-seen per importer and
+ * chapter), and Fisher's combination. Read-only on the baseline: thread-safe.
+ * Formulas and their justification: docs/scoring.md.
+ */
+#include "baseline_impl.h"
+
+#include <math.h>
+#include <string.h>
+
+#include <gsl/gsl_cdf.h>
+
+#define P_FLOOR 1e-300   /* keeps -2 ln p finite */
+
+static inline double clamp_p(double p)
+{
+    if (!(p >= P_FLOOR)) return P_FLOOR;   /* also maps NaN to the floor */
+    return p > 1.0 ? 1.0 : p;
+}
+
+static void key_of(int level, uint32_t code, char out[11])
+{
+    int nd = er_bl_level_digits(level);
+    if (nd == 0) {
+        out[0] = '*';
+        out[1] = '\0';
+        return;
+    }
+    for (int i = nd - 1; i >= 0; i--) {
+        out[i] = (char)('0' + code % 10);
+        code /= 10;
+    }
+    out[nd] = '\0';
+}
+
+static void set_level(er_feature_value *f, const group *g)
+{
+    f->level = g->level;
+    key_of(g->level, g->code, f->group);
+}
+
+/* 95th percentile of chi-square with k = 2, 3 degrees of freedom (set once). */
+static double chi2_95(int k) { return er_bl_chi2_95[k]; }
+
+static void unit_value(const er_baseline *bl, const group *const *chain, int nchain, const decl_x *x,
+                       er_anomalies *out)
+{
+    if (!x->has_uv)
+        return;
+    const group *g = NULL;
+    for (int i = 0; i < nchain && !g; i++)
+        if (chain[i] && chain[i]->n >= bl->min_group && chain[i]->n > 0)
+            g = chain[i];
+    if (!g)
+        return;
+    double z = (x->x[0] - g->median) / g->scale;
+    double lo = exp(g->pct[1]), hi = exp(g->pct[5]);
+    er_feature_value *fl = &out->f[ER_FEAT_UNIT_VALUE_LOW], *fh = &out->f[ER_FEAT_UNIT_VALUE_HIGH];
+    fl->computable = fh->computable = true;
+    set_level(fl, g);
+    set_level(fh, g);
+    fl->observed = fh->observed = x->uv;
+    fl->expected_lo = fh->expected_lo = lo;
+    fl->expected_hi = fh->expected_hi = hi;
+    fl->p = clamp_p(gsl_cdf_ugaussian_P(z));
+    fh->p = clamp_p(gsl_cdf_ugaussian_Q(z));
+}
+
+/* d² = |L⁻¹(x − μ)|² by forward substitution on the Cholesky factor. */
+static double maha_d2(const mv_model *m, const double *x, int k)
+{
+    double y[3];
+    int t = 0;
+    double d2 = 0;
+    for (int i = 0; i < k; i++) {
+        double s = x[i] - m->mu[i];
+        for (int j = 0; j < i; j++)
+            s -= m->L[t + j] * y[j];
+        y[i] = s / m->L[t + i];
+        t += i + 1;
+        d2 += y[i] * y[i];
+    }
+    return d2;
+}
+
+static void mahalanobis(const er_baseline *bl, const group *const *chain, int nchain, const decl_x *x,
+                        er_anomalies *out)
+{
+    if (!x->has_uv)
+        return;
+    for (int i = 0; i < nchain; i++) {
+        const group *g = chain[i];
+        if (!g || g->level == LV_HS6)
+            continue;
+        const mv_model *m = NULL;
+        int k = 0;
+        if (x->has_kgpp && g->m3.ok && g->mv3.n >= bl->min_group) {
+            m = &g->m3;
+            k = 3;
+        } else if (g->m2.ok && g->mv2.n >= bl->min_group) {
+            m = &g->m2;
+            k = 2;
+        }
+        if (!m)
+            continue;
+        double d2 = maha_d2(m, x->x, k);
+        if (!isfinite(d2))
+            return;
+        er_feature_value *f = &out->f[ER_FEAT_MAHALANOBIS];
+        f->computable = true;
+        set_level(f, g);
+        f->observed = d2;
+        f->expected_lo = 0;
+        f->expected_hi = chi2_95(k);
+        f->p = clamp_p(gsl_cdf_chisq_Q(d2, (double)k));
+        return;
+    }
+}
+
+static void route(const er_baseline *bl, const group *const *chain, int nchain, const er_decl *d,
+                  er_anomalies *out)
+{
+    uint16_t o = d->origin ? d->origin : d->export_country;
+    if (!o)
+        return;
+    for (int i = 0; i < nchain; i++) {
+        const group *g = chain[i];
+        if (!g || g->level == LV_HS6 || g->route_n < bl->min_group)
+            continue;
+        uint64_t c = er_bl_route_get(&bl->routes, er_bl_route_key(g->level, g->code, o, d->destination));
+        double denom = (double)g->route_n + (double)g->route_k + 1.0;
+        uint64_t tail = 1;   /* the unseen category */
+        if (c) {
+            /* last distinct count ≤ c (c is present, so rc_val holds it) */
+            uint32_t lo = 0, hi = g->n_rc;
+            while (lo < hi) {
+                uint32_t mid = (lo + hi) / 2;
+                if (g->rc_val[mid] <= c) lo = mid + 1; else hi = mid;
+            }
+            tail = lo ? g->rc_cum[lo - 1] : 1;
+        }
+        er_feature_value *f = &out->f[ER_FEAT_ROUTE_RARITY];
+        f->computable = true;
+        set_level(f, g);
+        f->observed = (double)c;
+        f->expected_lo = (double)g->route_c05;
+        f->expected_hi = (double)g->route_cmax;
+        f->p = clamp_p((double)tail / denom);
+        return;
+    }
+}
+
+static void new_trader(const er_baseline *bl, const group *c2, const group *all, const er_decl *d,
+                       uint32_t chapter, er_anomalies *out)
+{
+    if (!d->importer || !d->importer[0] || !c2)
+        return;
+    const group *g = c2->imp_rows >= bl->min_group ? c2 : (all && all->imp_rows >= bl->min_group ? all : NULL);
+    if (!g)
+        return;
+    double p_new = ((double)g->traders + 1.0) / ((double)g->imp_rows + 1.0);
+    if (p_new > 1) p_new = 1;
+    const trader_ent *t = er_bl_trader_get(&bl->traders, er_bl_importer_hash(d->importer), (uint8_t)chapter);
+    er_feature_value *f = &out->f[ER_FEAT_NEW_TRADER];
+    f->computable = true;
+    set_level(f, g);
+    double span = (double)d->date - (double)bl->date_min;
+    f->expected_lo = TRADER_WINDOW_DAYS;
+    f->expected_hi = span > TRADER_WINDOW_DAYS ? span : TRADER_WINDOW_DAYS;
+    if (!t || t->date > d->date) {
+        f->observed = 0;
+        f->p = clamp_p(p_new);
+        return;
+    }
+    double days = (double)d->date - (double)t->date;
+    f->observed = days;
+    double w = days / TRADER_WINDOW_DAYS;
+    if (w > 1) w = 1;
+    f->p = clamp_p(p_new + (1.0 - p_new) * w);
+}
+
+void er_anomaly_compute(const er_baseline *bl, const er_decl *d, er_anomalies *out)
+{
+    memset(out, 0, sizeof *out);
+    for (int i = 0; i < ER_FEAT_COUNT; i++)
+        out->f[i].p = 1.0;
+    out->fisher_p = 1.0;
+    if (!bl)
+        return;
+    out->have_baseline = true;
+    decl_x x;
+    er_bl_decl_x(d, &x);
+    uint32_t c6 = 0, c4 = 0, c2 = 0;
+    int lv = er_bl_hs_codes(d->hs, &c6, &c4, &c2);
+    const group *chain[4];
+    int n = 0;
+    if (lv <= LV_HS6) chain[n++] = er_bl_gs_find(&bl->gs, LV_HS6, c6);
+    if (lv <= LV_HS4) chain[n++] = er_bl_gs_find(&bl->gs, LV_HS4, c4);
+    const group *g2 = lv <= LV_HS2 ? er_bl_gs_find(&bl->gs, LV_HS2, c2) : NULL;
+    if (lv <= LV_HS2) chain[n++] = g2;
+    const group *all = er_bl_gs_find(&bl->gs, LV_ALL, 0);
+    chain[n++] = all;
+
+    unit_value(bl, chain, n, &x, out);
+    mahalanobis(bl, chain, n, &x, out);
+    route(bl, chain, n, d, out);
+    if (lv <= LV_HS2)
+        new_trader(bl, g2, all, d, c2, out);
+
+    /* Fisher: unit value enters once, two-sided; the others one-sided. */
+    double X = 0;
+    int k = 0;
+    if (out->f[ER_FEAT_UNIT_VALUE_LOW].computable) {
+        double pl = out->f[ER_FEAT_UNIT_VALUE_LOW].p, ph = out->f[ER_FEAT_UNIT_VALUE_HIGH].p;
+        double p2 = 2.0 * (pl < ph ? pl : ph);
+        X += -2.0 * log(clamp_p(p2));
+        k++;
+    }
+    for (int f = ER_FEAT_MAHALANOBIS; f < ER_FEAT_COUNT; f++)
+        if (out->f[f].computable) {
+            X += -2.0 * log(out->f[f].p);
+            k++;
+        }
+    for (int f = 0; f < ER_FEAT_COUNT; f++)
+        out->n_computable += out->f[f].computable;
+    if (k)
+        out->fisher_p = clamp_p(gsl_cdf_chisq_Q(X, 2.0 * k));
+}

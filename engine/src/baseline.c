@@ -1,0 +1,1055 @@
+/*
+ * baseline.c — the statistical baseline (DESIGN.md §4): the builder that
+ * accumulates declarations, the roll-up of HS6 → HS4 → HS2 → all, the exact
+ * merge of shard baselines, the derived statistics (histogram median / MAD /
+ * percentiles, moments, Cholesky factors with GSL, route tails, trader
+ * counts) and `baseline show`'s description. JSON I/O is in baseline_io.c,
+ * the per-declaration features in anomaly.c; the shared representation and
+ * why every merged quantity is an integer are in baseline_impl.h.
+ */
+#include "baseline_impl.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_histogram.h>
+#include <gsl/gsl_linalg.h>
+#include <gsl/gsl_matrix.h>
+
+const double er_bl_pct_levels[N_PCT] = {0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99};
+
+/* ---- GSL error handler: the library never aborts on a GSL domain error ---- */
+
+double er_bl_hist_range[HIST_BINS + 1];
+double er_bl_chi2_95[4];
+static pthread_once_t gsl_once = PTHREAD_ONCE_INIT;
+static void gsl_quiet_once(void)
+{
+    gsl_set_error_handler_off();
+    for (int i = 0; i <= HIST_BINS; i++)
+        er_bl_hist_range[i] = HIST_LO + (double)i * HIST_W;   /* exact: W = 2^-4 */
+    for (int k = 1; k <= 3; k++)
+        er_bl_chi2_95[k] = gsl_cdf_chisq_Qinv(0.05, (double)k);
+}
+void er_bl_gsl_quiet(void) { pthread_once(&gsl_once, gsl_quiet_once); }
+
+/* ---- HS codes ---- */
+
+int er_bl_level_digits(int level)
+{
+    switch (level) {
+    case LV_HS6: return 6;
+    case LV_HS4: return 4;
+    case LV_HS2: return 2;
+    default: return 0;
+    }
+}
+
+int er_bl_hs_codes(const char *hs, uint32_t *c6, uint32_t *c4, uint32_t *c2)
+{
+    uint32_t v = 0;
+    int nd = 0;
+    while (nd < 6 && hs[nd] >= '0' && hs[nd] <= '9') {
+        v = v * 10 + (uint32_t)(hs[nd] - '0');
+        nd++;
+        if (nd == 2) *c2 = v;
+        if (nd == 4) *c4 = v;
+        if (nd == 6) *c6 = v;
+    }
+    if (nd >= 6) return LV_HS6;
+    if (nd >= 4) return LV_HS4;
+    if (nd >= 2) return LV_HS2;
+    return LV_ALL;
+}
+
+void er_bl_group_key(const group *g, char out[11])
+{
+    switch (g->level) {
+    case LV_HS6: snprintf(out, 11, "%06u", (unsigned)(g->code % 1000000u)); break;
+    case LV_HS4: snprintf(out, 11, "%04u", (unsigned)(g->code % 10000u)); break;
+    case LV_HS2: snprintf(out, 11, "%02u", (unsigned)(g->code % 100u)); break;
+    default: snprintf(out, 11, "*"); break;
+    }
+}
+
+/* ---- group set ---- */
+
+er_status er_bl_gs_init(group_set *gs)
+{
+    memset(gs, 0, sizeof *gs);
+    gs->idx6 = calloc(1000000, sizeof *gs->idx6);
+    return gs->idx6 ? ER_OK : ER_ENOMEM;
+}
+
+static void group_free_derived(group *g)
+{
+    free(g->rc_val);
+    free(g->rc_cum);
+    g->rc_val = g->rc_cum = NULL;
+    g->n_rc = 0;
+}
+
+void er_bl_gs_free(group_set *gs)
+{
+    for (size_t i = 0; i < gs->n; i++) {
+        free(gs->g[i].hist);
+        group_free_derived(&gs->g[i]);
+    }
+    free(gs->g);
+    free(gs->idx6);
+    memset(gs, 0, sizeof *gs);
+}
+
+static uint32_t *slot_of(group_set *gs, int level, uint32_t code)
+{
+    switch (level) {
+    case LV_HS6: return code < 1000000 ? &gs->idx6[code] : NULL;
+    case LV_HS4: return code < 10000 ? &gs->idx4[code] : NULL;
+    case LV_HS2: return code < 100 ? &gs->idx2[code] : NULL;
+    case LV_ALL: return code == 0 ? &gs->idx_all : NULL;
+    default: return NULL;
+    }
+}
+
+const group *er_bl_gs_find(const group_set *gs, int level, uint32_t code)
+{
+    uint32_t *s = slot_of((group_set *)gs, level, code);
+    return (s && *s) ? &gs->g[*s - 1] : NULL;
+}
+
+group *er_bl_gs_get(group_set *gs, int level, uint32_t code, bool create)
+{
+    uint32_t *s = slot_of(gs, level, code);
+    if (!s)
+        return NULL;
+    if (*s)
+        return &gs->g[*s - 1];
+    if (!create)
+        return NULL;
+    if (gs->n == gs->cap) {
+        size_t nc = gs->cap ? gs->cap * 2 : 256;
+        group *ng = realloc(gs->g, nc * sizeof *ng);
+        if (!ng)
+            return NULL;
+        gs->g = ng;
+        gs->cap = nc;
+    }
+    group *g = &gs->g[gs->n];
+    memset(g, 0, sizeof *g);
+    g->hist = calloc(HIST_BINS, sizeof *g->hist);
+    if (!g->hist)
+        return NULL;
+    g->level = (uint8_t)level;
+    g->code = code;
+    gs->n++;
+    *s = (uint32_t)gs->n;
+    return g;
+}
+
+/* ---- hash tables (open addressing, linear probing, power-of-two size) ---- */
+
+static inline uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    x ^= x >> 31;
+    return x;
+}
+
+static er_status route_grow(route_tab *t)
+{
+    size_t nc = t->cap ? t->cap * 2 : 1024;
+    route_ent *ne = calloc(nc, sizeof *ne);
+    if (!ne)
+        return ER_ENOMEM;
+    for (size_t i = 0; i < t->cap; i++) {
+        if (!t->e[i].key)
+            continue;
+        size_t j = mix64(t->e[i].key) & (nc - 1);
+        while (ne[j].key)
+            j = (j + 1) & (nc - 1);
+        ne[j] = t->e[i];
+    }
+    free(t->e);
+    t->e = ne;
+    t->cap = nc;
+    return ER_OK;
+}
+
+er_status er_bl_route_add(route_tab *t, uint64_t key, uint64_t count)
+{
+    if ((t->n + 1) * 2 > t->cap && route_grow(t) != ER_OK)
+        return ER_ENOMEM;
+    size_t mask = t->cap - 1, j = mix64(key) & mask;
+    while (t->e[j].key && t->e[j].key != key)
+        j = (j + 1) & mask;
+    if (!t->e[j].key) {
+        t->e[j].key = key;
+        t->n++;
+    }
+    t->e[j].count += count;
+    return ER_OK;
+}
+
+uint64_t er_bl_route_get(const route_tab *t, uint64_t key)
+{
+    if (!t->cap)
+        return 0;
+    size_t mask = t->cap - 1, j = mix64(key) & mask;
+    while (t->e[j].key) {
+        if (t->e[j].key == key)
+            return t->e[j].count;
+        j = (j + 1) & mask;
+    }
+    return 0;
+}
+
+static inline uint64_t trader_slot_hash(uint64_t h, uint8_t ch)
+{
+    return mix64(h ^ ((uint64_t)ch * 0x9e3779b97f4a7c15ULL));
+}
+
+static er_status trader_grow(trader_tab *t)
+{
+    size_t nc = t->cap ? t->cap * 2 : 4096;
+    trader_ent *ne = calloc(nc, sizeof *ne);
+    if (!ne)
+        return ER_ENOMEM;
+    for (size_t i = 0; i < t->cap; i++) {
+        if (!t->e[i].h)
+            continue;
+        size_t j = trader_slot_hash(t->e[i].h, t->e[i].ch) & (nc - 1);
+        while (ne[j].h)
+            j = (j + 1) & (nc - 1);
+        ne[j] = t->e[i];
+    }
+    free(t->e);
+    t->e = ne;
+    t->cap = nc;
+    return ER_OK;
+}
+
+er_status er_bl_trader_min(trader_tab *t, uint64_t h, uint8_t ch, int32_t date)
+{
+    if ((t->n + 1) * 2 > t->cap && trader_grow(t) != ER_OK)
+        return ER_ENOMEM;
+    size_t mask = t->cap - 1, j = trader_slot_hash(h, ch) & mask;
+    while (t->e[j].h && !(t->e[j].h == h && t->e[j].ch == ch))
+        j = (j + 1) & mask;
+    if (!t->e[j].h) {
+        t->e[j].h = h;
+        t->e[j].ch = ch;
+        t->e[j].date = date;
+        t->n++;
+    } else if (date < t->e[j].date) {
+        t->e[j].date = date;
+    }
+    return ER_OK;
+}
+
+const trader_ent *er_bl_trader_get(const trader_tab *t, uint64_t h, uint8_t ch)
+{
+    if (!t->cap)
+        return NULL;
+    size_t mask = t->cap - 1, j = trader_slot_hash(h, ch) & mask;
+    while (t->e[j].h) {
+        if (t->e[j].h == h && t->e[j].ch == ch)
+            return &t->e[j];
+        j = (j + 1) & mask;
+    }
+    return NULL;
+}
+
+uint64_t er_bl_importer_hash(const char *s)
+{
+    uint64_t h = er_hash64(s, strlen(s), 0);
+    return h ? h : 1;   /* 0 marks an empty slot */
+}
+
+/* ---- life cycle ---- */
+
+er_status er_bl_init(er_baseline *bl, unsigned min_group, er_err *err)
+{
+    memset(bl, 0, sizeof *bl);
+    bl->min_group = min_group ? min_group : DEFAULT_MIN_GROUP;
+    if (er_bl_gs_init(&bl->gs) != ER_OK)
+        return er_errf(err, ER_ENOMEM, "out of memory allocating a baseline");
+    return ER_OK;
+}
+
+void er_bl_clear(er_baseline *bl)
+{
+    er_bl_gs_free(&bl->gs);
+    free(bl->routes.e);
+    free(bl->traders.e);
+    free(bl->rs);
+    free(bl->ts);
+    memset(bl, 0, sizeof *bl);
+}
+
+void er_baseline_free(er_baseline *bl)
+{
+    if (!bl)
+        return;
+    er_bl_clear(bl);
+    free(bl);
+}
+
+const char *er_baseline_id(const er_baseline *bl) { return bl->id; }
+unsigned long long er_baseline_rows(const er_baseline *bl) { return bl->rows; }
+
+/* ---- per-declaration inputs ---- */
+
+static bool mass_unit(const char *u)
+{
+    static const char *const units[] = {"KGM", "GRM", "TNE", "MGM", "LBR", "ONZ", "DTN", "KTN", "KG"};
+    if (!u)
+        return false;
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (strcmp(u, units[i]) == 0)
+            return true;
+    return false;
+}
+
+void er_bl_decl_x(const er_decl *d, decl_x *out)
+{
+    out->has_uv = out->has_kgpp = false;
+    if (!(d->present & ER_P_NET_KG) || !(d->net_kg > 0) || !isfinite(d->net_kg))
+        return;
+    if (!(d->present & ER_P_VALUE_REF) || !(d->value_ref > 0) || !isfinite(d->value_ref))
+        return;
+    double uv = d->value_ref / d->net_kg;
+    double luv = log(uv), lm = log(d->net_kg);
+    if (!isfinite(uv) || !(uv > 0) || !isfinite(luv) || !isfinite(lm))
+        return;
+    out->has_uv = true;
+    out->uv = uv;
+    out->x[0] = luv;
+    out->x[1] = lm;
+    double per = 0;
+    if ((d->present & ER_P_PACKAGES) && d->packages > 0 && isfinite(d->packages))
+        per = d->packages;
+    else if ((d->present & ER_P_QUANTITY) && d->quantity > 0 && isfinite(d->quantity) && d->unit &&
+             d->unit[0] && !mass_unit(d->unit))
+        per = d->quantity;
+    if (per > 0) {
+        double l3 = log(d->net_kg / per);
+        if (isfinite(l3)) {
+            out->has_kgpp = true;
+            out->x[2] = l3;
+        }
+    }
+}
+
+static inline int64_t quant(double x)
+{
+    if (x > XCLAMP) x = XCLAMP;
+    if (x < -XCLAMP) x = -XCLAMP;
+    return (int64_t)llrint(x * QSCALE);
+}
+
+/* ---- builder ---- */
+
+er_status er_baseline_builder_new(er_baseline_builder **out, const er_baseline_opts *opts, er_err *err)
+{
+    er_bl_gsl_quiet();
+    er_baseline_builder *b = calloc(1, sizeof *b);
+    if (!b)
+        return er_errf(err, ER_ENOMEM, "out of memory allocating a baseline builder");
+    er_status st = er_bl_init(&b->bl, opts ? opts->min_group : 0, err);
+    if (st != ER_OK) {
+        free(b);
+        return st;
+    }
+    *out = b;
+    return ER_OK;
+}
+
+void er_baseline_builder_free(er_baseline_builder *b)
+{
+    if (!b)
+        return;
+    er_bl_clear(&b->bl);
+    free(b);
+}
+
+static void mv_add_row(mv_sums *m, const int64_t *q, int k)
+{
+    m->n++;
+    int t = 0;
+    for (int i = 0; i < k; i++) {
+        m->s[i] += q[i];
+        for (int j = 0; j <= i; j++)
+            m->c[t++] += (i128)q[i] * q[j];
+    }
+}
+
+er_status er_baseline_builder_add(er_baseline_builder *b, const er_decl *d, er_err *err)
+{
+    er_baseline *bl = &b->bl;
+    uint32_t c6 = 0, c4 = 0, c2 = 0;
+    int lv = er_bl_hs_codes(d->hs, &c6, &c4, &c2);
+    uint32_t code = lv == LV_HS6 ? c6 : lv == LV_HS4 ? c4 : lv == LV_HS2 ? c2 : 0;
+    group *g = er_bl_gs_get(&bl->gs, lv, code, true);
+    if (!g)
+        return er_errf(err, ER_ENOMEM, "out of memory adding declaration %s to the baseline",
+                       d->id ? d->id : "?");
+    if (g->rows >= MAX_GROUP_ROWS)
+        return er_errf(err, ER_ELIMIT, "baseline group %s holds more than %llu rows", d->hs,
+                       (unsigned long long)MAX_GROUP_ROWS);
+    if (bl->rows == 0 || d->date < bl->date_min) bl->date_min = d->date;
+    if (bl->rows == 0 || d->date > bl->date_max) bl->date_max = d->date;
+    bl->rows++;
+    g->rows++;
+
+    decl_x x;
+    er_bl_decl_x(d, &x);
+    if (x.has_uv) {
+        int64_t q[3] = {quant(x.x[0]), quant(x.x[1]), x.has_kgpp ? quant(x.x[2]) : 0};
+        g->n++;
+        g->s += q[0];
+        g->ss += (i128)q[0] * q[0];
+        /* Each group's bins are a gsl_histogram over the shared fixed edges;
+         * values beyond the edges are counted in the edge bins. */
+        gsl_histogram h = {HIST_BINS, er_bl_hist_range, g->hist};
+        double xc = x.x[0];
+        if (xc < HIST_LO) xc = HIST_LO;
+        if (xc >= HIST_HI) xc = HIST_HI - HIST_W / 2;
+        gsl_histogram_increment(&h, xc);
+        mv_add_row(&g->mv2, q, 2);
+        if (x.has_kgpp)
+            mv_add_row(&g->mv3, q, 3);
+    }
+    uint16_t o = d->origin ? d->origin : d->export_country;
+    if (o) {
+        int rl = lv == LV_HS6 ? LV_HS4 : lv;
+        uint32_t rc = rl == LV_HS4 ? c4 : rl == LV_HS2 ? c2 : 0;
+        if (er_bl_route_add(&bl->routes, er_bl_route_key(rl, rc, o, d->destination), 1) != ER_OK)
+            return er_errf(err, ER_ENOMEM, "out of memory counting routes");
+        g->route_n++;
+    }
+    if (d->importer && d->importer[0] && lv != LV_ALL) {
+        if (er_bl_trader_min(&bl->traders, er_bl_importer_hash(d->importer), (uint8_t)c2, d->date) != ER_OK)
+            return er_errf(err, ER_ENOMEM, "out of memory recording traders");
+        g->imp_rows++;
+    }
+    return ER_OK;
+}
+
+static void mv_sum(mv_sums *dst, const mv_sums *src)
+{
+    dst->n += src->n;
+    for (int i = 0; i < 3; i++) dst->s[i] += src->s[i];
+    for (int i = 0; i < 6; i++) dst->c[i] += src->c[i];
+}
+
+/* Add src's accumulators into dst (same or parent group). */
+static void group_sum(group *dst, const group *src)
+{
+    dst->rows += src->rows;
+    dst->n += src->n;
+    dst->s += src->s;
+    dst->ss += src->ss;
+    for (size_t i = 0; i < HIST_BINS; i++)
+        dst->hist[i] += src->hist[i];
+    mv_sum(&dst->mv2, &src->mv2);
+    mv_sum(&dst->mv3, &src->mv3);
+    dst->route_n += src->route_n;
+    dst->imp_rows += src->imp_rows;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Roll the direct accumulators up: every group's totals = own rows + children. */
+static er_status rollup(er_baseline *bl, er_err *err)
+{
+    for (int lv = LV_HS6; lv <= LV_HS2; lv++) {
+        size_t n = bl->gs.n;
+        for (size_t i = 0; i < n; i++) {
+            if (bl->gs.g[i].level != lv)
+                continue;
+            uint32_t pc = lv == LV_HS6 ? bl->gs.g[i].code / 100 : lv == LV_HS4 ? bl->gs.g[i].code / 100 : 0;
+            group *p = er_bl_gs_get(&bl->gs, lv + 1, pc, true);
+            if (!p)
+                return er_errf(err, ER_ENOMEM, "out of memory rolling up baseline groups");
+            group_sum(p, &bl->gs.g[i]);   /* p may have moved the array: index again */
+        }
+    }
+    /* Routes: HS4 → HS2 → all (key order: snapshot, then add). */
+    for (int lv = LV_HS4; lv <= LV_HS2; lv++) {
+        size_t m = 0;
+        route_ent *snap = malloc((bl->routes.n + 1) * sizeof *snap);
+        if (!snap)
+            return er_errf(err, ER_ENOMEM, "out of memory rolling up routes");
+        for (size_t i = 0; i < bl->routes.cap; i++)
+            if (bl->routes.e[i].key && (int)(bl->routes.e[i].key >> 52) == lv)
+                snap[m++] = bl->routes.e[i];
+        for (size_t i = 0; i < m; i++) {
+            uint32_t code = (uint32_t)((snap[i].key >> 32) & 0xfffff);
+            uint32_t pc = lv == LV_HS4 ? code / 100 : 0;
+            uint64_t key = er_bl_route_key(lv + 1, pc, (uint16_t)(snap[i].key >> 16), (uint16_t)snap[i].key);
+            if (er_bl_route_add(&bl->routes, key, snap[i].count) != ER_OK) {
+                free(snap);
+                return er_errf(err, ER_ENOMEM, "out of memory rolling up routes");
+            }
+        }
+        free(snap);
+    }
+    /* Keep multivariate sums and route totals from HS4 up, importer rows from HS2 up. */
+    for (size_t i = 0; i < bl->gs.n; i++) {
+        group *g = &bl->gs.g[i];
+        if (g->level == LV_HS6) {
+            memset(&g->mv2, 0, sizeof g->mv2);
+            memset(&g->mv3, 0, sizeof g->mv3);
+            g->route_n = 0;
+        }
+        if (g->level == LV_HS6 || g->level == LV_HS4)
+            g->imp_rows = 0;
+    }
+    return ER_OK;
+}
+
+er_status er_baseline_builder_finish(er_baseline_builder *b, er_baseline **out, er_err *err)
+{
+    er_baseline *bl = malloc(sizeof *bl);
+    if (!bl)
+        return er_errf(err, ER_ENOMEM, "out of memory finishing the baseline");
+    er_status st = rollup(&b->bl, err);
+    if (st != ER_OK)
+        goto fail;
+    *bl = b->bl;                         /* move: the builder is left empty */
+    st = er_bl_init(&b->bl, bl->min_group, err);
+    if (st != ER_OK) {
+        er_baseline_free(bl);
+        return st;
+    }
+    st = er_bl_derive(bl, err);
+    if (st != ER_OK) {
+        er_baseline_free(bl);
+        return st;
+    }
+    *out = bl;
+    return ER_OK;
+fail:
+    free(bl);
+    return st;
+}
+
+/* ---- merge ---- */
+
+er_status er_bl_add(er_baseline *dst, const er_baseline *src, er_err *err)
+{
+    for (size_t i = 0; i < src->gs.n; i++) {
+        const group *s = &src->gs.g[i];
+        group *g = er_bl_gs_get(&dst->gs, s->level, s->code, true);
+        if (!g)
+            return er_errf(err, ER_ENOMEM, "out of memory merging baselines");
+        if (g->rows + s->rows > MAX_GROUP_ROWS)
+            return er_errf(err, ER_ELIMIT, "merged baseline group would exceed %llu rows",
+                           (unsigned long long)MAX_GROUP_ROWS);
+        group_sum(g, s);
+    }
+    for (size_t i = 0; i < src->routes.cap; i++)
+        if (src->routes.e[i].key &&
+            er_bl_route_add(&dst->routes, src->routes.e[i].key, src->routes.e[i].count) != ER_OK)
+            return er_errf(err, ER_ENOMEM, "out of memory merging routes");
+    for (size_t i = 0; i < src->traders.cap; i++) {
+        const trader_ent *t = &src->traders.e[i];
+        if (t->h && er_bl_trader_min(&dst->traders, t->h, t->ch, t->date) != ER_OK)
+            return er_errf(err, ER_ENOMEM, "out of memory merging traders");
+    }
+    if (src->rows) {
+        if (dst->rows == 0 || src->date_min < dst->date_min) dst->date_min = src->date_min;
+        if (dst->rows == 0 || src->date_max > dst->date_max) dst->date_max = src->date_max;
+    }
+    dst->rows += src->rows;
+    return ER_OK;
+}
+
+er_status er_baseline_merge(er_baseline **out, const er_baseline *const *in, size_t n, er_err *err)
+{
+    er_bl_gsl_quiet();
+    if (n == 0)
+        return er_errf(err, ER_EINVAL, "baseline merge needs at least one baseline");
+    for (size_t i = 1; i < n; i++)
+        if (in[i]->min_group != in[0]->min_group)
+            return er_errf(err, ER_EINVAL,
+                           "cannot merge baselines built with different min_group (%u and %u)",
+                           in[0]->min_group, in[i]->min_group);
+    er_baseline *bl = malloc(sizeof *bl);
+    if (!bl)
+        return er_errf(err, ER_ENOMEM, "out of memory merging baselines");
+    er_status st = er_bl_init(bl, in[0]->min_group, err);
+    if (st != ER_OK) {
+        free(bl);
+        return st;
+    }
+    for (size_t i = 0; i < n && st == ER_OK; i++)
+        st = er_bl_add(bl, in[i], err);
+    if (st == ER_OK)
+        st = er_bl_derive(bl, err);
+    if (st != ER_OK) {
+        er_baseline_free(bl);
+        return st;
+    }
+    *out = bl;
+    return ER_OK;
+}
+
+/* ---- histogram statistics ---- */
+
+/* Quantile q of the histogram, linear interpolation inside a bin (counts
+ * uniform within the bin): the t = q·n-th unit of mass. */
+double er_bl_hist_quantile(const double *h, uint64_t n, double q)
+{
+    if (n == 0)
+        return 0.0;
+    double t = q * (double)n, cum = 0;
+    size_t first = 0;
+    while (first < HIST_BINS - 1 && h[first] == 0) first++;
+    if (t <= 0)
+        return HIST_LO + (double)first * HIST_W;
+    for (size_t i = 0; i < HIST_BINS; i++) {
+        if (h[i] == 0)
+            continue;
+        if (cum + h[i] >= t)
+            return HIST_LO + ((double)i + (t - cum) / h[i]) * HIST_W;
+        cum += h[i];
+    }
+    size_t last = HIST_BINS - 1;
+    while (last > 0 && h[last] == 0) last--;
+    return HIST_LO + (double)(last + 1) * HIST_W;
+}
+
+/* Interpolated CDF (mass ≤ x) with cumulative counts cum[i] = Σ_{j<i} h[j]. */
+static double hist_cdf(const double *h, const double *cum, double x)
+{
+    double u = (x - HIST_LO) * HIST_PER;
+    if (u <= 0) return 0;
+    if (u >= HIST_BINS) return cum[HIST_BINS];
+    size_t i = (size_t)u;
+    if (i >= HIST_BINS) i = HIST_BINS - 1;
+    return cum[i] + h[i] * (u - (double)i);
+}
+
+/* MAD = median of |x − m| for the piecewise-uniform density: G(t) = F(m+t) −
+ * F(m−t) is piecewise linear in t with breakpoints where m ± t meets a bin
+ * edge; walk the breakpoints outward and solve G(t) = n/2 on the crossing
+ * segment. Exact for the histogram's density. */
+double er_bl_hist_mad(const double *h, uint64_t n, double m)
+{
+    if (n == 0)
+        return 0.0;
+    double cum[HIST_BINS + 1];
+    cum[0] = 0;
+    for (size_t i = 0; i < HIST_BINS; i++)
+        cum[i + 1] = cum[i] + h[i];
+    double half = (double)n / 2.0;
+    double u = (m - HIST_LO) * HIST_PER;
+    long up = (long)floor(u) + 1, dn = (long)ceil(u) - 1;   /* next edges above / below */
+    if (up < 0) up = 0;
+    if (dn > HIST_BINS) dn = HIST_BINS;
+    double t_prev = 0, g_prev = 0;
+    for (;;) {
+        double tu = up <= HIST_BINS ? HIST_LO + (double)up * HIST_W - m : INFINITY;
+        double td = dn >= 0 ? m - (HIST_LO + (double)dn * HIST_W) : INFINITY;
+        double t = tu < td ? tu : td;
+        if (!isfinite(t))
+            return t_prev;
+        if (t < t_prev) t = t_prev;
+        double gt = hist_cdf(h, cum, m + t) - hist_cdf(h, cum, m - t);
+        if (gt >= half) {
+            if (gt == g_prev)
+                return t_prev;
+            return t_prev + (half - g_prev) * (t - t_prev) / (gt - g_prev);
+        }
+        t_prev = t;
+        g_prev = gt;
+        if (tu <= td) up++;
+        if (td <= tu) dn--;
+    }
+}
+
+/* ---- derived statistics ---- */
+
+static double i128_to_double(i128 v) { return (double)v; }
+
+/* Covariance entry from exact sums: (n·c_ij − s_i·s_j) / (n(n−1)) / Q². */
+static double cov_entry(uint64_t n, i128 c, i128 si, i128 sj)
+{
+    i128 num = (i128)n * c - si * sj;
+    return i128_to_double(num) / ((double)n * (double)(n - 1)) / (QSCALE * QSCALE);
+}
+
+static void mv_derive(const mv_sums *m, int k, mv_model *out)
+{
+    memset(out, 0, sizeof *out);
+    if (m->n < (uint64_t)k + 1)
+        return;
+    for (int i = 0; i < k; i++)
+        out->mu[i] = i128_to_double(m->s[i]) / (double)m->n / QSCALE;
+    int t = 0;
+    double tr = 0;
+    for (int i = 0; i < k; i++)
+        for (int j = 0; j <= i; j++, t++) {
+            out->cov[t] = cov_entry(m->n, m->c[t], m->s[i], m->s[j]);
+            if (i == j) tr += out->cov[t];
+        }
+    /* Ridge: collinear dimensions (constant kg per package, say) stay invertible,
+     * and a variance floor of (w/2)², the same resolution floor as the unit-value
+     * scale, keeps a degenerate group (identical rows) usable. */
+    double ridge = 1e-6 * (tr / k) + (HIST_W * HIST_W) / 4.0;
+    double a[9] = {0};
+    gsl_matrix_view A = gsl_matrix_view_array(a, (size_t)k, (size_t)k);
+    t = 0;
+    for (int i = 0; i < k; i++)
+        for (int j = 0; j <= i; j++, t++) {
+            double v = out->cov[t] + (i == j ? ridge : 0.0);
+            gsl_matrix_set(&A.matrix, (size_t)i, (size_t)j, v);
+            gsl_matrix_set(&A.matrix, (size_t)j, (size_t)i, v);
+        }
+    if (gsl_linalg_cholesky_decomp1(&A.matrix) != GSL_SUCCESS)
+        return;
+    t = 0;
+    for (int i = 0; i < k; i++)
+        for (int j = 0; j <= i; j++, t++) {
+            out->L[t] = gsl_matrix_get(&A.matrix, (size_t)i, (size_t)j);
+            if (!isfinite(out->L[t]) || (i == j && !(out->L[t] > 0)))
+                return;
+        }
+    out->ok = true;
+}
+
+static void uv_derive(group *g)
+{
+    g->median = g->mad = g->scale = g->mean = g->sd = 0;
+    memset(g->pct, 0, sizeof g->pct);
+    if (g->n == 0)
+        return;
+    for (int i = 0; i < N_PCT; i++)
+        g->pct[i] = er_bl_hist_quantile(g->hist, g->n, er_bl_pct_levels[i]);
+    g->median = g->pct[3];
+    g->mad = er_bl_hist_mad(g->hist, g->n, g->median);
+    g->scale = 1.4826 * g->mad;
+    if (g->scale < HIST_W / 2)
+        g->scale = HIST_W / 2;
+    g->mean = i128_to_double(g->s) / (double)g->n / QSCALE;
+    if (g->n >= 2) {
+        double var = i128_to_double((i128)g->n * g->ss - g->s * g->s) /
+                     ((double)g->n * (double)(g->n - 1)) / (QSCALE * QSCALE);
+        g->sd = var > 0 ? sqrt(var) : 0;
+    }
+}
+
+static int cmp_route(const void *a, const void *b)
+{
+    uint64_t x = ((const route_ent *)a)->key, y = ((const route_ent *)b)->key;
+    return x < y ? -1 : x > y;
+}
+
+static int cmp_trader(const void *a, const void *b)
+{
+    const trader_ent *x = a, *y = b;
+    if (x->ch != y->ch) return x->ch < y->ch ? -1 : 1;
+    return x->h < y->h ? -1 : x->h > y->h;
+}
+
+/* Route tails for group g from its sorted run of route entries. */
+static er_status routes_derive(group *g, const route_ent *r, size_t k)
+{
+    group_free_derived(g);
+    g->route_k = (uint32_t)k;
+    g->route_c05 = g->route_cmax = 0;
+    if (k == 0)
+        return ER_OK;
+    uint64_t *c = malloc(k * sizeof *c);
+    g->rc_val = malloc(k * sizeof *g->rc_val);
+    g->rc_cum = malloc(k * sizeof *g->rc_cum);
+    if (!c || !g->rc_val || !g->rc_cum) {
+        free(c);
+        return ER_ENOMEM;
+    }
+    for (size_t i = 0; i < k; i++)
+        c[i] = r[i].count;
+    qsort(c, k, sizeof *c, cmp_u64);
+    uint64_t cum = 1;   /* the unseen-route category, pseudo-count 1 */
+    size_t m = 0;
+    for (size_t i = 0; i < k; i++) {
+        cum += c[i] + 1;
+        if (m && g->rc_val[m - 1] == c[i])
+            g->rc_cum[m - 1] = cum;
+        else {
+            g->rc_val[m] = c[i];
+            g->rc_cum[m] = cum;
+            m++;
+        }
+    }
+    g->n_rc = (uint32_t)m;
+    g->route_cmax = c[k - 1];
+    double denom = (double)g->route_n + (double)k + 1.0;
+    g->route_c05 = g->route_cmax;
+    for (size_t j = 0; j < m; j++)
+        if ((double)g->rc_cum[j] / denom > ROUTE_ALPHA) {
+            g->route_c05 = g->rc_val[j];
+            break;
+        }
+    free(c);
+    return ER_OK;
+}
+
+er_status er_bl_derive(er_baseline *bl, er_err *err)
+{
+    er_bl_gsl_quiet();
+    /* Sorted route and trader arrays (serialisation order, per-group runs). */
+    free(bl->rs);
+    free(bl->ts);
+    bl->rs = NULL;
+    bl->ts = NULL;
+    bl->n_rs = bl->n_ts = 0;
+    bl->rs = malloc((bl->routes.n + 1) * sizeof *bl->rs);
+    bl->ts = malloc((bl->traders.n + 1) * sizeof *bl->ts);
+    if (!bl->rs || !bl->ts)
+        return er_errf(err, ER_ENOMEM, "out of memory deriving baseline statistics");
+    for (size_t i = 0; i < bl->routes.cap; i++)
+        if (bl->routes.e[i].key)
+            bl->rs[bl->n_rs++] = bl->routes.e[i];
+    qsort(bl->rs, bl->n_rs, sizeof *bl->rs, cmp_route);
+    for (size_t i = 0; i < bl->traders.cap; i++)
+        if (bl->traders.e[i].h)
+            bl->ts[bl->n_ts++] = bl->traders.e[i];
+    qsort(bl->ts, bl->n_ts, sizeof *bl->ts, cmp_trader);
+
+    for (size_t i = 0; i < bl->gs.n; i++) {
+        group *g = &bl->gs.g[i];
+        uv_derive(g);
+        memset(&g->m2, 0, sizeof g->m2);
+        memset(&g->m3, 0, sizeof g->m3);
+        if (g->level != LV_HS6) {
+            mv_derive(&g->mv2, 2, &g->m2);
+            mv_derive(&g->mv3, 3, &g->m3);
+        }
+        g->r_off = g->r_len = 0;
+        g->traders = 0;
+        group_free_derived(g);
+        g->route_k = 0;
+    }
+    for (size_t i = 0; i < bl->n_rs;) {
+        size_t j = i;
+        uint64_t gk = bl->rs[i].key >> 32;
+        uint64_t sum = 0;
+        while (j < bl->n_rs && (bl->rs[j].key >> 32) == gk) {
+            sum += bl->rs[j].count;
+            j++;
+        }
+        group *g = er_bl_gs_get(&bl->gs, (int)(gk >> 20), (uint32_t)(gk & 0xfffff), false);
+        if (!g || g->level == LV_HS6 || g->route_n != sum)
+            return er_errf(err, ER_EBASELINE, "route counts do not match their group's route total");
+        g->r_off = i;
+        g->r_len = j - i;
+        if (routes_derive(g, bl->rs + i, j - i) != ER_OK)
+            return er_errf(err, ER_ENOMEM, "out of memory deriving route statistics");
+        i = j;
+    }
+    for (size_t i = 0; i < bl->gs.n; i++)
+        if (bl->gs.g[i].route_n && !bl->gs.g[i].r_len)
+            return er_errf(err, ER_EBASELINE, "a group has a route total but no routes");
+    group *all = er_bl_gs_get(&bl->gs, LV_ALL, 0, false);
+    for (size_t i = 0; i < bl->n_ts; i++) {
+        group *g = er_bl_gs_get(&bl->gs, LV_HS2, bl->ts[i].ch, false);
+        if (!g || !all)
+            return er_errf(err, ER_EBASELINE, "first-seen entry for chapter %02u has no group",
+                           (unsigned)bl->ts[i].ch);
+        g->traders++;
+        all->traders++;
+    }
+    for (size_t i = 0; i < bl->gs.n; i++) {
+        const group *g = &bl->gs.g[i];
+        if (g->traders > g->imp_rows)
+            return er_errf(err, ER_EBASELINE, "group has more first-seen traders than importer rows");
+    }
+    return er_bl_hash(bl, bl->id, err);
+}
+
+/* ---- describe (baseline show) ---- */
+
+typedef struct dbuf {
+    char  *p;
+    size_t n, cap;
+    bool   oom;
+} dbuf;
+
+static void dprintf_(dbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void dprintf_(dbuf *b, const char *fmt, ...)
+{
+    if (b->oom)
+        return;
+    if (!b->p) {
+        b->p = malloc(4096);
+        if (!b->p) {
+            b->oom = true;
+            return;
+        }
+        b->cap = 4096;
+    }
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int k = vsnprintf(b->p + b->n, b->cap - b->n, fmt, ap);
+        va_end(ap);
+        if (k < 0) {
+            b->oom = true;
+            return;
+        }
+        if ((size_t)k < b->cap - b->n) {
+            b->n += (size_t)k;
+            return;
+        }
+        size_t nc = (b->cap + (size_t)k + 1) * 2;
+        char *np = realloc(b->p, nc);
+        if (!np) {
+            b->oom = true;
+            return;
+        }
+        b->p = np;
+        b->cap = nc;
+    }
+}
+
+static void cc_str(uint16_t cc, char out[3])
+{
+    if (!cc) {
+        out[0] = '\0';
+        return;
+    }
+    out[0] = ER_CC_A(cc);
+    out[1] = ER_CC_B(cc);
+    out[2] = '\0';
+}
+
+static int cmp_route_count_desc(const void *a, const void *b)
+{
+    const route_ent *x = a, *y = b;
+    if (x->count != y->count) return x->count > y->count ? -1 : 1;
+    return x->key < y->key ? -1 : x->key > y->key;
+}
+
+static void describe_group(dbuf *b, const er_baseline *bl, const group *g)
+{
+    char key[11];
+    er_bl_group_key(g, key);
+    dprintf_(b, "{\"level\":\"%s\",\"group\":\"%s\",\"rows\":%llu,\"n\":%llu,\"usable\":%s",
+             er_level_str((er_level)g->level), key, (unsigned long long)g->rows,
+             (unsigned long long)g->n, g->n >= bl->min_group ? "true" : "false");
+    if (g->n) {
+        dprintf_(b, ",\"log_unit_value\":{\"median\":%.17g,\"mad\":%.17g,\"scale\":%.17g,"
+                    "\"mean\":%.17g,\"sd\":%.17g,\"percentiles\":{",
+                 g->median, g->mad, g->scale, g->mean, g->sd);
+        for (int i = 0; i < N_PCT; i++)
+            dprintf_(b, "%s\"p%02d\":%.17g", i ? "," : "", (int)lrint(er_bl_pct_levels[i] * 100), g->pct[i]);
+        dprintf_(b, "}},\"unit_value\":{\"median\":%.6g,\"p05\":%.6g,\"p95\":%.6g,"
+                    "\"low_below_p01\":%.6g,\"high_above_p01\":%.6g}",
+                 exp(g->median), exp(g->pct[1]), exp(g->pct[5]),
+                 exp(g->median - 2.3263478740408408 * g->scale),
+                 exp(g->median + 2.3263478740408408 * g->scale));
+    }
+    if (g->level != LV_HS6) {
+        const mv_model *ms[2] = {&g->m2, &g->m3};
+        const mv_sums *ss[2] = {&g->mv2, &g->mv3};
+        for (int k = 0; k < 2; k++) {
+            int dim = k + 2;
+            dprintf_(b, ",\"mv%d\":{\"n\":%llu,\"ok\":%s", dim, (unsigned long long)ss[k]->n,
+                     ms[k]->ok ? "true" : "false");
+            if (ms[k]->ok) {
+                dprintf_(b, ",\"mean\":[");
+                for (int i = 0; i < dim; i++)
+                    dprintf_(b, "%s%.17g", i ? "," : "", ms[k]->mu[i]);
+                dprintf_(b, "],\"cov\":[");
+                for (int i = 0; i < dim * (dim + 1) / 2; i++)
+                    dprintf_(b, "%s%.17g", i ? "," : "", ms[k]->cov[i]);
+                dprintf_(b, "]");
+            }
+            dprintf_(b, "}");
+        }
+        dprintf_(b, ",\"routes\":{\"n\":%llu,\"distinct\":%u,\"unseen_p\":%.17g,\"top\":[",
+                 (unsigned long long)g->route_n, g->route_k,
+                 1.0 / ((double)g->route_n + (double)g->route_k + 1.0));
+        size_t k = g->r_len;
+        route_ent *top = k ? malloc(k * sizeof *top) : NULL;
+        if (top) {
+            memcpy(top, bl->rs + g->r_off, k * sizeof *top);
+            qsort(top, k, sizeof *top, cmp_route_count_desc);
+            for (size_t i = 0; i < k && i < 10; i++) {
+                char o[3], d[3];
+                cc_str((uint16_t)(top[i].key >> 16), o);
+                cc_str((uint16_t)top[i].key, d);
+                dprintf_(b, "%s{\"origin\":\"%s\",\"destination\":\"%s\",\"count\":%llu}", i ? "," : "",
+                         o, d, (unsigned long long)top[i].count);
+            }
+            free(top);
+        } else if (k) {
+            b->oom = true;
+        }
+        dprintf_(b, "]}");
+    }
+    if (g->level == LV_HS2 || g->level == LV_ALL)
+        dprintf_(b, ",\"traders\":{\"importer_rows\":%llu,\"distinct\":%llu,\"new_p\":%.17g}",
+                 (unsigned long long)g->imp_rows, (unsigned long long)g->traders,
+                 ((double)g->traders + 1.0) / ((double)g->imp_rows + 1.0));
+    dprintf_(b, "}");
+}
+
+char *er_baseline_describe(const er_baseline *bl, const char *hs)
+{
+    dbuf b = {0};
+    char d0[11], d1[11];
+    er_date_format(bl->date_min, d0);
+    er_date_format(bl->date_max, d1);
+    uint32_t c6 = 0, c4 = 0, c2 = 0;
+    char q[ER_HS_MAX + 1];   /* digits only: "2903.45" and "2903 45" are 290345 */
+    size_t nq = 0;
+    for (const char *p = hs ? hs : ""; *p && nq < ER_HS_MAX; p++)
+        if (*p >= '0' && *p <= '9')
+            q[nq++] = *p;
+    q[nq] = '\0';
+    int lv = er_bl_hs_codes(q, &c6, &c4, &c2);
+    dprintf_(&b, "{\"baseline\":{\"id\":\"%s\",\"format\":%d,\"rows\":%llu,\"date_min\":\"%s\","
+                 "\"date_max\":\"%s\",\"min_group\":%u},\"hs\":\"",
+             bl->id, ER_BASELINE_FORMAT, (unsigned long long)bl->rows, bl->rows ? d0 : "",
+             bl->rows ? d1 : "", bl->min_group);
+    dprintf_(&b, "%s\",\"groups\":[", q);
+    int first = 1;
+    const int levels[4] = {LV_HS6, LV_HS4, LV_HS2, LV_ALL};
+    const uint32_t codes[4] = {c6, c4, c2, 0};
+    const char *uv_level = "none";
+    for (int i = 0; i < 4; i++) {
+        if (levels[i] < lv)
+            continue;
+        const group *g = er_bl_gs_find(&bl->gs, levels[i], codes[i]);
+        if (!g)
+            continue;
+        if (!strcmp(uv_level, "none") && g->n >= bl->min_group)
+            uv_level = er_level_str((er_level)g->level);
+        if (!first)
+            dprintf_(&b, ",");
+        first = 0;
+        describe_group(&b, bl, g);
+    }
+    dprintf_(&b, "],\"unit_value_level\":\"%s\"}", uv_level);
+    if (b.oom) {
+        free(b.p);
+        return NULL;
+    }
+    return b.p;
+}

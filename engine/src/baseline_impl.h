@@ -1,0 +1,197 @@
+/*
+ * baseline_impl.h — private representation of a baseline shared by the
+ * statistics sources (baseline.c: build, derive, merge, describe;
+ * baseline_io.c: JSON save/load; anomaly.c: features). Not installed.
+ *
+ * Everything that is merged is an integer: counts, histogram bins, and the
+ * moments as fixed-point sums (x quantised to 2^-20, sums of x and of x·y in
+ * 128-bit integers). Integer addition is associative and commutative, so a
+ * merge of shards is bit-identical to one build over all rows, and every
+ * derived float (median, MAD, mean, covariance, Cholesky factor, route tails)
+ * is computed from those integers by the same code: identical too.
+ */
+#ifndef ECORISK_BASELINE_IMPL_H
+#define ECORISK_BASELINE_IMPL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ecorisk/baseline.h"
+
+typedef __int128 i128;
+
+/* Fixed global histogram of log(unit value, reference currency per kg):
+ * HIST_BINS bins of width 1/16 over [HIST_LO, HIST_HI); values outside are
+ * counted in the edge bins (the moments keep the clamped value, see XCLAMP). */
+#define HIST_LO    (-16.0)
+#define HIST_HI    24.0
+#define HIST_PER   16                       /* bins per unit of log */
+#define HIST_W     (1.0 / HIST_PER)
+#define HIST_BINS  640
+
+/* Fixed-point moments: q = llrint(x * QSCALE), x clamped to ±XCLAMP. */
+#define QSCALE     1048576.0                 /* 2^20 */
+#define XCLAMP     64.0
+/* Rows per group above which the 128-bit cross products could overflow. */
+#define MAX_GROUP_ROWS (1ULL << 36)
+
+#define DEFAULT_MIN_GROUP 30u
+#define TRADER_WINDOW_DAYS 365.0           /* "recent" trader horizon (new_trader) */
+#define ROUTE_ALPHA 0.05                   /* tail mass defining route expected range */
+
+enum { LV_HS6 = ER_LEVEL_HS6, LV_HS4 = ER_LEVEL_HS4, LV_HS2 = ER_LEVEL_HS2, LV_ALL = ER_LEVEL_ALL };
+
+/* Multivariate sums over rows having all k dimensions: n, Σx_i, Σx_i·x_j (j ≤ i,
+ * row-major lower triangle: 00, 10, 11, 20, 21, 22). */
+typedef struct mv_sums {
+    uint64_t n;
+    i128     s[3];
+    i128     c[6];
+} mv_sums;
+
+/* Derived multivariate model: mean and Cholesky factor L (lower, same packing). */
+typedef struct mv_model {
+    bool   ok;
+    double mu[3];
+    double L[6];
+    double cov[6];
+} mv_model;
+
+#define N_PCT 7
+extern const double er_bl_pct_levels[N_PCT];   /* 0.01 0.05 0.25 0.5 0.75 0.95 0.99 */
+
+typedef struct group {
+    uint8_t  level;          /* LV_* */
+    uint32_t code;           /* numeric HS prefix (0 for ALL) */
+    uint64_t rows;           /* declarations in the group */
+    uint64_t n;              /* with a computable log unit value */
+    i128     s, ss;          /* Σq, Σq² of log unit value */
+    double  *hist;           /* HIST_BINS counts (gsl_histogram bins) */
+    mv_sums  mv2, mv3;       /* (luv, lmass) and (luv, lmass, lkgpp); HS4 and up */
+    uint64_t route_n;        /* rows with a known origin (route) */
+    uint64_t imp_rows;       /* rows with an importer (HS2 and ALL) */
+    /* derived (finish / load / merge) */
+    double   median, mad, scale, mean, sd;
+    double   pct[N_PCT];
+    mv_model m2, m3;
+    uint32_t route_k;        /* distinct routes */
+    uint32_t n_rc;           /* distinct route counts */
+    uint64_t *rc_val;        /* sorted distinct route counts */
+    uint64_t *rc_cum;        /* 1 + Σ (c_i + 1) over routes with c_i ≤ rc_val[j] */
+    uint64_t route_c05;      /* smallest count whose tail exceeds ROUTE_ALPHA */
+    uint64_t route_cmax;
+    uint64_t traders;        /* distinct (importer, chapter) first-seen entries */
+    size_t   r_off, r_len;   /* this group's run in er_baseline.rs */
+} group;
+
+/* Route counts: key = level<<52 | code<<32 | origin<<16 | destination. */
+typedef struct route_ent {
+    uint64_t key;
+    uint64_t count;
+} route_ent;
+
+/* First-seen table: (importer hash, chapter) → first date. h == 0 = empty. */
+typedef struct trader_ent {
+    uint64_t h;
+    int32_t  date;
+    uint8_t  ch;
+} trader_ent;
+
+typedef struct route_tab {
+    route_ent *e;
+    size_t     cap, n;       /* cap power of two */
+} route_tab;
+
+typedef struct trader_tab {
+    trader_ent *e;
+    size_t      cap, n;
+} trader_tab;
+
+/* Groups plus direct-index lookup by level and code (index + 1, 0 = none). */
+typedef struct group_set {
+    group    *g;
+    size_t    n, cap;
+    uint32_t *idx6;          /* 1,000,000 */
+    uint32_t  idx4[10000];
+    uint32_t  idx2[100];
+    uint32_t  idx_all;
+} group_set;
+
+struct er_baseline {
+    unsigned   min_group;
+    uint64_t   rows;
+    int32_t    date_min, date_max;   /* 0 when no rows */
+    group_set  gs;
+    route_tab  routes;
+    trader_tab traders;
+    /* derived: sorted copies (serialisation order; per-group route runs) */
+    route_ent  *rs;
+    size_t      n_rs;
+    trader_ent *ts;
+    size_t      n_ts;
+    char       id[33];
+};
+
+struct er_baseline_builder {
+    er_baseline bl;          /* direct accumulators; rolled up at finish */
+};
+
+/* group_set */
+er_status er_bl_gs_init(group_set *gs);
+void      er_bl_gs_free(group_set *gs);
+group    *er_bl_gs_get(group_set *gs, int level, uint32_t code, bool create);
+const group *er_bl_gs_find(const group_set *gs, int level, uint32_t code);
+void      er_bl_group_key(const group *g, char out[11]);
+int       er_bl_level_digits(int level);
+
+/* hash tables */
+er_status er_bl_route_add(route_tab *t, uint64_t key, uint64_t count);
+uint64_t  er_bl_route_get(const route_tab *t, uint64_t key);
+er_status er_bl_trader_min(trader_tab *t, uint64_t h, uint8_t ch, int32_t date);
+const trader_ent *er_bl_trader_get(const trader_tab *t, uint64_t h, uint8_t ch);
+uint64_t  er_bl_importer_hash(const char *s);
+
+static inline uint64_t er_bl_route_key(int level, uint32_t code, uint16_t o, uint16_t d)
+{
+    return ((uint64_t)level << 52) | ((uint64_t)code << 32) | ((uint64_t)o << 16) | d;
+}
+
+/* baseline life cycle */
+er_status er_bl_init(er_baseline *bl, unsigned min_group, er_err *err);
+void      er_bl_clear(er_baseline *bl);
+/* Compute every derived field and the id (after build roll-up, merge or load). */
+er_status er_bl_derive(er_baseline *bl, er_err *err);
+/* Add src's content into dst (groups, routes, traders, rows, dates). */
+er_status er_bl_add(er_baseline *dst, const er_baseline *src, er_err *err);
+
+/* Histogram statistics (exposed for tests): counts h[HIST_BINS] with total n. */
+double er_bl_hist_quantile(const double *h, uint64_t n, double q);
+double er_bl_hist_mad(const double *h, uint64_t n, double median);
+
+/* Serialisation (baseline_io.c): canonical JSON text; malloc'd, *len set. */
+char *er_bl_serialize(const er_baseline *bl, size_t *len, const char *id);
+/* Content hash of bl (32 hex) into out. */
+er_status er_bl_hash(const er_baseline *bl, char out[33], er_err *err);
+
+/* Per-declaration inputs (anomaly.c and the builder agree on them). */
+typedef struct decl_x {
+    bool   has_uv, has_kgpp;
+    double uv;               /* value_ref / net_kg */
+    double x[3];             /* log uv, log net_kg, log kg per package/unit */
+} decl_x;
+void er_bl_decl_x(const er_decl *d, decl_x *out);
+
+/* Parse the leading HS digits: sets codes for levels 6/4/2; returns the finest
+ * level available (LV_HS6 .. LV_ALL). */
+int er_bl_hs_codes(const char *hs, uint32_t *c6, uint32_t *c4, uint32_t *c2);
+
+/* Turn GSL's abort-on-error handler off and set up the shared histogram
+ * ranges (idempotent, thread-safe). */
+void er_bl_gsl_quiet(void);
+/* The HIST_BINS + 1 fixed bin edges shared by every group's gsl_histogram. */
+extern double er_bl_hist_range[HIST_BINS + 1];
+/* gsl_cdf_chisq_Qinv(0.05, k) for k = 0..3 (Mahalanobis expected range). */
+extern double er_bl_chi2_95[4];
+
+#endif

@@ -1,0 +1,826 @@
+/*
+ * baseline_io.c — the baseline file: one versioned JSON document written
+ * canonically (sorted keys, groups in level/code order, integers exact,
+ * 128-bit sums as decimal strings, derived floats as %.17g) so the same
+ * content always gives the same bytes, and a loader that checks the format
+ * version and every field, failing with the file and JSON path instead of
+ * crashing on corrupt input. The baseline id is a hash of the canonical text.
+ */
+#include "baseline_impl.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+/* ---- output buffer ---- */
+
+typedef struct obuf {
+    char  *p;
+    size_t n, cap;
+    bool   oom;
+} obuf;
+
+static bool ob_reserve(obuf *b, size_t more)
+{
+    if (b->oom)
+        return false;
+    if (b->n + more + 1 <= b->cap)
+        return true;
+    size_t nc = b->cap ? b->cap : 1 << 16;
+    while (nc < b->n + more + 1)
+        nc *= 2;
+    char *np = realloc(b->p, nc);
+    if (!np) {
+        b->oom = true;
+        return false;
+    }
+    b->p = np;
+    b->cap = nc;
+    return true;
+}
+
+static void ob_put(obuf *b, const char *s, size_t len)
+{
+    if (!ob_reserve(b, len))
+        return;
+    memcpy(b->p + b->n, s, len);
+    b->n += len;
+    b->p[b->n] = '\0';
+}
+
+static void ob_str(obuf *b, const char *s) { ob_put(b, s, strlen(s)); }
+
+static void ob_u64(obuf *b, uint64_t v)
+{
+    char tmp[24];
+    int i = 23;
+    tmp[i] = '\0';
+    do {
+        tmp[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    ob_put(b, tmp + i, (size_t)(23 - i));
+}
+
+static void ob_i128(obuf *b, i128 v)
+{
+    char tmp[48];
+    int i = 47;
+    tmp[i] = '\0';
+    bool neg = v < 0;
+    /* Work on the negative side so INT128_MIN needs no special case. */
+    i128 x = neg ? v : -v;
+    do {
+        tmp[--i] = (char)('0' - (int)(x % 10));
+        x /= 10;
+    } while (x);
+    if (neg)
+        tmp[--i] = '-';
+    ob_put(b, "\"", 1);
+    ob_put(b, tmp + i, (size_t)(47 - i));
+    ob_put(b, "\"", 1);
+}
+
+static void ob_dbl(obuf *b, double v)
+{
+    char tmp[40];
+    if (!isfinite(v))
+        v = 0;   /* never NaN/inf in a file */
+    int k = snprintf(tmp, sizeof tmp, "%.17g", v);
+    ob_put(b, tmp, (size_t)k);
+}
+
+static void ob_date(obuf *b, int32_t days)
+{
+    char d[11];
+    er_date_format(days, d);
+    ob_put(b, "\"", 1);
+    ob_str(b, d);
+    ob_put(b, "\"", 1);
+}
+
+static const char *level_name(int lv)
+{
+    return er_level_str((er_level)lv);
+}
+
+static void ob_mv(obuf *b, const char *name, const mv_sums *m, int k)
+{
+    ob_str(b, ",\"");
+    ob_str(b, name);
+    ob_str(b, "\":{\"c\":[");
+    for (int i = 0; i < k * (k + 1) / 2; i++) {
+        if (i) ob_put(b, ",", 1);
+        ob_i128(b, m->c[i]);
+    }
+    ob_str(b, "],\"n\":");
+    ob_u64(b, m->n);
+    ob_str(b, ",\"s\":[");
+    for (int i = 0; i < k; i++) {
+        if (i) ob_put(b, ",", 1);
+        ob_i128(b, m->s[i]);
+    }
+    ob_str(b, "]}");
+}
+
+static void ob_cc(obuf *b, uint16_t cc)
+{
+    char s[4] = {'"', 0, 0, 0};
+    if (cc) {
+        s[1] = ER_CC_A(cc);
+        s[2] = ER_CC_B(cc);
+        s[3] = '"';
+        ob_put(b, s, 4);
+    } else {
+        ob_put(b, "\"\"", 2);
+    }
+}
+
+static void ob_group(obuf *b, const er_baseline *bl, const group *g)
+{
+    char key[11];
+    er_bl_group_key(g, key);
+    ob_str(b, "{\"code\":\"");
+    ob_str(b, key);
+    ob_str(b, "\",\"hist\":[");
+    bool first = true;
+    for (size_t i = 0; i < HIST_BINS; i++) {
+        if (g->hist[i] == 0)
+            continue;
+        ob_str(b, first ? "[" : ",[");
+        first = false;
+        ob_u64(b, i);
+        ob_put(b, ",", 1);
+        ob_u64(b, (uint64_t)g->hist[i]);
+        ob_put(b, "]", 1);
+    }
+    ob_put(b, "]", 1);
+    if (g->level == LV_HS2 || g->level == LV_ALL) {
+        ob_str(b, ",\"imp_rows\":");
+        ob_u64(b, g->imp_rows);
+    }
+    ob_str(b, ",\"level\":\"");
+    ob_str(b, level_name(g->level));
+    ob_put(b, "\"", 1);
+    if (g->level != LV_HS6) {
+        ob_mv(b, "mv2", &g->mv2, 2);
+        ob_mv(b, "mv3", &g->mv3, 3);
+    }
+    ob_str(b, ",\"n\":");
+    ob_u64(b, g->n);
+    if (g->level != LV_HS6) {
+        ob_str(b, ",\"route_n\":");
+        ob_u64(b, g->route_n);
+        ob_str(b, ",\"routes\":[");
+        for (size_t i = 0; i < g->r_len; i++) {
+            const route_ent *r = &bl->rs[g->r_off + i];
+            ob_str(b, i ? ",[" : "[");
+            ob_cc(b, (uint16_t)(r->key >> 16));
+            ob_put(b, ",", 1);
+            ob_cc(b, (uint16_t)r->key);
+            ob_put(b, ",", 1);
+            ob_u64(b, r->count);
+            ob_put(b, "]", 1);
+        }
+        ob_put(b, "]", 1);
+    }
+    ob_str(b, ",\"rows\":");
+    ob_u64(b, g->rows);
+    ob_str(b, ",\"s\":");
+    ob_i128(b, g->s);
+    ob_str(b, ",\"ss\":");
+    ob_i128(b, g->ss);
+    /* Informational: recomputed from the sums and the histogram on load. */
+    ob_str(b, ",\"summary\":{\"mad\":");
+    ob_dbl(b, g->mad);
+    ob_str(b, ",\"mean\":");
+    ob_dbl(b, g->mean);
+    ob_str(b, ",\"median\":");
+    ob_dbl(b, g->median);
+    static const char *const pn[N_PCT] = {"p01", "p05", "p25", NULL, "p75", "p95", "p99"};
+    for (int i = 0; i < N_PCT; i++) {
+        if (!pn[i])
+            continue;
+        ob_str(b, ",\"");
+        ob_str(b, pn[i]);
+        ob_str(b, "\":");
+        ob_dbl(b, g->pct[i]);
+    }
+    ob_str(b, ",\"scale\":");
+    ob_dbl(b, g->scale);
+    ob_str(b, ",\"sd\":");
+    ob_dbl(b, g->sd);
+    ob_str(b, "}}");
+}
+
+char *er_bl_serialize(const er_baseline *bl, size_t *len, const char *id)
+{
+    obuf b = {0};
+    ob_reserve(&b, 1 << 16);
+    ob_str(&b, "{\"date_max\":");
+    if (bl->rows) ob_date(&b, bl->date_max); else ob_str(&b, "null");
+    ob_str(&b, ",\"date_min\":");
+    if (bl->rows) ob_date(&b, bl->date_min); else ob_str(&b, "null");
+    ob_str(&b, ",\"format\":");
+    ob_u64(&b, ER_BASELINE_FORMAT);
+    ob_str(&b, ",\"groups\":[");
+    bool first = true;
+    const group_set *gs = &bl->gs;
+#define EMIT(slot)                                                 \
+    do {                                                           \
+        if (slot) {                                                \
+            ob_str(&b, first ? "\n" : ",\n");                      \
+            first = false;                                         \
+            ob_group(&b, bl, &gs->g[(slot) - 1]);                  \
+        }                                                          \
+    } while (0)
+    EMIT(gs->idx_all);
+    for (size_t i = 0; i < 100; i++) EMIT(gs->idx2[i]);
+    for (size_t i = 0; i < 10000; i++) EMIT(gs->idx4[i]);
+    for (size_t i = 0; i < 1000000; i++) EMIT(gs->idx6[i]);
+#undef EMIT
+    ob_str(&b, "\n],\"hist\":{\"bins\":");
+    ob_u64(&b, HIST_BINS);
+    ob_str(&b, ",\"lo\":");
+    ob_dbl(&b, HIST_LO);
+    ob_str(&b, ",\"width\":");
+    ob_dbl(&b, HIST_W);
+    ob_str(&b, "},\"id\":\"");
+    ob_str(&b, id);
+    ob_str(&b, "\",\"kind\":\"ecorisk-baseline\",\"min_group\":");
+    ob_u64(&b, bl->min_group);
+    ob_str(&b, ",\"qscale\":");
+    ob_u64(&b, (uint64_t)QSCALE);
+    ob_str(&b, ",\"rows\":");
+    ob_u64(&b, bl->rows);
+    ob_str(&b, ",\"traders\":[");
+    static const char hx[] = "0123456789abcdef";
+    for (size_t i = 0; i < bl->n_ts; i++) {
+        const trader_ent *t = &bl->ts[i];
+        char e[64];
+        int k = 0;
+        e[k++] = i ? ',' : '\n';
+        if (i) e[k++] = '\n';
+        e[k++] = '[';
+        e[k++] = (char)('0' + t->ch / 10);
+        e[k++] = (char)('0' + t->ch % 10);
+        if (t->ch < 10) { e[k - 2] = e[k - 1]; k--; }
+        e[k++] = ',';
+        e[k++] = '"';
+        for (int s = 60; s >= 0; s -= 4)
+            e[k++] = hx[(t->h >> s) & 15];
+        e[k++] = '"';
+        e[k++] = ',';
+        ob_put(&b, e, (size_t)k);
+        ob_date(&b, t->date);
+        ob_put(&b, "]", 1);
+    }
+    ob_str(&b, bl->n_ts ? "\n]}\n" : "]}\n");
+    if (b.oom) {
+        free(b.p);
+        return NULL;
+    }
+    *len = b.n;
+    return b.p;
+}
+
+static const char ZERO_ID[] = "00000000000000000000000000000000";
+
+er_status er_bl_hash(const er_baseline *bl, char out[33], er_err *err)
+{
+    size_t len = 0;
+    char *txt = er_bl_serialize(bl, &len, ZERO_ID);
+    if (!txt)
+        return er_errf(err, ER_ENOMEM, "out of memory serialising the baseline");
+    uint64_t h1 = er_hash64(txt, len, 0), h2 = er_hash64(txt, len, 0x2545f4914f6cdd1dULL);
+    snprintf(out, 33, "%016llx%016llx", (unsigned long long)h1, (unsigned long long)h2);
+    free(txt);
+    return ER_OK;
+}
+
+er_status er_baseline_save(const er_baseline *bl, const char *path, er_err *err)
+{
+    size_t len = 0;
+    char *txt = er_bl_serialize(bl, &len, bl->id);
+    char *tmp = NULL;
+    FILE *f = NULL;
+    er_status st = ER_OK;
+    if (!txt)
+        return er_errf(err, ER_ENOMEM, "out of memory serialising the baseline");
+    if (strcmp(path, "-") == 0) {
+        if (fwrite(txt, 1, len, stdout) != len || fflush(stdout) != 0)
+            st = er_errf(err, ER_EIO, "<stdout>: cannot write the baseline: %s", strerror(errno));
+        goto cleanup;
+    }
+    size_t pl = strlen(path) + 32;
+    tmp = malloc(pl);
+    if (!tmp) {
+        st = er_errf(err, ER_ENOMEM, "out of memory");
+        goto cleanup;
+    }
+    snprintf(tmp, pl, "%s.tmp.%ld", path, (long)getpid());
+    f = fopen(tmp, "wb");
+    if (!f) {
+        st = er_errf(err, ER_EIO, "%s: cannot create: %s", tmp, strerror(errno));
+        goto cleanup;
+    }
+    if (fwrite(txt, 1, len, f) != len || fflush(f) != 0 || fsync(fileno(f)) != 0) {
+        st = er_errf(err, ER_EIO, "%s: cannot write: %s", tmp, strerror(errno));
+        goto cleanup;
+    }
+    if (fclose(f) != 0) {
+        f = NULL;
+        st = er_errf(err, ER_EIO, "%s: cannot write: %s", tmp, strerror(errno));
+        goto cleanup;
+    }
+    f = NULL;
+    if (rename(tmp, path) != 0) {
+        st = er_errf(err, ER_EIO, "%s: cannot rename into place: %s", path, strerror(errno));
+        goto cleanup;
+    }
+cleanup:
+    if (f) fclose(f);
+    if (st != ER_OK && tmp) unlink(tmp);
+    free(tmp);
+    free(txt);
+    return st;
+}
+
+/* ---- loading ---- */
+
+typedef struct ld {
+    const char *file;
+    er_err     *err;
+    char        path[256];
+} ld;
+
+static er_status bad(ld *L, er_status st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static er_status bad(ld *L, er_status st, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return er_errf(L->err, st, "%s: %s: %s", L->file, L->path, msg);
+}
+
+static void setpath(ld *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void setpath(ld *L, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(L->path, sizeof L->path, fmt, ap);
+    va_end(ap);
+}
+
+static er_status read_all(const char *path, char **out, size_t *len, er_err *err)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!f)
+        return er_errf(err, errno == ENOENT ? ER_ENOTFOUND : ER_EIO, "%s: cannot open: %s", path,
+                       strerror(errno));
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    er_status st = ER_OK;
+    if (!buf) {
+        st = er_errf(err, ER_ENOMEM, "%s: out of memory", path);
+        goto cleanup;
+    }
+    for (;;) {
+        if (n + 1 >= cap) {
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                st = er_errf(err, ER_ENOMEM, "%s: out of memory", path);
+                goto cleanup;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        size_t k = fread(buf + n, 1, cap - n - 1, f);
+        n += k;
+        if (k == 0) {
+            if (ferror(f))
+                st = er_errf(err, ER_EIO, "%s: read error: %s", path, strerror(errno));
+            break;
+        }
+    }
+    buf[n] = '\0';
+cleanup:
+    if (f != stdin) fclose(f);
+    if (st != ER_OK) {
+        free(buf);
+        return st;
+    }
+    *out = buf;
+    *len = n;
+    return ER_OK;
+}
+
+static json_object *get(json_object *o, const char *k)
+{
+    json_object *v = NULL;
+    return json_object_object_get_ex(o, k, &v) ? v : NULL;
+}
+
+/* Unsigned integer ≤ max at o (path already set by caller). */
+static er_status get_u64(ld *L, json_object *o, uint64_t max, uint64_t *out)
+{
+    if (!o || !json_object_is_type(o, json_type_int))
+        return bad(L, ER_EBASELINE, "expected a non-negative integer");
+    errno = 0;
+    int64_t v = json_object_get_int64(o);
+    uint64_t u;
+    if (v < 0)
+        return bad(L, ER_EBASELINE, "expected a non-negative integer, got %lld", (long long)v);
+    if (v == INT64_MAX) {
+        u = json_object_get_uint64(o);
+    } else {
+        u = (uint64_t)v;
+    }
+    if (u > max)
+        return bad(L, ER_EBASELINE, "integer %llu exceeds the limit %llu", (unsigned long long)u,
+                   (unsigned long long)max);
+    *out = u;
+    return ER_OK;
+}
+
+static er_status key_u64(ld *L, json_object *obj, const char *base, const char *k, uint64_t max,
+                         uint64_t *out)
+{
+    setpath(L, "%s.%s", base, k);
+    json_object *v = get(obj, k);
+    if (!v)
+        return bad(L, ER_EBASELINE, "missing");
+    return get_u64(L, v, max, out);
+}
+
+/* Signed 128-bit decimal string with |v| ≤ lim. */
+static er_status get_i128(ld *L, json_object *o, i128 lim, i128 *out)
+{
+    if (!o || !json_object_is_type(o, json_type_string))
+        return bad(L, ER_EBASELINE, "expected a decimal integer string");
+    const char *s = json_object_get_string(o);
+    bool neg = *s == '-';
+    if (neg) s++;
+    if (!*s || strlen(s) > 38)
+        return bad(L, ER_EBASELINE, "expected a decimal integer string of at most 38 digits");
+    i128 v = 0;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return bad(L, ER_EBASELINE, "expected a decimal integer string");
+        v = v * 10 + (*s - '0');   /* ≤ 38 digits: no overflow */
+        if (v > lim)
+            return bad(L, ER_EBASELINE, "integer out of range for this group");
+    }
+    *out = neg ? -v : v;
+    return ER_OK;
+}
+
+static er_status key_i128(ld *L, json_object *obj, const char *base, const char *k, i128 lim, i128 *out)
+{
+    setpath(L, "%s.%s", base, k);
+    json_object *v = get(obj, k);
+    if (!v)
+        return bad(L, ER_EBASELINE, "missing");
+    return get_i128(L, v, lim, out);
+}
+
+static bool parse_cc(const char *s, bool allow_empty, uint16_t *cc)
+{
+    if (allow_empty && s[0] == '\0') {
+        *cc = 0;
+        return true;
+    }
+    if (s[0] < 'A' || s[0] > 'Z' || s[1] < 'A' || s[1] > 'Z' || s[2])
+        return false;
+    *cc = ER_CC(s[0], s[1]);
+    return true;
+}
+
+static er_status load_mv(ld *L, json_object *g, const char *base, const char *name, int k, uint64_t n_max,
+                         mv_sums *m)
+{
+    char b2[160];
+    snprintf(b2, sizeof b2, "%s.%s", base, name);
+    setpath(L, "%s", b2);
+    json_object *o = get(g, name);
+    if (!o || !json_object_is_type(o, json_type_object))
+        return bad(L, ER_EBASELINE, "expected an object {c, n, s}");
+    er_status st = key_u64(L, o, b2, "n", n_max, &m->n);
+    if (st) return st;
+    i128 q1 = (i128)m->n << 26, q2 = (i128)m->n << 52;
+    json_object *s = get(o, "s"), *c = get(o, "c");
+    setpath(L, "%s.s", b2);
+    if (!s || !json_object_is_type(s, json_type_array) || json_object_array_length(s) != (size_t)k)
+        return bad(L, ER_EBASELINE, "expected an array of %d integer strings", k);
+    for (int i = 0; i < k; i++) {
+        setpath(L, "%s.s[%d]", b2, i);
+        if ((st = get_i128(L, json_object_array_get_idx(s, (size_t)i), q1, &m->s[i])))
+            return st;
+    }
+    int nc = k * (k + 1) / 2;
+    setpath(L, "%s.c", b2);
+    if (!c || !json_object_is_type(c, json_type_array) || json_object_array_length(c) != (size_t)nc)
+        return bad(L, ER_EBASELINE, "expected an array of %d integer strings", nc);
+    for (int i = 0; i < nc; i++) {
+        setpath(L, "%s.c[%d]", b2, i);
+        if ((st = get_i128(L, json_object_array_get_idx(c, (size_t)i), q2, &m->c[i])))
+            return st;
+    }
+    return ER_OK;
+}
+
+static er_status load_group(ld *L, er_baseline *bl, json_object *go, size_t gi)
+{
+    char base[64];
+    snprintf(base, sizeof base, "$.groups[%zu]", gi);
+    setpath(L, "%s", base);
+    if (!json_object_is_type(go, json_type_object))
+        return bad(L, ER_EBASELINE, "expected a group object");
+    json_object *lv = get(go, "level"), *code = get(go, "code");
+    setpath(L, "%s.level", base);
+    if (!lv || !json_object_is_type(lv, json_type_string))
+        return bad(L, ER_EBASELINE, "expected \"hs6\", \"hs4\", \"hs2\" or \"all\"");
+    const char *ls = json_object_get_string(lv);
+    int level = !strcmp(ls, "hs6") ? LV_HS6 : !strcmp(ls, "hs4") ? LV_HS4 : !strcmp(ls, "hs2") ? LV_HS2
+              : !strcmp(ls, "all") ? LV_ALL : 0;
+    if (!level)
+        return bad(L, ER_EBASELINE, "expected \"hs6\", \"hs4\", \"hs2\" or \"all\", got \"%.20s\"", ls);
+    setpath(L, "%s.code", base);
+    if (!code || !json_object_is_type(code, json_type_string))
+        return bad(L, ER_EBASELINE, "expected a string");
+    const char *cs = json_object_get_string(code);
+    int nd = er_bl_level_digits(level);
+    uint32_t cv = 0;
+    if (level == LV_ALL) {
+        if (strcmp(cs, "*") != 0)
+            return bad(L, ER_EBASELINE, "expected \"*\" for level all");
+    } else {
+        if ((int)strlen(cs) != nd)
+            return bad(L, ER_EBASELINE, "expected %d digits for level %s", nd, ls);
+        for (int i = 0; i < nd; i++) {
+            if (cs[i] < '0' || cs[i] > '9')
+                return bad(L, ER_EBASELINE, "expected %d digits for level %s", nd, ls);
+            cv = cv * 10 + (uint32_t)(cs[i] - '0');
+        }
+    }
+    if (er_bl_gs_find(&bl->gs, level, cv))
+        return bad(L, ER_EBASELINE, "duplicate group %s %s", ls, cs);
+    group *g = er_bl_gs_get(&bl->gs, level, cv, true);
+    if (!g)
+        return er_errf(L->err, ER_ENOMEM, "%s: out of memory", L->file);
+    er_status st;
+    if ((st = key_u64(L, go, base, "rows", MAX_GROUP_ROWS, &g->rows))) return st;
+    if ((st = key_u64(L, go, base, "n", g->rows, &g->n))) return st;
+    if ((st = key_i128(L, go, base, "s", (i128)g->n << 26, &g->s))) return st;
+    if ((st = key_i128(L, go, base, "ss", (i128)g->n << 52, &g->ss))) return st;
+    if (g->ss < 0) {
+        setpath(L, "%s.ss", base);
+        return bad(L, ER_EBASELINE, "a sum of squares cannot be negative");
+    }
+    setpath(L, "%s.hist", base);
+    json_object *h = get(go, "hist");
+    if (!h || !json_object_is_type(h, json_type_array))
+        return bad(L, ER_EBASELINE, "expected an array of [bin, count]");
+    size_t nh = json_object_array_length(h);
+    uint64_t tot = 0;
+    long prev = -1;
+    for (size_t i = 0; i < nh; i++) {
+        setpath(L, "%s.hist[%zu]", base, i);
+        json_object *e = json_object_array_get_idx(h, i);
+        if (!e || !json_object_is_type(e, json_type_array) || json_object_array_length(e) != 2)
+            return bad(L, ER_EBASELINE, "expected [bin, count]");
+        uint64_t bin, cnt;
+        if ((st = get_u64(L, json_object_array_get_idx(e, 0), HIST_BINS - 1, &bin))) return st;
+        if ((st = get_u64(L, json_object_array_get_idx(e, 1), g->n, &cnt))) return st;
+        if ((long)bin <= prev || cnt == 0)
+            return bad(L, ER_EBASELINE, "bins must be strictly increasing with counts ≥ 1");
+        prev = (long)bin;
+        g->hist[bin] = (double)cnt;
+        tot += cnt;
+        if (tot > g->n)
+            break;
+    }
+    if (tot != g->n) {
+        setpath(L, "%s.hist", base);
+        return bad(L, ER_EBASELINE, "histogram counts sum to %llu, expected n = %llu",
+                   (unsigned long long)tot, (unsigned long long)g->n);
+    }
+    if (level != LV_HS6) {
+        if ((st = load_mv(L, go, base, "mv2", 2, g->n, &g->mv2))) return st;
+        if ((st = load_mv(L, go, base, "mv3", 3, g->n, &g->mv3))) return st;
+        if ((st = key_u64(L, go, base, "route_n", g->rows, &g->route_n))) return st;
+        setpath(L, "%s.routes", base);
+        json_object *r = get(go, "routes");
+        if (!r || !json_object_is_type(r, json_type_array))
+            return bad(L, ER_EBASELINE, "expected an array of [origin, destination, count]");
+        size_t nr = json_object_array_length(r);
+        for (size_t i = 0; i < nr; i++) {
+            setpath(L, "%s.routes[%zu]", base, i);
+            json_object *e = json_object_array_get_idx(r, i);
+            if (!e || !json_object_is_type(e, json_type_array) || json_object_array_length(e) != 3)
+                return bad(L, ER_EBASELINE, "expected [origin, destination, count]");
+            json_object *o = json_object_array_get_idx(e, 0), *d = json_object_array_get_idx(e, 1);
+            uint16_t oc, dc;
+            if (!o || !d || !json_object_is_type(o, json_type_string) || !json_object_is_type(d, json_type_string) ||
+                !parse_cc(json_object_get_string(o), false, &oc) || !parse_cc(json_object_get_string(d), true, &dc))
+                return bad(L, ER_EBASELINE, "expected alpha-2 origin and alpha-2 or empty destination");
+            uint64_t cnt;
+            if ((st = get_u64(L, json_object_array_get_idx(e, 2), g->route_n, &cnt))) return st;
+            if (cnt == 0)
+                return bad(L, ER_EBASELINE, "route count must be ≥ 1");
+            uint64_t key = er_bl_route_key(level, cv, oc, dc);
+            if (er_bl_route_get(&bl->routes, key))
+                return bad(L, ER_EBASELINE, "duplicate route");
+            if (er_bl_route_add(&bl->routes, key, cnt) != ER_OK)
+                return er_errf(L->err, ER_ENOMEM, "%s: out of memory", L->file);
+        }
+    }
+    if (level == LV_HS2 || level == LV_ALL)
+        if ((st = key_u64(L, go, base, "imp_rows", g->rows, &g->imp_rows))) return st;
+    return ER_OK;
+}
+
+static er_status load_doc(ld *L, er_baseline *bl, json_object *root, char stored_id[33])
+{
+    er_status st;
+    setpath(L, "$");
+    if (!json_object_is_type(root, json_type_object))
+        return bad(L, ER_EBASELINE, "expected a baseline object");
+    json_object *kind = get(root, "kind");
+    setpath(L, "$.kind");
+    if (!kind || !json_object_is_type(kind, json_type_string) ||
+        strcmp(json_object_get_string(kind), "ecorisk-baseline") != 0)
+        return bad(L, ER_EBASELINE, "expected \"ecorisk-baseline\" (is this a baseline file?)");
+    uint64_t fmt;
+    if ((st = key_u64(L, root, "$", "format", UINT32_MAX, &fmt))) return st;
+    if (fmt != ER_BASELINE_FORMAT)
+        return bad(L, ER_EVERSION, "baseline format %llu, this ecorisk reads format %d: rebuild the baseline",
+                   (unsigned long long)fmt, ER_BASELINE_FORMAT);
+    json_object *h = get(root, "hist");
+    setpath(L, "$.hist");
+    if (!h || !json_object_is_type(h, json_type_object))
+        return bad(L, ER_EBASELINE, "expected {bins, lo, width}");
+    uint64_t bins;
+    if ((st = key_u64(L, h, "$.hist", "bins", UINT32_MAX, &bins))) return st;
+    json_object *lo = get(h, "lo"), *w = get(h, "width");
+    setpath(L, "$.hist");
+    if (bins != HIST_BINS || !lo || !w || json_object_get_double(lo) != HIST_LO ||
+        json_object_get_double(w) != HIST_W)
+        return bad(L, ER_EBASELINE, "histogram layout differs from this ecorisk's (%d bins of %g from %g)",
+                   HIST_BINS, HIST_W, HIST_LO);
+    uint64_t qs, mg;
+    if ((st = key_u64(L, root, "$", "qscale", UINT64_MAX, &qs))) return st;
+    if (qs != (uint64_t)QSCALE)
+        return bad(L, ER_EBASELINE, "expected %llu", (unsigned long long)QSCALE);
+    if ((st = key_u64(L, root, "$", "min_group", UINT32_MAX, &mg))) return st;
+    if (mg == 0)
+        return bad(L, ER_EBASELINE, "expected an integer ≥ 1");
+    bl->min_group = (unsigned)mg;
+    if ((st = key_u64(L, root, "$", "rows", INT64_MAX, &bl->rows))) return st;
+    const char *dk[2] = {"date_min", "date_max"};
+    int32_t *dv[2] = {&bl->date_min, &bl->date_max};
+    for (int i = 0; i < 2; i++) {
+        setpath(L, "$.%s", dk[i]);
+        json_object *d = get(root, dk[i]);
+        if (bl->rows == 0) {
+            if (!d || json_object_is_type(d, json_type_null))
+                continue;
+        }
+        if (!d || !json_object_is_type(d, json_type_string) ||
+            er_date_parse(json_object_get_string(d), strlen(json_object_get_string(d)), dv[i]) != ER_OK)
+            return bad(L, ER_EBASELINE, "expected a date \"YYYY-MM-DD\"");
+    }
+    if (bl->rows && bl->date_min > bl->date_max) {
+        setpath(L, "$.date_min");
+        return bad(L, ER_EBASELINE, "date_min is after date_max");
+    }
+    json_object *id = get(root, "id");
+    setpath(L, "$.id");
+    if (!id || !json_object_is_type(id, json_type_string) || strlen(json_object_get_string(id)) != 32 ||
+        strspn(json_object_get_string(id), "0123456789abcdef") != 32)
+        return bad(L, ER_EBASELINE, "expected 32 lowercase hex digits");
+    memcpy(stored_id, json_object_get_string(id), 33);
+
+    json_object *groups = get(root, "groups");
+    setpath(L, "$.groups");
+    if (!groups || !json_object_is_type(groups, json_type_array))
+        return bad(L, ER_EBASELINE, "expected an array of groups");
+    size_t ng = json_object_array_length(groups);
+    for (size_t i = 0; i < ng; i++)
+        if ((st = load_group(L, bl, json_object_array_get_idx(groups, i), i)))
+            return st;
+    const group *all = er_bl_gs_find(&bl->gs, LV_ALL, 0);
+    setpath(L, "$.groups");
+    if ((all ? all->rows : 0) != bl->rows)
+        return bad(L, ER_EBASELINE, "group \"all\" holds %llu rows, expected $.rows = %llu",
+                   (unsigned long long)(all ? all->rows : 0), (unsigned long long)bl->rows);
+
+    json_object *tr = get(root, "traders");
+    setpath(L, "$.traders");
+    if (!tr || !json_object_is_type(tr, json_type_array))
+        return bad(L, ER_EBASELINE, "expected an array of [chapter, importer hash, first date]");
+    size_t nt = json_object_array_length(tr);
+    for (size_t i = 0; i < nt; i++) {
+        setpath(L, "$.traders[%zu]", i);
+        json_object *e = json_object_array_get_idx(tr, i);
+        if (!e || !json_object_is_type(e, json_type_array) || json_object_array_length(e) != 3)
+            return bad(L, ER_EBASELINE, "expected [chapter, importer hash, first date]");
+        uint64_t ch;
+        if ((st = get_u64(L, json_object_array_get_idx(e, 0), 99, &ch))) return st;
+        json_object *hs = json_object_array_get_idx(e, 1), *ds = json_object_array_get_idx(e, 2);
+        setpath(L, "$.traders[%zu]", i);
+        if (!hs || !json_object_is_type(hs, json_type_string) || strlen(json_object_get_string(hs)) != 16 ||
+            strspn(json_object_get_string(hs), "0123456789abcdef") != 16)
+            return bad(L, ER_EBASELINE, "expected a 16-hex-digit importer hash");
+        uint64_t hv = strtoull(json_object_get_string(hs), NULL, 16);
+        int32_t dd;
+        if (!ds || !json_object_is_type(ds, json_type_string) ||
+            er_date_parse(json_object_get_string(ds), strlen(json_object_get_string(ds)), &dd) != ER_OK)
+            return bad(L, ER_EBASELINE, "expected a first-seen date \"YYYY-MM-DD\"");
+        if (hv == 0 || er_bl_trader_get(&bl->traders, hv, (uint8_t)ch))
+            return bad(L, ER_EBASELINE, "zero or duplicate importer hash");
+        if (er_bl_trader_min(&bl->traders, hv, (uint8_t)ch, dd) != ER_OK)
+            return er_errf(L->err, ER_ENOMEM, "%s: out of memory", L->file);
+    }
+    return ER_OK;
+}
+
+er_status er_baseline_load(er_baseline **out, const char *path, er_err *err)
+{
+    er_bl_gsl_quiet();
+    const char *file = strcmp(path, "-") == 0 ? "<stdin>" : path;
+    char *txt = NULL;
+    size_t len = 0;
+    json_tokener *tok = NULL;
+    json_object *root = NULL;
+    er_baseline *bl = NULL;
+    ld L = {file, err, "$"};
+    char stored[33];
+    er_status st = read_all(path, &txt, &len, err);
+    if (st != ER_OK)
+        return st;
+    tok = json_tokener_new();
+    if (!tok) {
+        st = er_errf(err, ER_ENOMEM, "%s: out of memory", file);
+        goto cleanup;
+    }
+    root = json_tokener_parse_ex(tok, txt, (int)(len > INT32_MAX ? INT32_MAX : len));
+    enum json_tokener_error je = json_tokener_get_error(tok);
+    if (len > INT32_MAX) {
+        st = er_errf(err, ER_ELIMIT, "%s: baseline file larger than 2 GiB", file);
+        goto cleanup;
+    }
+    if (!root || je != json_tokener_success) {
+        size_t off = json_tokener_get_parse_end(tok);
+        size_t line = 1;
+        for (size_t i = 0; i < off && i < len; i++)
+            line += txt[i] == '\n';
+        st = er_errf(err, ER_EPARSE, "%s:%zu: not valid JSON (byte %zu): %s", file, line, off,
+                     (je == json_tokener_success || je == json_tokener_continue) ? "unexpected end of file"
+                                                                         : json_tokener_error_desc(je));
+        goto cleanup;
+    }
+    if (json_tokener_get_parse_end(tok) < len && strspn(txt + json_tokener_get_parse_end(tok), " \t\r\n") !=
+                                                      len - json_tokener_get_parse_end(tok)) {
+        st = er_errf(err, ER_EPARSE, "%s: trailing data after the JSON document", file);
+        goto cleanup;
+    }
+    bl = malloc(sizeof *bl);
+    if (!bl) {
+        st = er_errf(err, ER_ENOMEM, "%s: out of memory", file);
+        goto cleanup;
+    }
+    if ((st = er_bl_init(bl, DEFAULT_MIN_GROUP, err)) != ER_OK) {
+        free(bl);
+        bl = NULL;
+        goto cleanup;
+    }
+    if ((st = load_doc(&L, bl, root, stored)) != ER_OK)
+        goto cleanup;
+    if ((st = er_bl_derive(bl, err)) != ER_OK) {
+        er_err_prefix(err, st, "%s", file);
+        goto cleanup;
+    }
+    if (strcmp(stored, bl->id) != 0) {
+        st = er_errf(err, ER_EBASELINE,
+                     "%s: $.id: content hash %s does not match the stored id %s (file edited or corrupt)",
+                     file, bl->id, stored);
+        goto cleanup;
+    }
+    *out = bl;
+    bl = NULL;
+cleanup:
+    er_baseline_free(bl);
+    json_object_put(root);
+    if (tok) json_tokener_free(tok);
+    free(txt);
+    return st;
+}

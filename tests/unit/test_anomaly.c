@@ -1,0 +1,368 @@
+/*
+ * test_anomaly.c — the anomaly features against closed-form answers: robust
+ * z and normal tails for unit value, Mahalanobis d² on a known covariance
+ * with its chi-square tail, the add-one smoothed route tail, the new-trader
+ * probability, Fisher's combination; fallbacks between group levels and
+ * "not computable" (p = 1, never NaN) for missing or zero mass and value.
+ */
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "baseline_fixture.h"
+#include "baseline_impl.h"
+
+#define BIN_X(i) (HIST_LO + (double)(i) * HIST_W)
+#define CENTRE(i) (BIN_X(i) + HIST_W / 2)
+
+static double Phi(double z) { return 0.5 * erfc(-z / sqrt(2.0)); }
+
+static er_baseline *build(const er_decl *d, size_t n, unsigned min_group)
+{
+    er_baseline_builder *b = NULL;
+    er_baseline *bl = NULL;
+    er_err err = {{0}};
+    er_baseline_opts o = {min_group};
+    ck_assert_int_eq(er_baseline_builder_new(&b, &o, &err), ER_OK);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_int_eq(er_baseline_builder_add(b, &d[i], &err), ER_OK);
+    ck_assert_msg(er_baseline_builder_finish(b, &bl, &err) == ER_OK, "%s", err.msg);
+    er_baseline_builder_free(b);
+    return bl;
+}
+
+static void assert_finite(const er_anomalies *a)
+{
+    for (int i = 0; i < ER_FEAT_COUNT; i++) {
+        const er_feature_value *f = &a->f[i];
+        ck_assert(isfinite(f->observed) && isfinite(f->expected_lo) && isfinite(f->expected_hi));
+        ck_assert(f->p >= 0 && f->p <= 1);
+        if (!f->computable) {
+            ck_assert_double_eq(f->p, 1.0);
+            ck_assert_int_eq(f->level, ER_LEVEL_NONE);
+        }
+    }
+    ck_assert(a->fisher_p >= 0 && a->fisher_p <= 1);
+}
+
+/* 40 rows: 10 at the centre of each of bins 300..303 (mass 10 kg). */
+static void uniform_rows(er_decl *d, const char *hs)
+{
+    for (int i = 0; i < 40; i++)
+        d[i] = fx_decl(hs, 19000, exp(CENTRE(300 + i / 10)) * 10.0, 10.0);
+}
+
+START_TEST(unit_value_tails)
+{
+    er_decl d[40];
+    uniform_rows(d, "290345");
+    er_baseline *bl = build(d, 40, 30);
+    /* median = BIN_X(302); |x − m| uniform on [0, 2w] → MAD = w; scale = 1.4826 w */
+    double med = BIN_X(302), scale = 1.4826 * HIST_W;
+    const double zs[] = {-3, -1.5, 0, 0.7, 4};
+    for (size_t i = 0; i < sizeof zs / sizeof zs[0]; i++) {
+        double x = med + zs[i] * scale;
+        er_decl q = fx_decl("290345", 19100, exp(x) * 2.0, 2.0);
+        er_anomalies a;
+        er_anomaly_compute(bl, &q, &a);
+        assert_finite(&a);
+        const er_feature_value *lo = &a.f[ER_FEAT_UNIT_VALUE_LOW], *hi = &a.f[ER_FEAT_UNIT_VALUE_HIGH];
+        ck_assert(lo->computable && hi->computable);
+        ck_assert_int_eq(lo->level, ER_LEVEL_HS6);
+        ck_assert_str_eq(lo->group, "290345");
+        ck_assert_double_eq_tol(lo->p, Phi(zs[i]), 1e-9);
+        ck_assert_double_eq_tol(hi->p, Phi(-zs[i]), 1e-9);
+        ck_assert_double_eq_tol(lo->observed, exp(x), 1e-9 * exp(x));
+        /* 5th percentile: 2 of 40 → 0.2 into bin 300; 95th: 38 → 0.8 into bin 303 */
+        ck_assert_double_eq_tol(lo->expected_lo, exp(BIN_X(300) + 0.2 * HIST_W), 1e-9);
+        ck_assert_double_eq_tol(lo->expected_hi, exp(BIN_X(303) + 0.8 * HIST_W), 1e-9);
+    }
+    er_baseline_free(bl);
+}
+END_TEST
+
+START_TEST(unit_value_fallback_levels)
+{
+    er_decl d[40];
+    uniform_rows(d, "290345");
+    for (int i = 0; i < 10; i++)   /* a sibling HS6 with only 10 rows */
+        d[i] = fx_decl("290341", 19000, exp(CENTRE(300)) * 10.0, 10.0);
+    er_baseline *bl = build(d, 40, 30);
+    er_decl q = fx_decl("290341", 19100, 5.0, 1.0);
+    er_anomalies a;
+    er_anomaly_compute(bl, &q, &a);
+    ck_assert_int_eq(a.f[ER_FEAT_UNIT_VALUE_LOW].level, ER_LEVEL_HS4);
+    ck_assert_str_eq(a.f[ER_FEAT_UNIT_VALUE_LOW].group, "2903");
+    q = fx_decl("4403491234", 19100, 5.0, 1.0);   /* unknown chapter: all */
+    er_anomaly_compute(bl, &q, &a);
+    ck_assert_int_eq(a.f[ER_FEAT_UNIT_VALUE_LOW].level, ER_LEVEL_ALL);
+    ck_assert_str_eq(a.f[ER_FEAT_UNIT_VALUE_LOW].group, "*");
+    er_baseline_free(bl);
+    /* fewer than min_group rows anywhere: not computable */
+    bl = build(d, 20, 30);
+    er_anomaly_compute(bl, &q, &a);
+    ck_assert(!a.f[ER_FEAT_UNIT_VALUE_LOW].computable);
+    assert_finite(&a);
+    er_baseline_free(bl);
+}
+END_TEST
+
+START_TEST(not_computable)
+{
+    er_decl d[40];
+    uniform_rows(d, "290345");
+    er_baseline *bl = build(d, 40, 30);
+    er_decl qs[5];
+    qs[0] = fx_decl("290345", 19100, 10.0, 0.0);     /* zero mass */
+    qs[1] = fx_decl("290345", 19100, -1, 5.0);       /* no value */
+    qs[2] = fx_decl("290345", 19100, 0.0, 5.0);      /* zero value */
+    qs[3] = fx_decl("290345", 19100, 10.0, -1);      /* no mass */
+    qs[4] = fx_decl("290345", 19100, 1e308, 1e-300); /* overflowing unit value */
+    for (int i = 0; i < 5; i++) {
+        er_anomalies a;
+        er_anomaly_compute(bl, &qs[i], &a);
+        ck_assert(a.have_baseline);
+        ck_assert(!a.f[ER_FEAT_UNIT_VALUE_LOW].computable);
+        ck_assert(!a.f[ER_FEAT_MAHALANOBIS].computable);
+        ck_assert_uint_eq(a.n_computable, 0);
+        ck_assert_double_eq(a.fisher_p, 1.0);
+        assert_finite(&a);
+    }
+    er_anomalies a;
+    er_anomaly_compute(NULL, &qs[0], &a);
+    ck_assert(!a.have_baseline);
+    ck_assert_double_eq(a.fisher_p, 1.0);
+    assert_finite(&a);
+    er_baseline_free(bl);
+}
+END_TEST
+
+/* Mahalanobis: 36 points with a known correlated covariance, mean 0. */
+START_TEST(mahalanobis_known_covariance)
+{
+    static const double P[6][2] = {{1, 0.5}, {-1, -0.5}, {0.5, -1}, {-0.5, 1}, {2, 1}, {-2, -1}};
+    er_decl d[36];
+    double A = 0, B = 0, C = 0;
+    for (int i = 0; i < 36; i++) {
+        const double *p = P[i % 6];
+        d[i] = fx_decl("030192", 19000, exp(p[0]) * exp(p[1]), exp(p[1]));
+        A += p[0] * p[0];
+        B += p[0] * p[1];
+        C += p[1] * p[1];
+    }
+    A /= 35;
+    B /= 35;
+    C /= 35;
+    double ridge = 1e-6 * (A + C) / 2 + HIST_W * HIST_W / 4;
+    A += ridge;
+    C += ridge;
+    er_baseline *bl = build(d, 36, 30);
+    const double Q[][2] = {{0, 0}, {1, 1}, {3, -2}, {-0.25, 0.75}};
+    for (size_t i = 0; i < sizeof Q / sizeof Q[0]; i++) {
+        double q1 = Q[i][0], q2 = Q[i][1];
+        er_decl q = fx_decl("030192", 19100, exp(q1) * exp(q2), exp(q2));
+        er_anomalies a;
+        er_anomaly_compute(bl, &q, &a);
+        const er_feature_value *f = &a.f[ER_FEAT_MAHALANOBIS];
+        ck_assert(f->computable);
+        ck_assert_int_eq(f->level, ER_LEVEL_HS4);
+        ck_assert_str_eq(f->group, "0301");
+        double d2 = (C * q1 * q1 - 2 * B * q1 * q2 + A * q2 * q2) / (A * C - B * B);
+        ck_assert_double_eq_tol(f->observed, d2, 1e-9 * (1 + d2));
+        /* chi-square with 2 degrees of freedom: Q(x) = exp(−x/2) */
+        ck_assert_double_eq_tol(f->p, exp(-d2 / 2), 1e-9);
+        ck_assert_double_eq_tol(f->expected_hi, -2 * log(0.05), 1e-9);
+    }
+    /* with a package count, the 3-dimensional model is used when the group has one */
+    for (int i = 0; i < 36; i++) {
+        d[i].packages = (double)(1 + i % 5);
+        d[i].present |= ER_P_PACKAGES;
+    }
+    er_baseline_free(bl);
+    bl = build(d, 36, 30);
+    er_decl q = d[3];
+    er_anomalies a;
+    er_anomaly_compute(bl, &q, &a);
+    ck_assert_double_eq_tol(a.f[ER_FEAT_MAHALANOBIS].expected_hi, 7.8147279032511765, 1e-9);
+    assert_finite(&a);
+    er_baseline_free(bl);
+}
+END_TEST
+
+START_TEST(mahalanobis_degenerate_group)
+{
+    /* every row identical: covariance 0, the ridge keeps it usable and finite */
+    er_decl d[40];
+    for (int i = 0; i < 40; i++) d[i] = fx_decl("440349", 19000, 100.0, 10.0);
+    er_baseline *bl = build(d, 40, 30);
+    er_anomalies a;
+    er_anomaly_compute(bl, &d[0], &a);
+    ck_assert(a.f[ER_FEAT_MAHALANOBIS].computable);
+    ck_assert_double_eq_tol(a.f[ER_FEAT_MAHALANOBIS].p, 1.0, 1e-9);
+    er_decl q = fx_decl("440349", 19000, 1000.0, 10.0);
+    er_anomaly_compute(bl, &q, &a);
+    ck_assert(a.f[ER_FEAT_MAHALANOBIS].p < 1e-100);
+    assert_finite(&a);
+    er_baseline_free(bl);
+}
+END_TEST
+
+START_TEST(route_rarity_smoothed)
+{
+    /* HS4 0507: CN→US ×25, DE→US ×10, FR→US ×1: N = 36, K = 3, denominator 40 */
+    er_decl d[36];
+    for (int i = 0; i < 36; i++) {
+        d[i] = fx_decl("050710", 19000, 10, 1);
+        const char *o = i < 25 ? "CN" : i < 35 ? "DE" : "FR";
+        d[i].origin = ER_CC(o[0], o[1]);
+        d[i].destination = ER_CC('U', 'S');
+    }
+    er_baseline *bl = build(d, 36, 30);
+    struct { const char *o; double c, p; } cases[] = {
+        {"NG", 0, 1.0 / 40},                      /* unseen: the pseudo-count alone */
+        {"FR", 1, (1.0 + 2) / 40},                /* unseen + FR */
+        {"DE", 10, (1.0 + 2 + 11) / 40},
+        {"CN", 25, 1.0},
+    };
+    for (size_t i = 0; i < 4; i++) {
+        er_decl q = fx_decl("050790", 19100, 10, 1);
+        q.origin = ER_CC(cases[i].o[0], cases[i].o[1]);
+        q.destination = ER_CC('U', 'S');
+        er_anomalies a;
+        er_anomaly_compute(bl, &q, &a);
+        const er_feature_value *f = &a.f[ER_FEAT_ROUTE_RARITY];
+        ck_assert(f->computable);
+        ck_assert_str_eq(f->group, "0507");
+        ck_assert_double_eq(f->observed, cases[i].c);
+        ck_assert_double_eq_tol(f->p, cases[i].p, 1e-12);
+        ck_assert_double_eq(f->expected_lo, 1);    /* tail(1) = 3/40 > 0.05 already */
+        ck_assert_double_eq(f->expected_hi, 25);
+    }
+    /* export country stands in for a missing origin; no origin at all: not computable */
+    er_decl q = fx_decl("050790", 19100, 10, 1);
+    q.export_country = ER_CC('C', 'N');
+    q.destination = ER_CC('U', 'S');
+    er_anomalies a;
+    er_anomaly_compute(bl, &q, &a);
+    ck_assert_double_eq_tol(a.f[ER_FEAT_ROUTE_RARITY].p, 1.0, 1e-12);
+    q.export_country = 0;
+    er_anomaly_compute(bl, &q, &a);
+    ck_assert(!a.f[ER_FEAT_ROUTE_RARITY].computable);
+    er_baseline_free(bl);
+}
+END_TEST
+
+START_TEST(new_trader_probability)
+{
+    /* chapter 29: 40 importer rows from 4 importers, first seen on day 19000 + k */
+    er_decl d[40];
+    static const char *const imp[] = {"A", "B", "C", "D"};
+    for (int i = 0; i < 40; i++) {
+        d[i] = fx_decl("290345", 19000 + (i % 4) * 100 + i, 10, 1);
+        d[i].importer = imp[i % 4];
+    }
+    er_baseline *bl = build(d, 40, 30);
+    double p_new = (4.0 + 1) / (40.0 + 1);
+    er_decl q = fx_decl("291469", 19500, 10, 1);
+    q.importer = "NEWCO";
+    er_anomalies a;
+    er_anomaly_compute(bl, &q, &a);
+    const er_feature_value *f = &a.f[ER_FEAT_NEW_TRADER];
+    ck_assert(f->computable);
+    ck_assert_int_eq(f->level, ER_LEVEL_HS2);
+    ck_assert_str_eq(f->group, "29");
+    ck_assert_double_eq_tol(f->p, p_new, 1e-12);
+    ck_assert_double_eq(f->observed, 0);
+    /* B first seen on day 19000 + 100 + 1 = 19101: 399 days before → established */
+    q.importer = "B";
+    er_anomaly_compute(bl, &q, &a);
+    ck_assert_double_eq(f->observed, 399);
+    ck_assert_double_eq_tol(f->p, 1.0, 1e-12);
+    /* 73 days after first seen: p = p_new + (1 − p_new)·73/365 */
+    q.date = 19101 + 73;
+    er_anomaly_compute(bl, &q, &a);
+    ck_assert_double_eq_tol(f->p, p_new + (1 - p_new) * 73.0 / 365.0, 1e-12);
+    /* before its first appearance the importer was new */
+    q.date = 19050;
+    er_anomaly_compute(bl, &q, &a);
+    ck_assert_double_eq_tol(f->p, p_new, 1e-12);
+    /* same importer in another chapter is new there; chapter 44 has no rows: all */
+    q = fx_decl("440349", 19500, 10, 1);
+    q.importer = "B";
+    er_anomaly_compute(bl, &q, &a);
+    ck_assert(!a.f[ER_FEAT_NEW_TRADER].computable);
+    q.importer = NULL;
+    q.hs[0] = '2';
+    q.hs[1] = '9';
+    er_anomaly_compute(bl, &q, &a);
+    ck_assert(!a.f[ER_FEAT_NEW_TRADER].computable);
+    er_baseline_free(bl);
+}
+END_TEST
+
+START_TEST(fisher_combination)
+{
+    fx_hist h = fx_history(20000, 21);
+    er_baseline *bl = build(h.d, h.n, 30);
+    int seen_k[5] = {0};
+    for (size_t i = 0; i < 2000; i++) {
+        er_anomalies a;
+        er_decl q = h.d[i];
+        if (i % 7 == 0) q.value_ref /= 50;   /* under-valued */
+        er_anomaly_compute(bl, &q, &a);
+        assert_finite(&a);
+        double X = 0;
+        int k = 0;
+        if (a.f[ER_FEAT_UNIT_VALUE_LOW].computable) {
+            double pl = a.f[ER_FEAT_UNIT_VALUE_LOW].p, ph = a.f[ER_FEAT_UNIT_VALUE_HIGH].p;
+            X -= 2 * log(fmin(1.0, 2 * fmin(pl, ph)));
+            k++;
+        }
+        for (int f = ER_FEAT_MAHALANOBIS; f < ER_FEAT_COUNT; f++)
+            if (a.f[f].computable) {
+                X -= 2 * log(a.f[f].p);
+                k++;
+            }
+        /* closed form for even degrees of freedom: e^{−X/2} Σ_{i<k} (X/2)^i / i! */
+        double term = 1, sum = 0;
+        for (int j = 0; j < k; j++) {
+            sum += term;
+            term *= (X / 2) / (j + 1);
+        }
+        double expect = k ? exp(-X / 2) * sum : 1.0;
+        ck_assert_double_eq_tol(a.fisher_p, expect, 1e-9);
+        seen_k[k]++;
+    }
+    ck_assert(seen_k[4] > 100);   /* all four terms exercised */
+    ck_assert(seen_k[3] > 10);
+    er_baseline_free(bl);
+    fx_history_free(&h);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("anomaly");
+    TCase *t = tcase_create("features");
+    tcase_set_timeout(t, 120);
+    tcase_add_test(t, unit_value_tails);
+    tcase_add_test(t, unit_value_fallback_levels);
+    tcase_add_test(t, not_computable);
+    tcase_add_test(t, mahalanobis_known_covariance);
+    tcase_add_test(t, mahalanobis_degenerate_group);
+    tcase_add_test(t, route_rarity_smoothed);
+    tcase_add_test(t, new_trader_probability);
+    tcase_add_test(t, fisher_combination);
+    suite_add_tcase(s, t);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *r = srunner_create(suite());
+    srunner_run_all(r, CK_NORMAL);
+    int failed = srunner_ntests_failed(r);
+    srunner_free(r);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
