@@ -54,8 +54,8 @@ for page in "$mandir"/ecorisk*.1; do
     fi
 done
 if command -v groff >/dev/null; then
-    groff -man -Tutf8 "$mandir/ecorisk-run.1" 2>/dev/null | sed 's/.\x08//g' | grep -q '^NAME' \
-        || fail "ecorisk-run.1 renders without a NAME section"
+    groff -man -Tutf8 "$mandir/ecorisk-run.1" >"$tmp/run.txt" 2>/dev/null
+    grep -q '^NAME' <(sed 's/.\x08//g' "$tmp/run.txt") || fail "ecorisk-run.1 renders without a NAME section"
 fi
 # The page of a command equals what the installed binary prints for it.
 $WRAP "$bin" man baseline build >"$tmp/bb.1"
@@ -100,8 +100,8 @@ cflags=$(pkg-config --cflags ecorisk)
 cc -std=c17 -Wall -Werror $cflags -o "$tmp/t_shared" "$tmp/t.c" $(pkg-config --libs ecorisk)
 out=$(LD_LIBRARY_PATH=$libdir $WRAP "$tmp/t_shared") || fail "shared-linked program failed ($?)"
 [ "$out" = "linked ok" ] || fail "shared-linked program printed '$out'"
-ldd "$tmp/t_shared" | grep -q "$libdir/libecorisk.so.0" || LD_LIBRARY_PATH=$libdir ldd "$tmp/t_shared" | grep -q "$libdir/libecorisk.so.0" \
-    || fail "program not linked against the installed shared library"
+deps_out=$(LD_LIBRARY_PATH=$libdir ldd "$tmp/t_shared")
+grep -q "$libdir/libecorisk.so.0" <<<"$deps_out" || fail "program not linked against the installed shared library"
 # Static libecorisk, its dependencies (Requires.private + Libs.private) shared.
 deps=$(pkg-config --print-requires-private ecorisk | awk '{print $1}' | tr '\n' ' ')
 [ "$deps" = "libcurl json-c gsl zlib " ] || fail "Requires.private is '$deps'"
@@ -110,5 +110,6 @@ cc -std=c17 -Wall -Werror $cflags -o "$tmp/t_static" "$tmp/t.c" \
     $(pkg-config --libs $deps) -lm -pthread
 out=$($WRAP "$tmp/t_static") || fail "static-linked program failed"
 [ "$out" = "linked ok" ] || fail "static-linked program printed '$out'"
-if ldd "$tmp/t_static" | grep -q libecorisk; then fail "static program still needs libecorisk.so"; fi
+deps_out=$(ldd "$tmp/t_static")
+if grep -q libecorisk <<<"$deps_out"; then fail "static program still needs libecorisk.so"; fi
 echo "install: ok ($n_pages man pages, prefix $prefix)"
