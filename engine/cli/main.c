@@ -4,9 +4,14 @@
  * "baseline build"), and hands the rest to cli_dispatch. Also --help,
  * --version and `ecorisk man [COMMAND]` (man pages from the option tables;
  * `ecorisk man --list` names every command, for the build's man page step).
+ * Before dispatching, locates the shipped data (see locate_data).
  */
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -35,6 +40,48 @@ static void usage(FILE *out)
                  "Exit codes: 0 ok, 1 findings, 64 usage, 65 invalid input, 66 no input,\n"
                  "69 unavailable, 70 internal, 71 OS error, 73 cannot create, 74 I/O error,\n"
                  "75 alerts pending, 78 configuration.\n");
+}
+
+static bool is_dir(const char *p)
+{
+    struct stat sb;
+    return stat(p, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+/* An installed ecorisk uses the data installed next to it, wherever the tree
+ * was installed or moved (DESTDIR, --prefix at install time, a container
+ * layer): <dir of the executable>/../share/ecorisk. When that exists and
+ * ECORISK_HOME is unset, ECORISK_HOME is set to it. ECORISK_HOME (set by the
+ * user or here) then provides the defaults of ECORISK_REFERENCE and
+ * ECORISK_MAPPINGS, which the library honours before the source tree and the
+ * compiled-in data directory. A binary run from its build tree finds no
+ * share/ecorisk beside it and keeps using the source tree. */
+static void locate_data(void)
+{
+    char exe[PATH_MAX], p[PATH_MAX + 32];
+    const char *home = getenv("ECORISK_HOME");
+    if (!home || !*home) {
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        if (n <= 0)
+            return;
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (!slash)
+            return;
+        *slash = '\0';
+        snprintf(p, sizeof p, "%s/../share/ecorisk", exe);
+        char real[PATH_MAX];
+        if (!is_dir(p) || !realpath(p, real))
+            return;
+        setenv("ECORISK_HOME", real, 1);
+        home = getenv("ECORISK_HOME");
+    }
+    snprintf(p, sizeof p, "%s/reference", home);
+    if (!getenv("ECORISK_REFERENCE") && is_dir(p))
+        setenv("ECORISK_REFERENCE", p, 1);
+    snprintf(p, sizeof p, "%s/mappings", home);
+    if (!getenv("ECORISK_MAPPINGS") && is_dir(p))
+        setenv("ECORISK_MAPPINGS", p, 1);
 }
 
 static const cli_cmd *find(int argc, char **argv, int *used)
@@ -89,6 +136,7 @@ int main(int argc, char **argv)
         cli_print_man(c, stdout);
         return EX_OK_;
     }
+    locate_data();
     int used = 0;
     const cli_cmd *cmd = find(argc, argv, &used);
     if (!cmd) {

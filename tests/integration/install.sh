@@ -69,6 +69,31 @@ for d in profiles:profiles feeds/mappings:mappings feeds/reference:reference; do
         diff -r "$ECORISK_SRC/$src" "$share/$dst" >/dev/null || fail "share/ecorisk/$dst differs from $src"
     fi
 done
+# The installed binary defaults to the installed data, not the source tree it
+# was built from: drop TG from the installed country list only, then ingest a
+# declaration from TG with both binaries.
+if [ -f "$share/reference/countries.csv" ] && ! "$ECORISK" ingest --help 2>&1 | grep -q 'x-unused'; then
+    sed -i '/^TG,/d' "$share/reference/countries.csv"
+    cat >"$tmp/tg.csv" <<'EOF'
+id,date,flow,declarant,importer,exporter,hs,description,origin,export_country,destination,transit,mode,office,net_kg,gross_kg,quantity,unit,value,currency,packages,container
+D1,2026-11-20,IM,DC1,IMP1,EXP1,010690,live reptiles,TG,TG,FR,,AIR,FRCDG,12,15,40,NAR,800,EUR,2,
+EOF
+    q() { grep -o '"bad_country":[0-9]*' | cut -d: -f2; }
+    [ "$(env -u ECORISK_HOME -u ECORISK_REFERENCE -u ECORISK_MAPPINGS "$ECORISK" ingest --feed "$tmp/tg.csv" --json | q)" = 0 ] \
+        || fail "build-tree binary rejects TG"
+    [ "$(env -u ECORISK_HOME -u ECORISK_REFERENCE -u ECORISK_MAPPINGS $WRAP "$bin" ingest --feed "$tmp/tg.csv" --json | q)" = 1 ] \
+        || fail "installed binary does not use the installed reference data"
+    # Built-in mapping names resolve in the installed mappings too.
+    mv "$share/mappings/canonical-csv.json" "$share/mappings/installed-only.json"
+    env -u ECORISK_HOME -u ECORISK_MAPPINGS $WRAP "$bin" ingest --feed "$tmp/tg.csv" --mapping installed-only --json >/dev/null \
+        || fail "installed binary does not find installed mappings by name"
+    mv "$share/mappings/installed-only.json" "$share/mappings/canonical-csv.json"
+    # ECORISK_HOME overrides the location (there TG is known again).
+    mkdir -p "$tmp/home"
+    cp -r "$ECORISK_SRC/feeds/reference" "$ECORISK_SRC/feeds/mappings" "$tmp/home/"
+    [ "$(env -u ECORISK_REFERENCE ECORISK_HOME="$tmp/home" $WRAP "$bin" ingest --feed "$tmp/tg.csv" --json | q)" = 0 ] \
+        || fail "ECORISK_HOME ignored"
+fi
 # The installed binary defaults to the installed profiles (not the source tree):
 # lint them with the source tree hidden from it by ECORISK_HOME unset.
 if [ -d "$ECORISK_SRC/profiles" ] && ! "$ECORISK" profile lint --help 2>&1 | grep -q 'x-unused'; then
