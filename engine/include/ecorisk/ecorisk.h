@@ -13,4 +13,5 @@
 #include "ecorisk/profile.h"
 #include "ecorisk/baseline.h"
 #include "ecorisk/outbox.h"
+#include "ecorisk/push.h"
 #endif
