@@ -1,0 +1,219 @@
+/*
+ * profile_int.h — private structures of the profile module: the compiled
+ * condition graph, the matchers (HS prefix trie, country bitsets, keyword
+ * automata) and the profile set that owns them. Shared by profile_load.c
+ * (parse, lint, compile), profile_match.c (matchers), profile_eval.c
+ * (evaluation, evidence, explain) and profile_describe.c.
+ */
+#ifndef ECORISK_PROFILE_INT_H
+#define ECORISK_PROFILE_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ecorisk/arena.h"
+#include "ecorisk/profile.h"
+
+/* ---- fields a condition may test ---------------------------------------- */
+typedef enum pfield {
+    /* strings */
+    PF_ID = 0, PF_FLOW, PF_MODE, PF_DECLARANT, PF_IMPORTER, PF_EXPORTER, PF_HS,
+    PF_DESCRIPTION, PF_OFFICE, PF_UNIT, PF_CURRENCY, PF_CONTAINER, PF_EXTRA,
+    /* countries */
+    PF_ORIGIN, PF_EXPORT_COUNTRY, PF_DESTINATION, PF_TRANSIT,
+    /* numbers (stored and derived) */
+    PF_NET_KG, PF_GROSS_KG, PF_QUANTITY, PF_VALUE, PF_VALUE_REF, PF_PACKAGES,
+    PF_UNIT_VALUE, PF_GROSS_NET_RATIO, PF_KG_PER_PACKAGE, PF_KG_PER_UNIT,
+    PF_COUNT
+} pfield;
+
+#define PF_IS_STRING(f)  ((f) <= PF_EXTRA)
+#define PF_IS_COUNTRY(f) ((f) >= PF_ORIGIN && (f) <= PF_TRANSIT)
+#define PF_IS_NUMBER(f)  ((f) >= PF_NET_KG && (f) < PF_COUNT)
+
+const char *pfield_name(pfield f);
+pfield      pfield_parse(const char *name);   /* PF_COUNT if unknown ("extra.*" → PF_EXTRA) */
+
+/* ---- compiled conditions ------------------------------------------------ */
+typedef enum cop {
+    C_ALL = 0, C_ANY, C_NOT,
+    C_STR_IN,      /* string field ∈ set (eq / in / in_list) */
+    C_HS_PREFIX,   /* hs has a prefix in HS set `set` */
+    C_CC_IN,       /* country field ∈ country set (transit: any overlap) */
+    C_ROUTE,       /* (origin|export_country) → destination in route set */
+    C_NUM,         /* numeric comparison */
+    C_KEYWORDS,    /* text field contains a keyword of keyword set `set` */
+    C_ANOMALY,     /* anomaly feature p < threshold */
+    C_EXISTS,      /* field present (non-empty) */
+    C_TRUE
+} cop;
+
+typedef enum ncmp { NC_GT = 0, NC_GE, NC_LT, NC_LE, NC_EQ, NC_NE, NC_BETWEEN } ncmp;
+
+typedef enum route_from { RF_ORIGIN = 0, RF_EXPORT, RF_EITHER } route_from;
+
+typedef struct cnode {
+    uint8_t     op;        /* cop */
+    uint8_t     field;     /* pfield */
+    uint8_t     cmp;       /* ncmp, or route_from for C_ROUTE, feature for C_ANOMALY */
+    uint8_t     pack;      /* keyword automaton (pack index) for C_KEYWORDS */
+    uint32_t    a, n;      /* children: kids[a .. a+n) ; or set index in a */
+    double      x, y;      /* numeric operands / p threshold */
+    const char *extra;     /* extra column name (PF_EXTRA) */
+    const char *label;     /* operand as written: list name or inline set, for evidence */
+    const char *path;      /* JSON path of this condition */
+    uint32_t    slot;      /* keyword text slot (0 = description, 1.. = extras) */
+} cnode;
+
+/* A sorted set of strings (bsearch). */
+typedef struct strset {
+    const char **v;
+    size_t       n;
+} strset;
+
+/* Countries: dense index (A..Z × A..Z = 676) bitset. */
+#define CC_WORDS 11
+typedef struct ccset {
+    uint64_t w[CC_WORDS];
+} ccset;
+
+static inline int cc_index(uint16_t cc)
+{
+    unsigned a = (unsigned)(cc >> 8) - 'A', b = (unsigned)(cc & 0xff) - 'A';
+    return a < 26 && b < 26 ? (int)(a * 26 + b) : -1;
+}
+static inline bool ccset_has(const ccset *s, uint16_t cc)
+{
+    int i = cc_index(cc);
+    return i >= 0 && (s->w[i >> 6] >> (i & 63)) & 1u;
+}
+static inline void ccset_add(ccset *s, uint16_t cc)
+{
+    int i = cc_index(cc);
+    if (i >= 0)
+        s->w[i >> 6] |= (uint64_t)1 << (i & 63);
+}
+
+typedef struct routeset {
+    int       from_set, to_set;   /* country set indices or -1 (= any) */
+    uint32_t *pairs;              /* sorted (from << 16 | to); may be empty */
+    size_t    n_pairs;
+} routeset;
+
+/* ---- HS prefix trie (one for the whole set) ------------------------------ */
+typedef struct hsnode {
+    int32_t  kid[10];
+    int32_t  bits;        /* offset into hs_bits of this node's terminal set mask, or -1 */
+} hsnode;
+
+/* ---- keyword automaton (one per pack) ------------------------------------ */
+typedef struct kwpat {
+    uint32_t len;         /* normalized length */
+    uint32_t kwset;       /* global keyword-set index */
+    bool     prefix;      /* trailing '*': no end-of-word check */
+} kwpat;
+
+typedef struct kwauto {
+    uint8_t   cls[256];    /* byte → class (0 = not in any pattern) */
+    uint32_t  n_cls;
+    uint32_t  n_states;
+    uint32_t *delta;       /* n_states × n_cls */
+    uint32_t *out_start;   /* n_states + 1 into out */
+    uint32_t *out;         /* pattern indices */
+    kwpat    *pats;
+    size_t    n_pats, cap_pats;
+    /* construction trie (freed after compile) */
+    char    **raw;         /* normalized pattern strings (build time) */
+} kwauto;
+
+/* Text normalization: lower case, accents stripped, every non-word ASCII
+ * byte a single space. Writes at most cap bytes; returns length. */
+size_t kw_normalize(const char *s, size_t len, char *out, size_t cap);
+
+/* ---- the set --------------------------------------------------------------- */
+typedef struct pindicator {
+    er_indicator_info info;
+    uint32_t          root;       /* cnode index */
+    const char       *path;
+} pindicator;
+
+typedef struct pprofile {
+    er_profile_info info;
+    uint32_t        scope;        /* cnode index */
+    uint64_t        seed;         /* er_hash64(id) for random selection */
+    uint8_t         pack;
+    uint8_t         has_anomaly;
+    pindicator      *ind;
+    const char     *path;         /* "profiles[3]" */
+} pprofile;
+
+typedef struct listdef {
+    const char  *name, *file, *source, *date;
+    const char **entries;         /* raw entries, in file order */
+    uint32_t    *lines;           /* line of each entry */
+    size_t       n;
+    bool         ok;              /* loaded */
+    int          cc_set, hs_set, str_set, kw_set;  /* compiled forms, -1 = not yet */
+    int          kw_pack;
+} listdef;
+
+struct er_profileset {
+    er_arena     *arena;
+    const er_refdata *ref;
+    int32_t       today;
+    const char   *lists_dir;
+
+    pprofile      *prof;
+    size_t        n_prof, cap_prof;
+
+    cnode        *nodes;
+    size_t        n_nodes, cap_nodes;
+    uint32_t     *kids;
+    size_t        n_kids, cap_kids;
+
+    strset       *strsets;   size_t n_strsets, cap_strsets;
+    ccset        *ccsets;    size_t n_ccsets, cap_ccsets;
+    routeset     *routes;    size_t n_routes, cap_routes;
+
+    hsnode       *hs;        size_t n_hs, cap_hs;
+    uint64_t     *hs_bits;   size_t n_hs_bits, cap_hs_bits;
+    size_t        n_hssets;
+    uint32_t      hs_words;  /* words per HS-set mask */
+    const char ***hs_entries; size_t *hs_n_entries; /* per HS set, for describe */
+    size_t        cap_hs_sets, cap_hs_sets2;
+    /* HS sets are built in two phases: prefixes collected, then trie built. */
+    char        **hs_pending; uint32_t *hs_pending_set; size_t n_hs_pending, cap_hs_pending, cap_hs_pending2;
+
+    kwauto       *kw;        size_t n_packs;   /* one automaton per pack */
+    const char  **pack_files;
+    size_t        n_kwsets;
+    uint32_t     *kwset_pack;  size_t cap_kwsets;
+    const char ***kw_entries; size_t *kw_n_entries; size_t cap_kwsets2, cap_kwsets3;
+    uint32_t      kw_words;
+    const char  **slots;     size_t n_slots, cap_slots;   /* slot 0 = description */
+
+    listdef      *lists;     size_t n_lists, cap_lists;
+
+    er_lint_msg  *msgs;      size_t n_msgs, cap_msgs;
+    size_t        n_errors;
+
+    uint64_t      hash;
+    char          hash_hex[17];
+};
+
+/* Matchers (profile_match.c). */
+er_status hs_build(er_profileset *s);
+void      hs_lookup(const er_profileset *s, const char *hs, uint64_t *mask /* hs_words */);
+er_status kw_add(kwauto *k, const char *norm, size_t len, bool prefix, uint32_t kwset);
+er_status kw_build(kwauto *k);
+void      kw_free(kwauto *k);
+/* Scan normalized text, OR-ing matched keyword sets into mask (kw_words). */
+void      kw_scan(const kwauto *k, const char *norm, size_t len, uint64_t *mask);
+
+/* Helpers shared by eval and describe. */
+bool        strset_has(const strset *s, const char *v);
+const char *pfield_str_value(const er_decl *d, pfield f, const char *extra, char *buf, size_t cap);
+bool        pfield_num_value(const er_decl *d, pfield f, double *v);
+
+#endif

@@ -1,0 +1,375 @@
+/*
+ * profile_match.c — the fast matchers profiles compile into: the HS prefix
+ * trie shared by every HS set of a profile set (one walk over the declared
+ * code answers all sets at once), and the keyword automaton of each pack
+ * (Aho-Corasick as a dense DFA over byte classes, run on case-folded,
+ * accent-stripped text, with word-boundary checks on each match).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "profile_int.h"
+
+/* ---- text normalization ---------------------------------------------------- */
+
+/* U+00C0..U+00FF folded to ASCII ("" = treat as separator). */
+static const char *const latin1[64] = {
+    "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",
+    "d", "n", "o", "o", "o", "o", "o", "", "o", "u", "u", "u", "u", "y", "th", "ss",
+    "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",
+    "d", "n", "o", "o", "o", "o", "o", "", "o", "u", "u", "u", "u", "y", "th", "y",
+};
+/* U+0100..U+017F (Latin Extended-A) folded to ASCII. */
+static const char latinA[129] =
+    "aaaaaaccccccccdddd"   /* 0100-0111 */
+    "eeeeeeeeeegggggggg"   /* 0112-0123 */
+    "hhhhiiiiiiiiiiiijj"   /* 0124-0135: IJ ij folded to i */
+    "kkkllllllllllnnnnn"   /* 0136-0147 */
+    "nnnnoooooooorrrrrr"   /* 0148-0159: OE oe handled separately */
+    "ssssssssttttttuuuu"   /* 015A-016B */
+    "uuuuuuuuwwyyyzzzzzz"  /* 016C-017E */
+    "s";                   /* 017F long s */
+
+static inline bool is_word(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+size_t kw_normalize(const char *s, size_t len, char *out, size_t cap)
+{
+    size_t o = 0;
+    bool space = true;   /* suppress leading and repeated spaces */
+#define EMIT(ch)                                                                                   \
+    do {                                                                                           \
+        if (o < cap)                                                                               \
+            out[o++] = (char)(ch);                                                                 \
+    } while (0)
+#define SEP()                                                                                      \
+    do {                                                                                           \
+        if (!space) {                                                                              \
+            EMIT(' ');                                                                             \
+            space = true;                                                                          \
+        }                                                                                          \
+    } while (0)
+    for (size_t i = 0; i < len && o < cap;) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x80) {
+            if (c >= 'A' && c <= 'Z') {
+                EMIT(c + 32);
+                space = false;
+            } else if (is_word(c)) {
+                EMIT(c);
+                space = false;
+            } else {
+                SEP();
+            }
+            i++;
+            continue;
+        }
+        size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+        if (n == 1 || i + n > len) {   /* stray continuation / truncated: separator */
+            SEP();
+            i++;
+            continue;
+        }
+        unsigned cp = 0;
+        if (n == 2)
+            cp = ((c & 0x1Fu) << 6) | ((unsigned char)s[i + 1] & 0x3Fu);
+        if (n == 2 && cp >= 0xC0 && cp <= 0xFF) {
+            const char *f = latin1[cp - 0xC0];
+            if (!*f)
+                SEP();
+            for (; *f; f++)
+                EMIT(*f);
+            if (*latin1[cp - 0xC0])
+                space = false;
+        } else if (n == 2 && cp >= 0x100 && cp <= 0x17F) {
+            if (cp == 0x152 || cp == 0x153) {   /* Œ œ */
+                EMIT('o');
+                EMIT('e');
+            } else {
+                EMIT(latinA[cp - 0x100]);
+            }
+            space = false;
+        } else if (n == 2 && cp >= 0x300 && cp <= 0x36F) {
+            /* combining diacritical mark (decomposed accents): dropped */
+        } else if (n == 2 && cp >= 0x80 && cp <= 0xBF) {
+            SEP();   /* NBSP, Latin-1 punctuation */
+        } else {
+            for (size_t k = 0; k < n; k++)
+                EMIT(s[i + k]);
+            space = false;
+        }
+        i += n;
+    }
+    while (o > 0 && out[o - 1] == ' ')
+        o--;
+#undef EMIT
+#undef SEP
+    return o;
+}
+
+/* ---- HS prefix trie -------------------------------------------------------- */
+
+static int32_t hs_node_new(er_profileset *s)
+{
+    if (s->n_hs == s->cap_hs) {
+        size_t nc = s->cap_hs ? s->cap_hs * 2 : 256;
+        hsnode *n = realloc(s->hs, nc * sizeof *n);
+        if (!n)
+            return -1;
+        s->hs = n;
+        s->cap_hs = nc;
+    }
+    hsnode *n = &s->hs[s->n_hs];
+    for (int i = 0; i < 10; i++)
+        n->kid[i] = -1;
+    n->bits = -1;
+    return (int32_t)s->n_hs++;
+}
+
+er_status hs_build(er_profileset *s)
+{
+    s->hs_words = (uint32_t)((s->n_hssets + 63) / 64);
+    if (s->hs_words == 0)
+        s->hs_words = 1;
+    s->n_hs = 0;
+    if (hs_node_new(s) < 0)
+        return ER_ENOMEM;
+    for (size_t p = 0; p < s->n_hs_pending; p++) {
+        const char *pre = s->hs_pending[p];
+        int32_t cur = 0;
+        for (const char *c = pre; *c; c++) {
+            int d = *c - '0';
+            if (d < 0 || d > 9)
+                break;
+            if (s->hs[cur].kid[d] < 0) {
+                int32_t nn = hs_node_new(s);
+                if (nn < 0)
+                    return ER_ENOMEM;
+                s->hs[cur].kid[d] = nn;
+            }
+            cur = s->hs[cur].kid[d];
+        }
+        if (s->hs[cur].bits < 0) {
+            if (s->n_hs_bits + s->hs_words > s->cap_hs_bits) {
+                size_t nc = s->cap_hs_bits ? s->cap_hs_bits * 2 : 256;
+                while (nc < s->n_hs_bits + s->hs_words)
+                    nc *= 2;
+                uint64_t *nb = realloc(s->hs_bits, nc * sizeof *nb);
+                if (!nb)
+                    return ER_ENOMEM;
+                s->hs_bits = nb;
+                s->cap_hs_bits = nc;
+            }
+            s->hs[cur].bits = (int32_t)s->n_hs_bits;
+            memset(s->hs_bits + s->n_hs_bits, 0, s->hs_words * sizeof(uint64_t));
+            s->n_hs_bits += s->hs_words;
+        }
+        uint32_t set = s->hs_pending_set[p];
+        s->hs_bits[s->hs[cur].bits + set / 64] |= (uint64_t)1 << (set % 64);
+    }
+    return ER_OK;
+}
+
+void hs_lookup(const er_profileset *s, const char *hs, uint64_t *mask)
+{
+    memset(mask, 0, s->hs_words * sizeof *mask);
+    if (!s->n_hs)
+        return;
+    int32_t cur = 0;
+    for (const char *c = hs; *c; c++) {
+        unsigned d = (unsigned)(*c - '0');
+        if (d > 9)
+            return;
+        cur = s->hs[cur].kid[d];
+        if (cur < 0)
+            return;
+        int32_t b = s->hs[cur].bits;
+        if (b >= 0)
+            for (uint32_t w = 0; w < s->hs_words; w++)
+                mask[w] |= s->hs_bits[b + w];
+    }
+}
+
+/* ---- keyword automaton ----------------------------------------------------- */
+
+er_status kw_add(kwauto *k, const char *norm, size_t len, bool prefix, uint32_t kwset)
+{
+    if (k->n_pats == k->cap_pats) {
+        size_t nc = k->cap_pats ? k->cap_pats * 2 : 64;
+        kwpat *np = realloc(k->pats, nc * sizeof *np);
+        if (!np)
+            return ER_ENOMEM;
+        k->pats = np;
+        char **nr = realloc(k->raw, nc * sizeof *nr);
+        if (!nr)
+            return ER_ENOMEM;
+        k->raw = nr;
+        k->cap_pats = nc;
+    }
+    char *r = malloc(len + 1);
+    if (!r)
+        return ER_ENOMEM;
+    memcpy(r, norm, len);
+    r[len] = '\0';
+    k->raw[k->n_pats] = r;
+    k->pats[k->n_pats] = (kwpat){.len = (uint32_t)len, .kwset = kwset, .prefix = prefix};
+    k->n_pats++;
+    return ER_OK;
+}
+
+er_status kw_build(kwauto *k)
+{
+    er_status st = ER_ENOMEM;
+    uint32_t *fail = NULL, *queue = NULL, *own_start = NULL, *own = NULL, *cnt = NULL;
+    size_t cap_states = 0;
+
+    memset(k->cls, 0, sizeof k->cls);
+    k->n_cls = 1;
+    size_t total = 1;
+    for (size_t p = 0; p < k->n_pats; p++) {
+        for (const unsigned char *c = (const unsigned char *)k->raw[p]; *c; c++)
+            if (!k->cls[*c])
+                k->cls[*c] = (uint8_t)k->n_cls++;
+        total += k->pats[p].len;
+    }
+    const uint32_t C = k->n_cls;
+    cap_states = total;
+    k->delta = calloc(cap_states * C, sizeof *k->delta);
+    fail = calloc(cap_states, sizeof *fail);
+    queue = malloc(cap_states * sizeof *queue);
+    cnt = calloc(cap_states, sizeof *cnt);
+    if (!k->delta || !fail || !queue || !cnt)
+        goto cleanup;
+    /* goto function: 0 means "no edge" (state 0 is the root, never a target). */
+    k->n_states = 1;
+    uint32_t *term = calloc(k->n_pats ? k->n_pats : 1, sizeof *term);
+    if (!term)
+        goto cleanup;
+    for (size_t p = 0; p < k->n_pats; p++) {
+        uint32_t cur = 0;
+        for (const unsigned char *c = (const unsigned char *)k->raw[p]; *c; c++) {
+            uint32_t *e = &k->delta[(size_t)cur * C + k->cls[*c]];
+            if (!*e)
+                *e = k->n_states++;
+            cur = *e;
+        }
+        term[p] = cur;
+        cnt[cur]++;
+    }
+    /* own outputs per state */
+    own_start = calloc(k->n_states + 1, sizeof *own_start);
+    own = malloc((k->n_pats ? k->n_pats : 1) * sizeof *own);
+    if (!own_start || !own) {
+        free(term);
+        goto cleanup;
+    }
+    for (uint32_t q = 0; q < k->n_states; q++)
+        own_start[q + 1] = own_start[q] + cnt[q];
+    memset(cnt, 0, k->n_states * sizeof *cnt);
+    for (size_t p = 0; p < k->n_pats; p++)
+        own[own_start[term[p]] + cnt[term[p]]++] = (uint32_t)p;
+    free(term);
+    /* BFS: failure links, complete DFA */
+    size_t qh = 0, qt = 0;
+    for (uint32_t c = 0; c < C; c++) {
+        uint32_t t = k->delta[c];
+        if (t) {
+            fail[t] = 0;
+            queue[qt++] = t;
+        }
+    }
+    while (qh < qt) {
+        uint32_t q = queue[qh++];
+        for (uint32_t c = 0; c < C; c++) {
+            uint32_t *e = &k->delta[(size_t)q * C + c];
+            if (*e) {
+                fail[*e] = k->delta[(size_t)fail[q] * C + c];
+                queue[qt++] = *e;
+            } else {
+                *e = k->delta[(size_t)fail[q] * C + c];
+            }
+        }
+    }
+    /* merged outputs: own + fail chain (BFS order guarantees fail done first) */
+    k->out_start = calloc(k->n_states + 1, sizeof *k->out_start);
+    if (!k->out_start)
+        goto cleanup;
+    uint32_t *mcount = cnt;   /* reuse: merged count per state */
+    memset(mcount, 0, k->n_states * sizeof *mcount);
+    for (size_t i = 0; i < qt; i++) {
+        uint32_t q = queue[i];
+        mcount[q] = (own_start[q + 1] - own_start[q]) + mcount[fail[q]];
+    }
+    for (uint32_t q = 0; q < k->n_states; q++)
+        k->out_start[q + 1] = k->out_start[q] + mcount[q];
+    k->out = malloc((k->out_start[k->n_states] ? k->out_start[k->n_states] : 1) * sizeof *k->out);
+    if (!k->out)
+        goto cleanup;
+    for (size_t i = 0; i < qt; i++) {
+        uint32_t q = queue[i], o = k->out_start[q];
+        for (uint32_t j = own_start[q]; j < own_start[q + 1]; j++)
+            k->out[o++] = own[j];
+        uint32_t f = fail[q];
+        for (uint32_t j = k->out_start[f]; j < k->out_start[f + 1]; j++)
+            k->out[o++] = k->out[j];
+    }
+    st = ER_OK;
+cleanup:
+    for (size_t p = 0; p < k->n_pats; p++)
+        free(k->raw ? k->raw[p] : NULL);
+    free(k->raw);
+    k->raw = NULL;
+    free(own);
+    free(own_start);
+    free(cnt);
+    free(queue);
+    free(fail);
+    return st;
+}
+
+void kw_free(kwauto *k)
+{
+    if (!k)
+        return;
+    if (k->raw)
+        for (size_t p = 0; p < k->n_pats; p++)
+            free(k->raw[p]);
+    free(k->raw);
+    free(k->delta);
+    free(k->out_start);
+    free(k->out);
+    free(k->pats);
+    memset(k, 0, sizeof *k);
+}
+
+static inline bool boundary(unsigned char c)
+{
+    return !is_word(c);
+}
+
+void kw_scan(const kwauto *k, const char *norm, size_t len, uint64_t *mask)
+{
+    if (!k->delta || !k->n_pats)
+        return;
+    const uint32_t C = k->n_cls;
+    const uint32_t *delta = k->delta, *os = k->out_start;
+    const unsigned char *t = (const unsigned char *)norm;
+    uint32_t q = 0;
+    for (size_t i = 0; i < len; i++) {
+        q = delta[(size_t)q * C + k->cls[t[i]]];
+        uint32_t a = os[q], b = os[q + 1];
+        if (a == b)
+            continue;
+        for (uint32_t j = a; j < b; j++) {
+            const kwpat *p = &k->pats[k->out[j]];
+            size_t start = i + 1 - p->len;
+            if (start > 0 && !boundary(t[start - 1]))
+                continue;
+            if (!p->prefix && i + 1 < len && !boundary(t[i + 1]))
+                continue;
+            mask[p->kwset / 64] |= (uint64_t)1 << (p->kwset % 64);
+        }
+    }
+}
