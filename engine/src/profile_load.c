@@ -618,6 +618,11 @@ static int build_hs_set(ctx *c, const entries *es)
         return -1;
     }
     size_t ne = 0;
+    const char **src = malloc((es->n ? es->n : 1) * sizeof *src);   /* file of each kept entry */
+    if (!src) {
+        c->nomem = true;
+        return -1;
+    }
     for (size_t i = 0; i < es->n; i++) {
         char hs[ER_HS_MAX + 1];
         if (!parse_hs(es->e[i].v, hs)) {
@@ -629,6 +634,12 @@ static int build_hs_set(ctx *c, const entries *es)
         bool dup = false;
         for (size_t k = 0; k < ne && !dup; k++) {
             size_t kl = strlen(ents[k]), hl = strlen(hs);
+            bool same_file = strcmp(src[k], es->e[i].file) == 0;   /* lists may share codes */
+            if (!same_file) {
+                if (strcmp(ents[k], hs) == 0 || (kl < hl && strncmp(ents[k], hs, kl) == 0))
+                    dup = true;
+                continue;
+            }
             if (strcmp(ents[k], hs) == 0) {
                 lint_file(s, ER_LINT_WARNING, es->e[i].file, es->e[i].path, "duplicate HS code \"%s\"", hs);
                 dup = true;
@@ -643,10 +654,12 @@ static int build_hs_set(ctx *c, const entries *es)
         }
         if (dup)
             continue;
+        src[ne] = es->e[i].file;
         ents[ne] = adup(s, hs);
         if (!GROW(s->hs_pending, s->n_hs_pending, s->cap_hs_pending, s->n_hs_pending + 1) ||
             !GROW(s->hs_pending_set, s->n_hs_pending, s->cap_hs_pending2, s->n_hs_pending + 1)) {
             c->nomem = true;
+            free(src);
             return -1;
         }
         s->hs_pending[s->n_hs_pending] = (char *)ents[ne];
@@ -654,6 +667,7 @@ static int build_hs_set(ctx *c, const entries *es)
         s->n_hs_pending++;
         ne++;
     }
+    free(src);
     s->hs_entries[id] = ents;
     s->hs_n_entries[id] = ne;
     s->n_hssets++;
@@ -682,6 +696,7 @@ static int build_cc_set(ctx *c, const entries *es)
     }
     ccset *set = &s->ccsets[s->n_ccsets];
     memset(set, 0, sizeof *set);
+    const char *src[676] = {0};   /* file that first listed each country */
     for (size_t i = 0; i < es->n; i++) {
         uint16_t cc;
         if (!parse_cc(s, es->e[i].v, &cc)) {
@@ -689,8 +704,11 @@ static int build_cc_set(ctx *c, const entries *es)
                       "invalid country \"%s\" (expected an ISO 3166-1 alpha-2 code)", es->e[i].v);
             continue;
         }
-        if (ccset_has(set, cc))
+        int ci = cc_index(cc);
+        if (ci >= 0 && src[ci] && strcmp(src[ci], es->e[i].file) == 0)
             lint_file(s, ER_LINT_WARNING, es->e[i].file, es->e[i].path, "duplicate country \"%s\"", es->e[i].v);
+        if (ci >= 0 && !src[ci])
+            src[ci] = es->e[i].file;
         ccset_add(set, cc);
     }
     return (int)s->n_ccsets++;
@@ -998,7 +1016,12 @@ static int32_t compile_route(ctx *c, json_object *r, const char *path)
     if (json_object_object_get_ex(r, "pairs", &v)) {
         have_pairs = true;
         ok = collect_inline(c, v, sub(q, sizeof q, p, "pairs"), &es) && ok;
-        lp = "pairs";
+        char buf[256];
+        size_t o = 0;
+        for (size_t i = 0; i < es.n && o < sizeof buf - 8; i++)
+            o += (size_t)snprintf(buf + o, sizeof buf - o, "%s%s", i ? "," : "", es.e[i].v);
+        buf[o < sizeof buf ? o : sizeof buf - 1] = '\0';
+        lp = afmt(c->s, "[%s]", buf);
     }
     if (json_object_object_get_ex(r, "pairs_list", &v)) {
         have_pairs = true;
@@ -1040,8 +1063,9 @@ static int32_t compile_route(ctx *c, json_object *r, const char *path)
     s->routes[s->n_routes] = rs;
     s->nodes[id].a = (uint32_t)s->n_routes++;
     s->nodes[id].cmp = via;
-    s->nodes[id].label = afmt(s, "%s%s%s%s%s%s", lf ? "from " : "", lf ? lf : "", lt ? " to " : "",
-                              lt ? lt : "", lp ? " pairs " : "", lp ? lp : "");
+    s->nodes[id].label = afmt(s, "%s%s%s%s%s%s%s%s", lf ? "from " : "", lf ? lf : "", lf && lt ? " " : "",
+                              lt ? "to " : "", lt ? lt : "", (lf || lt) && lp ? " " : "", lp ? "pairs " : "",
+                              lp ? lp : "");
     return id;
 }
 
@@ -1909,6 +1933,17 @@ cleanup:
     }
     *out = s;
     return st;
+}
+
+const char *er_profile_default_dir(void)
+{
+    const char *env = getenv("ECORISK_PROFILES");
+    struct stat sb;
+    if (env && *env)
+        return env;
+    if (stat(ECORISK_SOURCE_DIR "/profiles", &sb) == 0 && S_ISDIR(sb.st_mode))
+        return ECORISK_SOURCE_DIR "/profiles";
+    return ECORISK_DATADIR "/profiles";
 }
 
 size_t er_profileset_count(const er_profileset *s)

@@ -66,8 +66,11 @@ size_t kw_normalize(const char *s, size_t len, char *out, size_t cap)
             i++;
             continue;
         }
-        size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-        if (n == 1 || i + n > len) {   /* stray continuation / truncated: separator */
+        size_t n = c >= 0xF8 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 1;
+        for (size_t k = 1; n > 1 && k < n; k++)
+            if (i + k >= len || ((unsigned char)s[i + k] & 0xC0) != 0x80)
+                n = 1;
+        if (n == 1) {   /* invalid, stray continuation or truncated sequence: separator */
             SEP();
             i++;
             continue;

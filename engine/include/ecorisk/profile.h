@@ -69,6 +69,11 @@ typedef struct er_profile_opts {
     int32_t           today;     /* days; for validity checks (0 = now) */
 } er_profile_opts;
 
+/* Default folder of the shipped packs: $ECORISK_PROFILES, else the source
+ * tree's profiles/, else the installed data dir (share/ecorisk/profiles).
+ * Static string (or the environment's), never NULL. */
+const char *er_profile_default_dir(void);
+
 /* Load packs: each path is a pack file or a directory of *.json packs.
  * On ER_EPROFILE, the lint messages are still available via *out when
  * keep_on_error is true (for `profile lint`); otherwise *out is NULL. */

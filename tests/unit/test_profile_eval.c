@@ -1,0 +1,474 @@
+/*
+ * test_profile_eval.c — the condition language and the evaluator on
+ * declarations built in C against tests/fixtures/profiles/lang/lang.json:
+ * text normalization and keyword boundaries, HS prefixes, countries, transit,
+ * routes, numeric and derived values, extras, anomaly predicates ("no data"),
+ * all/any/not, score cap, lanes, alert, validity window, deterministic random
+ * selection, evidence strings, the explain trace and the describe text.
+ */
+#include <check.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ecorisk/profile.h"
+#include "ecorisk/refdata.h"
+#include "profile_int.h"
+
+#define LANG ECORISK_SOURCE_DIR "/tests/fixtures/profiles/lang/lang.json"
+
+static er_refdata *ref;
+static er_profileset *set;
+static er_eval *ev;
+static er_extra extras[2];
+
+static void setup(void)
+{
+    er_err err = {{0}};
+    ck_assert_msg(er_refdata_load(&ref, NULL, &err) == ER_OK, "%s", err.msg);
+    int32_t today;
+    ck_assert_int_eq(er_date_parse("2026-11-25", 10, &today), ER_OK);
+    const char *paths[] = {LANG};
+    er_profile_opts o = {.ref = ref, .today = today};
+    ck_assert_msg(er_profileset_load(&set, paths, 1, &o, false, &err) == ER_OK, "%s", err.msg);
+    ck_assert_int_eq(er_eval_new(&ev, set, &err), ER_OK);
+}
+
+static void teardown(void)
+{
+    er_eval_free(ev);
+    er_profileset_free(set);
+    er_refdata_free(ref);
+    ev = NULL;
+    set = NULL;
+    ref = NULL;
+}
+
+/* The declaration that fires every lang-a indicator. */
+static er_decl full(void)
+{
+    er_decl d;
+    memset(&d, 0, sizeof d);
+    d.id = "D-FULL";
+    ck_assert_int_eq(er_date_parse("2026-03-01", 10, &d.date), ER_OK);
+    d.flow = ER_FLOW_IM;
+    d.mode = ER_MODE_AIR;
+    strcpy(d.hs, "050790");
+    d.hs_len = 6;
+    strcpy(d.currency, "USD");
+    d.description = "Dried Pangolin scales";
+    d.origin = ER_CC('N', 'G');
+    d.export_country = ER_CC('A', 'E');
+    d.destination = ER_CC('C', 'N');
+    d.transit[0] = ER_CC('Q', 'A');
+    d.n_transit = 1;
+    d.net_kg = 100;
+    d.gross_kg = 400;
+    d.value = 300;
+    d.value_ref = 300;
+    d.present = ER_P_NET_KG | ER_P_GROSS_KG | ER_P_VALUE | ER_P_VALUE_REF;
+    extras[0] = (er_extra){"permit", "none"};
+    d.extra = extras;
+    d.n_extra = 1;
+    return d;
+}
+
+static er_anomalies anomalies(double p_low)
+{
+    er_anomalies an;
+    memset(&an, 0, sizeof an);
+    an.have_baseline = true;
+    for (int i = 0; i < ER_FEAT_COUNT; i++)
+        an.f[i].p = 1;
+    an.f[ER_FEAT_UNIT_VALUE_LOW] = (er_feature_value){
+        .computable = true, .level = ER_LEVEL_HS6, .group = "050790", .observed = 0.5,
+        .expected_lo = 1, .expected_hi = 3, .p = p_low};
+    an.n_computable = 1;
+    return an;
+}
+
+static const er_profile_result *run(const er_decl *d, const er_anomalies *an)
+{
+    const er_profile_result *r;
+    ck_assert_uint_eq(er_eval_run(ev, d, an, &r), 3);
+    return r;
+}
+
+static char *evidence(size_t p, size_t ind, const er_decl *d, const er_anomalies *an)
+{
+    static char buf[512];
+    er_eval_evidence(set, p, ind, d, an, buf, sizeof buf);
+    return buf;
+}
+
+START_TEST(normalize)
+{
+    char out[128];
+    struct {
+        const char *in, *out;
+    } cases[] = {
+        {"Pangolin SCALES", "pangolin scales"},
+        {"  Écailles  de   PANGOLIN!! ", "ecailles de pangolin"},
+        {"be\xcc\x82" "che-de-mer", "beche de mer"},          /* NFD: combining circumflex */
+        {"B\xc3\x8a" "CHE DE MER", "beche de mer"},           /* NFC capital E circumflex */
+        {"R-22 / HCFC-22", "r 22 hcfc 22"},
+        {"Stra\xc3\x9f" "e \xc5\x92uvre \xc5\x81\xc3\xb3" "d\xc5\xba", "strasse oeuvre lodz"},
+        {"\xe7\xa9\xbf\xe5\xb1\xb1\xe7\x94\xb2 scales", "\xe7\xa9\xbf\xe5\xb1\xb1\xe7\x94\xb2 scales"},
+        {"bad\xff" "byte", "bad byte"},
+        {"", ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t n = kw_normalize(cases[i].in, strlen(cases[i].in), out, sizeof out);
+        out[n] = '\0';
+        ck_assert_str_eq(out, cases[i].out);
+    }
+    /* truncation respects the cap */
+    ck_assert_uint_eq(kw_normalize("abcdef", 6, out, 3), 3);
+}
+END_TEST
+
+START_TEST(full_declaration_fires_everything)
+{
+    er_decl d = full();
+    er_anomalies an = anomalies(0.001);
+    const er_profile_result *r = run(&d, &an);
+    ck_assert(r[0].in_scope);
+    ck_assert_uint_eq(r[0].profile, 0);
+    ck_assert_uint_eq(r[0].fired, 0x7EF);   /* every indicator but "pair" (bit 4) */
+    ck_assert_double_eq(r[0].score, 100);   /* 140, capped */
+    ck_assert_int_eq(r[0].lane, ER_LANE_RED);
+    ck_assert(r[0].alert);
+    ck_assert(!r[0].random);
+    ck_assert(!r[1].in_scope);
+    ck_assert(!r[2].in_scope);
+}
+END_TEST
+
+START_TEST(evidence_strings)
+{
+    er_decl d = full();
+    er_anomalies an = anomalies(0.001);
+    ck_assert_str_eq(evidence(0, 0, &d, &an),
+                     "description contains \"pangolin\" ([scales,pangolin*,glass eel*,b\xc3\xaa" "che de mer])");
+    ck_assert_str_eq(evidence(0, 1, &d, &an), "origin NG in list range");
+    ck_assert_str_eq(evidence(0, 2, &d, &an), "transit QA in [AE,QA]");
+    ck_assert_str_eq(evidence(0, 3, &d, &an), "route NG>CN matches from [NG,CM] to [CN,VN]");
+    ck_assert_str_eq(evidence(0, 4, &d, &an), "route AE>CN not matches pairs [FR>HK]");
+    ck_assert_str_eq(evidence(0, 5, &d, &an), "unit_value 3 < 5");
+    ck_assert_str_eq(evidence(0, 6, &d, &an), "gross_net_ratio 4 in [3, 10]");
+    ck_assert_str_eq(evidence(0, 7, &d, &an), "extra.permit \"none\" in \"none\"");
+    ck_assert_str_eq(evidence(0, 8, &d, &an), "mode \"AIR\" in [AIR,POST]");
+    ck_assert_str_eq(evidence(0, 9, &d, &an),
+                     "unit_value_low p=0.001 < 0.01 (observed 0.5, expected 1..3, hs6 050790)");
+    ck_assert_str_eq(evidence(0, 10, &d, &an), "importer absent");
+    /* truncation is safe */
+    char small[8];
+    er_eval_evidence(set, 0, 1, &d, &an, small, sizeof small);
+    ck_assert_str_eq(small, "origin ");
+    /* out of range arguments */
+    ck_assert_uint_eq(er_eval_evidence(set, 9, 0, &d, &an, small, sizeof small), 0);
+    ck_assert_str_eq(small, "");
+}
+END_TEST
+
+START_TEST(scope_and_window)
+{
+    er_decl d = full();
+    d.flow = ER_FLOW_EX;
+    const er_profile_result *r = run(&d, NULL);
+    ck_assert(!r[0].in_scope);
+    ck_assert_double_eq(r[0].score, 0);
+    ck_assert_uint_eq(r[0].fired, 0);
+    ck_assert_int_eq(r[0].lane, ER_LANE_GREEN);
+    ck_assert(!r[0].alert);
+    d = full();
+    ck_assert_int_eq(er_date_parse("2028-01-01", 10, &d.date), ER_OK);   /* after valid_until */
+    r = run(&d, NULL);
+    ck_assert(!r[0].in_scope);
+    d = full();
+    strcpy(d.hs, "050690");   /* 0506 is not in scope, 0507 is */
+    r = run(&d, NULL);
+    ck_assert(!r[0].in_scope);
+    strcpy(d.hs, "0106901000");
+    d.hs_len = 10;
+    r = run(&d, NULL);
+    ck_assert(r[0].in_scope);
+}
+END_TEST
+
+START_TEST(keywords_boundaries_and_accents)
+{
+    struct {
+        const char *desc;
+        bool fires;
+    } cases[] = {
+        {"SCALES", true},          {"scales.", true},        {"fish scales, dried", true},
+        {"descales", false},       {"scalesman", false},     {"Pangolins", true},
+        {"pangolin", true},        {"Glass-eels (Anguilla)", true}, {"glass eel", true},
+        {"glasseel", false},       {"B\xc3\xaa" "che-de-mer", true}, {"BECHE DE MER", true},
+        {"be\xcc\x82" "che de mer", true}, {"beche de", false}, {"\xc3\xa9" "cailles", false},
+        {"", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        er_decl d = full();
+        d.description = cases[i].desc;
+        const er_profile_result *r = run(&d, NULL);
+        ck_assert_msg(((r[0].fired & 1u) != 0) == cases[i].fires, "\"%s\"", cases[i].desc);
+    }
+    er_decl d = full();
+    d.description = NULL;
+    ck_assert_uint_eq(run(&d, NULL)[0].fired & 1u, 0);
+}
+END_TEST
+
+START_TEST(anomaly_no_data)
+{
+    er_decl d = full();
+    const er_profile_result *r = run(&d, NULL);   /* no anomalies at all */
+    ck_assert_uint_eq((r[0].fired >> 9) & 1u, 0);
+    ck_assert_str_eq(evidence(0, 9, &d, NULL), "unit_value_low: no data (no baseline)");
+    er_anomalies an = anomalies(0.001);
+    an.have_baseline = false;
+    r = run(&d, &an);
+    ck_assert_uint_eq((r[0].fired >> 9) & 1u, 0);
+    an = anomalies(0.001);
+    an.f[ER_FEAT_UNIT_VALUE_LOW].computable = false;
+    r = run(&d, &an);
+    ck_assert_uint_eq((r[0].fired >> 9) & 1u, 0);
+    ck_assert_str_eq(evidence(0, 9, &d, &an), "unit_value_low: no data (not computable)");
+    an = anomalies(0.01);   /* p must be strictly below */
+    r = run(&d, &an);
+    ck_assert_uint_eq((r[0].fired >> 9) & 1u, 0);
+    ck_assert_str_eq(evidence(0, 9, &d, &an),
+                     "unit_value_low p=0.01 >= 0.01 (observed 0.5, expected 1..3, hs6 050790)");
+}
+END_TEST
+
+START_TEST(numbers_routes_and_absent_values)
+{
+    er_decl d = full();
+    d.present &= ~(uint32_t)ER_P_VALUE_REF;   /* unit value not computable */
+    const er_profile_result *r = run(&d, NULL);
+    ck_assert_uint_eq((r[0].fired >> 5) & 1u, 0);
+    ck_assert_str_eq(evidence(0, 5, &d, NULL), "unit_value not available");
+    d = full();
+    d.gross_kg = 1000;   /* ratio 10: between is inclusive */
+    ck_assert_uint_eq((run(&d, NULL)[0].fired >> 6) & 1u, 1);
+    d.gross_kg = 1001;
+    ck_assert_uint_eq((run(&d, NULL)[0].fired >> 6) & 1u, 0);
+    d = full();
+    d.net_kg = 0;   /* division by zero: not computable */
+    r = run(&d, NULL);
+    ck_assert_uint_eq((r[0].fired >> 5) & 3u, 0);
+    /* routes: origin not in from-set, but export country is ("either") */
+    d = full();
+    d.origin = ER_CC('F', 'R');
+    d.export_country = ER_CC('C', 'M');
+    d.destination = ER_CC('V', 'N');
+    r = run(&d, NULL);
+    ck_assert_uint_eq((r[0].fired >> 3) & 1u, 1);
+    ck_assert_str_eq(evidence(0, 3, &d, NULL), "route CM>VN matches from [NG,CM] to [CN,VN]");
+    /* explicit pair via export country only */
+    d.export_country = ER_CC('F', 'R');
+    d.destination = ER_CC('H', 'K');
+    r = run(&d, NULL);
+    ck_assert_uint_eq((r[0].fired >> 3) & 3u, 2);
+    d.export_country = 0;
+    ck_assert_uint_eq((run(&d, NULL)[0].fired >> 4) & 1u, 0);
+    /* transit overlap anywhere in the list; absent transit never matches */
+    d = full();
+    d.transit[0] = ER_CC('D', 'E');
+    d.transit[1] = ER_CC('A', 'E');
+    d.n_transit = 2;
+    ck_assert_uint_eq((run(&d, NULL)[0].fired >> 2) & 1u, 1);
+    ck_assert_str_eq(evidence(0, 2, &d, NULL), "transit AE in [AE,QA]");
+    d.n_transit = 0;
+    ck_assert_uint_eq((run(&d, NULL)[0].fired >> 2) & 1u, 0);
+    /* extra missing, importer present, mode SEA */
+    d = full();
+    d.n_extra = 0;
+    d.importer = "IMP-9";
+    d.mode = ER_MODE_SEA;
+    r = run(&d, NULL);
+    ck_assert_uint_eq(r[0].fired & ((1u << 7) | (1u << 8) | (1u << 10)), 0);
+}
+END_TEST
+
+START_TEST(score_lanes_and_alert)
+{
+    er_decl d = full();
+    d.description = "bones";   /* -kw 30 */
+    d.transit[0] = ER_CC('D', 'E');   /* -transit 10 */
+    d.gross_kg = 100;   /* -gn 10 */
+    d.n_extra = 0;   /* -extra 5 */
+    d.importer = "X";   /* -noimp 5 */
+    const er_profile_result *r = run(&d, NULL);   /* origin 25 + route 20 + uv 10 + mode 5 = 60 */
+    ck_assert_uint_eq(r[0].fired, 0x12A);
+    ck_assert_double_eq(r[0].score, 60);
+    ck_assert_int_eq(r[0].lane, ER_LANE_YELLOW);
+    ck_assert(r[0].alert);
+    d.mode = ER_MODE_SEA;   /* 55 */
+    d.value_ref = 1000;   /* uv 10: -10 → 45 */
+    r = run(&d, NULL);
+    ck_assert_double_eq(r[0].score, 45);
+    ck_assert_int_eq(r[0].lane, ER_LANE_BLUE);
+    ck_assert(!r[0].alert);
+    d.destination = ER_CC('F', 'R');   /* -route 20 → 25 */
+    r = run(&d, NULL);
+    ck_assert_double_eq(r[0].score, 25);
+    ck_assert_int_eq(r[0].lane, ER_LANE_GREEN);
+    ck_assert(r[0].in_scope);
+}
+END_TEST
+
+START_TEST(negation_evidence_and_second_keyword_profile)
+{
+    er_decl d = full();
+    strcpy(d.hs, "990000");
+    d.packages = 1;
+    d.present |= ER_P_PACKAGES;   /* 100 kg per package: not(<= 50) fires */
+    d.id = "R-TEST-1";
+    const er_profile_result *r = run(&d, NULL);
+    ck_assert(r[1].in_scope);
+    ck_assert_uint_eq(r[1].fired, 1);
+    ck_assert_double_eq(r[1].score, 60);
+    ck_assert_int_eq(r[1].lane, ER_LANE_RED);
+    ck_assert(r[1].alert);
+    ck_assert_str_eq(evidence(1, 0, &d, NULL), "kg_per_package 100 > 50");
+    /* keyword list on an extra column, exact trader list, weight-0 indicator */
+    d = full();
+    strcpy(d.hs, "010690");
+    extras[1] = (er_extra){"remarks", "Refrigerant r-22 in cylinders"};
+    d.extra = extras;
+    d.n_extra = 2;
+    d.importer = "IMP-2";
+    r = run(&d, NULL);
+    ck_assert(r[2].in_scope);
+    ck_assert_uint_eq(r[2].fired, 3);
+    ck_assert_double_eq(r[2].score, 100);
+    ck_assert_int_eq(r[2].lane, ER_LANE_RED);
+    ck_assert_str_eq(evidence(2, 1, &d, NULL), "hs \"010690\" in [010690]");
+    extras[1].value = "R22";   /* not the keyword "R-22" (r 22) */
+    ck_assert(!run(&d, NULL)[2].in_scope);
+}
+END_TEST
+
+START_TEST(random_selection_is_deterministic)
+{
+    er_decl d = full();
+    strcpy(d.hs, "990000");
+    d.net_kg = 10;
+    d.packages = 1;
+    d.present |= ER_P_PACKAGES;
+    size_t picked = 0;
+    unsigned char first[1000];
+    char id[32];
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < 1000; i++) {
+            snprintf(id, sizeof id, "R%d", i);
+            d.id = id;
+            const er_profile_result *r = run(&d, NULL);
+            ck_assert(r[1].in_scope);
+            ck_assert_double_eq(r[1].score, 0);
+            if (pass == 0) {
+                first[i] = r[1].random;
+                picked += r[1].random;
+            } else {
+                ck_assert_int_eq(first[i], r[1].random);
+            }
+            if (r[1].random) {
+                ck_assert(r[1].alert);
+                ck_assert_int_eq(r[1].lane, ER_LANE_YELLOW);
+            } else {
+                ck_assert(!r[1].alert);
+                ck_assert_int_eq(r[1].lane, ER_LANE_GREEN);
+            }
+        }
+    ck_assert_uint_ge(picked, 200);   /* rate 0.25 over 1000 ids */
+    ck_assert_uint_le(picked, 300);
+}
+END_TEST
+
+START_TEST(explain_trace)
+{
+    er_decl d = full();
+    char *txt = er_eval_explain(set, &d, NULL);
+    ck_assert_ptr_nonnull(txt);
+    json_object *j = json_tokener_parse(txt);
+    ck_assert_ptr_nonnull(j);
+    ck_assert_str_eq(json_object_get_string(json_object_object_get(j, "declaration")), "D-FULL");
+    json_object *p0 = json_object_array_get_idx(json_object_object_get(j, "profiles"), 0);
+    ck_assert_str_eq(json_object_get_string(json_object_object_get(p0, "id")), "lang-a");
+    ck_assert(json_object_get_boolean(json_object_object_get(p0, "in_scope")));
+    ck_assert_str_eq(json_object_get_string(json_object_object_get(p0, "lane")), "red");
+    ck_assert_double_eq(json_object_get_double(json_object_object_get(p0, "score")), 100);
+    json_object *inds = json_object_object_get(p0, "indicators");
+    ck_assert_uint_eq(json_object_array_length(inds), 11);
+    json_object *anom = json_object_object_get(json_object_array_get_idx(inds, 9), "when");
+    ck_assert_str_eq(json_object_get_string(json_object_object_get(anom, "op")), "anomaly");
+    ck_assert(json_object_get_boolean(json_object_object_get(anom, "no_data")));
+    ck_assert(!json_object_get_boolean(json_object_object_get(anom, "result")));
+    ck_assert_str_eq(json_object_get_string(json_object_object_get(anom, "path")),
+                     "profiles[0].indicators[9].when");
+    json_object *scope = json_object_object_get(p0, "scope");
+    ck_assert_str_eq(json_object_get_string(json_object_object_get(scope, "op")), "all");
+    json_object *hs = json_object_array_get_idx(json_object_object_get(scope, "children"), 1);
+    ck_assert_str_eq(json_object_get_string(json_object_object_get(hs, "evidence")), "hs 050790 in [0507,0106]");
+    /* determinism */
+    char *again = er_eval_explain(set, &d, NULL);
+    ck_assert_str_eq(txt, again);
+    free(again);
+    json_object_put(j);
+    free(txt);
+}
+END_TEST
+
+START_TEST(describe_and_names)
+{
+    char *t = er_profile_describe(set, 0);
+    ck_assert_ptr_nonnull(t);
+    ck_assert_ptr_nonnull(strstr(t, "lang-a (version 3) — Language test\n"));
+    ck_assert_ptr_nonnull(strstr(t, "    origin in list range: CM GA NG\n"));
+    ck_assert_ptr_nonnull(strstr(t, "  range: 3 entries, "));
+    ck_assert_ptr_nonnull(strstr(t, "(source: test fixture; date: 2026-11-25)"));
+    free(t);
+    ck_assert_ptr_null(er_profile_describe(set, 3));
+    ck_assert_str_eq(er_domain_str(ER_DOMAIN_ODS), "ods");
+    ck_assert_str_eq(er_lane_str(ER_LANE_BLUE), "blue");
+    ck_assert_str_eq(er_cen_group(ER_DOMAIN_WILDLIFE, "050790"), "fauna and flora");
+    ck_assert_str_eq(er_cen_group(ER_DOMAIN_ODS, "290371"), "ODS");
+    ck_assert_str_eq(er_cen_group(ER_DOMAIN_ODS, "290345"), "HFC");
+    ck_assert_str_eq(er_cen_group(ER_DOMAIN_WASTE, "854911"), "hazardous waste");
+    ck_assert_str_eq(er_cen_group(ER_DOMAIN_WASTE, "391510"), "waste");
+    const er_profile_info *in = er_profileset_info(set, 0);
+    ck_assert(in->indicators[9].is_anomaly);
+    ck_assert(!in->indicators[0].is_anomaly);
+    ck_assert_double_eq(er_profileset_info(set, 1)->random_rate, 0.25);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("profile_eval");
+    TCase *tc = tcase_create("eval");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, normalize);
+    tcase_add_test(tc, full_declaration_fires_everything);
+    tcase_add_test(tc, evidence_strings);
+    tcase_add_test(tc, scope_and_window);
+    tcase_add_test(tc, keywords_boundaries_and_accents);
+    tcase_add_test(tc, anomaly_no_data);
+    tcase_add_test(tc, numbers_routes_and_absent_values);
+    tcase_add_test(tc, score_lanes_and_alert);
+    tcase_add_test(tc, negation_evidence_and_second_keyword_profile);
+    tcase_add_test(tc, random_selection_is_deterministic);
+    tcase_add_test(tc, explain_trace);
+    tcase_add_test(tc, describe_and_names);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
