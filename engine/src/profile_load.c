@@ -1937,10 +1937,16 @@ cleanup:
 
 const char *er_profile_default_dir(void)
 {
-    const char *env = getenv("ECORISK_PROFILES");
+    static char home_dir[4096];
+    const char *env = getenv("ECORISK_PROFILES"), *home = getenv("ECORISK_HOME");
     struct stat sb;
     if (env && *env)
         return env;
+    if (home && *home) {
+        snprintf(home_dir, sizeof home_dir, "%s/profiles", home);
+        if (stat(home_dir, &sb) == 0 && S_ISDIR(sb.st_mode))
+            return home_dir;
+    }
     if (stat(ECORISK_SOURCE_DIR "/profiles", &sb) == 0 && S_ISDIR(sb.st_mode))
         return ECORISK_SOURCE_DIR "/profiles";
     return ECORISK_DATADIR "/profiles";

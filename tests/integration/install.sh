@@ -93,6 +93,8 @@ EOF
     cp -r "$ECORISK_SRC/feeds/reference" "$ECORISK_SRC/feeds/mappings" "$tmp/home/"
     [ "$(env -u ECORISK_REFERENCE ECORISK_HOME="$tmp/home" $WRAP "$bin" ingest --feed "$tmp/tg.csv" --json | q)" = 0 ] \
         || fail "ECORISK_HOME ignored"
+    # Put the installed country list back: the shipped profiles name Togo.
+    cp "$ECORISK_SRC/feeds/reference/countries.csv" "$share/reference/countries.csv"
 fi
 # The installed binary defaults to the installed profiles (not the source tree):
 # lint them with the source tree hidden from it by ECORISK_HOME unset.

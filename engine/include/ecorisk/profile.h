@@ -69,8 +69,9 @@ typedef struct er_profile_opts {
     int32_t           today;     /* days; for validity checks (0 = now) */
 } er_profile_opts;
 
-/* Default folder of the shipped packs: $ECORISK_PROFILES, else the source
- * tree's profiles/, else the installed data dir (share/ecorisk/profiles).
+/* Default folder of the shipped packs: $ECORISK_PROFILES, else
+ * $ECORISK_HOME/profiles, else the source tree's profiles/, else the
+ * installed data dir (share/ecorisk/profiles).
  * Static string (or the environment's), never NULL. */
 const char *er_profile_default_dir(void);
 
