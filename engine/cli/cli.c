@@ -5,11 +5,14 @@
  */
 #include "cli.h"
 
+#include "ecorisk/decl.h"
+
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -340,6 +343,32 @@ cleanup:
     free(vals);
     free(lopts);
     return rc;
+}
+
+const char *cli_data_path(const char *sub)
+{
+    static char buf[4096];
+    const char *home = getenv("ECORISK_HOME");
+    struct stat sb;
+    if (home && *home) {
+        snprintf(buf, sizeof buf, "%s/%s", home, sub);
+        return buf;
+    }
+    const char *src_sub = strcmp(sub, "profiles") == 0 ? "profiles" : strcmp(sub, "reference") == 0 ? "feeds/reference" : "feeds/mappings";
+    snprintf(buf, sizeof buf, "%s/%s", ECORISK_SOURCE_DIR, src_sub);
+    if (stat(buf, &sb) == 0 && S_ISDIR(sb.st_mode))
+        return buf;
+    snprintf(buf, sizeof buf, "%s/%s", ECORISK_DATADIR, sub);
+    return buf;
+}
+
+bool cli_parse_date(const char *cmd, const char *opt, const char *s, int32_t *days)
+{
+    if (er_date_parse(s, strlen(s), days) != ER_OK || strlen(s) != 10) {
+        fprintf(stderr, "ecorisk %s: --%s expects a date YYYY-MM-DD, got '%s'\n", cmd, opt, s);
+        return false;
+    }
+    return true;
 }
 
 int cli_exit_code(er_status st)

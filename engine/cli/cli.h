@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include "ecorisk/status.h"
 
@@ -77,6 +78,14 @@ int  cli_dispatch(const cli_cmd *cmd, int argc, char **argv);
 void cli_print_help(const cli_cmd *cmd, FILE *out);
 void cli_print_man(const cli_cmd *cmd, FILE *out);     /* roff */
 void cli_print_main_man(FILE *out);
+
+/* Where shipped data lives: $ECORISK_HOME/<sub> if set, else the source
+ * tree's <sub> when it exists (running from a build tree), else the installed
+ * share/ecorisk/<sub>. sub: "profiles", "reference", "mappings". Static buffer. */
+const char *cli_data_path(const char *sub);
+
+/* Parse "YYYY-MM-DD" for a date option into days; prints the error. */
+bool cli_parse_date(const char *cmd, const char *opt, const char *s, int32_t *days);
 
 /* er_status → exit code (EX_*). */
 int  cli_exit_code(er_status st);

@@ -1,0 +1,34 @@
+/*
+ * score.h — scoring one declaration: its anomaly features against the
+ * baseline, every profile's result, the profile that carries the alert and
+ * the highest score per domain. The single place where statistics and
+ * profiles meet; used by run, explain, backtest, diff and tune alike, so all
+ * of them score a declaration the same way.
+ */
+#ifndef ECORISK_SCORE_H
+#define ECORISK_SCORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "ecorisk/anomaly.h"
+#include "ecorisk/baseline.h"
+#include "ecorisk/decl.h"
+#include "ecorisk/profile.h"
+
+typedef struct er_decl_score {
+    er_anomalies             an;
+    const er_profile_result *results;     /* borrowed from the er_eval, valid until its next use */
+    size_t                   n_results;
+    long                     best;        /* index into results of the alert's profile, -1: no alert */
+    size_t                   n_alerting;  /* profiles whose alert flag is set */
+    bool                     in_scope;    /* at least one profile in scope */
+    double                   domain_score[ER_DOMAIN_COUNT]; /* max score per domain (0 if none in scope) */
+} er_decl_score;
+
+/* Score d. bl may be NULL (anomaly predicates evaluate as "no data").
+ * The alert's profile is the alerting profile with the highest score; ties go
+ * to a non-random selection, then to the earlier profile in the set. */
+void er_score_decl(const er_profileset *ps, const er_baseline *bl, er_eval *ev,
+                   const er_decl *d, er_decl_score *out);
+
+#endif

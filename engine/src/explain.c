@@ -1,0 +1,187 @@
+/*
+ * explain.c — the trace behind one declaration's score (run.h, er_explain):
+ * finds the record in the feeds, scores it exactly as the run does, and
+ * assembles the declaration, every anomaly feature, every profile's
+ * condition-by-condition trace and the resulting alert into one JSON text.
+ */
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alert.h"
+#include "ecorisk/baseline.h"
+#include "ecorisk/run.h"
+#include "ecorisk/score.h"
+#include "sbuf.h"
+
+static void features_json(er_sb *b, const er_anomalies *an)
+{
+    er_sb_puts(b, "{\"have_baseline\":");
+    er_sb_puts(b, an->have_baseline ? "true" : "false");
+    er_sb_json_key(b, "features");
+    er_sb_putc(b, '[');
+    for (int f = 0; f < ER_FEAT_COUNT && an->have_baseline; f++) {
+        const er_feature_value *v = &an->f[f];
+        if (f)
+            er_sb_putc(b, ',');
+        er_sb_putc(b, '{');
+        er_sb_json_key(b, "feature");
+        er_sb_json_cstr(b, er_feature_str((er_feature)f));
+        er_sb_json_key(b, "computable");
+        er_sb_puts(b, v->computable ? "true" : "false");
+        if (v->computable) {
+            er_sb_json_key(b, "observed");
+            er_sb_json_numg(b, v->observed, 6);
+            er_sb_json_key(b, "expected_range");
+            er_sb_putc(b, '[');
+            er_sb_json_numg(b, v->expected_lo, 6);
+            er_sb_putc(b, ',');
+            er_sb_json_numg(b, v->expected_hi, 6);
+            er_sb_putc(b, ']');
+            er_sb_json_key(b, "p");
+            er_sb_json_numg(b, v->p, 6);
+            er_sb_json_key(b, "group_level");
+            er_sb_json_cstr(b, er_level_str((er_level)v->level));
+            er_sb_json_key(b, "group");
+            er_sb_json_cstr(b, v->group);
+        }
+        er_sb_putc(b, '}');
+    }
+    er_sb_putc(b, ']');
+    if (an->have_baseline) {
+        er_sb_json_key(b, "fisher_p");
+        er_sb_json_numg(b, an->fisher_p, 6);
+        er_sb_json_key(b, "n_computable");
+        er_sb_json_int(b, an->n_computable);
+    }
+    er_sb_putc(b, '}');
+}
+
+er_status er_explain(const er_run_opts *o, const char *decl_id, char **json, er_err *err)
+{
+    er_status st = ER_OK;
+    er_refdata *ref = NULL;
+    er_mapping *map = NULL;
+    er_profileset *ps = NULL;
+    er_baseline *bl = NULL;
+    er_feed *feed = NULL;
+    er_batch *b = NULL;
+    er_eval *ev = NULL;
+    er_sb out = {0};
+    char *trace = NULL;
+    bool found = false;
+
+    *json = NULL;
+    if ((st = er_refdata_load(&ref, o->reference, err)) != ER_OK)
+        goto cleanup;
+    if (o->mapping && (st = er_mapping_load(&map, o->mapping, err)) != ER_OK)
+        goto cleanup;
+    er_profile_opts popts = {.ref = ref};
+    if ((st = er_profileset_load(&ps, o->profiles, o->n_profiles, &popts, false, err)) != ER_OK)
+        goto cleanup;
+    if (o->baseline && (st = er_baseline_load(&bl, o->baseline, err)) != ER_OK)
+        goto cleanup;
+    if ((st = er_eval_new(&ev, ps, err)) != ER_OK)
+        goto cleanup;
+    if ((st = er_batch_new(&b, o->batch_size ? o->batch_size : 8192, err)) != ER_OK)
+        goto cleanup;
+
+    for (size_t fi = 0; fi < o->n_feeds && !found; fi++) {
+        er_feed_opts fo = {.source = o->feeds[fi], .mapping = map, .ref = ref, .format = o->format,
+                           .since = o->since, .until = o->until};
+        if ((st = er_feed_open(&feed, &fo, err)) != ER_OK)
+            goto cleanup;
+        for (;;) {
+            er_status fs = er_feed_next(feed, b, err);
+            if (fs == ER_EOF)
+                break;
+            if (fs != ER_OK) {
+                st = fs;
+                goto cleanup;
+            }
+            for (size_t i = 0; i < b->n && !found; i++) {
+                const er_decl *d = &b->decls[i];
+                if (strcmp(d->id, decl_id) != 0)
+                    continue;
+                found = true;
+                er_decl_score sc;
+                er_score_decl(ps, bl, ev, d, &sc);
+                trace = er_eval_explain(ps, d, &sc.an);
+                if (!trace) {
+                    st = er_errf(err, ER_ENOMEM, "out of memory");
+                    goto cleanup;
+                }
+                er_alert_ctx actx = {.ps = ps, .run_id = "explain", .baseline_id = bl ? er_baseline_id(bl) : "",
+                                     .as_of = o->as_of};
+                er_sb_puts(&out, "{\"declaration\":");
+                er_alert_decl_json(&out, d);
+                er_sb_json_key(&out, "feed");
+                er_sb_json_cstr(&out, o->feeds[fi]);
+                er_sb_json_key(&out, "baseline_id");
+                er_sb_json_cstr(&out, actx.baseline_id);
+                er_sb_json_key(&out, "anomalies");
+                features_json(&out, &sc.an);
+                er_sb_json_key(&out, "profiles");
+                er_sb_puts(&out, trace);
+                er_sb_json_key(&out, "alert");
+                if (sc.best >= 0)
+                    er_alert_format(&out, &actx, d, &sc, (size_t)sc.best,
+                                    (er_lane)sc.results[sc.best].lane, false, false);
+                else
+                    er_sb_puts(&out, "null");
+                er_sb_putc(&out, '}');
+            }
+            /* A quarantined record with that id: report why it was not scored. */
+            for (size_t i = 0; i < b->n_q && !found; i++) {
+                const er_qrecord *q = &b->quarantined[i];
+                if (!q->excerpt || !strstr(q->excerpt, decl_id))
+                    continue;
+                found = true;
+                er_sb_puts(&out, "{\"quarantined\":{\"file\":");
+                er_sb_json_cstr(&out, q->file);
+                er_sb_printf(&out, ",\"line\":%llu,\"reason\":", (unsigned long long)q->line);
+                er_sb_json_cstr(&out, er_qreason_str(q->reason));
+                er_sb_json_key(&out, "detail");
+                er_sb_json_cstr(&out, q->detail);
+                er_sb_json_key(&out, "excerpt");
+                er_sb_json_cstr(&out, q->excerpt);
+                er_sb_puts(&out, "}}");
+            }
+            if (found)
+                break;
+        }
+        er_feed_free(feed);
+        feed = NULL;
+    }
+    if (!found) {
+        st = er_errf(err, ER_ENOTFOUND, "declaration '%s' not found in the feed", decl_id);
+        goto cleanup;
+    }
+    if (out.oom) {
+        st = er_errf(err, ER_ENOMEM, "out of memory");
+        goto cleanup;
+    }
+    /* Re-serialise through json-c for a readable, indented document. */
+    json_object *doc = json_tokener_parse(out.p);
+    if (!doc) {
+        st = er_errf(err, ER_EINTERNAL, "explain produced invalid JSON");
+        goto cleanup;
+    }
+    const char *pretty = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+    *json = strdup(pretty);
+    json_object_put(doc);
+    if (!*json)
+        st = er_errf(err, ER_ENOMEM, "out of memory");
+
+cleanup:
+    free(trace);
+    er_sb_free(&out);
+    er_batch_free(b);
+    er_eval_free(ev);
+    er_feed_free(feed);
+    er_baseline_free(bl);
+    er_profileset_free(ps);
+    er_mapping_free(map);
+    er_refdata_free(ref);
+    return st;
+}

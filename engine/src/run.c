@@ -1,0 +1,1200 @@
+/*
+ * run.c — the daily run (run.h): reads the day's feeds batch by batch on the
+ * calling thread, scores batches on N worker threads, and commits them in
+ * feed order, so the output is identical whatever the thread count.
+ *
+ * Lane capacity and the minimum random-control rate (DESIGN.md §3) need the
+ * whole day: when a run config sets them, alerts are first spooled to a
+ * temporary file with a compact record each (score, lane, office/flow group),
+ * and top-up candidates (in-scope declarations that did not alert) to a
+ * second one; after the last batch the plan is made per office and flow and
+ * alerts.jsonl is written in one ordered pass. Without a config, alerts are
+ * written straight to their final file.
+ */
+#include "ecorisk/run.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "alert.h"
+#include "ecorisk/baseline.h"
+#include "ecorisk/refdata.h"
+#include "ecorisk/score.h"
+#include "sbuf.h"
+
+#define MAX_GROUPS 65536          /* distinct office/flow groups tracked; the rest pool in one */
+#define MAX_RULES 256
+
+/* ---- run config: lane capacity and minimum random rate ---- */
+
+typedef struct rule {
+    char   office[ER_LIMIT_OFFICE + 1];  /* "*" = any */
+    int    flow;                         /* er_flow, -1 = any */
+    double cap[ER_LANE_COUNT];           /* fraction of the group's declarations; <0 = no limit */
+    double min_random;                   /* fraction of in-scope declarations; 0 = none */
+    er_lane random_lane;
+} rule;
+
+typedef struct run_config {
+    rule   rules[MAX_RULES];
+    size_t n_rules;
+    bool   any_capacity, any_random;
+} run_config;
+
+static er_status cfg_error(er_err *err, const char *file, const char *path, const char *what)
+{
+    return er_errf(err, ER_EFORMAT, "%s: %s: %s", file, path, what);
+}
+
+static er_status load_config(run_config *cfg, const char *path, er_err *err)
+{
+    er_status st = ER_OK;
+    json_object *root = json_object_from_file(path);
+    memset(cfg, 0, sizeof *cfg);
+    if (!root)
+        return er_errf(err, access(path, R_OK) == 0 ? ER_EPARSE : ER_ENOTFOUND,
+                       "%s: cannot read run config (%s)", path, json_util_get_last_err());
+    if (!json_object_is_type(root, json_type_object)) {
+        st = cfg_error(err, path, "$", "expected an object with \"rules\"");
+        goto cleanup;
+    }
+    json_object_object_foreach(root, key, val)
+    {
+        (void)val;
+        if (strcmp(key, "rules") != 0 && strcmp(key, "comment") != 0) {
+            char p[128];
+            snprintf(p, sizeof p, "$.%s", key);
+            st = cfg_error(err, path, p, "unknown key (expected \"rules\" or \"comment\")");
+            goto cleanup;
+        }
+    }
+    json_object *rules;
+    if (!json_object_object_get_ex(root, "rules", &rules) || !json_object_is_type(rules, json_type_array)) {
+        st = cfg_error(err, path, "$.rules", "expected an array of rules");
+        goto cleanup;
+    }
+    size_t n = json_object_array_length(rules);
+    if (n > MAX_RULES) {
+        st = cfg_error(err, path, "$.rules", "too many rules (at most 256)");
+        goto cleanup;
+    }
+    for (size_t i = 0; i < n; i++) {
+        json_object *r = json_object_array_get_idx(rules, i);
+        rule *ru = &cfg->rules[i];
+        char p[128];
+        for (int l = 0; l < ER_LANE_COUNT; l++)
+            ru->cap[l] = -1;
+        ru->random_lane = ER_LANE_RED;
+        strcpy(ru->office, "*");
+        ru->flow = -1;
+        if (!json_object_is_type(r, json_type_object)) {
+            snprintf(p, sizeof p, "$.rules[%zu]", i);
+            st = cfg_error(err, path, p, "expected an object");
+            goto cleanup;
+        }
+        json_object_object_foreach(r, k, v)
+        {
+            snprintf(p, sizeof p, "$.rules[%zu].%s", i, k);
+            if (strcmp(k, "office") == 0) {
+                const char *s = json_object_get_string(v);
+                if (!json_object_is_type(v, json_type_string) || strlen(s) == 0 || strlen(s) > ER_LIMIT_OFFICE) {
+                    st = cfg_error(err, path, p, "expected an office code (1-32 characters) or \"*\"");
+                    goto cleanup;
+                }
+                strcpy(ru->office, s);
+            } else if (strcmp(k, "flow") == 0) {
+                const char *s = json_object_get_string(v);
+                if (!json_object_is_type(v, json_type_string)) s = "";
+                if (strcmp(s, "*") == 0) ru->flow = -1;
+                else if (strcmp(s, "IM") == 0) ru->flow = ER_FLOW_IM;
+                else if (strcmp(s, "EX") == 0) ru->flow = ER_FLOW_EX;
+                else if (strcmp(s, "TR") == 0) ru->flow = ER_FLOW_TR;
+                else {
+                    st = cfg_error(err, path, p, "expected \"IM\", \"EX\", \"TR\" or \"*\"");
+                    goto cleanup;
+                }
+            } else if (strcmp(k, "red") == 0 || strcmp(k, "yellow") == 0 || strcmp(k, "blue") == 0 ||
+                       strcmp(k, "min_random_rate") == 0) {
+                if (!json_object_is_type(v, json_type_double) && !json_object_is_type(v, json_type_int)) {
+                    st = cfg_error(err, path, p, "expected a rate between 0 and 1");
+                    goto cleanup;
+                }
+                double x = json_object_get_double(v);
+                if (!(x >= 0 && x <= 1)) {
+                    st = cfg_error(err, path, p, "expected a rate between 0 and 1");
+                    goto cleanup;
+                }
+                if (k[0] == 'm') {
+                    ru->min_random = x;
+                    cfg->any_random |= x > 0;
+                } else {
+                    ru->cap[k[0] == 'r' ? ER_LANE_RED : k[0] == 'y' ? ER_LANE_YELLOW : ER_LANE_BLUE] = x;
+                    cfg->any_capacity = true;
+                }
+            } else if (strcmp(k, "random_lane") == 0) {
+                const char *s = json_object_get_string(v);
+                if (!json_object_is_type(v, json_type_string)) s = "";
+                if (strcmp(s, "red") == 0) ru->random_lane = ER_LANE_RED;
+                else if (strcmp(s, "yellow") == 0) ru->random_lane = ER_LANE_YELLOW;
+                else if (strcmp(s, "blue") == 0) ru->random_lane = ER_LANE_BLUE;
+                else {
+                    st = cfg_error(err, path, p, "expected \"red\", \"yellow\" or \"blue\"");
+                    goto cleanup;
+                }
+            } else if (strcmp(k, "comment") != 0) {
+                st = cfg_error(err, path, p,
+                               "unknown key (expected office, flow, red, yellow, blue, min_random_rate, random_lane)");
+                goto cleanup;
+            }
+        }
+    }
+    cfg->n_rules = n;
+cleanup:
+    json_object_put(root);
+    return st;
+}
+
+/* Most specific rule for a group: exact office beats "*", exact flow beats "*". */
+static const rule *match_rule(const run_config *cfg, const char *office, int flow)
+{
+    const rule *best = NULL;
+    int best_rank = -1;
+    for (size_t i = 0; i < cfg->n_rules; i++) {
+        const rule *r = &cfg->rules[i];
+        bool om = strcmp(r->office, "*") == 0 || strcmp(r->office, office) == 0;
+        bool fm = r->flow < 0 || r->flow == flow;
+        if (!om || !fm)
+            continue;
+        int rank = (strcmp(r->office, "*") != 0) * 2 + (r->flow >= 0);
+        if (rank > best_rank) {
+            best = r;
+            best_rank = rank;
+        }
+    }
+    return best;
+}
+
+/* ---- office/flow groups ---- */
+
+typedef struct group {
+    char    *office;
+    int      flow;
+    uint64_t n_decl, n_in_scope, n_random;
+} group;
+
+typedef struct groups {
+    group   *g;
+    size_t   n, cap;
+    uint32_t *slots;        /* open addressing: index + 1, 0 = empty */
+    size_t   n_slots;
+} groups;
+
+static void groups_free(groups *gs)
+{
+    for (size_t i = 0; i < gs->n; i++)
+        free(gs->g[i].office);
+    free(gs->g);
+    free(gs->slots);
+}
+
+/* Group index for (office, flow); -1 on ENOMEM. Past MAX_GROUPS, one pooled group. */
+static long groups_get(groups *gs, const char *office, int flow)
+{
+    if (!office)
+        office = "";
+    if (gs->n_slots == 0 || (gs->n + 1) * 2 > gs->n_slots) {
+        size_t ns = gs->n_slots ? gs->n_slots * 2 : 256;
+        uint32_t *nsl = calloc(ns, sizeof *nsl);
+        if (!nsl)
+            return -1;
+        for (size_t i = 0; i < gs->n; i++) {
+            uint64_t h = er_hash64(gs->g[i].office, strlen(gs->g[i].office), (uint64_t)gs->g[i].flow);
+            size_t j = h & (ns - 1);
+            while (nsl[j])
+                j = (j + 1) & (ns - 1);
+            nsl[j] = (uint32_t)i + 1;
+        }
+        free(gs->slots);
+        gs->slots = nsl;
+        gs->n_slots = ns;
+    }
+    uint64_t h = er_hash64(office, strlen(office), (uint64_t)flow);
+    size_t j = h & (gs->n_slots - 1);
+    while (gs->slots[j]) {
+        group *g = &gs->g[gs->slots[j] - 1];
+        if (g->flow == flow && strcmp(g->office, office) == 0)
+            return (long)gs->slots[j] - 1;
+        j = (j + 1) & (gs->n_slots - 1);
+    }
+    if (gs->n >= MAX_GROUPS) {
+        office = "(other)";
+        flow = 0;
+        for (size_t i = 0; i < gs->n; i++)
+            if (gs->g[i].flow == 0 && strcmp(gs->g[i].office, office) == 0)
+                return (long)i;
+    }
+    if (gs->n == gs->cap) {
+        size_t nc = gs->cap ? gs->cap * 2 : 64;
+        group *ng = realloc(gs->g, nc * sizeof *ng);
+        if (!ng)
+            return -1;
+        gs->g = ng;
+        gs->cap = nc;
+    }
+    group *g = &gs->g[gs->n];
+    memset(g, 0, sizeof *g);
+    g->office = strdup(office);
+    if (!g->office)
+        return -1;
+    g->flow = flow;
+    gs->slots[j] = (uint32_t)gs->n + 1;
+    return (long)gs->n++;
+}
+
+/* One quarantine.jsonl line. */
+static void quarantine_line(er_sb *b, const er_qrecord *q)
+{
+    er_sb_puts(b, "{\"file\":");
+    er_sb_json_cstr(b, q->file);
+    er_sb_printf(b, ",\"line\":%llu,\"seq\":%llu,\"reason\":", (unsigned long long)q->line,
+                 (unsigned long long)q->seq);
+    er_sb_json_cstr(b, er_qreason_str(q->reason));
+    if (q->field) {
+        er_sb_json_key(b, "field");
+        er_sb_json_cstr(b, q->field);
+    }
+    er_sb_json_key(b, "detail");
+    er_sb_json_cstr(b, q->detail);
+    if (q->excerpt) {
+        er_sb_json_key(b, "excerpt");
+        er_sb_json_cstr(b, q->excerpt);
+    }
+    er_sb_puts(b, "}\n");
+}
+
+/* ---- per-batch work slots ---- */
+
+typedef struct alert_rec {
+    uint64_t ordinal;        /* global declaration ordinal (feed order) */
+    uint32_t group;
+    uint32_t profile;
+    uint8_t  lane, final_lane, domain;
+    bool     random, over_capacity, topup;
+    double   score;
+    uint64_t hash;           /* selection hash (top-up candidates) */
+    uint64_t off;            /* byte offset in the spool file */
+    uint32_t len;
+} alert_rec;
+
+typedef struct slot_alert {
+    uint32_t decl;           /* index in the batch */
+    uint32_t profile;
+    uint8_t  lane, domain;
+    bool     random;
+    double   score;
+    uint32_t len;            /* bytes of the alert line in slot->alerts */
+} slot_alert;
+
+typedef struct slot_cand {
+    uint32_t decl;
+    uint32_t profile;
+    uint8_t  domain;
+    double   score;
+    uint64_t hash;
+    uint32_t len;
+} slot_cand;
+
+typedef struct slot {
+    er_batch   *batch;
+    er_sb       alerts, cands, scores;
+    slot_alert *sa;
+    size_t      n_sa, cap_sa;
+    slot_cand  *sc;
+    size_t      n_sc, cap_sc;
+    uint8_t    *in_scope;    /* per declaration */
+    bool        ready, done, oom;
+} slot;
+
+typedef struct run_ctx {
+    const er_run_opts   *opts;
+    const er_profileset *ps;
+    const er_baseline   *bl;
+    er_alert_ctx         actx;
+    bool                 want_cands;
+    slot                *slots;
+    size_t               n_slots;
+    /* work queue */
+    pthread_mutex_t      mu;
+    pthread_cond_t       work_cv, done_cv;
+    size_t              *queue;
+    size_t               q_head, q_tail, q_len;
+    bool                 stop;
+    er_status            worker_st;
+} run_ctx;
+
+static bool grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return true;
+    size_t nc = *cap ? *cap * 2 : 256;
+    while (nc < need)
+        nc *= 2;
+    void *np = realloc(*p, nc * elem);
+    if (!np)
+        return false;
+    *p = np;
+    *cap = nc;
+    return true;
+}
+
+static void csv_field(er_sb *b, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        er_sb_puts(b, s);
+        return;
+    }
+    er_sb_putc(b, '"');
+    for (; *s; s++) {
+        if (*s == '"')
+            er_sb_putc(b, '"');
+        er_sb_putc(b, *s);
+    }
+    er_sb_putc(b, '"');
+}
+
+static void process_slot(run_ctx *c, er_eval *ev, slot *s)
+{
+    er_batch *b = s->batch;
+    er_decl_score sc;
+    er_sb_reset(&s->alerts);
+    er_sb_reset(&s->cands);
+    er_sb_reset(&s->scores);
+    s->n_sa = s->n_sc = 0;
+    s->oom = false;
+    for (size_t i = 0; i < b->n; i++) {
+        const er_decl *d = &b->decls[i];
+        er_score_decl(c->ps, c->bl, ev, d, &sc);
+        s->in_scope[i] = sc.in_scope;
+        if (c->opts->all_scores) {
+            csv_field(&s->scores, d->id);
+            for (int dom = 0; dom < ER_DOMAIN_COUNT; dom++) {
+                er_sb_putc(&s->scores, ',');
+                er_sb_json_numg(&s->scores, sc.domain_score[dom], 6);
+            }
+            er_sb_putc(&s->scores, '\n');
+        }
+        if (sc.best >= 0) {
+            const er_profile_result *r = &sc.results[sc.best];
+            size_t before = s->alerts.len;
+            er_alert_format(&s->alerts, &c->actx, d, &sc, (size_t)sc.best, (er_lane)r->lane, false, false);
+            er_sb_putc(&s->alerts, '\n');
+            if (!grow((void **)&s->sa, &s->cap_sa, s->n_sa + 1, sizeof *s->sa)) {
+                s->oom = true;
+                return;
+            }
+            slot_alert *a = &s->sa[s->n_sa++];
+            a->decl = (uint32_t)i;
+            a->profile = r->profile;
+            a->lane = r->lane;
+            a->domain = (uint8_t)er_profileset_info(c->ps, r->profile)->domain;
+            a->random = r->random;
+            a->score = r->score;
+            a->len = (uint32_t)(s->alerts.len - before);
+        } else if (sc.in_scope && c->want_cands) {
+            /* Candidate for the random top-up: carried by its best in-scope profile. */
+            size_t which = 0;
+            double top = -1;
+            for (size_t k = 0; k < sc.n_results; k++)
+                if (sc.results[k].in_scope && sc.results[k].score > top) {
+                    top = sc.results[k].score;
+                    which = k;
+                }
+            const er_profile_result *r = &sc.results[which];
+            size_t before = s->cands.len;
+            er_alert_format(&s->cands, &c->actx, d, &sc, which, ER_LANE_RED, false, true);
+            er_sb_putc(&s->cands, '\n');
+            if (!grow((void **)&s->sc, &s->cap_sc, s->n_sc + 1, sizeof *s->sc)) {
+                s->oom = true;
+                return;
+            }
+            slot_cand *cd = &s->sc[s->n_sc++];
+            cd->decl = (uint32_t)i;
+            cd->profile = r->profile;
+            cd->domain = (uint8_t)er_profileset_info(c->ps, r->profile)->domain;
+            cd->score = r->score;
+            cd->hash = er_hash64(d->id, strlen(d->id), 0x72616e646f6dULL);
+            cd->len = (uint32_t)(s->cands.len - before);
+        }
+    }
+    if (s->alerts.oom || s->cands.oom || s->scores.oom)
+        s->oom = true;
+}
+
+static void *worker(void *arg)
+{
+    run_ctx *c = arg;
+    er_eval *ev = NULL;
+    er_err err;
+    er_status st = er_eval_new(&ev, c->ps, &err);
+    pthread_mutex_lock(&c->mu);
+    if (st != ER_OK)
+        c->worker_st = st;
+    for (;;) {
+        while (c->q_len == 0 && !c->stop)
+            pthread_cond_wait(&c->work_cv, &c->mu);
+        if (c->q_len == 0 && c->stop)
+            break;
+        size_t idx = c->queue[c->q_head];
+        c->q_head = (c->q_head + 1) % c->n_slots;
+        c->q_len--;
+        pthread_mutex_unlock(&c->mu);
+        if (ev)
+            process_slot(c, ev, &c->slots[idx]);
+        else
+            c->slots[idx].oom = true;
+        pthread_mutex_lock(&c->mu);
+        c->slots[idx].done = true;
+        pthread_cond_broadcast(&c->done_cv);
+    }
+    pthread_mutex_unlock(&c->mu);
+    er_eval_free(ev);
+    return NULL;
+}
+
+/* ---- output files (tmp + rename) ---- */
+
+typedef struct outfile {
+    char  path[4096], tmp[4096];
+    FILE *f;
+} outfile;
+
+static er_status out_open(outfile *o, const char *dir, const char *name, er_err *err)
+{
+    snprintf(o->path, sizeof o->path, "%s/%s", dir, name);
+    snprintf(o->tmp, sizeof o->tmp, "%s/.%s.tmp", dir, name);
+    o->f = fopen(o->tmp, "w+");
+    if (!o->f)
+        return er_errf(err, ER_EIO, "%s: cannot create: %s", o->tmp, strerror(errno));
+    return ER_OK;
+}
+
+static er_status out_commit(outfile *o, er_err *err)
+{
+    if (!o->f)
+        return ER_OK;
+    int bad = fflush(o->f) != 0 || ferror(o->f) || fsync(fileno(o->f)) != 0;
+    bad |= fclose(o->f) != 0;
+    o->f = NULL;
+    if (bad) {
+        unlink(o->tmp);
+        return er_errf(err, ER_EIO, "%s: write failed: %s", o->path, strerror(errno));
+    }
+    if (rename(o->tmp, o->path) != 0)
+        return er_errf(err, ER_EIO, "%s: cannot rename into place: %s", o->path, strerror(errno));
+    return ER_OK;
+}
+
+static void out_abort(outfile *o)
+{
+    if (o->f) {
+        fclose(o->f);
+        o->f = NULL;
+        unlink(o->tmp);
+    }
+}
+
+static er_status mkdir_p(const char *dir, er_err *err)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s", dir);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+            return er_errf(err, ER_EIO, "%s: cannot create directory: %s", tmp, strerror(errno));
+        *p = '/';
+    }
+    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+        return er_errf(err, ER_EIO, "%s: cannot create directory: %s", tmp, strerror(errno));
+    return ER_OK;
+}
+
+/* ---- planning: random top-up, then lane capacity ---- */
+
+static int cmp_cand(const void *a, const void *b)
+{
+    const alert_rec *x = *(alert_rec *const *)a, *y = *(alert_rec *const *)b;
+    if (x->group != y->group) return x->group < y->group ? -1 : 1;
+    if (x->hash != y->hash) return x->hash < y->hash ? -1 : 1;
+    return x->ordinal < y->ordinal ? -1 : x->ordinal > y->ordinal;
+}
+
+static int cmp_capacity(const void *a, const void *b)
+{
+    const alert_rec *x = *(alert_rec *const *)a, *y = *(alert_rec *const *)b;
+    if (x->group != y->group) return x->group < y->group ? -1 : 1;
+    if (x->random != y->random) return x->random ? -1 : 1;      /* control samples first */
+    if (x->score != y->score) return x->score > y->score ? -1 : 1;
+    return x->ordinal < y->ordinal ? -1 : x->ordinal > y->ordinal;
+}
+
+static int cmp_ordinal(const void *a, const void *b)
+{
+    const alert_rec *x = a, *y = b;
+    return x->ordinal < y->ordinal ? -1 : x->ordinal > y->ordinal;
+}
+
+/* Select top-up candidates per group until n_random ≥ ceil(rate × in-scope). */
+static void plan_topup(const run_config *cfg, groups *gs, alert_rec *cands, size_t n_cands,
+                       alert_rec **picked_ptrs)
+{
+    if (!n_cands)
+        return;
+    for (size_t i = 0; i < n_cands; i++)
+        picked_ptrs[i] = &cands[i];
+    qsort(picked_ptrs, n_cands, sizeof *picked_ptrs, cmp_cand);
+    size_t i = 0;
+    while (i < n_cands) {
+        uint32_t gi = picked_ptrs[i]->group;
+        group *g = &gs->g[gi];
+        const rule *r = match_rule(cfg, g->office, g->flow);
+        double rate = r ? r->min_random : 0;
+        uint64_t need = (uint64_t)ceil(rate * (double)g->n_in_scope - 1e-9);
+        for (; i < n_cands && picked_ptrs[i]->group == gi; i++) {
+            if (g->n_random >= need)
+                continue;
+            picked_ptrs[i]->topup = true;
+            picked_ptrs[i]->random = true;
+            picked_ptrs[i]->lane = picked_ptrs[i]->final_lane = (uint8_t)(r ? r->random_lane : ER_LANE_RED);
+            g->n_random++;
+        }
+    }
+}
+
+/* Keep the lane for the highest scores within capacity; demote the rest one lane. */
+static er_status plan_capacity(const run_config *cfg, groups *gs, alert_rec *recs, size_t n)
+{
+    if (!n)
+        return ER_OK;
+    alert_rec **v = malloc(n * sizeof *v);
+    if (!v)
+        return ER_ENOMEM;
+    for (int lane = ER_LANE_RED; lane >= ER_LANE_BLUE; lane--) {
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++)
+            if (recs[i].final_lane == lane)
+                v[m++] = &recs[i];
+        qsort(v, m, sizeof *v, cmp_capacity);
+        size_t i = 0;
+        while (i < m) {
+            uint32_t gi = v[i]->group;
+            const group *g = &gs->g[gi];
+            const rule *r = match_rule(cfg, g->office, g->flow);
+            double rate = r ? r->cap[lane] : -1;
+            uint64_t cap = rate < 0 ? UINT64_MAX : (uint64_t)floor(rate * (double)g->n_decl + 1e-9);
+            uint64_t used = 0;
+            for (; i < m && v[i]->group == gi; i++) {
+                if (used < cap) {
+                    used++;
+                    continue;
+                }
+                v[i]->over_capacity = true;
+                v[i]->final_lane = (uint8_t)(lane - 1);
+            }
+        }
+    }
+    free(v);
+    return ER_OK;
+}
+
+/* Copy one spooled alert line into out, rewriting lane / over_capacity if planned. */
+static er_status emit_alert(FILE *spool, const alert_rec *r, er_sb *line, FILE *out, er_err *err)
+{
+    er_sb_reset(line);
+    if (!er_sb_reserve(line, r->len))
+        return er_errf(err, ER_ENOMEM, "out of memory");
+    if (fseeko(spool, (off_t)r->off, SEEK_SET) != 0 || fread(line->p, 1, r->len, spool) != r->len)
+        return er_errf(err, ER_EIO, "cannot read back spooled alert: %s", strerror(errno));
+    line->len = r->len;
+    line->p[line->len] = '\0';
+    if (r->final_lane != r->lane || r->over_capacity) {
+        char from[64], to[96];
+        snprintf(from, sizeof from, "\"lane\":\"%s\"", er_lane_str((er_lane)r->lane));
+        if (r->final_lane != r->lane)
+            snprintf(to, sizeof to, "\"lane\":\"%s\",\"lane_by_score\":\"%s\"",
+                     er_lane_str((er_lane)r->final_lane), er_lane_str((er_lane)r->lane));
+        else
+            snprintf(to, sizeof to, "%s", from);
+        char *p = strstr(line->p, from);
+        char *q = strstr(line->p, "\"over_capacity\":false");
+        if (!p || !q || q < p)
+            return er_errf(err, ER_EINTERNAL, "spooled alert has no lane field");
+        fwrite(line->p, 1, (size_t)(p - line->p), out);
+        fputs(to, out);
+        p += strlen(from);
+        /* skip an existing lane_by_score (never present in spooled lines) */
+        fwrite(p, 1, (size_t)(q - p), out);
+        fputs(r->over_capacity ? "\"over_capacity\":true" : "\"over_capacity\":false", out);
+        q += strlen("\"over_capacity\":false");
+        fwrite(q, 1, line->len - (size_t)(q - line->p), out);
+    } else {
+        fwrite(line->p, 1, line->len, out);
+    }
+    return ER_OK;
+}
+
+/* ---- summary and metrics ---- */
+
+typedef struct counts {
+    uint64_t rows_read, accepted, quarantined, by_reason[ER_Q_COUNT];
+    uint64_t alerts, random, topup, over_capacity, in_scope;
+    uint64_t by_lane[ER_LANE_COUNT], by_domain[ER_DOMAIN_COUNT];
+    uint64_t *by_profile;                   /* [n_profiles] */
+    uint64_t *by_profile_lane;              /* [n_profiles * ER_LANE_COUNT] */
+    int32_t  min_date, max_date;
+} counts;
+
+static void count_alert(counts *k, const alert_rec *r, size_t n_lanes)
+{
+    (void)n_lanes;
+    k->alerts++;
+    k->random += r->random;
+    k->topup += r->topup;
+    k->over_capacity += r->over_capacity;
+    k->by_lane[r->final_lane]++;
+    k->by_domain[r->domain]++;
+    k->by_profile[r->profile]++;
+    k->by_profile_lane[(size_t)r->profile * ER_LANE_COUNT + r->final_lane]++;
+}
+
+static void write_summary(er_sb *b, const er_run_opts *o, const er_profileset *ps, const char *run_id,
+                          const char *baseline_id, const counts *k, double secs[3])
+{
+    char d1[11], d2[11];
+    er_sb_puts(b, "{\n  \"run_id\": ");
+    er_sb_json_cstr(b, run_id);
+    er_sb_puts(b, ",\n  \"feeds\": [");
+    for (size_t i = 0; i < o->n_feeds; i++) {
+        if (i)
+            er_sb_puts(b, ", ");
+        er_sb_json_cstr(b, o->feeds[i]);
+    }
+    er_sb_puts(b, "],\n  \"baseline_id\": ");
+    er_sb_json_cstr(b, baseline_id);
+    er_sb_puts(b, ",\n  \"profile_set\": ");
+    er_sb_json_cstr(b, er_profileset_hash(ps));
+    er_sb_puts(b, ",\n  \"profiles\": {");
+    for (size_t i = 0; i < er_profileset_count(ps); i++) {
+        const er_profile_info *p = er_profileset_info(ps, i);
+        er_sb_puts(b, i ? ", " : "");
+        er_sb_json_cstr(b, p->id);
+        er_sb_printf(b, ": %d", p->version);
+    }
+    er_sb_puts(b, "},\n");
+    if (k->min_date) {
+        er_date_format(k->min_date, d1);
+        er_date_format(k->max_date, d2);
+        er_sb_printf(b, "  \"dates\": [\"%s\", \"%s\"],\n", d1, d2);
+    }
+    er_sb_printf(b, "  \"rows\": {\"read\": %llu, \"accepted\": %llu, \"quarantined\": %llu, \"reconciled\": %s},\n",
+                 (unsigned long long)k->rows_read, (unsigned long long)k->accepted,
+                 (unsigned long long)k->quarantined,
+                 k->rows_read == k->accepted + k->quarantined ? "true" : "false");
+    er_sb_puts(b, "  \"quarantined_by_reason\": {");
+    bool first = true;
+    for (int r = 0; r < ER_Q_COUNT; r++) {
+        if (!k->by_reason[r])
+            continue;
+        er_sb_printf(b, "%s\"%s\": %llu", first ? "" : ", ", er_qreason_str((er_qreason)r),
+                     (unsigned long long)k->by_reason[r]);
+        first = false;
+    }
+    er_sb_printf(b, "},\n  \"in_scope\": %llu,\n", (unsigned long long)k->in_scope);
+    er_sb_printf(b, "  \"alerts\": {\"total\": %llu, \"random\": %llu, \"random_topup\": %llu, \"over_capacity\": %llu,\n",
+                 (unsigned long long)k->alerts, (unsigned long long)k->random,
+                 (unsigned long long)k->topup, (unsigned long long)k->over_capacity);
+    er_sb_puts(b, "    \"by_lane\": {");
+    for (int l = ER_LANE_RED; l >= ER_LANE_GREEN; l--)
+        er_sb_printf(b, "%s\"%s\": %llu", l == ER_LANE_RED ? "" : ", ", er_lane_str((er_lane)l),
+                     (unsigned long long)k->by_lane[l]);
+    er_sb_puts(b, "},\n    \"by_domain\": {");
+    for (int d = 0; d < ER_DOMAIN_COUNT; d++)
+        er_sb_printf(b, "%s\"%s\": %llu", d ? ", " : "", er_domain_str((er_domain)d),
+                     (unsigned long long)k->by_domain[d]);
+    er_sb_puts(b, "},\n    \"by_profile\": {");
+    first = true;
+    for (size_t i = 0; i < er_profileset_count(ps); i++) {
+        if (!k->by_profile[i])
+            continue;
+        er_sb_puts(b, first ? "\n      " : ",\n      ");
+        first = false;
+        er_sb_json_cstr(b, er_profileset_info(ps, i)->id);
+        er_sb_printf(b, ": {\"total\": %llu", (unsigned long long)k->by_profile[i]);
+        for (int l = ER_LANE_RED; l >= ER_LANE_GREEN; l--)
+            er_sb_printf(b, ", \"%s\": %llu", er_lane_str((er_lane)l),
+                         (unsigned long long)k->by_profile_lane[i * ER_LANE_COUNT + (size_t)l]);
+        er_sb_putc(b, '}');
+    }
+    er_sb_puts(b, first ? "}\n  },\n" : "\n    }\n  },\n");
+    er_sb_printf(b, "  \"timings\": {\"load_s\": %.3f, \"score_s\": %.3f, \"total_s\": %.3f}\n}\n",
+                 secs[0], secs[1], secs[2]);
+}
+
+static void write_metrics(er_sb *b, const er_profileset *ps, const counts *k, double total_s)
+{
+    er_sb_puts(b, "# HELP ecorisk_rows_total Feed records by outcome in the last run.\n"
+                  "# TYPE ecorisk_rows_total gauge\n");
+    er_sb_printf(b, "ecorisk_rows_total{outcome=\"read\"} %llu\n", (unsigned long long)k->rows_read);
+    er_sb_printf(b, "ecorisk_rows_total{outcome=\"accepted\"} %llu\n", (unsigned long long)k->accepted);
+    er_sb_printf(b, "ecorisk_rows_total{outcome=\"quarantined\"} %llu\n", (unsigned long long)k->quarantined);
+    er_sb_puts(b, "# HELP ecorisk_quarantined_total Quarantined records by reason in the last run.\n"
+                  "# TYPE ecorisk_quarantined_total gauge\n");
+    for (int r = 0; r < ER_Q_COUNT; r++)
+        er_sb_printf(b, "ecorisk_quarantined_total{reason=\"%s\"} %llu\n", er_qreason_str((er_qreason)r),
+                     (unsigned long long)k->by_reason[r]);
+    er_sb_puts(b, "# HELP ecorisk_alerts_total Alerts by domain and lane in the last run.\n"
+                  "# TYPE ecorisk_alerts_total gauge\n");
+    for (int d = 0; d < ER_DOMAIN_COUNT; d++)
+        er_sb_printf(b, "ecorisk_alerts_total{domain=\"%s\"} %llu\n", er_domain_str((er_domain)d),
+                     (unsigned long long)k->by_domain[d]);
+    for (int l = ER_LANE_RED; l >= ER_LANE_GREEN; l--)
+        er_sb_printf(b, "ecorisk_alerts_total{lane=\"%s\"} %llu\n", er_lane_str((er_lane)l),
+                     (unsigned long long)k->by_lane[l]);
+    er_sb_puts(b, "# HELP ecorisk_profile_alerts_total Alerts carried by each profile in the last run.\n"
+                  "# TYPE ecorisk_profile_alerts_total gauge\n");
+    for (size_t i = 0; i < er_profileset_count(ps); i++) {
+        er_sb_puts(b, "ecorisk_profile_alerts_total{profile=");
+        er_sb_json_cstr(b, er_profileset_info(ps, i)->id);
+        er_sb_printf(b, "} %llu\n", (unsigned long long)k->by_profile[i]);
+    }
+    er_sb_puts(b, "# HELP ecorisk_alerts_over_capacity Alerts demoted for lane capacity in the last run.\n"
+                  "# TYPE ecorisk_alerts_over_capacity gauge\n");
+    er_sb_printf(b, "ecorisk_alerts_over_capacity %llu\n", (unsigned long long)k->over_capacity);
+    er_sb_puts(b, "# HELP ecorisk_run_duration_seconds Wall time of the last run.\n"
+                  "# TYPE ecorisk_run_duration_seconds gauge\n");
+    er_sb_printf(b, "ecorisk_run_duration_seconds %.3f\n", total_s);
+    er_sb_puts(b, "# HELP ecorisk_run_success 1 if the last run completed.\n"
+                  "# TYPE ecorisk_run_success gauge\necorisk_run_success 1\n");
+}
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static er_status write_file(const char *dir, const char *name, const er_sb *b, er_err *err)
+{
+    outfile o = {0};
+    er_status st = out_open(&o, dir, name, err);
+    if (st != ER_OK)
+        return st;
+    fwrite(b->p ? b->p : "", 1, b->len, o.f);
+    return out_commit(&o, err);
+}
+
+/* ---- the run ---- */
+
+er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
+{
+    er_status st = ER_OK;
+    double t0 = now_s(), t_loaded = 0;
+    er_refdata *ref = NULL;
+    er_mapping *map = NULL;
+    er_profileset *ps = NULL;
+    er_baseline *bl = NULL;
+    er_feed *feed = NULL;
+    run_config cfg = {0};
+    run_ctx c = {0};
+    groups gs = {0};
+    counts k = {0};
+    pthread_t *th = NULL;
+    size_t n_threads = 0;
+    bool mu_init = false;
+    outfile f_alerts = {0}, f_quar = {0}, f_scores = {0};
+    FILE *spool = NULL, *cspool = NULL, *alerts_out = NULL;
+    alert_rec *recs = NULL, *cands = NULL, **cand_ptrs = NULL;
+    size_t n_recs = 0, cap_recs = 0, n_cands = 0, cap_cands = 0;
+    uint64_t spool_off = 0, cspool_off = 0, ordinal = 0;
+    er_sb line = {0}, qline = {0}, text = {0};
+    const bool to_stdout = strcmp(o->out_dir, "-") == 0;
+    bool planned = false;
+
+    memset(res, 0, sizeof *res);
+    k.min_date = 0;
+
+    /* Load everything first: a bad pack, mapping or baseline stops the run before any output. */
+    if ((st = er_refdata_load(&ref, o->reference, err)) != ER_OK)
+        goto cleanup;
+    if (o->mapping && (st = er_mapping_load(&map, o->mapping, err)) != ER_OK)
+        goto cleanup;
+    er_profile_opts popts = {.ref = ref};
+    if ((st = er_profileset_load(&ps, o->profiles, o->n_profiles, &popts, false, err)) != ER_OK)
+        goto cleanup;
+    if (o->baseline && (st = er_baseline_load(&bl, o->baseline, err)) != ER_OK)
+        goto cleanup;
+    if (o->config && (st = load_config(&cfg, o->config, err)) != ER_OK)
+        goto cleanup;
+    planned = cfg.any_capacity || cfg.any_random;
+
+    /* run id: what the run was asked to do, so a re-run has the same id. */
+    {
+        uint64_t h = er_hash64("ecorisk-run", 11, 0);
+        const char *bid = bl ? er_baseline_id(bl) : "";
+        h = er_hash64(er_profileset_hash(ps), strlen(er_profileset_hash(ps)) + 1, h);
+        h = er_hash64(bid, strlen(bid) + 1, h);
+        for (size_t i = 0; i < o->n_feeds; i++)
+            h = er_hash64(o->feeds[i], strlen(o->feeds[i]) + 1, h);
+        int32_t dates[3] = {o->since, o->until, o->as_of};
+        h = er_hash64(dates, sizeof dates, h);
+        snprintf(res->run_id, sizeof res->run_id, "%016llx", (unsigned long long)h);
+    }
+    c.opts = o;
+    c.ps = ps;
+    c.bl = bl;
+    c.actx.ps = ps;
+    c.actx.run_id = res->run_id;
+    c.actx.baseline_id = bl ? er_baseline_id(bl) : "";
+    c.actx.as_of = o->as_of;
+    c.want_cands = cfg.any_random;
+
+    size_t np = er_profileset_count(ps);
+    k.by_profile = calloc(np ? np : 1, sizeof *k.by_profile);
+    k.by_profile_lane = calloc((np ? np : 1) * ER_LANE_COUNT, sizeof *k.by_profile_lane);
+    if (!k.by_profile || !k.by_profile_lane) {
+        st = er_errf(err, ER_ENOMEM, "out of memory");
+        goto cleanup;
+    }
+
+    /* Outputs. */
+    if (!to_stdout) {
+        if ((st = mkdir_p(o->out_dir, err)) != ER_OK)
+            goto cleanup;
+        if ((st = out_open(&f_alerts, o->out_dir, "alerts.jsonl", err)) != ER_OK ||
+            (st = out_open(&f_quar, o->out_dir, "quarantine.jsonl", err)) != ER_OK)
+            goto cleanup;
+        if (o->all_scores && (st = out_open(&f_scores, o->out_dir, "scores.csv", err)) != ER_OK)
+            goto cleanup;
+        alerts_out = f_alerts.f;
+        if (f_scores.f)
+            fputs("declaration_id,wildlife,ods,waste\n", f_scores.f);
+    } else {
+        alerts_out = stdout;
+    }
+    if (planned) {
+        spool = tmpfile();
+        cspool = tmpfile();
+        if (!spool || !cspool) {
+            st = er_errf(err, ER_EIO, "cannot create a temporary spool file: %s", strerror(errno));
+            goto cleanup;
+        }
+    }
+
+    /* Threads and slots. */
+    n_threads = o->threads ? o->threads : 1;
+    c.n_slots = n_threads * 2 + 1;
+    c.slots = calloc(c.n_slots, sizeof *c.slots);
+    c.queue = calloc(c.n_slots, sizeof *c.queue);
+    th = calloc(n_threads, sizeof *th);
+    if (!c.slots || !c.queue || !th) {
+        st = er_errf(err, ER_ENOMEM, "out of memory");
+        goto cleanup;
+    }
+    size_t bsz = o->batch_size ? o->batch_size : 8192;
+    for (size_t i = 0; i < c.n_slots; i++) {
+        if ((st = er_batch_new(&c.slots[i].batch, bsz, err)) != ER_OK)
+            goto cleanup;
+        c.slots[i].in_scope = malloc(bsz);
+        if (!c.slots[i].in_scope) {
+            st = er_errf(err, ER_ENOMEM, "out of memory");
+            goto cleanup;
+        }
+    }
+    pthread_mutex_init(&c.mu, NULL);
+    pthread_cond_init(&c.work_cv, NULL);
+    pthread_cond_init(&c.done_cv, NULL);
+    mu_init = true;
+    for (size_t i = 0; i < n_threads; i++) {
+        if (pthread_create(&th[i], NULL, worker, &c) != 0) {
+            n_threads = i;
+            st = er_errf(err, ER_EINTERNAL, "cannot start worker thread");
+            goto cleanup;
+        }
+    }
+    t_loaded = now_s();
+
+    uint64_t next_fill = 0, next_commit = 0, bytes_before = 0;
+    size_t feed_i = 0;
+    bool eof = false;
+    while (!eof || next_commit < next_fill) {
+        if (!eof && next_fill - next_commit < c.n_slots) {
+            slot *s = &c.slots[next_fill % c.n_slots];
+            er_status fs = ER_EOF;
+            while (feed_i < o->n_feeds) {
+                if (!feed) {
+                    er_feed_opts fo = {.source = o->feeds[feed_i], .mapping = map, .ref = ref,
+                                       .format = o->format, .since = o->since, .until = o->until};
+                    if ((st = er_feed_open(&feed, &fo, err)) != ER_OK)
+                        goto drain;
+                }
+                fs = er_feed_next(feed, s->batch, err);
+                if (fs == ER_OK)
+                    break;
+                if (fs != ER_EOF) {
+                    st = fs;
+                    goto drain;
+                }
+                const er_feed_stats *fst = er_feed_stats_get(feed);
+                k.rows_read += fst->rows_read;
+                k.accepted += fst->accepted;
+                k.quarantined += fst->quarantined;
+                for (int r = 0; r < ER_Q_COUNT; r++)
+                    k.by_reason[r] += fst->by_reason[r];
+                if (fst->min_date && (!k.min_date || fst->min_date < k.min_date))
+                    k.min_date = fst->min_date;
+                if (fst->max_date > k.max_date)
+                    k.max_date = fst->max_date;
+                bytes_before += fst->bytes_read;
+                er_feed_free(feed);
+                feed = NULL;
+                feed_i++;
+            }
+            if (fs == ER_EOF) {
+                eof = true;
+                continue;
+            }
+            pthread_mutex_lock(&c.mu);
+            s->done = false;
+            c.queue[c.q_tail] = next_fill % c.n_slots;
+            c.q_tail = (c.q_tail + 1) % c.n_slots;
+            c.q_len++;
+            pthread_cond_signal(&c.work_cv);
+            pthread_mutex_unlock(&c.mu);
+            next_fill++;
+            continue;
+        }
+        /* Commit the oldest batch, in order. */
+        slot *s = &c.slots[next_commit % c.n_slots];
+        pthread_mutex_lock(&c.mu);
+        while (!s->done)
+            pthread_cond_wait(&c.done_cv, &c.mu);
+        pthread_mutex_unlock(&c.mu);
+        if (s->oom || c.worker_st != ER_OK) {
+            st = er_errf(err, ER_ENOMEM, "out of memory while scoring");
+            goto drain;
+        }
+        er_batch *b = s->batch;
+        /* quarantine records, in feed order within the batch */
+        for (size_t i = 0; i < b->n_q && f_quar.f; i++) {
+            er_sb_reset(&qline);
+            quarantine_line(&qline, &b->quarantined[i]);
+            fwrite(qline.p, 1, qline.len, f_quar.f);
+        }
+        if (f_scores.f && s->scores.len)
+            fwrite(s->scores.p, 1, s->scores.len, f_scores.f);
+        uint64_t base = ordinal;
+        for (size_t i = 0; i < b->n; i++) {
+            k.in_scope += s->in_scope[i];
+            if (!planned)
+                continue;
+            long gi = groups_get(&gs, b->decls[i].office, b->decls[i].flow);
+            if (gi < 0) {
+                st = er_errf(err, ER_ENOMEM, "out of memory");
+                goto drain;
+            }
+            gs.g[gi].n_decl++;
+            gs.g[gi].n_in_scope += s->in_scope[i];
+        }
+        ordinal += b->n;
+        size_t off = 0;
+        for (size_t i = 0; i < s->n_sa; i++) {
+            const slot_alert *a = &s->sa[i];
+            alert_rec r = {.ordinal = base + a->decl, .profile = a->profile, .lane = a->lane,
+                           .final_lane = a->lane, .domain = a->domain, .random = a->random,
+                           .score = a->score, .off = spool_off, .len = a->len};
+            if (planned) {
+                const er_decl *d = &b->decls[a->decl];
+                long gi = groups_get(&gs, d->office, d->flow);
+                if (gi < 0 || !grow((void **)&recs, &cap_recs, n_recs + 1, sizeof *recs)) {
+                    st = er_errf(err, ER_ENOMEM, "out of memory");
+                    goto drain;
+                }
+                r.group = (uint32_t)gi;
+                gs.g[gi].n_random += a->random;
+                fwrite(s->alerts.p + off, 1, a->len, spool);
+                spool_off += a->len;
+                recs[n_recs++] = r;
+            } else {
+                count_alert(&k, &r, 0);
+            }
+            off += a->len;
+        }
+        if (!planned && s->alerts.len)
+            fwrite(s->alerts.p, 1, s->alerts.len, alerts_out);
+        off = 0;
+        for (size_t i = 0; i < s->n_sc; i++) {
+            const slot_cand *cd = &s->sc[i];
+            const er_decl *d = &b->decls[cd->decl];
+            long gi = groups_get(&gs, d->office, d->flow);
+            if (gi < 0 || !grow((void **)&cands, &cap_cands, n_cands + 1, sizeof *cands)) {
+                st = er_errf(err, ER_ENOMEM, "out of memory");
+                goto drain;
+            }
+            alert_rec r = {.ordinal = base + cd->decl, .group = (uint32_t)gi, .profile = cd->profile,
+                           .lane = ER_LANE_RED, .final_lane = ER_LANE_RED, .domain = cd->domain,
+                           .score = cd->score, .hash = cd->hash, .off = cspool_off, .len = cd->len};
+            fwrite(s->cands.p + off, 1, cd->len, cspool);
+            cspool_off += cd->len;
+            off += cd->len;
+            cands[n_cands++] = r;
+        }
+        next_commit++;
+        if (o->progress) {
+            uint64_t bytes = bytes_before + (feed ? er_feed_stats_get(feed)->bytes_read : 0);
+            o->progress(o->progress_ud, ordinal, bytes, planned ? n_recs : k.alerts);
+        }
+    }
+
+drain:
+    pthread_mutex_lock(&c.mu);
+    c.stop = true;
+    pthread_cond_broadcast(&c.work_cv);
+    pthread_mutex_unlock(&c.mu);
+    for (size_t i = 0; i < n_threads; i++)
+        pthread_join(th[i], NULL);
+    n_threads = 0;
+    if (st != ER_OK)
+        goto cleanup;
+    if (k.rows_read != k.accepted + k.quarantined) {
+        st = er_errf(err, ER_EINTERNAL, "accounting does not reconcile: read %llu != accepted %llu + quarantined %llu",
+                     (unsigned long long)k.rows_read, (unsigned long long)k.accepted,
+                     (unsigned long long)k.quarantined);
+        goto cleanup;
+    }
+
+    if (planned) {
+        /* Random top-up, then capacity, then one ordered pass over alerts + picked candidates. */
+        if (n_cands) {
+            cand_ptrs = malloc(n_cands * sizeof *cand_ptrs);
+            if (!cand_ptrs) {
+                st = er_errf(err, ER_ENOMEM, "out of memory");
+                goto cleanup;
+            }
+            plan_topup(&cfg, &gs, cands, n_cands, cand_ptrs);
+            for (size_t i = 0; i < n_cands; i++) {
+                if (!cands[i].topup)
+                    continue;
+                if (!grow((void **)&recs, &cap_recs, n_recs + 1, sizeof *recs)) {
+                    st = er_errf(err, ER_ENOMEM, "out of memory");
+                    goto cleanup;
+                }
+                recs[n_recs++] = cands[i];
+            }
+        }
+        if ((st = plan_capacity(&cfg, &gs, recs, n_recs)) != ER_OK) {
+            er_errf(err, st, "out of memory planning lane capacity");
+            goto cleanup;
+        }
+        qsort(recs, n_recs, sizeof *recs, cmp_ordinal);
+        for (size_t i = 0; i < n_recs; i++) {
+            if ((st = emit_alert(recs[i].topup ? cspool : spool, &recs[i], &line, alerts_out, err)) != ER_OK)
+                goto cleanup;
+            count_alert(&k, &recs[i], 0);
+        }
+    }
+    if (alerts_out && ferror(alerts_out)) {
+        st = er_errf(err, ER_EIO, "%s: write failed", to_stdout ? "stdout" : f_alerts.path);
+        goto cleanup;
+    }
+
+    res->rows_read = k.rows_read;
+    res->accepted = k.accepted;
+    res->quarantined = k.quarantined;
+    res->alerts = k.alerts;
+    res->random = k.random;
+    res->over_capacity = k.over_capacity;
+    memcpy(res->alerts_by_lane, k.by_lane, sizeof k.by_lane);
+    memcpy(res->alerts_by_domain, k.by_domain, sizeof k.by_domain);
+    res->seconds = now_s() - t0;
+
+    if (!to_stdout) {
+        double secs[3] = {t_loaded - t0, now_s() - t_loaded, now_s() - t0};
+        if ((st = out_commit(&f_quar, err)) != ER_OK || (st = out_commit(&f_scores, err)) != ER_OK ||
+            (st = out_commit(&f_alerts, err)) != ER_OK)
+            goto cleanup;
+        write_summary(&text, o, ps, res->run_id, bl ? er_baseline_id(bl) : "", &k, secs);
+        if (text.oom) {
+            st = er_errf(err, ER_ENOMEM, "out of memory");
+            goto cleanup;
+        }
+        if ((st = write_file(o->out_dir, "summary.json", &text, err)) != ER_OK)
+            goto cleanup;
+        er_sb_reset(&text);
+        write_metrics(&text, ps, &k, secs[2]);
+        if ((st = write_file(o->out_dir, "metrics.prom", &text, err)) != ER_OK)
+            goto cleanup;
+    } else if (fflush(stdout) != 0) {
+        st = er_errf(err, ER_EIO, "stdout: write failed: %s", strerror(errno));
+    }
+
+cleanup:
+    if (n_threads) {
+        pthread_mutex_lock(&c.mu);
+        c.stop = true;
+        pthread_cond_broadcast(&c.work_cv);
+        pthread_mutex_unlock(&c.mu);
+        for (size_t i = 0; i < n_threads; i++)
+            pthread_join(th[i], NULL);
+    }
+    if (mu_init) {
+        pthread_cond_destroy(&c.done_cv);
+        pthread_cond_destroy(&c.work_cv);
+        pthread_mutex_destroy(&c.mu);
+    }
+    out_abort(&f_scores);
+    out_abort(&f_quar);
+    out_abort(&f_alerts);
+    if (cspool)
+        fclose(cspool);
+    if (spool)
+        fclose(spool);
+    er_sb_free(&text);
+    er_sb_free(&qline);
+    er_sb_free(&line);
+    free(cand_ptrs);
+    free(cands);
+    free(recs);
+    if (c.slots) {
+        for (size_t i = 0; i < c.n_slots; i++) {
+            er_batch_free(c.slots[i].batch);
+            er_sb_free(&c.slots[i].alerts);
+            er_sb_free(&c.slots[i].cands);
+            er_sb_free(&c.slots[i].scores);
+            free(c.slots[i].sa);
+            free(c.slots[i].sc);
+            free(c.slots[i].in_scope);
+        }
+    }
+    free(c.slots);
+    free(c.queue);
+    free(th);
+    free(k.by_profile_lane);
+    free(k.by_profile);
+    groups_free(&gs);
+    er_feed_free(feed);
+    er_baseline_free(bl);
+    er_profileset_free(ps);
+    er_mapping_free(map);
+    er_refdata_free(ref);
+    return st;
+}

@@ -1,0 +1,37 @@
+/*
+ * score.c — scoring one declaration (see score.h): anomaly features, every
+ * profile's result, and the choice of the profile that carries the alert.
+ */
+#include "ecorisk/score.h"
+
+#include <string.h>
+
+void er_score_decl(const er_profileset *ps, const er_baseline *bl, er_eval *ev,
+                   const er_decl *d, er_decl_score *out)
+{
+    er_anomaly_compute(bl, d, &out->an);
+    out->n_results = er_eval_run(ev, d, &out->an, &out->results);
+    out->best = -1;
+    out->n_alerting = 0;
+    out->in_scope = false;
+    memset(out->domain_score, 0, sizeof out->domain_score);
+    for (size_t i = 0; i < out->n_results; i++) {
+        const er_profile_result *r = &out->results[i];
+        if (!r->in_scope)
+            continue;
+        out->in_scope = true;
+        const er_profile_info *info = er_profileset_info(ps, r->profile);
+        if (r->score > out->domain_score[info->domain])
+            out->domain_score[info->domain] = r->score;
+        if (!r->alert)
+            continue;
+        out->n_alerting++;
+        if (out->best < 0) {
+            out->best = (long)i;
+            continue;
+        }
+        const er_profile_result *b = &out->results[out->best];
+        if (r->score > b->score || (r->score == b->score && b->random && !r->random))
+            out->best = (long)i;
+    }
+}
