@@ -1,0 +1,91 @@
+/*
+ * test_sbuf.c — the JSON string builder used for alerts and summaries:
+ * escaping (controls, quotes, invalid UTF-8), number formatting, keys.
+ */
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sbuf.h"
+
+START_TEST(test_escape)
+{
+    er_sb b = {0};
+    er_sb_json_str(&b, "a\"b\\c\n\t\x01", 8);
+    ck_assert_str_eq(b.p, "\"a\\\"b\\\\c\\n\\t\\u0001\"");
+    er_sb_reset(&b);
+    /* valid multi-byte UTF-8 passes through; invalid bytes become U+FFFD */
+    er_sb_json_cstr(&b, "caf\xc3\xa9 \xff \xed\xa0\x80");
+    ck_assert_str_eq(b.p, "\"caf\xc3\xa9 \xef\xbf\xbd \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"");
+    er_sb_reset(&b);
+    er_sb_json_cstr(&b, NULL);
+    ck_assert_str_eq(b.p, "\"\"");
+    er_sb_free(&b);
+}
+END_TEST
+
+START_TEST(test_numbers)
+{
+    er_sb b = {0};
+    er_sb_json_num(&b, 12);
+    er_sb_putc(&b, ' ');
+    er_sb_json_num(&b, 0.1);
+    er_sb_putc(&b, ' ');
+    er_sb_json_num(&b, -0.0);
+    er_sb_putc(&b, ' ');
+    er_sb_json_num(&b, NAN);
+    er_sb_putc(&b, ' ');
+    er_sb_json_num(&b, 1.0 / 3.0);
+    er_sb_putc(&b, ' ');
+    er_sb_json_numg(&b, 0.000123456789, 6);
+    ck_assert_str_eq(b.p, "12 0.1 0 null 0.3333333333333333 0.000123457");
+    ck_assert(strtod("0.3333333333333333", NULL) == 1.0 / 3.0);
+    er_sb_free(&b);
+}
+END_TEST
+
+START_TEST(test_keys)
+{
+    er_sb b = {0};
+    er_sb_putc(&b, '{');
+    er_sb_json_key(&b, "a");
+    er_sb_json_int(&b, 1);
+    er_sb_json_key(&b, "b");
+    er_sb_putc(&b, '[');
+    er_sb_putc(&b, ']');
+    er_sb_putc(&b, '}');
+    ck_assert_str_eq(b.p, "{\"a\":1,\"b\":[]}");
+    ck_assert_uint_eq(b.len, strlen(b.p));
+    ck_assert(!b.oom);
+    er_sb_free(&b);
+    er_sb_free(NULL);
+}
+END_TEST
+
+START_TEST(test_growth)
+{
+    er_sb b = {0};
+    for (int i = 0; i < 100000; i++)
+        er_sb_printf(&b, "%d,", i % 10);
+    ck_assert_uint_eq(b.len, 200000);
+    ck_assert_int_eq(b.p[199998], '9');
+    er_sb_free(&b);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("sbuf");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, test_escape);
+    tcase_add_test(tc, test_numbers);
+    tcase_add_test(tc, test_keys);
+    tcase_add_test(tc, test_growth);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
