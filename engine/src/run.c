@@ -26,6 +26,7 @@
 
 #include "alert.h"
 #include "ecorisk/baseline.h"
+#include "ecorisk/quarantine.h"
 #include "ecorisk/refdata.h"
 #include "ecorisk/score.h"
 #include "sbuf.h"
@@ -257,27 +258,6 @@ static long groups_get(groups *gs, const char *office, int flow)
     g->flow = flow;
     gs->slots[j] = (uint32_t)gs->n + 1;
     return (long)gs->n++;
-}
-
-/* One quarantine.jsonl line. */
-static void quarantine_line(er_sb *b, const er_qrecord *q)
-{
-    er_sb_puts(b, "{\"file\":");
-    er_sb_json_cstr(b, q->file);
-    er_sb_printf(b, ",\"line\":%llu,\"seq\":%llu,\"reason\":", (unsigned long long)q->line,
-                 (unsigned long long)q->seq);
-    er_sb_json_cstr(b, er_qreason_str(q->reason));
-    if (q->field) {
-        er_sb_json_key(b, "field");
-        er_sb_json_cstr(b, q->field);
-    }
-    er_sb_json_key(b, "detail");
-    er_sb_json_cstr(b, q->detail);
-    if (q->excerpt) {
-        er_sb_json_key(b, "excerpt");
-        er_sb_json_cstr(b, q->excerpt);
-    }
-    er_sb_puts(b, "}\n");
 }
 
 /* ---- per-batch work slots ---- */
@@ -826,7 +806,7 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
     alert_rec *recs = NULL, *cands = NULL, **cand_ptrs = NULL;
     size_t n_recs = 0, cap_recs = 0, n_cands = 0, cap_cands = 0;
     uint64_t spool_off = 0, cspool_off = 0, ordinal = 0;
-    er_sb line = {0}, qline = {0}, text = {0};
+    er_sb line = {0}, text = {0};
     const bool to_stdout = strcmp(o->out_dir, "-") == 0;
     bool planned = false;
 
@@ -995,11 +975,8 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
         }
         er_batch *b = s->batch;
         /* quarantine records, in feed order within the batch */
-        for (size_t i = 0; i < b->n_q && f_quar.f; i++) {
-            er_sb_reset(&qline);
-            quarantine_line(&qline, &b->quarantined[i]);
-            fwrite(qline.p, 1, qline.len, f_quar.f);
-        }
+        if (f_quar.f && (st = er_quarantine_write_batch(f_quar.f, b, err)) != ER_OK)
+            goto drain;
         if (f_scores.f && s->scores.len)
             fwrite(s->scores.p, 1, s->scores.len, f_scores.f);
         uint64_t base = ordinal;
@@ -1169,7 +1146,6 @@ cleanup:
     if (spool)
         fclose(spool);
     er_sb_free(&text);
-    er_sb_free(&qline);
     er_sb_free(&line);
     free(cand_ptrs);
     free(cands);
