@@ -12,7 +12,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -343,23 +342,6 @@ cleanup:
     free(vals);
     free(lopts);
     return rc;
-}
-
-const char *cli_data_path(const char *sub)
-{
-    static char buf[4096];
-    const char *home = getenv("ECORISK_HOME");
-    struct stat sb;
-    if (home && *home) {
-        snprintf(buf, sizeof buf, "%s/%s", home, sub);
-        return buf;
-    }
-    const char *src_sub = strcmp(sub, "profiles") == 0 ? "profiles" : strcmp(sub, "reference") == 0 ? "feeds/reference" : "feeds/mappings";
-    snprintf(buf, sizeof buf, "%s/%s", ECORISK_SOURCE_DIR, src_sub);
-    if (stat(buf, &sb) == 0 && S_ISDIR(sb.st_mode))
-        return buf;
-    snprintf(buf, sizeof buf, "%s/%s", ECORISK_DATADIR, sub);
-    return buf;
 }
 
 bool cli_parse_date(const char *cmd, const char *opt, const char *s, int32_t *days)

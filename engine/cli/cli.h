@@ -79,11 +79,6 @@ void cli_print_help(const cli_cmd *cmd, FILE *out);
 void cli_print_man(const cli_cmd *cmd, FILE *out);     /* roff */
 void cli_print_main_man(FILE *out);
 
-/* Where shipped data lives: $ECORISK_HOME/<sub> if set, else the source
- * tree's <sub> when it exists (running from a build tree), else the installed
- * share/ecorisk/<sub>. sub: "profiles", "reference", "mappings". Static buffer. */
-const char *cli_data_path(const char *sub);
-
 /* Parse "YYYY-MM-DD" for a date option into days; prints the error. */
 bool cli_parse_date(const char *cmd, const char *opt, const char *s, int32_t *days);
 

@@ -36,7 +36,7 @@ static int explain_main(const cli_args *a)
         return EX_USAGE_;
     }
     if (!n_profiles) {
-        default_profiles[0] = cli_data_path("profiles");
+        default_profiles[0] = er_profile_default_dir();
         profiles = default_profiles;
         n_profiles = 1;
     }
@@ -55,7 +55,7 @@ static int explain_main(const cli_args *a)
     o.profiles = profiles;
     o.n_profiles = n_profiles;
     o.baseline = cli_str(a, "baseline");
-    o.reference = cli_given(a, "reference") ? cli_str(a, "reference") : cli_data_path("reference");
+    o.reference = cli_str(a, "reference");
     er_status st = er_explain(&o, id, &json, &err);
     if (st != ER_OK) {
         cli_error("%s", err.msg);

@@ -49,7 +49,7 @@ static int run_main(const cli_args *a)
         return EX_USAGE_;
     }
     if (n_profiles == 0) {
-        default_profiles[0] = cli_data_path("profiles");
+        default_profiles[0] = er_profile_default_dir();
         profiles = default_profiles;
         n_profiles = 1;
     }
@@ -88,7 +88,7 @@ static int run_main(const cli_args *a)
     o.baseline = cli_str(a, "baseline");
     o.out_dir = out;
     o.config = cli_str(a, "config");
-    o.reference = cli_given(a, "reference") ? cli_str(a, "reference") : cli_data_path("reference");
+    o.reference = cli_str(a, "reference");
     o.threads = (unsigned)threads;
     o.all_scores = cli_flag(a, "all-scores");
     o.batch_size = (size_t)bs;

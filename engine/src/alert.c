@@ -69,7 +69,10 @@ void er_alert_decl_json(er_sb *b, const er_decl *d)
     num_field(b, "value", d->present, ER_P_VALUE, d->value);
     if (d->present & ER_P_VALUE)
         str_field(b, "currency", d->currency);
-    num_field(b, "value_ref", d->present, ER_P_VALUE_REF, d->value_ref);
+    if (d->present & ER_P_VALUE_REF) {
+        er_sb_json_key(b, "value_ref");
+        er_sb_json_numg(b, d->value_ref, 12);
+    }
     country(b, "origin", d->origin);
     country(b, "export_country", d->export_country);
     if (d->n_transit) {
