@@ -86,8 +86,9 @@ static void cond(dbuf *d, const er_profileset *s, uint32_t ni, int level)
         dp(d, "not:\n");
         cond(d, s, s->kids[n->a], level + 1);
         return;
-    case C_STR_IN: {
-        const strset *ss = &s->strsets[n->a];
+    case C_STR_IN:
+    case C_ENUM_IN: {
+        const strset *ss = &s->strsets[n->op == C_ENUM_IN ? n->n : n->a];
         dp(d, "%s in %s:", fname, n->label);
         for (size_t i = 0; i < ss->n; i++)
             dp(d, " %s", ss->v[i]);

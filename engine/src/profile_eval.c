@@ -22,8 +22,9 @@ struct er_eval {
     bool                 hs_done;
     uint64_t            *kw_mask;   /* n_packs × n_slots × kw_words */
     uint8_t             *kw_done;   /* n_packs × n_slots */
-    char                *norm;
+    char                *norm;      /* normalized text of each slot: n_slots × norm_cap */
     size_t               norm_cap;
+    size_t              *norm_len;  /* per slot; (size_t)-1 = not yet normalized */
     const er_decl       *d;
     const er_anomalies  *an;
 };
@@ -191,8 +192,9 @@ er_status er_eval_new(er_eval **out, const er_profileset *s, er_err *err)
     e->kw_mask = calloc((nk ? nk : 1) * s->kw_words, sizeof *e->kw_mask);
     e->kw_done = calloc(nk ? nk : 1, 1);
     e->norm_cap = ER_LIMIT_EXTRA > ER_LIMIT_DESCRIPTION ? ER_LIMIT_EXTRA * 3 : ER_LIMIT_DESCRIPTION * 3;
-    e->norm = malloc(e->norm_cap);
-    if (!e->res || !e->hs_mask || !e->kw_mask || !e->kw_done || !e->norm)
+    e->norm = malloc(e->norm_cap * (s->n_slots ? s->n_slots : 1));
+    e->norm_len = malloc((s->n_slots ? s->n_slots : 1) * sizeof *e->norm_len);
+    if (!e->res || !e->hs_mask || !e->kw_mask || !e->kw_done || !e->norm || !e->norm_len)
         goto nomem;
     *out = e;
     return ER_OK;
@@ -205,6 +207,7 @@ void er_eval_free(er_eval *e)
 {
     if (!e)
         return;
+    free(e->norm_len);
     free(e->norm);
     free(e->kw_done);
     free(e->kw_mask);
@@ -219,6 +222,8 @@ static void reset(er_eval *e, const er_decl *d, const er_anomalies *an)
     e->an = an;
     e->hs_done = false;
     memset(e->kw_done, 0, e->s->n_packs * e->s->n_slots);
+    for (size_t i = 0; i < e->s->n_slots; i++)
+        e->norm_len[i] = (size_t)-1;
 }
 
 static const char *slot_text(const er_profileset *s, const er_decl *d, uint32_t slot)
@@ -237,13 +242,30 @@ static const uint64_t *kw_get(er_eval *e, uint32_t pack, uint32_t slot)
     size_t k = (size_t)pack * s->n_slots + slot;
     uint64_t *m = e->kw_mask + k * s->kw_words;
     if (!e->kw_done[k]) {
-        memset(m, 0, s->kw_words * sizeof *m);
+        /* first keyword test on this text: normalize it once and run every
+         * pack's automaton over it in one interleaved pass */
+        char *norm = e->norm + (size_t)slot * e->norm_cap;
         const char *t = slot_text(s, e->d, slot);
-        if (t) {
-            size_t n = kw_normalize(t, strlen(t), e->norm, e->norm_cap);
-            kw_scan(&s->kw[pack], e->norm, n, m);
+        size_t len = t ? kw_normalize(t, strlen(t), norm, e->norm_cap) : 0;
+        const kwauto *ks[64];
+        uint64_t *ms[64];
+        size_t nk = 0;
+        for (size_t p = 0; p < s->n_packs; p++) {
+            size_t kk = p * s->n_slots + slot;
+            uint64_t *mp = e->kw_mask + kk * s->kw_words;
+            memset(mp, 0, s->kw_words * sizeof *mp);
+            e->kw_done[kk] = 1;
+            if (len && s->kw[p].n_pats && s->kw[p].delta) {
+                ks[nk] = &s->kw[p];
+                ms[nk] = mp;
+                if (++nk == 64) {
+                    kw_scan_multi(ks, nk, norm, len, ms);
+                    nk = 0;
+                }
+            }
         }
-        e->kw_done[k] = 1;
+        if (nk)
+            kw_scan_multi(ks, nk, norm, len, ms);
     }
     return m;
 }
@@ -361,6 +383,8 @@ static bool ev(er_eval *e, uint32_t ni)
     }
     case C_TRUE:
         return true;
+    case C_ENUM_IN:
+        return (n->a >> (n->field == PF_FLOW ? d->flow : d->mode)) & 1u;
     }
     return false;
 }
@@ -404,9 +428,15 @@ static void eval_profile(er_eval *e, size_t i, er_profile_result *r)
 {
     const pprofile *p = &e->s->prof[i];
     const er_decl *d = e->d;
-    memset(r, 0, sizeof *r);
-    r->profile = (uint32_t)i;
-    r->lane = ER_LANE_GREEN;
+    *r = (er_profile_result){.profile = (uint32_t)i, .lane = ER_LANE_GREEN};
+    if (p->hs_gate >= 0) {
+        if (!e->hs_done) {
+            hs_lookup(e->s, d->hs, e->hs_mask);
+            e->hs_done = true;
+        }
+        if (!((e->hs_mask[p->hs_gate / 64] >> (p->hs_gate % 64)) & 1u))
+            return;
+    }
     if (!in_window(&p->info, d) || !ev(e, p->scope))
         return;
     r->in_scope = true;
@@ -469,9 +499,11 @@ static bool kw_first(const kwauto *k, const char *norm, size_t len, uint32_t kws
         return false;
     const uint32_t C = k->n_cls;
     const unsigned char *t = (const unsigned char *)norm;
-    uint32_t q = 0;
+    uint32_t row = 0;
     for (size_t i = 0; i < len; i++) {
-        q = k->delta[(size_t)q * C + k->cls[t[i]]];
+        uint32_t nx = k->delta[row + k->cls[t[i]]];
+        row = nx >> 1;
+        uint32_t q = row / C;
         for (uint32_t j = k->out_start[q]; j < k->out_start[q + 1]; j++) {
             const kwpat *p = &k->pats[k->out[j]];
             if (p->kwset != kwset)
@@ -511,6 +543,14 @@ static void leaf_text(const er_profileset *s, const cnode *n, const er_decl *d, 
     case C_STR_IN: {
         const char *v = pfield_str_value(d, (pfield)n->field, n->extra, vb, sizeof vb);
         if (!v)
+            sb_printf(sb, "%s absent", fname);
+        else
+            sb_printf(sb, "%s \"%s\" %sin %s", fname, v, neg ? "not " : "", n->label);
+        break;
+    }
+    case C_ENUM_IN: {
+        const char *v = n->field == PF_FLOW ? er_flow_str((er_flow)d->flow) : er_mode_str((er_mode)d->mode);
+        if (!*v)
             sb_printf(sb, "%s absent", fname);
         else
             sb_printf(sb, "%s \"%s\" %sin %s", fname, v, neg ? "not " : "", n->label);
@@ -604,19 +644,25 @@ static bool ev1(const er_profileset *s, uint32_t ni, const er_decl *d, const er_
     size_t nk = s->n_packs * s->n_slots;
     uint64_t *kw = calloc((nk ? nk : 1) * s->kw_words, sizeof *kw);
     uint8_t *done = calloc(nk ? nk : 1, 1);
-    char *norm = malloc(ER_LIMIT_EXTRA * 3);
+    size_t ns = s->n_slots ? s->n_slots : 1;
+    char *norm = malloc(ER_LIMIT_EXTRA * 3 * ns);
+    size_t *nlen = malloc(ns * sizeof *nlen);
     bool r = false;
-    if (hsm && kw && done && norm) {
+    if (hsm && kw && done && norm && nlen) {
         e.s = s;
         e.hs_mask = hsm;
         e.kw_mask = kw;
         e.kw_done = done;
         e.norm = norm;
+        e.norm_len = nlen;
         e.norm_cap = ER_LIMIT_EXTRA * 3;
+        for (size_t i = 0; i < ns; i++)
+            nlen[i] = (size_t)-1;
         e.d = d;
         e.an = an;
         r = ev(&e, ni);
     }
+    free(nlen);
     if (hsm != hs)
         free(hsm);
     free(kw);
@@ -682,7 +728,8 @@ static const char *op_name(const cnode *n)
     case C_ALL: return "all";
     case C_ANY: return "any";
     case C_NOT: return "not";
-    case C_STR_IN: return "in";
+    case C_STR_IN:
+    case C_ENUM_IN: return "in";
     case C_HS_PREFIX: return "prefix";
     case C_CC_IN: return "country_in";
     case C_ROUTE: return "route";
@@ -765,6 +812,8 @@ static json_object *trace(const er_profileset *s, uint32_t ni, const er_decl *d,
         } else {
             char vb[3 * ER_TRANSIT_MAX + 1];
             const char *v = pfield_str_value(d, (pfield)n->field, n->extra, vb, sizeof vb);
+            if (n->op == C_HS_PREFIX)
+                v = d->hs;
             json_object_object_add(o, "value", v ? json_object_new_string(v) : NULL);
             if (n->label)
                 json_object_object_add(o, "operand", json_object_new_string(n->label));

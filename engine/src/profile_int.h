@@ -46,7 +46,8 @@ typedef enum cop {
     C_KEYWORDS,    /* text field contains a keyword of keyword set `set` */
     C_ANOMALY,     /* anomaly feature p < threshold */
     C_EXISTS,      /* field present (non-empty) */
-    C_TRUE
+    C_TRUE,
+    C_ENUM_IN      /* flow or mode ∈ bit mask `a` (compiled form of C_STR_IN on flow/mode) */
 } cop;
 
 typedef enum ncmp { NC_GT = 0, NC_GE, NC_LT, NC_LE, NC_EQ, NC_NE, NC_BETWEEN } ncmp;
@@ -144,6 +145,7 @@ typedef struct pprofile {
     uint64_t        seed;         /* er_hash64(id) for random selection */
     uint8_t         pack;
     uint8_t         has_anomaly;
+    int32_t         hs_gate;      /* HS set the scope requires (fast reject), or -1 */
     pindicator      *ind;
     const char     *path;         /* "profiles[3]" */
 } pprofile;
@@ -210,6 +212,8 @@ er_status kw_build(kwauto *k);
 void      kw_free(kwauto *k);
 /* Scan normalized text, OR-ing matched keyword sets into mask (kw_words). */
 void      kw_scan(const kwauto *k, const char *norm, size_t len, uint64_t *mask);
+/* The same for n automata at once (each with patterns; masks[i] for ks[i]). */
+void      kw_scan_multi(const kwauto *const *ks, size_t n, const char *norm, size_t len, uint64_t *const *masks);
 
 /* Helpers shared by eval and describe. */
 bool        strset_has(const strset *s, const char *v);

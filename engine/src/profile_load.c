@@ -1251,6 +1251,24 @@ static int32_t compile_field(ctx *c, json_object *j, const char *path)
     } else {
         op = C_STR_IN;
         set = build_str_set(c, &es, f);   /* cached per field normalization: not shared */
+        if (set >= 0 && (f == PF_FLOW || f == PF_MODE)) {
+            /* flow and mode are enums: test a bit mask instead of strings */
+            const strset *ss = &s->strsets[set];
+            uint32_t mask = 0;
+            for (size_t i = 0; i < ss->n; i++)
+                for (unsigned v = 1; v < 8; v++)
+                    if (strcmp(ss->v[i], f == PF_FLOW ? er_flow_str((er_flow)v) : er_mode_str((er_mode)v)) == 0)
+                        mask |= 1u << v;
+            op = C_ENUM_IN;
+            id = node_new(c, op, path);
+            if (id >= 0) {
+                s->nodes[id].field = (uint8_t)f;
+                s->nodes[id].a = mask;
+                s->nodes[id].n = (uint32_t)set;   /* the string set, for describe */
+                s->nodes[id].label = label;
+            }
+            goto done;
+        }
     }
     if (set < 0)
         goto done;
@@ -1624,6 +1642,17 @@ static void load_profile(ctx *c, json_object *pj, size_t pi, er_domain pack_doma
     if (s->n_errors != errors_before)
         return;   /* incomplete: not kept */
     pr->seed = er_hash64(in->id, strlen(in->id), 0x65636f7269736b00ULL);
+    /* fast reject: a scope that is, or is an `all` containing, an HS prefix test */
+    pr->hs_gate = -1;
+    {
+        const cnode *sc = &s->nodes[pr->scope];
+        if (sc->op == C_HS_PREFIX)
+            pr->hs_gate = (int32_t)sc->a;
+        else if (sc->op == C_ALL)
+            for (uint32_t k = 0; k < sc->n && pr->hs_gate < 0; k++)
+                if (s->nodes[s->kids[sc->a + k]].op == C_HS_PREFIX)
+                    pr->hs_gate = (int32_t)s->nodes[s->kids[sc->a + k]].a;
+    }
     s->n_prof++;
 }
 

@@ -318,6 +318,48 @@ er_status kw_build(kwauto *k)
         for (uint32_t j = k->out_start[f]; j < k->out_start[f + 1]; j++)
             k->out[o++] = k->out[j];
     }
+    /* renumber states in BFS order: the shallow states every scan keeps
+     * visiting become contiguous rows (cache locality) */
+    {
+        uint32_t *newid = malloc(k->n_states * sizeof *newid);
+        uint32_t *nd = malloc((size_t)k->n_states * C * sizeof *nd);
+        uint32_t *nos = malloc((k->n_states + 1) * sizeof *nos);
+        uint32_t *nout = malloc((k->out_start[k->n_states] ? k->out_start[k->n_states] : 1) * sizeof *nout);
+        if (!newid || !nd || !nos || !nout) {
+            free(newid);
+            free(nd);
+            free(nos);
+            free(nout);
+            goto cleanup;
+        }
+        newid[0] = 0;
+        for (size_t i = 0; i < qt; i++)
+            newid[queue[i]] = (uint32_t)(i + 1);
+        nos[0] = 0;
+        for (uint32_t n = 0; n < k->n_states; n++) {
+            uint32_t old = n == 0 ? 0 : queue[n - 1];
+            for (uint32_t c = 0; c < C; c++)
+                nd[(size_t)n * C + c] = newid[k->delta[(size_t)old * C + c]];
+            uint32_t oc = k->out_start[old + 1] - k->out_start[old];
+            memcpy(nout + nos[n], k->out + k->out_start[old], oc * sizeof *nout);
+            nos[n + 1] = nos[n] + oc;
+        }
+        free(newid);
+        free(k->delta);
+        free(k->out_start);
+        free(k->out);
+        k->delta = nd;
+        k->out_start = nos;
+        k->out = nout;
+    }
+    /* final form: each entry is (target * C) << 1 | target-has-output, so the
+     * scan needs no multiply and no second load on the common path */
+    if ((uint64_t)k->n_states * C >= (1u << 31))
+        goto cleanup;
+    for (size_t e = 0; e < (size_t)k->n_states * C; e++) {
+        uint32_t t = k->delta[e];
+        k->delta[e] = (t * C) << 1 | (k->out_start[t + 1] > k->out_start[t]);
+    }
     st = ER_OK;
 cleanup:
     for (size_t p = 0; p < k->n_pats; p++)
@@ -352,20 +394,72 @@ static inline bool boundary(unsigned char c)
     return !is_word(c);
 }
 
+static void kw_hit(const kwauto *k, uint32_t row, const unsigned char *t, size_t i, size_t len, uint64_t *mask)
+{
+    uint32_t q = row / k->n_cls;
+    for (uint32_t j = k->out_start[q]; j < k->out_start[q + 1]; j++) {
+        const kwpat *p = &k->pats[k->out[j]];
+        size_t start = i + 1 - p->len;
+        if (start > 0 && !boundary(t[start - 1]))
+            continue;
+        if (!p->prefix && i + 1 < len && !boundary(t[i + 1]))
+            continue;
+        mask[p->kwset / 64] |= (uint64_t)1 << (p->kwset % 64);
+    }
+}
+
+void kw_scan_multi(const kwauto *const *ks, size_t n, const char *norm, size_t len, uint64_t *const *masks)
+{
+    const unsigned char *t = (const unsigned char *)norm;
+    size_t i0 = 0;
+    /* up to 4 automata advance together over the text: their dependency
+     * chains are independent, so the loads overlap */
+    for (; i0 < n; i0 += 4) {
+        size_t m = n - i0 < 4 ? n - i0 : 4;
+        const kwauto *a[4];
+        uint32_t row[4] = {0, 0, 0, 0};
+        for (size_t j = 0; j < 4; j++)
+            a[j] = ks[i0 + (j < m ? j : 0)];
+        for (size_t i = 0; i < len; i++) {
+            unsigned char b = t[i];
+            uint32_t n0 = a[0]->delta[row[0] + a[0]->cls[b]];
+            uint32_t n1 = a[1]->delta[row[1] + a[1]->cls[b]];
+            uint32_t n2 = a[2]->delta[row[2] + a[2]->cls[b]];
+            uint32_t n3 = a[3]->delta[row[3] + a[3]->cls[b]];
+            row[0] = n0 >> 1;
+            row[1] = n1 >> 1;
+            row[2] = n2 >> 1;
+            row[3] = n3 >> 1;
+            if (__builtin_expect((n0 | n1 | n2 | n3) & 1u, 0)) {
+                if (n0 & 1u)
+                    kw_hit(a[0], row[0], t, i, len, masks[i0]);
+                if ((n1 & 1u) && m > 1)
+                    kw_hit(a[1], row[1], t, i, len, masks[i0 + 1]);
+                if ((n2 & 1u) && m > 2)
+                    kw_hit(a[2], row[2], t, i, len, masks[i0 + 2]);
+                if ((n3 & 1u) && m > 3)
+                    kw_hit(a[3], row[3], t, i, len, masks[i0 + 3]);
+            }
+        }
+    }
+}
+
 void kw_scan(const kwauto *k, const char *norm, size_t len, uint64_t *mask)
 {
     if (!k->delta || !k->n_pats)
         return;
     const uint32_t C = k->n_cls;
     const uint32_t *delta = k->delta, *os = k->out_start;
+    const uint8_t *cls = k->cls;
     const unsigned char *t = (const unsigned char *)norm;
-    uint32_t q = 0;
+    uint32_t row = 0;
     for (size_t i = 0; i < len; i++) {
-        q = delta[(size_t)q * C + k->cls[t[i]]];
-        uint32_t a = os[q], b = os[q + 1];
-        if (a == b)
+        uint32_t nx = delta[row + cls[t[i]]];
+        row = nx >> 1;
+        if (!(nx & 1u))
             continue;
-        for (uint32_t j = a; j < b; j++) {
+        uint32_t q = row / C;
+        for (uint32_t j = os[q]; j < os[q + 1]; j++) {
             const kwpat *p = &k->pats[k->out[j]];
             size_t start = i + 1 - p->len;
             if (start > 0 && !boundary(t[start - 1]))
