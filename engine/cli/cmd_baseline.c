@@ -148,12 +148,11 @@ static int build_main(const cli_args *a)
         }
         prog = cli_progress_start("baseline", er_feed_size(feed));
         while ((st = er_feed_next(feed, batch, &err)) == ER_OK) {
-            for (size_t i = 0; i < batch->n; i++)
-                if ((st = er_baseline_builder_add(bld, &batch->decls[i], &err)) != ER_OK) {
-                    cli_error("%s: %s", er_feed_name(feed), err.msg);
-                    rc = cli_exit_code(st);
-                    goto cleanup;
-                }
+            if ((st = er_baseline_builder_add_batch(bld, batch->decls, batch->n, &err)) != ER_OK) {
+                cli_error("%s: %s", er_feed_name(feed), err.msg);
+                rc = cli_exit_code(st);
+                goto cleanup;
+            }
             if (qf && (st = er_quarantine_write_batch(qf, batch, &err)) != ER_OK) {
                 cli_error("%s: %s", qpath, err.msg);
                 rc = EX_IOERR_;

@@ -130,6 +130,8 @@ struct er_baseline {
     size_t      n_rs;
     trader_ent *ts;
     size_t      n_ts;
+    char       *text;        /* canonical text with a zero id, kept for save (or NULL) */
+    size_t      text_len, text_id_off;
     char       id[33];
 };
 
@@ -151,6 +153,7 @@ uint64_t  er_bl_route_get(const route_tab *t, uint64_t key);
 er_status er_bl_trader_min(trader_tab *t, uint64_t h, uint8_t ch, int32_t date);
 const trader_ent *er_bl_trader_get(const trader_tab *t, uint64_t h, uint8_t ch);
 uint64_t  er_bl_importer_hash(const char *s);
+void      er_bl_tables_free(er_baseline *bl);   /* route and first-seen tables */
 
 static inline uint64_t er_bl_route_key(int level, uint32_t code, uint16_t o, uint16_t d)
 {
@@ -161,18 +164,20 @@ static inline uint64_t er_bl_route_key(int level, uint32_t code, uint16_t o, uin
 er_status er_bl_init(er_baseline *bl, unsigned min_group, er_err *err);
 void      er_bl_clear(er_baseline *bl);
 /* Compute every derived field and the id (after build roll-up, merge or load). */
-er_status er_bl_derive(er_baseline *bl, er_err *err);
+/* keep_text: keep the canonical text (with a zero id) for a following save. */
+er_status er_bl_derive(er_baseline *bl, bool keep_text, er_err *err);
 /* Add src's content into dst (groups, routes, traders, rows, dates). */
 er_status er_bl_add(er_baseline *dst, const er_baseline *src, er_err *err);
 
 /* Histogram statistics (exposed for tests): counts h[HIST_BINS] with total n. */
+size_t er_bl_hist_bin(double x);   /* bin of log unit value x (clamped to the edges) */
 double er_bl_hist_quantile(const double *h, uint64_t n, double q);
 double er_bl_hist_mad(const double *h, uint64_t n, double median);
 
 /* Serialisation (baseline_io.c): canonical JSON text; malloc'd, *len set. */
 char *er_bl_serialize(const er_baseline *bl, size_t *len, const char *id);
 /* Content hash of bl (32 hex) into out. */
-er_status er_bl_hash(const er_baseline *bl, char out[33], er_err *err);
+er_status er_bl_hash(er_baseline *bl, bool keep_text, er_err *err);
 
 /* Per-declaration inputs (anomaly.c and the builder agree on them). */
 typedef struct decl_x {

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -222,7 +223,9 @@ static void ob_group(obuf *b, const er_baseline *bl, const group *g)
 char *er_bl_serialize(const er_baseline *bl, size_t *len, const char *id)
 {
     obuf b = {0};
-    ob_reserve(&b, 1 << 16);
+    /* size estimate (one allocation for typical content): group ~2 KiB, route
+     * ~16 bytes, first-seen entry 40 bytes */
+    ob_reserve(&b, (1 << 16) + bl->gs.n * 2048 + bl->n_rs * 16 + bl->n_ts * 40);
     ob_str(&b, "{\"date_max\":");
     if (bl->rows) ob_date(&b, bl->date_max); else ob_str(&b, "null");
     ob_str(&b, ",\"date_min\":");
@@ -290,32 +293,132 @@ char *er_bl_serialize(const er_baseline *bl, size_t *len, const char *id)
     return b.p;
 }
 
-static const char ZERO_ID[] = "00000000000000000000000000000000";
+static inline uint64_t rotl64(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
 
-er_status er_bl_hash(const er_baseline *bl, char out[33], er_err *err)
+static inline uint64_t fmix64(uint64_t k)
+{
+    k ^= k >> 33;
+    k *= 0xff51afd7ed558ccdULL;
+    k ^= k >> 33;
+    k *= 0xc4ceb9fe1a85ec53ULL;
+    k ^= k >> 33;
+    return k;
+}
+
+/* 128-bit content hash (MurmurHash3 x64-style, two lanes over 16-byte blocks,
+ * little-endian reads so the id is the same on every platform). */
+static void content_hash(const char *p, size_t n, uint64_t *o1, uint64_t *o2)
+{
+    const uint64_t c1 = 0x87c37b91114253d5ULL, c2 = 0x4cf5ad432745937fULL;
+    uint64_t h1 = 0x9368e53c2f6af274ULL, h2 = 0x586dcd208f7cd3fdULL;
+    size_t nb = n / 16;
+    for (size_t i = 0; i < nb; i++) {
+        uint64_t k1, k2;
+        memcpy(&k1, p + 16 * i, 8);
+        memcpy(&k2, p + 16 * i + 8, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        k1 = __builtin_bswap64(k1);
+        k2 = __builtin_bswap64(k2);
+#endif
+        k1 *= c1; k1 = rotl64(k1, 31); k1 *= c2; h1 ^= k1;
+        h1 = rotl64(h1, 27); h1 += h2; h1 = h1 * 5 + 0x52dce729;
+        k2 *= c2; k2 = rotl64(k2, 33); k2 *= c1; h2 ^= k2;
+        h2 = rotl64(h2, 31); h2 += h1; h2 = h2 * 5 + 0x38495ab5;
+    }
+    uint64_t k1 = 0, k2 = 0;
+    const unsigned char *t = (const unsigned char *)p + 16 * nb;
+    size_t r = n & 15;
+    for (size_t i = 0; i < r; i++) {
+        if (i < 8) k1 |= (uint64_t)t[i] << (8 * i);
+        else k2 |= (uint64_t)t[i] << (8 * (i - 8));
+    }
+    k1 *= c1; k1 = rotl64(k1, 31); k1 *= c2; h1 ^= k1;
+    k2 *= c2; k2 = rotl64(k2, 33); k2 *= c1; h2 ^= k2;
+    h1 ^= (uint64_t)n;
+    h2 ^= (uint64_t)n;
+    h1 += h2;
+    h2 += h1;
+    h1 = fmix64(h1);
+    h2 = fmix64(h2);
+    h1 += h2;
+    h2 += h1;
+    *o1 = h1;
+    *o2 = h2;
+}
+
+#define ZERO_ID_LIT "00000000000000000000000000000000"
+static const char ZERO_ID[] = ZERO_ID_LIT;
+
+er_status er_bl_hash(er_baseline *bl, bool keep_text, er_err *err)
 {
     size_t len = 0;
+    free(bl->text);
+    bl->text = NULL;
     char *txt = er_bl_serialize(bl, &len, ZERO_ID);
     if (!txt)
         return er_errf(err, ER_ENOMEM, "out of memory serialising the baseline");
-    uint64_t h1 = er_hash64(txt, len, 0), h2 = er_hash64(txt, len, 0x2545f4914f6cdd1dULL);
-    snprintf(out, 33, "%016llx%016llx", (unsigned long long)h1, (unsigned long long)h2);
+    uint64_t h1, h2;
+    content_hash(txt, len, &h1, &h2);
+    snprintf(bl->id, sizeof bl->id, "%016llx%016llx", (unsigned long long)h1, (unsigned long long)h2);
+    if (keep_text) {
+        /* the id is the only "id" key of the document, at top level */
+        const char *idp = strstr(txt, "},\"id\":\"" ZERO_ID_LIT "\"");
+        if (idp) {
+            bl->text = txt;
+            bl->text_len = len;
+            bl->text_id_off = (size_t)(idp - txt) + 8;
+            return ER_OK;
+        }
+    }
     free(txt);
     return ER_OK;
 }
 
+/* txt with the 32 characters at id_off replaced by id (id_off == len: none). */
+static bool write_parts(FILE *f, const char *txt, size_t len, size_t id_off, const char *id)
+{
+    if (id_off >= len)
+        return fwrite(txt, 1, len, f) == len;
+    return fwrite(txt, 1, id_off, f) == id_off && fwrite(id, 1, 32, f) == 32 &&
+           fwrite(txt + id_off + 32, 1, len - id_off - 32, f) == len - id_off - 32;
+}
+
 er_status er_baseline_save(const er_baseline *bl, const char *path, er_err *err)
 {
+    /* The canonical text kept from the build or merge is written around its
+     * zero id (three parts, no copy); otherwise serialise now. */
     size_t len = 0;
-    char *txt = er_bl_serialize(bl, &len, bl->id);
+    char *own = NULL;
+    const char *txt = bl->text;
+    if (txt) {
+        len = bl->text_len;
+    } else {
+        own = er_bl_serialize(bl, &len, bl->id);
+        if (!own)
+            return er_errf(err, ER_ENOMEM, "out of memory serialising the baseline");
+        txt = own;
+    }
+    size_t id_off = bl->text ? bl->text_id_off : len;
     char *tmp = NULL;
     FILE *f = NULL;
     er_status st = ER_OK;
-    if (!txt)
-        return er_errf(err, ER_ENOMEM, "out of memory serialising the baseline");
     if (strcmp(path, "-") == 0) {
-        if (fwrite(txt, 1, len, stdout) != len || fflush(stdout) != 0)
+        if (!write_parts(stdout, txt, len, id_off, bl->id) || fflush(stdout) != 0)
             st = er_errf(err, ER_EIO, "<stdout>: cannot write the baseline: %s", strerror(errno));
+        goto cleanup;
+    }
+    struct stat sb;
+    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+        /* A device or FIFO (/dev/null, a pipe): write in place, never rename over it. */
+        f = fopen(path, "wb");
+        if (!f) {
+            st = er_errf(err, ER_EIO, "%s: cannot open for writing: %s", path, strerror(errno));
+            goto cleanup;
+        }
+        bool wr = write_parts(f, txt, len, id_off, bl->id);
+        if (fclose(f) != 0 || !wr)
+            st = er_errf(err, ER_EIO, "%s: cannot write: %s", path, strerror(errno));
+        f = NULL;
         goto cleanup;
     }
     size_t pl = strlen(path) + 32;
@@ -330,7 +433,7 @@ er_status er_baseline_save(const er_baseline *bl, const char *path, er_err *err)
         st = er_errf(err, ER_EIO, "%s: cannot create: %s", tmp, strerror(errno));
         goto cleanup;
     }
-    if (fwrite(txt, 1, len, f) != len || fflush(f) != 0 || fsync(fileno(f)) != 0) {
+    if (!write_parts(f, txt, len, id_off, bl->id) || fflush(f) != 0 || fsync(fileno(f)) != 0) {
         st = er_errf(err, ER_EIO, "%s: cannot write: %s", tmp, strerror(errno));
         goto cleanup;
     }
@@ -348,7 +451,7 @@ cleanup:
     if (f) fclose(f);
     if (st != ER_OK && tmp) unlink(tmp);
     free(tmp);
-    free(txt);
+    free(own);
     return st;
 }
 
@@ -805,7 +908,7 @@ er_status er_baseline_load(er_baseline **out, const char *path, er_err *err)
     }
     if ((st = load_doc(&L, bl, root, stored)) != ER_OK)
         goto cleanup;
-    if ((st = er_bl_derive(bl, err)) != ER_OK) {
+    if ((st = er_bl_derive(bl, false, err)) != ER_OK) {
         er_err_prefix(err, st, "%s", file);
         goto cleanup;
     }

@@ -26,6 +26,14 @@ rows=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["rows"])'
 "$E" baseline build -q --feed - --mapping kcs-customs --out - < "$DATA" > "$T/stdin.json"
 cmp "$T/whole.json" "$T/stdin.json" || fail "stdin/stdout build differs"
 
+# a FIFO as --out is written in place (never replaced by a rename)
+mkfifo "$T/fifo"
+cat "$T/fifo" > "$T/fifo.json" &
+"$E" baseline build -q --feed "$DATA" --mapping kcs-customs --out "$T/fifo"
+wait
+[ -p "$T/fifo" ] || fail "--out FIFO was replaced"
+cmp "$T/whole.json" "$T/fifo.json" || fail "FIFO output differs"
+
 # 3. shards (the file has no quoted fields: one record per line)
 for k in 2 3 7; do
   mkdir -p "$T/s$k"

@@ -147,13 +147,13 @@ START_TEST(hist_quantile_matches_gsl_pdf)
     er_bl_gsl_quiet();
     uint64_t s = 42;
     gsl_histogram *gh = gsl_histogram_alloc(HIST_BINS);
-    gsl_histogram_set_ranges_uniform(gh, HIST_LO, HIST_HI);
+    gsl_histogram_set_ranges(gh, er_bl_hist_range, HIST_BINS + 1);
     double h[HIST_BINS] = {0};
     uint64_t n = 0;
     for (int i = 0; i < 5000; i++) {
         double x = 2 + 1.5 * fx_normal(&s);
         gsl_histogram_increment(gh, x);
-        h[(int)floor((x - HIST_LO) * HIST_PER)] += 1;
+        h[er_bl_hist_bin(x)] += 1;   /* the builder's binning is GSL's */
         n++;
     }
     for (int i = 0; i < HIST_BINS; i++)
@@ -164,6 +164,32 @@ START_TEST(hist_quantile_matches_gsl_pdf)
     for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++)
         ck_assert_double_eq_tol(er_bl_hist_quantile(h, n, qs[i]), gsl_histogram_pdf_sample(pdf, qs[i]), 1e-9);
     gsl_histogram_pdf_free(pdf);
+    gsl_histogram_free(gh);
+}
+END_TEST
+
+/* The builder's direct bin index equals gsl_histogram_find's, edges included. */
+START_TEST(hist_bin_matches_gsl)
+{
+    er_bl_gsl_quiet();
+    gsl_histogram *gh = gsl_histogram_alloc(HIST_BINS);
+    gsl_histogram_set_ranges(gh, er_bl_hist_range, HIST_BINS + 1);
+    for (int i = 0; i <= HIST_BINS; i++)   /* the fixed edges are exact multiples of 1/16 */
+        ck_assert_double_eq(er_bl_hist_range[i], HIST_LO + i / 16.0);
+    uint64_t s = 3;
+    for (int i = 0; i < 200000; i++) {
+        double x = HIST_LO + (HIST_HI - HIST_LO) * fx_unif(&s);
+        if (i % 10 == 0) /* exact edges */
+            x = HIST_LO + (double)(fx_rng(&s) % HIST_BINS) * HIST_W;
+        if (i % 10 == 1) /* one ulp below an edge */
+            x = nextafter(HIST_LO + (double)(1 + fx_rng(&s) % (HIST_BINS - 1)) * HIST_W, -INFINITY);
+        size_t k;
+        ck_assert_int_eq(gsl_histogram_find(gh, x, &k), 0);
+        ck_assert_uint_eq(er_bl_hist_bin(x), k);
+    }
+    ck_assert_uint_eq(er_bl_hist_bin(-1e300), 0);
+    ck_assert_uint_eq(er_bl_hist_bin(HIST_HI), HIST_BINS - 1);
+    ck_assert_uint_eq(er_bl_hist_bin(NAN), 0);
     gsl_histogram_free(gh);
 }
 END_TEST
@@ -312,6 +338,26 @@ START_TEST(merge_equals_whole)
         free(rr[j]);
     }
     er_baseline_free(whole);
+    fx_history_free(&h);
+}
+END_TEST
+
+/* The prefetching batch path builds exactly what one-by-one adds build. */
+START_TEST(batch_equals_single_adds)
+{
+    fx_hist h = fx_history(20000, 77);
+    er_baseline *one = build(h.d, h.n, 30), *bat = NULL;
+    er_baseline_builder *b = NULL;
+    er_err err = {{0}};
+    er_baseline_opts o = {30};
+    ck_assert_int_eq(er_baseline_builder_new(&b, &o, &err), ER_OK);
+    for (size_t i = 0; i < h.n; i += 4096)
+        ck_assert_int_eq(er_baseline_builder_add_batch(b, h.d + i, h.n - i < 4096 ? h.n - i : 4096, &err), ER_OK);
+    ck_assert_int_eq(er_baseline_builder_finish(b, &bat, &err), ER_OK);
+    check_equal(one, bat);
+    er_baseline_builder_free(b);
+    er_baseline_free(one);
+    er_baseline_free(bat);
     fx_history_free(&h);
 }
 END_TEST
@@ -498,6 +544,7 @@ static Suite *suite(void)
     tcase_add_test(t, hist_quantile_two_bins);
     tcase_add_test(t, hist_mad_closed_forms);
     tcase_add_test(t, hist_quantile_matches_gsl_pdf);
+    tcase_add_test(t, hist_bin_matches_gsl);
     tcase_add_test(t, moments_and_levels);
     tcase_add_test(t, robust_to_unit_errors);
     suite_add_tcase(s, t);
@@ -505,6 +552,7 @@ static Suite *suite(void)
     tcase_set_timeout(m, 120);
     tcase_add_test(m, merge_equals_whole);
     tcase_add_test(m, merge_rejects_different_min_group);
+    tcase_add_test(m, batch_equals_single_adds);
     suite_add_tcase(s, m);
     TCase *f = tcase_create("files");
     tcase_add_checked_fixture(f, setup, teardown);
