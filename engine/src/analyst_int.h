@@ -1,0 +1,48 @@
+/*
+ * analyst_int.h — private plumbing shared by backtest, diff and tune: loading
+ * the reference data, mapping, baseline and outcome store once, streaming the
+ * labelled feeds declaration by declaration with their label, and small text
+ * helpers for the readable tables. Not part of the public API.
+ */
+#ifndef ECORISK_ANALYST_INT_H
+#define ECORISK_ANALYST_INT_H
+
+#include "ecorisk/analyst.h"
+#include "ecorisk/baseline.h"
+#include "ecorisk/feed.h"
+#include "ecorisk/profile.h"
+#include "ecorisk/refdata.h"
+#include "sbuf.h"
+
+typedef struct scan_ctx {
+    const er_analyst_input *in;
+    er_refdata  *ref;
+    er_mapping  *map;
+    er_baseline *bl;
+    er_outcomes *oc;
+    /* counts after scan_feeds */
+    uint64_t rows_read, accepted, quarantined;
+    uint64_t labelled, unlabelled, positives, from_outcomes, label_present;
+    int32_t  min_date, max_date;
+} scan_ctx;
+
+/* Per declaration: order is its 0-based position over all feeds (accepted
+ * records only); label 1 / 0 / -1 (unlabelled). Return non-OK to stop. */
+typedef er_status (*scan_fn)(void *ud, const er_decl *d, uint64_t order, int label, er_err *err);
+
+er_status scan_open(scan_ctx *c, const er_analyst_input *in, er_err *err);
+void      scan_close(scan_ctx *c);
+er_status scan_profiles(scan_ctx *c, const char *const *paths, size_t n, const char *lists_dir,
+                        er_profileset **out, er_err *err);
+/* Stream every feed; labels need in->label_field or in->outcomes. require_label:
+ * fail when a label field is given but no declaration carries it. */
+er_status scan_feeds(scan_ctx *c, scan_fn fn, void *ud, bool require_label, er_err *err);
+
+/* "12.3%" style percentage into buf (n/a for NaN). */
+const char *fmt_pct(char *buf, size_t len, double x);
+/* JSON number with 6 significant digits, or null when not finite. */
+void json_num6(er_sb *b, double x);
+/* Label description for outputs: "column Fraud", "outcome store DIR", both. */
+void json_label_source(er_sb *b, const er_analyst_input *in);
+
+#endif
