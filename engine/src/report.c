@@ -1,0 +1,992 @@
+/*
+ * report.c — the run report (analyst.h, er_report): one self-contained HTML
+ * file built from a run directory's alerts.jsonl and summary.json, with an
+ * optional backtest JSON and outcome store. Charts are inline SVG drawn here
+ * (no network, no external assets); a few lines of inline JS only sort the
+ * alert table, which is complete without it; print styles keep it readable
+ * on paper. Output is deterministic: the same inputs give the same bytes.
+ */
+#include <errno.h>
+#include <json-c/json.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ecorisk/analyst.h"
+#include "ecorisk/profile.h"
+#include "sbuf.h"
+
+#define N_LANES 4
+static const char *const LANES[N_LANES] = {"red", "yellow", "blue", "green"};
+static const char *const LANE_COLOR[N_LANES] = {"#c0392b", "#d9a400", "#2e86c1", "#2e8b57"};
+static const char *const DOMAINS[3] = {"wildlife", "ods", "waste"};
+static const char *const DOMAIN_COLOR[3] = {"#2e7d32", "#7b3fa0", "#8d6e63"};
+
+typedef struct row {
+    char  *decl, *date, *domain, *profile, *route, *origin, *hs, *indicators, *desc, *top_feature;
+    double score, value_ref, min_p;
+    int    lane;          /* index in LANES, -1 unknown */
+    int    domain_i;      /* index in DOMAINS, -1 unknown */
+    bool   random, over_capacity, has_value;
+    int    outcome;       /* 1 seized, 0 not, -1 none */
+} row;
+
+typedef struct anomaly {
+    size_t row;
+    char  *feature, *group;
+    double observed, lo, hi, p;
+} anomaly;
+
+typedef struct kv {
+    char    *key;
+    uint64_t n;
+    uint64_t lane[N_LANES];
+    uint64_t k2, n2;      /* outcomes: seized, inspected */
+} kv;
+
+typedef struct kvs {
+    kv    *v;
+    size_t n, cap;
+} kvs;
+
+typedef struct rep {
+    row     *rows;
+    size_t   n_rows, cap_rows;
+    anomaly *an;
+    size_t   n_an, cap_an;
+    kvs      profiles, routes, origins, features;
+    uint64_t lanes[N_LANES], domains[3], hist[10];
+} rep;
+
+static bool grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return true;
+    size_t nc = *cap ? *cap * 2 : 64;
+    while (nc < need)
+        nc *= 2;
+    void *np = realloc(*p, nc * elem);
+    if (!np)
+        return false;
+    *p = np;
+    *cap = nc;
+    return true;
+}
+
+/* Entry for key (linear probing is not needed at report sizes: profiles and
+ * routes are few thousand at most, so a sorted insert would cost more code
+ * than it saves). */
+static kv *kv_get(kvs *s, const char *key)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->v[i].key, key) == 0)
+            return &s->v[i];
+    if (!grow((void **)&s->v, &s->cap, s->n + 1, sizeof *s->v))
+        return NULL;
+    kv *e = &s->v[s->n];
+    memset(e, 0, sizeof *e);
+    if (!(e->key = strdup(key)))
+        return NULL;
+    s->n++;
+    return e;
+}
+
+static void kvs_free(kvs *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free(s->v[i].key);
+    free(s->v);
+}
+
+static int cmp_kv_count(const void *a, const void *b)
+{
+    const kv *x = a, *y = b;
+    if (x->n != y->n)
+        return x->n > y->n ? -1 : 1;
+    return strcmp(x->key, y->key);
+}
+
+static int cmp_kv_key(const void *a, const void *b)
+{
+    return strcmp(((const kv *)a)->key, ((const kv *)b)->key);
+}
+
+static int cmp_anomaly(const void *a, const void *b)
+{
+    const anomaly *x = a, *y = b;
+    if (x->p != y->p)
+        return x->p < y->p ? -1 : 1;
+    return x->row < y->row ? -1 : x->row > y->row;
+}
+
+/* ---- HTML text ---- */
+
+static void esc(er_sb *b, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '&': er_sb_puts(b, "&amp;"); break;
+        case '<': er_sb_puts(b, "&lt;"); break;
+        case '>': er_sb_puts(b, "&gt;"); break;
+        case '"': er_sb_puts(b, "&quot;"); break;
+        case '\'': er_sb_puts(b, "&#39;"); break;
+        default: er_sb_putc(b, *s);
+        }
+    }
+}
+
+static void num(er_sb *b, double x)
+{
+    if (!isfinite(x))
+        er_sb_puts(b, "–");
+    else if (x == floor(x) && fabs(x) < 1e15)
+        er_sb_printf(b, "%.0f", x);
+    else
+        er_sb_printf(b, "%.4g", x);
+}
+
+static void pct(er_sb *b, double x)
+{
+    if (!isfinite(x))
+        er_sb_puts(b, "–");
+    else
+        er_sb_printf(b, "%.1f%%", 100 * x);
+}
+
+/* ---- reading ---- */
+
+static const char *jstr(json_object *o, const char *key)
+{
+    json_object *v;
+    if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+        return NULL;
+    return json_object_get_string(v);
+}
+
+static bool jnum(json_object *o, const char *key, double *out)
+{
+    json_object *v;
+    if (!o || !json_object_object_get_ex(o, key, &v) ||
+        !(json_object_is_type(v, json_type_double) || json_object_is_type(v, json_type_int)))
+        return false;
+    *out = json_object_get_double(v);
+    return true;
+}
+
+static char *dup_or(const char *s, const char *def) { return strdup(s ? s : def); }
+
+static er_status read_alerts(rep *r, const char *path, const er_outcomes *oc, er_err *err)
+{
+    er_status st = ER_OK;
+    FILE *f = fopen(path, "r");
+    char *line = NULL;
+    size_t cap = 0;
+    unsigned long lineno = 0;
+    json_object *a = NULL;
+    er_sb tmp = {0};
+    if (!f)
+        return er_errf(err, errno == ENOENT ? ER_ENOTFOUND : ER_EIO, "%s: cannot open: %s", path, strerror(errno));
+    ssize_t len;
+    while ((len = getline(&line, &cap, f)) > 0) {
+        lineno++;
+        while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
+        if (!len)
+            continue;
+        json_object_put(a);
+        a = json_tokener_parse(line);
+        json_object *prof, *decl, *inds, *ans;
+        const char *what = NULL;
+        double score;
+        if (!a || !json_object_is_type(a, json_type_object))
+            what = "$: expected an alert object";
+        else if (!json_object_object_get_ex(a, "profile", &prof) || !jstr(prof, "id"))
+            what = "$.profile.id: expected a string";
+        else if (!json_object_object_get_ex(a, "declaration", &decl) || !jstr(decl, "id"))
+            what = "$.declaration.id: expected a string";
+        else if (!jnum(a, "score", &score))
+            what = "$.score: expected a number";
+        else if (!jstr(a, "lane") || !jstr(a, "domain"))
+            what = "$.lane / $.domain: expected strings";
+        if (what) {
+            st = er_errf(err, ER_EPARSE, "%s:%lu: %s", path, lineno, what);
+            goto cleanup;
+        }
+        if (!grow((void **)&r->rows, &r->cap_rows, r->n_rows + 1, sizeof *r->rows))
+            goto oom;
+        row *w = &r->rows[r->n_rows];
+        memset(w, 0, sizeof *w);
+        r->n_rows++;
+        w->score = score;
+        w->lane = -1;
+        w->domain_i = -1;
+        w->min_p = NAN;
+        w->outcome = -1;
+        const char *lane = jstr(a, "lane"), *dom = jstr(a, "domain");
+        for (int i = 0; i < N_LANES; i++)
+            if (strcmp(lane, LANES[i]) == 0)
+                w->lane = i;
+        for (int i = 0; i < 3; i++)
+            if (strcmp(dom, DOMAINS[i]) == 0)
+                w->domain_i = i;
+        json_object *jb;
+        w->random = json_object_object_get_ex(a, "random", &jb) && json_object_get_boolean(jb);
+        w->over_capacity = json_object_object_get_ex(a, "over_capacity", &jb) && json_object_get_boolean(jb);
+        const char *origin = jstr(decl, "origin"), *dest = jstr(decl, "destination");
+        char route[16];
+        snprintf(route, sizeof route, "%s → %s", origin ? origin : "?", dest ? dest : "?");
+        w->has_value = jnum(decl, "value_ref", &w->value_ref);
+        w->decl = dup_or(jstr(decl, "id"), "");
+        w->date = dup_or(jstr(decl, "date"), "");
+        w->domain = dup_or(dom, "");
+        w->profile = dup_or(jstr(prof, "id"), "");
+        w->route = strdup(route);
+        w->origin = dup_or(origin, "?");
+        w->hs = dup_or(jstr(decl, "hs"), "");
+        w->desc = dup_or(jstr(decl, "description"), "");
+        er_sb_reset(&tmp);
+        if (json_object_object_get_ex(a, "indicators", &inds) && json_object_is_type(inds, json_type_array)) {
+            for (size_t i = 0; i < json_object_array_length(inds); i++) {
+                const char *id = jstr(json_object_array_get_idx(inds, i), "id");
+                if (!id)
+                    continue;
+                if (tmp.len)
+                    er_sb_puts(&tmp, ", ");
+                er_sb_puts(&tmp, id);
+            }
+        }
+        w->indicators = strdup(tmp.p ? tmp.p : "");
+        if (json_object_object_get_ex(a, "anomalies", &ans) && json_object_is_type(ans, json_type_array)) {
+            for (size_t i = 0; i < json_object_array_length(ans); i++) {
+                json_object *x = json_object_array_get_idx(ans, i), *rg;
+                double p, obs = NAN, lo = NAN, hi = NAN;
+                const char *feat = jstr(x, "feature");
+                if (!feat || !jnum(x, "p", &p))
+                    continue;
+                jnum(x, "observed", &obs);
+                if (json_object_object_get_ex(x, "expected_range", &rg) && json_object_is_type(rg, json_type_array) &&
+                    json_object_array_length(rg) == 2) {
+                    lo = json_object_get_double(json_object_array_get_idx(rg, 0));
+                    hi = json_object_get_double(json_object_array_get_idx(rg, 1));
+                }
+                if (!isfinite(w->min_p) || p < w->min_p) {
+                    w->min_p = p;
+                    free(w->top_feature);
+                    w->top_feature = strdup(feat);
+                }
+                if (p < 0.05) {
+                    kv *e = kv_get(&r->features, feat);
+                    if (!e)
+                        goto oom;
+                    e->n++;
+                }
+                if (!grow((void **)&r->an, &r->cap_an, r->n_an + 1, sizeof *r->an))
+                    goto oom;
+                anomaly *an = &r->an[r->n_an++];
+                *an = (anomaly){r->n_rows - 1, strdup(feat), dup_or(jstr(x, "group"), ""), obs, lo, hi, p};
+                if (!an->feature || !an->group)
+                    goto oom;
+            }
+        }
+        if (!w->decl || !w->date || !w->domain || !w->profile || !w->route || !w->origin || !w->hs || !w->desc ||
+            !w->indicators || tmp.oom)
+            goto oom;
+        if (oc) {
+            const er_outcome *o = er_outcomes_get(oc, w->decl);
+            if (o)
+                w->outcome = o->seized;
+        }
+        /* aggregates */
+        if (w->lane >= 0)
+            r->lanes[w->lane]++;
+        if (w->domain_i >= 0)
+            r->domains[w->domain_i]++;
+        int bin = (int)floor(score / 10);
+        r->hist[bin < 0 ? 0 : bin > 9 ? 9 : bin]++;
+        kv *e = kv_get(&r->profiles, w->profile);
+        if (!e)
+            goto oom;
+        e->n++;
+        if (w->lane >= 0)
+            e->lane[w->lane]++;
+        if (w->outcome >= 0) {
+            e->n2++;
+            e->k2 += (uint64_t)w->outcome;
+        }
+        if (!(e = kv_get(&r->routes, w->route)))
+            goto oom;
+        e->n++;
+        if (!(e = kv_get(&r->origins, w->origin)))
+            goto oom;
+        e->n++;
+    }
+    if (ferror(f))
+        st = er_errf(err, ER_EIO, "%s: read failed", path);
+    goto cleanup;
+oom:
+    st = er_errf(err, ER_ENOMEM, "out of memory");
+cleanup:
+    er_sb_free(&tmp);
+    json_object_put(a);
+    free(line);
+    fclose(f);
+    return st;
+}
+
+static void rep_free(rep *r)
+{
+    for (size_t i = 0; i < r->n_rows; i++) {
+        row *w = &r->rows[i];
+        free(w->decl); free(w->date); free(w->domain); free(w->profile); free(w->route);
+        free(w->origin); free(w->hs); free(w->indicators); free(w->desc); free(w->top_feature);
+    }
+    free(r->rows);
+    for (size_t i = 0; i < r->n_an; i++) {
+        free(r->an[i].feature);
+        free(r->an[i].group);
+    }
+    free(r->an);
+    kvs_free(&r->profiles);
+    kvs_free(&r->routes);
+    kvs_free(&r->origins);
+    kvs_free(&r->features);
+}
+
+/* ---- SVG charts ---- */
+
+#define CHART_W 640
+
+static void chart_open(er_sb *b, const char *id, const char *title, double h)
+{
+    er_sb_printf(b, "<figure class=\"chart\" id=\"%s\"><figcaption>", id);
+    esc(b, title);
+    er_sb_printf(b, "</figcaption>\n<svg class=\"chart-svg\" xmlns=\"http://www.w3.org/2000/svg\" "
+                    "viewBox=\"0 0 %d %.0f\" width=\"%d\" height=\"%.0f\" role=\"img\" aria-label=\"",
+                 CHART_W, h, CHART_W, h);
+    esc(b, title);
+    er_sb_puts(b, "\"><title>");
+    esc(b, title);
+    er_sb_puts(b, "</title>\n");
+}
+
+static void chart_close(er_sb *b) { er_sb_puts(b, "</svg></figure>\n"); }
+
+/* Axis for counts: a step of 1, 2 or 5 times a power of ten (at least 1), at most 5 ticks. */
+static double axis_step(double m, double *mx)
+{
+    double step = 1;
+    if (m > 5) {
+        double p = pow(10, floor(log10(m / 5)));
+        step = p;
+        if (m / step > 5) step = 2 * p;
+        if (m / step > 5) step = 5 * p;
+        if (m / step > 5) step = 10 * p;
+    }
+    *mx = m <= 0 ? 1 : ceil(m / step - 1e-9) * step;
+    return step;
+}
+
+static void no_data(er_sb *b, double y)
+{
+    er_sb_printf(b, "<text x=\"%d\" y=\"%.0f\" class=\"muted\" text-anchor=\"middle\">no data</text>\n",
+                 CHART_W / 2, y);
+}
+
+/* Horizontal bars: label, value, colour per bar; stacked segments when seg != NULL. */
+static void hbar(er_sb *b, const char *id, const char *title, const char *const *labels, const double *values,
+                 size_t n, const char *const *colors, const char *color1)
+{
+    double rowh = 24, top = 10, h = top + (n ? (double)n : 1) * rowh + 28;
+    double x0 = 190, w = CHART_W - x0 - 60, mx = 0;
+    for (size_t i = 0; i < n; i++)
+        if (values[i] > mx)
+            mx = values[i];
+    double step = axis_step(mx, &mx);
+    chart_open(b, id, title, h);
+    if (!n)
+        no_data(b, top + 16);
+    for (double v = 0; v <= mx + 1e-9 && n; v += step) {
+        double x = x0 + w * v / mx;
+        er_sb_printf(b, "<line x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.0f\" class=\"grid\"/>"
+                        "<text x=\"%.1f\" y=\"%.0f\" class=\"tick\" text-anchor=\"middle\">",
+                     x, top, x, top + (double)n * rowh, x, top + (double)n * rowh + 16);
+        num(b, v);
+        er_sb_puts(b, "</text>\n");
+    }
+    for (size_t i = 0; i < n; i++) {
+        double y = top + (double)i * rowh, bw = mx > 0 ? w * values[i] / mx : 0;
+        er_sb_printf(b, "<g class=\"bar\"><text x=\"%.0f\" y=\"%.1f\" class=\"label\" text-anchor=\"end\">", x0 - 8,
+                     y + rowh / 2 + 4);
+        esc(b, labels[i]);
+        er_sb_printf(b, "</text><rect x=\"%.0f\" y=\"%.1f\" width=\"%.1f\" height=\"%.0f\" fill=\"%s\"><title>", x0,
+                     y + 4, bw, rowh - 8, colors ? colors[i] : color1);
+        esc(b, labels[i]);
+        er_sb_puts(b, ": ");
+        num(b, values[i]);
+        er_sb_printf(b, "</title></rect><text x=\"%.1f\" y=\"%.1f\" class=\"value\">", x0 + bw + 5, y + rowh / 2 + 4);
+        num(b, values[i]);
+        er_sb_puts(b, "</text></g>\n");
+    }
+    chart_close(b);
+}
+
+/* Profiles: bars stacked by lane. */
+static void profile_chart(er_sb *b, const kvs *p)
+{
+    double rowh = 24, top = 34, h = top + (p->n ? (double)p->n : 1) * rowh + 28;
+    double x0 = 230, w = CHART_W - x0 - 50, mx = 0;
+    for (size_t i = 0; i < p->n; i++)
+        if ((double)p->v[i].n > mx)
+            mx = (double)p->v[i].n;
+    double step = axis_step(mx, &mx);
+    chart_open(b, "chart-profiles", "Alerts per profile, by lane", h);
+    for (int l = 0; l < N_LANES; l++)
+        er_sb_printf(b, "<rect x=\"%d\" y=\"8\" width=\"12\" height=\"12\" fill=\"%s\"/>"
+                        "<text x=\"%d\" y=\"18\" class=\"tick\">%s</text>\n",
+                     20 + l * 90, LANE_COLOR[l], 36 + l * 90, LANES[l]);
+    if (!p->n)
+        no_data(b, top + 16);
+    for (double v = 0; v <= mx + 1e-9 && p->n; v += step) {
+        double x = x0 + w * v / mx;
+        er_sb_printf(b, "<line x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.0f\" class=\"grid\"/>"
+                        "<text x=\"%.1f\" y=\"%.0f\" class=\"tick\" text-anchor=\"middle\">",
+                     x, top, x, top + (double)p->n * rowh, x, top + (double)p->n * rowh + 16);
+        num(b, v);
+        er_sb_puts(b, "</text>\n");
+    }
+    for (size_t i = 0; i < p->n; i++) {
+        const kv *e = &p->v[i];
+        double y = top + (double)i * rowh, x = x0;
+        er_sb_printf(b, "<g class=\"bar\"><text x=\"%.0f\" y=\"%.1f\" class=\"label\" text-anchor=\"end\">", x0 - 8,
+                     y + rowh / 2 + 4);
+        esc(b, e->key);
+        er_sb_puts(b, "</text>");
+        for (int l = 0; l < N_LANES; l++) {
+            if (!e->lane[l])
+                continue;
+            double bw = w * (double)e->lane[l] / mx;
+            er_sb_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.0f\" fill=\"%s\"><title>", x, y + 4,
+                         bw, rowh - 8, LANE_COLOR[l]);
+            esc(b, e->key);
+            er_sb_printf(b, ", %s: %llu</title></rect>", LANES[l], (unsigned long long)e->lane[l]);
+            x += bw;
+        }
+        er_sb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" class=\"value\">%llu</text></g>\n", x + 5, y + rowh / 2 + 4,
+                     (unsigned long long)e->n);
+    }
+    chart_close(b);
+}
+
+/* Score histogram, 10 bins of 10 points. */
+static void histogram(er_sb *b, const uint64_t hist[10])
+{
+    double h = 240, x0 = 50, y0 = 200, w = CHART_W - x0 - 20, mx = 0;
+    for (int i = 0; i < 10; i++)
+        if ((double)hist[i] > mx)
+            mx = (double)hist[i];
+    double step = axis_step(mx, &mx);
+    chart_open(b, "chart-scores", "Score distribution of alerts", h);
+    for (double v = 0; v <= mx + 1e-9; v += step) {
+        double y = y0 - 180.0 * v / mx;
+        er_sb_printf(b, "<line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" class=\"grid\"/>"
+                        "<text x=\"%.0f\" y=\"%.1f\" class=\"tick\" text-anchor=\"end\">",
+                     x0, y, x0 + w, y, x0 - 6, y + 4);
+        num(b, v);
+        er_sb_puts(b, "</text>\n");
+    }
+    double bw = w / 10;
+    for (int i = 0; i < 10; i++) {
+        double bh = 180.0 * (double)hist[i] / mx;
+        er_sb_printf(b, "<g class=\"bar\"><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#34495e\">"
+                        "<title>score %d–%d: %llu</title></rect>"
+                        "<text x=\"%.1f\" y=\"%.0f\" class=\"tick\" text-anchor=\"middle\">%d</text></g>\n",
+                     x0 + bw * i + 2, y0 - bh, bw - 4, bh, i * 10, i == 9 ? 100 : i * 10 + 10,
+                     (unsigned long long)hist[i], x0 + bw * i, y0 + 16, i * 10);
+    }
+    er_sb_printf(b, "<text x=\"%.0f\" y=\"%.0f\" class=\"tick\" text-anchor=\"middle\">100</text>\n", x0 + w, y0 + 16);
+    er_sb_printf(b, "<text x=\"%.0f\" y=\"%.0f\" class=\"tick\" text-anchor=\"middle\">score</text>\n",
+                 x0 + w / 2, y0 + 34);
+    chart_close(b);
+}
+
+typedef struct interval_row {
+    const char *label;
+    double      rate, lo, hi;
+    uint64_t    k, n;
+} interval_row;
+
+/* Hit rates as dots with Wilson interval whiskers, and the base rate as a dashed line. */
+static void interval_chart(er_sb *b, const char *id, const char *title, const interval_row *rows, size_t n,
+                           double base)
+{
+    double rowh = 24, top = 30, h = top + (n ? (double)n : 1) * rowh + 30;
+    double x0 = 230, w = CHART_W - x0 - 90;
+    chart_open(b, id, title, h);
+    if (!n)
+        no_data(b, top + 16);
+    for (int t = 0; t <= 4 && n; t++) {
+        double x = x0 + w * t / 4;
+        er_sb_printf(b, "<line x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.0f\" class=\"grid\"/>"
+                        "<text x=\"%.1f\" y=\"%.0f\" class=\"tick\" text-anchor=\"middle\">%d%%</text>\n",
+                     x, top, x, top + (double)n * rowh, x, top + (double)n * rowh + 16, t * 25);
+    }
+    if (n && isfinite(base)) {
+        double x = x0 + w * base;
+        er_sb_printf(b, "<line x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.0f\" class=\"base\"/>"
+                        "<text x=\"%.1f\" y=\"%.0f\" class=\"tick\" text-anchor=\"middle\">base rate ",
+                     x, top - 4, x, top + (double)n * rowh, x, top - 10);
+        pct(b, base);
+        er_sb_puts(b, "</text>\n");
+    }
+    for (size_t i = 0; i < n; i++) {
+        const interval_row *r = &rows[i];
+        double y = top + (double)i * rowh + rowh / 2;
+        er_sb_printf(b, "<g class=\"interval\"><text x=\"%.0f\" y=\"%.1f\" class=\"label\" text-anchor=\"end\">",
+                     x0 - 8, y + 4);
+        esc(b, r->label);
+        er_sb_puts(b, "</text>");
+        if (r->n) {
+            er_sb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" class=\"whisker\"/>"
+                            "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4.5\" class=\"dot\"><title>",
+                         x0 + w * r->lo, y, x0 + w * r->hi, y, x0 + w * r->rate, y);
+            esc(b, r->label);
+            er_sb_printf(b, ": %llu of %llu (", (unsigned long long)r->k, (unsigned long long)r->n);
+            pct(b, r->rate);
+            er_sb_puts(b, ", 95% interval ");
+            pct(b, r->lo);
+            er_sb_puts(b, "–");
+            pct(b, r->hi);
+            er_sb_puts(b, ")</title></circle>");
+        }
+        er_sb_printf(b, "<text x=\"%.0f\" y=\"%.1f\" class=\"value\">", x0 + w + 10, y + 4);
+        if (r->n) {
+            pct(b, r->rate);
+            er_sb_printf(b, " (%llu/%llu)", (unsigned long long)r->k, (unsigned long long)r->n);
+        } else {
+            er_sb_puts(b, "no alerts");
+        }
+        er_sb_puts(b, "</text></g>\n");
+    }
+    chart_close(b);
+}
+
+/* ---- page ---- */
+
+static const char CSS[] =
+    "body{font-family:-apple-system,'Segoe UI',Roboto,'Helvetica Neue',Arial,sans-serif;color:#1f2933;"
+    "margin:0;background:#f4f6f8;font-size:14px;line-height:1.45}\n"
+    "header{background:#1f3a4d;color:#fff;padding:18px 32px}header h1{margin:0;font-size:22px;font-weight:600}"
+    "header p{margin:4px 0 0;color:#c9d6df}\n"
+    "main{padding:20px 32px;max-width:1400px}\n"
+    "section{background:#fff;border:1px solid #dde3e8;border-radius:6px;padding:14px 18px;margin:0 0 18px}\n"
+    "h2{font-size:17px;margin:0 0 10px;color:#1f3a4d}\n"
+    ".kpis{display:flex;flex-wrap:wrap;gap:12px}.kpi{flex:1 1 130px;background:#f8fafb;border:1px solid #e4e9ed;"
+    "border-radius:6px;padding:10px 12px}.kpi b{display:block;font-size:22px;color:#1f3a4d}.kpi span{color:#52606d;"
+    "font-size:12px;text-transform:uppercase;letter-spacing:.04em}\n"
+    ".grid2{display:flex;flex-wrap:wrap;gap:18px}.grid2>figure{flex:1 1 600px}\n"
+    "figure{margin:0;break-inside:avoid}figcaption{font-weight:600;margin:0 0 6px;color:#323f4b}\n"
+    "svg{max-width:100%;height:auto;font-size:12px}.grid{stroke:#e4e7eb}.tick{fill:#616e7c;font-size:11px}"
+    ".label{fill:#323f4b}.value{fill:#323f4b;font-size:11px}.muted{fill:#9aa5b1}"
+    ".base{stroke:#c0392b;stroke-dasharray:4 3}.whisker{stroke:#1f3a4d;stroke-width:2}.dot{fill:#1f3a4d}\n"
+    "table{border-collapse:collapse;width:100%;font-size:12.5px}th,td{padding:5px 8px;border-bottom:1px solid #e4e7eb;"
+    "text-align:left;vertical-align:top}td.nw{white-space:nowrap}th{background:#f0f3f5;position:sticky;top:0;cursor:pointer;"
+    "white-space:nowrap}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}\n"
+    "th[aria-sort=ascending]::after{content:' \\25B2'}th[aria-sort=descending]::after{content:' \\25BC'}\n"
+    ".lane{display:inline-block;padding:1px 7px;border-radius:9px;color:#fff;font-size:11px;font-weight:600}"
+    ".lane-red{background:#c0392b}.lane-yellow{background:#d9a400}.lane-blue{background:#2e86c1}"
+    ".lane-green{background:#2e8b57}.tag{color:#7b8794;font-size:11px}\n"
+    "dl.meta{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;margin:0}dl.meta dt{color:#616e7c}"
+    "dl.meta dd{margin:0;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;word-break:break-all}\n"
+    "footer{color:#7b8794;font-size:12px;padding:0 32px 24px}\n"
+    "@media print{body{background:#fff;font-size:10pt}header{background:#fff;color:#000;padding:0 0 8px;"
+    "border-bottom:2px solid #000}header p{color:#333}main{padding:0;max-width:none}section{border:none;padding:0;"
+    "margin:0 0 14px}th{position:static;background:#eee}.noprint{display:none}tr{break-inside:avoid}"
+    "th[aria-sort]::after{content:''}.lane{color:#000;border:1px solid #000;background:#fff!important}"
+    "h2{break-after:avoid}}\n@page{size:A4;margin:14mm}\n";
+
+static const char JS[] =
+    "(function(){var t=document.getElementById('alert-table');if(!t)return;var hs=t.tHead.rows[0].cells;"
+    "for(var i=0;i<hs.length;i++)(function(c){hs[c].addEventListener('click',function(){"
+    "var h=hs[c],asc=h.getAttribute('aria-sort')!=='ascending',num=h.classList.contains('n'),"
+    "b=t.tBodies[0],r=Array.prototype.slice.call(b.rows);"
+    "for(var j=0;j<hs.length;j++)hs[j].removeAttribute('aria-sort');h.setAttribute('aria-sort',asc?'ascending':'descending');"
+    "r.sort(function(x,y){var a=x.cells[c].getAttribute('data-v')||x.cells[c].textContent,"
+    "d=y.cells[c].getAttribute('data-v')||y.cells[c].textContent,v;"
+    "if(num){a=parseFloat(a);d=parseFloat(d);if(isNaN(a))a=-Infinity;if(isNaN(d))d=-Infinity;v=a-d;}"
+    "else v=a.localeCompare(d);if(!v)v=x.rowIndex-y.rowIndex;return asc?v:-v;});"
+    "r.forEach(function(x){b.appendChild(x);});});})(i);})();\n";
+
+static void kpi(er_sb *b, const char *label, double v)
+{
+    er_sb_puts(b, "<div class=\"kpi\"><b>");
+    num(b, v);
+    er_sb_puts(b, "</b><span>");
+    esc(b, label);
+    er_sb_puts(b, "</span></div>");
+}
+
+static double jget(json_object *o, const char *a, const char *k)
+{
+    json_object *x;
+    double v = NAN;
+    if (a && (!json_object_object_get_ex(o, a, &x) || !(o = x)))
+        return NAN;
+    jnum(o, k, &v);
+    return v;
+}
+
+static er_status write_out(const char *path, const er_sb *b, er_err *err)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return er_errf(err, ER_EIO, "%s: cannot create: %s", tmp, strerror(errno));
+    bool ok = fwrite(b->p, 1, b->len, f) == b->len;
+    ok = fflush(f) == 0 && ok;
+    ok = fsync(fileno(f)) == 0 && ok;
+    ok = fclose(f) == 0 && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return er_errf(err, ER_EIO, "%s: write failed: %s", path, strerror(e));
+    }
+    return ER_OK;
+}
+
+er_status er_report(const er_report_opts *o, er_err *err)
+{
+    er_status st = ER_OK;
+    rep r = {0};
+    er_sb b = {0};
+    json_object *sum = NULL, *bt = NULL;
+    er_outcomes *oc = NULL;
+    interval_row *iv = NULL;
+    const char **labels = NULL;
+    double *values = NULL;
+    char path[4096];
+    size_t top = o->top ? o->top : 10;
+
+    snprintf(path, sizeof path, "%s/summary.json", o->run_dir);
+    if (!(sum = json_object_from_file(path)) || !json_object_is_type(sum, json_type_object)) {
+        st = er_errf(err, access(path, R_OK) == 0 ? ER_EPARSE : ER_ENOTFOUND, "%s: cannot read the run summary (%s)",
+                     path, access(path, R_OK) == 0 ? "not a JSON object" : strerror(errno));
+        goto cleanup;
+    }
+    if (o->backtest) {
+        json_object *k;
+        if (!(bt = json_object_from_file(o->backtest))) {
+            st = er_errf(err, access(o->backtest, R_OK) == 0 ? ER_EPARSE : ER_ENOTFOUND,
+                         "%s: cannot read the backtest (%s)", o->backtest, json_util_get_last_err());
+            goto cleanup;
+        }
+        if (!json_object_object_get_ex(bt, "kind", &k) || strcmp(json_object_get_string(k), "backtest") != 0 ||
+            !json_object_object_get_ex(bt, "profiles", &k) || !json_object_is_type(k, json_type_array)) {
+            st = er_errf(err, ER_EFORMAT, "%s: $.kind: expected a backtest JSON from 'ecorisk backtest --out'",
+                         o->backtest);
+            goto cleanup;
+        }
+    }
+    if (o->outcomes && (st = er_outcomes_load(&oc, o->outcomes, err)) != ER_OK)
+        goto cleanup;
+    snprintf(path, sizeof path, "%s/alerts.jsonl", o->run_dir);
+    if ((st = read_alerts(&r, path, oc, err)) != ER_OK)
+        goto cleanup;
+
+    const char *run_id = jstr(sum, "run_id");
+    er_sb_puts(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+                   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+                   "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+                   "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n<title>");
+    if (o->title)
+        esc(&b, o->title);
+    else {
+        er_sb_puts(&b, "ecorisk run ");
+        esc(&b, run_id ? run_id : "");
+    }
+    er_sb_printf(&b, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<header><h1>", CSS);
+    if (o->title)
+        esc(&b, o->title);
+    else {
+        er_sb_puts(&b, "Risk profiling run ");
+        esc(&b, run_id ? run_id : "");
+    }
+    er_sb_puts(&b, "</h1><p>");
+    json_object *dates, *feeds;
+    if (json_object_object_get_ex(sum, "dates", &dates) && json_object_is_type(dates, json_type_array) &&
+        json_object_array_length(dates) == 2) {
+        er_sb_puts(&b, "Declarations dated ");
+        esc(&b, json_object_get_string(json_object_array_get_idx(dates, 0)));
+        er_sb_puts(&b, " to ");
+        esc(&b, json_object_get_string(json_object_array_get_idx(dates, 1)));
+        er_sb_puts(&b, " · ");
+    }
+    er_sb_printf(&b, "%zu alerts", r.n_rows);
+    er_sb_puts(&b, "</p></header>\n<main>\n");
+
+    /* Key figures. */
+    er_sb_puts(&b, "<section id=\"overview\"><h2>Overview</h2><div class=\"kpis\">");
+    kpi(&b, "rows read", jget(sum, "rows", "read"));
+    kpi(&b, "accepted", jget(sum, "rows", "accepted"));
+    kpi(&b, "quarantined", jget(sum, "rows", "quarantined"));
+    kpi(&b, "in scope", jget(sum, NULL, "in_scope"));
+    kpi(&b, "alerts", (double)r.n_rows);
+    kpi(&b, "random controls", jget(sum, "alerts", "random"));
+    kpi(&b, "over capacity", jget(sum, "alerts", "over_capacity"));
+    er_sb_puts(&b, "</div>\n<dl class=\"meta\" style=\"margin-top:12px\"><dt>run id</dt><dd>");
+    esc(&b, run_id ? run_id : "");
+    er_sb_puts(&b, "</dd><dt>baseline id</dt><dd>");
+    esc(&b, jstr(sum, "baseline_id") && *jstr(sum, "baseline_id") ? jstr(sum, "baseline_id") : "none");
+    er_sb_puts(&b, "</dd><dt>profile set</dt><dd>");
+    esc(&b, jstr(sum, "profile_set") ? jstr(sum, "profile_set") : "");
+    er_sb_puts(&b, "</dd><dt>feeds</dt><dd>");
+    if (json_object_object_get_ex(sum, "feeds", &feeds) && json_object_is_type(feeds, json_type_array))
+        for (size_t i = 0; i < json_object_array_length(feeds); i++) {
+            if (i)
+                er_sb_puts(&b, ", ");
+            esc(&b, json_object_get_string(json_object_array_get_idx(feeds, i)));
+        }
+    er_sb_puts(&b, "</dd></dl></section>\n");
+
+    /* Charts. */
+    size_t nmax = r.profiles.n > r.routes.n ? r.profiles.n : r.routes.n;
+    if (r.origins.n > nmax)
+        nmax = r.origins.n;
+    if (r.features.n > nmax)
+        nmax = r.features.n;
+    labels = calloc(nmax + 8, sizeof *labels);
+    values = calloc(nmax + 8, sizeof *values);
+    if (!labels || !values) {
+        st = er_errf(err, ER_ENOMEM, "out of memory");
+        goto cleanup;
+    }
+    er_sb_puts(&b, "<section id=\"alerts-charts\"><h2>Alerts</h2><div class=\"grid2\">\n");
+    for (int i = 0; i < 3; i++) {
+        labels[i] = DOMAINS[i];
+        values[i] = (double)r.domains[i];
+    }
+    hbar(&b, "chart-domains", "Alerts per domain", labels, values, 3, DOMAIN_COLOR, NULL);
+    for (int i = 0; i < N_LANES; i++) {
+        labels[i] = LANES[i];
+        values[i] = (double)r.lanes[i];
+    }
+    hbar(&b, "chart-lanes", "Alerts per lane", labels, values, N_LANES, LANE_COLOR, NULL);
+    qsort(r.profiles.v, r.profiles.n, sizeof *r.profiles.v, cmp_kv_count);
+    profile_chart(&b, &r.profiles);
+    histogram(&b, r.hist);
+    er_sb_puts(&b, "</div></section>\n<section id=\"flows\"><h2>Routes and origins</h2><div class=\"grid2\">\n");
+    qsort(r.routes.v, r.routes.n, sizeof *r.routes.v, cmp_kv_count);
+    size_t nr = r.routes.n < top ? r.routes.n : top;
+    for (size_t i = 0; i < nr; i++) {
+        labels[i] = r.routes.v[i].key;
+        values[i] = (double)r.routes.v[i].n;
+    }
+    char title[128];
+    snprintf(title, sizeof title, "Top %zu routes (origin → destination)", top);
+    hbar(&b, "chart-routes", title, labels, values, nr, NULL, "#1f6f8b");
+    qsort(r.origins.v, r.origins.n, sizeof *r.origins.v, cmp_kv_count);
+    nr = r.origins.n < top ? r.origins.n : top;
+    for (size_t i = 0; i < nr; i++) {
+        labels[i] = r.origins.v[i].key;
+        values[i] = (double)r.origins.v[i].n;
+    }
+    snprintf(title, sizeof title, "Top %zu origins", top);
+    hbar(&b, "chart-origins", title, labels, values, nr, NULL, "#3d7ea6");
+    er_sb_puts(&b, "</div></section>\n<section id=\"anomalies\"><h2>Anomalies</h2><div class=\"grid2\">\n");
+    qsort(r.features.v, r.features.n, sizeof *r.features.v, cmp_kv_count);
+    for (size_t i = 0; i < r.features.n; i++) {
+        labels[i] = r.features.v[i].key;
+        values[i] = (double)r.features.v[i].n;
+    }
+    hbar(&b, "chart-anomalies", "Alerts with an anomaly at p < 0.05, by feature", labels, values, r.features.n, NULL,
+         "#b9770e");
+    er_sb_puts(&b, "</div>\n");
+    qsort(r.an, r.n_an, sizeof *r.an, cmp_anomaly);
+    size_t na = r.n_an < top ? r.n_an : top;
+    er_sb_printf(&b, "<h3>Top %zu anomalies (lowest p)</h3>\n<table class=\"anomaly-table\"><thead><tr><th>declaration</th>"
+                     "<th>profile</th><th>feature</th><th>group</th><th class=\"n\">observed</th>"
+                     "<th class=\"n\">expected range</th><th class=\"n\">p</th></tr></thead><tbody>\n", top);
+    for (size_t i = 0; i < na; i++) {
+        const anomaly *a = &r.an[i];
+        const row *w = &r.rows[a->row];
+        er_sb_puts(&b, "<tr><td>");
+        esc(&b, w->decl);
+        er_sb_puts(&b, "</td><td>");
+        esc(&b, w->profile);
+        er_sb_puts(&b, "</td><td>");
+        esc(&b, a->feature);
+        er_sb_puts(&b, "</td><td>");
+        esc(&b, a->group);
+        er_sb_puts(&b, "</td><td class=\"n\">");
+        num(&b, a->observed);
+        er_sb_puts(&b, "</td><td class=\"n\">");
+        num(&b, a->lo);
+        er_sb_puts(&b, " – ");
+        num(&b, a->hi);
+        er_sb_printf(&b, "</td><td class=\"n\">%.3g</td></tr>\n", a->p);
+    }
+    if (!na)
+        er_sb_puts(&b, "<tr><td colspan=\"7\">no anomalies in these alerts</td></tr>\n");
+    er_sb_puts(&b, "</tbody></table></section>\n");
+
+    /* Hit rates: from the backtest and / or from recorded outcomes. */
+    if (bt || oc) {
+        er_sb_puts(&b, "<section id=\"hit-rates\"><h2>Profile hit rates</h2><div class=\"grid2\">\n");
+        if (bt) {
+            json_object *profs, *decls;
+            json_object_object_get_ex(bt, "profiles", &profs);
+            double base = NAN;
+            if (json_object_object_get_ex(bt, "declarations", &decls))
+                jnum(decls, "base_rate", &base);
+            size_t np = json_object_array_length(profs);
+            iv = calloc(np + 1, sizeof *iv);
+            if (!iv) {
+                st = er_errf(err, ER_ENOMEM, "out of memory");
+                goto cleanup;
+            }
+            for (size_t i = 0; i < np; i++) {
+                json_object *p = json_object_array_get_idx(profs, i), *ci;
+                double al = 0, hi = 0;
+                jnum(p, "alerts", &al);
+                jnum(p, "hits", &hi);
+                iv[i].label = jstr(p, "id") ? jstr(p, "id") : "?";
+                iv[i].n = (uint64_t)al;
+                iv[i].k = (uint64_t)hi;
+                iv[i].rate = al > 0 ? hi / al : NAN;
+                iv[i].lo = iv[i].hi = NAN;
+                if (json_object_object_get_ex(p, "hit_rate_ci", &ci) && json_object_is_type(ci, json_type_array) &&
+                    json_object_array_length(ci) == 2) {
+                    iv[i].lo = json_object_get_double(json_object_array_get_idx(ci, 0));
+                    iv[i].hi = json_object_get_double(json_object_array_get_idx(ci, 1));
+                }
+            }
+            interval_chart(&b, "chart-backtest", "Backtest hit rate per profile (95% Wilson interval)", iv, np, base);
+            free(iv);
+            iv = NULL;
+        }
+        if (oc) {
+            qsort(r.profiles.v, r.profiles.n, sizeof *r.profiles.v, cmp_kv_key);
+            iv = calloc(r.profiles.n + 1, sizeof *iv);
+            if (!iv) {
+                st = er_errf(err, ER_ENOMEM, "out of memory");
+                goto cleanup;
+            }
+            for (size_t i = 0; i < r.profiles.n; i++) {
+                const kv *e = &r.profiles.v[i];
+                iv[i].label = e->key;
+                iv[i].n = e->n2;
+                iv[i].k = e->k2;
+                iv[i].rate = e->n2 ? (double)e->k2 / (double)e->n2 : NAN;
+                er_wilson(e->k2, e->n2, 0.95, &iv[i].lo, &iv[i].hi);
+            }
+            interval_chart(&b, "chart-outcomes", "Seizure rate of inspected alerts, from recorded outcomes (95% Wilson)",
+                           iv, r.profiles.n, NAN);
+        }
+        er_sb_puts(&b, "</div>\n");
+        if (bt) {
+            json_object *rk, *at;
+            if (json_object_object_get_ex(bt, "ranking", &rk) && json_object_object_get_ex(rk, "at", &at) &&
+                json_object_is_type(at, json_type_array)) {
+                er_sb_puts(&b, "<h3>Precision at inspection rates (backtest ranking)</h3>\n<table class=\"rank-table\">"
+                               "<thead><tr><th class=\"n\">inspection rate</th><th class=\"n\">inspected</th>"
+                               "<th class=\"n\">hits</th><th class=\"n\">precision</th><th class=\"n\">recall</th>"
+                               "<th class=\"n\">lift</th></tr></thead><tbody>\n");
+                for (size_t i = 0; i < json_object_array_length(at); i++) {
+                    json_object *x = json_object_array_get_idx(at, i);
+                    double v;
+                    er_sb_puts(&b, "<tr><td class=\"n\">");
+                    pct(&b, jnum(x, "rate", &v) ? v : NAN);
+                    er_sb_puts(&b, "</td><td class=\"n\">");
+                    num(&b, jnum(x, "inspected", &v) ? v : NAN);
+                    er_sb_puts(&b, "</td><td class=\"n\">");
+                    num(&b, jnum(x, "hits", &v) ? v : NAN);
+                    er_sb_puts(&b, "</td><td class=\"n\">");
+                    pct(&b, jnum(x, "precision", &v) ? v : NAN);
+                    er_sb_puts(&b, "</td><td class=\"n\">");
+                    pct(&b, jnum(x, "recall", &v) ? v : NAN);
+                    er_sb_puts(&b, "</td><td class=\"n\">");
+                    er_sb_printf(&b, "%.2f", jnum(x, "lift", &v) ? v : 0.0);
+                    er_sb_puts(&b, "</td></tr>\n");
+                }
+                er_sb_puts(&b, "</tbody></table>\n");
+            }
+        }
+        er_sb_puts(&b, "</section>\n");
+    }
+
+    /* The alert table: every alert, in alert order; sortable with JS, complete without. */
+    er_sb_printf(&b, "<section id=\"alerts\"><h2>All alerts (%zu)</h2>"
+                     "<p class=\"noprint tag\">Click a column header to sort.</p>\n"
+                     "<table id=\"alert-table\" class=\"sortable\"><thead><tr><th class=\"n\">#</th><th>declaration</th>"
+                     "<th>date</th><th>domain</th><th>profile</th><th class=\"n\">score</th><th>lane</th><th>HS</th>"
+                     "<th>route</th><th class=\"n\">value (ref)</th><th>indicators</th><th class=\"n\">lowest p</th>%s"
+                     "</tr></thead>\n<tbody>\n",
+                 r.n_rows, oc ? "<th>outcome</th>" : "");
+    for (size_t i = 0; i < r.n_rows; i++) {
+        const row *w = &r.rows[i];
+        er_sb_printf(&b, "<tr><td class=\"n\">%zu</td><td>", i + 1);
+        esc(&b, w->decl);
+        er_sb_puts(&b, "</td><td class=\"nw\">");
+        esc(&b, w->date);
+        er_sb_puts(&b, "</td><td>");
+        esc(&b, w->domain);
+        er_sb_puts(&b, "</td><td>");
+        esc(&b, w->profile);
+        er_sb_printf(&b, "</td><td class=\"n\" data-v=\"%.6g\">", w->score);
+        num(&b, w->score);
+        er_sb_printf(&b, "</td><td data-v=\"%d\"><span class=\"lane lane-", w->lane >= 0 ? N_LANES - w->lane : 0);
+        esc(&b, w->lane >= 0 ? LANES[w->lane] : "unknown");
+        er_sb_puts(&b, "\">");
+        esc(&b, w->lane >= 0 ? LANES[w->lane] : "?");
+        er_sb_puts(&b, "</span>");
+        if (w->random)
+            er_sb_puts(&b, " <span class=\"tag\">random</span>");
+        if (w->over_capacity)
+            er_sb_puts(&b, " <span class=\"tag\">over capacity</span>");
+        er_sb_puts(&b, "</td><td title=\"");
+        esc(&b, w->desc);
+        er_sb_puts(&b, "\">");
+        esc(&b, w->hs);
+        er_sb_puts(&b, "</td><td class=\"nw\">");
+        esc(&b, w->route);
+        if (w->has_value)
+            er_sb_printf(&b, "</td><td class=\"n\" data-v=\"%.17g\">%.0f", w->value_ref, w->value_ref);
+        else
+            er_sb_puts(&b, "</td><td class=\"n\" data-v=\"\">–");
+        er_sb_puts(&b, "</td><td>");
+        esc(&b, w->indicators);
+        if (isfinite(w->min_p)) {
+            er_sb_printf(&b, "</td><td class=\"n\" data-v=\"%.6g\">%.3g <span class=\"tag\">", w->min_p, w->min_p);
+            esc(&b, w->top_feature ? w->top_feature : "");
+            er_sb_puts(&b, "</span>");
+        } else {
+            er_sb_puts(&b, "</td><td class=\"n\" data-v=\"\">–");
+        }
+        if (oc)
+            er_sb_printf(&b, "</td><td>%s", w->outcome < 0 ? "" : w->outcome ? "seized" : "nothing found");
+        er_sb_puts(&b, "</td></tr>\n");
+    }
+    er_sb_puts(&b, "</tbody></table></section>\n</main>\n<footer>Generated by ecorisk from ");
+    esc(&b, o->run_dir);
+    er_sb_puts(&b, ". Scores are 0–100 per profile; lanes: red physical examination, yellow documentary check, "
+                   "blue post-clearance audit, green release. p-values are tail probabilities against the "
+                   "baseline; hit-rate intervals are 95% Wilson score intervals.</footer>\n");
+    er_sb_printf(&b, "<script>\n%s</script>\n</body></html>\n", JS);
+    if (b.oom) {
+        st = er_errf(err, ER_ENOMEM, "out of memory");
+        goto cleanup;
+    }
+    st = write_out(o->out, &b, err);
+cleanup:
+    free(iv);
+    free(values);
+    free(labels);
+    er_outcomes_free(oc);
+    json_object_put(bt);
+    json_object_put(sum);
+    er_sb_free(&b);
+    rep_free(&r);
+    return st;
+}
