@@ -1,11 +1,70 @@
-#include "cli.h"
+/*
+ * cmd_diff.c — `ecorisk diff`: alerts gained and lost between two profile
+ * sets on the same declarations (er_diff in analyst.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
-/* placeholder: 'diff' is implemented in its own issue */
-static const cli_opt diff_opts[] = {{"x-unused", 0, CLI_FLAG, NULL, NULL, "reserved"}};
+#include "analyst_args.h"
+
+static const cli_opt diff_opts[] = {
+    ANALYST_INPUT_OPTS,
+    {"profiles", 'p', CLI_LIST, NULL, "PATH", "current profile pack file or directory (default: the shipped packs)"},
+    {"against", 'a', CLI_LIST, NULL, "PATH", "candidate profile pack file or directory (required)"},
+    {"examples", 0, CLI_INT, "5", "N", "example declarations per change"},
+    {"out", 'o', CLI_STR, NULL, "FILE", "write the diff as JSON to FILE ('-': stdout, instead of the table)"},
+};
+
 static int diff_main(const cli_args *a)
 {
-    (void)a;
-    cli_error("'diff' is not available in this build yet");
-    return EX_SOFTWARE_;
+    er_diff_opts o = {0};
+    er_err err = {{0}};
+    char *json = NULL, *table = NULL;
+    const char *default_profiles[1];
+    int rc = analyst_input("diff", a, &o.in);
+    if (rc != EX_OK_)
+        return rc;
+    o.n_a = cli_list(a, "profiles", &o.profiles_a);
+    o.n_b = cli_list(a, "against", &o.profiles_b);
+    if (!o.n_b) {
+        fprintf(stderr, "ecorisk diff: --against is required (see 'ecorisk diff --help')\n");
+        return EX_USAGE_;
+    }
+    if (!o.n_a) {
+        default_profiles[0] = cli_data_path("profiles");
+        o.profiles_a = default_profiles;
+        o.n_a = 1;
+    }
+    long ex = cli_int(a, "examples");
+    if (ex < 1 || ex > 1000) {
+        fprintf(stderr, "ecorisk diff: --examples expects 1..1000\n");
+        return EX_USAGE_;
+    }
+    o.examples = (size_t)ex;
+    er_status st = er_diff(&o, &json, &table, &err);
+    if (st != ER_OK) {
+        cli_error("%s", err.msg);
+        return cli_exit_code(st);
+    }
+    const char *out = cli_str(a, "out");
+    if (out)
+        rc = analyst_write(out, json);
+    if (rc == EX_OK_ && (!out || strcmp(out, "-") != 0))
+        rc = analyst_write("-", table);
+    free(json);
+    free(table);
+    return rc;
 }
-const cli_cmd cmd_diff = {"diff", "(not yet available)", NULL, NULL, diff_opts, CLI_NOPTS(diff_opts), diff_main};
+
+const cli_cmd cmd_diff = {
+    "diff",
+    "alerts gained and lost between two profile sets on the same declarations",
+    "--feed F --profiles CURRENT --against CANDIDATE [--baseline B] [--out FILE]",
+    "Scores every declaration with both profile sets exactly as 'run' does and reports what "
+    "changes: for the alert the run would emit, alerts gained, lost, moved to another "
+    "profile or lane, with lane transitions; per profile id (matched across the sets; added "
+    "and removed profiles shown), alerts in each set, gained, lost, kept and lane changes; "
+    "and the first example declarations of each change with their scores in A and B.",
+    diff_opts, CLI_NOPTS(diff_opts), diff_main,
+};

@@ -1,0 +1,394 @@
+/*
+ * diff.c — what changes between two profile sets on the same declarations
+ * (analyst.h, er_diff): both sets score every declaration exactly as the run
+ * does; the result counts alerts gained and lost per profile id and for the
+ * alert the run would emit, lane transitions, and keeps the first example
+ * declarations of each change with their scores, so an analyst sees the
+ * effect of a profile edit before deploying it.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyst_int.h"
+#include "ecorisk/score.h"
+
+#define N_LANE_COL (ER_LANE_COUNT + 1)   /* 0: no alert, 1 + er_lane */
+
+typedef struct example {
+    char   *id;
+    double  score_a, score_b;   /* NaN: not in scope */
+    int     lane_a, lane_b;     /* -1: no alert */
+} example;
+
+typedef struct ex_list {
+    example *v;
+    size_t   n;
+} ex_list;
+
+typedef struct uprof {
+    const char *id;
+    long        ia, ib;          /* index in A / B, -1 absent */
+    uint64_t    alerts_a, alerts_b, gained, lost, kept, lane_changed, score_up, score_down;
+    uint64_t    lanes_a[ER_LANE_COUNT], lanes_b[ER_LANE_COUNT];
+    ex_list     ex_gained, ex_lost;
+} uprof;
+
+typedef struct df {
+    const er_profileset *a, *b;
+    const er_baseline   *bl;
+    er_eval             *ea, *eb;
+    uprof               *u;
+    size_t               nu;
+    long                *map_a, *map_b;    /* set index → union index */
+    size_t               examples;
+    uint64_t             n, alerts_a, alerts_b, gained, lost, changed_profile, changed_lane, unchanged;
+    uint64_t             lanes[N_LANE_COL][N_LANE_COL];
+    ex_list              ex_gained, ex_lost, ex_changed;
+    /* scratch: per union profile result of this declaration */
+    const er_profile_result **ra, **rb;
+} df;
+
+static bool add_example(ex_list *l, size_t max, const char *id, double sa, double sb, int la, int lb)
+{
+    if (l->n >= max)
+        return true;
+    if (!l->v && !(l->v = calloc(max, sizeof *l->v)))
+        return false;
+    example *e = &l->v[l->n];
+    if (!(e->id = strdup(id)))
+        return false;
+    e->score_a = sa;
+    e->score_b = sb;
+    e->lane_a = la;
+    e->lane_b = lb;
+    l->n++;
+    return true;
+}
+
+static void ex_free(ex_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i].id);
+    free(l->v);
+}
+
+static er_status on_decl(void *ud, const er_decl *d, uint64_t order, int label, er_err *err)
+{
+    df *t = ud;
+    er_decl_score sa, sb;
+    (void)order;
+    (void)label;
+    er_score_decl(t->a, t->bl, t->ea, d, &sa);
+    er_score_decl(t->b, t->bl, t->eb, d, &sb);
+    t->n++;
+    memset(t->ra, 0, t->nu * sizeof *t->ra);
+    memset(t->rb, 0, t->nu * sizeof *t->rb);
+    for (size_t i = 0; i < sa.n_results; i++)
+        t->ra[t->map_a[sa.results[i].profile]] = &sa.results[i];
+    for (size_t i = 0; i < sb.n_results; i++)
+        t->rb[t->map_b[sb.results[i].profile]] = &sb.results[i];
+    for (size_t k = 0; k < t->nu; k++) {
+        uprof *u = &t->u[k];
+        const er_profile_result *x = t->ra[k], *y = t->rb[k];
+        bool al_a = x && x->alert, al_b = y && y->alert;
+        double s_a = x && x->in_scope ? x->score : NAN, s_b = y && y->in_scope ? y->score : NAN;
+        if (x && y && x->in_scope && y->in_scope) {
+            u->score_up += y->score > x->score;
+            u->score_down += y->score < x->score;
+        }
+        if (al_a) {
+            u->alerts_a++;
+            u->lanes_a[x->lane]++;
+        }
+        if (al_b) {
+            u->alerts_b++;
+            u->lanes_b[y->lane]++;
+        }
+        if (al_a && al_b) {
+            u->kept++;
+            u->lane_changed += x->lane != y->lane;
+        } else if (al_b) {
+            u->gained++;
+            if (!add_example(&u->ex_gained, t->examples, d->id, s_a, s_b, -1, y->lane))
+                return er_errf(err, ER_ENOMEM, "out of memory");
+        } else if (al_a) {
+            u->lost++;
+            if (!add_example(&u->ex_lost, t->examples, d->id, s_a, s_b, x->lane, -1))
+                return er_errf(err, ER_ENOMEM, "out of memory");
+        }
+    }
+    /* The alert the run emits. */
+    const er_profile_result *ba = sa.best >= 0 ? &sa.results[sa.best] : NULL;
+    const er_profile_result *bb = sb.best >= 0 ? &sb.results[sb.best] : NULL;
+    int la = ba ? ba->lane : -1, lb = bb ? bb->lane : -1;
+    t->lanes[la + 1][lb + 1]++;
+    t->alerts_a += ba != NULL;
+    t->alerts_b += bb != NULL;
+    bool ok = true;
+    if (ba && bb) {
+        const char *pa = er_profileset_info(t->a, ba->profile)->id, *pb = er_profileset_info(t->b, bb->profile)->id;
+        if (strcmp(pa, pb) != 0) {
+            t->changed_profile++;
+            ok = add_example(&t->ex_changed, t->examples, d->id, ba->score, bb->score, la, lb);
+        } else if (la != lb) {
+            t->changed_lane++;
+            ok = add_example(&t->ex_changed, t->examples, d->id, ba->score, bb->score, la, lb);
+        } else {
+            t->unchanged++;
+        }
+    } else if (bb) {
+        t->gained++;
+        ok = add_example(&t->ex_gained, t->examples, d->id, NAN, bb->score, -1, lb);
+    } else if (ba) {
+        t->lost++;
+        ok = add_example(&t->ex_lost, t->examples, d->id, ba->score, NAN, la, -1);
+    }
+    return ok ? ER_OK : er_errf(err, ER_ENOMEM, "out of memory");
+}
+
+static const char *lane_name(int l) { return l < 0 ? "none" : er_lane_str((er_lane)l); }
+
+static void ex_json(er_sb *j, const ex_list *l)
+{
+    er_sb_putc(j, '[');
+    for (size_t i = 0; i < l->n; i++) {
+        const example *e = &l->v[i];
+        er_sb_puts(j, i ? ",{" : "{");
+        er_sb_json_key(j, "id");
+        er_sb_json_cstr(j, e->id);
+        er_sb_puts(j, ",\"score_a\":");
+        json_num6(j, e->score_a);
+        er_sb_puts(j, ",\"score_b\":");
+        json_num6(j, e->score_b);
+        er_sb_printf(j, ",\"lane_a\":\"%s\",\"lane_b\":\"%s\"}", lane_name(e->lane_a), lane_name(e->lane_b));
+    }
+    er_sb_putc(j, ']');
+}
+
+static void ex_text(er_sb *t, const char *what, const ex_list *l)
+{
+    if (!l->n)
+        return;
+    er_sb_printf(t, "    %s:", what);
+    for (size_t i = 0; i < l->n; i++) {
+        const example *e = &l->v[i];
+        er_sb_printf(t, " %s (", e->id);
+        if (isfinite(e->score_a))
+            er_sb_printf(t, "%g", e->score_a);
+        else
+            er_sb_puts(t, "-");
+        er_sb_puts(t, " -> ");
+        if (isfinite(e->score_b))
+            er_sb_printf(t, "%g", e->score_b);
+        else
+            er_sb_puts(t, "-");
+        er_sb_putc(t, ')');
+        if (i + 1 < l->n)
+            er_sb_putc(t, ',');
+    }
+    er_sb_putc(t, '\n');
+}
+
+static long union_add(df *t, const char *id)
+{
+    for (size_t i = 0; i < t->nu; i++)
+        if (strcmp(t->u[i].id, id) == 0)
+            return (long)i;
+    uprof *u = &t->u[t->nu];
+    memset(u, 0, sizeof *u);
+    u->id = id;
+    u->ia = u->ib = -1;
+    return (long)t->nu++;
+}
+
+er_status er_diff(const er_diff_opts *o, char **json, char **table, er_err *err)
+{
+    er_status st = ER_OK;
+    scan_ctx sc = {0};
+    df t = {0};
+    er_profileset *pa = NULL, *pb = NULL;
+    er_sb j = {0}, tb = {0};
+    er_analyst_input in = o->in;
+
+    *json = *table = NULL;
+    in.label_field = NULL;
+    in.outcomes = NULL;
+    t.examples = o->examples ? o->examples : 5;
+    if ((st = scan_open(&sc, &in, err)) != ER_OK)
+        return st;
+    if ((st = scan_profiles(&sc, o->profiles_a, o->n_a, NULL, &pa, err)) != ER_OK ||
+        (st = scan_profiles(&sc, o->profiles_b, o->n_b, NULL, &pb, err)) != ER_OK)
+        goto cleanup;
+    if ((st = er_eval_new(&t.ea, pa, err)) != ER_OK || (st = er_eval_new(&t.eb, pb, err)) != ER_OK)
+        goto cleanup;
+    size_t na = er_profileset_count(pa), nb = er_profileset_count(pb);
+    t.a = pa;
+    t.b = pb;
+    t.bl = sc.bl;
+    t.u = calloc(na + nb + 1, sizeof *t.u);
+    t.map_a = calloc(na + 1, sizeof *t.map_a);
+    t.map_b = calloc(nb + 1, sizeof *t.map_b);
+    t.ra = calloc(na + nb + 1, sizeof *t.ra);
+    t.rb = calloc(na + nb + 1, sizeof *t.rb);
+    if (!t.u || !t.map_a || !t.map_b || !t.ra || !t.rb) {
+        st = er_errf(err, ER_ENOMEM, "out of memory");
+        goto cleanup;
+    }
+    for (size_t i = 0; i < na; i++) {
+        t.map_a[i] = union_add(&t, er_profileset_info(pa, i)->id);
+        t.u[t.map_a[i]].ia = (long)i;
+    }
+    for (size_t i = 0; i < nb; i++) {
+        t.map_b[i] = union_add(&t, er_profileset_info(pb, i)->id);
+        t.u[t.map_b[i]].ib = (long)i;
+    }
+    if ((st = scan_feeds(&sc, on_decl, &t, false, err)) != ER_OK)
+        goto cleanup;
+
+    /* ---- JSON ---- */
+    er_sb_puts(&j, "{\n  \"format\": 1,\n  \"kind\": \"diff\",\n  \"a\": {\"profiles\": [");
+    for (size_t i = 0; i < o->n_a; i++) {
+        if (i)
+            er_sb_putc(&j, ',');
+        er_sb_json_cstr(&j, o->profiles_a[i]);
+    }
+    er_sb_puts(&j, "], \"profile_set\": ");
+    er_sb_json_cstr(&j, er_profileset_hash(pa));
+    er_sb_puts(&j, "},\n  \"b\": {\"profiles\": [");
+    for (size_t i = 0; i < o->n_b; i++) {
+        if (i)
+            er_sb_putc(&j, ',');
+        er_sb_json_cstr(&j, o->profiles_b[i]);
+    }
+    er_sb_puts(&j, "], \"profile_set\": ");
+    er_sb_json_cstr(&j, er_profileset_hash(pb));
+    er_sb_puts(&j, "},\n  \"baseline_id\": ");
+    er_sb_json_cstr(&j, sc.bl ? er_baseline_id(sc.bl) : "");
+    er_sb_printf(&j, ",\n  \"declarations\": {\"read\":%llu,\"accepted\":%llu,\"quarantined\":%llu},\n",
+                 (unsigned long long)sc.rows_read, (unsigned long long)sc.accepted,
+                 (unsigned long long)sc.quarantined);
+    er_sb_printf(&j, "  \"alerts\": {\"a\":%llu,\"b\":%llu,\"gained\":%llu,\"lost\":%llu,\"profile_changed\":%llu,"
+                     "\"lane_changed\":%llu,\"unchanged\":%llu,\n    \"gained_examples\":",
+                 (unsigned long long)t.alerts_a, (unsigned long long)t.alerts_b, (unsigned long long)t.gained,
+                 (unsigned long long)t.lost, (unsigned long long)t.changed_profile,
+                 (unsigned long long)t.changed_lane, (unsigned long long)t.unchanged);
+    ex_json(&j, &t.ex_gained);
+    er_sb_puts(&j, ",\n    \"lost_examples\":");
+    ex_json(&j, &t.ex_lost);
+    er_sb_puts(&j, ",\n    \"changed_examples\":");
+    ex_json(&j, &t.ex_changed);
+    er_sb_puts(&j, ",\n    \"lanes\": {");
+    bool first = true;
+    for (int x = 0; x < N_LANE_COL; x++)
+        for (int y = 0; y < N_LANE_COL; y++) {
+            if (!t.lanes[x][y] || (x == 0 && y == 0))
+                continue;
+            er_sb_printf(&j, "%s\"%s->%s\":%llu", first ? "" : ",", lane_name(x - 1), lane_name(y - 1),
+                         (unsigned long long)t.lanes[x][y]);
+            first = false;
+        }
+    er_sb_puts(&j, "}},\n  \"profiles\": [");
+    for (size_t k = 0; k < t.nu; k++) {
+        const uprof *u = &t.u[k];
+        er_sb_puts(&j, k ? ",\n    {" : "\n    {");
+        er_sb_json_key(&j, "id");
+        er_sb_json_cstr(&j, u->id);
+        er_sb_puts(&j, ",\"version_a\":");
+        if (u->ia >= 0)
+            er_sb_json_int(&j, er_profileset_info(pa, (size_t)u->ia)->version);
+        else
+            er_sb_puts(&j, "null");
+        er_sb_puts(&j, ",\"version_b\":");
+        if (u->ib >= 0)
+            er_sb_json_int(&j, er_profileset_info(pb, (size_t)u->ib)->version);
+        else
+            er_sb_puts(&j, "null");
+        er_sb_printf(&j, ",\"status\":\"%s\"", u->ia < 0 ? "added" : u->ib < 0 ? "removed" : "both");
+        er_sb_printf(&j, ",\"alerts_a\":%llu,\"alerts_b\":%llu,\"gained\":%llu,\"lost\":%llu,\"kept\":%llu,"
+                         "\"lane_changed\":%llu,\"score_up\":%llu,\"score_down\":%llu",
+                     (unsigned long long)u->alerts_a, (unsigned long long)u->alerts_b,
+                     (unsigned long long)u->gained, (unsigned long long)u->lost, (unsigned long long)u->kept,
+                     (unsigned long long)u->lane_changed, (unsigned long long)u->score_up,
+                     (unsigned long long)u->score_down);
+        er_sb_puts(&j, ",\"lanes_a\":{");
+        for (int l = ER_LANE_RED; l >= ER_LANE_GREEN; l--)
+            er_sb_printf(&j, "%s\"%s\":%llu", l == ER_LANE_RED ? "" : ",", er_lane_str((er_lane)l),
+                         (unsigned long long)u->lanes_a[l]);
+        er_sb_puts(&j, "},\"lanes_b\":{");
+        for (int l = ER_LANE_RED; l >= ER_LANE_GREEN; l--)
+            er_sb_printf(&j, "%s\"%s\":%llu", l == ER_LANE_RED ? "" : ",", er_lane_str((er_lane)l),
+                         (unsigned long long)u->lanes_b[l]);
+        er_sb_puts(&j, "},\"gained_examples\":");
+        ex_json(&j, &u->ex_gained);
+        er_sb_puts(&j, ",\"lost_examples\":");
+        ex_json(&j, &u->ex_lost);
+        er_sb_putc(&j, '}');
+    }
+    er_sb_puts(&j, t.nu ? "\n  ]\n}\n" : "]\n}\n");
+
+    /* ---- table ---- */
+    er_sb_printf(&tb, "Diff over %llu declarations: alerts %llu -> %llu (%+lld): %llu gained, %llu lost, "
+                      "%llu moved to another profile, %llu changed lane, %llu unchanged.\n",
+                 (unsigned long long)t.n, (unsigned long long)t.alerts_a, (unsigned long long)t.alerts_b,
+                 (long long)t.alerts_b - (long long)t.alerts_a, (unsigned long long)t.gained,
+                 (unsigned long long)t.lost, (unsigned long long)t.changed_profile,
+                 (unsigned long long)t.changed_lane, (unsigned long long)t.unchanged);
+    ex_text(&tb, "gained", &t.ex_gained);
+    ex_text(&tb, "lost", &t.ex_lost);
+    ex_text(&tb, "changed", &t.ex_changed);
+    er_sb_puts(&tb, "\nLane of the emitted alert (A -> B, changes only):\n");
+    for (int x = 0; x < N_LANE_COL; x++)
+        for (int y = 0; y < N_LANE_COL; y++)
+            if (x != y && t.lanes[x][y])
+                er_sb_printf(&tb, "  %-6s -> %-6s %8llu\n", lane_name(x - 1), lane_name(y - 1),
+                             (unsigned long long)t.lanes[x][y]);
+    er_sb_printf(&tb, "\n%-32s %-9s %8s %8s %7s %7s %7s %8s\n", "profile", "versions", "alerts A", "alerts B",
+                 "gained", "lost", "kept", "lane chg");
+    for (size_t k = 0; k < t.nu; k++) {
+        const uprof *u = &t.u[k];
+        char ver[32];
+        if (u->ia < 0)
+            snprintf(ver, sizeof ver, "new v%d", er_profileset_info(pb, (size_t)u->ib)->version);
+        else if (u->ib < 0)
+            snprintf(ver, sizeof ver, "v%d gone", er_profileset_info(pa, (size_t)u->ia)->version);
+        else
+            snprintf(ver, sizeof ver, "v%d->v%d", er_profileset_info(pa, (size_t)u->ia)->version,
+                     er_profileset_info(pb, (size_t)u->ib)->version);
+        er_sb_printf(&tb, "%-32.32s %-9s %8llu %8llu %7llu %7llu %7llu %8llu\n", u->id, ver,
+                     (unsigned long long)u->alerts_a, (unsigned long long)u->alerts_b, (unsigned long long)u->gained,
+                     (unsigned long long)u->lost, (unsigned long long)u->kept, (unsigned long long)u->lane_changed);
+        ex_text(&tb, "gained", &u->ex_gained);
+        ex_text(&tb, "lost", &u->ex_lost);
+    }
+    if (j.oom || tb.oom) {
+        st = er_errf(err, ER_ENOMEM, "out of memory");
+        goto cleanup;
+    }
+    *json = j.p;
+    *table = tb.p;
+    j.p = tb.p = NULL;
+cleanup:
+    er_sb_free(&tb);
+    er_sb_free(&j);
+    if (t.u)
+        for (size_t k = 0; k < t.nu; k++) {
+            ex_free(&t.u[k].ex_gained);
+            ex_free(&t.u[k].ex_lost);
+        }
+    ex_free(&t.ex_gained);
+    ex_free(&t.ex_lost);
+    ex_free(&t.ex_changed);
+    free(t.rb);
+    free(t.ra);
+    free(t.map_b);
+    free(t.map_a);
+    free(t.u);
+    er_eval_free(t.eb);
+    er_eval_free(t.ea);
+    er_profileset_free(pb);
+    er_profileset_free(pa);
+    scan_close(&sc);
+    return st;
+}

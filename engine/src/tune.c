@@ -1,0 +1,619 @@
+/*
+ * tune.c — fitting a pack's indicator weights to labelled outcomes
+ * (analyst.h, er_tune): every declaration is scored with the pack as the run
+ * does; per profile, the indicators that fired (0/1, anomaly indicators
+ * included) are the features of an L2-regularised logistic regression fitted
+ * on the earlier part of the history (time-ordered split). The tuned copy of
+ * the pack gets weights proportional to the positive coefficients, rescaled so
+ * each profile keeps its total weight (so its thresholds keep their meaning),
+ * and a new version. The later part of the history then measures precision
+ * at 1 % and 5 % inspection for the original and the tuned pack, both scored
+ * by the engine itself, next to the base rate.
+ */
+#include <errno.h>
+#include <json-c/json.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "analyst_int.h"
+#include "ecorisk/score.h"
+
+static const double RATES[] = {0.01, 0.05};
+#define N_RATES (sizeof RATES / sizeof RATES[0])
+
+typedef struct drec {
+    int32_t  date;
+    int8_t   label;
+    double   top;        /* highest domain score with the original pack */
+    double   top_tuned;  /* same with the tuned pack (second pass) */
+    double   model;      /* highest fitted probability over in-scope profiles */
+    uint32_t off;        /* first entry in the results array */
+    uint16_t n;
+} drec;
+
+typedef struct pres {
+    uint32_t profile;
+    uint64_t fired;
+} pres;
+
+typedef struct tn {
+    const er_profileset *ps;
+    const er_baseline   *bl;
+    er_eval             *ev;
+    drec                *d;
+    size_t               n, cap;
+    pres                *r;
+    size_t               nr, capr;
+    bool                 second;   /* second pass: tuned scores */
+} tn;
+
+static bool grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return true;
+    size_t nc = *cap ? *cap * 2 : 1024;
+    while (nc < need)
+        nc *= 2;
+    void *np = realloc(*p, nc * elem);
+    if (!np)
+        return false;
+    *p = np;
+    *cap = nc;
+    return true;
+}
+
+static double top_score(const er_decl_score *sc)
+{
+    double top = 0;
+    for (int k = 0; k < ER_DOMAIN_COUNT; k++)
+        if (sc->domain_score[k] > top)
+            top = sc->domain_score[k];
+    return top;
+}
+
+static er_status on_decl(void *ud, const er_decl *d, uint64_t order, int label, er_err *err)
+{
+    tn *t = ud;
+    er_decl_score sc;
+    if (t->second) {
+        if (order >= t->n)
+            return er_errf(err, ER_EINTERNAL, "the feed changed between the two passes");
+        if (t->d[order].label >= 0) {
+            er_score_decl(t->ps, t->bl, t->ev, d, &sc);
+            t->d[order].top_tuned = top_score(&sc);
+        }
+        return ER_OK;
+    }
+    if (!grow((void **)&t->d, &t->cap, t->n + 1, sizeof *t->d))
+        return er_errf(err, ER_ENOMEM, "out of memory");
+    drec *r = &t->d[t->n++];
+    memset(r, 0, sizeof *r);
+    r->date = d->date;
+    r->label = (int8_t)label;
+    r->off = (uint32_t)t->nr;
+    if (label < 0)
+        return ER_OK;
+    er_score_decl(t->ps, t->bl, t->ev, d, &sc);
+    r->top = top_score(&sc);
+    for (size_t i = 0; i < sc.n_results; i++) {
+        if (!sc.results[i].in_scope)
+            continue;
+        if (!grow((void **)&t->r, &t->capr, t->nr + 1, sizeof *t->r) || t->nr >= UINT32_MAX)
+            return er_errf(err, ER_ENOMEM, "out of memory");
+        t->r[t->nr++] = (pres){sc.results[i].profile, sc.results[i].fired};
+        r->n++;
+    }
+    return ER_OK;
+}
+
+static bool same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    if (strcmp(a, b) == 0)
+        return true;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+static int cmp_date(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+typedef struct fit {
+    bool           fitted;
+    const char    *why;        /* why not fitted (static text) */
+    er_logit_model m;
+    double         tuned[ER_MAX_INDICATORS];
+} fit;
+
+/* Ranking metrics of one score over the test period. */
+static void test_metrics(const tn *t, int32_t split, int which, er_rank_item *items, er_rank_at at[N_RATES],
+                         size_t *n_out, size_t *pos_out)
+{
+    size_t n = 0, pos = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        const drec *r = &t->d[i];
+        if (r->label < 0 || r->date < split)
+            continue;
+        double s = which == 0 ? r->top : which == 1 ? r->top_tuned : r->model;
+        items[n++] = (er_rank_item){s, i, r->label == 1};
+        pos += r->label == 1;
+    }
+    er_rank_sort(items, n);
+    for (size_t k = 0; k < N_RATES; k++)
+        er_rank_at_rate(items, n, pos, RATES[k], &at[k]);
+    *n_out = n;
+    *pos_out = pos;
+}
+
+static void at_json(er_sb *j, const er_rank_at at[N_RATES], double base)
+{
+    er_sb_puts(j, "[");
+    for (size_t k = 0; k < N_RATES; k++) {
+        er_sb_puts(j, k ? ",{" : "{");
+        er_sb_json_key(j, "rate");
+        json_num6(j, RATES[k]);
+        er_sb_printf(j, ",\"inspected\":%zu,\"hits\":%zu,\"precision\":", at[k].k, at[k].hits);
+        json_num6(j, at[k].k ? at[k].precision : NAN);
+        er_sb_puts(j, ",\"recall\":");
+        json_num6(j, at[k].recall);
+        er_sb_puts(j, ",\"lift\":");
+        json_num6(j, at[k].k && base > 0 ? at[k].precision / base : NAN);
+        er_sb_putc(j, '}');
+    }
+    er_sb_putc(j, ']');
+}
+
+/* Round to one decimal. */
+static double round1(double x) { return round(x * 10) / 10; }
+
+static er_status write_pack(const er_tune_opts *o, const er_profileset *ps, const fit *fits, const char *note,
+                            er_err *err)
+{
+    er_status st = ER_OK;
+    json_object *root = json_object_from_file(o->pack), *profs;
+    char tmp[4096];
+    FILE *f = NULL;
+    if (!root)
+        return er_errf(err, ER_EPARSE, "%s: cannot read the pack (%s)", o->pack, json_util_get_last_err());
+    if (!json_object_object_get_ex(root, "profiles", &profs) || !json_object_is_type(profs, json_type_array)) {
+        st = er_errf(err, ER_EFORMAT, "%s: $.profiles: expected an array", o->pack);
+        goto cleanup;
+    }
+    for (size_t i = 0; i < json_object_array_length(profs); i++) {
+        json_object *p = json_object_array_get_idx(profs, i), *jid, *inds;
+        if (!json_object_object_get_ex(p, "id", &jid))
+            continue;
+        size_t pi = er_profileset_find(ps, json_object_get_string(jid));
+        if (pi == (size_t)-1 || !fits[pi].fitted)
+            continue;
+        const er_profile_info *info = er_profileset_info(ps, pi);
+        if (!json_object_object_get_ex(p, "indicators", &inds) || !json_object_is_type(inds, json_type_array) ||
+            json_object_array_length(inds) != info->n_indicators) {
+            st = er_errf(err, ER_EFORMAT, "%s: $.profiles[%zu].indicators: does not match the loaded profile", o->pack, i);
+            goto cleanup;
+        }
+        for (size_t k = 0; k < info->n_indicators; k++) {
+            json_object *ind = json_object_array_get_idx(inds, k), *kid;
+            if (!json_object_object_get_ex(ind, "id", &kid) ||
+                strcmp(json_object_get_string(kid), info->indicators[k].id) != 0) {
+                st = er_errf(err, ER_EFORMAT, "%s: $.profiles[%zu].indicators[%zu].id: does not match the loaded "
+                             "profile", o->pack, i, k);
+                goto cleanup;
+            }
+            double w = fits[pi].tuned[k];
+            char num[32];
+            snprintf(num, sizeof num, "%.1f", w);
+            if (num[strlen(num) - 1] == '0' && num[strlen(num) - 2] == '.')
+                num[strlen(num) - 2] = '\0';
+            json_object *jw = w == floor(w) ? json_object_new_int((int)w) : json_object_new_double_s(w, num);
+            if (!jw) {
+                st = er_errf(err, ER_ENOMEM, "out of memory");
+                goto cleanup;
+            }
+            json_object_object_add(ind, "weight", jw);
+        }
+        json_object_object_add(p, "version", json_object_new_int(info->version + 1));
+        json_object *refs;
+        if (json_object_object_get_ex(p, "references", &refs) && json_object_is_type(refs, json_type_array))
+            json_object_array_add(refs, json_object_new_string(note));
+    }
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", o->out, (long)getpid());
+    if (!(f = fopen(tmp, "w"))) {
+        st = er_errf(err, ER_EIO, "%s: cannot create: %s", tmp, strerror(errno));
+        goto cleanup;
+    }
+    const char *text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                                                                JSON_C_TO_STRING_NOSLASHESCAPE);
+    bool ok = fputs(text, f) >= 0 && fputc('\n', f) != EOF;
+    ok = fflush(f) == 0 && ok;
+    ok = fsync(fileno(f)) == 0 && ok;
+    ok = fclose(f) == 0 && ok;
+    f = NULL;
+    if (!ok || rename(tmp, o->out) != 0) {
+        int e = errno;
+        unlink(tmp);
+        st = er_errf(err, ER_EIO, "%s: write failed: %s", o->out, strerror(e));
+    }
+cleanup:
+    if (f) {
+        fclose(f);
+        unlink(tmp);
+    }
+    json_object_put(root);
+    return st;
+}
+
+er_status er_tune(const er_tune_opts *o, char **json, char **table, er_err *err)
+{
+    er_status st = ER_OK;
+    scan_ctx sc = {0};
+    tn t = {0};
+    er_profileset *ps = NULL, *tuned = NULL;
+    er_eval *ev_tuned = NULL;
+    fit *fits = NULL;
+    uint64_t *x = NULL;
+    uint8_t *y = NULL;
+    int32_t *dates = NULL;
+    er_rank_item *items = NULL;
+    er_sb j = {0}, tb = {0};
+    double lambda = o->lambda >= 0 ? o->lambda : 1.0;
+    double frac = o->train_fraction > 0 && o->train_fraction < 1 ? o->train_fraction : 0.8;
+    unsigned min_samples = o->min_samples ? o->min_samples : 30;
+    char note[512], d1[11], d2[11], ds[11];
+
+    *json = *table = NULL;
+    if (!o->in.label_field && !o->in.outcomes)
+        return er_errf(err, ER_EINVAL, "tune needs labels: a label field or an outcome store");
+    if (!o->out || !o->pack)
+        return er_errf(err, ER_EINVAL, "tune needs a pack and an output file");
+    if (same_file(o->out, o->pack))
+        return er_errf(err, ER_EINVAL, "%s: refusing to overwrite the input pack; write the tuned copy elsewhere",
+                       o->out);
+    for (size_t i = 0; i < o->in.n_feeds; i++)
+        if (same_file(o->out, o->in.feeds[i]))
+            return er_errf(err, ER_EINVAL, "%s: refusing to overwrite an input feed", o->out);
+    if (o->in.baseline && same_file(o->out, o->in.baseline))
+        return er_errf(err, ER_EINVAL, "%s: refusing to overwrite the baseline", o->out);
+    struct stat sbuf;
+    if (stat(o->pack, &sbuf) != 0 || !S_ISREG(sbuf.st_mode))
+        return er_errf(err, ER_ENOTFOUND, "%s: tune needs one pack file (not a directory)", o->pack);
+
+    if ((st = scan_open(&sc, &o->in, err)) != ER_OK)
+        return st;
+    const char *packs[1] = {o->pack};
+    if ((st = scan_profiles(&sc, packs, 1, o->lists_dir, &ps, err)) != ER_OK)
+        goto cleanup;
+    if ((st = er_eval_new(&t.ev, ps, err)) != ER_OK)
+        goto cleanup;
+    t.ps = ps;
+    t.bl = sc.bl;
+    if ((st = scan_feeds(&sc, on_decl, &t, true, err)) != ER_OK)
+        goto cleanup;
+    if (sc.labelled < 2) {
+        st = er_errf(err, ER_EFORMAT, "tune: %llu labelled declarations; at least 2 are needed",
+                     (unsigned long long)sc.labelled);
+        goto cleanup;
+    }
+
+    /* Time-ordered split. */
+    int32_t split = o->split_date;
+    if (!split) {
+        dates = malloc(sc.labelled * sizeof *dates);
+        if (!dates) {
+            st = er_errf(err, ER_ENOMEM, "out of memory");
+            goto cleanup;
+        }
+        size_t m = 0;
+        for (size_t i = 0; i < t.n; i++)
+            if (t.d[i].label >= 0)
+                dates[m++] = t.d[i].date;
+        qsort(dates, m, sizeof *dates, cmp_date);
+        split = dates[(size_t)floor(frac * (double)m)];
+        if (split == dates[0]) {
+            st = er_errf(err, ER_EFORMAT, "tune: cannot split by date: the first %.0f%% of the labelled "
+                         "declarations all share the first date; give --split-date", 100 * frac);
+            goto cleanup;
+        }
+    }
+    uint64_t n_train = 0, p_train = 0, n_test = 0, p_test = 0;
+    int32_t tr_min = 0, tr_max = 0, te_min = 0, te_max = 0;
+    for (size_t i = 0; i < t.n; i++) {
+        const drec *r = &t.d[i];
+        if (r->label < 0)
+            continue;
+        if (r->date < split) {
+            n_train++;
+            p_train += (uint64_t)r->label;
+            tr_min = !tr_min || r->date < tr_min ? r->date : tr_min;
+            tr_max = r->date > tr_max ? r->date : tr_max;
+        } else {
+            n_test++;
+            p_test += (uint64_t)r->label;
+            te_min = !te_min || r->date < te_min ? r->date : te_min;
+            te_max = r->date > te_max ? r->date : te_max;
+        }
+    }
+    if (!n_train || !n_test) {
+        er_date_format(split, ds);
+        st = er_errf(err, ER_EFORMAT, "tune: split date %s leaves %s period empty", ds, n_train ? "the test" : "the training");
+        goto cleanup;
+    }
+
+    /* Fit each profile on its in-scope training declarations. */
+    size_t np = er_profileset_count(ps);
+    fits = calloc(np ? np : 1, sizeof *fits);
+    x = malloc((n_train ? n_train : 1) * sizeof *x);
+    y = malloc(n_train ? n_train : 1);
+    if (!fits || !x || !y) {
+        st = er_errf(err, ER_ENOMEM, "out of memory");
+        goto cleanup;
+    }
+    for (size_t p = 0; p < np; p++) {
+        const er_profile_info *info = er_profileset_info(ps, p);
+        fit *f = &fits[p];
+        size_t n = 0, pos = 0;
+        for (size_t k = 0; k < info->n_indicators; k++)
+            f->tuned[k] = info->indicators[k].weight;
+        for (size_t i = 0; i < t.n; i++) {
+            const drec *r = &t.d[i];
+            if (r->label < 0 || r->date >= split)
+                continue;
+            for (uint16_t q = 0; q < r->n; q++)
+                if (t.r[r->off + q].profile == p) {
+                    x[n] = t.r[r->off + q].fired;
+                    y[n] = (uint8_t)r->label;
+                    pos += (size_t)r->label;
+                    n++;
+                }
+        }
+        if (n < min_samples) {
+            f->why = "too few in-scope training declarations";
+            f->m.n = n;
+            f->m.positives = pos;
+            continue;
+        }
+        if (pos == 0 || pos == n) {
+            f->why = "training labels are all the same";
+            f->m.n = n;
+            f->m.positives = pos;
+            continue;
+        }
+        er_logit_opts lo = {.lambda = lambda};
+        if ((st = er_logit_fit(x, y, n, info->n_indicators, &lo, &f->m, err)) != ER_OK) {
+            er_err_prefix(err, st, "profile %s", info->id);
+            goto cleanup;
+        }
+        f->fitted = true;
+        /* Weights: proportional to the positive coefficients of indicators that fired, with the
+         * profile's total weight over those indicators kept; the others keep their weight. */
+        double wsum = 0, bsum = 0;
+        for (size_t k = 0; k < info->n_indicators; k++)
+            if (f->m.fired[k]) {
+                wsum += info->indicators[k].weight;
+                bsum += f->m.beta[1 + k] > 0 ? f->m.beta[1 + k] : 0;
+            }
+        for (size_t k = 0; k < info->n_indicators; k++) {
+            if (!f->m.fired[k])
+                continue;
+            double b = f->m.beta[1 + k] > 0 ? f->m.beta[1 + k] : 0;
+            double w = bsum > 0 ? wsum * b / bsum : 0;
+            f->tuned[k] = round1(w > 100 ? 100 : w);
+        }
+    }
+    /* Model probability per test declaration: the highest over its in-scope fitted profiles. */
+    for (size_t i = 0; i < t.n; i++) {
+        drec *r = &t.d[i];
+        r->model = 0;
+        for (uint16_t q = 0; q < r->n; q++) {
+            const fit *f = &fits[t.r[r->off + q].profile];
+            if (!f->fitted)
+                continue;
+            double pr = 1 / (1 + exp(-er_logit_eta(&f->m, t.r[r->off + q].fired)));
+            if (pr > r->model)
+                r->model = pr;
+        }
+    }
+
+    /* The tuned pack: written, then loaded back like any pack and scored over the test period. */
+    er_date_format(tr_min, d1);
+    er_date_format(tr_max, d2);
+    snprintf(note, sizeof note, "Weights fitted by 'ecorisk tune' (L2 logistic regression, lambda %g) on %llu "
+                                "labelled declarations dated %s to %s, label %s",
+             lambda, (unsigned long long)n_train, d1, d2,
+             o->in.label_field ? o->in.label_field : "from the outcome store");
+    if ((st = write_pack(o, ps, fits, note, err)) != ER_OK)
+        goto cleanup;
+    const char *tp[1] = {o->out};
+    const char *lists = o->lists_dir;
+    char lbuf[4096];
+    if (!lists) {
+        /* the tuned copy uses the original pack's lists */
+        snprintf(lbuf, sizeof lbuf, "%s", o->pack);
+        char *slash = strrchr(lbuf, '/');
+        if (slash)
+            strcpy(slash, "/lists");
+        else
+            strcpy(lbuf, "lists");
+        lists = lbuf;
+    }
+    if ((st = scan_profiles(&sc, tp, 1, lists, &tuned, err)) != ER_OK) {
+        er_err_prefix(err, st, "the tuned pack does not load");
+        goto cleanup;
+    }
+    if ((st = er_eval_new(&ev_tuned, tuned, err)) != ER_OK)
+        goto cleanup;
+    t.second = true;
+    t.ps = tuned;
+    er_eval *ev_orig = t.ev;
+    t.ev = ev_tuned;
+    {
+        scan_ctx sc2 = sc;   /* same loaded inputs; counts of the second pass are not reported */
+        st = scan_feeds(&sc2, on_decl, &t, false, err);
+    }
+    t.ev = ev_orig;
+    if (st != ER_OK)
+        goto cleanup;
+
+    items = malloc((n_test ? n_test : 1) * sizeof *items);
+    if (!items) {
+        st = er_errf(err, ER_ENOMEM, "out of memory");
+        goto cleanup;
+    }
+    er_rank_at at[3][N_RATES];
+    size_t tn_, tp_;
+    for (int w = 0; w < 3; w++)
+        test_metrics(&t, split, w, items, at[w], &tn_, &tp_);
+    double base_test = (double)p_test / (double)n_test, base_train = (double)p_train / (double)n_train;
+
+    /* ---- JSON ---- */
+    er_date_format(split, ds);
+    er_sb_puts(&j, "{\n  \"format\": 1,\n  \"kind\": \"tune\",\n  \"pack\": ");
+    er_sb_json_cstr(&j, o->pack);
+    er_sb_puts(&j, ",\n  \"out\": ");
+    er_sb_json_cstr(&j, o->out);
+    er_sb_puts(&j, ",\n  \"label\": ");
+    json_label_source(&j, &o->in);
+    er_sb_puts(&j, ",\n  \"lambda\": ");
+    json_num6(&j, lambda);
+    er_sb_printf(&j, ",\n  \"split\": {\"date\": \"%s\", \"train\": {\"n\": %llu, \"positives\": %llu, \"base_rate\": ",
+                 ds, (unsigned long long)n_train, (unsigned long long)p_train);
+    json_num6(&j, base_train);
+    er_sb_printf(&j, ", \"dates\": [\"%s\", \"%s\"]}, \"test\": {\"n\": %llu, \"positives\": %llu, \"base_rate\": ",
+                 d1, d2, (unsigned long long)n_test, (unsigned long long)p_test);
+    json_num6(&j, base_test);
+    er_date_format(te_min, d1);
+    er_date_format(te_max, d2);
+    er_sb_printf(&j, ", \"dates\": [\"%s\", \"%s\"]}},\n  \"profiles\": [", d1, d2);
+    for (size_t p = 0; p < np; p++) {
+        const er_profile_info *info = er_profileset_info(ps, p);
+        const fit *f = &fits[p];
+        er_sb_puts(&j, p ? ",\n    {" : "\n    {");
+        er_sb_json_key(&j, "id");
+        er_sb_json_cstr(&j, info->id);
+        er_sb_printf(&j, ",\"version\":%d,\"tuned_version\":%d,\"fitted\":%s", info->version,
+                     f->fitted ? info->version + 1 : info->version, f->fitted ? "true" : "false");
+        er_sb_printf(&j, ",\"n\":%llu,\"positives\":%llu", (unsigned long long)f->m.n,
+                     (unsigned long long)f->m.positives);
+        if (!f->fitted) {
+            er_sb_json_key(&j, "reason");
+            er_sb_json_cstr(&j, f->why);
+            er_sb_putc(&j, '}');
+            continue;
+        }
+        er_sb_printf(&j, ",\"iterations\":%u,\"converged\":%s,\"loglik\":", f->m.iterations,
+                     f->m.converged ? "true" : "false");
+        json_num6(&j, f->m.loglik);
+        er_sb_puts(&j, ",\"intercept\":{\"beta\":");
+        json_num6(&j, f->m.beta[0]);
+        er_sb_puts(&j, ",\"se\":");
+        json_num6(&j, f->m.se[0]);
+        er_sb_puts(&j, "},\"indicators\":[");
+        for (size_t k = 0; k < info->n_indicators; k++) {
+            er_sb_puts(&j, k ? ",\n      {" : "\n      {");
+            er_sb_json_key(&j, "id");
+            er_sb_json_cstr(&j, info->indicators[k].id);
+            er_sb_printf(&j, ",\"anomaly\":%s,\"fired\":%llu,\"beta\":", info->indicators[k].is_anomaly ? "true" : "false",
+                         (unsigned long long)f->m.fired[k]);
+            if (f->m.fired[k]) {
+                json_num6(&j, f->m.beta[1 + k]);
+                er_sb_puts(&j, ",\"se\":");
+                json_num6(&j, f->m.se[1 + k]);
+                er_sb_puts(&j, ",\"z\":");
+                json_num6(&j, f->m.se[1 + k] > 0 ? f->m.beta[1 + k] / f->m.se[1 + k] : NAN);
+            } else {
+                er_sb_puts(&j, "null,\"se\":null,\"z\":null");
+            }
+            er_sb_puts(&j, ",\"weight\":");
+            json_num6(&j, info->indicators[k].weight);
+            er_sb_puts(&j, ",\"tuned_weight\":");
+            json_num6(&j, f->tuned[k]);
+            er_sb_putc(&j, '}');
+        }
+        er_sb_puts(&j, "]}");
+    }
+    er_sb_printf(&j, "\n  ],\n  \"test\": {\"n\": %llu, \"positives\": %llu, \"base_rate\": ",
+                 (unsigned long long)n_test, (unsigned long long)p_test);
+    json_num6(&j, base_test);
+    static const char *const names[3] = {"original", "tuned", "model"};
+    for (int w = 0; w < 3; w++) {
+        er_sb_printf(&j, ",\n    \"%s\": ", names[w]);
+        at_json(&j, at[w], base_test);
+    }
+    er_sb_puts(&j, "\n  }\n}\n");
+
+    /* ---- table ---- */
+    char b1[16], b2[16];
+    er_date_format(split, ds);
+    er_sb_printf(&tb, "Tuning %s on %llu labelled declarations before %s (base rate %s); testing on %llu from %s on "
+                      "(base rate %s). L2 penalty %g.\n",
+                 o->pack, (unsigned long long)n_train, ds, fmt_pct(b1, sizeof b1, base_train),
+                 (unsigned long long)n_test, ds, fmt_pct(b2, sizeof b2, base_test), lambda);
+    for (size_t p = 0; p < np; p++) {
+        const er_profile_info *info = er_profileset_info(ps, p);
+        const fit *f = &fits[p];
+        er_sb_printf(&tb, "\n%s v%d: ", info->id, info->version);
+        if (!f->fitted) {
+            er_sb_printf(&tb, "not fitted (%s: %llu in scope, %llu positive); weights kept\n", f->why,
+                         (unsigned long long)f->m.n, (unsigned long long)f->m.positives);
+            continue;
+        }
+        er_sb_printf(&tb, "%llu in scope, %llu positive, %u iterations%s; intercept %.3f (se %.3f)\n",
+                     (unsigned long long)f->m.n, (unsigned long long)f->m.positives, f->m.iterations,
+                     f->m.converged ? "" : " (NOT converged)", f->m.beta[0], f->m.se[0]);
+        er_sb_printf(&tb, "  %-28s %8s %9s %8s %7s %7s %7s\n", "indicator", "fired", "coef", "se", "z", "weight",
+                     "tuned");
+        for (size_t k = 0; k < info->n_indicators; k++) {
+            if (f->m.fired[k])
+                er_sb_printf(&tb, "  %-28.28s %8llu %9.3f %8.3f %7.2f %7g %7g\n", info->indicators[k].id,
+                             (unsigned long long)f->m.fired[k], f->m.beta[1 + k], f->m.se[1 + k],
+                             f->m.beta[1 + k] / f->m.se[1 + k], info->indicators[k].weight, f->tuned[k]);
+            else
+                er_sb_printf(&tb, "  %-28.28s %8d %9s %8s %7s %7g %7g\n", info->indicators[k].id, 0, "-", "-", "-",
+                             info->indicators[k].weight, f->tuned[k]);
+        }
+    }
+    er_sb_printf(&tb, "\nTest period (%llu declarations, %llu positive, base rate %s):\n", (unsigned long long)n_test,
+                 (unsigned long long)p_test, fmt_pct(b1, sizeof b1, base_test));
+    er_sb_printf(&tb, "  %-34s", "");
+    for (size_t k = 0; k < N_RATES; k++)
+        er_sb_printf(&tb, "  precision@%-3g recall@%-3g", 100 * RATES[k], 100 * RATES[k]);
+    er_sb_putc(&tb, '\n');
+    static const char *const labels[3] = {"original pack", "tuned pack (written)", "fitted model (probabilities)"};
+    for (int w = 0; w < 3; w++) {
+        er_sb_printf(&tb, "  %-34s", labels[w]);
+        for (size_t k = 0; k < N_RATES; k++)
+            er_sb_printf(&tb, "  %12s %9s", fmt_pct(b1, sizeof b1, at[w][k].precision),
+                         fmt_pct(b2, sizeof b2, at[w][k].recall));
+        er_sb_putc(&tb, '\n');
+    }
+    er_sb_printf(&tb, "\nTuned pack written to %s.\n", o->out);
+    if (j.oom || tb.oom) {
+        st = er_errf(err, ER_ENOMEM, "out of memory");
+        goto cleanup;
+    }
+    *json = j.p;
+    *table = tb.p;
+    j.p = tb.p = NULL;
+cleanup:
+    er_sb_free(&tb);
+    er_sb_free(&j);
+    free(items);
+    free(dates);
+    free(y);
+    free(x);
+    free(fits);
+    free(t.r);
+    free(t.d);
+    er_eval_free(ev_tuned);
+    er_eval_free(t.ev);
+    er_profileset_free(tuned);
+    er_profileset_free(ps);
+    scan_close(&sc);
+    return st;
+}
