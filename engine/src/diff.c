@@ -74,6 +74,15 @@ static void ex_free(ex_list *l)
     free(l->v);
 }
 
+static double top_in_scope(const er_decl_score *s)
+{
+    double top = NAN;
+    for (size_t i = 0; i < s->n_results; i++)
+        if (s->results[i].in_scope && !(s->results[i].score <= top))
+            top = s->results[i].score;
+    return top;
+}
+
 static er_status on_decl(void *ud, const er_decl *d, uint64_t order, int label, er_err *err)
 {
     df *t = ud;
@@ -139,11 +148,12 @@ static er_status on_decl(void *ud, const er_decl *d, uint64_t order, int label, 
             t->unchanged++;
         }
     } else if (bb) {
+        /* the side without an alert shows its highest in-scope score (NaN: in no profile's scope) */
         t->gained++;
-        ok = add_example(&t->ex_gained, t->examples, d->id, NAN, bb->score, -1, lb);
+        ok = add_example(&t->ex_gained, t->examples, d->id, top_in_scope(&sa), bb->score, -1, lb);
     } else if (ba) {
         t->lost++;
-        ok = add_example(&t->ex_lost, t->examples, d->id, ba->score, NAN, la, -1);
+        ok = add_example(&t->ex_lost, t->examples, d->id, ba->score, top_in_scope(&sb), la, -1);
     }
     return ok ? ER_OK : er_errf(err, ER_ENOMEM, "out of memory");
 }
