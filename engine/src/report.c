@@ -585,7 +585,7 @@ static const char CSS[] =
     ".kpis{display:flex;flex-wrap:wrap;gap:12px}.kpi{flex:1 1 130px;background:#f8fafb;border:1px solid #e4e9ed;"
     "border-radius:6px;padding:10px 12px}.kpi b{display:block;font-size:22px;color:#1f3a4d}.kpi span{color:#52606d;"
     "font-size:12px;text-transform:uppercase;letter-spacing:.04em}\n"
-    ".grid2{display:flex;flex-wrap:wrap;gap:18px}.grid2>figure{flex:1 1 600px}\n"
+    ".grid2{display:flex;flex-wrap:wrap;gap:18px}.grid2>figure{flex:1 1 540px}\n"
     "figure{margin:0;break-inside:avoid}figcaption{font-weight:600;margin:0 0 6px;color:#323f4b}\n"
     "svg{max-width:100%;height:auto;font-size:12px}.grid{stroke:#e4e7eb}.tick{fill:#616e7c;font-size:11px}"
     ".label{fill:#323f4b}.value{fill:#323f4b;font-size:11px}.muted{fill:#9aa5b1}"
@@ -825,7 +825,10 @@ er_status er_report(const er_report_opts *o, er_err *err)
         num(&b, a->lo);
         er_sb_puts(&b, " – ");
         num(&b, a->hi);
-        er_sb_printf(&b, "</td><td class=\"n\">%.3g</td></tr>\n", a->p);
+        if (a->p < 1e-12)
+            er_sb_puts(&b, "</td><td class=\"n\">&lt; 1e-12</td></tr>\n");
+        else
+            er_sb_printf(&b, "</td><td class=\"n\">%.3g</td></tr>\n", a->p);
     }
     if (!na)
         er_sb_puts(&b, "<tr><td colspan=\"7\">no anomalies in these alerts</td></tr>\n");
@@ -958,7 +961,11 @@ er_status er_report(const er_report_opts *o, er_err *err)
         er_sb_puts(&b, "</td><td>");
         esc(&b, w->indicators);
         if (isfinite(w->min_p)) {
-            er_sb_printf(&b, "</td><td class=\"n\" data-v=\"%.6g\">%.3g <span class=\"tag\">", w->min_p, w->min_p);
+            if (w->min_p < 1e-12)
+                er_sb_printf(&b, "</td><td class=\"n\" data-v=\"%.6g\">&lt; 1e-12 <span class=\"tag\">", w->min_p);
+            else
+                er_sb_printf(&b, "</td><td class=\"n\" data-v=\"%.6g\">%.3g <span class=\"tag\">", w->min_p,
+                             w->min_p);
             esc(&b, w->top_feature ? w->top_feature : "");
             er_sb_puts(&b, "</span>");
         } else {
