@@ -29,10 +29,7 @@ int analyst_input(const char *cmd, const cli_args *a, er_analyst_input *in)
         return EX_USAGE_;
     in->mapping = cli_str(a, "mapping");
     in->baseline = cli_str(a, "baseline");
-    /* cli_data_path returns a static buffer that the next call overwrites: keep a copy. */
-    static char reference[4096];
-    snprintf(reference, sizeof reference, "%s", cli_data_path("reference"));
-    in->reference = cli_given(a, "reference") ? cli_str(a, "reference") : reference;
+    in->reference = cli_str(a, "reference");   /* NULL: the library's default location */
     return EX_OK_;
 }
 

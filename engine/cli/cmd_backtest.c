@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "analyst_args.h"
+#include "ecorisk/profile.h"
 
 static const cli_opt backtest_opts[] = {
     ANALYST_INPUT_OPTS,
@@ -36,7 +37,7 @@ static int backtest_main(const cli_args *a)
     }
     o.n_profiles = cli_list(a, "profiles", &o.profiles);
     if (!o.n_profiles) {
-        default_profiles[0] = cli_data_path("profiles");
+        default_profiles[0] = er_profile_default_dir();
         o.profiles = default_profiles;
         o.n_profiles = 1;
     }

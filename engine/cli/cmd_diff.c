@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "analyst_args.h"
+#include "ecorisk/profile.h"
 
 static const cli_opt diff_opts[] = {
     ANALYST_INPUT_OPTS,
@@ -32,7 +33,7 @@ static int diff_main(const cli_args *a)
         return EX_USAGE_;
     }
     if (!o.n_a) {
-        default_profiles[0] = cli_data_path("profiles");
+        default_profiles[0] = er_profile_default_dir();
         o.profiles_a = default_profiles;
         o.n_a = 1;
     }
