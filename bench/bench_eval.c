@@ -4,7 +4,7 @@
  * 1,000,000; a mix of in-scope and ordinary trade, with descriptions,
  * routes, transit, masses, values and anomaly results) and times one pass of
  * er_eval_run over all of them on one core. Prints declarations per second.
- *   bench_eval [-n N] [-p PROFILES_DIR] [-d DUMP_FILE]
+ *   bench_eval [-n N] [-p PROFILES_DIR] [-d DUMP_FILE] [-P PASSES (default 3)]
  * DUMP_FILE receives one description per line, for an awk reference scan.
  */
 #include <stdio.h>
@@ -73,16 +73,19 @@ int main(int argc, char **argv)
 {
     size_t n = 1000000;
     const char *dir = NULL, *dump = NULL;
+    int passes = 3;
     int opt;
-    while ((opt = getopt(argc, argv, "n:p:d:")) != -1) {
+    while ((opt = getopt(argc, argv, "n:p:d:P:")) != -1) {
         if (opt == 'n')
             n = strtoul(optarg, NULL, 10);
         else if (opt == 'p')
             dir = optarg;
         else if (opt == 'd')
             dump = optarg;
+        else if (opt == 'P')
+            passes = atoi(optarg);
         else {
-            fprintf(stderr, "usage: bench_eval [-n N] [-p PROFILES_DIR] [-d DUMP_FILE]\n");
+            fprintf(stderr, "usage: bench_eval [-n N] [-p PROFILES_DIR] [-d DUMP_FILE] [-P PASSES]\n");
             return 64;
         }
     }
@@ -172,28 +175,38 @@ int main(int argc, char **argv)
     size_t np = 0;
     for (size_t i = 0; i < n && i < 10000; i++)
         np = er_eval_run(ev, &d[i], &an[i & 255], &r);
-    struct timespec t0, t1, c0, c1;
+    /* three timed passes over all declarations; the best is the figure least
+     * disturbed by other processes on a shared machine */
     uint64_t in_scope = 0, alerts = 0, fired = 0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
-    for (size_t i = 0; i < n; i++) {
-        np = er_eval_run(ev, &d[i], &an[i & 255], &r);
-        for (size_t k = 0; k < np; k++) {
-            in_scope += r[k].in_scope;
-            alerts += r[k].alert;
-            fired += (uint64_t)__builtin_popcountll(r[k].fired);
+    double best_wall = 1e30, best_cpu = 1e30, sum_cpu = 0;
+    for (int pass = 0; pass < passes; pass++) {
+        struct timespec t0, t1, c0, c1;
+        in_scope = alerts = fired = 0;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
+        for (size_t i = 0; i < n; i++) {
+            np = er_eval_run(ev, &d[i], &an[i & 255], &r);
+            for (size_t k = 0; k < np; k++) {
+                in_scope += r[k].in_scope;
+                alerts += r[k].alert;
+                fired += (uint64_t)__builtin_popcountll(r[k].fired);
+            }
         }
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double w = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
+        double c = (double)(c1.tv_sec - c0.tv_sec) + (double)(c1.tv_nsec - c0.tv_nsec) * 1e-9;
+        best_wall = w < best_wall ? w : best_wall;
+        best_cpu = c < best_cpu ? c : best_cpu;
+        sum_cpu += c;
     }
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
-    double cpu = (double)(c1.tv_sec - c0.tv_sec) + (double)(c1.tv_nsec - c0.tv_nsec) * 1e-9;
     printf("profiles: %zu (%s)\n", np, paths[0]);
     printf("declarations: %zu; profile results in scope: %llu; alerts: %llu; indicators fired: %llu\n", n,
            (unsigned long long)in_scope, (unsigned long long)alerts, (unsigned long long)fired);
-    printf("eval (wall): %.3f s, %.0f declarations/s\n", s, (double)n / s);
-    printf("eval (cpu, one core): %.3f s, %.0f declarations/s (%.1f ns per declaration, %.1f ns per profile)\n",
-           cpu, (double)n / cpu, cpu * 1e9 / (double)n, cpu * 1e9 / (double)n / (double)(np ? np : 1));
+    printf("eval (wall, best of %d): %.3f s, %.0f declarations/s\n", passes, best_wall, (double)n / best_wall);
+    printf("eval (cpu, one core, best of %d): %.3f s, %.0f declarations/s (%.1f ns per declaration, %.1f ns per profile)\n",
+           passes, best_cpu, (double)n / best_cpu, best_cpu * 1e9 / (double)n, best_cpu * 1e9 / (double)n / (double)(np ? np : 1));
+    printf("eval (cpu, mean of %d): %.0f declarations/s\n", passes, (double)n * passes / (sum_cpu > 0 ? sum_cpu : 1));
     er_eval_free(ev);
     er_profileset_free(set);
     er_refdata_free(ref);

@@ -246,7 +246,7 @@ static const uint64_t *kw_get(er_eval *e, uint32_t pack, uint32_t slot)
          * pack's automaton over it in one interleaved pass */
         char *norm = e->norm + (size_t)slot * e->norm_cap;
         const char *t = slot_text(s, e->d, slot);
-        size_t len = t ? kw_normalize(t, strlen(t), norm, e->norm_cap) : 0;
+        size_t len = t ? kw_normalize(t, (size_t)-1, norm, e->norm_cap) : 0;   /* stops at NUL */
         const kwauto *ks[64];
         uint64_t *ms[64];
         size_t nk = 0;
@@ -635,60 +635,42 @@ static void leaf_text(const er_profileset *s, const cnode *n, const er_decl *d, 
     }
 }
 
-/* Evaluate node ni on d (standalone, no caches); used by evidence and explain. */
-static bool ev1(const er_profileset *s, uint32_t ni, const er_decl *d, const er_anomalies *an)
+/* Scratch evaluation state for one declaration, shared by all the nodes that
+ * evidence and explain evaluate (allocated once per call, not per node). */
+static er_eval *scratch_new(const er_profileset *s, const er_decl *d, const er_anomalies *an)
 {
-    er_eval e = {0};
-    uint64_t hs[8] = {0};
-    uint64_t *hsm = s->hs_words <= 8 ? hs : calloc(s->hs_words, sizeof *hsm);
-    size_t nk = s->n_packs * s->n_slots;
-    uint64_t *kw = calloc((nk ? nk : 1) * s->kw_words, sizeof *kw);
-    uint8_t *done = calloc(nk ? nk : 1, 1);
-    size_t ns = s->n_slots ? s->n_slots : 1;
-    char *norm = malloc(ER_LIMIT_EXTRA * 3 * ns);
-    size_t *nlen = malloc(ns * sizeof *nlen);
-    bool r = false;
-    if (hsm && kw && done && norm && nlen) {
-        e.s = s;
-        e.hs_mask = hsm;
-        e.kw_mask = kw;
-        e.kw_done = done;
-        e.norm = norm;
-        e.norm_len = nlen;
-        e.norm_cap = ER_LIMIT_EXTRA * 3;
-        for (size_t i = 0; i < ns; i++)
-            nlen[i] = (size_t)-1;
-        e.d = d;
-        e.an = an;
-        r = ev(&e, ni);
-    }
-    free(nlen);
-    if (hsm != hs)
-        free(hsm);
-    free(kw);
-    free(done);
-    free(norm);
-    return r;
+    er_eval *e = NULL;
+    if (er_eval_new(&e, s, NULL) != ER_OK)
+        return NULL;
+    reset(e, d, an);
+    return e;
 }
 
-static void evid(const er_profileset *s, uint32_t ni, const er_decl *d, const er_anomalies *an, bool want,
-                 char *norm, size_t norm_cap, sbuf *sb, bool *first)
+static bool ev1(er_eval *e, uint32_t ni)
 {
+    return ev(e, ni);
+}
+
+static void evid(er_eval *e, uint32_t ni, bool want, char *norm, size_t norm_cap, sbuf *sb, bool *first)
+{
+    const er_profileset *s = e->s;
+    const er_decl *d = e->d;
+    const er_anomalies *an = e->an;
     const cnode *n = &s->nodes[ni];
     if (n->op == C_ALL || n->op == C_ANY) {
         bool conj = (n->op == C_ALL) == want;   /* all true / any false: every child explains */
         for (uint32_t i = 0; i < n->n; i++) {
             uint32_t k = s->kids[n->a + i];
-            if (ev1(s, k, d, an) != want)
+            if (ev1(e, k) != want)
                 continue;
-            evid(s, k, d, an, want, norm, norm_cap, sb, first);
+            evid(e, k, want, norm, norm_cap, sb, first);
             if (!conj)
                 break;
         }
         return;
     }
     if (n->op == C_NOT) {
-        evid(s, s->kids[n->a], d, an, !want, norm, norm_cap, sb, first);
+        evid(e, s->kids[n->a], !want, norm, norm_cap, sb, first);
         return;
     }
     if (n->op == C_TRUE)
@@ -708,13 +690,18 @@ size_t er_eval_evidence(const er_profileset *s, size_t profile, size_t indicator
     if (!s || profile >= s->n_prof || indicator >= s->prof[profile].info.n_indicators)
         return 0;
     char *norm = malloc(ER_LIMIT_EXTRA * 3);
-    if (!norm)
+    er_eval *e = scratch_new(s, d, an);
+    if (!norm || !e) {
+        free(norm);
+        er_eval_free(e);
         return 0;
+    }
     sbuf sb = {buf, 0, len};
     bool first = true;
     const pindicator *in = &s->prof[profile].ind[indicator];
-    bool r = ev1(s, in->root, d, an);
-    evid(s, in->root, d, an, r, norm, ER_LIMIT_EXTRA * 3, &sb, &first);
+    bool r = ev1(e, in->root);
+    evid(e, in->root, r, norm, ER_LIMIT_EXTRA * 3, &sb, &first);
+    er_eval_free(e);
     free(norm);
     buf[sb.len] = '\0';
     return sb.len;
@@ -745,21 +732,23 @@ static const char *op_name(const cnode *n)
     return "?";
 }
 
-static json_object *trace(const er_profileset *s, uint32_t ni, const er_decl *d, const er_anomalies *an,
-                          char *norm, size_t norm_cap)
+static json_object *trace(er_eval *e, uint32_t ni, char *norm, size_t norm_cap)
 {
+    const er_profileset *s = e->s;
+    const er_decl *d = e->d;
+    const er_anomalies *an = e->an;
     const cnode *n = &s->nodes[ni];
     json_object *o = json_object_new_object();
     if (!o)
         return NULL;
     json_object_object_add(o, "path", json_object_new_string(n->path));
     json_object_object_add(o, "op", json_object_new_string(op_name(n)));
-    bool r = ev1(s, ni, d, an);
+    bool r = ev1(e, ni);
     json_object_object_add(o, "result", json_object_new_boolean(r));
     if (n->op == C_ALL || n->op == C_ANY || n->op == C_NOT) {
         json_object *kids = json_object_new_array();
         for (uint32_t i = 0; i < n->n; i++)
-            json_object_array_add(kids, trace(s, s->kids[n->a + i], d, an, norm, norm_cap));
+            json_object_array_add(kids, trace(e, s->kids[n->a + i], norm, norm_cap));
         json_object_object_add(o, "children", kids);
         return o;
     }
@@ -830,9 +819,9 @@ static json_object *trace(const er_profileset *s, uint32_t ni, const er_decl *d,
 char *er_eval_explain(const er_profileset *s, const er_decl *d, const er_anomalies *an)
 {
     char *out = NULL, *norm = NULL;
-    er_eval *e = NULL;
+    er_eval *e = NULL, *sc = NULL;
     json_object *root = json_object_new_object();
-    if (!root || er_eval_new(&e, s, NULL) != ER_OK)
+    if (!root || er_eval_new(&e, s, NULL) != ER_OK || !(sc = scratch_new(s, d, an)))
         goto cleanup;
     norm = malloc(ER_LIMIT_EXTRA * 3);
     if (!norm)
@@ -854,7 +843,7 @@ char *er_eval_explain(const er_profileset *s, const er_decl *d, const er_anomali
         json_object_object_add(po, "domain", json_object_new_string(er_domain_str(p->info.domain)));
         json_object_object_add(po, "in_window", json_object_new_boolean(in_window(&p->info, d)));
         json_object_object_add(po, "in_scope", json_object_new_boolean(r->in_scope));
-        json_object_object_add(po, "scope", trace(s, p->scope, d, an, norm, ER_LIMIT_EXTRA * 3));
+        json_object_object_add(po, "scope", trace(sc, p->scope, norm, ER_LIMIT_EXTRA * 3));
         json_object *inds = json_object_new_array();
         json_object_object_add(po, "indicators", inds);
         for (size_t k = 0; k < p->info.n_indicators; k++) {
@@ -863,7 +852,7 @@ char *er_eval_explain(const er_profileset *s, const er_decl *d, const er_anomali
             json_object_object_add(io, "id", json_object_new_string(p->info.indicators[k].id));
             json_object_object_add(io, "weight", json_object_new_double(p->info.indicators[k].weight));
             json_object_object_add(io, "fired", json_object_new_boolean((r->fired >> k) & 1u));
-            json_object_object_add(io, "when", trace(s, p->ind[k].root, d, an, norm, ER_LIMIT_EXTRA * 3));
+            json_object_object_add(io, "when", trace(sc, p->ind[k].root, norm, ER_LIMIT_EXTRA * 3));
         }
         json_object_object_add(po, "score", json_object_new_double(r->score));
         json_object_object_add(po, "lane", json_object_new_string(er_lane_str((er_lane)r->lane)));
@@ -875,6 +864,7 @@ char *er_eval_explain(const er_profileset *s, const er_decl *d, const er_anomali
         out = strdup(txt);
 cleanup:
     free(norm);
+    er_eval_free(sc);
     er_eval_free(e);
     json_object_put(root);
     return out;

@@ -128,7 +128,7 @@ typedef struct kwauto {
     char    **raw;         /* normalized pattern strings (build time) */
 } kwauto;
 
-/* Text normalization: lower case, accents stripped, every non-word ASCII
+/* Text normalization (stops at len or at a NUL): lower case, accents stripped, every non-word ASCII
  * byte a single space. Writes at most cap bytes; returns length. */
 size_t kw_normalize(const char *s, size_t len, char *out, size_t cap);
 

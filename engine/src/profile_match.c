@@ -35,6 +35,20 @@ static inline bool is_word(unsigned char c)
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 }
 
+/* ASCII byte → lower-case letter or digit, or 0 for a separator. */
+static const unsigned char ascii_fold[128] = {
+    ['0'] = '0', ['1'] = '1', ['2'] = '2', ['3'] = '3', ['4'] = '4',
+    ['5'] = '5', ['6'] = '6', ['7'] = '7', ['8'] = '8', ['9'] = '9',
+    ['a'] = 'a', ['b'] = 'b', ['c'] = 'c', ['d'] = 'd', ['e'] = 'e', ['f'] = 'f', ['g'] = 'g',
+    ['h'] = 'h', ['i'] = 'i', ['j'] = 'j', ['k'] = 'k', ['l'] = 'l', ['m'] = 'm', ['n'] = 'n',
+    ['o'] = 'o', ['p'] = 'p', ['q'] = 'q', ['r'] = 'r', ['s'] = 's', ['t'] = 't', ['u'] = 'u',
+    ['v'] = 'v', ['w'] = 'w', ['x'] = 'x', ['y'] = 'y', ['z'] = 'z',
+    ['A'] = 'a', ['B'] = 'b', ['C'] = 'c', ['D'] = 'd', ['E'] = 'e', ['F'] = 'f', ['G'] = 'g',
+    ['H'] = 'h', ['I'] = 'i', ['J'] = 'j', ['K'] = 'k', ['L'] = 'l', ['M'] = 'm', ['N'] = 'n',
+    ['O'] = 'o', ['P'] = 'p', ['Q'] = 'q', ['R'] = 'r', ['S'] = 's', ['T'] = 't', ['U'] = 'u',
+    ['V'] = 'v', ['W'] = 'w', ['X'] = 'x', ['Y'] = 'y', ['Z'] = 'z',
+};
+
 size_t kw_normalize(const char *s, size_t len, char *out, size_t cap)
 {
     size_t o = 0;
@@ -51,14 +65,12 @@ size_t kw_normalize(const char *s, size_t len, char *out, size_t cap)
             space = true;                                                                          \
         }                                                                                          \
     } while (0)
-    for (size_t i = 0; i < len && o < cap;) {
+    for (size_t i = 0; i < len && o < cap && s[i];) {
         unsigned char c = (unsigned char)s[i];
         if (c < 0x80) {
-            if (c >= 'A' && c <= 'Z') {
-                EMIT(c + 32);
-                space = false;
-            } else if (is_word(c)) {
-                EMIT(c);
+            unsigned char f = ascii_fold[c];
+            if (f) {
+                out[o++] = (char)f;   /* o < cap: loop condition */
                 space = false;
             } else {
                 SEP();
@@ -408,41 +420,42 @@ static void kw_hit(const kwauto *k, uint32_t row, const unsigned char *t, size_t
     }
 }
 
+/* Advance W automata together over the text: their dependency chains are
+ * independent, so their table loads overlap. */
+#define SCAN_LANES(W)                                                                              \
+    do {                                                                                           \
+        uint32_t row[W] = {0};                                                                     \
+        for (size_t i = 0; i < len; i++) {                                                         \
+            unsigned char b = t[i];                                                                \
+            uint32_t nx[W], any = 0;                                                               \
+            for (size_t j = 0; j < (W); j++) {                                                     \
+                nx[j] = a[j]->delta[row[j] + a[j]->cls[b]];                                        \
+                row[j] = nx[j] >> 1;                                                               \
+                any |= nx[j];                                                                      \
+            }                                                                                      \
+            if (__builtin_expect(any & 1u, 0))                                                     \
+                for (size_t j = 0; j < (W); j++)                                                   \
+                    if (nx[j] & 1u)                                                                \
+                        kw_hit(a[j], row[j], t, i, len, masks[i0 + j]);                            \
+        }                                                                                          \
+    } while (0)
+
 void kw_scan_multi(const kwauto *const *ks, size_t n, const char *norm, size_t len, uint64_t *const *masks)
 {
     const unsigned char *t = (const unsigned char *)norm;
-    size_t i0 = 0;
-    /* up to 4 automata advance together over the text: their dependency
-     * chains are independent, so the loads overlap */
-    for (; i0 < n; i0 += 4) {
+    for (size_t i0 = 0; i0 < n;) {
         size_t m = n - i0 < 4 ? n - i0 : 4;
-        const kwauto *a[4];
-        uint32_t row[4] = {0, 0, 0, 0};
-        for (size_t j = 0; j < 4; j++)
-            a[j] = ks[i0 + (j < m ? j : 0)];
-        for (size_t i = 0; i < len; i++) {
-            unsigned char b = t[i];
-            uint32_t n0 = a[0]->delta[row[0] + a[0]->cls[b]];
-            uint32_t n1 = a[1]->delta[row[1] + a[1]->cls[b]];
-            uint32_t n2 = a[2]->delta[row[2] + a[2]->cls[b]];
-            uint32_t n3 = a[3]->delta[row[3] + a[3]->cls[b]];
-            row[0] = n0 >> 1;
-            row[1] = n1 >> 1;
-            row[2] = n2 >> 1;
-            row[3] = n3 >> 1;
-            if (__builtin_expect((n0 | n1 | n2 | n3) & 1u, 0)) {
-                if (n0 & 1u)
-                    kw_hit(a[0], row[0], t, i, len, masks[i0]);
-                if ((n1 & 1u) && m > 1)
-                    kw_hit(a[1], row[1], t, i, len, masks[i0 + 1]);
-                if ((n2 & 1u) && m > 2)
-                    kw_hit(a[2], row[2], t, i, len, masks[i0 + 2]);
-                if ((n3 & 1u) && m > 3)
-                    kw_hit(a[3], row[3], t, i, len, masks[i0 + 3]);
-            }
+        const kwauto *const *a = ks + i0;
+        switch (m) {
+        case 1: SCAN_LANES(1); break;
+        case 2: SCAN_LANES(2); break;
+        case 3: SCAN_LANES(3); break;
+        default: SCAN_LANES(4); break;
         }
+        i0 += m;
     }
 }
+#undef SCAN_LANES
 
 void kw_scan(const kwauto *k, const char *norm, size_t len, uint64_t *mask)
 {
