@@ -424,19 +424,11 @@ static bool in_window(const er_profile_info *in, const er_decl *d)
     return (!in->valid_from || d->date >= in->valid_from) && (!in->valid_until || d->date <= in->valid_until);
 }
 
+/* Profile i on the current declaration; r holds the out-of-scope template. */
 static void eval_profile(er_eval *e, size_t i, er_profile_result *r)
 {
     const pprofile *p = &e->s->prof[i];
     const er_decl *d = e->d;
-    *r = (er_profile_result){.profile = (uint32_t)i, .lane = ER_LANE_GREEN};
-    if (p->hs_gate >= 0) {
-        if (!e->hs_done) {
-            hs_lookup(e->s, d->hs, e->hs_mask);
-            e->hs_done = true;
-        }
-        if (!((e->hs_mask[p->hs_gate / 64] >> (p->hs_gate % 64)) & 1u))
-            return;
-    }
     if (!in_window(&p->info, d) || !ev(e, p->scope))
         return;
     r->in_scope = true;
@@ -458,8 +450,19 @@ size_t er_eval_run(er_eval *e, const er_decl *d, const er_anomalies *an, const e
 {
     reset(e, d, an);
     const er_profileset *s = e->s;
-    for (size_t i = 0; i < s->n_prof; i++)
-        eval_profile(e, i, &e->res[i]);
+    memcpy(e->res, s->res_template, s->n_prof * sizeof *e->res);
+    /* only candidates are visited: ungated profiles, and the profiles gated
+     * by an HS set the declared code belongs to (one trie walk) */
+    hs_lookup(s, d->hs, e->hs_mask);
+    e->hs_done = true;
+    for (size_t k = 0; k < s->n_ungated; k++)
+        eval_profile(e, s->ungated[k], &e->res[s->ungated[k]]);
+    for (uint32_t w = 0; w < s->hs_words; w++)
+        for (uint64_t bits = e->hs_mask[w]; bits; bits &= bits - 1) {
+            size_t set = (size_t)w * 64 + (size_t)__builtin_ctzll(bits);
+            for (uint32_t j = s->gate_start[set]; j < s->gate_start[set + 1]; j++)
+                eval_profile(e, s->gate_idx[j], &e->res[s->gate_idx[j]]);
+        }
     *results = e->res;
     return s->n_prof;
 }

@@ -197,6 +197,11 @@ struct er_profileset {
 
     listdef      *lists;     size_t n_lists, cap_lists;
 
+    /* candidate profiles: ungated ones, and per HS set the profiles it gates (CSR) */
+    uint32_t     *ungated;   size_t n_ungated;
+    uint32_t     *gate_start, *gate_idx;
+    er_profile_result *res_template;   /* every profile out of scope */
+
     er_lint_msg  *msgs;      size_t n_msgs, cap_msgs;
     size_t        n_errors;
 

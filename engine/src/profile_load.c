@@ -1810,6 +1810,10 @@ void er_profileset_free(er_profileset *s)
     free(s->kw_n_entries);
     free(s->slots);
     free(s->msgs);
+    free(s->ungated);
+    free(s->gate_start);
+    free(s->gate_idx);
+    free(s->res_template);
     er_arena_free(s->arena);
     free(s);
 }
@@ -1829,6 +1833,38 @@ static char *dir_of(const char *path)
     memcpy(d, path, n ? n : 1);
     d[n ? n : 1] = '\0';
     return d;
+}
+
+/* Candidate lists for evaluation (see profile_int.h). */
+static er_status build_candidates(er_profileset *s)
+{
+    size_t np = s->n_prof ? s->n_prof : 1;
+    s->ungated = malloc(np * sizeof *s->ungated);
+    s->gate_start = calloc(s->n_hssets + 2, sizeof *s->gate_start);
+    s->gate_idx = malloc(np * sizeof *s->gate_idx);
+    s->res_template = calloc(np, sizeof *s->res_template);
+    if (!s->ungated || !s->gate_start || !s->gate_idx || !s->res_template)
+        return ER_ENOMEM;
+    for (size_t i = 0; i < s->n_prof; i++) {
+        s->res_template[i].profile = (uint32_t)i;
+        s->res_template[i].lane = ER_LANE_GREEN;
+        if (s->prof[i].hs_gate < 0)
+            s->ungated[s->n_ungated++] = (uint32_t)i;
+        else
+            s->gate_start[s->prof[i].hs_gate + 1]++;
+    }
+    for (size_t k = 0; k < s->n_hssets; k++)
+        s->gate_start[k + 1] += s->gate_start[k];
+    uint32_t *fill = calloc(s->n_hssets + 1, sizeof *fill);
+    if (!fill)
+        return ER_ENOMEM;
+    for (size_t i = 0; i < s->n_prof; i++)
+        if (s->prof[i].hs_gate >= 0) {
+            size_t g = (size_t)s->prof[i].hs_gate;
+            s->gate_idx[s->gate_start[g] + fill[g]++] = (uint32_t)i;
+        }
+    free(fill);
+    return ER_OK;
 }
 
 er_status er_profileset_load(er_profileset **out, const char *const *paths, size_t n_paths,
@@ -1937,6 +1973,10 @@ er_status er_profileset_load(er_profileset **out, const char *const *paths, size
             goto cleanup;
         }
         s->slots[s->n_slots++] = "description";
+    }
+    if (build_candidates(s) != ER_OK) {
+        st = er_errf(err, ER_ENOMEM, "out of memory compiling profiles");
+        goto cleanup;
     }
     snprintf(s->hash_hex, sizeof s->hash_hex, "%016llx", (unsigned long long)s->hash);
     (void)unloadable;

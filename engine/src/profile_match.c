@@ -420,42 +420,101 @@ static void kw_hit(const kwauto *k, uint32_t row, const unsigned char *t, size_t
     }
 }
 
-/* Advance W automata together over the text: their dependency chains are
- * independent, so their table loads overlap. */
-#define SCAN_LANES(W)                                                                              \
-    do {                                                                                           \
-        uint32_t row[W] = {0};                                                                     \
-        for (size_t i = 0; i < len; i++) {                                                         \
-            unsigned char b = t[i];                                                                \
-            uint32_t nx[W], any = 0;                                                               \
-            for (size_t j = 0; j < (W); j++) {                                                     \
-                nx[j] = a[j]->delta[row[j] + a[j]->cls[b]];                                        \
-                row[j] = nx[j] >> 1;                                                               \
-                any |= nx[j];                                                                      \
-            }                                                                                      \
-            if (__builtin_expect(any & 1u, 0))                                                     \
-                for (size_t j = 0; j < (W); j++)                                                   \
-                    if (nx[j] & 1u)                                                                \
-                        kw_hit(a[j], row[j], t, i, len, masks[i0 + j]);                            \
-        }                                                                                          \
-    } while (0)
+/* Advance up to 4 automata together over the text: their dependency chains
+ * are independent, so their table loads overlap. Lanes are spelled out with
+ * register locals (a generic loop keeps them in memory). */
+#define LANE_DECL(j)                                                                               \
+    const uint32_t *d##j = a[j]->delta;                                                            \
+    const uint8_t *c##j = a[j]->cls;                                                               \
+    uint32_t r##j = 0, n##j = 0
+#define LANE_STEP(j)                                                                               \
+    n##j = d##j[r##j + c##j[b]];                                                                   \
+    r##j = n##j >> 1
+#define LANE_HIT(j)                                                                                \
+    if (n##j & 1u)                                                                                 \
+    kw_hit(a[j], r##j, t, i, len, masks[j])
+
+static void scan1(const kwauto *const *a, const unsigned char *t, size_t len, uint64_t *const *masks)
+{
+    LANE_DECL(0);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char b = t[i];
+        LANE_STEP(0);
+        LANE_HIT(0);
+    }
+}
+
+static void scan2(const kwauto *const *a, const unsigned char *t, size_t len, uint64_t *const *masks)
+{
+    LANE_DECL(0);
+    LANE_DECL(1);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char b = t[i];
+        LANE_STEP(0);
+        LANE_STEP(1);
+        if (__builtin_expect((n0 | n1) & 1u, 0)) {
+            LANE_HIT(0);
+            LANE_HIT(1);
+        }
+    }
+}
+
+static void scan3(const kwauto *const *a, const unsigned char *t, size_t len, uint64_t *const *masks)
+{
+    LANE_DECL(0);
+    LANE_DECL(1);
+    LANE_DECL(2);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char b = t[i];
+        LANE_STEP(0);
+        LANE_STEP(1);
+        LANE_STEP(2);
+        if (__builtin_expect((n0 | n1 | n2) & 1u, 0)) {
+            LANE_HIT(0);
+            LANE_HIT(1);
+            LANE_HIT(2);
+        }
+    }
+}
+
+static void scan4(const kwauto *const *a, const unsigned char *t, size_t len, uint64_t *const *masks)
+{
+    LANE_DECL(0);
+    LANE_DECL(1);
+    LANE_DECL(2);
+    LANE_DECL(3);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char b = t[i];
+        LANE_STEP(0);
+        LANE_STEP(1);
+        LANE_STEP(2);
+        LANE_STEP(3);
+        if (__builtin_expect((n0 | n1 | n2 | n3) & 1u, 0)) {
+            LANE_HIT(0);
+            LANE_HIT(1);
+            LANE_HIT(2);
+            LANE_HIT(3);
+        }
+    }
+}
+#undef LANE_DECL
+#undef LANE_STEP
+#undef LANE_HIT
 
 void kw_scan_multi(const kwauto *const *ks, size_t n, const char *norm, size_t len, uint64_t *const *masks)
 {
     const unsigned char *t = (const unsigned char *)norm;
     for (size_t i0 = 0; i0 < n;) {
         size_t m = n - i0 < 4 ? n - i0 : 4;
-        const kwauto *const *a = ks + i0;
         switch (m) {
-        case 1: SCAN_LANES(1); break;
-        case 2: SCAN_LANES(2); break;
-        case 3: SCAN_LANES(3); break;
-        default: SCAN_LANES(4); break;
+        case 1: scan1(ks + i0, t, len, masks + i0); break;
+        case 2: scan2(ks + i0, t, len, masks + i0); break;
+        case 3: scan3(ks + i0, t, len, masks + i0); break;
+        default: scan4(ks + i0, t, len, masks + i0); break;
         }
         i0 += m;
     }
 }
-#undef SCAN_LANES
 
 void kw_scan(const kwauto *k, const char *norm, size_t len, uint64_t *mask)
 {
