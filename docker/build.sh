@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# build.sh — configure, build and install ecorisk for a package or image:
+# a Release build with the tests off, installed into DESTDIR under PREFIX.
+# The Dockerfile's build stage runs exactly this; tests/integration/docker_scripts.sh
+# runs it too (into a temp dir), so the image recipe is exercised on every CI run.
+#   docker/build.sh SRC_DIR BUILD_DIR DESTDIR [PREFIX]     (PREFIX default /usr/local)
+# Env: CC (default gcc), JOBS (default: number of CPUs).
+set -euo pipefail
+if [ $# -lt 3 ]; then
+  echo "usage: docker/build.sh SRC_DIR BUILD_DIR DESTDIR [PREFIX]" >&2
+  exit 64
+fi
+src=$1 build=$2 dest=$3 prefix=${4:-/usr/local}
+jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
+cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER="${CC:-gcc}" \
+      -DCMAKE_INSTALL_PREFIX="$prefix" -DECORISK_TESTS=OFF -DECORISK_WERROR=ON >/dev/null
+cmake --build "$build" -j "$jobs" >/dev/null
+DESTDIR=$dest cmake --install "$build" --strip >/dev/null
+echo "installed ecorisk into $dest$prefix"
