@@ -248,7 +248,7 @@ static inline uint64_t id_hash(const char *s, size_t n)
 
 static bool dup_grow(er_feed *f)
 {
-    size_t ns = f->dup_slots ? f->dup_slots * 2 : 1u << 16;
+    size_t ns = f->dup_slots ? f->dup_slots * 2 : 1u << 10;
     if (ns > DUP_MAX_SLOTS) {
         memset(f->dup, 0, f->dup_slots * sizeof *f->dup);
         f->dup_used = 0;
