@@ -1,24 +1,57 @@
 #!/usr/bin/env bash
-# run.sh — the whole test suite from a clean checkout: installs missing
-# packages, builds with gcc (-Werror) and runs every test (unit, integration,
-# fault), then rebuilds with clang + AddressSanitizer + UBSan and runs the
-# suite again. .ci/run calls exactly this. Build trees: build/ and build-asan/.
-#   tests/run.sh           everything
-#   tests/run.sh --quick   gcc build only
+# run.sh — the whole test suite from a clean checkout; .ci/run calls exactly this.
+#   1. installs missing packages (docker/install-deps.sh, the same list the image uses)
+#   2. gcc build with -Werror, every test (unit, integration, fault, fuzz replays)  → build/
+#   3. clang build with AddressSanitizer + UBSan (+ libFuzzer instrumentation),
+#      every test again                                                              → build-asan/
+#   4. each libFuzzer harness for FUZZ_SECONDS (default 30) under ASan + UBSan
+#   5. valgrind memcheck on the end-to-end tests (label integration) of the gcc
+#      build: zero errors and zero definite leaks, through ECORISK_WRAP
+# Prints the time of each stage and the total; budget: 30 minutes on 2 cores.
+#   tests/run.sh            everything
+#   tests/run.sh --quick    stage 1-2 only
+# ECORISK_WRAP: every end-to-end script runs the CLI as `$ECORISK_WRAP $ECORISK ...`
+# (unset: directly). Stage 5 sets it to valgrind; set it yourself to run any
+# integration test under another tool (see docs/testing.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 docker/install-deps.sh
 jobs=$(nproc 2>/dev/null || echo 2)
+[ "$jobs" -le 2 ] || jobs=2
+fuzz_secs=${FUZZ_SECONDS:-30}
+t0=$(date +%s)
+stage_start=$t0
+times=()
+stage() {   # stage NAME: close the previous stage's timer, open this one
+    local now
+    now=$(date +%s)
+    [ -z "${stage_name:-}" ] || times+=("$(printf '%-34s %5ds' "$stage_name" $((now - stage_start)))")
+    stage_name=$1 stage_start=$now
+    [ "$1" = end ] || echo "== $1"
+}
 
-echo "== gcc build + tests"
+stage "gcc build + tests"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=gcc -DECORISK_WERROR=ON >/dev/null
 cmake --build build -j "$jobs"
 ctest --test-dir build --output-on-failure -j "$jobs"
 
-if [ "${1:-}" = "--quick" ]; then exit 0; fi
+if [ "${1:-}" != "--quick" ]; then
+    stage "clang + ASan + UBSan build + tests"
+    cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
+          -DECORISK_SANITIZE=ON -DECORISK_FUZZ=ON -DECORISK_WERROR=ON >/dev/null
+    cmake --build build-asan -j "$jobs"
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+      ctest --test-dir build-asan --output-on-failure -j "$jobs"
 
-echo "== clang + ASan + UBSan build + tests"
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang -DECORISK_SANITIZE=ON -DECORISK_WERROR=ON >/dev/null
-cmake --build build-asan -j "$jobs"
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir build-asan --output-on-failure -j "$jobs" -E '^bench/'
+    stage "fuzz ${fuzz_secs}s per harness"
+    ECORISK_FUZZ_BUILD=build-asan FUZZ_JOBS=$jobs tests/fuzz/run.sh "$fuzz_secs"
+
+    stage "valgrind memcheck, end-to-end tests"
+    # --errors-for-leak-kinds=definite: a definite leak fails like a memory error.
+    ECORISK_WRAP="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --track-fds=no" \
+      ctest --test-dir build --output-on-failure -j "$jobs" -L integration
+fi
+stage end
+echo "== stage times"
+printf '%s\n' "${times[@]}"
+echo "total: $(( $(date +%s) - t0 ))s"

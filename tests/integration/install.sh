@@ -122,9 +122,15 @@ int main(void)
 }
 EOF
 export PKG_CONFIG_PATH=$libdir/pkgconfig
+# A sanitizer build's library needs the same runtime in the program that links it.
+cc=cc san=()
+if grep -q '^ECORISK_SANITIZE:BOOL=ON' "$ECORISK_BUILD/CMakeCache.txt" 2>/dev/null; then
+    cc=$(sed -n 's/^CMAKE_C_COMPILER:[A-Z]*=//p' "$ECORISK_BUILD/CMakeCache.txt")
+    san=(-fsanitize=address,undefined)
+fi
 cflags=$(pkg-config --cflags ecorisk)
 [ "$(pkg-config --modversion ecorisk)" = "${want#ecorisk }" ] || fail "pkg-config version mismatch"
-cc -std=c17 -Wall -Werror $cflags -o "$tmp/t_shared" "$tmp/t.c" $(pkg-config --libs ecorisk)
+"$cc" "${san[@]}" -std=c17 -Wall -Werror $cflags -o "$tmp/t_shared" "$tmp/t.c" $(pkg-config --libs ecorisk)
 out=$(LD_LIBRARY_PATH=$libdir $WRAP "$tmp/t_shared") || fail "shared-linked program failed ($?)"
 [ "$out" = "linked ok" ] || fail "shared-linked program printed '$out'"
 deps_out=$(LD_LIBRARY_PATH=$libdir ldd "$tmp/t_shared")
@@ -132,7 +138,7 @@ grep -q "$libdir/libecorisk.so.0" <<<"$deps_out" || fail "program not linked aga
 # Static libecorisk, its dependencies (Requires.private + Libs.private) shared.
 deps=$(pkg-config --print-requires-private ecorisk | awk '{print $1}' | tr '\n' ' ')
 [ "$deps" = "libcurl json-c gsl zlib " ] || fail "Requires.private is '$deps'"
-cc -std=c17 -Wall -Werror $cflags -o "$tmp/t_static" "$tmp/t.c" \
+"$cc" "${san[@]}" -std=c17 -Wall -Werror $cflags -o "$tmp/t_static" "$tmp/t.c" \
     $(pkg-config --libs-only-L ecorisk) -Wl,-Bstatic -lecorisk -Wl,-Bdynamic \
     $(pkg-config --libs $deps) -lm -pthread
 out=$($WRAP "$tmp/t_static") || fail "static-linked program failed"
