@@ -40,7 +40,7 @@ measure() {
     fi
 }
 # json_num FILE KEY: first numeric value of "KEY": in FILE
-json_num() { grep -o "\"$2\":[0-9]*" "$1" | head -1 | cut -d: -f2; }
+json_num() { grep -o "\"$2\": *[0-9]*" "$1" | head -1 | sed 's/.*: *//'; }
 
 # 1. A single line of line_mb MB (a quoted description), between two good rows.
 {
@@ -93,7 +93,7 @@ if available run; then
     for f in long.csv long.jsonl; do
         measure "run-$f" "$ECORISK" run --feed "$tmp/$f" --out "$tmp/run-$f" --threads 2
         s=$tmp/run-$f/summary.json
-        [ "$(json_num "$s" rows_read)" = 3 ] || fail "run $f: rows_read: $(head -c 400 "$s")"
+        [ "$(json_num "$s" read)" = 3 ] || fail "run $f: rows read: $(head -c 400 "$s")"
         [ "$(json_num "$s" accepted)" = 2 ] || fail "run $f: accepted: $(head -c 400 "$s")"
         [ "$(json_num "$s" quarantined)" = 1 ] || fail "run $f: quarantined: $(head -c 400 "$s")"
         grep -q '"reason":"too_long"' "$tmp/run-$f/quarantine.jsonl" || fail "run $f: no too_long record"
@@ -103,7 +103,7 @@ if available run; then
     [ -s "$tmp/many.baseline.json" ] && bl=(--baseline "$tmp/many.baseline.json")
     measure run-many "$ECORISK" run --feed "$tmp/many.csv" --out "$tmp/run-many" --threads 2 "${bl[@]}"
     s=$tmp/run-many/summary.json
-    [ "$(json_num "$s" rows_read)" = "$importers" ] || fail "run many: rows_read: $(head -c 400 "$s")"
+    [ "$(json_num "$s" read)" = "$importers" ] || fail "run many: rows read: $(head -c 400 "$s")"
     [ "$(json_num "$s" accepted)" = "$importers" ] || fail "run many: accepted: $(head -c 400 "$s")"
 fi
 echo "hostile_limits: ok (${line_mb} MB line, ${importers} importers)"
