@@ -93,7 +93,7 @@ static int put(er_outcomes *o, const char *id, bool seized, int32_t date, const 
 {
     if ((o->n + 1) * 2 > o->n_slots && !rehash(o))
         return -1;
-    size_t slot;
+    size_t slot = 0;
     long i = find_slot(o, id, &slot);
     if (i >= 0) {
         entry *e = &o->e[i];
