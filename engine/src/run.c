@@ -300,6 +300,7 @@ typedef struct slot {
     slot_cand  *sc;
     size_t      n_sc, cap_sc;
     uint8_t    *in_scope;    /* per declaration */
+    size_t      feed;        /* index in opts->feeds the batch was read from */
     bool        ready, done, oom;
 } slot;
 
@@ -928,6 +929,7 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
                         goto drain;
                 }
                 fs = er_feed_next(feed, s->batch, err);
+                s->feed = feed_i;
                 if (fs == ER_OK)
                     break;
                 if (fs != ER_EOF) {
@@ -975,6 +977,9 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
         }
         er_batch *b = s->batch;
         /* quarantine records, in feed order within the batch */
+        /* The feed that produced these records may be closed by now: name it from opts. */
+        for (size_t i = 0; i < b->n_q; i++)
+            b->quarantined[i].file = o->feeds[s->feed];
         if (f_quar.f && (st = er_quarantine_write_batch(f_quar.f, b, err)) != ER_OK)
             goto drain;
         if (f_scores.f && s->scores.len)
