@@ -26,7 +26,58 @@ static const cli_opt run_opts[] = {
     {"all-scores", 0, CLI_FLAG, NULL, NULL, "also write scores.csv (declaration id, score per domain)"},
     {"reference", 0, CLI_STR, NULL, "DIR", "reference data directory (countries, currency rates)"},
     {"batch-size", 0, CLI_INT, "8192", "N", "declarations per batch"},
+    {"push", 0, CLI_STR, NULL, "URL", "after the run, spool the alerts in the outbox and push them to this endpoint"},
+    {"outbox", 0, CLI_STR, NULL, "DIR", "outbox for --push (default: OUT/outbox)"},
+    {"token-file", 0, CLI_STR, NULL, "FILE", "--push: bearer token file (else env ECORISK_TOKEN)"},
+    {"cacert", 0, CLI_STR, NULL, "FILE", "--push: CA certificate(s) to verify the endpoint"},
+    {"cert", 0, CLI_STR, NULL, "FILE", "--push: client certificate for mutual TLS"},
+    {"key", 0, CLI_STR, NULL, "FILE", "--push: client private key for mutual TLS"},
+    {"non-nominal", 0, CLI_FLAG, NULL, NULL, "--push: strip importer/exporter/declarant from what is sent"},
+    {"insecure-http", 0, CLI_FLAG, NULL, NULL, "--push: allow a plain http:// endpoint (loopback tests only)"},
 };
+
+extern const cli_cmd cmd_push;
+
+/* --push: hand the finished alerts.jsonl to `ecorisk push`, with the
+ * delivery options forwarded, so spooling and delivery behave exactly as the
+ * standalone command (the token never travels through argv: only its file). */
+static int push_alerts(const cli_args *a, const char *out)
+{
+    char alerts[4096], outbox[4096];
+    const char *argv[32];
+    int n = 0;
+    static const char *const fwd_str[] = {"token-file", "cacert", "cert", "key"};
+    static const char *const fwd_flag[] = {"non-nominal", "insecure-http"};
+
+    snprintf(alerts, sizeof alerts, "%s/alerts.jsonl", out);
+    if (cli_given(a, "outbox"))
+        snprintf(outbox, sizeof outbox, "%s", cli_str(a, "outbox"));
+    else
+        snprintf(outbox, sizeof outbox, "%s/outbox", out);
+    argv[n++] = "ecorisk push";
+    argv[n++] = "--outbox";
+    argv[n++] = outbox;
+    argv[n++] = "--enqueue";
+    argv[n++] = alerts;
+    argv[n++] = "--endpoint";
+    argv[n++] = cli_str(a, "push");
+    for (size_t i = 0; i < sizeof fwd_str / sizeof fwd_str[0]; i++)
+        if (cli_given(a, fwd_str[i])) {
+            static char names[4][32];
+            snprintf(names[i], sizeof names[i], "--%s", fwd_str[i]);
+            argv[n++] = names[i];
+            argv[n++] = cli_str(a, fwd_str[i]);
+        }
+    for (size_t i = 0; i < sizeof fwd_flag / sizeof fwd_flag[0]; i++)
+        if (cli_flag(a, fwd_flag[i]))
+            argv[n++] = i == 0 ? "--non-nominal" : "--insecure-http";
+    if (cli_flag(a, "quiet"))
+        argv[n++] = "--quiet";
+    argv[n++] = "--log-format";
+    argv[n++] = cli_str(a, "log-format");
+    argv[n] = NULL;
+    return cli_dispatch(&cmd_push, n, (char **)argv);
+}
 
 static void progress_cb(void *ud, uint64_t rows, uint64_t bytes, uint64_t alerts)
 {
@@ -46,6 +97,10 @@ static int run_main(const cli_args *a)
 
     if (n_feeds == 0 || !out) {
         fprintf(stderr, "ecorisk run: --feed and --out are required (see 'ecorisk run --help')\n");
+        return EX_USAGE_;
+    }
+    if (cli_given(a, "push") && strcmp(out, "-") == 0) {
+        fprintf(stderr, "ecorisk run: --push needs an output directory (--out DIR), not stdout\n");
         return EX_USAGE_;
     }
     if (n_profiles == 0) {
@@ -114,6 +169,8 @@ static int run_main(const cli_args *a)
              (unsigned long long)res.alerts_by_domain[ER_DOMAIN_ODS],
              (unsigned long long)res.alerts_by_domain[ER_DOMAIN_WASTE], res.seconds,
              strcmp(out, "-") ? " -> " : "", strcmp(out, "-") ? out : "");
+    if (cli_given(a, "push"))
+        return push_alerts(a, out);
     return EX_OK_;
 }
 
@@ -125,6 +182,8 @@ const cli_cmd cmd_run = {
     "quarantine.jsonl with file, line and reason), scores each declaration against the "
     "profile packs and the baseline on several threads, and writes alerts.jsonl (in feed "
     "order), quarantine.jsonl, summary.json and metrics.prom into DIR; scores.csv with "
-    "--all-scores. The same inputs always give the same alerts, whatever the thread count.",
+    "--all-scores. The same inputs always give the same alerts, whatever the thread count. "
+    "With --push URL the alerts are then spooled durably in the outbox (OUT/outbox by default) "
+    "and delivered as 'ecorisk push' does; exit code 75 means some are still pending.",
     run_opts, CLI_NOPTS(run_opts), run_main,
 };

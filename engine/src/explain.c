@@ -76,7 +76,7 @@ er_status er_explain(const er_run_opts *o, const char *decl_id, char **json, er_
         goto cleanup;
     if (o->mapping && (st = er_mapping_load(&map, o->mapping, err)) != ER_OK)
         goto cleanup;
-    er_profile_opts popts = {.ref = ref};
+    er_profile_opts popts = {.ref = ref, .today = o->as_of};
     if ((st = er_profileset_load(&ps, o->profiles, o->n_profiles, &popts, false, err)) != ER_OK)
         goto cleanup;
     if (o->baseline && (st = er_baseline_load(&bl, o->baseline, err)) != ER_OK)

@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# run_e2e.sh — the nightly job end to end with the real CLI: a baseline built
+# from generated history, the planted fixture day (tests/fixtures/run/day.csv:
+# wildlife, ODS and waste cases, near-misses, and one bad record of each kind),
+# the shipped packs. Asserts the exact alert set (declaration, profile, score,
+# lane, indicators), the quarantine, the summary counts, byte-identical output
+# with 1, 2 and 4 threads and on re-run, stdout mode, a feed mixed with
+# garbage, lane capacity and random top-up from a run config, and explain.
+set -euo pipefail
+: "${ECORISK:?}" "${ECORISK_SRC:?}" "${ECORISK_BUILD:?}"
+E="${ECORISK_WRAP:-} $ECORISK"
+F="$ECORISK_SRC/tests/fixtures/run"
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# History: 50k generated declarations over 200 days before the fixture day.
+"$ECORISK_BUILD/gen_declarations" -n 50000 --seed 11 --start 2026-05-01 --days 200 -o "$T/hist.csv"
+$E baseline build --feed "$T/hist.csv" --out "$T/baseline.json" 2>/dev/null
+
+run() {  # out-dir threads [extra args]
+  local out=$1 th=$2; shift 2
+  $E run --feed "$F/day.csv" --baseline "$T/baseline.json" --as-of 2026-11-24 \
+         --threads "$th" --all-scores --out "$out" "$@" 2>"$out.log" || { cat "$out.log"; fail "run exited $?"; }
+}
+run "$T/o1" 1
+run "$T/o2" 2
+run "$T/o4" 4 --batch-size 3
+run "$T/o1b" 1
+
+# Exact alert set.
+python3 - "$T/o1/alerts.jsonl" "$F/expected-alerts.tsv" <<'PY'
+import json, sys
+got = []
+for line in open(sys.argv[1]):
+    a = json.loads(line)
+    got.append("\t".join([a["declaration"]["id"], a["profile"]["id"], str(a["score"]), a["lane"],
+                          ",".join(i["id"] for i in a["indicators"]),
+                          ",".join(o["id"] for o in a["also_fired"])]))
+want = [l.rstrip("\n") for l in open(sys.argv[2]) if l.strip() and not l.startswith("#")]
+if got != want:
+    print("alerts differ from expected-alerts.tsv:\n--- got\n" + "\n".join(got) + "\n--- want\n" + "\n".join(want))
+    sys.exit(1)
+# Every alert is well-formed: ids are 32 hex, created is the as-of date, evidence is non-empty.
+for line in open(sys.argv[1]):
+    a = json.loads(line)
+    assert len(a["alert_id"]) == 32 and int(a["alert_id"], 16) >= 0, a["alert_id"]
+    assert a["created"] == "2026-11-24T00:00:00Z"
+    assert a["domain"] in ("wildlife", "ods", "waste")
+    assert all(i["evidence"] for i in a["indicators"]), a["alert_id"]
+    assert a["declaration"]["hs"].isdigit()
+PY
+
+# Quarantine: one record per bad row, with file, line and reason.
+python3 - "$T/o1/quarantine.jsonl" "$F/day.csv" <<'PY'
+import json, sys
+got = [(q["line"], q["reason"], q.get("field")) for q in map(json.loads, open(sys.argv[1]))]
+want = [(26, "bad_hs", "hs"), (27, "bad_country", "destination"), (28, "gross_lt_net", "gross_kg"),
+        (29, "missing_field", "date"), (30, "field_count", None), (31, "negative", "net_kg"),
+        (32, "duplicate_id", "id")]
+assert got == want, got
+for q in map(json.loads, open(sys.argv[1])):
+    assert q["file"] == sys.argv[2], q["file"]
+PY
+
+# Summary: counts reconcile and match.
+python3 - "$T/o1/summary.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["rows"] == {"read": 31, "accepted": 24, "quarantined": 7, "reconciled": True}, s["rows"]
+assert s["quarantined_by_reason"] == {"field_count": 1, "missing_field": 1, "bad_hs": 1, "negative": 1,
+                                      "gross_lt_net": 1, "bad_country": 1, "duplicate_id": 1}, s["quarantined_by_reason"]
+a = s["alerts"]
+n = sum(1 for _ in open(sys.argv[1].replace("summary.json", "alerts.jsonl")))
+assert a["total"] == n and sum(a["by_lane"].values()) == n and sum(a["by_domain"].values()) == n
+assert sum(p["total"] for p in a["by_profile"].values()) == n
+assert len(s["profiles"]) == 21 and s["baseline_id"] and s["dates"] == ["2026-11-24", "2026-11-24"]
+PY
+grep -q '^ecorisk_rows_total{outcome="read"} 31$' "$T/o1/metrics.prom" || fail "metrics.prom rows"
+grep -q '^ecorisk_rows_total{outcome="quarantined"} 7$' "$T/o1/metrics.prom" || fail "metrics.prom quarantine"
+[ "$(head -1 "$T/o1/scores.csv")" = "declaration_id,wildlife,ods,waste" ] || fail "scores.csv header"
+[ "$(wc -l < "$T/o1/scores.csv")" -eq 25 ] || fail "scores.csv rows"
+grep -q '^RUN-W02,100,0,0$' "$T/o1/scores.csv" || fail "scores.csv RUN-W02: $(grep RUN-W02 "$T/o1/scores.csv")"
+
+# Same bytes whatever the thread count and batch size, and on re-run.
+for o in o2 o4 o1b; do
+  for f in alerts.jsonl quarantine.jsonl scores.csv; do
+    cmp -s "$T/o1/$f" "$T/$o/$f" || fail "$f differs between o1 and $o"
+  done
+  diff <(grep -v '"timings"' "$T/o1/summary.json") <(grep -v '"timings"' "$T/$o/summary.json") >/dev/null \
+    || fail "summary.json differs between o1 and $o"
+done
+# No temporary files left behind.
+[ -z "$(ls -A "$T/o1" | grep '\.tmp$' || true)" ] || fail "temporary files left in the output directory"
+
+# stdout mode (for Hadoop Streaming / Spark pipe): the same alerts, from stdin.
+$E run --feed - --baseline "$T/baseline.json" --as-of 2026-11-24 --out - < "$F/day.csv" > "$T/stdout.jsonl" 2>/dev/null
+python3 - "$T/o1/alerts.jsonl" "$T/stdout.jsonl" <<'PY'
+import json, sys
+strip = lambda p: [{k: v for k, v in json.loads(l).items() if k != "run_id"} for l in open(p)]
+assert strip(sys.argv[1]) == strip(sys.argv[2]), "stdin/stdout alerts differ"
+PY
+
+# A feed mixed with garbage: every row accounted for, the planted alerts unchanged.
+python3 - "$F/day.csv" "$T/garbage.csv" <<'PY'
+import random, sys
+rnd = random.Random(5)
+lines = open(sys.argv[1], "rb").read().split(b"\n")
+out = [lines[0]]
+for l in lines[1:]:
+    if not l:
+        continue
+    out.append(l)
+    for _ in range(rnd.randint(0, 2)):
+        kind = rnd.randrange(4)
+        if kind == 0: out.append(bytes(rnd.randrange(256) for _ in range(rnd.randint(1, 80))).replace(b"\n", b" ").replace(b'"', b"'"))
+        elif kind == 1: out.append(l[: rnd.randint(1, len(l) - 1)])
+        elif kind == 2: out.append(b"X" * rnd.randint(1, 40000))
+        else: out.append(b",".join([b"G%d" % rnd.randrange(10**6)] + l.split(b",")[1:-3]))
+open(sys.argv[2], "wb").write(b"\n".join(out) + b"\n")
+PY
+$E run --feed "$T/garbage.csv" --baseline "$T/baseline.json" --as-of 2026-11-24 --out "$T/og" 2>/dev/null
+python3 - "$T/og/summary.json" "$T/og/alerts.jsonl" "$T/o1/alerts.jsonl" "$T/og/quarantine.jsonl" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+r = s["rows"]
+assert r["reconciled"] and r["read"] == r["accepted"] + r["quarantined"], r
+assert r["accepted"] == 24, r   # garbage never passes validation here
+assert sum(1 for _ in open(sys.argv[4])) == r["quarantined"]
+key = lambda p: [(a["declaration"]["id"], a["profile"]["id"], a["score"], a["lane"]) for a in map(json.loads, open(p))]
+assert key(sys.argv[2]) == key(sys.argv[3]), "garbage changed the alerts"
+PY
+
+# Lane capacity and random top-up.
+cat > "$T/config.json" <<'CFG'
+{"rules": [
+  {"office": "*", "flow": "*", "red": 0.25},
+  {"office": "NLRTM", "flow": "EX", "red": 0.5, "min_random_rate": 1.0, "random_lane": "yellow"}
+]}
+CFG
+run "$T/oc" 2 --config "$T/config.json"
+run "$T/oc1" 1 --config "$T/config.json"
+cmp -s "$T/oc/alerts.jsonl" "$T/oc1/alerts.jsonl" || fail "planned alerts differ between 1 and 2 threads"
+python3 - "$T/oc/alerts.jsonl" "$T/o1/alerts.jsonl" "$T/oc/summary.json" <<'PY'
+import json, sys
+planned = [json.loads(l) for l in open(sys.argv[1])]
+plain = [json.loads(l) for l in open(sys.argv[2])]
+# never dropped: every plain alert is still there, same id, in the same order
+ids = [a["alert_id"] for a in planned if a.get("selection") != "random_topup"]
+assert ids == [a["alert_id"] for a in plain], "alerts dropped or reordered by capacity"
+from collections import defaultdict
+groups = defaultdict(list)
+for a in planned:
+    d = a["declaration"]
+    groups[(d["office"], d["flow"])].append(a)
+# group sizes (accepted declarations) in the fixture day
+size = {("NLSPL", "TR"): 1, ("NLSPL", "EX"): 1, ("NLRTM", "IM"): 11, ("NLSPL", "IM"): 4, ("NLRTM", "EX"): 4}
+for g, al in groups.items():
+    cap = int(size[g] * (0.5 if g == ("NLRTM", "EX") else 0.25) + 1e-9)
+    red = [a for a in al if a["lane"] == "red"]
+    assert len(red) <= cap or all(a["random"] for a in red), (g, len(red), cap)
+    over = [a for a in al if a["over_capacity"]]
+    for a in over:
+        assert a["lane_by_score"] == "red" and a["lane"] == "yellow", a["alert_id"]
+        assert all(a["score"] <= r["score"] for r in red if not r["random"]), "a lower score kept red"
+s = json.load(open(sys.argv[3]))["alerts"]
+assert s["over_capacity"] == sum(a["over_capacity"] for a in planned), s
+# NLRTM/EX: 4 accepted declarations, all in scope, min random rate 1.0 → every one is random or top-up
+ex = groups[("NLRTM", "EX")]
+assert len(ex) == 4 and s["random_topup"] == sum(1 for a in planned if a.get("selection") == "random_topup")
+PY
+
+# explain: the full trace for a planted declaration, and a quarantined one.
+$E explain --feed "$F/day.csv" --baseline "$T/baseline.json" --id RUN-W02 > "$T/explain.json" 2>/dev/null
+python3 - "$T/explain.json" <<'PY'
+import json, sys
+e = json.load(open(sys.argv[1]))
+assert e["declaration"]["id"] == "RUN-W02"
+assert e["alert"]["profile"]["id"] == "wl-glass-eels" and e["alert"]["score"] == 100
+assert e["anomalies"]["have_baseline"] is True and len(e["anomalies"]["features"]) == 5
+PY
+$E explain --feed "$F/day.csv" --id RUN-B03 > "$T/explain-q.json" 2>/dev/null
+grep -q '"reason":"gross_lt_net"' "$T/explain-q.json" || grep -q '"reason": "gross_lt_net"' "$T/explain-q.json" || fail "explain of a quarantined record"
+set +e; $E explain --feed "$F/day.csv" --id NO-SUCH-ID >/dev/null 2>"$T/err"; rc=$?; set -e
+[ "$rc" -eq 66 ] || fail "explain of a missing id exited $rc"
+grep -q "declaration 'NO-SUCH-ID' not found" "$T/err" || fail "explain missing id message"
+
+# Whole-file problems fail fast with the documented codes.
+set +e
+$E run --feed "$T/nope.csv" --out "$T/x" 2>/dev/null; rc=$?
+[ "$rc" -eq 66 ] || fail "missing feed exited $rc"
+echo '{"rules": [{"office": "*", "red": 2}]}' > "$T/bad.json"
+$E run --feed "$F/day.csv" --config "$T/bad.json" --out "$T/x" 2>"$T/err"; rc=$?
+[ "$rc" -eq 65 ] || fail "bad config exited $rc"
+grep -q 'bad.json: \$.rules\[0\].red: expected a rate between 0 and 1' "$T/err" || fail "bad config message: $(cat "$T/err")"
+set -e
+echo "run_e2e: ok"

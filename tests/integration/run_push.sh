@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# run_push.sh — `ecorisk run --push`: the nightly job spools its alerts in the
+# outbox and delivers them to the CEN-style receiver on 127.0.0.1, which
+# validates every alert against docs/alert.schema.json. Checks: all alerts of
+# the run arrive exactly once and valid; --non-nominal strips persons and
+# companies from what is sent while alerts.jsonl and the outbox keep them; the
+# endpoint down leaves every alert pending with exit 75, and a later push
+# delivers them.
+source "$ECORISK_SRC/tests/receiver/lib.sh"
+F="$ECORISK_SRC/tests/fixtures/run"
+cd "$T"
+
+# Endpoint down: the run itself succeeds (files written), the alerts stay pending, exit 75.
+port=$(free_port)
+set +e
+"$ECORISK" run --feed "$F/day.csv" --as-of 2026-11-24 --out day --push "http://127.0.0.1:$port/alerts" \
+  --insecure-http > down.out 2> down.err
+rc=$?
+set -e
+check_eq 75 "$rc" "run --push with the endpoint down"
+ids_jsonl day/alerts.jsonl > all.ids
+n=$(wc -l < all.ids)
+[ "$n" -ge 10 ] || fail "expected the planted alerts, got $n"
+ids_outbox day/outbox pending > pending.ids
+cmp -s all.ids pending.ids || fail "pending set differs from alerts.jsonl"
+
+# The endpoint comes back: a re-run with --push delivers everything exactly once
+# (re-spooling the same alerts is a no-op: batches are named by content hash).
+rx_start rx --require-idempotency-key
+"$ECORISK" run --feed "$F/day.csv" --as-of 2026-11-24 --out day --push "http://127.0.0.1:$RX_PORT/alerts" \
+  --insecure-http > up.out 2> up.err || { cat up.err; fail "run --push exited $?"; }
+ids_received rx > rx.ids
+cmp -s all.ids rx.ids || fail "receiver set differs from alerts.jsonl"
+check_eq 0 "$(ls day/outbox/pending | wc -l)" "pending after delivery"
+grep -q '"status": *4' rx/requests.jsonl && fail "receiver rejected a batch: $(grep '"status": *4' rx/requests.jsonl | head -1)"
+grep -q '"importer"' rx/alerts.jsonl || fail "nominal push lost the importer"
+rx_stop
+
+# --non-nominal: what is sent has no importer, exporter or declarant; local copies keep them.
+rx_start rx2
+"$ECORISK" run --feed "$F/day.csv" --as-of 2026-11-24 --out day2 --push "http://127.0.0.1:$RX_PORT/alerts" \
+  --insecure-http --non-nominal 2> nn.err || { cat nn.err; fail "run --push --non-nominal exited $?"; }
+ids_received rx2 > rx2.ids
+cmp -s all.ids rx2.ids || fail "non-nominal receiver set differs"
+if grep -q -e '"importer"' -e '"exporter"' -e '"declarant"' rx2/alerts.jsonl; then fail "nominal data reached the receiver"; fi
+grep -q '"importer"' day2/alerts.jsonl || fail "alerts.jsonl lost the importer"
+cat day2/outbox/sent/*.json | grep -q '"importer"' || fail "outbox copy lost the importer"
+echo "run_push: ok"
