@@ -287,6 +287,7 @@ typedef struct slot_cand {
     uint32_t decl;
     uint32_t profile;
     uint8_t  domain;
+    uint8_t  lane;           /* the carrying profile's lane by score, as spooled */
     double   score;
     uint64_t hash;
     uint32_t len;
@@ -400,7 +401,7 @@ static void process_slot(run_ctx *c, er_eval *ev, slot *s)
                 }
             const er_profile_result *r = &sc.results[which];
             size_t before = s->cands.len;
-            er_alert_format(&s->cands, &c->actx, d, &sc, which, ER_LANE_RED, false, true);
+            er_alert_format(&s->cands, &c->actx, d, &sc, which, (er_lane)r->lane, false, true);
             er_sb_putc(&s->cands, '\n');
             if (!grow((void **)&s->sc, &s->cap_sc, s->n_sc + 1, sizeof *s->sc)) {
                 s->oom = true;
@@ -410,6 +411,7 @@ static void process_slot(run_ctx *c, er_eval *ev, slot *s)
             cd->decl = (uint32_t)i;
             cd->profile = r->profile;
             cd->domain = (uint8_t)er_profileset_info(c->ps, r->profile)->domain;
+            cd->lane = r->lane;
             cd->score = r->score;
             cd->hash = er_hash64(d->id, strlen(d->id), 0x72616e646f6dULL);
             cd->len = (uint32_t)(s->cands.len - before);
@@ -555,7 +557,7 @@ static void plan_topup(const run_config *cfg, groups *gs, alert_rec *cands, size
                 continue;
             picked_ptrs[i]->topup = true;
             picked_ptrs[i]->random = true;
-            picked_ptrs[i]->lane = picked_ptrs[i]->final_lane = (uint8_t)(r ? r->random_lane : ER_LANE_RED);
+            picked_ptrs[i]->final_lane = (uint8_t)(r ? r->random_lane : ER_LANE_RED);
             g->n_random++;
         }
     }
@@ -584,7 +586,7 @@ static er_status plan_capacity(const run_config *cfg, groups *gs, alert_rec *rec
             uint64_t cap = rate < 0 ? UINT64_MAX : (uint64_t)floor(rate * (double)g->n_decl + 1e-9);
             uint64_t used = 0;
             for (; i < m && v[i]->group == gi; i++) {
-                if (used < cap) {
+                if (v[i]->random || used < cap) {   /* control samples always keep their lane */
                     used++;
                     continue;
                 }
@@ -1033,7 +1035,7 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
                 goto drain;
             }
             alert_rec r = {.ordinal = base + cd->decl, .group = (uint32_t)gi, .profile = cd->profile,
-                           .lane = ER_LANE_RED, .final_lane = ER_LANE_RED, .domain = cd->domain,
+                           .lane = cd->lane, .final_lane = cd->lane, .domain = cd->domain,
                            .score = cd->score, .hash = cd->hash, .off = cspool_off, .len = cd->len};
             fwrite(s->cands.p + off, 1, cd->len, cspool);
             cspool_off += cd->len;
