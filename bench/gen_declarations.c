@@ -1,0 +1,613 @@
+/*
+ * gen_declarations.c — seeded, deterministic generator of synthetic customs
+ * declaration days in the canonical CSV (about 200 bytes a row), for
+ * baselines, benchmarks and samples. Realistic shape: a weighted HS mix of
+ * ordinary trade with wildlife / ODS / waste codes (DESIGN.md §7) at low
+ * rates, country and route distributions, log-normal unit values and masses,
+ * Zipf-like trader frequencies, dates spread over a range, and an optional
+ * small rate of planted anomalies and of invalid rows. Same options and seed
+ * give byte-identical output on every run.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ecorisk/decl.h"
+
+/* ---- deterministic RNG (xoshiro256**, seeded by splitmix64) ---- */
+
+static uint64_t rs[4];
+
+static uint64_t splitmix(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+static uint64_t rnd(void)
+{
+    uint64_t r = rotl(rs[1] * 5, 7) * 9, t = rs[1] << 17;
+    rs[2] ^= rs[0];
+    rs[3] ^= rs[1];
+    rs[1] ^= rs[2];
+    rs[0] ^= rs[3];
+    rs[2] ^= t;
+    rs[3] = rotl(rs[3], 45);
+    return r;
+}
+
+static double unif(void) { return (double)(rnd() >> 11) * (1.0 / 9007199254740992.0); }
+static unsigned below(unsigned n) { return (unsigned)(unif() * n); }
+static int chance(double p) { return unif() < p; }
+
+static double normal(void)
+{
+    double u1 = unif(), u2 = unif();
+    if (u1 < 1e-300)
+        u1 = 1e-300;
+    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+static double lognormal(double median, double sigma) { return median * exp(sigma * normal()); }
+
+/* Zipf-like rank in [0, n): P(rank < k) ~ log(k) / log(n). */
+static unsigned zipf(unsigned n)
+{
+    double r = pow((double)n + 1.0, unif()) - 1.0;
+    unsigned k = (unsigned)r;
+    return k >= n ? n - 1 : k;
+}
+
+/* ---- reference tables ---- */
+
+typedef struct hs_row {
+    const char *hs;
+    const char *desc;
+    double      weight;      /* relative frequency */
+    double      kg;          /* median net mass per declaration line */
+    double      usd_kg;      /* median unit value, USD per kg */
+    const char *unit;        /* KGM, NAR, PCE, LTR */
+    double      kg_unit;     /* kg per unit when unit != KGM */
+    char        domain;      /* 0 ordinary, 'W' wildlife, 'O' ODS, 'X' waste */
+} hs_row;
+
+static const hs_row HS[] = {
+    /* ordinary trade (weights sum to ~ 97) */
+    {"847130", "Portable laptop computers", 4.0, 120, 180, "PCE", 2.2, 0},
+    {"851762", "Network switches and routers", 3.0, 80, 150, "PCE", 1.5, 0},
+    {"851713", "Smartphones", 3.0, 60, 600, "PCE", 0.25, 0},
+    {"870323", "Passenger cars, spark ignition 1500-3000 cc", 2.0, 1500, 14, "NAR", 1450, 0},
+    {"870899", "Motor vehicle parts", 3.5, 900, 9, "KGM", 0, 0},
+    {"610910", "T-shirts of cotton, knitted", 4.0, 400, 18, "PCE", 0.2, 0},
+    {"620342", "Men's trousers of cotton", 3.0, 350, 22, "PCE", 0.5, 0},
+    {"640299", "Footwear, rubber or plastic soles", 2.5, 300, 20, "PCE", 0.8, 0},
+    {"392390", "Plastic articles for packing goods", 3.0, 800, 3.5, "KGM", 0, 0},
+    {"392010", "Polyethylene film and sheet", 2.0, 2000, 2.2, "KGM", 0, 0},
+    {"390110", "Polyethylene, density < 0.94, primary form", 2.0, 20000, 1.2, "KGM", 0, 0},
+    {"720851", "Flat-rolled iron or steel, hot-rolled, > 10 mm", 2.0, 24000, 0.8, "KGM", 0, 0},
+    {"730890", "Structures and parts of iron or steel", 2.0, 3000, 3, "KGM", 0, 0},
+    {"940360", "Wooden furniture", 2.5, 900, 6, "PCE", 25, 0},
+    {"950300", "Toys, scale models and puzzles", 3.0, 500, 9, "KGM", 0, 0},
+    {"300490", "Medicaments in measured doses", 2.5, 150, 120, "KGM", 0, 0},
+    {"080390", "Bananas, fresh", 2.0, 18000, 0.9, "KGM", 0, 0},
+    {"090111", "Coffee, not roasted, not decaffeinated", 1.5, 19000, 4.5, "KGM", 0, 0},
+    {"220421", "Wine of fresh grapes, in containers <= 2 l", 2.0, 9000, 6, "LTR", 1.3, 0},
+    {"030389", "Fish, frozen, other", 1.5, 12000, 3, "KGM", 0, 0},
+    {"160414", "Tunas, prepared or preserved", 1.0, 15000, 6, "KGM", 0, 0},
+    {"271019", "Medium oils and preparations of petroleum", 2.0, 30000, 0.9, "KGM", 0, 0},
+    {"290121", "Ethylene", 0.5, 50000, 1.0, "KGM", 0, 0},
+    {"293339", "Heterocyclic compounds, pyridine ring", 1.0, 300, 45, "KGM", 0, 0},
+    {"330499", "Beauty or make-up preparations", 2.0, 250, 25, "KGM", 0, 0},
+    {"401110", "New pneumatic tyres for cars", 2.0, 5000, 4, "PCE", 9, 0},
+    {"440710", "Coniferous wood, sawn lengthwise", 1.5, 25000, 0.35, "KGM", 0, 0},
+    {"481910", "Cartons and boxes of corrugated paper", 1.5, 3000, 1.4, "KGM", 0, 0},
+    {"520513", "Cotton yarn, single, uncombed", 1.0, 15000, 3, "KGM", 0, 0},
+    {"690722", "Ceramic flags and tiles", 1.5, 20000, 0.6, "KGM", 0, 0},
+    {"732393", "Table and kitchen articles of stainless steel", 1.5, 1500, 5.5, "KGM", 0, 0},
+    {"841430", "Compressors for refrigerating equipment", 1.0, 900, 14, "PCE", 12, 0},
+    {"841869", "Refrigerating or freezing equipment, other", 0.8, 2500, 8, "PCE", 120, 0},
+    {"847989", "Machines with individual functions, other", 2.5, 2500, 25, "PCE", 300, 0},
+    {"850440", "Static converters", 2.0, 400, 40, "PCE", 2, 0},
+    {"850760", "Lithium-ion accumulators", 2.0, 1200, 18, "PCE", 0.5, 0},
+    {"852872", "Television receivers, colour", 1.5, 2500, 12, "PCE", 15, 0},
+    {"854140", "Photosensitive semiconductor devices, solar cells", 2.0, 6000, 9, "PCE", 22, 0},
+    {"880330", "Parts of aeroplanes or helicopters", 0.5, 300, 400, "KGM", 0, 0},
+    {"901890", "Medical instruments and appliances", 1.5, 200, 150, "KGM", 0, 0},
+    {"940540", "Electric lamps and lighting fittings", 1.5, 700, 14, "PCE", 1.5, 0},
+    {"960330", "Artists' brushes, writing brushes", 0.5, 150, 20, "PCE", 0.02, 0},
+    /* wildlife (CITES), low rates */
+    {"010690", "Live animals, other (reptiles)", 0.06, 40, 90, "NAR", 0.4, 'W'},
+    {"010620", "Live reptiles, tortoises", 0.03, 30, 120, "NAR", 1.2, 'W'},
+    {"030192", "Live eels, glass eels", 0.03, 150, 900, "KGM", 0, 'W'},
+    {"030571", "Shark fins, dried", 0.03, 300, 95, "KGM", 0, 'W'},
+    {"030572", "Fish maws, dried", 0.02, 80, 600, "KGM", 0, 'W'},
+    {"030781", "Abalone, live, fresh or chilled", 0.02, 400, 45, "KGM", 0, 'W'},
+    {"030811", "Sea cucumbers, live, fresh or chilled", 0.02, 500, 60, "KGM", 0, 'W'},
+    {"050790", "Tortoise-shell, horns, antlers, other", 0.02, 60, 150, "KGM", 0, 'W'},
+    {"050710", "Ivory, powder and waste", 0.005, 20, 700, "KGM", 0, 'W'},
+    {"051199", "Animal products, other", 0.04, 300, 20, "KGM", 0, 'W'},
+    {"060290", "Live plants, other (orchids, cacti)", 0.05, 250, 30, "NAR", 0.3, 'W'},
+    {"121190", "Plants used in pharmacy, other", 0.05, 600, 12, "KGM", 0, 'W'},
+    {"411330", "Leather of reptiles", 0.02, 90, 250, "KGM", 0, 'W'},
+    {"430180", "Raw furskins, other", 0.01, 120, 80, "KGM", 0, 'W'},
+    {"440349", "Tropical wood in the rough, other", 0.04, 22000, 0.6, "KGM", 0, 'W'},
+    {"440729", "Tropical wood sawn lengthwise (rosewood)", 0.04, 18000, 1.5, "KGM", 0, 'W'},
+    {"960190", "Worked bone, horn, coral, other", 0.02, 40, 110, "KGM", 0, 'W'},
+    /* ODS / HFCs (Montreal Protocol) */
+    {"290371", "Chlorodifluoromethane (HCFC-22)", 0.02, 4000, 4, "KGM", 0, 'O'},
+    {"290341", "Trifluoromethane (HFC-23)", 0.01, 800, 20, "KGM", 0, 'O'},
+    {"290343", "Tetrafluoroethanes (HFC-134a)", 0.05, 5000, 6, "KGM", 0, 'O'},
+    {"290349", "Other saturated fluorinated derivatives (HFCs)", 0.04, 3000, 7, "KGM", 0, 'O'},
+    {"290361", "Methyl bromide", 0.005, 1000, 6, "KGM", 0, 'O'},
+    {"382764", "Mixtures containing HFCs (R-404A, R-407C)", 0.04, 3000, 8, "KGM", 0, 'O'},
+    {"382711", "Mixtures containing CFCs", 0.003, 500, 8, "KGM", 0, 'O'},
+    {"841510", "Air conditioning machines, window or wall", 0.3, 3000, 9, "PCE", 40, 'O'},
+    {"842410", "Fire extinguishers, charged or not", 0.1, 1500, 7, "PCE", 12, 'O'},
+    /* waste (Basel) */
+    {"391510", "Waste, parings and scrap of polyethylene", 0.06, 22000, 0.25, "KGM", 0, 'X'},
+    {"391590", "Waste, parings and scrap of other plastics", 0.06, 21000, 0.2, "KGM", 0, 'X'},
+    {"470790", "Recovered paper or paperboard, other", 0.05, 24000, 0.15, "KGM", 0, 'X'},
+    {"401220", "Used pneumatic tyres", 0.04, 15000, 0.3, "KGM", 0, 'X'},
+    {"630910", "Worn clothing and other worn articles", 0.08, 20000, 0.8, "KGM", 0, 'X'},
+    {"720449", "Ferrous waste and scrap, other", 0.1, 25000, 0.35, "KGM", 0, 'X'},
+    {"740400", "Copper waste and scrap", 0.05, 20000, 7, "KGM", 0, 'X'},
+    {"760200", "Aluminium waste and scrap", 0.05, 20000, 1.6, "KGM", 0, 'X'},
+    {"854911", "Waste and scrap of lead-acid accumulators", 0.02, 20000, 0.5, "KGM", 0, 'X'},
+    {"382510", "Municipal waste", 0.005, 20000, 0.05, "KGM", 0, 'X'},
+    {"262011", "Hard zinc spelter (ash and residues)", 0.01, 20000, 1.1, "KGM", 0, 'X'},
+    {"271099", "Waste oils, other", 0.02, 18000, 0.3, "KGM", 0, 'X'},
+};
+#define N_HS (sizeof HS / sizeof HS[0])
+
+typedef struct wstr {
+    const char *s;
+    double      w;
+} wstr;
+
+static const wstr ORIGINS[] = {
+    {"CN", 30}, {"US", 8}, {"DE", 6}, {"VN", 4}, {"IN", 4}, {"JP", 3}, {"KR", 3}, {"TR", 3},
+    {"IT", 3},  {"GB", 3}, {"FR", 3}, {"TH", 2}, {"MY", 2}, {"ID", 2}, {"BR", 2}, {"MX", 1.5},
+    {"TW", 2},  {"PL", 2}, {"ES", 2}, {"BD", 1.5}, {"PK", 1}, {"EG", 0.5}, {"ZA", 0.8},
+    {"NG", 0.5}, {"CM", 0.2}, {"CD", 0.1}, {"CG", 0.1}, {"MG", 0.2}, {"GH", 0.3}, {"KE", 0.4},
+    {"AU", 1},  {"CA", 1}, {"CL", 0.7}, {"PE", 0.5}, {"AR", 0.5}, {"SG", 1}, {"AE", 1},
+    {"HK", 1},  {"CH", 1}, {"NO", 0.6}, {"RU", 0.3}, {"UA", 0.3}, {"SA", 0.5}, {"PH", 0.8},
+};
+static const wstr DESTS[] = {
+    {"US", 10}, {"CN", 8}, {"GB", 6}, {"DE", 6}, {"FR", 5}, {"BE", 4}, {"ES", 3}, {"IT", 3},
+    {"PL", 3},  {"TR", 3}, {"IN", 3}, {"MY", 2}, {"VN", 2}, {"ID", 2}, {"TH", 1.5}, {"NG", 1.5},
+    {"GH", 1},  {"SN", 0.5}, {"AE", 2}, {"SA", 1}, {"JP", 2}, {"KR", 2}, {"BR", 1}, {"MA", 1},
+};
+static const char *const HUBS[] = {"SG", "AE", "HK", "BE", "MY", "PA", "LK", "OM", "TR", "MA"};
+static const wstr CURRENCIES[] = {{"EUR", 60}, {"USD", 30}, {"CNY", 5}, {"GBP", 3}, {"JPY", 2}};
+static const double CUR_PER_USD[] = {0.866, 1.0, 7.11, 0.76, 156};
+static const char *const PACKING[] = {"in cartons", "on pallets", "in bulk", "in drums",
+                                      "in bags", "in crates", "in bales", "in cylinders",
+                                      "in boxes", "loose"};
+static const char *const OWNERS[] = {"MSC", "MAE", "CMA", "HLX", "EGH", "COS", "ONE", "YML",
+                                     "HMM", "ZIM", "OOL", "TGH", "SEG", "TCL", "FCI"};
+
+static const char *pick(const wstr *t, size_t n, size_t *idx)
+{
+    double tot = 0;
+    for (size_t i = 0; i < n; i++)
+        tot += t[i].w;
+    double u = unif() * tot;
+    for (size_t i = 0; i < n; i++) {
+        u -= t[i].w;
+        if (u < 0) {
+            if (idx)
+                *idx = i;
+            return t[i].s;
+        }
+    }
+    if (idx)
+        *idx = n - 1;
+    return t[n - 1].s;
+}
+
+static const hs_row *pick_hs(void)
+{
+    static double tot = 0;
+    if (tot == 0)
+        for (size_t i = 0; i < N_HS; i++)
+            tot += HS[i].weight;
+    double u = unif() * tot;
+    for (size_t i = 0; i < N_HS; i++) {
+        u -= HS[i].weight;
+        if (u < 0)
+            return &HS[i];
+    }
+    return &HS[N_HS - 1];
+}
+
+/* ISO 6346 check digit. */
+static int iso6346_check(const char *c10)
+{
+    static const int letter[26] = {10, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 23, 24,
+                                   25, 26, 27, 28, 29, 30, 31, 32, 34, 35, 36, 37, 38};
+    int sum = 0;
+    for (int i = 0; i < 10; i++) {
+        int v = c10[i] >= 'A' ? letter[c10[i] - 'A'] : c10[i] - '0';
+        sum += v << i;
+    }
+    return sum % 11 % 10;
+}
+
+/* ---- CSV output ---- */
+
+static void put_field(FILE *o, const char *s)
+{
+    if (strpbrk(s, ",\"\r\n")) {
+        fputc('"', o);
+        for (; *s; s++) {
+            if (*s == '"')
+                fputc('"', o);
+            fputc(*s, o);
+        }
+        fputc('"', o);
+    } else {
+        fputs(s, o);
+    }
+}
+
+static void put_num(FILE *o, double v, int decimals)
+{
+    char b[64];
+    snprintf(b, sizeof b, "%.*f", decimals, v);
+    fputs(b, o);
+}
+
+typedef struct opts {
+    unsigned long long rows;
+    uint64_t seed;
+    int32_t  start;
+    int      days;
+    double   anomaly_rate, invalid_rate;
+    const char *country, *out;
+    int      label, jsonl;
+} opts;
+
+static void usage(FILE *o)
+{
+    fprintf(o,
+        "Usage: gen_declarations [options]\n\n"
+        "Writes synthetic customs declarations in the canonical CSV of ecorisk\n"
+        "(header: id,date,flow,declarant,importer,exporter,hs,description,origin,\n"
+        "export_country,destination,transit,mode,office,net_kg,gross_kg,quantity,unit,\n"
+        "value,currency,packages,container), about 200 bytes a row, sorted by date.\n"
+        "Deterministic: the same options and seed give byte-identical output.\n\n"
+        "Options:\n"
+        "  -n, --rows N            rows to write (default 10000)\n"
+        "  -s, --seed N            random seed (default 1)\n"
+        "      --start YYYY-MM-DD  first declaration date (default 2026-01-05)\n"
+        "      --days N            spread rows evenly over N days (default 1)\n"
+        "      --country XX        the declaring administration (default NL): destination\n"
+        "                          of imports, origin of exports\n"
+        "      --anomaly-rate R    share of rows with a planted risk pattern (default 0.002):\n"
+        "                          under-valuation, gross >> net, bad container check digit,\n"
+        "                          mis-described refrigerant, unusual transit route, new importer\n"
+        "      --invalid-rate R    share of rows that must fail validation (default 0): bad HS,\n"
+        "                          negative mass, gross < net, unknown country or currency,\n"
+        "                          bad date or mode, empty id, duplicate id, stray quote, field count\n"
+        "      --label             add a last column 'planted' naming the planted pattern\n"
+        "                          (or invalid kind); empty for ordinary rows\n"
+        "      --format FMT        csv (default) or jsonl (canonical keys, numbers as JSON\n"
+        "                          numbers, transit as an array, empty fields omitted)\n"
+        "  -o, --output FILE       write to FILE instead of stdout\n"
+        "  -h, --help              this help\n\n"
+        "Mix: ~95%% ordinary trade (42 common HS6 lines), wildlife (CITES) ~0.6%%, ODS/HFC\n"
+        "~0.6%%, waste ~0.7%%; flows IM 80%% / EX 17%% / TR 3%%; importers Zipf-like over 20000\n"
+        "ids, exporters over 30000, declarants over 400; log-normal masses (sigma 1.0) and\n"
+        "unit values (sigma 0.45) around per-HS medians; values in EUR/USD/CNY/GBP/JPY.\n");
+}
+
+static const char *const INVALID_KINDS[] = {"bad_hs", "negative", "gross_lt_net", "bad_country",
+                                            "bad_currency", "bad_date", "bad_mode", "missing_id",
+                                            "duplicate_id", "stray_quote", "field_count"};
+#define N_INVALID (sizeof INVALID_KINDS / sizeof INVALID_KINDS[0])
+static const char *const ANOMALY_KINDS[] = {"undervalued", "gross_heavy", "container_check",
+                                            "misdescribed_refrigerant", "unusual_route",
+                                            "new_importer"};
+#define N_ANOMALY (sizeof ANOMALY_KINDS / sizeof ANOMALY_KINDS[0])
+
+static int generate(const opts *op, FILE *o)
+{
+    uint64_t sm = op->seed;
+    for (int i = 0; i < 4; i++)
+        rs[i] = splitmix(&sm);
+    char tag[5];
+    uint64_t th = splitmix(&sm);
+    for (int i = 0; i < 4; i++)
+        tag[i] = "ABCDEFGHJKLMNPQRSTUVWXYZ"[(th >> (i * 8)) % 24];
+    tag[4] = '\0';
+    const char *cc = op->country;
+    char offices[5][6];
+    static const char *const suffix[5] = {"RTM", "AMS", "SPL", "VLI", "MOE"};
+    for (int i = 0; i < 5; i++)
+        snprintf(offices[i], sizeof offices[i], "%.2s%s", cc, suffix[i]);
+
+    if (!op->jsonl) {
+        fputs("id,date,flow,declarant,importer,exporter,hs,description,origin,export_country,"
+              "destination,transit,mode,office,net_kg,gross_kg,quantity,unit,value,currency,"
+              "packages,container", o);
+        fputs(op->label ? ",planted\n" : "\n", o);
+    }
+    char prev_id[32] = "";
+    for (unsigned long long i = 0; i < op->rows; i++) {
+        int32_t day = op->start + (int32_t)(op->days > 1 ? (i * (unsigned long long)op->days) / op->rows : 0);
+        char date[11];
+        er_date_format(day, date);
+        char id[32], declarant[16], importer[16], exporter[16], hs[16], desc[160];
+        char origin[3], exp_c[3], dest[3], transit[16] = "", container[16] = "";
+        const char *mode, *office, *flow, *cur, *planted = "";
+        snprintf(id, sizeof id, "%.2s%.2s%s%010llu", date + 2, cc, tag, i + 1);
+        snprintf(declarant, sizeof declarant, "DCL%04u", zipf(400));
+        snprintf(importer, sizeof importer, "IMP%06u", zipf(20000));
+        snprintf(exporter, sizeof exporter, "EXP%06u", zipf(30000));
+        const hs_row *h = pick_hs();
+        snprintf(hs, sizeof hs, "%s", h->hs);
+        if (chance(0.2))
+            snprintf(hs, sizeof hs, "%s%02u", h->hs, below(10) * 10);   /* national 8-digit */
+        if (chance(0.85))
+            snprintf(desc, sizeof desc, "%s; %s, lot %c%c-%05u", h->desc, PACKING[below(10)],
+                     'A' + below(26), 'A' + below(26), below(100000));
+        else
+            snprintf(desc, sizeof desc, "%s; %s", h->desc, PACKING[below(10)]);
+        double u = unif();
+        flow = u < 0.80 ? "IM" : u < 0.97 ? "EX" : "TR";
+        if (flow[0] == 'I') {
+            snprintf(origin, 3, "%s", pick(ORIGINS, sizeof ORIGINS / sizeof *ORIGINS, NULL));
+            snprintf(dest, 3, "%.2s", cc);
+        } else if (flow[0] == 'E') {
+            snprintf(origin, 3, "%.2s", chance(0.85) ? cc : pick(ORIGINS, sizeof ORIGINS / sizeof *ORIGINS, NULL));
+            snprintf(dest, 3, "%s", pick(DESTS, sizeof DESTS / sizeof *DESTS, NULL));
+        } else {
+            snprintf(origin, 3, "%s", pick(ORIGINS, sizeof ORIGINS / sizeof *ORIGINS, NULL));
+            snprintf(dest, 3, "%s", pick(DESTS, sizeof DESTS / sizeof *DESTS, NULL));
+        }
+        if (flow[0] == 'E' && strcmp(origin, dest) == 0)
+            snprintf(dest, 3, "US");
+        snprintf(exp_c, 3, "%s", chance(0.85) || flow[0] == 'E' ? origin : HUBS[below(10)]);
+        if (flow[0] == 'E')
+            snprintf(exp_c, 3, "%.2s", cc);
+        if (chance(0.08))
+            snprintf(transit, sizeof transit, "%s", HUBS[below(10)]);
+        else if (chance(0.02))
+            snprintf(transit, sizeof transit, "%s;%s", HUBS[below(5)], HUBS[5 + below(5)]);
+        double m = unif();
+        double net = lognormal(h->kg, 1.0);
+        if (h->domain == 'W' && h->kg < 500)
+            m = m * 0.6 + 0.25;   /* small wildlife consignments fly */
+        mode = m < 0.58 ? "SEA" : m < 0.85 ? "AIR" : m < 0.95 ? "ROAD" : m < 0.97 ? "RAIL" : "POST";
+        if (net > 30000 && mode[0] == 'A')
+            mode = "SEA";
+        if (mode[0] == 'P')
+            net = net / 50 + 0.1;
+        office = mode[0] == 'S' ? offices[below(2)] : mode[0] == 'A' ? offices[2]
+                 : offices[3 + below(2)];
+        double gross = net * (1.02 + 0.25 * unif());
+        double usd = net * lognormal(h->usd_kg, 0.45);
+        size_t ci;
+        cur = pick(CURRENCIES, sizeof CURRENCIES / sizeof *CURRENCIES, &ci);
+        double value = usd * CUR_PER_USD[ci];
+        double qty = 0;
+        if (strcmp(h->unit, "KGM") != 0)
+            qty = floor(net / h->kg_unit) + 1;
+        double packages = floor(net / (mode[0] == 'P' ? 5 : 25)) + 1;
+        if (mode[0] == 'S' && net > 500) {
+            char c10[11];
+            snprintf(c10, sizeof c10, "%sU%06u", OWNERS[below(15)], below(1000000));
+            snprintf(container, sizeof container, "%s%d", c10, iso6346_check(c10));
+        }
+
+        /* planted anomalies */
+        if (op->anomaly_rate > 0 && chance(op->anomaly_rate)) {
+            unsigned k = below(N_ANOMALY);
+            planted = ANOMALY_KINDS[k];
+            switch (k) {
+            case 0: value /= 25; break;
+            case 1: gross = net * (4 + 4 * unif()); break;
+            case 2:
+                if (container[0]) container[10] = (char)('0' + (container[10] - '0' + 1 + below(8)) % 10);
+                else planted = "";
+                break;
+            case 3:
+                snprintf(hs, sizeof hs, "290343");
+                snprintf(desc, sizeof desc, "Refrigerant gas R-22 in disposable cylinders, declared HFC-134a");
+                value = net * 1.2 * CUR_PER_USD[ci];
+                break;
+            case 4:
+                snprintf(origin, 3, "%s", (const char *[]){"CM", "CD", "NG", "MG"}[below(4)]);
+                snprintf(transit, sizeof transit, "%s;%s", "AE", "MY");
+                break;
+            default:
+                snprintf(importer, sizeof importer, "NEW%06llu", i % 1000000);
+                break;
+            }
+        }
+
+        char s_net[32], s_gross[32], s_val[32], s_qty[32] = "", s_pk[32], s_date[16];
+        snprintf(s_net, sizeof s_net, "%.2f", net);
+        snprintf(s_gross, sizeof s_gross, "%.2f", gross);
+        snprintf(s_val, sizeof s_val, "%.2f", value);
+        if (qty > 0)
+            snprintf(s_qty, sizeof s_qty, "%.0f", qty);
+        snprintf(s_pk, sizeof s_pk, "%.0f", packages);
+        snprintf(s_date, sizeof s_date, "%s", date);
+        int stray = 0, short_row = 0;
+        if (op->invalid_rate > 0 && chance(op->invalid_rate)) {
+            unsigned k = below(N_INVALID);
+            planted = INVALID_KINDS[k];
+            switch (k) {
+            case 0: snprintf(hs, sizeof hs, "%.2sA%.3s", h->hs, h->hs + 3); break;
+            case 1: snprintf(s_net, sizeof s_net, "-%.2f", net); break;
+            case 2: snprintf(s_gross, sizeof s_gross, "%.2f", net * 0.5); break;
+            case 3: snprintf(origin, 3, "XX"); break;
+            case 4: cur = "XYZ"; break;
+            case 5: snprintf(s_date, sizeof s_date, "%.4s-02-30", date); break;
+            case 6: mode = "SHIP"; break;
+            case 7: id[0] = '\0'; break;
+            case 8:
+                if (prev_id[0]) snprintf(id, sizeof id, "%s", prev_id);
+                else planted = "";
+                break;
+            case 9: stray = 1; break;
+            default: short_row = 1; break;
+            }
+        }
+        int invalid = 0;
+        for (size_t k = 0; k < N_INVALID; k++)
+            if (strcmp(planted, INVALID_KINDS[k]) == 0)
+                invalid = 1;
+        if (!invalid)   /* duplicates repeat the id of an earlier valid row */
+            snprintf(prev_id, sizeof prev_id, "%s", id);
+
+        if (op->jsonl) {
+            const char *keys[] = {"id", "date", "flow", "declarant", "importer", "exporter", "hs",
+                                  "description", "origin", "export_country", "destination",
+                                  "transit", "mode", "office", "net_kg", "gross_kg", "quantity",
+                                  "unit", "value", "currency", "packages", "container", "planted"};
+            const char *vals[] = {id, s_date, flow, declarant, importer, exporter, hs, desc,
+                                  origin, exp_c, dest, transit, mode, office, s_net, s_gross,
+                                  s_qty, h->unit, s_val, cur, s_pk, container, planted};
+            int n_keys = op->label ? 23 : 22, first = 1;
+            if (short_row)
+                fputc('[', o);   /* not an object: rejected as a JSON Lines record */
+            else
+                fputc('{', o);
+            for (int k = 0; k < n_keys; k++) {
+                if (!vals[k][0])
+                    continue;
+                int num = (k >= 14 && k <= 16) || k == 18 || k == 20;
+                if (!first)
+                    fputc(',', o);
+                first = 0;
+                fprintf(o, "\"%s\":", keys[k]);
+                if (k == 11) {   /* transit array */
+                    fputc('[', o);
+                    for (const char *t = vals[k]; *t; t += (t[2] == ';' ? 3 : 2))
+                        fprintf(o, "%s\"%.2s\"", t == vals[k] ? "" : ",", t);
+                    fputc(']', o);
+                } else if (num) {
+                    fputs(vals[k], o);
+                } else {
+                    fputc('"', o);
+                    for (const char *t = vals[k]; *t; t++) {
+                        if (*t == '"' || *t == '\\')
+                            fputc('\\', o);
+                        fputc(*t, o);
+                    }
+                    if (stray && k == 7) {
+                        fputs("\n", o);   /* unterminated string: the line is not JSON */
+                        break;
+                    }
+                    fputc('"', o);
+                }
+            }
+            if (!stray)
+                fputs(short_row ? "]\n" : "}\n", o);
+            continue;
+        }
+        put_field(o, id);
+        fputc(',', o);
+        fputs(s_date, o);
+        fputc(',', o);
+        fputs(flow, o);
+        fputc(',', o);
+        fputs(declarant, o);
+        fputc(',', o);
+        fputs(importer, o);
+        fputc(',', o);
+        fputs(exporter, o);
+        fputc(',', o);
+        fputs(hs, o);
+        fputc(',', o);
+        if (stray) {
+            fputs("\"", o);
+            fputs(desc, o);
+            fputs("\" 40\"", o);   /* unescaped quote inside a quoted field */
+        } else {
+            put_field(o, desc);
+        }
+        fprintf(o, ",%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s", origin, exp_c, dest, transit, mode,
+                office, s_net, s_gross, s_qty, h->unit, s_val, cur, s_pk);
+        if (!short_row) {
+            fputc(',', o);
+            fputs(container, o);
+        }
+        if (op->label) {
+            fputc(',', o);
+            fputs(planted, o);
+        }
+        fputc('\n', o);
+        (void)put_num;
+    }
+    return ferror(o) ? -1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    opts op = {10000, 1, 0, 1, 0.002, 0.0, "NL", NULL, 0, 0};
+    er_date_parse("2026-01-05", 10, &op.start);
+    static const struct option lo[] = {
+        {"rows", required_argument, 0, 'n'}, {"seed", required_argument, 0, 's'},
+        {"start", required_argument, 0, 1},  {"days", required_argument, 0, 2},
+        {"anomaly-rate", required_argument, 0, 3}, {"invalid-rate", required_argument, 0, 4},
+        {"country", required_argument, 0, 5}, {"label", no_argument, 0, 6},
+        {"format", required_argument, 0, 7},
+        {"output", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int c;
+    char *end;
+    while ((c = getopt_long(argc, argv, "n:s:o:h", lo, NULL)) != -1) {
+        switch (c) {
+        case 'n': op.rows = strtoull(optarg, &end, 10); if (*end) goto bad; break;
+        case 's': op.seed = strtoull(optarg, &end, 10); if (*end) goto bad; break;
+        case 1:
+            if (er_date_parse(optarg, strlen(optarg), &op.start) != ER_OK) goto bad;
+            break;
+        case 2: op.days = (int)strtol(optarg, &end, 10); if (*end || op.days < 1) goto bad; break;
+        case 3: op.anomaly_rate = strtod(optarg, &end); if (*end || op.anomaly_rate < 0 || op.anomaly_rate > 1) goto bad; break;
+        case 4: op.invalid_rate = strtod(optarg, &end); if (*end || op.invalid_rate < 0 || op.invalid_rate > 1) goto bad; break;
+        case 5:
+            if (strlen(optarg) != 2) goto bad;
+            op.country = optarg;
+            break;
+        case 6: op.label = 1; break;
+        case 7:
+            if (strcmp(optarg, "csv") == 0) op.jsonl = 0;
+            else if (strcmp(optarg, "jsonl") == 0) op.jsonl = 1;
+            else goto bad;
+            break;
+        case 'o': op.out = optarg; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 64;
+        }
+    }
+    if (optind < argc)
+        goto bad;
+    FILE *o = stdout;
+    if (op.out && !(o = fopen(op.out, "w"))) {
+        fprintf(stderr, "gen_declarations: %s: %s\n", op.out, strerror(errno));
+        return 73;
+    }
+    static char obuf[1 << 16];
+    setvbuf(o, obuf, _IOFBF, sizeof obuf);
+    int rc = generate(&op, o);
+    if (fclose(o) != 0 || rc != 0) {
+        fprintf(stderr, "gen_declarations: write failed: %s\n", strerror(errno));
+        return 74;
+    }
+    return 0;
+bad:
+    fprintf(stderr, "gen_declarations: invalid option or value near '%s' (see --help)\n",
+            optind <= argc && optind > 0 ? argv[optind - 1] : "");
+    return 64;
+}
