@@ -3,16 +3,23 @@
 # run the nightly job on the bundled sample day with the bundled baseline and
 # the shipped profile packs, then write the HTML report.
 #   docker/sample-day.sh [OUT_DIR]     (default: out/sample-day)
+# With ECORISK=/path/to/ecorisk set, uses that binary and skips install and
+# build (the test suite runs the script that way).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-out/sample-day}
-docker/install-deps.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build -j "$(nproc 2>/dev/null || echo 2)" --target ecorisk >/dev/null
-eco=build/ecorisk
-$eco run --feed feeds/samples/sample-day.csv --baseline feeds/samples/baseline.json \
+if [ -z "${ECORISK:-}" ]; then
+  docker/install-deps.sh
+  cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build build -j "$(nproc 2>/dev/null || echo 2)" --target ecorisk >/dev/null
+  eco=build/ecorisk
+else
+  eco=$ECORISK
+fi
+day=feeds/samples/declarations-2026-01-05.csv
+$eco run --feed "$day" --baseline feeds/samples/baseline.json \
          --profiles profiles --config feeds/samples/run-config.json \
-         --as-of 2026-11-24 --out "$out" --all-scores
+         --as-of 2026-01-05 --out "$out" --all-scores
 $eco report --run "$out" --out "$out/report.html"
 echo
 echo "alerts:     $out/alerts.jsonl ($(wc -l < "$out/alerts.jsonl") alerts)"
@@ -20,4 +27,7 @@ echo "quarantine: $out/quarantine.jsonl ($(wc -l < "$out/quarantine.jsonl") reco
 echo "summary:    $out/summary.json"
 echo "metrics:    $out/metrics.prom"
 echo "report:     $out/report.html"
-echo "explain one alert: $eco explain --feed feeds/samples/sample-day.csv --baseline feeds/samples/baseline.json --id \$(head -1 $out/alerts.jsonl | sed 's/.*\"declaration\":{\"id\":\"\\([^\"]*\\)\".*/\\1/')"
+first=$(sed -n 's/.*"declaration":{"id":"\([^"]*\)".*/\1/p' "$out/alerts.jsonl" | head -1)
+echo
+echo "why was $first flagged?"
+echo "  $eco explain --feed $day --baseline feeds/samples/baseline.json --id $first"

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# sample_day.sh — the README's main command on the bundled sample day
+# (docker/sample-day.sh, with the built binary): alerts, quarantine, summary,
+# metrics and report are written and reconcile; the bundled baseline is
+# exactly what feeds/samples/make_baseline.sh rebuilds (it cannot drift from
+# the code); the run is idempotent.
+set -euo pipefail
+: "${ECORISK:?}" "${ECORISK_SRC:?}" "${ECORISK_BUILD:?}"
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+"$ECORISK_SRC/feeds/samples/make_baseline.sh" "$ECORISK_BUILD" "$T/baseline.json"
+cmp -s "$T/baseline.json" "$ECORISK_SRC/feeds/samples/baseline.json" \
+  || fail "feeds/samples/baseline.json is stale: run feeds/samples/make_baseline.sh"
+
+ECORISK="$ECORISK" "$ECORISK_SRC/docker/sample-day.sh" "$T/day" > "$T/out" 2> "$T/err" || { cat "$T/err"; fail "sample-day.sh exited $?"; }
+for f in alerts.jsonl quarantine.jsonl summary.json metrics.prom scores.csv report.html; do
+  [ -s "$T/day/$f" ] || fail "$f missing"
+done
+grep -q "why was .* flagged" "$T/out" || fail "no explain hint printed"
+python3 - "$T/day" <<'PY'
+import json, sys
+d = sys.argv[1]
+s = json.load(open(f"{d}/summary.json"))
+assert s["rows"] == {"read": 207, "accepted": 191, "quarantined": 16, "reconciled": True}, s["rows"]
+n = sum(1 for _ in open(f"{d}/alerts.jsonl"))
+q = sum(1 for _ in open(f"{d}/quarantine.jsonl"))
+assert s["alerts"]["total"] == n and n > 0 and q == 16
+domains = {json.loads(l)["domain"] for l in open(f"{d}/alerts.jsonl")}
+assert domains == {"wildlife", "ods", "waste"}, domains
+html = open(f"{d}/report.html").read()
+assert "<svg" in html and "http://" not in html.replace("http://www.w3.org/2000/svg", "")
+PY
+first=$(sed -n 's/.*"declaration":{"id":"\([^"]*\)".*/\1/p' "$T/day/alerts.jsonl" | head -1)
+"$ECORISK" explain --feed "$ECORISK_SRC/feeds/samples/declarations-2026-01-05.csv" \
+  --baseline "$ECORISK_SRC/feeds/samples/baseline.json" --id "$first" > "$T/explain.json" 2>/dev/null
+grep -q "\"id\": \"$first\"" "$T/explain.json" || fail "explain of $first"
+
+# idempotent: a second run gives the same files
+ECORISK="$ECORISK" "$ECORISK_SRC/docker/sample-day.sh" "$T/day2" > /dev/null 2>&1
+for f in alerts.jsonl quarantine.jsonl scores.csv; do cmp -s "$T/day/$f" "$T/day2/$f" || fail "$f differs on re-run"; done
+echo "sample_day: ok"
