@@ -16,7 +16,7 @@ if [ -z "${ECORISK:-}" ]; then
 else
   eco=$ECORISK
 fi
-day=feeds/samples/declarations-2026-01-05.csv
+day=feeds/samples/sample-day.csv
 $eco run --feed "$day" --baseline feeds/samples/baseline.json \
          --profiles profiles --config feeds/samples/run-config.json \
          --as-of 2026-01-05 --out "$out" --all-scores

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # sample_day.sh — the README's main command on the bundled sample day
-# (docker/sample-day.sh, with the built binary): alerts, quarantine, summary,
-# metrics and report are written and reconcile; the bundled baseline is
-# exactly what feeds/samples/make_baseline.sh rebuilds (it cannot drift from
+# (docker/sample-day.sh, with the built binary) on feeds/samples/sample-day.csv: alerts, quarantine, summary,
+# metrics and report are written and reconcile; the bundled day and baseline
+# are exactly what feeds/samples/make_sample_day.sh and make_baseline.sh rebuild (it cannot drift from
 # the code); the run is idempotent.
 set -euo pipefail
 : "${ECORISK:?}" "${ECORISK_SRC:?}" "${ECORISK_BUILD:?}"
@@ -10,6 +10,9 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
+"$ECORISK_SRC/feeds/samples/make_sample_day.sh" "$ECORISK_BUILD" "$T/sample-day.csv"
+cmp -s "$T/sample-day.csv" "$ECORISK_SRC/feeds/samples/sample-day.csv" \
+  || fail "feeds/samples/sample-day.csv is stale: run feeds/samples/make_sample_day.sh"
 "$ECORISK_SRC/feeds/samples/make_baseline.sh" "$ECORISK_BUILD" "$T/baseline.json"
 cmp -s "$T/baseline.json" "$ECORISK_SRC/feeds/samples/baseline.json" \
   || fail "feeds/samples/baseline.json is stale: run feeds/samples/make_baseline.sh"
@@ -23,17 +26,17 @@ python3 - "$T/day" <<'PY'
 import json, sys
 d = sys.argv[1]
 s = json.load(open(f"{d}/summary.json"))
-assert s["rows"] == {"read": 207, "accepted": 191, "quarantined": 16, "reconciled": True}, s["rows"]
+assert s["rows"] == {"read": 2031, "accepted": 2005, "quarantined": 26, "reconciled": True}, s["rows"]
 n = sum(1 for _ in open(f"{d}/alerts.jsonl"))
 q = sum(1 for _ in open(f"{d}/quarantine.jsonl"))
-assert s["alerts"]["total"] == n and n > 0 and q == 16
+assert s["alerts"]["total"] == n and n > 0 and q == 26
 domains = {json.loads(l)["domain"] for l in open(f"{d}/alerts.jsonl")}
 assert domains == {"wildlife", "ods", "waste"}, domains
 html = open(f"{d}/report.html").read()
 assert "<svg" in html and "http://" not in html.replace("http://www.w3.org/2000/svg", "")
 PY
 first=$(sed -n 's/.*"declaration":{"id":"\([^"]*\)".*/\1/p' "$T/day/alerts.jsonl" | head -1)
-"$ECORISK" explain --feed "$ECORISK_SRC/feeds/samples/declarations-2026-01-05.csv" \
+"$ECORISK" explain --feed "$ECORISK_SRC/feeds/samples/sample-day.csv" \
   --baseline "$ECORISK_SRC/feeds/samples/baseline.json" --id "$first" > "$T/explain.json" 2>/dev/null
 grep -q "\"id\": \"$first\"" "$T/explain.json" || fail "explain of $first"
 
