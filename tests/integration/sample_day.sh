@@ -38,7 +38,8 @@ PY
 first=$(sed -n 's/.*"declaration":{"id":"\([^"]*\)".*/\1/p' "$T/day/alerts.jsonl" | head -1)
 "$ECORISK" explain --feed "$ECORISK_SRC/feeds/samples/sample-day.csv" \
   --baseline "$ECORISK_SRC/feeds/samples/baseline.json" --id "$first" > "$T/explain.json" 2>/dev/null
-grep -q "\"id\": \"$first\"" "$T/explain.json" || fail "explain of $first"
+python3 -c 'import json,sys; e=json.load(open(sys.argv[1])); assert e["declaration"]["id"]==sys.argv[2] and e["alert"]' \
+  "$T/explain.json" "$first" || fail "explain of $first"
 
 # idempotent: a second run gives the same files
 ECORISK="$ECORISK" "$ECORISK_SRC/docker/sample-day.sh" "$T/day2" > /dev/null 2>&1
