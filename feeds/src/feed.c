@@ -51,6 +51,7 @@ struct er_feed {
         char     raw[200];      /* excerpt, in case it is a duplicate */
     } pend[PEND_MAX];
     size_t            pend_head, pend_n;
+    icache           *ic;
     bool              eof;
 };
 
@@ -75,6 +76,7 @@ void er_feed_free(er_feed *f)
     free(f->hdr);
     free(f->join);
     free(f->dup);
+    free(f->ic);
     free(f->name);
     free(f);
 }
@@ -211,6 +213,11 @@ er_status er_feed_open(er_feed **out, const er_feed_opts *o, er_err *err)
             goto fail;
         f->map = f->own_map;
     }
+    if (!(f->ic = calloc(1, sizeof *f->ic))) {
+        st = er_errf(err, ER_ENOMEM, "out of memory");
+        goto fail;
+    }
+    f->vc.ic = f->ic;
     f->vc.ref = o->ref;
     f->vc.map = f->map;
     f->vc.since = o->since;
@@ -553,6 +560,7 @@ er_status er_feed_next(er_feed *f, er_batch *b, er_err *err)
     if (f->eof)
         return ER_EOF;
     f->vc.arena = b->arena;
+    f->ic->gen++;
     raw_rec r;
     vfail fail;
     while (b->n + b->n_q < b->cap) {
@@ -596,7 +604,7 @@ er_status er_feed_next(er_feed *f, er_batch *b, er_err *err)
             break;
         struct pending *p = &f->pend[(f->pend_head + f->pend_n) % PEND_MAX];
         f->pend_n++;
-        p->hash = id_hash(d->id, strlen(d->id));
+        p->hash = id_hash(d->id, r.len[F_ID]);
         p->line = line;
         p->decl = b->n - 1;
         p->len = raw_len < sizeof p->raw ? raw_len : sizeof p->raw;

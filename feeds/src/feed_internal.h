@@ -24,12 +24,14 @@ extern const char *const er_field_names[F_COUNT];
 int er_field_index(const char *name);   /* -1 if not canonical */
 
 typedef struct map_value {
-    char *from, *to;
+    char  *from, *to;
+    size_t from_len, to_len;
 } map_value;
 
 typedef struct map_field {
     char      *column;     /* source column (CSV header) or key (JSONL); NULL = none */
     char      *constant;   /* used when the column is absent or empty; NULL = none */
+    size_t     constant_len;
     map_value *values;     /* value map applied before validation (exact match) */
     size_t     n_values;
 } map_field;
@@ -55,10 +57,25 @@ typedef struct raw_rec {
     uint32_t    xlen[ER_LIMIT_EXTRAS];
 } raw_rec;
 
+/* A direct-mapped cache that interns repeated strings (traders, offices,
+ * units) into the batch arena without a full hash table; entries from an
+ * older batch (gen) are ignored. */
+#define ICACHE_SLOTS 4096
+typedef struct icache_slot {
+    uint64_t    w0, w1;    /* first 16 bytes, zero-padded */
+    const char *s;
+    uint32_t    len, gen;
+} icache_slot;
+typedef struct icache {
+    icache_slot slot[ICACHE_SLOTS];
+    uint32_t    gen;       /* bump per batch */
+} icache;
+
 typedef struct vctx {
     const er_refdata *ref;
     const er_mapping *map;
     er_arena         *arena;
+    icache           *ic;
     int32_t           since, until;
 } vctx;
 

@@ -112,6 +112,8 @@ static er_status load_field(map_field *mf, json_object *v, const char *path, con
                 mv->to = strdup(json_object_get_string(to));
                 if (!mv->from || !mv->to)
                     return er_errf(err, ER_ENOMEM, "out of memory");
+                mv->from_len = strlen(mv->from);
+                mv->to_len = strlen(mv->to);
             }
         } else if (strcmp(key, "comment") == 0 || strcmp(key, "codes") == 0) {
             /* documentation only */
@@ -121,6 +123,8 @@ static er_status load_field(map_field *mf, json_object *v, const char *path, con
     }
     if (!mf->column && !mf->constant)
         return bad(err, path, jp, "needs a \"column\" or a \"constant\"");
+    if (mf->constant)
+        mf->constant_len = strlen(mf->constant);
     return ER_OK;
 }
 

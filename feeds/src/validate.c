@@ -193,6 +193,30 @@ static inline void trim(const char **p, uint32_t *n)
 
 static const char *fname(int f) { return er_field_names[f]; }
 
+static const char *intern_str(const vctx *c, const char *p, uint32_t n)
+{
+    if (!c->ic)
+        return er_arena_intern(c->arena, p, n);
+    uint64_t w[2] = {0, 0};
+    memcpy(w, p, n < 16 ? n : 16);
+    uint64_t h = (w[0] ^ (w[1] * 0x9E3779B97F4A7C15ULL) ^ n) * 0xff51afd7ed558ccdULL;
+    if (n > 16)
+        h ^= er_hash64(p + 16, n - 16, 0);
+    icache_slot *sl = &c->ic->slot[(h >> 40) & (ICACHE_SLOTS - 1)];
+    if (sl->gen == c->ic->gen && sl->len == n && sl->w0 == w[0] && sl->w1 == w[1] &&
+        (n <= 16 || memcmp(sl->s + 16, p + 16, n - 16) == 0))
+        return sl->s;
+    const char *s = er_arena_strndup(c->arena, p, n);
+    if (s) {
+        sl->w0 = w[0];
+        sl->w1 = w[1];
+        sl->s = s;
+        sl->len = n;
+        sl->gen = c->ic->gen;
+    }
+    return s;
+}
+
 /* A kept string field: limit, UTF-8; interned or copied into the arena. */
 static bool take_str(const vctx *c, raw_rec *r, int f, size_t limit, bool intern,
                      const char **dst, vfail *fail)
@@ -208,7 +232,7 @@ static bool take_str(const vctx *c, raw_rec *r, int f, size_t limit, bool intern
     if (tc)
         return failf(fail, ER_Q_BAD_UTF8, f, "%s: %s at byte %zu (0x%02x)", fname(f),
                      tc == 2 ? "NUL byte" : "invalid UTF-8", at, (unsigned char)p[at]);
-    *dst = intern ? er_arena_intern(c->arena, p, n) : er_arena_strndup(c->arena, p, n);
+    *dst = intern ? intern_str(c, p, n) : er_arena_strndup(c->arena, p, n);
     if (!*dst)
         return failf(fail, ER_Q_TOO_LONG, f, "out of memory storing %s", fname(f));
     return true;
@@ -269,13 +293,13 @@ bool er_validate(const vctx *c, raw_rec *r, er_decl *d, vfail *fail)
             trim(&r->v[f], &r->len[f]);
         if ((!r->v[f] || r->len[f] == 0) && mf->constant) {
             r->v[f] = mf->constant;
-            r->len[f] = (uint32_t)strlen(mf->constant);
+            r->len[f] = (uint32_t)mf->constant_len;
         } else if (mf->n_values && r->v[f]) {
             for (size_t k = 0; k < mf->n_values; k++) {
-                size_t fl = strlen(mf->values[k].from);
-                if (fl == r->len[f] && memcmp(mf->values[k].from, r->v[f], fl) == 0) {
-                    r->v[f] = mf->values[k].to;
-                    r->len[f] = (uint32_t)strlen(mf->values[k].to);
+                const map_value *mv = &mf->values[k];
+                if (mv->from_len == r->len[f] && memcmp(mv->from, r->v[f], mv->from_len) == 0) {
+                    r->v[f] = mv->to;
+                    r->len[f] = (uint32_t)mv->to_len;
                     break;
                 }
             }
@@ -440,7 +464,7 @@ bool er_validate(const vctx *c, raw_rec *r, er_decl *d, vfail *fail)
 
     if (!take_num(r, F_PACKAGES, &d->packages, &d->present, ER_P_PACKAGES, fail))
         return false;
-    if (!take_str(c, r, F_CONTAINER, ER_LIMIT_CONTAINER, true, &d->container, fail))
+    if (!take_str(c, r, F_CONTAINER, ER_LIMIT_CONTAINER, false, &d->container, fail))
         return false;
 
     /* extras */
@@ -466,8 +490,8 @@ bool er_validate(const vctx *c, raw_rec *r, er_decl *d, vfail *fail)
                 return false;
             }
             er_extra *x = &d->extra[d->n_extra];
-            x->name = er_arena_intern(c->arena, r->xname[i], strlen(r->xname[i]));
-            x->value = er_arena_intern(c->arena, p, n);
+            x->name = intern_str(c, r->xname[i], (uint32_t)strlen(r->xname[i]));
+            x->value = intern_str(c, p, n);
             if (!x->name || !x->value)
                 return failf(fail, ER_Q_TOO_LONG, -1, "out of memory storing extras");
             d->n_extra++;
