@@ -230,7 +230,7 @@ static bool take_str(const vctx *c, raw_rec *r, int f, size_t limit, bool intern
     size_t at;
     int tc = er_text_check(p, n, &at);
     if (tc)
-        return failf(fail, ER_Q_BAD_UTF8, f, "%s: %s at byte %zu (0x%02x)", fname(f),
+        return failf(fail, ER_Q_BAD_UTF8, f, "%s: %s at byte %zu of the value (0x%02x)", fname(f),
                      tc == 2 ? "NUL byte" : "invalid UTF-8", at, (unsigned char)p[at]);
     *dst = intern ? intern_str(c, p, n) : er_arena_strndup(c->arena, p, n);
     if (!*dst)
@@ -484,7 +484,7 @@ bool er_validate(const vctx *c, raw_rec *r, er_decl *d, vfail *fail)
                 return false;
             }
             if ((tc = er_text_check(p, n, &at)) != 0) {
-                failf(fail, ER_Q_BAD_UTF8, -1, "extra '%s': %s at byte %zu (0x%02x)", r->xname[i],
+                failf(fail, ER_Q_BAD_UTF8, -1, "extra '%s': %s at byte %zu of the value (0x%02x)", r->xname[i],
                       tc == 2 ? "NUL byte" : "invalid UTF-8", at, (unsigned char)p[at]);
                 fail->xfield = r->xname[i];
                 return false;
