@@ -182,8 +182,10 @@ static er_status country_row(er_refdata *r, const csv_rec *rec, const int *cols,
                              er_err *err)
 {
     const csv_field *a2 = &rec->f[cols[0]], *name = &rec->f[cols[1]];
-    int a = a2->len == 2 ? up(a2->p[0]) : -1, b = a2->len == 2 ? up(a2->p[1]) : -1;
-    if (a < 0 || b < 0 || a2->p[0] < 'A' || a2->p[1] < 'A')
+    bool upper = a2->len == 2 && a2->p[0] >= 'A' && a2->p[0] <= 'Z' && a2->p[1] >= 'A' &&
+                 a2->p[1] <= 'Z';
+    int a = upper ? up(a2->p[0]) : -1, b = upper ? up(a2->p[1]) : -1;
+    if (a < 0 || b < 0)
         return er_errf(err, ER_EFORMAT, "%s:%llu: alpha2 '%.*s' is not two upper-case letters",
                        path, (unsigned long long)rec->line, (int)a2->len, a2->p);
     country *c = &r->c[a * 26 + b];
@@ -205,7 +207,8 @@ static er_status rate_row(er_refdata *r, const csv_rec *rec, const int *cols, co
 {
     const csv_field *code = &rec->f[cols[0]], *val = &rec->f[cols[1]];
     int a = -1, b = -1, c = -1;
-    if (code->len == 3 && code->p[0] >= 'A' && code->p[1] >= 'A' && code->p[2] >= 'A') {
+    if (code->len == 3 && code->p[0] >= 'A' && code->p[0] <= 'Z' && code->p[1] >= 'A' &&
+        code->p[1] <= 'Z' && code->p[2] >= 'A' && code->p[2] <= 'Z') {
         a = up(code->p[0]);
         b = up(code->p[1]);
         c = up(code->p[2]);
