@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# ingest_errors.sh — whole-feed problems stop `ecorisk ingest` with a clear
+# message on stderr and the documented exit code (docs/feeds.md).
+set -uo pipefail
+E=${ECORISK:?} SRC=${ECORISK_SRC:?}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+sample=$SRC/feeds/samples/declarations-2026-01-05.csv
+
+expect() {   # code message-fragment args...
+  local code=$1 msg=$2
+  shift 2
+  "$E" ingest "$@" > "$tmp/out" 2> "$tmp/err"
+  local rc=$?
+  [ "$rc" -eq "$code" ] || fail "ingest $*: exit $rc, expected $code ($(cat "$tmp/err"))"
+  grep -qF -- "$msg" "$tmp/err" || fail "ingest $*: message '$(cat "$tmp/err")' lacks '$msg'"
+  [ ! -s "$tmp/out" ] || fail "ingest $*: printed a summary on failure"
+}
+
+printf '' > "$tmp/empty.csv"
+printf 'id,date\nA,2026-01-05\n' > "$tmp/nohs.csv"
+printf '{"fields": {"id": 1}}' > "$tmp/badmap.json"
+head -c 3000 < <(gzip -c "$sample") > "$tmp/trunc.csv.gz"
+
+expect 64 "--feed is required"
+expect 64 "--format expects csv or jsonl" --feed "$sample" --format xml
+expect 64 "--since expects a date YYYY-MM-DD, got '2026-13-01'" --feed "$sample" --since 2026-13-01
+expect 64 "--since is after --until" --feed "$sample" --since 2026-02-01 --until 2026-01-01
+expect 64 "unknown option --colour" --feed "$sample" --colour
+expect 66 "/nonexistent.csv: cannot open: No such file or directory" --feed /nonexistent.csv
+expect 66 "unknown mapping 'nope'" --feed "$sample" --mapping nope
+expect 66 "/nonexistent/countries.csv: cannot open" --feed "$sample" --reference /nonexistent
+expect 65 "fields.id: expected a column name" --feed "$sample" --mapping "$tmp/badmap.json"
+expect 65 "empty feed (no header row)" --feed "$tmp/empty.csv"
+expect 65 "nohs.csv:1: missing required column 'hs' (mapped to hs by mapping 'canonical-csv')" --feed "$tmp/nohs.csv"
+expect 65 "missing required column 'Declaration ID'" --feed "$sample" --mapping kcs-customs
+expect 65 "gzip stream truncated" --feed "$tmp/trunc.csv.gz"
+expect 69 "127.0.0.1:1/x.csv" --feed http://127.0.0.1:1/x.csv
+expect 73 "/nonexistent/dir/q.jsonl: cannot create" --feed "$sample" --quarantine /nonexistent/dir/q.jsonl
+expect 74 "is a directory" --feed /tmp
+"$E" ingest --help | grep -q -- "--quarantine FILE" || fail "--help"
+echo "ok"

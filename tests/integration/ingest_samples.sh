@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# ingest_samples.sh — `ecorisk ingest` on the bundled sample day: exact
+# accounting for the CSV and the JSONL.gz copy, from a file, from stdin
+# (plain and gzipped), a valid quarantine.jsonl, and byte-identical output
+# on a second run.
+set -euo pipefail
+E=${ECORISK:?} SRC=${ECORISK_SRC:?}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+csv=$SRC/feeds/samples/declarations-2026-01-05.csv
+jsonl=$SRC/feeds/samples/declarations-2026-01-05.jsonl.gz
+
+check() {   # summary.json quarantine.jsonl expected-by-reason-json
+  python3 - "$@" <<'PY'
+import json, sys
+summary = json.load(open(sys.argv[1]))
+want = json.loads(sys.argv[3])
+got = {k: v for k, v in summary["by_reason"].items() if v}
+assert summary["rows_read"] == 207, summary
+assert summary["accepted"] == 191, summary
+assert summary["quarantined"] == 16, summary
+assert summary["reconciled"] is True
+assert got == want, (got, want)
+assert summary["min_date"] == summary["max_date"] == "2026-01-05"
+lines = open(sys.argv[2], encoding="utf-8").read().splitlines()
+assert len(lines) == 16, len(lines)
+seqs = []
+for l in lines:
+    q = json.loads(l)
+    assert set(q) == {"file", "line", "seq", "reason", "field", "detail", "excerpt"}, q
+    seqs.append(q["seq"])
+assert seqs == sorted(seqs), seqs
+PY
+}
+
+csv_reasons='{"syntax":1,"field_count":1,"missing_field":1,"bad_hs":1,"bad_date":1,"negative":3,"gross_lt_net":1,"bad_utf8":1,"bad_country":3,"bad_currency":1,"bad_mode":1,"duplicate_id":1}'
+jsonl_reasons='{"syntax":3,"missing_field":1,"bad_hs":1,"bad_date":1,"negative":3,"gross_lt_net":1,"bad_country":3,"bad_currency":1,"bad_mode":1,"duplicate_id":1}'
+
+"$E" ingest --feed "$csv" --quarantine "$tmp/q1.jsonl" --json > "$tmp/s1.json"
+check "$tmp/s1.json" "$tmp/q1.jsonl" "$csv_reasons" || fail "csv sample"
+"$E" ingest --feed "$jsonl" --quarantine "$tmp/q2.jsonl" --json > "$tmp/s2.json"
+check "$tmp/s2.json" "$tmp/q2.jsonl" "$jsonl_reasons" || fail "jsonl.gz sample"
+grep -q '"format":"jsonl","mapping":"canonical-jsonl"' "$tmp/s2.json" || fail "jsonl format detection"
+
+# text summary
+"$E" ingest --feed "$csv" > "$tmp/text.txt"
+grep -qx 'reconciled:   read 207 = accepted 191 + quarantined 16' "$tmp/text.txt" || fail "text summary: $(cat "$tmp/text.txt")"
+grep -qx '  negative       3' "$tmp/text.txt" || fail "text summary reasons"
+
+# stdin, plain and gzipped; --format given or sniffed
+"$E" ingest --feed - --quarantine "$tmp/q3.jsonl" --json < "$csv" > "$tmp/s3.json"
+sed 's/"file":"-"/"file":"X"/' "$tmp/q3.jsonl" > "$tmp/q3x.jsonl"
+sed "s|\"file\":\"$csv\"|\"file\":\"X\"|" "$tmp/q1.jsonl" > "$tmp/q1x.jsonl"
+cmp "$tmp/q1x.jsonl" "$tmp/q3x.jsonl" || fail "stdin quarantine differs from file quarantine"
+gzip -dc "$jsonl" | "$E" ingest --feed - --format jsonl --json > "$tmp/s4.json"
+grep -q '"rows_read":207,"accepted":191,"quarantined":16' "$tmp/s4.json" || fail "jsonl via stdin"
+gzip -c "$csv" | "$E" ingest --feed - --json > "$tmp/s5.json"
+grep -q '"format":"csv"' "$tmp/s5.json" && grep -q '"rows_read":207,"accepted":191,"quarantined":16' "$tmp/s5.json" \
+  || fail "gzipped csv via stdin: $(cat "$tmp/s5.json")"
+
+# determinism
+"$E" ingest --feed "$csv" --quarantine "$tmp/q6.jsonl" --json > "$tmp/s6.json"
+cmp "$tmp/q1.jsonl" "$tmp/q6.jsonl" || fail "quarantine not deterministic"
+cmp "$tmp/s1.json" "$tmp/s6.json" || fail "summary not deterministic"
+echo "ok"
