@@ -139,8 +139,29 @@ static er_status net_pump(er_src *s, er_err *err)
     return ER_OK;
 }
 
+/* Plain http:// is for loopback test servers only; real feeds use https. */
+static bool loopback_http(const char *url)
+{
+    if (strncmp(url, "http://", 7) != 0)
+        return true;
+    const char *h = url + 7;
+    const char *at = strpbrk(h, "@/");
+    if (at && *at == '@')
+        h = at + 1;
+    static const char *const ok[] = {"127.0.0.1", "localhost", "[::1]"};
+    for (int i = 0; i < 3; i++) {
+        size_t n = strlen(ok[i]);
+        if (strncmp(h, ok[i], n) == 0 && (h[n] == '\0' || h[n] == ':' || h[n] == '/'))
+            return true;
+    }
+    return false;
+}
+
 static er_status url_open(er_src *s, const src_opts *o, er_err *err)
 {
+    if (!loopback_http(s->name))
+        return er_errf(err, ER_EINVAL, "%s: plain http is only accepted for loopback test servers; "
+                       "use https://", s->name);
     pthread_once(&curl_once, curl_init);
     if (curl_init_rc != CURLE_OK)
         return er_errf(err, ER_ENET, "%s: libcurl initialisation failed", s->name);
