@@ -83,7 +83,7 @@ const char *er_refdata_ref_currency(const er_refdata *r) { return r->ref; }
 
 bool er_currency_rate(const er_refdata *r, const char *code, double *rate)
 {
-    if (!code || strlen(code) != 3)
+    if (!code || !code[0] || !code[1] || !code[2] || code[3])
         return false;
     int a = up(code[0]), b = up(code[1]), c = up(code[2]);
     if (a < 0 || b < 0 || c < 0)

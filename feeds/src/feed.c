@@ -316,7 +316,7 @@ static bool dup_grow(er_feed *f)
 static inline void dup_prefetch(const er_feed *f, uint64_t h)
 {
     if (f->dup_slots)
-        __builtin_prefetch(&f->dup[(size_t)(h >> 20) & (f->dup_slots - 1)]);
+        __builtin_prefetch(&f->dup[(size_t)(h >> 20) & (f->dup_slots - 1)]); /*PF*/
 }
 
 /* 1 if the id hash was seen before; else records it (0). -1 on ENOMEM. */

@@ -60,7 +60,7 @@ typedef struct raw_rec {
 /* A direct-mapped cache that interns repeated strings (traders, offices,
  * units) into the batch arena without a full hash table; entries from an
  * older batch (gen) are ignored. */
-#define ICACHE_SLOTS 4096
+#define ICACHE_SLOTS 1024
 typedef struct icache_slot {
     uint64_t    w0, w1;    /* first 16 bytes, zero-padded */
     const char *s;
@@ -69,6 +69,10 @@ typedef struct icache_slot {
 typedef struct icache {
     icache_slot slot[ICACHE_SLOTS];
     uint32_t    gen;       /* bump per batch */
+    /* last valid date text and its value: a day's feed repeats one date */
+    char        date_s[16];
+    uint32_t    date_len;
+    int32_t     date_days;
 } icache;
 
 typedef struct vctx {

@@ -269,11 +269,12 @@ static bool take_country(const vctx *c, raw_rec *r, int f, uint16_t *dst, vfail 
     return true;
 }
 
+#define eq_ci(p, n, lit) eq_ci_n(p, n, lit, sizeof(lit) - 1)
+
 static inline char upc(char ch) { return ch >= 'a' && ch <= 'z' ? (char)(ch - 32) : ch; }
 
-static bool eq_ci(const char *p, size_t n, const char *lit)
+static bool eq_ci_n(const char *p, size_t n, const char *lit, size_t k)
 {
-    size_t k = strlen(lit);
     if (k != n)
         return false;
     for (size_t i = 0; i < n; i++)
@@ -315,9 +316,19 @@ bool er_validate(const vctx *c, raw_rec *r, er_decl *d, vfail *fail)
     /* date */
     if (!r->v[F_DATE] || r->len[F_DATE] == 0)
         return failf(fail, ER_Q_MISSING_FIELD, F_DATE, "date is empty or missing");
-    if (er_date_parse(r->v[F_DATE], r->len[F_DATE], &d->date) != ER_OK)
-        return failf(fail, ER_Q_BAD_DATE, F_DATE, "date: '%s' is not a valid YYYY-MM-DD date",
-                     show(b, sizeof b, r->v[F_DATE], r->len[F_DATE]));
+    if (c->ic && c->ic->date_len == r->len[F_DATE] &&
+        memcmp(c->ic->date_s, r->v[F_DATE], r->len[F_DATE]) == 0) {
+        d->date = c->ic->date_days;
+    } else {
+        if (er_date_parse(r->v[F_DATE], r->len[F_DATE], &d->date) != ER_OK)
+            return failf(fail, ER_Q_BAD_DATE, F_DATE, "date: '%s' is not a valid YYYY-MM-DD date",
+                         show(b, sizeof b, r->v[F_DATE], r->len[F_DATE]));
+        if (c->ic && r->len[F_DATE] <= sizeof c->ic->date_s) {
+            memcpy(c->ic->date_s, r->v[F_DATE], r->len[F_DATE]);
+            c->ic->date_len = r->len[F_DATE];
+            c->ic->date_days = d->date;
+        }
+    }
 
     /* flow */
     if (r->v[F_FLOW] && r->len[F_FLOW]) {
@@ -335,9 +346,10 @@ bool er_validate(const vctx *c, raw_rec *r, er_decl *d, vfail *fail)
     }
 
     /* parties */
+    /* traders are many and spread out: copied, not interned (a cache miss costs more) */
     if (!take_str(c, r, F_DECLARANT, ER_LIMIT_PARTY, true, &d->declarant, fail) ||
-        !take_str(c, r, F_IMPORTER, ER_LIMIT_PARTY, true, &d->importer, fail) ||
-        !take_str(c, r, F_EXPORTER, ER_LIMIT_PARTY, true, &d->exporter, fail))
+        !take_str(c, r, F_IMPORTER, ER_LIMIT_PARTY, false, &d->importer, fail) ||
+        !take_str(c, r, F_EXPORTER, ER_LIMIT_PARTY, false, &d->exporter, fail))
         return false;
 
     /* hs: digits, dots/spaces stripped, 6..10 */
@@ -405,9 +417,10 @@ bool er_validate(const vctx *c, raw_rec *r, er_decl *d, vfail *fail)
         const char *p = r->v[F_MODE];
         size_t n = r->len[F_MODE];
         static const char *const names[] = {"", "SEA", "AIR", "ROAD", "RAIL", "POST", "OTHER"};
+        static const size_t lens[] = {0, 3, 3, 4, 4, 4, 5};
         int mode = -1;
-        for (int i = 1; i <= 6; i++)
-            if (eq_ci(p, n, names[i]))
+        for (int i = 1; i <= 6 && mode < 0; i++)
+            if (eq_ci_n(p, n, names[i], lens[i]))
                 mode = i;
         if (mode < 0 && n == 1 && p[0] >= '0' && p[0] <= '9') {
             static const int un[10] = {ER_MODE_NONE, ER_MODE_SEA, ER_MODE_RAIL, ER_MODE_ROAD,
