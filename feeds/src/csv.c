@@ -39,7 +39,7 @@ er_status csv_open(er_csv **out, er_src *src, size_t max_record, er_err *err)
     c->line = 1;
     c->fcap = 64;
     c->f = malloc(c->fcap * sizeof *c->f);
-    c->scratch = malloc(max_record + READ_EXTRA);
+    c->scratch = malloc(max_record + READ_EXTRA + RBUF_SLACK);
     if (!c->f || !c->scratch) {
         st = er_errf(err, ER_ENOMEM, "out of memory");
         goto fail;
@@ -95,7 +95,33 @@ static size_t count_nl(const char *p, const char *e)
 
 enum { SP_DONE, SP_MORE, SP_ERR, SP_OPEN, SP_NOMEM };
 
-/* State machine for one record starting at s (contains a quote somewhere).
+/* First ',', '\n' or '"' in [p, e), or e. May read up to 15 bytes past e
+ * (the read buffer has slack). */
+static inline const char *find3(const char *p, const char *e)
+{
+#ifdef __SSE2__
+    const __m128i c = _mm_set1_epi8(','), n = _mm_set1_epi8('\n'), q = _mm_set1_epi8('"');
+    while (p < e) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        unsigned m = (unsigned)_mm_movemask_epi8(
+            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, c), _mm_cmpeq_epi8(v, n)), _mm_cmpeq_epi8(v, q)));
+        if (m) {
+            const char *r = p + __builtin_ctz(m);
+            return r < e ? r : e;
+        }
+        p += 16;
+    }
+    return e;
+#else
+    while (p < e && *p != ',' && *p != '\n' && *p != '"')
+        p++;
+    return p;
+#endif
+}
+
+/* State machine for one record starting at s (it has a quote somewhere).
+ * Quoted fields without "" escapes are views into the buffer; only fields
+ * with escapes are unescaped into the scratch buffer.
  * SP_DONE: record parsed, *next = first byte after it, *nl = newlines used.
  * SP_MORE: need more input. SP_ERR: syntax error at *next (resync at the next
  * newline), *nl = newlines before it. SP_OPEN: quote still open at end of input. */
@@ -107,29 +133,42 @@ static int slow_parse(er_csv *c, const char *s, const char *e, bool eof, size_t 
     uint64_t lines = 0;
     size_t n = 0;
     for (;;) {
-        char *fs = out;
         if (p < e && *p == '"') {
-            p++;
+            const char *fs = ++p;
+            char *os = NULL;   /* set once an escape forces a copy */
             for (;;) {
                 const char *q = memchr(p, '"', (size_t)(e - p));
                 if (!q)
                     return eof ? SP_OPEN : SP_MORE;
-                size_t k = (size_t)(q - p);
-                memcpy(out, p, k);
-                lines += count_nl(p, q);
-                out += k;
                 if (q + 1 == e && !eof)
                     return SP_MORE;
                 if (q + 1 < e && q[1] == '"') {
+                    if (!os) {
+                        os = out;
+                        memcpy(out, fs, (size_t)(q - fs));
+                        out += q - fs;
+                    } else {
+                        memcpy(out, p, (size_t)(q - p));
+                        out += q - p;
+                    }
                     *out++ = '"';
                     p = q + 2;
                     continue;
                 }
+                lines += count_nl(fs, q);
+                bool ok;
+                if (os) {
+                    memcpy(out, p, (size_t)(q - p));
+                    out += q - p;
+                    ok = push_field(c, &n, os, (size_t)(out - os));
+                } else {
+                    ok = push_field(c, &n, fs, (size_t)(q - fs));
+                }
+                if (!ok)
+                    return SP_NOMEM;
                 p = q + 1;
                 break;
             }
-            if (!push_field(c, &n, fs, (size_t)(out - fs)))
-                return SP_NOMEM;
             if (p == e) {
                 if (!eof)
                     return SP_MORE;
@@ -159,9 +198,7 @@ static int slow_parse(er_csv *c, const char *s, const char *e, bool eof, size_t 
             return SP_ERR;
         }
         /* unquoted field */
-        const char *q = p;
-        while (q < e && *q != ',' && *q != '\n' && *q != '"')
-            q++;
+        const char *q = find3(p, e);
         if (q < e && *q == '"') {
             *next = q;
             *nl = lines;
@@ -173,10 +210,7 @@ static int slow_parse(er_csv *c, const char *s, const char *e, bool eof, size_t 
         const char *fe = q;
         if ((q == e || *q == '\n') && fe > p && fe[-1] == '\r')
             fe--;
-        size_t k = (size_t)(fe - p);
-        memcpy(out, p, k);
-        out += k;
-        if (!push_field(c, &n, fs, k))
+        if (!push_field(c, &n, p, (size_t)(fe - p)))
             return SP_NOMEM;
         if (q == e) {
             p = q;
