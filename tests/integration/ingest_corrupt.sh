@@ -74,7 +74,7 @@ ops = [truncate_lines, stray_quotes, garbage, garbage_no_lines, big_fields, open
 with open(f"{tmp}/cases.txt", "w") as idx:
     for fmt in ("csv", "jsonl"):
         for op in ops:
-            for seed in range(2 if op is big_fields else 3):
+            for seed in range(1 if op is big_fields else 2):
                 r = random.Random(f"{fmt}-{op.__name__}-{seed}")
                 if fmt == "csv":   # a broken header is a whole-file error (tested elsewhere)
                     head, body = base[fmt].split(b"\n", 1)
@@ -98,27 +98,28 @@ while read -r feed lines; do
   rc=0
   "$E" ingest --feed "$feed" --quarantine "$feed.q" --json > "$feed.s" 2> "$feed.err" || rc=$?
   if [ "$rc" -ne 0 ]; then echo "FAIL: $feed: exit $rc: $(cat "$feed.err")" >&2; exit 1; fi
-  python3 - "$feed.s" "$feed.q" "$lines" "$feed" <<'PY' || exit 1
-import json, sys
-s = json.load(open(sys.argv[1]))
-name = sys.argv[4]
-assert s["reconciled"] is True, (name, s)
-assert s["rows_read"] == s["accepted"] + s["quarantined"], (name, s)
-assert sum(s["by_reason"].values()) == s["quarantined"], (name, s)
-raw = open(sys.argv[2], "rb").read()
-text = raw.decode("utf-8")           # must be valid UTF-8
-qs = [json.loads(l) for l in text.splitlines()]
-assert len(qs) == s["quarantined"], (name, len(qs), s)
-seqs = [q["seq"] for q in qs]
-assert seqs == sorted(set(seqs)), name
-assert all(0 <= x < s["rows_read"] for x in seqs), name
-lines = [q["line"] for q in qs]
-assert lines == sorted(lines), name
-if sys.argv[3] != "-":
-    assert s["rows_read"] == int(sys.argv[3]), (name, s["rows_read"], sys.argv[3])
-if "big_fields" in name:
-    assert s["by_reason"]["too_long"] >= 1, (name, s)
-PY
   n=$((n + 1))
 done < "$tmp/cases.txt"
+
+python3 - "$tmp/cases.txt" <<'PY'
+import json, sys
+for case in open(sys.argv[1]):
+    name, count = case.split()
+    s = json.load(open(name + ".s"))
+    assert s["reconciled"] is True, (name, s)
+    assert s["rows_read"] == s["accepted"] + s["quarantined"], (name, s)
+    assert sum(s["by_reason"].values()) == s["quarantined"], (name, s)
+    text = open(name + ".q", "rb").read().decode("utf-8")   # must be valid UTF-8
+    qs = [json.loads(l) for l in text.splitlines()]
+    assert len(qs) == s["quarantined"], (name, len(qs), s)
+    seqs = [q["seq"] for q in qs]
+    assert seqs == sorted(set(seqs)), name
+    assert all(0 <= x < s["rows_read"] for x in seqs), name
+    lines = [q["line"] for q in qs]
+    assert lines == sorted(lines), name
+    if count != "-":
+        assert s["rows_read"] == int(count), (name, s["rows_read"], count)
+    if "big_fields" in name:
+        assert s["by_reason"]["too_long"] >= 1, (name, s)
+PY
 echo "ok: $n corrupted feeds accounted for exactly"
