@@ -5,7 +5,8 @@
 # gzipped copy, awk -F, field splitting, and ingest of the gzipped copy.
 # Prints wall time, rows/s, MB/s and peak RSS (/usr/bin/time -v). Each tool
 # runs RUNS times (default 3); the best wall time is reported (the machine
-# is shared). Builds build/ if needed.  Usage: bench/ingest.sh [ROWS]
+# is shared); rows per CPU second is shown too, as wall time means little on
+# a loaded machine. Builds build/ if needed.  Usage: bench/ingest.sh [ROWS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows=${1:-1000000}
@@ -25,7 +26,7 @@ fi
 bytes=$(stat -c %s "$feed")
 lines=$(wc -l < "$feed")
 echo "feed: $feed  rows: $rows  bytes: $bytes ($(awk -v b="$bytes" -v r="$rows" 'BEGIN{printf "%.0f", b/r}') bytes/row)  cpu: $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
-printf '%-30s %8s %8s %12s %9s %10s\n' "tool" "wall s" "cpu s" "rows/s" "MB/s" "peak RSS"
+printf '%-30s %8s %8s %12s %9s %13s %10s\n' "tool" "wall s" "cpu s" "rows/s" "MB/s" "rows/cpu-s" "peak RSS"
 
 measure() {   # name, then the command
   local name=$1; shift
@@ -42,7 +43,8 @@ measure() {   # name, then the command
   done
   awk -v n="$name" -v w="$best" -v c="$cpu" -v r="$rows" -v b="$bytes" -v m="$rss" 'BEGIN {
       if (w <= 0) w = 0.001;
-      printf "%-30s %8.3f %8.3f %12.0f %9.1f %7.1f MB\n", n, w, c, r / w, b / w / 1e6, m / 1024 }'
+      if (c <= 0) c = 0.001;
+      printf "%-30s %8.3f %8.3f %12.0f %9.1f %13.0f %7.1f MB\n", n, w, c, r / w, b / w / 1e6, r / c, m / 1024 }'
 }
 
 measure "wc -l"                      wc -l "$feed"
