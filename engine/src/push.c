@@ -407,6 +407,21 @@ static bool curl_fatal(CURLcode c)
     }
 }
 
+/* TLS alerts from the server that say our credentials are refused (e.g. a
+ * missing client certificate, reported by TLS 1.3 only at the first read):
+ * retrying cannot help. */
+static bool tls_alert_fatal(const char *msg)
+{
+    static const char *const alerts[] = {"alert certificate required", "alert bad certificate",
+                                         "alert unknown ca", "alert certificate unknown",
+                                         "alert access denied", "alert certificate revoked",
+                                         "alert certificate expired"};
+    for (size_t i = 0; i < sizeof alerts / sizeof alerts[0]; i++)
+        if (strstr(msg, alerts[i]))
+            return true;
+    return false;
+}
+
 /* The endpoint without userinfo or query, for receipts. Validates the URL. */
 static er_status check_endpoint(session *s, er_err *err)
 {
@@ -724,7 +739,7 @@ static outcome send_raw(session *s, const char *name, const char *raw, size_t ra
                 out = OUT_FAIL;
                 goto cleanup;
             }
-            if (curl_fatal(cc)) {
+            if (curl_fatal(cc) || tls_alert_fatal(s->errbuf)) {
                 emit(s, ER_PUSH_EV_STOPPED, name, n, attempt, 0, detail, 0);
                 *st = er_errf(err, ER_ENET, "%s: %s", s->endpoint_public, detail);
                 out = OUT_STOP_CONFIG;
