@@ -79,8 +79,8 @@ for n in $(seq 1 40); do
   fi
   rounds+=(--round "$d/alerts.jsonl" "$d/ob" "$d/out")
 done
-# open 1, listing 1, headers 5, per batch: read 1, request headers 6, response 1 (first only),
-# receipt 1 → 28 allocation points for 3 batches, then the push succeeds
+# open 1, listing 1, base headers 4; per batch: read 1, request headers 5, receipt 1, and the
+# response buffer once: 1 + 1 + 4 + 8 + 7 + 7 = 28 allocation points, then the push succeeds
 check_eq 28 "$failed" "pushes that failed for lack of memory"
 
 # invariants right after the faults, for every round at once
