@@ -415,7 +415,7 @@ static bool tls_alert_fatal(const char *msg)
     static const char *const alerts[] = {"alert certificate required", "alert bad certificate",
                                          "alert unknown ca", "alert certificate unknown",
                                          "alert access denied", "alert certificate revoked",
-                                         "alert certificate expired"};
+                                         "alert certificate expired", "alert handshake failure"};
     for (size_t i = 0; i < sizeof alerts / sizeof alerts[0]; i++)
         if (strstr(msg, alerts[i]))
             return true;

@@ -380,6 +380,8 @@ def main():
     ap.add_argument("--tls-cert")
     ap.add_argument("--tls-key")
     ap.add_argument("--client-ca", help="require a client certificate signed by this CA")
+    ap.add_argument("--tls12", action="store_true",
+                    help="TLS 1.2 at most (a refused client certificate then fails the handshake itself)")
     ap.add_argument("--non-nominal", action="store_true", help="refuse alerts with importer/exporter/declarant")
     ap.add_argument("--require-idempotency-key", action="store_true")
     ap.add_argument("--no-validate", action="store_true", help="only check alert_id (benchmark baseline)")
@@ -390,6 +392,8 @@ def main():
     if args.tls_cert:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        if args.tls12:
+            ctx.maximum_version = ssl.TLSVersion.TLSv1_2
         if args.client_ca:
             ctx.verify_mode = ssl.CERT_REQUIRED
             ctx.load_verify_locations(args.client_ca)
