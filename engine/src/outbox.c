@@ -729,3 +729,45 @@ er_status er_outbox_set_mtime(er_outbox *o, const char *name, int64_t mtime_ns, 
         return sys_err(err, ER_EIO, o, "pending", name, "set time");
     return ER_OK;
 }
+
+er_status er_outbox_clean_tmp(er_outbox *o, long max_age_s, size_t *n_removed, er_err *err)
+{
+    er_status st = ER_OK;
+    DIR *d = NULL;
+    size_t n = 0;
+    time_t now = time(NULL);
+
+    int fd = openat(o->tmp_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || !(d = fdopendir(fd))) {
+        if (fd >= 0)
+            close(fd);
+        st = sys_err(err, ER_EIO, o, "tmp", NULL, "cannot list");
+        goto cleanup;
+    }
+    for (;;) {
+        errno = 0;
+        struct dirent *de = readdir(d);
+        if (!de) {
+            if (errno)
+                st = sys_err(err, ER_EIO, o, "tmp", NULL, "cannot list");
+            break;
+        }
+        size_t len = strlen(de->d_name);
+        if (de->d_name[0] == '.' || len < 5 || strcmp(de->d_name + len - 4, ".tmp") != 0)
+            continue;
+        struct stat sb;
+        if (fstatat(o->tmp_fd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(sb.st_mode))
+            continue;
+        if (now - sb.st_mtime <= max_age_s)
+            continue;
+        if (unlinkat(o->tmp_fd, de->d_name, 0) == 0)
+            n++;
+    }
+
+cleanup:
+    if (d)
+        closedir(d);
+    if (n_removed)
+        *n_removed = n;
+    return st;
+}

@@ -1001,6 +1001,7 @@ er_status er_push_run(er_outbox *ob, const er_push_opts *opts, er_push_summary *
     }
     if ((st = er_outbox_lock(ob, err)) != ER_OK)
         goto cleanup;
+    er_outbox_clean_tmp(ob, 86400, NULL, NULL);   /* crashed writes, never acknowledged */
 
     /* Passes over pending/ until it is empty or something stops us: batches
      * spooled while we push are taken too (bounded, so a stuck file cannot

@@ -7,10 +7,12 @@
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -305,6 +307,33 @@ START_TEST(injected_write_failures)
 }
 END_TEST
 
+START_TEST(clean_tmp_removes_only_old_tmp_files)
+{
+    er_outbox *o = open_ob();
+    er_err err;
+    char p[512];
+    const char *files[] = {"old.1.2.tmp", "new.1.3.tmp", "keep.txt"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(p, sizeof p, "%s/ob/tmp/%s", root, files[i]);
+        FILE *f = fopen(p, "w");
+        ck_assert_ptr_nonnull(f);
+        fclose(f);
+    }
+    snprintf(p, sizeof p, "%s/ob/tmp/old.1.2.tmp", root);
+    struct timespec ts[2] = {{1000, 0}, {1000, 0}};
+    ck_assert_int_eq(utimensat(AT_FDCWD, p, ts, 0), 0);
+    snprintf(p, sizeof p, "%s/ob/tmp/keep.txt", root);
+    ck_assert_int_eq(utimensat(AT_FDCWD, p, ts, 0), 0);
+    size_t n = 99;
+    ck_assert_int_eq(er_outbox_clean_tmp(o, 86400, &n, &err), ER_OK);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_int_eq(count_files("tmp"), 2);
+    snprintf(p, sizeof p, "%s/ob/tmp/new.1.3.tmp", root);
+    ck_assert_int_eq(access(p, F_OK), 0);
+    er_outbox_free(o);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("outbox");
@@ -318,6 +347,7 @@ static Suite *suite(void)
     tcase_add_test(tc, lock_is_exclusive);
     tcase_add_test(tc, open_fails_loudly);
     tcase_add_test(tc, injected_write_failures);
+    tcase_add_test(tc, clean_tmp_removes_only_old_tmp_files);
     suite_add_tcase(s, tc);
     return s;
 }

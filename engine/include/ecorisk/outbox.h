@@ -124,6 +124,11 @@ er_status er_outbox_set_mtime(er_outbox *o, const char *name, int64_t mtime_ns, 
  * ER_ELIMIT with a message if another process holds it. */
 er_status er_outbox_lock(er_outbox *o, er_err *err);
 
+/* Remove files in tmp/ last modified more than max_age_s seconds ago: writes
+ * that crashed before their rename (never reported as spooled). *n_removed
+ * (may be NULL) counts them. Call with the lock held (push does, with one day). */
+er_status er_outbox_clean_tmp(er_outbox *o, long max_age_s, size_t *n_removed, er_err *err);
+
 /* Fault-injection hooks shared with push.c (see top of file). */
 bool er_outbox_fault_alloc(void);
 
