@@ -9,6 +9,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 E=${ECORISK:-$here/build/ecorisk}
+if [ -x /usr/bin/python3 ]; then PY=/usr/bin/python3; else PY=python3; fi
 N=${1:-100000}
 BATCH=${2:-1000}
 W=$(mktemp -d "${TMPDIR:-/tmp}/ecorisk-bench-push.XXXXXX")
@@ -24,7 +25,7 @@ rate() { awk -v n="$1" -v t="$2" 'BEGIN { printf "%.0f", (t > 0 ? n / t : 0) }';
 rss() { awk -F': *' '/Maximum resident/ { printf "%.1f MiB", $2 / 1024 }' "$1"; }
 cpu() { awk -F': *' '/User time/ { u = $2 } /System time/ { s = $2 } END { printf "%.2f s", u + s }' "$1"; }
 
-python3 "$here/tests/receiver/gen_alerts.py" "$N" --seed bench > "$W/alerts.jsonl"
+"$PY" "$here/tests/receiver/gen_alerts.py" "$N" --seed bench > "$W/alerts.jsonl"
 bytes=$(wc -c < "$W/alerts.jsonl")
 echo "push bench: $N alerts ($((bytes / 1024 / 1024)) MiB JSONL), batches of $BATCH, $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
 
@@ -35,7 +36,7 @@ echo "reference  awk (match each line): $(rate "$N" "$(elapsed "$t0" "$t1")") li
 
 start_rx() { # store [options]
   local store=$1; shift
-  python3 "$here/tests/receiver/cen_receiver.py" --store "$store" --port-file "$store.port" "$@" &
+  "$PY" "$here/tests/receiver/cen_receiver.py" --store "$store" --port-file "$store.port" "$@" &
   RX=$!
   for _ in $(seq 1 200); do [ -s "$store.port" ] && break; sleep 0.05; done
   PORT=$(cat "$store.port")
@@ -64,7 +65,7 @@ run() { # label outbox store [receiver options]
     "$(cpu "$W/$label.spool.time")" "$(rss "$W/$label.spool.time")"
   printf '%-11s push:  %7s alerts/s (%.2f s, ecorisk cpu %s, receiver cpu %s, peak RSS %s, %s requests)\n' \
     "$label" "$(rate "$N" "$push")" "$push" "$(cpu "$W/$label.push.time")" "$rxcpu" "$(rss "$W/$label.push.time")" \
-    "$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).read())["requests"])' "$W/$label.out")"
+    "$("$PY" -c 'import json,sys; print(json.loads(open(sys.argv[1]).read())["requests"])' "$W/$label.out")"
 }
 
 run validating "$W/ob1" "$W/rx1"

@@ -82,24 +82,41 @@ static const char *check_alert(json_tokener *tok, const char *s, size_t len)
     return why;
 }
 
-/* Read and validate every alert of path before anything is spooled. */
-static int read_alerts(const char *path, lines *out)
+/* Spool the lines kept so far (ob non-NULL) and forget them. */
+static int flush_lines(er_outbox *ob, const char *name, lines *l, size_t batch, size_t *n_spooled)
 {
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    const char *name = strcmp(path, "-") == 0 ? "<stdin>" : path;
+    er_err err;
+    size_t done = 0;
+    int rc = EX_OK_;
+    if (l->n == 0)
+        return EX_OK_;
+    er_status st = er_outbox_put_all(ob, (const char *const *)l->v, l->n, batch, &done, &err);
+    *n_spooled += done;
+    if (st != ER_OK) {
+        cli_error("%s: spooling failed: %s (%zu alerts are safely pending)", name, err.msg, *n_spooled);
+        rc = st == ER_EIO ? EX_IOERR_ : cli_exit_code(st);
+    }
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
+    l->n = 0;
+    return rc;
+}
+
+/* One pass over an alerts.jsonl stream. validate: check every line (messages
+ * name file:line). keep: collect the lines; with ob, spool them every `batch`
+ * lines (streaming: memory stays one batch). */
+static int scan_alerts(FILE *f, const char *name, bool validate, lines *keep, er_outbox *ob, size_t batch,
+                       size_t *n_alerts, size_t *n_spooled)
+{
     char *line = NULL;
     size_t cap = 0;
     ssize_t len;
     unsigned long lineno = 0;
     int rc = EX_OK_;
-    json_tokener *tok = json_tokener_new();
+    json_tokener *tok = validate ? json_tokener_new() : NULL;
 
-    if (!f) {
-        cli_error("%s: cannot open: %s", name, strerror(errno));
-        rc = errno == ENOENT ? EX_NOINPUT_ : EX_IOERR_;
-        goto cleanup;
-    }
-    if (!tok) {
+    *n_alerts = 0;
+    if (validate && !tok) {
         cli_error("out of memory");
         rc = EX_OSERR_;
         goto cleanup;
@@ -111,66 +128,100 @@ static int read_alerts(const char *path, lines *out)
             line[--len] = '\0';
         if (len == 0)
             continue;
-        const char *why = check_alert(tok, line, (size_t)len);
-        if (why) {
-            cli_error("%s:%lu: %s; nothing from this file was spooled", name, lineno, why);
-            rc = EX_DATAERR_;
-            goto cleanup;
+        if (validate) {
+            const char *why = check_alert(tok, line, (size_t)len);
+            if (why) {
+                cli_error("%s:%lu: %s; nothing from this file was spooled", name, lineno, why);
+                rc = EX_DATAERR_;
+                goto cleanup;
+            }
         }
-        if (out->n == out->cap) {
-            size_t nc = out->cap ? out->cap * 2 : 1024;
-            char **nv = realloc(out->v, nc * sizeof *nv);
+        (*n_alerts)++;
+        if (!keep)
+            continue;
+        if (keep->n == keep->cap) {
+            size_t nc = keep->cap ? keep->cap * 2 : 1024;
+            char **nv = realloc(keep->v, nc * sizeof *nv);
             if (!nv) {
                 cli_error("%s: out of memory", name);
                 rc = EX_OSERR_;
                 goto cleanup;
             }
-            out->v = nv;
-            out->cap = nc;
+            keep->v = nv;
+            keep->cap = nc;
         }
-        if (!(out->v[out->n] = strdup(line))) {
+        if (!(keep->v[keep->n] = strdup(line))) {
             cli_error("%s: out of memory", name);
             rc = EX_OSERR_;
             goto cleanup;
         }
-        out->n++;
+        keep->n++;
+        if (ob && keep->n >= batch && (rc = flush_lines(ob, name, keep, batch, n_spooled)) != EX_OK_)
+            goto cleanup;
     }
     if (ferror(f)) {
         cli_error("%s: read error: %s", name, strerror(errno));
         rc = EX_IOERR_;
+        goto cleanup;
     }
+    if (ob && keep)
+        rc = flush_lines(ob, name, keep, batch, n_spooled);
 
 cleanup:
     if (tok)
         json_tokener_free(tok);
     free(line);
-    if (f && f != stdin)
-        fclose(f);
     return rc;
 }
 
+/* Spool an alerts.jsonl: validated as a whole first (a bad line spools
+ * nothing), then spooled batch by batch. A file is read twice and never held
+ * in memory; stdin is held (it cannot be read twice). */
 static int enqueue(er_outbox *ob, const char *path, size_t batch)
 {
     lines l = {0};
-    er_err err;
-    size_t done = 0;
-    int rc = read_alerts(path, &l);
-    if (rc != EX_OK_)
-        goto cleanup;
-    if (l.n == 0) {
-        cli_info("%s: no alerts to spool", path);
-        goto cleanup;
+    size_t n = 0, spooled = 0;
+    int rc = EX_OK_;
+    bool is_stdin = strcmp(path, "-") == 0;
+    const char *name = is_stdin ? "<stdin>" : path;
+    FILE *f = NULL;
+
+    if (is_stdin) {
+        if ((rc = scan_alerts(stdin, name, true, &l, NULL, batch, &n, &spooled)) != EX_OK_)
+            goto cleanup;
+        if ((rc = flush_lines(ob, name, &l, batch, &spooled)) != EX_OK_)
+            goto cleanup;
+    } else {
+        for (int pass = 0; pass < 2; pass++) {
+            size_t n2 = 0;
+            if (!(f = fopen(path, "rb"))) {
+                cli_error("%s: cannot open: %s", name, strerror(errno));
+                rc = errno == ENOENT ? EX_NOINPUT_ : EX_IOERR_;
+                goto cleanup;
+            }
+            rc = pass == 0 ? scan_alerts(f, name, true, NULL, NULL, batch, &n, &spooled)
+                           : scan_alerts(f, name, false, &l, ob, batch, &n2, &spooled);
+            fclose(f);
+            f = NULL;
+            if (rc != EX_OK_)
+                goto cleanup;
+            if (pass == 1 && n2 != n) {
+                cli_error("%s: changed while being spooled (%zu alerts, then %zu); %zu are pending", name, n,
+                          n2, spooled);
+                rc = EX_DATAERR_;
+                goto cleanup;
+            }
+        }
     }
-    er_status st = er_outbox_put_all(ob, (const char *const *)l.v, l.n, batch, &done, &err);
-    if (st != ER_OK) {
-        cli_error("%s: spooling failed: %s (%zu of %zu alerts are safely pending)", path, err.msg, done, l.n);
-        rc = cli_exit_code(st);
-        goto cleanup;
-    }
-    cli_info("%s: %zu alerts spooled into %s/pending in batches of at most %zu", path, l.n, er_outbox_dir(ob),
-             batch);
+    if (n == 0)
+        cli_info("%s: no alerts to spool", name);
+    else
+        cli_info("%s: %zu alerts spooled into %s/pending in batches of at most %zu", name, n, er_outbox_dir(ob),
+                 batch);
 
 cleanup:
+    if (f)
+        fclose(f);
     lines_free(&l);
     return rc;
 }

@@ -7,7 +7,7 @@
 # alert is lost (received + pending = all), and a later push completes.
 source "$ECORISK_SRC/tests/receiver/lib.sh"
 cd "$T"
-CHECK="python3 $ECORISK_SRC/tests/receiver/check_delivery.py"
+CHECK="$PY $ECORISK_SRC/tests/receiver/check_delivery.py"
 gen_alerts 3000 --seed diskfull > all.jsonl
 rx_start rx
 URL="http://127.0.0.1:$RX_PORT/cen"
@@ -32,8 +32,8 @@ for n in $(seq 1 16); do
     failed=$((failed + 1))
     case "$rc" in 73|74) ;; *) fail "spool N=$n: exit $rc ($(cat "$d/err"))";; esac
     grep -q 'No space left on device' "$d/err" || fail "spool N=$n: cause not reported: $(cat "$d/err")"
-    # "K of 30 alerts are safely pending": at least K are
-    if k=$(grep -o '([0-9]* of 30 alerts are safely pending' "$d/err" | grep -o '^([0-9]*' | tr -d '('); then
+    # "(K alerts are safely pending)": at least K are
+    if k=$(grep -o '([0-9]* alerts are safely pending' "$d/err" | grep -o '^([0-9]*' | tr -d '('); then
       have=$(cat "$d"/ob/pending/*.json 2>/dev/null | grep -c alert_id || true)
       [ "$have" -ge "$k" ] || fail "spool N=$n: $k reported pending, $have are"
     fi

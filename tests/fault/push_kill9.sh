@@ -7,7 +7,7 @@
 # writing the chunks and removing the original.
 source "$ECORISK_SRC/tests/receiver/lib.sh"
 cd "$T"
-CHECK="python3 $ECORISK_SRC/tests/receiver/check_delivery.py"
+CHECK="$PY $ECORISK_SRC/tests/receiver/check_delivery.py"
 rx_start rx --delay 0.02
 URL="http://127.0.0.1:$RX_PORT/cen"
 gen_alerts 4000 --seed kill9 > all.jsonl

@@ -48,7 +48,7 @@ ids_received rx > rx.ids
 cmp -s all.ids rx.ids || fail "receiver set differs"
 check_eq 3 "$(count_lines rx/requests.jsonl)" "requests at the receiver"
 # every request carried its batch hash as Idempotency-Key, JSON content type, a receipt exists
-python3 - "$T" <<'PY'
+"$PY" - "$T" <<'PY'
 import json, os, sys
 t = sys.argv[1]
 reqs = [json.loads(l) for l in open(os.path.join(t, "rx/requests.jsonl"))]
@@ -104,7 +104,7 @@ check_eq 14 "$(ls ob3/sent | wc -l)" "chunks + receipts in sent/"
 ids_received rx > rx3.ids
 cmp -s all.ids rx3.ids || fail "receiver set differs after re-batching"
 # order kept: the receiver saw the alerts in file order
-python3 - "$T" <<'PY'
+"$PY" - "$T" <<'PY'
 import json, sys
 t = sys.argv[1]
 a = [json.loads(l)["alert_id"] for l in open(t + "/alerts.jsonl")]

@@ -37,13 +37,13 @@ all_delivered() { # name: every alert at the receiver exactly once, nothing pend
 }
 
 # gaps NAME: seconds between the end of request i and the start of request i+1
-gaps() { python3 - "$1/rx/requests.jsonl" <<'PY'
+gaps() { "$PY" - "$1/rx/requests.jsonl" <<'PY'
 import json, sys
 r = sorted((json.loads(l) for l in open(sys.argv[1])), key=lambda x: x["seq"])
 print(" ".join("%.3f" % (b["t"] - a.get("t_end", a["t"])) for a, b in zip(r, r[1:])))
 PY
 }
-ge() { python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) >= float(sys.argv[2]) else 1)" "$1" "$2"; }
+ge() { "$PY" -c "import sys; sys.exit(0 if float(sys.argv[1]) >= float(sys.argv[2]) else 1)" "$1" "$2"; }
 
 # --- 500 three times: exponential backoff with jitter (base 0.2 s)
 scenario s500 500,500,500 --backoff 0.2
@@ -73,7 +73,7 @@ scenario shang hang:4 --max-time 1 --backoff 0.05
 all_delivered shang
 check_eq 1 "$(summary_field shang/out retries)" "shang: retries"
 grep -q 'timed out' shang/err || fail "shang: timeout not logged"
-python3 - shang/rx/requests.jsonl <<'PY'
+"$PY" - shang/rx/requests.jsonl <<'PY'
 import json, sys
 r = sorted((json.loads(l) for l in open(sys.argv[1])), key=lambda x: x["seq"])
 assert r[0]["action"] == "hang:4" and r[0]["new"] == 10, r[0]
@@ -84,7 +84,7 @@ PY
 scenario sreset reset,close --backoff 0.05
 all_delivered sreset
 check_eq 2 "$(summary_field sreset/out retries)" "sreset: retries"
-python3 - sreset/rx/requests.jsonl <<'PY'
+"$PY" - sreset/rx/requests.jsonl <<'PY'
 import json, sys
 r = sorted((json.loads(l) for l in open(sys.argv[1])), key=lambda x: x["seq"])
 assert [x["action"] for x in r[:3]] == ["reset", "close", "ok"], r

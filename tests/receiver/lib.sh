@@ -5,6 +5,8 @@
 set -euo pipefail
 : "${ECORISK:?ECORISK must point to the ecorisk binary}"
 : "${ECORISK_SRC:?ECORISK_SRC must point to the source tree}"
+# The system interpreter when there is one: version-manager shims cost seconds per call on a busy machine.
+if [ -x /usr/bin/python3 ]; then PY=/usr/bin/python3; else PY=python3; fi
 RX_PY="$ECORISK_SRC/tests/receiver/cen_receiver.py"
 GEN_PY="$ECORISK_SRC/tests/receiver/gen_alerts.py"
 T=$(mktemp -d "${TMPDIR:-/tmp}/ecorisk-push.XXXXXX")
@@ -27,7 +29,7 @@ rx_start() {
   local store=$1; shift
   mkdir -p "$store"
   rm -f "$store/port"
-  python3 "$RX_PY" --store "$store" --port-file "$store/port" "$@" 2>>"$store/receiver.err" &
+  "$PY" "$RX_PY" --store "$store" --port-file "$store/port" "$@" 2>>"$store/receiver.err" &
   RX_PID=$!
   for _ in $(seq 1 100); do
     [ -s "$store/port" ] && break
@@ -48,19 +50,19 @@ rx_stop() {
 
 # A port nothing listens on: bind port 0, note it, close it.
 free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+  "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-gen_alerts() { python3 "$GEN_PY" "$@"; }
+gen_alerts() { "$PY" "$GEN_PY" "$@"; }
 
 # Sorted alert ids of a JSONL file.
-ids_jsonl() { python3 -c 'import json,sys
+ids_jsonl() { "$PY" -c 'import json,sys
 for l in open(sys.argv[1]):
     l=l.strip()
     if l: print(json.loads(l)["alert_id"])' "$1" | sort; }
 
 # Sorted alert ids in an outbox state directory (pending, sent, dead).
-ids_outbox() { python3 -c 'import json,sys,os,glob
+ids_outbox() { "$PY" -c 'import json,sys,os,glob
 for p in glob.glob(os.path.join(sys.argv[1], sys.argv[2], "*.json")):
     if p.endswith((".receipt.json", ".response.json")): continue
     for a in json.load(open(p)): print(a["alert_id"])' "$1" "$2" | sort; }
@@ -71,4 +73,4 @@ ids_received() { if [ -f "$1/alerts.jsonl" ]; then ids_jsonl "$1/alerts.jsonl"; 
 count_lines() { if [ -f "$1" ]; then grep -c . "$1" || true; else echo 0; fi; }
 
 # JSON field of the push summary line (stdout of ecorisk push).
-summary_field() { python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])[sys.argv[2]])' "$1" "$2"; }
+summary_field() { "$PY" -c 'import json,sys; print(json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])[sys.argv[2]])' "$1" "$2"; }
