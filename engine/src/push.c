@@ -823,6 +823,9 @@ cleanup:
         curl_easy_setopt(s->curl, CURLOPT_HTTPHEADER, NULL);
         curl_easy_setopt(s->curl, CURLOPT_POSTFIELDS, NULL);
     }
+    for (struct curl_slist *h = hdrs; h; h = h->next)   /* no token left in freed memory */
+        if (strncmp(h->data, "Authorization:", 14) == 0)
+            wipe(h->data, strlen(h->data));
     curl_slist_free_all(hdrs);
     free(conv);
     return out;

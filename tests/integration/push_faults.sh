@@ -36,11 +36,13 @@ all_delivered() { # name: every alert at the receiver exactly once, nothing pend
   cmp -s all.ids "$name/rx.ids" || fail "$name: receiver set differs"
 }
 
-# gaps NAME: seconds between the end of request i and the start of request i+1
+# gaps NAME: seconds between the receiver starting to answer request i (t_reply,
+# before the client can start waiting) and receiving request i+1: >= the client's wait
 gaps() { "$PY" - "$1/rx/requests.jsonl" <<'PY'
 import json, sys
 r = sorted((json.loads(l) for l in open(sys.argv[1])), key=lambda x: x["seq"])
-print(" ".join("%.3f" % (b["t"] - a.get("t_end", a["t"])) for a, b in zip(r, r[1:])))
+r.sort(key=lambda x: x["seq"])
+print(" ".join("%.3f" % (b["t"] - a["t_reply"]) for a, b in zip(r, r[1:])))
 PY
 }
 ge() { "$PY" -c "import sys; sys.exit(0 if float(sys.argv[1]) >= float(sys.argv[2]) else 1)" "$1" "$2"; }

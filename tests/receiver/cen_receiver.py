@@ -219,6 +219,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
     def reply(self, status, obj, extra=None):
+        self.t_reply = time.time()   # before the client can see any answer
         body = json.dumps(obj, separators=(",", ":")).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -241,6 +242,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         st = self.server.state
         t0 = time.time()
+        self.t_reply = None
         seq, act = st.next_action()
         headers = {k: ("<redacted>" if k.lower() == "authorization" else v) for k, v in self.headers.items()}
         rec = {"seq": seq, "t": round(t0, 6), "path": self.path, "action": act, "headers": headers,
@@ -261,6 +263,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if name == "close":
             self.close_connection = True
             rec["status"] = 0
+            rec["t_reply"] = round(time.time(), 6)
             st.write_log(rec)
             return
         if name in ("500", "503"):
@@ -279,6 +282,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if status is None:
                 return
         rec["status"] = status
+        if self.t_reply is not None:
+            rec["t_reply"] = round(self.t_reply, 6)
         rec["t_end"] = round(time.time(), 6)
         st.write_log(rec)
 
@@ -337,6 +342,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def reset_mid_response(self):
         """Send half a response, then RST (SO_LINGER 0) the connection."""
+        self.t_reply = time.time()
         try:
             self.wfile.write(b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"acc")
             self.wfile.flush()
