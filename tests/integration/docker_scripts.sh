@@ -122,7 +122,7 @@ openssl x509 -in "$tmp/certs/server.pem" -noout -checkhost localhost | grep -q '
 
 # 7. The nightly job, as the compose file runs it, against the CEN-style receiver.
 receiver=$S/tests/receiver/cen_receiver.py
-feed=$S/tests/fixtures/feeds/wildlife-day.csv
+feed=$S/tests/fixtures/run/day.csv
 if [ -f "$receiver" ] && [ -d "$S/profiles" ] && [ -f "$feed" ] \
    && ! "$ECORISK" push --help 2>&1 | grep -q x-unused && ! "$ECORISK" run --help 2>&1 | grep -q x-unused; then
     head -c 24 /dev/urandom | base64 | tr -d '/+=' >"$tmp/token"

@@ -31,8 +31,10 @@ split_csv() {
     done
 }
 
-gen 30000 7 20000 365 H >"$tmp/history.csv"       # 2024-10-05 .. 2025-10-04
-gen 6000 11 20412 1 D >"$tmp/day.csv"              # 2025-11-20
+n_hist=30000 n_day=6000
+[ -z "$WRAP" ] || n_hist=6000 n_day=1200            # under valgrind: smaller, same checks
+gen "$n_hist" 7 20000 365 H >"$tmp/history.csv"    # 2024-10-05 .. 2025-10-04
+gen "$n_day" 11 20412 1 D >"$tmp/day.csv"          # 2025-11-20
 
 # One machine.
 E baseline build --feed "$tmp/history.csv" --out "$tmp/single.baseline.json" -q
