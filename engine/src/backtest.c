@@ -289,7 +289,8 @@ er_status er_backtest(const er_backtest_opts *o, char **json, char **table, er_e
         acc_json(&j, &p->a, P, base, conf);
         if (o->target_rate > 0) {
             /* Threshold on this profile's score reaching the target rate of all labelled declarations. */
-            qsort(p->scores, p->n_scores, sizeof *p->scores, cmp_desc);
+            if (p->n_scores)   /* qsort(NULL, 0, ...) is undefined */
+                qsort(p->scores, p->n_scores, sizeof *p->scores, cmp_desc);
             er_sb_json_key(&j, "threshold_at_target");
             if (k_target && k_target <= p->n_scores && p->scores[k_target - 1] > 0)
                 json_num6(&j, p->scores[k_target - 1]);
@@ -298,7 +299,8 @@ er_status er_backtest(const er_backtest_opts *o, char **json, char **table, er_e
         }
         er_sb_json_key(&j, "by_month");
         er_sb_putc(&j, '[');
-        qsort(p->months, p->n_months, sizeof *p->months, cmp_month);
+        if (p->n_months)
+            qsort(p->months, p->n_months, sizeof *p->months, cmp_month);
         for (size_t m = 0; m < p->n_months; m++) {
             const month_acc *ma = &p->months[m];
             double lo, hi;
