@@ -31,7 +31,7 @@ measure() {
     local name=$1
     shift
     /usr/bin/time -v -o "$tmp/$name.time" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" \
-        || { tail -5 "$tmp/$name.err" >&2; fail "$name exited $?"; }
+        || { rc=$?; grep -E "ERROR|SUMMARY|^    #[0-9]" "$tmp/$name.err" | head -30 >&2; tail -5 "$tmp/$name.err" >&2; fail "$name exited $rc"; }
     local rss
     rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$tmp/$name.time")
     echo "$name: peak RSS $((rss / 1024)) MB, $(awk -F': ' '/Elapsed/ {print $2}' "$tmp/$name.time") elapsed"
