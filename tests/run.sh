@@ -15,6 +15,9 @@
 # integration test under another tool (see docs/testing.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The system tools first: the tests start python3 hundreds of times, and a
+# version-manager shim in front of it costs seconds per call.
+export PATH="/usr/sbin:/usr/bin:/sbin:/bin:$PATH"
 docker/install-deps.sh
 jobs=$(nproc 2>/dev/null || echo 2)
 [ "$jobs" -le 2 ] || jobs=2
