@@ -75,6 +75,7 @@ typedef struct ctx {
     uint8_t        pack;
     bool           nomem;
     bool           unloadable;
+    bool           list_broken;   /* last list_get found the file but could not use it */
 } ctx;
 
 static const char *adup(er_profileset *s, const char *str)
@@ -318,9 +319,12 @@ static json_object *parse_json(er_profileset *s, const char *file, const char *t
 static listdef *list_get(ctx *c, const char *name)
 {
     er_profileset *s = c->s;
+    c->list_broken = false;
     for (size_t i = 0; i < s->n_lists; i++)
-        if (strcmp(s->lists[i].name, name) == 0)
+        if (strcmp(s->lists[i].name, name) == 0) {
+            c->list_broken = !s->lists[i].ok && s->lists[i].file;
             return s->lists[i].ok ? &s->lists[i] : NULL;
+        }
     if (!GROW(s->lists, s->n_lists, s->cap_lists, s->n_lists + 1)) {
         c->nomem = true;
         return NULL;
@@ -348,8 +352,11 @@ static listdef *list_get(ctx *c, const char *name)
         json = true;
     }
     if (st != ER_OK) {
-        if (st != ER_ENOTFOUND)
-            lint_file(s, ER_LINT_ERROR, adup(s, path), "", "cannot read list: %s", er_status_str(st));
+        if (st != ER_ENOTFOUND) {
+            l->file = adup(s, path);
+            c->list_broken = true;
+            lint_file(s, ER_LINT_ERROR, l->file, "", "cannot read list: %s", er_status_str(st));
+        }
         if (st == ER_ENOMEM)
             c->nomem = true;
         return NULL;
@@ -425,6 +432,7 @@ static listdef *list_get(ctx *c, const char *name)
         if (!j) {
             free(text);
             c->unloadable = true;
+            c->list_broken = true;
             return NULL;
         }
         ctx lc = *c;
@@ -568,8 +576,9 @@ static bool collect_lists(ctx *c, json_object *names, const char *path, entries 
         const char *name = json_object_get_string(nm);
         listdef *l = list_get(c, name);
         if (!l) {
-            lint_err(c, pp, "unknown list \"%s\" (expected a file %s.txt or %s.json in %s)", name, name,
-                     name, c->s->lists_dir);
+            if (!c->list_broken)   /* a broken list file is reported on its own */
+                lint_err(c, pp, "unknown list \"%s\" (expected a file %s.txt or %s.json in %s)", name, name,
+                         name, c->s->lists_dir);
             ok = false;
             continue;
         }
@@ -1499,6 +1508,13 @@ static void load_profile(ctx *c, json_object *pj, size_t pi, er_domain pack_doma
     in->valid_until = get_date(c, pj, "valid_until", path);
     if (in->valid_from && in->valid_until && in->valid_from > in->valid_until) {
         lint_err(c, sub(p, sizeof p, path, "valid_until"), "valid_until is before valid_from (expected an ordered window)");
+    } else if (in->valid_from && in->valid_from > s->today) {
+        char d1[11], d2[11];
+        er_date_format(in->valid_from, d1);
+        er_date_format(s->today, d2);
+        lint_warn(c, sub(p, sizeof p, path, "valid_from"),
+                  "not yet valid: valid_from %s is after today (%s); declarations dated before it are out of scope",
+                  d1, d2);
     } else if (in->valid_until && in->valid_until < s->today) {
         char d1[11], d2[11];
         er_date_format(in->valid_until, d1);

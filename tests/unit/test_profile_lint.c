@@ -263,6 +263,26 @@ START_TEST(warnings_do_not_fail)
 }
 END_TEST
 
+START_TEST(not_yet_valid_is_a_warning)
+{
+    er_profileset *s = load("not-yet-valid.json", ER_OK);
+    const er_lint_msg *m;
+    ck_assert_uint_eq(er_profileset_lint(s, &m), 1);
+    ck_assert_int_eq(m[0].severity, ER_LINT_WARNING);
+    ck_assert_str_eq(m[0].path, "profiles[0].valid_from");
+    ck_assert_str_eq(m[0].message, "not yet valid: valid_from 2027-01-01 is after today (2026-11-25); declarations "
+                                   "dated before it are out of scope");
+    er_profileset_free(s);
+}
+END_TEST
+
+START_TEST(broken_json_list_is_reported_once)
+{
+    expect_one("broken-json-list.json", ER_EPARSE, "lists/broken-json.json", "",
+               "invalid JSON at line 1, column 67: unexpected character (expected a JSON document)");
+}
+END_TEST
+
 START_TEST(shipped_packs_lint_clean)
 {
     const char *paths[] = {ECORISK_SOURCE_DIR "/profiles"};
@@ -464,6 +484,8 @@ int main(void)
     tcase_add_test(tc, missing_file);
     tcase_add_test(tc, error_without_keep_names_first_problem);
     tcase_add_test(tc, warnings_do_not_fail);
+    tcase_add_test(tc, not_yet_valid_is_a_warning);
+    tcase_add_test(tc, broken_json_list_is_reported_once);
     tcase_add_test(tc, shipped_packs_lint_clean);
     tcase_add_test(tc, corpus_never_crashes);
     suite_add_tcase(s, tc);
