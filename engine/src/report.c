@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "ecorisk/analyst.h"
+#include "ecorisk/arena.h"
 #include "ecorisk/profile.h"
 #include "sbuf.h"
 
@@ -47,8 +48,10 @@ typedef struct kv {
 } kv;
 
 typedef struct kvs {
-    kv    *v;
-    size_t n, cap;
+    kv       *v;
+    size_t    n, cap;
+    uint32_t *slots;      /* open addressing over v: index + 1, 0 empty */
+    size_t    n_slots;
 } kvs;
 
 typedef struct rep {
@@ -75,21 +78,39 @@ static bool grow(void **p, size_t *cap, size_t need, size_t elem)
     return true;
 }
 
-/* Entry for key (linear probing is not needed at report sizes: profiles and
- * routes are few thousand at most, so a sorted insert would cost more code
- * than it saves). */
+static size_t kv_slot(const kvs *s, const char *key)
+{
+    size_t j = er_hash64(key, strlen(key), 0x7265706f7274ULL) & (s->n_slots - 1);
+    while (s->slots[j] && strcmp(s->v[s->slots[j] - 1].key, key) != 0)
+        j = (j + 1) & (s->n_slots - 1);
+    return j;
+}
+
+/* Entry for key, created with zero counts when new; NULL on ENOMEM. Only while reading:
+ * sorting v afterwards leaves the slots stale. */
 static kv *kv_get(kvs *s, const char *key)
 {
-    for (size_t i = 0; i < s->n; i++)
-        if (strcmp(s->v[i].key, key) == 0)
-            return &s->v[i];
+    if ((s->n + 1) * 2 > s->n_slots) {
+        size_t ns = s->n_slots ? s->n_slots * 2 : 64;
+        uint32_t *nsl = calloc(ns, sizeof *nsl);
+        if (!nsl)
+            return NULL;
+        free(s->slots);
+        s->slots = nsl;
+        s->n_slots = ns;
+        for (size_t i = 0; i < s->n; i++)
+            s->slots[kv_slot(s, s->v[i].key)] = (uint32_t)i + 1;
+    }
+    size_t j = kv_slot(s, key);
+    if (s->slots[j])
+        return &s->v[s->slots[j] - 1];
     if (!grow((void **)&s->v, &s->cap, s->n + 1, sizeof *s->v))
         return NULL;
     kv *e = &s->v[s->n];
     memset(e, 0, sizeof *e);
     if (!(e->key = strdup(key)))
         return NULL;
-    s->n++;
+    s->slots[j] = (uint32_t)++s->n;
     return e;
 }
 
@@ -98,6 +119,7 @@ static void kvs_free(kvs *s)
     for (size_t i = 0; i < s->n; i++)
         free(s->v[i].key);
     free(s->v);
+    free(s->slots);
 }
 
 static int cmp_kv_count(const void *a, const void *b)
