@@ -795,11 +795,11 @@ er_status er_report(const er_report_opts *o, er_err *err)
         values[i] = (double)r.lanes[i];
     }
     hbar(&b, "chart-lanes", "Alerts per lane", labels, values, N_LANES, LANE_COLOR, NULL);
-    qsort(r.profiles.v, r.profiles.n, sizeof *r.profiles.v, cmp_kv_count);
+    if (r.profiles.n) qsort(r.profiles.v, r.profiles.n, sizeof *r.profiles.v, cmp_kv_count);
     profile_chart(&b, &r.profiles);
     histogram(&b, r.hist);
     er_sb_puts(&b, "</div></section>\n<section id=\"flows\"><h2>Routes and origins</h2><div class=\"grid2\">\n");
-    qsort(r.routes.v, r.routes.n, sizeof *r.routes.v, cmp_kv_count);
+    if (r.routes.n) qsort(r.routes.v, r.routes.n, sizeof *r.routes.v, cmp_kv_count);
     size_t nr = r.routes.n < top ? r.routes.n : top;
     for (size_t i = 0; i < nr; i++) {
         labels[i] = r.routes.v[i].key;
@@ -808,7 +808,7 @@ er_status er_report(const er_report_opts *o, er_err *err)
     char title[128];
     snprintf(title, sizeof title, "Top %zu routes (origin → destination)", top);
     hbar(&b, "chart-routes", title, labels, values, nr, NULL, "#1f6f8b");
-    qsort(r.origins.v, r.origins.n, sizeof *r.origins.v, cmp_kv_count);
+    if (r.origins.n) qsort(r.origins.v, r.origins.n, sizeof *r.origins.v, cmp_kv_count);
     nr = r.origins.n < top ? r.origins.n : top;
     for (size_t i = 0; i < nr; i++) {
         labels[i] = r.origins.v[i].key;
@@ -817,7 +817,7 @@ er_status er_report(const er_report_opts *o, er_err *err)
     snprintf(title, sizeof title, "Top %zu origins", top);
     hbar(&b, "chart-origins", title, labels, values, nr, NULL, "#3d7ea6");
     er_sb_puts(&b, "</div></section>\n<section id=\"anomalies\"><h2>Anomalies</h2><div class=\"grid2\">\n");
-    qsort(r.features.v, r.features.n, sizeof *r.features.v, cmp_kv_count);
+    if (r.features.n) qsort(r.features.v, r.features.n, sizeof *r.features.v, cmp_kv_count);
     for (size_t i = 0; i < r.features.n; i++) {
         labels[i] = r.features.v[i].key;
         values[i] = (double)r.features.v[i].n;
@@ -825,7 +825,7 @@ er_status er_report(const er_report_opts *o, er_err *err)
     hbar(&b, "chart-anomalies", "Alerts with an anomaly at p < 0.05, by feature", labels, values, r.features.n, NULL,
          "#b9770e");
     er_sb_puts(&b, "</div>\n");
-    qsort(r.an, r.n_an, sizeof *r.an, cmp_anomaly);
+    if (r.n_an) qsort(r.an, r.n_an, sizeof *r.an, cmp_anomaly);
     size_t na = r.n_an < top ? r.n_an : top;
     er_sb_printf(&b, "<h3>Top %zu anomalies (lowest p)</h3>\n<table class=\"anomaly-table\"><thead><tr><th>declaration</th>"
                      "<th>profile</th><th>feature</th><th>group</th><th class=\"n\">observed</th>"
@@ -892,7 +892,7 @@ er_status er_report(const er_report_opts *o, er_err *err)
             iv = NULL;
         }
         if (oc) {
-            qsort(r.profiles.v, r.profiles.n, sizeof *r.profiles.v, cmp_kv_key);
+            if (r.profiles.n) qsort(r.profiles.v, r.profiles.n, sizeof *r.profiles.v, cmp_kv_key);
             iv = calloc(r.profiles.n + 1, sizeof *iv);
             if (!iv) {
                 st = er_errf(err, ER_ENOMEM, "out of memory");
