@@ -130,38 +130,25 @@ static void ob_mv(obuf *b, const char *name, const mv_sums *m, int k)
     ob_str(b, "]}");
 }
 
-static void ob_cc(obuf *b, uint16_t cc)
-{
-    char s[4] = {'"', 0, 0, 0};
-    if (cc) {
-        s[1] = ER_CC_A(cc);
-        s[2] = ER_CC_B(cc);
-        s[3] = '"';
-        ob_put(b, s, 4);
-    } else {
-        ob_put(b, "\"\"", 2);
-    }
-}
-
 static void ob_group(obuf *b, const er_baseline *bl, const group *g)
 {
     char key[11];
     er_bl_group_key(g, key);
     ob_str(b, "{\"code\":\"");
     ob_str(b, key);
-    ob_str(b, "\",\"hist\":[");
+    /* compact: "bin:count bin:count ..." (bins increasing) */
+    ob_str(b, "\",\"hist\":\"");
     bool first = true;
     for (size_t i = 0; i < HIST_BINS; i++) {
         if (g->hist[i] == 0)
             continue;
-        ob_str(b, first ? "[" : ",[");
+        if (!first) ob_put(b, " ", 1);
         first = false;
         ob_u64(b, i);
-        ob_put(b, ",", 1);
+        ob_put(b, ":", 1);
         ob_u64(b, (uint64_t)g->hist[i]);
-        ob_put(b, "]", 1);
     }
-    ob_put(b, "]", 1);
+    ob_put(b, "\"", 1);
     if (g->level == LV_HS2 || g->level == LV_ALL) {
         ob_str(b, ",\"imp_rows\":");
         ob_u64(b, g->imp_rows);
@@ -178,18 +165,26 @@ static void ob_group(obuf *b, const er_baseline *bl, const group *g)
     if (g->level != LV_HS6) {
         ob_str(b, ",\"route_n\":");
         ob_u64(b, g->route_n);
-        ob_str(b, ",\"routes\":[");
+        /* compact: "CN>US:25 DE>US:10 FR>:1" (origin > destination, sorted) */
+        ob_str(b, ",\"routes\":\"");
         for (size_t i = 0; i < g->r_len; i++) {
             const route_ent *r = &bl->rs[g->r_off + i];
-            ob_str(b, i ? ",[" : "[");
-            ob_cc(b, (uint16_t)(r->key >> 16));
-            ob_put(b, ",", 1);
-            ob_cc(b, (uint16_t)r->key);
-            ob_put(b, ",", 1);
+            uint16_t o = (uint16_t)(r->key >> 16), d = (uint16_t)r->key;
+            char e[8];
+            int k = 0;
+            if (i) e[k++] = ' ';
+            e[k++] = ER_CC_A(o);
+            e[k++] = ER_CC_B(o);
+            e[k++] = '>';
+            if (d) {
+                e[k++] = ER_CC_A(d);
+                e[k++] = ER_CC_B(d);
+            }
+            e[k++] = ':';
+            ob_put(b, e, (size_t)k);
             ob_u64(b, r->count);
-            ob_put(b, "]", 1);
         }
-        ob_put(b, "]", 1);
+        ob_put(b, "\"", 1);
     }
     ob_str(b, ",\"rows\":");
     ob_u64(b, g->rows);
@@ -262,29 +257,38 @@ char *er_bl_serialize(const er_baseline *bl, size_t *len, const char *id)
     ob_u64(&b, (uint64_t)QSCALE);
     ob_str(&b, ",\"rows\":");
     ob_u64(&b, bl->rows);
-    ob_str(&b, ",\"traders\":[");
+    /* compact, per chapter: "hash:YYYY-MM-DD hash:YYYY-MM-DD ..." (hashes increasing) */
+    ob_str(&b, ",\"traders\":{");
     static const char hx[] = "0123456789abcdef";
     for (size_t i = 0; i < bl->n_ts; i++) {
         const trader_ent *t = &bl->ts[i];
-        char e[64];
+        char e[48];
         int k = 0;
-        e[k++] = i ? ',' : '\n';
-        if (i) e[k++] = '\n';
-        e[k++] = '[';
-        e[k++] = (char)('0' + t->ch / 10);
-        e[k++] = (char)('0' + t->ch % 10);
-        if (t->ch < 10) { e[k - 2] = e[k - 1]; k--; }
-        e[k++] = ',';
-        e[k++] = '"';
-        for (int s = 60; s >= 0; s -= 4)
-            e[k++] = hx[(t->h >> s) & 15];
-        e[k++] = '"';
-        e[k++] = ',';
+        if (i == 0 || bl->ts[i - 1].ch != t->ch) {
+            if (i) {
+                e[k++] = '"';
+                e[k++] = ',';
+            }
+            e[k++] = '\n';
+            e[k++] = '"';
+            e[k++] = (char)('0' + t->ch / 10);
+            e[k++] = (char)('0' + t->ch % 10);
+            e[k++] = '"';
+            e[k++] = ':';
+            e[k++] = '"';
+        } else {
+            e[k++] = ' ';
+        }
+        for (int sh = 60; sh >= 0; sh -= 4)
+            e[k++] = hx[(t->h >> sh) & 15];
+        e[k++] = ':';
+        char d[11];
+        er_date_format(t->date, d);
+        memcpy(e + k, d, 10);
+        k += 10;
         ob_put(&b, e, (size_t)k);
-        ob_date(&b, t->date);
-        ob_put(&b, "]", 1);
     }
-    ob_str(&b, bl->n_ts ? "\n]}\n" : "]}\n");
+    ob_str(&b, bl->n_ts ? "\"\n}}\n" : "}}\n");
     if (b.oom) {
         free(b.p);
         return NULL;
@@ -554,6 +558,24 @@ static er_status get_u64(ld *L, json_object *o, uint64_t max, uint64_t *out)
     return ER_OK;
 }
 
+/* Decimal digits at *p (no sign, no leading '+'), value ≤ max; advances *p. */
+static bool scan_u64(const char **p, uint64_t max, uint64_t *out)
+{
+    const char *s = *p;
+    uint64_t v = 0;
+    if (*s < '0' || *s > '9')
+        return false;
+    for (; *s >= '0' && *s <= '9'; s++) {
+        uint64_t d = (uint64_t)(*s - '0');
+        if (d > max || v > (max - d) / 10)
+            return false;
+        v = v * 10 + (uint64_t)(*s - '0');
+    }
+    *p = s;
+    *out = v;
+    return true;
+}
+
 static er_status key_u64(ld *L, json_object *obj, const char *base, const char *k, uint64_t max,
                          uint64_t *out)
 {
@@ -593,18 +615,6 @@ static er_status key_i128(ld *L, json_object *obj, const char *base, const char 
     if (!v)
         return bad(L, ER_EBASELINE, "missing");
     return get_i128(L, v, lim, out);
-}
-
-static bool parse_cc(const char *s, bool allow_empty, uint16_t *cc)
-{
-    if (allow_empty && s[0] == '\0') {
-        *cc = 0;
-        return true;
-    }
-    if (s[0] < 'A' || s[0] > 'Z' || s[1] < 'A' || s[1] > 'Z' || s[2])
-        return false;
-    *cc = ER_CC(s[0], s[1]);
-    return true;
 }
 
 static er_status load_mv(ld *L, json_object *g, const char *base, const char *name, int k, uint64_t n_max,
@@ -690,31 +700,27 @@ static er_status load_group(ld *L, er_baseline *bl, json_object *go, size_t gi)
     }
     setpath(L, "%s.hist", base);
     json_object *h = get(go, "hist");
-    if (!h || !json_object_is_type(h, json_type_array))
-        return bad(L, ER_EBASELINE, "expected an array of [bin, count]");
-    size_t nh = json_object_array_length(h);
-    uint64_t tot = 0;
-    long prev = -1;
-    for (size_t i = 0; i < nh; i++) {
-        setpath(L, "%s.hist[%zu]", base, i);
-        json_object *e = json_object_array_get_idx(h, i);
-        if (!e || !json_object_is_type(e, json_type_array) || json_object_array_length(e) != 2)
-            return bad(L, ER_EBASELINE, "expected [bin, count]");
-        uint64_t bin, cnt;
-        if ((st = get_u64(L, json_object_array_get_idx(e, 0), HIST_BINS - 1, &bin))) return st;
-        if ((st = get_u64(L, json_object_array_get_idx(e, 1), g->n, &cnt))) return st;
-        if ((long)bin <= prev || cnt == 0)
-            return bad(L, ER_EBASELINE, "bins must be strictly increasing with counts ≥ 1");
-        prev = (long)bin;
-        g->hist[bin] = (double)cnt;
-        tot += cnt;
-        if (tot > g->n)
-            break;
-    }
-    if (tot != g->n) {
-        setpath(L, "%s.hist", base);
-        return bad(L, ER_EBASELINE, "histogram counts sum to %llu, expected n = %llu",
-                   (unsigned long long)tot, (unsigned long long)g->n);
+    if (!h || !json_object_is_type(h, json_type_string))
+        return bad(L, ER_EBASELINE, "expected a string \"bin:count ...\"");
+    {
+        const char *p0 = json_object_get_string(h), *p = p0;
+        uint64_t tot = 0;
+        long prev = -1;
+        while (*p) {
+            uint64_t bin, cnt;
+            if ((p != p0 && *p++ != ' ') || !scan_u64(&p, HIST_BINS - 1, &bin) || *p++ != ':' ||
+                !scan_u64(&p, g->n, &cnt) || (long)bin <= prev || cnt == 0)
+                return bad(L, ER_EBASELINE, "at character %ld: expected \"bin:count\" with increasing bins < %d and counts ≥ 1",
+                           (long)(p - p0), HIST_BINS);
+            prev = (long)bin;
+            g->hist[bin] = (double)cnt;
+            tot += cnt;
+            if (tot > g->n)
+                break;
+        }
+        if (tot != g->n)
+            return bad(L, ER_EBASELINE, "histogram counts sum to %llu, expected n = %llu",
+                       (unsigned long long)tot, (unsigned long long)g->n);
     }
     if (level != LV_HS6) {
         if ((st = load_mv(L, go, base, "mv2", 2, g->n, &g->mv2))) return st;
@@ -722,26 +728,29 @@ static er_status load_group(ld *L, er_baseline *bl, json_object *go, size_t gi)
         if ((st = key_u64(L, go, base, "route_n", g->rows, &g->route_n))) return st;
         setpath(L, "%s.routes", base);
         json_object *r = get(go, "routes");
-        if (!r || !json_object_is_type(r, json_type_array))
-            return bad(L, ER_EBASELINE, "expected an array of [origin, destination, count]");
-        size_t nr = json_object_array_length(r);
-        for (size_t i = 0; i < nr; i++) {
-            setpath(L, "%s.routes[%zu]", base, i);
-            json_object *e = json_object_array_get_idx(r, i);
-            if (!e || !json_object_is_type(e, json_type_array) || json_object_array_length(e) != 3)
-                return bad(L, ER_EBASELINE, "expected [origin, destination, count]");
-            json_object *o = json_object_array_get_idx(e, 0), *d = json_object_array_get_idx(e, 1);
-            uint16_t oc, dc;
-            if (!o || !d || !json_object_is_type(o, json_type_string) || !json_object_is_type(d, json_type_string) ||
-                !parse_cc(json_object_get_string(o), false, &oc) || !parse_cc(json_object_get_string(d), true, &dc))
-                return bad(L, ER_EBASELINE, "expected alpha-2 origin and alpha-2 or empty destination");
-            uint64_t cnt;
-            if ((st = get_u64(L, json_object_array_get_idx(e, 2), g->route_n, &cnt))) return st;
-            if (cnt == 0)
-                return bad(L, ER_EBASELINE, "route count must be ≥ 1");
+        if (!r || !json_object_is_type(r, json_type_string))
+            return bad(L, ER_EBASELINE, "expected a string \"XX>YY:count ...\"");
+        const char *p0 = json_object_get_string(r), *p = p0;
+        uint64_t prev = 0;
+        while (*p) {
+            uint16_t oc = 0, dc = 0;
+            uint64_t cnt = 0;
+            bool ok = p == p0 || *p++ == ' ';
+            ok = ok && p[0] >= 'A' && p[0] <= 'Z' && p[1] >= 'A' && p[1] <= 'Z' && p[2] == '>';
+            if (ok) {
+                oc = ER_CC(p[0], p[1]);
+                p += 3;
+                if (p[0] >= 'A' && p[0] <= 'Z' && p[1] >= 'A' && p[1] <= 'Z') {
+                    dc = ER_CC(p[0], p[1]);
+                    p += 2;
+                }
+                ok = *p++ == ':' && scan_u64(&p, g->route_n, &cnt) && cnt > 0;
+            }
             uint64_t key = er_bl_route_key(level, cv, oc, dc);
-            if (er_bl_route_get(&bl->routes, key))
-                return bad(L, ER_EBASELINE, "duplicate route");
+            if (!ok || key <= prev)
+                return bad(L, ER_EBASELINE, "at character %ld: expected \"XX>YY:count\" (alpha-2 origin, alpha-2 or empty "
+                           "destination, count ≥ 1, sorted, no duplicates)", (long)(p - p0));
+            prev = key;
             if (er_bl_route_add(&bl->routes, key, cnt) != ER_OK)
                 return er_errf(L->err, ER_ENOMEM, "%s: out of memory", L->file);
         }
@@ -828,30 +837,37 @@ static er_status load_doc(ld *L, er_baseline *bl, json_object *root, char stored
 
     json_object *tr = get(root, "traders");
     setpath(L, "$.traders");
-    if (!tr || !json_object_is_type(tr, json_type_array))
-        return bad(L, ER_EBASELINE, "expected an array of [chapter, importer hash, first date]");
-    size_t nt = json_object_array_length(tr);
-    for (size_t i = 0; i < nt; i++) {
-        setpath(L, "$.traders[%zu]", i);
-        json_object *e = json_object_array_get_idx(tr, i);
-        if (!e || !json_object_is_type(e, json_type_array) || json_object_array_length(e) != 3)
-            return bad(L, ER_EBASELINE, "expected [chapter, importer hash, first date]");
-        uint64_t ch;
-        if ((st = get_u64(L, json_object_array_get_idx(e, 0), 99, &ch))) return st;
-        json_object *hs = json_object_array_get_idx(e, 1), *ds = json_object_array_get_idx(e, 2);
-        setpath(L, "$.traders[%zu]", i);
-        if (!hs || !json_object_is_type(hs, json_type_string) || strlen(json_object_get_string(hs)) != 16 ||
-            strspn(json_object_get_string(hs), "0123456789abcdef") != 16)
-            return bad(L, ER_EBASELINE, "expected a 16-hex-digit importer hash");
-        uint64_t hv = strtoull(json_object_get_string(hs), NULL, 16);
-        int32_t dd;
-        if (!ds || !json_object_is_type(ds, json_type_string) ||
-            er_date_parse(json_object_get_string(ds), strlen(json_object_get_string(ds)), &dd) != ER_OK)
-            return bad(L, ER_EBASELINE, "expected a first-seen date \"YYYY-MM-DD\"");
-        if (hv == 0 || er_bl_trader_get(&bl->traders, hv, (uint8_t)ch))
-            return bad(L, ER_EBASELINE, "zero or duplicate importer hash");
-        if (er_bl_trader_min(&bl->traders, hv, (uint8_t)ch, dd) != ER_OK)
-            return er_errf(L->err, ER_ENOMEM, "%s: out of memory", L->file);
+    if (!tr || !json_object_is_type(tr, json_type_object))
+        return bad(L, ER_EBASELINE, "expected an object {chapter: \"hash:date ...\"}");
+    json_object_object_foreach(tr, ck, cv) {
+        setpath(L, "$.traders.%.8s", ck);
+        if (!(ck[0] >= '0' && ck[0] <= '9' && ck[1] >= '0' && ck[1] <= '9' && ck[2] == '\0'))
+            return bad(L, ER_EBASELINE, "expected a two-digit HS chapter as key");
+        uint8_t ch = (uint8_t)((ck[0] - '0') * 10 + (ck[1] - '0'));
+        if (!json_object_is_type(cv, json_type_string))
+            return bad(L, ER_EBASELINE, "expected a string \"hash:YYYY-MM-DD ...\"");
+        const char *p0 = json_object_get_string(cv), *p = p0;
+        uint64_t prev = 0;
+        if (!*p)
+            return bad(L, ER_EBASELINE, "empty chapter entry");
+        while (*p) {
+            bool ok = p == p0 || *p++ == ' ';
+            uint64_t hv = 0;
+            int32_t dd = 0;
+            for (int i = 0; ok && i < 16; i++, p++) {
+                int c = *p;
+                int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+                if (v < 0) ok = false; else hv = hv << 4 | (uint64_t)v;
+            }
+            ok = ok && *p++ == ':' && strnlen(p, 10) == 10 && er_date_parse(p, 10, &dd) == ER_OK;
+            if (ok) p += 10;
+            if (!ok || hv <= prev)
+                return bad(L, ER_EBASELINE, "at character %ld: expected \"hash:YYYY-MM-DD\" (16 lowercase hex digits, "
+                           "increasing, non-zero)", (long)(p - p0));
+            prev = hv;
+            if (er_bl_trader_min(&bl->traders, hv, ch, dd) != ER_OK)
+                return er_errf(L->err, ER_ENOMEM, "%s: out of memory", L->file);
+        }
     }
     return ER_OK;
 }

@@ -463,8 +463,17 @@ START_TEST(corrupt_files_fail_clearly)
     ck_assert_ptr_nonnull(strstr(err.msg, "m.json: $.format: baseline format 2"));
     ck_assert_int_eq(load_mutated(t, len, "\"kind\":\"ecorisk-baseline\"", "\"kind\":\"x\"", &err), ER_EBASELINE);
     ck_assert_ptr_nonnull(strstr(err.msg, "$.kind"));
-    ck_assert_int_eq(load_mutated(t, len, "\"hist\":[[", "\"hist\":[[-", &err), ER_EBASELINE);
-    ck_assert_ptr_nonnull(strstr(err.msg, "$.groups[0].hist[0]"));
+    ck_assert_int_eq(load_mutated(t, len, "\"hist\":\"", "\"hist\":\"-", &err), ER_EBASELINE);
+    ck_assert_ptr_nonnull(strstr(err.msg, "m.json: $.groups[0].hist: at character 0"));
+    ck_assert_int_eq(load_mutated(t, len, "\"hist\":\"", "\"hist\":\"639:1 ", &err), ER_EBASELINE);
+    ck_assert_ptr_nonnull(strstr(err.msg, "$.groups[0].hist: at character"));
+    ck_assert_int_eq(load_mutated(t, len, "\"routes\":\"", "\"routes\":\"ZZ>:0 ", &err), ER_EBASELINE);
+    ck_assert_ptr_nonnull(strstr(err.msg, "$.groups[0].routes: at character"));
+    ck_assert_int_eq(load_mutated(t, len, "\n\"29\":\"", "\n\"29\":\"0000000000000000:2020-01-01 ", &err),
+                     ER_EBASELINE);
+    ck_assert_ptr_nonnull(strstr(err.msg, "$.traders.29: at character"));
+    ck_assert_int_eq(load_mutated(t, len, "\"traders\":{", "\"traders\":{\"x\":\"\",", &err), ER_EBASELINE);
+    ck_assert_ptr_nonnull(strstr(err.msg, "$.traders.x: expected a two-digit HS chapter"));
     ck_assert_int_eq(load_mutated(t, len, "\"rows\":", "\"rows\":\"x\",\"y\":", &err), ER_EBASELINE);
     ck_assert_ptr_nonnull(strstr(err.msg, "$.groups[0].rows"));
     ck_assert_int_eq(load_mutated(t, len, "\"level\":\"all\"", "\"level\":\"hs5\"", &err), ER_EBASELINE);
