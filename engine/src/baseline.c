@@ -155,16 +155,6 @@ group *er_bl_gs_get(group_set *gs, int level, uint32_t code, bool create)
 
 /* ---- hash tables (open addressing, linear probing, power-of-two size) ---- */
 
-static inline uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    x ^= x >> 31;
-    return x;
-}
-
 /* Tables of a few MB and more are mmap'ed with a transparent-huge-page hint:
  * first-seen lookups are random accesses, and TLB misses dominated them. */
 #define BIG_ALLOC (2u << 20)
@@ -210,7 +200,7 @@ static er_status route_grow(route_tab *t)
     for (size_t i = 0; i < t->cap; i++) {
         if (!t->e[i].key)
             continue;
-        size_t j = mix64(t->e[i].key) & (nc - 1);
+        size_t j = er_bl_mix64(t->e[i].key) & (nc - 1);
         while (ne[j].key)
             j = (j + 1) & (nc - 1);
         ne[j] = t->e[i];
@@ -225,7 +215,7 @@ er_status er_bl_route_add(route_tab *t, uint64_t key, uint64_t count)
 {
     if ((t->n + 1) * 2 > t->cap && route_grow(t) != ER_OK)
         return ER_ENOMEM;
-    size_t mask = t->cap - 1, j = mix64(key) & mask;
+    size_t mask = t->cap - 1, j = er_bl_mix64(key) & mask;
     while (t->e[j].key && t->e[j].key != key)
         j = (j + 1) & mask;
     if (!t->e[j].key) {
@@ -240,18 +230,13 @@ uint64_t er_bl_route_get(const route_tab *t, uint64_t key)
 {
     if (!t->cap)
         return 0;
-    size_t mask = t->cap - 1, j = mix64(key) & mask;
+    size_t mask = t->cap - 1, j = er_bl_mix64(key) & mask;
     while (t->e[j].key) {
         if (t->e[j].key == key)
             return t->e[j].count;
         j = (j + 1) & mask;
     }
     return 0;
-}
-
-static inline uint64_t trader_slot_hash(uint64_t h, uint8_t ch)
-{
-    return mix64(h ^ ((uint64_t)ch * 0x9e3779b97f4a7c15ULL));
 }
 
 static er_status trader_grow(trader_tab *t)
@@ -263,7 +248,7 @@ static er_status trader_grow(trader_tab *t)
     for (size_t i = 0; i < t->cap; i++) {
         if (!t->e[i].h)
             continue;
-        size_t j = trader_slot_hash(t->e[i].h, t->e[i].ch) & (nc - 1);
+        size_t j = er_bl_trader_slot(t->e[i].h, t->e[i].ch) & (nc - 1);
         while (ne[j].h)
             j = (j + 1) & (nc - 1);
         ne[j] = t->e[i];
@@ -278,7 +263,7 @@ er_status er_bl_trader_min(trader_tab *t, uint64_t h, uint8_t ch, int32_t date)
 {
     if ((t->n + 1) * 2 > t->cap && trader_grow(t) != ER_OK)
         return ER_ENOMEM;
-    size_t mask = t->cap - 1, j = trader_slot_hash(h, ch) & mask;
+    size_t mask = t->cap - 1, j = er_bl_trader_slot(h, ch) & mask;
     while (t->e[j].h && !(t->e[j].h == h && t->e[j].ch == ch))
         j = (j + 1) & mask;
     if (!t->e[j].h) {
@@ -296,7 +281,7 @@ const trader_ent *er_bl_trader_get(const trader_tab *t, uint64_t h, uint8_t ch)
 {
     if (!t->cap)
         return NULL;
-    size_t mask = t->cap - 1, j = trader_slot_hash(h, ch) & mask;
+    size_t mask = t->cap - 1, j = er_bl_trader_slot(h, ch) & mask;
     while (t->e[j].h) {
         if (t->e[j].h == h && t->e[j].ch == ch)
             return &t->e[j];
@@ -524,7 +509,7 @@ static void prefetch_row(const er_baseline *bl, const er_decl *d, pre_row *p)
         }
     }
     if (p->imp_hash && bl->traders.cap && p->lv != LV_ALL)
-        __builtin_prefetch(&bl->traders.e[trader_slot_hash(p->imp_hash, (uint8_t)p->c2) & (bl->traders.cap - 1)], 1);
+        __builtin_prefetch(&bl->traders.e[er_bl_trader_slot(p->imp_hash, (uint8_t)p->c2) & (bl->traders.cap - 1)], 1);
 }
 
 er_status er_baseline_builder_add_batch(er_baseline_builder *b, const er_decl *d, size_t n, er_err *err)
@@ -855,13 +840,15 @@ static void mv_derive(const mv_sums *m, int k, mv_model *out)
 
 static void uv_derive(group *g)
 {
-    g->median = g->mad = g->scale = g->mean = g->sd = 0;
+    g->median = g->mad = g->scale = g->mean = g->sd = g->uv_lo = g->uv_hi = 0;
     memset(g->pct, 0, sizeof g->pct);
     if (g->n == 0)
         return;
     for (int i = 0; i < N_PCT; i++)
         g->pct[i] = er_bl_hist_quantile(g->hist, g->n, er_bl_pct_levels[i]);
     g->median = g->pct[3];
+    g->uv_lo = exp(g->pct[1]);
+    g->uv_hi = exp(g->pct[5]);
     g->mad = er_bl_hist_mad(g->hist, g->n, g->median);
     g->scale = 1.4826 * g->mad;
     if (g->scale < HIST_W / 2)
@@ -1031,9 +1018,10 @@ er_status er_bl_derive(er_baseline *bl, bool keep_text, er_err *err)
         all->traders++;
     }
     for (size_t i = 0; i < bl->gs.n; i++) {
-        const group *g = &bl->gs.g[i];
+        group *g = &bl->gs.g[i];
         if (g->traders > g->imp_rows)
             return er_errf(err, ER_EBASELINE, "group has more first-seen traders than importer rows");
+        g->p_new = ((double)g->traders + 1.0) / ((double)g->imp_rows + 1.0);
     }
     return er_bl_hash(bl, keep_text, err);
 }

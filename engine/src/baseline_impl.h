@@ -62,26 +62,31 @@ typedef struct mv_model {
 extern const double er_bl_pct_levels[N_PCT];   /* 0.01 0.05 0.25 0.5 0.75 0.95 0.99 */
 
 typedef struct group {
+    /* hot for er_anomaly_compute: first two cache lines */
     uint8_t  level;          /* LV_* */
     uint32_t code;           /* numeric HS prefix (0 for ALL) */
-    uint64_t rows;           /* declarations in the group */
     uint64_t n;              /* with a computable log unit value */
+    double   median, scale;  /* derived: robust centre and scale of log unit value */
+    double   uv_lo, uv_hi;   /* derived: exp of the 5th and 95th percentiles */
+    uint64_t route_n;        /* rows with a known origin (route) */
+    uint32_t route_k;        /* derived: distinct routes */
+    uint32_t n_rc;           /* derived: distinct route counts */
+    uint64_t *rc_val;        /* derived: sorted distinct route counts */
+    uint64_t *rc_cum;        /* derived: 1 + Σ (c_i + 1) over routes with c_i ≤ rc_val[j] */
+    uint64_t route_c05;      /* derived: smallest count whose tail exceeds ROUTE_ALPHA */
+    uint64_t route_cmax;
+    uint64_t imp_rows;       /* rows with an importer (HS2 and ALL) */
+    uint64_t traders;        /* derived: distinct (importer, chapter) first-seen entries */
+    double   p_new;          /* derived: (traders + 1) / (imp_rows + 1) */
+    mv_model m2, m3;         /* derived */
+    /* accumulators */
+    uint64_t rows;           /* declarations in the group */
     i128     s, ss;          /* Σq, Σq² of log unit value */
     double  *hist;           /* HIST_BINS counts (gsl_histogram bins) */
     mv_sums  mv2, mv3;       /* (luv, lmass) and (luv, lmass, lkgpp); HS4 and up */
-    uint64_t route_n;        /* rows with a known origin (route) */
-    uint64_t imp_rows;       /* rows with an importer (HS2 and ALL) */
-    /* derived (finish / load / merge) */
-    double   median, mad, scale, mean, sd;
+    /* derived, cold */
+    double   mad, mean, sd;
     double   pct[N_PCT];
-    mv_model m2, m3;
-    uint32_t route_k;        /* distinct routes */
-    uint32_t n_rc;           /* distinct route counts */
-    uint64_t *rc_val;        /* sorted distinct route counts */
-    uint64_t *rc_cum;        /* 1 + Σ (c_i + 1) over routes with c_i ≤ rc_val[j] */
-    uint64_t route_c05;      /* smallest count whose tail exceeds ROUTE_ALPHA */
-    uint64_t route_cmax;
-    uint64_t traders;        /* distinct (importer, chapter) first-seen entries */
     size_t   r_off, r_len;   /* this group's run in er_baseline.rs */
 } group;
 
@@ -155,6 +160,22 @@ const trader_ent *er_bl_trader_get(const trader_tab *t, uint64_t h, uint8_t ch);
 uint64_t  er_bl_importer_hash(const char *s);
 void      er_bl_tables_free(er_baseline *bl);   /* route and first-seen tables */
 
+/* Table slot hashes (shared by the tables and the prefetching batch paths). */
+static inline uint64_t er_bl_mix64(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    x ^= x >> 31;
+    return x;
+}
+static inline uint64_t er_bl_route_slot(uint64_t key) { return er_bl_mix64(key); }
+static inline uint64_t er_bl_trader_slot(uint64_t h, uint8_t ch)
+{
+    return er_bl_mix64(h ^ ((uint64_t)ch * 0x9e3779b97f4a7c15ULL));
+}
+
 static inline uint64_t er_bl_route_key(int level, uint32_t code, uint16_t o, uint16_t d)
 {
     return ((uint64_t)level << 52) | ((uint64_t)code << 32) | ((uint64_t)o << 16) | d;
@@ -194,6 +215,8 @@ int er_bl_hs_codes(const char *hs, uint32_t *c6, uint32_t *c4, uint32_t *c2);
 /* Turn GSL's abort-on-error handler off and set up the shared histogram
  * ranges (idempotent, thread-safe). */
 void er_bl_gsl_quiet(void);
+/* Chi-square upper tail Q(x, k) (anomaly.c). */
+double er_bl_chisq_Q(double x, int k);
 /* The HIST_BINS + 1 fixed bin edges shared by every group's gsl_histogram. */
 extern double er_bl_hist_range[HIST_BINS + 1];
 /* gsl_cdf_chisq_Qinv(0.05, k) for k = 0..3 (Mahalanobis expected range). */

@@ -6,6 +6,7 @@
  * "not computable" (p = 1, never NaN) for missing or zero mass and value.
  */
 #include <check.h>
+#include <gsl/gsl_cdf.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -341,6 +342,38 @@ START_TEST(fisher_combination)
 }
 END_TEST
 
+/* The chi-square tails used for Mahalanobis equal GSL's. */
+START_TEST(chisq_tails_match_gsl)
+{
+    for (int k = 1; k <= 8; k++)
+        for (double x = 0.001; x < 200; x *= 1.37) {
+            double a = er_bl_chisq_Q(x, k), b = gsl_cdf_chisq_Q(x, (double)k);
+            ck_assert_msg(fabs(a - b) <= 1e-12 * b + 1e-300, "k=%d x=%g: %.17g vs %.17g", k, x, a, b);
+        }
+    ck_assert_double_eq(er_bl_chisq_Q(0, 3), 1.0);
+    ck_assert_double_eq_tol(er_bl_chisq_Q(7.8147279032511765, 3), 0.05, 1e-12);
+}
+END_TEST
+
+START_TEST(batch_equals_single)
+{
+    fx_hist h = fx_history(20000, 31);
+    er_baseline *bl = build(h.d, h.n, 30);
+    er_anomalies *b = calloc(h.n, sizeof *b);
+    er_anomaly_compute_batch(bl, h.d, h.n, b);
+    for (size_t i = 0; i < h.n; i++) {
+        er_anomalies a;
+        er_anomaly_compute(bl, &h.d[i], &a);
+        ck_assert(memcmp(&a, &b[i], sizeof a) == 0);
+    }
+    er_anomaly_compute_batch(NULL, h.d, 10, b);
+    ck_assert(!b[3].have_baseline);
+    free(b);
+    er_baseline_free(bl);
+    fx_history_free(&h);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("anomaly");
@@ -354,6 +387,8 @@ static Suite *suite(void)
     tcase_add_test(t, route_rarity_smoothed);
     tcase_add_test(t, new_trader_probability);
     tcase_add_test(t, fisher_combination);
+    tcase_add_test(t, batch_equals_single);
+    tcase_add_test(t, chisq_tails_match_gsl);
     suite_add_tcase(s, t);
     return s;
 }

@@ -46,6 +46,9 @@ unsigned long long er_baseline_rows(const er_baseline *bl);
 
 /* Anomaly features of d. bl may be NULL (out->have_baseline = false). Thread-safe. */
 void er_anomaly_compute(const er_baseline *bl, const er_decl *d, er_anomalies *out);
+/* out[i] = er_anomaly_compute(bl, &d[i]) for i < n, faster on a batch (prefetches
+ * the baseline tables a few declarations ahead). Thread-safe. */
+void er_anomaly_compute_batch(const er_baseline *bl, const er_decl *d, size_t n, er_anomalies *out);
 
 /* What the baseline knows about an HS code (any length), as JSON text for
  * `baseline show`. malloc'd; caller frees with free(). NULL on ENOMEM. */
