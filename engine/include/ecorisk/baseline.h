@@ -17,7 +17,7 @@
 #include "ecorisk/decl.h"
 #include "ecorisk/status.h"
 
-#define ER_BASELINE_FORMAT 1
+#define ER_BASELINE_FORMAT 2
 
 typedef struct er_baseline er_baseline;
 typedef struct er_baseline_builder er_baseline_builder;
