@@ -11,12 +11,20 @@ F="$ECORISK_SRC/tests/fixtures/run"
 cd "$T"
 
 # Endpoint down: the run itself succeeds (files written), the alerts stay pending, exit 75.
-port=$(free_port)
+# The port is held by a bound socket that never listens, so connections are refused and no
+# other test's receiver can take it meanwhile.
+python3 -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1], flush=True); time.sleep(600)' > port.down &
+holder=$!
+for _ in $(seq 1 100); do [ -s port.down ] && break; sleep 0.05; done
+port=$(cat port.down)
 set +e
 "$ECORISK" run --feed "$F/day.csv" --as-of 2026-11-24 --out day --push "http://127.0.0.1:$port/alerts" \
   --insecure-http > down.out 2> down.err
 rc=$?
 set -e
+kill "$holder" 2>/dev/null || true
+wait "$holder" 2>/dev/null || true
 check_eq 75 "$rc" "run --push with the endpoint down"
 ids_jsonl day/alerts.jsonl > all.ids
 n=$(wc -l < all.ids)
