@@ -356,9 +356,13 @@ static int generate(const opts *op, FILE *o)
         snprintf(hs, sizeof hs, "%s", h->hs);
         if (chance(0.2))
             snprintf(hs, sizeof hs, "%s%02u", h->hs, below(10) * 10);   /* national 8-digit */
-        if (chance(0.85))
-            snprintf(desc, sizeof desc, "%s; %s, lot %c%c-%05u", h->desc, PACKING[below(10)],
-                     'A' + below(26), 'A' + below(26), below(100000));
+        if (chance(0.85)) {
+            /* One draw per statement: argument evaluation order is unspecified in C,
+             * so draws inside one call would differ between compilers. */
+            unsigned lot = below(100000), l2 = below(26), l1 = below(26), pk = below(10);
+            snprintf(desc, sizeof desc, "%s; %s, lot %c%c-%05u", h->desc, PACKING[pk],
+                     'A' + l1, 'A' + l2, lot);
+        }
         else
             snprintf(desc, sizeof desc, "%s; %s", h->desc, PACKING[below(10)]);
         double u = unif();
@@ -380,8 +384,10 @@ static int generate(const opts *op, FILE *o)
             snprintf(exp_c, 3, "%.2s", cc);
         if (chance(0.08))
             snprintf(transit, sizeof transit, "%s", HUBS[below(10)]);
-        else if (chance(0.02))
-            snprintf(transit, sizeof transit, "%s;%s", HUBS[below(5)], HUBS[5 + below(5)]);
+        else if (chance(0.02)) {
+            unsigned t2 = 5 + below(5), t1 = below(5);
+            snprintf(transit, sizeof transit, "%s;%s", HUBS[t1], HUBS[t2]);
+        }
         double m = unif();
         double net = lognormal(h->kg, 1.0);
         if (h->domain == 'W' && h->kg < 500)
@@ -404,7 +410,8 @@ static int generate(const opts *op, FILE *o)
         double packages = floor(net / (mode[0] == 'P' ? 5 : 25)) + 1;
         if (mode[0] == 'S' && net > 500) {
             char c10[11];
-            snprintf(c10, sizeof c10, "%sU%06u", OWNERS[below(15)], below(1000000));
+            unsigned serial = below(1000000), owner = below(15);
+            snprintf(c10, sizeof c10, "%sU%06u", OWNERS[owner], serial);
             snprintf(container, sizeof container, "%s%d", c10, iso6346_check(c10));
         }
 
