@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "analyst_int.h"
 #include "ecorisk/score.h"
 
@@ -46,21 +47,6 @@ typedef struct bt {
     size_t               n_rank, cap_rank;
 } bt;
 
-static bool grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return true;
-    size_t nc = *cap ? *cap * 2 : 64;
-    while (nc < need)
-        nc *= 2;
-    void *np = realloc(*p, nc * elem);
-    if (!np)
-        return false;
-    *p = np;
-    *cap = nc;
-    return true;
-}
-
 static int32_t month_key(int32_t days)
 {
     char s[11];
@@ -88,7 +74,7 @@ static er_status on_decl(void *ud, const er_decl *d, uint64_t order, int label, 
             p->a.in_scope++;
             p->a.pos_in_scope += pos;
             dom_scope[dom] = true;
-            if (!grow((void **)&p->scores, &p->cap_scores, p->n_scores + 1, sizeof *p->scores))
+            if (!er_grow((void **)&p->scores, &p->cap_scores, p->n_scores + 1, sizeof *p->scores))
                 return er_errf(err, ER_ENOMEM, "out of memory");
             p->scores[p->n_scores++] = r->score;
         }
@@ -101,7 +87,7 @@ static er_status on_decl(void *ud, const er_decl *d, uint64_t order, int label, 
             while (m < p->n_months && p->months[m].key != mk)
                 m++;
             if (m == p->n_months) {
-                if (!grow((void **)&p->months, &p->cap_months, p->n_months + 1, sizeof *p->months))
+                if (!er_grow((void **)&p->months, &p->cap_months, p->n_months + 1, sizeof *p->months))
                     return er_errf(err, ER_ENOMEM, "out of memory");
                 p->months[p->n_months++] = (month_acc){mk, 0, 0};
             }
@@ -126,7 +112,7 @@ static er_status on_decl(void *ud, const er_decl *d, uint64_t order, int label, 
     for (int k = 0; k < ER_DOMAIN_COUNT; k++)
         if (sc.domain_score[k] > top)
             top = sc.domain_score[k];
-    if (!grow((void **)&t->rank, &t->cap_rank, t->n_rank + 1, sizeof *t->rank))
+    if (!er_grow((void **)&t->rank, &t->cap_rank, t->n_rank + 1, sizeof *t->rank))
         return er_errf(err, ER_ENOMEM, "out of memory");
     t->rank[t->n_rank++] = (er_rank_item){top, order, pos};
     return ER_OK;

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "grow.h"
 #include "ecorisk/analyst.h"
 #include "ecorisk/arena.h"
 #include "ecorisk/profile.h"
@@ -63,21 +64,6 @@ typedef struct rep {
     uint64_t lanes[N_LANES], domains[3], hist[10];
 } rep;
 
-static bool grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return true;
-    size_t nc = *cap ? *cap * 2 : 64;
-    while (nc < need)
-        nc *= 2;
-    void *np = realloc(*p, nc * elem);
-    if (!np)
-        return false;
-    *p = np;
-    *cap = nc;
-    return true;
-}
-
 static size_t kv_slot(const kvs *s, const char *key)
 {
     size_t j = er_hash64(key, strlen(key), 0x7265706f7274ULL) & (s->n_slots - 1);
@@ -104,7 +90,7 @@ static kv *kv_get(kvs *s, const char *key)
     size_t j = kv_slot(s, key);
     if (s->slots[j])
         return &s->v[s->slots[j] - 1];
-    if (!grow((void **)&s->v, &s->cap, s->n + 1, sizeof *s->v))
+    if (!er_grow((void **)&s->v, &s->cap, s->n + 1, sizeof *s->v))
         return NULL;
     kv *e = &s->v[s->n];
     memset(e, 0, sizeof *e);
@@ -236,7 +222,7 @@ static er_status read_alerts(rep *r, const char *path, const er_outcomes *oc, er
             st = er_errf(err, ER_EPARSE, "%s:%lu: %s", path, lineno, what);
             goto cleanup;
         }
-        if (!grow((void **)&r->rows, &r->cap_rows, r->n_rows + 1, sizeof *r->rows))
+        if (!er_grow((void **)&r->rows, &r->cap_rows, r->n_rows + 1, sizeof *r->rows))
             goto oom;
         row *w = &r->rows[r->n_rows];
         memset(w, 0, sizeof *w);
@@ -304,7 +290,7 @@ static er_status read_alerts(rep *r, const char *path, const er_outcomes *oc, er
                         goto oom;
                     e->n++;
                 }
-                if (!grow((void **)&r->an, &r->cap_an, r->n_an + 1, sizeof *r->an))
+                if (!er_grow((void **)&r->an, &r->cap_an, r->n_an + 1, sizeof *r->an))
                     goto oom;
                 anomaly *an = &r->an[r->n_an++];
                 *an = (anomaly){r->n_rows - 1, strdup(feat), dup_or(jstr(x, "group"), ""), obs, lo, hi, p};

@@ -11,6 +11,7 @@
  * alerts.jsonl is written in one ordered pass. Without a config, alerts are
  * written straight to their final file.
  */
+#include "grow.h"
 #include "ecorisk/run.h"
 
 #include <errno.h>
@@ -322,21 +323,6 @@ typedef struct run_ctx {
     er_status            worker_st;
 } run_ctx;
 
-static bool grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return true;
-    size_t nc = *cap ? *cap * 2 : 256;
-    while (nc < need)
-        nc *= 2;
-    void *np = realloc(*p, nc * elem);
-    if (!np)
-        return false;
-    *p = np;
-    *cap = nc;
-    return true;
-}
-
 static void csv_field(er_sb *b, const char *s)
 {
     if (!strpbrk(s, ",\"\r\n")) {
@@ -378,7 +364,7 @@ static void process_slot(run_ctx *c, er_eval *ev, slot *s)
             size_t before = s->alerts.len;
             er_alert_format(&s->alerts, &c->actx, d, &sc, (size_t)sc.best, (er_lane)r->lane, false, false);
             er_sb_putc(&s->alerts, '\n');
-            if (!grow((void **)&s->sa, &s->cap_sa, s->n_sa + 1, sizeof *s->sa)) {
+            if (!er_grow((void **)&s->sa, &s->cap_sa, s->n_sa + 1, sizeof *s->sa)) {
                 s->oom = true;
                 return;
             }
@@ -403,7 +389,7 @@ static void process_slot(run_ctx *c, er_eval *ev, slot *s)
             size_t before = s->cands.len;
             er_alert_format(&s->cands, &c->actx, d, &sc, which, (er_lane)r->lane, false, true);
             er_sb_putc(&s->cands, '\n');
-            if (!grow((void **)&s->sc, &s->cap_sc, s->n_sc + 1, sizeof *s->sc)) {
+            if (!er_grow((void **)&s->sc, &s->cap_sc, s->n_sc + 1, sizeof *s->sc)) {
                 s->oom = true;
                 return;
             }
@@ -1009,7 +995,7 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
             if (planned) {
                 const er_decl *d = &b->decls[a->decl];
                 long gi = groups_get(&gs, d->office, d->flow);
-                if (gi < 0 || !grow((void **)&recs, &cap_recs, n_recs + 1, sizeof *recs)) {
+                if (gi < 0 || !er_grow((void **)&recs, &cap_recs, n_recs + 1, sizeof *recs)) {
                     st = er_errf(err, ER_ENOMEM, "out of memory");
                     goto drain;
                 }
@@ -1030,7 +1016,7 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
             const slot_cand *cd = &s->sc[i];
             const er_decl *d = &b->decls[cd->decl];
             long gi = groups_get(&gs, d->office, d->flow);
-            if (gi < 0 || !grow((void **)&cands, &cap_cands, n_cands + 1, sizeof *cands)) {
+            if (gi < 0 || !er_grow((void **)&cands, &cap_cands, n_cands + 1, sizeof *cands)) {
                 st = er_errf(err, ER_ENOMEM, "out of memory");
                 goto drain;
             }
@@ -1078,7 +1064,7 @@ drain:
             for (size_t i = 0; i < n_cands; i++) {
                 if (!cands[i].topup)
                     continue;
-                if (!grow((void **)&recs, &cap_recs, n_recs + 1, sizeof *recs)) {
+                if (!er_grow((void **)&recs, &cap_recs, n_recs + 1, sizeof *recs)) {
                     st = er_errf(err, ER_ENOMEM, "out of memory");
                     goto cleanup;
                 }

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "grow.h"
 #include "analyst_int.h"
 #include "ecorisk/score.h"
 
@@ -51,21 +52,6 @@ typedef struct tn {
     bool                 second;   /* second pass: tuned scores */
 } tn;
 
-static bool grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return true;
-    size_t nc = *cap ? *cap * 2 : 1024;
-    while (nc < need)
-        nc *= 2;
-    void *np = realloc(*p, nc * elem);
-    if (!np)
-        return false;
-    *p = np;
-    *cap = nc;
-    return true;
-}
-
 static double top_score(const er_decl_score *sc)
 {
     double top = 0;
@@ -88,7 +74,7 @@ static er_status on_decl(void *ud, const er_decl *d, uint64_t order, int label, 
         }
         return ER_OK;
     }
-    if (!grow((void **)&t->d, &t->cap, t->n + 1, sizeof *t->d))
+    if (!er_grow((void **)&t->d, &t->cap, t->n + 1, sizeof *t->d))
         return er_errf(err, ER_ENOMEM, "out of memory");
     drec *r = &t->d[t->n++];
     memset(r, 0, sizeof *r);
@@ -102,7 +88,7 @@ static er_status on_decl(void *ud, const er_decl *d, uint64_t order, int label, 
     for (size_t i = 0; i < sc.n_results; i++) {
         if (!sc.results[i].in_scope)
             continue;
-        if (!grow((void **)&t->r, &t->capr, t->nr + 1, sizeof *t->r) || t->nr >= UINT32_MAX)
+        if (!er_grow((void **)&t->r, &t->capr, t->nr + 1, sizeof *t->r) || t->nr >= UINT32_MAX)
             return er_errf(err, ER_ENOMEM, "out of memory");
         t->r[t->nr++] = (pres){sc.results[i].profile, sc.results[i].fired};
         r->n++;
