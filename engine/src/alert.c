@@ -96,6 +96,24 @@ void er_alert_decl_json(er_sb *b, const er_decl *d)
     er_sb_putc(b, '}');
 }
 
+void er_alert_feature_fields(er_sb *b, const er_feature_value *v)
+{
+    er_sb_json_key(b, "observed");
+    er_sb_json_numg(b, v->observed, 6);
+    er_sb_json_key(b, "expected_range");
+    er_sb_putc(b, '[');
+    er_sb_json_numg(b, v->expected_lo, 6);
+    er_sb_putc(b, ',');
+    er_sb_json_numg(b, v->expected_hi, 6);
+    er_sb_putc(b, ']');
+    er_sb_json_key(b, "p");
+    er_sb_json_numg(b, v->p, 6);
+    er_sb_json_key(b, "group_level");
+    er_sb_json_cstr(b, er_level_str((er_level)v->level));
+    er_sb_json_key(b, "group");
+    er_sb_json_cstr(b, v->group);
+}
+
 static void anomalies_json(er_sb *b, const er_anomalies *an)
 {
     er_sb_json_key(b, "anomalies");
@@ -110,20 +128,7 @@ static void anomalies_json(er_sb *b, const er_anomalies *an)
             er_sb_putc(b, '{');
             er_sb_json_key(b, "feature");
             er_sb_json_cstr(b, er_feature_str((er_feature)f));
-            er_sb_json_key(b, "observed");
-            er_sb_json_numg(b, v->observed, 6);
-            er_sb_json_key(b, "expected_range");
-            er_sb_putc(b, '[');
-            er_sb_json_numg(b, v->expected_lo, 6);
-            er_sb_putc(b, ',');
-            er_sb_json_numg(b, v->expected_hi, 6);
-            er_sb_putc(b, ']');
-            er_sb_json_key(b, "p");
-            er_sb_json_numg(b, v->p, 6);
-            er_sb_json_key(b, "group_level");
-            er_sb_json_cstr(b, er_level_str((er_level)v->level));
-            er_sb_json_key(b, "group");
-            er_sb_json_cstr(b, v->group);
+            er_alert_feature_fields(b, v);
             er_sb_putc(b, '}');
         }
     }

@@ -29,6 +29,10 @@ void er_alert_id(const er_alert_ctx *c, const char *decl_id, const er_profile_in
 void er_alert_format(er_sb *b, const er_alert_ctx *c, const er_decl *d, const er_decl_score *s,
                      size_t which, er_lane lane, bool over_capacity, bool topup);
 
+/* One anomaly feature's fields after its name: observed, expected_range, p,
+ * group_level, group (shared by alerts and explain). */
+void er_alert_feature_fields(er_sb *b, const er_feature_value *v);
+
 /* The declaration's reference data as a JSON object (CEN seizure-report terms). */
 void er_alert_decl_json(er_sb *b, const er_decl *d);
 

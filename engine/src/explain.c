@@ -29,22 +29,8 @@ static void features_json(er_sb *b, const er_anomalies *an)
         er_sb_json_cstr(b, er_feature_str((er_feature)f));
         er_sb_json_key(b, "computable");
         er_sb_puts(b, v->computable ? "true" : "false");
-        if (v->computable) {
-            er_sb_json_key(b, "observed");
-            er_sb_json_numg(b, v->observed, 6);
-            er_sb_json_key(b, "expected_range");
-            er_sb_putc(b, '[');
-            er_sb_json_numg(b, v->expected_lo, 6);
-            er_sb_putc(b, ',');
-            er_sb_json_numg(b, v->expected_hi, 6);
-            er_sb_putc(b, ']');
-            er_sb_json_key(b, "p");
-            er_sb_json_numg(b, v->p, 6);
-            er_sb_json_key(b, "group_level");
-            er_sb_json_cstr(b, er_level_str((er_level)v->level));
-            er_sb_json_key(b, "group");
-            er_sb_json_cstr(b, v->group);
-        }
+        if (v->computable)
+            er_alert_feature_fields(b, v);
         er_sb_putc(b, '}');
     }
     er_sb_putc(b, ']');
