@@ -27,7 +27,7 @@ echo "quarantine: $out/quarantine.jsonl ($(wc -l < "$out/quarantine.jsonl") reco
 echo "summary:    $out/summary.json"
 echo "metrics:    $out/metrics.prom"
 echo "report:     $out/report.html"
-first=$(sed -n 's/.*"declaration":{"id":"\([^"]*\)".*/\1/p' "$out/alerts.jsonl" | head -1)
+first=$(sed -n 's/.*"declaration":{"id":"\([^"]*\)".*/\1/p' "$out/alerts.jsonl" | head -1 || true)
 echo
 echo "why was $first flagged?"
 echo "  $eco explain --feed $day --baseline feeds/samples/baseline.json --id $first"

@@ -80,7 +80,7 @@ bin=$root/usr/local/bin/ecorisk
 [ -x "$bin" ] || fail "build.sh did not install bin/ecorisk"
 [ "$($WRAP "$bin" --version)" = "$("$ECORISK" --version)" ] || fail "installed version differs"
 [ -f "$root/usr/local/share/man/man1/ecorisk-run.1" ] || fail "build.sh did not install the man pages"
-if file "$bin" 2>/dev/null | grep -q 'not stripped'; then fail "installed binary is not stripped"; fi
+if grep -q 'not stripped' <<<"$(file "$bin" 2>/dev/null)"; then fail "installed binary is not stripped"; fi
 
 # 4. The final image has only the --runtime packages (and their dependencies):
 # every shared library the installed binary loads must come from them.
@@ -118,13 +118,13 @@ done
 # 6. gen-certs.sh: a CA that verifies the receiver's certificate for its names.
 "$S/docker/gen-certs.sh" "$tmp/certs" receiver localhost 127.0.0.1
 openssl verify -CAfile "$tmp/certs/ca.pem" "$tmp/certs/server.pem" >/dev/null || fail "server certificate does not verify"
-openssl x509 -in "$tmp/certs/server.pem" -noout -checkhost localhost | grep -q 'does match' || fail "certificate not valid for localhost"
+grep -q 'does match' <<<"$(openssl x509 -in "$tmp/certs/server.pem" -noout -checkhost localhost)" || fail "certificate not valid for localhost"
 
 # 7. The nightly job, as the compose file runs it, against the CEN-style receiver.
 receiver=$S/tests/receiver/cen_receiver.py
 feed=$S/tests/fixtures/run/day.csv
 if [ -f "$receiver" ] && [ -d "$S/profiles" ] && [ -f "$feed" ] \
-   && ! "$ECORISK" push --help 2>&1 | grep -q x-unused && ! "$ECORISK" run --help 2>&1 | grep -q x-unused; then
+   && ! grep -q x-unused <<<"$("$ECORISK" push --help 2>&1)" && ! grep -q x-unused <<<"$("$ECORISK" run --help 2>&1)"; then
     head -c 24 /dev/urandom | base64 | tr -d '/+=' >"$tmp/token"
     python3 "$receiver" --store "$tmp/received" --port 0 --port-file "$tmp/port" \
         --tls-cert "$tmp/certs/server.pem" --tls-key "$tmp/certs/server-key.pem" \

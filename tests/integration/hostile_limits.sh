@@ -21,7 +21,7 @@ line_mb=100 importers=1000000 max_rss=$((${HOSTILE_RSS_MB:-200} * 1024))
 if grep -q '^ECORISK_SANITIZE:BOOL=ON' "${ECORISK_BUILD:-/nonexistent}/CMakeCache.txt" 2>/dev/null; then
     line_mb=10 importers=100000 max_rss=0
 fi
-available() { ! "$ECORISK" "$@" --help 2>&1 | grep -q 'x-unused'; }
+available() { ! grep -q 'x-unused' <<<"$("$ECORISK" "$@" --help 2>&1)"; }
 
 H='id,date,flow,declarant,importer,exporter,hs,description,origin,export_country,destination,transit,mode,office,net_kg,gross_kg,quantity,unit,value,currency,packages,container'
 row() { echo "$1,2026-11-20,IM,DEC1,$2,EXP1,010690,live reptiles,TG,TG,FR,,AIR,FRCDG,12,15,40,NAR,800,EUR,2,"; }

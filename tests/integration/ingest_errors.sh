@@ -40,5 +40,5 @@ expect 65 "gzip stream truncated" --feed "$tmp/trunc.csv.gz"
 expect 69 "127.0.0.1:1/x.csv" --feed http://127.0.0.1:1/x.csv
 expect 73 "/nonexistent/dir/q.jsonl: cannot create" --feed "$sample" --quarantine /nonexistent/dir/q.jsonl
 expect 74 "is a directory" --feed /tmp
-"$E" ingest --help | grep -q -- "--quarantine FILE" || fail "--help"
+grep -q -- "--quarantine FILE" <<<"$("$E" ingest --help)" || fail "--help"
 echo "ok"

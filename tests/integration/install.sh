@@ -72,7 +72,7 @@ done
 # The installed binary defaults to the installed data, not the source tree it
 # was built from: drop TG from the installed country list only, then ingest a
 # declaration from TG with both binaries.
-if [ -f "$share/reference/countries.csv" ] && ! "$ECORISK" ingest --help 2>&1 | grep -q 'x-unused'; then
+if [ -f "$share/reference/countries.csv" ] && ! grep -q 'x-unused' <<<"$("$ECORISK" ingest --help 2>&1)"; then
     sed -i '/^TG,/d' "$share/reference/countries.csv"
     cat >"$tmp/tg.csv" <<'EOF'
 id,date,flow,declarant,importer,exporter,hs,description,origin,export_country,destination,transit,mode,office,net_kg,gross_kg,quantity,unit,value,currency,packages,container
@@ -98,7 +98,7 @@ EOF
 fi
 # The installed binary defaults to the installed profiles (not the source tree):
 # lint them with the source tree hidden from it by ECORISK_HOME unset.
-if [ -d "$ECORISK_SRC/profiles" ] && ! "$ECORISK" profile lint --help 2>&1 | grep -q 'x-unused'; then
+if [ -d "$ECORISK_SRC/profiles" ] && ! grep -q 'x-unused' <<<"$("$ECORISK" profile lint --help 2>&1)"; then
     (unset ECORISK_HOME; $WRAP "$bin" profile lint) >"$tmp/lint.out" 2>&1 \
         || { cat "$tmp/lint.out" >&2; fail "installed 'profile lint' on the installed profiles failed"; }
 fi

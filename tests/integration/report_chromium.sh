@@ -38,10 +38,10 @@ chrome() {   # chrome OUT_KIND OUT_FILE HTML
 test "$(wc -l < "$T/run/alerts.jsonl")" -eq 8
 
 # Self-contained: no external scripts, styles, images or links.
-if grep -Eo '(src|href)="[^"]*"' "$T/report.html" | grep -q .; then
+if grep -Eq '(src|href)="[^"]*"' "$T/report.html"; then
     echo "report references external resources:"; grep -Eo '(src|href)="[^"]*"' "$T/report.html"; exit 1
 fi
-if grep -o 'https\?://[^" ]*' "$T/report.html" | grep -v '^http://www.w3.org/2000/svg$' | grep -q .; then
+if [ -n "$(grep -o 'https\?://[^" ]*' "$T/report.html" | grep -v '^http://www.w3.org/2000/svg$')" ]; then
     echo "report contains URLs other than the SVG namespace"; exit 1
 fi
 

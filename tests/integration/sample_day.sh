@@ -35,7 +35,7 @@ assert domains == {"wildlife", "ods", "waste"}, domains
 html = open(f"{d}/report.html").read()
 assert "<svg" in html and "http://" not in html.replace("http://www.w3.org/2000/svg", "")
 PY
-first=$(sed -n 's/.*"declaration":{"id":"\([^"]*\)".*/\1/p' "$T/day/alerts.jsonl" | head -1)
+first=$(sed -n 's/.*"declaration":{"id":"\([^"]*\)".*/\1/p' "$T/day/alerts.jsonl" | head -1 || true)
 "$ECORISK" explain --feed "$ECORISK_SRC/feeds/samples/sample-day.csv" \
   --baseline "$ECORISK_SRC/feeds/samples/baseline.json" --id "$first" > "$T/explain.json" 2>/dev/null
 python3 -c 'import json,sys; e=json.load(open(sys.argv[1])); assert e["declaration"]["id"]==sys.argv[2] and e["alert"]' \
