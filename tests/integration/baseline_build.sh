@@ -8,6 +8,7 @@
 set -euo pipefail
 E=${ECORISK:?ECORISK not set}
 DATA=${ECORISK_SHARED_DATA:-${ECORISK_SRC:?}/../shared/data}/customs-declarations/df_syn_train_eng.csv
+if [ ! -f "$DATA" ]; then echo "baseline_build: $DATA not found (shared data set missing): skipped" >&2; exit 77; fi
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }

@@ -8,7 +8,7 @@ set -euo pipefail
 E=${ECORISK:?} SRC=${ECORISK_SRC:?} DATA=${ECORISK_SHARED_DATA:?}
 bad=$DATA/bad-inputs/harmonized-system-2022_at-4287990_unescaped-quote-line5351.csv
 good=$DATA/hs/harmonized-system.csv
-if [ ! -f "$bad" ]; then echo "bad-inputs not present: skipped"; exit 0; fi
+if [ ! -f "$bad" ]; then echo "bad-inputs not present: skipped"; exit 77; fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }

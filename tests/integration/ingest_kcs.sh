@@ -7,7 +7,7 @@
 set -euo pipefail
 E=${ECORISK:?} DATA=${ECORISK_SHARED_DATA:?}
 dir=$DATA/customs-declarations
-if [ ! -d "$dir" ]; then echo "customs-declarations not present: skipped"; exit 0; fi
+if [ ! -d "$dir" ]; then echo "customs-declarations not present: skipped"; exit 77; fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
