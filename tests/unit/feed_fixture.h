@@ -7,6 +7,7 @@
 #define ECORISK_TEST_FEED_FIXTURE_H
 
 #include <check.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "ecorisk/decl.h"
 #include "ecorisk/feed.h"
 #include "ecorisk/refdata.h"
+#include "tmp_fixture.h"
 
 __attribute__((unused)) static char *fx_shared(const char *rel)
 {
@@ -29,17 +31,19 @@ __attribute__((unused)) static char *fx_shared(const char *rel)
     return out;
 }
 
-/* Write len bytes to a fresh temp file with the given suffix; returns its path (static slots). */
+/* Write len bytes to a fresh file with the given suffix in the test's
+ * scratch directory (tmp_fixture.h, removed at exit); returns its path
+ * (static slots: valid for the next 7 calls). */
 static const char *fx_tmpfile(const void *data, size_t len, const char *suffix)
 {
-    static char paths[8][256];
+    static char paths[8][1024];
     static int k;
     char *p = paths[k++ % 8];
-    snprintf(p, 256, "/tmp/ecorisk-test-XXXXXX%s", suffix ? suffix : "");
-    int fd = mkstemps(p, suffix ? (int)strlen(suffix) : 0);
-    ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq((long)write(fd, data, len), (long)len);
-    close(fd);
+    tf_mkstemps(p, sizeof paths[0], "feed-", suffix);
+    FILE *f = fopen(p, "wb");
+    ck_assert_msg(f != NULL, "%s: %s", p, strerror(errno));
+    ck_assert_uint_eq(fwrite(data, 1, len, f), len);
+    ck_assert_int_eq(fclose(f), 0);
     return p;
 }
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "ecorisk/analyst.h"
+#include "tmp_fixture.h"
 
 START_TEST(wilson_known_values)
 {
@@ -191,8 +192,8 @@ static char *slurp(const char *path)
 
 START_TEST(outcome_store)
 {
-    char dir[] = "/tmp/ecorisk-outcomes-XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char dir[160];
+    tf_mkdtemp(dir, sizeof dir, "outcomes-");
     char store[256], csv[256], csv2[256], bad[256], jsonl[300];
     snprintf(store, sizeof store, "%s/store/sub", dir);
     snprintf(csv, sizeof csv, "%s/r1.csv", dir);
@@ -269,10 +270,6 @@ START_TEST(outcome_store)
     ck_assert_int_eq(er_outcomes_load(&o, store, &err), ER_EPARSE);
     snprintf(want, sizeof want, "%s:7: $.seized: expected true or false", jsonl);
     ck_assert_str_eq(err.msg, want);
-
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
 }
 END_TEST
 

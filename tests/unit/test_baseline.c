@@ -16,20 +16,14 @@
 
 #include "baseline_fixture.h"
 #include "baseline_impl.h"
+#include "tmp_fixture.h"
 
 static char tmpdir[256];
 
+/* A fresh directory per test (removed with the scratch directory at exit). */
 static void setup(void)
 {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/ecorisk-test-baseline-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static void teardown(void)
-{
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    ck_assert_int_eq(system(cmd), 0);
+    tf_mkdtemp(tmpdir, sizeof tmpdir, "baseline-");
 }
 
 static char *tpath(const char *name)
@@ -564,7 +558,7 @@ static Suite *suite(void)
     tcase_add_test(m, batch_equals_single_adds);
     suite_add_tcase(s, m);
     TCase *f = tcase_create("files");
-    tcase_add_checked_fixture(f, setup, teardown);
+    tcase_add_checked_fixture(f, setup, NULL);
     tcase_set_timeout(f, 120);
     tcase_add_test(f, deterministic_and_round_trip);
     tcase_add_test(f, empty_baseline);

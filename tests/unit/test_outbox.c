@@ -17,20 +17,14 @@
 #include <unistd.h>
 
 #include "ecorisk/outbox.h"
+#include "tmp_fixture.h"
 
 static char root[256];
 
+/* A fresh, empty root per test (removed with the scratch directory at exit). */
 static void setup(void)
 {
-    snprintf(root, sizeof root, "/tmp/ecorisk-test-outbox.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(root));
-}
-
-static void teardown(void)
-{
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-    ck_assert_int_eq(system(cmd), 0);
+    tf_mkdtemp(root, sizeof root, "outbox-");
 }
 
 static int count_files(const char *sub)
@@ -265,7 +259,6 @@ START_TEST(injected_write_failures)
     snprintf(wname, sizeof wname, "%s.json", hex);
     int failures = 0;
     for (int n = 1; n <= 12; n++) {
-        teardown();
         setup();
         pid_t pid = fork();
         ck_assert_int_ge(pid, 0);
@@ -338,7 +331,7 @@ static Suite *suite(void)
 {
     Suite *s = suite_create("outbox");
     TCase *tc = tcase_create("core");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, setup, NULL);
     tcase_add_test(tc, sha256_vectors);
     tcase_add_test(tc, names);
     tcase_add_test(tc, put_layout_and_idempotence);

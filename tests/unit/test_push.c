@@ -5,6 +5,7 @@
  * er_push_run's refusals and its "endpoint down" outcome on loopback.
  */
 #include <check.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 
 #include "ecorisk/outbox.h"
 #include "ecorisk/push.h"
+#include "tmp_fixture.h"
 
 START_TEST(classify)
 {
@@ -124,8 +126,9 @@ END_TEST
 
 START_TEST(token)
 {
-    char path[] = "/tmp/ecorisk-test-token.XXXXXX";
-    int fd = mkstemp(path);
+    char path[1024];
+    tf_mkstemps(path, sizeof path, "token-", NULL);
+    int fd = open(path, O_WRONLY);
     ck_assert_int_ge(fd, 0);
     ck_assert_int_eq(write(fd, "s3cr3t-T0KEN\n", 13), 13);
     close(fd);
@@ -162,17 +165,10 @@ END_TEST
 
 static char root[256];
 
+/* A fresh outbox root (removed with the scratch directory at exit). */
 static void mkroot(void)
 {
-    snprintf(root, sizeof root, "/tmp/ecorisk-test-push.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(root));
-}
-
-static void rmroot(void)
-{
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-    ck_assert_int_eq(system(cmd), 0);
+    tf_mkdtemp(root, sizeof root, "push-");
 }
 
 START_TEST(run_refusals)
@@ -202,7 +198,6 @@ START_TEST(run_refusals)
     ck_assert_int_eq(er_push_run(o, &po, &sum, &err), ER_OK);
     ck_assert_uint_eq(sum.requests, 0);
     er_outbox_free(o);
-    rmroot();
 }
 END_TEST
 
@@ -242,7 +237,6 @@ START_TEST(run_endpoint_down)
     ck_assert_uint_eq(sum.batches_pending, 2);
     ck_assert_uint_eq(sum.alerts_pending, 3);
     er_outbox_free(o);
-    rmroot();
 }
 END_TEST
 

@@ -67,10 +67,9 @@ END_TEST
 
 static const char *mkdir_ref(const char *countries, const char *rates)
 {
-    static char dir[256];
-    snprintf(dir, sizeof dir, "/tmp/ecorisk-ref-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    char p[512];
+    static char dir[1024];
+    tf_mkdtemp(dir, sizeof dir, "ref-");
+    char p[1100];
     if (countries) {
         snprintf(p, sizeof p, "%s/countries.csv", dir);
         FILE *f = fopen(p, "w");

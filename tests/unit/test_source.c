@@ -11,15 +11,12 @@
 
 static const char *gz_file(const char *const *parts, int n, size_t cut, const char *tail)
 {
-    static char path[256];
-    snprintf(path, sizeof path, "/tmp/ecorisk-gz-XXXXXX.csv.gz");
-    int fd = mkstemps(path, 7);
-    ck_assert_int_ge(fd, 0);
-    close(fd);
+    static char path[1024];
+    tf_mkstemps(path, sizeof path, "gz-", ".csv.gz");
     /* each part its own gzip member, appended */
     FILE *out = fopen(path, "wb");
     for (int i = 0; i < n; i++) {
-        char tmp[300];
+        char tmp[1100];
         snprintf(tmp, sizeof tmp, "%s.part", path);
         gzFile g = gzopen(tmp, "wb");
         gzwrite(g, parts[i], (unsigned)strlen(parts[i]));

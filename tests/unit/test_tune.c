@@ -18,15 +18,15 @@
 #include "ecorisk/analyst.h"
 #include "ecorisk/profile.h"
 #include "ecorisk/refdata.h"
+#include "tmp_fixture.h"
 
 static const double TRUTH[5] = {-2.0, 1.5, 0.8, 2.2, 0.0};   /* intercept, air, origin NG, "used", decoy office */
 
-static char dir[64], feed[128], pack[128], out[128];
+static char dir[200], feed[256], pack[256], out[256];
 
 static void generate(void)
 {
-    strcpy(dir, "/tmp/ecorisk-tune-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    tf_mkdtemp(dir, sizeof dir, "tune-");
     snprintf(feed, sizeof feed, "%s/labelled.csv", dir);
     snprintf(pack, sizeof pack, "%s/pack.json", dir);
     snprintf(out, sizeof out, "%s/tuned.json", dir);
@@ -63,13 +63,6 @@ static void generate(void)
           "  \"alert_threshold\": 40, \"lanes\": {\"red\": 80, \"yellow\": 40, \"blue\": 20}, \"random_rate\": 0}\n"
           "]}\n", f);
     fclose(f);
-}
-
-static void cleanup_dir(void)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
 }
 
 static json_object *path(json_object *o, const char *k)
@@ -153,7 +146,6 @@ START_TEST(tune_recovers_known_weights)
     o.out = feed;
     ck_assert_int_eq(er_tune(&o, &json, &table, &err), ER_EINVAL);
     ck_assert(strstr(err.msg, "refusing to overwrite an input feed") != NULL);
-    cleanup_dir();
 }
 END_TEST
 
