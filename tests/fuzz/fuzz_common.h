@@ -4,6 +4,10 @@
  * scratch directory, under /dev/shm when available so a run does not hit the
  * disk), and FZ_CHECK, which aborts on a broken invariant so that libFuzzer
  * (and the replay executable in every ctest run) reports it as a crash.
+ * The scratch directory is removed at exit; libFuzzer ends a process on a
+ * crash, a timeout or a signal with _Exit, which skips that, so
+ * tests/fuzz/run.sh puts all of them under $ECORISK_FUZZ_SCRATCH, a
+ * directory it removes itself.
  */
 #ifndef ECORISK_FUZZ_COMMON_H
 #define ECORISK_FUZZ_COMMON_H
@@ -43,7 +47,9 @@ static inline const char *fz_path(const char *name)
     static char p[320];
     if (!fz_dir[0]) {
         struct stat sb;
-        const char *base = stat("/dev/shm", &sb) == 0 && S_ISDIR(sb.st_mode) ? "/dev/shm" : "/tmp";
+        const char *base = getenv("ECORISK_FUZZ_SCRATCH");
+        if (!base || !*base)
+            base = stat("/dev/shm", &sb) == 0 && S_ISDIR(sb.st_mode) ? "/dev/shm" : "/tmp";
         snprintf(fz_dir, sizeof fz_dir, "%s/ecorisk-fuzz-%ld", base, (long)getpid());
         if (mkdir(fz_dir, 0700) != 0 && stat(fz_dir, &sb) != 0) {
             perror(fz_dir);

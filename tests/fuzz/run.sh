@@ -6,6 +6,8 @@
 #                          -DECORISK_FUZZ=ON and built here when needed)
 #      FUZZ_JOBS           harnesses run side by side (default 1)
 #      FUZZ_MAX_LEN        largest input in bytes (default 16384)
+# The harnesses' scratch files go to one directory (in /dev/shm when there is
+# one) removed on exit, also when libFuzzer ends a harness without cleaning up.
 # The working corpus lives in tests/fuzz/corpus-work/<harness>/ (not committed):
 # seeded from tests/fuzz/seeds, tests/fuzz/regressions, tests/fixtures and the
 # third-party test data in ../shared/data (copied at run time, never committed).
@@ -72,6 +74,11 @@ run_one() {
 }
 
 mkdir -p "$work"
+scratch_base=/dev/shm
+[ -d "$scratch_base" ] && [ -w "$scratch_base" ] || scratch_base=${TMPDIR:-/tmp}
+ECORISK_FUZZ_SCRATCH=$(mktemp -d "$scratch_base/ecorisk-fuzz.XXXXXX")
+trap 'rm -rf "$ECORISK_FUZZ_SCRATCH"' EXIT
+export ECORISK_FUZZ_SCRATCH
 for h in "${harnesses[@]}"; do seed "$h"; done
 pids=() names=()
 status=0
