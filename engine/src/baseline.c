@@ -191,9 +191,8 @@ void er_bl_tables_free(er_baseline *bl)
     bl->routes.cap = bl->traders.cap = bl->routes.n = bl->traders.n = 0;
 }
 
-static er_status route_grow(route_tab *t)
+static er_status route_grow(route_tab *t, size_t nc)
 {
-    size_t nc = t->cap ? t->cap * 2 : 1024;
     route_ent *ne = big_calloc(nc * sizeof *ne);
     if (!ne)
         return ER_ENOMEM;
@@ -213,7 +212,7 @@ static er_status route_grow(route_tab *t)
 
 er_status er_bl_route_add(route_tab *t, uint64_t key, uint64_t count)
 {
-    if ((t->n + 1) * 2 > t->cap && route_grow(t) != ER_OK)
+    if ((t->n + 1) * 2 > t->cap && route_grow(t, t->cap ? t->cap * 2 : 1024) != ER_OK)
         return ER_ENOMEM;
     size_t mask = t->cap - 1, j = er_bl_mix64(key) & mask;
     while (t->e[j].key && t->e[j].key != key)
@@ -224,6 +223,21 @@ er_status er_bl_route_add(route_tab *t, uint64_t key, uint64_t count)
     }
     t->e[j].count += count;
     return ER_OK;
+}
+
+/* Smallest power-of-two capacity (at least min) that holds n entries at load <= 1/2. */
+static size_t cap_for(size_t n, size_t min)
+{
+    size_t c = min;
+    while (c < n * 2 && c < ((size_t)1 << 40))
+        c *= 2;
+    return c;
+}
+
+er_status er_bl_route_reserve(route_tab *t, size_t more)
+{
+    size_t nc = cap_for(t->n + more, 1024);
+    return nc > t->cap ? route_grow(t, nc) : ER_OK;
 }
 
 uint64_t er_bl_route_get(const route_tab *t, uint64_t key)
@@ -239,9 +253,8 @@ uint64_t er_bl_route_get(const route_tab *t, uint64_t key)
     return 0;
 }
 
-static er_status trader_grow(trader_tab *t)
+static er_status trader_grow(trader_tab *t, size_t nc)
 {
-    size_t nc = t->cap ? t->cap * 2 : 4096;
     trader_ent *ne = big_calloc(nc * sizeof *ne);
     if (!ne)
         return ER_ENOMEM;
@@ -261,7 +274,7 @@ static er_status trader_grow(trader_tab *t)
 
 er_status er_bl_trader_min(trader_tab *t, uint64_t h, uint8_t ch, int32_t date)
 {
-    if ((t->n + 1) * 2 > t->cap && trader_grow(t) != ER_OK)
+    if ((t->n + 1) * 2 > t->cap && trader_grow(t, t->cap ? t->cap * 2 : 4096) != ER_OK)
         return ER_ENOMEM;
     size_t mask = t->cap - 1, j = er_bl_trader_slot(h, ch) & mask;
     while (t->e[j].h && !(t->e[j].h == h && t->e[j].ch == ch))
@@ -275,6 +288,12 @@ er_status er_bl_trader_min(trader_tab *t, uint64_t h, uint8_t ch, int32_t date)
         t->e[j].date = date;
     }
     return ER_OK;
+}
+
+er_status er_bl_trader_reserve(trader_tab *t, size_t more)
+{
+    size_t nc = cap_for(t->n + more, 4096);
+    return nc > t->cap ? trader_grow(t, nc) : ER_OK;
 }
 
 const trader_ent *er_bl_trader_get(const trader_tab *t, uint64_t h, uint8_t ch)
@@ -641,7 +660,9 @@ er_status er_baseline_builder_finish(er_baseline_builder *b, er_baseline **out, 
         er_baseline_free(bl);
         return st;
     }
-    st = er_bl_derive(bl, true, err);
+    st = er_bl_derive(bl, err);
+    if (st == ER_OK)
+        st = er_bl_hash(bl, true, err);
     if (st != ER_OK) {
         er_baseline_free(bl);
         return st;
@@ -705,7 +726,9 @@ er_status er_baseline_merge(er_baseline **out, const er_baseline *const *in, siz
     for (size_t i = 0; i < n && st == ER_OK; i++)
         st = er_bl_add(bl, in[i], err);
     if (st == ER_OK)
-        st = er_bl_derive(bl, true, err);
+        st = er_bl_derive(bl, err);
+    if (st == ER_OK)
+        st = er_bl_hash(bl, true, err);
     if (st != ER_OK) {
         er_baseline_free(bl);
         return st;
@@ -954,7 +977,7 @@ static er_status routes_derive(group *g, const route_ent *r, size_t k)
     return ER_OK;
 }
 
-er_status er_bl_derive(er_baseline *bl, bool keep_text, er_err *err)
+er_status er_bl_derive(er_baseline *bl, er_err *err)
 {
     er_bl_gsl_quiet();
     /* Sorted route and trader arrays (serialisation order, per-group runs). */
@@ -1023,7 +1046,7 @@ er_status er_bl_derive(er_baseline *bl, bool keep_text, er_err *err)
             return er_errf(err, ER_EBASELINE, "group has more first-seen traders than importer rows");
         g->p_new = ((double)g->traders + 1.0) / ((double)g->imp_rows + 1.0);
     }
-    return er_bl_hash(bl, keep_text, err);
+    return ER_OK;
 }
 
 /* ---- describe (baseline show) ---- */

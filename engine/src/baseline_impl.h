@@ -157,6 +157,9 @@ er_status er_bl_route_add(route_tab *t, uint64_t key, uint64_t count);
 uint64_t  er_bl_route_get(const route_tab *t, uint64_t key);
 er_status er_bl_trader_min(trader_tab *t, uint64_t h, uint8_t ch, int32_t date);
 const trader_ent *er_bl_trader_get(const trader_tab *t, uint64_t h, uint8_t ch);
+/* Room for `more` further entries without rehashing (a loader that knows its count). */
+er_status er_bl_route_reserve(route_tab *t, size_t more);
+er_status er_bl_trader_reserve(trader_tab *t, size_t more);
 uint64_t  er_bl_importer_hash(const char *s);
 void      er_bl_tables_free(er_baseline *bl);   /* route and first-seen tables */
 
@@ -184,9 +187,9 @@ static inline uint64_t er_bl_route_key(int level, uint32_t code, uint16_t o, uin
 /* baseline life cycle */
 er_status er_bl_init(er_baseline *bl, unsigned min_group, er_err *err);
 void      er_bl_clear(er_baseline *bl);
-/* Compute every derived field and the id (after build roll-up, merge or load). */
-/* keep_text: keep the canonical text (with a zero id) for a following save. */
-er_status er_bl_derive(er_baseline *bl, bool keep_text, er_err *err);
+/* Compute every derived field (after build roll-up, merge or load); the id
+ * comes from er_bl_hash, or on load from the verified file text. */
+er_status er_bl_derive(er_baseline *bl, er_err *err);
 /* Add src's content into dst (groups, routes, traders, rows, dates). */
 er_status er_bl_add(er_baseline *dst, const er_baseline *src, er_err *err);
 
@@ -197,7 +200,8 @@ double er_bl_hist_mad(const double *h, uint64_t n, double median);
 
 /* Serialisation (baseline_io.c): canonical JSON text; malloc'd, *len set. */
 char *er_bl_serialize(const er_baseline *bl, size_t *len, const char *id);
-/* Content hash of bl (32 hex) into out. */
+/* Content hash of bl's canonical text (32 hex) into bl->id; keep_text: keep
+ * that text (with a zero id) for a following save. */
 er_status er_bl_hash(er_baseline *bl, bool keep_text, er_err *err);
 
 /* Per-declaration inputs (anomaly.c and the builder agree on them). */

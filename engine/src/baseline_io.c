@@ -494,6 +494,10 @@ static er_status read_all(const char *path, char **out, size_t *len, er_err *err
         return er_errf(err, errno == ENOENT ? ER_ENOTFOUND : ER_EIO, "%s: cannot open: %s", path,
                        strerror(errno));
     size_t cap = 1 << 16, n = 0;
+    struct stat sb;
+    if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0 &&
+        (uint64_t)sb.st_size < ((uint64_t)1 << 40))
+        cap = (size_t)sb.st_size + 2;   /* one read, and the EOF check, without growing */
     char *buf = malloc(cap);
     er_status st = ER_OK;
     if (!buf) {
@@ -648,6 +652,17 @@ static er_status load_mv(ld *L, json_object *g, const char *base, const char *na
             return st;
     }
     return ER_OK;
+}
+
+/* Entries in a space-separated list ("a b c" = 3; "" = 0). */
+static size_t count_entries(const char *p, size_t n)
+{
+    if (!n)
+        return 0;
+    size_t k = 1;
+    for (const char *e = p + n; (p = memchr(p, ' ', (size_t)(e - p))) != NULL; p++)
+        k++;
+    return k;
 }
 
 static er_status load_group(ld *L, er_baseline *bl, json_object *go, size_t gi)
@@ -826,6 +841,15 @@ static er_status load_doc(ld *L, er_baseline *bl, json_object *root, char stored
     if (!groups || !json_object_is_type(groups, json_type_array))
         return bad(L, ER_EBASELINE, "expected an array of groups");
     size_t ng = json_object_array_length(groups);
+    /* Size the route table once (entries are space-separated): no rehashing while loading. */
+    size_t n_routes = 0;
+    for (size_t i = 0; i < ng; i++) {
+        json_object *r = get(json_object_array_get_idx(groups, i), "routes");
+        if (r && json_object_is_type(r, json_type_string))
+            n_routes += count_entries(json_object_get_string(r), (size_t)json_object_get_string_len(r));
+    }
+    if (er_bl_route_reserve(&bl->routes, n_routes) != ER_OK)
+        return er_errf(L->err, ER_ENOMEM, "%s: out of memory", L->file);
     for (size_t i = 0; i < ng; i++)
         if ((st = load_group(L, bl, json_object_array_get_idx(groups, i), i)))
             return st;
@@ -839,6 +863,14 @@ static er_status load_doc(ld *L, er_baseline *bl, json_object *root, char stored
     setpath(L, "$.traders");
     if (!tr || !json_object_is_type(tr, json_type_object))
         return bad(L, ER_EBASELINE, "expected an object {chapter: \"hash:date ...\"}");
+    size_t n_traders = 0;
+    json_object_object_foreach(tr, ck0, cv0) {
+        (void)ck0;
+        if (json_object_is_type(cv0, json_type_string))
+            n_traders += count_entries(json_object_get_string(cv0), (size_t)json_object_get_string_len(cv0));
+    }
+    if (er_bl_trader_reserve(&bl->traders, n_traders) != ER_OK)
+        return er_errf(L->err, ER_ENOMEM, "%s: out of memory", L->file);
     json_object_object_foreach(tr, ck, cv) {
         setpath(L, "$.traders.%.8s", ck);
         if (!(ck[0] >= '0' && ck[0] <= '9' && ck[1] >= '0' && ck[1] <= '9' && ck[2] == '\0'))
@@ -870,6 +902,25 @@ static er_status load_doc(ld *L, er_baseline *bl, json_object *root, char stored
         }
     }
     return ER_OK;
+}
+
+/* True when txt, with its top-level id zeroed, hashes to that id: the file is
+ * byte for byte the canonical text save wrote. Zeroes the id in txt. */
+static bool file_is_canonical(char *txt, size_t len, const char *stored)
+{
+    static const char key[] = "},\"id\":\"";
+    char *p = strstr(txt, key);
+    if (!p || strstr(p + 1, key) || (size_t)(p - txt) + sizeof key - 1 + 33 > len)
+        return false;
+    p += sizeof key - 1;
+    if (memcmp(p, stored, 32) != 0 || p[32] != '"')
+        return false;
+    memset(p, '0', 32);
+    uint64_t h1, h2;
+    content_hash(txt, len, &h1, &h2);
+    char id[33];
+    snprintf(id, sizeof id, "%016llx%016llx", (unsigned long long)h1, (unsigned long long)h2);
+    return strcmp(id, stored) == 0;
 }
 
 er_status er_baseline_load(er_baseline **out, const char *path, er_err *err)
@@ -924,7 +975,16 @@ er_status er_baseline_load(er_baseline **out, const char *path, er_err *err)
     }
     if ((st = load_doc(&L, bl, root, stored)) != ER_OK)
         goto cleanup;
-    if ((st = er_bl_derive(bl, false, err)) != ER_OK) {
+    if ((st = er_bl_derive(bl, err)) != ER_OK) {
+        er_err_prefix(err, st, "%s", file);
+        goto cleanup;
+    }
+    /* The id is the hash of the canonical text with a zero id. A file as
+     * written by save IS that text: hash it directly. Otherwise (reformatted,
+     * edited) serialise what was loaded and compare. */
+    if (file_is_canonical(txt, len, stored)) {
+        memcpy(bl->id, stored, 33);
+    } else if ((st = er_bl_hash(bl, false, err)) != ER_OK) {
         er_err_prefix(err, st, "%s", file);
         goto cleanup;
     }

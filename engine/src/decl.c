@@ -58,7 +58,9 @@ er_status er_batch_new(er_batch **out, size_t cap, er_err *err)
     b->decls = calloc(b->cap, sizeof *b->decls);
     if (!b->decls)
         goto nomem;
-    b->arena = er_arena_new(1u << 20);
+    /* Arena blocks sized to the batch (a small batch costs little); more blocks come as needed. */
+    size_t block = b->cap * 512;
+    b->arena = er_arena_new(block < (64u << 10) ? (64u << 10) : block > (1u << 20) ? (1u << 20) : block);
     if (!b->arena)
         goto nomem;
     *out = b;

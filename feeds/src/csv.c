@@ -4,7 +4,8 @@
  * Fast path: memchr finds the line end; one SSE2 pass over the line finds
  * commas and quotes together; a quote-free line is split in place. Records
  * with quotes take the state machine (slow_parse), which unescapes into a
- * scratch buffer. Nothing is allocated per record or per field.
+ * scratch buffer. Nothing is allocated per record or per field; both buffers
+ * start small and grow to the record limit only when a record needs it.
  */
 #include "csv.h"
 
@@ -27,6 +28,7 @@ struct er_csv {
     csv_field *f;
     size_t     fcap;
     char      *scratch;       /* unescaped fields of a quoted record */
+    size_t     scratch_cap;   /* kept >= rb.cap: unescaping never lengthens a record */
 };
 
 er_status csv_open(er_csv **out, er_src *src, size_t max_record, er_err *err)
@@ -39,8 +41,7 @@ er_status csv_open(er_csv **out, er_src *src, size_t max_record, er_err *err)
     c->line = 1;
     c->fcap = 64;
     c->f = malloc(c->fcap * sizeof *c->f);
-    c->scratch = malloc(max_record + READ_EXTRA + RBUF_SLACK);
-    if (!c->f || !c->scratch) {
+    if (!c->f) {
         st = er_errf(err, ER_ENOMEM, "out of memory");
         goto fail;
     }
@@ -386,6 +387,13 @@ er_status csv_next(er_csv *c, csv_rec *rec, er_err *err)
         }
         if (nomem)
             return er_errf(err, ER_ENOMEM, "out of memory splitting a CSV record");
+        if (c->scratch_cap < r->cap) {
+            char *ns = realloc(c->scratch, r->cap + RBUF_SLACK);
+            if (!ns)
+                return er_errf(err, ER_ENOMEM, "out of memory unescaping a CSV record");
+            c->scratch = ns;
+            c->scratch_cap = r->cap;
+        }
         const char *next = NULL, *msg = NULL;
         uint64_t nl = 0;
         int rc = slow_parse(c, s, e, r->eof, &n, &next, &nl, &msg);

@@ -37,7 +37,8 @@ struct er_src {
     CURLcode  result;
     char      curl_err[CURL_ERROR_SIZE];
     /* peeked raw bytes (magic sniffing) and gzip */
-    unsigned char *raw;      /* RAW_CHUNK buffer: peek, then inflate input */
+    unsigned char *raw;      /* peek, then inflate input: raw_cap bytes */
+    size_t         raw_cap;  /* RAW_CHUNK, or less for a smaller regular file */
     size_t    raw_len, raw_off;
     bool      raw_eof;
     bool      gzip;
@@ -228,7 +229,7 @@ static er_status raw_refill(er_src *s, er_err *err)
     if (s->raw_off < s->raw_len || s->raw_eof)
         return ER_OK;
     size_t n;
-    er_status st = raw_read(s, (char *)s->raw, RAW_CHUNK, &n, err);
+    er_status st = raw_read(s, (char *)s->raw, s->raw_cap, &n, err);
     if (st != ER_OK)
         return st;
     s->raw_off = 0;
@@ -243,7 +244,7 @@ er_status src_open(er_src **out, const char *source, const src_opts *o, er_err *
     er_status st = ER_OK;
     *out = NULL;
     er_src *s = calloc(1, sizeof *s);
-    if (!s || !(s->name = strdup(source)) || !(s->raw = malloc(RAW_CHUNK))) {
+    if (!s || !(s->name = strdup(source))) {
         st = er_errf(err, ER_ENOMEM, "%s: out of memory", source);
         goto cleanup;
     }
@@ -278,10 +279,15 @@ er_status src_open(er_src **out, const char *source, const src_opts *o, er_err *
         posix_fadvise(s->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
     }
+    s->raw_cap = s->size && s->size < RAW_CHUNK ? (size_t)s->size + 1 : RAW_CHUNK;
+    if (!(s->raw = malloc(s->raw_cap))) {
+        st = er_errf(err, ER_ENOMEM, "%s: out of memory", source);
+        goto cleanup;
+    }
     /* Peek: read until we have 2 bytes or EOF, to sniff the gzip magic. */
     while (s->raw_len < 2 && !s->raw_eof) {
         size_t n;
-        st = raw_read(s, (char *)s->raw + s->raw_len, RAW_CHUNK - s->raw_len, &n, err);
+        st = raw_read(s, (char *)s->raw + s->raw_len, s->raw_cap - s->raw_len, &n, err);
         if (st != ER_OK)
             goto cleanup;
         if (n == 0)
@@ -430,15 +436,25 @@ static er_status src_read_inner(er_src *s, char *buf, size_t cap, size_t *n, er_
 
 /* ---- rbuf ---- */
 
-er_status rbuf_init(rbuf *r, er_src *src, size_t cap, er_err *err)
+/* The buffer starts small (a short feed, a fuzz input, a test fixture costs
+ * no more than its size) and doubles in rbuf_fill only when a record does not
+ * fit, up to max. */
+#define RBUF_INITIAL (256u * 1024u)
+
+er_status rbuf_init(rbuf *r, er_src *src, size_t max, er_err *err)
 {
     memset(r, 0, sizeof *r);
     r->src = src;
+    size_t cap = max < RBUF_INITIAL ? max : RBUF_INITIAL;
+    uint64_t size = src_is_gzip(src) ? 0 : src_size(src);
+    if (size && size < cap)
+        cap = size < 4096 ? 4096 : (size_t)size + 1;
     r->buf = malloc(cap + RBUF_SLACK);
     if (!r->buf)
         return er_errf(err, ER_ENOMEM, "out of memory allocating a %zu-byte read buffer", cap);
     memset(r->buf + cap, 0, RBUF_SLACK);
     r->cap = cap;
+    r->max = max;
     return ER_OK;
 }
 
@@ -458,6 +474,14 @@ er_status rbuf_fill(rbuf *r, er_err *err)
         r->consumed += r->pos;
         r->pos = 0;
         r->end = k;
+    }
+    if (r->end == r->cap && r->cap < r->max) {
+        size_t nc = r->cap > r->max / 2 ? r->max : r->cap * 2;
+        char *nb = realloc(r->buf, nc + RBUF_SLACK);
+        if (!nb)
+            return er_errf(err, ER_ENOMEM, "out of memory growing the read buffer to %zu bytes", nc);
+        r->buf = nb;
+        r->cap = nc;
     }
     while (r->end < r->cap) {
         size_t n;

@@ -48,7 +48,8 @@ uint64_t  src_size(const er_src *s);
 typedef struct rbuf {
     er_src  *src;      /* borrowed */
     char    *buf;
-    size_t   cap;      /* usable bytes (slack follows) */
+    size_t   cap;      /* usable bytes now (slack follows); grows up to max */
+    size_t   max;      /* largest cap: the longest record a reader accepts, plus read-ahead */
     size_t   pos, end;
     bool     eof;
     uint64_t consumed; /* bytes before buf[0] (absolute offset of buf[0]) */
