@@ -296,6 +296,21 @@ er_status er_bl_trader_reserve(trader_tab *t, size_t more)
     return nc > t->cap ? trader_grow(t, nc) : ER_OK;
 }
 
+er_status er_bl_trader_insert_all(trader_tab *t, const trader_ent *e, size_t n)
+{
+    enum { AHEAD = 16 };
+    if (er_bl_trader_reserve(t, n) != ER_OK)
+        return ER_ENOMEM;
+    size_t mask = t->cap - 1;
+    for (size_t i = 0; i < n; i++) {
+        if (i + AHEAD < n)
+            __builtin_prefetch(&t->e[er_bl_trader_slot(e[i + AHEAD].h, e[i + AHEAD].ch) & mask], 1);
+        if (er_bl_trader_min(t, e[i].h, e[i].ch, e[i].date) != ER_OK)
+            return ER_ENOMEM;
+    }
+    return ER_OK;
+}
+
 const trader_ent *er_bl_trader_get(const trader_tab *t, uint64_t h, uint8_t ch)
 {
     if (!t->cap)
@@ -980,22 +995,27 @@ static er_status routes_derive(group *g, const route_ent *r, size_t k)
 er_status er_bl_derive(er_baseline *bl, er_err *err)
 {
     er_bl_gsl_quiet();
-    /* Sorted route and trader arrays (serialisation order, per-group runs). */
-    free(bl->rs);
-    free(bl->ts);
-    bl->rs = NULL;
-    bl->ts = NULL;
-    bl->n_rs = bl->n_ts = 0;
-    bl->rs = malloc((bl->routes.n + 1) * sizeof *bl->rs);
-    bl->ts = malloc((bl->traders.n + 1) * sizeof *bl->ts);
-    if (!bl->rs || !bl->ts)
-        return er_errf(err, ER_ENOMEM, "out of memory deriving baseline statistics");
-    for (size_t i = 0; i < bl->routes.cap; i++)
-        if (bl->routes.e[i].key)
-            bl->rs[bl->n_rs++] = bl->routes.e[i];
-    qsort(bl->rs, bl->n_rs, sizeof *bl->rs, cmp_route);
-    if (sort_traders(bl) != ER_OK)
-        return er_errf(err, ER_ENOMEM, "out of memory deriving baseline statistics");
+    /* Sorted route and trader arrays (serialisation order, per-group runs);
+     * a loader that read them in that order already filled them. */
+    bool keep_rs = bl->rs_ready && bl->rs && bl->n_rs == bl->routes.n;
+    bool keep_ts = bl->ts_ready && bl->ts && bl->n_ts == bl->traders.n;
+    bl->rs_ready = bl->ts_ready = false;
+    if (!keep_rs) {
+        free(bl->rs);
+        bl->n_rs = 0;
+        if (!(bl->rs = malloc((bl->routes.n + 1) * sizeof *bl->rs)))
+            return er_errf(err, ER_ENOMEM, "out of memory deriving baseline statistics");
+        for (size_t i = 0; i < bl->routes.cap; i++)
+            if (bl->routes.e[i].key)
+                bl->rs[bl->n_rs++] = bl->routes.e[i];
+        qsort(bl->rs, bl->n_rs, sizeof *bl->rs, cmp_route);
+    }
+    if (!keep_ts) {
+        free(bl->ts);
+        bl->n_ts = 0;
+        if (!(bl->ts = malloc((bl->traders.n + 1) * sizeof *bl->ts)) || sort_traders(bl) != ER_OK)
+            return er_errf(err, ER_ENOMEM, "out of memory deriving baseline statistics");
+    }
 
     for (size_t i = 0; i < bl->gs.n; i++) {
         group *g = &bl->gs.g[i];

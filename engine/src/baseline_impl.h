@@ -130,11 +130,13 @@ struct er_baseline {
     group_set  gs;
     route_tab  routes;
     trader_tab traders;
-    /* derived: sorted copies (serialisation order; per-group route runs) */
+    /* derived: sorted copies (serialisation order; per-group route runs, each
+     * contiguous and sorted, found through group.r_off / r_len) */
     route_ent  *rs;
     size_t      n_rs;
     trader_ent *ts;
     size_t      n_ts;
+    bool        rs_ready, ts_ready;   /* rs / ts already filled in order by the loader */
     char       *text;        /* canonical text with a zero id, kept for save (or NULL) */
     size_t      text_len, text_id_off;
     char       id[33];
@@ -160,6 +162,8 @@ const trader_ent *er_bl_trader_get(const trader_tab *t, uint64_t h, uint8_t ch);
 /* Room for `more` further entries without rehashing (a loader that knows its count). */
 er_status er_bl_route_reserve(route_tab *t, size_t more);
 er_status er_bl_trader_reserve(trader_tab *t, size_t more);
+/* Insert n entries of distinct keys (a loader's sorted list), prefetching ahead. */
+er_status er_bl_trader_insert_all(trader_tab *t, const trader_ent *e, size_t n);
 uint64_t  er_bl_importer_hash(const char *s);
 void      er_bl_tables_free(er_baseline *bl);   /* route and first-seen tables */
 

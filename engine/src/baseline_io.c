@@ -465,6 +465,7 @@ typedef struct ld {
     const char *file;
     er_err     *err;
     char        path[256];
+    size_t      rs_cap;   /* room in bl->rs for routes in file order */
 } ld;
 
 static er_status bad(ld *L, er_status st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -768,6 +769,8 @@ static er_status load_group(ld *L, er_baseline *bl, json_object *go, size_t gi)
             prev = key;
             if (er_bl_route_add(&bl->routes, key, cnt) != ER_OK)
                 return er_errf(L->err, ER_ENOMEM, "%s: out of memory", L->file);
+            if (bl->n_rs < L->rs_cap)
+                bl->rs[bl->n_rs++] = (route_ent){key, cnt};
         }
     }
     if (level == LV_HS2 || level == LV_ALL)
@@ -848,7 +851,11 @@ static er_status load_doc(ld *L, er_baseline *bl, json_object *root, char stored
         if (r && json_object_is_type(r, json_type_string))
             n_routes += count_entries(json_object_get_string(r), (size_t)json_object_get_string_len(r));
     }
-    if (er_bl_route_reserve(&bl->routes, n_routes) != ER_OK)
+    free(bl->rs);
+    bl->n_rs = 0;
+    bl->rs = malloc((n_routes + 1) * sizeof *bl->rs);
+    L->rs_cap = n_routes;
+    if (!bl->rs || er_bl_route_reserve(&bl->routes, n_routes) != ER_OK)
         return er_errf(L->err, ER_ENOMEM, "%s: out of memory", L->file);
     for (size_t i = 0; i < ng; i++)
         if ((st = load_group(L, bl, json_object_array_get_idx(groups, i), i)))
@@ -869,7 +876,11 @@ static er_status load_doc(ld *L, er_baseline *bl, json_object *root, char stored
         if (json_object_is_type(cv0, json_type_string))
             n_traders += count_entries(json_object_get_string(cv0), (size_t)json_object_get_string_len(cv0));
     }
-    if (er_bl_trader_reserve(&bl->traders, n_traders) != ER_OK)
+    /* Entries are collected in file order (chapter, then hash: the order derive
+     * needs) and inserted into the lookup table afterwards, prefetching ahead. */
+    free(bl->ts);
+    bl->n_ts = 0;
+    if (!(bl->ts = malloc((n_traders + 1) * sizeof *bl->ts)))
         return er_errf(L->err, ER_ENOMEM, "%s: out of memory", L->file);
     json_object_object_foreach(tr, ck, cv) {
         setpath(L, "$.traders.%.8s", ck);
@@ -897,10 +908,23 @@ static er_status load_doc(ld *L, er_baseline *bl, json_object *root, char stored
                 return bad(L, ER_EBASELINE, "at character %ld: expected \"hash:YYYY-MM-DD\" (16 lowercase hex digits, "
                            "increasing, non-zero)", (long)(p - p0));
             prev = hv;
-            if (er_bl_trader_min(&bl->traders, hv, ch, dd) != ER_OK)
-                return er_errf(L->err, ER_ENOMEM, "%s: out of memory", L->file);
+            if (bl->n_ts == n_traders)   /* cannot happen: counted above */
+                return er_errf(L->err, ER_EINTERNAL, "%s: trader count changed while loading", L->file);
+            bl->ts[bl->n_ts++] = (trader_ent){.h = hv, .date = dd, .ch = ch};
         }
     }
+    if (er_bl_trader_insert_all(&bl->traders, bl->ts, bl->n_ts) != ER_OK)
+        return er_errf(L->err, ER_ENOMEM, "%s: out of memory", L->file);
+    /* Keep the arrays for derive when they are in its order (a canonical file). */
+    bl->ts_ready = true;
+    for (size_t i = 1; i < bl->n_ts && bl->ts_ready; i++)
+        bl->ts_ready = bl->ts[i - 1].ch < bl->ts[i].ch ||
+                       (bl->ts[i - 1].ch == bl->ts[i].ch && bl->ts[i - 1].h < bl->ts[i].h);
+    /* Routes: derive and save need each group's run contiguous and sorted (a
+     * group split over two runs fails derive's route_n check). */
+    bl->rs_ready = bl->n_rs == bl->routes.n;
+    for (size_t i = 1; i < bl->n_rs && bl->rs_ready; i++)
+        bl->rs_ready = (bl->rs[i - 1].key >> 32) != (bl->rs[i].key >> 32) || bl->rs[i - 1].key < bl->rs[i].key;
     return ER_OK;
 }
 
@@ -932,7 +956,7 @@ er_status er_baseline_load(er_baseline **out, const char *path, er_err *err)
     json_tokener *tok = NULL;
     json_object *root = NULL;
     er_baseline *bl = NULL;
-    ld L = {file, err, "$"};
+    ld L = {file, err, "$", 0};
     char stored[33];
     er_status st = read_all(path, &txt, &len, err);
     if (st != ER_OK)

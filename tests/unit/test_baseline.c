@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <gsl/gsl_histogram.h>
+#include <json-c/json.h>
 
 #include "baseline_fixture.h"
 #include "baseline_impl.h"
@@ -407,6 +408,73 @@ START_TEST(deterministic_and_round_trip)
 }
 END_TEST
 
+/* A baseline file that is not byte for byte what save wrote (pretty-printed,
+ * groups and chapters in another order) loads through the slow path:
+ * re-serialised, the same id, the same features, and saved back canonical. */
+START_TEST(non_canonical_file_loads_the_same)
+{
+    fx_hist h = fx_history(5000, 5);
+    er_baseline *a = build(h.d, h.n, 30), *c = NULL;
+    er_err err = {{0}};
+    ck_assert_int_eq(er_baseline_save(a, tpath("a.json"), &err), ER_OK);
+    json_object *root = json_object_from_file(tpath("a.json"));
+    ck_assert_ptr_nonnull(root);
+    /* reverse the groups array and the chapter order of traders */
+    json_object *groups = json_object_object_get(root, "groups"), *rg = json_object_new_array();
+    for (size_t i = json_object_array_length(groups); i-- > 0;)
+        json_object_array_add(rg, json_object_get(json_object_array_get_idx(groups, i)));
+    json_object_object_add(root, "groups", rg);
+    json_object *tr = json_object_object_get(root, "traders"), *rt = json_object_new_object();
+    const char *keys[100];
+    size_t nk = 0;
+    json_object_object_foreach(tr, k, v) {
+        (void)v;
+        keys[nk++] = k;
+    }
+    ck_assert_uint_gt(nk, 1);
+    while (nk-- > 0)
+        json_object_object_add(rt, keys[nk], json_object_get(json_object_object_get(tr, keys[nk])));
+    json_object_object_add(root, "traders", rt);
+    ck_assert_int_eq(json_object_to_file_ext(tpath("p.json"), root, JSON_C_TO_STRING_PRETTY), 0);
+    json_object_put(root);
+
+    ck_assert_msg(er_baseline_load(&c, tpath("p.json"), &err) == ER_OK, "%s", err.msg);
+    ck_assert_str_eq(er_baseline_id(c), er_baseline_id(a));
+    for (size_t i = 0; i < 500; i++) {
+        er_anomalies x, y;
+        er_anomaly_compute(a, &h.d[i], &x);
+        er_anomaly_compute(c, &h.d[i], &y);
+        ck_assert(memcmp(&x, &y, sizeof x) == 0);
+    }
+    ck_assert_int_eq(er_baseline_save(c, tpath("c.json"), &err), ER_OK);
+    size_t la, lc;
+    char *ta = slurp(tpath("a.json"), &la), *tc = slurp(tpath("c.json"), &lc);
+    ck_assert_uint_eq(la, lc);
+    ck_assert(memcmp(ta, tc, la) == 0);
+    /* an edited value in a pretty file is still caught: a first-seen date one day later */
+    size_t lp;
+    char *tp = slurp(tpath("p.json"), &lp);
+    char *q = strstr(tp, "\"traders\"");
+    ck_assert_ptr_nonnull(q);
+    q = strstr(q + 9, "\":\"");            /* "NN":"hash:YYYY-MM-DD ..." */
+    ck_assert_ptr_nonnull(q);
+    q = strchr(q + 3, ':');
+    ck_assert_ptr_nonnull(q);
+    q[10] = q[10] == '1' ? '2' : '1';     /* the day's last digit */
+    FILE *f = fopen(tpath("e.json"), "wb");
+    fwrite(tp, 1, lp, f);
+    fclose(f);
+    ck_assert_int_eq(er_baseline_load(&c, tpath("e.json"), &err), ER_EBASELINE);
+    ck_assert_msg(strstr(err.msg, "content hash") != NULL, "%s", err.msg);
+    free(tp);
+    free(ta);
+    free(tc);
+    er_baseline_free(c);
+    er_baseline_free(a);
+    fx_history_free(&h);
+}
+END_TEST
+
 START_TEST(empty_baseline)
 {
     er_baseline *a = build(NULL, 0, 30), *c = NULL;
@@ -544,6 +612,7 @@ static Suite *suite(void)
     Suite *s = suite_create("baseline");
     TCase *t = tcase_create("stats");
     tcase_add_test(t, hist_quantile_single_bin);
+    tcase_add_test(t, non_canonical_file_loads_the_same);
     tcase_add_test(t, hist_quantile_two_bins);
     tcase_add_test(t, hist_mad_closed_forms);
     tcase_add_test(t, hist_quantile_matches_gsl_pdf);
