@@ -22,6 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <time.h>
 #include <unistd.h>
 
@@ -412,6 +415,9 @@ static void *worker(void *arg)
     run_ctx *c = arg;
     er_eval *ev = NULL;
     er_err err;
+#ifdef __linux__
+    prctl(PR_SET_NAME, "ecorisk-score", 0, 0, 0);   /* top -H, perf: who does what */
+#endif
     er_status st = er_eval_new(&ev, c->ps, &err);
     pthread_mutex_lock(&c->mu);
     if (st != ER_OK)
