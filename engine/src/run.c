@@ -37,6 +37,7 @@
 
 #define MAX_GROUPS 65536          /* distinct office/flow groups tracked; the rest pool in one */
 #define MAX_RULES 256
+#define LOAD_AHEAD_SLOTS 16       /* batches read while the baseline loads (16 × 8192 rows) */
 
 /* ---- run config: lane capacity and minimum random rate ---- */
 
@@ -323,6 +324,7 @@ typedef struct run_ctx {
     size_t              *queue;
     size_t               q_head, q_tail, q_len;
     bool                 stop;
+    bool                 go;          /* baseline loaded, run id set: workers may score */
     er_status            worker_st;
 } run_ctx;
 
@@ -423,9 +425,9 @@ static void *worker(void *arg)
     if (st != ER_OK)
         c->worker_st = st;
     for (;;) {
-        while (c->q_len == 0 && !c->stop)
+        while ((c->q_len == 0 || !c->go) && !c->stop)
             pthread_cond_wait(&c->work_cv, &c->mu);
-        if (c->q_len == 0 && c->stop)
+        if (c->stop && (c->q_len == 0 || !c->go))
             break;
         size_t idx = c->queue[c->q_head];
         c->q_head = (c->q_head + 1) % c->n_slots;
@@ -780,6 +782,39 @@ static er_status write_file(const char *dir, const char *name, const er_sb *b, e
 
 /* ---- the run ---- */
 
+/* The baseline loads on its own thread while the packs load and the first
+ * batches are read (a large baseline takes a few hundred milliseconds). */
+typedef struct bl_loader {
+    const char  *path;
+    er_baseline *bl;
+    er_status    st;
+    er_err       err;
+    pthread_t    th;
+    bool         running;
+} bl_loader;
+
+static void *load_baseline(void *arg)
+{
+    bl_loader *l = arg;
+    l->st = er_baseline_load(&l->bl, l->path, &l->err);
+    return NULL;
+}
+
+static er_status loader_join(bl_loader *l, er_baseline **out, er_err *err)
+{
+    if (l->running) {
+        pthread_join(l->th, NULL);
+        l->running = false;
+    }
+    if (l->st != ER_OK) {
+        *err = l->err;
+        return l->st;
+    }
+    *out = l->bl;
+    l->bl = NULL;
+    return ER_OK;
+}
+
 er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
 {
     er_status st = ER_OK;
@@ -804,11 +839,18 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
     er_sb line = {0}, text = {0};
     const bool to_stdout = strcmp(o->out_dir, "-") == 0;
     bool planned = false;
+    bl_loader loader = {.path = o->baseline};
 
     memset(res, 0, sizeof *res);
     k.min_date = 0;
 
-    /* Load everything first: a bad pack, mapping or baseline stops the run before any output. */
+    /* Load everything first: a bad pack, mapping or baseline stops the run before any
+     * output (the baseline on its own thread, joined before the first file is opened). */
+    if (o->baseline) {
+        loader.running = pthread_create(&loader.th, NULL, load_baseline, &loader) == 0;
+        if (!loader.running)
+            load_baseline(&loader);
+    }
     if ((st = er_refdata_load(&ref, o->reference, err)) != ER_OK)
         goto cleanup;
     if (o->mapping && (st = er_mapping_load(&map, o->mapping, err)) != ER_OK)
@@ -816,30 +858,13 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
     er_profile_opts popts = {.ref = ref, .today = o->as_of};
     if ((st = er_profileset_load(&ps, o->profiles, o->n_profiles, &popts, false, err)) != ER_OK)
         goto cleanup;
-    if (o->baseline && (st = er_baseline_load(&bl, o->baseline, err)) != ER_OK)
-        goto cleanup;
     if (o->config && (st = load_config(&cfg, o->config, err)) != ER_OK)
         goto cleanup;
     planned = cfg.any_capacity || cfg.any_random;
 
-    /* run id: what the run was asked to do, so a re-run has the same id. */
-    {
-        uint64_t h = er_hash64("ecorisk-run", 11, 0);
-        const char *bid = bl ? er_baseline_id(bl) : "";
-        h = er_hash64(er_profileset_hash(ps), strlen(er_profileset_hash(ps)) + 1, h);
-        h = er_hash64(bid, strlen(bid) + 1, h);
-        for (size_t i = 0; i < o->n_feeds; i++)
-            h = er_hash64(o->feeds[i], strlen(o->feeds[i]) + 1, h);
-        int32_t dates[3] = {o->since, o->until, o->as_of};
-        h = er_hash64(dates, sizeof dates, h);
-        snprintf(res->run_id, sizeof res->run_id, "%016llx", (unsigned long long)h);
-    }
     c.opts = o;
     c.ps = ps;
-    c.bl = bl;
     c.actx.ps = ps;
-    c.actx.run_id = res->run_id;
-    c.actx.baseline_id = bl ? er_baseline_id(bl) : "";
     c.actx.as_of = o->as_of;
     c.want_cands = cfg.any_random;
 
@@ -851,33 +876,14 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
         goto cleanup;
     }
 
-    /* Outputs. */
-    if (!to_stdout) {
-        if ((st = mkdir_p(o->out_dir, err)) != ER_OK)
-            goto cleanup;
-        if ((st = out_open(&f_alerts, o->out_dir, "alerts.jsonl", err)) != ER_OK ||
-            (st = out_open(&f_quar, o->out_dir, "quarantine.jsonl", err)) != ER_OK)
-            goto cleanup;
-        if (o->all_scores && (st = out_open(&f_scores, o->out_dir, "scores.csv", err)) != ER_OK)
-            goto cleanup;
-        alerts_out = f_alerts.f;
-        if (f_scores.f)
-            fputs("declaration_id,wildlife,ods,waste\n", f_scores.f);
-    } else {
-        alerts_out = stdout;
-    }
-    if (planned) {
-        spool = tmpfile();
-        cspool = tmpfile();
-        if (!spool || !cspool) {
-            st = er_errf(err, ER_EIO, "cannot create a temporary spool file: %s", strerror(errno));
-            goto cleanup;
-        }
-    }
-
     /* Threads and slots. */
     n_threads = o->threads ? o->threads : 1;
+    /* Two batches per worker in flight plus the one being read; with a baseline,
+     * enough more that reading goes on while it loads (each slot costs memory
+     * only once filled). */
     c.n_slots = n_threads * 2 + 1;
+    if (loader.running && c.n_slots < LOAD_AHEAD_SLOTS)
+        c.n_slots = LOAD_AHEAD_SLOTS;
     c.slots = calloc(c.n_slots, sizeof *c.slots);
     c.queue = calloc(c.n_slots, sizeof *c.queue);
     th = calloc(n_threads, sizeof *th);
@@ -906,12 +912,11 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
             goto cleanup;
         }
     }
-    t_loaded = now_s();
 
     uint64_t next_fill = 0, next_commit = 0, bytes_before = 0;
     size_t feed_i = 0;
     bool eof = false;
-    while (!eof || next_commit < next_fill) {
+    while (!eof || next_commit < next_fill || !c.go) {
         if (!eof && next_fill - next_commit < c.n_slots) {
             slot *s = &c.slots[next_fill % c.n_slots];
             er_status fs = ER_EOF;
@@ -958,6 +963,56 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
             pthread_mutex_unlock(&c.mu);
             next_fill++;
             continue;
+        }
+        if (!c.go) {
+            /* Scoring starts: the baseline is in, the run id is known, outputs open. */
+            if ((st = loader_join(&loader, &bl, err)) != ER_OK)
+                goto drain;
+            /* run id: what the run was asked to do, so a re-run has the same id. */
+            {
+                uint64_t h = er_hash64("ecorisk-run", 11, 0);
+                const char *bid = bl ? er_baseline_id(bl) : "";
+                h = er_hash64(er_profileset_hash(ps), strlen(er_profileset_hash(ps)) + 1, h);
+                h = er_hash64(bid, strlen(bid) + 1, h);
+                for (size_t i = 0; i < o->n_feeds; i++)
+                    h = er_hash64(o->feeds[i], strlen(o->feeds[i]) + 1, h);
+                int32_t dates[3] = {o->since, o->until, o->as_of};
+                h = er_hash64(dates, sizeof dates, h);
+                snprintf(res->run_id, sizeof res->run_id, "%016llx", (unsigned long long)h);
+            }
+            c.bl = bl;
+            c.actx.run_id = res->run_id;
+            c.actx.baseline_id = bl ? er_baseline_id(bl) : "";
+            /* Outputs. */
+            if (!to_stdout) {
+                if ((st = mkdir_p(o->out_dir, err)) != ER_OK)
+                    goto drain;
+                if ((st = out_open(&f_alerts, o->out_dir, "alerts.jsonl", err)) != ER_OK ||
+                    (st = out_open(&f_quar, o->out_dir, "quarantine.jsonl", err)) != ER_OK)
+                    goto drain;
+                if (o->all_scores && (st = out_open(&f_scores, o->out_dir, "scores.csv", err)) != ER_OK)
+                    goto drain;
+                alerts_out = f_alerts.f;
+                if (f_scores.f)
+                    fputs("declaration_id,wildlife,ods,waste\n", f_scores.f);
+            } else {
+                alerts_out = stdout;
+            }
+            if (planned) {
+                spool = tmpfile();
+                cspool = tmpfile();
+                if (!spool || !cspool) {
+                    st = er_errf(err, ER_EIO, "cannot create a temporary spool file: %s", strerror(errno));
+                    goto drain;
+                }
+            }
+            t_loaded = now_s();
+            pthread_mutex_lock(&c.mu);
+            c.go = true;
+            pthread_cond_broadcast(&c.work_cv);
+            pthread_mutex_unlock(&c.mu);
+            if (next_commit == next_fill)
+                continue;
         }
         /* Commit the oldest batch, in order. */
         slot *s = &c.slots[next_commit % c.n_slots];
@@ -1124,6 +1179,9 @@ drain:
     }
 
 cleanup:
+    if (loader.running)
+        pthread_join(loader.th, NULL);
+    er_baseline_free(loader.bl);
     if (n_threads) {
         pthread_mutex_lock(&c.mu);
         c.stop = true;

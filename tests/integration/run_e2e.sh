@@ -200,5 +200,15 @@ echo '{"rules": [{"office": "*", "red": 2}]}' > "$T/bad.json"
 $E run --feed "$F/day.csv" --config "$T/bad.json" --out "$T/x" 2>"$T/err"; rc=$?
 [ "$rc" -eq 65 ] || fail "bad config exited $rc"
 grep -q 'bad.json: \$.rules\[0\].red: expected a rate between 0 and 1' "$T/err" || fail "bad config message: $(cat "$T/err")"
+# A corrupt or missing baseline (loaded while the feed is being read) stops the run
+# before any output file is written.
+sed 's/"rows":/"rows":1/' "$T/baseline.json" > "$T/corrupt.json"
+$E run --feed "$F/day.csv" --baseline "$T/corrupt.json" --out "$T/cb" 2>"$T/err"; rc=$?
+[ "$rc" -eq 65 ] || fail "corrupt baseline exited $rc: $(cat "$T/err")"
+grep -q 'corrupt.json: ' "$T/err" || fail "corrupt baseline message: $(cat "$T/err")"
+[ ! -e "$T/cb" ] || fail "a corrupt baseline left output: $(ls -A "$T/cb")"
+$E run --feed "$F/day.csv" --baseline "$T/no-such-baseline.json" --out "$T/nb" 2>"$T/err"; rc=$?
+[ "$rc" -eq 66 ] || fail "missing baseline exited $rc: $(cat "$T/err")"
+[ ! -e "$T/nb" ] || fail "a missing baseline left output"
 set -e
 echo "run_e2e: ok"
