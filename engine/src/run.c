@@ -352,9 +352,14 @@ static void process_slot(run_ctx *c, er_eval *ev, slot *s)
     er_sb_reset(&s->scores);
     s->n_sa = s->n_sc = 0;
     s->oom = false;
+    enum { AN_CHUNK = 64 };
+    er_anomalies an[AN_CHUNK];   /* features of a chunk of the batch, computed together */
     for (size_t i = 0; i < b->n; i++) {
         const er_decl *d = &b->decls[i];
-        er_score_decl(c->ps, c->bl, ev, d, &sc);
+        if (i % AN_CHUNK == 0)
+            er_anomaly_compute_batch(c->bl, d, b->n - i < AN_CHUNK ? b->n - i : AN_CHUNK, an);
+        sc.an = an[i % AN_CHUNK];
+        er_score_decl_an(c->ps, ev, d, &sc);
         s->in_scope[i] = sc.in_scope;
         if (c->opts->all_scores) {
             csv_field(&s->scores, d->id);

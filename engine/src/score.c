@@ -10,6 +10,11 @@ void er_score_decl(const er_profileset *ps, const er_baseline *bl, er_eval *ev,
                    const er_decl *d, er_decl_score *out)
 {
     er_anomaly_compute(bl, d, &out->an);
+    er_score_decl_an(ps, ev, d, out);
+}
+
+void er_score_decl_an(const er_profileset *ps, er_eval *ev, const er_decl *d, er_decl_score *out)
+{
     out->n_results = er_eval_run(ev, d, &out->an, &out->results);
     out->best = -1;
     out->n_alerting = 0;

@@ -30,5 +30,8 @@ typedef struct er_decl_score {
  * to a non-random selection, then to the earlier profile in the set. */
 void er_score_decl(const er_profileset *ps, const er_baseline *bl, er_eval *ev,
                    const er_decl *d, er_decl_score *out);
+/* The same with out->an already holding d's anomaly features (a caller that
+ * computes them for a whole batch with er_anomaly_compute_batch). */
+void er_score_decl_an(const er_profileset *ps, er_eval *ev, const er_decl *d, er_decl_score *out);
 
 #endif
