@@ -126,9 +126,24 @@ feed=$S/tests/fixtures/run/day.csv
 if [ -f "$receiver" ] && [ -d "$S/profiles" ] && [ -f "$feed" ] \
    && ! grep -q x-unused <<<"$("$ECORISK" push --help 2>&1)" && ! grep -q x-unused <<<"$("$ECORISK" run --help 2>&1)"; then
     head -c 24 /dev/urandom | base64 | tr -d '/+=' >"$tmp/token"
-    python3 "$receiver" --store "$tmp/received" --port 0 --port-file "$tmp/port" \
-        --tls-cert "$tmp/certs/server.pem" --tls-key "$tmp/certs/server-key.pem" \
-        --token-file "$tmp/token" --non-nominal >"$tmp/receiver.log" 2>&1 &
+    # The receiver runs with the compose file's own command line, container paths
+    # mapped onto this test's (and 0.0.0.0 onto loopback), so the two cannot drift.
+    mapfile -t rx_args < <(python3 - "$compose" "$tmp" "$S" <<'EOF'
+import json, re, sys
+text, tmp, src = open(sys.argv[1]).read(), sys.argv[2], sys.argv[3]
+svc = text[text.index("\n  receiver:"):]
+m = re.search(r"command:\s*(\[.*?\])", svc, re.S)
+args = json.loads(m.group(1))
+mapping = {"/received": tmp + "/received", "8443": "0", "0.0.0.0": "127.0.0.1",
+           "/opt/docs/alert.schema.json": src + "/docs/alert.schema.json",
+           "/run/secrets/cen_token": tmp + "/token"}
+for a in args:
+    a = mapping.get(a, a)
+    print(tmp + a if a.startswith("/certs/") else a)
+EOF
+)
+    [ "${#rx_args[@]}" -ge 8 ] || fail "cannot read the receiver command from $compose"
+    python3 "$receiver" "${rx_args[@]}" --port-file "$tmp/port" --non-nominal >"$tmp/receiver.log" 2>&1 &
     recv_pid=$!
     for _ in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.1; done
     [ -s "$tmp/port" ] || fail "receiver did not start: $(cat "$tmp/receiver.log")"

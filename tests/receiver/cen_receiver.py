@@ -19,7 +19,7 @@ action per request, then "ok" forever):
   delay:S       like ok, after sleeping S seconds
 "Refuse connections" is simply: do not start it (or stop it).
 
-Standard library only. Binds 127.0.0.1 (by default port 0) and writes the
+Standard library only. Binds 127.0.0.1 unless --bind says otherwise (by default port 0) and writes the
 port to --port-file once listening. HTTPS with --tls-cert/--tls-key, client
 certificates required with --client-ca. Bearer token checked with --token-file.
 """
@@ -378,6 +378,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--store", required=True, help="directory for alerts.jsonl and requests.jsonl")
     ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--bind", default="127.0.0.1",
+                    help="address to listen on (tests: 127.0.0.1; the compose demo: 0.0.0.0 inside its network)")
     ap.add_argument("--port-file", help="write the bound port here once listening")
     ap.add_argument("--schema", default=os.path.join(here, "..", "..", "docs", "alert.schema.json"))
     ap.add_argument("--plan", default="", help="comma-separated actions, one per request (see top)")
@@ -393,7 +395,7 @@ def main():
     ap.add_argument("--no-validate", action="store_true", help="only check alert_id (benchmark baseline)")
     args = ap.parse_args()
 
-    srv = Server(("127.0.0.1", args.port), Handler)
+    srv = Server((args.bind, args.port), Handler)
     srv.state = State(args)
     if args.tls_cert:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
