@@ -50,10 +50,11 @@ if [ "${1:-}" != "--quick" ]; then
     ECORISK_FUZZ_BUILD=build-asan FUZZ_JOBS=$jobs tests/fuzz/run.sh "$fuzz_secs"
 
     stage "valgrind memcheck, end-to-end tests"
-    # The end-to-end scripts that run the CLI through $ECORISK_WRAP (the others
-    # would only repeat the plain run). --errors-for-leak-kinds=definite: a
+    # The end-to-end scripts that run the CLI through $ECORISK_WRAP, themselves or
+    # by sourcing tests/wrap.sh (the others would only repeat the plain run, or
+    # measure memory or timing that valgrind distorts). --errors-for-leak-kinds=definite: a
     # definite leak fails like a memory error (exit 99).
-    wrapped=$(grep -l 'ECORISK_WRAP:-' tests/integration/*.sh tests/fault/*.sh 2>/dev/null \
+    wrapped=$(grep -l -e 'ECORISK_WRAP:-' -e 'tests/wrap.sh' tests/integration/*.sh tests/fault/*.sh 2>/dev/null \
               | grep -v hostile_limits | xargs -n1 basename | sed 's/\.sh$//' | paste -sd'|')
     echo "under valgrind: ${wrapped//|/, }"
     ECORISK_WRAP="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \

@@ -3,6 +3,7 @@
 # tests/fixtures/analyst, against metrics computed by hand (see the comments:
 # 20 labelled declarations, 8 positive; scores follow from the fixture packs).
 set -euo pipefail
+. "${ECORISK_SRC:?}/tests/wrap.sh"   # valgrind in tests/run.sh stage 5
 : "${ECORISK:?}" "${ECORISK_SRC:?}"
 F="$ECORISK_SRC/tests/fixtures/analyst"
 T=$(mktemp -d)

@@ -2,6 +2,7 @@
 # ingest_errors.sh — whole-feed problems stop `ecorisk ingest` with a clear
 # message on stderr and the documented exit code (docs/feeds.md).
 set -uo pipefail
+. "${ECORISK_SRC:?}/tests/wrap.sh"   # valgrind in tests/run.sh stage 5
 E=${ECORISK:?} SRC=${ECORISK_SRC:?}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -4,6 +4,7 @@
 # (plain and gzipped), a valid quarantine.jsonl, and byte-identical output
 # on a second run.
 set -euo pipefail
+. "${ECORISK_SRC:?}/tests/wrap.sh"   # valgrind in tests/run.sh stage 5
 E=${ECORISK:?} SRC=${ECORISK_SRC:?}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -3,6 +3,7 @@
 # shipped packs and the broken fixtures: exact output lines and exit codes
 # (0 clean, 1 errors, 65 not JSON, 66 missing; --strict turns warnings into 1).
 set -euo pipefail
+. "${ECORISK_SRC:?}/tests/wrap.sh"   # valgrind in tests/run.sh stage 5
 : "${ECORISK:?}" "${ECORISK_SRC:?}"
 B="$ECORISK_SRC/tests/fixtures/profiles/broken"
 T=$(mktemp -d)

@@ -5,6 +5,7 @@
 # once, re-push and re-enqueue as no-ops, invalid input refused as a whole,
 # re-batching with --batch, and --non-nominal stripping only what is sent.
 source "$ECORISK_SRC/tests/receiver/lib.sh"
+. "${ECORISK_SRC:?}/tests/wrap.sh"   # valgrind in tests/run.sh stage 5
 cd "$T"
 gen_alerts 250 --seed deliver > alerts.jsonl
 ids_jsonl alerts.jsonl > all.ids

@@ -7,6 +7,7 @@
 # endpoint down leaves every alert pending with exit 75, and a later push
 # delivers them.
 source "$ECORISK_SRC/tests/receiver/lib.sh"
+. "${ECORISK_SRC:?}/tests/wrap.sh"   # valgrind in tests/run.sh stage 5
 F="$ECORISK_SRC/tests/fixtures/run"
 cd "$T"
 

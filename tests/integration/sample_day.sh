@@ -5,6 +5,7 @@
 # are exactly what feeds/samples/make_sample_day.sh and make_baseline.sh rebuild (it cannot drift from
 # the code); the run is idempotent.
 set -euo pipefail
+. "${ECORISK_SRC:?}/tests/wrap.sh"   # valgrind in tests/run.sh stage 5
 : "${ECORISK:?}" "${ECORISK_SRC:?}" "${ECORISK_BUILD:?}"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
