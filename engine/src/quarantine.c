@@ -8,29 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
-static size_t utf8_ok(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0], lo = 0x80, hi = 0xBF;
-    size_t len;
-    if (c >= 0xC2 && c <= 0xDF)
-        len = 2;
-    else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        if (c == 0xE0) lo = 0xA0;
-        if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        if (c == 0xF0) lo = 0x90;
-        if (c == 0xF4) hi = 0x8F;
-    } else
-        return 0;
-    if (len > n || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t k = 2; k < len; k++)
-        if ((s[k] & 0xC0) != 0x80)
-            return 0;
-    return len;
-}
+#include "utf8.h"
 
 void er_quarantine_write_string(FILE *out, const char *str, size_t len)
 {
@@ -55,7 +33,7 @@ void er_quarantine_write_string(FILE *out, const char *str, size_t len)
             i++;
             continue;
         }
-        size_t k = utf8_ok(s + i, len - i);
+        size_t k = er_utf8_seq(s + i, len - i);
         if (k) {
             fwrite(s + i, 1, k, out);
             i += k;

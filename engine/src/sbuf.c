@@ -2,6 +2,7 @@
  * sbuf.c — growable string buffer and JSON emitters (see sbuf.h).
  */
 #include "sbuf.h"
+#include "utf8.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -70,28 +71,6 @@ void er_sb_printf(er_sb *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
-/* Length of a valid UTF-8 sequence at s (1..4), or 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    if (c < 0x80) return 1;
-    if (c < 0xC2) return 0;
-    if (c < 0xE0) return n >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
-    if (c < 0xF0) {
-        if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80) return 0;
-        if (c == 0xE0 && s[1] < 0xA0) return 0;
-        if (c == 0xED && s[1] >= 0xA0) return 0;   /* surrogates */
-        return 3;
-    }
-    if (c < 0xF5) {
-        if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80) return 0;
-        if (c == 0xF0 && s[1] < 0x90) return 0;
-        if (c == 0xF4 && s[1] >= 0x90) return 0;
-        return 4;
-    }
-    return 0;
-}
-
 void er_sb_json_str(er_sb *b, const char *str, size_t n)
 {
     const unsigned char *s = (const unsigned char *)str;
@@ -122,7 +101,7 @@ void er_sb_json_str(er_sb *b, const char *str, size_t n)
             }
             i++;
         } else {
-            size_t l = utf8_len(s + i, n - i);
+            size_t l = er_utf8_seq(s + i, n - i);
             if (l == 0) {
                 er_sb_put(b, "\xEF\xBF\xBD", 3);
                 i++;

@@ -5,6 +5,7 @@
  * reused json_tokener. Nothing stops the stream but a source error.
  */
 #include "jsonl.h"
+#include "utf8.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,30 +24,6 @@ struct er_jsonl {
     struct json_tokener *tok;
     json_object        *obj;
 };
-
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0], lo = 0x80, hi = 0xBF;
-    size_t len;
-    if (c >= 0xC2 && c <= 0xDF)
-        len = 2;
-    else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        if (c == 0xE0) lo = 0xA0;
-        if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        if (c == 0xF0) lo = 0x90;
-        if (c == 0xF4) hi = 0x8F;
-    } else
-        return 0;
-    if (len > n || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t k = 2; k < len; k++)
-        if ((s[k] & 0xC0) != 0x80)
-            return 0;
-    return len;
-}
 
 static inline bool is_hex(unsigned char c)
 {
@@ -176,7 +153,7 @@ string:
             i++;
             continue;
         }
-        size_t k = utf8_seq(p + i, n - i);
+        size_t k = er_utf8_seq(p + i, n - i);
         if (!k)
             FAIL("invalid UTF-8 in a string");
         i += k;

@@ -5,6 +5,7 @@
  * no allocation except the strings kept in the batch arena.
  */
 #include "feed_internal.h"
+#include "utf8.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -65,35 +66,11 @@ int er_text_check(const char *p, size_t n, size_t *bad_at)
             i++;
             continue;
         }
-        size_t len;
-        unsigned lo = 0x80, hi = 0xBF;
-        if (c >= 0xC2 && c <= 0xDF)
-            len = 2;
-        else if (c >= 0xE0 && c <= 0xEF) {
-            len = 3;
-            if (c == 0xE0) lo = 0xA0;
-            if (c == 0xED) hi = 0x9F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            len = 4;
-            if (c == 0xF0) lo = 0x90;
-            if (c == 0xF4) hi = 0x8F;
-        } else {
+        size_t len = er_utf8_seq(s + i, n - i);
+        if (!len) {
             *bad_at = i;
             return 1;
         }
-        if (i + len > n) {
-            *bad_at = i;
-            return 1;
-        }
-        if (s[i + 1] < lo || s[i + 1] > hi) {
-            *bad_at = i;
-            return 1;
-        }
-        for (size_t k = 2; k < len; k++)
-            if ((s[i + k] & 0xC0) != 0x80) {
-                *bad_at = i;
-                return 1;
-            }
         i += len;
     }
     return 0;
