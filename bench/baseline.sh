@@ -12,15 +12,11 @@
 # Wall and CPU seconds, rows/s and peak RSS (/usr/bin/time -v); each tool runs
 # RUNS times (default 2) and the best wall time is kept (the machine is shared).
 # Usage: bench/baseline.sh [ROWS]
-set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 rows=${1:-5000000}
 runs=${RUNS:-2}
-build=${ECORISK_BUILD:-build}
-if [ ! -x "$build/ecorisk" ] || [ ! -x "$build/baseline_bench" ]; then
-  cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-  cmake --build "$build" -j2 >/dev/null
-fi
+bench_build
 out=${BENCH_OUT:-bench/out}
 mkdir -p "$out"
 feed=$out/history-$rows.csv
@@ -37,25 +33,7 @@ else
 fi
 bytes=$(stat -c %s "$feed")
 echo "history: $feed  rows: $rows  bytes: $bytes  generator: ${gen}  cpu: $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
-printf '%-34s %8s %8s %12s %10s\n' "tool" "wall s" "cpu s" "rows/s" "peak RSS"
-
-measure() {   # name, then the command
-  local name=$1; shift
-  local best="" cpu=0 rss=0
-  for _ in $(seq "$runs"); do
-    local t w c m
-    t=$( { /usr/bin/time -v "$@" >/dev/null; } 2>&1 | awk -F': ' '
-        /Elapsed \(wall clock\)/ { n = split($2, a, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + a[i]; w = s }
-        /User time/ { u = $2 } /System time/ { y = $2 }
-        /Maximum resident set size/ { m = $2 }
-        END { print w, u + y, m }')
-    read -r w c m <<< "$t"
-    if [ -z "$best" ] || awk -v a="$w" -v b="$best" 'BEGIN{exit !(a < b)}'; then best=$w; cpu=$c; rss=$m; fi
-  done
-  awk -v n="$name" -v w="$best" -v c="$cpu" -v r="$rows" -v m="$rss" 'BEGIN {
-      if (w <= 0) w = 0.001;
-      printf "%-34s %8.3f %8.3f %12.0f %7.1f MB\n", n, w, c, r / w, m / 1024 }'
-}
+bench_header
 
 measure "wc -l"                          wc -l "$feed"
 measure "awk -F, (field split)"          awk -F, '{ n += NF } END { print n }' "$feed"
