@@ -213,6 +213,9 @@ static json_object *parse_json(const char *s, size_t len)
     json_tokener *tok = json_tokener_new();
     if (!tok)
         return NULL;
+    /* Strict RFC 8259: json-c otherwise takes comments, single quotes and
+     * trailing commas, and would count a batch differently from the scanner. */
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
     json_object *j = json_tokener_parse_ex(tok, s, (int)len);
     if (json_tokener_get_error(tok) != json_tokener_success) {
         json_object_put(j);

@@ -6,6 +6,8 @@
 #                          -DECORISK_FUZZ=ON and built here when needed)
 #      FUZZ_JOBS           harnesses run side by side (default 1)
 #      FUZZ_MAX_LEN        largest input in bytes (default 16384)
+#      FUZZ_TIMEOUT        seconds one input may take before it counts as a hang
+#                          (default 25; wall clock, so a paused run reports one)
 #      FUZZ_RUNS           stop each harness after this many executions (a campaign:
 #                          SECONDS is then the upper bound of each harness's time)
 # The harnesses' scratch files go to one directory (in /dev/shm when there is
@@ -25,6 +27,7 @@ build=${ECORISK_FUZZ_BUILD:-build-asan}
 jobs=${FUZZ_JOBS:-1}
 max_len=${FUZZ_MAX_LEN:-16384}
 runs=${FUZZ_RUNS:-}
+timeout=${FUZZ_TIMEOUT:-25}
 shared=${ECORISK_SHARED_DATA:-$src/../shared/data}
 work=$src/tests/fuzz/corpus-work
 
@@ -71,7 +74,7 @@ run_one() {
     [ -n "${dict[$h]:-}" ] && [ -f "$src/tests/fuzz/${dict[$h]}" ] && d=(-dict="$src/tests/fuzz/${dict[$h]}")
     ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1:abort_on_error=0 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-        "$bin" -max_total_time="$secs" ${runs:+-runs="$runs"} -max_len="$max_len" -timeout=25 -rss_limit_mb=2560 \
+        "$bin" -max_total_time="$secs" ${runs:+-runs="$runs"} -max_len="$max_len" -timeout="$timeout" -rss_limit_mb=2560 \
                -print_final_stats=1 -artifact_prefix="$work/crashes/$h/" "${d[@]}" \
                "$work/$h" >"$log" 2>&1
 }
