@@ -10,7 +10,8 @@
  *
  * Errors in a pack are collected as lint messages, each naming the file, the
  * JSON path (e.g. profiles[3].indicators[1].when) and what was expected;
- * er_profileset_load fails with ER_EPROFILE when any is an error.
+ * er_profileset_load fails with ER_EPARSE when a pack or list file is not
+ * valid JSON, else with ER_EPROFILE when any message is an error.
  */
 #ifndef ECORISK_PROFILE_H
 #define ECORISK_PROFILE_H
@@ -76,8 +77,9 @@ typedef struct er_profile_opts {
 const char *er_profile_default_dir(void);
 
 /* Load packs: each path is a pack file or a directory of *.json packs.
- * On ER_EPROFILE, the lint messages are still available via *out when
- * keep_on_error is true (for `profile lint`); otherwise *out is NULL. */
+ * On ER_EPROFILE or ER_EPARSE (a file that is not JSON), the lint messages are
+ * still available via *out when keep_on_error is true (for `profile lint`);
+ * otherwise *out is NULL. ER_ENOTFOUND / ER_EIO: a path cannot be read. */
 er_status er_profileset_load(er_profileset **out, const char *const *paths, size_t n_paths,
                              const er_profile_opts *opts, bool keep_on_error, er_err *err);
 void      er_profileset_free(er_profileset *s);
