@@ -1,7 +1,9 @@
 /*
  * run.c — the daily run (run.h): reads the day's feeds batch by batch on the
  * calling thread, scores batches on N worker threads, and commits them in
- * feed order, so the output is identical whatever the thread count.
+ * feed order, so the output is identical whatever the thread count. The
+ * baseline loads on its own thread while the first batches are read; scoring
+ * and the output files wait for it.
  *
  * Lane capacity and the minimum random-control rate (DESIGN.md §3) need the
  * whole day: when a run config sets them, alerts are first spooled to a
