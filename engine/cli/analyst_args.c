@@ -16,13 +16,8 @@ int analyst_input(const char *cmd, const cli_args *a, er_analyst_input *in)
         fprintf(stderr, "ecorisk %s: --feed is required (see 'ecorisk %s --help')\n", cmd, cmd);
         return EX_USAGE_;
     }
-    const char *fmt = cli_str(a, "format");
-    if (strcmp(fmt, "csv") == 0) in->format = ER_FORMAT_CSV;
-    else if (strcmp(fmt, "jsonl") == 0) in->format = ER_FORMAT_JSONL;
-    else if (strcmp(fmt, "auto") != 0) {
-        fprintf(stderr, "ecorisk %s: --format expects csv, jsonl or auto\n", cmd);
+    if (!cli_parse_format(cmd, a, &in->format))
         return EX_USAGE_;
-    }
     if (cli_given(a, "since") && !cli_parse_date(cmd, "since", cli_str(a, "since"), &in->since))
         return EX_USAGE_;
     if (cli_given(a, "until") && !cli_parse_date(cmd, "until", cli_str(a, "until"), &in->until))

@@ -6,6 +6,7 @@
 #include "cli.h"
 
 #include "ecorisk/decl.h"
+#include "ecorisk/profile.h"
 
 #include <getopt.h>
 #include <stdarg.h>
@@ -351,6 +352,52 @@ bool cli_parse_date(const char *cmd, const char *opt, const char *s, int32_t *da
         return false;
     }
     return true;
+}
+
+bool cli_parse_format(const char *cmd, const cli_args *a, er_format *out)
+{
+    const char *fmt = cli_str(a, "format");
+    *out = ER_FORMAT_AUTO;
+    if (!fmt || strcmp(fmt, "auto") == 0)
+        return true;
+    if (strcmp(fmt, "csv") == 0)
+        *out = ER_FORMAT_CSV;
+    else if (strcmp(fmt, "jsonl") == 0)
+        *out = ER_FORMAT_JSONL;
+    else {
+        fprintf(stderr, "ecorisk %s: --format expects csv, jsonl or auto, got '%s'\n", cmd, fmt);
+        return false;
+    }
+    return true;
+}
+
+size_t cli_profiles(const cli_args *a, const char *const **vals)
+{
+    static const char *shipped[1];
+    size_t n = cli_list(a, "profiles", vals);
+    if (n)
+        return n;
+    shipped[0] = er_profile_default_dir();
+    *vals = shipped;
+    return 1;
+}
+
+int cli_load_feed_context(const cli_args *a, er_refdata **ref, er_mapping **map)
+{
+    er_err err = {{0}};
+    er_status st;
+    *ref = NULL;
+    *map = NULL;
+    if ((st = er_refdata_load(ref, cli_str(a, "reference"), &err)) != ER_OK) {
+        cli_error("%s", err.msg);
+        return st == ER_ENOTFOUND ? EX_NOINPUT_ : EX_CONFIG_;
+    }
+    const char *m = cli_str(a, "mapping");
+    if (m && (st = er_mapping_load(map, m, &err)) != ER_OK) {
+        cli_error("%s", err.msg);
+        return st == ER_ENOTFOUND ? EX_NOINPUT_ : cli_exit_code(st);
+    }
+    return EX_OK_;
 }
 
 int cli_exit_code(er_status st)

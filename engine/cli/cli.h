@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "ecorisk/feed.h"
+#include "ecorisk/refdata.h"
 #include "ecorisk/status.h"
 
 /* Exit codes (sysexits.h values; documented in docs/operations.md). */
@@ -81,6 +83,20 @@ void cli_print_main_man(FILE *out);
 
 /* Parse "YYYY-MM-DD" for a date option into days; prints the error. */
 bool cli_parse_date(const char *cmd, const char *opt, const char *s, int32_t *days);
+
+/* --format: "csv", "jsonl", or "auto" / unset (ER_FORMAT_AUTO). Anything
+ * else prints an error naming cmd and returns false. */
+bool cli_parse_format(const char *cmd, const cli_args *a, er_format *out);
+
+/* --profiles as given, or the shipped packs (er_profile_default_dir()) when
+ * none is: *vals then points to a static one-element list. Returns the count. */
+size_t cli_profiles(const cli_args *a, const char *const **vals);
+
+/* What a feed reader needs besides the feed: --reference (the library default
+ * when unset) and --mapping (NULL when unset: by format). On failure prints the
+ * error and returns its exit code (EX_NOINPUT_ for a missing file); EX_OK_
+ * otherwise. The caller frees *ref and *map (also after a failure). */
+int  cli_load_feed_context(const cli_args *a, er_refdata **ref, er_mapping **map);
 
 /* er_status → exit code (EX_*). */
 int  cli_exit_code(er_status st);

@@ -25,7 +25,6 @@ static int backtest_main(const cli_args *a)
     er_backtest_opts o = {0};
     er_err err = {{0}};
     char *json = NULL, *table = NULL;
-    const char *default_profiles[1];
     int rc = analyst_input("backtest", a, &o.in);
     if (rc != EX_OK_)
         return rc;
@@ -35,12 +34,7 @@ static int backtest_main(const cli_args *a)
         fprintf(stderr, "ecorisk backtest: labels needed: --label-field COLUMN and/or --outcomes DIR\n");
         return EX_USAGE_;
     }
-    o.n_profiles = cli_list(a, "profiles", &o.profiles);
-    if (!o.n_profiles) {
-        default_profiles[0] = er_profile_default_dir();
-        o.profiles = default_profiles;
-        o.n_profiles = 1;
-    }
+    o.n_profiles = cli_profiles(a, &o.profiles);
     o.target_rate = cli_double(a, "target-rate");
     o.confidence = cli_double(a, "confidence");
     if (!(o.target_rate >= 0 && o.target_rate <= 1) || !(o.confidence > 0 && o.confidence < 1)) {

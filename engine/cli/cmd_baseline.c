@@ -96,33 +96,14 @@ static int build_main(const cli_args *a)
     er_feed_opts o = {0};
     o.max_time_s = cli_int(a, "max-time");
     o.cacert = cli_str(a, "cacert");
-    const char *fmt = cli_str(a, "format");
-    if (fmt) {
-        if (strcmp(fmt, "csv") == 0)
-            o.format = ER_FORMAT_CSV;
-        else if (strcmp(fmt, "jsonl") == 0)
-            o.format = ER_FORMAT_JSONL;
-        else {
-            cli_error("--format expects csv or jsonl, got '%s'", fmt);
-            return EX_USAGE_;
-        }
-    }
+    if (!cli_parse_format("baseline build", a, &o.format))
+        return EX_USAGE_;
     if (parse_date_opt(a, "since", &o.since) || parse_date_opt(a, "until", &o.until))
         return EX_USAGE_;
-    if ((st = er_refdata_load(&ref, cli_str(a, "reference"), &err)) != ER_OK) {
-        cli_error("%s", err.msg);
-        rc = st == ER_ENOTFOUND ? EX_NOINPUT_ : EX_CONFIG_;
+    if ((rc = cli_load_feed_context(a, &ref, &map)) != EX_OK_)
         goto cleanup;
-    }
     o.ref = ref;
-    if (cli_str(a, "mapping")) {
-        if ((st = er_mapping_load(&map, cli_str(a, "mapping"), &err)) != ER_OK) {
-            cli_error("%s", err.msg);
-            rc = st == ER_ENOTFOUND ? EX_NOINPUT_ : cli_exit_code(st);
-            goto cleanup;
-        }
-        o.mapping = map;
-    }
+    o.mapping = map;
     er_baseline_opts bo = {(unsigned)mg};
     if ((st = er_baseline_builder_new(&bld, &bo, &err)) != ER_OK ||
         (st = er_batch_new(&batch, 8192, &err)) != ER_OK) {

@@ -22,20 +22,14 @@ static int diff_main(const cli_args *a)
     er_diff_opts o = {0};
     er_err err = {{0}};
     char *json = NULL, *table = NULL;
-    const char *default_profiles[1];
     int rc = analyst_input("diff", a, &o.in);
     if (rc != EX_OK_)
         return rc;
-    o.n_a = cli_list(a, "profiles", &o.profiles_a);
+    o.n_a = cli_profiles(a, &o.profiles_a);
     o.n_b = cli_list(a, "against", &o.profiles_b);
     if (!o.n_b) {
         fprintf(stderr, "ecorisk diff: --against is required (see 'ecorisk diff --help')\n");
         return EX_USAGE_;
-    }
-    if (!o.n_a) {
-        default_profiles[0] = er_profile_default_dir();
-        o.profiles_a = default_profiles;
-        o.n_a = 1;
     }
     long ex = cli_int(a, "examples");
     if (ex < 1 || ex > 1000) {

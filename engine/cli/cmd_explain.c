@@ -24,9 +24,8 @@ static int explain_main(const cli_args *a)
 {
     const char *const *feeds, *const *profiles;
     size_t n_feeds = cli_list(a, "feed", &feeds);
-    size_t n_profiles = cli_list(a, "profiles", &profiles);
+    size_t n_profiles = cli_profiles(a, &profiles);
     const char *id = cli_str(a, "id");
-    const char *default_profiles[1];
     er_run_opts o = {0};
     er_err err = {{0}};
     char *json = NULL;
@@ -35,18 +34,8 @@ static int explain_main(const cli_args *a)
         fprintf(stderr, "ecorisk explain: --feed and --id are required (see 'ecorisk explain --help')\n");
         return EX_USAGE_;
     }
-    if (!n_profiles) {
-        default_profiles[0] = er_profile_default_dir();
-        profiles = default_profiles;
-        n_profiles = 1;
-    }
-    const char *fmt = cli_str(a, "format");
-    if (strcmp(fmt, "csv") == 0) o.format = ER_FORMAT_CSV;
-    else if (strcmp(fmt, "jsonl") == 0) o.format = ER_FORMAT_JSONL;
-    else if (strcmp(fmt, "auto") != 0) {
-        fprintf(stderr, "ecorisk explain: --format expects csv, jsonl or auto\n");
+    if (!cli_parse_format("explain", a, &o.format))
         return EX_USAGE_;
-    }
     if (cli_given(a, "as-of") && !cli_parse_date("explain", "as-of", cli_str(a, "as-of"), &o.as_of))
         return EX_USAGE_;
     o.feeds = feeds;

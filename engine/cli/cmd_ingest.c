@@ -122,17 +122,9 @@ static int ingest_main(const cli_args *a)
     o.source = source;
     o.max_time_s = cli_int(a, "max-time");
     o.cacert = cli_str(a, "cacert");
-    const char *fmt = cli_str(a, "format");
-    if (fmt) {
-        if (strcmp(fmt, "csv") == 0)
-            o.format = ER_FORMAT_CSV;
-        else if (strcmp(fmt, "jsonl") == 0)
-            o.format = ER_FORMAT_JSONL;
-        else {
-            cli_error("--format expects csv or jsonl, got '%s'", fmt);
-            rc = EX_USAGE_;
-            goto cleanup;
-        }
+    if (!cli_parse_format("ingest", a, &o.format)) {
+        rc = EX_USAGE_;
+        goto cleanup;
     }
     if (parse_date_opt(a, "since", &o.since) || parse_date_opt(a, "until", &o.until)) {
         rc = EX_USAGE_;
@@ -143,20 +135,10 @@ static int ingest_main(const cli_args *a)
         rc = EX_USAGE_;
         goto cleanup;
     }
-    if ((st = er_refdata_load(&ref, cli_str(a, "reference"), &err)) != ER_OK) {
-        cli_error("%s", err.msg);
-        rc = st == ER_ENOTFOUND ? EX_NOINPUT_ : EX_CONFIG_;
+    if ((rc = cli_load_feed_context(a, &ref, &map)) != EX_OK_)
         goto cleanup;
-    }
     o.ref = ref;
-    if (cli_str(a, "mapping")) {
-        if ((st = er_mapping_load(&map, cli_str(a, "mapping"), &err)) != ER_OK) {
-            cli_error("%s", err.msg);
-            rc = st == ER_ENOTFOUND ? EX_NOINPUT_ : cli_exit_code(st);
-            goto cleanup;
-        }
-        o.mapping = map;
-    }
+    o.mapping = map;
     if ((st = er_feed_open(&feed, &o, &err)) != ER_OK) {
         cli_error("%s", err.msg);
         rc = cli_exit_code(st);

@@ -88,12 +88,11 @@ static int run_main(const cli_args *a)
 {
     const char *const *feeds, *const *profiles;
     size_t n_feeds = cli_list(a, "feed", &feeds);
-    size_t n_profiles = cli_list(a, "profiles", &profiles);
+    size_t n_profiles = cli_profiles(a, &profiles);
     const char *out = cli_str(a, "out");
     er_run_opts o = {0};
     er_run_result res;
     er_err err = {{0}};
-    const char *default_profiles[1];
 
     if (n_feeds == 0 || !out) {
         fprintf(stderr, "ecorisk run: --feed and --out are required (see 'ecorisk run --help')\n");
@@ -103,18 +102,8 @@ static int run_main(const cli_args *a)
         fprintf(stderr, "ecorisk run: --push needs an output directory (--out DIR), not stdout\n");
         return EX_USAGE_;
     }
-    if (n_profiles == 0) {
-        default_profiles[0] = er_profile_default_dir();
-        profiles = default_profiles;
-        n_profiles = 1;
-    }
-    const char *fmt = cli_str(a, "format");
-    if (strcmp(fmt, "csv") == 0) o.format = ER_FORMAT_CSV;
-    else if (strcmp(fmt, "jsonl") == 0) o.format = ER_FORMAT_JSONL;
-    else if (strcmp(fmt, "auto") != 0) {
-        fprintf(stderr, "ecorisk run: --format expects csv, jsonl or auto\n");
+    if (!cli_parse_format("run", a, &o.format))
         return EX_USAGE_;
-    }
     if (cli_given(a, "since") && !cli_parse_date("run", "since", cli_str(a, "since"), &o.since))
         return EX_USAGE_;
     if (cli_given(a, "until") && !cli_parse_date("run", "until", cli_str(a, "until"), &o.until))

@@ -25,7 +25,7 @@ printf '{"fields": {"id": 1}}' > "$tmp/badmap.json"
 head -c 3000 < <(gzip -c "$sample") > "$tmp/trunc.csv.gz"
 
 expect 64 "--feed is required"
-expect 64 "--format expects csv or jsonl" --feed "$sample" --format xml
+expect 64 "--format expects csv, jsonl or auto, got 'xml'" --feed "$sample" --format xml
 expect 64 "--since expects a date YYYY-MM-DD, got '2026-13-01'" --feed "$sample" --since 2026-13-01
 expect 64 "plain http is only accepted for loopback test servers" --feed http://example.com/day.csv
 expect 64 "--since is after --until" --feed "$sample" --since 2026-02-01 --until 2026-01-01
