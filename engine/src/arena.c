@@ -6,6 +6,7 @@
  * does not pin its memory.
  */
 #include "ecorisk/arena.h"
+#include "bigmem.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +49,7 @@ uint64_t er_hash64(const void *data, size_t len, uint64_t seed)
 
 static block *block_new(size_t size)
 {
-    block *b = malloc(sizeof *b + size);
+    block *b = er_big_alloc(sizeof *b + size);
     if (!b)
         return NULL;
     b->next = NULL;

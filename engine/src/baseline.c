@@ -8,6 +8,7 @@
  * why every merged quantity is an integer are in baseline_impl.h.
  */
 #include "baseline_impl.h"
+#include "bigmem.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -1003,7 +1004,7 @@ er_status er_bl_derive(er_baseline *bl, er_err *err)
     if (!keep_rs) {
         free(bl->rs);
         bl->n_rs = 0;
-        if (!(bl->rs = malloc((bl->routes.n + 1) * sizeof *bl->rs)))
+        if (!(bl->rs = er_big_alloc((bl->routes.n + 1) * sizeof *bl->rs)))
             return er_errf(err, ER_ENOMEM, "out of memory deriving baseline statistics");
         for (size_t i = 0; i < bl->routes.cap; i++)
             if (bl->routes.e[i].key)
@@ -1013,7 +1014,7 @@ er_status er_bl_derive(er_baseline *bl, er_err *err)
     if (!keep_ts) {
         free(bl->ts);
         bl->n_ts = 0;
-        if (!(bl->ts = malloc((bl->traders.n + 1) * sizeof *bl->ts)) || sort_traders(bl) != ER_OK)
+        if (!(bl->ts = er_big_alloc((bl->traders.n + 1) * sizeof *bl->ts)) || sort_traders(bl) != ER_OK)
             return er_errf(err, ER_ENOMEM, "out of memory deriving baseline statistics");
     }
 

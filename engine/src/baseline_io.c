@@ -7,6 +7,7 @@
  * crashing on corrupt input. The baseline id is a hash of the canonical text.
  */
 #include "baseline_impl.h"
+#include "bigmem.h"
 
 #include <errno.h>
 #include <math.h>
@@ -499,7 +500,7 @@ static er_status read_all(const char *path, char **out, size_t *len, er_err *err
     if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0 &&
         (uint64_t)sb.st_size < ((uint64_t)1 << 40))
         cap = (size_t)sb.st_size + 2;   /* one read, and the EOF check, without growing */
-    char *buf = malloc(cap);
+    char *buf = er_big_alloc(cap);
     er_status st = ER_OK;
     if (!buf) {
         st = er_errf(err, ER_ENOMEM, "%s: out of memory", path);
@@ -853,7 +854,7 @@ static er_status load_doc(ld *L, er_baseline *bl, json_object *root, char stored
     }
     free(bl->rs);
     bl->n_rs = 0;
-    bl->rs = malloc((n_routes + 1) * sizeof *bl->rs);
+    bl->rs = er_big_alloc((n_routes + 1) * sizeof *bl->rs);
     L->rs_cap = n_routes;
     if (!bl->rs || er_bl_route_reserve(&bl->routes, n_routes) != ER_OK)
         return er_errf(L->err, ER_ENOMEM, "%s: out of memory", L->file);
@@ -880,7 +881,7 @@ static er_status load_doc(ld *L, er_baseline *bl, json_object *root, char stored
      * needs) and inserted into the lookup table afterwards, prefetching ahead. */
     free(bl->ts);
     bl->n_ts = 0;
-    if (!(bl->ts = malloc((n_traders + 1) * sizeof *bl->ts)))
+    if (!(bl->ts = er_big_alloc((n_traders + 1) * sizeof *bl->ts)))
         return er_errf(L->err, ER_ENOMEM, "%s: out of memory", L->file);
     json_object_object_foreach(tr, ck, cv) {
         setpath(L, "$.traders.%.8s", ck);

@@ -3,6 +3,7 @@
  * the stable names of flows, modes and quarantine reasons, and ISO dates.
  */
 #include "ecorisk/decl.h"
+#include "bigmem.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -55,12 +56,14 @@ er_status er_batch_new(er_batch **out, size_t cap, er_err *err)
     if (!b)
         goto nomem;
     b->cap = cap ? cap : 8192;
-    b->decls = calloc(b->cap, sizeof *b->decls);
+    b->decls = er_big_alloc(b->cap * sizeof *b->decls);
     if (!b->decls)
         goto nomem;
-    /* Arena blocks sized to the batch (a small batch costs little); more blocks come as needed. */
-    size_t block = b->cap * 512;
-    b->arena = er_arena_new(block < (64u << 10) ? (64u << 10) : block > (1u << 20) ? (1u << 20) : block);
+    memset(b->decls, 0, b->cap * sizeof *b->decls);
+    /* Arena blocks sized to the batch (a small batch costs little), at most one
+     * huge page with its header; more blocks come as needed. */
+    size_t block = b->cap * 512, most = ER_HUGE_PAGE - 64;
+    b->arena = er_arena_new(block < (64u << 10) ? (64u << 10) : block > most ? most : block);
     if (!b->arena)
         goto nomem;
     *out = b;

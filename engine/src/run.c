@@ -39,7 +39,7 @@
 
 #define MAX_GROUPS 65536          /* distinct office/flow groups tracked; the rest pool in one */
 #define MAX_RULES 256
-#define LOAD_AHEAD_SLOTS 16       /* batches read while the baseline loads (16 × 8192 rows) */
+#define LOAD_AHEAD_SLOTS 12       /* batches read while the baseline loads (12 × 8192 rows) */
 
 /* ---- run config: lane capacity and minimum random rate ---- */
 
