@@ -34,3 +34,8 @@ for t in 1 2; do
 done
 measure "ecorisk run, 2 threads, no baseline" "$build/ecorisk" run --feed "$day" --threads 2 --out "$out/run-out-nb" -q
 cmp -s "$out/run-out-1/alerts.jsonl" "$out/run-out-2/alerts.jsonl" && echo "alerts identical with 1 and 2 threads ($(wc -l < "$out/run-out-2/alerts.jsonl") alerts)"
+for t in 1 2; do
+  # the last run's own split: time until scoring could start (packs + baseline,
+  # overlapped with reading the first batches) and the rest
+  sed -n 's/.*"timings": *{\([^}]*\)}.*/\1/p' "$out/run-out-$t/summary.json" | tr -d '"' | sed "s/^/run, $t thread(s), summary timings: /"
+done
