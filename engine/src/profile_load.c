@@ -1107,6 +1107,25 @@ static const char *const ops_hs = "prefix, prefix_list, eq, in, in_list, exists"
 static const char *const ops_country = "eq, in, in_list, exists";
 static const char *const ops_number = "gt, ge, lt, le, eq, ne, between, exists";
 
+/* Whether op is one of the ", "-separated names in allowed (whole names only;
+ * "" and partial names such as "q" of "eq" are not). */
+static bool op_allowed(const char *allowed, const char *op)
+{
+    size_t ol = strlen(op);
+    while (ol && *allowed) {
+        const char *e = strchr(allowed, ',');
+        size_t n = e ? (size_t)(e - allowed) : strlen(allowed);
+        if (n == ol && memcmp(allowed, op, ol) == 0)
+            return true;
+        if (!e)
+            break;
+        allowed = e + 1;
+        while (*allowed == ' ')
+            allowed++;
+    }
+    return false;
+}
+
 static int32_t compile_field(ctx *c, json_object *j, const char *path)
 {
     er_profileset *s = c->s;
@@ -1142,15 +1161,7 @@ static int32_t compile_field(ctx *c, json_object *j, const char *path)
         return -1;
     }
     sub(p, sizeof p, path, opname);
-    /* operator must be in the allowed list (whole-word match) */
-    bool known = false;
-    {
-        size_t ol = strlen(opname);
-        for (const char *a = allowed; (a = strstr(a, opname)) != NULL; a += ol)
-            if ((a == allowed || a[-2] == ',') && (a[ol] == ',' || a[ol] == '\0'))
-                known = true;
-    }
-    if (!known) {
+    if (!op_allowed(allowed, opname)) {
         lint_err(c, p, "unknown operator \"%s\" for field \"%s\" (expected one of: %s)", opname, fname, allowed);
         return -1;
     }

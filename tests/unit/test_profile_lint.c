@@ -112,6 +112,17 @@ START_TEST(unknown_operator)
 }
 END_TEST
 
+/* An empty operator name once looped forever (found by fuzz_profile), and a
+ * part of an allowed name ("q" of "eq") must not pass for it. */
+START_TEST(empty_and_partial_operator)
+{
+    expect_one("empty-operator.json", ER_EPROFILE, "empty-operator.json", "profiles[0].indicators[0].when.",
+               "unknown operator \"\" for field \"origin\" (expected one of: eq, in, in_list, exists)");
+    expect_one("partial-operator.json", ER_EPROFILE, "partial-operator.json", "profiles[0].indicators[0].when.q",
+               "unknown operator \"q\" for field \"origin\" (expected one of: eq, in, in_list, exists)");
+}
+END_TEST
+
 START_TEST(unknown_list)
 {
     expect_one("unknown-list.json", ER_EPROFILE, "unknown-list.json", "profiles[0].indicators[0].when.in_list",
@@ -465,6 +476,7 @@ int main(void)
     tcase_add_test(tc, unknown_field);
     tcase_add_test(tc, unknown_condition_field);
     tcase_add_test(tc, unknown_operator);
+    tcase_add_test(tc, empty_and_partial_operator);
     tcase_add_test(tc, unknown_list);
     tcase_add_test(tc, invalid_hs_inline);
     tcase_add_test(tc, invalid_hs_in_list);
