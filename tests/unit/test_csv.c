@@ -219,6 +219,39 @@ START_TEST(huge_line_is_skipped_streaming)
 }
 END_TEST
 
+/* The read and unescape buffers start small and grow: a 700 KB quoted record
+ * with doubled quotes and embedded newlines (under the 1 MiB limit) comes back
+ * whole, between short records, with the right line numbers. */
+START_TEST(buffers_grow_for_a_long_record)
+{
+    size_t n = 700000;
+    char *t = malloc(n * 2 + 256);
+    size_t k = (size_t)sprintf(t, "a,b\n1,2\n3,\"");
+    size_t want = 0;
+    char *expect = malloc(n + 1);
+    for (size_t i = 0; i < n; i++) {
+        char ch = i % 5000 == 4999 ? '\n' : i % 777 == 0 ? '"' : (char)('a' + i % 26);
+        if (ch == '"')
+            t[k++] = '"';   /* doubled */
+        t[k++] = ch;
+        expect[want++] = ch;
+    }
+    expect[want] = '\0';
+    k += (size_t)sprintf(t + k, "\"\n4,5\n");
+    parse_text(&P, t, k, ER_LIMIT_RECORD);
+    ck_assert_uint_eq(P.n, 4);
+    ck_assert_int_eq(P.r[2].err, CSV_OK);
+    ck_assert_uint_eq(P.r[2].line, 3);
+    ck_assert_uint_eq(P.r[2].len[1], want);
+    ck_assert(memcmp(P.r[2].f[1], expect, want) == 0);
+    ck_assert_str_eq(P.r[3].f[0], "4");
+    ck_assert_uint_eq(P.r[3].line, 3 + n / 5000 + 1);
+    parsed_free(&P);
+    free(expect);
+    free(t);
+}
+END_TEST
+
 /* Random fields (commas, quotes, CR/LF, UTF-8) written per RFC 4180 and read
  * back across many buffer refills must come back identical. */
 START_TEST(random_round_trip)
@@ -284,6 +317,7 @@ static Suite *suite(void)
     tcase_add_test(t, error_recovery);
     tcase_add_test(t, record_limit);
     tcase_add_test(t, huge_line_is_skipped_streaming);
+    tcase_add_test(t, buffers_grow_for_a_long_record);
     tcase_add_loop_test(t, random_round_trip, 0, 3);
     suite_add_tcase(s, t);
     return s;
