@@ -10,8 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
+#include "bigmem.h"
 #include "csv.h"
 #include "feed_internal.h"
 #include "jsonl.h"
@@ -263,20 +263,13 @@ static inline uint64_t id_hash(const char *s, size_t n)
     return h ? h : 1;
 }
 
-/* Zeroed table; 2 MiB-aligned and marked for transparent huge pages when
- * large, since probes are random and would otherwise miss the TLB. */
+/* Zeroed table; large ones on huge pages (bigmem.h), since probes are random
+ * and would otherwise miss the TLB. */
 static uint64_t *table_alloc(size_t slots)
 {
-    size_t bytes = slots * sizeof(uint64_t);
-    if (bytes < (4u << 20))
-        return calloc(slots, sizeof(uint64_t));
-    void *p = NULL;
-    if (posix_memalign(&p, 2u << 20, bytes) != 0)
-        return NULL;
-#ifdef MADV_HUGEPAGE
-    madvise(p, bytes, MADV_HUGEPAGE);
-#endif
-    memset(p, 0, bytes);
+    uint64_t *p = er_big_alloc(slots * sizeof(uint64_t));
+    if (p)
+        memset(p, 0, slots * sizeof(uint64_t));
     return p;
 }
 
