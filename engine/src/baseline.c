@@ -82,11 +82,19 @@ void er_bl_group_key(const group *g, char out[11])
 
 /* ---- group set ---- */
 
+#define IDX6_BYTES (1000000 * sizeof(uint32_t))
+
+/* The HS6 index (4 MB, mostly zero) is mapped fresh, so only the pages a
+ * baseline touches are ever zeroed; calloc would clear all of it each time
+ * once glibc's mmap threshold has risen past its size. */
 er_status er_bl_gs_init(group_set *gs)
 {
     memset(gs, 0, sizeof *gs);
-    gs->idx6 = calloc(1000000, sizeof *gs->idx6);
-    return gs->idx6 ? ER_OK : ER_ENOMEM;
+    void *p = mmap(NULL, IDX6_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return ER_ENOMEM;
+    gs->idx6 = p;
+    return ER_OK;
 }
 
 static void group_free_derived(group *g)
@@ -104,7 +112,8 @@ void er_bl_gs_free(group_set *gs)
         group_free_derived(&gs->g[i]);
     }
     free(gs->g);
-    free(gs->idx6);
+    if (gs->idx6)
+        munmap(gs->idx6, IDX6_BYTES);
     memset(gs, 0, sizeof *gs);
 }
 
@@ -906,12 +915,33 @@ static int cmp_route(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+static int cmp_trader(const void *a, const void *b)
+{
+    const trader_ent *x = a, *y = b;
+    if (x->ch != y->ch)
+        return x->ch < y->ch ? -1 : 1;
+    return (x->h > y->h) - (x->h < y->h);
+}
+
+/* Below this many entries a comparison sort is cheaper than four radix
+ * passes over 65,536 counters. */
+#define TRADER_RADIX_MIN 8192
+
 /* Traders in (chapter, hash) order: counting sort by chapter, then an LSD
  * radix sort on the 64-bit hash (4 passes of 16 bits) — the table can hold
- * millions of entries and a comparison sort dominated the finish time. */
+ * millions of entries and a comparison sort dominated the finish time. Keys
+ * are unique, so both sorts give the same order. */
 static er_status sort_traders(er_baseline *bl)
 {
-    size_t n = bl->traders.n;
+    size_t n = bl->traders.n, m = 0;
+    if (n < TRADER_RADIX_MIN) {
+        for (size_t i = 0; i < bl->traders.cap; i++)
+            if (bl->traders.e[i].h)
+                bl->ts[m++] = bl->traders.e[i];
+        qsort(bl->ts, m, sizeof *bl->ts, cmp_trader);
+        bl->n_ts = m;
+        return ER_OK;
+    }
     trader_ent *tmp = malloc((n + 1) * sizeof *tmp);
     uint32_t *cnt = calloc(65536, sizeof *cnt);
     if (!tmp || !cnt) {
@@ -919,7 +949,6 @@ static er_status sort_traders(er_baseline *bl)
         free(cnt);
         return ER_ENOMEM;
     }
-    size_t m = 0;
     for (size_t i = 0; i < bl->traders.cap; i++)
         if (bl->traders.e[i].h)
             tmp[m++] = bl->traders.e[i];

@@ -216,9 +216,38 @@ static void ob_group(obuf *b, const er_baseline *bl, const group *g)
     ob_str(b, "}}");
 }
 
+static int cmp_key(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The groups in canonical order (ALL, then HS2, HS4 and HS6, each by code) as
+ * keys rank<<52 | code<<32 | index; NULL when out of memory. Groups loaded
+ * from a file are usually in that order already, so the sort is skipped. */
+static uint64_t *group_order(const group_set *gs)
+{
+    uint64_t *k = malloc((gs->n ? gs->n : 1) * sizeof *k);
+    if (!k)
+        return NULL;
+    bool sorted = true;
+    for (size_t i = 0; i < gs->n; i++) {
+        const group *g = &gs->g[i];
+        k[i] = (uint64_t)(LV_ALL - g->level) << 52 | (uint64_t)g->code << 32 | i;
+        if (i && k[i] < k[i - 1])
+            sorted = false;
+    }
+    if (!sorted)
+        qsort(k, gs->n, sizeof *k, cmp_key);
+    return k;
+}
+
 char *er_bl_serialize(const er_baseline *bl, size_t *len, const char *id)
 {
     obuf b = {0};
+    uint64_t *order = group_order(&bl->gs);
+    if (!order)
+        return NULL;
     /* size estimate (one allocation for typical content): group ~2 KiB, route
      * ~16 bytes, first-seen entry 40 bytes */
     ob_reserve(&b, (1 << 16) + bl->gs.n * 2048 + bl->n_rs * 16 + bl->n_ts * 40);
@@ -229,21 +258,11 @@ char *er_bl_serialize(const er_baseline *bl, size_t *len, const char *id)
     ob_str(&b, ",\"format\":");
     ob_u64(&b, ER_BASELINE_FORMAT);
     ob_str(&b, ",\"groups\":[");
-    bool first = true;
-    const group_set *gs = &bl->gs;
-#define EMIT(slot)                                                 \
-    do {                                                           \
-        if (slot) {                                                \
-            ob_str(&b, first ? "\n" : ",\n");                      \
-            first = false;                                         \
-            ob_group(&b, bl, &gs->g[(slot) - 1]);                  \
-        }                                                          \
-    } while (0)
-    EMIT(gs->idx_all);
-    for (size_t i = 0; i < 100; i++) EMIT(gs->idx2[i]);
-    for (size_t i = 0; i < 10000; i++) EMIT(gs->idx4[i]);
-    for (size_t i = 0; i < 1000000; i++) EMIT(gs->idx6[i]);
-#undef EMIT
+    for (size_t i = 0; i < bl->gs.n; i++) {
+        ob_str(&b, i ? ",\n" : "\n");
+        ob_group(&b, bl, &bl->gs.g[(uint32_t)order[i]]);
+    }
+    free(order);
     ob_str(&b, "\n],\"hist\":{\"bins\":");
     ob_u64(&b, HIST_BINS);
     ob_str(&b, ",\"lo\":");
