@@ -207,6 +207,8 @@ char *er_bl_serialize(const er_baseline *bl, size_t *len, const char *id);
 /* Content hash of bl's canonical text (32 hex) into bl->id; keep_text: keep
  * that text (with a zero id) for a following save. */
 er_status er_bl_hash(er_baseline *bl, bool keep_text, er_err *err);
+/* Content hash of a baseline text (whose id field holds 32 zeros) as 32 hex digits. */
+void er_bl_text_id(const char *txt, size_t len, char id[33]);
 
 /* Per-declaration inputs (anomaly.c and the builder agree on them). */
 typedef struct decl_x {

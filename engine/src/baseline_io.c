@@ -373,26 +373,40 @@ static void content_hash(const char *p, size_t n, uint64_t *o1, uint64_t *o2)
 #define ZERO_ID_LIT "00000000000000000000000000000000"
 static const char ZERO_ID[] = ZERO_ID_LIT;
 
-er_status er_bl_hash(er_baseline *bl, bool keep_text, er_err *err)
+void er_bl_text_id(const char *txt, size_t len, char id[33])
 {
-    size_t len = 0;
-    free(bl->text);
-    bl->text = NULL;
-    char *txt = er_bl_serialize(bl, &len, ZERO_ID);
-    if (!txt)
-        return er_errf(err, ER_ENOMEM, "out of memory serialising the baseline");
     uint64_t h1, h2;
     content_hash(txt, len, &h1, &h2);
-    snprintf(bl->id, sizeof bl->id, "%016llx%016llx", (unsigned long long)h1, (unsigned long long)h2);
-    if (keep_text) {
-        /* the id is the only "id" key of the document, at top level */
-        const char *idp = strstr(txt, "},\"id\":\"" ZERO_ID_LIT "\"");
-        if (idp) {
-            bl->text = txt;
-            bl->text_len = len;
-            bl->text_id_off = (size_t)(idp - txt) + 8;
-            return ER_OK;
-        }
+    snprintf(id, 33, "%016llx%016llx", (unsigned long long)h1, (unsigned long long)h2);
+}
+
+/* The canonical text with a zero id, its content hash (the canonical id) and
+ * the offset of the id in it; NULL when out of memory. */
+static char *canonical_text(const er_baseline *bl, size_t *len, size_t *id_off, char id[33])
+{
+    char *txt = er_bl_serialize(bl, len, ZERO_ID);
+    if (!txt)
+        return NULL;
+    er_bl_text_id(txt, *len, id);
+    /* the id is the only "id" key of the document, at top level */
+    const char *idp = strstr(txt, "},\"id\":\"" ZERO_ID_LIT "\"");
+    *id_off = idp ? (size_t)(idp - txt) + 8 : *len;
+    return txt;
+}
+
+er_status er_bl_hash(er_baseline *bl, bool keep_text, er_err *err)
+{
+    size_t len = 0, id_off = 0;
+    free(bl->text);
+    bl->text = NULL;
+    char *txt = canonical_text(bl, &len, &id_off, bl->id);
+    if (!txt)
+        return er_errf(err, ER_ENOMEM, "out of memory serialising the baseline");
+    if (keep_text && id_off < len) {
+        bl->text = txt;
+        bl->text_len = len;
+        bl->text_id_off = id_off;
+        return ER_OK;
     }
     free(txt);
     return ER_OK;
@@ -410,24 +424,29 @@ static bool write_parts(FILE *f, const char *txt, size_t len, size_t id_off, con
 er_status er_baseline_save(const er_baseline *bl, const char *path, er_err *err)
 {
     /* The canonical text kept from the build or merge is written around its
-     * zero id (three parts, no copy); otherwise serialise now. */
-    size_t len = 0;
+     * zero id (three parts, no copy); otherwise serialise now, with the id
+     * hashed from that text: a loaded file that was not canonical but carried
+     * the hash of its own text (see er_baseline_load) is written in canonical
+     * form under its canonical id, so what is saved always loads. */
+    size_t len = 0, id_off = 0;
     char *own = NULL;
-    const char *txt = bl->text;
+    char canon_id[33];
+    const char *txt = bl->text, *id = bl->id;
     if (txt) {
         len = bl->text_len;
+        id_off = bl->text_id_off;
     } else {
-        own = er_bl_serialize(bl, &len, bl->id);
+        own = canonical_text(bl, &len, &id_off, canon_id);
         if (!own)
             return er_errf(err, ER_ENOMEM, "out of memory serialising the baseline");
         txt = own;
+        id = canon_id;
     }
-    size_t id_off = bl->text ? bl->text_id_off : len;
     char *tmp = NULL;
     FILE *f = NULL;
     er_status st = ER_OK;
     if (strcmp(path, "-") == 0) {
-        if (!write_parts(stdout, txt, len, id_off, bl->id) || fflush(stdout) != 0)
+        if (!write_parts(stdout, txt, len, id_off, id) || fflush(stdout) != 0)
             st = er_errf(err, ER_EIO, "<stdout>: cannot write the baseline: %s", strerror(errno));
         goto cleanup;
     }
@@ -439,7 +458,7 @@ er_status er_baseline_save(const er_baseline *bl, const char *path, er_err *err)
             st = er_errf(err, ER_EIO, "%s: cannot open for writing: %s", path, strerror(errno));
             goto cleanup;
         }
-        bool wr = write_parts(f, txt, len, id_off, bl->id);
+        bool wr = write_parts(f, txt, len, id_off, id);
         if (fclose(f) != 0 || !wr)
             st = er_errf(err, ER_EIO, "%s: cannot write: %s", path, strerror(errno));
         f = NULL;
@@ -457,7 +476,7 @@ er_status er_baseline_save(const er_baseline *bl, const char *path, er_err *err)
         st = er_errf(err, ER_EIO, "%s: cannot create: %s", tmp, strerror(errno));
         goto cleanup;
     }
-    if (!write_parts(f, txt, len, id_off, bl->id) || fflush(f) != 0 || fsync(fileno(f)) != 0) {
+    if (!write_parts(f, txt, len, id_off, id) || fflush(f) != 0 || fsync(fileno(f)) != 0) {
         st = er_errf(err, ER_EIO, "%s: cannot write: %s", tmp, strerror(errno));
         goto cleanup;
     }
@@ -949,8 +968,11 @@ static er_status load_doc(ld *L, er_baseline *bl, json_object *root, char stored
 }
 
 /* True when txt, with its top-level id zeroed, hashes to that id: the file is
- * byte for byte the canonical text save wrote. Zeroes the id in txt. */
-static bool file_is_canonical(char *txt, size_t len, const char *stored)
+ * intact, byte for byte as written. Save writes canonical text, so for its
+ * files this is the canonical id; a hand-made file can also carry the hash
+ * of its own non-canonical text, and keeps that id while loaded (save then
+ * writes the canonical form under the canonical id). Zeroes the id in txt. */
+static bool file_is_intact(char *txt, size_t len, const char *stored)
 {
     static const char key[] = "},\"id\":\"";
     char *p = strstr(txt, key);
@@ -960,10 +982,8 @@ static bool file_is_canonical(char *txt, size_t len, const char *stored)
     if (memcmp(p, stored, 32) != 0 || p[32] != '"')
         return false;
     memset(p, '0', 32);
-    uint64_t h1, h2;
-    content_hash(txt, len, &h1, &h2);
     char id[33];
-    snprintf(id, sizeof id, "%016llx%016llx", (unsigned long long)h1, (unsigned long long)h2);
+    er_bl_text_id(txt, len, id);
     return strcmp(id, stored) == 0;
 }
 
@@ -1026,7 +1046,7 @@ er_status er_baseline_load(er_baseline **out, const char *path, er_err *err)
     /* The id is the hash of the canonical text with a zero id. A file as
      * written by save IS that text: hash it directly. Otherwise (reformatted,
      * edited) serialise what was loaded and compare. */
-    if (file_is_canonical(txt, len, stored)) {
+    if (file_is_intact(txt, len, stored)) {
         memcpy(bl->id, stored, 33);
     } else if ((st = er_bl_hash(bl, false, err)) != ER_OK) {
         er_err_prefix(err, st, "%s", file);

@@ -475,6 +475,54 @@ START_TEST(non_canonical_file_loads_the_same)
 }
 END_TEST
 
+/* A file that is not canonical but carries the hash of its own text (an
+ * ignored summary key renamed, then re-hashed) is intact, so it loads with
+ * that id; saving it writes the canonical text under the canonical id, and
+ * that file loads again (found by fuzz_baseline: save used to write the
+ * canonical text under the file's id, which then failed to load). */
+START_TEST(self_hashed_file_saves_canonical)
+{
+    fx_hist h = fx_history(2000, 3);
+    er_baseline *a = build(h.d, h.n, 30), *c = NULL, *d = NULL;
+    er_err err = {{0}};
+    ck_assert_int_eq(er_baseline_save(a, tpath("a.json"), &err), ER_OK);
+    size_t la;
+    char *ta = slurp(tpath("a.json"), &la);
+    char *t = malloc(la);
+    memcpy(t, ta, la);
+    char *m = strstr(t, "\"median\":");
+    ck_assert_ptr_nonnull(m);
+    memcpy(m + 1, "medion", 6);
+    char *idp = strstr(t, "},\"id\":\"");
+    ck_assert_ptr_nonnull(idp);
+    idp += 8;
+    memset(idp, '0', 32);
+    char own[33];
+    er_bl_text_id(t, la, own);
+    memcpy(idp, own, 32);
+    ck_assert_str_ne(own, er_baseline_id(a));
+    FILE *f = fopen(tpath("s.json"), "wb");
+    ck_assert_uint_eq(fwrite(t, 1, la, f), la);
+    fclose(f);
+    ck_assert_msg(er_baseline_load(&c, tpath("s.json"), &err) == ER_OK, "%s", err.msg);
+    ck_assert_str_eq(er_baseline_id(c), own);
+    ck_assert_int_eq(er_baseline_save(c, tpath("c.json"), &err), ER_OK);
+    size_t lc;
+    char *tc = slurp(tpath("c.json"), &lc);
+    ck_assert_uint_eq(lc, la);
+    ck_assert(memcmp(tc, ta, la) == 0);
+    ck_assert_msg(er_baseline_load(&d, tpath("c.json"), &err) == ER_OK, "%s", err.msg);
+    ck_assert_str_eq(er_baseline_id(d), er_baseline_id(a));
+    free(tc);
+    free(t);
+    free(ta);
+    er_baseline_free(d);
+    er_baseline_free(c);
+    er_baseline_free(a);
+    fx_history_free(&h);
+}
+END_TEST
+
 START_TEST(empty_baseline)
 {
     er_baseline *a = build(NULL, 0, 30), *c = NULL;
@@ -612,6 +660,7 @@ static Suite *suite(void)
     Suite *s = suite_create("baseline");
     TCase *t = tcase_create("stats");
     tcase_add_test(t, hist_quantile_single_bin);
+    tcase_add_test(t, self_hashed_file_saves_canonical);
     tcase_add_test(t, non_canonical_file_loads_the_same);
     tcase_add_test(t, hist_quantile_two_bins);
     tcase_add_test(t, hist_mad_closed_forms);
