@@ -1,10 +1,15 @@
 /*
  * csv.c — the RFC 4180 tokenizer behind the CSV feed reader (see csv.h).
  *
- * Fast path: memchr finds the line end; one SSE2 pass over the line finds
- * commas and quotes together; a quote-free line is split in place. Records
- * with quotes take the state machine (slow_parse), which unescapes into a
- * scratch buffer. Nothing is allocated per record or per field; both buffers
+ * Fast path: memchr finds the line end; one SSE2 pass over a line of up to
+ * 1 KiB builds bitmaps of its commas and quotes, a prefix XOR of the quotes
+ * marks what lies inside quoted fields, and the line is split in place at the
+ * commas outside them (quoted fields become views between their quotes).
+ * Longer quote-free lines are split by a plain SSE2 scan. Records with a
+ * doubled quote or a field spanning lines take the state machine
+ * (slow_parse), which unescapes into a scratch buffer. The same pass tells
+ * whether the record is pure ASCII without NUL, so validation can skip its
+ * UTF-8 checks. Nothing is allocated per record or per field; both buffers
  * start small and grow to the record limit only when a record needs it.
  */
 #include "csv.h"
@@ -253,22 +258,27 @@ static er_status skip_line(er_csv *c, er_err *err)
 
 /* Split a quote-free line [s, e) at commas. Returns false if a quote was
  * seen (caller takes the slow path) or on ENOMEM (*nomem set). */
-static bool fast_split(er_csv *c, const char *s, const char *e, size_t *nf, bool *nomem)
+static bool split_plain(er_csv *c, const char *s, const char *e, size_t *nf, bool *ascii,
+                        bool *nomem)
 {
     size_t n = 0;
     const char *fs = s;
     size_t len = (size_t)(e - s);
 #ifdef __SSE2__
-    const __m128i comma = _mm_set1_epi8(','), quote = _mm_set1_epi8('"');
+    const __m128i comma = _mm_set1_epi8(','), quote = _mm_set1_epi8('"'), zero = _mm_setzero_si128();
+    unsigned other = 0;   /* bytes >= 0x80 or NUL */
     for (size_t i = 0; i < len; i += 16) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
         unsigned mc = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, comma));
         unsigned mq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote));
+        unsigned mo = (unsigned)_mm_movemask_epi8(v) | (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, zero));
         if (len - i < 16) {
             unsigned keep = (1u << (len - i)) - 1u;
             mc &= keep;
             mq &= keep;
+            mo &= keep;
         }
+        other |= mo;
         if (mq)
             return false;
         while (mc) {
@@ -281,10 +291,14 @@ static bool fast_split(er_csv *c, const char *s, const char *e, size_t *nf, bool
             fs = at + 1;
         }
     }
+    *ascii = other == 0;
 #else
+    *ascii = true;
     for (const char *p = s; p < e; p++) {
         if (*p == '"')
             return false;
+        if ((unsigned char)*p >= 0x80 || *p == '\0')
+            *ascii = false;
         if (*p == ',') {
             if (!push_field(c, &n, fs, (size_t)(p - fs))) {
                 *nomem = true;
@@ -300,6 +314,125 @@ static bool fast_split(er_csv *c, const char *s, const char *e, size_t *nf, bool
     }
     *nf = n;
     return true;
+}
+
+#ifdef __SSE2__
+/* Lines up to this many 64-byte words are split through bitmaps. */
+#define SPLIT_WORDS 16
+
+/* Bit i set for each of the 64 bytes at p equal to ch. */
+static inline uint64_t eq64(const char *p, __m128i ch, uint64_t *other)
+{
+    const __m128i zero = _mm_setzero_si128();
+    uint64_t m = 0, o = 0;
+    for (int k = 0; k < 4; k++) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+        m |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, ch)) << (16 * k);
+        o |= (uint64_t)(unsigned)(_mm_movemask_epi8(v) | _mm_movemask_epi8(_mm_cmpeq_epi8(v, zero)))
+             << (16 * k);
+    }
+    *other = o;
+    return m;
+}
+
+static inline uint64_t prefix_xor(uint64_t x)
+{
+    x ^= x << 1;
+    x ^= x << 2;
+    x ^= x << 4;
+    x ^= x << 8;
+    x ^= x << 16;
+    x ^= x << 32;
+    return x;
+}
+
+/* Split a line [s, e) of at most SPLIT_WORDS * 64 bytes whose quoted fields
+ * hold no doubled quote: bitmaps of commas and quotes, a prefix XOR of the
+ * quotes for what lies inside them, and the separators are the commas
+ * outside. A quoted field becomes a view between its quotes. Returns false
+ * when the line needs the state machine (a doubled quote, a quote not at a
+ * field's edge, a quote left open: a field spanning lines) or on ENOMEM
+ * (*nomem set). May read up to 63 bytes past e (the buffer's slack). */
+static bool split_quoted(er_csv *c, const char *s, const char *e, size_t *nf, bool *ascii,
+                         bool *nomem)
+{
+    size_t len = (size_t)(e - s), nw = (len + 63) / 64;
+    uint64_t sep[SPLIT_WORDS], cm[SPLIT_WORDS + 1], qm[SPLIT_WORDS], other = 0;
+    const __m128i comma = _mm_set1_epi8(','), quote = _mm_set1_epi8('"');
+    for (size_t w = 0; w < nw; w++) {
+        uint64_t o1, o2;
+        cm[w] = eq64(s + 64 * w, comma, &o1);
+        qm[w] = eq64(s + 64 * w, quote, &o2);
+        (void)o2;
+        if (w == nw - 1 && len % 64) {
+            uint64_t keep = (UINT64_C(1) << (len % 64)) - 1;
+            cm[w] &= keep;
+            qm[w] &= keep;
+            o1 &= keep;
+        }
+        other |= o1;
+    }
+    cm[nw] = 0;
+    uint64_t inside = 0, prev_comma = 1;   /* the line start counts as a comma */
+    for (size_t w = 0; w < nw; w++) {
+        uint64_t q = qm[w], cw = cm[w];
+        uint64_t in = prefix_xor(q) ^ inside;   /* 1 from an opening quote to before its closing one */
+        inside = (uint64_t)((int64_t)in >> 63);
+        uint64_t open = q & in, close = q & ~in;
+        uint64_t before = cw << 1 | prev_comma;   /* the previous byte is a comma */
+        uint64_t after = cw >> 1 | cm[w + 1] << 63;   /* the next byte is a comma */
+        if (w == nw - 1)
+            after |= UINT64_C(1) << ((len - 1) % 64);   /* or the line ends */
+        if ((open & ~before) | (close & ~after))
+            return false;
+        prev_comma = cw >> 63;
+        sep[w] = cw & ~in;
+    }
+    if (inside)
+        return false;
+    size_t n = 0, fs = 0;
+    for (size_t w = 0; w <= nw; w++) {
+        uint64_t m = w < nw ? sep[w] : 0;
+        for (;;) {
+            size_t fe;
+            if (m) {
+                fe = 64 * w + (size_t)__builtin_ctzll(m);
+                m &= m - 1;
+            } else if (w == nw) {
+                fe = len;
+            } else {
+                break;
+            }
+            const char *p = s + fs;
+            size_t k = fe - fs;
+            if (k >= 2 && p[0] == '"') {   /* "..." (its closing quote is the last byte) */
+                p++;
+                k -= 2;
+            }
+            if (!push_field(c, &n, p, k)) {
+                *nomem = true;
+                return false;
+            }
+            fs = fe + 1;
+            if (w == nw)
+                break;
+        }
+    }
+    *nf = n;
+    *ascii = other == 0;
+    return true;
+}
+#endif
+
+/* Split one line in place when no state machine is needed. */
+static bool fast_split(er_csv *c, const char *s, const char *e, size_t *nf, bool *ascii,
+                       bool *nomem)
+{
+#ifdef __SSE2__
+    if ((size_t)(e - s) <= SPLIT_WORDS * 64)
+        return split_quoted(c, s, e, nf, ascii, nomem);
+#endif
+    return split_plain(c, s, e, nf, ascii, nomem);
 }
 
 static void set_err(csv_rec *rec, csv_rerr e, const char *msg, const char *raw, size_t raw_len,
@@ -374,10 +507,11 @@ er_status csv_next(er_csv *c, csv_rec *rec, er_err *err)
             return ER_OK;
         }
         size_t n = 0;
-        bool nomem = false;
-        if (fast_split(c, s, lend, &n, &nomem)) {
+        bool nomem = false, ascii = false;
+        if (fast_split(c, s, lend, &n, &ascii, &nomem)) {
             rec->f = c->f;
             rec->n = n;
+            rec->ascii = ascii;
             rec->line = c->line;
             rec->raw = s;
             rec->raw_len = (size_t)(lend - s);

@@ -2,10 +2,10 @@
  * csv.h — streaming RFC 4180 CSV tokenizer (private to feeds/src).
  *
  * Splits a byte source into records of fields without copying in the common
- * case: a line with no double quote is split in place (SSE2 scan for commas);
- * a record with quotes goes through a small state machine that unescapes ""
- * into a scratch buffer and may span lines. Field views are valid until the
- * next csv_next call. Handles CRLF or LF, a UTF-8 byte-order mark, and a last
+ * case: a line whose quoted fields hold no doubled quote is split in place
+ * (SSE2 bitmaps of commas and quotes); a record with "" escapes or a field
+ * spanning lines goes through a small state machine that unescapes "" into a
+ * scratch buffer. Field views are valid until the next csv_next call. Handles CRLF or LF, a UTF-8 byte-order mark, and a last
  * line without a newline. Empty lines are skipped (counted in blank_lines).
  *
  * Errors inside one record never stop the stream: the record comes back with
@@ -32,6 +32,8 @@ typedef struct csv_rec {
     uint64_t         line;       /* 1-based line of the record's first byte */
     const char      *raw;        /* start of the raw record (for excerpts) */
     size_t           raw_len;    /* bytes available at raw (may be cut for errors) */
+    bool             ascii;      /* every byte of the record is ASCII and none is NUL
+                                    (known for quote-free lines; false otherwise) */
     csv_rerr         err;
     const char      *errmsg;     /* static text when err != CSV_OK */
     uint64_t         err_line;   /* line where the error was seen */

@@ -17,7 +17,6 @@
 #include "jsonl.h"
 #include "source.h"
 
-#define PEND_MAX 16   /* duplicate checks in flight (hides the table's cache misses) */
 #define DUP_MAX_SLOTS (ER_FEED_DUP_EXACT * 2u)   /* 4M slots × 8 bytes = 32 MiB */
 
 struct er_feed {
@@ -43,14 +42,6 @@ struct er_feed {
     /* duplicate ids */
     uint64_t         *dup;
     size_t            dup_slots, dup_used;
-    /* accepted records whose id check is pending (slot prefetched) */
-    struct pending {
-        uint64_t hash, line;
-        size_t   decl;          /* index in the batch */
-        size_t   len;
-        char     raw[200];      /* excerpt, in case it is a duplicate */
-    } pend[PEND_MAX];
-    size_t            pend_head, pend_n;
     icache           *ic;
     bool              eof;
 };
@@ -417,6 +408,7 @@ static er_status next_record(er_feed *f, er_batch *b, raw_rec *r, uint64_t *line
     *got = false;
     memset(r->v, 0, sizeof r->v);
     r->n_extra = 0;
+    r->ascii = false;
     if (f->csv) {
         csv_rec rec;
         if ((st = csv_next(f->csv, &rec, err)) != ER_OK)
@@ -453,6 +445,7 @@ static er_status next_record(er_feed *f, er_batch *b, raw_rec *r, uint64_t *line
             r->xlen[i] = rec.f[c].len;
         }
         r->n_extra = f->n_x;
+        r->ascii = rec.ascii;
         *got = true;
         return ER_OK;
     }
@@ -502,48 +495,55 @@ static er_status next_record(er_feed *f, er_batch *b, raw_rec *r, uint64_t *line
     return ER_OK;
 }
 
-/* Resolve the oldest pending duplicate check. A duplicate's declaration is
- * taken out of the batch (later ones shift down) and quarantined. */
-static er_status resolve_one(er_feed *f, er_batch *b, er_err *err)
+/* Record an accepted declaration's id, or take the declaration back out of
+ * the batch and quarantine it when the id was seen before. The raw excerpt
+ * of a duplicate is cut at DUP_RAW_MAX bytes. */
+#define DUP_RAW_MAX 200
+static er_status check_id(er_feed *f, er_batch *b, er_decl *d, uint64_t h, uint64_t line,
+                          const char *raw, size_t raw_len, er_err *err)
 {
-    struct pending *p = &f->pend[f->pend_head];
-    f->pend_head = (f->pend_head + 1) % PEND_MAX;
-    f->pend_n--;
-    int dup = dup_check(f, p->hash);
+    int dup = dup_check(f, h);
     if (dup == 0) {
-        int32_t day = b->decls[p->decl].date;
-        if (!f->st.min_date || day < f->st.min_date)
-            f->st.min_date = day;
-        if (!f->st.max_date || day > f->st.max_date)
-            f->st.max_date = day;
+        if (!f->st.min_date || d->date < f->st.min_date)
+            f->st.min_date = d->date;
+        if (!f->st.max_date || d->date > f->st.max_date)
+            f->st.max_date = d->date;
         return ER_OK;
     }
     if (dup < 0)
         return er_errf(err, ER_ENOMEM, "%s: out of memory in the duplicate-id table", f->name);
-    er_decl *d = &b->decls[p->decl];
     char why[160];
     snprintf(why, sizeof why, "id '%.64s' already seen earlier in this feed", d->id);
     uint64_t seq = d->seq;
-    memmove(d, d + 1, (b->n - p->decl - 1) * sizeof *d);
     b->n--;
-    for (size_t k = 0; k < f->pend_n; k++)
-        f->pend[(f->pend_head + k) % PEND_MAX].decl--;
     f->st.accepted--;
     f->st.quarantined++;
     f->st.by_reason[ER_Q_DUPLICATE_ID]++;
-    er_status st = er_batch_quarantine(b, f->name, p->line, seq, ER_Q_DUPLICATE_ID, "id", p->raw,
-                                       p->len, "%s", why);
+    er_status st = er_batch_quarantine(b, f->name, line, seq, ER_Q_DUPLICATE_ID, "id", raw,
+                                       raw_len < DUP_RAW_MAX ? raw_len : DUP_RAW_MAX, "%s", why);
     if (st != ER_OK)
         return er_errf(err, st, "%s: out of memory", f->name);
     return ER_OK;
 }
 
-static er_status resolve_all(er_feed *f, er_batch *b, er_err *err)
+/* Hash of the record's id as validation will see it (trimmed), so that its
+ * slot in the duplicate table can be prefetched while the record is
+ * validated; 0 when there is no id. */
+static inline uint64_t raw_id_hash(const raw_rec *r, const char **p, uint32_t *n)
 {
-    er_status st = ER_OK;
-    while (f->pend_n && st == ER_OK)
-        st = resolve_one(f, b, err);
-    return st;
+    const char *s = r->v[F_ID];
+    uint32_t k = r->len[F_ID];
+    if (!s)
+        return 0;
+    while (k && (s[0] == ' ' || s[0] == '\t')) {
+        s++;
+        k--;
+    }
+    while (k && (s[k - 1] == ' ' || s[k - 1] == '\t'))
+        k--;
+    *p = s;
+    *n = k;
+    return id_hash(s, k);
 }
 
 er_status er_feed_next(er_feed *f, er_batch *b, er_err *err)
@@ -561,7 +561,6 @@ er_status er_feed_next(er_feed *f, er_batch *b, er_err *err)
         const char *raw = NULL;
         size_t raw_len = 0;
         bool got;
-        size_t nq = b->n_q;
         st = next_record(f, b, &r, &line, &raw, &raw_len, &got, err);
         if (st == ER_EOF) {
             f->eof = true;
@@ -570,21 +569,15 @@ er_status er_feed_next(er_feed *f, er_batch *b, er_err *err)
         }
         if (st != ER_OK)
             break;
-        if (b->n_q > nq && f->pend_n) {
-            /* keep feed order: pending verdicts come before this record's */
-            er_qrecord q = b->quarantined[nq];
-            b->n_q = nq;
-            if ((st = resolve_all(f, b, err)) != ER_OK)
-                break;
-            b->quarantined[b->n_q++] = q;
-        }
         if (!got)
             continue;
+        const char *idp = NULL;
+        uint32_t idn = 0;
+        uint64_t h = raw_id_hash(&r, &idp, &idn);
+        dup_prefetch(f, h);
         er_decl *d = er_batch_push(b);
         if (!er_validate(&f->vc, &r, d, &fail)) {
             b->n--;
-            if (f->pend_n && (st = resolve_all(f, b, err)) != ER_OK)
-                break;
             const char *field = fail.field >= 0 ? er_field_names[fail.field] : fail.xfield;
             if ((st = quarantine(f, b, line, fail.reason, field, raw, raw_len, fail.detail)) != ER_OK)
                 break;
@@ -593,19 +586,11 @@ er_status er_feed_next(er_feed *f, er_batch *b, er_err *err)
         d->line = line;
         d->seq = f->st.rows_read - 1;
         f->st.accepted++;
-        if (f->pend_n == PEND_MAX && (st = resolve_one(f, b, err)) != ER_OK)
+        if (r.v[F_ID] != idp || r.len[F_ID] != idn)   /* the mapping changed the id */
+            h = id_hash(d->id, r.len[F_ID]);
+        if ((st = check_id(f, b, d, h, line, raw, raw_len, err)) != ER_OK)
             break;
-        struct pending *p = &f->pend[(f->pend_head + f->pend_n) % PEND_MAX];
-        f->pend_n++;
-        p->hash = id_hash(d->id, r.len[F_ID]);
-        p->line = line;
-        p->decl = b->n - 1;
-        p->len = raw_len < sizeof p->raw ? raw_len : sizeof p->raw;
-        memcpy(p->raw, raw, p->len);
-        dup_prefetch(f, p->hash);
     }
-    if (st == ER_OK)
-        st = resolve_all(f, b, err);
     f->st.bytes_read = f->csv ? csv_bytes(f->csv) : jsonl_bytes(f->jl);
     f->st.blank_lines = f->csv ? csv_blank_lines(f->csv) : jsonl_blank_lines(f->jl);
     if (st == ER_ENOMEM)

@@ -51,6 +51,9 @@ er_status er_mapping_canonical(er_mapping **out, er_format fmt, er_err *err);
 typedef struct raw_rec {
     const char *v[F_COUNT];
     uint32_t    len[F_COUNT];
+    bool        ascii;      /* the record's own text is ASCII without NUL, so its
+                               values need no UTF-8 check (mapping constants and
+                               value maps are checked when the mapping loads) */
     size_t      n_extra;
     const char *xname[ER_LIMIT_EXTRAS];   /* borrowed: header / key strings */
     const char *xval[ER_LIMIT_EXTRAS];

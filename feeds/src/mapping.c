@@ -72,6 +72,14 @@ static er_status bad(er_err *err, const char *path, const char *jpath, const cha
     return er_errf(err, ER_EFORMAT, "%s: %s: %s", path, jpath, what);
 }
 
+/* Constants and mapped values go into declarations as they are: they must be
+ * valid UTF-8, as the values read from a feed must. */
+static bool utf8_ok(const char *s)
+{
+    size_t at;
+    return er_text_check(s, strlen(s), &at) == 0;
+}
+
 static er_status load_field(map_field *mf, json_object *v, const char *path, const char *fname,
                             er_err *err)
 {
@@ -94,6 +102,8 @@ static er_status load_field(map_field *mf, json_object *v, const char *path, con
             free(*dst);
             if (!(*dst = strdup(json_object_get_string(val))))
                 return er_errf(err, ER_ENOMEM, "out of memory");
+            if (!utf8_ok(*dst))
+                return bad(err, path, kp, "expected valid UTF-8 text");
         } else if (strcmp(key, "values") == 0) {
             if (!json_object_is_type(val, json_type_object))
                 return bad(err, path, kp, "expected an object mapping source values to canonical values");
@@ -114,6 +124,11 @@ static er_status load_field(map_field *mf, json_object *v, const char *path, con
                     return er_errf(err, ER_ENOMEM, "out of memory");
                 mv->from_len = strlen(mv->from);
                 mv->to_len = strlen(mv->to);
+                if (!utf8_ok(mv->to)) {
+                    char vp[300];
+                    snprintf(vp, sizeof vp, "%s.%s", kp, from);
+                    return bad(err, path, vp, "expected valid UTF-8 text");
+                }
             }
         } else if (strcmp(key, "comment") == 0 || strcmp(key, "codes") == 0) {
             /* documentation only */

@@ -205,7 +205,7 @@ static bool take_str(const vctx *c, raw_rec *r, int f, size_t limit, bool intern
     if (n > limit)
         return failf(fail, ER_Q_TOO_LONG, f, "%s is %u bytes, limit %zu", fname(f), n, limit);
     size_t at;
-    int tc = er_text_check(p, n, &at);
+    int tc = r->ascii ? 0 : er_text_check(p, n, &at);
     if (tc)
         return failf(fail, ER_Q_BAD_UTF8, f, "%s: %s at byte %zu of the value (0x%02x)", fname(f),
                      tc == 2 ? "NUL byte" : "invalid UTF-8", at, (unsigned char)p[at]);
@@ -473,7 +473,7 @@ bool er_validate(const vctx *c, raw_rec *r, er_decl *d, vfail *fail)
                 fail->xfield = r->xname[i];
                 return false;
             }
-            if ((tc = er_text_check(p, n, &at)) != 0) {
+            if (!r->ascii && (tc = er_text_check(p, n, &at)) != 0) {
                 failf(fail, ER_Q_BAD_UTF8, -1, "extra '%s': %s at byte %zu of the value (0x%02x)", r->xname[i],
                       tc == 2 ? "NUL byte" : "invalid UTF-8", at, (unsigned char)p[at]);
                 fail->xfield = r->xname[i];

@@ -13,6 +13,7 @@
 typedef struct rec_copy {
     int      err;
     uint64_t line, err_line;
+    bool     ascii;
     size_t   n;
     char    *f[32];
     size_t   len[32];
@@ -40,6 +41,7 @@ static void parse_file(parsed *out, const char *path, size_t max_record)
         k->err = rec.err;
         k->line = rec.line;
         k->err_line = rec.err_line;
+        k->ascii = rec.ascii;
         k->n = rec.n;
         for (size_t i = 0; i < rec.n && i < 32; i++) {
             k->f[i] = malloc(rec.f[i].len + 1);
@@ -252,6 +254,120 @@ START_TEST(buffers_grow_for_a_long_record)
 }
 END_TEST
 
+/* A record split in place says whether it is all ASCII without NUL
+ * (validation then skips its UTF-8 checks): a byte >= 0x80 or a NUL anywhere,
+ * also past the first 16 or 64 bytes and in the last partial block, clears
+ * the flag. Records that need the state machine (a doubled quote, a field
+ * spanning lines) are not known, so their fields are checked one by one. */
+START_TEST(ascii_flag)
+{
+    static const char t[] = "a,b\n"
+                            "plain,0123456789abcdefghij\n"
+                            "caf\xc3\xa9,x\n"
+                            "0123456789abcdefghij,k\xff\n"
+                            "0123456789abcdef0123,nul\0x\n"
+                            "\"q, r\",plain\n"
+                            "\"a\"\"b\",plain\n"
+                            "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef,\"\xc3\xa9\"\n"
+                            "\"two\nlines\",x\n";
+    parse_text(&P, t, sizeof t - 1, ER_LIMIT_RECORD);
+    ck_assert_uint_eq(P.n, 9);
+    ck_assert(P.r[0].ascii);
+    ck_assert(P.r[1].ascii);
+    ck_assert(!P.r[2].ascii);
+    ck_assert(!P.r[3].ascii);
+    ck_assert(!P.r[4].ascii);
+    ck_assert(P.r[5].ascii);    /* quoted without escapes: split in place */
+    ck_assert_str_eq(P.r[5].f[0], "q, r");
+    ck_assert(!P.r[6].ascii);   /* doubled quote: state machine */
+    ck_assert_str_eq(P.r[6].f[0], "a\"b");
+    ck_assert(!P.r[7].ascii);
+    ck_assert_str_eq(P.r[7].f[1], "\xc3\xa9");
+    ck_assert(!P.r[8].ascii);
+    ck_assert_str_eq(P.r[8].f[0], "two\nlines");
+    parsed_free(&P);
+}
+END_TEST
+
+/* The bitmap splitter and the state machine agree on every 7-byte line made
+ * of commas, quotes, CR, 'a' and spaces with an even number of quotes (an odd
+ * one continues on the next line): the same fields, or the same error. Each
+ * line is read once as it is and once after a first field with a doubled
+ * quote, which forces the state machine; the two files are read in step.
+ * The loop puts a first field of 0, 59 or 122 bytes before the 7 bytes, so
+ * they also straddle the splitter's 64-byte words. */
+static const int PADS[] = {0, 59, 122};
+START_TEST(bitmap_split_matches_state_machine)
+{
+    static const char alphabet[] = ",\"a \r";
+    char pad[130];
+    memset(pad, 'p', sizeof pad);
+    int np = PADS[_i];
+    size_t cap = 12u << 20, na = 0, nb = 0, lines = 0;
+    char *ta = malloc(cap), *tb = malloc(cap);
+    na += (size_t)sprintf(ta, "h\n");
+    nb += (size_t)sprintf(tb, "h\n");
+    for (unsigned code = 0; code < 5u * 5 * 5 * 5 * 5 * 5 * 5; code++) {
+        char line[8];
+        unsigned x = code, quotes = 0;
+        for (int i = 0; i < 7; i++, x /= 5) {
+            line[i] = alphabet[x % 5];
+            quotes += line[i] == '"';
+        }
+        if (quotes % 2)
+            continue;
+        na += (size_t)sprintf(ta + na, "%.*s%s%.7s\n", np, pad, np ? "," : "", line);
+        nb += (size_t)sprintf(tb + nb, "\"\"\"\",%.*s%s%.7s\n", np, pad, np ? "," : "", line);
+        lines++;
+    }
+    er_err err = {{0}};
+    er_src *sa = NULL, *sb = NULL;
+    er_csv *ca = NULL, *cb = NULL;
+    ck_assert_int_eq(src_open(&sa, fx_tmpfile(ta, na, ".csv"), NULL, &err), ER_OK);
+    ck_assert_int_eq(src_open(&sb, fx_tmpfile(tb, nb, ".csv"), NULL, &err), ER_OK);
+    ck_assert_int_eq(csv_open(&ca, sa, ER_LIMIT_RECORD, &err), ER_OK);
+    ck_assert_int_eq(csv_open(&cb, sb, ER_LIMIT_RECORD, &err), ER_OK);
+    csv_rec ra, rb;
+    size_t recs = 0, errors = 0, quoted = 0;
+    for (;;) {
+        er_status s1 = csv_next(ca, &ra, &err), s2 = csv_next(cb, &rb, &err);
+        ck_assert_int_eq(s1, s2);
+        if (s1 == ER_EOF)
+            break;
+        ck_assert_int_eq(s1, ER_OK);
+        recs++;
+        ck_assert_uint_eq(ra.line, rb.line);
+        ck_assert_msg(ra.err == rb.err, "line %llu: '%.*s'", (unsigned long long)ra.line,
+                      (int)ra.raw_len, ra.raw);
+        if (ra.err != CSV_OK) {
+            errors++;
+            continue;
+        }
+        if (ra.line == 1)
+            continue;   /* the header */
+        ck_assert_msg(ra.n + 1 == rb.n, "line %llu: '%.*s' vs '%.*s': %zu and %zu fields",
+                      (unsigned long long)ra.line, (int)ra.raw_len, ra.raw, (int)rb.raw_len, rb.raw,
+                      ra.n, rb.n);
+        if (memchr(ra.raw, '"', ra.raw_len))
+            quoted++;
+        for (size_t f = 0; f < ra.n; f++)
+            ck_assert_msg(ra.f[f].len == rb.f[f + 1].len &&
+                              memcmp(ra.f[f].p, rb.f[f + 1].p, ra.f[f].len) == 0,
+                          "line %llu: '%.*s' field %zu", (unsigned long long)ra.line,
+                          (int)ra.raw_len, ra.raw, f);
+    }
+    ck_assert_uint_eq(recs, lines + 1);
+    ck_assert_uint_gt(errors, 1000);
+    ck_assert_uint_gt(quoted, 1000);
+    csv_free(cb);
+    csv_free(ca);
+    src_free(sb);
+    src_free(sa);
+    free(tb);
+    free(ta);
+}
+END_TEST
+
 /* Random fields (commas, quotes, CR/LF, UTF-8) written per RFC 4180 and read
  * back across many buffer refills must come back identical. */
 START_TEST(random_round_trip)
@@ -318,6 +434,8 @@ static Suite *suite(void)
     tcase_add_test(t, record_limit);
     tcase_add_test(t, huge_line_is_skipped_streaming);
     tcase_add_test(t, buffers_grow_for_a_long_record);
+    tcase_add_test(t, ascii_flag);
+    tcase_add_loop_test(t, bitmap_split_matches_state_machine, 0, (int)(sizeof PADS / sizeof PADS[0]));
     tcase_add_loop_test(t, random_round_trip, 0, 3);
     suite_add_tcase(s, t);
     return s;

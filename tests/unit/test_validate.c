@@ -363,6 +363,10 @@ static const mcase MCASES[] = {
     {"{\"fields\":{},\"colour\":1}", ER_EFORMAT,
      ": colour: unknown key (expected name, format, description, source, extras or fields)"},
     {"[1,2]", ER_EFORMAT, ": $: expected a JSON object"},
+    {"{\"fields\":{\"unit\":{\"column\":\"U\",\"constant\":\"k\xffg\"}}}", ER_EFORMAT,
+     ": fields.unit.constant: expected valid UTF-8 text"},
+    {"{\"fields\":{\"mode\":{\"column\":\"M\",\"values\":{\"1\":\"SE\xc3\"}}}}", ER_EFORMAT,
+     ": fields.mode.values.1: expected valid UTF-8 text"},
 };
 
 START_TEST(mapping_errors)
