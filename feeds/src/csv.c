@@ -30,6 +30,7 @@ struct er_csv {
     uint64_t   blank;
     bool       started;       /* BOM check done */
     bool       skip_nl;       /* discard through the next '\n' before parsing */
+    bool       sm_only;       /* csv_state_machine_only() */
     csv_field *f;
     size_t     fcap;
     char      *scratch;       /* unescaped fields of a quoted record */
@@ -72,6 +73,7 @@ void csv_free(er_csv *c)
 
 uint64_t csv_blank_lines(const er_csv *c) { return c->blank; }
 uint64_t csv_bytes(const er_csv *c) { return c->rb.consumed + c->rb.pos; }
+void csv_state_machine_only(er_csv *c) { c->sm_only = true; }
 
 static inline bool push_field(er_csv *c, size_t *n, const char *p, size_t len)
 {
@@ -195,6 +197,10 @@ static int slow_parse(er_csv *c, const char *s, const char *e, bool eof, size_t 
                 if (p + 1 < e && p[1] == '\n') {
                     p += 2;
                     lines++;
+                    break;
+                }
+                if (p + 1 == e) {   /* a CR ending the input ends the line, as after an unquoted field */
+                    p++;
                     break;
                 }
             }
@@ -508,7 +514,7 @@ er_status csv_next(er_csv *c, csv_rec *rec, er_err *err)
         }
         size_t n = 0;
         bool nomem = false, ascii = false;
-        if (fast_split(c, s, lend, &n, &ascii, &nomem)) {
+        if (!c->sm_only && fast_split(c, s, lend, &n, &ascii, &nomem)) {
             rec->f = c->f;
             rec->n = n;
             rec->ascii = ascii;
@@ -538,6 +544,11 @@ er_status csv_next(er_csv *c, csv_rec *rec, er_err *err)
             rec->line = c->line;
             rec->raw = s;
             rec->raw_len = (size_t)(next - s);
+            /* the line end (LF, CRLF, or a CR ending the input) is not the record's */
+            if (rec->raw_len && s[rec->raw_len - 1] == '\n')
+                rec->raw_len--;
+            if (rec->raw_len && s[rec->raw_len - 1] == '\r')
+                rec->raw_len--;
             r->pos = (size_t)(next - r->buf);
             c->line += nl;
             return ER_OK;

@@ -31,7 +31,8 @@ typedef struct csv_rec {
     size_t           n;          /* fields */
     uint64_t         line;       /* 1-based line of the record's first byte */
     const char      *raw;        /* start of the raw record (for excerpts) */
-    size_t           raw_len;    /* bytes available at raw (may be cut for errors) */
+    size_t           raw_len;    /* its bytes without the final line end (may be cut
+                                    for errors) */
     bool             ascii;      /* every byte of the record is ASCII and none is NUL
                                     (known for quote-free lines; false otherwise) */
     csv_rerr         err;
@@ -48,5 +49,8 @@ void      csv_free(er_csv *c);
 er_status csv_next(er_csv *c, csv_rec *rec, er_err *err);
 uint64_t  csv_blank_lines(const er_csv *c);
 uint64_t  csv_bytes(const er_csv *c);   /* bytes consumed so far */
+/* Tests and fuzzing: every record through the state machine, as the
+ * reference the in-place splitter must agree with (ascii aside). */
+void      csv_state_machine_only(er_csv *c);
 
 #endif

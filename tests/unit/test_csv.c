@@ -14,6 +14,7 @@ typedef struct rec_copy {
     int      err;
     uint64_t line, err_line;
     bool     ascii;
+    char     raw[64];    /* the raw excerpt, cut at 63 bytes */
     size_t   n;
     char    *f[32];
     size_t   len[32];
@@ -42,6 +43,7 @@ static void parse_file(parsed *out, const char *path, size_t max_record)
         k->line = rec.line;
         k->err_line = rec.err_line;
         k->ascii = rec.ascii;
+        snprintf(k->raw, sizeof k->raw, "%.*s", (int)(rec.raw_len < 63 ? rec.raw_len : 63), rec.raw);
         k->n = rec.n;
         for (size_t i = 0; i < rec.n && i < 32; i++) {
             k->f[i] = malloc(rec.f[i].len + 1);
@@ -289,6 +291,29 @@ START_TEST(ascii_flag)
 }
 END_TEST
 
+/* The raw excerpt never holds the line end (LF, CRLF, or a CR ending the
+ * input), whichever path split the record; a CR ending the input also ends a
+ * quoted last field. */
+START_TEST(raw_excerpt_without_line_end)
+{
+    static const char t[] = "a,b\r\n"
+                            "1,2\r\n"
+                            "\"x\"\"y\",2\r\n"
+                            "\"multi\r\nline\",3\n"
+                            "\"q\"\"\",\"4\"\r";   /* doubled quote: state machine */
+    parse_text(&P, t, sizeof t - 1, ER_LIMIT_RECORD);
+    ck_assert_uint_eq(P.n, 5);
+    ck_assert_str_eq(P.r[1].raw, "1,2");
+    ck_assert_str_eq(P.r[2].raw, "\"x\"\"y\",2");
+    ck_assert_str_eq(P.r[3].raw, "\"multi\r\nline\",3");
+    ck_assert_int_eq(P.r[4].err, CSV_OK);
+    ck_assert_str_eq(P.r[4].raw, "\"q\"\"\",\"4\"");
+    ck_assert_str_eq(P.r[4].f[0], "q\"");
+    ck_assert_str_eq(P.r[4].f[1], "4");
+    parsed_free(&P);
+}
+END_TEST
+
 /* The bitmap splitter and the state machine agree on every 7-byte line made
  * of commas, quotes, CR, 'a' and spaces with an even number of quotes (an odd
  * one continues on the next line): the same fields, or the same error. Each
@@ -435,6 +460,7 @@ static Suite *suite(void)
     tcase_add_test(t, huge_line_is_skipped_streaming);
     tcase_add_test(t, buffers_grow_for_a_long_record);
     tcase_add_test(t, ascii_flag);
+    tcase_add_test(t, raw_excerpt_without_line_end);
     tcase_add_loop_test(t, bitmap_split_matches_state_machine, 0, (int)(sizeof PADS / sizeof PADS[0]));
     tcase_add_loop_test(t, random_round_trip, 0, 3);
     suite_add_tcase(s, t);
