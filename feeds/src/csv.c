@@ -75,16 +75,26 @@ uint64_t csv_blank_lines(const er_csv *c) { return c->blank; }
 uint64_t csv_bytes(const er_csv *c) { return c->rb.consumed + c->rb.pos; }
 void csv_state_machine_only(er_csv *c) { c->sm_only = true; }
 
+/* Room for at least `need` fields. */
+static bool fields_reserve(er_csv *c, size_t need)
+{
+    if (need <= c->fcap)
+        return true;
+    size_t nc = c->fcap * 2;
+    while (nc < need)
+        nc *= 2;
+    csv_field *nf = realloc(c->f, nc * sizeof *nf);
+    if (!nf)
+        return false;
+    c->f = nf;
+    c->fcap = nc;
+    return true;
+}
+
 static inline bool push_field(er_csv *c, size_t *n, const char *p, size_t len)
 {
-    if (*n == c->fcap) {
-        size_t nc = c->fcap * 2;
-        csv_field *nf = realloc(c->f, nc * sizeof *nf);
-        if (!nf)
-            return false;
-        c->f = nf;
-        c->fcap = nc;
-    }
+    if (*n == c->fcap && !fields_reserve(c, *n + 1))
+        return false;
     c->f[*n].p = p;
     c->f[*n].len = (uint32_t)len;
     (*n)++;
@@ -326,19 +336,21 @@ static bool split_plain(er_csv *c, const char *s, const char *e, size_t *nf, boo
 /* Lines up to this many 64-byte words are split through bitmaps. */
 #define SPLIT_WORDS 16
 
-/* Bit i set for each of the 64 bytes at p equal to ch. */
-static inline uint64_t eq64(const char *p, __m128i ch, uint64_t *other)
+/* Bitmaps of the 64 bytes at p (bit i = byte i): commas, quotes, and bytes
+ * that are not ASCII or are NUL. */
+static inline void masks64(const char *p, uint64_t *comma, uint64_t *quote, uint64_t *other)
 {
-    const __m128i zero = _mm_setzero_si128();
-    uint64_t m = 0, o = 0;
+    const __m128i zero = _mm_setzero_si128(), cm = _mm_set1_epi8(','), qm = _mm_set1_epi8('"');
+    uint64_t c = 0, q = 0, o = 0;
     for (int k = 0; k < 4; k++) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
-        m |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, ch)) << (16 * k);
-        o |= (uint64_t)(unsigned)(_mm_movemask_epi8(v) | _mm_movemask_epi8(_mm_cmpeq_epi8(v, zero)))
-             << (16 * k);
+        c |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, cm)) << (16 * k);
+        q |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, qm)) << (16 * k);
+        o |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_or_si128(v, _mm_cmpeq_epi8(v, zero))) << (16 * k);
     }
+    *comma = c;
+    *quote = q;
     *other = o;
-    return m;
 }
 
 static inline uint64_t prefix_xor(uint64_t x)
@@ -364,12 +376,9 @@ static bool split_quoted(er_csv *c, const char *s, const char *e, size_t *nf, bo
 {
     size_t len = (size_t)(e - s), nw = (len + 63) / 64;
     uint64_t sep[SPLIT_WORDS], cm[SPLIT_WORDS + 1], qm[SPLIT_WORDS], other = 0;
-    const __m128i comma = _mm_set1_epi8(','), quote = _mm_set1_epi8('"');
     for (size_t w = 0; w < nw; w++) {
-        uint64_t o1, o2;
-        cm[w] = eq64(s + 64 * w, comma, &o1);
-        qm[w] = eq64(s + 64 * w, quote, &o2);
-        (void)o2;
+        uint64_t o1;
+        masks64(s + 64 * w, &cm[w], &qm[w], &o1);
         if (w == nw - 1 && len % 64) {
             uint64_t keep = (UINT64_C(1) << (len % 64)) - 1;
             cm[w] &= keep;
@@ -396,6 +405,11 @@ static bool split_quoted(er_csv *c, const char *s, const char *e, size_t *nf, bo
     }
     if (inside)
         return false;
+    if (!fields_reserve(c, len + 1)) {   /* a bound on the fields, so the loop needs no check */
+        *nomem = true;
+        return false;
+    }
+    csv_field *out = c->f;
     size_t n = 0, fs = 0;
     for (size_t w = 0; w <= nw; w++) {
         uint64_t m = w < nw ? sep[w] : 0;
@@ -415,10 +429,9 @@ static bool split_quoted(er_csv *c, const char *s, const char *e, size_t *nf, bo
                 p++;
                 k -= 2;
             }
-            if (!push_field(c, &n, p, k)) {
-                *nomem = true;
-                return false;
-            }
+            out[n].p = p;
+            out[n].len = (uint32_t)k;
+            n++;
             fs = fe + 1;
             if (w == nw)
                 break;
