@@ -165,37 +165,13 @@ group *er_bl_gs_get(group_set *gs, int level, uint32_t code, bool create)
 
 /* ---- hash tables (open addressing, linear probing, power-of-two size) ---- */
 
-/* Tables of a few MB and more are mmap'ed with a transparent-huge-page hint:
+/* Tables of a few MB and more are mapped with a huge-page hint (bigmem.h):
  * first-seen lookups are random accesses, and TLB misses dominated them. */
-#define BIG_ALLOC (2u << 20)
-
-static void *big_calloc(size_t bytes)
-{
-    if (bytes < BIG_ALLOC)
-        return calloc(1, bytes);
-    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED)
-        return NULL;
-#ifdef MADV_HUGEPAGE
-    madvise(p, bytes, MADV_HUGEPAGE);
-#endif
-    return p;
-}
-
-static void big_free(void *p, size_t bytes)
-{
-    if (!p)
-        return;
-    if (bytes < BIG_ALLOC)
-        free(p);
-    else
-        munmap(p, bytes);
-}
 
 void er_bl_tables_free(er_baseline *bl)
 {
-    big_free(bl->routes.e, bl->routes.cap * sizeof *bl->routes.e);
-    big_free(bl->traders.e, bl->traders.cap * sizeof *bl->traders.e);
+    er_big_cfree(bl->routes.e, bl->routes.cap * sizeof *bl->routes.e);
+    er_big_cfree(bl->traders.e, bl->traders.cap * sizeof *bl->traders.e);
     bl->routes.e = NULL;
     bl->traders.e = NULL;
     bl->routes.cap = bl->traders.cap = bl->routes.n = bl->traders.n = 0;
@@ -203,7 +179,7 @@ void er_bl_tables_free(er_baseline *bl)
 
 static er_status route_grow(route_tab *t, size_t nc)
 {
-    route_ent *ne = big_calloc(nc * sizeof *ne);
+    route_ent *ne = er_big_calloc(nc * sizeof *ne);
     if (!ne)
         return ER_ENOMEM;
     for (size_t i = 0; i < t->cap; i++) {
@@ -214,7 +190,7 @@ static er_status route_grow(route_tab *t, size_t nc)
             j = (j + 1) & (nc - 1);
         ne[j] = t->e[i];
     }
-    big_free(t->e, t->cap * sizeof *t->e);
+    er_big_cfree(t->e, t->cap * sizeof *t->e);
     t->e = ne;
     t->cap = nc;
     return ER_OK;
@@ -265,7 +241,7 @@ uint64_t er_bl_route_get(const route_tab *t, uint64_t key)
 
 static er_status trader_grow(trader_tab *t, size_t nc)
 {
-    trader_ent *ne = big_calloc(nc * sizeof *ne);
+    trader_ent *ne = er_big_calloc(nc * sizeof *ne);
     if (!ne)
         return ER_ENOMEM;
     for (size_t i = 0; i < t->cap; i++) {
@@ -276,7 +252,7 @@ static er_status trader_grow(trader_tab *t, size_t nc)
             j = (j + 1) & (nc - 1);
         ne[j] = t->e[i];
     }
-    big_free(t->e, t->cap * sizeof *t->e);
+    er_big_cfree(t->e, t->cap * sizeof *t->e);
     t->e = ne;
     t->cap = nc;
     return ER_OK;

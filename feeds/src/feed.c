@@ -66,7 +66,7 @@ void er_feed_free(er_feed *f)
             free(f->hdr[i]);
     free(f->hdr);
     free(f->join);
-    free(f->dup);
+    er_big_cfree(f->dup, f->dup_slots * sizeof *f->dup);
     free(f->ic);
     free(f->name);
     free(f);
@@ -254,22 +254,13 @@ static inline uint64_t id_hash(const char *s, size_t n)
     return h ? h : 1;
 }
 
-/* Zeroed table; large ones on huge pages (bigmem.h), since probes are random
- * and would otherwise miss the TLB. */
-static uint64_t *table_alloc(size_t slots)
-{
-    uint64_t *p = er_big_alloc(slots * sizeof(uint64_t));
-    if (p)
-        memset(p, 0, slots * sizeof(uint64_t));
-    return p;
-}
-
 static bool dup_grow(er_feed *f)
 {
     size_t ns = f->dup_slots ? f->dup_slots * 2 : 1u << 10;
     if (!f->dup_slots) {
-        /* Pre-size from the file size (~120 bytes a row, load <= 0.5) to avoid rehashing. */
-        uint64_t est = src_size(f->src) / 60;
+        /* Pre-size from the file size (~200 bytes a row, as a canonical
+         * declaration, at load <= 0.5); a feed of shorter rows grows the table. */
+        uint64_t est = src_size(f->src) / 100;
         while (ns < est && ns < ER_FEED_DUP_EXACT)
             ns *= 2;
     }
@@ -279,7 +270,8 @@ static bool dup_grow(er_feed *f)
         f->st.dup_window_resets++;
         return true;
     }
-    uint64_t *nd = table_alloc(ns);
+    /* zeroed, on huge pages (probes are random and would miss the TLB) */
+    uint64_t *nd = er_big_calloc(ns * sizeof *nd);
     if (!nd)
         return false;
     for (size_t i = 0; i < f->dup_slots; i++) {
@@ -291,7 +283,7 @@ static bool dup_grow(er_feed *f)
             j = (j + 1) & (ns - 1);
         nd[j] = h;
     }
-    free(f->dup);
+    er_big_cfree(f->dup, f->dup_slots * sizeof *f->dup);
     f->dup = nd;
     f->dup_slots = ns;
     return true;
