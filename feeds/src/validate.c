@@ -88,6 +88,31 @@ bool er_parse_number(const char *p, size_t n, double *out)
     bool neg = false;
     if (n == 0 || n > 64)
         return false;
+    /* Common case first: digits[.digits], at most 15 digits in all, so the
+     * integer of all digits is exact in a double and one correctly rounded
+     * division by an exact power of ten gives the same result as below. */
+    if (n <= 16) {
+        uint64_t m = 0;
+        unsigned nd = 0, frac = 0;
+        bool dot = false;
+        for (; i < n; i++) {
+            unsigned d = (unsigned)(unsigned char)p[i] - '0';
+            if (d <= 9) {
+                m = m * 10 + d;
+                nd++;
+                frac += dot;
+            } else if (p[i] == '.' && !dot) {
+                dot = true;
+            } else {
+                break;
+            }
+        }
+        if (i == n && nd > 0 && nd <= 15) {
+            *out = (double)m / pow10_tab[frac];
+            return true;
+        }
+        i = 0;
+    }
     if (p[0] == '+' || p[0] == '-') {
         neg = p[0] == '-';
         i++;
@@ -158,14 +183,21 @@ bool er_parse_number(const char *p, size_t n, double *out)
     return true;
 }
 
-static inline void trim(const char **p, uint32_t *n)
+static inline void trim(const char **pp, uint32_t *pn)
 {
-    while (*n && ((*p)[0] == ' ' || (*p)[0] == '\t')) {
-        (*p)++;
-        (*n)--;
+    const char *p = *pp;
+    uint32_t n = *pn;
+    /* most values start and end with a byte above ' ': nothing to do */
+    if (n == 0 || ((unsigned char)p[0] > ' ' && (unsigned char)p[n - 1] > ' '))
+        return;
+    while (n && (p[0] == ' ' || p[0] == '\t')) {
+        p++;
+        n--;
     }
-    while (*n && ((*p)[*n - 1] == ' ' || (*p)[*n - 1] == '\t'))
-        (*n)--;
+    while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+        n--;
+    *pp = p;
+    *pn = n;
 }
 
 static const char *fname(int f) { return er_field_names[f]; }

@@ -423,7 +423,18 @@ START_TEST(number_parser_is_exact)
         x ^= x << 17;
         char b[64];
         int n;
-        switch (i % 4) {
+        switch (i % 5) {
+        case 4: {   /* 1 to 17 digits, the dot anywhere (the parser's short path ends at 15) */
+            unsigned nd = 1 + (unsigned)(x % 17), dot = (unsigned)((x >> 8) % (nd + 1));
+            n = 0;
+            for (unsigned k = 0; k < nd; k++) {
+                if (k == dot && k)
+                    b[n++] = '.';
+                b[n++] = (char)('0' + (x >> (16 + 2 * k)) % 10);
+            }
+            b[n] = '\0';
+            break;
+        }
         case 0: n = snprintf(b, sizeof b, "%llu.%02llu", (unsigned long long)(x % 10000000),
                              (unsigned long long)((x >> 32) % 100)); break;
         case 1: n = snprintf(b, sizeof b, "%.17g", (double)(x >> 11) / 9007199254740992.0 * 1e6); break;
