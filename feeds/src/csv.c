@@ -252,25 +252,6 @@ static int slow_parse(er_csv *c, const char *s, const char *e, bool eof, size_t 
     return SP_DONE;
 }
 
-/* Discard through the next '\n' (streaming), counting that line. */
-static er_status skip_line(er_csv *c, er_err *err)
-{
-    rbuf *r = &c->rb;
-    for (;;) {
-        const char *nl = memchr(r->buf + r->pos, '\n', r->end - r->pos);
-        if (nl) {
-            r->pos = (size_t)(nl - r->buf) + 1;
-            c->line++;
-            return ER_OK;
-        }
-        r->pos = r->end;
-        if (r->eof)
-            return ER_OK;
-        er_status st = rbuf_fill(r, err);
-        if (st != ER_OK)
-            return st;
-    }
-}
 
 /* Split a quote-free line [s, e) at commas. Returns false if a quote was
  * seen (caller takes the slow path) or on ENOMEM (*nomem set). */
@@ -473,16 +454,13 @@ er_status csv_next(er_csv *c, csv_rec *rec, er_err *err)
     er_status st;
     memset(rec, 0, sizeof *rec);
     if (!c->started) {
-        while (r->end - r->pos < 3 && !r->eof)
-            if ((st = rbuf_fill(r, err)) != ER_OK)
-                return st;
-        if (r->end - r->pos >= 3 && memcmp(r->buf + r->pos, "\xEF\xBB\xBF", 3) == 0)
-            r->pos += 3;
+        if ((st = rbuf_skip_bom(r, err)) != ER_OK)
+            return st;
         c->started = true;
     }
     if (c->skip_nl) {
         c->skip_nl = false;
-        if ((st = skip_line(c, err)) != ER_OK)
+        if ((st = rbuf_skip_line(r, &c->line, err)) != ER_OK)
             return st;
     }
     for (;;) {

@@ -242,25 +242,6 @@ void jsonl_free(er_jsonl *j)
 uint64_t jsonl_blank_lines(const er_jsonl *j) { return j->blank; }
 uint64_t jsonl_bytes(const er_jsonl *j) { return j->rb.consumed + j->rb.pos; }
 
-static er_status skip_line(er_jsonl *j, er_err *err)
-{
-    rbuf *r = &j->rb;
-    for (;;) {
-        const char *nl = memchr(r->buf + r->pos, '\n', r->end - r->pos);
-        if (nl) {
-            r->pos = (size_t)(nl - r->buf) + 1;
-            j->line++;
-            return ER_OK;
-        }
-        r->pos = r->end;
-        if (r->eof)
-            return ER_OK;
-        er_status st = rbuf_fill(r, err);
-        if (st != ER_OK)
-            return st;
-    }
-}
-
 static const char *type_name(json_object *o)
 {
     switch (json_object_get_type(o)) {
@@ -282,16 +263,13 @@ er_status jsonl_next(er_jsonl *j, jsonl_rec *rec, er_err *err)
     rec->err = JL_OK;
     rec->errmsg[0] = '\0';
     if (!j->started) {
-        while (r->end - r->pos < 3 && !r->eof)
-            if ((st = rbuf_fill(r, err)) != ER_OK)
-                return st;
-        if (r->end - r->pos >= 3 && memcmp(r->buf + r->pos, "\xEF\xBB\xBF", 3) == 0)
-            r->pos += 3;
+        if ((st = rbuf_skip_bom(r, err)) != ER_OK)
+            return st;
         j->started = true;
     }
     if (j->skip_nl) {
         j->skip_nl = false;
-        if ((st = skip_line(j, err)) != ER_OK)
+        if ((st = rbuf_skip_line(r, &j->line, err)) != ER_OK)
             return st;
     }
     for (;;) {

@@ -500,3 +500,33 @@ er_status rbuf_fill(rbuf *r, er_err *err)
     memset(r->buf + r->end, 0, RBUF_SLACK);
     return ER_OK;
 }
+
+er_status rbuf_skip_bom(rbuf *r, er_err *err)
+{
+    while (r->end - r->pos < 3 && !r->eof) {
+        er_status st = rbuf_fill(r, err);
+        if (st != ER_OK)
+            return st;
+    }
+    if (r->end - r->pos >= 3 && memcmp(r->buf + r->pos, "\xEF\xBB\xBF", 3) == 0)
+        r->pos += 3;
+    return ER_OK;
+}
+
+er_status rbuf_skip_line(rbuf *r, uint64_t *line, er_err *err)
+{
+    for (;;) {
+        const char *nl = memchr(r->buf + r->pos, '\n', r->end - r->pos);
+        if (nl) {
+            r->pos = (size_t)(nl - r->buf) + 1;
+            (*line)++;
+            return ER_OK;
+        }
+        r->pos = r->end;
+        if (r->eof)
+            return ER_OK;
+        er_status st = rbuf_fill(r, err);
+        if (st != ER_OK)
+            return st;
+    }
+}

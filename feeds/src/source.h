@@ -61,5 +61,10 @@ void      rbuf_free(rbuf *r);
  * at least one byte, or ER_OK with r->eof set when the source is done (or
  * when the buffer is already full: check end - pos == cap). */
 er_status rbuf_fill(rbuf *r, er_err *err);
+/* At the start of a stream: skip a UTF-8 byte-order mark if there is one. */
+er_status rbuf_skip_bom(rbuf *r, er_err *err);
+/* Discard through the next '\n' (streaming, whatever the line's length);
+ * adds 1 to *line when one was found (none at the end of input). */
+er_status rbuf_skip_line(rbuf *r, uint64_t *line, er_err *err);
 
 #endif
