@@ -464,27 +464,17 @@ er_status csv_next(er_csv *c, csv_rec *rec, er_err *err)
             return st;
     }
     for (;;) {
-        const char *s = r->buf + r->pos, *e = r->buf + r->end;
-        if (s == e) {
-            if (r->eof)
-                return ER_EOF;
-            if ((st = rbuf_fill(r, err)) != ER_OK)
-                return st;
-            continue;
+        const char *s, *nlp;
+        st = rbuf_line(r, c->max_record, &s, &nlp, err);
+        if (st == ER_ELIMIT) {
+            set_err(rec, CSV_ETOOLONG, "line longer than the record limit", s, 256, c->line, c->line);
+            r->pos = r->end;
+            c->skip_nl = true;
+            return ER_OK;
         }
-        const char *nlp = memchr(s, '\n', (size_t)(e - s));
-        if (!nlp && !r->eof) {
-            if ((size_t)(e - s) > c->max_record) {
-                set_err(rec, CSV_ETOOLONG, "line longer than the record limit", s, 256, c->line,
-                        c->line);
-                r->pos = r->end;
-                c->skip_nl = true;
-                return ER_OK;
-            }
-            if ((st = rbuf_fill(r, err)) != ER_OK)
-                return st;
-            continue;
-        }
+        if (st != ER_OK)
+            return st;
+        const char *e = r->buf + r->end;
         const char *le = nlp ? nlp : e;
         const char *after = nlp ? nlp + 1 : e;
         const char *lend = le;

@@ -273,31 +273,22 @@ er_status jsonl_next(er_jsonl *j, jsonl_rec *rec, er_err *err)
             return st;
     }
     for (;;) {
-        const char *s = r->buf + r->pos, *e = r->buf + r->end;
-        if (s == e) {
-            if (r->eof)
-                return ER_EOF;
-            if ((st = rbuf_fill(r, err)) != ER_OK)
-                return st;
-            continue;
+        const char *s, *nl;
+        st = rbuf_line(r, j->max_record, &s, &nl, err);
+        if (st == ER_ELIMIT) {
+            rec->line = j->line;
+            rec->raw = s;
+            rec->raw_len = 256;
+            rec->err = JL_TOOLONG;
+            snprintf(rec->errmsg, sizeof rec->errmsg, "line longer than the %zu-byte record limit",
+                     j->max_record);
+            r->pos = r->end;
+            j->skip_nl = true;
+            return ER_OK;
         }
-        const char *nl = memchr(s, '\n', (size_t)(e - s));
-        if (!nl && !r->eof) {
-            if ((size_t)(e - s) > j->max_record) {
-                rec->line = j->line;
-                rec->raw = s;
-                rec->raw_len = 256;
-                rec->err = JL_TOOLONG;
-                snprintf(rec->errmsg, sizeof rec->errmsg, "line longer than the %zu-byte record limit",
-                         j->max_record);
-                r->pos = r->end;
-                j->skip_nl = true;
-                return ER_OK;
-            }
-            if ((st = rbuf_fill(r, err)) != ER_OK)
-                return st;
-            continue;
-        }
+        if (st != ER_OK)
+            return st;
+        const char *e = r->buf + r->end;
         const char *le = nl ? nl : e;
         size_t len = (size_t)(le - s);
         if (len && s[len - 1] == '\r')

@@ -61,6 +61,12 @@ void      rbuf_free(rbuf *r);
  * at least one byte, or ER_OK with r->eof set when the source is done (or
  * when the buffer is already full: check end - pos == cap). */
 er_status rbuf_fill(rbuf *r, er_err *err);
+/* The next line, reading more as needed: ER_OK with *s at its first byte and
+ * *nl at its '\n' (NULL when the input ends without one); ER_ELIMIT, with
+ * *s set and err untouched, when more than max bytes come without a '\n'
+ * (the caller reports the line and skips it); ER_EOF at the end. Nothing is
+ * consumed: the caller moves r->pos. */
+er_status rbuf_line(rbuf *r, size_t max, const char **s, const char **nl, er_err *err);
 /* At the start of a stream: skip a UTF-8 byte-order mark if there is one. */
 er_status rbuf_skip_bom(rbuf *r, er_err *err);
 /* Discard through the next '\n' (streaming, whatever the line's length);
