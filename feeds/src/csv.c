@@ -464,7 +464,7 @@ er_status csv_next(er_csv *c, csv_rec *rec, er_err *err)
             return st;
     }
     for (;;) {
-        const char *s, *nlp;
+        const char *s = NULL, *nlp = NULL;
         st = rbuf_line(r, c->max_record, &s, &nlp, err);
         if (st == ER_ELIMIT) {
             set_err(rec, CSV_ETOOLONG, "line longer than the record limit", s, 256, c->line, c->line);

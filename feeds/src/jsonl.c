@@ -273,7 +273,7 @@ er_status jsonl_next(er_jsonl *j, jsonl_rec *rec, er_err *err)
             return st;
     }
     for (;;) {
-        const char *s, *nl;
+        const char *s = NULL, *nl = NULL;
         st = rbuf_line(r, j->max_record, &s, &nl, err);
         if (st == ER_ELIMIT) {
             rec->line = j->line;

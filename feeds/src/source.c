@@ -501,31 +501,6 @@ er_status rbuf_fill(rbuf *r, er_err *err)
     return ER_OK;
 }
 
-er_status rbuf_line(rbuf *r, size_t max, const char **s, const char **nl, er_err *err)
-{
-    for (;;) {
-        const char *p = r->buf + r->pos, *e = r->buf + r->end;
-        if (p < e) {
-            const char *n = memchr(p, '\n', (size_t)(e - p));
-            if (n || r->eof) {
-                *s = p;
-                *nl = n;
-                return ER_OK;
-            }
-            if ((size_t)(e - p) > max) {
-                *s = p;
-                *nl = NULL;
-                return ER_ELIMIT;
-            }
-        } else if (r->eof) {
-            return ER_EOF;
-        }
-        er_status st = rbuf_fill(r, err);
-        if (st != ER_OK)
-            return st;
-    }
-}
-
 er_status rbuf_skip_bom(rbuf *r, er_err *err)
 {
     while (r->end - r->pos < 3 && !r->eof) {

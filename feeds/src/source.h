@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include "ecorisk/status.h"
 
 typedef struct er_src er_src;
@@ -66,7 +67,31 @@ er_status rbuf_fill(rbuf *r, er_err *err);
  * *s set and err untouched, when more than max bytes come without a '\n'
  * (the caller reports the line and skips it); ER_EOF at the end. Nothing is
  * consumed: the caller moves r->pos. */
-er_status rbuf_line(rbuf *r, size_t max, const char **s, const char **nl, er_err *err);
+static inline er_status rbuf_line(rbuf *r, size_t max, const char **s, const char **nl,
+                                  er_err *err)
+{
+    for (;;) {
+        const char *p = r->buf + r->pos, *e = r->buf + r->end;
+        if (p < e) {
+            const char *n = memchr(p, '\n', (size_t)(e - p));
+            if (n || r->eof) {
+                *s = p;
+                *nl = n;
+                return ER_OK;
+            }
+            if ((size_t)(e - p) > max) {
+                *s = p;
+                *nl = NULL;
+                return ER_ELIMIT;
+            }
+        } else if (r->eof) {
+            return ER_EOF;
+        }
+        er_status st = rbuf_fill(r, err);
+        if (st != ER_OK)
+            return st;
+    }
+}
 /* At the start of a stream: skip a UTF-8 byte-order mark if there is one. */
 er_status rbuf_skip_bom(rbuf *r, er_err *err);
 /* Discard through the next '\n' (streaming, whatever the line's length);
