@@ -7,6 +7,7 @@
 
 #include "ecorisk/decl.h"
 #include "ecorisk/profile.h"
+#include "ecorisk/quarantine.h"
 
 #include <getopt.h>
 #include <stdarg.h>
@@ -380,6 +381,36 @@ size_t cli_profiles(const cli_args *a, const char *const **vals)
     shipped[0] = er_profile_default_dir();
     *vals = shipped;
     return 1;
+}
+
+int cli_drain_feed(er_feed *feed, er_batch *batch, const char *what, cli_batch_fn each, void *ctx,
+                   FILE *qf, const char *qpath)
+{
+    er_err err = {{0}};
+    er_status st;
+    int rc = EX_OK_;
+    cli_progress *prog = cli_progress_start(what, er_feed_size(feed));
+    while ((st = er_feed_next(feed, batch, &err)) == ER_OK) {
+        if (each && (st = each(ctx, batch, &err)) != ER_OK) {
+            cli_error("%s: %s", er_feed_name(feed), err.msg);
+            rc = cli_exit_code(st);
+            goto cleanup;
+        }
+        if (qf && (st = er_quarantine_write_batch(qf, batch, &err)) != ER_OK) {
+            cli_error("%s: %s", qpath, err.msg);
+            rc = EX_IOERR_;
+            goto cleanup;
+        }
+        const er_feed_stats *s = er_feed_stats_get(feed);
+        cli_progress_update(prog, s->rows_read, er_feed_raw_bytes(feed), 0);
+    }
+    if (st != ER_EOF) {
+        cli_error("%s", err.msg);
+        rc = cli_exit_code(st);
+    }
+cleanup:
+    cli_progress_done(prog);
+    return rc;
 }
 
 int cli_load_feed_context(const cli_args *a, er_refdata **ref, er_mapping **map)

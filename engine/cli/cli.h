@@ -98,6 +98,15 @@ size_t cli_profiles(const cli_args *a, const char *const **vals);
  * otherwise. The caller frees *ref and *map (also after a failure). */
 int  cli_load_feed_context(const cli_args *a, er_refdata **ref, er_mapping **map);
 
+/* Stream a whole feed through batch: each batch goes to each(ctx, batch, err)
+ * when each is set (an error there is reported as "<feed>: <message>"), its
+ * quarantined records to qf when set (qpath names it in errors), and the
+ * progress line is labelled what. Returns EX_OK_ at the end of the feed, or
+ * prints the error and returns its exit code. */
+typedef er_status (*cli_batch_fn)(void *ctx, const er_batch *batch, er_err *err);
+int  cli_drain_feed(er_feed *feed, er_batch *batch, const char *what, cli_batch_fn each, void *ctx,
+                    FILE *qf, const char *qpath);
+
 /* er_status → exit code (EX_*). */
 int  cli_exit_code(er_status st);
 

@@ -49,6 +49,11 @@ static int parse_date_opt(const cli_args *a, const char *name, int32_t *days)
     return 0;
 }
 
+static er_status add_batch(void *bld, const er_batch *batch, er_err *err)
+{
+    return er_baseline_builder_add_batch(bld, batch->decls, batch->n, err);
+}
+
 static int build_main(const cli_args *a)
 {
     int rc = EX_OK_;
@@ -61,7 +66,6 @@ static int build_main(const cli_args *a)
     er_baseline_builder *bld = NULL;
     er_baseline *bl = NULL;
     FILE *qf = NULL;
-    cli_progress *prog = NULL;
     const char *const *feeds = NULL;
     char *const *pos;
     size_t n_feeds = cli_list(a, "feed", &feeds);
@@ -127,28 +131,8 @@ static int build_main(const cli_args *a)
             rc = cli_exit_code(st);
             goto cleanup;
         }
-        prog = cli_progress_start("baseline", er_feed_size(feed));
-        while ((st = er_feed_next(feed, batch, &err)) == ER_OK) {
-            if ((st = er_baseline_builder_add_batch(bld, batch->decls, batch->n, &err)) != ER_OK) {
-                cli_error("%s: %s", er_feed_name(feed), err.msg);
-                rc = cli_exit_code(st);
-                goto cleanup;
-            }
-            if (qf && (st = er_quarantine_write_batch(qf, batch, &err)) != ER_OK) {
-                cli_error("%s: %s", qpath, err.msg);
-                rc = EX_IOERR_;
-                goto cleanup;
-            }
-            const er_feed_stats *s = er_feed_stats_get(feed);
-            cli_progress_update(prog, s->rows_read, er_feed_raw_bytes(feed), 0);
-        }
-        cli_progress_done(prog);
-        prog = NULL;
-        if (st != ER_EOF) {
-            cli_error("%s", err.msg);
-            rc = cli_exit_code(st);
+        if ((rc = cli_drain_feed(feed, batch, "baseline", add_batch, bld, qf, qpath)) != EX_OK_)
             goto cleanup;
-        }
         const er_feed_stats *s = er_feed_stats_get(feed);
         cli_info("%s: %llu rows read, %llu accepted, %llu quarantined", er_feed_name(feed),
                  (unsigned long long)s->rows_read, (unsigned long long)s->accepted,
@@ -179,7 +163,6 @@ static int build_main(const cli_args *a)
              quarantined, strcmp(out, "-") == 0 ? "<stdout>" : out);
     (void)accepted;
 cleanup:
-    cli_progress_done(prog);
     if (qf)
         fclose(qf);
     er_baseline_free(bl);

@@ -103,7 +103,6 @@ static int ingest_main(const cli_args *a)
     er_feed *feed = NULL;
     er_batch *batch = NULL;
     FILE *qf = NULL;
-    cli_progress *prog = NULL;
     const char *qpath = cli_str(a, "quarantine");
     char *const *pos;
 
@@ -158,23 +157,8 @@ static int ingest_main(const cli_args *a)
         rc = cli_exit_code(st);
         goto cleanup;
     }
-    prog = cli_progress_start("ingest", er_feed_size(feed));
-    while ((st = er_feed_next(feed, batch, &err)) == ER_OK) {
-        if (qf && (st = er_quarantine_write_batch(qf, batch, &err)) != ER_OK) {
-            cli_error("%s: %s", qpath, err.msg);
-            rc = EX_IOERR_;
-            goto cleanup;
-        }
-        const er_feed_stats *s = er_feed_stats_get(feed);
-        cli_progress_update(prog, s->rows_read, er_feed_raw_bytes(feed), 0);
-    }
-    cli_progress_done(prog);
-    prog = NULL;
-    if (st != ER_EOF) {
-        cli_error("%s", err.msg);
-        rc = cli_exit_code(st);
+    if ((rc = cli_drain_feed(feed, batch, "ingest", NULL, NULL, qf, qpath)) != EX_OK_)
         goto cleanup;
-    }
     if (qf) {
         int cr = fclose(qf);
         qf = NULL;
@@ -199,7 +183,6 @@ static int ingest_main(const cli_args *a)
         rc = EX_SOFTWARE_;
     }
 cleanup:
-    cli_progress_done(prog);
     if (qf)
         fclose(qf);
     er_batch_free(batch);
