@@ -9,6 +9,7 @@
 #include "ecorisk/profile.h"
 #include "ecorisk/quarantine.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -381,6 +382,17 @@ size_t cli_profiles(const cli_args *a, const char *const **vals)
     shipped[0] = er_profile_default_dir();
     *vals = shipped;
     return 1;
+}
+
+int cli_open_quarantine(const char *path, FILE **qf)
+{
+    *qf = fopen(path, "w");
+    if (!*qf) {
+        cli_error("%s: cannot create: %s", path, strerror(errno));
+        return EX_CANTCREAT_;
+    }
+    setvbuf(*qf, NULL, _IOFBF, 1u << 16);
+    return EX_OK_;
 }
 
 int cli_drain_feed(er_feed *feed, er_batch *batch, const char *what, cli_batch_fn each, void *ctx,

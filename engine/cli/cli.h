@@ -98,6 +98,10 @@ size_t cli_profiles(const cli_args *a, const char *const **vals);
  * otherwise. The caller frees *ref and *map (also after a failure). */
 int  cli_load_feed_context(const cli_args *a, er_refdata **ref, er_mapping **map);
 
+/* Create the --quarantine file (JSON Lines, buffered) at path. Returns EX_OK_,
+ * or prints the error and returns EX_CANTCREAT_. The caller fcloses *qf. */
+int  cli_open_quarantine(const char *path, FILE **qf);
+
 /* Stream a whole feed through batch: each batch goes to each(ctx, batch, err)
  * when each is set (an error there is reported as "<feed>: <message>"), its
  * quarantined records to qf when set (qpath names it in errors), and the

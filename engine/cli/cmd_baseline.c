@@ -115,15 +115,8 @@ static int build_main(const cli_args *a)
         rc = cli_exit_code(st);
         goto cleanup;
     }
-    if (qpath) {
-        qf = fopen(qpath, "w");
-        if (!qf) {
-            cli_error("%s: cannot create: %s", qpath, strerror(errno));
-            rc = EX_CANTCREAT_;
-            goto cleanup;
-        }
-        setvbuf(qf, NULL, _IOFBF, 1u << 16);
-    }
+    if (qpath && (rc = cli_open_quarantine(qpath, &qf)) != EX_OK_)
+        goto cleanup;
     for (size_t fi = 0; fi < n_feeds; fi++) {
         o.source = feeds[fi];
         if ((st = er_feed_open(&feed, &o, &err)) != ER_OK) {

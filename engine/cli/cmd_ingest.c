@@ -143,15 +143,8 @@ static int ingest_main(const cli_args *a)
         rc = cli_exit_code(st);
         goto cleanup;
     }
-    if (qpath) {
-        qf = fopen(qpath, "w");
-        if (!qf) {
-            cli_error("%s: cannot create: %s", qpath, strerror(errno));
-            rc = EX_CANTCREAT_;
-            goto cleanup;
-        }
-        setvbuf(qf, NULL, _IOFBF, 1u << 16);
-    }
+    if (qpath && (rc = cli_open_quarantine(qpath, &qf)) != EX_OK_)
+        goto cleanup;
     if ((st = er_batch_new(&batch, 8192, &err)) != ER_OK) {
         cli_error("%s", err.msg);
         rc = cli_exit_code(st);
