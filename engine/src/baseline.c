@@ -86,7 +86,8 @@ void er_bl_group_key(const group *g, char out[11])
 
 /* The HS6 index (4 MB, mostly zero) is mapped fresh, so only the pages a
  * baseline touches are ever zeroed; calloc would clear all of it each time
- * once glibc's mmap threshold has risen past its size. */
+ * once glibc's mmap threshold has risen past its size. Not er_big_calloc:
+ * its huge-page advice would clear 2 MiB on the first touch of each half. */
 er_status er_bl_gs_init(group_set *gs)
 {
     memset(gs, 0, sizeof *gs);

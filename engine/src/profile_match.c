@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "profile_int.h"
 
 /* ---- text normalization ---------------------------------------------------- */
@@ -167,16 +168,9 @@ er_status hs_build(er_profileset *s)
             cur = s->hs[cur].kid[d];
         }
         if (s->hs[cur].bits < 0) {
-            if (s->n_hs_bits + s->hs_words > s->cap_hs_bits) {
-                size_t nc = s->cap_hs_bits ? s->cap_hs_bits * 2 : 256;
-                while (nc < s->n_hs_bits + s->hs_words)
-                    nc *= 2;
-                uint64_t *nb = realloc(s->hs_bits, nc * sizeof *nb);
-                if (!nb)
-                    return ER_ENOMEM;
-                s->hs_bits = nb;
-                s->cap_hs_bits = nc;
-            }
+            if (!er_grow((void **)&s->hs_bits, &s->cap_hs_bits, s->n_hs_bits + s->hs_words,
+                         sizeof *s->hs_bits))
+                return ER_ENOMEM;
             s->hs[cur].bits = (int32_t)s->n_hs_bits;
             memset(s->hs_bits + s->n_hs_bits, 0, s->hs_words * sizeof(uint64_t));
             s->n_hs_bits += s->hs_words;

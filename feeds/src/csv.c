@@ -13,6 +13,7 @@
  * start small and grow to the record limit only when a record needs it.
  */
 #include "csv.h"
+#include "grow.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -75,20 +76,16 @@ uint64_t csv_blank_lines(const er_csv *c) { return c->blank; }
 uint64_t csv_bytes(const er_csv *c) { return c->rb.consumed + c->rb.pos; }
 void csv_state_machine_only(er_csv *c) { c->sm_only = true; }
 
-/* Room for at least `need` fields. */
-static bool fields_reserve(er_csv *c, size_t need)
+/* Room for at least `need` fields (the growth itself is out of line, so the
+ * per-line check stays one comparison). */
+static __attribute__((noinline)) bool fields_grow(er_csv *c, size_t need)
 {
-    if (need <= c->fcap)
-        return true;
-    size_t nc = c->fcap * 2;
-    while (nc < need)
-        nc *= 2;
-    csv_field *nf = realloc(c->f, nc * sizeof *nf);
-    if (!nf)
-        return false;
-    c->f = nf;
-    c->fcap = nc;
-    return true;
+    return er_grow((void **)&c->f, &c->fcap, need, sizeof *c->f);
+}
+
+static inline bool fields_reserve(er_csv *c, size_t need)
+{
+    return need <= c->fcap || fields_grow(c, need);
 }
 
 static inline bool push_field(er_csv *c, size_t *n, const char *p, size_t len)
@@ -251,7 +248,6 @@ static int slow_parse(er_csv *c, const char *s, const char *e, bool eof, size_t 
     *nl = lines;
     return SP_DONE;
 }
-
 
 /* Split a quote-free line [s, e) at commas. Returns false if a quote was
  * seen (caller takes the slow path) or on ENOMEM (*nomem set). */

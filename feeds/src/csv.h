@@ -5,8 +5,9 @@
  * case: a line whose quoted fields hold no doubled quote is split in place
  * (SSE2 bitmaps of commas and quotes); a record with "" escapes or a field
  * spanning lines goes through a small state machine that unescapes "" into a
- * scratch buffer. Field views are valid until the next csv_next call. Handles CRLF or LF, a UTF-8 byte-order mark, and a last
- * line without a newline. Empty lines are skipped (counted in blank_lines).
+ * scratch buffer. Field views are valid until the next csv_next call.
+ * Handles CRLF or LF, a UTF-8 byte-order mark, and a last line without a
+ * newline. Empty lines are skipped (counted in blank_lines).
  *
  * Errors inside one record never stop the stream: the record comes back with
  * err set and the reader resynchronises (after the newline following the
@@ -34,7 +35,8 @@ typedef struct csv_rec {
     size_t           raw_len;    /* its bytes without the final line end (may be cut
                                     for errors) */
     bool             ascii;      /* every byte of the record is ASCII and none is NUL
-                                    (known for quote-free lines; false otherwise) */
+                                    (known for lines split in place; false for
+                                    records from the state machine) */
     csv_rerr         err;
     const char      *errmsg;     /* static text when err != CSV_OK */
     uint64_t         err_line;   /* line where the error was seen */

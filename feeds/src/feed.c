@@ -523,19 +523,12 @@ static er_status check_id(er_feed *f, er_batch *b, er_decl *d, uint64_t h, uint6
  * validated; 0 when there is no id. */
 static inline uint64_t raw_id_hash(const raw_rec *r, const char **p, uint32_t *n)
 {
-    const char *s = r->v[F_ID];
-    uint32_t k = r->len[F_ID];
-    if (!s)
+    *p = r->v[F_ID];
+    *n = r->len[F_ID];
+    if (!*p)
         return 0;
-    while (k && (s[0] == ' ' || s[0] == '\t')) {
-        s++;
-        k--;
-    }
-    while (k && (s[k - 1] == ' ' || s[k - 1] == '\t'))
-        k--;
-    *p = s;
-    *n = k;
-    return id_hash(s, k);
+    er_trim(p, n);
+    return id_hash(*p, *n);
 }
 
 er_status er_feed_next(er_feed *f, er_batch *b, er_err *err)

@@ -93,6 +93,24 @@ typedef struct vfail {
     char        detail[256];
 } vfail;
 
+/* Strip the spaces and tabs around a value (a view: *p and *n move). */
+static inline void er_trim(const char **pp, uint32_t *pn)
+{
+    const char *p = *pp;
+    uint32_t n = *pn;
+    /* most values start and end with a byte above ' ': nothing to do */
+    if (n == 0 || ((unsigned char)p[0] > ' ' && (unsigned char)p[n - 1] > ' '))
+        return;
+    while (n && (p[0] == ' ' || p[0] == '\t')) {
+        p++;
+        n--;
+    }
+    while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+        n--;
+    *pp = p;
+    *pn = n;
+}
+
 /* Validate and convert one record into *d (zeroed by the caller). Returns
  * true when accepted; false with *fail filled. Duplicate ids are the feed's
  * business (checked after this). */

@@ -183,23 +183,6 @@ bool er_parse_number(const char *p, size_t n, double *out)
     return true;
 }
 
-static inline void trim(const char **pp, uint32_t *pn)
-{
-    const char *p = *pp;
-    uint32_t n = *pn;
-    /* most values start and end with a byte above ' ': nothing to do */
-    if (n == 0 || ((unsigned char)p[0] > ' ' && (unsigned char)p[n - 1] > ' '))
-        return;
-    while (n && (p[0] == ' ' || p[0] == '\t')) {
-        p++;
-        n--;
-    }
-    while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
-        n--;
-    *pp = p;
-    *pn = n;
-}
-
 static const char *fname(int f) { return er_field_names[f]; }
 
 static const char *intern_str(const vctx *c, const char *p, uint32_t n)
@@ -300,7 +283,7 @@ bool er_validate(const vctx *c, raw_rec *r, er_decl *d, vfail *fail)
     for (int f = 0; f < F_COUNT; f++) {
         const map_field *mf = &m->f[f];
         if (f != F_DESCRIPTION && r->v[f])
-            trim(&r->v[f], &r->len[f]);
+            er_trim(&r->v[f], &r->len[f]);
         if ((!r->v[f] || r->len[f] == 0) && mf->constant) {
             r->v[f] = mf->constant;
             r->len[f] = (uint32_t)mf->constant_len;
@@ -405,7 +388,7 @@ bool er_validate(const vctx *c, raw_rec *r, er_decl *d, vfail *fail)
                 q = e;
             const char *s = p;
             uint32_t n = (uint32_t)(q - p);
-            trim(&s, &n);
+            er_trim(&s, &n);
             if (n) {
                 uint16_t cc;
                 if (n != 2 || !er_country_parse(c->ref, s, n, &cc))
