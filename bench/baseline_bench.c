@@ -17,7 +17,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "baseline_impl.h"   /* table sizes for the report */
+#include "stats/baseline_impl.h"   /* table sizes for the report */
 #include "ecorisk/baseline.h"
 
 static uint64_t rng_state;

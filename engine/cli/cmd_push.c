@@ -2,7 +2,7 @@
  * cmd_push.c — `ecorisk push`: spool alerts.jsonl into the outbox
  * (--enqueue) and/or deliver the outbox to a CEN-style endpoint (push.h).
  * Parses options, reads the token file, logs events and prints a summary;
- * all delivery logic lives in engine/src/push.c and outbox.c.
+ * all delivery logic lives in engine/src/deliver/ (push.c, outbox.c).
  *
  * Exit status: 0 nothing left pending and nothing rejected; 1 nothing left
  * pending but some batches were rejected into dead/ by this push; 75 alerts

@@ -13,7 +13,7 @@
  * start small and grow to the record limit only when a record needs it.
  */
 #include "csv.h"
-#include "grow.h"
+#include "core/grow.h"
 
 #include <stdbool.h>
 #include <stdlib.h>

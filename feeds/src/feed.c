@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bigmem.h"
+#include "core/bigmem.h"
 #include "csv.h"
 #include "feed_internal.h"
 #include "jsonl.h"

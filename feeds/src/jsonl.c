@@ -5,7 +5,7 @@
  * reused json_tokener. Nothing stops the stream but a source error.
  */
 #include "jsonl.h"
-#include "utf8.h"
+#include "core/utf8.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -5,7 +5,7 @@
  * no allocation except the strings kept in the batch arena.
  */
 #include "feed_internal.h"
-#include "utf8.h"
+#include "core/utf8.h"
 
 #include <math.h>
 #include <stdarg.h>

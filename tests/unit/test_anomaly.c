@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "baseline_fixture.h"
-#include "baseline_impl.h"
+#include "stats/baseline_impl.h"
 
 #define BIN_X(i) (HIST_LO + (double)(i) * HIST_W)
 #define CENTRE(i) (BIN_X(i) + HIST_W / 2)

@@ -16,7 +16,7 @@
 #include <json-c/json.h>
 
 #include "baseline_fixture.h"
-#include "baseline_impl.h"
+#include "stats/baseline_impl.h"
 #include "tmp_fixture.h"
 
 static char tmpdir[256];

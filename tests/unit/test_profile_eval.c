@@ -14,7 +14,7 @@
 
 #include "ecorisk/profile.h"
 #include "ecorisk/refdata.h"
-#include "profile_int.h"
+#include "profile/profile_int.h"
 
 #define LANG ECORISK_SOURCE_DIR "/tests/fixtures/profiles/lang/lang.json"
 

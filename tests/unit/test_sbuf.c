@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sbuf.h"
+#include "core/sbuf.h"
 
 START_TEST(test_escape)
 {

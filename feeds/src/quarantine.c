@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "utf8.h"
+#include "core/utf8.h"
 
 void er_quarantine_write_string(FILE *out, const char *str, size_t len)
 {

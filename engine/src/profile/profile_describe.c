@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "profile_int.h"
+#include "profile/profile_int.h"
 
 typedef struct dbuf {
     char  *b;

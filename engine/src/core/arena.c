@@ -6,7 +6,7 @@
  * does not pin its memory.
  */
 #include "ecorisk/arena.h"
-#include "bigmem.h"
+#include "core/bigmem.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyst_int.h"
+#include "analyst/analyst_int.h"
 #include "ecorisk/score.h"
 
 #define N_LANE_COL (ER_LANE_COUNT + 1)   /* 0: no alert, 1 + er_lane */

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "grow.h"
-#include "analyst_int.h"
+#include "core/grow.h"
+#include "analyst/analyst_int.h"
 #include "ecorisk/score.h"
 
 static const double RATES[] = {0.01, 0.02, 0.05};

@@ -7,8 +7,8 @@
  * the per-declaration features in anomaly.c; the shared representation and
  * why every merged quantity is an integer are in baseline_impl.h.
  */
-#include "baseline_impl.h"
-#include "bigmem.h"
+#include "stats/baseline_impl.h"
+#include "core/bigmem.h"
 
 #include <math.h>
 #include <pthread.h>

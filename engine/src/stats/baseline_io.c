@@ -6,8 +6,8 @@
  * version and every field, failing with the file and JSON path instead of
  * crashing on corrupt input. The baseline id is a hash of the canonical text.
  */
-#include "baseline_impl.h"
-#include "bigmem.h"
+#include "stats/baseline_impl.h"
+#include "core/bigmem.h"
 
 #include <errno.h>
 #include <math.h>

@@ -17,7 +17,7 @@
 
 #include "ecorisk/analyst.h"
 #include "ecorisk/decl.h"
-#include "sbuf.h"
+#include "core/sbuf.h"
 
 #define STORE_FILE "outcomes.jsonl"
 #define MAX_CSV_BYTES (256u << 20)

@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "profile_int.h"
+#include "profile/profile_int.h"
 
 /* ---- fields ------------------------------------------------------------------ */
 

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include "ecorisk/profile.h"
 #include "ecorisk/score.h"
-#include "sbuf.h"
+#include "core/sbuf.h"
 
 typedef struct er_alert_ctx {
     const er_profileset *ps;

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "grow.h"
-#include "profile_int.h"
+#include "core/grow.h"
+#include "profile/profile_int.h"
 
 /* ---- text normalization ---------------------------------------------------- */
 

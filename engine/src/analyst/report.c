@@ -14,11 +14,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "grow.h"
+#include "core/grow.h"
 #include "ecorisk/analyst.h"
 #include "ecorisk/arena.h"
 #include "ecorisk/profile.h"
-#include "sbuf.h"
+#include "core/sbuf.h"
 
 #define N_LANES 4
 static const char *const LANES[N_LANES] = {"red", "yellow", "blue", "green"};

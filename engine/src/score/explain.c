@@ -8,11 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alert.h"
+#include "score/alert.h"
 #include "ecorisk/baseline.h"
 #include "ecorisk/run.h"
 #include "ecorisk/score.h"
-#include "sbuf.h"
+#include "core/sbuf.h"
 
 static void features_json(er_sb *b, const er_anomalies *an)
 {

@@ -13,7 +13,7 @@
  * alerts.jsonl is written in one ordered pass. Without a config, alerts are
  * written straight to their final file.
  */
-#include "grow.h"
+#include "core/grow.h"
 #include "ecorisk/run.h"
 
 #include <errno.h>
@@ -30,12 +30,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "alert.h"
+#include "score/alert.h"
 #include "ecorisk/baseline.h"
 #include "ecorisk/quarantine.h"
 #include "ecorisk/refdata.h"
 #include "ecorisk/score.h"
-#include "sbuf.h"
+#include "core/sbuf.h"
 
 #define MAX_GROUPS 65536          /* distinct office/flow groups tracked; the rest pool in one */
 #define MAX_RULES 256

@@ -19,8 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "grow.h"
-#include "analyst_int.h"
+#include "core/grow.h"
+#include "analyst/analyst_int.h"
 #include "ecorisk/score.h"
 
 static const double RATES[] = {0.01, 0.05};

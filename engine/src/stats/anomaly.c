@@ -7,7 +7,7 @@
  * chapter), and Fisher's combination. Read-only on the baseline: thread-safe.
  * Formulas and their justification: docs/scoring.md.
  */
-#include "baseline_impl.h"
+#include "stats/baseline_impl.h"
 
 #include <math.h>
 #include <string.h>

@@ -12,7 +12,7 @@
 #include "ecorisk/feed.h"
 #include "ecorisk/profile.h"
 #include "ecorisk/refdata.h"
-#include "sbuf.h"
+#include "core/sbuf.h"
 
 typedef struct scan_ctx {
     const er_analyst_input *in;

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "analyst_int.h"
+#include "analyst/analyst_int.h"
 
 er_status scan_open(scan_ctx *c, const er_analyst_input *in, er_err *err)
 {

@@ -5,7 +5,7 @@
  * reference data in CEN seizure-report terms. Field order is fixed so the
  * same inputs always give the same bytes.
  */
-#include "alert.h"
+#include "score/alert.h"
 
 #include <stdio.h>
 #include <string.h>

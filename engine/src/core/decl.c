@@ -3,7 +3,7 @@
  * the stable names of flows, modes and quarantine reasons, and ISO dates.
  */
 #include "ecorisk/decl.h"
-#include "bigmem.h"
+#include "core/bigmem.h"
 
 #include <stdarg.h>
 #include <stdbool.h>

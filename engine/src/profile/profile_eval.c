@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "profile_int.h"
+#include "profile/profile_int.h"
 
 struct er_eval {
     const er_profileset *s;

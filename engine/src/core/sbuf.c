@@ -1,8 +1,8 @@
 /*
  * sbuf.c — growable string buffer and JSON emitters (see sbuf.h).
  */
-#include "sbuf.h"
-#include "utf8.h"
+#include "core/sbuf.h"
+#include "core/utf8.h"
 
 #include <math.h>
 #include <stdarg.h>
