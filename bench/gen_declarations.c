@@ -2,7 +2,7 @@
  * gen_declarations.c — seeded, deterministic generator of synthetic customs
  * declaration days in the canonical CSV (about 200 bytes a row), for
  * baselines, benchmarks and samples. Realistic shape: a weighted HS mix of
- * ordinary trade with wildlife / ODS / waste codes (DESIGN.md §7) at low
+ * ordinary trade with wildlife / ODS / waste codes (docs/domain.md) at low
  * rates, country and route distributions, log-normal unit values and masses,
  * Zipf-like trader frequencies, dates spread over a range, and an optional
  * small rate of planted anomalies and of invalid rows. Same options and seed

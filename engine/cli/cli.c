@@ -6,6 +6,7 @@
 #include "cli.h"
 
 #include "ecorisk/decl.h"
+#include "ecorisk/version.h"
 #include "ecorisk/profile.h"
 #include "ecorisk/quarantine.h"
 

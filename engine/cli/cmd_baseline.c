@@ -1,6 +1,6 @@
 /*
  * cmd_baseline.c — `ecorisk baseline build | merge | show`: build the
- * statistical baseline (DESIGN.md §4) from any number of history feeds
+ * statistical baseline (docs/scoring.md) from any number of history feeds
  * through the same readers, mappings and quarantine as ingest; merge
  * baselines built on shards; and print what a baseline knows about an HS
  * code. The statistics themselves live in the library (baseline.h).

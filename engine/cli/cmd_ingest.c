@@ -190,7 +190,7 @@ const cli_cmd cmd_ingest = {
     "read a feed, validate it and account for every row",
     "--feed SOURCE [--mapping M] [--format csv|jsonl] [--quarantine Q.jsonl] [--since D] [--until D] [--json]",
     "Streams a declaration feed (CSV or JSON Lines, plain or gzip, from a file, stdin or a URL) "
-    "through a column mapping and the validation rules of DESIGN.md section 2. Records that fail "
+    "through a column mapping and the validation rules of docs/feeds.md. Records that fail "
     "validation are written to the quarantine file with their line and reason; the summary "
     "reconciles rows read = accepted + quarantined. Exit status: 0 success (even when records "
     "were quarantined); 64 bad command line; 65 feed or mapping unusable as a whole (missing "

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "ecorisk/version.h"
 
 extern const cli_cmd cmd_ingest, cmd_run, cmd_explain, cmd_baseline_build, cmd_baseline_merge,
     cmd_baseline_show, cmd_profile_lint, cmd_profile_show, cmd_push, cmd_backtest, cmd_diff,

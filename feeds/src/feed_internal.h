@@ -13,7 +13,7 @@
 #include "ecorisk/feed.h"
 #include "ecorisk/refdata.h"
 
-/* Canonical fields, in canonical CSV column order (DESIGN.md §2). */
+/* Canonical fields, in canonical CSV column order (docs/feeds.md). */
 enum {
     F_ID, F_DATE, F_FLOW, F_DECLARANT, F_IMPORTER, F_EXPORTER, F_HS, F_DESCRIPTION,
     F_ORIGIN, F_EXPORT_COUNTRY, F_DESTINATION, F_TRANSIT, F_MODE, F_OFFICE, F_NET_KG,

@@ -187,7 +187,7 @@ static er_status parse_mapping(er_mapping *m, json_object *root, const char *pat
         if (fi < 0) {
             char kp[160];
             snprintf(kp, sizeof kp, "fields.%s", fname);
-            return bad(err, path, kp, "not a canonical field (see DESIGN.md §2: id, date, flow, "
+            return bad(err, path, kp, "not a canonical field (see docs/feeds.md: id, date, flow, "
                                       "declarant, importer, exporter, hs, ...)");
         }
         if ((st = load_field(&m->f[fi], fval, path, fname, err)) != ER_OK)

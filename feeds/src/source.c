@@ -5,6 +5,7 @@
  * magic bytes, and the shared read buffer (rbuf) the readers scan.
  */
 #include "source.h"
+#include "ecorisk/version.h"
 
 #include <curl/curl.h>
 #include <errno.h>

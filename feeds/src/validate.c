@@ -1,5 +1,5 @@
 /*
- * validate.c — DESIGN.md §2 validation: one raw record (text views from the
+ * validate.c — docs/feeds.md validation: one raw record (text views from the
  * CSV or JSONL reader, after the mapping) becomes an er_decl or a precise
  * quarantine reason. Numbers, dates, codes and UTF-8 are checked here with
  * no allocation except the strings kept in the batch arena.

@@ -5,7 +5,7 @@
  * promises for ANY input: no crash, leak or UB; every record accepted or
  * quarantined (rows_read == accepted + quarantined, per-reason counts add up,
  * batch contents match the counters); accepted declarations satisfy the
- * validation rules (DESIGN.md §2, decl.h limits).
+ * validation rules (docs/feeds.md, decl.h limits).
  */
 #ifndef ECORISK_FUZZ_FEED_H
 #define ECORISK_FUZZ_FEED_H

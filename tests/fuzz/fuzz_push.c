@@ -16,6 +16,7 @@
 #include <limits.h>
 
 #include "ecorisk/push.h"
+#include "deliver/push_int.h"
 #include "fuzz_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -145,4 +145,33 @@ out=$($WRAP "$tmp/t_static") || fail "static-linked program failed"
 [ "$out" = "linked ok" ] || fail "static-linked program printed '$out'"
 deps_out=$(ldd "$tmp/t_static")
 if grep -q libecorisk <<<"$deps_out"; then fail "static program still needs libecorisk.so"; fi
-echo "install: ok ($n_pages man pages, prefix $prefix)"
+
+# The public surface: the shared library exports only er_ names, each declared
+# in an installed header (everything else is hidden, see ecorisk/api.h).
+nm -D --defined-only "$libdir/libecorisk.so" | awk '$2 ~ /^[TDBR]$/ {print $3}' | sort >"$tmp/exports"
+[ -s "$tmp/exports" ] || fail "libecorisk.so exports nothing"
+if grep -v '^er_' "$tmp/exports" >"$tmp/bad"; then fail "exported names without er_: $(tr '\n' ' ' <"$tmp/bad")"; fi
+cat "$P"/include/ecorisk/*.h >"$tmp/headers"
+while IFS= read -r sym; do
+    grep -Eq "\b$sym\b" "$tmp/headers" || fail "$sym is exported but declared in no installed header"
+done <"$tmp/exports"
+
+# The example programs (engine/examples) against the installed library: C and C++.
+cxx=c++
+[ "$cc" = cc ] || cxx=${cc/clang/clang++}
+"$cc" "${san[@]}" -std=c17 -Wall -Wextra -Werror $cflags -o "$tmp/screen_feed" \
+    "$ECORISK_SRC/engine/examples/screen_feed.c" $(pkg-config --libs ecorisk)
+"$cxx" "${san[@]}" -std=c++17 -Wall -Wextra -Werror $cflags -o "$tmp/version_check" \
+    "$ECORISK_SRC/engine/examples/version_check.cpp" $(pkg-config --libs ecorisk)
+sample=$ECORISK_SRC/feeds/samples/declarations-2026-01-05.csv
+LD_LIBRARY_PATH=$libdir $WRAP "$tmp/screen_feed" "$sample" "$share/profiles" "$share/reference" \
+    >"$tmp/screen.out" 2>"$tmp/screen.err" || fail "screen_feed failed: $(cat "$tmp/screen.err")"
+"$ECORISK" run --feed "$sample" --out "$tmp/run" -q
+want_alerts=$(python3 -c 'import json,sys; print(sum(1 for l in open(sys.argv[1]) if not json.loads(l).get("random")))' "$tmp/run/alerts.jsonl")
+[ "$(wc -l <"$tmp/screen.out")" -eq "$want_alerts" ] \
+    || fail "screen_feed printed $(wc -l <"$tmp/screen.out") alerts, ecorisk run (no baseline) $want_alerts"
+grep -q "screen_feed: libecorisk ${want#ecorisk }, 191 declarations" "$tmp/screen.err" \
+    || fail "screen_feed summary: $(cat "$tmp/screen.err")"
+out=$(LD_LIBRARY_PATH=$libdir $WRAP "$tmp/version_check" "$sample" "$share/reference") || fail "version_check (C++) failed"
+[ "$out" = "${want}: 207 read, 191 accepted, 16 quarantined" ] || fail "version_check printed '$out'"
+echo "install: ok ($n_pages man pages, prefix $prefix, $(wc -l <"$tmp/exports") exported er_ symbols, C and C++ examples)"

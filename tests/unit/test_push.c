@@ -13,6 +13,7 @@
 
 #include "ecorisk/outbox.h"
 #include "ecorisk/push.h"
+#include "deliver/push_int.h"
 #include "tmp_fixture.h"
 
 START_TEST(classify)

@@ -1,5 +1,5 @@
 /*
- * test_validate.c — the DESIGN.md §2 validation rules, one by one, through
+ * test_validate.c — the docs/feeds.md validation rules, one by one, through
  * the real feed reader: every rejection has its exact reason, field and
  * detail; accepted records carry exactly converted values. Also mappings
  * (kcs-customs value maps, constants, extras, errors), duplicate ids, date
@@ -349,7 +349,7 @@ typedef struct mcase {
 
 static const mcase MCASES[] = {
     {"{\"fields\":{\"id\":\"A\",\"colour\":\"B\"}}", ER_EFORMAT,
-     ": fields.colour: not a canonical field (see DESIGN.md §2: id, date, flow, declarant, "
+     ": fields.colour: not a canonical field (see docs/feeds.md: id, date, flow, declarant, "
      "importer, exporter, hs, ...)"},
     {"{\"fields\":{\"id\":{\"column\":\"A\",\"value\":{}}}}", ER_EFORMAT,
      ": fields.id.value: unknown key (expected column, constant, values or comment)"},

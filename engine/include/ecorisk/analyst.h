@@ -1,5 +1,5 @@
 /*
- * analyst.h — the analyst tools (DESIGN.md §1 side paths): backtest of profile
+ * analyst.h — the analyst tools (docs/analysts.md): backtest of profile
  * packs against labelled history, what-if diff of two profile sets, weight
  * tuning by regularised logistic regression, the local outcome store of
  * inspection results, and the self-contained HTML report of a run.
@@ -18,15 +18,14 @@
 #ifndef ECORISK_ANALYST_H
 #define ECORISK_ANALYST_H
 
+#include "ecorisk/api.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "ecorisk/feed.h"
 #include "ecorisk/status.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
+ER_BEGIN_DECLS
 
 /* ---- statistics helpers (pure functions) ---- */
 
@@ -215,7 +214,5 @@ typedef struct er_report_opts {
  * styles. Written under a temporary name and renamed into place. */
 er_status er_report(const er_report_opts *o, er_err *err);
 
-#ifdef __cplusplus
-}
-#endif
+ER_END_DECLS
 #endif

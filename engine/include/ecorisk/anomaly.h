@@ -1,6 +1,6 @@
 /*
  * anomaly.h — the anomaly features of one declaration against a baseline
- * (DESIGN.md §4). Produced by the statistics module (baseline.h), consumed by
+ * (docs/scoring.md). Produced by the statistics module (baseline.h), consumed by
  * profile predicates (profile.h), alerts and explain.
  *
  * Every feature is a tail probability p in [0,1] with the observed value, the
@@ -11,8 +11,11 @@
 #ifndef ECORISK_ANOMALY_H
 #define ECORISK_ANOMALY_H
 
+#include "ecorisk/api.h"
 #include <stdbool.h>
 #include <stdint.h>
+
+ER_BEGIN_DECLS
 
 typedef enum er_feature {
     ER_FEAT_UNIT_VALUE_LOW = 0,  /* log unit value far below the group (under-valuation) */
@@ -49,4 +52,5 @@ typedef struct er_anomalies {
     uint8_t          n_computable;
 } er_anomalies;
 
+ER_END_DECLS
 #endif

@@ -10,9 +10,12 @@
 #ifndef ECORISK_ARENA_H
 #define ECORISK_ARENA_H
 
+#include "ecorisk/api.h"
 #include <stddef.h>
 #include <stdint.h>
 #include "ecorisk/status.h"
+
+ER_BEGIN_DECLS
 
 typedef struct er_arena er_arena;
 
@@ -29,4 +32,5 @@ size_t    er_arena_bytes(const er_arena *a);      /* bytes reserved (for memory 
 /* FNV-1a 64-bit, the hash used for ids throughout (stable across platforms). */
 uint64_t er_hash64(const void *data, size_t len, uint64_t seed);
 
+ER_END_DECLS
 #endif

@@ -1,5 +1,5 @@
 /*
- * baseline.h — the statistical baseline built from history (DESIGN.md §4) and
+ * baseline.h — the statistical baseline built from history (docs/scoring.md) and
  * the anomaly features computed against it (anomaly.h), with GSL.
  *
  * Build: a builder accumulates declarations (any number of feeds), then
@@ -12,10 +12,13 @@
 #ifndef ECORISK_BASELINE_H
 #define ECORISK_BASELINE_H
 
+#include "ecorisk/api.h"
 #include <stdio.h>
 #include "ecorisk/anomaly.h"
 #include "ecorisk/decl.h"
 #include "ecorisk/status.h"
+
+ER_BEGIN_DECLS
 
 #define ER_BASELINE_FORMAT 2
 
@@ -54,4 +57,5 @@ void er_anomaly_compute_batch(const er_baseline *bl, const er_decl *d, size_t n,
  * `baseline show`. malloc'd; caller frees with free(). NULL on ENOMEM. */
 char *er_baseline_describe(const er_baseline *bl, const char *hs);
 
+ER_END_DECLS
 #endif

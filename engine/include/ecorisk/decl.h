@@ -1,5 +1,5 @@
 /*
- * decl.h — the declaration model (DESIGN.md §2) and a batch of declarations.
+ * decl.h — the declaration model (docs/feeds.md) and a batch of declarations.
  *
  * One fixed struct per declaration; all strings are borrowed from the batch's
  * arena (interned where they repeat) and live until er_batch_reset/free.
@@ -14,10 +14,13 @@
 #ifndef ECORISK_DECL_H
 #define ECORISK_DECL_H
 
+#include "ecorisk/api.h"
 #include <stddef.h>
 #include <stdint.h>
 #include "ecorisk/arena.h"
 #include "ecorisk/status.h"
+
+ER_BEGIN_DECLS
 
 #define ER_CC(a, b) ((uint16_t)(((unsigned)(unsigned char)(a) << 8) | (unsigned char)(b)))
 #define ER_CC_A(cc) ((char)((cc) >> 8))
@@ -142,4 +145,5 @@ const char *er_decl_extra(const er_decl *d, const char *name);
 er_status er_date_parse(const char *s, size_t len, int32_t *days);
 void      er_date_format(int32_t days, char out[11]);   /* "YYYY-MM-DD" */
 
+ER_END_DECLS
 #endif

@@ -2,7 +2,7 @@
  * feed.h — streaming feed readers: CSV (RFC 4180) and JSON Lines, plain or
  * gzip, from a file, stdin ("-") or a URL (https://, sftp://, and http:// for
  * loopback tests) fetched with libcurl, through a column mapping into
- * er_decl records, with validation and quarantine (DESIGN.md §2).
+ * er_decl records, with validation and quarantine (docs/feeds.md).
  *
  * Streaming: the reader holds one input buffer and fills one er_batch at a
  * time, so memory is flat whatever the feed size. Every record read ends up
@@ -16,11 +16,14 @@
 #ifndef ECORISK_FEED_H
 #define ECORISK_FEED_H
 
+#include "ecorisk/api.h"
 #include <stdbool.h>
 #include <stdint.h>
 #include "ecorisk/decl.h"
 #include "ecorisk/refdata.h"
 #include "ecorisk/status.h"
+
+ER_BEGIN_DECLS
 
 typedef struct er_mapping er_mapping;
 typedef struct er_feed er_feed;
@@ -77,4 +80,5 @@ uint64_t    er_feed_size(const er_feed *f);
 #define ER_FEED_DUP_EXACT (1u << 21)
 
 
+ER_END_DECLS
 #endif

@@ -1,5 +1,5 @@
 /*
- * outbox.h — the durable alert outbox (DESIGN.md §6), a Maildir-style spool:
+ * outbox.h — the durable alert outbox (docs/alerts.md), a Maildir-style spool:
  *   <dir>/tmp/      batches being written
  *   <dir>/pending/  batches fsynced and renamed in, waiting for delivery
  *   <dir>/sent/     delivered batches, with the receiver's receipt
@@ -36,14 +36,13 @@
 #ifndef ECORISK_OUTBOX_H
 #define ECORISK_OUTBOX_H
 
+#include "ecorisk/api.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "ecorisk/status.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
+ER_BEGIN_DECLS
 
 typedef struct er_outbox er_outbox;
 
@@ -129,10 +128,5 @@ er_status er_outbox_lock(er_outbox *o, er_err *err);
  * (may be NULL) counts them. Call with the lock held (push does, with one day). */
 er_status er_outbox_clean_tmp(er_outbox *o, long max_age_s, size_t *n_removed, er_err *err);
 
-/* Fault-injection hooks shared with push.c (see top of file). */
-bool er_outbox_fault_alloc(void);
-
-#ifdef __cplusplus
-}
-#endif
+ER_END_DECLS
 #endif

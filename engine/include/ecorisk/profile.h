@@ -1,5 +1,5 @@
 /*
- * profile.h — risk profiles (DESIGN.md §3): loading and linting profile packs,
+ * profile.h — risk profiles (docs/profiles.md): loading and linting profile packs,
  * compiling them into matchers, and evaluating declarations.
  *
  * A profile set is loaded from pack files (profiles/<domain>.json) and reference lists
@@ -16,6 +16,7 @@
 #ifndef ECORISK_PROFILE_H
 #define ECORISK_PROFILE_H
 
+#include "ecorisk/api.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -24,6 +25,8 @@
 #include "ecorisk/decl.h"
 #include "ecorisk/refdata.h"
 #include "ecorisk/status.h"
+
+ER_BEGIN_DECLS
 
 #define ER_MAX_INDICATORS 64     /* per profile (fired set is a uint64_t mask) */
 
@@ -128,4 +131,5 @@ char *er_eval_explain(const er_profileset *s, const er_decl *d, const er_anomali
 /* Readable description of one profile with its resolved lists (malloc'd, free()). */
 char *er_profile_describe(const er_profileset *s, size_t profile);
 
+ER_END_DECLS
 #endif

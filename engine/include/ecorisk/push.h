@@ -1,6 +1,6 @@
 /*
  * push.h — delivery of the outbox (outbox.h) to a CEN-style HTTP endpoint
- * with libcurl (DESIGN.md §6): each pending batch is POSTed as a JSON array
+ * with libcurl (docs/alerts.md): each pending batch is POSTed as a JSON array
  * with an Idempotency-Key header (the batch hash), over one reused
  * connection; 2xx moves it to sent/ with a receipt, a rejecting 4xx to dead/
  * with the response; connection errors, timeouts, 408/409/425/429 and 5xx are
@@ -58,15 +58,14 @@
 #ifndef ECORISK_PUSH_H
 #define ECORISK_PUSH_H
 
+#include "ecorisk/api.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "ecorisk/outbox.h"
 #include "ecorisk/status.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
+ER_BEGIN_DECLS
 
 typedef enum er_push_event_kind {
     ER_PUSH_EV_DELIVERED,   /* 2xx, moved to sent/ */
@@ -128,36 +127,5 @@ void      er_push_token_free(char *token);
 /* Push every pending batch (see the top of this file). Takes the outbox lock. */
 er_status er_push_run(er_outbox *o, const er_push_opts *opts, er_push_summary *sum, er_err *err);
 
-/* ---- response handling, exposed for tests ---- */
-
-typedef enum er_push_class {
-    ER_PUSH_OK,        /* 2xx: delivered */
-    ER_PUSH_RETRY,     /* 408 409 425 429 5xx 1xx, unknown: retry later */
-    ER_PUSH_REJECT,    /* other 4xx: to dead/ */
-    ER_PUSH_STOP       /* 3xx 401 403 404 405 407: configuration problem, keep pending */
-} er_push_class;
-er_push_class er_push_classify(long http_status);
-
-/* Retry-After value (delta-seconds or an HTTP date) → milliseconds from now
- * (now in Unix seconds; a past date gives 0). ER_EPARSE if neither. */
-er_status er_push_parse_retry_after(const char *value, int64_t now, long *delay_ms);
-
-/* Backoff before attempt+1 after `attempt` failures (1-based): base * 2^(attempt-1)
- * capped at max_ms, then jittered to [d/2, d] by u in [0,1). */
-long er_push_backoff_ms(long base_ms, long max_ms, int attempt, double u);
-
-/* The body sent for a stored batch: in non-nominal mode a copy of the JSON
- * array without declaration.importer/exporter/declarant, else the batch
- * unchanged. *n_alerts is the array length. *out is the caller's to free().
- * ER_EFORMAT if batch is not a non-empty JSON array of objects. */
-er_status er_push_body(const char *batch, size_t len, bool non_nominal, char **out,
-                       size_t *out_len, size_t *n_alerts, er_err *err);
-
-/* Count the alerts of a stored batch without building it (structure only:
- * '[' object (',' object)* ']'). false if the text does not have that shape. */
-bool er_push_scan_batch(const char *s, size_t len, size_t *n_alerts);
-
-#ifdef __cplusplus
-}
-#endif
+ER_END_DECLS
 #endif

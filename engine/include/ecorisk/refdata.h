@@ -10,9 +10,12 @@
 #ifndef ECORISK_REFDATA_H
 #define ECORISK_REFDATA_H
 
+#include "ecorisk/api.h"
 #include <stdbool.h>
 #include <stdint.h>
 #include "ecorisk/status.h"
+
+ER_BEGIN_DECLS
 
 typedef struct er_refdata er_refdata;
 
@@ -33,4 +36,5 @@ const char *er_refdata_ref_currency(const er_refdata *r);
 /* Units of reference currency per one unit of `code`; false if unknown. */
 bool        er_currency_rate(const er_refdata *r, const char *code, double *rate);
 
+ER_END_DECLS
 #endif

@@ -1,5 +1,5 @@
 /*
- * run.h — the daily run (DESIGN.md §1, §5): stream the day's feeds, score
+ * run.h — the daily run (docs/architecture.md, docs/alerts.md): stream the day's feeds, score
  * every declaration on N threads, and write into the output directory
  *   alerts.jsonl      one alert per alerting declaration, in feed order
  *   quarantine.jsonl  every rejected record with file, line and reason
@@ -15,12 +15,15 @@
 #ifndef ECORISK_RUN_H
 #define ECORISK_RUN_H
 
+#include "ecorisk/api.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "ecorisk/feed.h"
 #include "ecorisk/profile.h"
 #include "ecorisk/status.h"
+
+ER_BEGIN_DECLS
 
 typedef struct er_run_opts {
     const char *const *feeds;       /* paths, "-" or URLs; read in order as one day */
@@ -63,4 +66,5 @@ er_status er_run(const er_run_opts *opts, er_run_result *res, er_err *err);
  * quarantine record. ER_ENOTFOUND when no record has that id. */
 er_status er_explain(const er_run_opts *opts, const char *decl_id, char **json, er_err *err);
 
+ER_END_DECLS
 #endif

@@ -8,12 +8,15 @@
 #ifndef ECORISK_SCORE_H
 #define ECORISK_SCORE_H
 
+#include "ecorisk/api.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include "ecorisk/anomaly.h"
 #include "ecorisk/baseline.h"
 #include "ecorisk/decl.h"
 #include "ecorisk/profile.h"
+
+ER_BEGIN_DECLS
 
 typedef struct er_decl_score {
     er_anomalies             an;
@@ -34,4 +37,5 @@ void er_score_decl(const er_profileset *ps, const er_baseline *bl, er_eval *ev,
  * computes them for a whole batch with er_anomaly_compute_batch). */
 void er_score_decl_an(const er_profileset *ps, er_eval *ev, const er_decl *d, er_decl_score *out);
 
+ER_END_DECLS
 #endif

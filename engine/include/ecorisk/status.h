@@ -15,11 +15,10 @@
 #ifndef ECORISK_STATUS_H
 #define ECORISK_STATUS_H
 
+#include "ecorisk/api.h"
 #include <stddef.h>
 
-#ifdef __cplusplus
-extern "C" {
-#endif
+ER_BEGIN_DECLS
 
 typedef enum er_status {
     ER_OK = 0,
@@ -44,6 +43,10 @@ typedef enum er_status {
 /* Static, never NULL: "ok", "out of memory", ... */
 const char *er_status_str(er_status st);
 
+/* The version of the linked library ("0.1.0"; static). Compare with the
+ * ECORISK_VERSION macro of ecorisk/version.h to check header and library agree. */
+const char *er_version(void);
+
 #define ER_ERR_MSG_MAX 1024
 typedef struct er_err {
     char msg[ER_ERR_MSG_MAX];
@@ -57,7 +60,5 @@ er_status er_errf(er_err *err, er_status st, const char *fmt, ...)
 er_status er_err_prefix(er_err *err, er_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-#ifdef __cplusplus
-}
-#endif
+ER_END_DECLS
 #endif

@@ -3,10 +3,13 @@
  * to report failures (see status.h for the conventions).
  */
 #include "ecorisk/status.h"
+#include "ecorisk/version.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+const char *er_version(void) { return ECORISK_VERSION; }
 
 const char *er_status_str(er_status st)
 {

@@ -1,11 +1,12 @@
 /*
- * outbox.c — the durable alert outbox (outbox.h, DESIGN.md §6): batches are
+ * outbox.c — the durable alert outbox (outbox.h, docs/alerts.md): batches are
  * written to tmp/, fsynced, renamed into pending/ and the directory fsynced;
  * delivery moves them to sent/ (with a receipt) or dead/ (with the response)
  * the same way. Owns the batch naming hash (SHA-256, so a name is a content
  * address and can never come from input) and the test-only fault hooks.
  */
 #include "ecorisk/outbox.h"
+#include "deliver/outbox_int.h"
 
 #include <dirent.h>
 #include <errno.h>

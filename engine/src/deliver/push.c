@@ -1,11 +1,14 @@
 /*
  * push.c — delivers the outbox to a CEN-style HTTP endpoint (push.h,
- * DESIGN.md §6): one reused libcurl easy handle (keep-alive), a POST per
+ * docs/alerts.md): one reused libcurl easy handle (keep-alive), a POST per
  * pending batch with its Idempotency-Key, status classification, backoff with
  * jitter and Retry-After, receipts to sent/, rejections to dead/, optional
  * re-batching and non-nominal stripping. Never prints; reports via on_event.
  */
 #include "ecorisk/push.h"
+#include "deliver/push_int.h"
+#include "deliver/outbox_int.h"
+#include "ecorisk/version.h"
 
 #include <ctype.h>
 #include <curl/curl.h>

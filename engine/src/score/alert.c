@@ -1,5 +1,5 @@
 /*
- * alert.c — the alert JSON of DESIGN.md §5: deterministic id, profile,
+ * alert.c — the alert JSON of docs/alerts.md: deterministic id, profile,
  * score, lane, indicators with reasons and evidence, anomalies with p-values
  * and group levels, other profiles that fired, and the declaration's
  * reference data in CEN seizure-report terms. Field order is fixed so the

@@ -1,5 +1,5 @@
 /*
- * alert.h — building one alert's JSON text (DESIGN.md §5, docs/alerts.md),
+ * alert.h — building one alert's JSON text (docs/alerts.md),
  * private to the library. The alert id is a deterministic hash of the
  * declaration id, profile id, profile version and baseline id, so re-runs
  * never create new alerts for the same finding.

@@ -5,7 +5,7 @@
  * baseline loads on its own thread while the first batches are read; scoring
  * and the output files wait for it.
  *
- * Lane capacity and the minimum random-control rate (DESIGN.md §3) need the
+ * Lane capacity and the minimum random-control rate (docs/profiles.md) need the
  * whole day: when a run config sets them, alerts are first spooled to a
  * temporary file with a compact record each (score, lane, office/flow group),
  * and top-up candidates (in-scope declarations that did not alert) to a

@@ -1,6 +1,6 @@
 /*
  * anomaly.c — the anomaly features of one declaration against a baseline
- * (anomaly.h, DESIGN.md §4): unit value low / high (robust z on the group's
+ * (anomaly.h, docs/scoring.md): unit value low / high (robust z on the group's
  * histogram median and MAD, normal tails), Mahalanobis (chi-square tail of d²
  * through the group's Cholesky factor), route rarity (add-one smoothed tail
  * of the HS4 route distribution), new trader (first-seen per importer and

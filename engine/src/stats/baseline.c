@@ -1,5 +1,5 @@
 /*
- * baseline.c — the statistical baseline (DESIGN.md §4): the builder that
+ * baseline.c — the statistical baseline (docs/scoring.md): the builder that
  * accumulates declarations, the roll-up of HS6 → HS4 → HS2 → all, the exact
  * merge of shard baselines, the derived statistics (histogram median / MAD /
  * percentiles, moments, Cholesky factors with GSL, route tails, trader
