@@ -68,8 +68,9 @@ er_status er_outbox_put_all(er_outbox *o, const char *const *alerts, size_t n,
 /* The directory the outbox was opened on (borrowed, lives as long as o). */
 const char *er_outbox_dir(const er_outbox *o);
 
-/* Lowercase hex SHA-256 of data into hex[65] (the batch naming hash). */
-void er_outbox_hash(const void *data, size_t len, char hex[65]);
+/* Lowercase hex SHA-256 of data into hex[65] (the batch naming hash).
+ * ER_ENOMEM if the digest cannot be set up (libcrypto allocation). */
+er_status er_outbox_hash(const void *data, size_t len, char hex[65], er_err *err);
 
 /* True if name has the shape of a batch file name ("<64 hex>.json"). */
 bool er_outbox_valid_name(const char *name);

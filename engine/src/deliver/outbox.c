@@ -7,6 +7,7 @@
  */
 #include "ecorisk/outbox.h"
 #include "deliver/outbox_int.h"
+#include "core/sha256.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -76,123 +77,11 @@ static void *xrealloc(void *p, size_t n)
     return realloc(p, n ? n : 1);
 }
 
-/* ---- SHA-256 (FIPS 180-4) ---- */
+/* ---- the batch naming hash ---- */
 
-typedef struct sha256 {
-    uint32_t h[8];
-    uint64_t len;
-    uint8_t  buf[64];
-    size_t   nbuf;
-} sha256;
-
-static const uint32_t K256[64] = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
-
-#define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
-
-static void sha256_block(sha256 *s, const uint8_t *p)
+er_status er_outbox_hash(const void *data, size_t len, char hex[65], er_err *err)
 {
-    uint32_t w[64];
-    for (int i = 0; i < 16; i++)
-        w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8 |
-               (uint32_t)p[4 * i + 3];
-    for (int i = 16; i < 64; i++) {
-        uint32_t s0 = ROR(w[i - 15], 7) ^ ROR(w[i - 15], 18) ^ (w[i - 15] >> 3);
-        uint32_t s1 = ROR(w[i - 2], 17) ^ ROR(w[i - 2], 19) ^ (w[i - 2] >> 10);
-        w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-    }
-    uint32_t a = s->h[0], b = s->h[1], c = s->h[2], d = s->h[3];
-    uint32_t e = s->h[4], f = s->h[5], g = s->h[6], h = s->h[7];
-    for (int i = 0; i < 64; i++) {
-        uint32_t S1 = ROR(e, 6) ^ ROR(e, 11) ^ ROR(e, 25);
-        uint32_t ch = (e & f) ^ (~e & g);
-        uint32_t t1 = h + S1 + ch + K256[i] + w[i];
-        uint32_t S0 = ROR(a, 2) ^ ROR(a, 13) ^ ROR(a, 22);
-        uint32_t mj = (a & b) ^ (a & c) ^ (b & c);
-        uint32_t t2 = S0 + mj;
-        h = g;
-        g = f;
-        f = e;
-        e = d + t1;
-        d = c;
-        c = b;
-        b = a;
-        a = t1 + t2;
-    }
-    s->h[0] += a; s->h[1] += b; s->h[2] += c; s->h[3] += d;
-    s->h[4] += e; s->h[5] += f; s->h[6] += g; s->h[7] += h;
-}
-
-static void sha256_init(sha256 *s)
-{
-    static const uint32_t iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                                   0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-    memcpy(s->h, iv, sizeof iv);
-    s->len = 0;
-    s->nbuf = 0;
-}
-
-static void sha256_update(sha256 *s, const void *data, size_t len)
-{
-    const uint8_t *p = data;
-    s->len += len;
-    if (s->nbuf) {
-        size_t take = 64 - s->nbuf < len ? 64 - s->nbuf : len;
-        memcpy(s->buf + s->nbuf, p, take);
-        s->nbuf += take;
-        p += take;
-        len -= take;
-        if (s->nbuf == 64) {
-            sha256_block(s, s->buf);
-            s->nbuf = 0;
-        }
-    }
-    while (len >= 64) {
-        sha256_block(s, p);
-        p += 64;
-        len -= 64;
-    }
-    if (len) {
-        memcpy(s->buf, p, len);
-        s->nbuf = len;
-    }
-}
-
-static void sha256_final(sha256 *s, char hex[65])
-{
-    uint64_t bits = s->len * 8;
-    uint8_t pad = 0x80;
-    sha256_update(s, &pad, 1);
-    pad = 0;
-    while (s->nbuf != 56)
-        sha256_update(s, &pad, 1);
-    uint8_t lenb[8];
-    for (int i = 0; i < 8; i++)
-        lenb[i] = (uint8_t)(bits >> (56 - 8 * i));
-    sha256_update(s, lenb, 8);
-    static const char digits[] = "0123456789abcdef";
-    for (int i = 0; i < 8; i++)
-        for (int j = 0; j < 4; j++) {
-            uint8_t byte = (uint8_t)(s->h[i] >> (24 - 8 * j));
-            hex[8 * i + 2 * j] = digits[byte >> 4];
-            hex[8 * i + 2 * j + 1] = digits[byte & 15];
-        }
-    hex[64] = '\0';
-}
-
-void er_outbox_hash(const void *data, size_t len, char hex[65])
-{
-    sha256 s;
-    sha256_init(&s);
-    sha256_update(&s, data, len);
-    sha256_final(&s, hex);
+    return er_sha256_hex(data, len, hex, err);
 }
 
 /* ---- names ---- */
@@ -480,7 +369,8 @@ static er_status put_batch(er_outbox *o, const char *const *alerts, size_t n, si
     buf[len++] = ']';
     buf[len++] = '\n';
     buf[len] = '\0';
-    er_outbox_hash(buf, len, hex);
+    if ((st = er_outbox_hash(buf, len, hex, err)) != ER_OK)
+        goto cleanup;
     snprintf(name, sizeof name, "%s.json", hex);
     if (!exists_in(o->fd[ER_OUTBOX_PENDING], name) && !exists_in(o->fd[ER_OUTBOX_SENT], name)) {
         st = write_durable(o, o->fd[ER_OUTBOX_PENDING], "pending", name, buf, len, err);

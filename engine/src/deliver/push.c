@@ -917,7 +917,11 @@ static outcome load_batch(session *s, const char *name, char **raw, size_t *len,
     }
     if (*st != ER_OK)
         return OUT_FAIL;
-    er_outbox_hash(*raw, *len, hex);
+    if ((*st = er_outbox_hash(*raw, *len, hex, err)) != ER_OK) {
+        free(*raw);
+        *raw = NULL;
+        return OUT_FAIL;
+    }
     const char *why = NULL;
     if (strncmp(hex, name, 64) != 0)
         why = "stored batch does not match its content hash (corrupted)";
