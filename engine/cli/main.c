@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "ecorisk/version.h"
+#include "ecorisk/data.h"
 
 extern const cli_cmd cmd_ingest, cmd_run, cmd_explain, cmd_baseline_build, cmd_baseline_merge,
     cmd_baseline_show, cmd_profile_lint, cmd_profile_show, cmd_push, cmd_backtest, cmd_diff,
@@ -51,38 +52,24 @@ static bool is_dir(const char *p)
 
 /* An installed ecorisk uses the data installed next to it, wherever the tree
  * was installed or moved (DESTDIR, --prefix at install time, a container
- * layer): <dir of the executable>/../share/ecorisk. When that exists and
- * ECORISK_HOME is unset, ECORISK_HOME is set to it. ECORISK_HOME (set by the
- * user or here) then provides the defaults of ECORISK_REFERENCE and
- * ECORISK_MAPPINGS, which the library honours before the source tree and the
- * compiled-in data directory. A binary run from its build tree finds no
- * share/ecorisk beside it and keeps using the source tree. */
+ * layer): <dir of the executable>/../share/ecorisk becomes the library's
+ * fallback home for its data (er_data_set_home; ECORISK_HOME still wins). A
+ * binary run from its build tree finds no share/ecorisk beside it and keeps
+ * using the source tree. */
 static void locate_data(void)
 {
-    char exe[PATH_MAX], p[PATH_MAX + 32];
-    const char *home = getenv("ECORISK_HOME");
-    if (!home || !*home) {
-        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-        if (n <= 0)
-            return;
-        exe[n] = '\0';
-        char *slash = strrchr(exe, '/');
-        if (!slash)
-            return;
-        *slash = '\0';
-        snprintf(p, sizeof p, "%s/../share/ecorisk", exe);
-        char real[PATH_MAX];
-        if (!is_dir(p) || !realpath(p, real))
-            return;
-        setenv("ECORISK_HOME", real, 1);
-        home = getenv("ECORISK_HOME");
-    }
-    snprintf(p, sizeof p, "%s/reference", home);
-    if (!getenv("ECORISK_REFERENCE") && is_dir(p))
-        setenv("ECORISK_REFERENCE", p, 1);
-    snprintf(p, sizeof p, "%s/mappings", home);
-    if (!getenv("ECORISK_MAPPINGS") && is_dir(p))
-        setenv("ECORISK_MAPPINGS", p, 1);
+    char exe[PATH_MAX], p[PATH_MAX + 32], real[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return;
+    *slash = '\0';
+    snprintf(p, sizeof p, "%s/../share/ecorisk", exe);
+    if (is_dir(p) && realpath(p, real))
+        er_data_set_home(real);
 }
 
 static const cli_cmd *find(int argc, char **argv, int *used)

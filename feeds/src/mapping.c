@@ -5,6 +5,7 @@
  * JSON path. See docs/feeds.md for the file format.
  */
 #include "feed_internal.h"
+#include "ecorisk/data.h"
 
 #include <json-c/json.h>
 #include <stdio.h>
@@ -202,19 +203,18 @@ static bool is_path(const char *s)
     return strchr(s, '/') || (n > 5 && strcmp(s + n - 5, ".json") == 0);
 }
 
-/* Resolve a built-in name: $ECORISK_MAPPINGS, the source tree, the data dir. */
-static bool find_builtin(const char *name, char *out, size_t cap)
+/* Resolve a built-in name through the data folder lookup (data.h). */
+static er_status find_builtin(const char *name, char *out, size_t cap, er_err *err)
 {
-    const char *env = getenv("ECORISK_MAPPINGS");
-    const char *dirs[3] = {env, ECORISK_SOURCE_DIR "/feeds/mappings", ECORISK_DATADIR "/mappings"};
-    for (int i = 0; i < 3; i++) {
-        if (!dirs[i] || !*dirs[i])
-            continue;
-        snprintf(out, cap, "%s/%s.json", dirs[i], name);
-        if (access(out, R_OK) == 0)
-            return true;
-    }
-    return false;
+    char file[300], dir[4096];
+    er_status st;
+    if ((size_t)snprintf(file, sizeof file, "%s.json", name) >= sizeof file)
+        return er_errf(err, ER_EINVAL, "mapping name too long: '%.40s...'", name);
+    if ((st = er_data_find(ER_DATA_MAPPINGS, file, dir, sizeof dir, err)) != ER_OK)
+        return er_err_prefix(err, st, "unknown mapping '%s'", name);
+    if ((size_t)snprintf(out, cap, "%s/%s", dir, file) >= cap)
+        return er_errf(err, ER_ELIMIT, "mapping path too long: %s/%s", dir, file);
+    return ER_OK;
 }
 
 er_status er_mapping_load(er_mapping **out, const char *name_or_path, er_err *err)
@@ -230,10 +230,7 @@ er_status er_mapping_load(er_mapping **out, const char *name_or_path, er_err *er
             st = er_errf(err, ER_ENOTFOUND, "%s: mapping file not found or unreadable", path);
             goto cleanup;
         }
-    } else if (!find_builtin(name_or_path, path, sizeof path)) {
-        st = er_errf(err, ER_ENOTFOUND, "unknown mapping '%s' (not found in $ECORISK_MAPPINGS, "
-                     ECORISK_SOURCE_DIR "/feeds/mappings or " ECORISK_DATADIR "/mappings)",
-                     name_or_path);
+    } else if ((st = find_builtin(name_or_path, path, sizeof path, err)) != ER_OK) {
         goto cleanup;
     }
     root = json_object_from_file(path);

@@ -6,6 +6,7 @@
  * '#' before the header are comments. Read-only after load.
  */
 #include "ecorisk/refdata.h"
+#include "ecorisk/data.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -228,30 +229,17 @@ static er_status rate_row(er_refdata *r, const csv_rec *rec, const int *cols, co
     return ER_OK;
 }
 
-static bool dir_ok(const char *dir)
-{
-    char p[4096];
-    snprintf(p, sizeof p, "%s/countries.csv", dir);
-    return access(p, R_OK) == 0;
-}
-
 er_status er_refdata_load(er_refdata **out, const char *dir, er_err *err)
 {
     static const char *const ccols[] = {"alpha2", "name", "oecd", "eu"};
     static const char *const rcols[] = {"code", "per_ref"};
     er_status st;
-    char path[4096];
+    char path[4096 + 32], found[4096];
     *out = NULL;
     if (!dir) {
-        const char *env = getenv("ECORISK_REFERENCE");
-        const char *cands[3] = {env, ECORISK_SOURCE_DIR "/feeds/reference",
-                                ECORISK_DATADIR "/reference"};
-        for (int i = 0; i < 3 && !dir; i++)
-            if (cands[i] && *cands[i] && dir_ok(cands[i]))
-                dir = cands[i];
-        if (!dir)
-            return er_errf(err, ER_ENOTFOUND, "reference data not found (set ECORISK_REFERENCE, "
-                           "or install into " ECORISK_DATADIR "/reference)");
+        if ((st = er_data_find(ER_DATA_REFERENCE, "countries.csv", found, sizeof found, err)) != ER_OK)
+            return st;
+        dir = found;
     }
     er_refdata *r = calloc(1, sizeof *r);
     if (!r)

@@ -9,6 +9,7 @@
 #include "ecorisk/api.h"
 #include "ecorisk/version.h"
 #include "ecorisk/status.h"
+#include "ecorisk/data.h"
 #include "ecorisk/arena.h"
 #include "ecorisk/decl.h"
 #include "ecorisk/refdata.h"

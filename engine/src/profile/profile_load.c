@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "profile/profile_int.h"
+#include "ecorisk/data.h"
 
 /* ---- fields ------------------------------------------------------------------ */
 
@@ -2033,19 +2034,10 @@ cleanup:
 
 const char *er_profile_default_dir(void)
 {
-    static char home_dir[4096];
-    const char *env = getenv("ECORISK_PROFILES"), *home = getenv("ECORISK_HOME");
-    struct stat sb;
-    if (env && *env)
-        return env;
-    if (home && *home) {
-        snprintf(home_dir, sizeof home_dir, "%s/profiles", home);
-        if (stat(home_dir, &sb) == 0 && S_ISDIR(sb.st_mode))
-            return home_dir;
-    }
-    if (stat(ECORISK_SOURCE_DIR "/profiles", &sb) == 0 && S_ISDIR(sb.st_mode))
-        return ECORISK_SOURCE_DIR "/profiles";
-    return ECORISK_DATADIR "/profiles";
+    static char dir[4096];
+    if (er_data_find(ER_DATA_PROFILES, NULL, dir, sizeof dir, NULL) != ER_OK)
+        snprintf(dir, sizeof dir, "%s", ECORISK_DATADIR "/profiles");
+    return dir;
 }
 
 size_t er_profileset_count(const er_profileset *s)
