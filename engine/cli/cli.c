@@ -106,6 +106,62 @@ size_t cli_positional(const cli_args *a, char *const **vals)
 
 const cli_cmd *cli_command(const cli_args *a) { return a->cmd; }
 
+/* Edit distance (insertions, deletions, substitutions, adjacent swaps) between
+ * two short words; capped at 99 for words longer than 63 bytes. */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 63 || lb > 63)
+        return 99;
+    size_t d[64][64];
+    for (size_t i = 0; i <= la; i++) d[i][0] = i;
+    for (size_t j = 0; j <= lb; j++) d[0][j] = j;
+    for (size_t i = 1; i <= la; i++)
+        for (size_t j = 1; j <= lb; j++) {
+            size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < best) best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best) best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    return d[la][lb];
+}
+
+const char *cli_suggest(const char *word, const char *const *cands, size_t n)
+{
+    const char *best = NULL;
+    size_t best_d = 0, len = strlen(word);
+    size_t limit = len < 4 ? 1 : len < 9 ? 2 : 3;
+    for (size_t i = 0; i < n; i++) {
+        size_t d = edit_distance(word, cands[i]);
+        if (d <= limit && (!best || d < best_d)) {
+            best = cands[i];
+            best_d = d;
+        }
+    }
+    return best;
+}
+
+/* "unknown option --fed (did you mean --feed?)": the name without dashes and value. */
+static void unknown_option(const cli_cmd *cmd, const char *bad)
+{
+    char word[64];
+    const char *w = bad;
+    while (*w == '-') w++;
+    snprintf(word, sizeof word, "%.*s", (int)strcspn(w, "="), w);
+    const char *names[128];
+    size_t n = 0, total = cmd->n_opts + N_COMMON;
+    for (size_t i = 0; i < total && n < 128; i++)
+        names[n++] = opt_at(cmd, i)->name;
+    const char *hint = bad[0] == '-' && bad[1] == '-' ? cli_suggest(word, names, n) : NULL;
+    if (hint)
+        fprintf(stderr, "ecorisk %s: unknown option %s (did you mean --%s? see 'ecorisk %s --help')\n",
+                cmd->name, bad, hint, cmd->name);
+    else
+        fprintf(stderr, "ecorisk %s: unknown option %s (see 'ecorisk %s --help')\n", cmd->name, bad, cmd->name);
+}
+
 static const char *type_metavar(const cli_opt *o)
 {
     if (o->metavar) return o->metavar;
@@ -151,7 +207,7 @@ void cli_print_help(const cli_cmd *cmd, FILE *out)
         fprintf(out, "  %-30s %s", left, o->help);
         if (o->def && o->type != CLI_FLAG)
             fprintf(out, " (default: %s)", o->def);
-        if (o->type == CLI_LIST)
+        if (o->type == CLI_LIST && !strstr(o->help, "repeat"))
             fprintf(out, " (repeatable)");
         fputc('\n', out);
     }
@@ -241,8 +297,8 @@ int cli_dispatch(const cli_cmd *cmd, int argc, char **argv)
     size_t total = cmd->n_opts + N_COMMON;
     struct option *lopts = calloc(total + 1, sizeof *lopts);
     cli_value *vals = calloc(total, sizeof *vals);
-    char shorts[128] = "+";   /* stop at nothing: permute handled by '-' below */
-    size_t ns = 0;
+    char shorts[128] = ":";   /* leading ':': a missing value returns ':' */
+    size_t ns = 1;
     int rc = EX_SOFTWARE_;
     cli_args a = {0};
 
@@ -251,7 +307,6 @@ int cli_dispatch(const cli_cmd *cmd, int argc, char **argv)
         rc = EX_OSERR_;
         goto cleanup;
     }
-    shorts[0] = '\0';
     for (size_t i = 0; i < total; i++) {
         const cli_opt *o = opt_at(cmd, i);
         lopts[i].name = o->name;
@@ -279,13 +334,22 @@ int cli_dispatch(const cli_cmd *cmd, int argc, char **argv)
             for (size_t i = 0; i < total; i++)
                 if (opt_at(cmd, i)->short_name == c) idx = i;
         }
-        if (idx >= total) {
-            const char *bad = argv[optind - 1];
-            if (c == ':' || (optopt && strchr(shorts, optopt)))
-                fprintf(stderr, "ecorisk %s: option %s needs a value\n", cmd->name, bad);
+        if (c == ':') {
+            const cli_opt *m = NULL;
+            if (optopt >= 1000 && (size_t)(optopt - 1000) < total)
+                m = opt_at(cmd, (size_t)(optopt - 1000));
             else
-                fprintf(stderr, "ecorisk %s: unknown option %s (see 'ecorisk %s --help')\n",
-                        cmd->name, bad, cmd->name);
+                for (size_t i = 0; i < total; i++)
+                    if (opt_at(cmd, i)->short_name == optopt) m = opt_at(cmd, i);
+            if (m)
+                fprintf(stderr, "ecorisk %s: option --%s needs a value (%s)\n", cmd->name, m->name, type_metavar(m));
+            else
+                fprintf(stderr, "ecorisk %s: option %s needs a value\n", cmd->name, argv[optind - 1]);
+            rc = EX_USAGE_;
+            goto cleanup;
+        }
+        if (idx >= total) {
+            unknown_option(cmd, argv[optind - 1]);
             rc = EX_USAGE_;
             goto cleanup;
         }

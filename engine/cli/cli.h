@@ -75,6 +75,10 @@ const cli_cmd *cli_command(const cli_args *a);
 extern const cli_cmd *const cli_commands[];
 extern const size_t cli_n_commands;
 
+/* The candidate closest to word (a typo's edit distance: 1 for words under 4
+ * bytes, 2 under 9, else 3), or NULL when none is that close. */
+const char *cli_suggest(const char *word, const char *const *cands, size_t n);
+
 /* Parse argv for cmd, run it; handles --help. Returns exit code. */
 int  cli_dispatch(const cli_cmd *cmd, int argc, char **argv);
 void cli_print_help(const cli_cmd *cmd, FILE *out);

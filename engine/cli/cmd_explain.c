@@ -10,7 +10,7 @@
 #include "ecorisk/run.h"
 
 static const cli_opt explain_opts[] = {
-    {"feed", 'f', CLI_LIST, NULL, "FILE", "feed holding the declaration (required; repeatable)"},
+    {"feed", 'f', CLI_LIST, NULL, "FILE", "feed holding the declaration (required)"},
     {"id", 'i', CLI_STR, NULL, "ID", "declaration id to explain (required)"},
     {"mapping", 'm', CLI_STR, NULL, "MAPPING", "column mapping name or file"},
     {"format", 0, CLI_STR, "auto", "FMT", "csv, jsonl or auto"},
