@@ -72,13 +72,92 @@ START_TEST(unit_value_tails)
         ck_assert(lo->computable && hi->computable);
         ck_assert_int_eq(lo->level, ER_LEVEL_HS6);
         ck_assert_str_eq(lo->group, "290345");
-        ck_assert_double_eq_tol(lo->p, Phi(zs[i]), 1e-9);
-        ck_assert_double_eq_tol(hi->p, Phi(-zs[i]), 1e-9);
+        /* contaminated normal, ε = 1/41: (40/41)·Φ(z) + (1/41)·atan2(1, −z)/π;
+         * every query lies outside the data or has p > 0.05: no empirical floor */
+        ck_assert_double_eq_tol(lo->p, 40.0 / 41 * Phi(zs[i]) + atan2(1, -zs[i]) / M_PI / 41, 1e-9);
+        ck_assert_double_eq_tol(hi->p, 40.0 / 41 * Phi(-zs[i]) + atan2(1, zs[i]) / M_PI / 41, 1e-9);
         ck_assert_double_eq_tol(lo->observed, exp(x), 1e-9 * exp(x));
         /* 5th percentile: 2 of 40 → 0.2 into bin 300; 95th: 38 → 0.8 into bin 303 */
         ck_assert_double_eq_tol(lo->expected_lo, exp(BIN_X(300) + 0.2 * HIST_W), 1e-9);
         ck_assert_double_eq_tol(lo->expected_hi, exp(BIN_X(303) + 0.8 * HIST_W), 1e-9);
     }
+    er_baseline_free(bl);
+}
+END_TEST
+
+/* Scale floor: 20 rows at the centre of bin 240 ([−1, −0.9375)), 60 in bin 256
+ * ([0, 0.0625)), 20 in bin 272 ([1, 1.0625)). Median = 0 + (30/60)·w =
+ * 0.03125; |x − m| < w/2 for the 60 central rows, G(t) = 60·2t/w = 50 at
+ * t = MAD = 50w/120 = 0.0260417 → 1.4826·MAD = 0.0386. Q(0.1) = −1 + (10/20)·w
+ * = −0.96875, Q(0.9) = 1.03125: spread floor 2/(2·1.2815516) = 0.78030415,
+ * which wins. A value at Q(0.1) then has z = −Φ⁻¹(0.9) and Φ(z) = 0.1. */
+START_TEST(scale_floor_clustered)
+{
+    er_decl d[100];
+    for (int i = 0; i < 100; i++) {
+        int bin = i < 20 ? 240 : i < 80 ? 256 : 272;
+        d[i] = fx_decl("130219", 19000, exp(CENTRE(bin)) * 10.0, 10.0);
+    }
+    er_baseline *bl = build(d, 100, 30);
+    const group *g = er_bl_gs_find(&bl->gs, LV_HS6, 130219);
+    ck_assert_ptr_nonnull(g);
+    ck_assert_double_eq_tol(g->median, 0.03125, 1e-12);
+    ck_assert_double_eq_tol(g->mad, 0.0625 * 50 / 120, 1e-12);
+    ck_assert_double_eq_tol(g->scale, 0.7803041460723791, 1e-12);
+    /* at Q(0.1): (100/101)·0.1 + (1/101)·atan2(1, 1.2815516)/π */
+    er_decl q = fx_decl("130219", 19100, exp(-0.96875) * 3.0, 3.0);
+    er_anomalies a;
+    er_anomaly_compute(bl, &q, &a);
+    ck_assert_double_eq_tol(a.f[ER_FEAT_UNIT_VALUE_LOW].p, 0.10109818832919376, 1e-9);
+    /* a further ×1000 error (−6.9 in log) below all data: z = −10.124, the
+     * normal tail is 2e-24 and the Cauchy term (1/101)·atan2(1, 10.124)/π remains */
+    q = fx_decl("130219", 19100, exp(-0.96875 - 6.9) * 3.0, 3.0);
+    er_anomaly_compute(bl, &q, &a);
+    ck_assert_double_eq_tol(a.f[ER_FEAT_UNIT_VALUE_LOW].p, 0.000310283856330292, 1e-12);
+    /* the floor has a 10 % breakdown point: 5 gram/kilogram errors (+6.9) do not move it */
+    for (int i = 0; i < 5; i++)
+        d[i] = fx_decl("130219", 19000, exp(CENTRE(240) + 6.9) * 10.0, 10.0);
+    er_baseline_free(bl);
+    bl = build(d, 100, 30);
+    g = er_bl_gs_find(&bl->gs, LV_HS6, 130219);
+    /* 15 rows left in bin 240: Q(0.1) = −1 + (10/15)·w; above bin 272 now 5
+     * more rows, so Q(0.9) = 1 + (15/20)·w: the scale moves by 0.26 % only */
+    ck_assert_double_eq_tol(g->scale, (1 + 15.0 / 20 * 0.0625 - (-1 + 10.0 / 15 * 0.0625)) / (2 * 1.2815515655446004),
+                            1e-12);
+    er_baseline_free(bl);
+}
+END_TEST
+
+/* p floors: 95 rows in bin 256, 5 rows at the centre of bin 320 (4.03125):
+ * median = (50/95)·w, scale = w/2 (MAD and spread are smaller), ε = 1/101. */
+START_TEST(p_floor_model_and_empirical)
+{
+    er_decl d[100];
+    for (int i = 0; i < 100; i++)
+        d[i] = fx_decl("392690", 19000, exp(CENTRE(i < 95 ? 256 : 320)) * 10.0, 10.0);
+    er_baseline *bl = build(d, 100, 30);
+    const group *g = er_bl_gs_find(&bl->gs, LV_HS6, 392690);
+    ck_assert_double_eq_tol(g->scale, HIST_W / 2, 1e-15);
+    struct { double x, p; } c[] = {
+        /* z = 62.9 in the gap: 5 of 100 rows above → T/n = 0.05 = the cap */
+        {2.0, 0.05},
+        /* z = 127.9 at the small cluster's centre: T = 5·0.5 → 0.025 (model 2.5e-5) */
+        {4.03125, 0.025},
+        /* beyond the data: T = 0, model (1/101)·atan2(1, 142.947)/π + normal ≈ 0 */
+        {4.5, 2.2046797062074924e-05},
+    };
+    double prev = 1;
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        er_decl q = fx_decl("392690", 19100, exp(c[i].x) * 2.0, 2.0);
+        er_anomalies a;
+        er_anomaly_compute(bl, &q, &a);
+        ck_assert_double_eq_tol(a.f[ER_FEAT_UNIT_VALUE_HIGH].p, c[i].p, 1e-12);
+        ck_assert(a.f[ER_FEAT_UNIT_VALUE_HIGH].p < prev);   /* further out ranks higher */
+        prev = a.f[ER_FEAT_UNIT_VALUE_HIGH].p;
+    }
+    /* strictly monotone beyond the data: no ties among far outliers */
+    ck_assert(er_bl_uv_p_low(-500, 100) < er_bl_uv_p_low(-400, 100));
+    ck_assert_double_eq_tol(er_bl_uv_p_low(-1e6, 100), 1.0 / 101 / M_PI * atan(1e-6), 1e-18);
     er_baseline_free(bl);
 }
 END_TEST
@@ -171,8 +250,10 @@ START_TEST(mahalanobis_known_covariance)
         ck_assert_str_eq(f->group, "0301");
         double d2 = (C * q1 * q1 - 2 * B * q1 * q2 + A * q2 * q2) / (A * C - B * B);
         ck_assert_double_eq_tol(f->observed, d2, 1e-9 * (1 + d2));
-        /* chi-square with 2 degrees of freedom: Q(x) = exp(−x/2) */
-        ck_assert_double_eq_tol(f->p, exp(-d2 / 2), 1e-9);
+        /* chi-square with 2 degrees of freedom: Q(x) = exp(−x/2), mixed with
+         * weight ε = 1/37 with the half-Cauchy tail (2/π)·atan2(√2, d) */
+        ck_assert_double_eq_tol(f->p, 36.0 / 37 * exp(-d2 / 2) + 2.0 / M_PI * atan2(sqrt(2.0), sqrt(d2)) / 37,
+                                1e-9);
         ck_assert_double_eq_tol(f->expected_hi, -2 * log(0.05), 1e-9);
     }
     /* with a package count, the 3-dimensional model is used when the group has one */
@@ -200,10 +281,15 @@ START_TEST(mahalanobis_degenerate_group)
     er_anomalies a;
     er_anomaly_compute(bl, &d[0], &a);
     ck_assert(a.f[ER_FEAT_MAHALANOBIS].computable);
-    ck_assert_double_eq_tol(a.f[ER_FEAT_MAHALANOBIS].p, 1.0, 1e-9);
+    /* d² is fixed-point noise: the half-Cauchy term is 1 − O(ε·d) */
+    ck_assert_double_eq_tol(a.f[ER_FEAT_MAHALANOBIS].p, 1.0, 1e-6);
     er_decl q = fx_decl("440349", 19000, 1000.0, 10.0);
     er_anomaly_compute(bl, &q, &a);
-    ck_assert(a.f[ER_FEAT_MAHALANOBIS].p < 1e-100);
+    /* covariance 0 + ridge (w/2)²: d² = (ln 10)²/(w/2)² = 5429.0; the normal
+     * tail is e^−2714, so p is the contamination term (1/41)·(2/π)·atan2(√2, d) */
+    double d2 = log(10.0) * log(10.0) / (HIST_W * HIST_W / 4);
+    ck_assert_double_eq_tol(a.f[ER_FEAT_MAHALANOBIS].observed, d2, 1e-6 * d2);
+    ck_assert_double_eq_tol(a.f[ER_FEAT_MAHALANOBIS].p, 0.00029798354108648647, 1e-9);
     assert_finite(&a);
     er_baseline_free(bl);
 }
@@ -381,6 +467,8 @@ static Suite *suite(void)
     tcase_set_timeout(t, 120);
     tcase_add_test(t, unit_value_tails);
     tcase_add_test(t, unit_value_fallback_levels);
+    tcase_add_test(t, scale_floor_clustered);
+    tcase_add_test(t, p_floor_model_and_empirical);
     tcase_add_test(t, not_computable);
     tcase_add_test(t, mahalanobis_known_covariance);
     tcase_add_test(t, mahalanobis_degenerate_group);

@@ -1,8 +1,9 @@
 /*
  * anomaly.c — the anomaly features of one declaration against a baseline
  * (anomaly.h, docs/scoring.md): unit value low / high (robust z on the group's
- * histogram median and MAD, normal tails), Mahalanobis (chi-square tail of d²
- * through the group's Cholesky factor), route rarity (add-one smoothed tail
+ * histogram median and floored MAD scale, contaminated-normal tails),
+ * Mahalanobis (chi-square tail of d² through the group's Cholesky factor, with
+ * the same contamination floor), route rarity (add-one smoothed tail
  * of the HS4 route distribution), new trader (first-seen per importer and
  * chapter), and Fisher's combination. Read-only on the baseline: thread-safe.
  * Formulas and their justification: docs/scoring.md.
@@ -46,6 +47,19 @@ static void set_level(er_feature_value *f, const group *g)
 /* 95th percentile of chi-square with k = 2, 3 degrees of freedom (set once). */
 static double chi2_95(int k) { return er_bl_chi2_95[k]; }
 
+/* p = max(p_model, min(T(x)/n, UV_EMP_CAP)): never below the share of the
+ * group's history at least as extreme as x (T from the histogram), where that
+ * share is under UV_EMP_CAP; beyond the data T = 0 and the model alone
+ * speaks. Monotone in x (a maximum of two monotone tails). docs/scoring.md 3.1. */
+static double empirical_floor(const group *g, double x, bool upper, double p)
+{
+    if (!(p < UV_EMP_CAP))
+        return p;
+    double e = er_bl_hist_tail(g->hist, x, upper) / (double)g->n;
+    if (e > UV_EMP_CAP) e = UV_EMP_CAP;
+    return e > p ? e : p;
+}
+
 static void unit_value(const er_baseline *bl, const group *const *chain, int nchain, const decl_x *x,
                        er_anomalies *out)
 {
@@ -69,14 +83,36 @@ static void unit_value(const er_baseline *bl, const group *const *chain, int nch
     /* one tail evaluation; the complement is taken on the side where it is
      * close to 1, so no precision is lost in the small tail */
     if (z < 0) {
-        double pl = gsl_cdf_ugaussian_P(z);
-        fl->p = clamp_p(pl);
+        double pl = er_bl_uv_p_low(z, g->n);
         fh->p = clamp_p(1.0 - pl);
+        fl->p = clamp_p(empirical_floor(g, x->x[0], false, pl));
     } else {
-        double ph = gsl_cdf_ugaussian_Q(z);
+        double ph = er_bl_uv_p_low(-z, g->n);
         fl->p = clamp_p(1.0 - ph);
-        fh->p = clamp_p(ph);
+        fh->p = clamp_p(empirical_floor(g, x->x[0], true, ph));
     }
+}
+
+/* Lower tail of the robust z under a contaminated normal: with weight
+ * ε = 1/(n + 1) a value comes from a standard Cauchy instead of the normal,
+ * so p_low(z) = (1 − ε)·Φ(z) + ε·atan2(1, −z)/π. The Cauchy part bounds p below
+ * by about ε/(π|z|), tied to the group's size, while staying strictly monotone
+ * in z (no ties among far outliers); the upper tail is p_low(−z).
+ * docs/scoring.md 3.1. */
+double er_bl_uv_p_low(double z, uint64_t n)
+{
+    double eps = 1.0 / ((double)n + 1.0);
+    return (1.0 - eps) * gsl_cdf_ugaussian_P(z) + eps * atan2(1.0, -z) / M_PI;
+}
+
+/* Mahalanobis tail with the same contamination: (1 − ε)·Q_χ²(d², k) +
+ * ε·(2/π)·atan2(√k, d), the second term a half-Cauchy tail on d = √d² with
+ * scale √k (1 at d = 0). docs/scoring.md 3.2. */
+double er_bl_maha_p(double d2, int k, uint64_t n)
+{
+    double eps = 1.0 / ((double)n + 1.0);
+    double d = d2 > 0 ? sqrt(d2) : 0.0;
+    return (1.0 - eps) * er_bl_chisq_Q(d2, k) + eps * (2.0 / M_PI) * atan2(sqrt((double)k), d);
 }
 
 /* Upper tail of chi-square with k degrees of freedom. k = 3 in closed form,
@@ -138,7 +174,7 @@ static void mahalanobis(const er_baseline *bl, const group *const *chain, int nc
         f->observed = d2;
         f->expected_lo = 0;
         f->expected_hi = chi2_95(k);
-        f->p = clamp_p(er_bl_chisq_Q(d2, k));
+        f->p = clamp_p(er_bl_maha_p(d2, k, k == 3 ? g->mv3.n : g->mv2.n));
         return;
     }
 }

@@ -764,6 +764,22 @@ double er_bl_hist_quantile(const double *h, uint64_t n, double q)
     return HIST_LO + (double)(last + 1) * HIST_W;
 }
 
+double er_bl_hist_tail(const double *h, double x, bool upper)
+{
+    double u = (x - HIST_LO) * HIST_PER;
+    if (!(u > 0)) u = 0;
+    if (u > HIST_BINS) u = HIST_BINS;
+    size_t i = (size_t)u;
+    if (i >= HIST_BINS) i = HIST_BINS - 1;
+    double frac = u - (double)i, t = 0;
+    if (upper) {
+        for (size_t j = i + 1; j < HIST_BINS; j++) t += h[j];
+        return t + h[i] * (1.0 - frac);
+    }
+    for (size_t j = 0; j < i; j++) t += h[j];
+    return t + h[i] * frac;
+}
+
 /* Interpolated CDF (mass ≤ x) with cumulative counts cum[i] = Σ_{j<i} h[j]. */
 static double hist_cdf(const double *h, const double *cum, double x)
 {
@@ -863,6 +879,17 @@ static void mv_derive(const mv_sums *m, int k, mv_model *out)
     out->ok = true;
 }
 
+/* Robust scale of log unit value (docs/scoring.md, 2): the largest of the
+ * normal-consistent MAD, the normal-consistent 10-90 % quantile spread (a
+ * floor for groups whose values cluster on one price, where the MAD collapses;
+ * breakdown point 10 %) and the histogram resolution w/2. */
+double er_bl_robust_scale(double mad, double q10, double q90)
+{
+    double s = UV_MAD_K * mad, spread = (q90 - q10) / (2.0 * UV_Z90);
+    if (spread > s) s = spread;
+    return s > HIST_W / 2 ? s : HIST_W / 2;
+}
+
 static void uv_derive(group *g)
 {
     g->median = g->mad = g->scale = g->mean = g->sd = g->uv_lo = g->uv_hi = 0;
@@ -875,9 +902,8 @@ static void uv_derive(group *g)
     g->uv_lo = exp(g->pct[1]);
     g->uv_hi = exp(g->pct[5]);
     g->mad = er_bl_hist_mad(g->hist, g->n, g->median);
-    g->scale = 1.4826 * g->mad;
-    if (g->scale < HIST_W / 2)
-        g->scale = HIST_W / 2;
+    g->scale = er_bl_robust_scale(g->mad, er_bl_hist_quantile(g->hist, g->n, 0.1),
+                                  er_bl_hist_quantile(g->hist, g->n, 0.9));
     g->mean = i128_to_double(g->s) / (double)g->n / QSCALE;
     if (g->n >= 2) {
         double var = i128_to_double((i128)g->n * g->ss - g->s * g->s) /

@@ -37,6 +37,9 @@ typedef __int128 i128;
 #define MAX_GROUP_ROWS (1ULL << 36)
 
 #define DEFAULT_MIN_GROUP 30u
+#define UV_MAD_K   1.4826                  /* MAD → σ for normal data */
+#define UV_EMP_CAP 0.05                    /* empirical floor applies below this p */
+#define UV_Z90     1.2815515655446004      /* Φ⁻¹(0.9): (Q90 − Q10)/(2·UV_Z90) → σ */
 #define TRADER_WINDOW_DAYS 365.0           /* "recent" trader horizon (new_trader) */
 #define ROUTE_ALPHA 0.05                   /* tail mass defining route expected range */
 
@@ -201,6 +204,16 @@ er_status er_bl_add(er_baseline *dst, const er_baseline *src, er_err *err);
 size_t er_bl_hist_bin(double x);   /* bin of log unit value x (clamped to the edges) */
 double er_bl_hist_quantile(const double *h, uint64_t n, double q);
 double er_bl_hist_mad(const double *h, uint64_t n, double median);
+/* Histogram mass at least as extreme as x (below x, or above when upper),
+ * counts spread evenly inside their bin; x beyond the edges is clamped. */
+double er_bl_hist_tail(const double *h, double x, bool upper);
+/* Robust scale s = max(UV_MAD_K·mad, (q90 − q10)/(2·UV_Z90), HIST_W/2). */
+double er_bl_robust_scale(double mad, double q10, double q90);
+/* Tail p-values with the contamination floor (anomaly.c, docs/scoring.md 3):
+ * lower tail of the robust z in a group of n rows, and the Mahalanobis tail of
+ * d² with k dimensions over n rows. */
+double er_bl_uv_p_low(double z, uint64_t n);
+double er_bl_maha_p(double d2, int k, uint64_t n);
 
 /* Serialisation (baseline_io.c): canonical JSON text; malloc'd, *len set. */
 char *er_bl_serialize(const er_baseline *bl, size_t *len, const char *id);
