@@ -340,51 +340,109 @@ START_TEST(route_rarity_smoothed)
 }
 END_TEST
 
+/* Novelty from counts: chapter 29 holds A ×20, B ×10, C ×5, D ×1 (N = 36
+ * importer rows, 4 traders); chapter 44 holds A ×4. p(c) = (1 + Σ_t min(n_t,
+ * c + 1)) / (N + 1). */
 START_TEST(new_trader_probability)
 {
-    /* chapter 29: 40 importer rows from 4 importers, first seen on day 19000 + k */
     er_decl d[40];
     static const char *const imp[] = {"A", "B", "C", "D"};
-    for (int i = 0; i < 40; i++) {
-        d[i] = fx_decl("290345", 19000 + (i % 4) * 100 + i, 10, 1);
-        d[i].importer = imp[i % 4];
+    static const int cnt[] = {20, 10, 5, 1};
+    int k = 0;
+    for (int t = 0; t < 4; t++)
+        for (int j = 0; j < cnt[t]; j++, k++) {
+            d[k] = fx_decl("290345", 19000 + 100 * t + j, 10, 1);   /* D first seen on 19300 */
+            d[k].importer = imp[t];
+        }
+    for (; k < 40; k++) {
+        d[k] = fx_decl("440349", 19100 + k, 10, 1);
+        d[k].importer = "A";
     }
     er_baseline *bl = build(d, 40, 30);
-    double p_new = (4.0 + 1) / (40.0 + 1);
-    er_decl q = fx_decl("291469", 19500, 10, 1);
-    q.importer = "NEWCO";
+    struct { const char *imp; const char *hs; int32_t date; double c, p, ci, pi; const char *grp; } cases[] = {
+        /* unknown importer: (1 + 4)/37 in chapter 29; importers A 24, B 10, C 5, D 1
+         * over N = 40: (1 + 4)/41 */
+        {"NEWCO", "291469", 19500, 0, 5.0 / 37, 0, 5.0 / 41, "29"},
+        /* D, one declaration: (1 + 2 + 2 + 2 + 1)/37; importer level (1 + 2 + 2 + 2 + 1)/41 */
+        {"D", "291469", 19500, 1, 8.0 / 37, 1, 8.0 / 41, "29"},
+        /* C ×5: (1 + 6 + 6 + 5 + 1)/37; importer (1 + 6 + 6 + 5 + 1)/41 */
+        {"C", "291469", 19500, 5, 19.0 / 37, 5, 19.0 / 41, "29"},
+        /* B ×10: (1 + 11 + 10 + 5 + 1)/37; importer (1 + 11 + 10 + 5 + 1)/41 */
+        {"B", "291469", 19500, 10, 28.0 / 37, 10, 28.0 / 41, "29"},
+        /* A ×20 in the chapter (the most): p = 1; 24 overall: 1 */
+        {"A", "291469", 19500, 20, 1.0, 24, 1.0, "29"},
+        /* D before its first declaration was new at both levels */
+        {"D", "291469", 19200, 0, 5.0 / 37, 0, 5.0 / 41, "29"},
+        /* chapter 44 has 4 importer rows (< 30): all pairs {20, 10, 5, 1, 4}, N = 40.
+         * A ×4 there: (1 + 5 + 5 + 5 + 1 + 4)/41 */
+        {"A", "440349", 19500, 4, 21.0 / 41, 24, 1.0, "*"},
+        /* B never declared in chapter 44: (1 + 5)/41 */
+        {"B", "440349", 19500, 0, 6.0 / 41, 10, 28.0 / 41, "*"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        er_decl q = fx_decl(cases[i].hs, cases[i].date, 10, 1);
+        q.importer = cases[i].imp;
+        er_anomalies a;
+        er_anomaly_compute(bl, &q, &a);
+        const er_feature_value *f = &a.f[ER_FEAT_NEW_TRADER], *g = &a.f[ER_FEAT_NEW_IMPORTER];
+        ck_assert(f->computable && g->computable);
+        ck_assert_str_eq(f->group, cases[i].grp);
+        ck_assert_double_eq(f->observed, cases[i].c);
+        ck_assert_double_eq_tol(f->p, cases[i].p, 1e-12);
+        ck_assert_int_eq(g->level, ER_LEVEL_ALL);
+        ck_assert_str_eq(g->group, "*");
+        ck_assert_double_eq(g->observed, cases[i].ci);
+        ck_assert_double_eq_tol(g->p, cases[i].pi, 1e-12);
+        /* p(0) = 5/37 > 0.05 already: expected range [0, largest count] */
+        ck_assert_double_eq(g->expected_lo, 0);
+        ck_assert_double_eq(g->expected_hi, 24);
+        ck_assert_double_eq(f->expected_hi, 20);
+    }
+    /* no importer: neither feature is computable */
+    er_decl q = fx_decl("290345", 19500, 10, 1);
     er_anomalies a;
     er_anomaly_compute(bl, &q, &a);
-    const er_feature_value *f = &a.f[ER_FEAT_NEW_TRADER];
-    ck_assert(f->computable);
-    ck_assert_int_eq(f->level, ER_LEVEL_HS2);
-    ck_assert_str_eq(f->group, "29");
-    ck_assert_double_eq_tol(f->p, p_new, 1e-12);
-    ck_assert_double_eq(f->observed, 0);
-    /* B first seen on day 19000 + 100 + 1 = 19101: 399 days before → established */
-    q.importer = "B";
-    er_anomaly_compute(bl, &q, &a);
-    ck_assert_double_eq(f->observed, 399);
-    ck_assert_double_eq_tol(f->p, 1.0, 1e-12);
-    /* 73 days after first seen: p = p_new + (1 − p_new)·73/365 */
-    q.date = 19101 + 73;
-    er_anomaly_compute(bl, &q, &a);
-    ck_assert_double_eq_tol(f->p, p_new + (1 - p_new) * 73.0 / 365.0, 1e-12);
-    /* before its first appearance the importer was new */
-    q.date = 19050;
-    er_anomaly_compute(bl, &q, &a);
-    ck_assert_double_eq_tol(f->p, p_new, 1e-12);
-    /* same importer in another chapter is new there; chapter 44 has no rows: all */
-    q = fx_decl("440349", 19500, 10, 1);
-    q.importer = "B";
-    er_anomaly_compute(bl, &q, &a);
-    ck_assert(!a.f[ER_FEAT_NEW_TRADER].computable);
-    q.importer = NULL;
-    q.hs[0] = '2';
-    q.hs[1] = '9';
-    er_anomaly_compute(bl, &q, &a);
-    ck_assert(!a.f[ER_FEAT_NEW_TRADER].computable);
+    ck_assert(!a.f[ER_FEAT_NEW_TRADER].computable && !a.f[ER_FEAT_NEW_IMPORTER].computable);
     er_baseline_free(bl);
+    /* the expected range starts at the smallest count with p > 0.05: 100 importers
+     * with one declaration and one with 900 (N = 1000): p(0) = 102/1001 > 0.05 → 0 */
+    er_decl *many = calloc(1000, sizeof *many);
+    char (*names)[8] = calloc(1000, sizeof *names);
+    for (int i = 0; i < 1000; i++) {
+        snprintf(names[i], sizeof names[i], "I%d", i < 900 ? 0 : i - 899);
+        many[i] = fx_decl("290345", 19000, 10, 1);
+        many[i].importer = names[i];
+    }
+    bl = build(many, 1000, 30);
+    q.importer = "I0";
+    er_anomaly_compute(bl, &q, &a);
+    /* I0 ×900 and 100 importers ×1: p(c) = (1 + min(900, c + 1) + 100)/1001 */
+    ck_assert_double_eq(a.f[ER_FEAT_NEW_IMPORTER].observed, 900);
+    ck_assert_double_eq_tol(a.f[ER_FEAT_NEW_IMPORTER].p, 1.0, 1e-12);
+    q.importer = "NEW";
+    er_anomaly_compute(bl, &q, &a);
+    ck_assert_double_eq_tol(a.f[ER_FEAT_NEW_IMPORTER].p, 102.0 / 1001, 1e-12);
+    ck_assert_double_eq(a.f[ER_FEAT_NEW_IMPORTER].expected_lo, 0);
+    er_baseline_free(bl);
+    /* 1000 rows by one importer and 10 by another (N = 1010): p(0) = 3/1011 < 0.05;
+     * p(c) = (1 + min(1000, c + 1) + min(10, c + 1))/1011 > 0.05 ⇔ S(c) > 49.55:
+     * S(38) = 39 + 10 = 49, S(39) = 50 → the range starts at 39 */
+    for (int i = 0; i < 1000; i++) many[i].importer = i < 10 ? "SMALL" : "BIG";
+    er_decl *more = calloc(1010, sizeof *more);
+    memcpy(more, many, 1000 * sizeof *more);
+    for (int i = 1000; i < 1010; i++) {
+        more[i] = many[0];
+        more[i].importer = "BIG";
+    }
+    bl = build(more, 1010, 30);
+    er_anomaly_compute(bl, &q, &a);
+    ck_assert_double_eq_tol(a.f[ER_FEAT_NEW_IMPORTER].p, 3.0 / 1011, 1e-12);
+    ck_assert_double_eq(a.f[ER_FEAT_NEW_IMPORTER].expected_lo, 39);
+    ck_assert_double_eq(a.f[ER_FEAT_NEW_IMPORTER].expected_hi, 1000);
+    er_baseline_free(bl);
+    free(more);
+    free(names);
+    free(many);
 }
 END_TEST
 
@@ -392,7 +450,7 @@ START_TEST(fisher_combination)
 {
     fx_hist h = fx_history(20000, 21);
     er_baseline *bl = build(h.d, h.n, 30);
-    int seen_k[5] = {0};
+    int seen_k[6] = {0};
     for (size_t i = 0; i < 2000; i++) {
         er_anomalies a;
         er_decl q = h.d[i];
@@ -421,8 +479,8 @@ START_TEST(fisher_combination)
         ck_assert_double_eq_tol(a.fisher_p, expect, 1e-9);
         seen_k[k]++;
     }
-    ck_assert(seen_k[4] > 100);   /* all four terms exercised */
-    ck_assert(seen_k[3] > 10);
+    ck_assert(seen_k[5] > 100);   /* all five terms exercised */
+    ck_assert(seen_k[4] > 10);
     er_baseline_free(bl);
     fx_history_free(&h);
 }

@@ -4,8 +4,8 @@
  * histogram median and floored MAD scale, contaminated-normal tails),
  * Mahalanobis (chi-square tail of d² through the group's Cholesky factor, with
  * the same contamination floor), route rarity (add-one smoothed tail
- * of the HS4 route distribution), new trader (first-seen per importer and
- * chapter), and Fisher's combination. Read-only on the baseline: thread-safe.
+ * of the HS4 route distribution), new trader and new importer (declaration
+ * counts per importer and chapter, and per importer), and Fisher's combination. Read-only on the baseline: thread-safe.
  * Formulas and their justification: docs/scoring.md.
  */
 #include "stats/baseline_impl.h"
@@ -212,32 +212,40 @@ static void route(const er_baseline *bl, const group *const *chain, int nchain, 
     }
 }
 
+/* Trader novelty from counts (docs/scoring.md 3.4): c = the declarations the
+ * history holds for this trader (0 if none, or if its first one is later than
+ * this declaration), p = (1 + Σ_t min(n_t, c + 1)) / (N + 1) over the traders
+ * t of the group's tail. */
+static void novelty(er_feature_value *f, const group *g, const nov_tail *tail, const trader_ent *t,
+                    const er_decl *d)
+{
+    uint64_t c = t && t->date <= d->date ? t->n : 0;
+    f->computable = true;
+    set_level(f, g);
+    f->observed = (double)c;
+    f->expected_lo = (double)tail->c05;
+    f->expected_hi = (double)tail->cmax;
+    f->p = clamp_p(er_bl_novelty_p(tail, c));
+}
+
 static void new_trader(const er_baseline *bl, const group *c2, const group *all, const er_decl *d,
                        uint32_t chapter, uint64_t imp_hash, er_anomalies *out)
 {
-    if (!d->importer || !d->importer[0] || !c2)
+    if (!imp_hash || !c2)
         return;
     const group *g = c2->imp_rows >= bl->min_group ? c2 : (all && all->imp_rows >= bl->min_group ? all : NULL);
     if (!g)
         return;
-    double p_new = g->p_new > 1 ? 1 : g->p_new;
-    const trader_ent *t = er_bl_trader_get(&bl->traders, imp_hash, (uint8_t)chapter);
-    er_feature_value *f = &out->f[ER_FEAT_NEW_TRADER];
-    f->computable = true;
-    set_level(f, g);
-    double span = (double)d->date - (double)bl->date_min;
-    f->expected_lo = TRADER_WINDOW_DAYS;
-    f->expected_hi = span > TRADER_WINDOW_DAYS ? span : TRADER_WINDOW_DAYS;
-    if (!t || t->date > d->date) {
-        f->observed = 0;
-        f->p = clamp_p(p_new);
+    novelty(&out->f[ER_FEAT_NEW_TRADER], g, &g->nov, er_bl_trader_get(&bl->traders, imp_hash, (uint8_t)chapter), d);
+}
+
+static void new_importer(const er_baseline *bl, const group *all, const er_decl *d, uint64_t imp_hash,
+                         er_anomalies *out)
+{
+    if (!imp_hash || !all || all->imp_rows < bl->min_group)
         return;
-    }
-    double days = (double)d->date - (double)t->date;
-    f->observed = days;
-    double w = days / TRADER_WINDOW_DAYS;
-    if (w > 1) w = 1;
-    f->p = clamp_p(p_new + (1.0 - p_new) * w);
+    novelty(&out->f[ER_FEAT_NEW_IMPORTER], all, &bl->imp_nov, er_bl_trader_get(&bl->importers, imp_hash, IMPORTER_CH),
+            d);
 }
 
 static void compute_one(const er_baseline *bl, const er_decl *d, uint64_t imp_hash, er_anomalies *out)
@@ -267,6 +275,7 @@ static void compute_one(const er_baseline *bl, const er_decl *d, uint64_t imp_ha
     route(bl, chain, n, d, out);
     if (lv <= LV_HS2)
         new_trader(bl, g2, all, d, c2, imp_hash, out);
+    new_importer(bl, all, d, imp_hash, out);
 
     /* Fisher: unit value enters once, two-sided; the others one-sided. */
     double X = 0;
@@ -308,6 +317,8 @@ static uint64_t prefetch_far(const er_baseline *bl, const er_decl *d)
         __builtin_prefetch(&bl->gs.idx6[c6]);
     if (h && lv <= LV_HS2 && bl->traders.cap)
         __builtin_prefetch(&bl->traders.e[er_bl_trader_slot(h, (uint8_t)c2) & (bl->traders.cap - 1)]);
+    if (h && bl->importers.cap)
+        __builtin_prefetch(&bl->importers.e[er_bl_trader_slot(h, IMPORTER_CH) & (bl->importers.cap - 1)]);
     uint16_t o = d->origin ? d->origin : d->export_country;
     if (o && lv <= LV_HS4 && bl->routes.cap)
         __builtin_prefetch(&bl->routes.e[er_bl_route_slot(er_bl_route_key(LV_HS4, c4, o, d->destination)) &
