@@ -1354,9 +1354,15 @@ static void describe_group(dbuf *b, const er_baseline *bl, const group *g)
         dprintf_(b, "]}");
     }
     if (g->level == LV_HS2 || g->level == LV_ALL)
-        dprintf_(b, ",\"traders\":{\"importer_rows\":%llu,\"distinct\":%llu,\"new_p\":%.17g}",
+        dprintf_(b, ",\"traders\":{\"importer_rows\":%llu,\"distinct\":%llu,\"new_p\":%.17g,"
+                 "\"ordinary_from\":%llu,\"max\":%llu}",
                  (unsigned long long)g->imp_rows, (unsigned long long)g->traders,
-                 ((double)g->traders + 1.0) / ((double)g->imp_rows + 1.0));
+                 ((double)g->traders + 1.0) / ((double)g->imp_rows + 1.0), (unsigned long long)g->nov.c05,
+                 (unsigned long long)g->nov.cmax);
+    if (g->level == LV_ALL)
+        dprintf_(b, ",\"importers\":{\"distinct\":%llu,\"new_p\":%.17g,\"ordinary_from\":%llu,\"max\":%llu}",
+                 (unsigned long long)bl->imp_nov.k, bl->imp_nov.m ? er_bl_novelty_p(&bl->imp_nov, 0) : 1.0,
+                 (unsigned long long)bl->imp_nov.c05, (unsigned long long)bl->imp_nov.cmax);
     dprintf_(b, "}");
 }
 
