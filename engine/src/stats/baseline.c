@@ -1044,10 +1044,14 @@ static er_status routes_derive(group *g, const route_ent *r, size_t k)
     return ER_OK;
 }
 
+static double novelty_p_search(const nov_tail *t, uint64_t c);
+
 /* Tail table t from k trader counts c (sorted in place). */
 static er_status nov_build(nov_tail *t, uint64_t *c, size_t k)
 {
     nov_free(t);
+    for (size_t j = 0; j < NOVELTY_SMALL; j++)
+        t->p_small[j] = 1.0;   /* no traders: nothing is novel */
     if (k == 0)
         return ER_OK;
     qsort(c, k, sizeof *c, cmp_u64);
@@ -1067,6 +1071,8 @@ static er_status nov_build(nov_tail *t, uint64_t *c, size_t k)
     t->rows = sum;
     t->m = (uint32_t)m;
     t->cmax = c[k - 1];
+    for (uint64_t j = 0; j < NOVELTY_SMALL; j++)
+        t->p_small[j] = novelty_p_search(t, j);
     /* smallest c with p(c) > NOVELTY_ALPHA: on the segment where the last
      * count ≤ c is val[j], S(c) = sum_le[j] + (c + 1)·(k − k_le[j]) */
     double A = NOVELTY_ALPHA * ((double)sum + 1.0) - 1.0;
@@ -1084,7 +1090,7 @@ static er_status nov_build(nov_tail *t, uint64_t *c, size_t k)
     return ER_OK;
 }
 
-double er_bl_novelty_p(const nov_tail *t, uint64_t c)
+static double novelty_p_search(const nov_tail *t, uint64_t c)
 {
     uint32_t lo = 0, hi = t->m;
     while (lo < hi) {
@@ -1095,6 +1101,11 @@ double er_bl_novelty_p(const nov_tail *t, uint64_t c)
     s += ((double)c + 1.0) * (double)(t->k - (lo ? t->k_le[lo - 1] : 0));
     double p = (1.0 + s) / ((double)t->rows + 1.0);
     return p < 1.0 ? p : 1.0;
+}
+
+double er_bl_novelty_p(const nov_tail *t, uint64_t c)
+{
+    return c < NOVELTY_SMALL ? t->p_small[c] : novelty_p_search(t, c);
 }
 
 /* Novelty tails: per chapter and over all (importer x chapter counts), and

@@ -41,6 +41,7 @@ typedef __int128 i128;
 #define UV_EMP_CAP 0.05                    /* empirical floor applies below this p */
 #define UV_Z90     1.2815515655446004      /* Φ⁻¹(0.9): (Q90 − Q10)/(2·UV_Z90) → σ */
 #define NOVELTY_ALPHA 0.05                 /* p defining the novelty expected range */
+#define NOVELTY_SMALL 16                   /* counts whose novelty p is tabulated */
 #define IMPORTER_CH 0xff                   /* chapter key of importer-level entries */
 #define ROUTE_ALPHA 0.05                   /* tail mass defining route expected range */
 
@@ -65,6 +66,7 @@ typedef struct nov_tail {
     uint32_t  m;             /* distinct counts */
     uint64_t *val, *sum_le, *k_le;
     uint64_t  c05, cmax;     /* smallest count with p > NOVELTY_ALPHA; largest count */
+    double    p_small[NOVELTY_SMALL];   /* p(c) for c < NOVELTY_SMALL (the common case) */
 } nov_tail;
 
 typedef struct mv_model {
