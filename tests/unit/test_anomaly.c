@@ -398,6 +398,9 @@ START_TEST(new_trader_probability)
         ck_assert_double_eq(g->expected_hi, 24);
         ck_assert_double_eq(f->expected_hi, 20);
     }
+    /* the stable name profiles use */
+    ck_assert_str_eq(er_feature_str(ER_FEAT_NEW_IMPORTER), "new_importer");
+    ck_assert_int_eq(er_feature_parse("new_importer"), ER_FEAT_NEW_IMPORTER);
     /* no importer: neither feature is computable */
     er_decl q = fx_decl("290345", 19500, 10, 1);
     er_anomalies a;
