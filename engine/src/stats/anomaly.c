@@ -55,7 +55,10 @@ static double empirical_floor(const group *g, double x, bool upper, double p)
 {
     if (!(p < UV_EMP_CAP))
         return p;
-    double e = er_bl_hist_tail(g->hist, x, upper) / (double)g->n;
+    /* inside the 5th..95th percentiles T/n ≥ 0.05: the cap, without a scan */
+    if (upper ? x <= g->pct[5] : x >= g->pct[1])
+        return UV_EMP_CAP;
+    double e = er_bl_hist_tail(g->hist, g->bin_first, g->bin_last, x, upper) / (double)g->n;
     if (e > UV_EMP_CAP) e = UV_EMP_CAP;
     return e > p ? e : p;
 }

@@ -103,6 +103,7 @@ static void nov_free(nov_tail *t)
     free(t->val);
     free(t->sum_le);
     free(t->k_le);
+    free(t->p_tab);
     memset(t, 0, sizeof *t);
 }
 
@@ -783,7 +784,7 @@ double er_bl_hist_quantile(const double *h, uint64_t n, double q)
     return HIST_LO + (double)(last + 1) * HIST_W;
 }
 
-double er_bl_hist_tail(const double *h, double x, bool upper)
+double er_bl_hist_tail(const double *h, size_t first, size_t last, double x, bool upper)
 {
     double u = (x - HIST_LO) * HIST_PER;
     if (!(u > 0)) u = 0;
@@ -792,10 +793,12 @@ double er_bl_hist_tail(const double *h, double x, bool upper)
     if (i >= HIST_BINS) i = HIST_BINS - 1;
     double frac = u - (double)i, t = 0;
     if (upper) {
-        for (size_t j = i + 1; j < HIST_BINS; j++) t += h[j];
+        if (i > last) return 0;
+        for (size_t j = last; j > i; j--) t += h[j];
         return t + h[i] * (1.0 - frac);
     }
-    for (size_t j = 0; j < i; j++) t += h[j];
+    if (i < first) return 0;
+    for (size_t j = first; j < i; j++) t += h[j];
     return t + h[i] * frac;
 }
 
@@ -918,6 +921,11 @@ static void uv_derive(group *g)
     for (int i = 0; i < N_PCT; i++)
         g->pct[i] = er_bl_hist_quantile(g->hist, g->n, er_bl_pct_levels[i]);
     g->median = g->pct[3];
+    size_t f = 0, l = HIST_BINS - 1;
+    while (f < l && g->hist[f] == 0) f++;
+    while (l > f && g->hist[l] == 0) l--;
+    g->bin_first = (uint16_t)f;
+    g->bin_last = (uint16_t)l;
     g->uv_lo = exp(g->pct[1]);
     g->uv_hi = exp(g->pct[5]);
     g->mad = er_bl_hist_mad(g->hist, g->n, g->median);
@@ -1046,15 +1054,47 @@ static er_status routes_derive(group *g, const route_ent *r, size_t k)
 
 static double novelty_p_search(const nov_tail *t, uint64_t c);
 
+/* Sort k counts: LSD radix, 11 bits a pass, only as many passes as the largest
+ * count needs (counts are small: usually one pass); qsort for short arrays. */
+static er_status sort_counts(uint64_t *c, size_t k)
+{
+    if (k < 1024) {
+        qsort(c, k, sizeof *c, cmp_u64);
+        return ER_OK;
+    }
+    uint64_t mx = 0;
+    for (size_t i = 0; i < k; i++) mx = c[i] > mx ? c[i] : mx;
+    uint64_t *tmp = malloc(k * sizeof *tmp);
+    if (!tmp)
+        return ER_ENOMEM;
+    uint64_t *src = c, *dst = tmp;
+    for (unsigned sh = 0; sh < 64 && (mx >> sh); sh += 11) {
+        size_t cnt[2048] = {0};
+        for (size_t i = 0; i < k; i++) cnt[(src[i] >> sh) & 2047]++;
+        for (size_t i = 0, sum = 0; i < 2048; i++) {
+            size_t v = cnt[i];
+            cnt[i] = sum;
+            sum += v;
+        }
+        for (size_t i = 0; i < k; i++) dst[cnt[(src[i] >> sh) & 2047]++] = src[i];
+        uint64_t *sw = src;
+        src = dst;
+        dst = sw;
+    }
+    if (src != c)
+        memcpy(c, src, k * sizeof *c);
+    free(tmp);
+    return ER_OK;
+}
+
 /* Tail table t from k trader counts c (sorted in place). */
 static er_status nov_build(nov_tail *t, uint64_t *c, size_t k)
 {
     nov_free(t);
-    for (size_t j = 0; j < NOVELTY_SMALL; j++)
-        t->p_small[j] = 1.0;   /* no traders: nothing is novel */
     if (k == 0)
-        return ER_OK;
-    qsort(c, k, sizeof *c, cmp_u64);
+        return ER_OK;   /* no traders: p = 1 (er_bl_novelty_p) */
+    if (sort_counts(c, k) != ER_OK)
+        return ER_ENOMEM;
     if (!(t->val = malloc(k * sizeof *t->val)) || !(t->sum_le = malloc(k * sizeof *t->sum_le)) ||
         !(t->k_le = malloc(k * sizeof *t->k_le)))
         return ER_ENOMEM;
@@ -1071,8 +1111,11 @@ static er_status nov_build(nov_tail *t, uint64_t *c, size_t k)
     t->rows = sum;
     t->m = (uint32_t)m;
     t->cmax = c[k - 1];
-    for (uint64_t j = 0; j < NOVELTY_SMALL; j++)
-        t->p_small[j] = novelty_p_search(t, j);
+    t->n_tab = (uint32_t)(t->cmax < NOVELTY_TAB_MAX ? t->cmax + 1 : NOVELTY_TAB_MAX);
+    if (!(t->p_tab = malloc(t->n_tab * sizeof *t->p_tab)))
+        return ER_ENOMEM;
+    for (uint32_t j = 0; j < t->n_tab; j++)
+        t->p_tab[j] = novelty_p_search(t, j);
     /* smallest c with p(c) > NOVELTY_ALPHA: on the segment where the last
      * count ≤ c is val[j], S(c) = sum_le[j] + (c + 1)·(k − k_le[j]) */
     double A = NOVELTY_ALPHA * ((double)sum + 1.0) - 1.0;
@@ -1105,7 +1148,9 @@ static double novelty_p_search(const nov_tail *t, uint64_t c)
 
 double er_bl_novelty_p(const nov_tail *t, uint64_t c)
 {
-    return c < NOVELTY_SMALL ? t->p_small[c] : novelty_p_search(t, c);
+    if (c >= t->cmax)
+        return 1.0;   /* also the empty tail */
+    return c < t->n_tab ? t->p_tab[c] : novelty_p_search(t, c);
 }
 
 /* Novelty tails: per chapter and over all (importer x chapter counts), and
@@ -1143,8 +1188,7 @@ static er_status novelty_derive(er_baseline *bl, group *all, er_err *err)
     }
     er_big_cfree(bl->importers.e, bl->importers.cap * sizeof *bl->importers.e);
     memset(&bl->importers, 0, sizeof bl->importers);
-    if (er_bl_trader_reserve(&bl->importers, bl->n_ts) != ER_OK)
-        goto cleanup;
+    /* grown as needed: importers are far fewer than (importer, chapter) entries */
     for (size_t i = 0; i < bl->n_ts; i++)
         if ((st = er_bl_trader_add(&bl->importers, bl->ts[i].h, IMPORTER_CH, bl->ts[i].date, bl->ts[i].n)) != ER_OK) {
             st = er_errf(err, st, "out of memory (or a count overflow) deriving importer novelty");

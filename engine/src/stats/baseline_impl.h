@@ -41,7 +41,7 @@ typedef __int128 i128;
 #define UV_EMP_CAP 0.05                    /* empirical floor applies below this p */
 #define UV_Z90     1.2815515655446004      /* Φ⁻¹(0.9): (Q90 − Q10)/(2·UV_Z90) → σ */
 #define NOVELTY_ALPHA 0.05                 /* p defining the novelty expected range */
-#define NOVELTY_SMALL 16                   /* counts whose novelty p is tabulated */
+#define NOVELTY_TAB_MAX 4096               /* counts whose novelty p is tabulated */
 #define IMPORTER_CH 0xff                   /* chapter key of importer-level entries */
 #define ROUTE_ALPHA 0.05                   /* tail mass defining route expected range */
 
@@ -66,7 +66,8 @@ typedef struct nov_tail {
     uint32_t  m;             /* distinct counts */
     uint64_t *val, *sum_le, *k_le;
     uint64_t  c05, cmax;     /* smallest count with p > NOVELTY_ALPHA; largest count */
-    double    p_small[NOVELTY_SMALL];   /* p(c) for c < NOVELTY_SMALL (the common case) */
+    double   *p_tab;         /* p(c) for c < n_tab = min(cmax + 1, NOVELTY_TAB_MAX) */
+    uint32_t  n_tab;
 } nov_tail;
 
 typedef struct mv_model {
@@ -106,6 +107,7 @@ typedef struct group {
     /* derived, cold */
     double   mad, mean, sd;
     double   pct[N_PCT];
+    uint16_t bin_first, bin_last;   /* derived: first and last non-empty bins */
     size_t   r_off, r_len;   /* this group's run in er_baseline.rs */
 } group;
 
@@ -227,8 +229,9 @@ size_t er_bl_hist_bin(double x);   /* bin of log unit value x (clamped to the ed
 double er_bl_hist_quantile(const double *h, uint64_t n, double q);
 double er_bl_hist_mad(const double *h, uint64_t n, double median);
 /* Histogram mass at least as extreme as x (below x, or above when upper),
- * counts spread evenly inside their bin; x beyond the edges is clamped. */
-double er_bl_hist_tail(const double *h, double x, bool upper);
+ * counts spread evenly inside their bin; x beyond the edges is clamped.
+ * first..last: the non-empty bins (nothing outside is read). */
+double er_bl_hist_tail(const double *h, size_t first, size_t last, double x, bool upper);
 /* Robust scale s = max(UV_MAD_K·mad, (q90 − q10)/(2·UV_Z90), HIST_W/2). */
 double er_bl_robust_scale(double mad, double q10, double q90);
 /* Tail p-values with the contamination floor (anomaly.c, docs/scoring.md 3):
