@@ -1188,7 +1188,11 @@ static er_status novelty_derive(er_baseline *bl, group *all, er_err *err)
     }
     er_big_cfree(bl->importers.e, bl->importers.cap * sizeof *bl->importers.e);
     memset(&bl->importers, 0, sizeof bl->importers);
-    /* grown as needed: importers are far fewer than (importer, chapter) entries */
+    free(ca);
+    ca = NULL;
+    /* reserved once: growing by doubling would hold two tables at its peak */
+    if (er_bl_trader_reserve(&bl->importers, bl->n_ts) != ER_OK)
+        goto cleanup;
     for (size_t i = 0; i < bl->n_ts; i++)
         if ((st = er_bl_trader_add(&bl->importers, bl->ts[i].h, IMPORTER_CH, bl->ts[i].date, bl->ts[i].n)) != ER_OK) {
             st = er_errf(err, st, "out of memory (or a count overflow) deriving importer novelty");
