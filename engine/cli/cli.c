@@ -546,15 +546,9 @@ static void json_escape(FILE *out, const char *s)
     }
 }
 
-void cli_log(cli_level level, const char *fmt, ...)
+static void log_line(cli_level level, const char *fields, const char *msg)
 {
     static const char *names[] = {"error", "warn", "info", "debug"};
-    if (level > log_level) return;
-    char msg[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
     if (log_json) {
         char ts[32];
         time_t now = time(NULL);
@@ -563,10 +557,32 @@ void cli_log(cli_level level, const char *fmt, ...)
         strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
         fprintf(stderr, "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":\"", ts, names[level]);
         json_escape(stderr, msg);
-        fputs("\"}\n", stderr);
+        fprintf(stderr, "\"%s%s}\n", fields && *fields ? "," : "", fields ? fields : "");
     } else {
         fprintf(stderr, "ecorisk: %s: %s\n", names[level], msg);
     }
+}
+
+void cli_log(cli_level level, const char *fmt, ...)
+{
+    if (level > log_level) return;
+    char msg[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    log_line(level, NULL, msg);
+}
+
+void cli_log_fields(cli_level level, const char *fields, const char *fmt, ...)
+{
+    if (level > log_level) return;
+    char msg[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    log_line(level, fields, msg);
 }
 
 /* ---- progress ---- */

@@ -24,6 +24,7 @@
 enum {
     EX_OK_ = 0,          /* success */
     EX_FINDINGS = 1,     /* success, with findings (lint errors, pending alerts: see each command) */
+    EX_QUARANTINE = 3,   /* run: outputs written, but the quarantined share exceeded its maximum */
     EX_USAGE_ = 64,      /* bad command line */
     EX_DATAERR_ = 65,    /* invalid input as a whole: profile pack, mapping, baseline, feed header */
     EX_NOINPUT_ = 66,    /* input file missing or unreadable */
@@ -122,6 +123,11 @@ int  cli_exit_code(er_status st);
 typedef enum cli_level { CLI_ERROR = 0, CLI_WARN, CLI_INFO, CLI_DEBUG } cli_level;
 void cli_log_setup(cli_level level, bool json);
 void cli_log(cli_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Like cli_log, with structured fields: `fields` is a JSON object body
+ * ("\"run_id\":\"ab\",\"alerts\":3") added as top-level keys of the JSON
+ * line; text logs show the message only (which should carry the values). */
+void cli_log_fields(cli_level level, const char *fields, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 #define cli_error(...) cli_log(CLI_ERROR, __VA_ARGS__)
 #define cli_warn(...)  cli_log(CLI_WARN, __VA_ARGS__)
 #define cli_info(...)  cli_log(CLI_INFO, __VA_ARGS__)

@@ -40,9 +40,9 @@ static void usage(FILE *out)
     fprintf(out, "  %-18s %s\n", "man [COMMAND]", "print a man page (roff) to stdout");
     fprintf(out, "  %-18s %s\n", "man --list", "list the commands, one a line");
     fprintf(out, "\n'ecorisk COMMAND --help' describes a command's options.\n"
-                 "Exit codes: 0 ok, 1 findings, 64 usage, 65 invalid input, 66 no input,\n"
-                 "69 unavailable, 70 internal, 71 OS error, 73 cannot create, 74 I/O error,\n"
-                 "75 alerts pending, 78 configuration.\n");
+                 "Exit codes: 0 ok, 1 findings, 3 run done but too many quarantined, 64 usage,\n"
+                 "65 invalid input, 66 no input, 69 unavailable, 70 internal, 71 OS error,\n"
+                 "73 cannot create, 74 I/O error, 75 alerts pending, 78 configuration.\n");
 }
 
 static bool is_dir(const char *p)

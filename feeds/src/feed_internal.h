@@ -39,6 +39,7 @@ typedef struct map_field {
 struct er_mapping {
     char     *name;
     char     *path;        /* file it came from, or "(built-in)" */
+    char      sha256[65];  /* of the file's bytes; "" for the built-in canonical mappings */
     er_format format;
     bool      keep_extras; /* unmapped columns become extras (default true) */
     map_field f[F_COUNT];

@@ -5,6 +5,7 @@
  * JSON path. See docs/feeds.md for the file format.
  */
 #include "feed_internal.h"
+#include "core/sha256.h"
 #include "ecorisk/data.h"
 
 #include <json-c/json.h>
@@ -25,6 +26,11 @@ int er_field_index(const char *name)
         if (strcmp(er_field_names[i], name) == 0)
             return i;
     return -1;
+}
+
+const char *er_mapping_sha256(const er_mapping *m)
+{
+    return m ? m->sha256 : "";
 }
 
 void er_mapping_free(er_mapping *m)
@@ -245,6 +251,8 @@ er_status er_mapping_load(er_mapping **out, const char *name_or_path, er_err *er
     }
     m->format = ER_FORMAT_AUTO;
     m->keep_extras = true;
+    if ((st = er_sha256_file(path, m->sha256, err)) != ER_OK)
+        goto cleanup;
     if ((st = parse_mapping(m, root, path, err)) != ER_OK)
         goto cleanup;
     *out = m;

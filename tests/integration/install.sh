@@ -166,7 +166,7 @@ cxx=c++
 sample=$ECORISK_SRC/feeds/samples/declarations-2026-01-05.csv
 LD_LIBRARY_PATH=$libdir $WRAP "$tmp/screen_feed" "$sample" "$share/profiles" "$share/reference" \
     >"$tmp/screen.out" 2>"$tmp/screen.err" || fail "screen_feed failed: $(cat "$tmp/screen.err")"
-"$ECORISK" run --feed "$sample" --out "$tmp/run" -q
+"$ECORISK" run --feed "$sample" --out "$tmp/run" -q --max-quarantine-share 1
 want_alerts=$(python3 -c 'import json,sys; print(sum(1 for l in open(sys.argv[1]) if not json.loads(l).get("random")))' "$tmp/run/alerts.jsonl")
 [ "$(wc -l <"$tmp/screen.out")" -eq "$want_alerts" ] \
     || fail "screen_feed printed $(wc -l <"$tmp/screen.out") alerts, ecorisk run (no baseline) $want_alerts"
