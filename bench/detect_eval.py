@@ -108,46 +108,57 @@ def read_scores(path):
 
 
 def blocks(scores):
-    """Indices grouped into tied blocks, highest score first."""
+    """Tied blocks, highest score first: for each row the (start, size) of its block."""
     order = sorted(range(len(scores)), key=lambda i: -scores[i])
-    out, i = [], 0
+    where = [None] * len(scores)
+    i, nblk = 0, 0
     while i < len(order):
         j = i
         s = scores[order[i]]
         while j < len(order) and scores[order[j]] == s:
             j += 1
-        out.append(order[i:j])
+        blk = (i, j - i)
+        for t in range(i, j):
+            where[order[t]] = blk
+        nblk += 1
         i = j
-    return out
+    return where, nblk
 
 
-def evaluate(blks, pos, n):
-    """Expected recall/precision at FRACS and expected AP; pos is a set-like 0/1 list."""
-    total = sum(pos)
+def harmonic(n):
+    h = [0.0] * (n + 1)
+    for k in range(1, n + 1):
+        h[k] = h[k - 1] + 1.0 / k
+    return h
+
+
+def evaluate(where, positives, n, H):
+    """Expected recall/precision at FRACS and expected AP of the rows `positives`
+    (indices) under the ranking `where` (from blocks); H = harmonic(n)."""
+    total = len(positives)
+    per = {}
+    for i in positives:
+        st, nb = where[i]
+        per[(st, nb)] = per.get((st, nb), 0) + 1
     ks = [max(1, int(math.ceil(f * n))) for f in FRACS]
     hits = [0.0] * len(ks)
     ap = 0.0
-    r = 0
     P = 0
-    for b in blks:
-        nb = len(b)
-        p = sum(pos[i] for i in b)
+    for (r, nb), p in sorted(per.items()):
         for t, k in enumerate(ks):
             if r < k:
                 hits[t] += p * min(nb, k - r) / nb
-        if p:
-            q = (p - 1) / (nb - 1) if nb > 1 else 0.0
-            acc = 0.0
-            for j in range(1, nb + 1):
-                acc += (P + 1 + (j - 1) * q) / (r + j)
-            ap += acc * p / nb
-        r += nb
+        # sum over j = 1..nb of (P + 1 + (j-1) q) / (r + j), with
+        # P + 1 + (j-1) q = (P + 1 - q (r+1)) + q (r + j)
+        q = (p - 1) / (nb - 1) if nb > 1 else 0.0
+        acc = (P + 1 - q * (r + 1)) * (H[r + nb] - H[r]) + q * nb
+        ap += acc * p / nb
         P += p
     res = {"positives": total}
-    for f, h in zip(FRACS, hits):
+    for f, h, k in zip(FRACS, hits, ks):
         tag = "%d" % round(f * 100)
         res["recall_at_" + tag] = h / total if total else 0.0
-        res["precision_at_" + tag] = h / max(1, int(math.ceil(f * n)))
+        res["precision_at_" + tag] = h / k
     res["ap"] = ap / total if total else 0.0
     return res
 
@@ -193,31 +204,25 @@ def main():
         "unit-value": s_uv,
         "watch-x-low-value": [w * (1.0 + u) for w, u in zip(s_watch, s_uv)],
     }
-    subsets = {"overall": label}
+    subsets = {"overall": [i for i in range(n) if label[i]]}
     for d in DOMAINS:
-        subsets[d] = [1 if lab and PATTERN_DOMAIN.get(p) == d else 0 for lab, p in zip(label, pattern)]
+        subsets[d] = [i for i in subsets["overall"] if PATTERN_DOMAIN.get(pattern[i]) == d]
     for pname in PATTERN_DOMAIN:
-        subsets[pname] = [1 if lab and p == pname else 0 for lab, p in zip(label, pattern)]
+        subsets[pname] = [i for i in subsets["overall"] if pattern[i] == pname]
     out = {"rows": n, "illicit": sum(label), "rank_by": rank_by, "ecorisk_wall_s": a.wall,
            "results": {}}
+    H = harmonic(n)
     for name, s in rankers.items():
-        blks = blocks(s)
-        out["results"][name] = {k: evaluate(blks, v, n) for k, v in subsets.items()}
-        out["results"][name]["overall"]["tied_blocks"] = len(blks)
-        out["results"][name]["overall"]["largest_tie_in_top_5pct"] = max(
-            (len(b) for b, c in zip(blks, _cum(blks)) if c < 0.05 * n), default=0)
+        where, nblk = blocks(s)
+        out["results"][name] = {k: evaluate(where, v, n, H) for k, v in subsets.items()}
+        o = out["results"][name]["overall"]
+        o["tied_blocks"] = nblk
+        o["largest_tie_in_top_5pct"] = max((nb for st, nb in set(where) if st < 0.05 * n), default=0)
     with open(a.json, "w", encoding="utf-8") as f:
         json.dump(out, f, indent=1, sort_keys=True)
         f.write("\n")
     print_table(out)
     print("evaluation: %.1f s" % (time.time() - t0))
-
-
-def _cum(blks):
-    c = 0
-    for b in blks:
-        yield c
-        c += len(b)
 
 
 def print_table(out):

@@ -27,7 +27,9 @@ import sys
 sys.path.insert(0, "bench")
 import detect_eval as de
 de.FRACS = (0.25, 0.5)
-m = de.evaluate(de.blocks([2.0, 1.0, 1.0, 0.0]), [0, 1, 0, 1], 4)
+where, nblk = de.blocks([2.0, 1.0, 1.0, 0.0])
+assert nblk == 3 and where == [(0, 1), (1, 2), (1, 2), (3, 1)], where
+m = de.evaluate(where, [1, 3], 4, de.harmonic(4))
 assert abs(m["ap"] - 11 / 24) < 1e-12, m
 assert m["recall_at_25"] == 0.0 and abs(m["recall_at_50"] - 0.25) < 1e-12, m
 assert abs(m["precision_at_50"] - 0.25) < 1e-12, m
