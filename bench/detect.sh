@@ -31,7 +31,8 @@ baseline=$out/detect-baseline-$hist_rows-$rate.json
 gen=("$build/gen_declarations" --anomaly-rate 0 --illicit-rate "$rate")
 [ -s "$day" ] || "${gen[@]}" -n "$rows" --seed 31 --start 2026-11-24 -o "$day"
 [ -s "$hist" ] || "${gen[@]}" -n "$hist_rows" --seed 30 --start 2026-09-25 --days 60 -o "$hist"
-[ -s "$baseline" ] || "$ecorisk" baseline build --feed "$hist" --out "$baseline" -q
+# the baseline is rebuilt whenever the binary is newer (its format and statistics change with the code)
+[ -s "$baseline" ] && [ "$baseline" -nt "$ecorisk" ] || "$ecorisk" baseline build --feed "$hist" --out "$baseline" -q
 t0=$(date +%s.%N)
 "$ecorisk" run --feed "$day" --baseline "$baseline" --all-scores --out "$out/detect-run" -q
 t1=$(date +%s.%N)
