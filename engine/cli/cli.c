@@ -574,6 +574,12 @@ void cli_log(cli_level level, const char *fmt, ...)
     log_line(level, NULL, msg);
 }
 
+void cli_warn_cb(void *ud, const char *msg)
+{
+    (void)ud;
+    cli_log(CLI_WARN, "%s", msg);
+}
+
 void cli_log_fields(cli_level level, const char *fields, const char *fmt, ...)
 {
     if (level > log_level) return;

@@ -116,6 +116,9 @@ typedef er_status (*cli_batch_fn)(void *ctx, const er_batch *batch, er_err *err)
 int  cli_drain_feed(er_feed *feed, er_batch *batch, const char *what, cli_batch_fn each, void *ctx,
                     FILE *qf, const char *qpath);
 
+/* A library warning callback (er_feed_opts.warn, er_run_opts.warn): logs at warn level. */
+void cli_warn_cb(void *ud, const char *msg);
+
 /* er_status → exit code (EX_*). */
 int  cli_exit_code(er_status st);
 

@@ -100,6 +100,7 @@ static int build_main(const cli_args *a)
     er_feed_opts o = {0};
     o.max_time_s = cli_int(a, "max-time");
     o.cacert = cli_str(a, "cacert");
+    o.warn = cli_warn_cb;
     if (!cli_parse_format("baseline build", a, &o.format))
         return EX_USAGE_;
     if (parse_date_opt(a, "since", &o.since) || parse_date_opt(a, "until", &o.until))

@@ -121,6 +121,7 @@ static int ingest_main(const cli_args *a)
     o.source = source;
     o.max_time_s = cli_int(a, "max-time");
     o.cacert = cli_str(a, "cacert");
+    o.warn = cli_warn_cb;
     if (!cli_parse_format("ingest", a, &o.format)) {
         rc = EX_USAGE_;
         goto cleanup;

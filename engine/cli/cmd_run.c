@@ -145,6 +145,7 @@ static int run_main(const cli_args *a)
     }
     o.max_quarantine_share = mq;
     o.metrics_file = cli_str(a, "metrics");
+    o.warn = cli_warn_cb;
     cli_progress *prog = cli_progress_start("run", 0);
     o.progress = prog ? progress_cb : NULL;
     o.progress_ud = prog;

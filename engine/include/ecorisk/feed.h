@@ -49,6 +49,10 @@ typedef struct er_feed_opts {
     const char        *label_field;  /* keep this column even if mapped away (backtest) */
     const char        *cacert;       /* for https sources; NULL = system store */
     long               max_time_s;   /* total fetch timeout for URLs; 0 = none */
+    /* Called (from er_feed_open) for problems that do not stop the feed, e.g. an
+     * optional mapped column missing from the header; NULL: not reported. */
+    void             (*warn)(void *ud, const char *msg);
+    void              *warn_ud;
 } er_feed_opts;
 
 typedef struct er_feed_stats {

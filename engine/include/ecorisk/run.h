@@ -49,6 +49,10 @@ typedef struct er_run_opts {
      * collector never reads half a file), on success and, with
      * ecorisk_run_success 0, on failure; NULL: only DIR/metrics.prom. */
     const char        *metrics_file;
+    /* Problems that do not stop the run (an optional mapped column missing
+     * from a feed's header): called from the reading thread; NULL: none. */
+    void             (*warn)(void *ud, const char *msg);
+    void              *warn_ud;
     /* Optional progress callback, called from the reading thread. */
     void             (*progress)(void *ud, uint64_t rows, uint64_t bytes, uint64_t alerts);
     void              *progress_ud;

@@ -1007,7 +1007,8 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
             while (feed_i < o->n_feeds) {
                 if (!feed) {
                     er_feed_opts fo = {.source = o->feeds[feed_i], .mapping = map, .ref = ref,
-                                       .format = o->format, .since = o->since, .until = o->until};
+                                       .format = o->format, .since = o->since, .until = o->until,
+                                       .warn = o->warn, .warn_ud = o->warn_ud};
                     if ((st = er_feed_open(&feed, &fo, err)) != ER_OK)
                         goto drain;
                 }
