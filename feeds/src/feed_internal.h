@@ -56,6 +56,8 @@ struct er_mapping {
     char      delimiter;   /* ',' (default) ';' '\t' '|' */
     char      decimal;     /* '.' (default) or ',' */
     char      thousands;   /* 0 (none), '.', ',', ' ' or '\'' */
+    char      unknown_countries[8][3];   /* upper-case codes read as "country unknown" */
+    size_t    n_unknown_countries;
     map_field f[F_COUNT];
 };
 

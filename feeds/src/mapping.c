@@ -189,6 +189,23 @@ static er_status parse_conventions(er_mapping *m, const char *key, json_object *
             snprintf(m->date_formats[i], sizeof m->date_formats[i], "%s", p);
         }
         m->n_date_formats = n;
+    } else if (strcmp(key, "unknown_countries") == 0) {
+        size_t n = json_object_is_type(val, json_type_array) ? json_object_array_length(val) : 99;
+        if (n > 8)
+            return bad(err, path, "unknown_countries", "expected an array of at most 8 codes such as [\"ZZ\", \"XX\"]");
+        for (size_t i = 0; i < n; i++) {
+            json_object *e = json_object_array_get_idx(val, i);
+            const char *p = json_object_is_type(e, json_type_string) ? json_object_get_string(e) : "";
+            bool two = strlen(p) == 2 && ((p[0] | 32) >= 'a' && (p[0] | 32) <= 'z') && ((p[1] | 32) >= 'a' && (p[1] | 32) <= 'z');
+            if (!two) {
+                char kp[64];
+                snprintf(kp, sizeof kp, "unknown_countries[%zu]", i);
+                return bad(err, path, kp, "expected a two-letter code");
+            }
+            m->unknown_countries[i][0] = (char)(p[0] & ~32);
+            m->unknown_countries[i][1] = (char)(p[1] & ~32);
+        }
+        m->n_unknown_countries = n;
     } else if (strcmp(key, "delimiter") == 0) {
         if (!s || !(strcmp(s, ",") == 0 || strcmp(s, ";") == 0 || strcmp(s, "\t") == 0 || strcmp(s, "|") == 0))
             return bad(err, path, "delimiter", "expected \",\", \";\", \"\\t\" (tab) or \"|\"");
@@ -234,6 +251,7 @@ static er_status parse_mapping(er_mapping *m, json_object *root, const char *pat
                 return bad(err, path, "fields", "expected an object {canonical field: column}");
             fields = val;
         } else if (strcmp(key, "date_formats") == 0 || strcmp(key, "delimiter") == 0 ||
+                   strcmp(key, "unknown_countries") == 0 ||
                    strcmp(key, "decimal") == 0 || strcmp(key, "thousands") == 0) {
             if ((st = parse_conventions(m, key, val, path, err)) != ER_OK)
                 return st;
@@ -244,7 +262,7 @@ static er_status parse_mapping(er_mapping *m, json_object *root, const char *pat
             char kp[160];
             snprintf(kp, sizeof kp, "%s", key);
             return bad(err, path, kp, "unknown key (expected name, format, description, source, "
-                                      "extras, date_formats, delimiter, decimal, thousands or fields)");
+                                      "extras, date_formats, delimiter, decimal, thousands, unknown_countries or fields)");
         }
     }
     if (m->thousands && m->thousands == m->decimal)

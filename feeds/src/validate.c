@@ -248,6 +248,8 @@ static bool take_num(raw_rec *r, int f, double *dst, uint32_t *present, uint32_t
     return true;
 }
 
+static inline char upc(char ch) { return ch >= 'a' && ch <= 'z' ? (char)(ch - 32) : ch; }
+
 static bool take_country(const vctx *c, raw_rec *r, int f, uint16_t *dst, vfail *fail)
 {
     const char *p = r->v[f];
@@ -255,6 +257,13 @@ static bool take_country(const vctx *c, raw_rec *r, int f, uint16_t *dst, vfail 
     if (!p || n == 0)
         return true;
     char b[48];
+    /* Codes the mapping declares as "unknown country" (ZZ, XX: user-assigned in
+     * ISO 3166-1): the country is absent and the declaration is scored. */
+    for (size_t k = 0; n == 2 && k < c->map->n_unknown_countries; k++)
+        if (upc(p[0]) == c->map->unknown_countries[k][0] && upc(p[1]) == c->map->unknown_countries[k][1]) {
+            *dst = 0;
+            return true;
+        }
     if (n != 2 || !er_country_parse(c->ref, p, n, dst))
         return failf(fail, ER_Q_BAD_COUNTRY, f, "%s: '%s' is not an ISO 3166-1 alpha-2 code",
                      fname(f), show(b, sizeof b, p, n));
@@ -263,7 +272,6 @@ static bool take_country(const vctx *c, raw_rec *r, int f, uint16_t *dst, vfail 
 
 #define eq_ci(p, n, lit) eq_ci_n(p, n, lit, sizeof(lit) - 1)
 
-static inline char upc(char ch) { return ch >= 'a' && ch <= 'z' ? (char)(ch - 32) : ch; }
 
 static bool eq_ci_n(const char *p, size_t n, const char *lit, size_t k)
 {

@@ -65,6 +65,16 @@ for d in tab pipe; do
   grep -q '^accepted: *3$' "$T/$d.out" || fail "$d: $(cat "$T/$d.out")"
 done
 
+# ZZ / XX: quarantined as bad_country unless the mapping declares them unknown (then scored)
+printf 'id,date,flow,hs,origin,destination,mode\nC1,2026-01-05,IM,050790,ZZ,NL,SEA\nC2,2026-01-05,IM,050790,xx,NL,SEA\n' > "$T/zz.csv"
+"$ECORISK" ingest -q --feed "$T/zz.csv" > "$T/zz.out"
+grep -q '^  bad_country *2$' "$T/zz.out" || fail "ZZ default: $(cat "$T/zz.out")"
+printf '{"name": "zz", "format": "csv", "unknown_countries": ["ZZ", "XX"], "fields": {"id": "id", "date": "date", "flow": "flow", "hs": "hs", "origin": "origin", "destination": "destination", "mode": "mode"}}\n' > "$T/zz.json"
+"$ECORISK" ingest -q --feed "$T/zz.csv" --mapping "$T/zz.json" > "$T/zz2.out"
+grep -q '^accepted: *2$' "$T/zz2.out" || fail "ZZ declared unknown: $(cat "$T/zz2.out")"
+"$ECORISK" explain -q --feed "$T/zz.csv" --mapping "$T/zz.json" --id C1 > "$T/c1.json"
+python3 -c "import json,sys; d=json.load(open(sys.argv[1]))['declaration']; assert 'origin' not in d and d['destination']=='NL', d" "$T/c1.json"
+
 # without the mapping's date formats every row is quarantined: run warns and exits 3
 printf 'id,date,flow,hs,origin,destination,mode\nB1,05/01/2026,IM,050790,NG,NL,SEA\nB2,06/01/2026,IM,050790,NG,NL,SEA\n' > "$T/dmy.csv"
 set +e
