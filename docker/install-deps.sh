@@ -8,6 +8,7 @@
 #   docker/install-deps.sh --receiver  the CEN-style test receiver (python3 only)
 #   docker/install-deps.sh --list MODE print the packages of MODE (all, build, runtime, receiver)
 #   --clean (after any mode) empties apt's lists and cache afterwards (images)
+case "${1:-}" in -h|--help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;; esac   # the comment above
 set -euo pipefail
 build_pkgs=(build-essential cmake pkg-config libcurl4-openssl-dev libjson-c-dev libgsl-dev libutf8proc-dev
             zlib1g-dev libssl-dev ca-certificates)

@@ -24,6 +24,7 @@
 #   ECORISK_WRAP        command put in front of ecorisk (e.g. valgrind), tests only
 # Exit status: ecorisk's (0 done; 75 alerts left pending for the next push; 3 done
 # and pushed, but more rows were quarantined than ECORISK_MAX_QUARANTINE_SHARE allows).
+case "${1:-}" in -h|--help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;; esac   # the comment above
 set -euo pipefail
 : "${ECORISK_FEED:?ECORISK_FEED is required}"
 bin=${ECORISK_BIN:-ecorisk}

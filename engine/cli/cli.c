@@ -47,6 +47,9 @@ static const cli_opt *opt_at(const cli_cmd *cmd, size_t i)
     return i < cmd->n_opts ? &cmd->opts[i] : &common_opts[i - cmd->n_opts];
 }
 
+size_t cli_n_opts(const cli_cmd *cmd) { return cmd->n_opts + N_COMMON; }
+const cli_opt *cli_opt_at(const cli_cmd *cmd, size_t i) { return opt_at(cmd, i); }
+
 static size_t opt_index(const cli_args *a, const char *name)
 {
     size_t total = a->cmd->n_opts + N_COMMON;
@@ -222,6 +225,58 @@ static void man_escape(FILE *out, const char *s)
     }
 }
 
+/* The ENVIRONMENT and FILES sections every page shares (docs/operations.md). */
+static void man_env_files(FILE *out)
+{
+    fprintf(out, ".SH ENVIRONMENT\n");
+    static const char *const env[][2] = {
+        {"ECORISK_PROFILES", "folder of the profile packs used when --profiles is not given"},
+        {"ECORISK_MAPPINGS", "folder searched for mapping names (--mapping NAME)"},
+        {"ECORISK_REFERENCE", "folder of the reference data (countries, currency rates)"},
+        {"ECORISK_HOME", "a folder holding profiles/, mappings/ and reference/ (after the three above)"},
+        {"ECORISK_TOKEN", "bearer token for push and run --push when --token-file is not given"},
+    };
+    for (size_t i = 0; i < sizeof env / sizeof env[0]; i++) {
+        fprintf(out, ".TP\n.B ");
+        man_escape(out, env[i][0]);
+        fputc('\n', out);
+        man_escape(out, env[i][1]);
+        fputc('\n', out);
+    }
+    fprintf(out, ".SH FILES\n");
+    static const char *const files[][2] = {
+        {"<prefix>/share/ecorisk/profiles", "the shipped profile packs and their lists"},
+        {"<prefix>/share/ecorisk/mappings", "the shipped feed mappings (canonical-csv, kcs-customs, ...)"},
+        {"<prefix>/share/ecorisk/reference", "countries.csv and currency-rates.csv"},
+        {"OUT/alerts.jsonl, OUT/quarantine.jsonl, OUT/summary.json, OUT/metrics.prom",
+         "what run writes into its output folder"},
+        {"<prefix>/share/bash-completion/completions/ecorisk", "bash completion (zsh: share/zsh/site-functions/_ecorisk)"},
+    };
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        fprintf(out, ".TP\n.I ");
+        man_escape(out, files[i][0]);
+        fputc('\n', out);
+        man_escape(out, files[i][1]);
+        fputc('\n', out);
+    }
+}
+
+/* EXAMPLES from cmd->examples: "command\n  explanation\n" pairs. */
+static void man_examples(FILE *out, const char *ex)
+{
+    fprintf(out, ".SH EXAMPLES\n");
+    while (ex && *ex) {
+        size_t n = strcspn(ex, "\n");
+        bool expl = ex[0] == ' ';
+        fprintf(out, "%s", expl ? "" : ".TP\n.B ");
+        char line[1024];
+        snprintf(line, sizeof line, "%.*s", (int)(expl && n >= 2 ? n - 2 : n), expl ? ex + 2 : ex);
+        man_escape(out, line);
+        fputc('\n', out);
+        ex += n + (ex[n] == '\n');
+    }
+}
+
 void cli_print_man(const cli_cmd *cmd, FILE *out)
 {
     char title[64];
@@ -262,6 +317,9 @@ void cli_print_man(const cli_cmd *cmd, FILE *out)
     fprintf(out, ".SH EXIT STATUS\n0 success; 1 success with findings; 64 usage; 65 invalid input; "
                  "66 input missing; 69 endpoint unavailable; 70 internal error; 71 OS error; "
                  "73 cannot create output; 74 I/O error; 75 alerts left pending; 78 bad configuration.\n");
+    if (cmd->examples)
+        man_examples(out, cmd->examples);
+    man_env_files(out);
     fprintf(out, ".SH SEE ALSO\n.BR ecorisk (1)\n");
 }
 
@@ -281,6 +339,11 @@ void cli_print_main_man(FILE *out)
     fprintf(out, ".SH EXIT STATUS\n0 success; 1 success with findings; 64 usage; 65 invalid input; "
                  "66 input missing; 69 endpoint unavailable; 70 internal error; 71 OS error; "
                  "73 cannot create output; 74 I/O error; 75 alerts left pending; 78 bad configuration.\n");
+    man_examples(out, "ecorisk run --feed day.csv --baseline baseline.json --out runs/today\n"
+                      "  score a day of declarations\n"
+                      "ecorisk help run\n  the options of one command\n"
+                      "ecorisk baseline\n  lists the sub-commands of a group\n");
+    man_env_files(out);
     fprintf(out, ".SH SEE ALSO\nOne page per command: ");
     for (size_t i = 0; i < cli_n_commands; i++) {
         char title[64];

@@ -58,6 +58,7 @@ typedef struct cli_cmd {
     const cli_opt *opts;
     size_t         n_opts;
     int          (*run)(const cli_args *a);
+    const char    *examples;   /* man page EXAMPLES: "$ command\n  what it does\n" lines; NULL: none */
 } cli_cmd;
 
 #define CLI_NOPTS(t) (sizeof(t) / sizeof((t)[0]))
@@ -79,6 +80,14 @@ extern const size_t cli_n_commands;
 /* The candidate closest to word (a typo's edit distance: 1 for words under 4
  * bytes, 2 under 9, else 3), or NULL when none is that close. */
 const char *cli_suggest(const char *word, const char *const *cands, size_t n);
+
+/* Every option of cmd, its own table then the common ones (--help, --log-level, ...). */
+size_t         cli_n_opts(const cli_cmd *cmd);
+const cli_opt *cli_opt_at(const cli_cmd *cmd, size_t i);
+
+/* Shell completion scripts ("bash" or "zsh") from the option tables (completion.c);
+ * false for another shell. */
+bool cli_print_completion(const char *shell, FILE *out);
 
 /* Parse argv for cmd, run it; handles --help. Returns exit code. */
 int  cli_dispatch(const cli_cmd *cmd, int argc, char **argv);

@@ -65,4 +65,4 @@ const cli_cmd cmd_explain = {
     "condition true or false and the values compared, and the alert 'run' would emit. "
     "A quarantined record is reported with its reason.",
     explain_opts, CLI_NOPTS(explain_opts), explain_main,
-};
+    .examples = "ecorisk explain --feed day.csv --baseline baseline.json --id 26NLLMAN0000001796\n  why that declaration scored what it did\n"};

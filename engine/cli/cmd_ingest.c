@@ -201,4 +201,5 @@ const cli_cmd cmd_ingest = {
     ingest_opts,
     CLI_NOPTS(ingest_opts),
     ingest_main,
-};
+    .examples = "ecorisk ingest --feed day.csv --quarantine q.jsonl\n  check a feed: counts by outcome and reason, the rejects in q.jsonl\n"
+    "ecorisk ingest --feed export.csv --mapping kcs-customs\n  a feed in the KCS layout\n"};

@@ -56,4 +56,4 @@ const cli_cmd cmd_report = {
     "intervals when a backtest JSON or an outcome store is given, and a table of every alert "
     "(sortable by clicking a column; complete without JavaScript). Prints cleanly.",
     report_opts, CLI_NOPTS(report_opts), report_main,
-};
+    .examples = "ecorisk report --run runs/2026-11-24 --out report.html\n  an offline HTML page for one run\n"};

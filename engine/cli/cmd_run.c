@@ -206,4 +206,6 @@ const cli_cmd cmd_run = {
     "With --push URL the alerts are then spooled durably in the outbox (OUT/outbox by default) "
     "and delivered as 'ecorisk push' does; exit code 75 means some are still pending.",
     run_opts, CLI_NOPTS(run_opts), run_main,
-};
+    .examples = "ecorisk run --feed day.csv.gz --baseline baseline.json --out runs/2026-11-24 --as-of 2026-11-24\n  the nightly job: alerts, quarantine, summary and metrics in runs/2026-11-24\n"
+    "ecorisk run --feed day.csv --mapping eu-export.json --out runs/today --metrics /var/lib/prometheus/node-exporter/ecorisk.prom\n  a feed in another layout; metrics for the textfile collector, also on failure\n"
+    "ecorisk run --feed - --out - < day.csv\n  alerts on stdout\n"};

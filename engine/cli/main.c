@@ -39,6 +39,7 @@ static void usage(FILE *out)
     fprintf(out, "  %-18s %s\n", "help [COMMAND]", "this list, or a command's options");
     fprintf(out, "  %-18s %s\n", "man [COMMAND]", "print a man page (roff) to stdout");
     fprintf(out, "  %-18s %s\n", "man --list", "list the commands, one a line");
+    fprintf(out, "  %-18s %s\n", "completion SHELL", "bash or zsh completion script (installed by cmake --install)");
     fprintf(out, "\n'ecorisk COMMAND --help' describes a command's options.\n"
                  "Exit codes: 0 ok, 1 findings, 3 run done but too many quarantined, 64 usage,\n"
                  "65 invalid input, 66 no input, 69 unavailable, 70 internal, 71 OS error,\n"
@@ -168,6 +169,12 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
         printf("ecorisk %s\n", ECORISK_VERSION);
         return EX_OK_;
+    }
+    if (strcmp(argv[1], "completion") == 0) {   /* bash / zsh scripts (build: completions) */
+        if (argc == 3 && cli_print_completion(argv[2], stdout))
+            return EX_OK_;
+        fprintf(stderr, "ecorisk completion: expected bash or zsh\n");
+        return EX_USAGE_;
     }
     if (strcmp(argv[1], "man") == 0) {
         if (argc == 2) {

@@ -39,4 +39,27 @@ head -1 "$tmp/a" | grep -q '^Usage: ecorisk baseline build ' || fail "help basel
 # a repeatable option says so once
 "$E" explain --help | grep -q -- '--feed FILE *feed holding the declaration (required) (repeatable)$' || fail "explain --feed help"
 ! "$E" explain --help | grep -q 'repeatable).*repeatable' || fail "repeatable twice"
+# man pages: every command's page has EXAMPLES, ENVIRONMENT and FILES
+while IFS= read -r name; do
+  # shellcheck disable=SC2086
+  page=$("$E" man $name)
+  for sec in EXAMPLES ENVIRONMENT FILES; do
+    grep -q "^\.SH $sec\$" <<<"$page" || fail "man $name: no $sec section"
+  done
+done < <("$E" man --list)
+"$E" man run | grep -q '^\.B ecorisk run \\-\\-feed day.csv.gz' || fail "man run: example"
+
+# completion scripts come from the option tables
+"$E" completion bash > "$tmp/comp.bash" || fail "completion bash"
+bash -n "$tmp/comp.bash" || fail "completion bash: syntax"
+got=$(bash -c '. "$1"; COMP_WORDS=(ecorisk run --max-q); COMP_CWORD=2; _ecorisk; echo "${COMPREPLY[*]}"' _ "$tmp/comp.bash")
+[ "$got" = "--max-quarantine-share" ] || fail "completion of 'run --max-q': '$got'"
+"$E" completion zsh | head -1 | grep -q '^#compdef ecorisk$' || fail "completion zsh"
+expect 64 "ecorisk completion: expected bash or zsh" completion fish
+
+# scripts answer --help with their header, without doing anything
+for s in tests/run.sh docker/sample-day.sh docker/install-deps.sh docker/nightly.sh bench/run.sh; do
+  out=$(bash "$ECORISK_SRC/$s" --help) || fail "$s --help exited $?"
+  [ "$(head -1 <<<"$out" | cut -d' ' -f1)" = "$(basename "$s")" ] || fail "$s --help: $(head -1 <<<"$out")"
+done
 echo ok

@@ -33,6 +33,18 @@ got=$($WRAP "$bin" --version)
 [ "$got" = "$want" ] || fail "installed --version '$got' != '$want'"
 [[ "$got" =~ ^ecorisk\ [0-9]+\.[0-9]+\.[0-9]+$ ]] || fail "bad version line '$got'"
 
+# Shell completion: installed where bash-completion and zsh look, and working:
+# a group completes to its sub-commands, an option prefix to the command's options.
+comp=$P/share/bash-completion/completions/ecorisk
+[ -f "$comp" ] || fail "no bash completion at $comp"
+[ "$(head -1 "$P/share/zsh/site-functions/_ecorisk")" = "#compdef ecorisk" ] || fail "no zsh completion"
+got=$(bash -c '. "$1"; COMP_WORDS=(ecorisk baseline b); COMP_CWORD=2; _ecorisk; echo "${COMPREPLY[*]}"' _ "$comp")
+[ "$got" = "build" ] || fail "completion of 'ecorisk baseline b': '$got'"
+got=$(bash -c '. "$1"; COMP_WORDS=(ecorisk run --fe); COMP_CWORD=2; _ecorisk; echo "${COMPREPLY[*]}"' _ "$comp")
+[ "$got" = "--feed" ] || fail "completion of 'ecorisk run --fe': '$got'"
+got=$(bash -c '. "$1"; COMP_WORDS=(ecorisk profile lint --to); COMP_CWORD=3; _ecorisk; echo "${COMPREPLY[*]}"' _ "$comp")
+[ "$got" = "--today" ] || fail "completion of 'ecorisk profile lint --to': '$got'"
+
 # Man pages: ecorisk.1 plus one per command, each starting with .TH, and
 # (where groff exists) rendering without a single warning.
 mandir=$P/share/man/man1
