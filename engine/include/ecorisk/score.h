@@ -29,13 +29,13 @@ typedef struct er_decl_score {
     /* One risk per declaration (docs/scoring.md §5): */
     double                   anomaly_logit; /* Σ of the anomaly feature terms (risk.h) */
     double                   hazard;        /* Σ softplus(z_p) over in-scope profiles, or softplus(z_base):
-                                               −ln(1 − risk), the ranking key (no saturation near 1) */
+                                               −ln(1 − risk) */
     double                   risk;          /* 1 − e^−hazard, in [0, 1] */
 } er_decl_score;
 
-/* Rank order of two scored declarations: risk descending via the hazard, then
- * declaration order (the caller's ordinals). <0 when a ranks first. */
-int er_risk_cmp(double hazard_a, unsigned long long ord_a, double hazard_b, unsigned long long ord_b);
+/* Rank order of two scored declarations: risk descending, then declaration order
+ * (the caller's ordinals). <0 when a ranks first. */
+int er_risk_cmp(double risk_a, unsigned long long ord_a, double risk_b, unsigned long long ord_b);
 
 /* Score d. bl may be NULL (anomaly predicates evaluate as "no data").
  * The alert's profile is the alerting profile with the highest score; ties go
