@@ -198,6 +198,18 @@ e = json.load(open(sys.argv[1]))
 assert e["declaration"]["id"] == "RUN-W02"
 assert e["alert"]["profile"]["id"] == "wl-glass-eels" and e["alert"]["score"] == 100
 assert e["anomalies"]["have_baseline"] is True and len(e["anomalies"]["features"]) == 5
+# the risk and its terms (docs/scoring.md §5): they add up, and the alert carries the same risk
+r = e["risk"]
+assert r["risk"] == e["alert"]["risk"]
+a = sum(t["log_odds"] for t in r["anomaly_terms"])
+assert abs(a - r["anomaly_log_odds"]) < 1e-12
+prod = 1.0
+for p in r["profiles"]:
+    z = p["prior_log_odds"] + sum(i["log_odds"] for i in p["indicators"]) + r["anomaly_log_odds"]
+    assert abs(z - p["log_odds"]) < 1e-12, p
+    prod *= 1 - p["risk"]
+assert abs((1 - prod) - r["risk"]) < 1e-12, (prod, r["risk"])
+assert "wl-glass-eels" in [p["id"] for p in r["profiles"]]
 PY
 $E explain --feed "$F/day.csv" --id RUN-B03 > "$T/explain-q.json" 2>/dev/null
 grep -q '"reason":"gross_lt_net"' "$T/explain-q.json" || grep -q '"reason": "gross_lt_net"' "$T/explain-q.json" || fail "explain of a quarantined record"
