@@ -53,6 +53,17 @@ check("t-tyres", (p["t-tyres"]["in_scope"], p["t-tyres"]["alerts"], p["t-tyres"]
 check("ranking", d["ranking"]["at"], [
     {"rate": r_, "inspected": 1, "hits": 1, "precision": 1, "recall": 0.125, "lift": 2.5, "min_score": 90}
     for r_ in (0.01, 0.02, 0.05)])
+# Average precision (docs/analysts.md): positives at ranks 1-4 (R1 I1 T1 R3), 9 (I3), 11 (R5),
+# 14 (O1) and 18 (O5): (4 + 5/9 + 6/11 + 7/14 + 8/18) / 8 = 0.755682.
+check("ap", d["ranking"]["average_precision"], 0.755682)
+# By risk: no baseline, every profile at the default prior and one profile in scope per
+# declaration, so the risk is monotone in the points (10 points double the odds) and the
+# ranking is the same; 10 % of 20 inspects R1 and I1 (risk σ(logit 0.01 + 9 ln 2) = 0.837971).
+rr = d["risk_ranking"]
+check("risk n", (rr["n"], rr["positives"], rr["average_precision"]), (20, 8, 0.755682))
+check("risk at 10%", {k: rr["at"][3][k] for k in ("rate", "inspected", "hits", "precision")},
+      {"rate": 0.1, "inspected": 2, "hits": 2, "precision": 1})
+assert abs(rr["at"][0]["min_risk"] - 1 / (1 + 99 / 2**9)) < 1e-12, rr["at"][0]["min_risk"]
 check("target", d["target"], {"rate": 0.4, "k": 8, "threshold": 40, "selected": 9, "actual_rate": 0.45,
       "precision": 0.555556, "recall": 0.625, "reachable": True})
 EOF

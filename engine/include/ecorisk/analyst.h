@@ -63,6 +63,11 @@ typedef struct er_rank_at {
 /* Metrics at `rate` over items already sorted by er_rank_sort. */
 void er_rank_at_rate(const er_rank_item *sorted, size_t n, size_t positives, double rate, er_rank_at *out);
 
+/* Average precision over items sorted by er_rank_sort (ties therefore in declaration
+ * order, docs/analysts.md): (1/positives) Σ over the ranks k holding a positive of
+ * hits(top k) / k. 0 when there are no positives. */
+double er_rank_ap(const er_rank_item *sorted, size_t n, size_t positives);
+
 /* ---- L2-regularised logistic regression on binary features (IRLS) ---- */
 
 /* A sample: features as a bit mask (bit j = feature j present, j < 64), and its label. */
