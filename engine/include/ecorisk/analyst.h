@@ -193,6 +193,8 @@ typedef struct er_tune_opts {
     double           train_fraction;/* time-ordered split when split_date is 0; 0: 0.8 */
     int32_t          split_date;    /* train on dates before it, test on and after it */
     unsigned         min_samples;   /* in-scope training rows a profile needs; 0: 30 */
+    bool             all_labels;    /* fit on every label (deployment): no test period, the
+                                       reported figures are in-sample */
 } er_tune_opts;
 
 /* Fit each profile's indicator weights (features: indicators fired, 0/1) to
