@@ -128,4 +128,17 @@ assert (p["t-eels"]["status"], p["t-eels"]["alerts_b"]) == ("added", 0)
 assert (p["t-tyres"]["gained"], p["t-tyres"]["lost"], p["t-tyres"]["kept"]) == (0, 0, 2)
 EOF
 grep -q 'alerts 8 -> 7 (-1): 1 gained, 2 lost, 0 moved to another profile, 0 changed lane, 6 unchanged.' "$T/diff.txt"
+# diff by risk with labels: A is the backtest's pair of packs (same AP, 0.755682); B drops the
+# waste pack, so T1 leaves the top: the top 10 % (k = 3 of 22 declarations) is R1 I1 T1 in A and
+# R1 I1 R3 in B, 2 in both; the top 1 % (k = 1) is R1 in both.
+"$ECORISK" diff --feed labelled.csv --label-field seized "${PROFILES[@]}" --against pack-a-wildlife.json --out - \
+    2>/dev/null | python3 -c '
+import json, sys
+r = json.load(sys.stdin)["risk_ranking"]
+assert r["n"] == 22 and (r["labelled"], r["positives"]) == (20, 8), r
+assert r["top_overlap"] == [{"rate": 0.01, "k": 1, "in_both": 1}, {"rate": 0.05, "k": 2, "in_both": 2},
+                            {"rate": 0.1, "k": 3, "in_both": 2}], r["top_overlap"]
+assert r["a"]["average_precision"] == 0.755682, r["a"]
+assert r["a"]["at"][2] == {"rate": 0.1, "inspected": 2, "hits": 2, "precision": 1}, r["a"]
+'
 echo "analyst backtest / outcomes / diff: ok"

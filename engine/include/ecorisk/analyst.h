@@ -169,7 +169,7 @@ er_status er_backtest(const er_backtest_opts *o, char **json, char **table, er_e
 /* ---- diff ---- */
 
 typedef struct er_diff_opts {
-    er_analyst_input   in;          /* label_field and outcomes are ignored */
+    er_analyst_input   in;          /* label_field / outcomes: optional, for precision and AP by risk */
     const char *const *profiles_a;  /* current set */
     size_t             n_a;
     const char *const *profiles_b;  /* candidate set (--against) */
