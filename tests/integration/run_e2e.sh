@@ -205,7 +205,7 @@ a = sum(t["log_odds"] for t in r["anomaly_terms"])
 assert abs(a - r["anomaly_log_odds"]) < 1e-12
 prod = 1.0
 for p in r["profiles"]:
-    z = p["prior_log_odds"] + sum(i["log_odds"] for i in p["indicators"]) + r["anomaly_log_odds"]
+    z = p["prior_log_odds"] + sum(i["log_odds"] for i in p["indicators"]) + p["anomaly_scale"] * r["anomaly_log_odds"]
     assert abs(z - p["log_odds"]) < 1e-12, p
     prod *= 1 - p["risk"]
 assert abs((1 - prod) - r["risk"]) < 1e-12, (prod, r["risk"])

@@ -132,6 +132,7 @@ START_TEST(tune_recovers_known_weights)
     ck_assert_double_eq_tol(info->indicators[4].log_odds, log(2), 1e-12);
     /* prior: the fitted probability with nothing fired, σ(β₀) */
     ck_assert_double_eq_tol(info->prior, 1 / (1 + exp(-b0)), 1e-6);
+    ck_assert_double_eq(info->anomaly_scale, 0);
     ck_assert_uint_eq(info->n_references, 2);
     er_profileset_free(ps);
     er_refdata_free(ref);

@@ -62,6 +62,9 @@ typedef struct er_profile_info {
     double      random_rate;                   /* 0..1 control-sample rate */
     double      prior;                         /* prior probability of an illicit declaration in scope
                                                   (pack `prior`, default ER_RISK_DEFAULT_PRIOR) */
+    double      anomaly_scale;                 /* multiplier of the declaration's anomaly term in this
+                                                  profile's log-odds (pack `anomaly_scale`, default 1;
+                                                  `tune` writes 0: docs/scoring.md §5.1) */
     const er_indicator_info *indicators;  size_t n_indicators;
 } er_profile_info;
 

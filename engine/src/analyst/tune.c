@@ -222,6 +222,9 @@ static er_status write_pack(const er_tune_opts *o, const er_profileset *ps, cons
                 goto cleanup;
             }
             json_object_object_add(p, "prior", jp);
+            /* the fit saw anomalies only through the profile's indicators: the unfitted
+             * default anomaly term stays out of the tuned profile (docs/analysts.md) */
+            json_object_object_add(p, "anomaly_scale", json_object_new_int(0));
         }
         json_object_object_add(p, "version", json_object_new_int(info->version + 1));
         json_object *refs;

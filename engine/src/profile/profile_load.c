@@ -1459,9 +1459,9 @@ static void load_profile(ctx *c, json_object *pj, size_t pi, er_domain pack_doma
     }
     static const char *const keys[] = {"id", "version", "domain", "title", "owner", "description",
                                        "valid_from", "valid_until", "references", "scope", "indicators",
-                                       "alert_threshold", "lanes", "random_rate", "prior", "tags", NULL};
+                                       "alert_threshold", "lanes", "random_rate", "prior", "anomaly_scale", "tags", NULL};
     check_keys(c, pj, path, keys,
-               "id, version, domain, title, owner, description, valid_from, valid_until, references, scope, indicators, alert_threshold, lanes, random_rate, prior, tags");
+               "id, version, domain, title, owner, description, valid_from, valid_until, references, scope, indicators, alert_threshold, lanes, random_rate, prior, anomaly_scale, tags");
     size_t errors_before = s->n_errors;
     if (!GROW(s->prof, s->n_prof, s->cap_prof, s->n_prof + 1)) {
         c->nomem = true;
@@ -1588,6 +1588,9 @@ static void load_profile(ctx *c, json_object *pj, size_t pi, er_domain pack_doma
     }
     if (json_object_object_get_ex(pj, "random_rate", &v))
         get_num(c, pj, "random_rate", path, false, 0, 1, &in->random_rate);
+    in->anomaly_scale = 1;
+    if (json_object_object_get_ex(pj, "anomaly_scale", &v))
+        get_num(c, pj, "anomaly_scale", path, false, 0, 10, &in->anomaly_scale);
     in->prior = ER_RISK_DEFAULT_PRIOR;
     if (json_object_object_get_ex(pj, "prior", &v) && get_num(c, pj, "prior", path, false, 1e-9, 0.999, &in->prior) &&
         !(in->prior > 0))

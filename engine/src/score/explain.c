@@ -64,10 +64,13 @@ static void risk_json(er_sb *b, const er_profileset *ps, const er_decl_score *sc
             er_sb_putc(b, '}');
         }
         er_sb_putc(b, ']');
+        double z = r->logit + p->anomaly_scale * sc->anomaly_logit;
+        er_sb_json_key(b, "anomaly_scale");
+        er_sb_json_numg(b, p->anomaly_scale, 17);
         er_sb_json_key(b, "log_odds");
-        er_sb_json_numg(b, r->logit + sc->anomaly_logit, 17);
+        er_sb_json_numg(b, z, 17);
         er_sb_json_key(b, "risk");
-        er_sb_json_numg(b, 1 / (1 + exp(-(r->logit + sc->anomaly_logit))), 17);
+        er_sb_json_numg(b, 1 / (1 + exp(-z)), 17);
         er_sb_putc(b, '}');
     }
     er_sb_puts(b, "]");

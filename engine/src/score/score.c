@@ -36,8 +36,8 @@ void er_score_decl_an(const er_profileset *ps, er_eval *ev, const er_decl *d, er
         if (!r->in_scope)
             continue;
         out->in_scope = true;
-        h += er_risk_softplus(r->logit + a);
         const er_profile_info *info = er_profileset_info(ps, r->profile);
+        h += er_risk_softplus(r->logit + info->anomaly_scale * a);
         if (r->score > out->domain_score[info->domain])
             out->domain_score[info->domain] = r->score;
         if (!r->alert)
