@@ -197,8 +197,9 @@ import json, sys
 e = json.load(open(sys.argv[1]))
 assert e["declaration"]["id"] == "RUN-W02"
 assert e["alert"]["profile"]["id"] == "wl-glass-eels" and e["alert"]["score"] == 100
-assert e["anomalies"]["have_baseline"] is True and len(e["anomalies"]["features"]) == 5
-# the risk and its terms (docs/scoring.md §5): they add up, and the alert carries the same risk
+assert e["anomalies"]["have_baseline"] is True and len(e["anomalies"]["features"]) == 6
+assert [f["feature"] for f in e["anomalies"]["features"]][-2:] == ["new_trader", "new_importer"]
+# the risk and its terms (docs/scoring.md §6): they add up, and the alert carries the same risk
 r = e["risk"]
 assert r["risk"] == e["alert"]["risk"]
 a = sum(t["log_odds"] for t in r["anomaly_terms"])

@@ -1,5 +1,5 @@
 /*
- * test_risk.c — the risk formula of docs/scoring.md §5, pinned on hand-computed
+ * test_risk.c — the risk formula of docs/scoring.md §6, pinned on hand-computed
  * cases against tests/fixtures/profiles/risk/risk.json: the anomaly feature
  * table, weight points → log-odds, a pack's log_odds and prior, the continuous
  * scaling of an anomaly indicator, the noisy-OR across profiles and the base
@@ -123,7 +123,7 @@ START_TEST(pack_fields_and_weight_mapping)
 }
 END_TEST
 
-/* Hand computation, p_low = 1e-6 (docs/scoring.md §5, the worked example uses the same numbers):
+/* Hand computation, p_low = 1e-6 (docs/scoring.md §6, the worked example uses the same numbers):
  *   A      = 0.35 · min(4, 6 − 2)                       = 1.4
  *   cheap  = 2 ln 2 · min(2, ln 1e-6 / ln 1e-3 = 2)     = 2.772588722239781
  *   z_a    = ln(0.02/0.98) + 3 ln 2 + 1.5 + cheap + A   = 3.8602099658089903

@@ -29,9 +29,9 @@
 ER_BEGIN_DECLS
 
 #define ER_MAX_INDICATORS 64     /* per profile (fired set is a uint64_t mask) */
-#define ER_RISK_DEFAULT_PRIOR 0.01 /* a profile's prior when its pack gives none (docs/scoring.md §5) */
+#define ER_RISK_DEFAULT_PRIOR 0.01 /* a profile's prior when its pack gives none (docs/scoring.md §6) */
 /* Log-odds of an indicator's weight points when the pack gives no log_odds: every 10
- * points double the odds (docs/scoring.md §5). */
+ * points double the odds (docs/scoring.md §6). */
 #define ER_RISK_POINTS_PER_DOUBLING 10.0
 
 typedef enum er_domain { ER_DOMAIN_WILDLIFE = 0, ER_DOMAIN_ODS, ER_DOMAIN_WASTE, ER_DOMAIN_COUNT } er_domain;
@@ -45,7 +45,7 @@ const char *er_cen_group(er_domain d, const char *hs);
 typedef struct er_indicator_info {
     const char *id;
     double      weight;        /* 0..100, added to the score when it fires */
-    double      log_odds;      /* added to the profile's log-odds when it fires (docs/scoring.md §5):
+    double      log_odds;      /* added to the profile's log-odds when it fires (docs/scoring.md §6):
                                   the pack's `log_odds`, else weight·ln2/10 */
     const char *reason;        /* human reason shown in alerts */
     bool        is_anomaly;    /* condition uses an anomaly predicate */
@@ -64,7 +64,7 @@ typedef struct er_profile_info {
                                                   (pack `prior`, default ER_RISK_DEFAULT_PRIOR) */
     double      anomaly_scale;                 /* multiplier of the declaration's anomaly term in this
                                                   profile's log-odds (pack `anomaly_scale`, default 1;
-                                                  `tune` writes 0: docs/scoring.md §5.1) */
+                                                  `tune` writes 0: docs/scoring.md §6.1) */
     const er_indicator_info *indicators;  size_t n_indicators;
 } er_profile_info;
 
@@ -116,7 +116,7 @@ typedef struct er_profile_result {
     double   score;          /* 0..100 */
     double   logit;          /* in scope: logit(prior) + Σ fired indicators' log-odds, anomaly
                                 indicators scaled by how far p lies beyond their threshold
-                                (docs/scoring.md §5); the declaration-wide anomaly term is added
+                                (docs/scoring.md §6); the declaration-wide anomaly term is added
                                 by er_score_decl */
     uint64_t fired;          /* bit i: indicator i fired */
 } er_profile_result;
@@ -134,7 +134,7 @@ size_t er_eval_run(er_eval *e, const er_decl *d, const er_anomalies *an,
 
 /* Log-odds contribution of indicator `indicator` of `profile` on an anomaly set an
  * (0 when it does not fire): its log_odds, scaled for anomaly conditions by
- * min(2, log p / log t) over the fired anomaly predicates (docs/scoring.md §5). Used
+ * min(2, log p / log t) over the fired anomaly predicates (docs/scoring.md §6). Used
  * by evaluation and by explain, so both agree. */
 double er_eval_indicator_logodds(const er_profileset *s, size_t profile, size_t indicator,
                                  const er_anomalies *an);

@@ -1,5 +1,5 @@
 /*
- * risk.h — one calibrated risk per declaration (docs/scoring.md §5): the
+ * risk.h — one calibrated risk per declaration (docs/scoring.md §6): the
  * log-odds contributed by the anomaly features (one table, one row per
  * er_feature), each profile's log-odds, and their combination into a
  * probability-like value in [0, 1] that is comparable across profiles and
@@ -14,7 +14,7 @@
 
 ER_BEGIN_DECLS
 
-/* Prior of a declaration in no profile's scope (docs/scoring.md §5.4). */
+/* Prior of a declaration in no profile's scope (docs/scoring.md §6.4). */
 #define ER_RISK_BASE_PRIOR 1e-4
 
 /* Per-feature parameters of the continuous anomaly term:

@@ -26,7 +26,7 @@ typedef struct er_decl_score {
     size_t                   n_alerting;  /* profiles whose alert flag is set */
     bool                     in_scope;    /* at least one profile in scope */
     double                   domain_score[ER_DOMAIN_COUNT]; /* max score per domain (0 if none in scope) */
-    /* One risk per declaration (docs/scoring.md §5): */
+    /* One risk per declaration (docs/scoring.md §6): */
     double                   anomaly_logit; /* Σ of the anomaly feature terms (risk.h) */
     double                   hazard;        /* Σ softplus(z_p) over in-scope profiles, or softplus(z_base):
                                                −ln(1 − risk) */

@@ -48,7 +48,7 @@ typedef struct bt {
     acc                  all;
     er_rank_item        *rank;
     size_t               n_rank, cap_rank;
-    er_rank_item        *rrank;      /* by risk (docs/scoring.md §5), same items */
+    er_rank_item        *rrank;      /* by risk (docs/scoring.md §6), same items */
     size_t               cap_rrank;
 } bt;
 

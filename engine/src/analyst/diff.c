@@ -47,7 +47,7 @@ typedef struct df {
     uint64_t             n, alerts_a, alerts_b, gained, lost, changed_profile, changed_lane, unchanged;
     uint64_t             lanes[N_LANE_COL][N_LANE_COL];
     ex_list              ex_gained, ex_lost, ex_changed;
-    /* risk of every declaration under A and under B (docs/scoring.md §5), with its label */
+    /* risk of every declaration under A and under B (docs/scoring.md §6), with its label */
     er_rank_item        *rk_a, *rk_b;    /* order: index of the declaration in the scan */
     int8_t              *lab;              /* label per index: 1, 0, or -1 none */
     size_t               n_rk, cap_rk_a, cap_rk_b, cap_lab;

@@ -123,7 +123,7 @@ static int cmp_kv_key(const void *a, const void *b)
     return strcmp(((const kv *)a)->key, ((const kv *)b)->key);
 }
 
-/* The alert table's order: risk descending (docs/scoring.md §5), alerts without a
+/* The alert table's order: risk descending (docs/scoring.md §6), alerts without a
  * risk last, ties in file order. */
 static int cmp_row_risk(const void *a, const void *b)
 {

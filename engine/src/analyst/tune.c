@@ -30,7 +30,7 @@ static const double RATES[] = {0.01, 0.05, 0.10};
 typedef struct drec {
     int32_t  date;
     int8_t   label;
-    double   top;        /* risk with the original pack (docs/scoring.md §5) */
+    double   top;        /* risk with the original pack (docs/scoring.md §6) */
     double   top_tuned;  /* same with the tuned pack (second pass) */
     double   model;      /* highest fitted probability over in-scope profiles */
     uint32_t off;        /* first entry in the results array */
@@ -197,7 +197,7 @@ static er_status write_pack(const er_tune_opts *o, const er_profileset *ps, cons
                 goto cleanup;
             }
             json_object_object_add(ind, "weight", jw);
-            /* The fitted log-odds (docs/scoring.md §5): what the risk adds when it fires. */
+            /* The fitted log-odds (docs/scoring.md §6): what the risk adds when it fires. */
             if (fits[pi].m.fired[k]) {
                 double b = fits[pi].m.beta[1 + k];
                 b = b > 20 ? 20 : b < -20 ? -20 : b;

@@ -424,7 +424,7 @@ static bool in_window(const er_profile_info *in, const er_decl *d)
     return (!in->valid_from || d->date >= in->valid_from) && (!in->valid_until || d->date <= in->valid_until);
 }
 
-/* Continuous scaling of a fired anomaly indicator (docs/scoring.md §5): the largest
+/* Continuous scaling of a fired anomaly indicator (docs/scoring.md §6): the largest
  * ln p / ln t over its anomaly predicates that hold, between 1 and 2. */
 static double anomaly_scale(const pindicator *in, const er_anomalies *an)
 {

@@ -1392,7 +1392,7 @@ static const char *get_str(ctx *c, json_object *o, const char *key, const char *
 }
 
 /* The anomaly predicates of an indicator that can make it fire (reached through
- * all/any, not under a `not`), for the continuous scaling of docs/scoring.md §5. */
+ * all/any, not under a `not`), for the continuous scaling of docs/scoring.md §6. */
 static void collect_anomaly(const er_profileset *s, pindicator *in, uint32_t node)
 {
     const cnode *n = &s->nodes[node];

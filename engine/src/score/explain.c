@@ -17,7 +17,7 @@
 #include "ecorisk/score.h"
 #include "core/sbuf.h"
 
-/* The risk and every term behind it, in log-odds (docs/scoring.md §5): the
+/* The risk and every term behind it, in log-odds (docs/scoring.md §6): the
  * anomaly features, then per in-scope profile its prior and fired indicators. */
 static void risk_json(er_sb *b, const er_profileset *ps, const er_decl_score *sc)
 {

@@ -1,5 +1,5 @@
 /*
- * risk.c — the risk formula of docs/scoring.md §5 (see risk.h): the anomaly
+ * risk.c — the risk formula of docs/scoring.md §6 (see risk.h): the anomaly
  * feature table and the noisy-OR combination of profile log-odds. Every sum is
  * taken in a fixed order in double, so the same evidence gives the same bits.
  */
@@ -7,7 +7,7 @@
 
 #include <math.h>
 
-/* One row per anomaly feature, in er_feature order (docs/scoring.md §5.2). A new
+/* One row per anomaly feature, in er_feature order (docs/scoring.md §6.2). A new
  * feature needs its row here: the assertion below stops the build until it has one. */
 static const er_risk_feature_param feature_params[] = {
     [ER_FEAT_UNIT_VALUE_LOW]  = {.chance = 2.0, .coef = 0.35, .cap = 4.0},
@@ -15,9 +15,10 @@ static const er_risk_feature_param feature_params[] = {
     [ER_FEAT_MAHALANOBIS]     = {.chance = 2.0, .coef = 0.20, .cap = 4.0},
     [ER_FEAT_ROUTE_RARITY]    = {.chance = 1.3, .coef = 0.30, .cap = 2.0},
     [ER_FEAT_NEW_TRADER]      = {.chance = 0.5, .coef = 0.30, .cap = 1.5},
+    [ER_FEAT_NEW_IMPORTER]    = {.chance = 0.5, .coef = 0.30, .cap = 1.5},
 };
 _Static_assert(sizeof feature_params / sizeof feature_params[0] == ER_FEAT_COUNT,
-               "every er_feature needs a row in feature_params (docs/scoring.md §5.2)");
+               "every er_feature needs a row in feature_params (docs/scoring.md §6.2)");
 
 const er_risk_feature_param *er_risk_feature_params(er_feature f)
 {
