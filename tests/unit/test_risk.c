@@ -199,6 +199,20 @@ START_TEST(base_risk_out_of_scope)
 }
 END_TEST
 
+/* anomaly_scale 0.5 (risk-c, default prior, nothing fired), p_low = 1e-6 so A = 1.4:
+ * z = ln(0.01/0.99) + 0.5 · 1.4 = −3.8951198501345896, risk = σ(z) = 0.019935431102160703 */
+START_TEST(anomaly_scale)
+{
+    ck_assert_double_eq(er_profileset_info(set, 2)->anomaly_scale, 0.5);
+    ck_assert_double_eq(er_profileset_info(set, 0)->anomaly_scale, 1);
+    er_decl d = decl("010690", "", 0);
+    er_anomalies an = low(1e-6);
+    er_decl_score sc = score(&d, &an);
+    ck_assert(sc.in_scope && sc.results[2].in_scope && !sc.results[0].in_scope && !sc.results[1].in_scope);
+    ck_assert_double_eq_tol(sc.risk, 0.019935431102160703, 1e-15);
+}
+END_TEST
+
 START_TEST(order_and_helpers)
 {
     ck_assert_int_lt(er_risk_cmp(2.0, 5, 1.0, 1), 0);
@@ -223,6 +237,7 @@ int main(void)
     tcase_add_test(tc, two_profiles_noisy_or);
     tcase_add_test(tc, continuous_anomaly_indicator);
     tcase_add_test(tc, base_risk_out_of_scope);
+    tcase_add_test(tc, anomaly_scale);
     tcase_add_test(tc, order_and_helpers);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
