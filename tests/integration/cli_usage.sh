@@ -47,15 +47,27 @@ while IFS= read -r name; do
     grep -q "^\.SH $sec\$" <<<"$page" || fail "man $name: no $sec section"
   done
 done < <("$E" man --list)
-"$E" man run | grep -q '^\.B ecorisk run \\-\\-feed day.csv.gz' || fail "man run: example"
+"$E" man run > "$tmp/run.1"
+grep -q '^\.B ecorisk run \\-\\-feed day.csv.gz' "$tmp/run.1" || fail "man run: example"
 
 # completion scripts come from the option tables
 "$E" completion bash > "$tmp/comp.bash" || fail "completion bash"
 bash -n "$tmp/comp.bash" || fail "completion bash: syntax"
 got=$(bash -c '. "$1"; COMP_WORDS=(ecorisk run --max-q); COMP_CWORD=2; _ecorisk; echo "${COMPREPLY[*]}"' _ "$tmp/comp.bash")
 [ "$got" = "--max-quarantine-share" ] || fail "completion of 'run --max-q': '$got'"
-"$E" completion zsh | head -1 | grep -q '^#compdef ecorisk$' || fail "completion zsh"
+"$E" completion zsh > "$tmp/comp.zsh" || fail "completion zsh exited $?"
+[ "$(head -1 "$tmp/comp.zsh")" = "#compdef ecorisk" ] || fail "completion zsh: $(head -1 "$tmp/comp.zsh")"
 expect 64 "ecorisk completion: expected bash or zsh" completion fish
+
+# explain --output text: a dozen readable lines (json stays the default off a terminal)
+S="$ECORISK_SRC/feeds/samples"
+"$E" explain -q --output text --feed "$S/sample-day.csv" --baseline "$S/baseline.json" --id 26NLLMAN0000001796 > "$tmp/ex.txt"
+[ "$(sed -n 1p "$tmp/ex.txt")" = "26NLLMAN0000001796  2026-01-05  HS 030192  NL > CN  (line 1797 of $S/sample-day.csv)" ] || fail "explain text: $(cat "$tmp/ex.txt")"
+grep -q '^alert: wl-glass-eels (Live glass eels from Europe to Asia by air), score 100, lane red$' "$tmp/ex.txt" || fail "explain text alert: $(cat "$tmp/ex.txt")"
+grep -q '^  +20  declared as live eels (0301.92)$' "$tmp/ex.txt" || fail "explain text reason"
+[ "$(wc -l < "$tmp/ex.txt")" -le 20 ] || fail "explain text: $(wc -l < "$tmp/ex.txt") lines"
+"$E" explain -q --feed "$S/sample-day.csv" --baseline "$S/baseline.json" --id 26NLLMAN0000001796 > "$tmp/ex.json"
+python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$tmp/ex.json" || fail "explain to a file is not JSON"
 
 # scripts answer --help with their header, without doing anything
 for s in tests/run.sh docker/sample-day.sh docker/install-deps.sh docker/nightly.sh bench/run.sh; do
