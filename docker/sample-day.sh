@@ -13,8 +13,8 @@ if [ -z "${ECORISK:-}" ]; then
   docker/install-deps.sh
   cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
   # everything `cmake --install build` installs (not the tests): CLI, libraries, man pages, completions
-  cmake --build build -j "$(nproc 2>/dev/null || echo 2)" --target ecorisk ecorisk_shared ecorisk_static man \
-      $(cmake --build build --target help 2>/dev/null | grep -qw completions && echo completions) >/dev/null
+  cmake --build build -j "$(nproc 2>/dev/null || echo 2)" \
+      --target ecorisk ecorisk_shared ecorisk_static man completions >/dev/null
   eco=build/ecorisk
 else
   eco=$ECORISK
