@@ -30,7 +30,7 @@ echo "quarantine: $out/quarantine.jsonl ($(wc -l < "$out/quarantine.jsonl") reco
 echo "summary:    $out/summary.json"
 echo "metrics:    $out/metrics.prom"
 echo "report:     $out/report.html"
-# the alert most worth a look: highest risk when alerts carry one, else highest score
+# the alert most worth a look: highest risk (alerts from before risk: highest score)
 top=$(awk '{
         v = -1
         if (match($0, /"risk":[0-9.eE+-]+/)) v = substr($0, RSTART + 7, RLENGTH - 7) + 0
@@ -39,5 +39,5 @@ top=$(awk '{
         if (v > best) { best = v; top = id }
       } END { print top }' best=-1 "$out/alerts.jsonl")
 echo
-echo "why was $top flagged (the highest-scoring alert)?"
+echo "why was $top flagged (the highest-risk alert)?"
 echo "  $eco explain --feed $day --baseline feeds/samples/baseline.json --id $top"
