@@ -188,6 +188,34 @@ static void acc_row(er_sb *t, const char *name, const char *dom, const acc *a, u
                  positives ? fmt_pct(rc, sizeof rc, (double)a->hits / (double)positives) : "-", lift);
 }
 
+/* The "at" list of a ranking: for each rate the inspected count, hits,
+ * precision, recall, lift and the score (or risk, printed to 17 digits) that
+ * reaches it; at[] receives the figures for the text table. */
+static void rank_json(er_sb *j, const er_rank_item *rank, size_t n, uint64_t P, double base, const double *rates,
+                      size_t n_rates, er_rank_at *at, bool by_risk)
+{
+    for (size_t r = 0; r < n_rates; r++) {
+        er_rank_at_rate(rank, n, (size_t)P, rates[r], &at[r]);
+        er_sb_puts(j, r ? ",\n    {" : "\n    {");
+        er_sb_json_key(j, "rate");
+        json_num6(j, rates[r]);
+        er_sb_printf(j, ",\"inspected\":%zu,\"hits\":%zu,\"precision\":", at[r].k, at[r].hits);
+        json_num6(j, at[r].k ? at[r].precision : NAN);
+        er_sb_puts(j, ",\"recall\":");
+        json_num6(j, P ? at[r].recall : NAN);
+        er_sb_puts(j, ",\"lift\":");
+        json_num6(j, at[r].k && base > 0 ? at[r].precision / base : NAN);
+        if (by_risk) {
+            er_sb_puts(j, ",\"min_risk\":");
+            er_sb_json_numg(j, at[r].k ? at[r].min_score : NAN, 17);
+        } else {
+            er_sb_puts(j, ",\"min_score\":");
+            json_num6(j, at[r].k ? at[r].min_score : NAN);
+        }
+        er_sb_putc(j, '}');
+    }
+}
+
 er_status er_backtest(const er_backtest_opts *o, char **json, char **table, er_err *err)
 {
     er_status st = ER_OK;
@@ -317,21 +345,7 @@ er_status er_backtest(const er_backtest_opts *o, char **json, char **table, er_e
                      "\"positives\": %llu, \"at\": [",
                  (unsigned long long)N, (unsigned long long)P);
     er_rank_at at[N_RATES];
-    for (size_t r = 0; r < N_RATES; r++) {
-        er_rank_at_rate(t.rank, t.n_rank, (size_t)P, RATES[r], &at[r]);
-        er_sb_puts(&j, r ? ",\n    {" : "\n    {");
-        er_sb_json_key(&j, "rate");
-        json_num6(&j, RATES[r]);
-        er_sb_printf(&j, ",\"inspected\":%zu,\"hits\":%zu,\"precision\":", at[r].k, at[r].hits);
-        json_num6(&j, at[r].k ? at[r].precision : NAN);
-        er_sb_puts(&j, ",\"recall\":");
-        json_num6(&j, P ? at[r].recall : NAN);
-        er_sb_puts(&j, ",\"lift\":");
-        json_num6(&j, at[r].k && base > 0 ? at[r].precision / base : NAN);
-        er_sb_puts(&j, ",\"min_score\":");
-        json_num6(&j, at[r].k ? at[r].min_score : NAN);
-        er_sb_putc(&j, '}');
-    }
+    rank_json(&j, t.rank, t.n_rank, P, base, RATES, N_RATES, at, false);
     er_sb_puts(&j, "\n  ], \"average_precision\": ");
     json_num6(&j, P ? er_rank_ap(t.rank, t.n_rank, (size_t)P) : NAN);
     er_sb_puts(&j, "}");
@@ -340,21 +354,7 @@ er_status er_backtest(const er_backtest_opts *o, char **json, char **table, er_e
                      "\"positives\": %llu, \"at\": [",
                  (unsigned long long)N, (unsigned long long)P);
     er_rank_at rat[N_RRATES];
-    for (size_t r = 0; r < N_RRATES; r++) {
-        er_rank_at_rate(t.rrank, t.n_rank, (size_t)P, RRATES[r], &rat[r]);
-        er_sb_puts(&j, r ? ",\n    {" : "\n    {");
-        er_sb_json_key(&j, "rate");
-        json_num6(&j, RRATES[r]);
-        er_sb_printf(&j, ",\"inspected\":%zu,\"hits\":%zu,\"precision\":", rat[r].k, rat[r].hits);
-        json_num6(&j, rat[r].k ? rat[r].precision : NAN);
-        er_sb_puts(&j, ",\"recall\":");
-        json_num6(&j, P ? rat[r].recall : NAN);
-        er_sb_puts(&j, ",\"lift\":");
-        json_num6(&j, rat[r].k && base > 0 ? rat[r].precision / base : NAN);
-        er_sb_puts(&j, ",\"min_risk\":");
-        er_sb_json_numg(&j, rat[r].k ? rat[r].min_score : NAN, 17);
-        er_sb_putc(&j, '}');
-    }
+    rank_json(&j, t.rrank, t.n_rank, P, base, RRATES, N_RRATES, rat, true);
     double ap_risk = P ? er_rank_ap(t.rrank, t.n_rank, (size_t)P) : NAN;
     er_sb_puts(&j, "\n  ], \"average_precision\": ");
     json_num6(&j, ap_risk);

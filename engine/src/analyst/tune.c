@@ -152,6 +152,19 @@ static void at_json(er_sb *j, const er_rank_at at[N_RATES], double base)
 /* Round to one decimal. */
 static double round1(double x) { return round(x * 10) / 10; }
 
+/* obj[key] = v as a number written with 6 significant digits (the text kept as
+ * printed, so the tuned pack reads back the value it shows). */
+static er_status set_num6(json_object *obj, const char *key, double v, er_err *err)
+{
+    char num[32];
+    snprintf(num, sizeof num, "%.6g", v);
+    json_object *j = json_object_new_double_s(strtod(num, NULL), num);
+    if (!j)
+        return er_errf(err, ER_ENOMEM, "out of memory");
+    json_object_object_add(obj, key, j);
+    return ER_OK;
+}
+
 static er_status write_pack(const er_tune_opts *o, const er_profileset *ps, const fit *fits, const char *note,
                             er_err *err)
 {
@@ -200,28 +213,15 @@ static er_status write_pack(const er_tune_opts *o, const er_profileset *ps, cons
             /* The fitted log-odds (docs/scoring.md §6): what the risk adds when it fires. */
             if (fits[pi].m.fired[k]) {
                 double b = fits[pi].m.beta[1 + k];
-                b = b > 20 ? 20 : b < -20 ? -20 : b;
-                snprintf(num, sizeof num, "%.6g", b);
-                json_object *jb = json_object_new_double_s(strtod(num, NULL), num);
-                if (!jb) {
-                    st = er_errf(err, ER_ENOMEM, "out of memory");
+                if ((st = set_num6(ind, "log_odds", b > 20 ? 20 : b < -20 ? -20 : b, err)) != ER_OK)
                     goto cleanup;
-                }
-                json_object_object_add(ind, "log_odds", jb);
             }
         }
         {
             /* prior: the fitted probability of a positive in scope with no indicator fired */
             double pr = 1 / (1 + exp(-fits[pi].m.beta[0]));
-            pr = pr < 1e-9 ? 1e-9 : pr > 0.999 ? 0.999 : pr;
-            char num[32];
-            snprintf(num, sizeof num, "%.6g", pr);
-            json_object *jp = json_object_new_double_s(strtod(num, NULL), num);
-            if (!jp) {
-                st = er_errf(err, ER_ENOMEM, "out of memory");
+            if ((st = set_num6(p, "prior", pr < 1e-9 ? 1e-9 : pr > 0.999 ? 0.999 : pr, err)) != ER_OK)
                 goto cleanup;
-            }
-            json_object_object_add(p, "prior", jp);
             /* the fit saw anomalies only through the profile's indicators: the unfitted
              * default anomaly term stays out of the tuned profile (docs/analysts.md) */
             json_object_object_add(p, "anomaly_scale", json_object_new_int(0));
