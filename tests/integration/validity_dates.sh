@@ -60,4 +60,9 @@ JSON
 [ ! -s "$T/ended/alerts.jsonl" ] || fail "an ended profile alerted on 2026 declarations"
 "$ECORISK" run -q --feed "$T/2024.csv" --profiles "$T/ended.json" --out "$T/ended24"
 [ -s "$T/ended24/alerts.jsonl" ] || fail "the ended profile did not score 2024 declarations"
+# counted and reported: every declaration the window kept out (here each would alert: 60 >= 50)
+n24=$(wc -l < "$T/ended24/alerts.jsonl")
+grep -q "\"out_of_window\": {\"t-ended\": $n24}," "$T/ended/summary.json" \
+    || fail "summary out_of_window: $(grep out_of_window "$T/ended/summary.json"), expected $n24"
+grep -q '"out_of_window": {},' "$T/ended24/summary.json" || fail "2024: $(grep out_of_window "$T/ended24/summary.json")"
 echo ok

@@ -120,6 +120,7 @@ typedef struct er_profile_result {
                                 (docs/scoring.md §6); the declaration-wide anomaly term is added
                                 by er_score_decl */
     uint64_t fired;          /* bit i: indicator i fired */
+    bool     out_of_window;  /* in scope but for the validity window (declaration date) */
 } er_profile_result;
 
 /* Per-thread evaluation state. */

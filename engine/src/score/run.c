@@ -311,6 +311,7 @@ typedef struct slot {
     slot_cand  *sc;
     size_t      n_sc, cap_sc;
     uint8_t    *in_scope;    /* per declaration */
+    uint64_t   *oow;         /* per profile: in scope but for the validity window (only with windows) */
     size_t      feed;        /* index in opts->feeds the batch was read from */
     bool        ready, done, oom;
 } slot;
@@ -366,6 +367,8 @@ static void process_slot(run_ctx *c, er_eval *ev, slot *s)
         sc.an = an[i % AN_CHUNK];
         er_score_decl_an(c->ps, ev, d, &sc);
         s->in_scope[i] = sc.in_scope;
+        for (size_t k = 0; s->oow && k < sc.n_results; k++)
+            s->oow[k] += sc.results[k].out_of_window;
         if (c->opts->all_scores) {
             csv_field(&s->scores, d->id);
             for (int dom = 0; dom < ER_DOMAIN_COUNT; dom++) {
@@ -651,6 +654,7 @@ typedef struct counts {
     uint64_t by_lane[ER_LANE_COUNT], by_domain[ER_DOMAIN_COUNT];
     uint64_t *by_profile;                   /* [n_profiles] */
     uint64_t *by_profile_lane;              /* [n_profiles * ER_LANE_COUNT] */
+    uint64_t *out_of_window;                /* [n_profiles]: in scope but for the validity window */
     int32_t  min_date, max_date;
 } counts;
 
@@ -745,6 +749,17 @@ static void write_summary(er_sb *b, const er_run_opts *o, const er_profileset *p
     er_sb_printf(b, "},\n  \"quarantine\": {\"share\": %.6g, \"max_share\": %.6g, \"exceeded\": %s},\n",
                  m->q_share, m->q_max, m->q_exceeded ? "true" : "false");
     er_sb_printf(b, "  \"in_scope\": %llu,\n", (unsigned long long)k->in_scope);
+    er_sb_puts(b, "  \"out_of_window\": {");
+    first = true;
+    for (size_t i = 0; i < er_profileset_count(ps); i++) {
+        if (!k->out_of_window[i])
+            continue;
+        er_sb_puts(b, first ? "" : ", ");
+        first = false;
+        er_sb_json_cstr(b, er_profileset_info(ps, i)->id);
+        er_sb_printf(b, ": %llu", (unsigned long long)k->out_of_window[i]);
+    }
+    er_sb_puts(b, "},\n");
     er_sb_printf(b, "  \"alerts\": {\"total\": %llu, \"random\": %llu, \"random_topup\": %llu, \"over_capacity\": %llu,\n",
                  (unsigned long long)k->alerts, (unsigned long long)k->random,
                  (unsigned long long)k->topup, (unsigned long long)k->over_capacity);
@@ -960,7 +975,11 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
     size_t np = er_profileset_count(ps);
     k.by_profile = calloc(np ? np : 1, sizeof *k.by_profile);
     k.by_profile_lane = calloc((np ? np : 1) * ER_LANE_COUNT, sizeof *k.by_profile_lane);
-    if (!k.by_profile || !k.by_profile_lane) {
+    k.out_of_window = calloc(np ? np : 1, sizeof *k.out_of_window);
+    bool windows = false;   /* any validity window: count what it keeps out */
+    for (size_t i = 0; i < np; i++)
+        windows |= er_profileset_info(ps, i)->valid_from || er_profileset_info(ps, i)->valid_until;
+    if (!k.by_profile || !k.by_profile_lane || !k.out_of_window) {
         st = er_errf(err, ER_ENOMEM, "out of memory");
         goto cleanup;
     }
@@ -985,7 +1004,9 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
         if ((st = er_batch_new(&c.slots[i].batch, bsz, err)) != ER_OK)
             goto cleanup;
         c.slots[i].in_scope = malloc(bsz);
-        if (!c.slots[i].in_scope) {
+        if (windows)
+            c.slots[i].oow = calloc(np ? np : 1, sizeof *c.slots[i].oow);
+        if (!c.slots[i].in_scope || (windows && !c.slots[i].oow)) {
             st = er_errf(err, ER_ENOMEM, "out of memory");
             goto cleanup;
         }
@@ -1124,6 +1145,10 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
         if (f_scores.f && s->scores.len)
             fwrite(s->scores.p, 1, s->scores.len, f_scores.f);
         uint64_t base = ordinal;
+        for (size_t p = 0; s->oow && p < np; p++) {
+            k.out_of_window[p] += s->oow[p];
+            s->oow[p] = 0;
+        }
         for (size_t i = 0; i < b->n; i++) {
             k.in_scope += s->in_scope[i];
             if (!planned)
@@ -1326,11 +1351,13 @@ cleanup:
             free(c.slots[i].sa);
             free(c.slots[i].sc);
             free(c.slots[i].in_scope);
+            free(c.slots[i].oow);
         }
     }
     free(c.slots);
     free(c.queue);
     free(th);
+    free(k.out_of_window);
     free(k.by_profile_lane);
     free(k.by_profile);
     groups_free(&gs);
