@@ -13,31 +13,18 @@
 set -euo pipefail
 : "${ECORISK:?}" "${ECORISK_SRC:?}"
 [ -z "${ECORISK_WRAP:-}" ] || { echo "skip: worker processes are not run under a wrapper"; exit 77; }
-PY=
-for p in python3 /usr/bin/python3; do
-    if command -v "$p" >/dev/null && "$p" -c 'import distributed' 2>/dev/null; then PY=$p; break; fi
-done
-[ -n "$PY" ] || { echo "skip: no python3 with the distributed module (python3-distributed)"; exit 77; }
+source "$ECORISK_SRC/bench/dask_lib.sh"
+dask_python || { echo "skip: no python3 with the distributed module (python3-distributed)"; exit 77; }
+PY=$DASK_PY
 
 tmp=$(mktemp -d)
-pids=()
-stop() {
-    local p
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    for p in "${pids[@]}"; do
-        for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-        kill -9 "$p" 2>/dev/null || true
-        wait "$p" 2>/dev/null || true
-    done
-    rm -rf "$tmp"
-}
+stop() { dask_stop; rm -rf "$tmp"; }
 trap stop EXIT
 fail() {
     echo "FAIL: $*" >&2
     tail -n 20 "$tmp"/*.log >&2 || true
     exit 1
 }
-export DASK_CONFIG=$tmp/dask-config        # no user configuration
 
 gen() { gawk -v n="$1" -v seed="$2" -v d0="$3" -v days="$4" -v pfx="$5" -f "$ECORISK_SRC/bench/gen_feed.awk"; }
 gen 20000 7 20000 365 H >"$tmp/history.csv"    # 2024-10-05 .. 2025-10-04
@@ -56,20 +43,9 @@ from dask_scaleout import counts_of
 print(json.dumps(counts_of(open(sys.argv[2]).read()), sort_keys=True))
 EOF
 
-# The cluster: loopback only, no dashboard; workers without a nanny, so that
-# SIGKILL removes a worker for good.
-"$PY" -m distributed.cli.dask_scheduler --host 127.0.0.1 --port 0 --no-dashboard \
-    --dashboard-address 127.0.0.1:0 --scheduler-file "$tmp/sched.json" >"$tmp/sched.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 300); do [ -s "$tmp/sched.json" ] && break; sleep 0.1; done
-[ -s "$tmp/sched.json" ] || fail "the scheduler did not start within 30 s"
-for w in 0 1; do
-    "$PY" -m distributed.cli.dask_worker --scheduler-file "$tmp/sched.json" --host 127.0.0.1 \
-        --nthreads 1 --nworkers 1 --no-nanny --no-dashboard --dashboard-address 127.0.0.1:0 \
-        --name "w$w" --local-directory "$tmp/w$w" --death-timeout 30 >"$tmp/w$w.log" 2>&1 &
-    pids+=($!)
-done
-worker_pids=("${pids[1]}" "${pids[2]}")
+# The cluster: a scheduler and two workers of one thread, on 127.0.0.1.
+dask_start "$tmp" 2 1 || fail "the cluster did not start"
+worker_pids=("${DASK_PIDS[1]}" "${DASK_PIDS[2]}")
 
 check() {   # DIR: the driver's outputs against the single machine
     cmp -s "$1/baseline.json" "$tmp/single.baseline.json" || fail "$1: merged baseline differs from one build"
@@ -82,7 +58,7 @@ check() {   # DIR: the driver's outputs against the single machine
 }
 drive() {   # OUT [--hold DIR]
     local out=$1; shift
-    timeout 120 "$PY" "$ECORISK_SRC/bench/dask_scaleout.py" --scheduler-file "$tmp/sched.json" \
+    timeout 120 "$PY" "$ECORISK_SRC/bench/dask_scaleout.py" --scheduler-file "$DASK_SCHED" \
         --ecorisk "$ECORISK" --history "$tmp/history.csv" --day "$tmp/day.csv" --as-of 2025-11-20 \
         --parts 4 --out "$out" "$@"
 }
