@@ -35,8 +35,14 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 
 from distributed import Client
+
+# Partitions travel inside the tasks, not scattered ahead: scattered data
+# lives on one worker and dies with it, while a task's own arguments stay with
+# the scheduler, which can rerun the task elsewhere.
+warnings.filterwarnings("ignore", message="Large object of size")
 
 SUMMARY = re.compile(r"run [0-9a-f]+: (\d+) read, (\d+) accepted, (\d+) quarantined; (\d+) alerts "
                      r"\(red (\d+), yellow (\d+), blue (\d+), green (\d+); "

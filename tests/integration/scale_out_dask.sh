@@ -12,7 +12,6 @@
 # Env: ECORISK, ECORISK_SRC.
 set -euo pipefail
 : "${ECORISK:?}" "${ECORISK_SRC:?}"
-[ -z "${ECORISK_WRAP:-}" ] || { echo "skip: worker processes are not run under a wrapper"; exit 77; }
 source "$ECORISK_SRC/bench/dask_lib.sh"
 dask_python || { echo "skip: no python3 with the distributed module (python3-distributed)"; exit 77; }
 PY=$DASK_PY
