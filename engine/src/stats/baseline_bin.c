@@ -242,13 +242,14 @@ static void put_traders(unsigned char *dst, const trader_tab *t)
 
 /* The lookup tables of bl rebuilt in canonical order (sorted arrays, one
  * insertion each, minimal capacity): the file depends on the content only. */
-static er_status canonical_tables(const er_baseline *bl, route_tab *r, trader_tab *t, trader_tab *im)
+static er_status canonical_tables(const er_baseline *bl, const route_ent *rs, route_tab *r, trader_tab *t,
+                                  trader_tab *im)
 {
     if (er_bl_route_reserve(r, bl->n_rs) || er_bl_trader_reserve(t, bl->n_ts) ||
         er_bl_trader_reserve(im, bl->importers.n))
         return ER_ENOMEM;
     for (size_t i = 0; i < bl->n_rs; i++)
-        if (er_bl_route_add(r, bl->rs[i].key, bl->rs[i].count)) return ER_ENOMEM;
+        if (er_bl_route_add(r, rs[i].key, rs[i].count)) return ER_ENOMEM;
     if (er_bl_trader_insert_all(t, bl->ts, bl->n_ts)) return ER_ENOMEM;
     for (size_t i = 0; i < bl->n_ts; i++)
         if (er_bl_trader_add(im, bl->ts[i].h, IMPORTER_CH, bl->ts[i].date, bl->ts[i].n)) return ER_ENOMEM;
@@ -280,11 +281,23 @@ er_status er_bl_save_bin(const er_baseline *bl, const char *path, er_err *err)
     trader_tab t = {0}, im = {0};
     pool pl = {0};
     unsigned char *buf = NULL;
-    size_t *perm = NULL;
+    size_t *perm = NULL, *r_off = NULL;
+    route_ent *rs = NULL;
     uint64_t *nov_off = NULL, *rc_off = NULL, imp_off = 0;
     size_t ng = bl->gs.n;
-    if (canonical_tables(bl, &r, &t, &im) || !(perm = group_perm(&bl->gs)) ||
-        !(nov_off = calloc(ng + 1, 8)) || !(rc_off = calloc(ng + 1, 8)))
+    if (!(perm = group_perm(&bl->gs)) || !(nov_off = calloc(ng + 1, 8)) || !(rc_off = calloc(ng + 1, 8)) ||
+        !(rs = malloc((bl->n_rs + 1) * sizeof *rs)) || !(r_off = calloc(ng + 1, sizeof *r_off)))
+        goto cleanup;
+    /* route runs in group order (the JSON file's order, whatever order derive
+     * left them in), and the lookup table filled in that order */
+    size_t at = 0;
+    for (size_t i = 0; i < ng; i++) {
+        const group *g = &bl->gs.g[perm[i]];
+        r_off[i] = at;
+        for (size_t j = 0; j < g->r_len && at < bl->n_rs; j++)
+            rs[at++] = bl->rs[g->r_off + j];
+    }
+    if (canonical_tables(bl, rs, &r, &t, &im))
         goto cleanup;
     for (size_t i = 0; i < ng; i++) {
         const group *g = &bl->gs.g[perm[i]];
@@ -320,15 +333,13 @@ er_status er_bl_save_bin(const er_baseline *bl, const char *path, er_err *err)
     nov_tail inov = bl->imp_nov;
     cur hc = {h, 19, true};
     nov_io(&hc, &inov, &imp_off);
-    /* route runs in group order (the JSON file's order, whatever order derive left them in) */
-    size_t at = 0;
+    for (size_t i = 0; i < at; i++) {
+        memcpy(buf + o_rs + 16 * i, &rs[i].key, 8);
+        memcpy(buf + o_rs + 16 * i + 8, &rs[i].count, 8);
+    }
     for (size_t i = 0; i < ng; i++) {
         group g = bl->gs.g[perm[i]];
-        for (size_t j = 0; j < g.r_len && at < bl->n_rs; j++, at++) {
-            memcpy(buf + o_rs + 16 * at, &bl->rs[g.r_off + j].key, 8);
-            memcpy(buf + o_rs + 16 * at + 8, &bl->rs[g.r_off + j].count, 8);
-        }
-        g.r_off = at - g.r_len;
+        g.r_off = r_off[i];
         cur c = {(uint64_t *)(buf + o_groups) + i * GROUP_WORDS, 0, true};
         group_io(&c, &g, &nov_off[i], &rc_off[i]);
         memcpy(buf + o_hist + i * HIST_BINS * 8, g.hist, HIST_BINS * 8);
@@ -348,6 +359,8 @@ cleanup:
     if (st == ER_ENOMEM)
         er_errf(err, ER_ENOMEM, "out of memory writing the binary baseline");
     free(buf);
+    free(r_off);
+    free(rs);
     free(rc_off);
     free(nov_off);
     free(perm);
