@@ -418,6 +418,32 @@ static bool group_key_ok(int level, uint32_t code)
     }
 }
 
+static bool i128_within(i128 v, i128 lim) { return v <= lim && v >= -lim; }
+
+/* The ranges the JSON loader enforces on counts and fixed-point sums, so that
+ * merging and deriving never overflow (see baseline_impl.h). */
+static bool mv_ok(const mv_sums *m, uint64_t n_max, int k)
+{
+    if (m->n > n_max)
+        return false;
+    for (int i = 0; i < k; i++)
+        if (!i128_within(m->s[i], (i128)m->n << 26)) return false;
+    for (int i = 0; i < k * (k + 1) / 2; i++)
+        if (!i128_within(m->c[i], (i128)m->n << 52)) return false;
+    for (int i = k; i < 3; i++)
+        if (m->s[i]) return false;
+    for (int i = k * (k + 1) / 2; i < 6; i++)
+        if (m->c[i]) return false;
+    return true;
+}
+
+static bool sums_ok(const group *g)
+{
+    return g->rows <= MAX_GROUP_ROWS && g->n <= g->rows && g->route_n <= g->rows && g->imp_rows <= g->rows &&
+           i128_within(g->s, (i128)g->n << 26) && i128_within(g->ss, (i128)g->n << 52) &&
+           mv_ok(&g->mv2, g->n, 2) && mv_ok(&g->mv3, g->n, 3);
+}
+
 static er_status load_groups(bl_ld *L, er_baseline *bl, uint64_t ng, uint64_t n_rs, size_t o_groups, size_t o_hist)
 {
     for (uint64_t i = 0; i < ng; i++) {
@@ -439,6 +465,8 @@ static er_status load_groups(bl_ld *L, er_baseline *bl, uint64_t ng, uint64_t n_
         free(dst->hist);
         g.hist = (double *)(L->base + o_hist + i * HIST_BINS * 8);
         *dst = g;
+        if (!sums_ok(&g))
+            return bad(L, "group counts or sums out of range");
         if (g.bin_first > g.bin_last || g.bin_last >= HIST_BINS || g.r_off > n_rs || g.r_len > n_rs - g.r_off)
             return bad(L, "group histogram or route run out of bounds");
         if (g.n_rc > L->pool_words / 2 || !in_pool(L, rc_off, 2 * (uint64_t)g.n_rc))
