@@ -444,6 +444,19 @@ static bool sums_ok(const group *g)
            mv_ok(&g->mv2, g->n, 2) && mv_ok(&g->mv3, g->n, 3);
 }
 
+/* Whole counts adding up to n, as in the JSON file. */
+static bool hist_ok(const double *h, uint64_t n)
+{
+    uint64_t tot = 0;
+    for (size_t i = 0; i < HIST_BINS; i++) {
+        double v = h[i];
+        if (!(v >= 0 && v <= (double)n) || v != (double)(uint64_t)v)
+            return false;
+        tot += (uint64_t)v;
+    }
+    return tot == n;
+}
+
 static er_status load_groups(bl_ld *L, er_baseline *bl, uint64_t ng, uint64_t n_rs, size_t o_groups, size_t o_hist)
 {
     for (uint64_t i = 0; i < ng; i++) {
@@ -465,8 +478,8 @@ static er_status load_groups(bl_ld *L, er_baseline *bl, uint64_t ng, uint64_t n_
         free(dst->hist);
         g.hist = (double *)(L->base + o_hist + i * HIST_BINS * 8);
         *dst = g;
-        if (!sums_ok(&g))
-            return bad(L, "group counts or sums out of range");
+        if (!sums_ok(&g) || !hist_ok(g.hist, g.n))
+            return bad(L, "group counts, sums or histogram out of range");
         if (g.bin_first > g.bin_last || g.bin_last >= HIST_BINS || g.r_off > n_rs || g.r_len > n_rs - g.r_off)
             return bad(L, "group histogram or route run out of bounds");
         if (g.n_rc > L->pool_words / 2 || !in_pool(L, rc_off, 2 * (uint64_t)g.n_rc))
