@@ -12,6 +12,7 @@
 #     1-thread CSV run (the gzip runs differ only in run and alert ids, which
 #     hash the feed name: compared without them).
 #   bench/run.sh [ROWS] [HISTORY]          RUNS=3 best of; ECORISK_BUILD=build
+case "${1:-}" in -h|--help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;; esac   # the comment above
 cd "$(dirname "$0")/.."
 source bench/lib.sh
 rows=${1:-1000000}
