@@ -8,6 +8,7 @@
 #include "ecorisk/push.h"
 #include "deliver/push_int.h"
 #include "deliver/outbox_int.h"
+#include "core/loopback.h"
 #include "ecorisk/version.h"
 
 #include <ctype.h>
@@ -452,6 +453,11 @@ static er_status check_endpoint(session *s, er_err *err)
         st = er_errf(err, ER_EINVAL, "endpoint: scheme '%s' refused: https is required%s", scheme,
                      strcasecmp(scheme, "http") == 0 ? " (plain http only with --insecure-http, for tests)"
                                                      : "");
+        goto cleanup;
+    }
+    if (strcasecmp(scheme, "http") == 0 && !er_host_is_loopback(host, strlen(host))) {
+        st = er_errf(err, ER_EINVAL, "endpoint: plain http is only accepted for loopback test "
+                     "servers (127.0.0.1, localhost, [::1]), not '%s'; use https://", host);
         goto cleanup;
     }
     curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
