@@ -158,6 +158,10 @@ static int run_main(const cli_args *a)
              (unsigned long long)res.alerts_by_domain[ER_DOMAIN_ODS],
              (unsigned long long)res.alerts_by_domain[ER_DOMAIN_WASTE], res.seconds,
              strcmp(out, "-") ? " -> " : "", strcmp(out, "-") ? out : "");
+    if (res.dup_window_resets)
+        cli_warn("run %s: the duplicate-id check restarted %llu time(s) (past %u ids per feed): "
+                 "an id repeated across a restart is not caught (docs/feeds.md, Duplicates)",
+                 res.run_id, (unsigned long long)res.dup_window_resets, (unsigned)ER_FEED_DUP_EXACT);
     if (cli_given(a, "push"))
         return push_alerts(a, out);
     return EX_OK_;
