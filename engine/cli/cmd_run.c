@@ -36,6 +36,13 @@ static const cli_opt run_opts[] = {
     {"key", 0, CLI_STR, NULL, "FILE", "--push: client private key for mutual TLS"},
     {"non-nominal", 0, CLI_FLAG, NULL, NULL, "--push: strip importer/exporter/declarant from what is sent"},
     {"insecure-http", 0, CLI_FLAG, NULL, NULL, "--push: allow a plain http:// endpoint (loopback tests only)"},
+    {"batch", 0, CLI_STR, NULL, "N", "--push: alerts per batch when spooling (as push; default 500)"},
+    {"max-time", 0, CLI_STR, NULL, "S", "--push: total time limit per HTTP request (as push; default 60)"},
+    {"connect-timeout", 0, CLI_STR, NULL, "S", "--push: connection time limit (as push; default 10)"},
+    {"retries", 0, CLI_STR, NULL, "N", "--push: retries per batch after the first attempt (as push; default 4)"},
+    {"backoff", 0, CLI_STR, NULL, "S", "--push: first backoff delay (as push; default 0.5)"},
+    {"backoff-max", 0, CLI_STR, NULL, "S", "--push: backoff cap (as push; default 30)"},
+    {"retry-after-max", 0, CLI_STR, NULL, "S", "--push: longer Retry-After: stop and keep pending (as push; default 120)"},
 };
 
 extern const cli_cmd cmd_push;
@@ -46,9 +53,12 @@ extern const cli_cmd cmd_push;
 static int push_alerts(const cli_args *a, const char *out)
 {
     char alerts[4096], outbox[4096];
-    const char *argv[32];
+    const char *argv[48];
     int n = 0;
-    static const char *const fwd_str[] = {"token-file", "cacert", "cert", "key"};
+    /* every delivery limit of push, forwarded as given (push validates them) */
+    static const char *const fwd_str[] = {"token-file", "cacert", "cert", "key", "batch", "max-time",
+                                          "connect-timeout", "retries", "backoff", "backoff-max",
+                                          "retry-after-max"};
     static const char *const fwd_flag[] = {"non-nominal", "insecure-http"};
 
     snprintf(alerts, sizeof alerts, "%s/alerts.jsonl", out);
@@ -65,7 +75,7 @@ static int push_alerts(const cli_args *a, const char *out)
     argv[n++] = cli_str(a, "push");
     for (size_t i = 0; i < sizeof fwd_str / sizeof fwd_str[0]; i++)
         if (cli_given(a, fwd_str[i])) {
-            static char names[4][32];
+            static char names[sizeof fwd_str / sizeof fwd_str[0]][32];
             snprintf(names[i], sizeof names[i], "--%s", fwd_str[i]);
             argv[n++] = names[i];
             argv[n++] = cli_str(a, fwd_str[i]);
@@ -182,6 +192,10 @@ static int run_main(const cli_args *a)
              (unsigned long long)res.alerts_by_domain[ER_DOMAIN_ODS],
              (unsigned long long)res.alerts_by_domain[ER_DOMAIN_WASTE], res.seconds,
              strcmp(out, "-") ? " -> " : "", strcmp(out, "-") ? out : "");
+    if (res.dup_window_resets)
+        cli_warn("run %s: the duplicate-id check restarted %llu time(s) (past %u ids per feed): "
+                 "an id repeated across a restart is not caught (docs/feeds.md, Duplicates)",
+                 res.run_id, (unsigned long long)res.dup_window_resets, (unsigned)ER_FEED_DUP_EXACT);
     if (res.quarantine_exceeded)
         cli_warn("run %s: %.1f%% of the rows read were quarantined, above the maximum %.1f%% "
                  "(--max-quarantine-share); see quarantine.jsonl; exit status 3",

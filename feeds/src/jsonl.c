@@ -23,6 +23,8 @@ struct er_jsonl {
     bool               started;
     struct json_tokener *tok;
     json_object        *obj;
+    char               *quoted;      /* the line with its long integers quoted */
+    size_t              quoted_cap;
 };
 
 static inline bool is_hex(unsigned char c)
@@ -233,6 +235,7 @@ void jsonl_free(er_jsonl *j)
     if (!j)
         return;
     json_object_put(j->obj);
+    free(j->quoted);
     if (j->tok)
         json_tokener_free(j->tok);
     rbuf_free(&j->rb);
@@ -251,6 +254,68 @@ static const char *type_name(json_object *o)
     case json_type_null: return "null";
     default: return "a number";
     }
+}
+
+/* json-c turns an integer beyond 64 bits into INT64_MIN or UINT64_MAX and
+ * keeps no text for it, so a number would be read as another number. An
+ * integer of 19 digits or more is therefore handed over as a string of its
+ * own text: the feed parses it as it parses the same text from a CSV cell
+ * (docs/feeds.md#json-lines), out of range -> bad_number. Returns the text to
+ * parse: s itself when nothing needed quoting, NULL on ENOMEM. The line has
+ * passed er_json_check, so a number starts with '-' or a digit outside a
+ * string. */
+static const char *quote_long_ints(er_jsonl *j, const char *s, size_t len, size_t *olen)
+{
+    size_t o = 0;
+    bool any = false;
+    for (size_t i = 0; i < len;) {
+        unsigned char c = (unsigned char)s[i];
+        size_t t = i;
+        if (c == '"') {
+            for (i++; i < len && s[i] != '"'; i++)
+                if (s[i] == '\\')
+                    i++;
+            i++;
+        } else if (c == '-' || is_digit(c)) {
+            size_t d = 0;
+            bool integer = true;
+            for (i += c == '-'; i < len && is_digit((unsigned char)s[i]); i++)
+                d++;
+            while (i < len && (s[i] == '.' || s[i] == 'e' || s[i] == 'E' || s[i] == '+' ||
+                               s[i] == '-' || is_digit((unsigned char)s[i]))) {
+                integer = false;
+                i++;
+            }
+            if (integer && d >= 19) {
+                if (!any) {
+                    if (j->quoted_cap < 2 * len + 1) {
+                        char *q = realloc(j->quoted, 2 * len + 1);
+                        if (!q)
+                            return NULL;
+                        j->quoted = q;
+                        j->quoted_cap = 2 * len + 1;
+                    }
+                    memcpy(j->quoted, s, t);
+                    o = t;
+                    any = true;
+                }
+                j->quoted[o++] = '"';
+                memcpy(j->quoted + o, s + t, i - t);
+                o += i - t;
+                j->quoted[o++] = '"';
+                continue;
+            }
+        } else {
+            i++;
+        }
+        if (any) {
+            size_t e = i < len ? i : len;
+            memcpy(j->quoted + o, s + t, e - t);
+            o += e - t;
+        }
+    }
+    *olen = any ? o : len;
+    return any ? j->quoted : s;
 }
 
 er_status jsonl_next(er_jsonl *j, jsonl_rec *rec, er_err *err)
@@ -333,8 +398,12 @@ er_status jsonl_next(er_jsonl *j, jsonl_rec *rec, er_err *err)
             json_object_put(o);
             return ER_OK;
         }
+        size_t qlen = len;
+        const char *qs = quote_long_ints(j, s, len, &qlen);
+        if (!qs)
+            return er_errf(err, ER_ENOMEM, "out of memory reading a JSON Lines record");
         json_tokener_reset(j->tok);
-        j->obj = json_tokener_parse_ex(j->tok, s, (int)len);
+        j->obj = json_tokener_parse_ex(j->tok, qs, (int)qlen);
         enum json_tokener_error je = json_tokener_get_error(j->tok);
         if (!j->obj || je != json_tokener_success) {
             json_object_put(j->obj);

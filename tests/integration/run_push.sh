@@ -54,4 +54,29 @@ cmp -s all.ids rx2.ids || fail "non-nominal receiver set differs"
 if grep -q -e '"importer"' -e '"exporter"' -e '"declarant"' rx2/alerts.jsonl; then fail "nominal data reached the receiver"; fi
 grep -q '"importer"' day2/alerts.jsonl || fail "alerts.jsonl lost the importer"
 grep -q '"importer"' day2/outbox/sent/*.json || fail "outbox copy lost the importer"
+
+# A hanging endpoint (accepts, never answers): run --push takes push's limits,
+# so --max-time 1 --retries 1 gives up after two 1-second attempts and keeps
+# every alert pending (exit 75), instead of 60 s x 5 attempts per batch.
+python3 -c 'import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(16); print(s.getsockname()[1], flush=True)
+conns = []
+while True:
+    c, _ = s.accept(); conns.append(c)' > port.hang &
+holder=$!
+for _ in $(seq 1 100); do [ -s port.hang ] && break; sleep 0.05; done
+set +e
+timeout 30 "$ECORISK" run --feed "$F/day.csv" --as-of 2026-11-24 --out day3 --batch 1000 \
+  --push "http://127.0.0.1:$(cat port.hang)/alerts" --insecure-http --max-time 1 --retries 1 \
+  --backoff 0.1 --log-level debug > hang.out 2> hang.err
+rc=$?
+set -e
+kill "$holder" 2>/dev/null || true
+wait "$holder" 2>/dev/null || true
+check_eq 75 "$rc" "run --push --max-time 1 --retries 1 against a hanging endpoint ($(tail -3 hang.err))"
+ids_outbox day3/outbox pending > pending3.ids
+ids_jsonl day3/alerts.jsonl > all3.ids
+cmp -s all3.ids pending3.ids || fail "hanging endpoint: pending set differs from alerts.jsonl"
+check_eq 1 "$(ls day3/outbox/pending | wc -l)" "one batch of up to 1000 alerts (--batch forwarded)"
+grep -q 'retries' hang.err || fail "no delivery summary: $(cat hang.err)"
 echo "run_push: ok"

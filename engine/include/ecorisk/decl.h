@@ -116,6 +116,7 @@ typedef struct er_qrecord {
     const char *field;     /* offending field (canonical or column name) or NULL */
     const char *detail;    /* human detail, in the batch arena */
     const char *excerpt;   /* first bytes of the raw record (valid UTF-8, escaped on output) */
+    size_t      excerpt_len; /* bytes in excerpt, which may hold NUL bytes (0: up to its NUL) */
 } er_qrecord;
 
 typedef struct er_batch {

@@ -126,6 +126,7 @@ er_status er_batch_quarantine(er_batch *b, const char *file, uint64_t line, uint
     if (excerpt_len > 200)
         excerpt_len = 200;
     q->excerpt = excerpt ? er_arena_strndup(b->arena, excerpt, excerpt_len) : NULL;
+    q->excerpt_len = excerpt ? excerpt_len : 0;
     if (!q->detail || (field && !q->field) || (excerpt && !q->excerpt))
         return ER_ENOMEM;
     b->n_q++;
