@@ -74,7 +74,7 @@ a = s["alerts"]
 n = sum(1 for _ in open(sys.argv[1].replace("summary.json", "alerts.jsonl")))
 assert a["total"] == n and sum(a["by_lane"].values()) == n and sum(a["by_domain"].values()) == n
 assert sum(p["total"] for p in a["by_profile"].values()) == n
-assert len(s["profiles"]) == 21 and s["baseline_id"] and s["dates"] == ["2026-11-24", "2026-11-24"]
+assert len(s["profiles"]) == 22 and s["baseline_id"] and s["dates"] == ["2026-11-24", "2026-11-24"]
 PY
 grep -q '^ecorisk_rows_total{outcome="read"} 31$' "$T/o1/metrics.prom" || fail "metrics.prom rows"
 grep -q '^ecorisk_rows_total{outcome="quarantined"} 7$' "$T/o1/metrics.prom" || fail "metrics.prom quarantine"
@@ -157,7 +157,7 @@ want = {
     "RUN-W03": ("red", False, None),       # NLRTM/IM: 3 kept: O01 100, W03 90, O02 90
     "RUN-O01": ("red", False, None),
     "RUN-O02": ("red", False, None),
-    "RUN-O03": ("yellow", True, "red"),    #   75: over capacity
+    "RUN-O03": ("yellow", True, "red"),    #   90, after O02 in feed order: over capacity
     "RUN-W04": ("red", False, None),       # NLSPL/IM: floor(0.25 x 4) = 1
     "RUN-X01": ("red", False, None),       # NLRTM/EX: floor(0.5 x 4) = 2: X01 100, X02 100
     "RUN-X02": ("red", False, None),
