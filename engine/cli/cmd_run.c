@@ -26,6 +26,8 @@ static const cli_opt run_opts[] = {
     {"all-scores", 0, CLI_FLAG, NULL, NULL, "also write scores.csv (declaration id, score per domain)"},
     {"reference", 0, CLI_STR, NULL, "DIR", "reference data directory (countries, currency rates)"},
     {"batch-size", 0, CLI_INT, "8192", "N", "declarations per batch"},
+    {"registry", 0, CLI_STR, NULL, "DIR", "document registries: cites-permits.csv, ods-licences.csv, basel-consents.csv"},
+    {"ledger", 0, CLI_STR, NULL, "DIR", "durable ledger of document consumption (needs --registry and --as-of)"},
     {"push", 0, CLI_STR, NULL, "URL", "after the run, spool the alerts in the outbox and push them to this endpoint"},
     {"outbox", 0, CLI_STR, NULL, "DIR", "outbox for --push (default: OUT/outbox)"},
     {"token-file", 0, CLI_STR, NULL, "FILE", "--push: bearer token file (else env ECORISK_TOKEN)"},
@@ -136,6 +138,8 @@ static int run_main(const cli_args *a)
     o.threads = (unsigned)threads;
     o.all_scores = cli_flag(a, "all-scores");
     o.batch_size = (size_t)bs;
+    o.registry = cli_str(a, "registry");
+    o.ledger = cli_str(a, "ledger");
     cli_progress *prog = cli_progress_start("run", 0);
     o.progress = prog ? progress_cb : NULL;
     o.progress_ud = prog;

@@ -6,6 +6,7 @@
  * same inputs always give the same bytes.
  */
 #include "score/alert.h"
+#include "registry/registry_run.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -236,6 +237,7 @@ void er_alert_format(er_sb *b, const er_alert_ctx *c, const er_decl *d, const er
     }
     er_sb_putc(b, ']');
 
+    er_alert_registry_json(b, d);   /* harm and documents, with registries */
     er_sb_json_key(b, "declaration");
     er_alert_decl_json(b, d);
     er_sb_putc(b, '}');

@@ -36,6 +36,7 @@
 #include "ecorisk/refdata.h"
 #include "ecorisk/score.h"
 #include "core/sbuf.h"
+#include "registry/registry_run.h"
 
 #define MAX_GROUPS 65536          /* distinct office/flow groups tracked; the rest pool in one */
 #define MAX_RULES 256
@@ -847,6 +848,7 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
     const bool to_stdout = strcmp(o->out_dir, "-") == 0;
     bool planned = false;
     bl_loader loader = {.path = o->baseline};
+    reg_run rr = {0};
 
     memset(res, 0, sizeof *res);
     k.min_date = 0;
@@ -868,6 +870,8 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
     if (o->config && (st = load_config(&cfg, o->config, err)) != ER_OK)
         goto cleanup;
     planned = cfg.any_capacity || cfg.any_random;
+    if ((st = reg_run_open(&rr, o, err)) != ER_OK)
+        goto cleanup;
 
     c.opts = o;
     c.ps = ps;
@@ -936,8 +940,12 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
                 }
                 fs = er_feed_next(feed, s->batch, err);
                 s->feed = feed_i;
-                if (fs == ER_OK)
+                if (fs == ER_OK) {
+                    /* documents and ledger: sequential, in feed order, before scoring */
+                    if ((st = reg_run_batch(&rr, s->batch, err)) != ER_OK)
+                        goto drain;
                     break;
+                }
                 if (fs != ER_EOF) {
                     st = fs;
                     goto drain;
@@ -1060,6 +1068,7 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
             alert_rec r = {.ordinal = base + a->decl, .profile = a->profile, .lane = a->lane,
                            .final_lane = a->lane, .domain = a->domain, .random = a->random,
                            .score = a->score, .off = spool_off, .len = a->len};
+            reg_run_alert(&rr, &b->decls[a->decl], (er_domain)a->domain);
             if (planned) {
                 const er_decl *d = &b->decls[a->decl];
                 long gi = groups_get(&gs, d->office, d->flow);
@@ -1170,7 +1179,10 @@ drain:
         if ((st = out_commit(&f_quar, err)) != ER_OK || (st = out_commit(&f_scores, err)) != ER_OK ||
             (st = out_commit(&f_alerts, err)) != ER_OK)
             goto cleanup;
+        if ((st = reg_run_commit(&rr, err)) != ER_OK)
+            goto cleanup;
         write_summary(&text, o, ps, res->run_id, bl ? er_baseline_id(bl) : "", &k, secs);
+        reg_run_summary(&rr, &text);
         if (text.oom) {
             st = er_errf(err, ER_ENOMEM, "out of memory");
             goto cleanup;
@@ -1183,6 +1195,8 @@ drain:
             goto cleanup;
     } else if (fflush(stdout) != 0) {
         st = er_errf(err, ER_EIO, "stdout: write failed: %s", strerror(errno));
+    } else if ((st = reg_run_commit(&rr, err)) != ER_OK) {
+        goto cleanup;
     }
 
 cleanup:
@@ -1236,5 +1250,6 @@ cleanup:
     er_profileset_free(ps);
     er_mapping_free(map);
     er_refdata_free(ref);
+    reg_run_close(&rr);
     return st;
 }

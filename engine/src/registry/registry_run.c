@@ -1,0 +1,161 @@
+/*
+ * registry_run.c — the registry module's part of the daily run (see
+ * registry_run.h and docs/registries.md): the ledger key, the batch pass, the
+ * harm totals of the alerts, the ledger commit, and the JSON the summary and
+ * the alerts carry.
+ */
+#include "registry/registry_run.h"
+#include "ecorisk/arena.h"
+
+#include <stdio.h>
+#include <string.h>
+
+er_status reg_run_open(reg_run *rr, const er_run_opts *o, er_err *err)
+{
+    er_status st;
+    memset(rr, 0, sizeof *rr);
+    if (!o->registry) {
+        if (o->ledger)
+            return er_errf(err, ER_EINVAL, "--ledger needs --registry (the documents the ledger counts against)");
+        return ER_OK;
+    }
+    if (o->ledger && !o->as_of)
+        return er_errf(err, ER_EINVAL, "--ledger needs --as-of (the business date the run's ledger entries belong to)");
+    /* Run key: the business date and the feeds as given, so a re-run of the same day replaces its entries. */
+    uint64_t h = er_hash64("ecorisk-ledger", 14, 0);
+    for (size_t i = 0; i < o->n_feeds; i++)
+        h = er_hash64(o->feeds[i], strlen(o->feeds[i]) + 1, h);
+    char day[11] = "0000-00-00";
+    if (o->as_of)
+        er_date_format(o->as_of, day);
+    snprintf(rr->key, sizeof rr->key, "%s-%08llx", day, (unsigned long long)(h & 0xffffffffULL));
+    if ((st = er_registry_load(&rr->reg, o->registry, o->reference, err)) != ER_OK)
+        return st;
+    if ((st = er_ledger_open(&rr->led, o->ledger, rr->key, err)) != ER_OK) {
+        er_registry_free(rr->reg);
+        rr->reg = NULL;
+        return st;
+    }
+    return ER_OK;
+}
+
+er_status reg_run_batch(reg_run *rr, er_batch *b, er_err *err)
+{
+    if (!rr->reg)
+        return ER_OK;
+    er_status st = er_ledger_check_batch(rr->led, rr->reg, b, err);
+    for (size_t i = 0; i < b->n; i++)
+        rr->checked += b->decls[i].permits || b->decls[i].licences || b->decls[i].consents;
+    return st;
+}
+
+void reg_run_alert(reg_run *rr, const er_decl *d, er_domain dom)
+{
+    if (!rr->reg || !d->docs)
+        return;
+    if (dom == ER_DOMAIN_ODS && d->docs->substance) {
+        rr->odp_t += d->docs->odp_t;
+        rr->co2e_t += d->docs->co2e_t;
+        rr->alerts_harm[dom]++;
+    } else if (dom == ER_DOMAIN_WILDLIFE) {
+        rr->by_appendix[d->docs->cites_appendix < 4 ? d->docs->cites_appendix : 0]++;
+    }
+}
+
+er_status reg_run_commit(reg_run *rr, er_err *err)
+{
+    return rr->reg ? er_ledger_commit(rr->led, err) : ER_OK;
+}
+
+void reg_run_summary(const reg_run *rr, er_sb *b)
+{
+    if (!rr->reg || b->len < 3 || strcmp(b->p + b->len - 3, "\n}\n") != 0)
+        return;
+    er_ledger_stats ls;
+    er_ledger_stats_get(rr->led, &ls);
+    b->len -= 3;
+    er_sb_puts(b, ",\n  \"registries\": {");
+    er_sb_printf(b, "\"permits\": %zu, \"licences\": %zu, \"consents\": %zu, ",
+                 er_registry_count(rr->reg, ER_DOC_PERMIT), er_registry_count(rr->reg, ER_DOC_LICENCE),
+                 er_registry_count(rr->reg, ER_DOC_CONSENT));
+    er_sb_printf(b, "\"declarations_citing\": %llu,\n    \"ledger\": {\"key\": ", (unsigned long long)rr->checked);
+    er_sb_json_cstr(b, rr->key);
+    er_sb_printf(b, ", \"persistent\": %s, \"entries_before\": %llu, \"entries_this_run\": %llu, "
+                    "\"already_counted\": %llu},\n",
+                 ls.entries_base || ls.entries_run ? "true" : "false", (unsigned long long)ls.entries_base,
+                 (unsigned long long)ls.entries_run, (unsigned long long)ls.already_counted);
+    er_sb_puts(b, "    \"harm\": {\"ods_alerts_with_substance\": ");
+    er_sb_printf(b, "%llu, \"odp_tonnes\": ", (unsigned long long)rr->alerts_harm[ER_DOMAIN_ODS]);
+    er_sb_json_numg(b, rr->odp_t, 6);
+    er_sb_puts(b, ", \"co2e_tonnes\": ");
+    er_sb_json_numg(b, rr->co2e_t, 6);
+    er_sb_printf(b, ", \"wildlife_alerts_by_appendix\": {\"I\": %llu, \"II\": %llu, \"III\": %llu, \"none\": %llu}}\n  }\n}\n",
+                 (unsigned long long)rr->by_appendix[1], (unsigned long long)rr->by_appendix[2],
+                 (unsigned long long)rr->by_appendix[3], (unsigned long long)rr->by_appendix[0]);
+}
+
+void reg_run_close(reg_run *rr)
+{
+    er_ledger_free(rr->led);
+    er_registry_free(rr->reg);
+    memset(rr, 0, sizeof *rr);
+}
+
+void er_alert_registry_json(er_sb *b, const er_decl *d)
+{
+    const er_doccheck *c = d->docs;
+    if (!c)
+        return;
+    if (c->substance || c->cites_appendix || c->basel_code[0]) {
+        static const char *const app[] = {"", "I", "II", "III"};
+        er_sb_json_key(b, "harm");
+        er_sb_putc(b, '{');
+        if (c->substance) {
+            er_sb_json_key(b, "substance");
+            er_sb_json_cstr(b, c->substance);
+            er_sb_json_key(b, "odp_tonnes");
+            er_sb_json_numg(b, c->odp_t, 6);
+            er_sb_json_key(b, "co2e_tonnes");
+            er_sb_json_numg(b, c->co2e_t, 6);
+        }
+        if (c->cites_appendix) {
+            er_sb_json_key(b, "cites_appendix");
+            er_sb_json_cstr(b, app[c->cites_appendix & 3]);
+        }
+        if (c->basel_code[0]) {
+            er_sb_json_key(b, "basel_code");
+            er_sb_json_cstr(b, c->basel_code);
+        }
+        er_sb_putc(b, '}');
+    }
+    bool any = false;
+    for (int k = 0; k < ER_DOC_KINDS; k++) {
+        if (!c->evidence[k] && !(c->state[k] & ~ER_DS_MISSING))
+            continue;
+        if (!any) {
+            er_sb_json_key(b, "documents");
+            er_sb_putc(b, '{');
+            any = true;
+        }
+        er_sb_json_key(b, er_dockind_str((er_dockind)k));
+        er_sb_putc(b, '{');
+        er_sb_json_key(b, "states");
+        er_sb_putc(b, '[');
+        bool f = true;
+        for (unsigned s = 0; s < ER_DS_COUNT; s++)
+            if (c->state[k] & (1u << s)) {
+                if (!f)
+                    er_sb_putc(b, ',');
+                f = false;
+                er_sb_json_cstr(b, er_docstate_str(s));
+            }
+        er_sb_putc(b, ']');
+        if (c->evidence[k]) {
+            er_sb_json_key(b, "evidence");
+            er_sb_json_cstr(b, c->evidence[k]);
+        }
+        er_sb_putc(b, '}');
+    }
+    if (any)
+        er_sb_putc(b, '}');
+}
