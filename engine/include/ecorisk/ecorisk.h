@@ -20,6 +20,7 @@
 #include "ecorisk/baseline.h"
 #include "ecorisk/score.h"
 #include "ecorisk/run.h"
+#include "ecorisk/registry.h"
 #include "ecorisk/analyst.h"
 #include "ecorisk/outbox.h"
 #include "ecorisk/push.h"

@@ -41,20 +41,22 @@ static void tp(tbuf *t, const char *fmt, ...)
         t->n += (size_t)k < sizeof t->b - t->n ? (size_t)k : sizeof t->b - 1 - t->n;
 }
 
-/* Split "A; B|C" into at most MAX_REFS tokens (copied into buf). */
+/* Split "A; B|C" at ';' and '|' into at most MAX_REFS trimmed tokens (copied into buf). */
 static size_t split_refs(const char *s, char *buf, size_t cap, const char **out)
 {
     size_t n = 0, w = 0;
     if (!s)
         return 0;
     while (*s && n < MAX_REFS) {
-        while (*s == ';' || *s == '|' || *s == ',' || isspace((unsigned char)*s))
+        while (*s == ';' || *s == '|' || isspace((unsigned char)*s))
             s++;
         if (!*s)
             break;
         out[n] = buf + w;
-        while (*s && *s != ';' && *s != '|' && *s != ',' && !isspace((unsigned char)*s) && w + 1 < cap)
+        while (*s && *s != ';' && *s != '|' && w + 1 < cap)
             buf[w++] = *s++;
+        while (w && isspace((unsigned char)buf[w - 1]))
+            w--;
         if (w + 1 >= cap)
             break;
         buf[w++] = '\0';
