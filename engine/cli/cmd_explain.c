@@ -17,6 +17,8 @@ static const cli_opt explain_opts[] = {
     {"profiles", 'p', CLI_LIST, NULL, "PATH", "profile pack file or directory (default: the shipped packs)"},
     {"baseline", 'b', CLI_STR, NULL, "FILE", "baseline file"},
     {"as-of", 0, CLI_STR, NULL, "DATE", "business date stamped as alert 'created'"},
+    {"registry", 0, CLI_STR, NULL, "DIR", "document registries, as given to 'ecorisk run'"},
+    {"ledger", 0, CLI_STR, NULL, "DIR", "the run's ledger: the balance before the run, read without its lock"},
     {"reference", 0, CLI_STR, NULL, "DIR", "reference data directory"},
 };
 
@@ -44,6 +46,8 @@ static int explain_main(const cli_args *a)
     o.profiles = profiles;
     o.n_profiles = n_profiles;
     o.baseline = cli_str(a, "baseline");
+    o.registry = cli_str(a, "registry");
+    o.ledger = cli_str(a, "ledger");
     o.reference = cli_str(a, "reference");
     er_status st = er_explain(&o, id, &json, &err);
     if (st != ER_OK) {

@@ -98,6 +98,17 @@ $E ledger show --ledger "$T/ledger" --registry "$R" | diff "$T/want-show2" - || 
 run "$R/day2.csv" 2026-01-06 "$T/d2c" --threads 4 --batch-size 2
 cmp "$T/d2/alerts.jsonl" "$T/d2c/alerts.jsonl" || fail "4 threads, batches of 2: other alerts"
 
+# explain sees the balance the run saw (the declarations before it in feed order consumed).
+$E explain --feed "$R/day2.csv" --profiles "$R/profiles" --registry "$R" --ledger "$T/ledger" --as-of 2026-01-06 \
+   --id D2-012 > "$T/explain.json" 2>/dev/null || fail "explain"
+python3 - "$T/explain.json" "$T/d2/alerts.jsonl" <<'PY' || fail "explain differs from the run"
+import json, sys
+e = json.load(open(sys.argv[1]))
+run = [json.loads(l) for l in open(sys.argv[2]) if '"D2-012"' in l][0]
+assert e["alert"]["indicators"] == run["indicators"], (e["alert"]["indicators"], run["indicators"])
+assert e["declaration"]["licences"] == "NL-ODS-2026-017"
+PY
+
 # The same declarations under another run key (the feed given by another path) are not counted again.
 cp "$R/day2.csv" "$T/day2-copy.csv"
 run "$T/day2-copy.csv" 2026-01-06 "$T/d2d"

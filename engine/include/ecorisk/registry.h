@@ -84,6 +84,8 @@ typedef struct er_ledger er_ledger;
  * as the starting balance. dir NULL: an in-memory ledger starting empty,
  * never written. */
 er_status er_ledger_open(er_ledger **out, const char *dir, const char *key, er_err *err);
+/* The same starting balance without the lock, for `explain`: never committed. */
+er_status er_ledger_open_readonly(er_ledger **out, const char *dir, const char *key, er_err *err);
 void      er_ledger_free(er_ledger *l);   /* releases the lock; uncommitted entries are dropped */
 
 /* The sequential pass: for each declaration of b in order, check its cited

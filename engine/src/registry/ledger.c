@@ -48,6 +48,7 @@ struct er_ledger {
     lentry  *base;   size_t n_base, cap_base;
     lentry  *run;    size_t n_run, cap_run;
     uint64_t already;
+    bool     readonly;                /* er_ledger_open_readonly: no lock, never committed */
 };
 
 /* ---- encoding of free text in TSV: '%', control bytes → %XX ---- */
@@ -294,7 +295,7 @@ static er_status base_add(void *ud, const char *decl, int kind, const char *numb
     return ER_OK;
 }
 
-er_status er_ledger_open(er_ledger **out, const char *dir, const char *key, er_err *err)
+static er_status ledger_open(er_ledger **out, const char *dir, const char *key, int lock_op, er_err *err)
 {
     er_ledger *l = calloc(1, sizeof *l);
     char **names = NULL, own[300];
@@ -317,7 +318,7 @@ er_status er_ledger_open(er_ledger **out, const char *dir, const char *key, er_e
         st = er_errf(err, ER_ENOMEM, "out of memory");
         goto cleanup;
     }
-    if ((st = open_dirs(dir, &l->lock_fd, &l->runs_fd, LOCK_EX, err)) != ER_OK)
+    if ((st = open_dirs(dir, &l->lock_fd, &l->runs_fd, lock_op, err)) != ER_OK)
         goto cleanup;
     snprintf(own, sizeof own, "%s.tsv", key);
     if ((st = list_runs(l->runs_fd, dir, &names, &n_names, err)) != ER_OK)
@@ -333,6 +334,19 @@ cleanup:
     }
     *out = l;
     return ER_OK;
+}
+
+er_status er_ledger_open(er_ledger **out, const char *dir, const char *key, er_err *err)
+{
+    return ledger_open(out, dir, key, LOCK_EX, err);
+}
+
+er_status er_ledger_open_readonly(er_ledger **out, const char *dir, const char *key, er_err *err)
+{
+    er_status st = ledger_open(out, dir, key, 0, err);
+    if (st == ER_OK && *out)
+        (*out)->readonly = true;
+    return st;
 }
 
 void er_ledger_free(er_ledger *l)
@@ -367,6 +381,8 @@ er_status er_ledger_commit(er_ledger *l, er_err *err)
 {
     if (!l->dir)
         return ER_OK;
+    if (l->readonly)
+        return er_errf(err, ER_EINVAL, "%s: the ledger was opened read-only", l->dir);
     char tmp[320], fin[320];
     snprintf(tmp, sizeof tmp, ".%s.tmp", l->key);
     snprintf(fin, sizeof fin, "%s.tsv", l->key);

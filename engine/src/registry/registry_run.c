@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-er_status reg_run_open(reg_run *rr, const er_run_opts *o, er_err *err)
+er_status reg_run_open(reg_run *rr, const er_run_opts *o, bool readonly, er_err *err)
 {
     er_status st;
     memset(rr, 0, sizeof *rr);
@@ -31,7 +31,7 @@ er_status reg_run_open(reg_run *rr, const er_run_opts *o, er_err *err)
     snprintf(rr->key, sizeof rr->key, "%s-%08llx", day, (unsigned long long)(h & 0xffffffffULL));
     if ((st = er_registry_load(&rr->reg, o->registry, o->reference, err)) != ER_OK)
         return st;
-    if ((st = er_ledger_open(&rr->led, o->ledger, rr->key, err)) != ER_OK) {
+    if ((st = (readonly ? er_ledger_open_readonly : er_ledger_open)(&rr->led, o->ledger, rr->key, err)) != ER_OK) {
         er_registry_free(rr->reg);
         rr->reg = NULL;
         return st;

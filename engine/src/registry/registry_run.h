@@ -27,7 +27,8 @@ typedef struct reg_run {
     uint64_t     by_appendix[4];  /* wildlife alerts by CITES appendix of a cited permit (0: none) */
 } reg_run;
 
-er_status reg_run_open(reg_run *rr, const er_run_opts *o, er_err *err);
+/* readonly: explain's pass (the ledger is read without its lock and never committed). */
+er_status reg_run_open(reg_run *rr, const er_run_opts *o, bool readonly, er_err *err);
 er_status reg_run_batch(reg_run *rr, er_batch *b, er_err *err);
 void      reg_run_alert(reg_run *rr, const er_decl *d, er_domain dom);
 er_status reg_run_commit(reg_run *rr, er_err *err);

@@ -94,6 +94,9 @@ void er_alert_decl_json(er_sb *b, const er_decl *d)
     str_field(b, "declarant", d->declarant);
     str_field(b, "container", d->container);
     num_field(b, "packages", d->present, ER_P_PACKAGES, d->packages);
+    str_field(b, "permits", d->permits);     /* cited documents (docs/registries.md) */
+    str_field(b, "licences", d->licences);
+    str_field(b, "consents", d->consents);
     er_sb_putc(b, '}');
 }
 

@@ -13,6 +13,7 @@
 #include "ecorisk/run.h"
 #include "ecorisk/score.h"
 #include "core/sbuf.h"
+#include "registry/registry_run.h"
 
 static void features_json(er_sb *b, const er_anomalies *an)
 {
@@ -56,6 +57,7 @@ er_status er_explain(const er_run_opts *o, const char *decl_id, char **json, er_
     er_sb out = {0};
     char *trace = NULL;
     bool found = false;
+    reg_run rr = {0};
 
     *json = NULL;
     if ((st = er_refdata_load(&ref, o->reference, err)) != ER_OK)
@@ -68,6 +70,8 @@ er_status er_explain(const er_run_opts *o, const char *decl_id, char **json, er_
     if (o->baseline && (st = er_baseline_load(&bl, o->baseline, err)) != ER_OK)
         goto cleanup;
     if ((st = er_eval_new(&ev, ps, err)) != ER_OK)
+        goto cleanup;
+    if ((st = reg_run_open(&rr, o, true, err)) != ER_OK)   /* the ledger balance as the run sees it */
         goto cleanup;
     if ((st = er_batch_new(&b, o->batch_size ? o->batch_size : 8192, err)) != ER_OK)
         goto cleanup;
@@ -85,6 +89,8 @@ er_status er_explain(const er_run_opts *o, const char *decl_id, char **json, er_
                 st = fs;
                 goto cleanup;
             }
+            if ((st = reg_run_batch(&rr, b, err)) != ER_OK)
+                goto cleanup;
             for (size_t i = 0; i < b->n && !found; i++) {
                 const er_decl *d = &b->decls[i];
                 if (strcmp(d->id, decl_id) != 0)
@@ -160,6 +166,7 @@ er_status er_explain(const er_run_opts *o, const char *decl_id, char **json, er_
         st = er_errf(err, ER_ENOMEM, "out of memory");
 
 cleanup:
+    reg_run_close(&rr);
     free(trace);
     er_sb_free(&out);
     er_batch_free(b);

@@ -870,7 +870,7 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
     if (o->config && (st = load_config(&cfg, o->config, err)) != ER_OK)
         goto cleanup;
     planned = cfg.any_capacity || cfg.any_random;
-    if ((st = reg_run_open(&rr, o, err)) != ER_OK)
+    if ((st = reg_run_open(&rr, o, false, err)) != ER_OK)
         goto cleanup;
 
     c.opts = o;
