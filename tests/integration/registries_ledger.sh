@@ -142,7 +142,7 @@ wait
 [ $rc = 75 ] && grep -q "in use by another run" "$T/err" || { cat "$T/err"; fail "lock: exit $rc"; }
 rm -f "$T/ledger/lock.held"
 
-# Kill test: a large day 2 (the planted day plus 60k generated declarations, every 5th citing the HFC
+# Kill test (the CLI run directly, never under $ECORISK_WRAP: 150 runs of 60k rows): a large day 2 (the planted day plus 60k generated declarations, every 5th citing the HFC
 # licence), killed at random points 50 times.
 "$ECORISK_BUILD/gen_declarations" -n 60000 --seed 5 --start 2026-01-06 --days 1 -o "$T/gen.csv"
 awk -F, 'NR == 1 { print $0 ",permits,licences,consents"; next }
@@ -150,13 +150,13 @@ awk -F, 'NR == 1 { print $0 ",permits,licences,consents"; next }
 cp -r "$T/ledger" "$T/ledger-day1"
 rm "$T"/ledger-day1/runs/2026-01-06-*.tsv
 big() {  # ledger-dir out
-  $E run --feed "$R/day2.csv" --feed "$T/big.csv" --profiles "$R/profiles" --registry "$R" --ledger "$1" \
+  "$ECORISK" run --feed "$R/day2.csv" --feed "$T/big.csv" --profiles "$R/profiles" --registry "$R" --ledger "$1" \
          --as-of 2026-01-06 --out "$2" --threads 2
 }
 rm -rf "$T/L" && cp -r "$T/ledger-day1" "$T/L"
 big "$T/L" "$T/bigref" 2>/dev/null
-$E ledger show --ledger "$T/L" > "$T/show-after"
-$E ledger show --ledger "$T/ledger-day1" > "$T/show-before"
+"$ECORISK" ledger show --ledger "$T/L" > "$T/show-after"
+"$ECORISK" ledger show --ledger "$T/ledger-day1" > "$T/show-before"
 cmp -s "$T/show-before" "$T/show-after" && fail "the large day changed nothing"
 start=$(date +%s%N); big "$T/L" "$T/bigtime" 2>/dev/null; ms=$(( ($(date +%s%N) - start) / 1000000 ))
 [ "$ms" -gt 0 ] || ms=1
@@ -166,18 +166,18 @@ for i in $(seq 50); do
   cp -r "$T/ledger-day1" "$T/L"
   [ $((i % 2)) = 0 ] || big "$T/L" "$T/k0" 2>/dev/null   # odd tries: kill a re-run of a completed day
   delay=$(( (RANDOM * 32768 + RANDOM) % (ms + ms / 4 + 1) ))
-  $E run --feed "$R/day2.csv" --feed "$T/big.csv" --profiles "$R/profiles" --registry "$R" --ledger "$T/L" \
+  "$ECORISK" run --feed "$R/day2.csv" --feed "$T/big.csv" --profiles "$R/profiles" --registry "$R" --ledger "$T/L" \
          --as-of 2026-01-06 --out "$T/k" --threads 2 2>/dev/null &
   pid=$!
   sleep "$(printf '0.%03d' $((delay % 1000)))" ; [ "$delay" -ge 1000 ] && sleep $((delay / 1000))
   kill -9 "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
-  $E ledger show --ledger "$T/L" > "$T/show-k" || fail "try $i: ledger unreadable after kill"
+  "$ECORISK" ledger show --ledger "$T/L" > "$T/show-k" || fail "try $i: ledger unreadable after kill"
   if cmp -s "$T/show-k" "$T/show-before"; then before=$((before + 1))
   elif cmp -s "$T/show-k" "$T/show-after"; then after=$((after + 1))
   else diff "$T/show-before" "$T/show-k" | head; fail "try $i (delay ${delay} ms): ledger is neither before nor after"; fi
   big "$T/L" "$T/k2" 2>/dev/null || fail "try $i: completing the run failed"
-  $E ledger show --ledger "$T/L" | cmp -s - "$T/show-after" || fail "try $i: completed ledger differs"
+  "$ECORISK" ledger show --ledger "$T/L" | cmp -s - "$T/show-after" || fail "try $i: completed ledger differs"
   cmp -s "$T/k2/alerts.jsonl" "$T/bigref/alerts.jsonl" || fail "try $i: completed run gave other alerts"
 done
 echo "kill test: 50 tries over ${ms} ms runs; ledger found before the run $before times, after $after times"
