@@ -180,5 +180,25 @@ for i in $(seq 50); do
   "$ECORISK" ledger show --ledger "$T/L" | cmp -s - "$T/show-after" || fail "try $i: completed ledger differs"
   cmp -s "$T/k2/alerts.jsonl" "$T/bigref/alerts.jsonl" || fail "try $i: completed run gave other alerts"
 done
+# Lane capacity by expected harm (score / 100 x CO2e tonnes): NLRTM imports keep one yellow
+# alert (0.2 x 6 declarations); by score D2-003 (70, 181 t CO2e) keeps it, by harm D2-009
+# (60 x 540 t = 324 > 0.7 x 181 = 126.7).
+for o in score harm; do
+  rm -rf "$T/L" && cp -r "$T/ledger-day1" "$T/L"
+  echo "{\"capacity_order\": \"$o\", \"rules\": [{\"office\": \"NLRTM\", \"flow\": \"IM\", \"yellow\": 0.2}]}" > "$T/cfg-$o.json"
+  $E run --feed "$R/day2.csv" --profiles "$R/profiles" --registry "$R" --ledger "$T/L" --as-of 2026-01-06 \
+         --config "$T/cfg-$o.json" --out "$T/cap-$o" 2>/dev/null || fail "run with capacity_order $o"
+done
+python3 - "$T/cap-score/alerts.jsonl" "$T/cap-harm/alerts.jsonl" <<'PY' || fail "capacity_order"
+import json, sys
+def lanes(p):
+    return {a["declaration"]["id"]: a["lane"] for a in map(json.loads, open(p)) if a["domain"] == "ods"}
+assert lanes(sys.argv[1]) == {"D2-003": "yellow", "D2-009": "blue", "D2-011": "blue", "D2-012": "red"}, lanes(sys.argv[1])
+assert lanes(sys.argv[2]) == {"D2-003": "blue", "D2-009": "yellow", "D2-011": "blue", "D2-012": "red"}, lanes(sys.argv[2])
+PY
+echo '{"capacity_order": "tonnes", "rules": []}' > "$T/cfg-bad.json"
+if "$ECORISK" run --feed "$R/day2.csv" --config "$T/cfg-bad.json" --out "$T/x" 2>"$T/err"; then fail "bad capacity_order"; fi
+grep -q 'capacity_order: expected "score" or "harm"' "$T/err" || fail "capacity_order message"
+
 echo "kill test: 50 tries over ${ms} ms runs; ledger found before the run $before times, after $after times"
 echo "registries_ledger: ok"

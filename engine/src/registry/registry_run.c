@@ -159,3 +159,8 @@ void er_alert_registry_json(er_sb *b, const er_decl *d)
     if (any)
         er_sb_putc(b, '}');
 }
+
+double reg_run_expected_harm(const er_decl *d, double score)
+{
+    return d->docs && d->docs->substance ? score / 100.0 * d->docs->co2e_t : 0;
+}

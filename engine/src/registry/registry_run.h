@@ -36,6 +36,10 @@ er_status reg_run_commit(reg_run *rr, er_err *err);
 void      reg_run_summary(const reg_run *rr, er_sb *b);
 void      reg_run_close(reg_run *rr);
 
+/* Expected harm of an alert with this score: score / 100 × CO2e tonnes at stake (ODS/HFC with a
+ * known substance), 0 otherwise — the key of "capacity_order": "harm". */
+double    reg_run_expected_harm(const er_decl *d, double score);
+
 /* The alert's "harm" and "documents" members (nothing without registries). */
 void      er_alert_registry_json(er_sb *b, const er_decl *d);
 

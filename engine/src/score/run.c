@@ -56,6 +56,7 @@ typedef struct run_config {
     rule   rules[MAX_RULES];
     size_t n_rules;
     bool   any_capacity, any_random;
+    bool   order_harm;   /* "capacity_order": "harm" (docs/registries.md#harm) */
 } run_config;
 
 static er_status cfg_error(er_err *err, const char *file, const char *path, const char *what)
@@ -78,10 +79,17 @@ static er_status load_config(run_config *cfg, const char *path, er_err *err)
     json_object_object_foreach(root, key, val)
     {
         (void)val;
-        if (strcmp(key, "rules") != 0 && strcmp(key, "comment") != 0) {
+        if (strcmp(key, "capacity_order") == 0) {
+            const char *s = json_object_is_type(val, json_type_string) ? json_object_get_string(val) : "";
+            if (strcmp(s, "harm") != 0 && strcmp(s, "score") != 0) {
+                st = cfg_error(err, path, "$.capacity_order", "expected \"score\" or \"harm\"");
+                goto cleanup;
+            }
+            cfg->order_harm = s[0] == 'h';
+        } else if (strcmp(key, "rules") != 0 && strcmp(key, "comment") != 0) {
             char p[128];
             snprintf(p, sizeof p, "$.%s", key);
-            st = cfg_error(err, path, p, "unknown key (expected \"rules\" or \"comment\")");
+            st = cfg_error(err, path, p, "unknown key (expected \"rules\", \"capacity_order\" or \"comment\")");
             goto cleanup;
         }
     }
@@ -277,6 +285,7 @@ typedef struct alert_rec {
     uint8_t  lane, final_lane, domain;
     bool     random, over_capacity, topup;
     double   score;
+    double   harm;           /* expected harm for "capacity_order": "harm", else 0 */
     uint64_t hash;           /* selection hash (top-up candidates) */
     uint64_t off;            /* byte offset in the spool file */
     uint32_t len;
@@ -528,6 +537,7 @@ static int cmp_capacity(const void *a, const void *b)
     const alert_rec *x = *(alert_rec *const *)a, *y = *(alert_rec *const *)b;
     if (x->group != y->group) return x->group < y->group ? -1 : 1;
     if (x->random != y->random) return x->random ? -1 : 1;      /* control samples first */
+    if (x->harm != y->harm) return x->harm > y->harm ? -1 : 1;   /* 0 unless ordered by harm */
     if (x->score != y->score) return x->score > y->score ? -1 : 1;
     return x->ordinal < y->ordinal ? -1 : x->ordinal > y->ordinal;
 }
@@ -1077,6 +1087,8 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
                     goto drain;
                 }
                 r.group = (uint32_t)gi;
+                if (cfg.order_harm)
+                    r.harm = reg_run_expected_harm(&b->decls[a->decl], a->score);
                 gs.g[gi].n_random += a->random;
                 fwrite(s->alerts.p + off, 1, a->len, spool);
                 spool_off += a->len;
