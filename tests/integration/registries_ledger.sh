@@ -121,6 +121,8 @@ for f in "$T"/ledger/runs/*.tsv; do grep -q "^# end 0$" "$f" && rm "$f"; done
 # Without --ledger: checks against this run only (day 2 alone: the permit is not exceeded).
 $E run --feed "$R/day2.csv" --profiles "$R/profiles" --registry "$R" --as-of 2026-01-06 --out "$T/nl" 2>/dev/null
 grep -q '"D2-001"' "$T/nl/alerts.jsonl" && fail "in-memory ledger saw day 1"
+python3 -c "import json; s=json.load(open('$T/nl/summary.json'))['registries']['ledger']; assert not s['persistent'] and s['entries_before']==0, s" \
+  || fail "summary of a run without --ledger"
 # Usage errors.
 if $E run --feed "$R/day2.csv" --registry "$R" --ledger "$T/ledger" --out "$T/x" 2>"$T/err"; then fail "--ledger without --as-of"; fi
 grep -q "needs --as-of" "$T/err" || fail "message for --ledger without --as-of"

@@ -31,6 +31,7 @@ er_status reg_run_open(reg_run *rr, const er_run_opts *o, bool readonly, er_err 
     snprintf(rr->key, sizeof rr->key, "%s-%08llx", day, (unsigned long long)(h & 0xffffffffULL));
     if ((st = er_registry_load(&rr->reg, o->registry, o->reference, err)) != ER_OK)
         return st;
+    rr->persistent = o->ledger != NULL;
     if ((st = (readonly ? er_ledger_open_readonly : er_ledger_open)(&rr->led, o->ledger, rr->key, err)) != ER_OK) {
         er_registry_free(rr->reg);
         rr->reg = NULL;
@@ -82,7 +83,7 @@ void reg_run_summary(const reg_run *rr, er_sb *b)
     er_sb_json_cstr(b, rr->key);
     er_sb_printf(b, ", \"persistent\": %s, \"entries_before\": %llu, \"entries_this_run\": %llu, "
                     "\"already_counted\": %llu},\n",
-                 ls.entries_base || ls.entries_run ? "true" : "false", (unsigned long long)ls.entries_base,
+                 rr->persistent ? "true" : "false", (unsigned long long)ls.entries_base,
                  (unsigned long long)ls.entries_run, (unsigned long long)ls.already_counted);
     er_sb_puts(b, "    \"harm\": {\"ods_alerts_with_substance\": ");
     er_sb_printf(b, "%llu, \"odp_tonnes\": ", (unsigned long long)rr->alerts_harm[ER_DOMAIN_ODS]);

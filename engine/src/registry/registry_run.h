@@ -21,6 +21,7 @@ typedef struct reg_run {
     er_registry *reg;          /* NULL: the run has no registries; every call is a no-op */
     er_ledger   *led;
     char         key[48];      /* ledger run key: as-of date and a hash of the feed names */
+    bool         persistent;   /* --ledger given: entries are kept across runs */
     uint64_t     checked;      /* declarations that cited a document */
     uint64_t     alerts_harm[ER_DOMAIN_COUNT];
     double       odp_t, co2e_t;   /* tonnes at stake in the run's ODS alerts */
