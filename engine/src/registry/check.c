@@ -322,7 +322,7 @@ static bool check_kind(pass *ps, er_dockind kind, const char *refs, tbuf *ev)
         }
         if (r->note[0])
             tp(ev, " (%s)", r->note);
-        if (!ps->already && !ledger_consume(ps->l, bal, d->id, kind, r->number, r->year, have_q ? take : 0))
+        if (!ps->already && !ledger_consume(ps->l, bal, d->id, have_q ? take : 0))
             return false;
     }
     return true;

@@ -31,20 +31,27 @@
 #define LEDGER_MAGIC "# ecorisk-ledger/1"
 #define MAX_REFS     8     /* documents of one kind per declaration */
 
+/* One record: 16 bytes plus the declaration id in the arena. */
 typedef struct lentry {
-    char  *decl, *number;
-    int    kind, year;
-    double qty;
+    const char *decl;     /* in the ledger's arena */
+    uint32_t    bal;      /* the document: index of its balance */
+    double      qty;
 } lentry;
 
 struct er_ledger {
     char    *dir, *key;
     int      lock_fd, runs_fd;
-    smap     bal_idx;                 /* "kind|number|year" → index in used[] */
-    double  *used;
-    uint32_t *n_decl;
-    size_t   n_bal, cap_bal, cap_ndecl;
-    smap     base_decl;               /* declaration id → first index in base[] */
+    er_arena *arena;                  /* declaration ids and document numbers */
+    smap     bal_idx;                 /* "kind|number|year" → balance index */
+    double  *used;                    /* per balance: quantity used */
+    uint32_t *n_decl;                 /* per balance: declarations */
+    const char **bnum;                /* per balance: document number (arena) */
+    uint8_t  *bkind;
+    uint16_t *byear;
+    size_t   n_bal, cap_bal, cap_ndecl, cap_bnum, cap_bkind, cap_byear;
+    uint64_t *dh;                     /* declaration id hash → first index in base[] (open addressing) */
+    uint32_t *dv;
+    size_t   dcap, dn;
     lentry  *base;   size_t n_base, cap_base;
     lentry  *run;    size_t n_run, cap_run;
     uint64_t already;
@@ -95,42 +102,80 @@ static long bal_get(er_ledger *l, int kind, const char *number, int year)
     long i = smap_get(&l->bal_idx, key, (size_t)n);
     if (i >= 0)
         return i;
-    if (!er_grow((void **)&l->used, &l->cap_bal, l->n_bal + 1, sizeof *l->used) ||
-        !er_grow((void **)&l->n_decl, &l->cap_ndecl, l->n_bal + 1, sizeof *l->n_decl) ||
-        !smap_put(&l->bal_idx, key, (size_t)n, (uint32_t)l->n_bal))
+    size_t b = l->n_bal;
+    if (!er_grow((void **)&l->used, &l->cap_bal, b + 1, sizeof *l->used) ||
+        !er_grow((void **)&l->n_decl, &l->cap_ndecl, b + 1, sizeof *l->n_decl) ||
+        !er_grow((void **)&l->bnum, &l->cap_bnum, b + 1, sizeof *l->bnum) ||
+        !er_grow((void **)&l->bkind, &l->cap_bkind, b + 1, sizeof *l->bkind) ||
+        !er_grow((void **)&l->byear, &l->cap_byear, b + 1, sizeof *l->byear) ||
+        !(l->bnum[b] = er_arena_strndup(l->arena, number, strlen(number))) ||
+        !smap_put(&l->bal_idx, key, (size_t)n, (uint32_t)b))
         return -1;
-    l->used[l->n_bal] = 0;
-    l->n_decl[l->n_bal] = 0;
+    l->used[b] = 0;
+    l->n_decl[b] = 0;
+    l->bkind[b] = (uint8_t)kind;
+    l->byear[b] = (uint16_t)year;
     return (long)l->n_bal++;
 }
 
-static bool push_entry(lentry **v, size_t *n, size_t *cap, const char *decl, int kind, const char *number, int year,
-                       double qty)
+static bool push_entry(er_ledger *l, lentry **v, size_t *n, size_t *cap, const char *decl, uint32_t bal, double qty)
 {
     if (!er_grow((void **)v, cap, *n + 1, sizeof **v))
         return false;
     lentry *e = &(*v)[*n];
-    e->decl = strdup(decl);
-    e->number = strdup(number);
-    if (!e->decl || !e->number) {
-        free(e->decl);
-        free(e->number);
+    if (!(e->decl = er_arena_strndup(l->arena, decl, strlen(decl))))
         return false;
-    }
-    e->kind = kind;
-    e->year = year;
+    e->bal = bal;
     e->qty = qty;
     (*n)++;
     return true;
 }
 
-static void entries_free(lentry *v, size_t n)
+/* Declaration ids of the base, by hash: first index of each id in base[], or -1. */
+static long decl_find(const er_ledger *l, const char *decl)
 {
-    for (size_t i = 0; i < n; i++) {
-        free(v[i].decl);
-        free(v[i].number);
+    if (!l->dcap)
+        return -1;
+    uint64_t h = er_hash64(decl, strlen(decl), 0x6c6564676572ULL) | 1;
+    for (size_t j = h & (l->dcap - 1); l->dh[j]; j = (j + 1) & (l->dcap - 1))
+        if (l->dh[j] == h && strcmp(l->base[l->dv[j]].decl, decl) == 0)
+            return l->dv[j];
+    return -1;
+}
+
+static bool decl_add(er_ledger *l, const char *decl, uint32_t first)
+{
+    if ((l->dn + 1) * 2 > l->dcap) {
+        size_t nc = l->dcap ? l->dcap * 2 : 1024;
+        uint64_t *nh = calloc(nc, sizeof *nh);
+        uint32_t *nv = calloc(nc, sizeof *nv);
+        if (!nh || !nv) {
+            free(nh);
+            free(nv);
+            return false;
+        }
+        for (size_t i = 0; i < l->dcap; i++)
+            if (l->dh[i]) {
+                size_t j = l->dh[i] & (nc - 1);
+                while (nh[j])
+                    j = (j + 1) & (nc - 1);
+                nh[j] = l->dh[i];
+                nv[j] = l->dv[i];
+            }
+        free(l->dh);
+        free(l->dv);
+        l->dh = nh;
+        l->dv = nv;
+        l->dcap = nc;
     }
-    free(v);
+    uint64_t h = er_hash64(decl, strlen(decl), 0x6c6564676572ULL) | 1;
+    size_t j = h & (l->dcap - 1);
+    while (l->dh[j])
+        j = (j + 1) & (l->dcap - 1);
+    l->dh[j] = h;
+    l->dv[j] = first;
+    l->dn++;
+    return true;
 }
 
 /* ---- reading run files ---- */
@@ -285,13 +330,13 @@ static er_status base_add(void *ud, const char *decl, int kind, const char *numb
 {
     er_ledger *l = ud;
     long b = bal_get(l, kind, number, year);
-    if (b < 0 || !push_entry(&l->base, &l->n_base, &l->cap_base, decl, kind, number, year, qty))
+    /* a declaration's records are consecutive in its file: index the first */
+    bool first = l->n_base == 0 || strcmp(l->base[l->n_base - 1].decl, decl) != 0;
+    if (b < 0 || !push_entry(l, &l->base, &l->n_base, &l->cap_base, decl, (uint32_t)b, qty) ||
+        (first && decl_find(l, decl) < 0 && !decl_add(l, decl, (uint32_t)(l->n_base - 1))))
         return er_errf(err, ER_ENOMEM, "out of memory loading the ledger");
     l->used[b] += qty;
     l->n_decl[b]++;
-    if (smap_get(&l->base_decl, decl, strlen(decl)) < 0 &&
-        !smap_put(&l->base_decl, decl, strlen(decl), (uint32_t)(l->n_base - 1)))
-        return er_errf(err, ER_ENOMEM, "out of memory loading the ledger");
     return ER_OK;
 }
 
@@ -305,6 +350,10 @@ static er_status ledger_open(er_ledger **out, const char *dir, const char *key, 
     if (!l)
         return er_errf(err, ER_ENOMEM, "out of memory");
     l->lock_fd = l->runs_fd = -1;
+    if (!(l->arena = er_arena_new(1 << 16))) {
+        free(l);
+        return er_errf(err, ER_ENOMEM, "out of memory");
+    }
     if (!dir) {
         *out = l;
         return ER_OK;
@@ -353,12 +402,17 @@ void er_ledger_free(er_ledger *l)
 {
     if (!l)
         return;
-    entries_free(l->run, l->n_run);
-    entries_free(l->base, l->n_base);
-    smap_free(&l->base_decl);
+    free(l->run);
+    free(l->base);
+    free(l->dh);
+    free(l->dv);
     smap_free(&l->bal_idx);
+    free(l->byear);
+    free(l->bkind);
+    free(l->bnum);
     free(l->n_decl);
     free(l->used);
+    er_arena_free(l->arena);
     if (l->runs_fd >= 0)
         close(l->runs_fd);
     if (l->lock_fd >= 0)
@@ -398,9 +452,9 @@ er_status er_ledger_commit(er_ledger *l, er_err *err)
     for (size_t i = 0; i < l->n_run; i++) {
         const lentry *e = &l->run[i];
         enc(f, e->decl);
-        fprintf(f, "\t%d\t", e->kind);
-        enc(f, e->number);
-        fprintf(f, "\t%d\t%.17g\n", e->year, e->qty);
+        fprintf(f, "\t%d\t", l->bkind[e->bal]);
+        enc(f, l->bnum[e->bal]);
+        fprintf(f, "\t%d\t%.17g\n", l->byear[e->bal], e->qty);
     }
     fprintf(f, "# end %zu\n", l->n_run);
     if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0)
@@ -451,6 +505,10 @@ er_status er_ledger_show(const char *dir, const er_registry *r, char **text, er_
         (st = list_runs(l.runs_fd, dir, &names, &n_names, err)) != ER_OK)
         goto cleanup;
     l.dir = (char *)dir;
+    if (!(l.arena = er_arena_new(1 << 16))) {
+        st = er_errf(err, ER_ENOMEM, "out of memory");
+        goto cleanup;
+    }
     for (size_t i = 0; i < n_names; i++)
         if ((st = read_run_file(l.runs_fd, dir, names[i], show_add, &l, err)) != ER_OK)
             goto cleanup;
@@ -502,6 +560,10 @@ cleanup:
     smap_free(&l.bal_idx);
     free(l.used);
     free(l.n_decl);
+    free(l.bnum);
+    free(l.bkind);
+    free(l.byear);
+    er_arena_free(l.arena);
     if (l.runs_fd >= 0)
         close(l.runs_fd);
     return st;
@@ -551,19 +613,22 @@ long ledger_balance(er_ledger *l, int kind, const char *number, int year, double
  * declaration is not in the base at all. */
 double ledger_prior(const er_ledger *l, const char *decl, int kind, const char *number, int year)
 {
-    long i = smap_get(&l->base_decl, decl, strlen(decl));
+    long i = decl_find(l, decl);
     if (i < 0)
         return -1;
+    char key[400];
+    int n = bal_key(key, sizeof key, kind, number, year);
+    long b = smap_get(&l->bal_idx, key, (size_t)n);
     double q = 0;
     for (size_t k = (size_t)i; k < l->n_base && strcmp(l->base[k].decl, decl) == 0; k++)
-        if (l->base[k].kind == kind && l->base[k].year == year && strcmp(l->base[k].number, number) == 0)
+        if ((long)l->base[k].bal == b)
             q += l->base[k].qty;
     return q;
 }
 
 bool ledger_known_decl(const er_ledger *l, const char *decl)
 {
-    return smap_get(&l->base_decl, decl, strlen(decl)) >= 0;
+    return decl_find(l, decl) >= 0;
 }
 
 void ledger_note_already(er_ledger *l)
@@ -571,9 +636,9 @@ void ledger_note_already(er_ledger *l)
     l->already++;
 }
 
-bool ledger_consume(er_ledger *l, long bal, const char *decl, int kind, const char *number, int year, double qty)
+bool ledger_consume(er_ledger *l, long bal, const char *decl, double qty)
 {
-    if (!push_entry(&l->run, &l->n_run, &l->cap_run, decl, kind, number, year, qty))
+    if (!push_entry(l, &l->run, &l->n_run, &l->cap_run, decl, (uint32_t)bal, qty))
         return false;
     l->used[bal] += qty;
     l->n_decl[bal]++;

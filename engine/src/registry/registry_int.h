@@ -95,6 +95,6 @@ double ledger_prior(const er_ledger *l, const char *decl, int kind, const char *
 bool   ledger_known_decl(const er_ledger *l, const char *decl);
 void   ledger_note_already(er_ledger *l);
 /* Record decl's consumption in this run and add it to the balance; false on ENOMEM. */
-bool   ledger_consume(er_ledger *l, long bal, const char *decl, int kind, const char *number, int year, double qty);
+bool   ledger_consume(er_ledger *l, long bal, const char *decl, double qty);
 
 #endif
