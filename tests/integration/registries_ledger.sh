@@ -79,6 +79,8 @@ assert s["ledger"]["entries_before"] == 3 and s["ledger"]["entries_this_run"] ==
 assert (s["permits"], s["licences"], s["consents"], s["declarations_citing"]) == (3, 3, 1, 11), s
 PY
 
+grep -qx 'ecorisk_harm_tonnes{unit="co2e"} 1149' "$T/d2/metrics.prom" || fail "metrics: harm"
+grep -qx 'ecorisk_ledger_entries{when="this_run"} 9' "$T/d2/metrics.prom" || fail "metrics: ledger entries"
 $E ledger show --ledger "$T/ledger" --registry "$R" > "$T/show2"
 cat > "$T/want-show2" <<'EOF'
 kind	number	year	used	unit	limit	remaining	declarations

@@ -165,3 +165,28 @@ double reg_run_expected_harm(const er_decl *d, double score)
 {
     return d->docs && d->docs->substance ? score / 100.0 * d->docs->co2e_t : 0;
 }
+
+void reg_run_metrics(const reg_run *rr, er_sb *b)
+{
+    if (!rr->reg)
+        return;
+    er_ledger_stats ls;
+    er_ledger_stats_get(rr->led, &ls);
+    er_sb_puts(b, "# HELP ecorisk_registry_documents Documents in the registries of the last run.\n"
+                  "# TYPE ecorisk_registry_documents gauge\n");
+    for (int k = 0; k < ER_DOC_KINDS; k++)
+        er_sb_printf(b, "ecorisk_registry_documents{kind=\"%s\"} %zu\n", er_dockind_str((er_dockind)k),
+                     er_registry_count(rr->reg, (er_dockind)k));
+    er_sb_printf(b, "# HELP ecorisk_ledger_entries Ledger records: before the last run (other run keys) and added by it.\n"
+                    "# TYPE ecorisk_ledger_entries gauge\n"
+                    "ecorisk_ledger_entries{when=\"before\"} %llu\n"
+                    "ecorisk_ledger_entries{when=\"this_run\"} %llu\n",
+                 (unsigned long long)ls.entries_base, (unsigned long long)ls.entries_run);
+    er_sb_puts(b, "# HELP ecorisk_harm_tonnes Tonnes at stake in the last run's ODS/HFC alerts.\n"
+                  "# TYPE ecorisk_harm_tonnes gauge\n"
+                  "ecorisk_harm_tonnes{unit=\"odp\"} ");
+    er_sb_json_numg(b, rr->odp_t, 6);
+    er_sb_puts(b, "\necorisk_harm_tonnes{unit=\"co2e\"} ");
+    er_sb_json_numg(b, rr->co2e_t, 6);
+    er_sb_putc(b, '\n');
+}

@@ -35,6 +35,8 @@ void      reg_run_alert(reg_run *rr, const er_decl *d, er_domain dom);
 er_status reg_run_commit(reg_run *rr, er_err *err);
 /* Append "registries" to the finished summary.json object in b. */
 void      reg_run_summary(const reg_run *rr, er_sb *b);
+/* Append the registry metrics to metrics.prom's text in b. */
+void      reg_run_metrics(const reg_run *rr, er_sb *b);
 void      reg_run_close(reg_run *rr);
 
 /* Expected harm of an alert with this score: score / 100 × CO2e tonnes at stake (ODS/HFC with a

@@ -1203,6 +1203,7 @@ drain:
             goto cleanup;
         er_sb_reset(&text);
         write_metrics(&text, ps, &k, secs[2]);
+        reg_run_metrics(&rr, &text);
         if ((st = write_file(o->out_dir, "metrics.prom", &text, err)) != ER_OK)
             goto cleanup;
     } else if (fflush(stdout) != 0) {
