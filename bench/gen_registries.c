@@ -176,11 +176,25 @@ static const char *trader_key(char **f, const col *c, char *buf, size_t cap)
     return buf;
 }
 
-int main(int argc, char **argv)
+typedef struct gen {
+    const char *in, *out;
+    double      reuse, overrun, missing;
+    uint64_t    seed;
+    col         c;
+    acc         lic, pair;       /* ODS trader-flow-year totals; waste exporter-importer totals */
+    double     *quota;
+    FILE       *fp, *fl, *fc, *fd, *fb;
+    char        ring[64][32];    /* recent permits, for reuse */
+    size_t      n_ring, n_permits;
+    uint64_t    planted[3];
+} gen;
+
+static int parse_args(gen *g, int argc, char **argv)
 {
-    const char *in = NULL, *out = NULL;
-    double reuse = 0.05, overrun = 0.1, missing = 0.05;
-    uint64_t seed = 1;
+    g->reuse = 0.05;
+    g->overrun = 0.1;
+    g->missing = 0.05;
+    g->seed = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -193,159 +207,199 @@ int main(int argc, char **argv)
         }
         i++;
         if (!strcmp(a, "--in"))
-            in = v;
+            g->in = v;
         else if (!strcmp(a, "--out"))
-            out = v;
+            g->out = v;
         else if (!strcmp(a, "--seed"))
-            seed = strtoull(v, NULL, 10);
+            g->seed = strtoull(v, NULL, 10);
         else if (!strcmp(a, "--reuse-rate"))
-            reuse = atof(v);
+            g->reuse = atof(v);
         else if (!strcmp(a, "--overrun-share"))
-            overrun = atof(v);
+            g->overrun = atof(v);
         else if (!strcmp(a, "--missing-rate"))
-            missing = atof(v);
+            g->missing = atof(v);
         else {
             fprintf(stderr, "gen_registries: unknown option %s (see --help)\n", a);
             return 2;
         }
     }
-    if (!in || !out) {
+    if (!g->in || !g->out) {
         usage();
         return 2;
     }
-    FILE *fi = fopen(in, "r");
-    if (!fi) {
-        fprintf(stderr, "gen_registries: %s: %s\n", in, strerror(errno));
-        return 1;
+    return -1;
+}
+
+static void add_transit(acc *pair, long i, const char *t)
+{
+    /* every transit country the pair uses goes into its consent */
+    for (; *t; t++) {
+        if (!isalpha((unsigned char)t[0]) || !isalpha((unsigned char)t[1]))
+            continue;
+        char cc[3] = {t[0], t[1], 0};
+        char *tr = pair->transit[i];
+        if (!strstr(tr, cc) && strlen(tr) + 3 < sizeof pair->transit[i])
+            snprintf(tr + strlen(tr), sizeof pair->transit[i] - strlen(tr), "%s%s", tr[0] ? ";" : "", cc);
+        t++;
     }
-    char *line = NULL, *copy = NULL, *f[64], key[512];
-    size_t cap = 0, ccap = 0;
-    ssize_t len;
-    col c;
-    acc lic = {0}, pair = {0};
-    /* pass 1: ODS totals per trader-flow-year, waste totals per exporter-importer pair */
-    if ((len = getline(&line, &cap, fi)) <= 0 || (line[strcspn(line, "\r\n")] = '\0', !header(line, &c)))
-        return 1;
-    while ((len = getline(&line, &cap, fi)) > 0) {
+}
+
+/* Pass 1: ODS totals per trader-flow-year, waste totals per exporter-importer pair. */
+static bool pass1(gen *g, FILE *fi)
+{
+    char *line = NULL, *f[64], key[512];
+    size_t cap = 0;
+    bool ok = getline(&line, &cap, fi) > 0 && (line[strcspn(line, "\r\n")] = '\0', header(line, &g->c));
+    const col *c = &g->c;
+    while (ok && getline(&line, &cap, fi) > 0) {
         line[strcspn(line, "\r\n")] = '\0';
         size_t n = split(line, f, 64);
-        if ((int)n <= c.net || !f[c.net][0])
+        if ((int)n <= c->net || !f[c->net][0])
             continue;
-        double kg = atof(f[c.net]);
-        if (has_prefix(f[c.hs], ODS_HS)) {
-            if (strcmp(f[c.flow], "TR") == 0)
-                continue;   /* licences cover imports and exports */
-            long i = acc_get(&lic, trader_key(f, &c, key, sizeof key));
-            if (i < 0)
-                return 1;
-            lic.total[i] += kg;
-        } else if (has_prefix(f[c.hs], WASTE_HS)) {
-            snprintf(key, sizeof key, "%s|%s", f[c.exporter], f[c.importer]);
-            long i = acc_get(&pair, key);
-            if (i < 0)
-                return 1;
-            pair.total[i] += kg;
-            /* every transit country the pair uses goes into its consent */
-            for (const char *t = f[c.transit]; *t; t++) {
-                if (!isalpha((unsigned char)t[0]) || !isalpha((unsigned char)t[1]))
-                    continue;
-                char cc[3] = {t[0], t[1], 0};
-                char *tr = pair.transit[i];
-                if (!strstr(tr, cc) && strlen(tr) + 3 < sizeof pair.transit[i])
-                    snprintf(tr + strlen(tr), sizeof pair.transit[i] - strlen(tr), "%s%s", tr[0] ? ";" : "", cc);
-                t++;
+        double kg = atof(f[c->net]);
+        if (has_prefix(f[c->hs], ODS_HS) && strcmp(f[c->flow], "TR") != 0) {   /* licences: imports, exports */
+            long i = acc_get(&g->lic, trader_key(f, c, key, sizeof key));
+            ok = i >= 0;
+            if (ok)
+                g->lic.total[i] += kg;
+        } else if (has_prefix(f[c->hs], WASTE_HS)) {
+            snprintf(key, sizeof key, "%s|%s", f[c->exporter], f[c->importer]);
+            long i = acc_get(&g->pair, key);
+            ok = i >= 0;
+            if (ok) {
+                g->pair.total[i] += kg;
+                add_transit(&g->pair, i, f[c->transit]);
             }
         }
     }
-    FILE *fp = openw(out, "cites-permits.csv"), *fl = openw(out, "ods-licences.csv"),
-         *fc = openw(out, "basel-consents.csv"), *fd = openw(out, "declarations.csv"),
-         *fb = openw(out, "labels.csv");
-    fputs("# generated by bench/gen_registries (synthetic)\n", fp);
-    fputs("number,type,issuing_country,exporter,importer,appendix,hs,quantity,unit,valid_from,valid_until\n", fp);
-    fputs("# generated by bench/gen_registries (synthetic)\nnumber,year,trader,flow,quantity_kg\n", fl);
-    fputs("# generated by bench/gen_registries (synthetic)\n", fc);
-    fputs("number,exporter,importer,transit,waste_code,quantity_kg,valid_from,valid_until\n", fc);
-    fputs("id,pattern\n", fb);
-    /* quotas: a share of traders (by a hash of the name, so independent of order) overrun */
-    double *quota = calloc(lic.n ? lic.n : 1, sizeof *quota);
-    for (size_t i = 0; i < lic.n; i++) {
-        rng_state = er_hash64(lic.name[i], strlen(lic.name[i]), seed);
-        bool over = urand() < overrun;
-        quota[i] = round(lic.total[i] * (over ? 0.6 : 1.25) + 1);
-        char *p1 = strchr(lic.name[i], '|'), *p2 = strrchr(lic.name[i], '|');
-        fprintf(fl, "BL-%zu,%s,\"%.*s\",%.2s,%.0f\n", i, p2 + 1, (int)(p2 - p1 - 1), p1 + 1, lic.name[i], quota[i]);
+    free(line);
+    return ok;
+}
+
+/* Licences (a share of traders, chosen by a hash of the name, overrun) and consents. */
+static bool write_registries(gen *g)
+{
+    g->fp = openw(g->out, "cites-permits.csv");
+    g->fl = openw(g->out, "ods-licences.csv");
+    g->fc = openw(g->out, "basel-consents.csv");
+    g->fd = openw(g->out, "declarations.csv");
+    g->fb = openw(g->out, "labels.csv");
+    fputs("# generated by bench/gen_registries (synthetic)\n", g->fp);
+    fputs("number,type,issuing_country,exporter,importer,appendix,hs,quantity,unit,valid_from,valid_until\n", g->fp);
+    fputs("# generated by bench/gen_registries (synthetic)\nnumber,year,trader,flow,quantity_kg\n", g->fl);
+    fputs("# generated by bench/gen_registries (synthetic)\n", g->fc);
+    fputs("number,exporter,importer,transit,waste_code,quantity_kg,valid_from,valid_until\n", g->fc);
+    fputs("id,pattern\n", g->fb);
+    acc *lic = &g->lic, *pair = &g->pair;
+    if (!(g->quota = calloc(lic->n ? lic->n : 1, sizeof *g->quota)))
+        return false;
+    for (size_t i = 0; i < lic->n; i++) {
+        rng_state = er_hash64(lic->name[i], strlen(lic->name[i]), g->seed);
+        bool over = urand() < g->overrun;
+        g->quota[i] = round(lic->total[i] * (over ? 0.6 : 1.25) + 1);
+        char *p1 = strchr(lic->name[i], '|'), *p2 = strrchr(lic->name[i], '|');
+        fprintf(g->fl, "BL-%zu,%s,\"%.*s\",%.2s,%.0f\n", i, p2 + 1, (int)(p2 - p1 - 1), p1 + 1, lic->name[i],
+                g->quota[i]);
     }
-    for (size_t i = 0; i < pair.n; i++) {
-        char *p = strchr(pair.name[i], '|');
-        fprintf(fc, "BC-%zu,\"%.*s\",\"%s\",%s,A1180,%.0f,2000-01-01,2100-12-31\n", i, (int)(p - pair.name[i]),
-                pair.name[i], p + 1, pair.transit[i], round(pair.total[i] * 1.2 + 1));
+    for (size_t i = 0; i < pair->n; i++) {
+        char *p = strchr(pair->name[i], '|');
+        fprintf(g->fc, "BC-%zu,\"%.*s\",\"%s\",%s,A1180,%.0f,2000-01-01,2100-12-31\n", i, (int)(p - pair->name[i]),
+                pair->name[i], p + 1, pair->transit[i], round(pair->total[i] * 1.2 + 1));
     }
-    /* pass 2 */
+    return true;
+}
+
+/* One declaration of pass 2: the documents it cites (pno, lno, cno) and its label, if planted. */
+static const char *cite(gen *g, char **f, char *pno, char *lno, char *cno)
+{
+    const col *c = &g->c;
+    char key[512];
+    double kg = atof(f[c->net]);
+    if (has_prefix(f[c->hs], CITES_HS)) {
+        if (g->n_ring && urand() < g->reuse) {
+            size_t live = g->n_ring < 64 ? g->n_ring : 64;
+            snprintf(pno, 32, "%s", g->ring[(size_t)(urand() * (double)live)]);
+            g->planted[0]++;
+            return "permit_reuse";
+        }
+        bool ex = strcmp(f[c->flow], "EX") == 0;
+        int y = year_of(f[c->date]);
+        snprintf(pno, 32, "BP-%zu", g->n_permits++);
+        fprintf(g->fp, "%s,%s,%s,\"%s\",\"%s\",II,%s,%.3f,kg,%d-01-01,%d-12-31\n", pno, ex ? "export" : "import",
+                ex ? f[c->exc] : f[c->dest], f[c->exporter], f[c->importer], f[c->hs], kg, y, y + 1);
+        snprintf(g->ring[g->n_ring++ % 64], sizeof g->ring[0], "%s", pno);
+    } else if (has_prefix(f[c->hs], ODS_HS) && strcmp(f[c->flow], "TR") != 0) {
+        long i = acc_get(&g->lic, trader_key(f, c, key, sizeof key));
+        snprintf(lno, 32, "BL-%ld", i);
+        g->lic.cum[i] += kg;
+        if (g->lic.cum[i] > g->quota[i]) {
+            g->planted[1]++;
+            return "quota_overrun";
+        }
+    } else if (has_prefix(f[c->hs], WASTE_HS)) {
+        if (urand() < g->missing) {
+            g->planted[2]++;
+            return "missing_consent";
+        }
+        snprintf(key, sizeof key, "%s|%s", f[c->exporter], f[c->importer]);
+        snprintf(cno, 32, "BC-%ld", acc_get(&g->pair, key));
+    }
+    return NULL;
+}
+
+/* Pass 2: the declarations again, with the documents they cite, and the labels. */
+static void pass2(gen *g, FILE *fi)
+{
+    char *line = NULL, *copy = NULL, *f[64];
+    size_t cap = 0, ccap = 0;
+    ssize_t len;
     rewind(fi);
-    rng_state = seed;
-    enum { RING = 64 };
-    char ring[RING][32];
-    size_t n_ring = 0, n_permits = 0;
-    uint64_t planted[3] = {0};
-    (void)!getline(&line, &cap, fi);
+    rng_state = g->seed;
+    if (getline(&line, &cap, fi) <= 0)
+        return;
     line[strcspn(line, "\r\n")] = '\0';
-    fprintf(fd, "%s,permits,licences,consents\n", line);
+    fprintf(g->fd, "%s,permits,licences,consents\n", line);
     while ((len = getline(&line, &cap, fi)) > 0) {
         line[strcspn(line, "\r\n")] = '\0';
         if ((size_t)len + 1 > ccap) {
             ccap = (size_t)len + 1;
-            copy = realloc(copy, ccap);
+            if (!(copy = realloc(copy, ccap)))
+                abort();
         }
         strcpy(copy, line);
         size_t n = split(copy, f, 64);
         char pno[32] = "", lno[32] = "", cno[32] = "";
-        const char *label = NULL;
-        if ((int)n > c.net && f[c.net][0]) {
-            double kg = atof(f[c.net]);
-            if (has_prefix(f[c.hs], CITES_HS)) {
-                if (n_ring && urand() < reuse) {
-                    snprintf(pno, sizeof pno, "%s", ring[(size_t)(urand() * (double)(n_ring < RING ? n_ring : RING))]);
-                    label = "permit_reuse";
-                    planted[0]++;
-                } else {
-                    bool ex = strcmp(f[c.flow], "EX") == 0;
-                    snprintf(pno, sizeof pno, "BP-%zu", n_permits++);
-                    int y = year_of(f[c.date]);
-                    fprintf(fp, "%s,%s,%s,\"%s\",\"%s\",II,%s,%.3f,kg,%d-01-01,%d-12-31\n", pno,
-                            ex ? "export" : "import", ex ? f[c.exc] : f[c.dest], f[c.exporter], f[c.importer],
-                            f[c.hs], kg, y, y + 1);
-                    snprintf(ring[n_ring++ % RING], sizeof ring[0], "%s", pno);
-                }
-            } else if (has_prefix(f[c.hs], ODS_HS) && strcmp(f[c.flow], "TR") != 0) {
-                long i = acc_get(&lic, trader_key(f, &c, key, sizeof key));
-                snprintf(lno, sizeof lno, "BL-%ld", i);
-                lic.cum[i] += kg;
-                if (lic.cum[i] > quota[i]) {
-                    label = "quota_overrun";
-                    planted[1]++;
-                }
-            } else if (has_prefix(f[c.hs], WASTE_HS)) {
-                if (urand() < missing) {
-                    label = "missing_consent";
-                    planted[2]++;
-                } else {
-                    snprintf(key, sizeof key, "%s|%s", f[c.exporter], f[c.importer]);
-                    snprintf(cno, sizeof cno, "BC-%ld", acc_get(&pair, key));
-                }
-            }
-        }
-        fprintf(fd, "%s,%s,%s,%s\n", line, pno, lno, cno);
+        const char *label = (int)n > g->c.net && f[g->c.net][0] ? cite(g, f, pno, lno, cno) : NULL;
+        fprintf(g->fd, "%s,%s,%s,%s\n", line, pno, lno, cno);
         if (label)
-            fprintf(fb, "%s,%s\n", f[c.id], label);
+            fprintf(g->fb, "%s,%s\n", f[g->c.id], label);
     }
-    fprintf(stderr, "gen_registries: %zu permits, %zu licences, %zu consents; planted %llu permit_reuse, "
-            "%llu quota_overrun, %llu missing_consent\n", n_permits, lic.n, pair.n, (unsigned long long)planted[0],
-            (unsigned long long)planted[1], (unsigned long long)planted[2]);
-    int bad = ferror(fp) || ferror(fl) || ferror(fc) || ferror(fd) || ferror(fb);
-    bad |= fclose(fp) | fclose(fl) | fclose(fc) | fclose(fd) | fclose(fb);
-    fclose(fi);
     free(line);
     free(copy);
-    free(quota);
+}
+
+int main(int argc, char **argv)
+{
+    gen g = {0};
+    int rc = parse_args(&g, argc, argv);
+    if (rc >= 0)
+        return rc;
+    FILE *fi = fopen(g.in, "r");
+    if (!fi) {
+        fprintf(stderr, "gen_registries: %s: %s\n", g.in, strerror(errno));
+        return 1;
+    }
+    if (!pass1(&g, fi) || !write_registries(&g)) {
+        fprintf(stderr, "gen_registries: %s: unreadable header or out of memory\n", g.in);
+        return 1;
+    }
+    pass2(&g, fi);
+    fprintf(stderr, "gen_registries: %zu permits, %zu licences, %zu consents; planted %llu permit_reuse, "
+            "%llu quota_overrun, %llu missing_consent\n", g.n_permits, g.lic.n, g.pair.n,
+            (unsigned long long)g.planted[0], (unsigned long long)g.planted[1], (unsigned long long)g.planted[2]);
+    int bad = ferror(g.fp) || ferror(g.fl) || ferror(g.fc) || ferror(g.fd) || ferror(g.fb) || ferror(fi);
+    bad |= fclose(g.fp) | fclose(g.fl) | fclose(g.fc) | fclose(g.fd) | fclose(g.fb);
+    fclose(fi);
+    free(g.quota);
     return bad ? 1 : 0;
 }

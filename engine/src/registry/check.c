@@ -213,6 +213,53 @@ typedef struct pass {
     const char        *basel;
 } pass;
 
+/* Look up one cited number and check it against the declaration: true when the
+ * document is known (r filled, findings in r->note); false when it is unknown or,
+ * for a licence, has no quota for the year (state and evidence set here). */
+static bool lookup_doc(pass *ps, er_dockind kind, const char *num, int dyear, docref *r, uint8_t *st, tbuf *ev)
+{
+    const er_decl *d = ps->d;
+    tbuf m = {.b = "", .n = 0};
+    long ix = -1;
+    memset(r, 0, sizeof *r);
+    r->number = num;
+    if (kind == ER_DOC_PERMIT && (ix = smap_get(&ps->r->by_permit, num, strlen(num))) >= 0) {
+        check_permit(&ps->r->permits[ix], d, r, &m);
+        if (!ps->appendix)
+            ps->appendix = ps->r->permits[ix].appendix;
+    } else if (kind == ER_DOC_LICENCE) {
+        char key[300];
+        snprintf(key, sizeof key, "%s|%d", num, dyear);
+        r->year = dyear;
+        if ((ix = smap_get(&ps->r->by_licence_year, key, strlen(key))) >= 0) {
+            check_licence(ps->r, &ps->r->licences[ix], d, r, &m);
+            if (!ps->substance)
+                ps->substance = ps->r->licences[ix].substance;
+        } else if (smap_get(&ps->r->by_licence, num, strlen(num)) >= 0) {
+            *st |= ER_DS_EXPIRED;
+            tp(ev, "%slicence %s: no quota for %d", ev->n ? "; " : "", num, dyear);
+            return false;
+        }
+    } else if (kind == ER_DOC_CONSENT && (ix = smap_get(&ps->r->by_consent, num, strlen(num))) >= 0) {
+        check_consent(&ps->r->consents[ix], d, r, &m);
+        if (!ps->basel)
+            ps->basel = ps->r->consents[ix].waste_code;
+    }
+    if (ix < 0) {
+        *st |= ER_DS_UNKNOWN;
+        tp(ev, "%s%s %s: not in the registry", ev->n ? "; " : "", er_dockind_str(kind), num);
+        return false;
+    }
+    if (m.n)
+        *st |= ER_DS_MISMATCH;
+    if (r->expired) {
+        *st |= ER_DS_EXPIRED;
+        tp(&m, "%s%s", m.n ? ", " : "", r->exp_text);
+    }
+    snprintf(r->note, sizeof r->note, "%s", m.b);
+    return true;
+}
+
 /* Check the documents of one kind; returns false on ENOMEM. */
 static bool check_kind(pass *ps, er_dockind kind, const char *refs, tbuf *ev)
 {
@@ -229,55 +276,9 @@ static bool check_kind(pass *ps, er_dockind kind, const char *refs, tbuf *ev)
     /* quantity to spread over the known documents, in the order cited */
     docref known[MAX_REFS];
     size_t nk = 0;
-    for (size_t i = 0; i < n; i++) {
-        tbuf m = {.b = "", .n = 0};
-        docref r = {.number = tok[i]};
-        long ix;
-        bool found = true;
-        if (kind == ER_DOC_PERMIT) {
-            if ((ix = smap_get(&ps->r->by_permit, tok[i], strlen(tok[i]))) >= 0) {
-                check_permit(&ps->r->permits[ix], d, &r, &m);
-                if (!ps->appendix)
-                    ps->appendix = ps->r->permits[ix].appendix;
-            } else
-                found = false;
-        } else if (kind == ER_DOC_LICENCE) {
-            char key[300];
-            snprintf(key, sizeof key, "%s|%d", tok[i], dyear);
-            r.year = dyear;
-            if ((ix = smap_get(&ps->r->by_licence_year, key, strlen(key))) >= 0) {
-                check_licence(ps->r, &ps->r->licences[ix], d, &r, &m);
-                if (!ps->substance)
-                    ps->substance = ps->r->licences[ix].substance;
-            } else if (smap_get(&ps->r->by_licence, tok[i], strlen(tok[i])) >= 0) {
-                *st |= ER_DS_EXPIRED;
-                tp(ev, "%slicence %s: no quota for %d", ev->n ? "; " : "", tok[i], dyear);
-                continue;
-            } else
-                found = false;
-        } else {
-            if ((ix = smap_get(&ps->r->by_consent, tok[i], strlen(tok[i]))) >= 0) {
-                check_consent(&ps->r->consents[ix], d, &r, &m);
-                if (!ps->basel)
-                    ps->basel = ps->r->consents[ix].waste_code;
-            } else
-                found = false;
-        }
-        if (!found) {
-            *st |= ER_DS_UNKNOWN;
-            tp(ev, "%s%s %s: not in the registry", ev->n ? "; " : "", er_dockind_str(kind), tok[i]);
-            continue;
-        }
-        if (m.n)
-            *st |= ER_DS_MISMATCH;
-        if (r.expired) {
-            *st |= ER_DS_EXPIRED;
-            tp(&m, "%s%s", m.n ? ", " : "", r.exp_text);
-        }
-        snprintf(r.note, sizeof r.note, "%s", m.b);
-        known[nk] = r;
-        nk++;
-    }
+    for (size_t i = 0; i < n; i++)
+        if (lookup_doc(ps, kind, tok[i], dyear, &known[nk], st, ev))
+            nk++;
     double total = 0;
     bool have_q = false;
     if (nk) {
