@@ -318,8 +318,14 @@ static void print_group(FILE *out, json_object *g)
     }
     json_object *t = jget(g, "traders");
     if (t)
-        fprintf(out, "  traders: %lld declarations with an importer, %lld distinct importer-chapter pairs; a new importer has p = %.3g\n",
-                ji(t, "importer_rows"), ji(t, "distinct"), jd(t, "new_p"));
+        fprintf(out, "  traders: %lld declarations with an importer, %lld distinct importer-chapter pairs; "
+                "new_trader: an importer new here has p = %.3g, ordinary from %lld declarations (most: %lld)\n",
+                ji(t, "importer_rows"), ji(t, "distinct"), jd(t, "new_p"), ji(t, "ordinary_from"), ji(t, "max"));
+    json_object *im = jget(g, "importers");
+    if (im)
+        fprintf(out, "  importers: %lld distinct; new_importer: an unknown importer has p = %.3g, ordinary from "
+                "%lld declarations (most: %lld)\n",
+                ji(im, "distinct"), jd(im, "new_p"), ji(im, "ordinary_from"), ji(im, "max"));
 }
 
 static int show_main(const cli_args *a)

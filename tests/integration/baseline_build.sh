@@ -86,10 +86,10 @@ head -c 5000 "$T/whole.json" > "$T/trunc.json"
 "$E" baseline show --baseline "$T/trunc.json" --hs 440890 2> "$T/err"; rc=$?
 [ $rc -eq 65 ] || fail "truncated baseline: exit $rc, expected 65"
 grep -q 'trunc.json' "$T/err" || fail "truncated baseline: message lacks the file name"
-sed 's/"format":2,/"format":99,/' "$T/whole.json" > "$T/v99.json"
+sed 's/"format":3,/"format":99,/' "$T/whole.json" > "$T/v99.json"
 "$E" baseline merge "$T/whole.json" "$T/v99.json" --out "$T/x.json" 2> "$T/err"; rc=$?
 [ $rc -eq 65 ] || fail "version mismatch: exit $rc"
-grep -q 'v99.json: \$.format: baseline format 99, this ecorisk reads format 2' "$T/err" || fail "version message: $(cat "$T/err")"
+grep -q 'v99.json: \$.format: baseline format 99, this ecorisk reads format 3' "$T/err" || fail "version message: $(cat "$T/err")"
 [ ! -e "$T/x.json" ] || fail "failed merge left an output file"
 "$E" baseline build -q --feed "$T/s2/part0.csv" --mapping kcs-customs --min-group 10 --out "$T/mg10.json"
 "$E" baseline merge "$T/s2/part1.json" "$T/mg10.json" --out "$T/x.json" 2> "$T/err"; rc=$?

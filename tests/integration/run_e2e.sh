@@ -184,7 +184,8 @@ import json, sys
 e = json.load(open(sys.argv[1]))
 assert e["declaration"]["id"] == "RUN-W02"
 assert e["alert"]["profile"]["id"] == "wl-glass-eels" and e["alert"]["score"] == 100
-assert e["anomalies"]["have_baseline"] is True and len(e["anomalies"]["features"]) == 5
+assert e["anomalies"]["have_baseline"] is True and len(e["anomalies"]["features"]) == 6
+assert [f["feature"] for f in e["anomalies"]["features"]][-2:] == ["new_trader", "new_importer"]
 PY
 $E explain --feed "$F/day.csv" --id RUN-B03 > "$T/explain-q.json" 2>/dev/null
 grep -q '"reason":"gross_lt_net"' "$T/explain-q.json" || grep -q '"reason": "gross_lt_net"' "$T/explain-q.json" || fail "explain of a quarantined record"

@@ -274,7 +274,14 @@ static void check_equal(const er_baseline *a, const er_baseline *b)
             ck_assert_double_eq_tol(x->m3.L[k], y->m3.L[k], 1e-12);
         ck_assert_uint_eq(x->route_k, y->route_k);
         ck_assert_uint_eq(x->traders, y->traders);
+        ck_assert_uint_eq(x->nov.rows, y->nov.rows);
+        ck_assert_uint_eq(x->nov.c05, y->nov.c05);
     }
+    ck_assert_uint_eq(a->imp_nov.k, b->imp_nov.k);
+    ck_assert_uint_eq(a->imp_nov.rows, b->imp_nov.rows);
+    ck_assert_uint_eq(a->imp_nov.m, b->imp_nov.m);
+    for (uint32_t j = 0; j < a->imp_nov.m; j++)
+        ck_assert_uint_eq(a->imp_nov.sum_le[j], b->imp_nov.sum_le[j]);
     ck_assert_uint_eq(a->n_rs, b->n_rs);
     ck_assert_uint_eq(a->n_ts, b->n_ts);
     ck_assert(memcmp(a->ts, b->ts, a->n_ts * sizeof *a->ts) == 0 || a->n_ts == 0);
@@ -334,6 +341,42 @@ START_TEST(merge_equals_whole)
     }
     er_baseline_free(whole);
     fx_history_free(&h);
+}
+END_TEST
+
+/* Trader counts merge by sum and first-seen dates by minimum, at both levels:
+ * X declares 2× in chapter 29 (days 19010, 19012) in shard A, 3× (days 19005..
+ * 19007) in shard B and once in chapter 44 (day 19001) in B. */
+START_TEST(merge_sums_trader_counts)
+{
+    er_decl d[6];
+    for (int i = 0; i < 6; i++) {
+        d[i] = fx_decl(i == 5 ? "440349" : "290345", i < 2 ? 19010 + 2 * i : i < 5 ? 19003 + i : 19001, 10, 1);
+        d[i].importer = "X";
+    }
+    er_baseline *a = build(d, 2, 30), *b = build(d + 2, 4, 30), *whole = build(d, 6, 30);
+    er_baseline *parts[2] = {a, b};
+    er_baseline *m = merge_list(parts, 2);
+    check_equal(whole, m);
+    uint64_t h = er_bl_importer_hash("X");
+    const trader_ent *t = er_bl_trader_get(&m->traders, h, 29);
+    ck_assert_ptr_nonnull(t);
+    ck_assert_int_eq(t->date, 19005);
+    ck_assert_uint_eq(t->n, 5);
+    t = er_bl_trader_get(&m->importers, h, IMPORTER_CH);
+    ck_assert_ptr_nonnull(t);
+    ck_assert_int_eq(t->date, 19001);
+    ck_assert_uint_eq(t->n, 6);
+    size_t len;
+    char *txt = text_of(m, &len);
+    char want[64];
+    snprintf(want, sizeof want, "\"29\":\"%016llx:2022-01-13:5\"", (unsigned long long)h);
+    ck_assert_msg(strstr(txt, want) != NULL, "%s not in the merged text", want);
+    free(txt);
+    er_baseline_free(m);
+    er_baseline_free(whole);
+    er_baseline_free(b);
+    er_baseline_free(a);
 }
 END_TEST
 
@@ -569,8 +612,8 @@ START_TEST(corrupt_files_fail_clearly)
     size_t len;
     char *t = slurp(tpath("a.json"), &len);
 
-    ck_assert_int_eq(load_mutated(t, len, "\"format\":2", "\"format\":1", &err), ER_EVERSION);
-    ck_assert_ptr_nonnull(strstr(err.msg, "m.json: $.format: baseline format 1, this ecorisk reads format 2"));
+    ck_assert_int_eq(load_mutated(t, len, "\"format\":3", "\"format\":2", &err), ER_EVERSION);
+    ck_assert_ptr_nonnull(strstr(err.msg, "m.json: $.format: baseline format 2, this ecorisk reads format 3"));
     ck_assert_int_eq(load_mutated(t, len, "\"kind\":\"ecorisk-baseline\"", "\"kind\":\"x\"", &err), ER_EBASELINE);
     ck_assert_ptr_nonnull(strstr(err.msg, "$.kind"));
     ck_assert_int_eq(load_mutated(t, len, "\"hist\":\"", "\"hist\":\"-", &err), ER_EBASELINE);
@@ -579,9 +622,20 @@ START_TEST(corrupt_files_fail_clearly)
     ck_assert_ptr_nonnull(strstr(err.msg, "$.groups[0].hist: at character"));
     ck_assert_int_eq(load_mutated(t, len, "\"routes\":\"", "\"routes\":\"ZZ>:0 ", &err), ER_EBASELINE);
     ck_assert_ptr_nonnull(strstr(err.msg, "$.groups[0].routes: at character"));
-    ck_assert_int_eq(load_mutated(t, len, "\n\"29\":\"", "\n\"29\":\"0000000000000000:2020-01-01 ", &err),
+    ck_assert_int_eq(load_mutated(t, len, "\n\"29\":\"", "\n\"29\":\"0000000000000000:2020-01-01:1 ", &err),
                      ER_EBASELINE);
     ck_assert_ptr_nonnull(strstr(err.msg, "$.traders.29: at character"));
+    /* a first-seen entry without its count (format 2), or with a zero count */
+    ck_assert_int_eq(load_mutated(t, len, "\n\"29\":\"", "\n\"29\":\"0000000000000001:2020-01-01 ", &err),
+                     ER_EBASELINE);
+    ck_assert_ptr_nonnull(strstr(err.msg, "$.traders.29: at character 28: expected \"hash:YYYY-MM-DD:count\""));
+    ck_assert_int_eq(load_mutated(t, len, "\n\"29\":\"", "\n\"29\":\"0000000000000001:2020-01-01:0 ", &err),
+                     ER_EBASELINE);
+    ck_assert_ptr_nonnull(strstr(err.msg, "$.traders.29: at character"));
+    /* one more row for a trader than its chapter's importer rows */
+    ck_assert_int_eq(load_mutated(t, len, "\n\"29\":\"", "\n\"29\":\"0000000000000001:2020-01-01:1 ", &err),
+                     ER_EBASELINE);
+    ck_assert_ptr_nonnull(strstr(err.msg, "trader counts of chapter 29 add up to"));
     ck_assert_int_eq(load_mutated(t, len, "\"traders\":{", "\"traders\":{\"x\":\"\",", &err), ER_EBASELINE);
     ck_assert_ptr_nonnull(strstr(err.msg, "$.traders.x: expected a two-digit HS chapter"));
     ck_assert_int_eq(load_mutated(t, len, "\"rows\":", "\"rows\":\"x\",\"y\":", &err), ER_EBASELINE);
@@ -672,6 +726,7 @@ static Suite *suite(void)
     TCase *m = tcase_create("merge");
     tcase_set_timeout(m, 120);
     tcase_add_test(m, merge_equals_whole);
+    tcase_add_test(m, merge_sums_trader_counts);
     tcase_add_test(m, merge_rejects_different_min_group);
     tcase_add_test(m, batch_equals_single_adds);
     suite_add_tcase(s, m);

@@ -22,7 +22,8 @@ typedef enum er_feature {
     ER_FEAT_UNIT_VALUE_HIGH,     /* log unit value far above the group */
     ER_FEAT_MAHALANOBIS,         /* multivariate outlier: chi-square tail of d² */
     ER_FEAT_ROUTE_RARITY,        /* origin → destination rare for the HS4 (smoothed) */
-    ER_FEAT_NEW_TRADER,          /* importer not seen before in this HS chapter */
+    ER_FEAT_NEW_TRADER,          /* importer with few or no declarations in this HS chapter */
+    ER_FEAT_NEW_IMPORTER,        /* importer with few or no declarations at all */
     ER_FEAT_COUNT
 } er_feature;
 
@@ -39,7 +40,7 @@ typedef struct er_feature_value {
     bool    computable;
     uint8_t level;           /* er_level used */
     char    group[11];       /* group key at that level: "290345", "2903", "29", "*" */
-    double  observed;        /* e.g. log unit value, d², route count, days since first seen */
+    double  observed;        /* unit value, d², route count, declarations known (novelty) */
     double  expected_lo;     /* expected range (e.g. 5th..95th percentile), same scale */
     double  expected_hi;
     double  p;               /* tail probability; 1 when not computable */

@@ -20,7 +20,7 @@
 
 ER_BEGIN_DECLS
 
-#define ER_BASELINE_FORMAT 2
+#define ER_BASELINE_FORMAT 3
 
 typedef struct er_baseline er_baseline;
 typedef struct er_baseline_builder er_baseline_builder;

@@ -1,10 +1,11 @@
 /*
  * anomaly.c — the anomaly features of one declaration against a baseline
  * (anomaly.h, docs/scoring.md): unit value low / high (robust z on the group's
- * histogram median and MAD, normal tails), Mahalanobis (chi-square tail of d²
- * through the group's Cholesky factor), route rarity (add-one smoothed tail
- * of the HS4 route distribution), new trader (first-seen per importer and
- * chapter), and Fisher's combination. Read-only on the baseline: thread-safe.
+ * histogram median and floored MAD scale, contaminated-normal tails),
+ * Mahalanobis (chi-square tail of d² through the group's Cholesky factor, with
+ * the same contamination floor), route rarity (add-one smoothed tail
+ * of the HS4 route distribution), new trader and new importer (declaration
+ * counts per importer and chapter, and per importer), and Fisher's combination. Read-only on the baseline: thread-safe.
  * Formulas and their justification: docs/scoring.md.
  */
 #include "stats/baseline_impl.h"
@@ -46,6 +47,22 @@ static void set_level(er_feature_value *f, const group *g)
 /* 95th percentile of chi-square with k = 2, 3 degrees of freedom (set once). */
 static double chi2_95(int k) { return er_bl_chi2_95[k]; }
 
+/* p = max(p_model, min(T(x)/n, UV_EMP_CAP)): never below the share of the
+ * group's history at least as extreme as x (T from the histogram), where that
+ * share is under UV_EMP_CAP; beyond the data T = 0 and the model alone
+ * speaks. Monotone in x (a maximum of two monotone tails). docs/scoring.md 3.1. */
+static double empirical_floor(const group *g, double x, bool upper, double p)
+{
+    if (!(p < UV_EMP_CAP))
+        return p;
+    /* inside the 5th..95th percentiles T/n ≥ 0.05: the cap, without a scan */
+    if (upper ? x <= g->pct[5] : x >= g->pct[1])
+        return UV_EMP_CAP;
+    double e = er_bl_hist_tail(g->hist, g->bin_first, g->bin_last, x, upper) / (double)g->n;
+    if (e > UV_EMP_CAP) e = UV_EMP_CAP;
+    return e > p ? e : p;
+}
+
 static void unit_value(const er_baseline *bl, const group *const *chain, int nchain, const decl_x *x,
                        er_anomalies *out)
 {
@@ -69,14 +86,36 @@ static void unit_value(const er_baseline *bl, const group *const *chain, int nch
     /* one tail evaluation; the complement is taken on the side where it is
      * close to 1, so no precision is lost in the small tail */
     if (z < 0) {
-        double pl = gsl_cdf_ugaussian_P(z);
-        fl->p = clamp_p(pl);
+        double pl = er_bl_uv_p_low(z, g->n);
         fh->p = clamp_p(1.0 - pl);
+        fl->p = clamp_p(empirical_floor(g, x->x[0], false, pl));
     } else {
-        double ph = gsl_cdf_ugaussian_Q(z);
+        double ph = er_bl_uv_p_low(-z, g->n);
         fl->p = clamp_p(1.0 - ph);
-        fh->p = clamp_p(ph);
+        fh->p = clamp_p(empirical_floor(g, x->x[0], true, ph));
     }
+}
+
+/* Lower tail of the robust z under a contaminated normal: with weight
+ * ε = 1/(n + 1) a value comes from a standard Cauchy instead of the normal,
+ * so p_low(z) = (1 − ε)·Φ(z) + ε·atan2(1, −z)/π. The Cauchy part bounds p below
+ * by about ε/(π|z|), tied to the group's size, while staying strictly monotone
+ * in z (no ties among far outliers); the upper tail is p_low(−z).
+ * docs/scoring.md 3.1. */
+double er_bl_uv_p_low(double z, uint64_t n)
+{
+    double eps = 1.0 / ((double)n + 1.0);
+    return (1.0 - eps) * gsl_cdf_ugaussian_P(z) + eps * atan2(1.0, -z) / M_PI;
+}
+
+/* Mahalanobis tail with the same contamination: (1 − ε)·Q_χ²(d², k) +
+ * ε·(2/π)·atan2(√k, d), the second term a half-Cauchy tail on d = √d² with
+ * scale √k (1 at d = 0). docs/scoring.md 3.2. */
+double er_bl_maha_p(double d2, int k, uint64_t n)
+{
+    double eps = 1.0 / ((double)n + 1.0);
+    double d = d2 > 0 ? sqrt(d2) : 0.0;
+    return (1.0 - eps) * er_bl_chisq_Q(d2, k) + eps * (2.0 / M_PI) * atan2(sqrt((double)k), d);
 }
 
 /* Upper tail of chi-square with k degrees of freedom. k = 3 in closed form,
@@ -138,7 +177,7 @@ static void mahalanobis(const er_baseline *bl, const group *const *chain, int nc
         f->observed = d2;
         f->expected_lo = 0;
         f->expected_hi = chi2_95(k);
-        f->p = clamp_p(er_bl_chisq_Q(d2, k));
+        f->p = clamp_p(er_bl_maha_p(d2, k, k == 3 ? g->mv3.n : g->mv2.n));
         return;
     }
 }
@@ -176,32 +215,40 @@ static void route(const er_baseline *bl, const group *const *chain, int nchain, 
     }
 }
 
+/* Trader novelty from counts (docs/scoring.md 3.4): c = the declarations the
+ * history holds for this trader (0 if none, or if its first one is later than
+ * this declaration), p = (1 + Σ_t min(n_t, c + 1)) / (N + 1) over the traders
+ * t of the group's tail. */
+static void novelty(er_feature_value *f, const group *g, const nov_tail *tail, const trader_ent *t,
+                    const er_decl *d)
+{
+    uint64_t c = t && t->date <= d->date ? t->n : 0;
+    f->computable = true;
+    set_level(f, g);
+    f->observed = (double)c;
+    f->expected_lo = (double)tail->c05;
+    f->expected_hi = (double)tail->cmax;
+    f->p = clamp_p(er_bl_novelty_p(tail, c));
+}
+
 static void new_trader(const er_baseline *bl, const group *c2, const group *all, const er_decl *d,
                        uint32_t chapter, uint64_t imp_hash, er_anomalies *out)
 {
-    if (!d->importer || !d->importer[0] || !c2)
+    if (!imp_hash || !c2)
         return;
     const group *g = c2->imp_rows >= bl->min_group ? c2 : (all && all->imp_rows >= bl->min_group ? all : NULL);
     if (!g)
         return;
-    double p_new = g->p_new > 1 ? 1 : g->p_new;
-    const trader_ent *t = er_bl_trader_get(&bl->traders, imp_hash, (uint8_t)chapter);
-    er_feature_value *f = &out->f[ER_FEAT_NEW_TRADER];
-    f->computable = true;
-    set_level(f, g);
-    double span = (double)d->date - (double)bl->date_min;
-    f->expected_lo = TRADER_WINDOW_DAYS;
-    f->expected_hi = span > TRADER_WINDOW_DAYS ? span : TRADER_WINDOW_DAYS;
-    if (!t || t->date > d->date) {
-        f->observed = 0;
-        f->p = clamp_p(p_new);
+    novelty(&out->f[ER_FEAT_NEW_TRADER], g, &g->nov, er_bl_trader_get(&bl->traders, imp_hash, (uint8_t)chapter), d);
+}
+
+static void new_importer(const er_baseline *bl, const group *all, const er_decl *d, uint64_t imp_hash,
+                         er_anomalies *out)
+{
+    if (!imp_hash || !all || all->imp_rows < bl->min_group)
         return;
-    }
-    double days = (double)d->date - (double)t->date;
-    f->observed = days;
-    double w = days / TRADER_WINDOW_DAYS;
-    if (w > 1) w = 1;
-    f->p = clamp_p(p_new + (1.0 - p_new) * w);
+    novelty(&out->f[ER_FEAT_NEW_IMPORTER], all, &bl->imp_nov, er_bl_trader_get(&bl->importers, imp_hash, IMPORTER_CH),
+            d);
 }
 
 static void compute_one(const er_baseline *bl, const er_decl *d, uint64_t imp_hash, er_anomalies *out)
@@ -231,6 +278,7 @@ static void compute_one(const er_baseline *bl, const er_decl *d, uint64_t imp_ha
     route(bl, chain, n, d, out);
     if (lv <= LV_HS2)
         new_trader(bl, g2, all, d, c2, imp_hash, out);
+    new_importer(bl, all, d, imp_hash, out);
 
     /* Fisher: unit value enters once, two-sided; the others one-sided. */
     double X = 0;
@@ -272,6 +320,8 @@ static uint64_t prefetch_far(const er_baseline *bl, const er_decl *d)
         __builtin_prefetch(&bl->gs.idx6[c6]);
     if (h && lv <= LV_HS2 && bl->traders.cap)
         __builtin_prefetch(&bl->traders.e[er_bl_trader_slot(h, (uint8_t)c2) & (bl->traders.cap - 1)]);
+    if (h && bl->importers.cap)
+        __builtin_prefetch(&bl->importers.e[er_bl_trader_slot(h, IMPORTER_CH) & (bl->importers.cap - 1)]);
     uint16_t o = d->origin ? d->origin : d->export_country;
     if (o && lv <= LV_HS4 && bl->routes.cap)
         __builtin_prefetch(&bl->routes.e[er_bl_route_slot(er_bl_route_key(LV_HS4, c4, o, d->destination)) &

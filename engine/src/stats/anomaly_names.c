@@ -12,6 +12,7 @@ static const char *const feature_names[ER_FEAT_COUNT] = {
     [ER_FEAT_MAHALANOBIS] = "mahalanobis",
     [ER_FEAT_ROUTE_RARITY] = "route_rarity",
     [ER_FEAT_NEW_TRADER] = "new_trader",
+    [ER_FEAT_NEW_IMPORTER] = "new_importer",
 };
 
 const char *er_feature_str(er_feature f)

@@ -98,8 +98,18 @@ er_status er_bl_gs_init(group_set *gs)
     return ER_OK;
 }
 
+static void nov_free(nov_tail *t)
+{
+    free(t->val);
+    free(t->sum_le);
+    free(t->k_le);
+    free(t->p_tab);
+    memset(t, 0, sizeof *t);
+}
+
 static void group_free_derived(group *g)
 {
+    nov_free(&g->nov);
     free(g->rc_val);
     free(g->rc_cum);
     g->rc_val = g->rc_cum = NULL;
@@ -173,9 +183,13 @@ void er_bl_tables_free(er_baseline *bl)
 {
     er_big_cfree(bl->routes.e, bl->routes.cap * sizeof *bl->routes.e);
     er_big_cfree(bl->traders.e, bl->traders.cap * sizeof *bl->traders.e);
+    er_big_cfree(bl->importers.e, bl->importers.cap * sizeof *bl->importers.e);
     bl->routes.e = NULL;
     bl->traders.e = NULL;
+    bl->importers.e = NULL;
     bl->routes.cap = bl->traders.cap = bl->routes.n = bl->traders.n = 0;
+    bl->importers.cap = bl->importers.n = 0;
+    nov_free(&bl->imp_nov);
 }
 
 static er_status route_grow(route_tab *t, size_t nc)
@@ -259,7 +273,7 @@ static er_status trader_grow(trader_tab *t, size_t nc)
     return ER_OK;
 }
 
-er_status er_bl_trader_min(trader_tab *t, uint64_t h, uint8_t ch, int32_t date)
+er_status er_bl_trader_add(trader_tab *t, uint64_t h, uint8_t ch, int32_t date, uint64_t n)
 {
     if ((t->n + 1) * 2 > t->cap && trader_grow(t, t->cap ? t->cap * 2 : 4096) != ER_OK)
         return ER_ENOMEM;
@@ -270,10 +284,15 @@ er_status er_bl_trader_min(trader_tab *t, uint64_t h, uint8_t ch, int32_t date)
         t->e[j].h = h;
         t->e[j].ch = ch;
         t->e[j].date = date;
+        t->e[j].n = n;
         t->n++;
-    } else if (date < t->e[j].date) {
-        t->e[j].date = date;
+        return ER_OK;
     }
+    if (date < t->e[j].date)
+        t->e[j].date = date;
+    if (t->e[j].n > UINT64_MAX - n)
+        return ER_ELIMIT;
+    t->e[j].n += n;
     return ER_OK;
 }
 
@@ -292,8 +311,9 @@ er_status er_bl_trader_insert_all(trader_tab *t, const trader_ent *e, size_t n)
     for (size_t i = 0; i < n; i++) {
         if (i + AHEAD < n)
             __builtin_prefetch(&t->e[er_bl_trader_slot(e[i + AHEAD].h, e[i + AHEAD].ch) & mask], 1);
-        if (er_bl_trader_min(t, e[i].h, e[i].ch, e[i].date) != ER_OK)
-            return ER_ENOMEM;
+        er_status st = er_bl_trader_add(t, e[i].h, e[i].ch, e[i].date, e[i].n);
+        if (st != ER_OK)
+            return st;
     }
     return ER_OK;
 }
@@ -490,7 +510,7 @@ static er_status add_one(er_baseline_builder *b, const er_decl *d, const pre_row
         g->route_n++;
     }
     if (p->imp_hash && lv != LV_ALL) {
-        if (er_bl_trader_min(&bl->traders, p->imp_hash, (uint8_t)c2, d->date) != ER_OK)
+        if (er_bl_trader_add(&bl->traders, p->imp_hash, (uint8_t)c2, d->date, 1) != ER_OK)
             return er_errf(err, ER_ENOMEM, "out of memory recording traders");
         g->imp_rows++;
     }
@@ -696,8 +716,8 @@ er_status er_bl_add(er_baseline *dst, const er_baseline *src, er_err *err)
             return er_errf(err, ER_ENOMEM, "out of memory merging routes");
     for (size_t i = 0; i < src->traders.cap; i++) {
         const trader_ent *t = &src->traders.e[i];
-        if (t->h && er_bl_trader_min(&dst->traders, t->h, t->ch, t->date) != ER_OK)
-            return er_errf(err, ER_ENOMEM, "out of memory merging traders");
+        if (t->h && er_bl_trader_add(&dst->traders, t->h, t->ch, t->date, t->n) != ER_OK)
+            return er_errf(err, ER_ENOMEM, "out of memory (or a trader count overflow) merging traders");
     }
     if (src->rows) {
         if (dst->rows == 0 || src->date_min < dst->date_min) dst->date_min = src->date_min;
@@ -762,6 +782,24 @@ double er_bl_hist_quantile(const double *h, uint64_t n, double q)
     size_t last = HIST_BINS - 1;
     while (last > 0 && h[last] == 0) last--;
     return HIST_LO + (double)(last + 1) * HIST_W;
+}
+
+double er_bl_hist_tail(const double *h, size_t first, size_t last, double x, bool upper)
+{
+    double u = (x - HIST_LO) * HIST_PER;
+    if (!(u > 0)) u = 0;
+    if (u > HIST_BINS) u = HIST_BINS;
+    size_t i = (size_t)u;
+    if (i >= HIST_BINS) i = HIST_BINS - 1;
+    double frac = u - (double)i, t = 0;
+    if (upper) {
+        if (i > last) return 0;
+        for (size_t j = last; j > i; j--) t += h[j];
+        return t + h[i] * (1.0 - frac);
+    }
+    if (i < first) return 0;
+    for (size_t j = first; j < i; j++) t += h[j];
+    return t + h[i] * frac;
 }
 
 /* Interpolated CDF (mass ≤ x) with cumulative counts cum[i] = Σ_{j<i} h[j]. */
@@ -863,6 +901,17 @@ static void mv_derive(const mv_sums *m, int k, mv_model *out)
     out->ok = true;
 }
 
+/* Robust scale of log unit value (docs/scoring.md, 2): the largest of the
+ * normal-consistent MAD, the normal-consistent 10-90 % quantile spread (a
+ * floor for groups whose values cluster on one price, where the MAD collapses;
+ * breakdown point 10 %) and the histogram resolution w/2. */
+double er_bl_robust_scale(double mad, double q10, double q90)
+{
+    double s = UV_MAD_K * mad, spread = (q90 - q10) / (2.0 * UV_Z90);
+    if (spread > s) s = spread;
+    return s > HIST_W / 2 ? s : HIST_W / 2;
+}
+
 static void uv_derive(group *g)
 {
     g->median = g->mad = g->scale = g->mean = g->sd = g->uv_lo = g->uv_hi = 0;
@@ -872,12 +921,16 @@ static void uv_derive(group *g)
     for (int i = 0; i < N_PCT; i++)
         g->pct[i] = er_bl_hist_quantile(g->hist, g->n, er_bl_pct_levels[i]);
     g->median = g->pct[3];
+    size_t f = 0, l = HIST_BINS - 1;
+    while (f < l && g->hist[f] == 0) f++;
+    while (l > f && g->hist[l] == 0) l--;
+    g->bin_first = (uint16_t)f;
+    g->bin_last = (uint16_t)l;
     g->uv_lo = exp(g->pct[1]);
     g->uv_hi = exp(g->pct[5]);
     g->mad = er_bl_hist_mad(g->hist, g->n, g->median);
-    g->scale = 1.4826 * g->mad;
-    if (g->scale < HIST_W / 2)
-        g->scale = HIST_W / 2;
+    g->scale = er_bl_robust_scale(g->mad, er_bl_hist_quantile(g->hist, g->n, 0.1),
+                                  er_bl_hist_quantile(g->hist, g->n, 0.9));
     g->mean = i128_to_double(g->s) / (double)g->n / QSCALE;
     if (g->n >= 2) {
         double var = i128_to_double((i128)g->n * g->ss - g->s * g->s) /
@@ -999,6 +1052,168 @@ static er_status routes_derive(group *g, const route_ent *r, size_t k)
     return ER_OK;
 }
 
+static double novelty_p_search(const nov_tail *t, uint64_t c);
+
+/* Sort k counts: LSD radix, 11 bits a pass, only as many passes as the largest
+ * count needs (counts are small: usually one pass); qsort for short arrays. */
+static er_status sort_counts(uint64_t *c, size_t k)
+{
+    if (k < 1024) {
+        qsort(c, k, sizeof *c, cmp_u64);
+        return ER_OK;
+    }
+    uint64_t mx = 0;
+    for (size_t i = 0; i < k; i++) mx = c[i] > mx ? c[i] : mx;
+    uint64_t *tmp = malloc(k * sizeof *tmp);
+    if (!tmp)
+        return ER_ENOMEM;
+    uint64_t *src = c, *dst = tmp;
+    for (unsigned sh = 0; sh < 64 && (mx >> sh); sh += 11) {
+        size_t cnt[2048] = {0};
+        for (size_t i = 0; i < k; i++) cnt[(src[i] >> sh) & 2047]++;
+        for (size_t i = 0, sum = 0; i < 2048; i++) {
+            size_t v = cnt[i];
+            cnt[i] = sum;
+            sum += v;
+        }
+        for (size_t i = 0; i < k; i++) dst[cnt[(src[i] >> sh) & 2047]++] = src[i];
+        uint64_t *sw = src;
+        src = dst;
+        dst = sw;
+    }
+    if (src != c)
+        memcpy(c, src, k * sizeof *c);
+    free(tmp);
+    return ER_OK;
+}
+
+/* Tail table t from k trader counts c (sorted in place). */
+static er_status nov_build(nov_tail *t, uint64_t *c, size_t k)
+{
+    nov_free(t);
+    if (k == 0)
+        return ER_OK;   /* no traders: p = 1 (er_bl_novelty_p) */
+    if (sort_counts(c, k) != ER_OK)
+        return ER_ENOMEM;
+    if (!(t->val = malloc(k * sizeof *t->val)) || !(t->sum_le = malloc(k * sizeof *t->sum_le)) ||
+        !(t->k_le = malloc(k * sizeof *t->k_le)))
+        return ER_ENOMEM;
+    uint64_t sum = 0;
+    size_t m = 0;
+    for (size_t i = 0; i < k; i++) {
+        sum += c[i];
+        if (!(m && t->val[m - 1] == c[i]))
+            t->val[m++] = c[i];
+        t->sum_le[m - 1] = sum;
+        t->k_le[m - 1] = i + 1;
+    }
+    t->k = k;
+    t->rows = sum;
+    t->m = (uint32_t)m;
+    t->cmax = c[k - 1];
+    t->n_tab = (uint32_t)(t->cmax < NOVELTY_TAB_MAX ? t->cmax + 1 : NOVELTY_TAB_MAX);
+    if (!(t->p_tab = malloc(t->n_tab * sizeof *t->p_tab)))
+        return ER_ENOMEM;
+    for (uint32_t j = 0; j < t->n_tab; j++)
+        t->p_tab[j] = novelty_p_search(t, j);
+    /* smallest c with p(c) > NOVELTY_ALPHA: on the segment where the last
+     * count ≤ c is val[j], S(c) = sum_le[j] + (c + 1)·(k − k_le[j]) */
+    double A = NOVELTY_ALPHA * ((double)sum + 1.0) - 1.0;
+    t->c05 = t->cmax;
+    for (size_t j = 0; j <= m; j++) {
+        double a = j ? (double)t->val[j - 1] : 0.0, b = j < m ? (double)t->val[j] - 1.0 : 1e300;
+        double B = j ? (double)t->sum_le[j - 1] : 0.0, r = (double)(k - (j ? t->k_le[j - 1] : 0));
+        double c0 = r > 0 ? floor((A - B) / r) : (B > A ? a : 1e300);
+        if (c0 < a) c0 = a;
+        if (c0 <= b) {
+            t->c05 = (uint64_t)c0;
+            break;
+        }
+    }
+    return ER_OK;
+}
+
+static double novelty_p_search(const nov_tail *t, uint64_t c)
+{
+    uint32_t lo = 0, hi = t->m;
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+        if (t->val[mid] <= c) lo = mid + 1; else hi = mid;
+    }
+    double s = lo ? (double)t->sum_le[lo - 1] : 0.0;
+    s += ((double)c + 1.0) * (double)(t->k - (lo ? t->k_le[lo - 1] : 0));
+    double p = (1.0 + s) / ((double)t->rows + 1.0);
+    return p < 1.0 ? p : 1.0;
+}
+
+double er_bl_novelty_p(const nov_tail *t, uint64_t c)
+{
+    if (c >= t->cmax)
+        return 1.0;   /* also the empty tail */
+    return c < t->n_tab ? t->p_tab[c] : novelty_p_search(t, c);
+}
+
+/* Novelty tails: per chapter and over all (importer x chapter counts), and
+ * the importer-level table (min first-seen, Σ counts over chapters) with its
+ * tail. The counts must add up to the groups' importer rows. */
+static er_status novelty_derive(er_baseline *bl, group *all, er_err *err)
+{
+    er_status st = ER_ENOMEM;
+    uint64_t *c = malloc((bl->n_ts + 1) * sizeof *c), *ca = malloc((bl->n_ts + 1) * sizeof *ca);
+    if (!c || !ca)
+        goto cleanup;
+    for (size_t i = 0; i < bl->n_ts;) {
+        size_t j = i;
+        uint64_t sum = 0;
+        for (; j < bl->n_ts && bl->ts[j].ch == bl->ts[i].ch; j++) {
+            c[j - i] = ca[j] = bl->ts[j].n;
+            sum += bl->ts[j].n;
+        }
+        group *g = er_bl_gs_get(&bl->gs, LV_HS2, bl->ts[i].ch, false);
+        if (sum != g->imp_rows) {
+            st = er_errf(err, ER_EBASELINE, "trader counts of chapter %02u add up to %llu, not its %llu importer rows",
+                         (unsigned)bl->ts[i].ch, (unsigned long long)sum, (unsigned long long)g->imp_rows);
+            goto cleanup;
+        }
+        if (nov_build(&g->nov, c, j - i) != ER_OK)
+            goto cleanup;
+        i = j;
+    }
+    if (all && nov_build(&all->nov, ca, bl->n_ts) != ER_OK)
+        goto cleanup;
+    if (all && all->nov.rows != all->imp_rows) {
+        st = er_errf(err, ER_EBASELINE, "trader counts add up to %llu, not the %llu importer rows",
+                     (unsigned long long)all->nov.rows, (unsigned long long)all->imp_rows);
+        goto cleanup;
+    }
+    er_big_cfree(bl->importers.e, bl->importers.cap * sizeof *bl->importers.e);
+    memset(&bl->importers, 0, sizeof bl->importers);
+    free(ca);
+    ca = NULL;
+    /* reserved once: growing by doubling would hold two tables at its peak */
+    if (er_bl_trader_reserve(&bl->importers, bl->n_ts) != ER_OK)
+        goto cleanup;
+    for (size_t i = 0; i < bl->n_ts; i++)
+        if ((st = er_bl_trader_add(&bl->importers, bl->ts[i].h, IMPORTER_CH, bl->ts[i].date, bl->ts[i].n)) != ER_OK) {
+            st = er_errf(err, st, "out of memory (or a count overflow) deriving importer novelty");
+            goto cleanup;
+        }
+    size_t k = 0;
+    for (size_t i = 0; i < bl->importers.cap; i++)
+        if (bl->importers.e[i].h)
+            c[k++] = bl->importers.e[i].n;
+    st = ER_ENOMEM;
+    if (nov_build(&bl->imp_nov, c, k) != ER_OK)
+        goto cleanup;
+    st = ER_OK;
+cleanup:
+    if (st == ER_ENOMEM)
+        er_errf(err, ER_ENOMEM, "out of memory deriving trader novelty");
+    free(ca);
+    free(c);
+    return st;
+}
+
 er_status er_bl_derive(er_baseline *bl, er_err *err)
 {
     er_bl_gsl_quiet();
@@ -1073,7 +1288,7 @@ er_status er_bl_derive(er_baseline *bl, er_err *err)
             return er_errf(err, ER_EBASELINE, "group has more first-seen traders than importer rows");
         g->p_new = ((double)g->traders + 1.0) / ((double)g->imp_rows + 1.0);
     }
-    return ER_OK;
+    return novelty_derive(bl, all, err);
 }
 
 /* ---- describe (baseline show) ---- */
@@ -1198,9 +1413,15 @@ static void describe_group(dbuf *b, const er_baseline *bl, const group *g)
         dprintf_(b, "]}");
     }
     if (g->level == LV_HS2 || g->level == LV_ALL)
-        dprintf_(b, ",\"traders\":{\"importer_rows\":%llu,\"distinct\":%llu,\"new_p\":%.17g}",
+        dprintf_(b, ",\"traders\":{\"importer_rows\":%llu,\"distinct\":%llu,\"new_p\":%.17g,"
+                 "\"ordinary_from\":%llu,\"max\":%llu}",
                  (unsigned long long)g->imp_rows, (unsigned long long)g->traders,
-                 ((double)g->traders + 1.0) / ((double)g->imp_rows + 1.0));
+                 ((double)g->traders + 1.0) / ((double)g->imp_rows + 1.0), (unsigned long long)g->nov.c05,
+                 (unsigned long long)g->nov.cmax);
+    if (g->level == LV_ALL)
+        dprintf_(b, ",\"importers\":{\"distinct\":%llu,\"new_p\":%.17g,\"ordinary_from\":%llu,\"max\":%llu}",
+                 (unsigned long long)bl->imp_nov.k, bl->imp_nov.m ? er_bl_novelty_p(&bl->imp_nov, 0) : 1.0,
+                 (unsigned long long)bl->imp_nov.c05, (unsigned long long)bl->imp_nov.cmax);
     dprintf_(b, "}");
 }
 

@@ -37,7 +37,12 @@ typedef __int128 i128;
 #define MAX_GROUP_ROWS (1ULL << 36)
 
 #define DEFAULT_MIN_GROUP 30u
-#define TRADER_WINDOW_DAYS 365.0           /* "recent" trader horizon (new_trader) */
+#define UV_MAD_K   1.4826                  /* MAD → σ for normal data */
+#define UV_EMP_CAP 0.05                    /* empirical floor applies below this p */
+#define UV_Z90     1.2815515655446004      /* Φ⁻¹(0.9): (Q90 − Q10)/(2·UV_Z90) → σ */
+#define NOVELTY_ALPHA 0.05                 /* p defining the novelty expected range */
+#define NOVELTY_TAB_MAX 4096               /* counts whose novelty p is tabulated */
+#define IMPORTER_CH 0xff                   /* chapter key of importer-level entries */
 #define ROUTE_ALPHA 0.05                   /* tail mass defining route expected range */
 
 enum { LV_HS6 = ER_LEVEL_HS6, LV_HS4 = ER_LEVEL_HS4, LV_HS2 = ER_LEVEL_HS2, LV_ALL = ER_LEVEL_ALL };
@@ -51,6 +56,20 @@ typedef struct mv_sums {
 } mv_sums;
 
 /* Derived multivariate model: mean and Cholesky factor L (lower, same packing). */
+/* Trader novelty tail (docs/scoring.md 3.4): the trader counts n_t of a
+ * group (importer x chapter pairs, or importers) sorted into distinct values
+ * with, for each value v, Σ n_t over n_t ≤ v and #{n_t ≤ v}, so that
+ * S(c) = Σ_t min(n_t, c + 1) is one binary search away:
+ * p(c) = (1 + S(c)) / (rows + 1). */
+typedef struct nov_tail {
+    uint64_t  k, rows;       /* traders, Σ n_t */
+    uint32_t  m;             /* distinct counts */
+    uint64_t *val, *sum_le, *k_le;
+    uint64_t  c05, cmax;     /* smallest count with p > NOVELTY_ALPHA; largest count */
+    double   *p_tab;         /* p(c) for c < n_tab = min(cmax + 1, NOVELTY_TAB_MAX) */
+    uint32_t  n_tab;
+} nov_tail;
+
 typedef struct mv_model {
     bool   ok;
     double mu[3];
@@ -78,6 +97,7 @@ typedef struct group {
     uint64_t imp_rows;       /* rows with an importer (HS2 and ALL) */
     uint64_t traders;        /* derived: distinct (importer, chapter) first-seen entries */
     double   p_new;          /* derived: (traders + 1) / (imp_rows + 1) */
+    nov_tail nov;            /* derived: pair counts (HS2 and ALL) */
     mv_model m2, m3;         /* derived */
     /* accumulators */
     uint64_t rows;           /* declarations in the group */
@@ -87,6 +107,7 @@ typedef struct group {
     /* derived, cold */
     double   mad, mean, sd;
     double   pct[N_PCT];
+    uint16_t bin_first, bin_last;   /* derived: first and last non-empty bins */
     size_t   r_off, r_len;   /* this group's run in er_baseline.rs */
 } group;
 
@@ -96,9 +117,12 @@ typedef struct route_ent {
     uint64_t count;
 } route_ent;
 
-/* First-seen table: (importer hash, chapter) → first date. h == 0 = empty. */
+/* First-seen table: (importer hash, chapter) → first date and number of
+ * declarations. h == 0 = empty. The importer-level table uses the same entry
+ * with ch = IMPORTER_CH. */
 typedef struct trader_ent {
     uint64_t h;
+    uint64_t n;
     int32_t  date;
     uint8_t  ch;
 } trader_ent;
@@ -130,6 +154,8 @@ struct er_baseline {
     group_set  gs;
     route_tab  routes;
     trader_tab traders;
+    trader_tab importers;    /* derived: per importer, min first-seen and Σ counts */
+    nov_tail   imp_nov;      /* derived: importer counts over ALL */
     /* derived: sorted copies (serialisation order; per-group route runs, each
      * contiguous and sorted, found through group.r_off / r_len) */
     route_ent  *rs;
@@ -157,7 +183,8 @@ int       er_bl_level_digits(int level);
 /* hash tables */
 er_status er_bl_route_add(route_tab *t, uint64_t key, uint64_t count);
 uint64_t  er_bl_route_get(const route_tab *t, uint64_t key);
-er_status er_bl_trader_min(trader_tab *t, uint64_t h, uint8_t ch, int32_t date);
+/* First-seen = min(date), count += n; ER_ELIMIT if the count would overflow. */
+er_status er_bl_trader_add(trader_tab *t, uint64_t h, uint8_t ch, int32_t date, uint64_t n);
 const trader_ent *er_bl_trader_get(const trader_tab *t, uint64_t h, uint8_t ch);
 /* Room for `more` further entries without rehashing (a loader that knows its count). */
 er_status er_bl_route_reserve(route_tab *t, size_t more);
@@ -201,6 +228,19 @@ er_status er_bl_add(er_baseline *dst, const er_baseline *src, er_err *err);
 size_t er_bl_hist_bin(double x);   /* bin of log unit value x (clamped to the edges) */
 double er_bl_hist_quantile(const double *h, uint64_t n, double q);
 double er_bl_hist_mad(const double *h, uint64_t n, double median);
+/* Histogram mass at least as extreme as x (below x, or above when upper),
+ * counts spread evenly inside their bin; x beyond the edges is clamped.
+ * first..last: the non-empty bins (nothing outside is read). */
+double er_bl_hist_tail(const double *h, size_t first, size_t last, double x, bool upper);
+/* Robust scale s = max(UV_MAD_K·mad, (q90 − q10)/(2·UV_Z90), HIST_W/2). */
+double er_bl_robust_scale(double mad, double q10, double q90);
+/* Tail p-values with the contamination floor (anomaly.c, docs/scoring.md 3):
+ * lower tail of the robust z in a group of n rows, and the Mahalanobis tail of
+ * d² with k dimensions over n rows. */
+double er_bl_uv_p_low(double z, uint64_t n);
+double er_bl_maha_p(double d2, int k, uint64_t n);
+/* Novelty p of a trader with c declarations in the history behind tail t. */
+double er_bl_novelty_p(const nov_tail *t, uint64_t c);
 
 /* Serialisation (baseline_io.c): canonical JSON text; malloc'd, *len set. */
 char *er_bl_serialize(const er_baseline *bl, size_t *len, const char *id);

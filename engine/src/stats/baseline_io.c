@@ -277,12 +277,12 @@ char *er_bl_serialize(const er_baseline *bl, size_t *len, const char *id)
     ob_u64(&b, (uint64_t)QSCALE);
     ob_str(&b, ",\"rows\":");
     ob_u64(&b, bl->rows);
-    /* compact, per chapter: "hash:YYYY-MM-DD hash:YYYY-MM-DD ..." (hashes increasing) */
+    /* compact, per chapter: "hash:YYYY-MM-DD:count ..." (hashes increasing) */
     ob_str(&b, ",\"traders\":{");
     static const char hx[] = "0123456789abcdef";
     for (size_t i = 0; i < bl->n_ts; i++) {
         const trader_ent *t = &bl->ts[i];
-        char e[48];
+        char e[72];
         int k = 0;
         if (i == 0 || bl->ts[i - 1].ch != t->ch) {
             if (i) {
@@ -306,6 +306,13 @@ char *er_bl_serialize(const er_baseline *bl, size_t *len, const char *id)
         er_date_format(t->date, d);
         memcpy(e + k, d, 10);
         k += 10;
+        char dg[20];
+        int nd = 0;
+        for (uint64_t v = t->n; nd == 0 || v; v /= 10)
+            dg[nd++] = (char)('0' + v % 10);
+        e[k++] = ':';
+        while (nd)
+            e[k++] = dg[--nd];
         ob_put(&b, e, (size_t)k);
     }
     ob_str(&b, bl->n_ts ? "\"\n}}\n" : "}}\n");
@@ -908,7 +915,7 @@ static er_status load_doc(ld *L, er_baseline *bl, json_object *root, char stored
     json_object *tr = get(root, "traders");
     setpath(L, "$.traders");
     if (!tr || !json_object_is_type(tr, json_type_object))
-        return bad(L, ER_EBASELINE, "expected an object {chapter: \"hash:date ...\"}");
+        return bad(L, ER_EBASELINE, "expected an object {chapter: \"hash:date:count ...\"}");
     size_t n_traders = 0;
     json_object_object_foreach(tr, ck0, cv0) {
         (void)ck0;
@@ -927,7 +934,7 @@ static er_status load_doc(ld *L, er_baseline *bl, json_object *root, char stored
             return bad(L, ER_EBASELINE, "expected a two-digit HS chapter as key");
         uint8_t ch = (uint8_t)((ck[0] - '0') * 10 + (ck[1] - '0'));
         if (!json_object_is_type(cv, json_type_string))
-            return bad(L, ER_EBASELINE, "expected a string \"hash:YYYY-MM-DD ...\"");
+            return bad(L, ER_EBASELINE, "expected a string \"hash:YYYY-MM-DD:count ...\"");
         const char *p0 = json_object_get_string(cv), *p = p0;
         uint64_t prev = 0;
         if (!*p)
@@ -943,13 +950,20 @@ static er_status load_doc(ld *L, er_baseline *bl, json_object *root, char stored
             }
             ok = ok && *p++ == ':' && strnlen(p, 10) == 10 && er_date_parse(p, 10, &dd) == ER_OK;
             if (ok) p += 10;
+            uint64_t cnt = 0;
+            ok = ok && *p++ == ':' && *p >= '1' && *p <= '9';
+            for (; ok && *p >= '0' && *p <= '9'; p++) {
+                if (cnt > (UINT64_MAX - 9) / 10) ok = false;
+                cnt = cnt * 10 + (uint64_t)(*p - '0');
+            }
+            ok = ok && (*p == ' ' || *p == '\0');
             if (!ok || hv <= prev)
-                return bad(L, ER_EBASELINE, "at character %ld: expected \"hash:YYYY-MM-DD\" (16 lowercase hex digits, "
-                           "increasing, non-zero)", (long)(p - p0));
+                return bad(L, ER_EBASELINE, "at character %ld: expected \"hash:YYYY-MM-DD:count\" (16 lowercase hex "
+                           "digits, increasing, non-zero; count ≥ 1)", (long)(p - p0));
             prev = hv;
             if (bl->n_ts == n_traders)   /* cannot happen: counted above */
                 return er_errf(L->err, ER_EINTERNAL, "%s: trader count changed while loading", L->file);
-            bl->ts[bl->n_ts++] = (trader_ent){.h = hv, .date = dd, .ch = ch};
+            bl->ts[bl->n_ts++] = (trader_ent){.h = hv, .n = cnt, .date = dd, .ch = ch};
         }
     }
     if (er_bl_trader_insert_all(&bl->traders, bl->ts, bl->n_ts) != ER_OK)
