@@ -6,7 +6,7 @@
  *   cites-permits.csv   a permit for each CITES-scope declaration (its parties,
  *                       HS, mass, a validity around its date)
  *   ods-licences.csv    a licence per trader, flow and year for bulk ODS/HFC
- *                       (HS 2903, 3827), quota 125% of what the trader declares
+ *                       (HS 290314, 29034, 290361, 29037, 3827), quota 125% of what the trader declares
  *   basel-consents.csv  a consent per exporter-importer pair for waste, 120%
  *   declarations.csv    the input with permits, licences, consents columns
  *   labels.csv          id,pattern for every planted declaration
@@ -29,7 +29,8 @@
 
 static const char *const CITES_HS[] = {"0106", "030192", "030571", "030572", "030781", "030811", "0507", "060290",
                                        "4103", "4113", "4301", "4303", "440349", "440729", "9601", NULL};
-static const char *const ODS_HS[] = {"2903", "3827", NULL};
+/* controlled ODS/HFC in bulk: the licence pack's scope (not HFOs, 290351, nor other 2903) */
+static const char *const ODS_HS[] = {"290314", "29034", "290361", "29037", "3827", NULL};
 static const char *const WASTE_HS[] = {"3825", "3915", "4004", "4012", "6309", "7204", "7404", "7602", "8548", "8549",
                                        NULL};
 

@@ -10,7 +10,7 @@
 # both on the same file in the same invocation, next to `wc -l`. Recall: the
 # share of each planted pattern whose declaration alerts with the matching
 # indicator; false alarms: document-check alerts on unplanted declarations.
-#   bench/registries.sh [ROWS]
+#   bench/registries.sh [ROWS]            (REG_DAY=FILE: use that declarations CSV)
 cd "$(dirname "$0")/.."
 source bench/lib.sh
 rows=${1:-1000000}
@@ -18,12 +18,14 @@ bench_build
 [ -x "$build/gen_registries" ] || cmake --build "$build" -j2 --target gen_registries >/dev/null
 out=${BENCH_OUT:-bench/out}
 mkdir -p "$out"
-reg=$out/registries-$rows
+# REG_DAY=FILE: registries for that day (bench/detect.sh passes its labelled day) instead of a generated one.
+src=${REG_DAY:-$out/registries-day-$rows.csv}
+reg=$out/registries-$(basename "$src" .csv)
 day=$reg/declarations.csv
-if [ ! -s "$day" ]; then
+if [ ! -s "$day" ] || [ "$src" -nt "$day" ] || [ "$build/gen_registries" -nt "$day" ]; then
   mkdir -p "$reg"
-  "$build/gen_declarations" -n "$rows" --seed 31 --start 2026-11-24 -o "$out/registries-day-$rows.csv"
-  "$build/gen_registries" --in "$out/registries-day-$rows.csv" --out "$reg" --seed 31
+  [ -s "$src" ] || "$build/gen_declarations" -n "$rows" --seed 31 --start 2026-11-24 -o "$src"
+  "$build/gen_registries" --in "$src" --out "$reg" --seed 31
 fi
 bytes=$(stat -c %s "$day")
 packs=(--profiles profiles --profiles feeds/samples/registries/profiles)
