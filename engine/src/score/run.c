@@ -31,12 +31,12 @@
 #include <unistd.h>
 
 #include "score/alert.h"
+#include "registry/registry_run.h"
 #include "ecorisk/baseline.h"
 #include "ecorisk/quarantine.h"
 #include "ecorisk/refdata.h"
 #include "ecorisk/score.h"
 #include "core/sbuf.h"
-#include "registry/registry_run.h"
 
 #define MAX_GROUPS 65536          /* distinct office/flow groups tracked; the rest pool in one */
 #define MAX_RULES 256
@@ -855,10 +855,10 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
     size_t n_recs = 0, cap_recs = 0, n_cands = 0, cap_cands = 0;
     uint64_t spool_off = 0, cspool_off = 0, ordinal = 0;
     er_sb line = {0}, text = {0};
+    reg_run rr = {0};   /* registries and ledger (docs/registries.md) */
     const bool to_stdout = strcmp(o->out_dir, "-") == 0;
     bool planned = false;
     bl_loader loader = {.path = o->baseline};
-    reg_run rr = {0};
 
     memset(res, 0, sizeof *res);
     k.min_date = 0;
