@@ -18,6 +18,8 @@ static const cli_opt run_opts[] = {
     {"profiles", 'p', CLI_LIST, NULL, "PATH", "profile pack file or directory (default: the shipped packs)"},
     {"baseline", 'b', CLI_STR, NULL, "FILE", "baseline from 'ecorisk baseline build' (anomaly predicates need it)"},
     {"out", 'o', CLI_STR, NULL, "DIR", "output directory, or '-' for alerts on stdout (required)"},
+    {"registry", 0, CLI_STR, NULL, "DIR", "document registries: cites-permits.csv, ods-licences.csv, basel-consents.csv"},
+    {"ledger", 0, CLI_STR, NULL, "DIR", "durable ledger of document consumption (needs --registry and --as-of)"},
     {"config", 'c', CLI_STR, NULL, "FILE", "run config: lane capacity and minimum random rate per office/flow"},
     {"threads", 't', CLI_INT, "0", "N", "scoring threads (0: one per CPU)"},
     {"since", 0, CLI_STR, NULL, "DATE", "ignore declarations before DATE (quarantined as out_of_range)"},
@@ -26,8 +28,6 @@ static const cli_opt run_opts[] = {
     {"all-scores", 0, CLI_FLAG, NULL, NULL, "also write scores.csv (declaration id, score per domain)"},
     {"reference", 0, CLI_STR, NULL, "DIR", "reference data directory (countries, currency rates)"},
     {"batch-size", 0, CLI_INT, "8192", "N", "declarations per batch"},
-    {"registry", 0, CLI_STR, NULL, "DIR", "document registries: cites-permits.csv, ods-licences.csv, basel-consents.csv"},
-    {"ledger", 0, CLI_STR, NULL, "DIR", "durable ledger of document consumption (needs --registry and --as-of)"},
     {"push", 0, CLI_STR, NULL, "URL", "after the run, spool the alerts in the outbox and push them to this endpoint"},
     {"outbox", 0, CLI_STR, NULL, "DIR", "outbox for --push (default: OUT/outbox)"},
     {"token-file", 0, CLI_STR, NULL, "FILE", "--push: bearer token file (else env ECORISK_TOKEN)"},
@@ -133,13 +133,13 @@ static int run_main(const cli_args *a)
     o.n_profiles = n_profiles;
     o.baseline = cli_str(a, "baseline");
     o.out_dir = out;
+    o.registry = cli_str(a, "registry");
+    o.ledger = cli_str(a, "ledger");
     o.config = cli_str(a, "config");
     o.reference = cli_str(a, "reference");
     o.threads = (unsigned)threads;
     o.all_scores = cli_flag(a, "all-scores");
     o.batch_size = (size_t)bs;
-    o.registry = cli_str(a, "registry");
-    o.ledger = cli_str(a, "ledger");
     cli_progress *prog = cli_progress_start("run", 0);
     o.progress = prog ? progress_cb : NULL;
     o.progress_ud = prog;
