@@ -147,7 +147,7 @@ static void cond(dbuf *d, const er_profileset *s, uint32_t ni, int level)
         dp(d, "always");
         break;
     case C_DOCUMENT:
-        dp(d, "cited %s is %s (registries)", er_dockind_str((er_dockind)n->cmp), n->label);
+        dp(d, "%s document %s (with --registry)", er_dockind_str((er_dockind)n->cmp), n->label);
         break;
     }
     dp(d, "\n");
