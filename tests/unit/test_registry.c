@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ecorisk/profile.h"
+#include "ecorisk/refdata.h"
 #include "ecorisk/registry.h"
 #include "tmp_fixture.h"
 
@@ -209,6 +211,108 @@ START_TEST(check_and_ledger)
 }
 END_TEST
 
+
+static const char *pack =
+    "{\"domain\": \"ods\", \"profiles\": [{\"id\": \"doc\", \"version\": 1, \"title\": \"t\", \"owner\": \"o\",\n"
+    " \"references\": [\"r\"], \"scope\": {\"field\": \"hs\", \"prefix\": [\"2903\"]},\n"
+    " \"indicators\": [\n"
+    "  {\"id\": \"none\", \"weight\": 60, \"reason\": \"r\", \"when\": {\"document\": \"licence\", \"is\": \"missing\"}},\n"
+    "  {\"id\": \"over\", \"weight\": 70, \"reason\": \"r\", \"when\": {\"document\": \"licence\", \"is\": [\"exhausted\", \"exceeded\"]}},\n"
+    "  {\"id\": \"bad\", \"weight\": 10, \"reason\": \"r\", \"when\": {\"not\": {\"document\": \"permit\", \"is\": \"missing\"}}}],\n"
+    " \"alert_threshold\": 50, \"lanes\": {\"red\": 80, \"yellow\": 60, \"blue\": 40}}]}\n";
+
+static er_profileset *load_pack(const char *dir, const char *text, er_refdata *ref, er_status want)
+{
+    char p[1200];
+    snprintf(p, sizeof p, "%s/pack.json", dir);
+    write_file(dir, "pack.json", text);
+    const char *paths[] = {p};
+    er_profile_opts o = {.ref = ref};
+    er_profileset *s = NULL;
+    er_err err = {{0}};
+    ck_assert_int_eq(er_profileset_load(&s, paths, 1, &o, true, &err), want);
+    return s;
+}
+
+START_TEST(document_predicate)
+{
+    char dir[1024];
+    er_refdata *ref = NULL;
+    er_err err = {{0}};
+    tf_mkdtemp(dir, sizeof dir, "pred");
+    ck_assert_int_eq(er_refdata_load(&ref, NULL, &err), ER_OK);
+    er_profileset *s = load_pack(dir, pack, ref, ER_OK);
+    er_eval *e = NULL;
+    ck_assert_int_eq(er_eval_new(&e, s, &err), ER_OK);
+    er_decl d;
+    memset(&d, 0, sizeof d);
+    d.id = "X";
+    strcpy(d.hs, "290371");
+    d.hs_len = 6;
+    const er_profile_result *r;
+    er_eval_run(e, &d, NULL, &r);   /* no registries: no data, false — and "not" of it true */
+    ck_assert(r[0].in_scope);
+    ck_assert_uint_eq(r[0].fired, 4);
+    char ev[256];
+    er_eval_evidence(s, 0, 0, &d, NULL, ev, sizeof ev);
+    ck_assert_str_eq(ev, "licence: no data (no registries)");
+
+    er_doccheck c;
+    memset(&c, 0, sizeof c);
+    c.state[ER_DOC_LICENCE] = ER_DS_EXCEEDED;
+    c.state[ER_DOC_PERMIT] = ER_DS_MISSING;
+    c.evidence[ER_DOC_LICENCE] = "licence L: 90 of 100 kg already used; this declaration adds 20 kg";
+    d.docs = &c;
+    er_eval_run(e, &d, NULL, &r);
+    ck_assert_uint_eq(r[0].fired, 2);
+    ck_assert_double_eq(r[0].score, 70);
+    ck_assert(r[0].alert);
+    er_eval_evidence(s, 0, 1, &d, NULL, ev, sizeof ev);
+    ck_assert_str_eq(ev, c.evidence[ER_DOC_LICENCE]);
+    c.state[ER_DOC_LICENCE] = ER_DS_MISSING;
+    c.evidence[ER_DOC_LICENCE] = NULL;
+    c.state[ER_DOC_PERMIT] = ER_DS_UNKNOWN;
+    er_eval_run(e, &d, NULL, &r);
+    ck_assert_uint_eq(r[0].fired, 1 | 4);
+    er_eval_evidence(s, 0, 0, &d, NULL, ev, sizeof ev);
+    ck_assert_str_eq(ev, "no licence cited");
+    char *x = er_eval_explain(s, &d, NULL);
+    ck_assert_ptr_nonnull(strstr(x, "\"op\":\"document\""));
+    ck_assert_ptr_nonnull(strstr(x, "\"value\":\"unknown\""));
+    free(x);
+    x = er_profile_describe(s, 0);
+    ck_assert_ptr_nonnull(strstr(x, "licence document exhausted|exceeded (with --registry)"));
+    free(x);
+    er_eval_free(e);
+    er_profileset_free(s);
+
+    /* lint: the kind and the states are checked, with the JSON path */
+    static const struct { const char *from, *to, *msg; } bad[] = {
+        {"\"document\": \"licence\", \"is\": \"missing\"", "\"document\": \"visa\", \"is\": \"missing\"",
+         "expected permit, licence or consent, got visa"},
+        {"\"is\": [\"exhausted\", \"exceeded\"]", "\"is\": [\"exhausted\", \"lost\"]",
+         "expected a state (missing, unknown, expired, mismatch, exhausted or exceeded) or an array of states, got lost"},
+        {"\"is\": [\"exhausted\", \"exceeded\"]", "\"is\": []", "expected at least one state"},
+        {"\"is\": [\"exhausted\", \"exceeded\"]", "\"is\": [\"exceeded\"], \"when\": 1", "unknown field \"when\" (expected one of: document, is)"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char text[4096];
+        const char *at = strstr(pack, bad[i].from);
+        ck_assert_ptr_nonnull(at);
+        snprintf(text, sizeof text, "%.*s%s%s", (int)(at - pack), pack, bad[i].to, at + strlen(bad[i].from));
+        s = load_pack(dir, text, ref, ER_EPROFILE);
+        const er_lint_msg *m;
+        size_t n = er_profileset_lint(s, &m), k = 0;
+        while (k < n && !strstr(m[k].message, bad[i].msg))
+            k++;
+        ck_assert_msg(k < n, "no lint message '%s' (first: %s)", bad[i].msg, n ? m[0].message : "none");
+        ck_assert_ptr_nonnull(strstr(m[k].path, "indicators["));
+        er_profileset_free(s);
+    }
+    er_refdata_free(ref);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("registry");
@@ -216,6 +320,7 @@ static Suite *suite(void)
     tcase_add_test(t, harm_figures);
     tcase_add_test(t, registry_errors);
     tcase_add_test(t, check_and_ledger);
+    tcase_add_test(t, document_predicate);
     suite_add_tcase(s, t);
     return s;
 }
