@@ -68,7 +68,7 @@ h = al["D2-003"]["harm"]
 assert h == {"substance": "HCFC-22", "odp_tonnes": 0.0055, "co2e_tonnes": 181}, h
 assert al["D2-009"]["harm"]["co2e_tonnes"] == 540, al["D2-009"]["harm"]
 assert al["D2-005"]["harm"] == {"cites_appendix": "I"}, al["D2-005"]["harm"]
-assert al["D2-007"]["harm"] == {"basel_code": "A1180"}, al["D2-007"]["harm"]
+assert al["D2-007"]["harm"] == {"basel_code": "A1180", "basel_annex": "VIII"}, al["D2-007"]["harm"]
 assert al["D2-004"].get("harm") is None
 assert al["D2-012"]["documents"]["licence"]["states"] == ["exhausted", "exceeded"]
 s = json.load(open(sys.argv[1] + "/summary.json"))["registries"]

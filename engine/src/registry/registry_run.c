@@ -8,6 +8,7 @@
 #include "ecorisk/arena.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 er_status reg_run_open(reg_run *rr, const er_run_opts *o, bool readonly, er_err *err)
@@ -102,6 +103,21 @@ void reg_run_close(reg_run *rr)
     memset(rr, 0, sizeof *rr);
 }
 
+/* Basel Convention annex of a waste code: A → VIII (hazardous), B → IX (not hazardous unless
+ * Annex III characteristics), Y1-Y45 → I (controlled), Y46-Y48 → II (special consideration). */
+static const char *basel_annex(const char *code)
+{
+    if (code[0] == 'A' && code[1] >= '0' && code[1] <= '9')
+        return "VIII";
+    if (code[0] == 'B' && code[1] >= '0' && code[1] <= '9')
+        return "IX";
+    if (code[0] == 'Y' && code[1] >= '0' && code[1] <= '9') {
+        int n = atoi(code + 1);
+        return n >= 1 && n <= 45 ? "I" : n >= 46 && n <= 48 ? "II" : NULL;
+    }
+    return NULL;
+}
+
 void er_alert_registry_json(er_sb *b, const er_decl *d)
 {
     const er_doccheck *c = d->docs;
@@ -126,6 +142,11 @@ void er_alert_registry_json(er_sb *b, const er_decl *d)
         if (c->basel_code[0]) {
             er_sb_json_key(b, "basel_code");
             er_sb_json_cstr(b, c->basel_code);
+            const char *annex = basel_annex(c->basel_code);
+            if (annex) {
+                er_sb_json_key(b, "basel_annex");
+                er_sb_json_cstr(b, annex);
+            }
         }
         er_sb_putc(b, '}');
     }
