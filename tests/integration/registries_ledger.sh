@@ -75,6 +75,7 @@ s = json.load(open(sys.argv[1] + "/summary.json"))["registries"]
 assert s["harm"]["ods_alerts_with_substance"] == 4, s
 assert abs(s["harm"]["odp_tonnes"] - 0.00825) < 1e-12 and abs(s["harm"]["co2e_tonnes"] - 1149) < 1e-9, s
 assert s["harm"]["wildlife_alerts_by_appendix"] == {"I": 1, "II": 2, "III": 0, "none": 1}, s
+assert s["harm"]["waste_alerts_by_annex"] == {"I": 0, "II": 0, "VIII": 1, "IX": 0, "none": 1}, s
 assert s["ledger"]["entries_before"] == 3 and s["ledger"]["entries_this_run"] == 9, s
 assert (s["permits"], s["licences"], s["consents"], s["declarations_citing"]) == (3, 3, 1, 11), s
 PY

@@ -51,6 +51,21 @@ er_status reg_run_batch(reg_run *rr, er_batch *b, er_err *err)
     return st;
 }
 
+/* Basel Convention annex of a waste code: A → VIII (hazardous), B → IX (not hazardous unless
+ * Annex III characteristics), Y1-Y45 → I (controlled), Y46-Y48 → II (special consideration). */
+static const char *basel_annex(const char *code)
+{
+    if (code[0] == 'A' && code[1] >= '0' && code[1] <= '9')
+        return "VIII";
+    if (code[0] == 'B' && code[1] >= '0' && code[1] <= '9')
+        return "IX";
+    if (code[0] == 'Y' && code[1] >= '0' && code[1] <= '9') {
+        int n = atoi(code + 1);
+        return n >= 1 && n <= 45 ? "I" : n >= 46 && n <= 48 ? "II" : NULL;
+    }
+    return NULL;
+}
+
 void reg_run_alert(reg_run *rr, const er_decl *d, er_domain dom)
 {
     if (!rr->reg || !d->docs)
@@ -61,6 +76,14 @@ void reg_run_alert(reg_run *rr, const er_decl *d, er_domain dom)
         rr->alerts_harm[dom]++;
     } else if (dom == ER_DOMAIN_WILDLIFE) {
         rr->by_appendix[d->docs->cites_appendix < 4 ? d->docs->cites_appendix : 0]++;
+    } else if (dom == ER_DOMAIN_WASTE) {
+        static const char *const annexes[] = {"I", "II", "VIII", "IX"};
+        const char *a = d->docs->basel_code[0] ? basel_annex(d->docs->basel_code) : NULL;
+        size_t k = 0;
+        for (size_t i = 0; a && i < 4; i++)
+            if (strcmp(a, annexes[i]) == 0)
+                k = i + 1;
+        rr->by_annex[k]++;
     }
 }
 
@@ -91,9 +114,14 @@ void reg_run_summary(const reg_run *rr, er_sb *b)
     er_sb_json_numg(b, rr->odp_t, 6);
     er_sb_puts(b, ", \"co2e_tonnes\": ");
     er_sb_json_numg(b, rr->co2e_t, 6);
-    er_sb_printf(b, ", \"wildlife_alerts_by_appendix\": {\"I\": %llu, \"II\": %llu, \"III\": %llu, \"none\": %llu}}\n  }\n}\n",
+    er_sb_printf(b, ", \"wildlife_alerts_by_appendix\": {\"I\": %llu, \"II\": %llu, \"III\": %llu, \"none\": %llu}",
                  (unsigned long long)rr->by_appendix[1], (unsigned long long)rr->by_appendix[2],
                  (unsigned long long)rr->by_appendix[3], (unsigned long long)rr->by_appendix[0]);
+    er_sb_printf(b, ",\n      \"waste_alerts_by_annex\": {\"I\": %llu, \"II\": %llu, \"VIII\": %llu, \"IX\": %llu, "
+                    "\"none\": %llu}}\n  }\n}\n",
+                 (unsigned long long)rr->by_annex[1], (unsigned long long)rr->by_annex[2],
+                 (unsigned long long)rr->by_annex[3], (unsigned long long)rr->by_annex[4],
+                 (unsigned long long)rr->by_annex[0]);
 }
 
 void reg_run_close(reg_run *rr)
@@ -101,21 +129,6 @@ void reg_run_close(reg_run *rr)
     er_ledger_free(rr->led);
     er_registry_free(rr->reg);
     memset(rr, 0, sizeof *rr);
-}
-
-/* Basel Convention annex of a waste code: A → VIII (hazardous), B → IX (not hazardous unless
- * Annex III characteristics), Y1-Y45 → I (controlled), Y46-Y48 → II (special consideration). */
-static const char *basel_annex(const char *code)
-{
-    if (code[0] == 'A' && code[1] >= '0' && code[1] <= '9')
-        return "VIII";
-    if (code[0] == 'B' && code[1] >= '0' && code[1] <= '9')
-        return "IX";
-    if (code[0] == 'Y' && code[1] >= '0' && code[1] <= '9') {
-        int n = atoi(code + 1);
-        return n >= 1 && n <= 45 ? "I" : n >= 46 && n <= 48 ? "II" : NULL;
-    }
-    return NULL;
 }
 
 void er_alert_registry_json(er_sb *b, const er_decl *d)

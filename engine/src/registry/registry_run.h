@@ -26,6 +26,7 @@ typedef struct reg_run {
     uint64_t     alerts_harm[ER_DOMAIN_COUNT];
     double       odp_t, co2e_t;   /* tonnes at stake in the run's ODS alerts */
     uint64_t     by_appendix[4];  /* wildlife alerts by CITES appendix of a cited permit (0: none) */
+    uint64_t     by_annex[5];     /* waste alerts by Basel annex: none, I, II, VIII, IX */
 } reg_run;
 
 /* readonly: explain's pass (the ledger is read without its lock and never committed). */
