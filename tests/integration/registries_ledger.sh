@@ -126,6 +126,12 @@ $E run --feed "$R/day2.csv" --profiles "$R/profiles" --registry "$R" --as-of 202
 grep -q '"D2-001"' "$T/nl/alerts.jsonl" && fail "in-memory ledger saw day 1"
 python3 -c "import json; s=json.load(open('$T/nl/summary.json'))['registries']['ledger']; assert not s['persistent'] and s['entries_before']==0, s" \
   || fail "summary of a run without --ledger"
+# JSON Lines: document numbers as an array; an element that is not a string quarantines the record.
+printf '%s\n' '{"id":"J1","date":"2026-01-06","flow":"EX","hs":"030192","net_kg":25,"permits":["XX-1","FR-24-0012"]}' \
+  '{"id":"J2","date":"2026-01-06","flow":"EX","hs":"030192","net_kg":25,"permits":["XX-2",7]}' > "$T/j.jsonl"
+$E run --feed "$T/j.jsonl" --profiles "$R/profiles" --registry "$R" --as-of 2026-01-06 --out "$T/j" 2>/dev/null
+grep -q '"permits":"XX-1;FR-24-0012"' "$T/j/alerts.jsonl" || fail "JSONL permits array"
+grep -q '"detail":"permits\[1\]: expected a document number (string)"' "$T/j/quarantine.jsonl" || fail "JSONL bad permit"
 # Usage errors.
 if $E run --feed "$R/day2.csv" --registry "$R" --ledger "$T/ledger" --out "$T/x" 2>"$T/err"; then fail "--ledger without --as-of"; fi
 grep -q "needs --as-of" "$T/err" || fail "message for --ledger without --as-of"
