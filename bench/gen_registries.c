@@ -117,6 +117,17 @@ static long acc_get(acc *a, const char *key)
     return (long)a->n++;
 }
 
+static void acc_free(acc *a)
+{
+    for (size_t i = 0; i < a->n; i++)
+        free(a->name[i]);
+    free(a->name);
+    free(a->total);
+    free(a->cum);
+    free(a->transit);
+    smap_free(&a->idx);
+}
+
 static FILE *openw(const char *dir, const char *name)
 {
     char p[4096];
@@ -392,6 +403,9 @@ int main(int argc, char **argv)
     }
     if (!pass1(&g, fi) || !write_registries(&g)) {
         fprintf(stderr, "gen_registries: %s: unreadable header or out of memory\n", g.in);
+        fclose(fi);
+        acc_free(&g.pair);
+        acc_free(&g.lic);
         return 1;
     }
     pass2(&g, fi);
@@ -402,5 +416,7 @@ int main(int argc, char **argv)
     bad |= fclose(g.fp) | fclose(g.fl) | fclose(g.fc) | fclose(g.fd) | fclose(g.fb);
     fclose(fi);
     free(g.quota);
+    acc_free(&g.pair);
+    acc_free(&g.lic);
     return bad ? 1 : 0;
 }
