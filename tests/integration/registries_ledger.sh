@@ -25,7 +25,7 @@ run() {  # feed-csv as-of out [extra]
   $E run --feed "$feed" --profiles "$R/profiles" --registry "$R" --ledger "$T/ledger" \
          --as-of "$asof" --out "$out" "$@" 2>"$out.log" || { cat "$out.log"; fail "run $out exited"; }
 }
-alerts() {  # alerts.jsonl → one line per alert: id profile score lane indicators | evidence...
+alerts() {  # alerts.jsonl → one line per alert, in file (risk) order: id profile score lane indicators evidence
   python3 - "$1" <<'PY'
 import json, sys
 for line in open(sys.argv[1]):
@@ -33,6 +33,9 @@ for line in open(sys.argv[1]):
     print("\t".join([a["declaration"]["id"], a["profile"]["id"], str(a["score"]), a["lane"],
                      ",".join(i["id"] for i in a["indicators"]), a["indicators"][0]["evidence"]]))
 PY
+}
+alerts_by_id() {
+  alerts "$1" | sort
 }
 
 run "$R/day1.csv" 2026-01-05 "$T/d1" --threads 2
@@ -56,7 +59,7 @@ D2-009	ods-licence-check	60	yellow	licence-mismatch	licence NL-HFC-2026-102: 202
 D2-011	ods-licence-check	60	yellow	licence-expired	licence NL-HFC-2025-088: no quota for 2026
 D2-012	ods-licence-check	100	red	licence-exhausted,licence-exceeded	licence NL-ODS-2026-017: 2026 quota 1050 of 1000 kg already used; this declaration adds 50 kg
 EOF
-alerts "$T/d2/alerts.jsonl" > "$T/got2"
+alerts_by_id "$T/d2/alerts.jsonl" > "$T/got2"
 diff "$T/want2" "$T/got2" || fail "day 2 alerts"
 
 # Harm: D2-003 HCFC-22 (ODP 0.055, GWP 1810) 100 kg → 0.0055 ODP-t, 181 t CO2e; D2-009 HFC-32 (GWP 675)
