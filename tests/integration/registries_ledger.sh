@@ -48,8 +48,8 @@ $E ledger show --ledger "$T/ledger" > "$T/show1"
 
 run "$R/day2.csv" 2026-01-06 "$T/d2" --threads 2
 cat > "$T/want2" <<'EOF'
-D2-001	wildlife-permit-check	70	yellow	permit-exceeded	permit FR-24-0012: 30 of 50 kg already used; this declaration adds 25 kg
-D2-003	ods-licence-check	70	yellow	licence-exceeded	licence NL-ODS-2026-017: 2026 quota 950 of 1000 kg already used; this declaration adds 100 kg
+D2-001	wildlife-permit-check	70	red	permit-exceeded	permit FR-24-0012: 30 of 50 kg already used; this declaration adds 25 kg
+D2-003	ods-licence-check	70	red	licence-exceeded	licence NL-ODS-2026-017: 2026 quota 950 of 1000 kg already used; this declaration adds 100 kg
 D2-004	wildlife-permit-check	80	red	permit-unknown	permit XX-00-9999: not in the registry
 D2-005	wildlife-permit-check	60	yellow	permit-expired	permit ZA-25-0007: 0 of 10 kg already used; this declaration adds 4 kg (expired 2025-12-31)
 D2-006	wildlife-permit-check	60	yellow	permit-mismatch	permit ID-26-0441: 0 of 200 pcs already used; this declaration adds 150 pcs (importer Leder Import Srl, document names Euro Leder GmbH)
@@ -194,12 +194,12 @@ for i in $(seq 50); do
   "$ECORISK" ledger show --ledger "$T/L" | cmp -s - "$T/show-after" || fail "try $i: completed ledger differs"
   cmp -s "$T/k2/alerts.jsonl" "$T/bigref/alerts.jsonl" || fail "try $i: completed run gave other alerts"
 done
-# Lane capacity by expected harm (score / 100 x CO2e tonnes): NLRTM imports keep one yellow
-# alert (0.2 x 6 declarations); by score D2-003 (70, 181 t CO2e) keeps it, by harm D2-009
-# (60 x 540 t = 324 > 0.7 x 181 = 126.7).
+# Lane capacity by expected harm (score / 100 x CO2e tonnes): NLRTM imports keep one red alert
+# (0.2 x 6 declarations); by risk D2-012 (score 100, risk 0.997, 90.5 t CO2e) keeps it, by harm
+# D2-003 (0.7 x 181 t = 126.7 > 1.0 x 90.5); the other moves down to yellow.
 for o in score harm; do
   rm -rf "$T/L" && cp -r "$T/ledger-day1" "$T/L"
-  echo "{\"capacity_order\": \"$o\", \"rules\": [{\"office\": \"NLRTM\", \"flow\": \"IM\", \"yellow\": 0.2}]}" > "$T/cfg-$o.json"
+  echo "{\"capacity_order\": \"$o\", \"rules\": [{\"office\": \"NLRTM\", \"flow\": \"IM\", \"red\": 0.2}]}" > "$T/cfg-$o.json"
   $E run --feed "$R/day2.csv" --profiles "$R/profiles" --registry "$R" --ledger "$T/L" --as-of 2026-01-06 \
          --config "$T/cfg-$o.json" --out "$T/cap-$o" 2>/dev/null || fail "run with capacity_order $o"
 done
@@ -207,8 +207,8 @@ python3 - "$T/cap-score/alerts.jsonl" "$T/cap-harm/alerts.jsonl" <<'PY' || fail 
 import json, sys
 def lanes(p):
     return {a["declaration"]["id"]: a["lane"] for a in map(json.loads, open(p)) if a["domain"] == "ods"}
-assert lanes(sys.argv[1]) == {"D2-003": "yellow", "D2-009": "blue", "D2-011": "blue", "D2-012": "red"}, lanes(sys.argv[1])
-assert lanes(sys.argv[2]) == {"D2-003": "blue", "D2-009": "yellow", "D2-011": "blue", "D2-012": "red"}, lanes(sys.argv[2])
+assert lanes(sys.argv[1]) == {"D2-003": "yellow", "D2-009": "yellow", "D2-011": "yellow", "D2-012": "red"}, lanes(sys.argv[1])
+assert lanes(sys.argv[2]) == {"D2-003": "red", "D2-009": "yellow", "D2-011": "yellow", "D2-012": "yellow"}, lanes(sys.argv[2])
 PY
 echo '{"capacity_order": "tonnes", "rules": []}' > "$T/cfg-bad.json"
 if "$ECORISK" run --feed "$R/day2.csv" --config "$T/cfg-bad.json" --out "$T/x" 2>"$T/err"; then fail "bad capacity_order"; fi
