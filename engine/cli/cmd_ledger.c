@@ -76,7 +76,9 @@ const cli_cmd cmd_ledger_show = {
     "declarations), sorted by kind and number. With --registry the limit and remaining quantity "
     "come from the registries. Reading takes no lock: each run's entries are replaced atomically. "
     "Exit status: 0 success; 64 bad command line; 65 a damaged ledger file.",
-    show_opts, CLI_NOPTS(show_opts), show_main};
+    show_opts, CLI_NOPTS(show_opts), show_main,
+    .examples = "ecorisk ledger show --ledger /var/lib/ecorisk/ledger --registry /srv/registries\n"
+                "  quantity used and left per permit, licence-year and consent\n"};
 
 const cli_cmd cmd_ledger_reset = {
     "ledger reset",
@@ -87,4 +89,6 @@ const cli_cmd cmd_ledger_reset = {
     "permit, licence or consent. Licence quotas are per year already; use this to close a year "
     "or to replay it from scratch. Exit status: 0 success; 64 bad command line; 75 a run holds "
     "the ledger.",
-    reset_opts, CLI_NOPTS(reset_opts), reset_main};
+    reset_opts, CLI_NOPTS(reset_opts), reset_main,
+    .examples = "ecorisk ledger reset --ledger /var/lib/ecorisk/ledger --year 2025\n"
+                "  drop the consumption recorded by the runs of 2025\n"};

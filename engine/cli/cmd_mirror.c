@@ -73,4 +73,6 @@ const cli_cmd cmd_mirror = {
     "whose exporter or importer names differ are written as JSON Lines, as are exports with no "
     "matching import. Exit status: 0 nothing to report; 1 findings; 64 bad command line; 65 "
     "invalid feed; 66 feed not found.",
-    mirror_opts, CLI_NOPTS(mirror_opts), mirror_main};
+    mirror_opts, CLI_NOPTS(mirror_opts), mirror_main,
+    .examples = "ecorisk mirror --exports exports-NL.csv --imports imports-MY.csv --out mirror.jsonl\n"
+                "  exports never imported, and pairs whose HS, waste status, mass, value or parties disagree\n"};
