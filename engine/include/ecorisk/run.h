@@ -57,6 +57,9 @@ typedef struct er_run_opts {
     /* Optional progress callback, called from the reading thread. */
     void             (*progress)(void *ud, uint64_t rows, uint64_t bytes, uint64_t alerts);
     void              *progress_ud;
+    /* Registries (docs/registries.md): document registry dir; NULL: no document checks. */
+    const char        *registry;
+    const char        *ledger;      /* durable ledger dir (needs registry and as_of); NULL: in-memory only */
 } er_run_opts;
 
 #define ER_RUN_MAX_QUARANTINE_SHARE 0.05
