@@ -10,13 +10,13 @@
 #   --clean (after any mode) empties apt's lists and cache afterwards (images)
 set -euo pipefail
 build_pkgs=(build-essential cmake pkg-config libcurl4-openssl-dev libjson-c-dev libgsl-dev
-            zlib1g-dev libssl-dev ca-certificates)
+            zlib1g-dev libssl-dev libxgboost-dev ca-certificates)
 # Tests and CI: Check for unit tests, clang for the sanitizer build and libFuzzer,
 # valgrind for memcheck, python3 for the test receiver, groff to check man pages,
 # time for peak-RSS measurements, openssl/curl for TLS fixtures, chromium to
 # render the HTML report in the report test.
 test_pkgs=(check clang valgrind python3 curl openssl gzip gawk groff-base time chromium)
-runtime_pkgs=(libcurl4 libjson-c5 libgsl27 zlib1g libssl3 ca-certificates)
+runtime_pkgs=(libcurl4 libjson-c5 libgsl27 zlib1g libssl3 libxgboost0 ca-certificates)
 receiver_pkgs=(python3-minimal openssl ca-certificates)
 
 mode=all clean=0 list=0
