@@ -346,8 +346,8 @@ er_status er_learn(const er_learn_opts *o, char **json, char **table, er_err *er
         st = er_errf(err, ER_ENOMEM, "out of memory");
         goto cleanup;
     }
-    er_sb_printf(&tr, "{\"eta\":%.17g,\"max_depth\":%u,\"max_rounds\":%u,\"early_stop\":%u,\"threads\":%u,"
-                      "\"smoothing\":%g}", bp.eta, bp.max_depth, bp.max_rounds, bp.early_stop, bp.threads,
+    er_sb_printf(&tr, "{\"eta\":%.17g,\"max_depth\":%u,\"max_rounds\":%u,\"early_stop\":%u,"
+                      "\"smoothing\":%g}", bp.eta, bp.max_depth, bp.max_rounds, bp.early_stop,
                  m->smoothing);
     if ((st = modelfile_write(m, o->out, tr.p ? tr.p : "{}", err)) != ER_OK)
         goto cleanup;
