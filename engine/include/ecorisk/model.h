@@ -89,5 +89,13 @@ er_status er_model_contrib(er_model_pred *p, const float *row, double *contrib, 
  * "importer: 7 of 9 earlier inspections positive". Writes into buf. */
 void er_model_describe(const er_model *m, size_t j, const er_decl *d, const float *row, char *buf, size_t len);
 
+/* The model's view of one declaration as a JSON object appended to out (an
+ * er_sb of the library, opaque here): model id, probability, log-odds, bias
+ * and the SHAP contributions ordered by absolute size, each with feature,
+ * value, contribution and words; top = 0: all non-zero ones. */
+typedef struct er_sb er_sb_t;
+er_status er_model_explain(const er_model *m, er_model_pred *p, const er_decl *d, const er_decl_score *sc,
+                           size_t top, er_sb_t *out, er_err *err);
+
 ER_END_DECLS
 #endif

@@ -404,7 +404,9 @@ void er_model_describe(const er_model *m, size_t j, const er_decl *d, const floa
             snprintf(buf, len, "%s: %u of %u earlier inspections positive", m->lay.kind_names[k], s->pos, s->n);
         return;
     }
-    if (isnan(v))
+    if (strchr(name, '/') && isnan(v))
+        snprintf(buf, len, "indicator %s did not fire", name);
+    else if (isnan(v))
         snprintf(buf, len, "%s: missing", name);
     else if (strchr(name, '/') && v == 1.0f)
         snprintf(buf, len, "indicator %s fired", name);

@@ -10,6 +10,7 @@
 
 #include "score/alert.h"
 #include "ecorisk/baseline.h"
+#include "ecorisk/model.h"
 #include "ecorisk/run.h"
 #include "ecorisk/score.h"
 #include "core/sbuf.h"
@@ -53,6 +54,8 @@ er_status er_explain(const er_run_opts *o, const char *decl_id, char **json, er_
     er_feed *feed = NULL;
     er_batch *b = NULL;
     er_eval *ev = NULL;
+    er_model *model = NULL;
+    er_model_pred *pred = NULL;
     er_sb out = {0};
     char *trace = NULL;
     bool found = false;
@@ -68,6 +71,10 @@ er_status er_explain(const er_run_opts *o, const char *decl_id, char **json, er_
     if (o->baseline && (st = er_baseline_load(&bl, o->baseline, err)) != ER_OK)
         goto cleanup;
     if ((st = er_eval_new(&ev, ps, err)) != ER_OK)
+        goto cleanup;
+    if (o->model && ((st = er_model_load(&model, o->model, err)) != ER_OK ||
+                     (st = er_model_bind(model, ps, bl, err)) != ER_OK ||
+                     (st = er_model_pred_new(&pred, model, err)) != ER_OK))
         goto cleanup;
     if ((st = er_batch_new(&b, o->batch_size ? o->batch_size : 8192, err)) != ER_OK)
         goto cleanup;
@@ -115,6 +122,11 @@ er_status er_explain(const er_run_opts *o, const char *decl_id, char **json, er_
                                     (er_lane)sc.results[sc.best].lane, false, false);
                 else
                     er_sb_puts(&out, "null");
+                if (model) {
+                    er_sb_json_key(&out, "model");
+                    if ((st = er_model_explain(model, pred, d, &sc, 0, &out, err)) != ER_OK)
+                        goto cleanup;
+                }
                 er_sb_putc(&out, '}');
             }
             /* A quarantined record with that id: report why it was not scored. */
@@ -163,6 +175,8 @@ cleanup:
     free(trace);
     er_sb_free(&out);
     er_batch_free(b);
+    er_model_pred_free(pred);
+    er_model_free(model);
     er_eval_free(ev);
     er_feed_free(feed);
     er_baseline_free(bl);
