@@ -228,6 +228,277 @@ static const hs_row *pick_hs(void)
     return &HS[N_HS - 1];
 }
 
+
+/* Ordinary lines drawn only in benchmark mode (1% of rows), so that every
+ * cover code of the planted patterns also occurs in honest trade and in the
+ * history: a cover code must not be a signal by itself. */
+static const hs_row HS_EXTRA[] = {
+    {"410390", "Raw hides and skins, other", 1, 2000, 3, "KGM", 0, 0},
+    {"382799", "Mixtures of halogenated derivatives, other", 1, 1500, 8, "KGM", 0, 0},
+    {"847330", "Parts and accessories of computers", 1, 300, 60, "KGM", 0, 0},
+    {"390190", "Polymers of ethylene, primary, other", 1, 20000, 1.4, "KGM", 0, 0},
+    {"442090", "Wooden ornaments and caskets", 1, 400, 12, "KGM", 0, 0},
+    {"410719", "Bovine leather, tanned, other", 1, 1500, 15, "KGM", 0, 0},
+    {"420221", "Handbags, outer surface of leather", 1, 300, 60, "PCE", 0.8, 0},
+    {"400400", "Waste and scrap of rubber, granules", 1, 20000, 0.2, "KGM", 0, 0},
+    {"030199", "Live fish, other", 1, 200, 40, "KGM", 0, 0},
+    {"030559", "Dried fish, other", 1, 2000, 9, "KGM", 0, 0},
+    {"030111", "Live ornamental fish, freshwater", 1, 80, 60, "KGM", 0, 0},
+    {"290351", "Unsaturated fluorinated derivatives (HFO-1234yf)", 1, 1500, 40, "KGM", 0, 0},
+    {"731100", "Containers for compressed gas, iron or steel", 1, 3000, 4, "PCE", 14, 0},
+};
+#define N_HS_EXTRA (sizeof HS_EXTRA / sizeof HS_EXTRA[0])
+
+static const hs_row *find_hs(const char *code)
+{
+    for (size_t i = 0; i < N_HS; i++)
+        if (strncmp(HS[i].hs, code, 6) == 0)
+            return &HS[i];
+    for (size_t i = 0; i < N_HS_EXTRA; i++)
+        if (strncmp(HS_EXTRA[i].hs, code, 6) == 0)
+            return &HS_EXTRA[i];
+    return NULL;
+}
+
+/* ---- labelled detection benchmark (--illicit-rate; docs/scoring.md,
+ * "Detection benchmark") ----
+ * Planted illicit cases follow how such consignments are really declared,
+ * not what the shipped packs test: each pattern has a true commodity, the
+ * HS codes and descriptions it hides under, the source countries and routes
+ * of the trade, and a concealment mix: CLEAN (declared as an ordinary line
+ * of the declared commodity at an ordinary price by an established trader on
+ * an ordinary route: no signal at all), COVER (under a cover commodity's HS
+ * code and wording, with some of the trade's route/price traits) and SIGNAL
+ * (under its own or a neighbouring code with price, mass, route or trader
+ * signals, each present only some of the time). Benign look-alikes (label 0)
+ * hit the same rules; data-entry noise (label 0) moves ordinary rows. */
+
+typedef struct brow {   /* the fields of one row the benchmark may rewrite */
+    char *hs, *desc, *origin, *exp_c, *dest, *transit, *importer, *exporter;
+    const char **flow, **mode;
+    double *net, *gross, *usd;
+    unsigned long long i;
+} brow;
+
+typedef struct bpattern {
+    const char *name, *domain;
+    double      weight;            /* share of the illicit cases */
+    double      clean, cover;      /* concealment mix; signal = rest */
+    const char *own_hs[3];         /* codes of the true or a neighbouring commodity */
+    const char *own_desc[3];
+    const char *cover_hs[3];       /* cover commodity */
+    const char *cover_desc[3];
+    const char *sources[6];        /* origin countries of the trade */
+    const char *flow;              /* IM (into the declaring country) or EX */
+    const char *dests[4];          /* for EX */
+    double      kg, usd_kg;        /* typical consignment and true-market declared price */
+    const char *mode;              /* typical mode */
+} bpattern;
+
+static const bpattern PATTERNS[] = {
+    {"pangolin-scales", "wildlife", 0.10, 0.12, 0.48,
+     {"051199", "050790", "960190"}, {"Animal scales, dried", "Horn and scale products, unworked", "Worked animal scales"},
+     {"030572", "121190", "051199"}, {"Dried fish maws", "Dried herbal material for traditional medicine", "Animal products, other, dried"},
+     {"NG", "CM", "CD", "CG", "GH", NULL}, "IM", {NULL}, 250, 25, "AIR"},
+    {"ivory-as-bone", "wildlife", 0.10, 0.12, 0.55,
+     {"960190", "050790", "960190"}, {"Bone handicrafts, carved", "Worked bone carvings", "Carved bone figurines"},
+     {"960190", "940360", "442090"}, {"Carved bone handicrafts, resin", "Wooden furniture with inlays", "Wooden ornaments and statuettes"},
+     {"NG", "CM", "CD", "KE", "MZ", NULL}, "IM", {NULL}, 60, 60, "AIR"},
+    {"rosewood-logs", "wildlife", 0.10, 0.12, 0.45,
+     {"440349", "440729", "440349"}, {"Tropical hardwood logs", "Sawn tropical hardwood", "Hardwood in the rough"},
+     {"440710", "440349", "940360"}, {"Sawn timber, other", "Hardwood logs, okoume", "Wooden furniture parts"},
+     {"MG", "GH", "NG", "CG", "GM", NULL}, "IM", {NULL}, 22000, 0.7, "SEA"},
+    {"glass-eels", "wildlife", 0.10, 0.12, 0.40,
+     {"030192", "030192", "030192"}, {"Live eels", "Live eels, farmed, for restocking", "Live fish, eels"},
+     {"030389", "030199", "160414"}, {"Frozen fish, other", "Live ornamental fish", "Fish, chilled"},
+     {"FR", "ES", "PT", "NL", NULL, NULL}, "EX", {"HK", "CN", "MY", "TH"}, 60, 900, "AIR"},
+    {"reptile-skins", "wildlife", 0.10, 0.12, 0.45,
+     {"411330", "410390", "411330"}, {"Leather of reptiles, tanned", "Raw skins, other", "Leather, exotic, tanned"},
+     {"410719", "420221", "411330"}, {"Bovine leather, tanned", "Handbags with outer surface of leather", "Leather of reptiles, crocodile, farmed"},
+     {"ID", "MY", "MG", "VN", "NG", NULL}, "IM", {NULL}, 90, 250, "AIR"},
+    {"shark-fin", "wildlife", 0.06, 0.12, 0.45,
+     {"030571", "030571", "030559"}, {"Shark fins, dried", "Dried shark fins, blue shark", "Dried fish, other"},
+     {"030559", "030389", "160414"}, {"Dried fish, other", "Frozen fish, other", "Fish, prepared"},
+     {"PE", "EC", "ID", "AE", "YE", NULL}, "IM", {NULL}, 300, 95, "AIR"},
+    {"totoaba-maw", "wildlife", 0.04, 0.12, 0.45,
+     {"030572", "030572", "030572"}, {"Dried fish maws", "Fish swim bladders, dried", "Fish maws, croaker"},
+     {"030572", "030559", "030389"}, {"Dried fish maws, croaker", "Dried fish, other", "Frozen fish, other"},
+     {"MX", "US", NULL, NULL, NULL, NULL}, "IM", {NULL}, 60, 600, "AIR"},
+    {"live-reptiles-as-fish", "wildlife", 0.05, 0.12, 0.50,
+     {"010620", "010690", "030111"}, {"Live tortoises", "Live animals, other", "Live ornamental fish, freshwater"},
+     {"030111", "030199", "060290"}, {"Live ornamental fish, freshwater", "Live fish, other", "Live plants"},
+     {"MG", "ID", "TG", "BJ", "GH", NULL}, "IM", {NULL}, 30, 120, "AIR"},
+    {"hcfc22-as-hfc134a", "ods", 0.10, 0.12, 0.50,
+     {"290343", "290349", "290343"}, {"HFC-134a refrigerant gas in cylinders", "Refrigerant gas R-134a", "Tetrafluoroethane refrigerant"},
+     {"290343", "382764", "841869"}, {"HFC-134a, in returnable ISO tanks", "Refrigerant blend R-407C", "Refrigerating equipment parts"},
+     {"CN", "IN", "TR", "AE", NULL, NULL}, "IM", {NULL}, 4000, 6, "SEA"},
+    {"cfc12-as-blend", "ods", 0.08, 0.12, 0.50,
+     {"382764", "382799", "382764"}, {"Refrigerant blend R-404A", "Refrigerant mixture, other", "Refrigerant blend R-407C"},
+     {"382764", "290349", "271019"}, {"Refrigerant blend R-410A", "Other fluorinated derivatives", "Lubricating preparations"},
+     {"CN", "IN", "RU", "UA", "AE", NULL}, "IM", {NULL}, 1500, 8, "SEA"},
+    {"hfc-as-hfo-cylinders", "ods", 0.06, 0.12, 0.45,
+     {"290351", "731100", "290349"}, {"HFO-1234yf refrigerant", "Steel gas cylinders, non-refillable", "Refrigerant gas, other"},
+     {"290351", "731100", "841869"}, {"HFO-1234yf, low-GWP refrigerant", "Containers for compressed gas, steel", "Refrigerating equipment parts"},
+     {"CN", "TR", "UA", "AE", NULL, NULL}, "IM", {NULL}, 2500, 9, "ROAD"},
+    {"e-waste-as-used-computers", "waste", 0.10, 0.12, 0.45,
+     {"847130", "847330", "852872"}, {"Used computers, tested", "Used computer parts", "Used television receivers"},
+     {"847130", "854140", "847989"}, {"Laptop computers", "Solar panels, second-hand", "Machines, other"},
+     {NULL}, "EX", {"GH", "NG", "PK", "TZ"}, 12000, 0.6, "SEA"},
+    {"plastic-waste-as-polymer", "waste", 0.08, 0.12, 0.45,
+     {"390110", "391510", "390190"}, {"Polyethylene in primary form", "Polyethylene scrap, sorted", "Polyethylene regrind"},
+     {"390110", "392010", "392390"}, {"Polyethylene, primary, granules", "Polyethylene film", "Plastic packing articles"},
+     {NULL}, "EX", {"MY", "VN", "ID", "TR"}, 22000, 0.25, "SEA"},
+    {"used-tyres", "waste", 0.07, 0.12, 0.45,
+     {"401220", "401220", "401110"}, {"Used pneumatic tyres, part-worn", "Part-worn tyres for re-use", "Pneumatic tyres"},
+     {"401110", "400400", "870899"}, {"New pneumatic tyres", "Rubber, granules", "Motor vehicle parts"},
+     {NULL}, "EX", {"NG", "GH", "SN", "PK"}, 15000, 0.3, "SEA"},
+    {"metal-scrap-crt-batteries", "waste", 0.07, 0.12, 0.45,
+     {"720449", "760200", "740400"}, {"Mixed metal scrap", "Aluminium scrap, mixed", "Copper scrap, mixed"},
+     {"720449", "730890", "760200"}, {"Ferrous scrap, HMS 1/2", "Steel structures, dismantled", "Aluminium scrap, clean"},
+     {NULL}, "EX", {"IN", "PK", "NG", "GH"}, 22000, 0.35, "SEA"},
+};
+#define N_PATTERNS (sizeof PATTERNS / sizeof PATTERNS[0])
+
+typedef struct blookalike {
+    const char *name, *hs, *desc, *flow, *origin[4], *dest[4], *mode;
+    double      kg, usd_kg;
+} blookalike;
+
+static const blookalike LOOKALIKES[] = {
+    {"lookalike:cites-permitted", "411330", "Leather of reptiles, CITES permit attached", "IM", {"ID", "MY", "MG", "VN"}, {NULL}, "AIR", 90, 250},
+    {"lookalike:cites-permitted", "060290", "Live orchids, artificially propagated, CITES permit", "IM", {"TH", "TW", "MG", "BR"}, {NULL}, "AIR", 250, 30},
+    {"lookalike:cites-permitted", "440729", "Sawn tropical hardwood, FSC certified, CITES permit", "IM", {"GH", "CM", "CG", "BR"}, {NULL}, "SEA", 18000, 1.5},
+    {"lookalike:farmed-eel", "030192", "Live eels, farmed, Anguilla anguilla > 12 cm, CITES permit", "EX", {NULL}, {"HK", "CN", "JP", "KR"}, "AIR", 400, 60},
+    {"lookalike:licensed-hfc", "290343", "HFC-134a refrigerant in refillable cylinders, quota licence", "IM", {"CN", "IN", "US", "DE"}, {NULL}, "SEA", 5000, 6},
+    {"lookalike:licensed-hfc", "382764", "Refrigerant blend R-404A, quota licence", "IM", {"CN", "US", "FR", "JP"}, {NULL}, "SEA", 3000, 8},
+    {"lookalike:legit-scrap", "720449", "Ferrous scrap HMS 1/2, sorted", "EX", {NULL}, {"TR", "IN", "EG", "PK"}, "SEA", 25000, 0.35},
+    {"lookalike:legit-polymer", "391510", "Polyethylene scrap, clean sorted, single polymer", "EX", {NULL}, {"MY", "VN", "TR", "IN"}, "SEA", 22000, 0.25},
+    {"lookalike:refurbished-electronics", "847130", "Refurbished laptops, tested, individually packed, warranty", "EX", {NULL}, {"GH", "NG", "KE", "SN"}, "SEA", 2000, 90},
+    {"lookalike:part-worn-tyres", "401220", "Part-worn tyres, graded, tread > 2 mm", "EX", {NULL}, {"GH", "NG", "SN", "MA"}, "SEA", 15000, 0.45},
+};
+#define N_LOOKALIKES (sizeof LOOKALIKES / sizeof LOOKALIKES[0])
+
+static const char *pick_null(const char *const *t, unsigned n)
+{
+    unsigned k = 0;
+    while (k < n && t[k])
+        k++;
+    return k ? t[below(k)] : NULL;
+}
+
+static void bench_route(brow *r, const char *flow, const char *origin, const char *dest,
+                        const char *cc)
+{
+    *r->flow = flow;
+    if (flow[0] == 'E') {
+        snprintf(r->origin, 3, "%.2s", origin);   /* goods of origin elsewhere leave via cc */
+        snprintf(r->exp_c, 3, "%.2s", cc);
+        snprintf(r->dest, 3, "%s", dest);
+    } else {
+        snprintf(r->origin, 3, "%s", origin);
+        snprintf(r->exp_c, 3, "%s", origin);
+        snprintf(r->dest, 3, "%.2s", cc);
+    }
+}
+
+/* One planted illicit case; returns the pattern's name. */
+static const char *bench_illicit(brow *r, const char *cc)
+{
+    double tot = 0, u;
+    for (size_t k = 0; k < N_PATTERNS; k++)
+        tot += PATTERNS[k].weight;
+    u = unif() * tot;
+    size_t k = 0;
+    while (k + 1 < N_PATTERNS && (u -= PATTERNS[k].weight) >= 0)
+        k++;
+    const bpattern *p = &PATTERNS[k];
+    double c = unif();
+    unsigned j = below(3);
+    const char *src = pick_null(p->sources, 6), *dst = pick_null(p->dests, 4);
+    if (!src)
+        src = p->flow[0] == 'E' ? cc : pick(ORIGINS, sizeof ORIGINS / sizeof *ORIGINS, NULL);
+    if (!dst)
+        dst = pick(DESTS, sizeof DESTS / sizeof *DESTS, NULL);
+    *r->net = lognormal(p->kg, 0.8);
+    *r->mode = p->mode;
+    if (c < p->clean) {
+        /* CLEAN: an ordinary line of the declared commodity, ordinary price,
+         * established trader, ordinary route: what this row shows is what
+         * honest trade in the declared goods shows. */
+        const hs_row *h = NULL;
+        for (size_t q = 0; q < N_HS; q++)
+            if (strcmp(HS[q].hs, p->cover_hs[0]) == 0)
+                h = &HS[q];
+        snprintf(r->hs, 16, "%s", p->cover_hs[0]);
+        snprintf(r->desc, 160, "%s", p->cover_desc[0]);
+        if (h) {
+            *r->net = lognormal(h->kg, 0.8);
+            *r->usd = *r->net * lognormal(h->usd_kg, 0.45);
+        } else {
+            *r->usd = *r->net * lognormal(p->usd_kg, 0.45);
+        }
+        bench_route(r, p->flow, p->flow[0] == 'E' ? cc : pick(ORIGINS, sizeof ORIGINS / sizeof *ORIGINS, NULL), dst, cc);
+        r->transit[0] = '\0';
+    } else if (c < p->clean + p->cover) {
+        /* COVER: the cover commodity's code and wording, the trade's own
+         * sources and routes, a price somewhat low for the cover. */
+        snprintf(r->hs, 16, "%s", p->cover_hs[j]);
+        snprintf(r->desc, 160, "%s", p->cover_desc[j]);
+        const hs_row *h = find_hs(p->cover_hs[j]);
+        *r->usd = *r->net * lognormal(h ? h->usd_kg : p->usd_kg, 0.5) * (chance(0.4) ? 0.4 : 1.0);
+        bench_route(r, p->flow, src, dst, cc);
+        if (chance(0.5))
+            snprintf(r->transit, 16, "%s", HUBS[below(4)]);
+    } else {
+        /* SIGNAL: own or neighbouring code; each signal only some of the time */
+        snprintf(r->hs, 16, "%s", p->own_hs[j]);
+        snprintf(r->desc, 160, "%s", p->own_desc[j]);
+        *r->usd = *r->net * lognormal(p->usd_kg, 0.5) * (chance(0.6) ? 0.2 + 0.3 * unif() : 1.0);
+        bench_route(r, p->flow, src, dst, cc);
+        if (chance(0.6))
+            snprintf(r->transit, 16, "%s", HUBS[below(5)]);
+        if (chance(0.4))
+            snprintf(r->importer, 16, "IMP%06u", 15000 + below(5000));   /* rarely seen trader */
+        if (chance(0.3))
+            *r->gross = *r->net * (1.6 + unif());
+        if (chance(0.25))
+            *r->net *= 3 + 3 * unif();   /* consignment far larger than the trade's usual */
+    }
+    if (*r->gross < *r->net * 1.01)
+        *r->gross = *r->net * (1.02 + 0.25 * unif());
+    return p->name;
+}
+
+static const char *bench_lookalike(brow *r, const char *cc)
+{
+    const blookalike *l = &LOOKALIKES[below(N_LOOKALIKES)];
+    const char *src = pick_null(l->origin, 4), *dst = pick_null(l->dest, 4);
+    snprintf(r->hs, 16, "%s", l->hs);
+    snprintf(r->desc, 160, "%s", l->desc);
+    bench_route(r, l->flow, src ? src : cc, dst ? dst : "US", cc);
+    *r->mode = l->mode;
+    *r->net = lognormal(l->kg, 0.8);
+    *r->usd = *r->net * lognormal(l->usd_kg, 0.45);
+    *r->gross = *r->net * (1.02 + 0.25 * unif());
+    if (strcmp(l->name, "lookalike:licensed-hfc") == 0)
+        snprintf(r->importer, 16, "IMP-LIC-000%u", 1 + below(3));
+    if (chance(0.3))
+        snprintf(r->transit, 16, "%s", HUBS[below(10)]);
+    return l->name;
+}
+
+static const char *bench_noise(brow *r)
+{
+    switch (below(3)) {
+    case 0:   /* grams entered as kilograms */
+        *r->net *= 1000;
+        *r->gross *= 1000;
+        return "noise:grams-as-kg";
+    case 1: *r->usd *= 10; return "noise:value-x10";
+    default: *r->usd /= 10; return "noise:value-div10";
+    }
+}
+
 /* ISO 6346 check digit. */
 static int iso6346_check(const char *c10)
 {
@@ -273,6 +544,7 @@ typedef struct opts {
     double   anomaly_rate, invalid_rate;
     const char *country, *out;
     int      label, jsonl;
+    double   illicit_rate, lookalike_rate, noise_rate;   /* detection benchmark */
 } opts;
 
 static void usage(FILE *o)
@@ -299,6 +571,11 @@ static void usage(FILE *o)
         "                          bad date or mode, empty id, duplicate id, stray quote, field count\n"
         "      --label             add a last column 'planted' naming the planted pattern\n"
         "                          (or invalid kind); empty for ordinary rows\n"
+        "      --illicit-rate R    detection benchmark (docs/scoring.md): share of rows that are\n"
+        "                          planted illicit cases of 15 wildlife / ODS / waste patterns,\n"
+        "                          with columns illicit (0/1) and pattern added last\n"
+        "      --lookalike-rate R  share of benign look-alikes (label 0; default 2x illicit)\n"
+        "      --noise-rate R      share of data-entry noise rows (label 0; default 1x illicit)\n"
         "      --format FMT        csv (default) or jsonl (canonical keys, numbers as JSON\n"
         "                          numbers, transit as an array, empty fields omitted)\n"
         "  -o, --output FILE       write to FILE instead of stdout\n"
@@ -334,11 +611,13 @@ static int generate(const opts *op, FILE *o)
     for (int i = 0; i < 5; i++)
         snprintf(offices[i], sizeof offices[i], "%.2s%s", cc, suffix[i]);
 
+    int bench = op->illicit_rate > 0 || op->lookalike_rate > 0 || op->noise_rate > 0;
     if (!op->jsonl) {
         fputs("id,date,flow,declarant,importer,exporter,hs,description,origin,export_country,"
               "destination,transit,mode,office,net_kg,gross_kg,quantity,unit,value,currency,"
               "packages,container", o);
-        fputs(op->label ? ",planted\n" : "\n", o);
+        fputs(op->label ? ",planted" : "", o);
+        fputs(bench ? ",illicit,pattern\n" : "\n", o);
     }
     char prev_id[32] = "";
     for (unsigned long long i = 0; i < op->rows; i++) {
@@ -353,6 +632,8 @@ static int generate(const opts *op, FILE *o)
         snprintf(importer, sizeof importer, "IMP%06u", zipf(20000));
         snprintf(exporter, sizeof exporter, "EXP%06u", zipf(30000));
         const hs_row *h = pick_hs();
+        if (bench && chance(0.01))
+            h = &HS_EXTRA[below(N_HS_EXTRA)];
         snprintf(hs, sizeof hs, "%s", h->hs);
         if (chance(0.2))
             snprintf(hs, sizeof hs, "%s%02u", h->hs, below(10) * 10);   /* national 8-digit */
@@ -413,6 +694,41 @@ static int generate(const opts *op, FILE *o)
             unsigned serial = below(1000000), owner = below(15);
             snprintf(c10, sizeof c10, "%sU%06u", OWNERS[owner], serial);
             snprintf(container, sizeof container, "%s%d", c10, iso6346_check(c10));
+        }
+
+        const char *pattern = "";
+        int illicit = 0;
+        if (bench) {
+            brow br = {hs, desc, origin, exp_c, dest, transit, importer, exporter, &flow, &mode,
+                       &net, &gross, &usd, i};
+            double b = unif();
+            if (b < op->illicit_rate) {
+                pattern = bench_illicit(&br, cc);
+                illicit = 1;
+            } else if (b < op->illicit_rate + op->lookalike_rate) {
+                pattern = bench_lookalike(&br, cc);
+            } else if (b < op->illicit_rate + op->lookalike_rate + op->noise_rate) {
+                pattern = bench_noise(&br);
+            }
+            if (pattern[0]) {
+                const hs_row *hh = find_hs(hs);
+                if (hh)
+                    h = hh;
+                if (mode[0] == 'A' && net > 30000)
+                    mode = "SEA";
+                office = mode[0] == 'S' ? offices[below(2)] : mode[0] == 'A' ? offices[2]
+                         : offices[3 + below(2)];
+                value = usd * CUR_PER_USD[ci];
+                qty = strcmp(h->unit, "KGM") != 0 ? floor(net / h->kg_unit) + 1 : 0;
+                packages = floor(net / (mode[0] == 'P' ? 5 : 25)) + 1;
+                container[0] = '\0';
+                if (mode[0] == 'S' && net > 500) {
+                    char c10[11];
+                    unsigned serial = below(1000000), owner = below(15);
+                    snprintf(c10, sizeof c10, "%sU%06u", OWNERS[owner], serial);
+                    snprintf(container, sizeof container, "%s%d", c10, iso6346_check(c10));
+                }
+            }
         }
 
         /* planted anomalies */
@@ -554,6 +870,10 @@ static int generate(const opts *op, FILE *o)
             fputc(',', o);
             fputs(planted, o);
         }
+        if (bench) {
+            fputs(illicit ? ",1," : ",0,", o);
+            fputs(pattern, o);
+        }
         fputc('\n', o);
         (void)put_num;
     }
@@ -562,7 +882,7 @@ static int generate(const opts *op, FILE *o)
 
 int main(int argc, char **argv)
 {
-    opts op = {10000, 1, 0, 1, 0.002, 0.0, "NL", NULL, 0, 0};
+    opts op = {10000, 1, 0, 1, 0.002, 0.0, "NL", NULL, 0, 0, 0, -1, -1};
     er_date_parse("2026-01-05", 10, &op.start);
     static const struct option lo[] = {
         {"rows", required_argument, 0, 'n'}, {"seed", required_argument, 0, 's'},
@@ -570,6 +890,8 @@ int main(int argc, char **argv)
         {"anomaly-rate", required_argument, 0, 3}, {"invalid-rate", required_argument, 0, 4},
         {"country", required_argument, 0, 5}, {"label", no_argument, 0, 6},
         {"format", required_argument, 0, 7},
+        {"illicit-rate", required_argument, 0, 8}, {"lookalike-rate", required_argument, 0, 9},
+        {"noise-rate", required_argument, 0, 10},
         {"output", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     char *end;
@@ -593,6 +915,9 @@ int main(int argc, char **argv)
             else if (strcmp(optarg, "jsonl") == 0) op.jsonl = 1;
             else goto bad;
             break;
+        case 8: op.illicit_rate = strtod(optarg, &end); if (*end || op.illicit_rate < 0 || op.illicit_rate > 0.5) goto bad; break;
+        case 9: op.lookalike_rate = strtod(optarg, &end); if (*end || op.lookalike_rate < 0 || op.lookalike_rate > 0.5) goto bad; break;
+        case 10: op.noise_rate = strtod(optarg, &end); if (*end || op.noise_rate < 0 || op.noise_rate > 0.5) goto bad; break;
         case 'o': op.out = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 64;
@@ -600,6 +925,12 @@ int main(int argc, char **argv)
     }
     if (optind < argc)
         goto bad;
+    if (op.lookalike_rate < 0)   /* look-alikes and noise default to 2x and 1x the illicit rate */
+        op.lookalike_rate = 2 * op.illicit_rate;
+    if (op.noise_rate < 0)
+        op.noise_rate = op.illicit_rate;
+    if (op.jsonl && (op.illicit_rate > 0 || op.lookalike_rate > 0 || op.noise_rate > 0))
+        goto bad;   /* the benchmark writes CSV */
     FILE *o = stdout;
     if (op.out && !(o = fopen(op.out, "w"))) {
         fprintf(stderr, "gen_declarations: %s: %s\n", op.out, strerror(errno));

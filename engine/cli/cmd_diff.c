@@ -14,6 +14,8 @@ static const cli_opt diff_opts[] = {
     {"profiles", 'p', CLI_LIST, NULL, "PATH", "current profile pack file or directory (default: the shipped packs)"},
     {"against", 'a', CLI_LIST, NULL, "PATH", "candidate profile pack file or directory (required)"},
     {"examples", 0, CLI_INT, "5", "N", "example declarations per change"},
+    {"label-field", 'l', CLI_STR, NULL, "COLUMN", "column holding the label: adds precision and average precision by risk"},
+    {"outcomes", 0, CLI_STR, NULL, "DIR", "outcome store: recorded inspection results as labels (override the column)"},
     {"out", 'o', CLI_STR, NULL, "FILE", "write the diff as JSON to FILE ('-': stdout, instead of the table)"},
 };
 
@@ -23,6 +25,8 @@ static int diff_main(const cli_args *a)
     er_err err = {{0}};
     char *json = NULL, *table = NULL;
     int rc = analyst_input("diff", a, &o.in);
+    o.in.label_field = cli_str(a, "label-field");
+    o.in.outcomes = cli_str(a, "outcomes");
     if (rc != EX_OK_)
         return rc;
     o.n_a = cli_profiles(a, &o.profiles_a);

@@ -19,6 +19,7 @@ static const cli_opt tune_opts[] = {
     {"split-date", 0, CLI_STR, NULL, "DATE", "train on declarations before DATE, test on the rest"},
     {"train-fraction", 0, CLI_DOUBLE, "0.8", "F", "without --split-date: train on the earliest F of the labelled rows"},
     {"min-samples", 0, CLI_INT, "30", "N", "in-scope training declarations a profile needs to be fitted"},
+    {"all-labels", 0, CLI_FLAG, NULL, NULL, "fit on every label for deployment (no test period; figures are in-sample)"},
     {"report", 0, CLI_STR, NULL, "FILE", "write coefficients and test metrics as JSON to FILE"},
 };
 
@@ -53,6 +54,11 @@ static int tune_main(const cli_args *a)
     o.min_samples = (unsigned)ms;
     if (cli_given(a, "split-date") && !cli_parse_date("tune", "split-date", cli_str(a, "split-date"), &o.split_date))
         return EX_USAGE_;
+    o.all_labels = cli_given(a, "all-labels");
+    if (o.all_labels && cli_given(a, "split-date")) {
+        fprintf(stderr, "ecorisk tune: --all-labels and --split-date exclude each other\n");
+        return EX_USAGE_;
+    }
     er_status st = er_tune(&o, &json, &table, &err);
     if (st != ER_OK) {
         cli_error("%s", err.msg);

@@ -53,6 +53,17 @@ check("t-tyres", (p["t-tyres"]["in_scope"], p["t-tyres"]["alerts"], p["t-tyres"]
 check("ranking", d["ranking"]["at"], [
     {"rate": r_, "inspected": 1, "hits": 1, "precision": 1, "recall": 0.125, "lift": 2.5, "min_score": 90}
     for r_ in (0.01, 0.02, 0.05)])
+# Average precision (docs/analysts.md): positives at ranks 1-4 (R1 I1 T1 R3), 9 (I3), 11 (R5),
+# 14 (O1) and 18 (O5): (4 + 5/9 + 6/11 + 7/14 + 8/18) / 8 = 0.755682.
+check("ap", d["ranking"]["average_precision"], 0.755682)
+# By risk: no baseline, every profile at the default prior and one profile in scope per
+# declaration, so the risk is monotone in the points (10 points double the odds) and the
+# ranking is the same; 10 % of 20 inspects R1 and I1 (risk σ(logit 0.01 + 9 ln 2) = 0.837971).
+rr = d["risk_ranking"]
+check("risk n", (rr["n"], rr["positives"], rr["average_precision"]), (20, 8, 0.755682))
+check("risk at 10%", {k: rr["at"][3][k] for k in ("rate", "inspected", "hits", "precision")},
+      {"rate": 0.1, "inspected": 2, "hits": 2, "precision": 1})
+assert abs(rr["at"][0]["min_risk"] - 1 / (1 + 99 / 2**9)) < 1e-12, rr["at"][0]["min_risk"]
 check("target", d["target"], {"rate": 0.4, "k": 8, "threshold": 40, "selected": 9, "actual_rate": 0.45,
       "precision": 0.555556, "recall": 0.625, "reachable": True})
 EOF
@@ -117,4 +128,17 @@ assert (p["t-eels"]["status"], p["t-eels"]["alerts_b"]) == ("added", 0)
 assert (p["t-tyres"]["gained"], p["t-tyres"]["lost"], p["t-tyres"]["kept"]) == (0, 0, 2)
 EOF
 grep -q 'alerts 8 -> 7 (-1): 1 gained, 2 lost, 0 moved to another profile, 0 changed lane, 6 unchanged.' "$T/diff.txt"
+# diff by risk with labels: A is the backtest's pair of packs (same AP, 0.755682); B drops the
+# waste pack, so T1 leaves the top: the top 10 % (k = 3 of 22 declarations) is R1 I1 T1 in A and
+# R1 I1 R3 in B, 2 in both; the top 1 % (k = 1) is R1 in both.
+"$ECORISK" diff --feed labelled.csv --label-field seized "${PROFILES[@]}" --against pack-a-wildlife.json --out - \
+    2>/dev/null | python3 -c '
+import json, sys
+r = json.load(sys.stdin)["risk_ranking"]
+assert r["n"] == 22 and (r["labelled"], r["positives"]) == (20, 8), r
+assert r["top_overlap"] == [{"rate": 0.01, "k": 1, "in_both": 1}, {"rate": 0.05, "k": 2, "in_both": 2},
+                            {"rate": 0.1, "k": 3, "in_both": 2}], r["top_overlap"]
+assert r["a"]["average_precision"] == 0.755682, r["a"]
+assert r["a"]["at"][2] == {"rate": 0.1, "inspected": 2, "hits": 2, "precision": 1}, r["a"]
+'
 echo "analyst backtest / outcomes / diff: ok"

@@ -32,8 +32,13 @@ run "$T/o1b" 1
 python3 - "$T/o1/alerts.jsonl" "$F/expected-alerts.tsv" <<'PY'
 import json, sys
 got = []
-for line in open(sys.argv[1]):
-    a = json.loads(line)
+alerts = [json.loads(line) for line in open(sys.argv[1])]
+# alerts.jsonl is in risk order, highest first, ties in declaration order (docs/alerts.md)
+keys = [(-a["risk"], a["declaration"]["line"]) for a in alerts]
+assert keys == sorted(keys), "alerts not in risk order: %s" % keys
+assert all(0 < a["risk"] < 1 for a in alerts), [a["risk"] for a in alerts]
+# the set, in declaration order as expected-alerts.tsv lists it
+for a in sorted(alerts, key=lambda a: a["declaration"]["line"]):
     got.append("\t".join([a["declaration"]["id"], a["profile"]["id"], str(a["score"]), a["lane"],
                           ",".join(i["id"] for i in a["indicators"]),
                           ",".join(o["id"] for o in a["also_fired"])]))
@@ -78,9 +83,17 @@ assert len(s["profiles"]) == 21 and s["baseline_id"] and s["dates"] == ["2026-11
 PY
 grep -q '^ecorisk_rows_total{outcome="read"} 31$' "$T/o1/metrics.prom" || fail "metrics.prom rows"
 grep -q '^ecorisk_rows_total{outcome="quarantined"} 7$' "$T/o1/metrics.prom" || fail "metrics.prom quarantine"
-[ "$(head -1 "$T/o1/scores.csv")" = "declaration_id,wildlife,ods,waste" ] || fail "scores.csv header"
+[ "$(head -1 "$T/o1/scores.csv")" = "declaration_id,wildlife,ods,waste,risk" ] || fail "scores.csv header"
 [ "$(wc -l < "$T/o1/scores.csv")" -eq 25 ] || fail "scores.csv rows"
-grep -q '^RUN-W02,100,0,0$' "$T/o1/scores.csv" || fail "scores.csv RUN-W02: $(grep RUN-W02 "$T/o1/scores.csv")"
+grep -q '^RUN-W02,100,0,0,0\.[0-9]*$' "$T/o1/scores.csv" || fail "scores.csv RUN-W02: $(grep RUN-W02 "$T/o1/scores.csv")"
+# scores.csv's risk is the alert's risk, bit for bit (%.17g round-trips)
+python3 - "$T/o1/scores.csv" "$T/o1/alerts.jsonl" <<'PY'
+import csv, json, sys
+risk = {r["declaration_id"]: float(r["risk"]) for r in csv.DictReader(open(sys.argv[1]))}
+assert all(0 < v < 1 for v in risk.values()), risk
+for a in map(json.loads, open(sys.argv[2])):
+    assert risk[a["declaration"]["id"]] == a["risk"], a["declaration"]["id"]
+PY
 
 # Same bytes whatever the thread count and batch size, and on re-run.
 for o in o2 o4 o1b; do
@@ -186,6 +199,18 @@ assert e["declaration"]["id"] == "RUN-W02"
 assert e["alert"]["profile"]["id"] == "wl-glass-eels" and e["alert"]["score"] == 100
 assert e["anomalies"]["have_baseline"] is True and len(e["anomalies"]["features"]) == 6
 assert [f["feature"] for f in e["anomalies"]["features"]][-2:] == ["new_trader", "new_importer"]
+# the risk and its terms (docs/scoring.md §6): they add up, and the alert carries the same risk
+r = e["risk"]
+assert r["risk"] == e["alert"]["risk"]
+a = sum(t["log_odds"] for t in r["anomaly_terms"])
+assert abs(a - r["anomaly_log_odds"]) < 1e-12
+prod = 1.0
+for p in r["profiles"]:
+    z = p["prior_log_odds"] + sum(i["log_odds"] for i in p["indicators"]) + p["anomaly_scale"] * r["anomaly_log_odds"]
+    assert abs(z - p["log_odds"]) < 1e-12, p
+    prod *= 1 - p["risk"]
+assert abs((1 - prod) - r["risk"]) < 1e-12, (prod, r["risk"])
+assert "wl-glass-eels" in [p["id"] for p in r["profiles"]]
 PY
 $E explain --feed "$F/day.csv" --id RUN-B03 > "$T/explain-q.json" 2>/dev/null
 grep -q '"reason":"gross_lt_net"' "$T/explain-q.json" || grep -q '"reason": "gross_lt_net"' "$T/explain-q.json" || fail "explain of a quarantined record"

@@ -71,7 +71,13 @@ def load(path):
     return out
 single = load(sys.argv[2])
 union = [a for p in sys.argv[3:] for a in load(p)]
-assert [k for k, _ in single] == sorted(k for k, _ in single), "single run not in declaration order"
+# each output is in risk order (docs/alerts.md); compare the sets in declaration order
+risk = re.compile(r'"risk":([-0-9.eE+]+)')
+def risk_ordered(path):
+    keys = [(-float(risk.search(t).group(1)), k) for k, t in load(path)]
+    return keys == sorted(keys)
+assert all(risk_ordered(p) for p in sys.argv[2:]), "an output is not in risk order"
+single.sort(key=lambda a: a[0])
 union.sort(key=lambda a: a[0])          # stable: a declaration's alerts keep their order
 if [t for _, t in union] != [t for _, t in single]:
     for i, (a, b) in enumerate(zip(union, single)):

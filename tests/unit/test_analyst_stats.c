@@ -84,6 +84,9 @@ START_TEST(ranking_with_ties)
     ck_assert_double_eq_tol(a.precision, 2.0 / 3, 1e-15);
     ck_assert_double_eq_tol(a.recall, 0.4, 1e-15);
     ck_assert_double_eq(a.min_score, 50);
+    /* AP: positives at ranks 1, 3, 5, 8, 9 → (1/1 + 2/3 + 3/5 + 4/8 + 5/9) / 5 = 299/450 */
+    ck_assert_double_eq_tol(er_rank_ap(it, 10, 5), 299.0 / 450, 1e-15);
+    ck_assert_double_eq(er_rank_ap(it, 10, 0), 0);
 }
 END_TEST
 

@@ -93,7 +93,7 @@ START_TEST(unknown_field)
 {
     expect_one("unknown-field.json", ER_EPROFILE, "unknown-field.json", "profiles[0].colour",
                "unknown field \"colour\" (expected one of: id, version, domain, title, owner, description, "
-               "valid_from, valid_until, references, scope, indicators, alert_threshold, lanes, random_rate, tags)");
+               "valid_from, valid_until, references, scope, indicators, alert_threshold, lanes, random_rate, prior, anomaly_scale, tags)");
 }
 END_TEST
 

@@ -122,8 +122,17 @@ START_TEST(tune_recovers_known_weights)
     ck_assert_msg(er_profileset_load(&ps, paths, 1, &po, false, &err) == ER_OK, "%s", err.msg);
     const er_profile_info *info = er_profileset_info(ps, 0);
     ck_assert_int_eq(info->version, 4);
-    for (int k = 0; k < 4; k++)
+    for (int k = 0; k < 4; k++) {
         ck_assert_double_eq_tol(info->indicators[k].weight, tuned[k], 1e-9);
+        /* the fitted coefficient is the indicator's log-odds (6 significant digits) */
+        ck_assert_msg(fabs(info->indicators[k].log_odds - beta[k]) <= 1e-5 * fabs(beta[k]) + 1e-12,
+                      "log_odds %d: %g, beta %g", k, info->indicators[k].log_odds, beta[k]);
+    }
+    /* "never" did not fire in training: no log_odds written, its 10 points give ln 2 */
+    ck_assert_double_eq_tol(info->indicators[4].log_odds, log(2), 1e-12);
+    /* prior: the fitted probability with nothing fired, σ(β₀) */
+    ck_assert_double_eq_tol(info->prior, 1 / (1 + exp(-b0)), 1e-6);
+    ck_assert_double_eq(info->anomaly_scale, 0);
     ck_assert_uint_eq(info->n_references, 2);
     er_profileset_free(ps);
     er_refdata_free(ref);
@@ -135,9 +144,37 @@ START_TEST(tune_recovers_known_weights)
     double base = json_object_get_double(path(test, "base_rate"));
     ck_assert_msg(p_tuned >= p_orig && p_tuned > 2 * base, "precision@5%%: tuned %g, original %g, base %g", p_tuned,
                   p_orig, base);
+    /* The answer is known (the decoy has no effect, "used" the largest): tuning never lowers the
+     * top-1 % precision, nor the average precision, of the ranking by risk. */
+    for (size_t r = 0; r < 3; r++) {
+        double p0 = json_object_get_double(path(json_object_array_get_idx(path(test, "original"), r), "precision"));
+        double pt = json_object_get_double(path(json_object_array_get_idx(path(test, "tuned"), r), "precision"));
+        ck_assert_msg(pt >= p0, "rate %zu: tuned precision %g below the original %g", r, pt, p0);
+    }
+    ck_assert_double_eq(json_object_get_double(path(json_object_array_get_idx(path(test, "tuned"), 0), "rate")), 0.01);
+    json_object *ap = path(test, "average_precision");
+    ck_assert_msg(json_object_get_double(path(ap, "tuned")) >= json_object_get_double(path(ap, "original")),
+                  "average precision: tuned %g, original %g", json_object_get_double(path(ap, "tuned")),
+                  json_object_get_double(path(ap, "original")));
+    ck_assert(!json_object_get_boolean(path(test, "in_sample")));
     json_object_put(root);
     free(json);
     free(table);
+
+    /* For deployment: every label in the fit, the figures in-sample. */
+    o.all_labels = true;
+    ck_assert_msg(er_tune(&o, &json, &table, &err) == ER_OK, "%s", err.msg);
+    root = json_tokener_parse(json);
+    ck_assert_ptr_nonnull(root);
+    ck_assert_int_eq(json_object_get_int(path(path(path(root, "split"), "train"), "n")), 30000);
+    ck_assert_int_eq(json_object_get_int(path(path(root, "test"), "n")), 30000);
+    ck_assert(json_object_get_boolean(path(path(root, "test"), "in_sample")));
+    prof = json_object_array_get_idx(path(root, "profiles"), 0);
+    ck_assert_int_eq(json_object_get_int(path(prof, "n")), 30000);
+    json_object_put(root);
+    free(json);
+    free(table);
+    o.all_labels = false;
 
     /* Never overwrite an input. */
     o.out = pack;

@@ -63,6 +63,11 @@ typedef struct er_rank_at {
 /* Metrics at `rate` over items already sorted by er_rank_sort. */
 void er_rank_at_rate(const er_rank_item *sorted, size_t n, size_t positives, double rate, er_rank_at *out);
 
+/* Average precision over items sorted by er_rank_sort (ties therefore in declaration
+ * order, docs/analysts.md): (1/positives) Σ over the ranks k holding a positive of
+ * hits(top k) / k. 0 when there are no positives. */
+double er_rank_ap(const er_rank_item *sorted, size_t n, size_t positives);
+
 /* ---- L2-regularised logistic regression on binary features (IRLS) ---- */
 
 /* A sample: features as a bit mask (bit j = feature j present, j < 64), and its label. */
@@ -168,7 +173,7 @@ er_status er_backtest(const er_backtest_opts *o, char **json, char **table, er_e
 /* ---- diff ---- */
 
 typedef struct er_diff_opts {
-    er_analyst_input   in;          /* label_field and outcomes are ignored */
+    er_analyst_input   in;          /* label_field / outcomes: optional, for precision and AP by risk */
     const char *const *profiles_a;  /* current set */
     size_t             n_a;
     const char *const *profiles_b;  /* candidate set (--against) */
@@ -192,6 +197,8 @@ typedef struct er_tune_opts {
     double           train_fraction;/* time-ordered split when split_date is 0; 0: 0.8 */
     int32_t          split_date;    /* train on dates before it, test on and after it */
     unsigned         min_samples;   /* in-scope training rows a profile needs; 0: 30 */
+    bool             all_labels;    /* fit on every label (deployment): no test period, the
+                                       reported figures are in-sample */
 } er_tune_opts;
 
 /* Fit each profile's indicator weights (features: indicators fired, 0/1) to

@@ -29,6 +29,10 @@
 ER_BEGIN_DECLS
 
 #define ER_MAX_INDICATORS 64     /* per profile (fired set is a uint64_t mask) */
+#define ER_RISK_DEFAULT_PRIOR 0.01 /* a profile's prior when its pack gives none (docs/scoring.md §6) */
+/* Log-odds of an indicator's weight points when the pack gives no log_odds: every 10
+ * points double the odds (docs/scoring.md §6). */
+#define ER_RISK_POINTS_PER_DOUBLING 10.0
 
 typedef enum er_domain { ER_DOMAIN_WILDLIFE = 0, ER_DOMAIN_ODS, ER_DOMAIN_WASTE, ER_DOMAIN_COUNT } er_domain;
 typedef enum er_lane { ER_LANE_GREEN = 0, ER_LANE_BLUE, ER_LANE_YELLOW, ER_LANE_RED, ER_LANE_COUNT } er_lane;
@@ -41,6 +45,8 @@ const char *er_cen_group(er_domain d, const char *hs);
 typedef struct er_indicator_info {
     const char *id;
     double      weight;        /* 0..100, added to the score when it fires */
+    double      log_odds;      /* added to the profile's log-odds when it fires (docs/scoring.md §6):
+                                  the pack's `log_odds`, else weight·ln2/10 */
     const char *reason;        /* human reason shown in alerts */
     bool        is_anomaly;    /* condition uses an anomaly predicate */
 } er_indicator_info;
@@ -54,6 +60,11 @@ typedef struct er_profile_info {
     double      alert_threshold;               /* score ≥ this → alert */
     double      lane_red, lane_yellow, lane_blue; /* score thresholds */
     double      random_rate;                   /* 0..1 control-sample rate */
+    double      prior;                         /* prior probability of an illicit declaration in scope
+                                                  (pack `prior`, default ER_RISK_DEFAULT_PRIOR) */
+    double      anomaly_scale;                 /* multiplier of the declaration's anomaly term in this
+                                                  profile's log-odds (pack `anomaly_scale`, default 1;
+                                                  `tune` writes 0: docs/scoring.md §6.1) */
     const er_indicator_info *indicators;  size_t n_indicators;
 } er_profile_info;
 
@@ -103,6 +114,10 @@ typedef struct er_profile_result {
     bool     random;         /* selected by the random control rate */
     uint8_t  lane;           /* er_lane */
     double   score;          /* 0..100 */
+    double   logit;          /* in scope: logit(prior) + Σ fired indicators' log-odds, anomaly
+                                indicators scaled by how far p lies beyond their threshold
+                                (docs/scoring.md §6); the declaration-wide anomaly term is added
+                                by er_score_decl */
     uint64_t fired;          /* bit i: indicator i fired */
 } er_profile_result;
 
@@ -116,6 +131,13 @@ void      er_eval_free(er_eval *e);
  * the number of results (one per profile in the set, in set order). */
 size_t er_eval_run(er_eval *e, const er_decl *d, const er_anomalies *an,
                    const er_profile_result **results);
+
+/* Log-odds contribution of indicator `indicator` of `profile` on an anomaly set an
+ * (0 when it does not fire): its log_odds, scaled for anomaly conditions by
+ * min(2, log p / log t) over the fired anomaly predicates (docs/scoring.md §6). Used
+ * by evaluation and by explain, so both agree. */
+double er_eval_indicator_logodds(const er_profileset *s, size_t profile, size_t indicator,
+                                 const er_anomalies *an);
 
 /* Evidence for a fired indicator: the values that made it fire, e.g.
  * "hs 050790 in list cites-hs-broad; origin NG in list pangolin-range-states".

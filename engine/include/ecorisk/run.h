@@ -1,12 +1,13 @@
 /*
  * run.h — the daily run (docs/architecture.md, docs/alerts.md): stream the day's feeds, score
  * every declaration on N threads, and write into the output directory
- *   alerts.jsonl      one alert per alerting declaration, in feed order
+ *   alerts.jsonl      one alert per alerting declaration, by risk (highest first,
+ *                     ties in feed order; docs/scoring.md §6)
  *   quarantine.jsonl  every rejected record with file, line and reason
  *   summary.json      counts that reconcile, alerts per domain/profile/lane,
  *                     baseline id, profile versions, timings
  *   metrics.prom      Prometheus textfile-collector metrics
- *   scores.csv        with all_scores: declaration id and score per domain
+ *   scores.csv        with all_scores: declaration id, score per domain and risk
  * Output files are written under temporary names and renamed into place when
  * complete, so a crashed run never leaves a half file that looks finished.
  * Output is byte-identical for the same inputs whatever the thread count

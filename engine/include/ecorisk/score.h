@@ -26,7 +26,16 @@ typedef struct er_decl_score {
     size_t                   n_alerting;  /* profiles whose alert flag is set */
     bool                     in_scope;    /* at least one profile in scope */
     double                   domain_score[ER_DOMAIN_COUNT]; /* max score per domain (0 if none in scope) */
+    /* One risk per declaration (docs/scoring.md §6): */
+    double                   anomaly_logit; /* Σ of the anomaly feature terms (risk.h) */
+    double                   hazard;        /* Σ softplus(z_p) over in-scope profiles, or softplus(z_base):
+                                               −ln(1 − risk) */
+    double                   risk;          /* 1 − e^−hazard, in [0, 1] */
 } er_decl_score;
+
+/* Rank order of two scored declarations: risk descending, then declaration order
+ * (the caller's ordinals). <0 when a ranks first. */
+int er_risk_cmp(double risk_a, unsigned long long ord_a, double risk_b, unsigned long long ord_b);
 
 /* Score d. bl may be NULL (anomaly predicates evaluate as "no data").
  * The alert's profile is the alerting profile with the highest score; ties go

@@ -106,6 +106,18 @@ void er_rank_at_rate(const er_rank_item *sorted, size_t n, size_t positives, dou
     out->min_score = out->k ? sorted[out->k - 1].score : 0;
 }
 
+double er_rank_ap(const er_rank_item *sorted, size_t n, size_t positives)
+{
+    if (!positives)
+        return 0;
+    double sum = 0;
+    size_t hits = 0;
+    for (size_t i = 0; i < n; i++)
+        if (sorted[i].positive)
+            sum += (double)++hits / (double)(i + 1);
+    return sum / (double)positives;
+}
+
 /* ---- logistic regression ---- */
 
 typedef struct pattern {

@@ -17,6 +17,9 @@
 #include "ecorisk/score.h"
 
 static const double RATES[] = {0.01, 0.02, 0.05};
+/* Rates of the ranking by risk: the 1 % and 10 % included. */
+static const double RRATES[] = {0.01, 0.02, 0.05, 0.10};
+#define N_RRATES (sizeof RRATES / sizeof RRATES[0])
 #define N_RATES (sizeof RATES / sizeof RATES[0])
 
 typedef struct month_acc {
@@ -51,6 +54,8 @@ typedef struct bt {
     size_t               cap_rows;
     uint8_t             *ypos;           /* their labels, in the same order */
     size_t               cap_ypos;
+    er_rank_item        *rrank;      /* by risk (docs/scoring.md §6), same items */
+    size_t               cap_rrank;
 } bt;
 
 static int32_t month_key(int32_t days)
@@ -129,6 +134,9 @@ static er_status on_decl(void *ud, const er_decl *d, uint64_t order, int label, 
         er_model_features(t->model, d, &sc, t->rows + t->n_rank * nf);
         t->ypos[t->n_rank] = pos;
     }
+    if (!er_grow((void **)&t->rrank, &t->cap_rrank, t->n_rank + 1, sizeof *t->rrank))
+        return er_errf(err, ER_ENOMEM, "out of memory");
+    t->rrank[t->n_rank] = (er_rank_item){sc.risk, order, pos};
     t->rank[t->n_rank++] = (er_rank_item){top, order, pos};
     return ER_OK;
 }
@@ -198,17 +206,6 @@ static void acc_row(er_sb *t, const char *name, const char *dom, const acc *a, u
 static const double MODEL_RATES[] = {0.01, 0.02, 0.05, 0.10};
 #define N_MODEL_RATES (sizeof MODEL_RATES / sizeof MODEL_RATES[0])
 
-/* Average precision of a sorted ranking (ties in declaration order). */
-static double avg_precision(const er_rank_item *it, size_t n, size_t positives)
-{
-    double ap = 0;
-    size_t hits = 0;
-    for (size_t i = 0; i < n; i++)
-        if (it[i].positive)
-            ap += (double)++hits / (double)(i + 1);
-    return positives ? ap / (double)positives : NAN;
-}
-
 /* The model's ranking of the same declarations, as JSON and table rows. */
 static er_status model_ranking(bt *t, size_t P, double packs_ap, er_sb *j, er_sb *tb, er_err *err)
 {
@@ -231,16 +228,16 @@ static er_status model_ranking(bt *t, size_t P, double packs_ap, er_sb *j, er_sb
             mr[a + i] = (er_rank_item){prob[i], a + i, t->ypos[a + i]};
     }
     er_rank_sort(mr, t->n_rank);
-    double ap = avg_precision(mr, t->n_rank, P);
+    double ap = P ? er_rank_ap(mr, t->n_rank, P) : NAN;
     er_sb_puts(j, ",\n  \"model\": {\"id\": ");
     er_sb_json_cstr(j, er_model_id(t->model));
     er_sb_puts(j, ", \"by\": \"model probability, ties in declaration order\", \"average_precision\": ");
     json_num6(j, ap);
-    er_sb_puts(j, ", \"packs_average_precision\": ");
+    er_sb_puts(j, ", \"packs_risk_average_precision\": ");
     json_num6(j, packs_ap);
     er_sb_puts(j, ", \"at\": [");
     er_sb_printf(tb, "\nRanking by the model's probability (model %.16s): average precision %.3f "
-                     "(packs' ranking: %.3f)\n", er_model_id(t->model), ap, packs_ap);
+                     "(the packs' risk ranking: %.3f)\n", er_model_id(t->model), ap, packs_ap);
     er_sb_printf(tb, "%6s %9s %6s %10s %8s\n", "rate", "inspected", "hits", "precision", "recall");
     for (size_t r = 0; r < N_MODEL_RATES; r++) {
         er_rank_at at;
@@ -261,6 +258,34 @@ cleanup:
     free(prob);
     free(mr);
     return st;
+}
+
+/* The "at" list of a ranking: for each rate the inspected count, hits,
+ * precision, recall, lift and the score (or risk, printed to 17 digits) that
+ * reaches it; at[] receives the figures for the text table. */
+static void rank_json(er_sb *j, const er_rank_item *rank, size_t n, uint64_t P, double base, const double *rates,
+                      size_t n_rates, er_rank_at *at, bool by_risk)
+{
+    for (size_t r = 0; r < n_rates; r++) {
+        er_rank_at_rate(rank, n, (size_t)P, rates[r], &at[r]);
+        er_sb_puts(j, r ? ",\n    {" : "\n    {");
+        er_sb_json_key(j, "rate");
+        json_num6(j, rates[r]);
+        er_sb_printf(j, ",\"inspected\":%zu,\"hits\":%zu,\"precision\":", at[r].k, at[r].hits);
+        json_num6(j, at[r].k ? at[r].precision : NAN);
+        er_sb_puts(j, ",\"recall\":");
+        json_num6(j, P ? at[r].recall : NAN);
+        er_sb_puts(j, ",\"lift\":");
+        json_num6(j, at[r].k && base > 0 ? at[r].precision / base : NAN);
+        if (by_risk) {
+            er_sb_puts(j, ",\"min_risk\":");
+            er_sb_json_numg(j, at[r].k ? at[r].min_score : NAN, 17);
+        } else {
+            er_sb_puts(j, ",\"min_score\":");
+            json_num6(j, at[r].k ? at[r].min_score : NAN);
+        }
+        er_sb_putc(j, '}');
+    }
 }
 
 er_status er_backtest(const er_backtest_opts *o, char **json, char **table, er_err *err)
@@ -300,6 +325,7 @@ er_status er_backtest(const er_backtest_opts *o, char **json, char **table, er_e
     uint64_t N = sc.labelled, P = sc.positives;
     double base = N ? (double)P / (double)N : NAN;
     er_rank_sort(t.rank, t.n_rank);
+    er_rank_sort(t.rrank, t.n_rank);
 
     /* ---- JSON ---- */
     char d1[11] = "", d2[11] = "";
@@ -394,22 +420,20 @@ er_status er_backtest(const er_backtest_opts *o, char **json, char **table, er_e
                      "\"positives\": %llu, \"at\": [",
                  (unsigned long long)N, (unsigned long long)P);
     er_rank_at at[N_RATES];
-    for (size_t r = 0; r < N_RATES; r++) {
-        er_rank_at_rate(t.rank, t.n_rank, (size_t)P, RATES[r], &at[r]);
-        er_sb_puts(&j, r ? ",\n    {" : "\n    {");
-        er_sb_json_key(&j, "rate");
-        json_num6(&j, RATES[r]);
-        er_sb_printf(&j, ",\"inspected\":%zu,\"hits\":%zu,\"precision\":", at[r].k, at[r].hits);
-        json_num6(&j, at[r].k ? at[r].precision : NAN);
-        er_sb_puts(&j, ",\"recall\":");
-        json_num6(&j, P ? at[r].recall : NAN);
-        er_sb_puts(&j, ",\"lift\":");
-        json_num6(&j, at[r].k && base > 0 ? at[r].precision / base : NAN);
-        er_sb_puts(&j, ",\"min_score\":");
-        json_num6(&j, at[r].k ? at[r].min_score : NAN);
-        er_sb_putc(&j, '}');
-    }
-    er_sb_puts(&j, "\n  ]}");
+    rank_json(&j, t.rank, t.n_rank, P, base, RATES, N_RATES, at, false);
+    er_sb_puts(&j, "\n  ], \"average_precision\": ");
+    json_num6(&j, P ? er_rank_ap(t.rank, t.n_rank, (size_t)P) : NAN);
+    er_sb_puts(&j, "}");
+    /* The same declarations ranked by risk: the order the run's alerts.jsonl follows. */
+    er_sb_printf(&j, ",\n  \"risk_ranking\": {\"by\": \"risk, ties in declaration order\", \"n\": %llu, "
+                     "\"positives\": %llu, \"at\": [",
+                 (unsigned long long)N, (unsigned long long)P);
+    er_rank_at rat[N_RRATES];
+    rank_json(&j, t.rrank, t.n_rank, P, base, RRATES, N_RRATES, rat, true);
+    double ap_risk = P ? er_rank_ap(t.rrank, t.n_rank, (size_t)P) : NAN;
+    er_sb_puts(&j, "\n  ], \"average_precision\": ");
+    json_num6(&j, ap_risk);
+    er_sb_puts(&j, "}");
     /* Target rate: the threshold, and what selecting score >= threshold really gives (ties included). */
     double thr = NAN;
     size_t sel = 0, sel_hits = 0;
@@ -440,7 +464,7 @@ er_status er_backtest(const er_backtest_opts *o, char **json, char **table, er_e
     }
     er_sb tm = {0};
     if (t.model) {
-        st = model_ranking(&t, (size_t)P, avg_precision(t.rank, t.n_rank, (size_t)P), &j, &tm, err);
+        st = model_ranking(&t, (size_t)P, ap_risk, &j, &tm, err);
         if (st != ER_OK) {
             er_sb_free(&tm);
             goto cleanup;
@@ -481,6 +505,18 @@ er_status er_backtest(const er_backtest_opts *o, char **json, char **table, er_e
                      fmt_pct(rc, sizeof rc, P ? at[r].recall : NAN),
                      at[r].k && base > 0 ? at[r].precision / base : 0.0, at[r].min_score);
     }
+    er_sb_printf(&tb, "Average precision %.4f.\n", P ? er_rank_ap(t.rank, t.n_rank, (size_t)P) : 0.0);
+    er_sb_puts(&tb, "\nRanking by risk (ties in declaration order):\n");
+    er_sb_printf(&tb, "%6s %9s %6s %10s %8s %6s %10s\n", "rate", "inspected", "hits", "precision", "recall", "lift",
+                 "min risk");
+    for (size_t r = 0; r < N_RRATES; r++) {
+        char pr[16], rc[16];
+        er_sb_printf(&tb, "%5g%% %9zu %6zu %10s %8s %6.2f %10.4g\n", 100 * RRATES[r], rat[r].k, rat[r].hits,
+                     fmt_pct(pr, sizeof pr, rat[r].k ? rat[r].precision : NAN),
+                     fmt_pct(rc, sizeof rc, P ? rat[r].recall : NAN),
+                     rat[r].k && base > 0 ? rat[r].precision / base : 0.0, rat[r].min_score);
+    }
+    er_sb_printf(&tb, "Average precision %.4f.\n", P ? ap_risk : 0.0);
     if (o->target_rate > 0) {
         if (isfinite(thr))
             er_sb_printf(&tb, "\nTarget inspection rate %s: score >= %g selects %zu declarations (%s), "
@@ -516,6 +552,7 @@ cleanup:
     free(t.rows);
     free(t.ypos);
     er_model_free(t.model);
+    free(t.rrank);
     er_eval_free(t.ev);
     er_profileset_free(ps);
     scan_close(&sc);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "analyst/analyst_int.h"
+#include "core/grow.h"
 #include "ecorisk/score.h"
 
 #define N_LANE_COL (ER_LANE_COUNT + 1)   /* 0: no alert, 1 + er_lane */
@@ -46,6 +47,10 @@ typedef struct df {
     uint64_t             n, alerts_a, alerts_b, gained, lost, changed_profile, changed_lane, unchanged;
     uint64_t             lanes[N_LANE_COL][N_LANE_COL];
     ex_list              ex_gained, ex_lost, ex_changed;
+    /* risk of every declaration under A and under B (docs/scoring.md §6), with its label */
+    er_rank_item        *rk_a, *rk_b;    /* order: index of the declaration in the scan */
+    int8_t              *lab;              /* label per index: 1, 0, or -1 none */
+    size_t               n_rk, cap_rk_a, cap_rk_b, cap_lab;
     /* scratch: per union profile result of this declaration */
     const er_profile_result **ra, **rb;
 } df;
@@ -87,10 +92,17 @@ static er_status on_decl(void *ud, const er_decl *d, uint64_t order, int label, 
 {
     df *t = ud;
     er_decl_score sa, sb;
-    (void)order;
-    (void)label;
     er_score_decl(t->a, t->bl, t->ea, d, &sa);
     er_score_decl(t->b, t->bl, t->eb, d, &sb);
+    (void)order;
+    if (!er_grow((void **)&t->rk_a, &t->cap_rk_a, t->n_rk + 1, sizeof *t->rk_a) ||
+        !er_grow((void **)&t->rk_b, &t->cap_rk_b, t->n_rk + 1, sizeof *t->rk_b) ||
+        !er_grow((void **)&t->lab, &t->cap_lab, t->n_rk + 1, sizeof *t->lab))
+        return er_errf(err, ER_ENOMEM, "out of memory");
+    t->lab[t->n_rk] = (int8_t)(label < 0 ? -1 : label);
+    t->rk_a[t->n_rk] = (er_rank_item){sa.risk, t->n_rk, label == 1};
+    t->rk_b[t->n_rk] = (er_rank_item){sb.risk, t->n_rk, label == 1};
+    t->n_rk++;
     t->n++;
     memset(t->ra, 0, t->nu * sizeof *t->ra);
     memset(t->rb, 0, t->nu * sizeof *t->rb);
@@ -201,6 +213,75 @@ static void ex_text(er_sb *t, const char *what, const ex_list *l)
     er_sb_putc(t, '\n');
 }
 
+static const double RRATES[] = {0.01, 0.05, 0.10};
+#define N_RRATES (sizeof RRATES / sizeof RRATES[0])
+
+/* The rankings by risk of A and B (both sorted): how many of the top k are the same
+ * declarations, and with labels, precision at each rate and average precision of each. */
+static er_status risk_json(er_sb *j, er_sb *tb, const df *t, bool labelled)
+{
+    size_t n = t->n_rk;
+    uint8_t *mark = calloc(n ? n : 1, 1);
+    er_rank_item *la = malloc((n ? n : 1) * sizeof *la), *lb = malloc((n ? n : 1) * sizeof *lb);
+    if (!mark || !la || !lb) {
+        free(mark);
+        free(la);
+        free(lb);
+        return ER_ENOMEM;
+    }
+    er_sb_printf(j, ",\n  \"risk_ranking\": {\"n\": %zu, \"top_overlap\": [", n);
+    er_sb_puts(tb, "\nRanking by risk, top of A and B in common:");
+    for (size_t r = 0; r < N_RRATES; r++) {
+        size_t k = er_rank_k(RRATES[r], n), both = 0;
+        memset(mark, 0, n ? n : 1);
+        for (size_t i = 0; i < k; i++)
+            mark[t->rk_a[i].order] = 1;
+        for (size_t i = 0; i < k; i++)
+            both += mark[t->rk_b[i].order];
+        er_sb_printf(j, "%s{\"rate\":%g,\"k\":%zu,\"in_both\":%zu}", r ? "," : "", RRATES[r], k, both);
+        er_sb_printf(tb, " top %g%%: %zu of %zu;", 100 * RRATES[r], both, k);
+    }
+    er_sb_puts(j, "]");
+    er_sb_putc(tb, '\n');
+    if (labelled) {
+        size_t m = 0, pos = 0;
+        for (size_t i = 0; i < n; i++)
+            if (t->lab[t->rk_a[i].order] >= 0) {
+                la[m++] = t->rk_a[i];
+                pos += t->rk_a[i].positive;
+            }
+        m = 0;
+        for (size_t i = 0; i < n; i++)
+            if (t->lab[t->rk_b[i].order] >= 0)
+                lb[m++] = t->rk_b[i];
+        er_sb_printf(j, ", \"labelled\": %zu, \"positives\": %zu", m, pos);
+        const er_rank_item *side[2] = {la, lb};
+        for (int s = 0; s < 2; s++) {
+            er_sb_printf(j, ", \"%s\": {\"at\": [", s ? "b" : "a");
+            er_sb_printf(tb, "  %s (%zu labelled, %zu positive):", s ? "B" : "A", m, pos);
+            for (size_t r = 0; r < N_RRATES; r++) {
+                er_rank_at at;
+                er_rank_at_rate(side[s], m, pos, RRATES[r], &at);
+                er_sb_printf(j, "%s{\"rate\":%g,\"inspected\":%zu,\"hits\":%zu,\"precision\":", r ? "," : "",
+                             RRATES[r], at.k, at.hits);
+                json_num6(j, at.k ? at.precision : NAN);
+                er_sb_putc(j, '}');
+                er_sb_printf(tb, " precision@%g%% %.4f;", 100 * RRATES[r], at.k ? at.precision : 0.0);
+            }
+            double ap = er_rank_ap(side[s], m, pos);
+            er_sb_puts(j, "], \"average_precision\": ");
+            json_num6(j, pos ? ap : NAN);
+            er_sb_putc(j, '}');
+            er_sb_printf(tb, " average precision %.4f\n", ap);
+        }
+    }
+    er_sb_putc(j, '}');
+    free(mark);
+    free(la);
+    free(lb);
+    return ER_OK;
+}
+
 static long union_add(df *t, const char *id)
 {
     for (size_t i = 0; i < t->nu; i++)
@@ -223,8 +304,6 @@ er_status er_diff(const er_diff_opts *o, char **json, char **table, er_err *err)
     er_analyst_input in = o->in;
 
     *json = *table = NULL;
-    in.label_field = NULL;
-    in.outcomes = NULL;
     t.examples = o->examples ? o->examples : 5;
     if ((st = scan_open(&sc, &in, err)) != ER_OK)
         return st;
@@ -336,7 +415,16 @@ er_status er_diff(const er_diff_opts *o, char **json, char **table, er_err *err)
         ex_json(&j, &u->ex_lost);
         er_sb_putc(&j, '}');
     }
-    er_sb_puts(&j, t.nu ? "\n  ]\n}\n" : "]\n}\n");
+    er_sb_puts(&j, t.nu ? "\n  ]" : "]");
+    if (t.n_rk) {
+        er_rank_sort(t.rk_a, t.n_rk);
+        er_rank_sort(t.rk_b, t.n_rk);
+    }
+    if ((st = risk_json(&j, &tb, &t, o->in.label_field || o->in.outcomes)) != ER_OK) {
+        er_errf(err, st, "out of memory");
+        goto cleanup;
+    }
+    er_sb_puts(&j, "\n}\n");
 
     /* ---- table ---- */
     er_sb_printf(&tb, "Diff over %llu declarations: alerts %llu -> %llu (%+lld): %llu gained, %llu lost, "
@@ -390,6 +478,9 @@ cleanup:
     ex_free(&t.ex_gained);
     ex_free(&t.ex_lost);
     ex_free(&t.ex_changed);
+    free(t.lab);
+    free(t.rk_b);
+    free(t.rk_a);
     free(t.rb);
     free(t.ra);
     free(t.map_b);

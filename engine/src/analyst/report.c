@@ -29,6 +29,8 @@ static const char *const DOMAIN_COLOR[3] = {"#2e7d32", "#7b3fa0", "#8d6e63"};
 typedef struct row {
     char  *decl, *date, *domain, *profile, *route, *origin, *hs, *indicators, *desc, *top_feature;
     double score, value_ref, min_p;
+    double risk;          /* NaN: an alert file from before the risk field */
+    size_t ord;           /* position in the alert file */
     int    lane;          /* index in LANES, -1 unknown */
     int    domain_i;      /* index in DOMAINS, -1 unknown */
     bool   random, over_capacity, has_value;
@@ -119,6 +121,19 @@ static int cmp_kv_count(const void *a, const void *b)
 static int cmp_kv_key(const void *a, const void *b)
 {
     return strcmp(((const kv *)a)->key, ((const kv *)b)->key);
+}
+
+/* The alert table's order: risk descending (docs/scoring.md §6), alerts without a
+ * risk last, ties in file order. */
+static int cmp_row_risk(const void *a, const void *b)
+{
+    const row *x = *(const row *const *)a, *y = *(const row *const *)b;
+    bool nx = isnan(x->risk), ny = isnan(y->risk);
+    if (nx != ny)
+        return nx ? 1 : -1;
+    if (!nx && x->risk != y->risk)
+        return x->risk > y->risk ? -1 : 1;
+    return x->ord < y->ord ? -1 : x->ord > y->ord;
 }
 
 static int cmp_anomaly(const void *a, const void *b)
@@ -228,6 +243,9 @@ static er_status read_alerts(rep *r, const char *path, const er_outcomes *oc, er
         memset(w, 0, sizeof *w);
         r->n_rows++;
         w->score = score;
+        w->ord = r->n_rows - 1;
+        if (!jnum(a, "risk", &w->risk))
+            w->risk = NAN;
         w->lane = -1;
         w->domain_i = -1;
         w->min_p = NAN;
@@ -673,6 +691,7 @@ er_status er_report(const er_report_opts *o, er_err *err)
     er_outcomes *oc = NULL;
     interval_row *iv = NULL;
     const char **labels = NULL;
+    const row **by_risk = NULL;
     double *values = NULL;
     char path[4096];
     size_t top = o->top ? o->top : 10;
@@ -927,16 +946,26 @@ er_status er_report(const er_report_opts *o, er_err *err)
         er_sb_puts(&b, "</section>\n");
     }
 
-    /* The alert table: every alert, in alert order; sortable with JS, complete without. */
+    /* The alert table: every alert, by risk; sortable with JS, complete without. */
+    by_risk = malloc((r.n_rows ? r.n_rows : 1) * sizeof *by_risk);
+    if (!by_risk) {
+        st = er_errf(err, ER_ENOMEM, "out of memory");
+        goto cleanup;
+    }
+    for (size_t i = 0; i < r.n_rows; i++)
+        by_risk[i] = &r.rows[i];
+    if (r.n_rows)
+        qsort(by_risk, r.n_rows, sizeof *by_risk, cmp_row_risk);
     er_sb_printf(&b, "<section id=\"alerts\"><h2>All alerts (%zu)</h2>"
                      "<p class=\"noprint tag\">Click a column header to sort.</p>\n"
                      "<table id=\"alert-table\" class=\"sortable\"><thead><tr><th class=\"n\">#</th><th>declaration</th>"
-                     "<th>date</th><th>domain</th><th>profile</th><th class=\"n\">score</th><th>lane</th><th>HS</th>"
+                     "<th>date</th><th>domain</th><th>profile</th><th class=\"n\">risk</th><th class=\"n\">score</th>"
+                     "<th>lane</th><th>HS</th>"
                      "<th>route</th><th class=\"n\">value (ref)</th><th>indicators</th><th class=\"n\">lowest p</th>%s"
                      "</tr></thead>\n<tbody>\n",
                  r.n_rows, oc ? "<th>outcome</th>" : "");
     for (size_t i = 0; i < r.n_rows; i++) {
-        const row *w = &r.rows[i];
+        const row *w = by_risk[i];
         er_sb_printf(&b, "<tr><td class=\"n\">%zu</td><td>", i + 1);
         esc(&b, w->decl);
         er_sb_puts(&b, "</td><td class=\"nw\">");
@@ -945,6 +974,10 @@ er_status er_report(const er_report_opts *o, er_err *err)
         esc(&b, w->domain);
         er_sb_puts(&b, "</td><td>");
         esc(&b, w->profile);
+        if (isnan(w->risk))
+            er_sb_puts(&b, "</td><td class=\"n\" data-v=\"-1\">–");
+        else
+            er_sb_printf(&b, "</td><td class=\"n\" data-v=\"%.17g\">%.4f", w->risk, w->risk);
         er_sb_printf(&b, "</td><td class=\"n\" data-v=\"%.6g\">", w->score);
         num(&b, w->score);
         er_sb_printf(&b, "</td><td data-v=\"%d\"><span class=\"lane lane-", w->lane >= 0 ? N_LANES - w->lane : 0);
@@ -997,6 +1030,7 @@ er_status er_report(const er_report_opts *o, er_err *err)
 cleanup:
     free(iv);
     free(values);
+    free(by_risk);
     free(labels);
     er_outcomes_free(oc);
     json_object_put(bt);

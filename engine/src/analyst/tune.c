@@ -11,6 +11,7 @@
  * by the engine itself, next to the base rate.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <json-c/json.h>
 #include <math.h>
 #include <stdio.h>
@@ -23,13 +24,13 @@
 #include "analyst/analyst_int.h"
 #include "ecorisk/score.h"
 
-static const double RATES[] = {0.01, 0.05};
+static const double RATES[] = {0.01, 0.05, 0.10};
 #define N_RATES (sizeof RATES / sizeof RATES[0])
 
 typedef struct drec {
     int32_t  date;
     int8_t   label;
-    double   top;        /* highest domain score with the original pack */
+    double   top;        /* risk with the original pack (docs/scoring.md §6) */
     double   top_tuned;  /* same with the tuned pack (second pass) */
     double   model;      /* highest fitted probability over in-scope profiles */
     uint32_t off;        /* first entry in the results array */
@@ -52,15 +53,6 @@ typedef struct tn {
     bool                 second;   /* second pass: tuned scores */
 } tn;
 
-static double top_score(const er_decl_score *sc)
-{
-    double top = 0;
-    for (int k = 0; k < ER_DOMAIN_COUNT; k++)
-        if (sc->domain_score[k] > top)
-            top = sc->domain_score[k];
-    return top;
-}
-
 static er_status on_decl(void *ud, const er_decl *d, uint64_t order, int label, er_err *err)
 {
     tn *t = ud;
@@ -70,7 +62,7 @@ static er_status on_decl(void *ud, const er_decl *d, uint64_t order, int label, 
             return er_errf(err, ER_EINTERNAL, "the feed changed between the two passes");
         if (t->d[order].label >= 0) {
             er_score_decl(t->ps, t->bl, t->ev, d, &sc);
-            t->d[order].top_tuned = top_score(&sc);
+            t->d[order].top_tuned = sc.risk;
         }
         return ER_OK;
     }
@@ -84,7 +76,7 @@ static er_status on_decl(void *ud, const er_decl *d, uint64_t order, int label, 
     if (label < 0)
         return ER_OK;
     er_score_decl(t->ps, t->bl, t->ev, d, &sc);
-    r->top = top_score(&sc);
+    r->top = sc.risk;
     for (size_t i = 0; i < sc.n_results; i++) {
         if (!sc.results[i].in_scope)
             continue;
@@ -117,14 +109,15 @@ typedef struct fit {
     double         tuned[ER_MAX_INDICATORS];
 } fit;
 
-/* Ranking metrics of one score over the test period. */
-static void test_metrics(const tn *t, int32_t split, int which, er_rank_item *items, er_rank_at at[N_RATES],
-                         size_t *n_out, size_t *pos_out)
+/* Ranking metrics of one risk over the test period (declarations dated from
+ * `from` on), and its average precision. */
+static void test_metrics(const tn *t, int32_t from, int which, er_rank_item *items, er_rank_at at[N_RATES],
+                         double *ap, size_t *n_out, size_t *pos_out)
 {
     size_t n = 0, pos = 0;
     for (size_t i = 0; i < t->n; i++) {
         const drec *r = &t->d[i];
-        if (r->label < 0 || r->date < split)
+        if (r->label < 0 || r->date < from)
             continue;
         double s = which == 0 ? r->top : which == 1 ? r->top_tuned : r->model;
         items[n++] = (er_rank_item){s, i, r->label == 1};
@@ -133,6 +126,7 @@ static void test_metrics(const tn *t, int32_t split, int which, er_rank_item *it
     er_rank_sort(items, n);
     for (size_t k = 0; k < N_RATES; k++)
         er_rank_at_rate(items, n, pos, RATES[k], &at[k]);
+    *ap = er_rank_ap(items, n, pos);
     *n_out = n;
     *pos_out = pos;
 }
@@ -157,6 +151,19 @@ static void at_json(er_sb *j, const er_rank_at at[N_RATES], double base)
 
 /* Round to one decimal. */
 static double round1(double x) { return round(x * 10) / 10; }
+
+/* obj[key] = v as a number written with 6 significant digits (the text kept as
+ * printed, so the tuned pack reads back the value it shows). */
+static er_status set_num6(json_object *obj, const char *key, double v, er_err *err)
+{
+    char num[32];
+    snprintf(num, sizeof num, "%.6g", v);
+    json_object *j = json_object_new_double_s(strtod(num, NULL), num);
+    if (!j)
+        return er_errf(err, ER_ENOMEM, "out of memory");
+    json_object_object_add(obj, key, j);
+    return ER_OK;
+}
 
 static er_status write_pack(const er_tune_opts *o, const er_profileset *ps, const fit *fits, const char *note,
                             er_err *err)
@@ -203,6 +210,21 @@ static er_status write_pack(const er_tune_opts *o, const er_profileset *ps, cons
                 goto cleanup;
             }
             json_object_object_add(ind, "weight", jw);
+            /* The fitted log-odds (docs/scoring.md §6): what the risk adds when it fires. */
+            if (fits[pi].m.fired[k]) {
+                double b = fits[pi].m.beta[1 + k];
+                if ((st = set_num6(ind, "log_odds", b > 20 ? 20 : b < -20 ? -20 : b, err)) != ER_OK)
+                    goto cleanup;
+            }
+        }
+        {
+            /* prior: the fitted probability of a positive in scope with no indicator fired */
+            double pr = 1 / (1 + exp(-fits[pi].m.beta[0]));
+            if ((st = set_num6(p, "prior", pr < 1e-9 ? 1e-9 : pr > 0.999 ? 0.999 : pr, err)) != ER_OK)
+                goto cleanup;
+            /* the fit saw anomalies only through the profile's indicators: the unfitted
+             * default anomaly term stays out of the tuned profile (docs/analysts.md) */
+            json_object_object_add(p, "anomaly_scale", json_object_new_int(0));
         }
         json_object_object_add(p, "version", json_object_new_int(info->version + 1));
         json_object *refs;
@@ -288,7 +310,7 @@ er_status er_tune(const er_tune_opts *o, char **json, char **table, er_err *err)
     }
 
     /* Time-ordered split. */
-    int32_t split = o->split_date;
+    int32_t split = o->all_labels ? INT32_MAX : o->split_date;
     if (!split) {
         dates = malloc(sc.labelled * sizeof *dates);
         if (!dates) {
@@ -324,6 +346,13 @@ er_status er_tune(const er_tune_opts *o, char **json, char **table, er_err *err)
             te_min = !te_min || r->date < te_min ? r->date : te_min;
             te_max = r->date > te_max ? r->date : te_max;
         }
+    }
+    if (o->all_labels) {
+        /* deployment: fit on every label; the "test" figures are in-sample */
+        n_test = n_train;
+        p_test = p_train;
+        te_min = tr_min;
+        te_max = tr_max;
     }
     if (!n_train || !n_test) {
         er_date_format(split, ds);
@@ -452,13 +481,17 @@ er_status er_tune(const er_tune_opts *o, char **json, char **table, er_err *err)
         goto cleanup;
     }
     er_rank_at at[3][N_RATES];
+    double ap[3];
     size_t tn_, tp_;
     for (int w = 0; w < 3; w++)
-        test_metrics(&t, split, w, items, at[w], &tn_, &tp_);
+        test_metrics(&t, o->all_labels ? INT32_MIN : split, w, items, at[w], &ap[w], &tn_, &tp_);
     double base_test = (double)p_test / (double)n_test, base_train = (double)p_train / (double)n_train;
 
     /* ---- JSON ---- */
-    er_date_format(split, ds);
+    if (o->all_labels)
+        snprintf(ds, sizeof ds, "none");   /* every label trained on */
+    else
+        er_date_format(split, ds);
     er_sb_puts(&j, "{\n  \"format\": 1,\n  \"kind\": \"tune\",\n  \"pack\": ");
     er_sb_json_cstr(&j, o->pack);
     er_sb_puts(&j, ",\n  \"out\": ");
@@ -527,19 +560,30 @@ er_status er_tune(const er_tune_opts *o, char **json, char **table, er_err *err)
                  (unsigned long long)n_test, (unsigned long long)p_test);
     json_num6(&j, base_test);
     static const char *const names[3] = {"original", "tuned", "model"};
+    er_sb_printf(&j, ", \"in_sample\": %s", o->all_labels ? "true" : "false");
     for (int w = 0; w < 3; w++) {
         er_sb_printf(&j, ",\n    \"%s\": ", names[w]);
         at_json(&j, at[w], base_test);
     }
-    er_sb_puts(&j, "\n  }\n}\n");
+    er_sb_puts(&j, ",\n    \"average_precision\": {");
+    for (int w = 0; w < 3; w++) {
+        er_sb_printf(&j, "%s\"%s\": ", w ? ", " : "", names[w]);
+        json_num6(&j, tp_ ? ap[w] : NAN);
+    }
+    er_sb_puts(&j, "}\n  }\n}\n");
 
     /* ---- table ---- */
     char b1[16], b2[16];
     er_date_format(split, ds);
-    er_sb_printf(&tb, "Tuning %s on %llu labelled declarations before %s (base rate %s); testing on %llu from %s on "
-                      "(base rate %s). L2 penalty %g.\n",
-                 o->pack, (unsigned long long)n_train, ds, fmt_pct(b1, sizeof b1, base_train),
-                 (unsigned long long)n_test, ds, fmt_pct(b2, sizeof b2, base_test), lambda);
+    if (o->all_labels)
+        er_sb_printf(&tb, "Tuning %s on all %llu labelled declarations (base rate %s), for deployment: no test "
+                          "period, the figures below are in-sample. L2 penalty %g.\n",
+                     o->pack, (unsigned long long)n_train, fmt_pct(b1, sizeof b1, base_train), lambda);
+    else
+        er_sb_printf(&tb, "Tuning %s on %llu labelled declarations before %s (base rate %s); testing on %llu from %s "
+                          "on (base rate %s). L2 penalty %g.\n",
+                     o->pack, (unsigned long long)n_train, ds, fmt_pct(b1, sizeof b1, base_train),
+                     (unsigned long long)n_test, ds, fmt_pct(b2, sizeof b2, base_test), lambda);
     for (size_t p = 0; p < np; p++) {
         const er_profile_info *info = er_profileset_info(ps, p);
         const fit *f = &fits[p];
@@ -570,13 +614,16 @@ er_status er_tune(const er_tune_opts *o, char **json, char **table, er_err *err)
     for (size_t k = 0; k < N_RATES; k++)
         er_sb_printf(&tb, "  precision@%-3g recall@%-3g", 100 * RATES[k], 100 * RATES[k]);
     er_sb_putc(&tb, '\n');
-    static const char *const labels[3] = {"original pack", "tuned pack (written)", "fitted model (probabilities)"};
+    er_sb_puts(&tb, "  average precision");
+    er_sb_putc(&tb, '\n');
+    static const char *const labels[3] = {"original pack (risk)", "tuned pack (risk, written)",
+                                          "fitted model (probabilities)"};
     for (int w = 0; w < 3; w++) {
         er_sb_printf(&tb, "  %-34s", labels[w]);
         for (size_t k = 0; k < N_RATES; k++)
             er_sb_printf(&tb, "  %12s %9s", fmt_pct(b1, sizeof b1, at[w][k].precision),
                          fmt_pct(b2, sizeof b2, at[w][k].recall));
-        er_sb_putc(&tb, '\n');
+        er_sb_printf(&tb, "  %17.4f\n", ap[w]);
     }
     er_sb_printf(&tb, "\nTuned pack written to %s.\n", o->out);
     if (j.oom || tb.oom) {

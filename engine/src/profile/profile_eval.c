@@ -424,6 +424,37 @@ static bool in_window(const er_profile_info *in, const er_decl *d)
     return (!in->valid_from || d->date >= in->valid_from) && (!in->valid_until || d->date <= in->valid_until);
 }
 
+/* Continuous scaling of a fired anomaly indicator (docs/scoring.md §6): the largest
+ * ln p / ln t over its anomaly predicates that hold, between 1 and 2. */
+static double anomaly_scale(const pindicator *in, const er_anomalies *an)
+{
+    double best = 1;
+    if (!an || !an->have_baseline)
+        return best;
+    for (uint8_t k = 0; k < in->n_an; k++) {
+        const er_feature_value *f = &an->f[in->an_feat[k]];
+        double lt = in->an_lt[k];
+        if (!f->computable || !(lt > 0) || !(f->p > 0))
+            continue;
+        double r = -log(f->p) / lt;
+        if (r > best)
+            best = r;
+    }
+    return best > 2 ? 2 : best;
+}
+
+static double ind_logodds(const pindicator *in, const er_anomalies *an)
+{
+    return in->n_an ? in->info.log_odds * anomaly_scale(in, an) : in->info.log_odds;
+}
+
+double er_eval_indicator_logodds(const er_profileset *s, size_t profile, size_t indicator, const er_anomalies *an)
+{
+    if (profile >= s->n_prof || indicator >= s->prof[profile].info.n_indicators)
+        return 0;
+    return ind_logodds(&s->prof[profile].ind[indicator], an);
+}
+
 /* Profile i on the current declaration; r holds the out-of-scope template. */
 static void eval_profile(er_eval *e, size_t i, er_profile_result *r)
 {
@@ -432,12 +463,14 @@ static void eval_profile(er_eval *e, size_t i, er_profile_result *r)
     if (!in_window(&p->info, d) || !ev(e, p->scope))
         return;
     r->in_scope = true;
-    double score = 0;
+    double score = 0, logit = p->logit_prior;
     for (size_t k = 0; k < p->info.n_indicators; k++)
         if (ev(e, p->ind[k].root)) {
             r->fired |= (uint64_t)1 << k;
             score += p->info.indicators[k].weight;
+            logit += ind_logodds(&p->ind[k], e->an);
         }
+    r->logit = logit;
     r->score = score > 100 ? 100 : score;
     r->lane = lane_of(&p->info, r->score);
     r->random = random_pick(p, d);

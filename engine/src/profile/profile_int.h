@@ -133,9 +133,13 @@ typedef struct kwauto {
 size_t kw_normalize(const char *s, size_t len, char *out, size_t cap);
 
 /* ---- the set --------------------------------------------------------------- */
+#define PIND_MAX_AN 4
 typedef struct pindicator {
     er_indicator_info info;
     uint32_t          root;       /* cnode index */
+    uint8_t           n_an;       /* anomaly predicates reachable without a `not` (continuous scaling) */
+    uint8_t           an_feat[PIND_MAX_AN];
+    double            an_lt[PIND_MAX_AN];   /* −ln of the predicate's p threshold */
     const char       *path;
 } pindicator;
 
@@ -143,6 +147,7 @@ typedef struct pprofile {
     er_profile_info info;
     uint32_t        scope;        /* cnode index */
     uint64_t        seed;         /* er_hash64(id) for random selection */
+    double          logit_prior;  /* ln(prior / (1 − prior)) */
     uint8_t         pack;
     uint8_t         has_anomaly;
     int32_t         hs_gate;      /* HS set the scope requires (fast reject), or -1 */

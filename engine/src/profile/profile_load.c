@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <json-c/json.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1390,6 +1391,23 @@ static const char *get_str(ctx *c, json_object *o, const char *key, const char *
     return adup(c->s, json_object_get_string(v));
 }
 
+/* The anomaly predicates of an indicator that can make it fire (reached through
+ * all/any, not under a `not`), for the continuous scaling of docs/scoring.md §6. */
+static void collect_anomaly(const er_profileset *s, pindicator *in, uint32_t node)
+{
+    const cnode *n = &s->nodes[node];
+    if (n->op == C_ANOMALY) {
+        if (in->n_an < PIND_MAX_AN) {
+            in->an_feat[in->n_an] = n->cmp;
+            in->an_lt[in->n_an] = -log(n->x);
+            in->n_an++;
+        }
+    } else if (n->op == C_ALL || n->op == C_ANY) {
+        for (uint32_t k = 0; k < n->n; k++)
+            collect_anomaly(s, in, s->kids[n->a + k]);
+    }
+}
+
 static bool get_num(ctx *c, json_object *o, const char *key, const char *path, bool required, double lo,
                     double hi, double *out)
 {
@@ -1441,9 +1459,9 @@ static void load_profile(ctx *c, json_object *pj, size_t pi, er_domain pack_doma
     }
     static const char *const keys[] = {"id", "version", "domain", "title", "owner", "description",
                                        "valid_from", "valid_until", "references", "scope", "indicators",
-                                       "alert_threshold", "lanes", "random_rate", "tags", NULL};
+                                       "alert_threshold", "lanes", "random_rate", "prior", "anomaly_scale", "tags", NULL};
     check_keys(c, pj, path, keys,
-               "id, version, domain, title, owner, description, valid_from, valid_until, references, scope, indicators, alert_threshold, lanes, random_rate, tags");
+               "id, version, domain, title, owner, description, valid_from, valid_until, references, scope, indicators, alert_threshold, lanes, random_rate, prior, anomaly_scale, tags");
     size_t errors_before = s->n_errors;
     if (!GROW(s->prof, s->n_prof, s->cap_prof, s->n_prof + 1)) {
         c->nomem = true;
@@ -1570,6 +1588,13 @@ static void load_profile(ctx *c, json_object *pj, size_t pi, er_domain pack_doma
     }
     if (json_object_object_get_ex(pj, "random_rate", &v))
         get_num(c, pj, "random_rate", path, false, 0, 1, &in->random_rate);
+    in->anomaly_scale = 1;
+    if (json_object_object_get_ex(pj, "anomaly_scale", &v))
+        get_num(c, pj, "anomaly_scale", path, false, 0, 10, &in->anomaly_scale);
+    in->prior = ER_RISK_DEFAULT_PRIOR;
+    if (json_object_object_get_ex(pj, "prior", &v) && get_num(c, pj, "prior", path, false, 1e-9, 0.999, &in->prior) &&
+        !(in->prior > 0))
+        lint_err(c, sub(p, sizeof p, path, "prior"), "prior %g out of range (expected more than 0)", in->prior);
     /* scope */
     bool anomaly = false;
     if (json_object_object_get_ex(pj, "scope", &v)) {
@@ -1605,8 +1630,8 @@ static void load_profile(ctx *c, json_object *pj, size_t pi, er_domain pack_doma
                     lint_err(c, ip, "expected an indicator object, got %s", jtype(ij));
                     continue;
                 }
-                static const char *const ik[] = {"id", "weight", "reason", "when", NULL};
-                check_keys(c, ij, ip, ik, "id, weight, reason, when");
+                static const char *const ik[] = {"id", "weight", "log_odds", "reason", "when", NULL};
+                check_keys(c, ij, ip, ik, "id, weight, log_odds, reason, when");
                 ind[i].info.id = get_str(c, ij, "id", ip, true);
                 if (ind[i].info.id && !valid_id(ind[i].info.id))
                     lint_err(c, sub(q, sizeof q, ip, "id"),
@@ -1628,9 +1653,12 @@ static void load_profile(ctx *c, json_object *pj, size_t pi, er_domain pack_doma
                         lint_err(c, sub(q, sizeof q, ip, "weight"), "weight %g out of range (expected 0 to 100)", w);
                     else {
                         ind[i].info.weight = w;
+                        ind[i].info.log_odds = w * 0.69314718055994530942 / ER_RISK_POINTS_PER_DOUBLING;
                         wsum += w;
                     }
                 }
+                if (json_object_object_get_ex(ij, "log_odds", &wj))
+                    get_num(c, ij, "log_odds", ip, false, -20, 20, &ind[i].info.log_odds);
                 json_object *wh;
                 if (!json_object_object_get_ex(ij, "when", &wh)) {
                     lint_err(c, ip, "missing required field \"when\"");
@@ -1640,6 +1668,8 @@ static void load_profile(ctx *c, json_object *pj, size_t pi, er_domain pack_doma
                     ind[i].root = r < 0 ? 0 : (uint32_t)r;
                     ind[i].info.is_anomaly = an;
                     anomaly = anomaly || an;
+                    if (an && r >= 0)
+                        collect_anomaly(s, &ind[i], (uint32_t)r);
                     /* identical conditions inside one profile count twice */
                     for (size_t k = 0; k < i; k++) {
                         json_object *kj = json_object_array_get_idx(v, k), *kw;
@@ -1670,6 +1700,7 @@ static void load_profile(ctx *c, json_object *pj, size_t pi, er_domain pack_doma
     if (s->n_errors != errors_before)
         return;   /* incomplete: not kept */
     pr->seed = er_hash64(in->id, strlen(in->id), 0x65636f7269736b00ULL);
+    pr->logit_prior = log(in->prior / (1 - in->prior));
     /* fast reject: a scope that is, or is an `all` containing, an HS prefix test */
     pr->hs_gate = -1;
     {

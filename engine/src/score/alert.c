@@ -171,6 +171,8 @@ void er_alert_format(er_sb *b, const er_alert_ctx *c, const er_decl *d, const er
     er_sb_putc(b, '}');
     er_sb_json_key(b, "score");
     er_sb_json_numg(b, r->score, 6);
+    er_sb_json_key(b, "risk");
+    er_sb_json_numg(b, s->risk, 17);
     er_sb_json_key(b, "lane");
     er_sb_json_cstr(b, er_lane_str(lane));
     if (lane != (er_lane)r->lane) {

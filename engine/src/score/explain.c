@@ -5,6 +5,8 @@
  * condition-by-condition trace and the resulting alert into one JSON text.
  */
 #include <json-c/json.h>
+#include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,8 +14,73 @@
 #include "ecorisk/baseline.h"
 #include "ecorisk/model.h"
 #include "ecorisk/run.h"
+#include "ecorisk/risk.h"
 #include "ecorisk/score.h"
 #include "core/sbuf.h"
+
+/* The risk and every term behind it, in log-odds (docs/scoring.md §6): the
+ * anomaly features, then per in-scope profile its prior and fired indicators. */
+static void risk_json(er_sb *b, const er_profileset *ps, const er_decl_score *sc)
+{
+    er_sb_puts(b, "{\"risk\":");
+    er_sb_json_numg(b, sc->risk, 17);
+    er_sb_json_key(b, "hazard");
+    er_sb_json_numg(b, sc->hazard, 17);
+    er_sb_json_key(b, "anomaly_log_odds");
+    er_sb_json_numg(b, sc->anomaly_logit, 17);
+    er_sb_json_key(b, "anomaly_terms");
+    er_sb_putc(b, '[');
+    for (int f = 0; f < ER_FEAT_COUNT; f++) {
+        er_sb_printf(b, "%s{\"feature\":\"%s\",\"p\":", f ? "," : "", er_feature_str((er_feature)f));
+        er_sb_json_numg(b, sc->an.f[f].p, 6);
+        er_sb_json_key(b, "log_odds");
+        er_sb_json_numg(b, sc->an.have_baseline ? er_risk_feature_term((er_feature)f, &sc->an.f[f]) : 0, 17);
+        er_sb_putc(b, '}');
+    }
+    er_sb_puts(b, "]");
+    er_sb_json_key(b, "profiles");
+    er_sb_putc(b, '[');
+    bool first = true;
+    for (size_t i = 0; i < sc->n_results; i++) {
+        const er_profile_result *r = &sc->results[i];
+        if (!r->in_scope)
+            continue;
+        const er_profile_info *p = er_profileset_info(ps, r->profile);
+        er_sb_puts(b, first ? "{\"id\":" : ",{\"id\":");
+        first = false;
+        er_sb_json_cstr(b, p->id);
+        er_sb_json_key(b, "prior_log_odds");
+        er_sb_json_numg(b, er_risk_logit(p->prior), 17);
+        er_sb_json_key(b, "indicators");
+        er_sb_putc(b, '[');
+        bool f1 = true;
+        for (size_t k = 0; k < p->n_indicators && k < ER_MAX_INDICATORS; k++) {
+            if (!(r->fired & (1ULL << k)))
+                continue;
+            er_sb_puts(b, f1 ? "{\"id\":" : ",{\"id\":");
+            f1 = false;
+            er_sb_json_cstr(b, p->indicators[k].id);
+            er_sb_json_key(b, "log_odds");
+            er_sb_json_numg(b, er_eval_indicator_logodds(ps, r->profile, k, &sc->an), 17);
+            er_sb_putc(b, '}');
+        }
+        er_sb_putc(b, ']');
+        double z = r->logit + p->anomaly_scale * sc->anomaly_logit;
+        er_sb_json_key(b, "anomaly_scale");
+        er_sb_json_numg(b, p->anomaly_scale, 17);
+        er_sb_json_key(b, "log_odds");
+        er_sb_json_numg(b, z, 17);
+        er_sb_json_key(b, "risk");
+        er_sb_json_numg(b, 1 / (1 + exp(-z)), 17);
+        er_sb_putc(b, '}');
+    }
+    er_sb_puts(b, "]");
+    if (first) {
+        er_sb_json_key(b, "base_prior_log_odds");
+        er_sb_json_numg(b, er_risk_logit(ER_RISK_BASE_PRIOR), 17);
+    }
+    er_sb_putc(b, '}');
+}
 
 static void features_json(er_sb *b, const er_anomalies *an)
 {
@@ -114,6 +181,8 @@ er_status er_explain(const er_run_opts *o, const char *decl_id, char **json, er_
                 er_sb_json_cstr(&out, actx.baseline_id);
                 er_sb_json_key(&out, "anomalies");
                 features_json(&out, &sc.an);
+                er_sb_json_key(&out, "risk");
+                risk_json(&out, ps, &sc);
                 er_sb_json_key(&out, "profiles");
                 er_sb_puts(&out, trace);
                 er_sb_json_key(&out, "alert");

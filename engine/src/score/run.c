@@ -5,13 +5,13 @@
  * baseline loads on its own thread while the first batches are read; scoring
  * and the output files wait for it.
  *
- * Lane capacity and the minimum random-control rate (docs/profiles.md) need the
- * whole day: when a run config sets them, alerts are first spooled to a
- * temporary file with a compact record each (score, lane, office/flow group),
- * and top-up candidates (in-scope declarations that did not alert) to a
- * second one; after the last batch the plan is made per office and flow and
- * alerts.jsonl is written in one ordered pass. Without a config, alerts are
- * written straight to their final file.
+ * alerts.jsonl is ordered by risk, highest first (docs/alerts.md), and lane
+ * capacity and the minimum random-control rate (docs/profiles.md) need the
+ * whole day: alerts are first spooled to a temporary file with a compact record
+ * each (risk, score, lane, office/flow group), and, when a run config asks for a
+ * random top-up, the top-up candidates (in-scope declarations that did not
+ * alert) to a second one; after the last batch the plan is made per office and
+ * flow and alerts.jsonl is written in one pass in risk order.
  */
 #include "core/grow.h"
 #include "ecorisk/run.h"
@@ -276,6 +276,7 @@ typedef struct alert_rec {
     uint8_t  lane, final_lane, domain;
     bool     random, over_capacity, topup;
     double   score;
+    double   risk;           /* the rank key (score.h) */
     uint64_t hash;           /* selection hash (top-up candidates) */
     uint64_t off;            /* byte offset in the spool file */
     uint32_t len;
@@ -286,7 +287,7 @@ typedef struct slot_alert {
     uint32_t profile;
     uint8_t  lane, domain;
     bool     random;
-    double   score;
+    double   score, risk;
     uint32_t len;            /* bytes of the alert line in slot->alerts */
 } slot_alert;
 
@@ -295,7 +296,7 @@ typedef struct slot_cand {
     uint32_t profile;
     uint8_t  domain;
     uint8_t  lane;           /* the carrying profile's lane by score, as spooled */
-    double   score;
+    double   score, risk;
     uint64_t hash;
     uint32_t len;
 } slot_cand;
@@ -369,6 +370,8 @@ static void process_slot(run_ctx *c, er_eval *ev, slot *s)
                 er_sb_putc(&s->scores, ',');
                 er_sb_json_numg(&s->scores, sc.domain_score[dom], 6);
             }
+            er_sb_putc(&s->scores, ',');
+            er_sb_json_numg(&s->scores, sc.risk, 17);
             er_sb_putc(&s->scores, '\n');
         }
         if (sc.best >= 0) {
@@ -387,6 +390,7 @@ static void process_slot(run_ctx *c, er_eval *ev, slot *s)
             a->domain = (uint8_t)er_profileset_info(c->ps, r->profile)->domain;
             a->random = r->random;
             a->score = r->score;
+            a->risk = sc.risk;
             a->len = (uint32_t)(s->alerts.len - before);
         } else if (sc.in_scope && c->want_cands) {
             /* Candidate for the random top-up: carried by its best in-scope profile. */
@@ -411,6 +415,7 @@ static void process_slot(run_ctx *c, er_eval *ev, slot *s)
             cd->domain = (uint8_t)er_profileset_info(c->ps, r->profile)->domain;
             cd->lane = r->lane;
             cd->score = r->score;
+            cd->risk = sc.risk;
             cd->hash = er_hash64(d->id, strlen(d->id), 0x72616e646f6dULL);
             cd->len = (uint32_t)(s->cands.len - before);
         }
@@ -527,14 +532,14 @@ static int cmp_capacity(const void *a, const void *b)
     const alert_rec *x = *(alert_rec *const *)a, *y = *(alert_rec *const *)b;
     if (x->group != y->group) return x->group < y->group ? -1 : 1;
     if (x->random != y->random) return x->random ? -1 : 1;      /* control samples first */
-    if (x->score != y->score) return x->score > y->score ? -1 : 1;
-    return x->ordinal < y->ordinal ? -1 : x->ordinal > y->ordinal;
+    return er_risk_cmp(x->risk, x->ordinal, y->risk, y->ordinal);
 }
 
-static int cmp_ordinal(const void *a, const void *b)
+/* alerts.jsonl order: risk descending, ties in declaration order. */
+static int cmp_risk(const void *a, const void *b)
 {
     const alert_rec *x = a, *y = b;
-    return x->ordinal < y->ordinal ? -1 : x->ordinal > y->ordinal;
+    return er_risk_cmp(x->risk, x->ordinal, y->risk, y->ordinal);
 }
 
 /* Select top-up candidates per group until n_random ≥ ceil(rate × in-scope). */
@@ -564,7 +569,7 @@ static void plan_topup(const run_config *cfg, groups *gs, alert_rec *cands, size
     }
 }
 
-/* Keep the lane for the highest scores within capacity; demote the rest one lane. */
+/* Keep the lane for the highest risks within capacity; demote the rest one lane. */
 static er_status plan_capacity(const run_config *cfg, groups *gs, alert_rec *recs, size_t n)
 {
     if (!n)
@@ -1001,14 +1006,14 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
                     goto drain;
                 alerts_out = f_alerts.f;
                 if (f_scores.f)
-                    fputs("declaration_id,wildlife,ods,waste\n", f_scores.f);
+                    fputs("declaration_id,wildlife,ods,waste,risk\n", f_scores.f);
             } else {
                 alerts_out = stdout;
             }
-            if (planned) {
+            {
                 spool = tmpfile();
-                cspool = tmpfile();
-                if (!spool || !cspool) {
+                cspool = planned ? tmpfile() : NULL;
+                if (!spool || (planned && !cspool)) {
                     st = er_errf(err, ER_EIO, "cannot create a temporary spool file: %s", strerror(errno));
                     goto drain;
                 }
@@ -1059,26 +1064,28 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
             const slot_alert *a = &s->sa[i];
             alert_rec r = {.ordinal = base + a->decl, .profile = a->profile, .lane = a->lane,
                            .final_lane = a->lane, .domain = a->domain, .random = a->random,
-                           .score = a->score, .off = spool_off, .len = a->len};
+                           .score = a->score, .risk = a->risk, .off = spool_off + off, .len = a->len};
+            if (!er_grow((void **)&recs, &cap_recs, n_recs + 1, sizeof *recs)) {
+                st = er_errf(err, ER_ENOMEM, "out of memory");
+                goto drain;
+            }
             if (planned) {
                 const er_decl *d = &b->decls[a->decl];
                 long gi = groups_get(&gs, d->office, d->flow);
-                if (gi < 0 || !er_grow((void **)&recs, &cap_recs, n_recs + 1, sizeof *recs)) {
+                if (gi < 0) {
                     st = er_errf(err, ER_ENOMEM, "out of memory");
                     goto drain;
                 }
                 r.group = (uint32_t)gi;
                 gs.g[gi].n_random += a->random;
-                fwrite(s->alerts.p + off, 1, a->len, spool);
-                spool_off += a->len;
-                recs[n_recs++] = r;
-            } else {
-                count_alert(&k, &r, 0);
             }
+            recs[n_recs++] = r;
             off += a->len;
         }
-        if (!planned && s->alerts.len)
-            fwrite(s->alerts.p, 1, s->alerts.len, alerts_out);
+        if (s->alerts.len) {
+            fwrite(s->alerts.p, 1, s->alerts.len, spool);
+            spool_off += s->alerts.len;
+        }
         off = 0;
         for (size_t i = 0; i < s->n_sc; i++) {
             const slot_cand *cd = &s->sc[i];
@@ -1090,7 +1097,8 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
             }
             alert_rec r = {.ordinal = base + cd->decl, .group = (uint32_t)gi, .profile = cd->profile,
                            .lane = cd->lane, .final_lane = cd->lane, .domain = cd->domain,
-                           .score = cd->score, .hash = cd->hash, .off = cspool_off, .len = cd->len};
+                           .score = cd->score, .risk = cd->risk, .hash = cd->hash, .off = cspool_off,
+                           .len = cd->len};
             fwrite(s->cands.p + off, 1, cd->len, cspool);
             cspool_off += cd->len;
             off += cd->len;
@@ -1099,7 +1107,7 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
         next_commit++;
         if (o->progress) {
             uint64_t bytes = bytes_before + (feed ? er_feed_stats_get(feed)->bytes_read : 0);
-            o->progress(o->progress_ud, ordinal, bytes, planned ? n_recs : k.alerts);
+            o->progress(o->progress_ud, ordinal, bytes, n_recs);
         }
     }
 
@@ -1143,12 +1151,13 @@ drain:
             er_errf(err, st, "out of memory planning lane capacity");
             goto cleanup;
         }
-        qsort(recs, n_recs, sizeof *recs, cmp_ordinal);
-        for (size_t i = 0; i < n_recs; i++) {
-            if ((st = emit_alert(recs[i].topup ? cspool : spool, &recs[i], &line, alerts_out, err)) != ER_OK)
-                goto cleanup;
-            count_alert(&k, &recs[i], 0);
-        }
+    }
+    /* One pass in risk order over alerts (+ picked top-up candidates). */
+    qsort(recs, n_recs, sizeof *recs, cmp_risk);
+    for (size_t i = 0; i < n_recs; i++) {
+        if ((st = emit_alert(recs[i].topup ? cspool : spool, &recs[i], &line, alerts_out, err)) != ER_OK)
+            goto cleanup;
+        count_alert(&k, &recs[i], 0);
     }
     if (alerts_out && ferror(alerts_out)) {
         st = er_errf(err, ER_EIO, "%s: write failed", to_stdout ? "stdout" : f_alerts.path);

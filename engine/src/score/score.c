@@ -6,6 +6,15 @@
 
 #include <string.h>
 
+#include "ecorisk/risk.h"
+
+int er_risk_cmp(double ha, unsigned long long oa, double hb, unsigned long long ob)
+{
+    if (ha != hb)
+        return ha > hb ? -1 : 1;
+    return oa < ob ? -1 : oa > ob;
+}
+
 void er_score_decl(const er_profileset *ps, const er_baseline *bl, er_eval *ev,
                    const er_decl *d, er_decl_score *out)
 {
@@ -20,12 +29,15 @@ void er_score_decl_an(const er_profileset *ps, er_eval *ev, const er_decl *d, er
     out->n_alerting = 0;
     out->in_scope = false;
     memset(out->domain_score, 0, sizeof out->domain_score);
+    double a = er_risk_anomaly_logit(&out->an), h = 0;
+    out->anomaly_logit = a;
     for (size_t i = 0; i < out->n_results; i++) {
         const er_profile_result *r = &out->results[i];
         if (!r->in_scope)
             continue;
         out->in_scope = true;
         const er_profile_info *info = er_profileset_info(ps, r->profile);
+        h += er_risk_softplus(r->logit + info->anomaly_scale * a);
         if (r->score > out->domain_score[info->domain])
             out->domain_score[info->domain] = r->score;
         if (!r->alert)
@@ -39,4 +51,8 @@ void er_score_decl_an(const er_profileset *ps, er_eval *ev, const er_decl *d, er
         if (r->score > b->score || (r->score == b->score && b->random && !r->random))
             out->best = (long)i;
     }
+    if (!out->in_scope)
+        h = er_risk_softplus(er_risk_logit(ER_RISK_BASE_PRIOR) + a);
+    out->hazard = h;
+    out->risk = er_risk_from_hazard(h);
 }
