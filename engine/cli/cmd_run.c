@@ -17,6 +17,7 @@ static const cli_opt run_opts[] = {
     {"format", 0, CLI_STR, "auto", "FMT", "csv, jsonl or auto"},
     {"profiles", 'p', CLI_LIST, NULL, "PATH", "profile pack file or directory (default: the shipped packs)"},
     {"baseline", 'b', CLI_STR, NULL, "FILE", "baseline from 'ecorisk baseline build' (anomaly predicates need it)"},
+    {"model", 0, CLI_STR, NULL, "FILE", "learned model (ecorisk learn): risk becomes its probability; alerts carry its top contributions"},
     {"out", 'o', CLI_STR, NULL, "DIR", "output directory, or '-' for alerts on stdout (required)"},
     {"config", 'c', CLI_STR, NULL, "FILE", "run config: lane capacity and minimum random rate per office/flow"},
     {"threads", 't', CLI_INT, "0", "N", "scoring threads (0: one per CPU)"},
@@ -130,6 +131,7 @@ static int run_main(const cli_args *a)
     o.profiles = profiles;
     o.n_profiles = n_profiles;
     o.baseline = cli_str(a, "baseline");
+    o.model = cli_str(a, "model");
     o.out_dir = out;
     o.config = cli_str(a, "config");
     o.reference = cli_str(a, "reference");

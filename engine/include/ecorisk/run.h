@@ -41,7 +41,7 @@ typedef struct er_run_opts {
     int32_t            since, until;/* inclusive date filter (days); 0: none */
     int32_t            as_of;       /* business date stamped as `created` (days); 0: each declaration's date */
     bool               all_scores;  /* write scores.csv */
-    const char        *model;       /* learned model file (model.h); NULL: none (explain only, for now) */
+    const char        *model;       /* learned model file (model.h): risk becomes its probability; NULL: none */
     size_t             batch_size;  /* declarations per batch; 0: 8192 */
     /* Optional progress callback, called from the reading thread. */
     void             (*progress)(void *ud, uint64_t rows, uint64_t bytes, uint64_t alerts);
