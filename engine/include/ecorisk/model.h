@@ -43,7 +43,7 @@ typedef struct er_learn_opts {
     size_t             n_extra_category;
     const char *const *without;       /* feature names, or input fields (net_kg, value, ...) whose features are left out */
     size_t             n_without;
-    int32_t            valid_from;    /* validation = labelled rows dated on/after; 0: the last 20 % by date */
+    int32_t            valid_from;    /* validation = labelled rows dated on/after; 0: the latest 20 % in time order, ties in feed order */
     unsigned           max_rounds;    /* 0: 2000 */
     unsigned           early_stop;    /* rounds without improvement of validation AP; 0: 50 */
     double             eta;           /* 0: 0.05 */

@@ -296,10 +296,15 @@ er_status er_learn(const er_learn_opts *o, char **json, char **table, er_err *er
         goto cleanup;
 
     /* time-ordered split */
-    int32_t vfrom = o->valid_from ? o->valid_from : t.date[idx[(size_t)(0.8 * (double)t.n)]];
+    /* --valid-from: by date; default: the latest 20 % in time order (ties in feed order, so a
+     * single labelled day splits too) */
+    int32_t vfrom = o->valid_from;
     size_t nt = 0;
-    while (nt < t.n && t.date[idx[nt]] < vfrom)
-        nt++;
+    if (vfrom)
+        while (nt < t.n && t.date[idx[nt]] < vfrom)
+            nt++;
+    else
+        nt = (size_t)(0.8 * (double)t.n);
     size_t nv = t.n - nt;
     if (!nt || !nv) {
         char d[11];
