@@ -241,6 +241,52 @@ static void period_json(er_sb *b, const char *key, const int32_t *date, const si
     er_sb_printf(b, "{\"from\":\"%s\",\"until\":\"%s\",\"declarations\":%zu,\"positives\":%zu}", d1, d2, n, P);
 }
 
+/* The validation summary kept in the model file and printed by --report. */
+static void validation_json(er_sb *vj, const lrn *t, const size_t *idx, size_t nt, const bst_fit *fit,
+                            const bst_fit *all, const vm *met)
+{
+    size_t nv = t->n - nt;
+    er_sb_putc(vj, '{');
+    period_json(vj, "training", t->date, idx, nt, t->y);
+    period_json(vj, "validation", t->date, idx + nt, nv, t->y);
+    er_sb_printf(vj, ",\"rounds\":%u,\"best_round\":%u,\"validation_aucpr_xgboost\":", fit->rounds,
+                 fit->best_round + 1);
+    json_num6(vj, fit->best_ap);
+    er_sb_puts(vj, ",\"average_precision\":");
+    json_num6(vj, met->ap);
+    er_sb_puts(vj, ",\"at\":[");
+    for (int k = 0; k < 4; k++) {
+        er_sb_printf(vj, "%s{\"rate\":%g,\"precision\":", k ? "," : "", AT[k]);
+        json_num6(vj, met->p_at[k]);
+        er_sb_puts(vj, ",\"recall\":");
+        json_num6(vj, met->r_at[k]);
+        er_sb_putc(vj, '}');
+    }
+    er_sb_printf(vj, "],\"deployed\":{\"declarations\":%zu,\"rounds\":%u}}", t->n, all->rounds);
+}
+
+/* The readable report. */
+static void summary_table(er_sb *tb, const lrn *t, const size_t *idx, size_t nt, const bst_fit *fit,
+                          const bst_fit *all, const vm *met, uint64_t unlabelled, const char *out, const char *id)
+{
+    size_t nv = t->n - nt;
+    er_sb_printf(tb, "Learned from %zu labelled declarations (%llu unlabelled left out), %zu features.\n", t->n,
+                 (unsigned long long)unlabelled, t->m->nf);
+    char d1[11], d2[11], d3[11], d4[11];
+    er_date_format(t->date[idx[0]], d1);
+    er_date_format(t->date[idx[nt - 1]], d2);
+    er_date_format(t->date[idx[nt]], d3);
+    er_date_format(t->date[idx[t->n - 1]], d4);
+    er_sb_printf(tb, "Training %s to %s (%zu), validation %s to %s (%zu): best round %u of %u.\n", d1, d2, nt, d3,
+                 d4, nv, fit->best_round + 1, fit->rounds);
+    er_sb_printf(tb, "Validation: average precision %.3f; precision / recall at 1%% %.3f / %.3f, 2%% %.3f / "
+                      "%.3f, 5%% %.3f / %.3f, 10%% %.3f / %.3f.\n",
+                 met->ap, met->p_at[0], met->r_at[0], met->p_at[1], met->r_at[1], met->p_at[2], met->r_at[2], met->p_at[3],
+                 met->r_at[3]);
+    er_sb_printf(tb, "Deployed model: refit on all %zu labels, %u rounds; written to %s (id %.16s).\n", t->n,
+                 all->rounds, out, id ? id : "");
+}
+
 er_status er_learn(const er_learn_opts *o, char **json, char **table, er_err *err)
 {
     er_status st = ER_OK;
@@ -330,23 +376,7 @@ er_status er_learn(const er_learn_opts *o, char **json, char **table, er_err *er
         goto cleanup;
 
     /* validation summary (kept in the model) and training description */
-    er_sb_putc(&vj, '{');
-    period_json(&vj, "training", t.date, idx, nt, t.y);
-    period_json(&vj, "validation", t.date, idx + nt, nv, t.y);
-    er_sb_printf(&vj, ",\"rounds\":%u,\"best_round\":%u,\"validation_aucpr_xgboost\":", fit.rounds,
-                 fit.best_round + 1);
-    json_num6(&vj, fit.best_ap);
-    er_sb_puts(&vj, ",\"average_precision\":");
-    json_num6(&vj, met.ap);
-    er_sb_puts(&vj, ",\"at\":[");
-    for (int k = 0; k < 4; k++) {
-        er_sb_printf(&vj, "%s{\"rate\":%g,\"precision\":", k ? "," : "", AT[k]);
-        json_num6(&vj, met.p_at[k]);
-        er_sb_puts(&vj, ",\"recall\":");
-        json_num6(&vj, met.r_at[k]);
-        er_sb_putc(&vj, '}');
-    }
-    er_sb_printf(&vj, "],\"deployed\":{\"declarations\":%zu,\"rounds\":%u}}", t.n, fit_all.rounds);
+    validation_json(&vj, &t, idx, nt, &fit, &fit_all, &met);
     if (vj.oom || !(m->validation = dup_s(vj.p))) {
         st = er_errf(err, ER_ENOMEM, "out of memory");
         goto cleanup;
@@ -357,22 +387,7 @@ er_status er_learn(const er_learn_opts *o, char **json, char **table, er_err *er
     if ((st = modelfile_write(m, o->out, tr.p ? tr.p : "{}", err)) != ER_OK)
         goto cleanup;
 
-    er_sb_printf(&tb, "Learned from %zu labelled declarations (%llu unlabelled left out), %zu features.\n", t.n,
-                 (unsigned long long)sc.unlabelled, m->nf);
-    char d1[11], d2[11], d3[11], d4[11];
-    er_date_format(t.date[idx[0]], d1);
-    er_date_format(t.date[idx[nt - 1]], d2);
-    er_date_format(t.date[idx[nt]], d3);
-    er_date_format(t.date[idx[t.n - 1]], d4);
-    er_sb_printf(&tb, "Training %s to %s (%zu), validation %s to %s (%zu): best round %u of %u.\n", d1, d2, nt, d3,
-                 d4, nv, fit.best_round + 1, fit.rounds);
-    er_sb_printf(&tb, "Validation: average precision %.3f; precision / recall at 1%% %.3f / %.3f, 2%% %.3f / "
-                      "%.3f, 5%% %.3f / %.3f, 10%% %.3f / %.3f.\n",
-                 met.ap, met.p_at[0], met.r_at[0], met.p_at[1], met.r_at[1], met.p_at[2], met.r_at[2], met.p_at[3],
-                 met.r_at[3]);
-    er_sb_printf(&tb, "Deployed model: refit on all %zu labels, %u rounds; written to %s (id %.16s).\n", t.n,
-                 fit_all.rounds, o->out, m->id ? m->id : "");
-    er_sb_printf(&vj, "%s", "");
+    summary_table(&tb, &t, idx, nt, &fit, &fit_all, &met, sc.unlabelled, o->out, m->id);
     *json = dup_s(vj.p);
     *table = tb.oom ? NULL : tb.p;
     if (!*json || !*table) {
