@@ -39,18 +39,24 @@ static er_status make_dmatrix(const float *x, const float *y, size_t nf, const s
                               DMatrixHandle *out, er_err *err)
 {
     er_status st = ER_OK;
-    float *m = malloc((n ? n : 1) * nf * sizeof *m), *lab = y ? malloc((n ? n : 1) * sizeof *lab) : NULL;
+    bool contiguous = true;
+    for (size_t i = 1; i < n && contiguous; i++)
+        contiguous = idx[i] == idx[0] + i;
+    float *m = contiguous ? NULL : malloc((n ? n : 1) * nf * sizeof *m);
+    float *lab = y ? malloc((n ? n : 1) * sizeof *lab) : NULL;
     *out = NULL;
-    if (!m || (y && !lab)) {
+    if ((!contiguous && !m) || (y && !lab)) {
         st = er_errf(err, ER_ENOMEM, "out of memory (%zu x %zu feature matrix)", n, nf);
         goto cleanup;
     }
     for (size_t i = 0; i < n; i++) {
-        memcpy(m + i * nf, x + idx[i] * nf, nf * sizeof *m);
+        if (m)
+            memcpy(m + i * nf, x + idx[i] * nf, nf * sizeof *m);
         if (lab)
             lab[i] = y[idx[i]];
     }
-    XGB(XGDMatrixCreateFromMat(m, (bst_ulong)n, (bst_ulong)nf, NAN, out));
+    /* contiguous rows (learn.c puts them in time order first) go to XGBoost without a copy */
+    XGB(XGDMatrixCreateFromMat(m ? m : x + (n ? idx[0] : 0) * nf, (bst_ulong)n, (bst_ulong)nf, NAN, out));
     if (lab)
         XGB(XGDMatrixSetFloatInfo(*out, "label", lab, (bst_ulong)n));
 cleanup:

@@ -7,6 +7,7 @@
  * the model file with the rate tables of every outcome it was given.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,6 +163,50 @@ typedef struct vm {
     double ap, p_at[4], r_at[4];
 } vm;
 static const double AT[4] = {0.01, 0.02, 0.05, 0.10};
+
+/* Put the rows in the order idx gives (row i becomes old row idx[i]), in place by
+ * following the permutation's cycles; idx becomes the identity. Training then hands
+ * XGBoost contiguous ranges of t->x without copying them. */
+static er_status permute_rows(lrn *t, size_t *idx, er_err *err)
+{
+    size_t nf = t->m->nf, nk = t->m->lay.n_kinds;
+    float *tx = malloc((nf ? nf : 1) * sizeof *tx);
+    uint64_t *tk = malloc((nk ? nk : 1) * sizeof *tk);
+    if (!tx || !tk) {
+        free(tx);
+        free(tk);
+        return er_errf(err, ER_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < t->n; i++) {
+        if (idx[i] == i || idx[i] == SIZE_MAX)
+            continue;
+        /* cycle starting at i: i <- idx[i] <- idx[idx[i]] ... */
+        memcpy(tx, t->x + i * nf, nf * sizeof *tx);
+        memcpy(tk, t->keys + i * nk, nk * sizeof *tk);
+        float ty = t->y[i];
+        int32_t td = t->date[i];
+        size_t j = i;
+        while (idx[j] != i) {
+            size_t k = idx[j];
+            memcpy(t->x + j * nf, t->x + k * nf, nf * sizeof *tx);
+            memcpy(t->keys + j * nk, t->keys + k * nk, nk * sizeof *tk);
+            t->y[j] = t->y[k];
+            t->date[j] = t->date[k];
+            idx[j] = SIZE_MAX;
+            j = k;
+        }
+        memcpy(t->x + j * nf, tx, nf * sizeof *tx);
+        memcpy(t->keys + j * nk, tk, nk * sizeof *tk);
+        t->y[j] = ty;
+        t->date[j] = td;
+        idx[j] = SIZE_MAX;
+    }
+    for (size_t i = 0; i < t->n; i++)
+        idx[i] = i;
+    free(tx);
+    free(tk);
+    return ER_OK;
+}
 
 static er_status valid_metrics(const double *pred, const float *y, const size_t *idx, size_t nv, vm *out,
                                er_err *err)
@@ -338,7 +383,7 @@ er_status er_learn(const er_learn_opts *o, char **json, char **table, er_err *er
         idx[i] = i;
     g_date = t.date;
     qsort(idx, t.n, sizeof *idx, cmp_by_date);
-    if ((st = sweep_rates(&t, idx, err)) != ER_OK)
+    if ((st = permute_rows(&t, idx, err)) != ER_OK || (st = sweep_rates(&t, idx, err)) != ER_OK)
         goto cleanup;
 
     /* time-ordered split */
