@@ -74,4 +74,4 @@ const cli_cmd cmd_backtest = {
     "declarations by a learned model's probability (ecorisk learn) and reports its average "
     "precision and precision and recall at 1%, 2%, 5% and 10% next to the packs'. --out writes the JSON.",
     backtest_opts, CLI_NOPTS(backtest_opts), backtest_main,
-};
+    .examples = "ecorisk backtest --feed labelled.csv --label-field seized --baseline baseline.json --out bt.json\n  precision and recall of the packs at 1 % and 5 % inspection\n"};

@@ -97,4 +97,5 @@ const cli_cmd cmd_learn = {
     "features, the profile set and baseline ids, the periods and the validation metrics; "
     "run, backtest and diff refuse it with other packs or another baseline.",
     learn_opts, CLI_NOPTS(learn_opts), learn_main,
-};
+    .examples = "ecorisk learn --feed history.csv --outcomes outcomes/ --baseline baseline.json --out model.json\n"
+                "  a model from the recorded inspections, for run --model\n"};

@@ -31,12 +31,15 @@
 #include <unistd.h>
 
 #include "score/alert.h"
+#include "score/run_int.h"
 #include "ecorisk/baseline.h"
 #include "ecorisk/model.h"
 #include "ecorisk/quarantine.h"
 #include "ecorisk/refdata.h"
 #include "ecorisk/score.h"
 #include "core/sbuf.h"
+#include "core/sha256.h"
+#include "ecorisk/version.h"
 
 #define MAX_GROUPS 65536          /* distinct office/flow groups tracked; the rest pool in one */
 #define MAX_RULES 256
@@ -53,9 +56,10 @@ typedef struct rule {
 } rule;
 
 typedef struct run_config {
-    rule   rules[MAX_RULES];
-    size_t n_rules;
-    bool   any_capacity, any_random;
+    rule          rules[MAX_RULES];
+    size_t        n_rules;
+    bool          any_capacity, any_random;
+    er_risk_lanes lanes;                 /* risk thresholds of the red and yellow lanes */
 } run_config;
 
 static er_status cfg_error(er_err *err, const char *file, const char *path, const char *what)
@@ -63,11 +67,40 @@ static er_status cfg_error(er_err *err, const char *file, const char *path, cons
     return er_errf(err, ER_EFORMAT, "%s: %s: %s", file, path, what);
 }
 
+static void config_defaults(run_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->lanes.red = ER_RISK_LANE_RED_DEFAULT;
+    cfg->lanes.yellow = ER_RISK_LANE_YELLOW_DEFAULT;
+}
+
+/* "risk_lanes": {"red": r, "yellow": y} with 0 < y <= r <= 1 (either may be left out). */
+static er_status load_risk_lanes(er_risk_lanes *l, json_object *v, const char *path, er_err *err)
+{
+    if (!json_object_is_type(v, json_type_object))
+        return cfg_error(err, path, "$.risk_lanes", "expected an object with \"red\" and \"yellow\" risks");
+    json_object_object_foreach(v, k, x)
+    {
+        char p[128];
+        snprintf(p, sizeof p, "$.risk_lanes.%s", k);
+        bool red = strcmp(k, "red") == 0;
+        if (!red && strcmp(k, "yellow") != 0)
+            return cfg_error(err, path, p, "unknown key (expected red, yellow)");
+        double r = json_object_get_double(x);
+        if ((!json_object_is_type(x, json_type_double) && !json_object_is_type(x, json_type_int)) || !(r > 0 && r <= 1))
+            return cfg_error(err, path, p, "expected a risk above 0 and at most 1");
+        *(red ? &l->red : &l->yellow) = r;
+    }
+    if (l->yellow > l->red)
+        return cfg_error(err, path, "$.risk_lanes", "the yellow risk must not exceed the red risk");
+    return ER_OK;
+}
+
 static er_status load_config(run_config *cfg, const char *path, er_err *err)
 {
     er_status st = ER_OK;
     json_object *root = json_object_from_file(path);
-    memset(cfg, 0, sizeof *cfg);
+    config_defaults(cfg);
     if (!root)
         return er_errf(err, access(path, R_OK) == 0 ? ER_EPARSE : ER_ENOTFOUND,
                        "%s: cannot read run config (%s)", path, json_util_get_last_err());
@@ -78,10 +111,13 @@ static er_status load_config(run_config *cfg, const char *path, er_err *err)
     json_object_object_foreach(root, key, val)
     {
         (void)val;
-        if (strcmp(key, "rules") != 0 && strcmp(key, "comment") != 0) {
+        if (strcmp(key, "risk_lanes") == 0) {
+            if ((st = load_risk_lanes(&cfg->lanes, val, path, err)) != ER_OK)
+                goto cleanup;
+        } else if (strcmp(key, "rules") != 0 && strcmp(key, "comment") != 0) {
             char p[128];
             snprintf(p, sizeof p, "$.%s", key);
-            st = cfg_error(err, path, p, "unknown key (expected \"rules\" or \"comment\")");
+            st = cfg_error(err, path, p, "unknown key (expected \"rules\", \"risk_lanes\" or \"comment\")");
             goto cleanup;
         }
     }
@@ -168,6 +204,18 @@ static er_status load_config(run_config *cfg, const char *path, er_err *err)
     cfg->n_rules = n;
 cleanup:
     json_object_put(root);
+    return st;
+}
+
+er_status er_run_config_lanes(const char *path, er_risk_lanes *lanes, er_err *err)
+{
+    run_config *cfg = malloc(sizeof *cfg);
+    if (!cfg)
+        return er_errf(err, ER_ENOMEM, "out of memory");
+    er_status st = load_config(cfg, path, err);
+    if (st == ER_OK)
+        *lanes = cfg->lanes;
+    free(cfg);
     return st;
 }
 
@@ -313,6 +361,7 @@ typedef struct slot {
     float      *rows;        /* with a model: feature rows of the batch */
     double     *prob;        /* with a model: its probability per declaration */
     er_anomalies *an;        /* with a model: anomaly features per declaration */
+    uint64_t   *oow;         /* per profile: in scope but for the validity window (only with windows) */
     size_t      feed;        /* index in opts->feeds the batch was read from */
     bool        ready, done, oom;
 } slot;
@@ -322,6 +371,7 @@ typedef struct run_ctx {
     const er_profileset *ps;
     const er_baseline   *bl;
     er_alert_ctx         actx;
+    er_risk_lanes        lanes;
     bool                 want_cands;
     er_model            *model;       /* NULL: risk from the packs (docs/scoring.md §7) */
     slot                *slots;
@@ -366,6 +416,8 @@ static bool model_pass(run_ctx *c, er_eval *ev, er_model_pred *pred, slot *s)
         sc.an = s->an[i];
         er_score_decl_an(c->ps, ev, &b->decls[i], &sc);
         er_model_features(c->model, &b->decls[i], &sc, s->rows + i * nf);
+        for (size_t k = 0; s->oow && k < sc.n_results; k++)
+            s->oow[k] += sc.results[k].out_of_window;
         s->in_scope[i] = (uint8_t)((sc.in_scope ? 4 : 0) | (sc.best >= 0 ? 1 : 0) |
                                    (sc.best < 0 && sc.in_scope && c->want_cands ? 2 : 0));
     }
@@ -424,6 +476,8 @@ static void process_slot(run_ctx *c, er_eval *ev, er_model_pred *pred, slot *s)
             er_score_decl_an(c->ps, ev, d, &sc);
         }
         s->in_scope[i] = sc.in_scope;
+        for (size_t k = 0; s->oow && !c->model && k < sc.n_results; k++)   /* with a model: model_pass */
+            s->oow[k] += sc.results[k].out_of_window;
         if (c->opts->all_scores) {
             csv_field(&s->scores, d->id);
             for (int dom = 0; dom < ER_DOMAIN_COUNT; dom++) {
@@ -436,8 +490,9 @@ static void process_slot(run_ctx *c, er_eval *ev, er_model_pred *pred, slot *s)
         }
         if (sc.best >= 0) {
             const er_profile_result *r = &sc.results[sc.best];
+            er_lane lane = er_score_lane(&sc, (size_t)sc.best, &c->lanes);
             size_t before = s->alerts.len;
-            er_alert_format(&s->alerts, &c->actx, d, &sc, (size_t)sc.best, (er_lane)r->lane, false, false);
+            er_alert_format(&s->alerts, &c->actx, d, &sc, (size_t)sc.best, lane, false, false);
             if (c->model)
                 model_alert(c, pred, &s->alerts, before, d, &sc, profile_risk, &s->oom);
             er_sb_putc(&s->alerts, '\n');
@@ -448,7 +503,7 @@ static void process_slot(run_ctx *c, er_eval *ev, er_model_pred *pred, slot *s)
             slot_alert *a = &s->sa[s->n_sa++];
             a->decl = (uint32_t)i;
             a->profile = r->profile;
-            a->lane = r->lane;
+            a->lane = (uint8_t)lane;
             a->domain = (uint8_t)er_profileset_info(c->ps, r->profile)->domain;
             a->random = r->random;
             a->score = r->score;
@@ -717,6 +772,7 @@ typedef struct counts {
     uint64_t by_lane[ER_LANE_COUNT], by_domain[ER_DOMAIN_COUNT];
     uint64_t *by_profile;                   /* [n_profiles] */
     uint64_t *by_profile_lane;              /* [n_profiles * ER_LANE_COUNT] */
+    uint64_t *out_of_window;                /* [n_profiles]: in scope but for the validity window */
     int32_t  min_date, max_date;
 } counts;
 
@@ -733,12 +789,45 @@ static void count_alert(counts *k, const alert_rec *r, size_t n_lanes)
     k->by_profile_lane[(size_t)r->profile * ER_LANE_COUNT + r->final_lane]++;
 }
 
+/* What a run records about how it was made, besides the counts (docs/operations.md#summary). */
+typedef struct run_meta {
+    const char *mapping, *mapping_sha256;   /* mapping name; "" sha for the built-in ones */
+    char        config_sha256[65];          /* "" without --config */
+    double      q_share, q_max;             /* quarantined share; its threshold */
+    bool        q_exceeded;
+} run_meta;
+
 static void write_summary(er_sb *b, const er_run_opts *o, const er_profileset *ps, const char *run_id,
-                          const char *baseline_id, const counts *k, double secs[3])
+                          const char *baseline_id, const counts *k, double secs[3], const run_meta *m)
 {
     char d1[11], d2[11];
     er_sb_puts(b, "{\n  \"run_id\": ");
     er_sb_json_cstr(b, run_id);
+    er_sb_puts(b, ",\n  \"ecorisk_version\": ");
+    er_sb_json_cstr(b, ECORISK_VERSION);
+    if (o->as_of) {
+        er_date_format(o->as_of, d1);
+        er_sb_printf(b, ",\n  \"as_of\": \"%s\"", d1);
+    } else {
+        er_sb_puts(b, ",\n  \"as_of\": null");
+    }
+    er_sb_puts(b, ",\n  \"mapping\": {\"name\": ");
+    er_sb_json_cstr(b, m->mapping);
+    er_sb_puts(b, ", \"sha256\": ");
+    if (*m->mapping_sha256)
+        er_sb_json_cstr(b, m->mapping_sha256);
+    else
+        er_sb_puts(b, "null");
+    er_sb_puts(b, "},\n  \"config\": ");
+    if (o->config) {
+        er_sb_puts(b, "{\"file\": ");
+        er_sb_json_cstr(b, o->config);
+        er_sb_puts(b, ", \"sha256\": ");
+        er_sb_json_cstr(b, m->config_sha256);
+        er_sb_puts(b, "}");
+    } else {
+        er_sb_puts(b, "null");
+    }
     er_sb_puts(b, ",\n  \"feeds\": [");
     for (size_t i = 0; i < o->n_feeds; i++) {
         if (i)
@@ -775,7 +864,20 @@ static void write_summary(er_sb *b, const er_run_opts *o, const er_profileset *p
                      (unsigned long long)k->by_reason[r]);
         first = false;
     }
-    er_sb_printf(b, "},\n  \"in_scope\": %llu,\n", (unsigned long long)k->in_scope);
+    er_sb_printf(b, "},\n  \"quarantine\": {\"share\": %.6g, \"max_share\": %.6g, \"exceeded\": %s},\n",
+                 m->q_share, m->q_max, m->q_exceeded ? "true" : "false");
+    er_sb_printf(b, "  \"in_scope\": %llu,\n", (unsigned long long)k->in_scope);
+    er_sb_puts(b, "  \"out_of_window\": {");
+    first = true;
+    for (size_t i = 0; i < er_profileset_count(ps); i++) {
+        if (!k->out_of_window[i])
+            continue;
+        er_sb_puts(b, first ? "" : ", ");
+        first = false;
+        er_sb_json_cstr(b, er_profileset_info(ps, i)->id);
+        er_sb_printf(b, ": %llu", (unsigned long long)k->out_of_window[i]);
+    }
+    er_sb_puts(b, "},\n");
     er_sb_printf(b, "  \"alerts\": {\"total\": %llu, \"random\": %llu, \"random_topup\": %llu, \"over_capacity\": %llu,\n",
                  (unsigned long long)k->alerts, (unsigned long long)k->random,
                  (unsigned long long)k->topup, (unsigned long long)k->over_capacity);
@@ -806,41 +908,75 @@ static void write_summary(er_sb *b, const er_run_opts *o, const er_profileset *p
                  secs[0], secs[1], secs[2]);
 }
 
-static void write_metrics(er_sb *b, const er_profileset *ps, const counts *k, double total_s)
+/* Prometheus text format, gauges of the last run, one label set per family
+ * (docs/operations.md#metrics); promtool check metrics passes on it. */
+static void metric_head(er_sb *b, const char *name, const char *help)
 {
-    er_sb_puts(b, "# HELP ecorisk_rows_total Feed records by outcome in the last run.\n"
-                  "# TYPE ecorisk_rows_total gauge\n");
-    er_sb_printf(b, "ecorisk_rows_total{outcome=\"read\"} %llu\n", (unsigned long long)k->rows_read);
-    er_sb_printf(b, "ecorisk_rows_total{outcome=\"accepted\"} %llu\n", (unsigned long long)k->accepted);
-    er_sb_printf(b, "ecorisk_rows_total{outcome=\"quarantined\"} %llu\n", (unsigned long long)k->quarantined);
-    er_sb_puts(b, "# HELP ecorisk_quarantined_total Quarantined records by reason in the last run.\n"
-                  "# TYPE ecorisk_quarantined_total gauge\n");
+    er_sb_printf(b, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+}
+
+/* The families a failed run can fill in too: success, when, how long. */
+static void write_run_status(er_sb *b, bool success, double total_s)
+{
+    metric_head(b, "ecorisk_run_success", "1 if the last run completed and wrote its outputs, 0 if it failed.");
+    er_sb_printf(b, "ecorisk_run_success %d\n", success ? 1 : 0);
+    metric_head(b, "ecorisk_last_run_timestamp_seconds", "Unix time at which the last run ended.");
+    er_sb_printf(b, "ecorisk_last_run_timestamp_seconds %lld\n", (long long)time(NULL));
+    metric_head(b, "ecorisk_run_duration_seconds", "Wall time of the last run.");
+    er_sb_printf(b, "ecorisk_run_duration_seconds %.3f\n", total_s);
+}
+
+static void write_metrics(er_sb *b, const er_profileset *ps, const counts *k, double total_s, const run_meta *m)
+{
+    metric_head(b, "ecorisk_rows", "Feed records by outcome in the last run.");
+    er_sb_printf(b, "ecorisk_rows{outcome=\"read\"} %llu\n", (unsigned long long)k->rows_read);
+    er_sb_printf(b, "ecorisk_rows{outcome=\"accepted\"} %llu\n", (unsigned long long)k->accepted);
+    er_sb_printf(b, "ecorisk_rows{outcome=\"quarantined\"} %llu\n", (unsigned long long)k->quarantined);
+    metric_head(b, "ecorisk_quarantined", "Quarantined records by reason in the last run.");
     for (int r = 0; r < ER_Q_COUNT; r++)
-        er_sb_printf(b, "ecorisk_quarantined_total{reason=\"%s\"} %llu\n", er_qreason_str((er_qreason)r),
+        er_sb_printf(b, "ecorisk_quarantined{reason=\"%s\"} %llu\n", er_qreason_str((er_qreason)r),
                      (unsigned long long)k->by_reason[r]);
-    er_sb_puts(b, "# HELP ecorisk_alerts_total Alerts by domain and lane in the last run.\n"
-                  "# TYPE ecorisk_alerts_total gauge\n");
+    metric_head(b, "ecorisk_quarantine_share", "Quarantined share of the rows read in the last run.");
+    er_sb_printf(b, "ecorisk_quarantine_share %.6g\n", m->q_share);
+    metric_head(b, "ecorisk_quarantine_share_exceeded", "1 if the quarantined share was above the run's maximum.");
+    er_sb_printf(b, "ecorisk_quarantine_share_exceeded %d\n", m->q_exceeded ? 1 : 0);
+    metric_head(b, "ecorisk_alerts", "Alerts by domain in the last run (sum() is the total).");
     for (int d = 0; d < ER_DOMAIN_COUNT; d++)
-        er_sb_printf(b, "ecorisk_alerts_total{domain=\"%s\"} %llu\n", er_domain_str((er_domain)d),
+        er_sb_printf(b, "ecorisk_alerts{domain=\"%s\"} %llu\n", er_domain_str((er_domain)d),
                      (unsigned long long)k->by_domain[d]);
+    metric_head(b, "ecorisk_alerts_by_lane", "Alerts by final lane in the last run (sum() is the total).");
     for (int l = ER_LANE_RED; l >= ER_LANE_GREEN; l--)
-        er_sb_printf(b, "ecorisk_alerts_total{lane=\"%s\"} %llu\n", er_lane_str((er_lane)l),
+        er_sb_printf(b, "ecorisk_alerts_by_lane{lane=\"%s\"} %llu\n", er_lane_str((er_lane)l),
                      (unsigned long long)k->by_lane[l]);
-    er_sb_puts(b, "# HELP ecorisk_profile_alerts_total Alerts carried by each profile in the last run.\n"
-                  "# TYPE ecorisk_profile_alerts_total gauge\n");
+    metric_head(b, "ecorisk_profile_alerts", "Alerts carried by each profile in the last run.");
     for (size_t i = 0; i < er_profileset_count(ps); i++) {
-        er_sb_puts(b, "ecorisk_profile_alerts_total{profile=");
+        er_sb_puts(b, "ecorisk_profile_alerts{profile=");
         er_sb_json_cstr(b, er_profileset_info(ps, i)->id);
         er_sb_printf(b, "} %llu\n", (unsigned long long)k->by_profile[i]);
     }
-    er_sb_puts(b, "# HELP ecorisk_alerts_over_capacity Alerts demoted for lane capacity in the last run.\n"
-                  "# TYPE ecorisk_alerts_over_capacity gauge\n");
+    metric_head(b, "ecorisk_alerts_over_capacity", "Alerts demoted for lane capacity in the last run.");
     er_sb_printf(b, "ecorisk_alerts_over_capacity %llu\n", (unsigned long long)k->over_capacity);
-    er_sb_puts(b, "# HELP ecorisk_run_duration_seconds Wall time of the last run.\n"
-                  "# TYPE ecorisk_run_duration_seconds gauge\n");
-    er_sb_printf(b, "ecorisk_run_duration_seconds %.3f\n", total_s);
-    er_sb_puts(b, "# HELP ecorisk_run_success 1 if the last run completed.\n"
-                  "# TYPE ecorisk_run_success gauge\necorisk_run_success 1\n");
+    write_run_status(b, true, total_s);
+}
+
+/* Text to path through path.tmp + rename: a collector reads the old file or the new one. */
+static er_status write_atomic(const char *path, const er_sb *b, er_err *err)
+{
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
+        return er_errf(err, ER_EINVAL, "%s: path too long", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return er_errf(err, ER_EIO, "%s: cannot create: %s", tmp, strerror(errno));
+    fwrite(b->p ? b->p : "", 1, b->len, f);
+    bool bad = fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0;
+    bad |= fclose(f) != 0;
+    if (bad || rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return er_errf(err, ER_EIO, "%s: write failed: %s", path, strerror(e));
+    }
+    return ER_OK;
 }
 
 static double now_s(void)
@@ -920,6 +1056,9 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
     const bool to_stdout = strcmp(o->out_dir, "-") == 0;
     bool planned = false;
     bl_loader loader = {.path = o->baseline};
+    run_meta meta = {.mapping = "", .mapping_sha256 = ""};
+    bool metrics_done = false;
+    const double t_start = now_s();   /* for the failure metrics (t0 below is set after the loads) */
 
     memset(res, 0, sizeof *res);
     k.min_date = 0;
@@ -938,11 +1077,16 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
     er_profile_opts popts = {.ref = ref, .today = o->as_of};
     if ((st = er_profileset_load(&ps, o->profiles, o->n_profiles, &popts, false, err)) != ER_OK)
         goto cleanup;
-    if (o->config && (st = load_config(&cfg, o->config, err)) != ER_OK)
+    config_defaults(&cfg);
+    if (o->config && ((st = load_config(&cfg, o->config, err)) != ER_OK ||
+                      (st = er_sha256_file(o->config, meta.config_sha256, err)) != ER_OK))
         goto cleanup;
+    meta.mapping = map ? er_mapping_name(map) : o->format == ER_FORMAT_JSONL ? "canonical-jsonl" : "canonical-csv";
+    meta.mapping_sha256 = map ? er_mapping_sha256(map) : "";
     planned = cfg.any_capacity || cfg.any_random;
     if (o->model && (st = er_model_load(&c.model, o->model, err)) != ER_OK)
         goto cleanup;
+    c.lanes = cfg.lanes;
 
     c.opts = o;
     c.ps = ps;
@@ -953,7 +1097,11 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
     size_t np = er_profileset_count(ps);
     k.by_profile = calloc(np ? np : 1, sizeof *k.by_profile);
     k.by_profile_lane = calloc((np ? np : 1) * ER_LANE_COUNT, sizeof *k.by_profile_lane);
-    if (!k.by_profile || !k.by_profile_lane) {
+    k.out_of_window = calloc(np ? np : 1, sizeof *k.out_of_window);
+    bool windows = false;   /* any validity window: count what it keeps out */
+    for (size_t i = 0; i < np; i++)
+        windows |= er_profileset_info(ps, i)->valid_from || er_profileset_info(ps, i)->valid_until;
+    if (!k.by_profile || !k.by_profile_lane || !k.out_of_window) {
         st = er_errf(err, ER_ENOMEM, "out of memory");
         goto cleanup;
     }
@@ -983,7 +1131,10 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
             c.slots[i].prob = malloc(bsz * sizeof *c.slots[i].prob);
             c.slots[i].an = malloc(bsz * sizeof *c.slots[i].an);
         }
-        if (!c.slots[i].in_scope || (c.model && (!c.slots[i].rows || !c.slots[i].prob || !c.slots[i].an))) {
+        if (windows)
+            c.slots[i].oow = calloc(np ? np : 1, sizeof *c.slots[i].oow);
+        if (!c.slots[i].in_scope || (windows && !c.slots[i].oow) ||
+            (c.model && (!c.slots[i].rows || !c.slots[i].prob || !c.slots[i].an))) {
             st = er_errf(err, ER_ENOMEM, "out of memory");
             goto cleanup;
         }
@@ -1010,7 +1161,8 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
             while (feed_i < o->n_feeds) {
                 if (!feed) {
                     er_feed_opts fo = {.source = o->feeds[feed_i], .mapping = map, .ref = ref,
-                                       .format = o->format, .since = o->since, .until = o->until};
+                                       .format = o->format, .since = o->since, .until = o->until,
+                                       .warn = o->warn, .warn_ud = o->warn_ud};
                     if ((st = er_feed_open(&feed, &fo, err)) != ER_OK)
                         goto drain;
                 }
@@ -1125,6 +1277,10 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
         if (f_scores.f && s->scores.len)
             fwrite(s->scores.p, 1, s->scores.len, f_scores.f);
         uint64_t base = ordinal;
+        for (size_t p = 0; s->oow && p < np; p++) {
+            k.out_of_window[p] += s->oow[p];
+            s->oow[p] = 0;
+        }
         for (size_t i = 0; i < b->n; i++) {
             k.in_scope += s->in_scope[i];
             if (!planned)
@@ -1252,13 +1408,18 @@ drain:
     memcpy(res->alerts_by_lane, k.by_lane, sizeof k.by_lane);
     memcpy(res->alerts_by_domain, k.by_domain, sizeof k.by_domain);
     res->seconds = now_s() - t0;
+    meta.q_max = o->max_quarantine_share > 0 ? o->max_quarantine_share : ER_RUN_MAX_QUARANTINE_SHARE;
+    meta.q_share = k.rows_read ? (double)k.quarantined / (double)k.rows_read : 0;
+    meta.q_exceeded = meta.q_share > meta.q_max;
+    res->quarantine_share = meta.q_share;
+    res->quarantine_exceeded = meta.q_exceeded;
 
     if (!to_stdout) {
         double secs[3] = {t_loaded - t0, now_s() - t_loaded, now_s() - t0};
         if ((st = out_commit(&f_quar, err)) != ER_OK || (st = out_commit(&f_scores, err)) != ER_OK ||
             (st = out_commit(&f_alerts, err)) != ER_OK)
             goto cleanup;
-        write_summary(&text, o, ps, res->run_id, bl ? er_baseline_id(bl) : "", &k, secs);
+        write_summary(&text, o, ps, res->run_id, bl ? er_baseline_id(bl) : "", &k, secs, &meta);
         if (text.oom) {
             st = er_errf(err, ER_ENOMEM, "out of memory");
             goto cleanup;
@@ -1266,14 +1427,25 @@ drain:
         if ((st = write_file(o->out_dir, "summary.json", &text, err)) != ER_OK)
             goto cleanup;
         er_sb_reset(&text);
-        write_metrics(&text, ps, &k, secs[2]);
+        write_metrics(&text, ps, &k, secs[2], &meta);
         if ((st = write_file(o->out_dir, "metrics.prom", &text, err)) != ER_OK)
             goto cleanup;
+        metrics_done = o->metrics_file == NULL;
+        if (o->metrics_file && (st = write_atomic(o->metrics_file, &text, err)) != ER_OK)
+            goto cleanup;
+        metrics_done = true;
     } else if (fflush(stdout) != 0) {
         st = er_errf(err, ER_EIO, "stdout: write failed: %s", strerror(errno));
     }
 
 cleanup:
+    if (o->metrics_file && !metrics_done) {   /* a failed run says so to the monitoring */
+        er_err ignored;
+        er_sb_reset(&text);
+        write_run_status(&text, false, now_s() - t_start);
+        if (!text.oom)
+            write_atomic(o->metrics_file, &text, &ignored);
+    }
     if (loader.running)
         pthread_join(loader.th, NULL);
     er_baseline_free(loader.bl);
@@ -1315,11 +1487,13 @@ cleanup:
             free(c.slots[i].rows);
             free(c.slots[i].prob);
             free(c.slots[i].an);
+            free(c.slots[i].oow);
         }
     }
     free(c.slots);
     free(c.queue);
     free(th);
+    free(k.out_of_window);
     free(k.by_profile_lane);
     free(k.by_profile);
     groups_free(&gs);
