@@ -17,6 +17,7 @@ static const cli_opt backtest_opts[] = {
     {"outcomes", 0, CLI_STR, NULL, "DIR", "outcome store: recorded inspection results override the label column"},
     {"target-rate", 0, CLI_DOUBLE, "0.05", "RATE", "inspection rate for the threshold report (0..1; 0: none)"},
     {"confidence", 0, CLI_DOUBLE, "0.95", "LEVEL", "confidence level of the Wilson intervals"},
+    {"model", 0, CLI_STR, NULL, "FILE", "learned model (ecorisk learn): also rank by its probability"},
     {"out", 'o', CLI_STR, NULL, "FILE", "write the metrics as JSON to FILE ('-': stdout, instead of the table)"},
 };
 
@@ -37,6 +38,7 @@ static int backtest_main(const cli_args *a)
     o.n_profiles = cli_profiles(a, &o.profiles);
     o.target_rate = cli_double(a, "target-rate");
     o.confidence = cli_double(a, "confidence");
+    o.model = cli_str(a, "model");
     if (!(o.target_rate >= 0 && o.target_rate <= 1) || !(o.confidence > 0 && o.confidence < 1)) {
         fprintf(stderr, "ecorisk backtest: --target-rate expects 0..1 and --confidence 0..1 (exclusive)\n");
         return EX_USAGE_;
@@ -68,6 +70,8 @@ const cli_cmd cmd_backtest = {
     "by their highest domain score (ties in declaration order); and the score threshold "
     "reaching --target-rate. Labels come from --label-field (non-zero, yes or true is "
     "positive; 0, no or false negative; anything else unlabelled and left out) and/or from "
-    "the outcome store (--outcomes), whose recorded results win. --out writes the JSON.",
+    "the outcome store (--outcomes), whose recorded results win. --model also ranks the same "
+    "declarations by a learned model's probability (ecorisk learn) and reports its average "
+    "precision and precision and recall at 1%, 2%, 5% and 10% next to the packs'. --out writes the JSON.",
     backtest_opts, CLI_NOPTS(backtest_opts), backtest_main,
     .examples = "ecorisk backtest --feed labelled.csv --label-field seized --baseline baseline.json --out bt.json\n  precision and recall of the packs at 1 % and 5 % inspection\n"};

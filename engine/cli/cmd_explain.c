@@ -24,6 +24,7 @@ static const cli_opt explain_opts[] = {
     {"format", 0, CLI_STR, "auto", "FMT", "csv, jsonl or auto"},
     {"profiles", 'p', CLI_LIST, NULL, "PATH", "profile pack file or directory (default: the shipped packs)"},
     {"baseline", 'b', CLI_STR, NULL, "FILE", "baseline file"},
+    {"model", 0, CLI_STR, NULL, "FILE", "learned model (ecorisk learn): its probability and every feature's contribution"},
     {"config", 'c', CLI_STR, NULL, "FILE", "run config whose risk lanes the alert follows, as in 'run --config'"},
     {"as-of", 0, CLI_STR, NULL, "DATE", "business date stamped as alert 'created'"},
     {"registry", 0, CLI_STR, NULL, "DIR", "document registries, as given to 'ecorisk run'"},
@@ -122,6 +123,7 @@ static int explain_main(const cli_args *a)
     o.ledger = cli_str(a, "ledger");
     o.config = cli_str(a, "config");
     o.reference = cli_str(a, "reference");
+    o.model = cli_str(a, "model");
     const char *fmt = cli_str(a, "output");
     if (!fmt)
         fmt = isatty(STDOUT_FILENO) ? "text" : "json";
@@ -152,6 +154,8 @@ const cli_cmd cmd_explain = {
     "JSON with the declaration as read, every anomaly feature (observed value, expected "
     "range, p-value and baseline group level), every profile considered with each "
     "condition true or false and the values compared, and the alert 'run' would emit. "
-    "A quarantined record is reported with its reason.",
+    "A quarantined record is reported with its reason. With --model, the learned model's "
+    "probability and every feature's SHAP contribution to its log-odds, largest first, "
+    "each in words (\"importer: 7 of 9 earlier inspections positive, +1.80\").",
     explain_opts, CLI_NOPTS(explain_opts), explain_main,
     .examples = "ecorisk explain --feed day.csv --baseline baseline.json --id 26NLLMAN0000001796\n  why that declaration scored what it did\n"};

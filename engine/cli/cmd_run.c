@@ -17,6 +17,7 @@ static const cli_opt run_opts[] = {
     {"format", 0, CLI_STR, "auto", "FMT", "csv, jsonl or auto"},
     {"profiles", 'p', CLI_LIST, NULL, "PATH", "profile pack file or directory (default: the shipped packs)"},
     {"baseline", 'b', CLI_STR, NULL, "FILE", "baseline from 'ecorisk baseline build' (anomaly predicates need it)"},
+    {"model", 0, CLI_STR, NULL, "FILE", "learned model (ecorisk learn): risk becomes its probability; alerts carry its top contributions"},
     {"out", 'o', CLI_STR, NULL, "DIR", "output directory, or '-' for alerts on stdout (required)"},
     {"registry", 0, CLI_STR, NULL, "DIR", "document registries: cites-permits.csv, ods-licences.csv, basel-consents.csv"},
     {"ledger", 0, CLI_STR, NULL, "DIR", "durable ledger of document consumption (needs --registry and --as-of)"},
@@ -144,6 +145,7 @@ static int run_main(const cli_args *a)
     o.profiles = profiles;
     o.n_profiles = n_profiles;
     o.baseline = cli_str(a, "baseline");
+    o.model = cli_str(a, "model");
     o.out_dir = out;
     o.registry = cli_str(a, "registry");
     o.ledger = cli_str(a, "ledger");

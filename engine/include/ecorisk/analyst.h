@@ -156,6 +156,7 @@ typedef struct er_backtest_opts {
     size_t             n_profiles;
     double             target_rate;  /* inspection rate for the threshold (e.g. 0.05); 0: none */
     double             confidence;   /* Wilson interval level; 0: 0.95 */
+    const char        *model;        /* learned model file (model.h); NULL: none */
 } er_backtest_opts;
 
 /* Score every declaration and compute, per profile, per domain and overall:
@@ -163,7 +164,10 @@ typedef struct er_backtest_opts {
  * recall, lift over the base rate; precision and recall at 1 %, 2 %, 5 %
  * (and the target rate) of the overall ranking by the highest domain score;
  * the score threshold reaching the target rate; per profile hit rates by
- * month. *json and *table receive malloc'd texts (free with free()). */
+ * month. With a model, the declarations are also ranked by the model's
+ * probability (average precision, precision and recall at 1, 2, 5 and 10 %)
+ * next to the packs' ranking.
+ * *json and *table receive malloc'd texts (free with free()). */
 er_status er_backtest(const er_backtest_opts *o, char **json, char **table, er_err *err);
 
 /* ---- diff ---- */

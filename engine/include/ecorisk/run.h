@@ -41,6 +41,7 @@ typedef struct er_run_opts {
     int32_t            since, until;/* inclusive date filter (days); 0: none */
     int32_t            as_of;       /* business date stamped as `created` (days); 0: each declaration's date */
     bool               all_scores;  /* write scores.csv */
+    const char        *model;       /* learned model file (model.h): risk becomes its probability; NULL: none */
     size_t             batch_size;  /* declarations per batch; 0: 8192 */
     /* Quarantined share of the rows read above which the result says so
      * (summary, metrics, er_run_result.quarantine_exceeded); 0: the default

@@ -13,6 +13,7 @@
 
 #include "core/grow.h"
 #include "analyst/analyst_int.h"
+#include "ecorisk/model.h"
 #include "ecorisk/score.h"
 
 static const double RATES[] = {0.01, 0.02, 0.05};
@@ -48,6 +49,11 @@ typedef struct bt {
     acc                  all;
     er_rank_item        *rank;
     size_t               n_rank, cap_rank;
+    er_model            *model;          /* NULL: packs only */
+    float               *rows;           /* model feature rows of the ranked declarations */
+    size_t               cap_rows;
+    uint8_t             *ypos;           /* their labels, in the same order */
+    size_t               cap_ypos;
     er_rank_item        *rrank;      /* by risk (docs/scoring.md §6), same items */
     size_t               cap_rrank;
 } bt;
@@ -119,6 +125,15 @@ static er_status on_decl(void *ud, const er_decl *d, uint64_t order, int label, 
             top = sc.domain_score[k];
     if (!er_grow((void **)&t->rank, &t->cap_rank, t->n_rank + 1, sizeof *t->rank))
         return er_errf(err, ER_ENOMEM, "out of memory");
+    if (t->model) {
+        size_t nf = er_model_n_features(t->model);
+        if (!er_grow((void **)&t->rows, &t->cap_rows, (t->n_rank + 1) * nf, sizeof *t->rows))
+            return er_errf(err, ER_ENOMEM, "out of memory");
+        if (!er_grow((void **)&t->ypos, &t->cap_ypos, t->n_rank + 1, sizeof *t->ypos))
+            return er_errf(err, ER_ENOMEM, "out of memory");
+        er_model_features(t->model, d, &sc, t->rows + t->n_rank * nf);
+        t->ypos[t->n_rank] = pos;
+    }
     if (!er_grow((void **)&t->rrank, &t->cap_rrank, t->n_rank + 1, sizeof *t->rrank))
         return er_errf(err, ER_ENOMEM, "out of memory");
     t->rrank[t->n_rank] = (er_rank_item){sc.risk, order, pos};
@@ -188,6 +203,63 @@ static void acc_row(er_sb *t, const char *name, const char *dom, const acc *a, u
                  positives ? fmt_pct(rc, sizeof rc, (double)a->hits / (double)positives) : "-", lift);
 }
 
+static const double MODEL_RATES[] = {0.01, 0.02, 0.05, 0.10};
+#define N_MODEL_RATES (sizeof MODEL_RATES / sizeof MODEL_RATES[0])
+
+/* The model's ranking of the same declarations, as JSON and table rows. */
+static er_status model_ranking(bt *t, size_t P, double packs_ap, er_sb *j, er_sb *tb, er_err *err)
+{
+    er_status st = ER_OK;
+    er_model_pred *pr = NULL;
+    er_rank_item *mr = malloc((t->n_rank ? t->n_rank : 1) * sizeof *mr);
+    double *prob = malloc(4096 * sizeof *prob);
+    size_t nf = er_model_n_features(t->model);
+    if (!mr || !prob) {
+        st = er_errf(err, ER_ENOMEM, "out of memory");
+        goto cleanup;
+    }
+    if ((st = er_model_pred_new(&pr, t->model, err)) != ER_OK)
+        goto cleanup;
+    for (size_t a = 0; a < t->n_rank; a += 4096) {
+        size_t n = t->n_rank - a < 4096 ? t->n_rank - a : 4096;
+        if ((st = er_model_predict(pr, t->rows + a * nf, n, prob, err)) != ER_OK)
+            goto cleanup;
+        for (size_t i = 0; i < n; i++)
+            mr[a + i] = (er_rank_item){prob[i], a + i, t->ypos[a + i]};
+    }
+    er_rank_sort(mr, t->n_rank);
+    double ap = P ? er_rank_ap(mr, t->n_rank, P) : NAN;
+    er_sb_puts(j, ",\n  \"model\": {\"id\": ");
+    er_sb_json_cstr(j, er_model_id(t->model));
+    er_sb_puts(j, ", \"by\": \"model probability, ties in declaration order\", \"average_precision\": ");
+    json_num6(j, ap);
+    er_sb_puts(j, ", \"packs_risk_average_precision\": ");
+    json_num6(j, packs_ap);
+    er_sb_puts(j, ", \"at\": [");
+    er_sb_printf(tb, "\nRanking by the model's probability (model %.16s): average precision %.3f "
+                     "(the packs' risk ranking: %.3f)\n", er_model_id(t->model), ap, packs_ap);
+    er_sb_printf(tb, "%6s %9s %6s %10s %8s\n", "rate", "inspected", "hits", "precision", "recall");
+    for (size_t r = 0; r < N_MODEL_RATES; r++) {
+        er_rank_at at;
+        char p1[16], p2[16];
+        er_rank_at_rate(mr, t->n_rank, P, MODEL_RATES[r], &at);
+        er_sb_printf(j, "%s{\"rate\":%g,\"inspected\":%zu,\"hits\":%zu,\"precision\":", r ? "," : "",
+                     MODEL_RATES[r], at.k, at.hits);
+        json_num6(j, at.k ? at.precision : NAN);
+        er_sb_puts(j, ",\"recall\":");
+        json_num6(j, P ? at.recall : NAN);
+        er_sb_putc(j, '}');
+        er_sb_printf(tb, "%5g%% %9zu %6zu %10s %8s\n", 100 * MODEL_RATES[r], at.k, at.hits,
+                     fmt_pct(p1, sizeof p1, at.k ? at.precision : NAN), fmt_pct(p2, sizeof p2, P ? at.recall : NAN));
+    }
+    er_sb_puts(j, "]}");
+cleanup:
+    er_model_pred_free(pr);
+    free(prob);
+    free(mr);
+    return st;
+}
+
 /* The "at" list of a ranking: for each rate the inspected count, hits,
  * precision, recall, lift and the score (or risk, printed to 17 digits) that
  * reaches it; at[] receives the figures for the text table. */
@@ -235,6 +307,9 @@ er_status er_backtest(const er_backtest_opts *o, char **json, char **table, er_e
     if ((st = scan_profiles(&sc, o->profiles, o->n_profiles, NULL, &ps, err)) != ER_OK)
         goto cleanup;
     if ((st = er_eval_new(&t.ev, ps, err)) != ER_OK)
+        goto cleanup;
+    if (o->model && ((st = er_model_load(&t.model, o->model, err)) != ER_OK ||
+                     (st = er_model_bind(t.model, ps, sc.bl, err)) != ER_OK))
         goto cleanup;
     t.ps = ps;
     t.bl = sc.bl;
@@ -387,6 +462,14 @@ er_status er_backtest(const er_backtest_opts *o, char **json, char **table, er_e
             er_sb_printf(&j, "null, \"reachable\": false, \"scored_above_zero\": %zu}", scored);
         }
     }
+    er_sb tm = {0};
+    if (t.model) {
+        st = model_ranking(&t, (size_t)P, ap_risk, &j, &tm, err);
+        if (st != ER_OK) {
+            er_sb_free(&tm);
+            goto cleanup;
+        }
+    }
     er_sb_puts(&j, "\n}\n");
 
     /* ---- readable table ---- */
@@ -446,6 +529,9 @@ er_status er_backtest(const er_backtest_opts *o, char **json, char **table, er_e
             er_sb_printf(&tb, "\nTarget inspection rate %s: not reachable, fewer declarations score above 0.\n",
                          fmt_pct(b1, sizeof b1, o->target_rate));
     }
+    if (tm.p)
+        er_sb_puts(&tb, tm.p);
+    er_sb_free(&tm);
     if (j.oom || tb.oom) {
         st = er_errf(err, ER_ENOMEM, "out of memory");
         goto cleanup;
@@ -463,6 +549,9 @@ cleanup:
         }
     free(t.prof);
     free(t.rank);
+    free(t.rows);
+    free(t.ypos);
+    er_model_free(t.model);
     free(t.rrank);
     er_eval_free(t.ev);
     er_profileset_free(ps);

@@ -13,6 +13,7 @@
 #include "score/alert.h"
 #include "score/run_int.h"
 #include "ecorisk/baseline.h"
+#include "ecorisk/model.h"
 #include "ecorisk/run.h"
 #include "ecorisk/risk.h"
 #include "ecorisk/score.h"
@@ -122,6 +123,8 @@ er_status er_explain(const er_run_opts *o, const char *decl_id, char **json, er_
     er_feed *feed = NULL;
     er_batch *b = NULL;
     er_eval *ev = NULL;
+    er_model *model = NULL;
+    er_model_pred *pred = NULL;
     er_sb out = {0};
     char *trace = NULL;
     bool found = false;
@@ -143,6 +146,10 @@ er_status er_explain(const er_run_opts *o, const char *decl_id, char **json, er_
     if ((st = er_eval_new(&ev, ps, err)) != ER_OK)
         goto cleanup;
     if ((st = reg_run_open(&rr, o, true, err)) != ER_OK)   /* the ledger balance as the run sees it */
+        goto cleanup;
+    if (o->model && ((st = er_model_load(&model, o->model, err)) != ER_OK ||
+                     (st = er_model_bind(model, ps, bl, err)) != ER_OK ||
+                     (st = er_model_pred_new(&pred, model, err)) != ER_OK))
         goto cleanup;
     if ((st = er_batch_new(&b, o->batch_size ? o->batch_size : 8192, err)) != ER_OK)
         goto cleanup;
@@ -194,6 +201,11 @@ er_status er_explain(const er_run_opts *o, const char *decl_id, char **json, er_
                                     er_score_lane(&sc, (size_t)sc.best, &lanes), false, false);
                 else
                     er_sb_puts(&out, "null");
+                if (model) {
+                    er_sb_json_key(&out, "model");
+                    if ((st = er_model_explain(model, pred, d, &sc, 0, &out, err)) != ER_OK)
+                        goto cleanup;
+                }
                 er_sb_putc(&out, '}');
             }
             /* A quarantined record with that id: report why it was not scored. */
@@ -243,6 +255,8 @@ cleanup:
     free(trace);
     er_sb_free(&out);
     er_batch_free(b);
+    er_model_pred_free(pred);
+    er_model_free(model);
     er_eval_free(ev);
     er_feed_free(feed);
     er_baseline_free(bl);

@@ -34,6 +34,7 @@
 #include "registry/registry_run.h"
 #include "score/run_int.h"
 #include "ecorisk/baseline.h"
+#include "ecorisk/model.h"
 #include "ecorisk/quarantine.h"
 #include "ecorisk/refdata.h"
 #include "ecorisk/score.h"
@@ -368,6 +369,9 @@ typedef struct slot {
     slot_cand  *sc;
     size_t      n_sc, cap_sc;
     uint8_t    *in_scope;    /* per declaration */
+    float      *rows;        /* with a model: feature rows of the batch */
+    double     *prob;        /* with a model: its probability per declaration */
+    er_anomalies *an;        /* with a model: anomaly features per declaration */
     uint64_t   *oow;         /* per profile: in scope but for the validity window (only with windows) */
     size_t      feed;        /* index in opts->feeds the batch was read from */
     bool        ready, done, oom;
@@ -380,6 +384,7 @@ typedef struct run_ctx {
     er_alert_ctx         actx;
     er_risk_lanes        lanes;
     bool                 want_cands;
+    er_model            *model;       /* NULL: risk from the packs (docs/scoring.md §7) */
     slot                *slots;
     size_t               n_slots;
     /* work queue */
@@ -407,7 +412,47 @@ static void csv_field(er_sb *b, const char *s)
     er_sb_putc(b, '"');
 }
 
-static void process_slot(run_ctx *c, er_eval *ev, slot *s)
+/* With a model: score the batch once for its feature rows, predict them in one
+ * call, and keep the anomaly features and which declarations alert or may be
+ * topped up (in_scope bit 1: alert, bit 2: candidate) for the formatting pass. */
+static bool model_pass(run_ctx *c, er_eval *ev, er_model_pred *pred, slot *s)
+{
+    er_batch *b = s->batch;
+    er_decl_score sc;
+    size_t nf = er_model_n_features(c->model);
+    er_err err;
+    for (size_t i = 0; i < b->n; i += 64)
+        er_anomaly_compute_batch(c->bl, &b->decls[i], b->n - i < 64 ? b->n - i : 64, &s->an[i]);
+    for (size_t i = 0; i < b->n; i++) {
+        sc.an = s->an[i];
+        er_score_decl_an(c->ps, ev, &b->decls[i], &sc);
+        er_model_features(c->model, &b->decls[i], &sc, s->rows + i * nf);
+        for (size_t k = 0; s->oow && k < sc.n_results; k++)
+            s->oow[k] += sc.results[k].out_of_window;
+        s->in_scope[i] = (uint8_t)((sc.in_scope ? 4 : 0) | (sc.best >= 0 ? 1 : 0) |
+                                   (sc.best < 0 && sc.in_scope && c->want_cands ? 2 : 0));
+    }
+    return er_model_predict(pred, s->rows, b->n, s->prob, &err) == ER_OK;
+}
+
+/* Close the alert object just formatted with the model's view of it: its
+ * probability, the profiles' own risk and the top contributions in words. */
+static void model_alert(run_ctx *c, er_model_pred *pred, er_sb *out, size_t before, const er_decl *d,
+                        const er_decl_score *sc, double profile_risk, bool *oom)
+{
+    er_err err;
+    if (out->len <= before || out->p[out->len - 1] != '}')
+        return;
+    out->len--;
+    er_sb_puts(out, ",\"profile_risk\":");
+    er_sb_json_numg(out, profile_risk, 17);
+    er_sb_json_key(out, "model");
+    if (er_model_explain(c->model, pred, d, sc, 5, out, &err) != ER_OK)
+        *oom = true;
+    er_sb_putc(out, '}');
+}
+
+static void process_slot(run_ctx *c, er_eval *ev, er_model_pred *pred, slot *s)
 {
     er_batch *b = s->batch;
     er_decl_score sc;
@@ -416,16 +461,33 @@ static void process_slot(run_ctx *c, er_eval *ev, slot *s)
     er_sb_reset(&s->scores);
     s->n_sa = s->n_sc = 0;
     s->oom = false;
+    if (c->model && !model_pass(c, ev, pred, s)) {
+        s->oom = true;
+        return;
+    }
     enum { AN_CHUNK = 64 };
     er_anomalies an[AN_CHUNK];   /* features of a chunk of the batch, computed together */
     for (size_t i = 0; i < b->n; i++) {
         const er_decl *d = &b->decls[i];
-        if (i % AN_CHUNK == 0)
-            er_anomaly_compute_batch(c->bl, d, b->n - i < AN_CHUNK ? b->n - i : AN_CHUNK, an);
-        sc.an = an[i % AN_CHUNK];
-        er_score_decl_an(c->ps, ev, d, &sc);
+        double profile_risk = 0;
+        if (c->model) {
+            /* only alerts and top-up candidates need the profiles again (and every row for scores.csv) */
+            if (!(s->in_scope[i] & 3) && !c->opts->all_scores) {
+                s->in_scope[i] = (s->in_scope[i] & 4) != 0;
+                continue;
+            }
+            sc.an = s->an[i];
+            er_score_decl_an(c->ps, ev, d, &sc);
+            profile_risk = sc.risk;
+            sc.risk = s->prob[i];
+        } else {
+            if (i % AN_CHUNK == 0)
+                er_anomaly_compute_batch(c->bl, d, b->n - i < AN_CHUNK ? b->n - i : AN_CHUNK, an);
+            sc.an = an[i % AN_CHUNK];
+            er_score_decl_an(c->ps, ev, d, &sc);
+        }
         s->in_scope[i] = sc.in_scope;
-        for (size_t k = 0; s->oow && k < sc.n_results; k++)
+        for (size_t k = 0; s->oow && !c->model && k < sc.n_results; k++)   /* with a model: model_pass */
             s->oow[k] += sc.results[k].out_of_window;
         if (c->opts->all_scores) {
             csv_field(&s->scores, d->id);
@@ -442,6 +504,8 @@ static void process_slot(run_ctx *c, er_eval *ev, slot *s)
             er_lane lane = er_score_lane(&sc, (size_t)sc.best, &c->lanes);
             size_t before = s->alerts.len;
             er_alert_format(&s->alerts, &c->actx, d, &sc, (size_t)sc.best, lane, false, false);
+            if (c->model)
+                model_alert(c, pred, &s->alerts, before, d, &sc, profile_risk, &s->oom);
             er_sb_putc(&s->alerts, '\n');
             if (!er_grow((void **)&s->sa, &s->cap_sa, s->n_sa + 1, sizeof *s->sa)) {
                 s->oom = true;
@@ -468,6 +532,8 @@ static void process_slot(run_ctx *c, er_eval *ev, slot *s)
             const er_profile_result *r = &sc.results[which];
             size_t before = s->cands.len;
             er_alert_format(&s->cands, &c->actx, d, &sc, which, (er_lane)r->lane, false, true);
+            if (c->model)
+                model_alert(c, pred, &s->cands, before, d, &sc, profile_risk, &s->oom);
             er_sb_putc(&s->cands, '\n');
             if (!er_grow((void **)&s->sc, &s->cap_sc, s->n_sc + 1, sizeof *s->sc)) {
                 s->oom = true;
@@ -496,7 +562,10 @@ static void *worker(void *arg)
 #ifdef __linux__
     prctl(PR_SET_NAME, "ecorisk-score", 0, 0, 0);   /* top -H, perf: who does what */
 #endif
+    er_model_pred *pred = NULL;
     er_status st = er_eval_new(&ev, c->ps, &err);
+    if (st == ER_OK && c->model)
+        st = er_model_pred_new(&pred, c->model, &err);
     pthread_mutex_lock(&c->mu);
     if (st != ER_OK)
         c->worker_st = st;
@@ -509,8 +578,8 @@ static void *worker(void *arg)
         c->q_head = (c->q_head + 1) % c->n_slots;
         c->q_len--;
         pthread_mutex_unlock(&c->mu);
-        if (ev)
-            process_slot(c, ev, &c->slots[idx]);
+        if (ev && (pred || !c->model))
+            process_slot(c, ev, pred, &c->slots[idx]);
         else
             c->slots[idx].oom = true;
         pthread_mutex_lock(&c->mu);
@@ -518,6 +587,7 @@ static void *worker(void *arg)
         pthread_cond_broadcast(&c->done_cv);
     }
     pthread_mutex_unlock(&c->mu);
+    er_model_pred_free(pred);
     er_eval_free(ev);
     return NULL;
 }
@@ -1034,6 +1104,8 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
     planned = cfg.any_capacity || cfg.any_random;
     if ((st = reg_run_open(&rr, o, false, err)) != ER_OK)
         goto cleanup;
+    if (o->model && (st = er_model_load(&c.model, o->model, err)) != ER_OK)
+        goto cleanup;
     c.lanes = cfg.lanes;
 
     c.opts = o;
@@ -1074,9 +1146,15 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
         if ((st = er_batch_new(&c.slots[i].batch, bsz, err)) != ER_OK)
             goto cleanup;
         c.slots[i].in_scope = malloc(bsz);
+        if (c.model) {
+            c.slots[i].rows = malloc(bsz * er_model_n_features(c.model) * sizeof *c.slots[i].rows);
+            c.slots[i].prob = malloc(bsz * sizeof *c.slots[i].prob);
+            c.slots[i].an = malloc(bsz * sizeof *c.slots[i].an);
+        }
         if (windows)
             c.slots[i].oow = calloc(np ? np : 1, sizeof *c.slots[i].oow);
-        if (!c.slots[i].in_scope || (windows && !c.slots[i].oow)) {
+        if (!c.slots[i].in_scope || (windows && !c.slots[i].oow) ||
+            (c.model && (!c.slots[i].rows || !c.slots[i].prob || !c.slots[i].an))) {
             st = er_errf(err, ER_ENOMEM, "out of memory");
             goto cleanup;
         }
@@ -1154,12 +1232,16 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
             /* Scoring starts: the baseline is in, the run id is known, outputs open. */
             if ((st = loader_join(&loader, &bl, err)) != ER_OK)
                 goto drain;
+            if (c.model && (st = er_model_bind(c.model, ps, bl, err)) != ER_OK)
+                goto drain;
             /* run id: what the run was asked to do, so a re-run has the same id. */
             {
                 uint64_t h = er_hash64("ecorisk-run", 11, 0);
                 const char *bid = bl ? er_baseline_id(bl) : "";
                 h = er_hash64(er_profileset_hash(ps), strlen(er_profileset_hash(ps)) + 1, h);
                 h = er_hash64(bid, strlen(bid) + 1, h);
+                if (c.model)
+                    h = er_hash64(er_model_id(c.model), strlen(er_model_id(c.model)) + 1, h);
                 for (size_t i = 0; i < o->n_feeds; i++)
                     h = er_hash64(o->feeds[i], strlen(o->feeds[i]) + 1, h);
                 int32_t dates[3] = {o->since, o->until, o->as_of};
@@ -1410,6 +1492,7 @@ cleanup:
         for (size_t i = 0; i < n_threads; i++)
             pthread_join(th[i], NULL);
     }
+    er_model_free(c.model);
     if (mu_init) {
         pthread_cond_destroy(&c.done_cv);
         pthread_cond_destroy(&c.work_cv);
@@ -1436,6 +1519,9 @@ cleanup:
             free(c.slots[i].sa);
             free(c.slots[i].sc);
             free(c.slots[i].in_scope);
+            free(c.slots[i].rows);
+            free(c.slots[i].prob);
+            free(c.slots[i].an);
             free(c.slots[i].oow);
         }
     }
