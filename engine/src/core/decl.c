@@ -189,13 +189,15 @@ er_status er_date_parse(const char *s, size_t len, int32_t *days)
     return ER_OK;
 }
 
-void er_date_format(int32_t z, char out[11])
+void er_date_format(int32_t days, char out[11])
 {
-    z += 719468;
-    const int era = (z >= 0 ? z : z - 146096) / 146097;
+    /* 64-bit: any int32_t day count (e.g. an "open" end INT32_MAX) is defined;
+     * years outside 0..9999 print modulo 10000 (clamped at 0 below). */
+    const int64_t z = (int64_t)days + 719468;
+    const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
     const unsigned doe = (unsigned)(z - era * 146097);
     const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int y = (int)yoe + era * 400;
+    int64_t y = (int64_t)yoe + era * 400;
     const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     const unsigned mp = (5 * doy + 2) / 153;
     const unsigned d = doy - (153 * mp + 2) / 5 + 1;
