@@ -27,38 +27,100 @@ static const cli_opt run_opts[] = {
     {"reference", 0, CLI_STR, NULL, "DIR", "reference data directory (countries, currency rates)"},
     {"batch-size", 0, CLI_INT, "8192", "N", "declarations per batch"},
     {"push", 0, CLI_STR, NULL, "URL", "after the run, spool the alerts in the outbox and push them to this endpoint"},
-    {"outbox", 0, CLI_STR, NULL, "DIR", "outbox for --push (default: OUT/outbox)"},
+    {"outbox", 0, CLI_STR, NULL, "DIR", "outbox for --push, shared by every night (default: outbox beside OUT)"},
     {"token-file", 0, CLI_STR, NULL, "FILE", "--push: bearer token file (else env ECORISK_TOKEN)"},
     {"cacert", 0, CLI_STR, NULL, "FILE", "--push: CA certificate(s) to verify the endpoint"},
     {"cert", 0, CLI_STR, NULL, "FILE", "--push: client certificate for mutual TLS"},
     {"key", 0, CLI_STR, NULL, "FILE", "--push: client private key for mutual TLS"},
     {"non-nominal", 0, CLI_FLAG, NULL, NULL, "--push: strip importer/exporter/declarant from what is sent"},
-    {"insecure-http", 0, CLI_FLAG, NULL, NULL, "--push: allow a plain http:// endpoint (loopback tests only)"},
+    {"insecure-http", 0, CLI_FLAG, NULL, NULL, "--push: allow a plain http:// endpoint (loopback only)"},
+    {"push-batch", 0, CLI_INT, NULL, "N", "--push: alerts per batch (as push --batch)"},
+    {"max-time", 0, CLI_DOUBLE, NULL, "S", "--push: total time limit per HTTP request (as push)"},
+    {"connect-timeout", 0, CLI_DOUBLE, NULL, "S", "--push: connection time limit (as push)"},
+    {"retries", 0, CLI_INT, NULL, "N", "--push: retries per batch (as push)"},
+    {"backoff", 0, CLI_DOUBLE, NULL, "S", "--push: first backoff delay (as push)"},
+    {"backoff-max", 0, CLI_DOUBLE, NULL, "S", "--push: backoff cap (as push)"},
+    {"retry-after-max", 0, CLI_DOUBLE, NULL, "S", "--push: longer Retry-After stops and keeps pending (as push)"},
 };
 
 extern const cli_cmd cmd_push;
 
-/* --push: hand the finished alerts.jsonl to `ecorisk push`, with the
- * delivery options forwarded, so spooling and delivery behave exactly as the
- * standalone command (the token never travels through argv: only its file). */
-static int push_alerts(const cli_args *a, const char *out)
+/* The outbox of --push: --outbox, else "outbox" in the directory that holds
+ * OUT, so the runs of every night share one outbox and what stayed pending
+ * tonight is retried by tomorrow's run (docs/operations.md). */
+static void outbox_dir(const cli_args *a, const char *out, char *buf, size_t n)
 {
-    char alerts[4096], outbox[4096];
-    const char *argv[32];
-    int n = 0;
-    static const char *const fwd_str[] = {"token-file", "cacert", "cert", "key"};
-    static const char *const fwd_flag[] = {"non-nominal", "insecure-http"};
+    if (cli_given(a, "outbox")) {
+        snprintf(buf, n, "%s", cli_str(a, "outbox"));
+        return;
+    }
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s", out);
+    size_t len = strlen(tmp);
+    while (len > 1 && tmp[len - 1] == '/')
+        tmp[--len] = '\0';
+    char *slash = strrchr(tmp, '/');
+    if (!slash)
+        snprintf(buf, n, "outbox");
+    else if (slash == tmp)
+        snprintf(buf, n, "/outbox");
+    else {
+        *slash = '\0';
+        snprintf(buf, n, "%s/outbox", tmp);
+    }
+}
 
-    snprintf(alerts, sizeof alerts, "%s/alerts.jsonl", out);
-    if (cli_given(a, "outbox"))
-        snprintf(outbox, sizeof outbox, "%s", cli_str(a, "outbox"));
-    else
-        snprintf(outbox, sizeof outbox, "%s/outbox", out);
+/* --push, step 1 (before the run's outputs are published): spool the staged
+ * alerts.jsonl into the outbox as `ecorisk push --enqueue --no-send` does. A
+ * run killed after this and before publishing has its alerts pending; the
+ * re-run spools the same batches (named by content) again, harmlessly. */
+static er_status spool_staged(void *ud, const char *staged, er_err *err)
+{
+    const cli_args *a = ud;
+    char alerts[4400], outbox[4096];
+    const char *argv[12];
+    int n = 0;
+    snprintf(alerts, sizeof alerts, "%s/alerts.jsonl", staged);
+    outbox_dir(a, cli_str(a, "out"), outbox, sizeof outbox);
     argv[n++] = "ecorisk push";
     argv[n++] = "--outbox";
     argv[n++] = outbox;
     argv[n++] = "--enqueue";
     argv[n++] = alerts;
+    argv[n++] = "--no-send";
+    if (cli_given(a, "push-batch")) {
+        argv[n++] = "--batch";
+        argv[n++] = cli_str(a, "push-batch");
+    }
+    argv[n++] = "--log-format";
+    argv[n++] = cli_str(a, "log-format");
+    argv[n] = NULL;
+    int rc = cli_dispatch(&cmd_push, n, (char **)argv);
+    if (rc != EX_OK_)
+        return er_errf(err, rc == EX_OSERR_ ? ER_ENOMEM : ER_EIO,
+                       "%s: spooling the alerts failed (exit %d); the run's outputs were not published", outbox, rc);
+    return ER_OK;
+}
+
+/* --push, step 2 (after publishing): deliver the outbox as `ecorisk push`
+ * does, with the delivery options and limits forwarded (the token never
+ * travels through argv: only its file). */
+static int push_alerts(const cli_args *a, const char *out)
+{
+    char outbox[4096];
+    const char *argv[48];
+    int n = 0;
+    static const char *const fwd_str[] = {"token-file", "cacert", "cert", "key"};
+    static const char *const fwd_num[][2] = {
+        {"push-batch", "--batch"}, {"max-time", "--max-time"}, {"connect-timeout", "--connect-timeout"},
+        {"retries", "--retries"}, {"backoff", "--backoff"}, {"backoff-max", "--backoff-max"},
+        {"retry-after-max", "--retry-after-max"}};
+    static const char *const fwd_flag[] = {"non-nominal", "insecure-http"};
+
+    outbox_dir(a, out, outbox, sizeof outbox);
+    argv[n++] = "ecorisk push";
+    argv[n++] = "--outbox";
+    argv[n++] = outbox;
     argv[n++] = "--endpoint";
     argv[n++] = cli_str(a, "push");
     for (size_t i = 0; i < sizeof fwd_str / sizeof fwd_str[0]; i++)
@@ -67,6 +129,11 @@ static int push_alerts(const cli_args *a, const char *out)
             snprintf(names[i], sizeof names[i], "--%s", fwd_str[i]);
             argv[n++] = names[i];
             argv[n++] = cli_str(a, fwd_str[i]);
+        }
+    for (size_t i = 0; i < sizeof fwd_num / sizeof fwd_num[0]; i++)
+        if (cli_given(a, fwd_num[i][0])) {
+            argv[n++] = fwd_num[i][1];
+            argv[n++] = cli_str(a, fwd_num[i][0]);
         }
     for (size_t i = 0; i < sizeof fwd_flag / sizeof fwd_flag[0]; i++)
         if (cli_flag(a, fwd_flag[i]))
@@ -139,6 +206,10 @@ static int run_main(const cli_args *a)
     cli_progress *prog = cli_progress_start("run", 0);
     o.progress = prog ? progress_cb : NULL;
     o.progress_ud = prog;
+    if (cli_given(a, "push")) {
+        o.before_publish = spool_staged;
+        o.publish_ud = (void *)a;
+    }
 
     er_status st = er_run(&o, &res, &err);
     cli_progress_done(prog);
@@ -172,7 +243,10 @@ const cli_cmd cmd_run = {
     "profile packs and the baseline on several threads, and writes alerts.jsonl (in feed "
     "order), quarantine.jsonl, summary.json and metrics.prom into DIR; scores.csv with "
     "--all-scores. The same inputs always give the same alerts, whatever the thread count. "
-    "With --push URL the alerts are then spooled durably in the outbox (OUT/outbox by default) "
-    "and delivered as 'ecorisk push' does; exit code 75 means some are still pending.",
+    "The outputs are one transaction: written in a private directory beside DIR and "
+    "published in one atomic step, so DIR always holds one whole run; a second run on the "
+    "same DIR exits 75. With --push URL the alerts are spooled durably in the outbox (the "
+    "directory 'outbox' beside DIR by default, shared by every night) before the outputs are "
+    "published, then delivered as 'ecorisk push' does; exit code 75 means some are still pending.",
     run_opts, CLI_NOPTS(run_opts), run_main,
 };

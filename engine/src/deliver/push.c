@@ -454,6 +454,13 @@ static er_status check_endpoint(session *s, er_err *err)
                                                      : "");
         goto cleanup;
     }
+    if (strcasecmp(scheme, "http") == 0 && strcmp(host, "127.0.0.1") != 0 && strcasecmp(host, "localhost") != 0 &&
+        strcmp(host, "[::1]") != 0 && strcmp(host, "::1") != 0) {
+        /* as for feed URLs (feeds/src/source.c): plain http never leaves the machine */
+        st = er_errf(err, ER_EINVAL, "endpoint: plain http is only accepted to a loopback test server "
+                     "(127.0.0.1, localhost, [::1]), not '%s'; use https://", host);
+        goto cleanup;
+    }
     curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
     curl_url_get(u, CURLUPART_PATH, &path, 0);
     snprintf(s->endpoint_public, sizeof s->endpoint_public, "%s://%s%s%s%s", scheme, host, port ? ":" : "",
