@@ -16,6 +16,7 @@ static const cli_opt explain_opts[] = {
     {"format", 0, CLI_STR, "auto", "FMT", "csv, jsonl or auto"},
     {"profiles", 'p', CLI_LIST, NULL, "PATH", "profile pack file or directory (default: the shipped packs)"},
     {"baseline", 'b', CLI_STR, NULL, "FILE", "baseline file"},
+    {"config", 'c', CLI_STR, NULL, "FILE", "run config whose risk lanes the alert follows, as in 'run --config'"},
     {"as-of", 0, CLI_STR, NULL, "DATE", "business date stamped as alert 'created'"},
     {"reference", 0, CLI_STR, NULL, "DIR", "reference data directory"},
 };
@@ -44,6 +45,7 @@ static int explain_main(const cli_args *a)
     o.profiles = profiles;
     o.n_profiles = n_profiles;
     o.baseline = cli_str(a, "baseline");
+    o.config = cli_str(a, "config");
     o.reference = cli_str(a, "reference");
     er_status st = er_explain(&o, id, &json, &err);
     if (st != ER_OK) {

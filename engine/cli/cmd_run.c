@@ -18,7 +18,7 @@ static const cli_opt run_opts[] = {
     {"profiles", 'p', CLI_LIST, NULL, "PATH", "profile pack file or directory (default: the shipped packs)"},
     {"baseline", 'b', CLI_STR, NULL, "FILE", "baseline from 'ecorisk baseline build' (anomaly predicates need it)"},
     {"out", 'o', CLI_STR, NULL, "DIR", "output directory, or '-' for alerts on stdout (required)"},
-    {"config", 'c', CLI_STR, NULL, "FILE", "run config: lane capacity and minimum random rate per office/flow"},
+    {"config", 'c', CLI_STR, NULL, "FILE", "run config: risk lanes, lane capacity and minimum random rate per office/flow"},
     {"threads", 't', CLI_INT, "0", "N", "scoring threads (0: one per CPU)"},
     {"since", 0, CLI_STR, NULL, "DATE", "ignore declarations before DATE (quarantined as out_of_range)"},
     {"until", 0, CLI_STR, NULL, "DATE", "ignore declarations after DATE (quarantined as out_of_range)"},

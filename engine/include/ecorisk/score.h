@@ -33,6 +33,21 @@ typedef struct er_decl_score {
     double                   risk;          /* 1 − e^−hazard, in [0, 1] */
 } er_decl_score;
 
+/* Lanes by risk (docs/scoring.md §6, docs/operations.md): an alert whose
+ * risk is at least `red` goes to the red lane, at least `yellow` to yellow,
+ * any other alert to blue. Defaults 0.5 and 0.2; a run config may set them
+ * ("risk_lanes"). */
+typedef struct er_risk_lanes {
+    double red, yellow;
+} er_risk_lanes;
+#define ER_RISK_LANE_RED_DEFAULT    0.5
+#define ER_RISK_LANE_YELLOW_DEFAULT 0.2
+
+/* The lane of the alert carried by result `which` of sc: a random-control
+ * selection keeps its profile's lane (never below yellow); any other alert
+ * takes the lane of the declaration's risk. t NULL: the defaults. */
+er_lane er_score_lane(const er_decl_score *sc, size_t which, const er_risk_lanes *t);
+
 /* Rank order of two scored declarations: risk descending, then declaration order
  * (the caller's ordinals). <0 when a ranks first. */
 int er_risk_cmp(double risk_a, unsigned long long ord_a, double risk_b, unsigned long long ord_b);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "score/alert.h"
+#include "score/run_int.h"
 #include "ecorisk/baseline.h"
 #include "ecorisk/run.h"
 #include "ecorisk/risk.h"
@@ -123,8 +124,11 @@ er_status er_explain(const er_run_opts *o, const char *decl_id, char **json, er_
     er_sb out = {0};
     char *trace = NULL;
     bool found = false;
+    er_risk_lanes lanes = {ER_RISK_LANE_RED_DEFAULT, ER_RISK_LANE_YELLOW_DEFAULT};
 
     *json = NULL;
+    if (o->config && (st = er_run_config_lanes(o->config, &lanes, err)) != ER_OK)
+        goto cleanup;
     if ((st = er_refdata_load(&ref, o->reference, err)) != ER_OK)
         goto cleanup;
     if (o->mapping && (st = er_mapping_load(&map, o->mapping, err)) != ER_OK)
@@ -181,7 +185,7 @@ er_status er_explain(const er_run_opts *o, const char *decl_id, char **json, er_
                 er_sb_json_key(&out, "alert");
                 if (sc.best >= 0)
                     er_alert_format(&out, &actx, d, &sc, (size_t)sc.best,
-                                    (er_lane)sc.results[sc.best].lane, false, false);
+                                    er_score_lane(&sc, (size_t)sc.best, &lanes), false, false);
                 else
                     er_sb_puts(&out, "null");
                 er_sb_putc(&out, '}');

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "score/alert.h"
+#include "score/run_int.h"
 #include "ecorisk/baseline.h"
 #include "ecorisk/quarantine.h"
 #include "ecorisk/refdata.h"
@@ -53,9 +54,10 @@ typedef struct rule {
 } rule;
 
 typedef struct run_config {
-    rule   rules[MAX_RULES];
-    size_t n_rules;
-    bool   any_capacity, any_random;
+    rule          rules[MAX_RULES];
+    size_t        n_rules;
+    bool          any_capacity, any_random;
+    er_risk_lanes lanes;                 /* risk thresholds of the red and yellow lanes */
 } run_config;
 
 static er_status cfg_error(er_err *err, const char *file, const char *path, const char *what)
@@ -63,11 +65,40 @@ static er_status cfg_error(er_err *err, const char *file, const char *path, cons
     return er_errf(err, ER_EFORMAT, "%s: %s: %s", file, path, what);
 }
 
+static void config_defaults(run_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->lanes.red = ER_RISK_LANE_RED_DEFAULT;
+    cfg->lanes.yellow = ER_RISK_LANE_YELLOW_DEFAULT;
+}
+
+/* "risk_lanes": {"red": r, "yellow": y} with 0 < y <= r <= 1 (either may be left out). */
+static er_status load_risk_lanes(er_risk_lanes *l, json_object *v, const char *path, er_err *err)
+{
+    if (!json_object_is_type(v, json_type_object))
+        return cfg_error(err, path, "$.risk_lanes", "expected an object with \"red\" and \"yellow\" risks");
+    json_object_object_foreach(v, k, x)
+    {
+        char p[128];
+        snprintf(p, sizeof p, "$.risk_lanes.%s", k);
+        bool red = strcmp(k, "red") == 0;
+        if (!red && strcmp(k, "yellow") != 0)
+            return cfg_error(err, path, p, "unknown key (expected red, yellow)");
+        double r = json_object_get_double(x);
+        if ((!json_object_is_type(x, json_type_double) && !json_object_is_type(x, json_type_int)) || !(r > 0 && r <= 1))
+            return cfg_error(err, path, p, "expected a risk above 0 and at most 1");
+        *(red ? &l->red : &l->yellow) = r;
+    }
+    if (l->yellow > l->red)
+        return cfg_error(err, path, "$.risk_lanes", "the yellow risk must not exceed the red risk");
+    return ER_OK;
+}
+
 static er_status load_config(run_config *cfg, const char *path, er_err *err)
 {
     er_status st = ER_OK;
     json_object *root = json_object_from_file(path);
-    memset(cfg, 0, sizeof *cfg);
+    config_defaults(cfg);
     if (!root)
         return er_errf(err, access(path, R_OK) == 0 ? ER_EPARSE : ER_ENOTFOUND,
                        "%s: cannot read run config (%s)", path, json_util_get_last_err());
@@ -78,10 +109,13 @@ static er_status load_config(run_config *cfg, const char *path, er_err *err)
     json_object_object_foreach(root, key, val)
     {
         (void)val;
-        if (strcmp(key, "rules") != 0 && strcmp(key, "comment") != 0) {
+        if (strcmp(key, "risk_lanes") == 0) {
+            if ((st = load_risk_lanes(&cfg->lanes, val, path, err)) != ER_OK)
+                goto cleanup;
+        } else if (strcmp(key, "rules") != 0 && strcmp(key, "comment") != 0) {
             char p[128];
             snprintf(p, sizeof p, "$.%s", key);
-            st = cfg_error(err, path, p, "unknown key (expected \"rules\" or \"comment\")");
+            st = cfg_error(err, path, p, "unknown key (expected \"rules\", \"risk_lanes\" or \"comment\")");
             goto cleanup;
         }
     }
@@ -168,6 +202,18 @@ static er_status load_config(run_config *cfg, const char *path, er_err *err)
     cfg->n_rules = n;
 cleanup:
     json_object_put(root);
+    return st;
+}
+
+er_status er_run_config_lanes(const char *path, er_risk_lanes *lanes, er_err *err)
+{
+    run_config *cfg = malloc(sizeof *cfg);
+    if (!cfg)
+        return er_errf(err, ER_ENOMEM, "out of memory");
+    er_status st = load_config(cfg, path, err);
+    if (st == ER_OK)
+        *lanes = cfg->lanes;
+    free(cfg);
     return st;
 }
 
@@ -319,6 +365,7 @@ typedef struct run_ctx {
     const er_profileset *ps;
     const er_baseline   *bl;
     er_alert_ctx         actx;
+    er_risk_lanes        lanes;
     bool                 want_cands;
     slot                *slots;
     size_t               n_slots;
@@ -377,8 +424,9 @@ static void process_slot(run_ctx *c, er_eval *ev, slot *s)
         }
         if (sc.best >= 0) {
             const er_profile_result *r = &sc.results[sc.best];
+            er_lane lane = er_score_lane(&sc, (size_t)sc.best, &c->lanes);
             size_t before = s->alerts.len;
-            er_alert_format(&s->alerts, &c->actx, d, &sc, (size_t)sc.best, (er_lane)r->lane, false, false);
+            er_alert_format(&s->alerts, &c->actx, d, &sc, (size_t)sc.best, lane, false, false);
             er_sb_putc(&s->alerts, '\n');
             if (!er_grow((void **)&s->sa, &s->cap_sa, s->n_sa + 1, sizeof *s->sa)) {
                 s->oom = true;
@@ -387,7 +435,7 @@ static void process_slot(run_ctx *c, er_eval *ev, slot *s)
             slot_alert *a = &s->sa[s->n_sa++];
             a->decl = (uint32_t)i;
             a->profile = r->profile;
-            a->lane = r->lane;
+            a->lane = (uint8_t)lane;
             a->domain = (uint8_t)er_profileset_info(c->ps, r->profile)->domain;
             a->random = r->random;
             a->score = r->score;
@@ -816,9 +864,11 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
     er_profile_opts popts = {.ref = ref, .today = o->as_of};
     if ((st = er_profileset_load(&ps, o->profiles, o->n_profiles, &popts, false, err)) != ER_OK)
         goto cleanup;
+    config_defaults(&cfg);
     if (o->config && (st = load_config(&cfg, o->config, err)) != ER_OK)
         goto cleanup;
     planned = cfg.any_capacity || cfg.any_random;
+    c.lanes = cfg.lanes;
 
     c.opts = o;
     c.ps = ps;

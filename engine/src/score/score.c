@@ -56,3 +56,12 @@ void er_score_decl_an(const er_profileset *ps, er_eval *ev, const er_decl *d, er
     out->hazard = h;
     out->risk = er_risk_from_hazard(h);
 }
+
+er_lane er_score_lane(const er_decl_score *sc, size_t which, const er_risk_lanes *t)
+{
+    const er_profile_result *r = &sc->results[which];
+    double red = t ? t->red : ER_RISK_LANE_RED_DEFAULT, yellow = t ? t->yellow : ER_RISK_LANE_YELLOW_DEFAULT;
+    if (r->random)
+        return (er_lane)r->lane;
+    return sc->risk >= red ? ER_LANE_RED : sc->risk >= yellow ? ER_LANE_YELLOW : ER_LANE_BLUE;
+}
