@@ -111,6 +111,32 @@ static er_status sniff_format(er_feed *f, er_err *err)
 
 static bool is_required(int fi) { return fi == F_ID || fi == F_DATE || fi == F_HS; }
 
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A header naming a column twice is ambiguous whichever column is mapped: refused. */
+static er_status check_duplicate_names(er_feed *f, unsigned long long line, er_err *err)
+{
+    er_status st = ER_OK;
+    char **v = malloc((f->n_hdr ? f->n_hdr : 1) * sizeof *v);
+    size_t n = 0;
+    if (!v)
+        return er_errf(err, ER_ENOMEM, "out of memory");
+    for (size_t i = 0; i < f->n_hdr; i++)
+        if (f->hdr[i][0])
+            v[n++] = f->hdr[i];
+    qsort(v, n, sizeof *v, cmp_name);
+    for (size_t i = 1; i < n; i++)
+        if (strcmp(v[i - 1], v[i]) == 0) {
+            st = er_errf(err, ER_EFORMAT, "%s:%llu: header row: column '%s' appears twice", f->name, line, v[i]);
+            break;
+        }
+    free(v);
+    return st;
+}
+
 static er_status bind_csv_header(er_feed *f, er_err *err)
 {
     csv_rec h;
@@ -135,9 +161,22 @@ static er_status bind_csv_header(er_feed *f, er_err *err)
         }
         while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
             n--;
+        for (uint32_t j = 0; j < n; j++)
+            if ((unsigned char)p[j] < 0x20 || p[j] == 0x7f) {
+                if (p[j] == '\r')
+                    return er_errf(err, ER_EFORMAT, "%s:%llu: header row: column %zu contains a carriage "
+                                   "return: the file's lines end with a bare CR (classic Mac line ends); "
+                                   "convert it to LF or CRLF line ends", f->name,
+                                   (unsigned long long)h.line, i + 1);
+                return er_errf(err, ER_EFORMAT, "%s:%llu: header row: column %zu's name contains the "
+                               "control character 0x%02x", f->name, (unsigned long long)h.line, i + 1,
+                               (unsigned)(unsigned char)p[j]);
+            }
         if (!(f->hdr[i] = strndup(p, n)))
             return er_errf(err, ER_ENOMEM, "out of memory");
     }
+    if ((st = check_duplicate_names(f, h.line, err)) != ER_OK)
+        return st;
     bool used[4096] = {0};
     for (int fi = 0; fi < F_COUNT; fi++) {
         const map_field *mf = &f->map->f[fi];

@@ -23,6 +23,8 @@ struct er_jsonl {
     bool               started;
     struct json_tokener *tok;
     json_object        *obj;
+    char               *fix;       /* the line with out-of-range integers made decimal (wide_ints) */
+    size_t              fix_cap;
 };
 
 static inline bool is_hex(unsigned char c)
@@ -236,11 +238,84 @@ void jsonl_free(er_jsonl *j)
     if (j->tok)
         json_tokener_free(j->tok);
     rbuf_free(&j->rb);
+    free(j->fix);
     free(j);
 }
 
 uint64_t jsonl_blank_lines(const er_jsonl *j) { return j->blank; }
 uint64_t jsonl_bytes(const er_jsonl *j) { return j->rb.consumed + j->rb.pos; }
+
+/* True for an integer literal (digits, after an optional '-') beyond int64. */
+static bool int_overflows(const char *d, size_t n, bool neg)
+{
+    static const char max[] = "9223372036854775807", min[] = "9223372036854775808";
+    if (n != 19)
+        return n > 19;
+    return memcmp(d, neg ? min : max, 19) > 0;
+}
+
+/* json-c clamps an integer literal beyond int64/uint64 (18446744073709551615)
+ * and drops its text. A line with such a literal is parsed from a copy in
+ * which each one gets ".0" appended: json-c then keeps it as a decimal with its
+ * own text, which validation reads exactly as the same text in a CSV feed
+ * (docs/feeds.md: out of range -> bad_number). Returns the text to parse. */
+static const char *wide_ints(er_jsonl *j, const char *s, size_t len, size_t *out_len)
+{
+    size_t extra = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        size_t o = 0;
+        for (size_t i = 0; i < len;) {
+            if (s[i] == '"') {
+                size_t k = i + 1;
+                while (k < len && s[k] != '"')
+                    k += s[k] == '\\' ? 2 : 1;
+                k++;
+                if (pass)
+                    memcpy(j->fix + o, s + i, k - i);
+                o += k - i;
+                i = k;
+                continue;
+            }
+            if (s[i] == '-' || (s[i] >= '0' && s[i] <= '9')) {
+                bool neg = s[i] == '-';
+                size_t k = i + neg, d0 = k;
+                while (k < len && s[k] >= '0' && s[k] <= '9')
+                    k++;
+                bool wide = !(k < len && (s[k] == '.' || s[k] == 'e' || s[k] == 'E')) &&
+                            int_overflows(s + d0, k - d0, neg);
+                if (pass) {
+                    memcpy(j->fix + o, s + i, k - i);
+                    if (wide)
+                        memcpy(j->fix + o + (k - i), ".0", 2);
+                }
+                o += k - i + (wide ? 2 : 0);
+                extra += wide && !pass ? 2 : 0;
+                i = k;
+                continue;
+            }
+            if (pass)
+                j->fix[o] = s[i];
+            o++;
+            i++;
+        }
+        if (!pass) {
+            if (!extra)
+                break;
+            if (j->fix_cap < len + extra + 1) {
+                char *nf = realloc(j->fix, len + extra + 1);
+                if (!nf)
+                    break;
+                j->fix = nf;
+                j->fix_cap = len + extra + 1;
+            }
+        } else {
+            *out_len = o;
+            return j->fix;
+        }
+    }
+    *out_len = len;
+    return s;
+}
 
 static const char *type_name(json_object *o)
 {
@@ -333,8 +408,10 @@ er_status jsonl_next(er_jsonl *j, jsonl_rec *rec, er_err *err)
             json_object_put(o);
             return ER_OK;
         }
+        size_t plen;
+        const char *ptext = wide_ints(j, s, len, &plen);
         json_tokener_reset(j->tok);
-        j->obj = json_tokener_parse_ex(j->tok, s, (int)len);
+        j->obj = json_tokener_parse_ex(j->tok, ptext, (int)plen);
         enum json_tokener_error je = json_tokener_get_error(j->tok);
         if (!j->obj || je != json_tokener_success) {
             json_object_put(j->obj);

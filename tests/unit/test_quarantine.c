@@ -24,15 +24,21 @@ static char *render(const er_qrecord *q)
 START_TEST(exact_record)
 {
     er_qrecord q = {"day.csv", 12, 10, ER_Q_BAD_HS, "hs", "hs: '01' is not a 6 to 10 digit HS code",
-                    "A1,2026-01-05,01"};
+                    "A1,2026-01-05,01", 16};
     char *s = render(&q);
     ck_assert_str_eq(s, "{\"file\":\"day.csv\",\"line\":12,\"seq\":10,\"reason\":\"bad_hs\",\"field\":\"hs\","
                         "\"detail\":\"hs: '01' is not a 6 to 10 digit HS code\",\"excerpt\":\"A1,2026-01-05,01\"}\n");
     free(s);
-    er_qrecord q2 = {"-", 1, 0, ER_Q_SYNTAX, NULL, "x", NULL};
+    er_qrecord q2 = {"-", 1, 0, ER_Q_SYNTAX, NULL, "x", NULL, 0};
     s = render(&q2);
     ck_assert_str_eq(s, "{\"file\":\"-\",\"line\":1,\"seq\":0,\"reason\":\"syntax\",\"field\":null,"
                         "\"detail\":\"x\",\"excerpt\":null}\n");
+    free(s);
+    /* a NUL byte in the record is escaped, not the end of the excerpt */
+    er_qrecord q3 = {"n.csv", 2, 0, ER_Q_BAD_NUMBER, "net_kg", "d", "A1,5\0XYZ", 8};
+    s = render(&q3);
+    ck_assert_str_eq(s, "{\"file\":\"n.csv\",\"line\":2,\"seq\":0,\"reason\":\"bad_number\",\"field\":\"net_kg\","
+                        "\"detail\":\"d\",\"excerpt\":\"A1,5\\u0000XYZ\"}\n");
     free(s);
 }
 END_TEST
@@ -41,7 +47,8 @@ START_TEST(escaping)
 {
     er_qrecord q = {"a\"b\\c.csv", 1, 0, ER_Q_BAD_UTF8, "note",
                     "tab\there\nnew \x01 \x7f caf\xc3\xa9",
-                    "bad \xff\xfe cut \xe2\x82 ok \xf0\x9f\x90\x8d \xed\xa0\x80"};
+                    "bad \xff\xfe cut \xe2\x82 ok \xf0\x9f\x90\x8d \xed\xa0\x80",
+                    sizeof "bad \xff\xfe cut \xe2\x82 ok \xf0\x9f\x90\x8d \xed\xa0\x80" - 1};
     char *s = render(&q);
     ck_assert_str_eq(s, "{\"file\":\"a\\\"b\\\\c.csv\",\"line\":1,\"seq\":0,\"reason\":\"bad_utf8\","
                         "\"field\":\"note\",\"detail\":\"tab\\there\\nnew \\u0001 \\u007f caf\xc3\xa9\","

@@ -115,7 +115,8 @@ typedef struct er_qrecord {
     er_qreason  reason;
     const char *field;     /* offending field (canonical or column name) or NULL */
     const char *detail;    /* human detail, in the batch arena */
-    const char *excerpt;   /* first bytes of the raw record (valid UTF-8, escaped on output) */
+    const char *excerpt;   /* first bytes of the raw record (escaped on output); may hold NUL bytes */
+    size_t      excerpt_len; /* its length in bytes (excerpt is also NUL-terminated) */
 } er_qrecord;
 
 typedef struct er_batch {
