@@ -217,6 +217,10 @@ static int run_main(const cli_args *a)
         cli_error("%s", err.msg);
         return cli_exit_code(st);
     }
+    if (res.dup_window_resets)
+        cli_warn("run %s: the duplicate-id check restarted %llu time(s): duplicates further apart than "
+                 "its window were not detected (docs/feeds.md)", res.run_id,
+                 (unsigned long long)res.dup_window_resets);
     cli_info("run %s: %llu read, %llu accepted, %llu quarantined; %llu alerts "
              "(red %llu, yellow %llu, blue %llu, green %llu; wildlife %llu, ods %llu, waste %llu) in %.2fs%s%s",
              res.run_id, (unsigned long long)res.rows_read, (unsigned long long)res.accepted,

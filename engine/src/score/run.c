@@ -635,7 +635,7 @@ static er_status emit_alert(FILE *spool, const alert_rec *r, er_sb *line, FILE *
 
 typedef struct counts {
     uint64_t rows_read, accepted, quarantined, by_reason[ER_Q_COUNT];
-    uint64_t alerts, random, topup, over_capacity, in_scope;
+    uint64_t alerts, random, topup, over_capacity, in_scope, dup_window_resets;
     uint64_t by_lane[ER_LANE_COUNT], by_domain[ER_DOMAIN_COUNT];
     uint64_t *by_profile;                   /* [n_profiles] */
     uint64_t *by_profile_lane;              /* [n_profiles * ER_LANE_COUNT] */
@@ -684,9 +684,10 @@ static void write_summary(er_sb *b, const er_run_opts *o, const er_profileset *p
         er_date_format(k->max_date, d2);
         er_sb_printf(b, "  \"dates\": [\"%s\", \"%s\"],\n", d1, d2);
     }
-    er_sb_printf(b, "  \"rows\": {\"read\": %llu, \"accepted\": %llu, \"quarantined\": %llu, \"reconciled\": %s},\n",
+    er_sb_printf(b, "  \"rows\": {\"read\": %llu, \"accepted\": %llu, \"quarantined\": %llu, "
+                    "\"dup_window_resets\": %llu, \"reconciled\": %s},\n",
                  (unsigned long long)k->rows_read, (unsigned long long)k->accepted,
-                 (unsigned long long)k->quarantined,
+                 (unsigned long long)k->quarantined, (unsigned long long)k->dup_window_resets,
                  k->rows_read == k->accepted + k->quarantined ? "true" : "false");
     er_sb_puts(b, "  \"quarantined_by_reason\": {");
     bool first = true;
@@ -763,6 +764,9 @@ static void write_metrics(er_sb *b, const er_profileset *ps, const counts *k, do
     er_sb_puts(b, "# HELP ecorisk_run_duration_seconds Wall time of the last run.\n"
                   "# TYPE ecorisk_run_duration_seconds gauge\n");
     er_sb_printf(b, "ecorisk_run_duration_seconds %.3f\n", total_s);
+    er_sb_printf(b, "# HELP ecorisk_dup_window_resets Times the duplicate-id check restarted (docs/feeds.md).\n"
+                    "# TYPE ecorisk_dup_window_resets gauge\necorisk_dup_window_resets %llu\n",
+                 (unsigned long long)k->dup_window_resets);
     er_sb_puts(b, "# HELP ecorisk_run_success 1 if the last run completed.\n"
                   "# TYPE ecorisk_run_success gauge\necorisk_run_success 1\n");
 }
@@ -947,6 +951,7 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
                 k.rows_read += fst->rows_read;
                 k.accepted += fst->accepted;
                 k.quarantined += fst->quarantined;
+                k.dup_window_resets += fst->dup_window_resets;
                 for (int r = 0; r < ER_Q_COUNT; r++)
                     k.by_reason[r] += fst->by_reason[r];
                 if (fst->min_date && (!k.min_date || fst->min_date < k.min_date))
@@ -1165,6 +1170,7 @@ drain:
     res->alerts = k.alerts;
     res->random = k.random;
     res->over_capacity = k.over_capacity;
+    res->dup_window_resets = k.dup_window_resets;
     memcpy(res->alerts_by_lane, k.by_lane, sizeof k.by_lane);
     memcpy(res->alerts_by_domain, k.by_domain, sizeof k.by_domain);
     res->seconds = now_s() - t0;
