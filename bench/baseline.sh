@@ -12,6 +12,7 @@
 # Wall and CPU seconds, rows/s and peak RSS (/usr/bin/time -v); each tool runs
 # RUNS times (default 2) and the best wall time is kept (the machine is shared).
 # Usage: bench/baseline.sh [ROWS]
+case "${1:-}" in -h|--help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;; esac   # the comment above
 cd "$(dirname "$0")/.."
 source bench/lib.sh
 rows=${1:-5000000}

@@ -9,6 +9,7 @@
 # The history covers 60 days before the day and contains undetected past
 # cases at the same rate. Generated files are cached in $BENCH_OUT (bench/out);
 # the figures go to stdout and $BENCH_OUT/detect.json.
+case "${1:-}" in -h|--help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;; esac   # the comment above
 cd "$(dirname "$0")/.."
 set -euo pipefail
 build=${ECORISK_BUILD:-build}

@@ -7,6 +7,7 @@
 # runs RUNS times (default 3); the best wall time is reported (the machine
 # is shared); rows per CPU second is shown too, as wall time means little on
 # a loaded machine. Builds build/ if needed.  Usage: bench/ingest.sh [ROWS]
+case "${1:-}" in -h|--help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;; esac   # the comment above
 cd "$(dirname "$0")/.."
 source bench/lib.sh
 rows=${1:-1000000}

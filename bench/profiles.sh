@@ -5,6 +5,7 @@
 # reference measured in the same run on the same descriptions: `wc -l` and an
 # awk scan for a handful of keywords.
 #   bench/profiles.sh [N]        (env BUILD: build tree, default ./build)
+case "${1:-}" in -h|--help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;; esac   # the comment above
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}

@@ -6,6 +6,7 @@
 # receiver that skips schema validation (to show where the time goes), and a
 # reference (wc -l, awk over the same file) measured in the same run.
 #   bench/push.sh [N] [BATCH]        env: ECORISK (binary), KEEP=1 keeps the scratch dir
+case "${1:-}" in -h|--help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;; esac   # the comment above
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 E=${ECORISK:-$here/build/ecorisk}

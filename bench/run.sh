@@ -6,6 +6,7 @@
 # the run is reported, and that of loading the baseline alone (`explain` of a
 # missing id on a one-row feed), so the run's own memory can be read off.
 #   bench/run.sh [ROWS] [HISTORY]
+case "${1:-}" in -h|--help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;; esac   # the comment above
 cd "$(dirname "$0")/.."
 source bench/lib.sh
 rows=${1:-1000000}

@@ -6,6 +6,7 @@
 # Prints rows/s, MB/s, peak RSS (/usr/bin/time -v) and the 2-thread speedup;
 # best of REPEAT runs each. Performance is measured here, never asserted.
 #   bench/run_scaling.sh [ROWS]          env: BUILD (default build), REPEAT (3), THREADS ("1 2")
+case "${1:-}" in -h|--help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;; esac   # the comment above
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows=${1:-1000000}

@@ -5,6 +5,7 @@
 # runs it too (into a temp dir), so the image recipe is exercised on every CI run.
 #   docker/build.sh SRC_DIR BUILD_DIR DESTDIR [PREFIX]     (PREFIX default /usr/local)
 # Env: CC (default gcc), JOBS (default: number of CPUs).
+case "${1:-}" in -h|--help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;; esac   # the comment above
 set -euo pipefail
 if [ $# -lt 3 ]; then
   echo "usage: docker/build.sh SRC_DIR BUILD_DIR DESTDIR [PREFIX]" >&2

@@ -4,6 +4,7 @@
 # image stage; tests run it against a scratch root with ROOT=<dir>
 # (useradd --prefix), so it is exercised without touching the host's users.
 #   docker/create-user.sh [NAME] [UID]     (default: ecorisk 10001)
+case "${1:-}" in -h|--help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;; esac   # the comment above
 set -euo pipefail
 name=${1:-ecorisk} uid=${2:-10001}
 root=${ROOT:-}

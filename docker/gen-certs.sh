@@ -4,6 +4,7 @@
 # production (push refuses plain http:// outside loopback tests).
 #   docker/gen-certs.sh DIR [NAME...]   (names: DNS names or IPs; default receiver localhost 127.0.0.1)
 # Writes DIR/ca.pem, DIR/server.pem, DIR/server-key.pem; keeps them if present.
+case "${1:-}" in -h|--help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;; esac   # the comment above
 set -euo pipefail
 dir=${1:?usage: docker/gen-certs.sh DIR [NAME...]}
 shift

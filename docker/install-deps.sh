@@ -8,15 +8,17 @@
 #   docker/install-deps.sh --receiver  the CEN-style test receiver (python3 only)
 #   docker/install-deps.sh --list MODE print the packages of MODE (all, build, runtime, receiver)
 #   --clean (after any mode) empties apt's lists and cache afterwards (images)
+case "${1:-}" in -h|--help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;; esac   # the comment above
 set -euo pipefail
-build_pkgs=(build-essential cmake pkg-config libcurl4-openssl-dev libjson-c-dev libgsl-dev
+build_pkgs=(build-essential cmake pkg-config libcurl4-openssl-dev libjson-c-dev libgsl-dev libutf8proc-dev
             zlib1g-dev libssl-dev ca-certificates)
 # Tests and CI: Check for unit tests, clang for the sanitizer build and libFuzzer,
 # valgrind for memcheck, python3 for the test receiver, groff to check man pages,
 # time for peak-RSS measurements, openssl/curl for TLS fixtures, chromium to
-# render the HTML report in the report test.
-test_pkgs=(check clang valgrind python3 curl openssl gzip gawk groff-base time chromium)
-runtime_pkgs=(libcurl4 libjson-c5 libgsl27 zlib1g libssl3 ca-certificates)
+# render the HTML report in the report test, faketime to run past the profiles'
+# review dates, prometheus for promtool (checks metrics.prom).
+test_pkgs=(check clang valgrind python3 curl openssl gzip gawk groff-base time chromium faketime prometheus)
+runtime_pkgs=(libcurl4 libjson-c5 libgsl27 libutf8proc2 zlib1g libssl3 ca-certificates)
 receiver_pkgs=(python3-minimal openssl ca-certificates)
 
 mode=all clean=0 list=0

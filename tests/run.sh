@@ -13,6 +13,7 @@
 # ECORISK_WRAP: every end-to-end script runs the CLI as `$ECORISK_WRAP $ECORISK ...`
 # (unset: directly). Stage 5 sets it to valgrind; set it yourself to run any
 # integration test under another tool (see docs/testing.md).
+case "${1:-}" in -h|--help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;; esac   # the comment above
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The system tools first: the tests start python3 hundreds of times, and a

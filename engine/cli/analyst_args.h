@@ -11,7 +11,7 @@
 /* The option table entries every analyst command has (feed, mapping, format,
  * baseline, reference, since, until), listed by each command's table. */
 #define ANALYST_INPUT_OPTS                                                                              \
-    {"feed", 'f', CLI_LIST, NULL, "FILE", "labelled history feed: file, '-' or URL (required; repeatable)"}, \
+    {"feed", 'f', CLI_LIST, NULL, "FILE", "history feed (with outcomes for backtest and tune): file, '-' or URL (required)"}, \
     {"mapping", 'm', CLI_STR, NULL, "MAPPING", "column mapping name or file (e.g. kcs-customs)"},          \
     {"format", 0, CLI_STR, "auto", "FMT", "csv, jsonl or auto"},                                           \
     {"baseline", 'b', CLI_STR, NULL, "FILE", "baseline file (anomaly predicates need it)"},                \

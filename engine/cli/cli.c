@@ -47,6 +47,9 @@ static const cli_opt *opt_at(const cli_cmd *cmd, size_t i)
     return i < cmd->n_opts ? &cmd->opts[i] : &common_opts[i - cmd->n_opts];
 }
 
+size_t cli_n_opts(const cli_cmd *cmd) { return cmd->n_opts + N_COMMON; }
+const cli_opt *cli_opt_at(const cli_cmd *cmd, size_t i) { return opt_at(cmd, i); }
+
 static size_t opt_index(const cli_args *a, const char *name)
 {
     size_t total = a->cmd->n_opts + N_COMMON;
@@ -106,6 +109,62 @@ size_t cli_positional(const cli_args *a, char *const **vals)
 
 const cli_cmd *cli_command(const cli_args *a) { return a->cmd; }
 
+/* Edit distance (insertions, deletions, substitutions, adjacent swaps) between
+ * two short words; capped at 99 for words longer than 63 bytes. */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 63 || lb > 63)
+        return 99;
+    size_t d[64][64];
+    for (size_t i = 0; i <= la; i++) d[i][0] = i;
+    for (size_t j = 0; j <= lb; j++) d[0][j] = j;
+    for (size_t i = 1; i <= la; i++)
+        for (size_t j = 1; j <= lb; j++) {
+            size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < best) best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best) best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    return d[la][lb];
+}
+
+const char *cli_suggest(const char *word, const char *const *cands, size_t n)
+{
+    const char *best = NULL;
+    size_t best_d = 0, len = strlen(word);
+    size_t limit = len < 4 ? 1 : len < 9 ? 2 : 3;
+    for (size_t i = 0; i < n; i++) {
+        size_t d = edit_distance(word, cands[i]);
+        if (d <= limit && (!best || d < best_d)) {
+            best = cands[i];
+            best_d = d;
+        }
+    }
+    return best;
+}
+
+/* "unknown option --fed (did you mean --feed?)": the name without dashes and value. */
+static void unknown_option(const cli_cmd *cmd, const char *bad)
+{
+    char word[64];
+    const char *w = bad;
+    while (*w == '-') w++;
+    snprintf(word, sizeof word, "%.*s", (int)strcspn(w, "="), w);
+    const char *names[128];
+    size_t n = 0, total = cmd->n_opts + N_COMMON;
+    for (size_t i = 0; i < total && n < 128; i++)
+        names[n++] = opt_at(cmd, i)->name;
+    const char *hint = bad[0] == '-' && bad[1] == '-' ? cli_suggest(word, names, n) : NULL;
+    if (hint)
+        fprintf(stderr, "ecorisk %s: unknown option %s (did you mean --%s? see 'ecorisk %s --help')\n",
+                cmd->name, bad, hint, cmd->name);
+    else
+        fprintf(stderr, "ecorisk %s: unknown option %s (see 'ecorisk %s --help')\n", cmd->name, bad, cmd->name);
+}
+
 static const char *type_metavar(const cli_opt *o)
 {
     if (o->metavar) return o->metavar;
@@ -151,7 +210,7 @@ void cli_print_help(const cli_cmd *cmd, FILE *out)
         fprintf(out, "  %-30s %s", left, o->help);
         if (o->def && o->type != CLI_FLAG)
             fprintf(out, " (default: %s)", o->def);
-        if (o->type == CLI_LIST)
+        if (o->type == CLI_LIST && !strstr(o->help, "repeat"))
             fprintf(out, " (repeatable)");
         fputc('\n', out);
     }
@@ -163,6 +222,58 @@ static void man_escape(FILE *out, const char *s)
         if (*s == '-') fputs("\\-", out);
         else if (*s == '\\') fputs("\\e", out);
         else fputc(*s, out);
+    }
+}
+
+/* The ENVIRONMENT and FILES sections every page shares (docs/operations.md). */
+static void man_env_files(FILE *out)
+{
+    fprintf(out, ".SH ENVIRONMENT\n");
+    static const char *const env[][2] = {
+        {"ECORISK_PROFILES", "folder of the profile packs used when --profiles is not given"},
+        {"ECORISK_MAPPINGS", "folder searched for mapping names (--mapping NAME)"},
+        {"ECORISK_REFERENCE", "folder of the reference data (countries, currency rates)"},
+        {"ECORISK_HOME", "a folder holding profiles/, mappings/ and reference/ (after the three above)"},
+        {"ECORISK_TOKEN", "bearer token for push and run --push when --token-file is not given"},
+    };
+    for (size_t i = 0; i < sizeof env / sizeof env[0]; i++) {
+        fprintf(out, ".TP\n.B ");
+        man_escape(out, env[i][0]);
+        fputc('\n', out);
+        man_escape(out, env[i][1]);
+        fputc('\n', out);
+    }
+    fprintf(out, ".SH FILES\n");
+    static const char *const files[][2] = {
+        {"<prefix>/share/ecorisk/profiles", "the shipped profile packs and their lists"},
+        {"<prefix>/share/ecorisk/mappings", "the shipped feed mappings (canonical-csv, kcs-customs, ...)"},
+        {"<prefix>/share/ecorisk/reference", "countries.csv and currency-rates.csv"},
+        {"OUT/alerts.jsonl, OUT/quarantine.jsonl, OUT/summary.json, OUT/metrics.prom",
+         "what run writes into its output folder"},
+        {"<prefix>/share/bash-completion/completions/ecorisk", "bash completion (zsh: share/zsh/site-functions/_ecorisk)"},
+    };
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        fprintf(out, ".TP\n.I ");
+        man_escape(out, files[i][0]);
+        fputc('\n', out);
+        man_escape(out, files[i][1]);
+        fputc('\n', out);
+    }
+}
+
+/* EXAMPLES from cmd->examples: "command\n  explanation\n" pairs. */
+static void man_examples(FILE *out, const char *ex)
+{
+    fprintf(out, ".SH EXAMPLES\n");
+    while (ex && *ex) {
+        size_t n = strcspn(ex, "\n");
+        bool expl = ex[0] == ' ';
+        fprintf(out, "%s", expl ? "" : ".TP\n.B ");
+        char line[1024];
+        snprintf(line, sizeof line, "%.*s", (int)(expl && n >= 2 ? n - 2 : n), expl ? ex + 2 : ex);
+        man_escape(out, line);
+        fputc('\n', out);
+        ex += n + (ex[n] == '\n');
     }
 }
 
@@ -206,6 +317,9 @@ void cli_print_man(const cli_cmd *cmd, FILE *out)
     fprintf(out, ".SH EXIT STATUS\n0 success; 1 success with findings; 64 usage; 65 invalid input; "
                  "66 input missing; 69 endpoint unavailable; 70 internal error; 71 OS error; "
                  "73 cannot create output; 74 I/O error; 75 alerts left pending; 78 bad configuration.\n");
+    if (cmd->examples)
+        man_examples(out, cmd->examples);
+    man_env_files(out);
     fprintf(out, ".SH SEE ALSO\n.BR ecorisk (1)\n");
 }
 
@@ -225,6 +339,11 @@ void cli_print_main_man(FILE *out)
     fprintf(out, ".SH EXIT STATUS\n0 success; 1 success with findings; 64 usage; 65 invalid input; "
                  "66 input missing; 69 endpoint unavailable; 70 internal error; 71 OS error; "
                  "73 cannot create output; 74 I/O error; 75 alerts left pending; 78 bad configuration.\n");
+    man_examples(out, "ecorisk run --feed day.csv --baseline baseline.json --out runs/today\n"
+                      "  score a day of declarations\n"
+                      "ecorisk help run\n  the options of one command\n"
+                      "ecorisk baseline\n  lists the sub-commands of a group\n");
+    man_env_files(out);
     fprintf(out, ".SH SEE ALSO\nOne page per command: ");
     for (size_t i = 0; i < cli_n_commands; i++) {
         char title[64];
@@ -241,8 +360,8 @@ int cli_dispatch(const cli_cmd *cmd, int argc, char **argv)
     size_t total = cmd->n_opts + N_COMMON;
     struct option *lopts = calloc(total + 1, sizeof *lopts);
     cli_value *vals = calloc(total, sizeof *vals);
-    char shorts[128] = "+";   /* stop at nothing: permute handled by '-' below */
-    size_t ns = 0;
+    char shorts[128] = ":";   /* leading ':': a missing value returns ':' */
+    size_t ns = 1;
     int rc = EX_SOFTWARE_;
     cli_args a = {0};
 
@@ -251,7 +370,6 @@ int cli_dispatch(const cli_cmd *cmd, int argc, char **argv)
         rc = EX_OSERR_;
         goto cleanup;
     }
-    shorts[0] = '\0';
     for (size_t i = 0; i < total; i++) {
         const cli_opt *o = opt_at(cmd, i);
         lopts[i].name = o->name;
@@ -279,13 +397,22 @@ int cli_dispatch(const cli_cmd *cmd, int argc, char **argv)
             for (size_t i = 0; i < total; i++)
                 if (opt_at(cmd, i)->short_name == c) idx = i;
         }
-        if (idx >= total) {
-            const char *bad = argv[optind - 1];
-            if (c == ':' || (optopt && strchr(shorts, optopt)))
-                fprintf(stderr, "ecorisk %s: option %s needs a value\n", cmd->name, bad);
+        if (c == ':') {
+            const cli_opt *m = NULL;
+            if (optopt >= 1000 && (size_t)(optopt - 1000) < total)
+                m = opt_at(cmd, (size_t)(optopt - 1000));
             else
-                fprintf(stderr, "ecorisk %s: unknown option %s (see 'ecorisk %s --help')\n",
-                        cmd->name, bad, cmd->name);
+                for (size_t i = 0; i < total; i++)
+                    if (opt_at(cmd, i)->short_name == optopt) m = opt_at(cmd, i);
+            if (m)
+                fprintf(stderr, "ecorisk %s: option --%s needs a value (%s)\n", cmd->name, m->name, type_metavar(m));
+            else
+                fprintf(stderr, "ecorisk %s: option %s needs a value\n", cmd->name, argv[optind - 1]);
+            rc = EX_USAGE_;
+            goto cleanup;
+        }
+        if (idx >= total) {
+            unknown_option(cmd, argv[optind - 1]);
             rc = EX_USAGE_;
             goto cleanup;
         }
@@ -483,15 +610,9 @@ static void json_escape(FILE *out, const char *s)
     }
 }
 
-void cli_log(cli_level level, const char *fmt, ...)
+static void log_line(cli_level level, const char *fields, const char *msg)
 {
     static const char *names[] = {"error", "warn", "info", "debug"};
-    if (level > log_level) return;
-    char msg[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
     if (log_json) {
         char ts[32];
         time_t now = time(NULL);
@@ -500,10 +621,38 @@ void cli_log(cli_level level, const char *fmt, ...)
         strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
         fprintf(stderr, "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":\"", ts, names[level]);
         json_escape(stderr, msg);
-        fputs("\"}\n", stderr);
+        fprintf(stderr, "\"%s%s}\n", fields && *fields ? "," : "", fields ? fields : "");
     } else {
         fprintf(stderr, "ecorisk: %s: %s\n", names[level], msg);
     }
+}
+
+void cli_log(cli_level level, const char *fmt, ...)
+{
+    if (level > log_level) return;
+    char msg[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    log_line(level, NULL, msg);
+}
+
+void cli_warn_cb(void *ud, const char *msg)
+{
+    (void)ud;
+    cli_log(CLI_WARN, "%s", msg);
+}
+
+void cli_log_fields(cli_level level, const char *fields, const char *fmt, ...)
+{
+    if (level > log_level) return;
+    char msg[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    log_line(level, fields, msg);
 }
 
 /* ---- progress ---- */

@@ -24,6 +24,7 @@
 enum {
     EX_OK_ = 0,          /* success */
     EX_FINDINGS = 1,     /* success, with findings (lint errors, pending alerts: see each command) */
+    EX_QUARANTINE = 3,   /* run: outputs written, but the quarantined share exceeded its maximum */
     EX_USAGE_ = 64,      /* bad command line */
     EX_DATAERR_ = 65,    /* invalid input as a whole: profile pack, mapping, baseline, feed header */
     EX_NOINPUT_ = 66,    /* input file missing or unreadable */
@@ -57,6 +58,7 @@ typedef struct cli_cmd {
     const cli_opt *opts;
     size_t         n_opts;
     int          (*run)(const cli_args *a);
+    const char    *examples;   /* man page EXAMPLES: "$ command\n  what it does\n" lines; NULL: none */
 } cli_cmd;
 
 #define CLI_NOPTS(t) (sizeof(t) / sizeof((t)[0]))
@@ -74,6 +76,18 @@ const cli_cmd *cli_command(const cli_args *a);
 /* Registry (main.c). */
 extern const cli_cmd *const cli_commands[];
 extern const size_t cli_n_commands;
+
+/* The candidate closest to word (a typo's edit distance: 1 for words under 4
+ * bytes, 2 under 9, else 3), or NULL when none is that close. */
+const char *cli_suggest(const char *word, const char *const *cands, size_t n);
+
+/* Every option of cmd, its own table then the common ones (--help, --log-level, ...). */
+size_t         cli_n_opts(const cli_cmd *cmd);
+const cli_opt *cli_opt_at(const cli_cmd *cmd, size_t i);
+
+/* Shell completion scripts ("bash" or "zsh") from the option tables (completion.c);
+ * false for another shell. */
+bool cli_print_completion(const char *shell, FILE *out);
 
 /* Parse argv for cmd, run it; handles --help. Returns exit code. */
 int  cli_dispatch(const cli_cmd *cmd, int argc, char **argv);
@@ -111,6 +125,9 @@ typedef er_status (*cli_batch_fn)(void *ctx, const er_batch *batch, er_err *err)
 int  cli_drain_feed(er_feed *feed, er_batch *batch, const char *what, cli_batch_fn each, void *ctx,
                     FILE *qf, const char *qpath);
 
+/* A library warning callback (er_feed_opts.warn, er_run_opts.warn): logs at warn level. */
+void cli_warn_cb(void *ud, const char *msg);
+
 /* er_status → exit code (EX_*). */
 int  cli_exit_code(er_status st);
 
@@ -118,6 +135,11 @@ int  cli_exit_code(er_status st);
 typedef enum cli_level { CLI_ERROR = 0, CLI_WARN, CLI_INFO, CLI_DEBUG } cli_level;
 void cli_log_setup(cli_level level, bool json);
 void cli_log(cli_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Like cli_log, with structured fields: `fields` is a JSON object body
+ * ("\"run_id\":\"ab\",\"alerts\":3") added as top-level keys of the JSON
+ * line; text logs show the message only (which should carry the values). */
+void cli_log_fields(cli_level level, const char *fields, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 #define cli_error(...) cli_log(CLI_ERROR, __VA_ARGS__)
 #define cli_warn(...)  cli_log(CLI_WARN, __VA_ARGS__)
 #define cli_info(...)  cli_log(CLI_INFO, __VA_ARGS__)

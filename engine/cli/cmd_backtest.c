@@ -70,4 +70,4 @@ const cli_cmd cmd_backtest = {
     "positive; 0, no or false negative; anything else unlabelled and left out) and/or from "
     "the outcome store (--outcomes), whose recorded results win. --out writes the JSON.",
     backtest_opts, CLI_NOPTS(backtest_opts), backtest_main,
-};
+    .examples = "ecorisk backtest --feed labelled.csv --label-field seized --baseline baseline.json --out bt.json\n  precision and recall of the packs at 1 % and 5 % inspection\n"};

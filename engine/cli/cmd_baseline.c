@@ -100,6 +100,7 @@ static int build_main(const cli_args *a)
     er_feed_opts o = {0};
     o.max_time_s = cli_int(a, "max-time");
     o.cacert = cli_str(a, "cacert");
+    o.warn = cli_warn_cb;
     if (!cli_parse_format("baseline build", a, &o.format))
         return EX_USAGE_;
     if (parse_date_opt(a, "since", &o.since) || parse_date_opt(a, "until", &o.until))
@@ -182,7 +183,8 @@ const cli_cmd cmd_baseline_build = {
     "built on shards of the history merge exactly ('ecorisk baseline merge'). Exit status: 0 "
     "success; 64 bad command line; 65 a feed or mapping unusable as a whole; 66 input not "
     "found; 69 feed URL unavailable; 73 cannot write the output; 74 I/O error.",
-    build_opts, CLI_NOPTS(build_opts), build_main};
+    build_opts, CLI_NOPTS(build_opts), build_main,
+    .examples = "ecorisk baseline build --feed history/2026-01.csv.gz --feed history/2026-02.csv.gz --out baseline.json\n  statistics from two months of history\n"};
 
 /* ---- baseline merge ---- */
 
@@ -247,7 +249,8 @@ const cli_cmd cmd_baseline_merge = {
     "all their rows, whatever the order of the arguments. All inputs must have the same "
     "--min-group. Exit status: 0 success; 64 bad command line; 65 an input is not a valid "
     "baseline or the inputs cannot be merged; 66 input not found; 73 cannot write the output.",
-    merge_opts, CLI_NOPTS(merge_opts), merge_main};
+    merge_opts, CLI_NOPTS(merge_opts), merge_main,
+    .examples = "ecorisk baseline merge shard-1.json shard-2.json --out baseline.json\n  combine baselines built on parts of the history\n"};
 
 /* ---- baseline show ---- */
 
@@ -409,4 +412,5 @@ const cli_cmd cmd_baseline_show = {
     "new-trader rate, and which level a declaration with this code is judged against. Use it "
     "to check why a value looked odd. Exit status: 0 success; 64 bad command line; 65 invalid "
     "baseline; 66 baseline not found.",
-    show_opts, CLI_NOPTS(show_opts), show_main};
+    show_opts, CLI_NOPTS(show_opts), show_main,
+    .examples = "ecorisk baseline show --baseline baseline.json --hs 050790\n  what the baseline knows about HS 0507.90\n"};

@@ -66,4 +66,4 @@ const cli_cmd cmd_diff = {
     "and removed profiles shown), alerts in each set, gained, lost, kept and lane changes; "
     "and the first example declarations of each change with their scores in A and B.",
     diff_opts, CLI_NOPTS(diff_opts), diff_main,
-};
+    .examples = "ecorisk diff --feed history.csv --profiles profiles --against candidate/\n  who a pack change would alert that it did not before, and who not any more\n"};

@@ -121,6 +121,7 @@ static int ingest_main(const cli_args *a)
     o.source = source;
     o.max_time_s = cli_int(a, "max-time");
     o.cacert = cli_str(a, "cacert");
+    o.warn = cli_warn_cb;
     if (!cli_parse_format("ingest", a, &o.format)) {
         rc = EX_USAGE_;
         goto cleanup;
@@ -200,4 +201,5 @@ const cli_cmd cmd_ingest = {
     ingest_opts,
     CLI_NOPTS(ingest_opts),
     ingest_main,
-};
+    .examples = "ecorisk ingest --feed day.csv --quarantine q.jsonl\n  check a feed: counts by outcome and reason, the rejects in q.jsonl\n"
+    "ecorisk ingest --feed export.csv --mapping kcs-customs\n  a feed in the KCS layout\n"};

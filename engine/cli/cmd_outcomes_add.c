@@ -43,4 +43,4 @@ const cli_cmd cmd_outcomes_add = {
     "stops the command with its line number and nothing is written. 'backtest' and "
     "'report' read the store with --outcomes DIR.",
     outcomes_add_opts, CLI_NOPTS(outcomes_add_opts), outcomes_add_main,
-};
+    .examples = "ecorisk outcomes add --file results.csv --store outcomes/\n  record inspection results for backtests\n"};

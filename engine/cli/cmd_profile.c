@@ -100,7 +100,8 @@ const cli_cmd cmd_profile_lint = {
     lint_opts,
     CLI_NOPTS(lint_opts),
     lint_main,
-};
+    .examples = "ecorisk profile lint --today 2027-11-25\n  check the shipped packs as of a date (review and validity notices)\n"
+    "ecorisk profile lint --strict my-packs/\n  warnings count as errors (CI)\n"};
 
 /* ---- profile show ------------------------------------------------------------ */
 
@@ -163,4 +164,4 @@ const cli_cmd cmd_profile_show = {
     show_opts,
     CLI_NOPTS(show_opts),
     show_main,
-};
+    .examples = "ecorisk profile show wl-pangolin-scales\n  a profile in plain words\n"};

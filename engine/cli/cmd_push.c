@@ -416,4 +416,5 @@ const cli_cmd cmd_push = {
     "69 endpoint unusable as configured (TLS, URL, credentials), alerts pending. See docs/alerts.md.",
     push_opts,
     CLI_NOPTS(push_opts),
-    push_main};
+    push_main,
+    .examples = "ecorisk push --outbox /var/lib/ecorisk/outbox --endpoint https://cen.example.org/alerts --token-file /etc/ecorisk/token\n  deliver what is pending\n"};

@@ -16,6 +16,7 @@ static const cli_opt report_opts[] = {
     {"outcomes", 0, CLI_STR, NULL, "DIR", "outcome store ('ecorisk outcomes add') for seizure rates of alerts"},
     {"title", 0, CLI_STR, NULL, "TEXT", "page title (default: the run id)"},
     {"top", 0, CLI_INT, "10", "N", "rows in the top routes, origins and anomalies"},
+    {"max-rows", 0, CLI_INT, "2000", "N", "alert table rows, highest risk first (0: all; a 1M-row day is 6 MB at 0)"},
 };
 
 static int report_main(const cli_args *a)
@@ -34,6 +35,12 @@ static int report_main(const cli_args *a)
         return EX_USAGE_;
     }
     o.top = (size_t)top;
+    long mr = cli_int(a, "max-rows");
+    if (mr < 0) {
+        fprintf(stderr, "ecorisk report: --max-rows expects 0 or more\n");
+        return EX_USAGE_;
+    }
+    o.max_rows = (size_t)mr;
     o.backtest = cli_str(a, "backtest");
     o.outcomes = cli_str(a, "outcomes");
     o.title = cli_str(a, "title");
@@ -56,4 +63,4 @@ const cli_cmd cmd_report = {
     "intervals when a backtest JSON or an outcome store is given, and a table of every alert "
     "(sortable by clicking a column; complete without JavaScript). Prints cleanly.",
     report_opts, CLI_NOPTS(report_opts), report_main,
-};
+    .examples = "ecorisk report --run runs/2026-11-24 --out report.html\n  an offline HTML page for one run\n"};

@@ -26,6 +26,8 @@ static const cli_opt run_opts[] = {
     {"all-scores", 0, CLI_FLAG, NULL, NULL, "also write scores.csv (declaration id, score per domain)"},
     {"reference", 0, CLI_STR, NULL, "DIR", "reference data directory (countries, currency rates)"},
     {"batch-size", 0, CLI_INT, "8192", "N", "declarations per batch"},
+    {"max-quarantine-share", 0, CLI_DOUBLE, "0.05", "X", "quarantined share of the rows read above which the run warns and exits 3 (1: never)"},
+    {"metrics", 0, CLI_STR, NULL, "FILE", "also write the metrics to FILE atomically, on failure too (node-exporter textfile collector)"},
     {"push", 0, CLI_STR, NULL, "URL", "after the run, spool the alerts in the outbox and push them to this endpoint"},
     {"outbox", 0, CLI_STR, NULL, "DIR", "outbox for --push, shared by every night (default: outbox beside OUT)"},
     {"token-file", 0, CLI_STR, NULL, "FILE", "--push: bearer token file (else env ECORISK_TOKEN)"},
@@ -203,6 +205,14 @@ static int run_main(const cli_args *a)
     o.threads = (unsigned)threads;
     o.all_scores = cli_flag(a, "all-scores");
     o.batch_size = (size_t)bs;
+    double mq = cli_double(a, "max-quarantine-share");
+    if (!(mq > 0 && mq <= 1)) {
+        fprintf(stderr, "ecorisk run: --max-quarantine-share expects a share in (0, 1]\n");
+        return EX_USAGE_;
+    }
+    o.max_quarantine_share = mq;
+    o.metrics_file = cli_str(a, "metrics");
+    o.warn = cli_warn_cb;
     cli_progress *prog = cli_progress_start("run", 0);
     o.progress = prog ? progress_cb : NULL;
     o.progress_ud = prog;
@@ -221,7 +231,21 @@ static int run_main(const cli_args *a)
         cli_warn("run %s: the duplicate-id check restarted %llu time(s): duplicates further apart than "
                  "its window were not detected (docs/feeds.md)", res.run_id,
                  (unsigned long long)res.dup_window_resets);
-    cli_info("run %s: %llu read, %llu accepted, %llu quarantined; %llu alerts "
+    char fields[1024];
+    snprintf(fields, sizeof fields,
+             "\"run_id\":\"%s\",\"rows_read\":%llu,\"accepted\":%llu,\"quarantined\":%llu,"
+             "\"quarantine_share\":%.6g,\"alerts\":%llu,\"red\":%llu,\"yellow\":%llu,\"blue\":%llu,"
+             "\"green\":%llu,\"wildlife\":%llu,\"ods\":%llu,\"waste\":%llu,\"seconds\":%.3f",
+             res.run_id, (unsigned long long)res.rows_read, (unsigned long long)res.accepted,
+             (unsigned long long)res.quarantined, res.quarantine_share, (unsigned long long)res.alerts,
+             (unsigned long long)res.alerts_by_lane[ER_LANE_RED],
+             (unsigned long long)res.alerts_by_lane[ER_LANE_YELLOW],
+             (unsigned long long)res.alerts_by_lane[ER_LANE_BLUE],
+             (unsigned long long)res.alerts_by_lane[ER_LANE_GREEN],
+             (unsigned long long)res.alerts_by_domain[ER_DOMAIN_WILDLIFE],
+             (unsigned long long)res.alerts_by_domain[ER_DOMAIN_ODS],
+             (unsigned long long)res.alerts_by_domain[ER_DOMAIN_WASTE], res.seconds);
+    cli_log_fields(CLI_INFO, fields, "run %s: %llu read, %llu accepted, %llu quarantined; %llu alerts "
              "(red %llu, yellow %llu, blue %llu, green %llu; wildlife %llu, ods %llu, waste %llu) in %.2fs%s%s",
              res.run_id, (unsigned long long)res.rows_read, (unsigned long long)res.accepted,
              (unsigned long long)res.quarantined, (unsigned long long)res.alerts,
@@ -233,9 +257,16 @@ static int run_main(const cli_args *a)
              (unsigned long long)res.alerts_by_domain[ER_DOMAIN_ODS],
              (unsigned long long)res.alerts_by_domain[ER_DOMAIN_WASTE], res.seconds,
              strcmp(out, "-") ? " -> " : "", strcmp(out, "-") ? out : "");
-    if (cli_given(a, "push"))
-        return push_alerts(a, out);
-    return EX_OK_;
+    if (res.quarantine_exceeded)
+        cli_warn("run %s: %.1f%% of the rows read were quarantined, above the maximum %.1f%% "
+                 "(--max-quarantine-share); see quarantine.jsonl; exit status 3",
+                 res.run_id, res.quarantine_share * 100, mq * 100);
+    if (cli_given(a, "push")) {
+        int rc = push_alerts(a, out);
+        if (rc != EX_OK_)
+            return rc;
+    }
+    return res.quarantine_exceeded ? EX_QUARANTINE : EX_OK_;
 }
 
 const cli_cmd cmd_run = {
@@ -253,4 +284,6 @@ const cli_cmd cmd_run = {
     "directory 'outbox' beside DIR by default, shared by every night) before the outputs are "
     "published, then delivered as 'ecorisk push' does; exit code 75 means some are still pending.",
     run_opts, CLI_NOPTS(run_opts), run_main,
-};
+    .examples = "ecorisk run --feed day.csv.gz --baseline baseline.json --out runs/2026-11-24 --as-of 2026-11-24\n  the nightly job: alerts, quarantine, summary and metrics in runs/2026-11-24\n"
+    "ecorisk run --feed day.csv --mapping eu-export.json --out runs/today --metrics /var/lib/prometheus/node-exporter/ecorisk.prom\n  a feed in another layout; metrics for the textfile collector, also on failure\n"
+    "ecorisk run --feed - --out - < day.csv\n  alerts on stdout\n"};

@@ -89,4 +89,4 @@ const cli_cmd cmd_tune = {
     "the tuned pack and prints precision and recall at 1% and 5% inspection next to the "
     "base rate.",
     tune_opts, CLI_NOPTS(tune_opts), tune_main,
-};
+    .examples = "ecorisk tune --feed labelled.csv --label-field seized --profiles pack.json --out tuned.json\n  fit indicator weights to past outcomes\n"};

@@ -36,12 +36,14 @@ static void usage(FILE *out)
                  "and waste (Basel Convention).\n\nCommands:\n");
     for (size_t i = 0; i < cli_n_commands; i++)
         fprintf(out, "  %-18s %s\n", cli_commands[i]->name, cli_commands[i]->summary);
+    fprintf(out, "  %-18s %s\n", "help [COMMAND]", "this list, or a command's options");
     fprintf(out, "  %-18s %s\n", "man [COMMAND]", "print a man page (roff) to stdout");
     fprintf(out, "  %-18s %s\n", "man --list", "list the commands, one a line");
+    fprintf(out, "  %-18s %s\n", "completion SHELL", "bash or zsh completion script (installed by cmake --install)");
     fprintf(out, "\n'ecorisk COMMAND --help' describes a command's options.\n"
-                 "Exit codes: 0 ok, 1 findings, 64 usage, 65 invalid input, 66 no input,\n"
-                 "69 unavailable, 70 internal, 71 OS error, 73 cannot create, 74 I/O error,\n"
-                 "75 alerts pending, 78 configuration.\n");
+                 "Exit codes: 0 ok, 1 findings, 3 run done but too many quarantined, 64 usage,\n"
+                 "65 invalid input, 66 no input, 69 unavailable, 70 internal, 71 OS error,\n"
+                 "73 cannot create, 74 I/O error, 75 alerts pending, 78 configuration.\n");
 }
 
 static bool is_dir(const char *p)
@@ -91,19 +93,88 @@ static const cli_cmd *find(int argc, char **argv, int *used)
     return NULL;
 }
 
+/* No command matched argv[1] (and argv[2]): say what was meant, briefly. A
+ * group name alone ("baseline") lists its sub-commands; a typo gets the
+ * closest command. Returns EX_USAGE_. */
+static int unknown_command(const char *who, int argc, char **argv)
+{
+    const char *names[64];
+    size_t n = 0, n_sub = 0;
+    char subs[512] = "", group[64];
+    size_t glen = strlen(argv[1]);
+    for (size_t i = 0; i < cli_n_commands && n < 64; i++) {
+        const char *name = cli_commands[i]->name;
+        names[n++] = name;
+        if (strncmp(name, argv[1], glen) == 0 && name[glen] == ' ') {
+            size_t l = strlen(subs);
+            snprintf(subs + l, sizeof subs - l, "%s%s", n_sub++ ? ", " : "", name + glen + 1);
+        }
+    }
+    if (n_sub) {
+        if (argc > 2 && argv[2][0] != '-') {
+            char sub_names[16][64];
+            const char *sp[16];
+            size_t k = 0;
+            for (size_t i = 0; i < n && k < 16; i++)
+                if (strncmp(names[i], argv[1], glen) == 0 && names[i][glen] == ' ') {
+                    snprintf(sub_names[k], sizeof sub_names[k], "%s", names[i] + glen + 1);
+                    sp[k] = sub_names[k];
+                    k++;
+                }
+            const char *hint = cli_suggest(argv[2], sp, k);
+            fprintf(stderr, "%s: unknown command '%s %s'", who, argv[1], argv[2]);
+            if (hint)
+                fprintf(stderr, " (did you mean '%s %s'?)", argv[1], hint);
+            fprintf(stderr, "; '%s' takes one of: %s\n", argv[1], subs);
+        } else {
+            fprintf(stderr, "%s: '%s' needs a sub-command: %s (e.g. 'ecorisk %s %.*s --help')\n", who,
+                    argv[1], subs, argv[1], (int)strcspn(subs, ","), subs);
+        }
+        return EX_USAGE_;
+    }
+    snprintf(group, sizeof group, "%s", argv[1]);
+    const char *hint = cli_suggest(group, names, n);
+    if (!hint && argc > 2) {   /* "baseline biuld" style typos of two-word commands */
+        char two[128];
+        snprintf(two, sizeof two, "%s %s", argv[1], argv[2]);
+        hint = cli_suggest(two, names, n);
+    }
+    if (hint)
+        fprintf(stderr, "%s: unknown command '%s' (did you mean '%s'?); 'ecorisk --help' lists the commands\n",
+                who, argv[1], hint);
+    else
+        fprintf(stderr, "%s: unknown command '%s'; 'ecorisk --help' lists the commands\n", who, argv[1]);
+    return EX_USAGE_;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
         usage(stderr);
         return EX_USAGE_;
     }
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        (strcmp(argv[1], "help") == 0 && argc == 2)) {
         usage(stdout);
+        return EX_OK_;
+    }
+    if (strcmp(argv[1], "help") == 0) {   /* ecorisk help COMMAND */
+        int used = 0;
+        const cli_cmd *c = find(argc - 1, argv + 1, &used);
+        if (!c)
+            return unknown_command("ecorisk help", argc - 1, argv + 1);
+        cli_print_help(c, stdout);
         return EX_OK_;
     }
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
         printf("ecorisk %s\n", ECORISK_VERSION);
         return EX_OK_;
+    }
+    if (strcmp(argv[1], "completion") == 0) {   /* bash / zsh scripts (build: completions) */
+        if (argc == 3 && cli_print_completion(argv[2], stdout))
+            return EX_OK_;
+        fprintf(stderr, "ecorisk completion: expected bash or zsh\n");
+        return EX_USAGE_;
     }
     if (strcmp(argv[1], "man") == 0) {
         if (argc == 2) {
@@ -117,21 +188,16 @@ int main(int argc, char **argv)
         }
         int used = 0;
         const cli_cmd *c = find(argc - 1, argv + 1, &used);
-        if (!c) {
-            fprintf(stderr, "ecorisk man: unknown command '%s'\n", argv[2]);
-            return EX_USAGE_;
-        }
+        if (!c)
+            return unknown_command("ecorisk man", argc - 1, argv + 1);
         cli_print_man(c, stdout);
         return EX_OK_;
     }
     locate_data();
     int used = 0;
     const cli_cmd *cmd = find(argc, argv, &used);
-    if (!cmd) {
-        fprintf(stderr, "ecorisk: unknown command '%s'\n\n", argv[1]);
-        usage(stderr);
-        return EX_USAGE_;
-    }
+    if (!cmd)
+        return unknown_command("ecorisk", argc, argv);
     /* argv for the command: argv[0] = "ecorisk <cmd>", then the rest. */
     return cli_dispatch(cmd, argc - used, argv + used);
 }

@@ -5,6 +5,7 @@
 # `ecorisk baseline build`. Deterministic: tests/integration/sample_day.sh
 # rebuilds it and checks the bundled file is byte-identical.
 #   feeds/samples/make_baseline.sh [BUILD_DIR] [OUT]
+case "${1:-}" in -h|--help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;; esac   # the comment above
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../../build}

@@ -7,6 +7,7 @@
 # re-dated to the same day. Deterministic; tests/integration/sample_day.sh
 # checks the bundled file is what this script writes.
 #   feeds/samples/make_sample_day.sh [BUILD_DIR] [OUT]
+case "${1:-}" in -h|--help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;; esac   # the comment above
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../../build}

@@ -4,6 +4,7 @@
 # rows of random kinds, 2% planted risk patterns) followed by 7 hand-written
 # bad rows, in canonical CSV and the same records in canonical JSON Lines
 # (gzip). Usage: feeds/samples/make_samples.sh [path/to/gen_declarations]
+case "${1:-}" in -h|--help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;; esac   # the comment above
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 gen=${1:-$here/../../build/gen_declarations}

@@ -21,6 +21,8 @@
 
 struct er_feed {
     char             *name;
+    void            (*warn)(void *ud, const char *msg);
+    void             *warn_ud;
     er_format         fmt;
     er_mapping       *own_map;
     const er_mapping *map;
@@ -137,6 +139,42 @@ static er_status check_duplicate_names(er_feed *f, unsigned long long line, er_e
     return st;
 }
 
+/* A mapping's delimiter other than ',' is read by swapping it with ',' in the
+ * source (src_swap); each field gets its own bytes back here (the views are
+ * into the reader's buffers, which the feed owns). */
+static void unswap_fields(const er_feed *f, const csv_rec *rec)
+{
+    char d = f->map->delimiter;
+    if (d == ',' || !d)
+        return;
+    /* the raw record (for quarantine excerpts), which holds the fields split in place */
+    char *raw = (char *)(uintptr_t)rec->raw;
+    for (size_t k = 0; raw && k < rec->raw_len; k++)
+        raw[k] = raw[k] == ',' ? d : raw[k] == d ? ',' : raw[k];
+    for (size_t i = 0; i < rec->n; i++) {   /* fields unescaped into the scratch buffer */
+        char *p = (char *)(uintptr_t)rec->f[i].p;
+        if (raw && p >= raw && p + rec->f[i].len <= raw + rec->raw_len)
+            continue;
+        for (uint32_t k = 0; k < rec->f[i].len; k++)
+            p[k] = p[k] == ',' ? d : p[k] == d ? ',' : p[k];
+    }
+}
+
+/* The header's column names, quoted and comma-separated, cut with "..." to fit. */
+static void header_list(const er_feed *f, char *out, size_t cap)
+{
+    size_t o = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < f->n_hdr; i++) {
+        int n = snprintf(out + o, cap - o, "%s'%s'", i ? ", " : "", f->hdr[i]);
+        if (n < 0 || (size_t)n >= cap - o) {
+            memcpy(out + (o + 4 < cap ? o : cap - 4), "...", 4);
+            return;
+        }
+        o += (size_t)n;
+    }
+}
+
 static er_status bind_csv_header(er_feed *f, er_err *err)
 {
     csv_rec h;
@@ -145,6 +183,7 @@ static er_status bind_csv_header(er_feed *f, er_err *err)
         return er_errf(err, ER_EFORMAT, "%s: empty feed (no header row)", f->name);
     if (st != ER_OK)
         return st;
+    unswap_fields(f, &h);
     if (h.err != CSV_OK)
         return er_errf(err, ER_EFORMAT, "%s:%llu: header row: %s", f->name,
                        (unsigned long long)h.line, h.errmsg);
@@ -192,10 +231,25 @@ static er_status bind_csv_header(er_feed *f, er_err *err)
                                    mf->column, er_field_names[fi]);
                 found = (int)i;
             }
-        if (found < 0 && is_required(fi) && !mf->constant)
+        if (found < 0 && is_required(fi) && !mf->constant) {
+            char hl[512];
+            header_list(f, hl, sizeof hl);
+            const char *other = f->n_hdr != 1 ? NULL : strchr(f->hdr[0], ';') ? ";" : strchr(f->hdr[0], '\t') ? "\\t"
+                                                      : strchr(f->hdr[0], '|') ? "|" : NULL;
             return er_errf(err, ER_EFORMAT, "%s:%llu: missing required column '%s' (mapped to %s "
-                           "by mapping '%s')", f->name, (unsigned long long)h.line, mf->column,
-                           er_field_names[fi], er_mapping_name(f->map));
+                           "by mapping '%s'); the header has: %s%s%s%s", f->name, (unsigned long long)h.line,
+                           mf->column, er_field_names[fi], er_mapping_name(f->map), hl,
+                           other ? " (one column: if the file is separated by '" : "", other ? other : "",
+                           other ? "', say so with \"delimiter\" in the mapping)" : "");
+        }
+        if (found < 0 && !mf->constant && f->warn) {
+            char msg[1024], hl[512];
+            header_list(f, hl, sizeof hl);
+            snprintf(msg, sizeof msg, "%s:%llu: column '%s' (mapped to %s by mapping '%s') is not in the header, "
+                     "so %s is empty in every record; the header has: %s", f->name, (unsigned long long)h.line,
+                     mf->column, er_field_names[fi], er_mapping_name(f->map), er_field_names[fi], hl);
+            f->warn(f->warn_ud, msg);
+        }
         f->fcol[fi] = found;
         if (found >= 0 && found < 4096)
             used[found] = true;
@@ -226,6 +280,8 @@ er_status er_feed_open(er_feed **out, const er_feed_opts *o, er_err *err)
         return er_errf(err, ER_ENOMEM, "out of memory");
     }
     f->label_field = o->label_field;
+    f->warn = o->warn;
+    f->warn_ud = o->warn_ud;
     src_opts so = {o->cacert, o->max_time_s};
     if ((st = src_open(&f->src, o->source, &so, err)) != ER_OK)
         goto fail;
@@ -253,6 +309,8 @@ er_status er_feed_open(er_feed **out, const er_feed_opts *o, er_err *err)
     f->vc.since = o->since;
     f->vc.until = o->until;
     if (f->fmt == ER_FORMAT_CSV) {
+        if (f->map->delimiter && f->map->delimiter != ',')
+            src_swap(f->src, ',', f->map->delimiter);
         if ((st = csv_open(&f->csv, f->src, ER_LIMIT_RECORD, err)) != ER_OK)
             goto fail;
         if ((st = bind_csv_header(f, err)) != ER_OK)
@@ -444,6 +502,7 @@ static er_status next_record(er_feed *f, er_batch *b, raw_rec *r, uint64_t *line
         csv_rec rec;
         if ((st = csv_next(f->csv, &rec, err)) != ER_OK)
             return st;
+        unswap_fields(f, &rec);
         f->st.rows_read++;
         *line = rec.line;
         *raw = rec.raw;

@@ -36,11 +36,28 @@ typedef struct map_field {
     size_t     n_values;
 } map_field;
 
+#define ER_MAP_DATE_FORMATS 8
+
+/* Parse one date by a mapping pattern (YYYY, MM, DD and literal characters,
+ * e.g. "DD/MM/YYYY"); a time after a space or 'T' is ignored. */
+bool er_date_parse_pattern(const char *s, size_t len, const char *pattern, int32_t *days);
+
 struct er_mapping {
     char     *name;
     char     *path;        /* file it came from, or "(built-in)" */
+    char      sha256[65];  /* of the file's bytes; "" for the built-in canonical mappings */
     er_format format;
     bool      keep_extras; /* unmapped columns become extras (default true) */
+    /* Source conventions (docs/feeds.md#mappings): date patterns tried in order
+     * (none: YYYY-MM-DD / YYYYMMDD), the CSV delimiter, and the decimal and
+     * optional thousands separators of numbers. */
+    char      date_formats[ER_MAP_DATE_FORMATS][16];
+    size_t    n_date_formats;
+    char      delimiter;   /* ',' (default) ';' '\t' '|' */
+    char      decimal;     /* '.' (default) or ',' */
+    char      thousands;   /* 0 (none), '.', ',', ' ' or '\'' */
+    char      unknown_countries[8][3];   /* upper-case codes read as "country unknown" */
+    size_t    n_unknown_countries;
     map_field f[F_COUNT];
 };
 

@@ -5,6 +5,7 @@
  * JSON path. See docs/feeds.md for the file format.
  */
 #include "feed_internal.h"
+#include "core/sha256.h"
 #include "ecorisk/data.h"
 
 #include <json-c/json.h>
@@ -25,6 +26,11 @@ int er_field_index(const char *name)
         if (strcmp(er_field_names[i], name) == 0)
             return i;
     return -1;
+}
+
+const char *er_mapping_sha256(const er_mapping *m)
+{
+    return m ? m->sha256 : "";
 }
 
 void er_mapping_free(er_mapping *m)
@@ -57,6 +63,8 @@ er_status er_mapping_canonical(er_mapping **out, er_format fmt, er_err *err)
     m->path = strdup("(built-in)");
     m->format = fmt;
     m->keep_extras = true;
+    m->delimiter = ',';
+    m->decimal = '.';
     bool ok = m->name && m->path;
     for (int i = 0; i < F_COUNT && ok; i++)
         ok = (m->f[i].column = strdup(er_field_names[i])) != NULL;
@@ -144,6 +152,77 @@ static er_status load_field(map_field *mf, json_object *v, const char *path, con
     return ER_OK;
 }
 
+/* A date pattern: YYYY, MM and DD once each, other characters literal (not digits or letters). */
+static bool date_pattern_ok(const char *p)
+{
+    int y = 0, mo = 0, d = 0;
+    if (strlen(p) >= sizeof ((er_mapping *)0)->date_formats[0])
+        return false;
+    while (*p) {
+        if (strncmp(p, "YYYY", 4) == 0) { y++; p += 4; }
+        else if (strncmp(p, "MM", 2) == 0) { mo++; p += 2; }
+        else if (strncmp(p, "DD", 2) == 0) { d++; p += 2; }
+        else if ((*p >= '0' && *p <= '9') || (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z')) return false;
+        else p++;
+    }
+    return y == 1 && mo == 1 && d == 1;
+}
+
+/* "date_formats", "delimiter", "decimal", "thousands": how the source writes things. */
+static er_status parse_conventions(er_mapping *m, const char *key, json_object *val, const char *path,
+                                   er_err *err)
+{
+    const char *s = json_object_is_type(val, json_type_string) ? json_object_get_string(val) : NULL;
+    if (strcmp(key, "date_formats") == 0) {
+        size_t n = json_object_is_type(val, json_type_array) ? json_object_array_length(val) : 0;
+        if (n == 0 || n > ER_MAP_DATE_FORMATS)
+            return bad(err, path, "date_formats", "expected an array of 1 to 8 patterns such as \"DD/MM/YYYY\"");
+        for (size_t i = 0; i < n; i++) {
+            json_object *e = json_object_array_get_idx(val, i);
+            const char *p = json_object_is_type(e, json_type_string) ? json_object_get_string(e) : "";
+            if (!date_pattern_ok(p)) {
+                char kp[64];
+                snprintf(kp, sizeof kp, "date_formats[%zu]", i);
+                return bad(err, path, kp, "expected a pattern with YYYY, MM and DD once each and separators "
+                                          "(e.g. \"DD/MM/YYYY\", \"YYYY-MM-DD\", \"DD.MM.YYYY\")");
+            }
+            snprintf(m->date_formats[i], sizeof m->date_formats[i], "%s", p);
+        }
+        m->n_date_formats = n;
+    } else if (strcmp(key, "unknown_countries") == 0) {
+        size_t n = json_object_is_type(val, json_type_array) ? json_object_array_length(val) : 99;
+        if (n > 8)
+            return bad(err, path, "unknown_countries", "expected an array of at most 8 codes such as [\"ZZ\", \"XX\"]");
+        for (size_t i = 0; i < n; i++) {
+            json_object *e = json_object_array_get_idx(val, i);
+            const char *p = json_object_is_type(e, json_type_string) ? json_object_get_string(e) : "";
+            bool two = strlen(p) == 2 && ((p[0] | 32) >= 'a' && (p[0] | 32) <= 'z') && ((p[1] | 32) >= 'a' && (p[1] | 32) <= 'z');
+            if (!two) {
+                char kp[64];
+                snprintf(kp, sizeof kp, "unknown_countries[%zu]", i);
+                return bad(err, path, kp, "expected a two-letter code");
+            }
+            m->unknown_countries[i][0] = (char)(p[0] & ~32);
+            m->unknown_countries[i][1] = (char)(p[1] & ~32);
+        }
+        m->n_unknown_countries = n;
+    } else if (strcmp(key, "delimiter") == 0) {
+        if (!s || !(strcmp(s, ",") == 0 || strcmp(s, ";") == 0 || strcmp(s, "\t") == 0 || strcmp(s, "|") == 0))
+            return bad(err, path, "delimiter", "expected \",\", \";\", \"\\t\" (tab) or \"|\"");
+        m->delimiter = s[0];
+    } else if (strcmp(key, "decimal") == 0) {
+        if (!s || !(strcmp(s, ".") == 0 || strcmp(s, ",") == 0))
+            return bad(err, path, "decimal", "expected \".\" or \",\"");
+        m->decimal = s[0];
+    } else {   /* thousands */
+        if (!s || !(strcmp(s, "") == 0 || strcmp(s, ".") == 0 || strcmp(s, ",") == 0 || strcmp(s, " ") == 0 ||
+                    strcmp(s, "'") == 0))
+            return bad(err, path, "thousands", "expected \"\" (none), \".\", \",\", \" \" or \"'\"");
+        m->thousands = s[0];
+    }
+    return ER_OK;
+}
+
 static er_status parse_mapping(er_mapping *m, json_object *root, const char *path, er_err *err)
 {
     er_status st;
@@ -171,6 +250,11 @@ static er_status parse_mapping(er_mapping *m, json_object *root, const char *pat
             if (!json_object_is_type(val, json_type_object))
                 return bad(err, path, "fields", "expected an object {canonical field: column}");
             fields = val;
+        } else if (strcmp(key, "date_formats") == 0 || strcmp(key, "delimiter") == 0 ||
+                   strcmp(key, "unknown_countries") == 0 ||
+                   strcmp(key, "decimal") == 0 || strcmp(key, "thousands") == 0) {
+            if ((st = parse_conventions(m, key, val, path, err)) != ER_OK)
+                return st;
         } else if (strcmp(key, "description") == 0 || strcmp(key, "comment") == 0 ||
                    strcmp(key, "source") == 0) {
             /* documentation only */
@@ -178,9 +262,13 @@ static er_status parse_mapping(er_mapping *m, json_object *root, const char *pat
             char kp[160];
             snprintf(kp, sizeof kp, "%s", key);
             return bad(err, path, kp, "unknown key (expected name, format, description, source, "
-                                      "extras or fields)");
+                                      "extras, date_formats, delimiter, decimal, thousands, unknown_countries or fields)");
         }
     }
+    if (m->thousands && m->thousands == m->decimal)
+        return bad(err, path, "thousands", "must differ from the decimal separator");
+    if (m->decimal == ',' && m->delimiter == ',' && m->format != ER_FORMAT_JSONL)
+        return bad(err, path, "decimal", "a decimal comma needs another delimiter (e.g. \";\")");
     if (!fields)
         return bad(err, path, "fields", "missing (the canonical field → column table)");
     json_object_object_foreach(fields, fname, fval) {
@@ -245,6 +333,10 @@ er_status er_mapping_load(er_mapping **out, const char *name_or_path, er_err *er
     }
     m->format = ER_FORMAT_AUTO;
     m->keep_extras = true;
+    m->delimiter = ',';
+    m->decimal = '.';
+    if ((st = er_sha256_file(path, m->sha256, err)) != ER_OK)
+        goto cleanup;
     if ((st = parse_mapping(m, root, path, err)) != ER_OK)
         goto cleanup;
     *out = m;

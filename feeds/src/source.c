@@ -23,6 +23,7 @@
 typedef enum { K_FD, K_URL } src_kind;
 
 struct er_src {
+    char      swap_a, swap_b; /* src_swap: bytes exchanged in everything read */
     src_kind  kind;
     char     *name;
     int       fd;
@@ -397,8 +398,24 @@ er_status src_peek(er_src *s, char *buf, size_t cap, size_t *n, er_err *err)
     return ER_OK;
 }
 
+static void swap_bytes(const er_src *s, char *buf, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (buf[i] == s->swap_a)
+            buf[i] = s->swap_b;
+        else if (buf[i] == s->swap_b)
+            buf[i] = s->swap_a;
+}
+
+void src_swap(er_src *s, char a, char b)
+{
+    s->swap_a = a;
+    s->swap_b = b;
+}
+
 er_status src_read(er_src *s, char *buf, size_t cap, size_t *n, er_err *err)
 {
+    er_status st = ER_OK;
     if (s->pre_off < s->pre_len) {
         size_t k = s->pre_len - s->pre_off;
         if (k > cap)
@@ -406,9 +423,12 @@ er_status src_read(er_src *s, char *buf, size_t cap, size_t *n, er_err *err)
         memcpy(buf, s->pre + s->pre_off, k);
         s->pre_off += k;
         *n = k;
-        return ER_OK;
+    } else {
+        st = src_read_inner(s, buf, cap, n, err);
     }
-    return src_read_inner(s, buf, cap, n, err);
+    if (st == ER_OK && s->swap_a)
+        swap_bytes(s, buf, *n);
+    return st;
 }
 
 static er_status src_read_inner(er_src *s, char *buf, size_t cap, size_t *n, er_err *err)

@@ -37,6 +37,10 @@ er_status src_read(er_src *s, char *buf, size_t cap, size_t *n, er_err *err);
 /* Reads up to cap decompressed bytes without consuming them (sniffing): the
  * next src_read calls return them first. Call at most once, before reading. */
 er_status src_peek(er_src *s, char *buf, size_t cap, size_t *n, er_err *err);
+/* From now on every byte a equals b and b a in what src_read returns: a CSV
+ * with another delimiter is read by the comma tokenizer as if comma-separated,
+ * and the feed swaps the bytes back in each field (feed.c, unswap_fields). */
+void      src_swap(er_src *s, char a, char b);
 bool      src_is_gzip(const er_src *s);
 bool      src_is_url(const char *source);
 /* Compressed / raw bytes consumed so far (for progress against file size). */

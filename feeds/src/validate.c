@@ -248,6 +248,8 @@ static bool take_num(raw_rec *r, int f, double *dst, uint32_t *present, uint32_t
     return true;
 }
 
+static inline char upc(char ch) { return ch >= 'a' && ch <= 'z' ? (char)(ch - 32) : ch; }
+
 static bool take_country(const vctx *c, raw_rec *r, int f, uint16_t *dst, vfail *fail)
 {
     const char *p = r->v[f];
@@ -255,6 +257,13 @@ static bool take_country(const vctx *c, raw_rec *r, int f, uint16_t *dst, vfail 
     if (!p || n == 0)
         return true;
     char b[48];
+    /* Codes the mapping declares as "unknown country" (ZZ, XX: user-assigned in
+     * ISO 3166-1): the country is absent and the declaration is scored. */
+    for (size_t k = 0; n == 2 && k < c->map->n_unknown_countries; k++)
+        if (upc(p[0]) == c->map->unknown_countries[k][0] && upc(p[1]) == c->map->unknown_countries[k][1]) {
+            *dst = 0;
+            return true;
+        }
     if (n != 2 || !er_country_parse(c->ref, p, n, dst))
         return failf(fail, ER_Q_BAD_COUNTRY, f, "%s: '%s' is not an ISO 3166-1 alpha-2 code",
                      fname(f), show(b, sizeof b, p, n));
@@ -263,7 +272,6 @@ static bool take_country(const vctx *c, raw_rec *r, int f, uint16_t *dst, vfail 
 
 #define eq_ci(p, n, lit) eq_ci_n(p, n, lit, sizeof(lit) - 1)
 
-static inline char upc(char ch) { return ch >= 'a' && ch <= 'z' ? (char)(ch - 32) : ch; }
 
 static bool eq_ci_n(const char *p, size_t n, const char *lit, size_t k)
 {
@@ -273,6 +281,72 @@ static bool eq_ci_n(const char *p, size_t n, const char *lit, size_t k)
         if (upc(p[i]) != lit[i])
             return false;
     return true;
+}
+
+bool er_date_parse_pattern(const char *s, size_t len, const char *pattern, int32_t *days)
+{
+    char iso[10];
+    size_t i = 0;
+    for (const char *p = pattern; *p; ) {
+        size_t w = strncmp(p, "YYYY", 4) == 0 ? 4 : (strncmp(p, "MM", 2) == 0 || strncmp(p, "DD", 2) == 0) ? 2 : 0;
+        if (!w) {
+            if (i >= len || s[i] != *p)
+                return false;
+            i++;
+            p++;
+            continue;
+        }
+        if (i + w > len)
+            return false;
+        char *dst = w == 4 ? iso : p[0] == 'M' ? iso + 5 : iso + 8;
+        for (size_t k = 0; k < w; k++) {
+            if (s[i + k] < '0' || s[i + k] > '9')
+                return false;
+            dst[k] = s[i + k];
+        }
+        i += w;
+        p += w;
+    }
+    if (i < len && s[i] != ' ' && s[i] != 'T')
+        return false;
+    iso[4] = iso[7] = '-';
+    return er_date_parse(iso, 10, days) == ER_OK;
+}
+
+/* A number written with a decimal comma and/or thousands separators, rewritten
+ * into buf as er_parse_number reads it ("1.234,5" → "1234.5"); the value's
+ * view then points at buf. False when it does not fit (left as it is). */
+static bool localise_number(const er_mapping *m, const char **v, uint32_t *len, char *buf, size_t cap)
+{
+    size_t o = 0;
+    for (uint32_t i = 0; i < *len; i++) {
+        char ch = (*v)[i];
+        if (m->thousands && ch == m->thousands)
+            continue;
+        if (ch == m->decimal)
+            ch = '.';
+        else if (ch == '.' && m->decimal != '.')
+            ch = 'x';   /* a '.' that is neither decimal nor thousands: not a number */
+        if (o + 1 >= cap)
+            return false;
+        buf[o++] = ch;
+    }
+    *v = buf;
+    *len = (uint32_t)o;
+    return true;
+}
+
+static bool take_date(const vctx *c, raw_rec *r, er_decl *d, vfail *fail)
+{
+    const er_mapping *m = c->map;
+    char b[48], list[160] = "";
+    for (size_t k = 0; k < m->n_date_formats; k++)
+        if (er_date_parse_pattern(r->v[F_DATE], r->len[F_DATE], m->date_formats[k], &d->date))
+            return true;
+    for (size_t k = 0, l = 0; k < m->n_date_formats && l < sizeof list; k++)
+        l += (size_t)snprintf(list + l, sizeof list - l, "%s%s", k ? ", " : "", m->date_formats[k]);
+    return failf(fail, ER_Q_BAD_DATE, F_DATE, "date: '%s' matches none of the mapping's date formats (%s)",
+                 show(b, sizeof b, r->v[F_DATE], r->len[F_DATE]), list);
 }
 
 bool er_validate(const vctx *c, raw_rec *r, er_decl *d, vfail *fail)
@@ -298,6 +372,14 @@ bool er_validate(const vctx *c, raw_rec *r, er_decl *d, vfail *fail)
             }
         }
     }
+    /* Numbers in the source's notation (decimal comma, thousands separators). */
+    char nb[5][64];
+    if (m->decimal != '.' || m->thousands) {
+        static const int numf[5] = {F_NET_KG, F_GROSS_KG, F_QUANTITY, F_VALUE, F_PACKAGES};
+        for (int k = 0; k < 5; k++)
+            if (r->v[numf[k]] && r->len[numf[k]])
+                localise_number(m, &r->v[numf[k]], &r->len[numf[k]], nb[k], sizeof nb[k]);
+    }
 
     /* id */
     if (!r->v[F_ID] || r->len[F_ID] == 0)
@@ -312,7 +394,10 @@ bool er_validate(const vctx *c, raw_rec *r, er_decl *d, vfail *fail)
         memcmp(c->ic->date_s, r->v[F_DATE], r->len[F_DATE]) == 0) {
         d->date = c->ic->date_days;
     } else {
-        if (er_date_parse(r->v[F_DATE], r->len[F_DATE], &d->date) != ER_OK)
+        if (m->n_date_formats) {
+            if (!take_date(c, r, d, fail))
+                return false;
+        } else if (er_date_parse(r->v[F_DATE], r->len[F_DATE], &d->date) != ER_OK)
             return failf(fail, ER_Q_BAD_DATE, F_DATE, "date: '%s' is not a valid YYYY-MM-DD date",
                          show(b, sizeof b, r->v[F_DATE], r->len[F_DATE]));
         if (c->ic && r->len[F_DATE] <= sizeof c->ic->date_s) {

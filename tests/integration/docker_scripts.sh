@@ -152,7 +152,12 @@ EOF
     ECORISK_RUNS=$tmp/state/runs ECORISK_OUTBOX=$tmp/state/outbox \
     ECORISK_ENDPOINT="https://localhost:$(cat "$tmp/port")/alerts" ECORISK_CACERT=$tmp/certs/ca.pem \
     ECORISK_TOKEN_FILE=$tmp/token ECORISK_NON_NOMINAL=1 ECORISK_THREADS=2 \
-        "$S/docker/nightly.sh" >"$tmp/nightly.log" 2>&1 || { cat "$tmp/nightly.log" >&2; fail "nightly.sh failed"; }
+    ECORISK_METRICS=$tmp/state/ecorisk.prom \
+        "$S/docker/nightly.sh" >"$tmp/nightly.log" 2>&1 && nrc=0 || nrc=$?
+    # the test day quarantines 7 of 31 rows, above the default 5%: exit 3, alerts pushed anyway
+    [ "$nrc" -eq 3 ] || { cat "$tmp/nightly.log" >&2; fail "nightly.sh exited $nrc, expected 3"; }
+    grep -q 'above the maximum 5.0%' "$tmp/nightly.log" || fail "nightly.sh: no quarantine warning"
+    grep -q '^ecorisk_quarantine_share_exceeded 1$' "$tmp/state/ecorisk.prom" || fail "nightly.sh: metrics file"
     alerts=$tmp/state/runs/2026-11-24/alerts.jsonl
     [ -s "$alerts" ] || fail "the nightly run wrote no alerts"
     python3 - "$alerts" "$tmp/received/alerts.jsonl" <<'EOF' || fail "received alerts differ from the run's"

@@ -33,6 +33,18 @@ got=$($WRAP "$bin" --version)
 [ "$got" = "$want" ] || fail "installed --version '$got' != '$want'"
 [[ "$got" =~ ^ecorisk\ [0-9]+\.[0-9]+\.[0-9]+$ ]] || fail "bad version line '$got'"
 
+# Shell completion: installed where bash-completion and zsh look, and working:
+# a group completes to its sub-commands, an option prefix to the command's options.
+comp=$P/share/bash-completion/completions/ecorisk
+[ -f "$comp" ] || fail "no bash completion at $comp"
+[ "$(head -1 "$P/share/zsh/site-functions/_ecorisk")" = "#compdef ecorisk" ] || fail "no zsh completion"
+got=$(bash -c '. "$1"; COMP_WORDS=(ecorisk baseline b); COMP_CWORD=2; _ecorisk; echo "${COMPREPLY[*]}"' _ "$comp")
+[ "$got" = "build" ] || fail "completion of 'ecorisk baseline b': '$got'"
+got=$(bash -c '. "$1"; COMP_WORDS=(ecorisk run --fe); COMP_CWORD=2; _ecorisk; echo "${COMPREPLY[*]}"' _ "$comp")
+[ "$got" = "--feed" ] || fail "completion of 'ecorisk run --fe': '$got'"
+got=$(bash -c '. "$1"; COMP_WORDS=(ecorisk profile lint --to); COMP_CWORD=3; _ecorisk; echo "${COMPREPLY[*]}"' _ "$comp")
+[ "$got" = "--today" ] || fail "completion of 'ecorisk profile lint --to': '$got'"
+
 # Man pages: ecorisk.1 plus one per command, each starting with .TH, and
 # (where groff exists) rendering without a single warning.
 mandir=$P/share/man/man1
@@ -137,7 +149,7 @@ deps_out=$(LD_LIBRARY_PATH=$libdir ldd "$tmp/t_shared")
 grep -q "$libdir/libecorisk.so.0" <<<"$deps_out" || fail "program not linked against the installed shared library"
 # Static libecorisk, its dependencies (Requires.private + Libs.private) shared.
 deps=$(pkg-config --print-requires-private ecorisk | awk '{print $1}' | tr '\n' ' ')
-[ "$deps" = "libcurl json-c gsl zlib libcrypto " ] || fail "Requires.private is '$deps'"
+[ "$deps" = "libcurl json-c gsl zlib libcrypto libutf8proc " ] || fail "Requires.private is '$deps'"
 "$cc" "${san[@]}" -std=c17 -Wall -Werror $cflags -o "$tmp/t_static" "$tmp/t.c" \
     $(pkg-config --libs-only-L ecorisk) -Wl,-Bstatic -lecorisk -Wl,-Bdynamic \
     $(pkg-config --libs $deps) -lm -pthread
@@ -166,7 +178,7 @@ cxx=c++
 sample=$ECORISK_SRC/feeds/samples/declarations-2026-01-05.csv
 LD_LIBRARY_PATH=$libdir $WRAP "$tmp/screen_feed" "$sample" "$share/profiles" "$share/reference" \
     >"$tmp/screen.out" 2>"$tmp/screen.err" || fail "screen_feed failed: $(cat "$tmp/screen.err")"
-"$ECORISK" run --feed "$sample" --out "$tmp/run" -q
+"$ECORISK" run --feed "$sample" --out "$tmp/run" -q --max-quarantine-share 1
 want_alerts=$(python3 -c 'import json,sys; print(sum(1 for l in open(sys.argv[1]) if not json.loads(l).get("random")))' "$tmp/run/alerts.jsonl")
 [ "$(wc -l <"$tmp/screen.out")" -eq "$want_alerts" ] \
     || fail "screen_feed printed $(wc -l <"$tmp/screen.out") alerts, ecorisk run (no baseline) $want_alerts"

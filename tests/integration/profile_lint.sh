@@ -32,7 +32,9 @@ check() {   # file, expected rc, expected stdout line
 check weight-range.json 1 "$B/weight-range.json: profiles[0].indicators[1].weight: weight 150 out of range (expected 0 to 100)"
 check unknown-list.json 1 "$B/unknown-list.json: profiles[0].indicators[0].when.in_list: unknown list \"no-such-list\" (expected a file no-such-list.txt or no-such-list.json in $B/lists)"
 check invalid-hs-list.json 1 "$B/lists/bad-hs.txt: line 5: invalid HS code \"05079X\" (expected 2 to 10 digits; dots and spaces are ignored)"
-check validity-ended.json 1 "$B/validity-ended.json: profiles[0].valid_until: validity ended on 2025-06-30 (expected valid_until on or after today, 2026-11-25)"
+check validity-ended.json 0 "$B/validity-ended.json: profiles[0].valid_until: warning: validity ended on 2025-06-30 (today is 2026-11-25); declarations dated after it are out of scope"
+check validity-ends-soon.json 0 "$B/validity-ends-soon.json: profiles[0].valid_until: warning: validity ends on 2027-02-22, in 89 days (today is 2026-11-25); declarations dated after it will be out of scope"
+check review-overdue.json 0 "$B/review-overdue.json: profiles[0].review_by: warning: review overdue since 2026-11-24 (today is 2026-11-25)"
 check not-json.json 65 "$B/not-json.json: invalid JSON at line 3, column 27: quoted object property name expected (expected a JSON document)"
 
 # the whole broken folder: every file reported, errors → 1 (65 because one file is not JSON)
@@ -48,9 +50,15 @@ expect_rc 1 "$ECORISK" profile lint -q --strict --today 2026-11-25 "$B/warnings.
 expect_rc 66 "$ECORISK" profile lint -q "$B/nope.json"
 grep -q "nope.json: cannot open: No such file or directory" "$T/err" "$T/out" || fail "missing: $(cat "$T/err")"
 
-# a pack whose validity ended fails the same way when loaded by show
-expect_rc 65 "$ECORISK" profile show -q --today 2026-11-25 --profiles "$B/validity-ended.json" t-base
-grep -q "validity ended on 2025-06-30" "$T/err" || fail "show on invalid pack: $(cat "$T/err")"
+# a pack whose validity ended still loads: the window applies to declaration dates
+expect_rc 0 "$ECORISK" profile show -q --today 2026-11-25 --profiles "$B/validity-ended.json" t-base
+grep -q "^valid: *2025-01-01 .. 2025-06-30" "$T/out" || fail "show on ended pack: $(cat "$T/out")"
+
+# the shipped packs carry a review date: lint warns 90 days ahead, never fails
+expect_rc 0 "$ECORISK" profile lint -q --today 2027-11-25 "$ECORISK_SRC/profiles/ods.json"
+[ "$(sed -n 1p "$T/out")" = "$ECORISK_SRC/profiles/ods.json: profiles[0].review_by: warning: review due on 2027-12-31, in 36 days (today is 2027-11-25)" ] || fail "review notice: $(cat "$T/out")"
+expect_rc 0 "$ECORISK" profile lint -q --today 2026-11-25 "$ECORISK_SRC/profiles/ods.json"
+[ ! -s "$T/out" ] || fail "no notice expected a year ahead: $(cat "$T/out")"
 
 # show
 expect_rc 0 "$ECORISK" profile show --today 2026-11-25 ods-hcfc-as-hfc

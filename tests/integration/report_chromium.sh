@@ -110,6 +110,48 @@ test "$charts $bars $rows $an_rows $intervals" = "8 50 12 7 4" \
 # Escaping: the description with quotes and angle brackets survives as text.
 grep -q 'Tropical logs &lt;kosso&gt;' "$T/dom1.html"
 
+# The alert table as read: highest risk first (ties in file order), each row with the
+# profile title, the goods description as text, and every fired indicator's reason
+# and evidence; p-values as numbers.
+python3 - "$T/dom1.html" run1/alerts.jsonl <<'EOF'
+import json, sys
+from html.parser import HTMLParser
+class T(HTMLParser):
+    def __init__(self):
+        super().__init__(); self.rows = []; self.cell = None; self.inside = False
+    def handle_starttag(self, tag, attrs):
+        if tag == "table" and dict(attrs).get("id") == "alert-table": self.inside = True
+        if self.inside and tag == "tr": self.rows.append([])
+        if self.inside and tag == "td": self.cell = []
+        if self.cell is not None and tag == "br": self.cell.append("\n")
+    def handle_endtag(self, tag):
+        if tag == "table": self.inside = False
+        if self.inside and tag == "td" and self.cell is not None:
+            self.rows[-1].append("".join(self.cell).strip()); self.cell = None
+    def handle_data(self, d):
+        if self.cell is not None: self.cell.append(d)
+t = T(); t.feed(open(sys.argv[1], encoding="utf-8").read())
+rows = [r for r in t.rows if r]
+alerts = [json.loads(l) for l in open(sys.argv[2])]
+if all("risk" in a for a in alerts):   # by risk, ties in file order; alerts without risk: file order
+    alerts.sort(key=lambda a: -a["risk"])
+assert len(rows) == len(alerts), (len(rows), len(alerts))
+for r, a in zip(rows, alerts):
+    assert r[1] == a["declaration"]["id"], (r[1], a["declaration"]["id"])
+    assert a["profile"]["title"] in r[4], (r[4], a["profile"]["title"])
+    assert r[9] == a["declaration"].get("description", ""), (r[9], a["declaration"].get("description"))
+    for ind in a["indicators"]:
+        assert ind["reason"] in r[12] and ind["evidence"] in r[12], (r[12], ind)
+    assert "1e-12" not in r[13], r[13]
+print("alert table text ok")
+EOF
+# --max-rows: the highest-risk rows only, and a line saying so
+"$ECORISK" report --run run1 --max-rows 3 --out "$T/run1-3.html" 2> /dev/null
+chrome dom "$T/dom3.html" "$T/run1-3.html"
+read -r charts bars rows an_rows intervals < <(count "$T/dom3.html")
+test "$rows" -eq 4 || { echo "--max-rows 3: $rows rows"; exit 1; }
+grep -q 'The 3 highest-risk alerts of 12 (report --max-rows)' "$T/dom3.html"
+
 # Deterministic: the same inputs give the same bytes.
 "$ECORISK" report --run run1 --backtest run1-backtest.json --out "$T/run1b.html" 2> /dev/null
 cmp "$T/run1.html" "$T/run1b.html"

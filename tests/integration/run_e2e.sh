@@ -21,7 +21,8 @@ $E baseline build --feed "$T/hist.csv" --out "$T/baseline.json" 2>/dev/null
 run() {  # out-dir threads [extra args]
   local out=$1 th=$2; shift 2
   $E run --feed "$F/day.csv" --baseline "$T/baseline.json" --as-of 2026-11-24 \
-         --threads "$th" --all-scores --out "$out" "$@" 2>"$out.log" || { cat "$out.log"; fail "run exited $?"; }
+         --threads "$th" --all-scores --max-quarantine-share 0.5 --out "$out" "$@" 2>"$out.log" \
+         || { cat "$out.log"; fail "run exited $?"; }
 }
 run "$T/o1" 1
 run "$T/o2" 2
@@ -69,7 +70,7 @@ for q in map(json.loads, open(sys.argv[1])):
 PY
 
 # Summary: counts reconcile and match.
-python3 - "$T/o1/summary.json" <<'PY'
+python3 - "$T/o1/summary.json" "$ECORISK_SRC/engine/include/ecorisk/version.h" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))
 assert s["rows"] == {"read": 31, "accepted": 24, "quarantined": 7, "reconciled": True}, s["rows"]
@@ -80,9 +81,57 @@ n = sum(1 for _ in open(sys.argv[1].replace("summary.json", "alerts.jsonl")))
 assert a["total"] == n and sum(a["by_lane"].values()) == n and sum(a["by_domain"].values()) == n
 assert sum(p["total"] for p in a["by_profile"].values()) == n
 assert len(s["profiles"]) == 21 and s["baseline_id"] and s["dates"] == ["2026-11-24", "2026-11-24"]
+# how the run was made: version, as-of, mapping (built-in: no file hash), no run config
+import re
+ver = re.search(r"#define ECORISK_VERSION \"([^\"]+)\"", open(sys.argv[2]).read()).group(1)
+assert s["ecorisk_version"] == ver, (s["ecorisk_version"], ver)
+assert s["as_of"] == "2026-11-24", s["as_of"]
+assert s["mapping"] == {"name": "canonical-csv", "sha256": None}, s["mapping"]
+assert s["config"] is None, s["config"]
+assert s["quarantine"] == {"share": 0.225806, "max_share": 0.5, "exceeded": False}, s["quarantine"]
 PY
-grep -q '^ecorisk_rows_total{outcome="read"} 31$' "$T/o1/metrics.prom" || fail "metrics.prom rows"
-grep -q '^ecorisk_rows_total{outcome="quarantined"} 7$' "$T/o1/metrics.prom" || fail "metrics.prom quarantine"
+grep -q '^ecorisk_rows{outcome="read"} 31$' "$T/o1/metrics.prom" || fail "metrics.prom rows"
+grep -q '^ecorisk_rows{outcome="quarantined"} 7$' "$T/o1/metrics.prom" || fail "metrics.prom quarantine"
+if command -v promtool >/dev/null; then
+  promtool check metrics < "$T/o1/metrics.prom" || fail "promtool check metrics"
+else
+  echo "promtool not installed (docker/install-deps.sh): metrics lint skipped"
+fi
+
+# Quarantine above the maximum (7 of 31 rows, default 5%): warning, exit 3, outputs written,
+# summary and metrics say so; a mapping file and a run config are recorded by hash.
+cp "$ECORISK_SRC/feeds/mappings/canonical-csv.json" "$T/map.json"
+cp "$ECORISK_SRC/feeds/samples/run-config.json" "$T/cfg.json"
+set +e
+$E run --feed "$F/day.csv" --as-of 2026-11-24 --out "$T/oq" --metrics "$T/node.prom" \
+   --mapping "$T/map.json" --config "$T/cfg.json" 2>"$T/oq.log"; rc=$?
+set -e
+[ "$rc" -eq 3 ] || fail "run above the quarantine maximum exited $rc: $(cat "$T/oq.log")"
+grep -q "warn: run [0-9a-f]*: 22.6% of the rows read were quarantined, above the maximum 5.0% (--max-quarantine-share); see quarantine.jsonl; exit status 3" "$T/oq.log" \
+  || fail "quarantine warning: $(cat "$T/oq.log")"
+[ -s "$T/oq/alerts.jsonl" ] && [ -s "$T/oq/summary.json" ] || fail "exit 3 without outputs"
+grep -q '"quarantine": {"share": 0.225806, "max_share": 0.05, "exceeded": true}' "$T/oq/summary.json" || fail "summary: quarantine"
+grep -q '^ecorisk_quarantine_share_exceeded 1$' "$T/oq/metrics.prom" || fail "metrics: exceeded"
+python3 - "$T/oq/summary.json" "$T/map.json" "$T/cfg.json" <<'PY'
+import hashlib, json, sys
+s = json.load(open(sys.argv[1]))
+sha = lambda p: hashlib.sha256(open(p, "rb").read()).hexdigest()
+assert s["mapping"] == {"name": "canonical-csv", "sha256": sha(sys.argv[2])}, s["mapping"]   # the name the file declares
+assert s["config"] == {"file": sys.argv[3], "sha256": sha(sys.argv[3])}, s["config"]
+PY
+cmp -s "$T/oq/metrics.prom" "$T/node.prom" || fail "--metrics differs from metrics.prom"
+ls "$T"/node.prom.tmp 2>/dev/null && fail "--metrics left its temporary file"
+
+# A failed run writes ecorisk_run_success 0 (and when) to --metrics; the last good one is replaced.
+set +e
+$E run --feed "$F/day.csv" --out "$T/of" --profiles "$T/no-such-pack.json" --metrics "$T/node.prom" 2>/dev/null; rc=$?
+set -e
+[ "$rc" -eq 66 ] || fail "run with a missing pack exited $rc"
+grep -q '^ecorisk_run_success 0$' "$T/node.prom" || fail "failed run: $(cat "$T/node.prom")"
+grep -q '^ecorisk_last_run_timestamp_seconds [0-9]*$' "$T/node.prom" || fail "failed run: no timestamp"
+if command -v promtool >/dev/null; then
+  promtool check metrics < "$T/node.prom" || fail "promtool on the failure metrics"
+fi
 [ "$(head -1 "$T/o1/scores.csv")" = "declaration_id,wildlife,ods,waste,risk" ] || fail "scores.csv header"
 [ "$(wc -l < "$T/o1/scores.csv")" -eq 25 ] || fail "scores.csv rows"
 grep -q '^RUN-W02,100,0,0,0\.[0-9]*$' "$T/o1/scores.csv" || fail "scores.csv RUN-W02: $(grep RUN-W02 "$T/o1/scores.csv")"
@@ -109,7 +158,7 @@ done
 [ -z "$(ls -A "$T/o1" | grep '\.tmp$' || true)" ] || fail "temporary files left in the output directory"
 
 # stdout mode (for Hadoop Streaming / Spark pipe): the same alerts, from stdin.
-$E run --feed - --baseline "$T/baseline.json" --as-of 2026-11-24 --out - < "$F/day.csv" > "$T/stdout.jsonl" 2>/dev/null
+$E run --feed - --baseline "$T/baseline.json" --as-of 2026-11-24 --out - --max-quarantine-share 0.5 < "$F/day.csv" > "$T/stdout.jsonl" 2>/dev/null
 python3 - "$T/o1/alerts.jsonl" "$T/stdout.jsonl" <<'PY'
 import json, sys
 strip = lambda p: [{k: v for k, v in json.loads(l).items() if k != "run_id"} for l in open(p)]
@@ -134,7 +183,7 @@ for l in lines[1:]:
         else: out.append(b",".join([b"G%d" % rnd.randrange(10**6)] + l.split(b",")[1:-3]))
 open(sys.argv[2], "wb").write(b"\n".join(out) + b"\n")
 PY
-$E run --feed "$T/garbage.csv" --baseline "$T/baseline.json" --as-of 2026-11-24 --out "$T/og" 2>/dev/null
+$E run --feed "$T/garbage.csv" --baseline "$T/baseline.json" --as-of 2026-11-24 --out "$T/og" --max-quarantine-share 1 2>/dev/null
 python3 - "$T/og/summary.json" "$T/og/alerts.jsonl" "$T/o1/alerts.jsonl" "$T/og/quarantine.jsonl" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))

@@ -42,7 +42,7 @@ cmp -s all.ids pending.ids || fail "pending set differs from alerts.jsonl"
 # no-op: batches are named by content hash).
 rx_start rx --require-idempotency-key
 "$ECORISK" run --feed "$F/day.csv" --as-of 2026-11-24 --out day-next --push "http://127.0.0.1:$RX_PORT/alerts" \
-  --insecure-http > up.out 2> up.err || { cat up.err; fail "run --push exited $?"; }
+  --max-quarantine-share 0.5 --insecure-http > up.out 2> up.err || { cat up.err; fail "run --push exited $?"; }
 ids_received rx > rx.ids
 cmp -s all.ids rx.ids || fail "receiver set differs from alerts.jsonl"
 check_eq 0 "$(ls outbox/pending | wc -l)" "pending after delivery"
@@ -53,7 +53,7 @@ rx_stop
 # --non-nominal: what is sent has no importer, exporter or declarant; local copies keep them.
 rx_start rx2
 "$ECORISK" run --feed "$F/day.csv" --as-of 2026-11-24 --out day2 --push "http://127.0.0.1:$RX_PORT/alerts" \
-  --outbox ob2 --insecure-http --non-nominal 2> nn.err || { cat nn.err; fail "run --push --non-nominal exited $?"; }
+  --outbox ob2 --max-quarantine-share 0.5 --insecure-http --non-nominal 2> nn.err || { cat nn.err; fail "run --push --non-nominal exited $?"; }
 ids_received rx2 > rx2.ids
 cmp -s all.ids rx2.ids || fail "non-nominal receiver set differs"
 if grep -q -e '"importer"' -e '"exporter"' -e '"declarant"' rx2/alerts.jsonl; then fail "nominal data reached the receiver"; fi

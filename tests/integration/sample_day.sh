@@ -23,6 +23,10 @@ for f in alerts.jsonl quarantine.jsonl summary.json metrics.prom scores.csv repo
   [ -s "$T/day/$f" ] || fail "$f missing"
 done
 grep -q "why was .* flagged" "$T/out" || fail "no explain hint printed"
+# the hint names the highest-risk alert (the first of alerts.jsonl, which is in risk order)
+hint=$(sed -n 's/^why was \([^ ]*\) flagged.*/\1/p' "$T/out")
+top=$(python3 -c 'import json,sys; a=[json.loads(l) for l in open(sys.argv[1])]; print(max(a, key=lambda x: x["risk"])["declaration"]["id"])' "$T/day/alerts.jsonl")
+[ "$hint" = "$top" ] || fail "explain hint names $hint, the highest-risk alert is $top"
 python3 - "$T/day" <<'PY'
 import json, sys
 d = sys.argv[1]

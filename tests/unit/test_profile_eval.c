@@ -116,6 +116,10 @@ START_TEST(normalize)
         {"Stra\xc3\x9f" "e \xc5\x92uvre \xc5\x81\xc3\xb3" "d\xc5\xba", "strasse oeuvre lodz"},
         {"\xe7\xa9\xbf\xe5\xb1\xb1\xe7\x94\xb2 scales", "\xe7\xa9\xbf\xe5\xb1\xb1\xe7\x94\xb2 scales"},
         {"bad\xff" "byte", "bad byte"},
+        {"\xd0\xa7\xd0\x95\xd0\xa8\xd0\xa3\xd0\xaf \xd0\x9f\xd0\x90\xd0\x9d\xd0\x93\xd0\x9e\xd0\x9b\xd0\x98\xd0\x9d\xd0\x90", "\xd1\x87\xd0\xb5\xd1\x88\xd1\x83\xd1\x8f \xd0\xbf\xd0\xb0\xd0\xbd\xd0\xb3\xd0\xbe\xd0\xbb\xd0\xb8\xd0\xbd\xd0\xb0"},   /* ЧЕШУЯ ПАНГОЛИНА → чешуя панголина */
+        {"V\xe1\xba\xa2Y T\xc3\x8a T\xc3\x8a", "vay te te"},   /* VẢY TÊ TÊ: marks stripped */
+        {"\xce\x9b\xce\x95\xce\xa0\xce\x8a\xce\x94\xce\x95\xce\xa3", "\xce\xbb\xce\xb5\xcf\x80\xce\xb9\xce\xb4\xce\xb5\xcf\x83"}, /* ΛΕΠΊΔΕΣ → λεπιδεσ */
+        {"\xef\xbc\xb3\xef\xbc\xa3\xef\xbc\xa1\xef\xbc\xac\xef\xbc\xa5\xef\xbc\xb3\xe2\x80\x94ok", "scales ok"}, /* full-width letters, em dash */
         {"", ""},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -150,7 +154,9 @@ START_TEST(evidence_strings)
     er_decl d = full();
     er_anomalies an = anomalies(0.001);
     ck_assert_str_eq(evidence(0, 0, &d, &an),
-                     "description contains \"pangolin\" ([scales,pangolin*,glass eel*,b\xc3\xaa" "che de mer])");
+                     "description contains \"pangolin\" ([scales,pangolin*,glass eel*,b\xc3\xaa" "che de mer,"
+                     "\xd1\x87\xd0\xb5\xd1\x88\xd1\x83\xd1\x8f \xd0\xbf\xd0\xb0\xd0\xbd\xd0\xb3\xd0\xbe\xd0\xbb\xd0\xb8\xd0\xbd\xd0\xb0,"
+                     "v\xe1\xba\xa3y t\xc3\xaa t\xc3\xaa])");
     ck_assert_str_eq(evidence(0, 1, &d, &an), "origin NG in list range");
     ck_assert_str_eq(evidence(0, 2, &d, &an), "transit QA in [AE,QA]");
     ck_assert_str_eq(evidence(0, 3, &d, &an), "route NG>CN matches from [NG,CM] to [CN,VN]");
@@ -208,6 +214,9 @@ START_TEST(keywords_boundaries_and_accents)
         {"pangolin", true},        {"Glass-eels (Anguilla)", true}, {"glass eel", true},
         {"glasseel", false},       {"B\xc3\xaa" "che-de-mer", true}, {"BECHE DE MER", true},
         {"be\xcc\x82" "che de mer", true}, {"beche de", false}, {"\xc3\xa9" "cailles", false},
+        {"\xd0\xa7\xd0\x95\xd0\xa8\xd0\xa3\xd0\xaf \xd0\x9f\xd0\x90\xd0\x9d\xd0\x93\xd0\x9e\xd0\x9b\xd0\x98\xd0\x9d\xd0\x90", true},   /* ЧЕШУЯ ПАНГОЛИНА; the keyword is in lower case */
+        {"\xd1\x87\xd0\xb5\xd1\x88\xd1\x83\xd1\x8f \xd0\xbf\xd0\xb0\xd0\xbd\xd0\xb3\xd0\xbe\xd0\xbb\xd0\xb8\xd0\xbd\xd0\xb0", true},
+        {"V\xe1\xba\xa2Y T\xc3\x8a T\xc3\x8a", true},      /* VẢY TÊ TÊ; the keyword is "vảy tê tê" */
         {"", false},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -93,7 +93,7 @@ START_TEST(unknown_field)
 {
     expect_one("unknown-field.json", ER_EPROFILE, "unknown-field.json", "profiles[0].colour",
                "unknown field \"colour\" (expected one of: id, version, domain, title, owner, description, "
-               "valid_from, valid_until, references, scope, indicators, alert_threshold, lanes, random_rate, prior, anomaly_scale, tags)");
+               "valid_from, valid_until, review_by, references, scope, indicators, alert_threshold, lanes, random_rate, prior, anomaly_scale, tags)");
 }
 END_TEST
 
@@ -171,10 +171,38 @@ START_TEST(duplicate_id)
 }
 END_TEST
 
+static void expect_warning(const char *name, const char *path, const char *message)
+{
+    er_profileset *s = load(name, ER_OK);
+    const er_lint_msg *m;
+    ck_assert_uint_eq(er_profileset_lint(s, &m), 1);
+    ck_assert_int_eq(m[0].severity, ER_LINT_WARNING);
+    ck_assert_str_eq(m[0].path, path);
+    ck_assert_str_eq(m[0].message, message);
+    er_profileset_free(s);
+}
+
+/* An ended window is a warning, never a reason to refuse the pack: the window
+ * applies to declaration dates, so history can still be scored. */
 START_TEST(validity_ended)
 {
-    expect_one("validity-ended.json", ER_EPROFILE, "validity-ended.json", "profiles[0].valid_until",
-               "validity ended on 2025-06-30 (expected valid_until on or after today, 2026-11-25)");
+    expect_warning("validity-ended.json", "profiles[0].valid_until",
+                   "validity ended on 2025-06-30 (today is 2026-11-25); declarations dated after it are out of scope");
+}
+END_TEST
+
+/* 2027-02-22 is 89 days after 2026-11-25: inside the 90-day notice. */
+START_TEST(validity_ends_soon)
+{
+    expect_warning("validity-ends-soon.json", "profiles[0].valid_until",
+                   "validity ends on 2027-02-22, in 89 days (today is 2026-11-25); declarations dated after it "
+                   "will be out of scope");
+}
+END_TEST
+
+START_TEST(review_overdue)
+{
+    expect_warning("review-overdue.json", "profiles[0].review_by", "review overdue since 2026-11-24 (today is 2026-11-25)");
 }
 END_TEST
 
@@ -311,7 +339,8 @@ START_TEST(shipped_packs_lint_clean)
         const er_profile_info *in = er_profileset_info(s, i);
         per[in->domain]++;
         ck_assert(in->n_references > 0);
-        ck_assert(in->valid_until > 0);
+        ck_assert(in->valid_from == 0 && in->valid_until == 0);   /* no hard stop: backtests of any year */
+        ck_assert(in->review_by > 0);
         for (size_t k = 0; k < in->n_indicators; k++)
             ck_assert(in->indicators[k].reason && *in->indicators[k].reason);
     }
@@ -484,6 +513,8 @@ int main(void)
     tcase_add_test(tc, weight_out_of_range);
     tcase_add_test(tc, duplicate_id);
     tcase_add_test(tc, validity_ended);
+    tcase_add_test(tc, validity_ends_soon);
+    tcase_add_test(tc, review_overdue);
     tcase_add_test(tc, unreachable_threshold);
     tcase_add_test(tc, lane_order);
     tcase_add_test(tc, missing_field);

@@ -361,7 +361,7 @@ static const mcase MCASES[] = {
     {"{\"format\":\"xml\",\"fields\":{}}", ER_EFORMAT, ": format: expected \"csv\" or \"jsonl\""},
     {"{\"name\":\"x\"}", ER_EFORMAT, ": fields: missing (the canonical field → column table)"},
     {"{\"fields\":{},\"colour\":1}", ER_EFORMAT,
-     ": colour: unknown key (expected name, format, description, source, extras or fields)"},
+     ": colour: unknown key (expected name, format, description, source, extras, date_formats, delimiter, decimal, thousands, unknown_countries or fields)"},
     {"[1,2]", ER_EFORMAT, ": $: expected a JSON object"},
     {"{\"fields\":{\"unit\":{\"column\":\"U\",\"constant\":\"k\xffg\"}}}", ER_EFORMAT,
      ": fields.unit.constant: expected valid UTF-8 text"},

@@ -214,6 +214,7 @@ typedef struct er_report_opts {
     const char *out;         /* HTML file to write */
     const char *title;       /* NULL: "ecorisk run <run_id>" */
     size_t      top;         /* rows in the top-N charts; 0: 10 */
+    size_t      max_rows;    /* alert table rows, highest risk first; 0: all */
 } er_report_opts;
 
 /* One self-contained HTML file: inline SVG charts, inline CSS and a little

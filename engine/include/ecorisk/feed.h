@@ -35,6 +35,9 @@ typedef enum er_format { ER_FORMAT_AUTO = 0, ER_FORMAT_CSV, ER_FORMAT_JSONL } er
 er_status er_mapping_load(er_mapping **out, const char *name_or_path, er_err *err);
 void      er_mapping_free(er_mapping *m);
 const char *er_mapping_name(const er_mapping *m);     /* borrowed, lives with m */
+/* SHA-256 (hex) of the mapping file as read; "" for the built-in canonical
+ * mappings. Borrowed, lives with m. */
+const char *er_mapping_sha256(const er_mapping *m);
 er_format   er_mapping_format(const er_mapping *m);
 
 typedef struct er_feed_opts {
@@ -46,6 +49,10 @@ typedef struct er_feed_opts {
     const char        *label_field;  /* keep this column even if mapped away (backtest) */
     const char        *cacert;       /* for https sources; NULL = system store */
     long               max_time_s;   /* total fetch timeout for URLs; 0 = none */
+    /* Called (from er_feed_open) for problems that do not stop the feed, e.g. an
+     * optional mapped column missing from the header; NULL: not reported. */
+    void             (*warn)(void *ud, const char *msg);
+    void              *warn_ud;
 } er_feed_opts;
 
 typedef struct er_feed_stats {

@@ -56,7 +56,7 @@ typedef struct er_profile_info {
     int         version;
     er_domain   domain;
     const char *const *references;  size_t n_references;
-    int32_t     valid_from, valid_until;      /* days; 0 = open */
+    int32_t     valid_from, valid_until;      /* days, on the declaration date; 0 = open */
     double      alert_threshold;               /* score ≥ this → alert */
     double      lane_red, lane_yellow, lane_blue; /* score thresholds */
     double      random_rate;                   /* 0..1 control-sample rate */
@@ -66,6 +66,7 @@ typedef struct er_profile_info {
                                                   profile's log-odds (pack `anomaly_scale`, default 1;
                                                   `tune` writes 0: docs/scoring.md §6.1) */
     const er_indicator_info *indicators;  size_t n_indicators;
+    int32_t     review_by;                     /* days; 0 = none (lint notice only) */
 } er_profile_info;
 
 typedef enum er_lint_severity { ER_LINT_ERROR = 0, ER_LINT_WARNING } er_lint_severity;
@@ -119,6 +120,7 @@ typedef struct er_profile_result {
                                 (docs/scoring.md §6); the declaration-wide anomaly term is added
                                 by er_score_decl */
     uint64_t fired;          /* bit i: indicator i fired */
+    bool     out_of_window;  /* in scope but for the validity window (declaration date) */
 } er_profile_result;
 
 /* Per-thread evaluation state. */

@@ -42,6 +42,18 @@ typedef struct er_run_opts {
     int32_t            as_of;       /* business date stamped as `created` (days); 0: each declaration's date */
     bool               all_scores;  /* write scores.csv */
     size_t             batch_size;  /* declarations per batch; 0: 8192 */
+    /* Quarantined share of the rows read above which the result says so
+     * (summary, metrics, er_run_result.quarantine_exceeded); 0: the default
+     * ER_RUN_MAX_QUARANTINE_SHARE; 1 or more: never. */
+    double             max_quarantine_share;
+    /* Also write the metrics here (temporary file + rename, so a textfile
+     * collector never reads half a file), on success and, with
+     * ecorisk_run_success 0, on failure; NULL: only DIR/metrics.prom. */
+    const char        *metrics_file;
+    /* Problems that do not stop the run (an optional mapped column missing
+     * from a feed's header): called from the reading thread; NULL: none. */
+    void             (*warn)(void *ud, const char *msg);
+    void              *warn_ud;
     /* Optional progress callback, called from the reading thread. */
     void             (*progress)(void *ud, uint64_t rows, uint64_t bytes, uint64_t alerts);
     void              *progress_ud;
@@ -53,6 +65,8 @@ typedef struct er_run_opts {
     void              *publish_ud;
 } er_run_opts;
 
+#define ER_RUN_MAX_QUARANTINE_SHARE 0.05
+
 typedef struct er_run_result {
     char     run_id[17];
     uint64_t rows_read, accepted, quarantined, alerts, random, over_capacity;
@@ -60,6 +74,8 @@ typedef struct er_run_result {
     uint64_t alerts_by_lane[ER_LANE_COUNT];
     uint64_t alerts_by_domain[ER_DOMAIN_COUNT];
     double   seconds;
+    double   quarantine_share;      /* quarantined / read; 0 when nothing was read */
+    bool     quarantine_exceeded;   /* quarantine_share > max_quarantine_share */
 } er_run_result;
 
 er_status er_run(const er_run_opts *opts, er_run_result *res, er_err *err);

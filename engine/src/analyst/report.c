@@ -27,7 +27,7 @@ static const char *const DOMAINS[3] = {"wildlife", "ods", "waste"};
 static const char *const DOMAIN_COLOR[3] = {"#2e7d32", "#7b3fa0", "#8d6e63"};
 
 typedef struct row {
-    char  *decl, *date, *domain, *profile, *route, *origin, *hs, *indicators, *desc, *top_feature;
+    char  *decl, *date, *domain, *profile, *title, *route, *origin, *hs, *indicators, *desc, *top_feature;
     double score, value_ref, min_p;
     double risk;          /* NaN: an alert file from before the risk field */
     size_t ord;           /* position in the alert file */
@@ -160,6 +160,34 @@ static void esc(er_sb *b, const char *s)
     }
 }
 
+/* Text with its line breaks kept (<br>). */
+static void esc_lines(er_sb *b, const char *s)
+{
+    for (const char *p = s; p && *p;) {
+        size_t n = strcspn(p, "\n");
+        char *line = strndup(p, n);
+        esc(b, line ? line : "");
+        free(line);
+        p += n;
+        if (*p == '\n') {
+            er_sb_puts(b, "<br>");
+            p++;
+        }
+    }
+}
+
+/* A p-value as a number: 3 significant digits, scientific below 0.001
+ * (the baseline's tails give p-values down to about 1e-300; none is shown as 0). */
+static void pval(er_sb *b, double p)
+{
+    if (p >= 0.001)
+        er_sb_printf(b, "%.3g", p);
+    else if (p > 0)
+        er_sb_printf(b, "%.2e", p);
+    else
+        er_sb_puts(b, "&lt; 1e-300");
+}
+
 static void num(er_sb *b, double x)
 {
     if (!isfinite(x))
@@ -268,6 +296,7 @@ static er_status read_alerts(rep *r, const char *path, const er_outcomes *oc, er
         w->date = dup_or(jstr(decl, "date"), "");
         w->domain = dup_or(dom, "");
         w->profile = dup_or(jstr(prof, "id"), "");
+        w->title = dup_or(jstr(prof, "title"), "");
         w->route = strdup(route);
         w->origin = dup_or(origin, "?");
         w->hs = dup_or(jstr(decl, "hs"), "");
@@ -275,12 +304,18 @@ static er_status read_alerts(rep *r, const char *path, const er_outcomes *oc, er
         er_sb_reset(&tmp);
         if (json_object_object_get_ex(a, "indicators", &inds) && json_object_is_type(inds, json_type_array)) {
             for (size_t i = 0; i < json_object_array_length(inds); i++) {
-                const char *id = jstr(json_object_array_get_idx(inds, i), "id");
+                json_object *ind = json_object_array_get_idx(inds, i);
+                const char *id = jstr(ind, "id"), *why = jstr(ind, "reason"), *ev = jstr(ind, "evidence");
                 if (!id)
                     continue;
+                /* one line each: the reason in words, then what in the declaration made it true */
                 if (tmp.len)
-                    er_sb_puts(&tmp, ", ");
-                er_sb_puts(&tmp, id);
+                    er_sb_putc(&tmp, '\n');
+                er_sb_puts(&tmp, why && *why ? why : id);
+                if (ev && *ev) {
+                    er_sb_puts(&tmp, " — ");
+                    er_sb_puts(&tmp, ev);
+                }
             }
         }
         w->indicators = strdup(tmp.p ? tmp.p : "");
@@ -365,7 +400,7 @@ static void rep_free(rep *r)
 {
     for (size_t i = 0; i < r->n_rows; i++) {
         row *w = &r->rows[i];
-        free(w->decl); free(w->date); free(w->domain); free(w->profile); free(w->route);
+        free(w->decl); free(w->date); free(w->domain); free(w->profile); free(w->title); free(w->route);
         free(w->origin); free(w->hs); free(w->indicators); free(w->desc); free(w->top_feature);
     }
     free(r->rows);
@@ -421,6 +456,26 @@ static void no_data(er_sb *b, double y)
 }
 
 /* Horizontal bars: label, value, colour per bar; stacked segments when seg != NULL. */
+/* Labels left of a bar chart get 182 px, about 26 characters at 12 px: a longer
+ * one is cut to 25 characters and "…" (the bar's tooltip keeps it whole), so no
+ * label runs off the chart's left edge. */
+#define LABEL_CHARS 26
+static void label_fit(er_sb *b, const char *s)
+{
+    size_t chars = 0, cut = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if ((*p & 0xC0) != 0x80 && ++chars == LABEL_CHARS)
+            cut = (size_t)((const char *)p - s);
+    if (chars <= LABEL_CHARS) {
+        esc(b, s);
+        return;
+    }
+    char *head = strndup(s, cut);
+    esc(b, head ? head : "");
+    free(head);
+    er_sb_puts(b, "…");
+}
+
 static void hbar(er_sb *b, const char *id, const char *title, const char *const *labels, const double *values,
                  size_t n, const char *const *colors, const char *color1)
 {
@@ -445,7 +500,7 @@ static void hbar(er_sb *b, const char *id, const char *title, const char *const 
         double y = top + (double)i * rowh, bw = mx > 0 ? w * values[i] / mx : 0;
         er_sb_printf(b, "<g class=\"bar\"><text x=\"%.0f\" y=\"%.1f\" class=\"label\" text-anchor=\"end\">", x0 - 8,
                      y + rowh / 2 + 4);
-        esc(b, labels[i]);
+        label_fit(b, labels[i]);
         er_sb_printf(b, "</text><rect x=\"%.0f\" y=\"%.1f\" width=\"%.1f\" height=\"%.0f\" fill=\"%s\"><title>", x0,
                      y + 4, bw, rowh - 8, colors ? colors[i] : color1);
         esc(b, labels[i]);
@@ -487,7 +542,7 @@ static void profile_chart(er_sb *b, const kvs *p)
         double y = top + (double)i * rowh, x = x0;
         er_sb_printf(b, "<g class=\"bar\"><text x=\"%.0f\" y=\"%.1f\" class=\"label\" text-anchor=\"end\">", x0 - 8,
                      y + rowh / 2 + 4);
-        esc(b, e->key);
+        label_fit(b, e->key);
         er_sb_puts(b, "</text>");
         for (int l = 0; l < N_LANES; l++) {
             if (!e->lane[l])
@@ -617,7 +672,7 @@ static const char CSS[] =
     ".label{fill:#323f4b}.value{fill:#323f4b;font-size:11px}.muted{fill:#9aa5b1}"
     ".base{stroke:#c0392b;stroke-dasharray:4 3}.whisker{stroke:#1f3a4d;stroke-width:2}.dot{fill:#1f3a4d}\n"
     "table{border-collapse:collapse;width:100%;font-size:12.5px}th,td{padding:5px 8px;border-bottom:1px solid #e4e7eb;"
-    "text-align:left;vertical-align:top}td.nw{white-space:nowrap}th{background:#f0f3f5;position:sticky;top:0;cursor:pointer;"
+    "text-align:left;vertical-align:top}td.nw{white-space:nowrap}td.why{min-width:18em}td.goods{min-width:12em}th{background:#f0f3f5;position:sticky;top:0;cursor:pointer;"
     "white-space:nowrap}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}\n"
     "th[aria-sort=ascending]::after{content:' \\25B2'}th[aria-sort=descending]::after{content:' \\25BC'}\n"
     ".lane{display:inline-block;padding:1px 7px;border-radius:9px;color:#fff;font-size:11px;font-weight:600}"
@@ -852,10 +907,9 @@ er_status er_report(const er_report_opts *o, er_err *err)
         num(&b, a->lo);
         er_sb_puts(&b, " – ");
         num(&b, a->hi);
-        if (a->p < 1e-12)
-            er_sb_puts(&b, "</td><td class=\"n\">&lt; 1e-12</td></tr>\n");
-        else
-            er_sb_printf(&b, "</td><td class=\"n\">%.3g</td></tr>\n", a->p);
+        er_sb_puts(&b, "</td><td class=\"n\">");
+        pval(&b, a->p);
+        er_sb_puts(&b, "</td></tr>\n");
     }
     if (!na)
         er_sb_puts(&b, "<tr><td colspan=\"7\">no anomalies in these alerts</td></tr>\n");
@@ -956,15 +1010,21 @@ er_status er_report(const er_report_opts *o, er_err *err)
         by_risk[i] = &r.rows[i];
     if (r.n_rows)
         qsort(by_risk, r.n_rows, sizeof *by_risk, cmp_row_risk);
-    er_sb_printf(&b, "<section id=\"alerts\"><h2>All alerts (%zu)</h2>"
+    er_sb_printf(&b, "<section id=\"alerts\"><h2>Alerts by risk (%zu)</h2>"
                      "<p class=\"noprint tag\">Click a column header to sort.</p>\n"
                      "<table id=\"alert-table\" class=\"sortable\"><thead><tr><th class=\"n\">#</th><th>declaration</th>"
                      "<th>date</th><th>domain</th><th>profile</th><th class=\"n\">risk</th><th class=\"n\">score</th>"
-                     "<th>lane</th><th>HS</th>"
-                     "<th>route</th><th class=\"n\">value (ref)</th><th>indicators</th><th class=\"n\">lowest p</th>%s"
+                     "<th>lane</th><th>HS</th><th>goods</th>"
+                     "<th>route</th><th class=\"n\">value (ref)</th><th>why (reason — evidence)</th>"
+                     "<th class=\"n\">lowest p</th>%s"
                      "</tr></thead>\n<tbody>\n",
                  r.n_rows, oc ? "<th>outcome</th>" : "");
-    for (size_t i = 0; i < r.n_rows; i++) {
+    size_t shown = o->max_rows && o->max_rows < r.n_rows ? o->max_rows : r.n_rows;
+    if (shown < r.n_rows)
+        er_sb_printf(&b, "<tr><td colspan=\"%d\" class=\"tag\">The %zu highest-risk alerts of %zu "
+                         "(report --max-rows); alerts.jsonl holds them all.</td></tr>\n",
+                     oc ? 14 : 13, shown, r.n_rows);
+    for (size_t i = 0; i < shown; i++) {
         const row *w = by_risk[i];
         er_sb_printf(&b, "<tr><td class=\"n\">%zu</td><td>", i + 1);
         esc(&b, w->decl);
@@ -974,6 +1034,11 @@ er_status er_report(const er_report_opts *o, er_err *err)
         esc(&b, w->domain);
         er_sb_puts(&b, "</td><td>");
         esc(&b, w->profile);
+        if (*w->title) {
+            er_sb_puts(&b, "<br><span class=\"tag\">");
+            esc(&b, w->title);
+            er_sb_puts(&b, "</span>");
+        }
         if (isnan(w->risk))
             er_sb_puts(&b, "</td><td class=\"n\" data-v=\"-1\">–");
         else
@@ -989,24 +1054,22 @@ er_status er_report(const er_report_opts *o, er_err *err)
             er_sb_puts(&b, " <span class=\"tag\">random</span>");
         if (w->over_capacity)
             er_sb_puts(&b, " <span class=\"tag\">over capacity</span>");
-        er_sb_puts(&b, "</td><td title=\"");
-        esc(&b, w->desc);
-        er_sb_puts(&b, "\">");
+        er_sb_puts(&b, "</td><td>");
         esc(&b, w->hs);
+        er_sb_puts(&b, "</td><td class=\"goods\">");
+        esc(&b, w->desc);
         er_sb_puts(&b, "</td><td class=\"nw\">");
         esc(&b, w->route);
         if (w->has_value)
             er_sb_printf(&b, "</td><td class=\"n\" data-v=\"%.17g\">%.0f", w->value_ref, w->value_ref);
         else
             er_sb_puts(&b, "</td><td class=\"n\" data-v=\"\">–");
-        er_sb_puts(&b, "</td><td>");
-        esc(&b, w->indicators);
+        er_sb_puts(&b, "</td><td class=\"why\">");
+        esc_lines(&b, w->indicators);
         if (isfinite(w->min_p)) {
-            if (w->min_p < 1e-12)
-                er_sb_printf(&b, "</td><td class=\"n\" data-v=\"%.6g\">&lt; 1e-12 <span class=\"tag\">", w->min_p);
-            else
-                er_sb_printf(&b, "</td><td class=\"n\" data-v=\"%.6g\">%.3g <span class=\"tag\">", w->min_p,
-                             w->min_p);
+            er_sb_printf(&b, "</td><td class=\"n\" data-v=\"%.6g\">", w->min_p);
+            pval(&b, w->min_p);
+            er_sb_puts(&b, " <span class=\"tag\">");
             esc(&b, w->top_feature ? w->top_feature : "");
             er_sb_puts(&b, "</span>");
         } else {

@@ -5,7 +5,10 @@
  */
 #include "core/sha256.h"
 
+#include <errno.h>
 #include <openssl/evp.h>
+#include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 
 struct er_sha256 {
@@ -70,3 +73,25 @@ er_status er_sha256_hex(const void *data, size_t len, char hex[65], er_err *err)
     to_hex(md, n, hex);
     return ER_OK;
 }
+
+er_status er_sha256_file(const char *path, char hex[65], er_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return er_errf(err, ER_ENOTFOUND, "%s: cannot open: %s", path, strerror(errno));
+    er_sha256 *h = NULL;
+    er_status st = er_sha256_new(&h, err);
+    char buf[8192];
+    size_t n;
+    while (st == ER_OK && (n = fread(buf, 1, sizeof buf, f)) > 0)
+        st = er_sha256_update(h, buf, n, err);
+    if (st == ER_OK && ferror(f))
+        st = er_errf(err, ER_EIO, "%s: read error", path);
+    if (st == ER_OK)
+        st = er_sha256_final(h, hex, err);
+    else
+        er_sha256_free(h);
+    fclose(f);
+    return st;
+}
+

@@ -21,6 +21,9 @@ er_status er_sha256_update(er_sha256 *h, const void *data, size_t len, er_err *e
 er_status er_sha256_final(er_sha256 *h, char hex[65], er_err *err);
 /* Frees a context without a digest (an abandoned hash); NULL is a no-op. */
 void      er_sha256_free(er_sha256 *h);
+/* Digest of a whole file's bytes (mappings and run configs named in summary.json);
+ * ER_ENOTFOUND if it cannot be opened, ER_EIO on a read error. */
+er_status er_sha256_file(const char *path, char hex[65], er_err *err);
 
 /* Lowercase hex SHA-256 of data into hex[65]. */
 er_status er_sha256_hex(const void *data, size_t len, char hex[65], er_err *err);

@@ -168,7 +168,12 @@ char *er_profile_describe(const er_profileset *s, size_t pi)
         er_date_format(in->valid_from, f);
     if (in->valid_until)
         er_date_format(in->valid_until, u);
-    dp(&d, "valid:     %s .. %s\n", f, u);
+    dp(&d, "valid:     %s .. %s (declaration dates)\n", f, u);
+    if (in->review_by) {
+        char r[11];
+        er_date_format(in->review_by, r);
+        dp(&d, "review by: %s\n", r);
+    }
     for (size_t i = 0; i < in->n_references; i++)
         dp(&d, "%s %s\n", i ? "          " : "reference:", in->references[i]);
     dp(&d, "alert:     score >= %.6g\n", in->alert_threshold);

@@ -460,7 +460,11 @@ static void eval_profile(er_eval *e, size_t i, er_profile_result *r)
 {
     const pprofile *p = &e->s->prof[i];
     const er_decl *d = e->d;
-    if (!in_window(&p->info, d) || !ev(e, p->scope))
+    if (!in_window(&p->info, d)) {
+        r->out_of_window = ev(e, p->scope);   /* counted by run (summary.json) */
+        return;
+    }
+    if (!ev(e, p->scope))
         return;
     r->in_scope = true;
     double score = 0, logit = p->logit_prior;

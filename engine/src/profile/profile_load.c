@@ -1448,6 +1448,50 @@ static int32_t get_date(ctx *c, json_object *o, const char *key, const char *pat
     return d;
 }
 
+/* Lint warnings ahead of this many days before valid_until or review_by. */
+#define EXPIRY_NOTICE_DAYS 90
+
+/* The validity window applies to the declaration date (docs/profiles.md#validity):
+ * outside it a profile is out of scope for that declaration, never a reason to stop
+ * loading. Lint warns when the window has ended, when it ends within
+ * EXPIRY_NOTICE_DAYS of today, and likewise for the review date. */
+static void check_validity(ctx *c, json_object *pj, const char *path, er_profile_info *in)
+{
+    er_profileset *s = c->s;
+    char p[512], d1[11], d2[11];
+    in->valid_from = get_date(c, pj, "valid_from", path);
+    in->valid_until = get_date(c, pj, "valid_until", path);
+    int32_t review = in->review_by = get_date(c, pj, "review_by", path);
+    er_date_format(s->today, d2);
+    if (in->valid_from && in->valid_until && in->valid_from > in->valid_until) {
+        lint_err(c, sub(p, sizeof p, path, "valid_until"), "valid_until is before valid_from (expected an ordered window)");
+        return;
+    }
+    if (in->valid_from && in->valid_from > s->today) {
+        er_date_format(in->valid_from, d1);
+        lint_warn(c, sub(p, sizeof p, path, "valid_from"),
+                  "not yet valid: valid_from %s is after today (%s); declarations dated before it are out of scope",
+                  d1, d2);
+    } else if (in->valid_until && in->valid_until < s->today) {
+        er_date_format(in->valid_until, d1);
+        lint_warn(c, sub(p, sizeof p, path, "valid_until"),
+                  "validity ended on %s (today is %s); declarations dated after it are out of scope", d1, d2);
+    } else if (in->valid_until && in->valid_until - s->today < EXPIRY_NOTICE_DAYS) {
+        er_date_format(in->valid_until, d1);
+        lint_warn(c, sub(p, sizeof p, path, "valid_until"),
+                  "validity ends on %s, in %d days (today is %s); declarations dated after it will be out of scope",
+                  d1, (int)(in->valid_until - s->today), d2);
+    }
+    if (review && review < s->today) {
+        er_date_format(review, d1);
+        lint_warn(c, sub(p, sizeof p, path, "review_by"), "review overdue since %s (today is %s)", d1, d2);
+    } else if (review && review - s->today < EXPIRY_NOTICE_DAYS) {
+        er_date_format(review, d1);
+        lint_warn(c, sub(p, sizeof p, path, "review_by"), "review due on %s, in %d days (today is %s)", d1,
+                  (int)(review - s->today), d2);
+    }
+}
+
 static void load_profile(ctx *c, json_object *pj, size_t pi, er_domain pack_domain)
 {
     er_profileset *s = c->s;
@@ -1458,10 +1502,10 @@ static void load_profile(ctx *c, json_object *pj, size_t pi, er_domain pack_doma
         return;
     }
     static const char *const keys[] = {"id", "version", "domain", "title", "owner", "description",
-                                       "valid_from", "valid_until", "references", "scope", "indicators",
+                                       "valid_from", "valid_until", "review_by", "references", "scope", "indicators",
                                        "alert_threshold", "lanes", "random_rate", "prior", "anomaly_scale", "tags", NULL};
     check_keys(c, pj, path, keys,
-               "id, version, domain, title, owner, description, valid_from, valid_until, references, scope, indicators, alert_threshold, lanes, random_rate, prior, anomaly_scale, tags");
+               "id, version, domain, title, owner, description, valid_from, valid_until, review_by, references, scope, indicators, alert_threshold, lanes, random_rate, prior, anomaly_scale, tags");
     size_t errors_before = s->n_errors;
     if (!GROW(s->prof, s->n_prof, s->cap_prof, s->n_prof + 1)) {
         c->nomem = true;
@@ -1533,25 +1577,7 @@ static void load_profile(ctx *c, json_object *pj, size_t pi, er_domain pack_doma
         lint_err(c, sub(p, sizeof p, path, "tags"), "expected an array of strings, got %s", jtype(v));
     if (json_object_object_get_ex(pj, "description", &v) && !json_object_is_type(v, json_type_string))
         lint_err(c, sub(p, sizeof p, path, "description"), "expected a string, got %s", jtype(v));
-    /* validity */
-    in->valid_from = get_date(c, pj, "valid_from", path);
-    in->valid_until = get_date(c, pj, "valid_until", path);
-    if (in->valid_from && in->valid_until && in->valid_from > in->valid_until) {
-        lint_err(c, sub(p, sizeof p, path, "valid_until"), "valid_until is before valid_from (expected an ordered window)");
-    } else if (in->valid_from && in->valid_from > s->today) {
-        char d1[11], d2[11];
-        er_date_format(in->valid_from, d1);
-        er_date_format(s->today, d2);
-        lint_warn(c, sub(p, sizeof p, path, "valid_from"),
-                  "not yet valid: valid_from %s is after today (%s); declarations dated before it are out of scope",
-                  d1, d2);
-    } else if (in->valid_until && in->valid_until < s->today) {
-        char d1[11], d2[11];
-        er_date_format(in->valid_until, d1);
-        er_date_format(s->today, d2);
-        lint_err(c, sub(p, sizeof p, path, "valid_until"),
-                 "validity ended on %s (expected valid_until on or after today, %s)", d1, d2);
-    }
+    check_validity(c, pj, path, in);
     /* thresholds */
     in->alert_threshold = 0;
     bool have_alert = false;

@@ -3,10 +3,13 @@
  * trie shared by every HS set of a profile set (one walk over the declared
  * code answers all sets at once), and the keyword automaton of each pack
  * (Aho-Corasick as a dense DFA over byte classes, run on case-folded,
- * accent-stripped text, with word-boundary checks on each match).
+ * accent-stripped text, with word-boundary checks on each match). ASCII and
+ * Latin-1 / Latin Extended-A fold through tables; every other script through
+ * libutf8proc (docs/profiles.md#keywords).
  */
 #include <stdlib.h>
 #include <string.h>
+#include <utf8proc.h>
 
 #include "core/grow.h"
 #include "profile/profile_int.h"
@@ -50,6 +53,87 @@ static const unsigned char ascii_fold[128] = {
     ['V'] = 'v', ['W'] = 'w', ['X'] = 'x', ['Y'] = 'y', ['Z'] = 'z',
 };
 
+/* Any other character, through libutf8proc: letters and digits of every script
+ * are case-folded, decomposed and stripped of their marks (Cyrillic "Ч" → "ч",
+ * Vietnamese "Ệ" → "e"); combining marks vanish; everything else (punctuation,
+ * symbols, spaces) is a separator. Returns the new output length. */
+static size_t fold_other(utf8proc_int32_t cp, char *out, size_t o, size_t cap, bool *space)
+{
+    utf8proc_int32_t buf[8];
+    int last = 0;
+    utf8proc_category_t cat = utf8proc_category(cp);
+    if (cat >= UTF8PROC_CATEGORY_MN && cat <= UTF8PROC_CATEGORY_ME)
+        return o;
+    if (!(cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_LO) &&
+        !(cat >= UTF8PROC_CATEGORY_ND && cat <= UTF8PROC_CATEGORY_NO)) {
+        if (!*space && o < cap) {
+            out[o++] = ' ';
+            *space = true;
+        }
+        return o;
+    }
+    utf8proc_ssize_t m = utf8proc_decompose_char(
+        cp, buf, 8, UTF8PROC_CASEFOLD | UTF8PROC_DECOMPOSE | UTF8PROC_STRIPMARK | UTF8PROC_COMPAT, &last);
+    if (m < 0 || m > 8) {   /* cannot happen for a valid code point; keep it as it is */
+        buf[0] = cp;
+        m = 1;
+    }
+    for (utf8proc_ssize_t k = 0; k < m; k++) {
+        utf8proc_uint8_t enc[4];
+        utf8proc_ssize_t el = utf8proc_encode_char(buf[k], enc);
+        if (el <= 0 || o + (size_t)el > cap)
+            return o;
+        memcpy(out + o, enc, (size_t)el);
+        o += (size_t)el;
+    }
+    if (m > 0)
+        *space = false;
+    return o;
+}
+
+/* One non-ASCII character at s (avail bytes, at most 4 read): Latin-1 and
+ * Latin Extended-A through the tables, anything else through fold_other; an
+ * ill-formed byte is a separator. Out of line and by value, so that the ASCII
+ * loop of kw_normalize keeps its state in registers. */
+typedef struct fold_state {
+    size_t used, o;   /* bytes consumed; output length */
+    bool   space;     /* the output ends in a separator */
+} fold_state;
+
+__attribute__((noinline)) static fold_state fold_nonascii(const unsigned char *s, size_t avail, char *out,
+                                                          size_t cap, fold_state st)
+{
+    utf8proc_int32_t cp;
+    utf8proc_ssize_t n = utf8proc_iterate(s, (utf8proc_ssize_t)(avail < 4 ? avail : 4), &cp);
+    st.used = n > 0 ? (size_t)n : 1;
+    if (n <= 0) {
+        if (!st.space && st.o < cap) {
+            out[st.o++] = ' ';
+            st.space = true;
+        }
+    } else if (cp >= 0xC0 && cp <= 0xFF) {
+        const char *f = latin1[cp - 0xC0];
+        if (!*f && !st.space && st.o < cap) {
+            out[st.o++] = ' ';
+            st.space = true;
+        }
+        for (; *f && st.o < cap; f++) {
+            out[st.o++] = *f;
+            st.space = false;
+        }
+    } else if (cp >= 0x100 && cp <= 0x17F) {
+        bool oe = cp == 0x152 || cp == 0x153;   /* Œ œ */
+        if (oe && st.o < cap)
+            out[st.o++] = 'o';
+        if (st.o < cap)
+            out[st.o++] = oe ? 'e' : latinA[cp - 0x100];
+        st.space = false;
+    } else {
+        st.o = fold_other(cp, out, st.o, cap, &st.space);
+    }
+    return st;
+}
+
 size_t kw_normalize(const char *s, size_t len, char *out, size_t cap)
 {
     size_t o = 0;
@@ -66,8 +150,9 @@ size_t kw_normalize(const char *s, size_t len, char *out, size_t cap)
             space = true;                                                                          \
         }                                                                                          \
     } while (0)
-    for (size_t i = 0; i < len && o < cap && s[i];) {
-        unsigned char c = (unsigned char)s[i];
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0; i < len && o < cap && u[i];) {
+        unsigned c = u[i];
         if (c < 0x80) {
             unsigned char f = ascii_fold[c];
             if (f) {
@@ -79,44 +164,11 @@ size_t kw_normalize(const char *s, size_t len, char *out, size_t cap)
             i++;
             continue;
         }
-        size_t n = c >= 0xF8 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 1;
-        for (size_t k = 1; n > 1 && k < n; k++)
-            if (i + k >= len || ((unsigned char)s[i + k] & 0xC0) != 0x80)
-                n = 1;
-        if (n == 1) {   /* invalid, stray continuation or truncated sequence: separator */
-            SEP();
-            i++;
-            continue;
-        }
-        unsigned cp = 0;
-        if (n == 2)
-            cp = ((c & 0x1Fu) << 6) | ((unsigned char)s[i + 1] & 0x3Fu);
-        if (n == 2 && cp >= 0xC0 && cp <= 0xFF) {
-            const char *f = latin1[cp - 0xC0];
-            if (!*f)
-                SEP();
-            for (; *f; f++)
-                EMIT(*f);
-            if (*latin1[cp - 0xC0])
-                space = false;
-        } else if (n == 2 && cp >= 0x100 && cp <= 0x17F) {
-            if (cp == 0x152 || cp == 0x153) {   /* Œ œ */
-                EMIT('o');
-                EMIT('e');
-            } else {
-                EMIT(latinA[cp - 0x100]);
-            }
-            space = false;
-        } else if (n == 2 && cp >= 0x300 && cp <= 0x36F) {
-            /* combining diacritical mark (decomposed accents): dropped */
-        } else if (n == 2 && cp >= 0x80 && cp <= 0xBF) {
-            SEP();   /* NBSP, Latin-1 punctuation */
-        } else {
-            for (size_t k = 0; k < n; k++)
-                EMIT(s[i + k]);
-            space = false;
-        }
-        i += n;
+        fold_state st = fold_nonascii(u + i, len == (size_t)-1 ? 4 : len - i, out, cap,
+                                      (fold_state){0, o, space});
+        i += st.used;
+        o = st.o;
+        space = st.space;
     }
     while (o > 0 && out[o - 1] == ' ')
         o--;

@@ -17,6 +17,7 @@
 #include "ecorisk/run.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <json-c/json.h>
 #include <math.h>
 #include <pthread.h>
@@ -37,6 +38,9 @@
 #include "ecorisk/refdata.h"
 #include "ecorisk/score.h"
 #include "core/sbuf.h"
+#include "core/durable.h"
+#include "core/sha256.h"
+#include "ecorisk/version.h"
 #include "score/runout.h"
 
 #define MAX_GROUPS 65536          /* distinct office/flow groups tracked; the rest pool in one */
@@ -356,6 +360,7 @@ typedef struct slot {
     slot_cand  *sc;
     size_t      n_sc, cap_sc;
     uint8_t    *in_scope;    /* per declaration */
+    uint64_t   *oow;         /* per profile: in scope but for the validity window (only with windows) */
     size_t      feed;        /* index in opts->feeds the batch was read from */
     bool        ready, done, oom;
 } slot;
@@ -412,6 +417,8 @@ static void process_slot(run_ctx *c, er_eval *ev, slot *s)
         sc.an = an[i % AN_CHUNK];
         er_score_decl_an(c->ps, ev, d, &sc);
         s->in_scope[i] = sc.in_scope;
+        for (size_t k = 0; s->oow && k < sc.n_results; k++)
+            s->oow[k] += sc.results[k].out_of_window;
         if (c->opts->all_scores) {
             csv_field(&s->scores, d->id);
             for (int dom = 0; dom < ER_DOMAIN_COUNT; dom++) {
@@ -639,6 +646,7 @@ typedef struct counts {
     uint64_t by_lane[ER_LANE_COUNT], by_domain[ER_DOMAIN_COUNT];
     uint64_t *by_profile;                   /* [n_profiles] */
     uint64_t *by_profile_lane;              /* [n_profiles * ER_LANE_COUNT] */
+    uint64_t *out_of_window;                /* [n_profiles]: in scope but for the validity window */
     int32_t  min_date, max_date;
 } counts;
 
@@ -655,12 +663,46 @@ static void count_alert(counts *k, const alert_rec *r, size_t n_lanes)
     k->by_profile_lane[(size_t)r->profile * ER_LANE_COUNT + r->final_lane]++;
 }
 
+/* What a run records about how it was made, besides the counts (docs/operations.md#summary). */
+typedef struct run_meta {
+    const char *mapping, *mapping_sha256;   /* mapping name; "" sha for the built-in ones */
+    char        config_sha256[65];          /* "" without --config */
+    double      q_share, q_max;             /* quarantined share; its threshold */
+    bool        q_exceeded;
+} run_meta;
+
 static void write_summary(er_sb *b, const er_run_opts *o, const er_profileset *ps, const char *run_id,
-                          const char *baseline_id, const counts *k, double secs[3], const er_sb *manifest)
+                          const char *baseline_id, const counts *k, double secs[3], const run_meta *m,
+                          const er_sb *manifest)
 {
     char d1[11], d2[11];
     er_sb_puts(b, "{\n  \"run_id\": ");
     er_sb_json_cstr(b, run_id);
+    er_sb_puts(b, ",\n  \"ecorisk_version\": ");
+    er_sb_json_cstr(b, ECORISK_VERSION);
+    if (o->as_of) {
+        er_date_format(o->as_of, d1);
+        er_sb_printf(b, ",\n  \"as_of\": \"%s\"", d1);
+    } else {
+        er_sb_puts(b, ",\n  \"as_of\": null");
+    }
+    er_sb_puts(b, ",\n  \"mapping\": {\"name\": ");
+    er_sb_json_cstr(b, m->mapping);
+    er_sb_puts(b, ", \"sha256\": ");
+    if (*m->mapping_sha256)
+        er_sb_json_cstr(b, m->mapping_sha256);
+    else
+        er_sb_puts(b, "null");
+    er_sb_puts(b, "},\n  \"config\": ");
+    if (o->config) {
+        er_sb_puts(b, "{\"file\": ");
+        er_sb_json_cstr(b, o->config);
+        er_sb_puts(b, ", \"sha256\": ");
+        er_sb_json_cstr(b, m->config_sha256);
+        er_sb_puts(b, "}");
+    } else {
+        er_sb_puts(b, "null");
+    }
     er_sb_puts(b, ",\n  \"feeds\": [");
     for (size_t i = 0; i < o->n_feeds; i++) {
         if (i)
@@ -698,7 +740,20 @@ static void write_summary(er_sb *b, const er_run_opts *o, const er_profileset *p
                      (unsigned long long)k->by_reason[r]);
         first = false;
     }
-    er_sb_printf(b, "},\n  \"in_scope\": %llu,\n", (unsigned long long)k->in_scope);
+    er_sb_printf(b, "},\n  \"quarantine\": {\"share\": %.6g, \"max_share\": %.6g, \"exceeded\": %s},\n",
+                 m->q_share, m->q_max, m->q_exceeded ? "true" : "false");
+    er_sb_printf(b, "  \"in_scope\": %llu,\n", (unsigned long long)k->in_scope);
+    er_sb_puts(b, "  \"out_of_window\": {");
+    first = true;
+    for (size_t i = 0; i < er_profileset_count(ps); i++) {
+        if (!k->out_of_window[i])
+            continue;
+        er_sb_puts(b, first ? "" : ", ");
+        first = false;
+        er_sb_json_cstr(b, er_profileset_info(ps, i)->id);
+        er_sb_printf(b, ": %llu", (unsigned long long)k->out_of_window[i]);
+    }
+    er_sb_puts(b, "},\n");
     er_sb_printf(b, "  \"alerts\": {\"total\": %llu, \"random\": %llu, \"random_topup\": %llu, \"over_capacity\": %llu,\n",
                  (unsigned long long)k->alerts, (unsigned long long)k->random,
                  (unsigned long long)k->topup, (unsigned long long)k->over_capacity);
@@ -731,44 +786,81 @@ static void write_summary(er_sb *b, const er_run_opts *o, const er_profileset *p
     er_sb_puts(b, "\n}\n");
 }
 
-static void write_metrics(er_sb *b, const er_profileset *ps, const counts *k, double total_s)
+/* Prometheus text format, gauges of the last run, one label set per family
+ * (docs/operations.md#metrics); promtool check metrics passes on it. */
+static void metric_head(er_sb *b, const char *name, const char *help)
 {
-    er_sb_puts(b, "# HELP ecorisk_rows_total Feed records by outcome in the last run.\n"
-                  "# TYPE ecorisk_rows_total gauge\n");
-    er_sb_printf(b, "ecorisk_rows_total{outcome=\"read\"} %llu\n", (unsigned long long)k->rows_read);
-    er_sb_printf(b, "ecorisk_rows_total{outcome=\"accepted\"} %llu\n", (unsigned long long)k->accepted);
-    er_sb_printf(b, "ecorisk_rows_total{outcome=\"quarantined\"} %llu\n", (unsigned long long)k->quarantined);
-    er_sb_puts(b, "# HELP ecorisk_quarantined_total Quarantined records by reason in the last run.\n"
-                  "# TYPE ecorisk_quarantined_total gauge\n");
+    er_sb_printf(b, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+}
+
+/* The families a failed run can fill in too: success, when, how long. */
+static void write_run_status(er_sb *b, bool success, double total_s)
+{
+    metric_head(b, "ecorisk_run_success", "1 if the last run completed and wrote its outputs, 0 if it failed.");
+    er_sb_printf(b, "ecorisk_run_success %d\n", success ? 1 : 0);
+    metric_head(b, "ecorisk_last_run_timestamp_seconds", "Unix time at which the last run ended.");
+    er_sb_printf(b, "ecorisk_last_run_timestamp_seconds %lld\n", (long long)time(NULL));
+    metric_head(b, "ecorisk_run_duration_seconds", "Wall time of the last run.");
+    er_sb_printf(b, "ecorisk_run_duration_seconds %.3f\n", total_s);
+}
+
+static void write_metrics(er_sb *b, const er_profileset *ps, const counts *k, double total_s, const run_meta *m)
+{
+    metric_head(b, "ecorisk_rows", "Feed records by outcome in the last run.");
+    er_sb_printf(b, "ecorisk_rows{outcome=\"read\"} %llu\n", (unsigned long long)k->rows_read);
+    er_sb_printf(b, "ecorisk_rows{outcome=\"accepted\"} %llu\n", (unsigned long long)k->accepted);
+    er_sb_printf(b, "ecorisk_rows{outcome=\"quarantined\"} %llu\n", (unsigned long long)k->quarantined);
+    metric_head(b, "ecorisk_quarantined", "Quarantined records by reason in the last run.");
     for (int r = 0; r < ER_Q_COUNT; r++)
-        er_sb_printf(b, "ecorisk_quarantined_total{reason=\"%s\"} %llu\n", er_qreason_str((er_qreason)r),
+        er_sb_printf(b, "ecorisk_quarantined{reason=\"%s\"} %llu\n", er_qreason_str((er_qreason)r),
                      (unsigned long long)k->by_reason[r]);
-    er_sb_puts(b, "# HELP ecorisk_alerts_total Alerts by domain and lane in the last run.\n"
-                  "# TYPE ecorisk_alerts_total gauge\n");
+    metric_head(b, "ecorisk_quarantine_share", "Quarantined share of the rows read in the last run.");
+    er_sb_printf(b, "ecorisk_quarantine_share %.6g\n", m->q_share);
+    metric_head(b, "ecorisk_quarantine_share_exceeded", "1 if the quarantined share was above the run's maximum.");
+    er_sb_printf(b, "ecorisk_quarantine_share_exceeded %d\n", m->q_exceeded ? 1 : 0);
+    metric_head(b, "ecorisk_alerts", "Alerts by domain in the last run (sum() is the total).");
     for (int d = 0; d < ER_DOMAIN_COUNT; d++)
-        er_sb_printf(b, "ecorisk_alerts_total{domain=\"%s\"} %llu\n", er_domain_str((er_domain)d),
+        er_sb_printf(b, "ecorisk_alerts{domain=\"%s\"} %llu\n", er_domain_str((er_domain)d),
                      (unsigned long long)k->by_domain[d]);
+    metric_head(b, "ecorisk_alerts_by_lane", "Alerts by final lane in the last run (sum() is the total).");
     for (int l = ER_LANE_RED; l >= ER_LANE_GREEN; l--)
-        er_sb_printf(b, "ecorisk_alerts_total{lane=\"%s\"} %llu\n", er_lane_str((er_lane)l),
+        er_sb_printf(b, "ecorisk_alerts_by_lane{lane=\"%s\"} %llu\n", er_lane_str((er_lane)l),
                      (unsigned long long)k->by_lane[l]);
-    er_sb_puts(b, "# HELP ecorisk_profile_alerts_total Alerts carried by each profile in the last run.\n"
-                  "# TYPE ecorisk_profile_alerts_total gauge\n");
+    metric_head(b, "ecorisk_profile_alerts", "Alerts carried by each profile in the last run.");
     for (size_t i = 0; i < er_profileset_count(ps); i++) {
-        er_sb_puts(b, "ecorisk_profile_alerts_total{profile=");
+        er_sb_puts(b, "ecorisk_profile_alerts{profile=");
         er_sb_json_cstr(b, er_profileset_info(ps, i)->id);
         er_sb_printf(b, "} %llu\n", (unsigned long long)k->by_profile[i]);
     }
-    er_sb_puts(b, "# HELP ecorisk_alerts_over_capacity Alerts demoted for lane capacity in the last run.\n"
-                  "# TYPE ecorisk_alerts_over_capacity gauge\n");
+    metric_head(b, "ecorisk_alerts_over_capacity", "Alerts demoted for lane capacity in the last run.");
     er_sb_printf(b, "ecorisk_alerts_over_capacity %llu\n", (unsigned long long)k->over_capacity);
-    er_sb_puts(b, "# HELP ecorisk_run_duration_seconds Wall time of the last run.\n"
-                  "# TYPE ecorisk_run_duration_seconds gauge\n");
-    er_sb_printf(b, "ecorisk_run_duration_seconds %.3f\n", total_s);
-    er_sb_printf(b, "# HELP ecorisk_dup_window_resets Times the duplicate-id check restarted (docs/feeds.md).\n"
-                    "# TYPE ecorisk_dup_window_resets gauge\necorisk_dup_window_resets %llu\n",
-                 (unsigned long long)k->dup_window_resets);
-    er_sb_puts(b, "# HELP ecorisk_run_success 1 if the last run completed.\n"
-                  "# TYPE ecorisk_run_success gauge\necorisk_run_success 1\n");
+    metric_head(b, "ecorisk_dup_window_resets", "Times the duplicate-id check restarted (docs/feeds.md).");
+    er_sb_printf(b, "ecorisk_dup_window_resets %llu\n", (unsigned long long)k->dup_window_resets);
+    write_run_status(b, true, total_s);
+}
+
+/* Text to path through path.tmp + rename: a collector reads the old file or the new one. */
+static er_status write_atomic(const char *path, const er_sb *b, er_err *err)
+{
+    /* core/durable.h: an exclusive tmp (never a planted symlink), fsync, rename, fsync the directory */
+    char dir[4096], tmp[300];
+    const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+    const char *step = "";
+    if (!*base || strlen(base) > 200 || (slash && (size_t)(slash - path) >= sizeof dir))
+        return er_errf(err, ER_EINVAL, "%s: not a file path", path);
+    snprintf(dir, sizeof dir, "%.*s", slash ? (slash == path ? 1 : (int)(slash - path)) : 1, slash ? path : ".");
+    snprintf(tmp, sizeof tmp, ".%s.%ld.tmp", base, (long)getpid());
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return er_errf(err, ER_ECREATE, "%s: cannot open directory: %s", dir, strerror(errno));
+    unlinkat(dfd, tmp, 0);   /* a stale one of an earlier process with this pid (a link is removed, not followed) */
+    int rc = er_durable_replace(dfd, tmp, dfd, base, b->p ? b->p : "", b->len, 0644, NULL, &step);
+    int e = errno;
+    close(dfd);
+    if (rc != 0)
+        return er_errf(err, strcmp(step, "create") == 0 ? ER_ECREATE : ER_EIO, "%s: %s failed: %s", path, step,
+                       strerror(e));
+    return ER_OK;
 }
 
 static double now_s(void)
@@ -849,6 +941,9 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
     const bool to_stdout = strcmp(o->out_dir, "-") == 0;
     bool planned = false;
     bl_loader loader = {.path = o->baseline};
+    run_meta meta = {.mapping = "", .mapping_sha256 = ""};
+    bool metrics_done = false;
+    const double t_start = now_s();   /* for the failure metrics (t0 below is set after the loads) */
 
     memset(res, 0, sizeof *res);
     er_runout_init(&ro);
@@ -869,8 +964,11 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
     if ((st = er_profileset_load(&ps, o->profiles, o->n_profiles, &popts, false, err)) != ER_OK)
         goto cleanup;
     config_defaults(&cfg);
-    if (o->config && (st = load_config(&cfg, o->config, err)) != ER_OK)
+    if (o->config && ((st = load_config(&cfg, o->config, err)) != ER_OK ||
+                      (st = er_sha256_file(o->config, meta.config_sha256, err)) != ER_OK))
         goto cleanup;
+    meta.mapping = map ? er_mapping_name(map) : o->format == ER_FORMAT_JSONL ? "canonical-jsonl" : "canonical-csv";
+    meta.mapping_sha256 = map ? er_mapping_sha256(map) : "";
     planned = cfg.any_capacity || cfg.any_random;
     c.lanes = cfg.lanes;
 
@@ -883,7 +981,11 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
     size_t np = er_profileset_count(ps);
     k.by_profile = calloc(np ? np : 1, sizeof *k.by_profile);
     k.by_profile_lane = calloc((np ? np : 1) * ER_LANE_COUNT, sizeof *k.by_profile_lane);
-    if (!k.by_profile || !k.by_profile_lane) {
+    k.out_of_window = calloc(np ? np : 1, sizeof *k.out_of_window);
+    bool windows = false;   /* any validity window: count what it keeps out */
+    for (size_t i = 0; i < np; i++)
+        windows |= er_profileset_info(ps, i)->valid_from || er_profileset_info(ps, i)->valid_until;
+    if (!k.by_profile || !k.by_profile_lane || !k.out_of_window) {
         st = er_errf(err, ER_ENOMEM, "out of memory");
         goto cleanup;
     }
@@ -908,7 +1010,9 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
         if ((st = er_batch_new(&c.slots[i].batch, bsz, err)) != ER_OK)
             goto cleanup;
         c.slots[i].in_scope = malloc(bsz);
-        if (!c.slots[i].in_scope) {
+        if (windows)
+            c.slots[i].oow = calloc(np ? np : 1, sizeof *c.slots[i].oow);
+        if (!c.slots[i].in_scope || (windows && !c.slots[i].oow)) {
             st = er_errf(err, ER_ENOMEM, "out of memory");
             goto cleanup;
         }
@@ -935,7 +1039,8 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
             while (feed_i < o->n_feeds) {
                 if (!feed) {
                     er_feed_opts fo = {.source = o->feeds[feed_i], .mapping = map, .ref = ref,
-                                       .format = o->format, .since = o->since, .until = o->until};
+                                       .format = o->format, .since = o->since, .until = o->until,
+                                       .warn = o->warn, .warn_ud = o->warn_ud};
                     if ((st = er_feed_open(&feed, &fo, err)) != ER_OK)
                         goto drain;
                 }
@@ -1046,6 +1151,10 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
         if (f_scores && s->scores.len)
             fwrite(s->scores.p, 1, s->scores.len, f_scores);
         uint64_t base = ordinal;
+        for (size_t p = 0; s->oow && p < np; p++) {
+            k.out_of_window[p] += s->oow[p];
+            s->oow[p] = 0;
+        }
         for (size_t i = 0; i < b->n; i++) {
             k.in_scope += s->in_scope[i];
             if (!planned)
@@ -1174,6 +1283,11 @@ drain:
     memcpy(res->alerts_by_lane, k.by_lane, sizeof k.by_lane);
     memcpy(res->alerts_by_domain, k.by_domain, sizeof k.by_domain);
     res->seconds = now_s() - t0;
+    meta.q_max = o->max_quarantine_share > 0 ? o->max_quarantine_share : ER_RUN_MAX_QUARANTINE_SHARE;
+    meta.q_share = k.rows_read ? (double)k.quarantined / (double)k.rows_read : 0;
+    meta.q_exceeded = meta.q_share > meta.q_max;
+    res->quarantine_share = meta.q_share;
+    res->quarantine_exceeded = meta.q_exceeded;
 
     if (!to_stdout) {
         double secs[3] = {t_loaded - t0, now_s() - t_loaded, now_s() - t0};
@@ -1183,7 +1297,7 @@ drain:
             (st = er_runout_close(&ro, &f_scores, err)) != ER_OK ||
             (st = er_runout_close(&ro, &f_alerts, err)) != ER_OK)
             goto cleanup;
-        write_metrics(&text, ps, &k, secs[2]);
+        write_metrics(&text, ps, &k, secs[2], &meta);
         if (text.oom) {
             st = er_errf(err, ER_ENOMEM, "out of memory");
             goto cleanup;
@@ -1194,7 +1308,7 @@ drain:
         er_sb_reset(&line);
         if ((st = er_runout_manifest(&ro, &line, err)) != ER_OK)
             goto cleanup;
-        write_summary(&text, o, ps, res->run_id, bl ? er_baseline_id(bl) : "", &k, secs, &line);
+        write_summary(&text, o, ps, res->run_id, bl ? er_baseline_id(bl) : "", &k, secs, &meta, &line);
         if (text.oom || line.oom) {
             st = er_errf(err, ER_ENOMEM, "out of memory");
             goto cleanup;
@@ -1209,11 +1323,24 @@ drain:
         }
         if ((st = er_runout_publish(&ro, err)) != ER_OK)
             goto cleanup;
+        metrics_done = o->metrics_file == NULL;
+        er_sb_reset(&text);
+        write_metrics(&text, ps, &k, secs[2], &meta);
+        if (o->metrics_file && (st = write_atomic(o->metrics_file, &text, err)) != ER_OK)
+            goto cleanup;
+        metrics_done = true;
     } else if (fflush(stdout) != 0) {
         st = er_errf(err, ER_EIO, "stdout: write failed: %s", strerror(errno));
     }
 
 cleanup:
+    if (o->metrics_file && !metrics_done) {   /* a failed run says so to the monitoring */
+        er_err ignored;
+        er_sb_reset(&text);
+        write_run_status(&text, false, now_s() - t_start);
+        if (!text.oom)
+            write_atomic(o->metrics_file, &text, &ignored);
+    }
     if (loader.running)
         pthread_join(loader.th, NULL);
     er_baseline_free(loader.bl);
@@ -1255,11 +1382,13 @@ cleanup:
             free(c.slots[i].sa);
             free(c.slots[i].sc);
             free(c.slots[i].in_scope);
+            free(c.slots[i].oow);
         }
     }
     free(c.slots);
     free(c.queue);
     free(th);
+    free(k.out_of_window);
     free(k.by_profile_lane);
     free(k.by_profile);
     groups_free(&gs);

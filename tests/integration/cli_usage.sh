@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# cli_usage.sh — command-line mistakes get one short, exact message and exit 64
+# (docs/operations.md#command-line): a group without its sub-command, typos of
+# commands and options with a suggestion, an option without its value; and
+# `ecorisk help COMMAND` prints that command's help.
+set -uo pipefail
+. "${ECORISK_SRC:?}/tests/wrap.sh"   # valgrind in tests/run.sh stage 5
+E=${ECORISK:?}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+expect() {   # exit-code, exact stderr, args...
+  local code=$1 want=$2
+  shift 2
+  "$E" "$@" > "$tmp/out" 2> "$tmp/err"
+  local rc=$?
+  [ "$rc" -eq "$code" ] || fail "ecorisk $*: exit $rc, expected $code ($(cat "$tmp/err"))"
+  [ "$(cat "$tmp/err")" = "$want" ] || fail "ecorisk $*: stderr '$(cat "$tmp/err")', expected '$want'"
+}
+
+expect 64 "ecorisk: 'baseline' needs a sub-command: build, merge, show (e.g. 'ecorisk baseline build --help')" baseline
+expect 64 "ecorisk: unknown command 'baseline biuld' (did you mean 'baseline build'?); 'baseline' takes one of: build, merge, show" baseline biuld
+expect 64 "ecorisk: unknown command 'rnu' (did you mean 'run'?); 'ecorisk --help' lists the commands" rnu
+expect 64 "ecorisk: unknown command 'frobnicate'; 'ecorisk --help' lists the commands" frobnicate
+expect 64 "ecorisk run: option --feed needs a value (FILE)" run --feed
+expect 64 "ecorisk run: option --feed needs a value (FILE)" run -f
+expect 64 "ecorisk run: unknown option --fed (did you mean --feed? see 'ecorisk run --help')" run --fed x.csv
+expect 64 "ecorisk run: unknown option --colour (see 'ecorisk run --help')" run --colour
+expect 64 "ecorisk help: unknown command 'nope'; 'ecorisk --help' lists the commands" help nope
+expect 64 "ecorisk man: unknown command 'explian' (did you mean 'explain'?); 'ecorisk --help' lists the commands" man explian
+
+# help COMMAND is the command's --help, byte for byte
+"$E" help baseline build > "$tmp/a" || fail "help baseline build"
+"$E" baseline build --help > "$tmp/b" || fail "baseline build --help"
+cmp -s "$tmp/a" "$tmp/b" || fail "help baseline build differs from --help"
+head -1 "$tmp/a" | grep -q '^Usage: ecorisk baseline build ' || fail "help baseline build: $(head -1 "$tmp/a")"
+
+# a repeatable option says so once
+"$E" explain --help | grep -q -- '--feed FILE *feed holding the declaration (required) (repeatable)$' || fail "explain --feed help"
+! "$E" explain --help | grep -q 'repeatable).*repeatable' || fail "repeatable twice"
+# man pages: every command's page has EXAMPLES, ENVIRONMENT and FILES
+while IFS= read -r name; do
+  # shellcheck disable=SC2086
+  page=$("$E" man $name)
+  for sec in EXAMPLES ENVIRONMENT FILES; do
+    grep -q "^\.SH $sec\$" <<<"$page" || fail "man $name: no $sec section"
+  done
+done < <("$E" man --list)
+"$E" man run > "$tmp/run.1"
+grep -q '^\.B ecorisk run \\-\\-feed day.csv.gz' "$tmp/run.1" || fail "man run: example"
+
+# completion scripts come from the option tables
+"$E" completion bash > "$tmp/comp.bash" || fail "completion bash"
+bash -n "$tmp/comp.bash" || fail "completion bash: syntax"
+got=$(bash -c '. "$1"; COMP_WORDS=(ecorisk run --max-q); COMP_CWORD=2; _ecorisk; echo "${COMPREPLY[*]}"' _ "$tmp/comp.bash")
+[ "$got" = "--max-quarantine-share" ] || fail "completion of 'run --max-q': '$got'"
+"$E" completion zsh > "$tmp/comp.zsh" || fail "completion zsh exited $?"
+[ "$(head -1 "$tmp/comp.zsh")" = "#compdef ecorisk" ] || fail "completion zsh: $(head -1 "$tmp/comp.zsh")"
+expect 64 "ecorisk completion: expected bash or zsh" completion fish
+
+# explain --output text: a dozen readable lines (json stays the default off a terminal)
+S="$ECORISK_SRC/feeds/samples"
+"$E" explain -q --output text --feed "$S/sample-day.csv" --baseline "$S/baseline.json" --id 26NLLMAN0000001796 > "$tmp/ex.txt"
+[ "$(sed -n 1p "$tmp/ex.txt")" = "26NLLMAN0000001796  2026-01-05  HS 030192  NL > CN  (line 1797 of $S/sample-day.csv)" ] || fail "explain text: $(cat "$tmp/ex.txt")"
+grep -q '^alert: wl-glass-eels (Live glass eels from Europe to Asia by air), score 100, lane red$' "$tmp/ex.txt" || fail "explain text alert: $(cat "$tmp/ex.txt")"
+grep -q '^  +20  declared as live eels (0301.92)$' "$tmp/ex.txt" || fail "explain text reason"
+[ "$(wc -l < "$tmp/ex.txt")" -le 20 ] || fail "explain text: $(wc -l < "$tmp/ex.txt") lines"
+"$E" explain -q --feed "$S/sample-day.csv" --baseline "$S/baseline.json" --id 26NLLMAN0000001796 > "$tmp/ex.json"
+python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$tmp/ex.json" || fail "explain to a file is not JSON"
+
+# scripts answer --help with their header, without doing anything
+for s in tests/run.sh docker/sample-day.sh docker/install-deps.sh docker/nightly.sh bench/run.sh; do
+  out=$(bash "$ECORISK_SRC/$s" --help) || fail "$s --help exited $?"
+  [ "$(head -1 <<<"$out" | cut -d' ' -f1)" = "$(basename "$s")" ] || fail "$s --help: $(head -1 <<<"$out")"
+done
+echo ok
