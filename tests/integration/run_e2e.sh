@@ -73,7 +73,7 @@ PY
 python3 - "$T/o1/summary.json" "$ECORISK_SRC/engine/include/ecorisk/version.h" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))
-assert s["rows"] == {"read": 31, "accepted": 24, "quarantined": 7, "reconciled": True}, s["rows"]
+assert s["rows"] == {"read": 31, "accepted": 24, "quarantined": 7, "dup_window_resets": 0, "reconciled": True}, s["rows"]
 assert s["quarantined_by_reason"] == {"field_count": 1, "missing_field": 1, "bad_hs": 1, "negative": 1,
                                       "gross_lt_net": 1, "bad_country": 1, "duplicate_id": 1}, s["quarantined_by_reason"]
 a = s["alerts"]
