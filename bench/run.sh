@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # run.sh — throughput of the nightly job: `ecorisk run` with all shipped packs
 # and a baseline built from HISTORY rows (default 5,000,000) on a synthetic
-# day of ROWS rows (default 1,000,000), with 1 and 2 threads, next to `wc -l`
-# and `awk -F,` field splitting on the same file in the same run. Peak RSS of
-# the run is reported, and that of loading the baseline alone (`explain` of a
-# missing id on a one-row feed), so the run's own memory can be read off.
-#   bench/run.sh [ROWS] [HISTORY]
+# day of ROWS rows (default 1,000,000), in one invocation:
+#   - `wc -l` and `gawk -F,` field splitting on the same file (the reference
+#     for what this machine does right now: timings are noisy on a shared one),
+#   - loading the baseline alone in its JSON and binary forms,
+#   - the run with 1 and 2 threads on the CSV and on the gzipped day, with the
+#     binary baseline, and with the JSON baseline at 2 threads,
+#   - the same with a model (MODEL=FILE, when this build's `run` has --model),
+#   - peak RSS of each, and whether every output is byte-identical to the
+#     1-thread CSV run (the gzip runs differ only in run and alert ids, which
+#     hash the feed name: compared without them).
+#   bench/run.sh [ROWS] [HISTORY]          RUNS=3 best of; ECORISK_BUILD=build
 case "${1:-}" in -h|--help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;; esac   # the comment above
 cd "$(dirname "$0")/.."
 source bench/lib.sh
@@ -14,29 +20,57 @@ hist_rows=${2:-5000000}
 bench_build
 out=${BENCH_OUT:-bench/out}
 mkdir -p "$out"
+E=$build/ecorisk
 day=$out/run-day-$rows.csv
 hist=$out/run-history-$hist_rows.csv
 baseline=$out/run-baseline-$hist_rows.json
+bin=$out/run-baseline-$hist_rows.bin
 [ -s "$day" ] || "$build/gen_declarations" -n "$rows" --seed 21 --start 2026-11-24 --anomaly-rate 0.002 -o "$day"
-if [ ! -s "$baseline" ]; then
+[ -s "$day.gz" ] && [ "$day.gz" -nt "$day" ] || gzip -1 -c "$day" > "$day.gz"
+if [ ! -s "$baseline" ] || ! "$E" baseline show --baseline "$baseline" --hs 01 > /dev/null 2>&1; then
   [ -s "$hist" ] || "$build/gen_declarations" -n "$hist_rows" --seed 20 --start 2025-11-24 --days 365 -o "$hist"
-  "$build/ecorisk" baseline build --feed "$hist" --out "$baseline" -q
+  "$E" baseline build --feed "$hist" --out "$baseline" -q
 fi
+[ -s "$bin" ] && [ "$bin" -nt "$baseline" ] && "$E" baseline show --baseline "$bin" --hs 01 > /dev/null 2>&1 ||
+  "$E" baseline convert -q "$baseline" --out "$bin"
 bytes=$(stat -c %s "$day")
-echo "day: $day  rows: $rows  bytes: $bytes  baseline: $baseline ($(stat -c %s "$baseline") bytes, $hist_rows history rows)"
-echo "cpu: $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
+echo "day: $day  rows: $rows  bytes: $bytes (gzip: $(stat -c %s "$day.gz"))"
+echo "baseline: $hist_rows history rows; JSON $(stat -c %s "$baseline") bytes, binary $(stat -c %s "$bin") bytes"
+echo "cpu: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) (before)"
 bench_header
 measure "wc -l"                          wc -l "$day"
-measure "awk -F, (field split)"          awk -F, '{ n += NF } END { print n }' "$day"
+measure "gawk -F, (field split)"         gawk -F, '{ n += NF } END { print n }' "$day"
 head -2 "$day" > "$out/one-row.csv"
-measure "baseline + packs load only"     sh -c "'$build/ecorisk' explain --feed '$out/one-row.csv' --baseline '$baseline' --id none -q || true"
-for t in 1 2; do
-  measure "ecorisk run, $t thread(s)"    "$build/ecorisk" run --feed "$day" --baseline "$baseline" --threads "$t" --out "$out/run-out-$t" -q
+measure "load only: JSON baseline"       sh -c "'$E' explain --feed '$out/one-row.csv' --baseline '$baseline' --id none -q 2>/dev/null || true"
+measure "load only: binary baseline"     sh -c "'$E' explain --feed '$out/one-row.csv' --baseline '$bin' --id none -q 2>/dev/null || true"
+model_args=()
+if [ -n "${MODEL:-}" ] && "$E" run --help 2>&1 | grep -q -- '--model'; then model_args=(--model "$MODEL"); fi
+for m in none model; do
+  [ $m = model ] && [ ${#model_args[@]} -eq 0 ] && { echo "(no model: set MODEL=FILE with a build whose run has --model)"; continue; }
+  extra=(); [ $m = model ] && extra=("${model_args[@]}")
+  for t in 1 2; do
+    measure "run csv, $t thr, bin bl, $m"       "$E" run --feed "$day" --baseline "$bin" --threads "$t" --out "$out/run-$m-csv-$t" -q "${extra[@]}"
+    measure "run gzip, $t thr, bin bl, $m"      "$E" run --feed "$day.gz" --baseline "$bin" --threads "$t" --out "$out/run-$m-gz-$t" -q "${extra[@]}"
+  done
+  measure "run csv, 2 thr, JSON bl, $m"         "$E" run --feed "$day" --baseline "$baseline" --threads 2 --out "$out/run-$m-json-2" -q "${extra[@]}"
 done
-measure "ecorisk run, 2 threads, no baseline" "$build/ecorisk" run --feed "$day" --threads 2 --out "$out/run-out-nb" -q
-cmp -s "$out/run-out-1/alerts.jsonl" "$out/run-out-2/alerts.jsonl" && echo "alerts identical with 1 and 2 threads ($(wc -l < "$out/run-out-2/alerts.jsonl") alerts)"
+echo "load average $(cut -d' ' -f1-3 /proc/loadavg) (after)"
+strip_ids() { sed 's/"alert_id":"[^"]*","run_id":"[^"]*"//; s/"run_id": *"[^"]*"//; s/"feeds": *\[[^]]*\]//; s/"timings": *{[^}]*}//' "$1"; }
+for m in none model; do
+  ref=$out/run-$m-csv-1
+  [ -d "$ref" ] || continue
+  for o in "$out/run-$m-csv-2" "$out/run-$m-json-2" "$out/run-$m-gz-1" "$out/run-$m-gz-2"; do
+    for f in alerts.jsonl quarantine.jsonl summary.json; do
+      if [ "${o#*-gz-}" != "$o" ] || [ $f = summary.json ]; then
+        cmp -s <(strip_ids "$ref/$f") <(strip_ids "$o/$f") || echo "DIFFERS: $o/$f"
+      else
+        cmp -s "$ref/$f" "$o/$f" || echo "DIFFERS: $o/$f"
+      fi
+    done
+  done
+  echo "outputs ($m): compared with the 1-thread CSV run ($(wc -l < "$ref/alerts.jsonl") alerts)"
+done
 for t in 1 2; do
-  # the last run's own split: time until scoring could start (packs + baseline,
-  # overlapped with reading the first batches) and the rest
-  sed -n 's/.*"timings": *{\([^}]*\)}.*/\1/p' "$out/run-out-$t/summary.json" | tr -d '"' | sed "s/^/run, $t thread(s), summary timings: /"
+  sed -n 's/.*"timings": *{\([^}]*\)}.*/\1/p' "$out/run-none-csv-$t/summary.json" | tr -d '"' |
+    sed "s/^/run csv, $t thread(s), binary baseline, summary timings: /"
 done

@@ -16,8 +16,10 @@ build_pkgs=(build-essential cmake pkg-config libcurl4-openssl-dev libjson-c-dev 
 # valgrind for memcheck, python3 for the test receiver, groff to check man pages,
 # time for peak-RSS measurements, openssl/curl for TLS fixtures, chromium to
 # render the HTML report in the report test, faketime to run past the profiles'
-# review dates, prometheus for promtool (checks metrics.prom).
-test_pkgs=(check clang valgrind python3 curl openssl gzip gawk groff-base time chromium faketime prometheus)
+# review dates, prometheus for promtool (checks metrics.prom), python3-distributed
+# for the Dask scale-out test (tests/integration/scale_out_dask.sh).
+test_pkgs=(check clang valgrind python3 curl openssl gzip gawk groff-base time chromium faketime prometheus
+           python3-distributed)
 runtime_pkgs=(libcurl4 libjson-c5 libgsl27 libutf8proc2 zlib1g libssl3 ca-certificates)
 receiver_pkgs=(python3-minimal openssl ca-certificates)
 

@@ -1,9 +1,9 @@
 /*
- * cmd_baseline.c — `ecorisk baseline build | merge | show`: build the
+ * cmd_baseline.c — `ecorisk baseline build | merge | convert | show`: build the
  * statistical baseline (docs/scoring.md) from any number of history feeds
  * through the same readers, mappings and quarantine as ingest; merge
- * baselines built on shards; and print what a baseline knows about an HS
- * code. The statistics themselves live in the library (baseline.h).
+ * baselines built on shards; convert between the JSON and binary forms; and
+ * print what a baseline knows about an HS code. The statistics themselves live in the library (baseline.h).
  */
 #include <errno.h>
 #include <math.h>
@@ -34,7 +34,18 @@ static const cli_opt build_opts[] = {
     {"cacert", 0, CLI_STR, NULL, "FILE", "CA bundle for https feeds (default: the system store)"},
     {"max-time", 0, CLI_INT, "0", "SECONDS", "total time limit for fetching a URL (0 = none)"},
     {"out", 'o', CLI_STR, NULL, "FILE", "baseline file to write (- for stdout)"},
+    {"out-format", 0, CLI_STR, "auto", "FMT", "json, bin, or auto: bin when --out ends in .bin, json otherwise"},
 };
+
+/* --out-format, or -1 after printing the error. */
+static int out_format(const cli_args *a, er_baseline_format *fmt)
+{
+    if (er_baseline_format_parse(cli_str(a, "out-format"), fmt) != ER_OK) {
+        cli_error("--out-format expects json, bin or auto, got '%s'", cli_str(a, "out-format"));
+        return -1;
+    }
+    return 0;
+}
 
 static int parse_date_opt(const cli_args *a, const char *name, int32_t *days)
 {
@@ -85,6 +96,9 @@ static int build_main(const cli_args *a)
         cli_error("--out is required (a file, or - for stdout)");
         return EX_USAGE_;
     }
+    er_baseline_format ofmt;
+    if (out_format(a, &ofmt))
+        return EX_USAGE_;
     long mg = cli_int(a, "min-group");
     if (mg < 1 || mg > 1000000000L) {
         cli_error("--min-group expects an integer from 1 to 1000000000, got %ld", mg);
@@ -147,7 +161,7 @@ static int build_main(const cli_args *a)
         }
     }
     if ((st = er_baseline_builder_finish(bld, &bl, &err)) != ER_OK ||
-        (st = er_baseline_save(bl, out, &err)) != ER_OK) {
+        (st = er_baseline_save_as(bl, out, ofmt, &err)) != ER_OK) {
         cli_error("%s", err.msg);
         rc = st == ER_EIO ? EX_CANTCREAT_ : cli_exit_code(st);
         goto cleanup;
@@ -190,6 +204,7 @@ const cli_cmd cmd_baseline_build = {
 
 static const cli_opt merge_opts[] = {
     {"out", 'o', CLI_STR, NULL, "FILE", "merged baseline to write (- for stdout)"},
+    {"out-format", 0, CLI_STR, "auto", "FMT", "json, bin, or auto: bin when --out ends in .bin, json otherwise"},
 };
 
 static int merge_main(const cli_args *a)
@@ -209,6 +224,9 @@ static int merge_main(const cli_args *a)
         cli_error("--out is required (a file, or - for stdout)");
         return EX_USAGE_;
     }
+    er_baseline_format ofmt;
+    if (out_format(a, &ofmt))
+        return EX_USAGE_;
     in = calloc(n, sizeof *in);
     if (!in) {
         cli_error("out of memory");
@@ -225,7 +243,7 @@ static int merge_main(const cli_args *a)
         rc = st == ER_EINVAL ? EX_DATAERR_ : cli_exit_code(st);
         goto cleanup;
     }
-    if ((st = er_baseline_save(m, out, &err)) != ER_OK) {
+    if ((st = er_baseline_save_as(m, out, ofmt, &err)) != ER_OK) {
         cli_error("%s", err.msg);
         rc = st == ER_EIO ? EX_CANTCREAT_ : cli_exit_code(st);
         goto cleanup;
@@ -251,6 +269,57 @@ const cli_cmd cmd_baseline_merge = {
     "baseline or the inputs cannot be merged; 66 input not found; 73 cannot write the output.",
     merge_opts, CLI_NOPTS(merge_opts), merge_main,
     .examples = "ecorisk baseline merge shard-1.json shard-2.json --out baseline.json\n  combine baselines built on parts of the history\n"};
+
+/* ---- baseline convert ---- */
+
+static const cli_opt convert_opts[] = {
+    {"out", 'o', CLI_STR, NULL, "FILE", "baseline to write (- for stdout)"},
+    {"out-format", 0, CLI_STR, "auto", "FMT", "json, bin, or auto: bin when --out ends in .bin, json otherwise"},
+};
+
+static int convert_main(const cli_args *a)
+{
+    char *const *pos;
+    const char *out = cli_str(a, "out");
+    er_err err = {{0}};
+    er_baseline *bl = NULL;
+    er_baseline_format ofmt;
+    if (cli_positional(a, &pos) != 1 || !out) {
+        cli_error("give one baseline to convert and --out (see 'ecorisk baseline convert --help')");
+        return EX_USAGE_;
+    }
+    if (out_format(a, &ofmt))
+        return EX_USAGE_;
+    er_status st = er_baseline_load(&bl, pos[0], &err);
+    if (st != ER_OK) {
+        cli_error("%s", err.msg);
+        return cli_exit_code(st);
+    }
+    int rc = EX_OK_;
+    if ((st = er_baseline_save_as(bl, out, ofmt, &err)) != ER_OK) {
+        cli_error("%s", err.msg);
+        rc = st == ER_EIO ? EX_CANTCREAT_ : cli_exit_code(st);
+    } else {
+        cli_info("baseline %s: %llu declarations -> %s", er_baseline_id(bl), er_baseline_rows(bl),
+                 strcmp(out, "-") == 0 ? "<stdout>" : out);
+    }
+    er_baseline_free(bl);
+    return rc;
+}
+
+const cli_cmd cmd_baseline_convert = {
+    "baseline convert",
+    "convert a baseline between its JSON and binary forms",
+    "IN --out OUT [--out-format json|bin]",
+    "Reads a baseline in either form (told apart by its first bytes) and writes it in the form "
+    "--out-format names, or that the name of --out implies (.bin: binary). The JSON form is the "
+    "exchange and audit format; the binary form (docs/scoring.md) is mapped at load and used in "
+    "place, for the nightly run. Both carry the same id and give the same scores; converting "
+    "there and back gives the original bytes. Exit status: 0 success; 64 bad command line; 65 "
+    "invalid baseline; 66 input not found; 73 cannot write the output.",
+    convert_opts, CLI_NOPTS(convert_opts), convert_main,
+    .examples = "ecorisk baseline convert baseline.json --out baseline.bin\n  the binary form for the nightly run\n"
+                "ecorisk baseline convert baseline.bin --out baseline.json\n  back to the JSON form, byte for byte\n"};
 
 /* ---- baseline show ---- */
 

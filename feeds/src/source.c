@@ -2,7 +2,10 @@
  * source.c — byte sources for feeds: files, stdin and URLs (libcurl multi
  * interface, pulled on demand with back-pressure through CURL_WRITEFUNC_PAUSE
  * so at most ~1 MiB is buffered), with transparent gzip (zlib) detected by
- * magic bytes, and the shared read buffer (rbuf) the readers scan.
+ * magic bytes, and the shared read buffer (rbuf) the readers scan. A gzipped
+ * file or stdin is inflated on a thread of its own, GZ_SLOTS chunks ahead of
+ * the reader (docs/operations.md): zlib alone runs at about 1M rows/s, so
+ * inflating on the reading thread would bound the whole run.
  */
 #include "source.h"
 #include "ecorisk/version.h"
@@ -19,6 +22,25 @@
 
 #define RAW_CHUNK   (256u * 1024u)   /* compressed input buffer for inflate */
 #define NET_PENDING (1u << 20)       /* pause the transfer above this backlog */
+#define GZ_CHUNK    (1u << 20)       /* inflated bytes handed over at a time */
+#define GZ_SLOTS    4                /* chunks inflated ahead of the reader */
+
+/* Inflate thread and its ring of chunks: the thread fills slot tail % GZ_SLOTS,
+ * the reader drains slot head % GZ_SLOTS; an error or the end of the stream
+ * follows the last chunk filled before it. */
+typedef struct gz_pipe {
+    pthread_t       th;
+    pthread_mutex_t mu;
+    pthread_cond_t  cv;
+    char           *buf[GZ_SLOTS];
+    size_t          len[GZ_SLOTS];
+    unsigned        head, tail;
+    size_t          off;          /* read offset in the head slot */
+    bool            done, stop;   /* thread finished (st, err final) / asked to stop */
+    er_status       st;
+    er_err          err;
+    uint64_t        raw_bytes;    /* compressed bytes behind the chunks filled */
+} gz_pipe;
 
 typedef enum { K_FD, K_URL } src_kind;
 
@@ -48,6 +70,8 @@ struct er_src {
     z_stream  z;
     char     *pre;            /* peeked decompressed bytes, served first */
     size_t    pre_len, pre_off;
+    gz_pipe  *gp;             /* inflate thread (gzip files and stdin), once started */
+    bool      gp_failed;      /* no thread could be started: inflate inline */
 };
 
 bool src_is_url(const char *source)
@@ -57,7 +81,15 @@ bool src_is_url(const char *source)
 }
 
 bool src_is_gzip(const er_src *s) { return s->gzip; }
-uint64_t src_raw_bytes(const er_src *s) { return s->raw_bytes; }
+uint64_t src_raw_bytes(const er_src *s)
+{
+    if (!s->gp)
+        return s->raw_bytes;
+    pthread_mutex_lock(&s->gp->mu);
+    uint64_t n = s->gp->raw_bytes;
+    pthread_mutex_unlock(&s->gp->mu);
+    return n;
+}
 uint64_t src_size(const er_src *s) { return s->size; }
 
 /* ---- libcurl ---- */
@@ -311,10 +343,13 @@ cleanup:
     return st;
 }
 
+static void gz_pipe_stop(er_src *s);
+
 void src_free(er_src *s)
 {
     if (!s)
         return;
+    gz_pipe_stop(s);
     if (s->z_init)
         inflateEnd(&s->z);
     if (s->multi) {
@@ -369,6 +404,130 @@ static er_status gz_read(er_src *s, char *buf, size_t cap, size_t *n, er_err *er
             return er_errf(err, ER_EPARSE, "%s: corrupt gzip stream: %s", s->name,
                            s->z.msg ? s->z.msg : "inflate failed");
         }
+    }
+    return ER_OK;
+}
+
+/* ---- inflate thread ---- */
+
+static void *gz_main(void *arg)
+{
+    er_src *s = arg;
+    gz_pipe *g = s->gp;
+    er_status st = ER_OK;
+    er_err err = {{0}};
+    bool eof = false;
+    while (!eof && st == ER_OK) {
+        pthread_mutex_lock(&g->mu);
+        while (g->tail - g->head == GZ_SLOTS && !g->stop)
+            pthread_cond_wait(&g->cv, &g->mu);
+        bool stop = g->stop;
+        pthread_mutex_unlock(&g->mu);
+        if (stop)
+            break;
+        unsigned slot = g->tail % GZ_SLOTS;
+        size_t len = 0;
+        while (len < GZ_CHUNK) {
+            size_t k = 0;
+            /* bytes of a failing inflate call are dropped, as when reading inline */
+            if ((st = gz_read(s, g->buf[slot] + len, GZ_CHUNK - len, &k, &err)) != ER_OK)
+                break;
+            if (k == 0) {
+                eof = true;
+                break;
+            }
+            len += k;
+        }
+        pthread_mutex_lock(&g->mu);
+        g->len[slot] = len;
+        if (len)
+            g->tail++;
+        g->raw_bytes = s->raw_bytes;
+        pthread_cond_broadcast(&g->cv);
+        pthread_mutex_unlock(&g->mu);
+    }
+    pthread_mutex_lock(&g->mu);
+    g->st = st;
+    g->err = err;
+    g->done = true;
+    pthread_cond_broadcast(&g->cv);
+    pthread_mutex_unlock(&g->mu);
+    return NULL;
+}
+
+/* False when no thread (or its buffers) could be had: the caller inflates inline. */
+static bool gz_pipe_start(er_src *s)
+{
+    gz_pipe *g = calloc(1, sizeof *g);
+    if (!g)
+        return false;
+    for (int i = 0; i < GZ_SLOTS; i++)
+        if (!(g->buf[i] = malloc(GZ_CHUNK))) {
+            for (int j = 0; j < i; j++) free(g->buf[j]);
+            free(g);
+            return false;
+        }
+    pthread_mutex_init(&g->mu, NULL);
+    pthread_cond_init(&g->cv, NULL);
+    s->gp = g;
+    if (pthread_create(&g->th, NULL, gz_main, s) != 0) {
+        s->gp = NULL;
+        pthread_mutex_destroy(&g->mu);
+        pthread_cond_destroy(&g->cv);
+        for (int i = 0; i < GZ_SLOTS; i++) free(g->buf[i]);
+        free(g);
+        return false;
+    }
+    return true;
+}
+
+static void gz_pipe_stop(er_src *s)
+{
+    gz_pipe *g = s->gp;
+    if (!g)
+        return;
+    pthread_mutex_lock(&g->mu);
+    g->stop = true;
+    pthread_cond_broadcast(&g->cv);
+    pthread_mutex_unlock(&g->mu);
+    pthread_join(g->th, NULL);
+    pthread_mutex_destroy(&g->mu);
+    pthread_cond_destroy(&g->cv);
+    for (int i = 0; i < GZ_SLOTS; i++)
+        free(g->buf[i]);
+    free(g);
+    s->gp = NULL;
+}
+
+/* The next inflated bytes from the thread (same results as gz_read). */
+static er_status gz_pipe_read(er_src *s, char *buf, size_t cap, size_t *n, er_err *err)
+{
+    gz_pipe *g = s->gp;
+    *n = 0;
+    pthread_mutex_lock(&g->mu);
+    while (g->head == g->tail && !g->done)
+        pthread_cond_wait(&g->cv, &g->mu);
+    bool have = g->head != g->tail;
+    er_status st = g->st;
+    if (!have && st != ER_OK && err)
+        *err = g->err;
+    pthread_mutex_unlock(&g->mu);
+    if (!have)
+        return st;   /* ER_OK: end of input */
+    /* the head slot is the reader's until head moves on */
+    unsigned slot = g->head % GZ_SLOTS;
+    size_t k = g->len[slot] - g->off;
+    if (k > cap)
+        k = cap;
+    memcpy(buf, g->buf[slot] + g->off, k);
+    g->off += k;
+    *n = k;
+    if (g->off == g->len[slot]) {
+        g->off = 0;
+        pthread_mutex_lock(&g->mu);
+        g->head++;
+        pthread_cond_broadcast(&g->cv);
+        pthread_mutex_unlock(&g->mu);
     }
     return ER_OK;
 }
@@ -433,8 +592,13 @@ er_status src_read(er_src *s, char *buf, size_t cap, size_t *n, er_err *err)
 
 static er_status src_read_inner(er_src *s, char *buf, size_t cap, size_t *n, er_err *err)
 {
-    if (s->gzip)
-        return gz_read(s, buf, cap, n, err);
+    if (s->gzip) {
+        /* files and stdin: inflate ahead on a thread (URLs stay on the reader's,
+         * which owns the transfer's back-pressure) */
+        if (!s->gp && s->kind == K_FD && !s->gp_failed)
+            s->gp_failed = !gz_pipe_start(s);
+        return s->gp ? gz_pipe_read(s, buf, cap, n, err) : gz_read(s, buf, cap, n, err);
+    }
     /* Serve peeked bytes first. */
     if (s->raw_off < s->raw_len) {
         size_t k = s->raw_len - s->raw_off;

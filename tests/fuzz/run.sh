@@ -61,6 +61,8 @@ seed() {
         for f in "$src"/profiles/*.json "$src"/tests/fixtures/profiles/*.json "$src"/tests/fixtures/*/profiles/*.json; do add "$f"; done ;;
     baseline)
         for f in "$src"/tests/fixtures/*baseline*.json "$src"/tests/fixtures/*/*baseline*.json; do add "$f"; done ;;
+    baseline_bin)
+        for f in "$src"/tests/fuzz/seeds/baseline_bin/*; do add "$f"; done ;;
     push)
         for f in "$src"/tests/fixtures/*batch*.json "$src"/tests/fixtures/*/*batch*.json; do add "$f"; done ;;
     esac

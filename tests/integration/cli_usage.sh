@@ -19,8 +19,8 @@ expect() {   # exit-code, exact stderr, args...
   [ "$(cat "$tmp/err")" = "$want" ] || fail "ecorisk $*: stderr '$(cat "$tmp/err")', expected '$want'"
 }
 
-expect 64 "ecorisk: 'baseline' needs a sub-command: build, merge, show (e.g. 'ecorisk baseline build --help')" baseline
-expect 64 "ecorisk: unknown command 'baseline biuld' (did you mean 'baseline build'?); 'baseline' takes one of: build, merge, show" baseline biuld
+expect 64 "ecorisk: 'baseline' needs a sub-command: build, merge, convert, show (e.g. 'ecorisk baseline build --help')" baseline
+expect 64 "ecorisk: unknown command 'baseline biuld' (did you mean 'baseline build'?); 'baseline' takes one of: build, merge, convert, show" baseline biuld
 expect 64 "ecorisk: unknown command 'rnu' (did you mean 'run'?); 'ecorisk --help' lists the commands" rnu
 expect 64 "ecorisk: unknown command 'frobnicate'; 'ecorisk --help' lists the commands" frobnicate
 expect 64 "ecorisk run: option --feed needs a value (FILE)" run --feed

@@ -451,6 +451,79 @@ START_TEST(deterministic_and_round_trip)
 }
 END_TEST
 
+/* XXH64 (seed 0), the binary file's checksum: the reference library's values. */
+START_TEST(xxh64_reference_vectors)
+{
+    static const struct { const char *s; uint64_t h; } v[] = {
+        {"", 0xef46db3751d8e999ULL},
+        {"a", 0xd24ec4f1a98c6e5bULL},
+        {"abc", 0x44bc2cf5ad770999ULL},
+        {"Nobody inspects the spammish repetition", 0xfbcea83c8a378bf1ULL},
+        {"0123456789abcdef0123456789abcdef0123456789", 0xa76190c3acf08a1cULL},
+    };
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+        ck_assert_uint_eq(er_bl_xxh64(v[i].s, strlen(v[i].s)), v[i].h);
+}
+END_TEST
+
+/* The binary form: built and converted files are the same bytes, it loads
+ * with the same id, rows and features as the built baseline, converts back
+ * to the identical JSON text, merges like the JSON form, and a flipped byte
+ * or a truncation is rejected. */
+START_TEST(binary_round_trip)
+{
+    fx_hist h = fx_history(5000, 5);
+    er_baseline *a = build(h.d, h.n, 30), *j = NULL, *b = NULL, *m1 = NULL, *m2 = NULL;
+    er_err err = {{0}};
+    ck_assert_int_eq(er_baseline_save(a, tpath("a.json"), &err), ER_OK);
+    ck_assert_int_eq(er_baseline_save(a, tpath("a.bin"), &err), ER_OK);
+    ck_assert_msg(er_baseline_load(&j, tpath("a.json"), &err) == ER_OK, "%s", err.msg);
+    ck_assert_int_eq(er_baseline_save_as(j, tpath("j.bin"), ER_BASELINE_BIN, &err), ER_OK);
+    size_t la, lj, lt, l2;
+    char *ta = slurp(tpath("a.bin"), &la), *tj = slurp(tpath("j.bin"), &lj);
+    ck_assert_uint_eq(la, lj);
+    ck_assert(memcmp(ta, tj, la) == 0);
+    ck_assert(memcmp(ta, "ERBLBIN\n", 8) == 0);
+    ck_assert_msg(er_baseline_load(&b, tpath("a.bin"), &err) == ER_OK, "%s", err.msg);
+    ck_assert_str_eq(er_baseline_id(b), er_baseline_id(a));
+    ck_assert_uint_eq(er_baseline_rows(b), 5000);
+    for (size_t i = 0; i < 500; i++) {
+        er_anomalies x, y;
+        er_anomaly_compute(a, &h.d[i], &x);
+        er_anomaly_compute(b, &h.d[i], &y);
+        ck_assert(memcmp(&x, &y, sizeof x) == 0);
+    }
+    ck_assert_int_eq(er_baseline_save_as(b, tpath("b.json"), ER_BASELINE_JSON, &err), ER_OK);
+    char *t1 = slurp(tpath("a.json"), &lt), *t2 = slurp(tpath("b.json"), &l2);
+    ck_assert_uint_eq(lt, l2);
+    ck_assert(memcmp(t1, t2, lt) == 0);
+    const er_baseline *two_b[2] = {b, b}, *two_a[2] = {a, a};
+    ck_assert_int_eq(er_baseline_merge(&m1, two_b, 2, &err), ER_OK);
+    ck_assert_int_eq(er_baseline_merge(&m2, two_a, 2, &err), ER_OK);
+    ck_assert_str_eq(er_baseline_id(m1), er_baseline_id(m2));
+    er_baseline *bad = NULL;
+    ta[la / 2] ^= 1;
+    spit(tpath("flip.bin"), ta, la);
+    ck_assert_int_eq(er_baseline_load(&bad, tpath("flip.bin"), &err), ER_EBASELINE);
+    ck_assert_ptr_null(bad);
+    ck_assert_ptr_nonnull(strstr(err.msg, "checksum mismatch"));
+    ta[la / 2] ^= 1;
+    spit(tpath("short.bin"), ta, la - 8);
+    ck_assert_int_eq(er_baseline_load(&bad, tpath("short.bin"), &err), ER_EBASELINE);
+    ck_assert_ptr_nonnull(strstr(err.msg, "file size"));
+    free(ta);
+    free(tj);
+    free(t1);
+    free(t2);
+    er_baseline_free(m1);
+    er_baseline_free(m2);
+    er_baseline_free(a);
+    er_baseline_free(j);
+    er_baseline_free(b);
+    fx_history_free(&h);
+}
+END_TEST
+
 /* A baseline file that is not byte for byte what save wrote (pretty-printed,
  * groups and chapters in another order) loads through the slow path:
  * re-serialised, the same id, the same features, and saved back canonical. */
@@ -734,6 +807,8 @@ static Suite *suite(void)
     tcase_add_checked_fixture(f, setup, NULL);
     tcase_set_timeout(f, 120);
     tcase_add_test(f, deterministic_and_round_trip);
+    tcase_add_test(f, binary_round_trip);
+    tcase_add_test(f, xxh64_reference_vectors);
     tcase_add_test(f, empty_baseline);
     tcase_add_test(f, corrupt_files_fail_clearly);
     tcase_add_test(f, describe_json);

@@ -6,7 +6,8 @@
  * finishes into an immutable er_baseline. Baselines built on shards merge
  * exactly (counts, moments, histograms and route counts add; first-seen takes
  * the minimum), so merge(build(A), build(B)) == build(A ∪ B).
- * Saved as one versioned JSON file; the baseline id is a content hash.
+ * Saved as one versioned JSON file (exchange and audit form) or a binary file
+ * mapped at load (same content and id); the baseline id is a content hash.
  * A loaded baseline is read-only and may be shared by threads.
  */
 #ifndef ECORISK_BASELINE_H
@@ -38,8 +39,14 @@ er_status er_baseline_builder_add_batch(er_baseline_builder *b, const er_decl *d
 /* Produces a new baseline (caller frees); the builder may be freed after. */
 er_status er_baseline_builder_finish(er_baseline_builder *b, er_baseline **out, er_err *err);
 
+/* Either form, told apart by the first bytes (docs/scoring.md, baseline file). */
 er_status er_baseline_load(er_baseline **out, const char *path, er_err *err);   /* "-" = stdin */
-er_status er_baseline_save(const er_baseline *bl, const char *path, er_err *err); /* "-" = stdout */
+/* ER_BASELINE_AUTO: binary when path ends in ".bin", JSON otherwise. */
+typedef enum er_baseline_format { ER_BASELINE_AUTO = 0, ER_BASELINE_JSON, ER_BASELINE_BIN } er_baseline_format;
+er_status er_baseline_save_as(const er_baseline *bl, const char *path, er_baseline_format fmt, er_err *err);
+er_status er_baseline_save(const er_baseline *bl, const char *path, er_err *err); /* "-" = stdout; AUTO */
+/* "json", "bin" or NULL/"auto" → *fmt; ER_EINVAL otherwise. */
+er_status er_baseline_format_parse(const char *s, er_baseline_format *fmt);
 /* Merge n ≥ 1 baselines into a new one; the inputs are not modified. */
 er_status er_baseline_merge(er_baseline **out, const er_baseline *const *in, size_t n, er_err *err);
 void      er_baseline_free(er_baseline *bl);

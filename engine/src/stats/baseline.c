@@ -350,6 +350,7 @@ er_status er_bl_init(er_baseline *bl, unsigned min_group, er_err *err)
 
 void er_bl_clear(er_baseline *bl)
 {
+    er_bl_bin_detach(bl);
     er_bl_gs_free(&bl->gs);
     er_bl_tables_free(bl);
     free(bl->rs);

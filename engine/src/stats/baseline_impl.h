@@ -164,6 +164,9 @@ struct er_baseline {
     size_t      n_ts;
     bool        rs_ready, ts_ready;   /* rs / ts already filled in order by the loader */
     char       *text;        /* canonical text with a zero id, kept for save (or NULL) */
+    void       *map;         /* binary file the arrays and tables point into (or NULL) */
+    size_t      map_len;
+    bool        map_heap;    /* map is a malloc'd copy (read from a pipe), not a mapping */
     size_t      text_len, text_id_off;
     char       id[33];
 };
@@ -249,6 +252,22 @@ char *er_bl_serialize(const er_baseline *bl, size_t *len, const char *id);
 er_status er_bl_hash(er_baseline *bl, bool keep_text, er_err *err);
 /* Content hash of a baseline text (whose id field holds 32 zeros) as 32 hex digits. */
 void er_bl_text_id(const char *txt, size_t len, char id[33]);
+
+/* Write len bytes of txt to path (or stdout for "-") through a temporary
+ * file renamed into place, with the 32 characters at id_off replaced by id
+ * (id_off >= len: written as is). */
+er_status er_bl_write_file(const char *path, const char *txt, size_t len, size_t id_off, const char *id,
+                           er_err *err);
+
+/* Binary form (baseline_bin.c). */
+extern const char er_bl_bin_magic[8];
+uint64_t  er_bl_xxh64(const void *data, size_t len);
+er_status er_bl_save_bin(const er_baseline *bl, const char *path, er_err *err);
+er_status er_bl_load_bin_path(er_baseline **out, const char *path, er_err *err);
+/* Loads from a malloc'd buffer, which it takes over (freed on failure too). */
+er_status er_bl_load_bin_mem(er_baseline **out, const char *file, char *buf, size_t len, er_err *err);
+/* Drops every pointer into bl->map and releases it (er_bl_clear calls it). */
+void      er_bl_bin_detach(er_baseline *bl);
 
 /* Per-declaration inputs (anomaly.c and the builder agree on them). */
 typedef struct decl_x {

@@ -1,5 +1,5 @@
 /*
- * baseline_io.c — the baseline file: one versioned JSON document written
+ * baseline_io.c — the baseline JSON file (the binary form: baseline_bin.c), written
  * canonically (sorted keys, groups in level/code order, integers exact,
  * 128-bit sums as decimal strings, derived floats as %.17g) so the same
  * content always gives the same bytes, and a loader that checks the format
@@ -428,8 +428,25 @@ static bool write_parts(FILE *f, const char *txt, size_t len, size_t id_off, con
            fwrite(txt + id_off + 32, 1, len - id_off - 32, f) == len - id_off - 32;
 }
 
+er_status er_baseline_format_parse(const char *s, er_baseline_format *fmt)
+{
+    if (!s || strcmp(s, "auto") == 0) *fmt = ER_BASELINE_AUTO;
+    else if (strcmp(s, "json") == 0) *fmt = ER_BASELINE_JSON;
+    else if (strcmp(s, "bin") == 0) *fmt = ER_BASELINE_BIN;
+    else return ER_EINVAL;
+    return ER_OK;
+}
+
 er_status er_baseline_save(const er_baseline *bl, const char *path, er_err *err)
 {
+    return er_baseline_save_as(bl, path, ER_BASELINE_AUTO, err);
+}
+
+er_status er_baseline_save_as(const er_baseline *bl, const char *path, er_baseline_format fmt, er_err *err)
+{
+    size_t pl = strlen(path);
+    if (fmt == ER_BASELINE_BIN || (fmt == ER_BASELINE_AUTO && pl > 4 && strcmp(path + pl - 4, ".bin") == 0))
+        return er_bl_save_bin(bl, path, err);
     /* The canonical text kept from the build or merge is written around its
      * zero id (three parts, no copy); otherwise serialise now, with the id
      * hashed from that text: a loaded file that was not canonical but carried
@@ -449,6 +466,14 @@ er_status er_baseline_save(const er_baseline *bl, const char *path, er_err *err)
         txt = own;
         id = canon_id;
     }
+    er_status st = er_bl_write_file(path, txt, len, id_off, id, err);
+    free(own);
+    return st;
+}
+
+er_status er_bl_write_file(const char *path, const char *txt, size_t len, size_t id_off, const char *id,
+                           er_err *err)
+{
     char *tmp = NULL;
     FILE *f = NULL;
     er_status st = ER_OK;
@@ -501,7 +526,6 @@ cleanup:
     if (f) fclose(f);
     if (st != ER_OK && tmp) unlink(tmp);
     free(tmp);
-    free(own);
     return st;
 }
 
@@ -1001,20 +1025,49 @@ static bool file_is_intact(char *txt, size_t len, const char *stored)
     return strcmp(id, stored) == 0;
 }
 
+/* The first bytes of path are the binary magic (false for stdin, or when unreadable). */
+static bool path_is_bin(const char *path)
+{
+    if (strcmp(path, "-") == 0)
+        return false;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return false;
+    char m[8];
+    bool bin = fread(m, 1, 8, f) == 8 && memcmp(m, er_bl_bin_magic, 8) == 0;
+    fclose(f);
+    return bin;
+}
+
+static er_status load_json(er_baseline **out, const char *file, char *txt, size_t len, er_err *err);
+
 er_status er_baseline_load(er_baseline **out, const char *path, er_err *err)
 {
     er_bl_gsl_quiet();
+    if (path_is_bin(path))
+        return er_bl_load_bin_path(out, path, err);
     const char *file = strcmp(path, "-") == 0 ? "<stdin>" : path;
     char *txt = NULL;
     size_t len = 0;
+    er_status st = read_all(path, &txt, &len, err);
+    if (st != ER_OK)
+        return st;
+    if (len >= 8 && memcmp(txt, er_bl_bin_magic, 8) == 0)
+        return er_bl_load_bin_mem(out, file, txt, len, err);
+    st = load_json(out, file, txt, len, err);
+    free(txt);
+    return st;
+}
+
+/* The JSON form from txt (NUL-terminated, borrowed: the intact check zeroes its id). */
+static er_status load_json(er_baseline **out, const char *file, char *txt, size_t len, er_err *err)
+{
     json_tokener *tok = NULL;
     json_object *root = NULL;
     er_baseline *bl = NULL;
     ld L = {file, err, "$", 0};
     char stored[33];
-    er_status st = read_all(path, &txt, &len, err);
-    if (st != ER_OK)
-        return st;
+    er_status st = ER_OK;
     tok = json_tokener_new();
     if (!tok) {
         st = er_errf(err, ER_ENOMEM, "%s: out of memory", file);
@@ -1078,6 +1131,5 @@ cleanup:
     er_baseline_free(bl);
     json_object_put(root);
     if (tok) json_tokener_free(tok);
-    free(txt);
     return st;
 }
