@@ -359,10 +359,10 @@ static int push_main(const cli_args *a)
     er_push_summary sum;
     st = er_push_run(ob, &po, &sum, &err);
     printf("{\"delivered_batches\":%zu,\"delivered_alerts\":%zu,\"dead_batches\":%zu,\"dead_alerts\":%zu,"
-           "\"pending_batches\":%zu,\"pending_alerts\":%zu,\"requests\":%zu,\"retries\":%zu,"
+           "\"pending_batches\":%zu,\"pending_alerts\":%zu,\"requests\":%zu,\"resends\":%zu,\"retries\":%zu,"
            "\"rebatched\":%zu,\"status\":\"%s\"}\n",
            sum.batches_delivered, sum.alerts_delivered, sum.batches_dead, sum.alerts_dead,
-           sum.batches_pending, sum.alerts_pending, sum.requests, sum.retries, sum.rebatched,
+           sum.batches_pending, sum.alerts_pending, sum.requests, sum.resends, sum.retries, sum.rebatched,
            er_status_str(st));
     fflush(stdout);
     if (sum.foreign)

@@ -36,13 +36,13 @@ static const cli_opt run_opts[] = {
     {"key", 0, CLI_STR, NULL, "FILE", "--push: client private key for mutual TLS"},
     {"non-nominal", 0, CLI_FLAG, NULL, NULL, "--push: strip importer/exporter/declarant from what is sent"},
     {"insecure-http", 0, CLI_FLAG, NULL, NULL, "--push: allow a plain http:// endpoint (loopback only)"},
-    {"push-batch", 0, CLI_INT, NULL, "N", "--push: alerts per batch (as push --batch)"},
-    {"max-time", 0, CLI_DOUBLE, NULL, "S", "--push: total time limit per HTTP request (as push)"},
-    {"connect-timeout", 0, CLI_DOUBLE, NULL, "S", "--push: connection time limit (as push)"},
-    {"retries", 0, CLI_INT, NULL, "N", "--push: retries per batch (as push)"},
-    {"backoff", 0, CLI_DOUBLE, NULL, "S", "--push: first backoff delay (as push)"},
-    {"backoff-max", 0, CLI_DOUBLE, NULL, "S", "--push: backoff cap (as push)"},
-    {"retry-after-max", 0, CLI_DOUBLE, NULL, "S", "--push: longer Retry-After stops and keeps pending (as push)"},
+    {"batch", 0, CLI_STR, NULL, "N", "--push: alerts per batch when spooling (as push; default 500)"},
+    {"max-time", 0, CLI_STR, NULL, "S", "--push: total time limit per HTTP request (as push; default 60)"},
+    {"connect-timeout", 0, CLI_STR, NULL, "S", "--push: connection time limit (as push; default 10)"},
+    {"retries", 0, CLI_STR, NULL, "N", "--push: retries per batch after the first attempt (as push; default 4)"},
+    {"backoff", 0, CLI_STR, NULL, "S", "--push: first backoff delay (as push; default 0.5)"},
+    {"backoff-max", 0, CLI_STR, NULL, "S", "--push: backoff cap (as push; default 30)"},
+    {"retry-after-max", 0, CLI_STR, NULL, "S", "--push: longer Retry-After: stop and keep pending (as push; default 120)"},
 };
 
 extern const cli_cmd cmd_push;
@@ -90,9 +90,9 @@ static er_status spool_staged(void *ud, const char *staged, er_err *err)
     argv[n++] = "--enqueue";
     argv[n++] = alerts;
     argv[n++] = "--no-send";
-    if (cli_given(a, "push-batch")) {
+    if (cli_given(a, "batch")) {
         argv[n++] = "--batch";
-        argv[n++] = cli_str(a, "push-batch");
+        argv[n++] = cli_str(a, "batch");
     }
     argv[n++] = "--log-format";
     argv[n++] = cli_str(a, "log-format");
@@ -112,11 +112,10 @@ static int push_alerts(const cli_args *a, const char *out)
     char outbox[4096];
     const char *argv[48];
     int n = 0;
-    static const char *const fwd_str[] = {"token-file", "cacert", "cert", "key"};
-    static const char *const fwd_num[][2] = {
-        {"push-batch", "--batch"}, {"max-time", "--max-time"}, {"connect-timeout", "--connect-timeout"},
-        {"retries", "--retries"}, {"backoff", "--backoff"}, {"backoff-max", "--backoff-max"},
-        {"retry-after-max", "--retry-after-max"}};
+    /* every delivery limit of push, forwarded as given (push validates them) */
+    static const char *const fwd_str[] = {"token-file", "cacert", "cert", "key", "batch", "max-time",
+                                          "connect-timeout", "retries", "backoff", "backoff-max",
+                                          "retry-after-max"};
     static const char *const fwd_flag[] = {"non-nominal", "insecure-http"};
 
     outbox_dir(a, out, outbox, sizeof outbox);
@@ -127,15 +126,10 @@ static int push_alerts(const cli_args *a, const char *out)
     argv[n++] = cli_str(a, "push");
     for (size_t i = 0; i < sizeof fwd_str / sizeof fwd_str[0]; i++)
         if (cli_given(a, fwd_str[i])) {
-            static char names[4][32];
+            static char names[sizeof fwd_str / sizeof fwd_str[0]][32];
             snprintf(names[i], sizeof names[i], "--%s", fwd_str[i]);
             argv[n++] = names[i];
             argv[n++] = cli_str(a, fwd_str[i]);
-        }
-    for (size_t i = 0; i < sizeof fwd_num / sizeof fwd_num[0]; i++)
-        if (cli_given(a, fwd_num[i][0])) {
-            argv[n++] = fwd_num[i][1];
-            argv[n++] = cli_str(a, fwd_num[i][0]);
         }
     for (size_t i = 0; i < sizeof fwd_flag / sizeof fwd_flag[0]; i++)
         if (cli_flag(a, fwd_flag[i]))
@@ -227,10 +221,6 @@ static int run_main(const cli_args *a)
         cli_error("%s", err.msg);
         return cli_exit_code(st);
     }
-    if (res.dup_window_resets)
-        cli_warn("run %s: the duplicate-id check restarted %llu time(s): duplicates further apart than "
-                 "its window were not detected (docs/feeds.md)", res.run_id,
-                 (unsigned long long)res.dup_window_resets);
     char fields[1024];
     snprintf(fields, sizeof fields,
              "\"run_id\":\"%s\",\"rows_read\":%llu,\"accepted\":%llu,\"quarantined\":%llu,"
@@ -257,6 +247,10 @@ static int run_main(const cli_args *a)
              (unsigned long long)res.alerts_by_domain[ER_DOMAIN_ODS],
              (unsigned long long)res.alerts_by_domain[ER_DOMAIN_WASTE], res.seconds,
              strcmp(out, "-") ? " -> " : "", strcmp(out, "-") ? out : "");
+    if (res.dup_window_resets)
+        cli_warn("run %s: the duplicate-id check restarted %llu time(s) (past %u ids per feed): "
+                 "an id repeated across a restart is not caught (docs/feeds.md, Duplicates)",
+                 res.run_id, (unsigned long long)res.dup_window_resets, (unsigned)ER_FEED_DUP_EXACT);
     if (res.quarantine_exceeded)
         cli_warn("run %s: %.1f%% of the rows read were quarantined, above the maximum %.1f%% "
                  "(--max-quarantine-share); see quarantine.jsonl; exit status 3",

@@ -113,29 +113,59 @@ static er_status sniff_format(er_feed *f, er_err *err)
 
 static bool is_required(int fi) { return fi == F_ID || fi == F_DATE || fi == F_HS; }
 
-static int cmp_name(const void *a, const void *b)
+/* A header name holds no control character (docs/feeds.md#csv). A CR in it
+ * means the file ends its lines with a bare CR (classic Mac), which the
+ * reader does not split on: say so rather than read one huge header. */
+static er_status check_header_name(const er_feed *f, uint64_t line, size_t col, const char *p,
+                                   size_t n, er_err *err)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    for (size_t k = 0; k < n; k++) {
+        unsigned char c = (unsigned char)p[k];
+        if (c == '\r')
+            return er_errf(err, ER_EFORMAT, "%s:%llu: header row: column %zu holds a bare CR: "
+                           "lines ending in CR alone are not supported (convert the feed to LF "
+                           "or CRLF line ends)", f->name, (unsigned long long)line, col + 1);
+        if (c < 0x20 || c == 0x7f)
+            return er_errf(err, ER_EFORMAT, "%s:%llu: header row: column %zu name holds the "
+                           "control character 0x%02x", f->name, (unsigned long long)line,
+                           col + 1, c);
+    }
+    return ER_OK;
 }
 
-/* A header naming a column twice is ambiguous whichever column is mapped: refused. */
-static er_status check_duplicate_names(er_feed *f, unsigned long long line, er_err *err)
+static int cmp_name(const void *a, const void *b)
 {
+    return strcmp(**(char *const *const *)a, **(char *const *const *)b);
+}
+
+/* Every header name appears once: a repeated name would make the column a
+ * mapping or an extra binds to depend on its position. Sorted, so a wide
+ * hostile header costs n log n, not n^2. */
+static er_status check_header_unique(const er_feed *f, uint64_t line, er_err *err)
+{
+    char **by = malloc(f->n_hdr * sizeof *by + 1);
+    char ***ix = malloc(f->n_hdr * sizeof *ix + 1);
     er_status st = ER_OK;
-    char **v = malloc((f->n_hdr ? f->n_hdr : 1) * sizeof *v);
-    size_t n = 0;
-    if (!v)
-        return er_errf(err, ER_ENOMEM, "out of memory");
-    for (size_t i = 0; i < f->n_hdr; i++)
-        if (f->hdr[i][0])
-            v[n++] = f->hdr[i];
-    qsort(v, n, sizeof *v, cmp_name);
-    for (size_t i = 1; i < n; i++)
-        if (strcmp(v[i - 1], v[i]) == 0) {
-            st = er_errf(err, ER_EFORMAT, "%s:%llu: header row: column '%s' appears twice", f->name, line, v[i]);
-            break;
+    if (!by || !ix) {
+        st = er_errf(err, ER_ENOMEM, "out of memory");
+        goto cleanup;
+    }
+    for (size_t i = 0; i < f->n_hdr; i++) {
+        by[i] = f->hdr[i];
+        ix[i] = &by[i];
+    }
+    qsort(ix, f->n_hdr, sizeof *ix, cmp_name);
+    for (size_t i = 1; i < f->n_hdr; i++)
+        if (strcmp(*ix[i - 1], *ix[i]) == 0) {
+            size_t a = (size_t)(ix[i - 1] - by), b = (size_t)(ix[i] - by);
+            st = er_errf(err, ER_EFORMAT, "%s:%llu: header row: column name '%s' appears twice "
+                         "(columns %zu and %zu)", f->name, (unsigned long long)line, *ix[i],
+                         (a < b ? a : b) + 1, (a < b ? b : a) + 1);
+            goto cleanup;
         }
-    free(v);
+cleanup:
+    free(ix);
+    free(by);
     return st;
 }
 
@@ -213,8 +243,10 @@ static er_status bind_csv_header(er_feed *f, er_err *err)
             }
         if (!(f->hdr[i] = strndup(p, n)))
             return er_errf(err, ER_ENOMEM, "out of memory");
+        if ((st = check_header_name(f, h.line, i, p, n, err)) != ER_OK)
+            return st;
     }
-    if ((st = check_duplicate_names(f, h.line, err)) != ER_OK)
+    if ((st = check_header_unique(f, h.line, err)) != ER_OK)
         return st;
     bool used[4096] = {0};
     for (int fi = 0; fi < F_COUNT; fi++) {

@@ -23,8 +23,8 @@ struct er_jsonl {
     bool               started;
     struct json_tokener *tok;
     json_object        *obj;
-    char               *fix;       /* the line with out-of-range integers made decimal (wide_ints) */
-    size_t              fix_cap;
+    char               *quoted;      /* the line with its long integers quoted */
+    size_t              quoted_cap;
 };
 
 static inline bool is_hex(unsigned char c)
@@ -235,87 +235,15 @@ void jsonl_free(er_jsonl *j)
     if (!j)
         return;
     json_object_put(j->obj);
+    free(j->quoted);
     if (j->tok)
         json_tokener_free(j->tok);
     rbuf_free(&j->rb);
-    free(j->fix);
     free(j);
 }
 
 uint64_t jsonl_blank_lines(const er_jsonl *j) { return j->blank; }
 uint64_t jsonl_bytes(const er_jsonl *j) { return j->rb.consumed + j->rb.pos; }
-
-/* True for an integer literal (digits, after an optional '-') beyond int64. */
-static bool int_overflows(const char *d, size_t n, bool neg)
-{
-    static const char max[] = "9223372036854775807", min[] = "9223372036854775808";
-    if (n != 19)
-        return n > 19;
-    return memcmp(d, neg ? min : max, 19) > 0;
-}
-
-/* json-c clamps an integer literal beyond int64/uint64 (18446744073709551615)
- * and drops its text. A line with such a literal is parsed from a copy in
- * which each one gets ".0" appended: json-c then keeps it as a decimal with its
- * own text, which validation reads exactly as the same text in a CSV feed
- * (docs/feeds.md: out of range -> bad_number). Returns the text to parse. */
-static const char *wide_ints(er_jsonl *j, const char *s, size_t len, size_t *out_len)
-{
-    size_t extra = 0;
-    for (int pass = 0; pass < 2; pass++) {
-        size_t o = 0;
-        for (size_t i = 0; i < len;) {
-            if (s[i] == '"') {
-                size_t k = i + 1;
-                while (k < len && s[k] != '"')
-                    k += s[k] == '\\' ? 2 : 1;
-                k++;
-                if (pass)
-                    memcpy(j->fix + o, s + i, k - i);
-                o += k - i;
-                i = k;
-                continue;
-            }
-            if (s[i] == '-' || (s[i] >= '0' && s[i] <= '9')) {
-                bool neg = s[i] == '-';
-                size_t k = i + neg, d0 = k;
-                while (k < len && s[k] >= '0' && s[k] <= '9')
-                    k++;
-                bool wide = !(k < len && (s[k] == '.' || s[k] == 'e' || s[k] == 'E')) &&
-                            int_overflows(s + d0, k - d0, neg);
-                if (pass) {
-                    memcpy(j->fix + o, s + i, k - i);
-                    if (wide)
-                        memcpy(j->fix + o + (k - i), ".0", 2);
-                }
-                o += k - i + (wide ? 2 : 0);
-                extra += wide && !pass ? 2 : 0;
-                i = k;
-                continue;
-            }
-            if (pass)
-                j->fix[o] = s[i];
-            o++;
-            i++;
-        }
-        if (!pass) {
-            if (!extra)
-                break;
-            if (j->fix_cap < len + extra + 1) {
-                char *nf = realloc(j->fix, len + extra + 1);
-                if (!nf)
-                    break;
-                j->fix = nf;
-                j->fix_cap = len + extra + 1;
-            }
-        } else {
-            *out_len = o;
-            return j->fix;
-        }
-    }
-    *out_len = len;
-    return s;
-}
 
 static const char *type_name(json_object *o)
 {
@@ -326,6 +254,68 @@ static const char *type_name(json_object *o)
     case json_type_null: return "null";
     default: return "a number";
     }
+}
+
+/* json-c turns an integer beyond 64 bits into INT64_MIN or UINT64_MAX and
+ * keeps no text for it, so a number would be read as another number. An
+ * integer of 19 digits or more is therefore handed over as a string of its
+ * own text: the feed parses it as it parses the same text from a CSV cell
+ * (docs/feeds.md#json-lines), out of range -> bad_number. Returns the text to
+ * parse: s itself when nothing needed quoting, NULL on ENOMEM. The line has
+ * passed er_json_check, so a number starts with '-' or a digit outside a
+ * string. */
+static const char *quote_long_ints(er_jsonl *j, const char *s, size_t len, size_t *olen)
+{
+    size_t o = 0;
+    bool any = false;
+    for (size_t i = 0; i < len;) {
+        unsigned char c = (unsigned char)s[i];
+        size_t t = i;
+        if (c == '"') {
+            for (i++; i < len && s[i] != '"'; i++)
+                if (s[i] == '\\')
+                    i++;
+            i++;
+        } else if (c == '-' || is_digit(c)) {
+            size_t d = 0;
+            bool integer = true;
+            for (i += c == '-'; i < len && is_digit((unsigned char)s[i]); i++)
+                d++;
+            while (i < len && (s[i] == '.' || s[i] == 'e' || s[i] == 'E' || s[i] == '+' ||
+                               s[i] == '-' || is_digit((unsigned char)s[i]))) {
+                integer = false;
+                i++;
+            }
+            if (integer && d >= 19) {
+                if (!any) {
+                    if (j->quoted_cap < 2 * len + 1) {
+                        char *q = realloc(j->quoted, 2 * len + 1);
+                        if (!q)
+                            return NULL;
+                        j->quoted = q;
+                        j->quoted_cap = 2 * len + 1;
+                    }
+                    memcpy(j->quoted, s, t);
+                    o = t;
+                    any = true;
+                }
+                j->quoted[o++] = '"';
+                memcpy(j->quoted + o, s + t, i - t);
+                o += i - t;
+                j->quoted[o++] = '"';
+                continue;
+            }
+        } else {
+            i++;
+        }
+        if (any) {
+            size_t e = i < len ? i : len;
+            memcpy(j->quoted + o, s + t, e - t);
+            o += e - t;
+        }
+    }
+    *olen = any ? o : len;
+    return any ? j->quoted : s;
 }
 
 er_status jsonl_next(er_jsonl *j, jsonl_rec *rec, er_err *err)
@@ -408,10 +398,12 @@ er_status jsonl_next(er_jsonl *j, jsonl_rec *rec, er_err *err)
             json_object_put(o);
             return ER_OK;
         }
-        size_t plen;
-        const char *ptext = wide_ints(j, s, len, &plen);
+        size_t qlen = len;
+        const char *qs = quote_long_ints(j, s, len, &qlen);
+        if (!qs)
+            return er_errf(err, ER_ENOMEM, "out of memory reading a JSON Lines record");
         json_tokener_reset(j->tok);
-        j->obj = json_tokener_parse_ex(j->tok, ptext, (int)plen);
+        j->obj = json_tokener_parse_ex(j->tok, qs, (int)qlen);
         enum json_tokener_error je = json_tokener_get_error(j->tok);
         if (!j->obj || je != json_tokener_success) {
             json_object_put(j->obj);

@@ -59,7 +59,8 @@ er_status er_quarantine_write(FILE *out, const er_qrecord *q, er_err *err)
     er_quarantine_write_string(out, q->detail ? q->detail : "", q->detail ? strlen(q->detail) : 0);
     fputs(",\"excerpt\":", out);
     if (q->excerpt)
-        er_quarantine_write_string(out, q->excerpt, q->excerpt_len);
+        er_quarantine_write_string(out, q->excerpt,
+                                   q->excerpt_len ? q->excerpt_len : strlen(q->excerpt));
     else
         fputs("null", out);
     fputs("}\n", out);

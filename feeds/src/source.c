@@ -8,6 +8,7 @@
  * inflating on the reading thread would bound the whole run.
  */
 #include "source.h"
+#include "core/loopback.h"
 #include "ecorisk/version.h"
 
 #include <curl/curl.h>
@@ -177,19 +178,14 @@ static er_status net_pump(er_src *s, er_err *err)
 /* Plain http:// is for loopback test servers only; real feeds use https. */
 static bool loopback_http(const char *url)
 {
-    if (strncmp(url, "http://", 7) != 0)
+    if (strncasecmp(url, "http://", 7) != 0)
         return true;
     const char *h = url + 7;
     const char *at = strpbrk(h, "@/");
     if (at && *at == '@')
         h = at + 1;
-    static const char *const ok[] = {"127.0.0.1", "localhost", "[::1]"};
-    for (int i = 0; i < 3; i++) {
-        size_t n = strlen(ok[i]);
-        if (strncmp(h, ok[i], n) == 0 && (h[n] == '\0' || h[n] == ':' || h[n] == '/'))
-            return true;
-    }
-    return false;
+    size_t n = h[0] == '[' ? strcspn(h, "]") + 1 : strcspn(h, ":/?#");
+    return er_host_is_loopback(h, n);
 }
 
 static er_status url_open(er_src *s, const src_opts *o, er_err *err)

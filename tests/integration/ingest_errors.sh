@@ -38,6 +38,21 @@ expect 65 "empty feed (no header row)" --feed "$tmp/empty.csv"
 expect 65 "nohs.csv:1: missing required column 'hs' (mapped to hs by mapping 'canonical-csv')" --feed "$tmp/nohs.csv"
 expect 65 "missing required column 'Declaration ID'" --feed "$sample" --mapping kcs-customs
 expect 65 "gzip stream truncated" --feed "$tmp/trunc.csv.gz"
+# Lines ended by CR alone: refused with a clear message, never 0 rows and exit 0
+# (1,000 rows, with a mapping that keeps no extras, as well as from stdin).
+{ printf 'id,date,hs,net_kg\r'; for i in $(seq 1 1000); do printf 'A%d,2026-11-20,010690,5\r' "$i"; done; } > "$tmp/cr.csv"
+printf '{"name":"noextras","format":"csv","extras":false,"fields":{"id":"id","date":"date","hs":"hs","net_kg":"net_kg"}}' > "$tmp/noextras.json"
+expect 65 "cr.csv:1: header row: column 4 holds a bare CR: lines ending in CR alone are not supported" --feed "$tmp/cr.csv"
+expect 65 "lines ending in CR alone are not supported" --feed "$tmp/cr.csv" --mapping "$tmp/noextras.json"
+"$E" ingest --feed - < "$tmp/cr.csv" > "$tmp/out" 2> "$tmp/err"
+[ $? -eq 65 ] && grep -qF "lines ending in CR alone" "$tmp/err" || fail "CR-only feed on stdin: $(cat "$tmp/err")"
+# Header names: no control characters, no name twice.
+printf 'id,date,hs,not\001e\nA,2026-01-05,010690,x\n' > "$tmp/ctl.csv"
+printf 'id,date,hs,net_kg,hs\nA,2026-01-05,010690,5,010690\n' > "$tmp/twice.csv"
+printf 'id,date,hs,x,x\nA,2026-01-05,010690,1,2\n' > "$tmp/twice_extra.csv"
+expect 65 "ctl.csv:1: header row: column 4 name holds the control character 0x01" --feed "$tmp/ctl.csv"
+expect 65 "twice.csv:1: header row: column name 'hs' appears twice (columns 3 and 5)" --feed "$tmp/twice.csv"
+expect 65 "twice_extra.csv:1: header row: column name 'x' appears twice (columns 4 and 5)" --feed "$tmp/twice_extra.csv"
 expect 69 "127.0.0.1:1/x.csv" --feed http://127.0.0.1:1/x.csv
 expect 73 "/nonexistent/dir/q.jsonl: cannot create" --feed "$sample" --quarantine /nonexistent/dir/q.jsonl
 expect 74 "is a directory" --feed /tmp

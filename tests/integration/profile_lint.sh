@@ -19,9 +19,9 @@ expect_rc() {   # expected-rc, then the command
 # shipped packs (default folder and explicit): clean
 expect_rc 0 "$ECORISK" profile lint --today 2026-11-25
 [ ! -s "$T/out" ] || { cat "$T/out"; fail "shipped packs print messages"; }
-grep -q "21 profiles checked: 0 errors, 0 warnings" "$T/err" || fail "summary: $(cat "$T/err")"
+grep -q "22 profiles checked: 0 errors, 0 warnings" "$T/err" || fail "summary: $(cat "$T/err")"
 expect_rc 0 "$ECORISK" profile lint --today 2026-11-25 "$ECORISK_SRC/profiles/wildlife.json" "$ECORISK_SRC/profiles/ods.json"
-grep -q "14 profiles checked" "$T/err" || fail "two packs: $(cat "$T/err")"
+grep -q "15 profiles checked" "$T/err" || fail "two packs: $(cat "$T/err")"
 
 # one error class per file, exact line
 check() {   # file, expected rc, expected stdout line
@@ -62,7 +62,7 @@ expect_rc 0 "$ECORISK" profile lint -q --today 2026-11-25 "$ECORISK_SRC/profiles
 
 # show
 expect_rc 0 "$ECORISK" profile show --today 2026-11-25 ods-hcfc-as-hfc
-grep -q "^ods-hcfc-as-hfc (version 1) — HCFCs or CFCs declared as HFCs or HFC blends$" "$T/out" || fail "show title"
+grep -q "^ods-hcfc-as-hfc (version 2) — HCFCs or CFCs declared as HFCs or HFC blends$" "$T/out" || fail "show title"
 grep -q "description contains a keyword of list ods-keywords:" "$T/out" || fail "show keywords"
 grep -q "  hfc-hs-2022: 18 entries" "$T/out" || fail "show list provenance: $(cat "$T/out")"
 expect_rc 66 "$ECORISK" profile show --today 2026-11-25 no-such-profile

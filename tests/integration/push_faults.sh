@@ -82,6 +82,16 @@ assert r[0]["action"] == "hang:4" and r[0]["new"] == 10, r[0]
 assert r[1]["idempotency_key"] == r[0]["idempotency_key"] and r[1]["dup"] == 10 and r[1]["new"] == 0, r[1]
 PY
 
+# --- a reused keep-alive connection closed without answer: libcurl resends the
+# request on a fresh connection by itself; that resend is an HTTP attempt too,
+# so requests matches what the receiver saw (4), with resends 1 and retries 0
+scenario sresend ok,close --backoff 0.05
+all_delivered sresend
+check_eq 4 "$(count_lines sresend/rx/requests.jsonl)" "sresend: requests at the receiver"
+check_eq 4 "$(summary_field sresend/out requests)" "sresend: requests"
+check_eq 1 "$(summary_field sresend/out resends)" "sresend: resends"
+check_eq 0 "$(summary_field sresend/out retries)" "sresend: retries"
+
 # --- reset in the middle of the response; connection closed without answer
 scenario sreset reset,close --backoff 0.05
 all_delivered sreset

@@ -50,6 +50,20 @@ set -e
 check_eq 64 "$rc" "exit status for http:// without --insecure-http"
 grep -q 'https is required' http.err || fail "http refusal not explained"
 
+# --- --insecure-http reaches loopback only: a private-range or named host is
+# refused before any connection (exit 64), and nothing leaves the outbox
+before=$(ls ob/pending | wc -l)
+for ep in http://10.255.255.1:9/cen http://192.168.0.1/cen http://localhost.example:80/ \
+          "http://[fd00::1]:8080/cen" HTTP://172.16.0.1/cen; do
+  set +e
+  "$ECORISK" push --outbox ob --insecure-http --max-time 2 --endpoint "$ep" > lo.out 2> lo.err
+  rc=$?
+  set -e
+  check_eq 64 "$rc" "exit status for --insecure-http to $ep"
+  grep -q 'plain http is only accepted for loopback test servers' lo.err || fail "$ep: $(cat lo.err)"
+done
+check_eq "$before" "$(ls ob/pending | wc -l)" "pending after refused non-loopback endpoints"
+
 # --- with --cacert and the token from the environment: delivered
 ECORISK_TOKEN=$TOKEN "$ECORISK" push --outbox ob --endpoint "$URL" --cacert server.crt --log-level debug \
   > ok.out 2> ok.err

@@ -72,7 +72,32 @@ for host in 192.0.2.1 example.org 10.0.0.1:8080; do
   rc=0; "$ECORISK" push --outbox outbox --endpoint "http://$host/alerts" --insecure-http 2> lb.err || rc=$?
   [ "$rc" -ne 0 ] && grep -q "only accepted to a loopback" lb.err || fail "push to http://$host accepted (exit $rc)"
 done
-rc=0; "$ECORISK" run --feed "$F/day.csv" --as-of 2026-11-24 --out day3 --push "http://192.0.2.1/alerts" \
+rc=0; "$ECORISK" run --feed "$F/day.csv" --as-of 2026-11-24 --out day4 --push "http://192.0.2.1/alerts" \
   --insecure-http 2> lb.err || rc=$?
 [ "$rc" -ne 0 ] && grep -q "only accepted to a loopback" lb.err || fail "run --push to http://192.0.2.1 accepted (exit $rc)"
+
+# A hanging endpoint (accepts, never answers): run --push takes push's limits,
+# so --max-time 1 --retries 1 gives up after two 1-second attempts and keeps
+# every alert pending (exit 75), instead of 60 s x 5 attempts per batch.
+python3 -c 'import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(16); print(s.getsockname()[1], flush=True)
+conns = []
+while True:
+    c, _ = s.accept(); conns.append(c)' > port.hang &
+holder=$!
+for _ in $(seq 1 100); do [ -s port.hang ] && break; sleep 0.05; done
+set +e
+timeout 30 "$ECORISK" run --feed "$F/day.csv" --as-of 2026-11-24 --out day3 --outbox ob3 --batch 1000 \
+  --push "http://127.0.0.1:$(cat port.hang)/alerts" --insecure-http --max-time 1 --retries 1 \
+  --backoff 0.1 --log-level debug > hang.out 2> hang.err
+rc=$?
+set -e
+kill "$holder" 2>/dev/null || true
+wait "$holder" 2>/dev/null || true
+check_eq 75 "$rc" "run --push --max-time 1 --retries 1 against a hanging endpoint ($(tail -3 hang.err))"
+ids_outbox ob3 pending > pending3.ids
+ids_jsonl day3/alerts.jsonl > all3.ids
+cmp -s all3.ids pending3.ids || fail "hanging endpoint: pending set differs from alerts.jsonl"
+check_eq 1 "$(ls ob3/pending | wc -l)" "one batch of up to 1000 alerts (--batch forwarded)"
+grep -q 'retries' hang.err || fail "no delivery summary: $(cat hang.err)"
 echo "run_push: ok"

@@ -210,6 +210,38 @@ START_TEST(jsonl_records)
 }
 END_TEST
 
+/* Integers beyond 64 bits are read from their text, as the same text in a
+ * CSV cell: json-c alone would turn them into INT64_MIN / UINT64_MAX. */
+START_TEST(jsonl_big_integers)
+{
+    fx_result r;
+    char nines[401];
+    memset(nines, '9', 400);
+    nines[400] = '\0';
+    static char text[2048];
+    ck_assert_int_lt(snprintf(text, sizeof text,
+        "{\"id\":36893488147419103232,\"date\":\"2026-01-05\",\"hs\":\"010690\","
+        "\"ref\":-9223372036854775809,\"s\":\"x\\\" 99999999999999999999\"}\n"
+        "{\"id\":\"B\",\"date\":\"2026-01-05\",\"hs\":\"010690\",\"net_kg\":%s}\n"
+        "{\"id\":\"C\",\"date\":\"2026-01-05\",\"hs\":\"010690\",\"net_kg\":\"%s\"}\n"
+        "{\"id\":\"D\",\"date\":\"2026-01-05\",\"hs\":\"010690\",\"net_kg\":1e400}\n",
+        nines, nines), (int)sizeof text);
+    fx_ingest(&r, text, ".jsonl", NULL);
+    ck_assert_int_eq(r.open_st, ER_OK);
+    ck_assert_uint_eq(r.st.rows_read, 4);
+    ck_assert_uint_eq(r.st.accepted, 1);
+    ck_assert_str_eq(r.d[0].id, "36893488147419103232");
+    ck_assert_str_eq(er_decl_extra(&r.d[0], "ref"), "-9223372036854775809");
+    ck_assert_str_eq(er_decl_extra(&r.d[0], "s"), "x\" 99999999999999999999");
+    ck_assert_uint_eq(r.n_q, 3);
+    ck_assert_str_eq(er_qreason_str(r.q[0].reason), "bad_number");
+    ck_assert_str_eq(er_qreason_str(r.q[1].reason), "bad_number");
+    ck_assert_str_eq(r.q[0].detail, r.q[1].detail);
+    fx_assert_q(&r, 2, "bad_number", "net_kg", "net_kg: '1e400' is not a number");
+    fx_free(&r);
+}
+END_TEST
+
 START_TEST(jsonl_format_detection)
 {
     /* no extension: sniffed from the first byte */
@@ -232,6 +264,7 @@ static Suite *suite(void)
     tcase_add_test(t, suite_as_feed_lines);
     tcase_add_test(t, jsonl_records);
     tcase_add_test(t, jsonl_format_detection);
+    tcase_add_test(t, jsonl_big_integers);
     suite_add_tcase(s, t);
     return s;
 }

@@ -24,7 +24,7 @@ static char *render(const er_qrecord *q)
 START_TEST(exact_record)
 {
     er_qrecord q = {"day.csv", 12, 10, ER_Q_BAD_HS, "hs", "hs: '01' is not a 6 to 10 digit HS code",
-                    "A1,2026-01-05,01", 16};
+                    "A1,2026-01-05,01", 0};
     char *s = render(&q);
     ck_assert_str_eq(s, "{\"file\":\"day.csv\",\"line\":12,\"seq\":10,\"reason\":\"bad_hs\",\"field\":\"hs\","
                         "\"detail\":\"hs: '01' is not a 6 to 10 digit HS code\",\"excerpt\":\"A1,2026-01-05,01\"}\n");
@@ -47,8 +47,7 @@ START_TEST(escaping)
 {
     er_qrecord q = {"a\"b\\c.csv", 1, 0, ER_Q_BAD_UTF8, "note",
                     "tab\there\nnew \x01 \x7f caf\xc3\xa9",
-                    "bad \xff\xfe cut \xe2\x82 ok \xf0\x9f\x90\x8d \xed\xa0\x80",
-                    sizeof "bad \xff\xfe cut \xe2\x82 ok \xf0\x9f\x90\x8d \xed\xa0\x80" - 1};
+                    "bad \xff\xfe cut \xe2\x82 ok \xf0\x9f\x90\x8d \xed\xa0\x80", 0};
     char *s = render(&q);
     ck_assert_str_eq(s, "{\"file\":\"a\\\"b\\\\c.csv\",\"line\":1,\"seq\":0,\"reason\":\"bad_utf8\","
                         "\"field\":\"note\",\"detail\":\"tab\\there\\nnew \\u0001 \\u007f caf\xc3\xa9\","
@@ -61,6 +60,25 @@ START_TEST(escaping)
     ck_assert_str_eq(json_object_get_string(f), "a\"b\\c.csv");
     json_object_put(o);
     free(s);
+}
+END_TEST
+
+/* An excerpt keeps the bytes after a NUL: the batch records its length and
+ * the writer escapes the NUL as \u0000. */
+START_TEST(excerpt_with_nul)
+{
+    er_batch *b = NULL;
+    er_err err;
+    ck_assert_int_eq(er_batch_new(&b, 16, &err), ER_OK);
+    static const char raw[] = "A1,\0x,9";
+    ck_assert_int_eq(er_batch_quarantine(b, "f.csv", 3, 2, ER_Q_BAD_UTF8, "hs", raw, sizeof raw - 1,
+                                         "hs: NUL byte"), ER_OK);
+    ck_assert_uint_eq(b->quarantined[0].excerpt_len, 7);
+    char *s = render(&b->quarantined[0]);
+    ck_assert_str_eq(s, "{\"file\":\"f.csv\",\"line\":3,\"seq\":2,\"reason\":\"bad_utf8\","
+                        "\"field\":\"hs\",\"detail\":\"hs: NUL byte\",\"excerpt\":\"A1,\\u0000x,9\"}\n");
+    free(s);
+    er_batch_free(b);
 }
 END_TEST
 
@@ -91,6 +109,7 @@ static Suite *suite(void)
     TCase *t = tcase_create("quarantine");
     tcase_add_test(t, exact_record);
     tcase_add_test(t, escaping);
+    tcase_add_test(t, excerpt_with_nul);
     tcase_add_test(t, batch_in_order);
     suite_add_tcase(s, t);
     return s;

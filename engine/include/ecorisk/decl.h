@@ -115,8 +115,8 @@ typedef struct er_qrecord {
     er_qreason  reason;
     const char *field;     /* offending field (canonical or column name) or NULL */
     const char *detail;    /* human detail, in the batch arena */
-    const char *excerpt;   /* first bytes of the raw record (escaped on output); may hold NUL bytes */
-    size_t      excerpt_len; /* its length in bytes (excerpt is also NUL-terminated) */
+    const char *excerpt;   /* first bytes of the raw record (valid UTF-8, escaped on output) */
+    size_t      excerpt_len; /* bytes in excerpt, which may hold NUL bytes (0: up to its NUL) */
 } er_qrecord;
 
 typedef struct er_batch {

@@ -108,7 +108,8 @@ typedef struct er_push_summary {
     size_t batches_delivered, alerts_delivered;   /* this invocation */
     size_t batches_dead, alerts_dead;             /* moved to dead/ by this invocation */
     size_t batches_pending, alerts_pending;       /* left in pending/ at the end */
-    size_t requests;                              /* HTTP requests attempted */
+    size_t requests;                              /* HTTP requests attempted, libcurl's resends included */
+    size_t resends;                               /* of which libcurl resent on a closed reused connection */
     size_t retries;                               /* failed attempts followed by a retry */
     size_t rebatched;                             /* pending batches split by batch_max */
     size_t foreign;                               /* non-batch files found in pending/ */

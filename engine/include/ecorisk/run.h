@@ -70,7 +70,7 @@ typedef struct er_run_opts {
 typedef struct er_run_result {
     char     run_id[17];
     uint64_t rows_read, accepted, quarantined, alerts, random, over_capacity;
-    uint64_t dup_window_resets;   /* duplicate-id check restarts (docs/feeds.md); also in summary.json */
+    uint64_t dup_window_resets;   /* duplicate-id table restarts (docs/feeds.md, Duplicates) */
     uint64_t alerts_by_lane[ER_LANE_COUNT];
     uint64_t alerts_by_domain[ER_DOMAIN_COUNT];
     double   seconds;

@@ -125,14 +125,8 @@ er_status er_batch_quarantine(er_batch *b, const char *file, uint64_t line, uint
     q->detail = er_arena_strndup(b->arena, detail, strlen(detail));
     if (excerpt_len > 200)
         excerpt_len = 200;
-    /* memcpy, not strndup: a NUL byte in the record must not cut the excerpt short */
-    char *ex = excerpt ? er_arena_alloc(b->arena, excerpt_len + 1) : NULL;
-    if (ex) {
-        memcpy(ex, excerpt, excerpt_len);
-        ex[excerpt_len] = '\0';
-    }
-    q->excerpt = ex;
-    q->excerpt_len = ex ? excerpt_len : 0;
+    q->excerpt = excerpt ? er_arena_strndup(b->arena, excerpt, excerpt_len) : NULL;
+    q->excerpt_len = excerpt ? excerpt_len : 0;
     if (!q->detail || (field && !q->field) || (excerpt && !q->excerpt))
         return ER_ENOMEM;
     b->n_q++;

@@ -8,6 +8,7 @@
 #include "ecorisk/push.h"
 #include "deliver/push_int.h"
 #include "deliver/outbox_int.h"
+#include "core/loopback.h"
 #include "ecorisk/version.h"
 
 #include <ctype.h>
@@ -328,7 +329,22 @@ typedef struct session {
     char                errbuf[CURL_ERROR_SIZE];
     resp                r;
     uint64_t            rng;
+    int                 sent;          /* requests put on the wire by this perform */
 } session;
+
+/* Every request libcurl writes, including its own silent resend when a
+ * reused connection turns out closed, shows here as one block of request
+ * headers: counting them makes `requests` the number of HTTP attempts the
+ * receiver may have seen (docs/alerts.md). Nothing is logged: the headers
+ * hold the token. */
+static int on_debug(CURL *c, curl_infotype type, char *data, size_t size, void *ud)
+{
+    (void)c;
+    session *s = ud;
+    if (type == CURLINFO_HEADER_OUT && size >= 5 && memcmp(data, "POST ", 5) == 0)
+        s->sent++;
+    return 0;
+}
 
 static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
 {
@@ -454,11 +470,9 @@ static er_status check_endpoint(session *s, er_err *err)
                                                      : "");
         goto cleanup;
     }
-    if (strcasecmp(scheme, "http") == 0 && strcmp(host, "127.0.0.1") != 0 && strcasecmp(host, "localhost") != 0 &&
-        strcmp(host, "[::1]") != 0 && strcmp(host, "::1") != 0) {
-        /* as for feed URLs (feeds/src/source.c): plain http never leaves the machine */
-        st = er_errf(err, ER_EINVAL, "endpoint: plain http is only accepted to a loopback test server "
-                     "(127.0.0.1, localhost, [::1]), not '%s'; use https://", host);
+    if (strcasecmp(scheme, "http") == 0 && !er_host_is_loopback(host, strlen(host))) {
+        st = er_errf(err, ER_EINVAL, "endpoint: plain http is only accepted for loopback test "
+                     "servers (127.0.0.1, localhost, [::1]), not '%s'; use https://", host);
         goto cleanup;
     }
     curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
@@ -519,7 +533,10 @@ static er_status session_init(session *s, er_err *err)
     curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-    curl_easy_setopt(c, CURLOPT_VERBOSE, 0L);
+    /* verbose only feeds on_debug (it replaces curl's own stderr trace) */
+    curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, on_debug);
+    curl_easy_setopt(c, CURLOPT_DEBUGDATA, s);
+    curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 10000L);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, o->max_time_ms > 0 ? o->max_time_ms : 60000L);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, s->errbuf);
@@ -736,8 +753,12 @@ static outcome send_raw(session *s, const char *name, const char *raw, size_t ra
         if (s->r.body)
             s->r.body[0] = '\0';
         s->errbuf[0] = '\0';
-        s->sum->requests++;
+        s->sent = 0;
         CURLcode cc = curl_easy_perform(s->curl);
+        /* one per attempt, plus libcurl's resends on a closed reused connection */
+        s->sum->requests += s->sent > 1 ? (size_t)s->sent : 1;
+        if (s->sent > 1)
+            s->sum->resends += (size_t)s->sent - 1;
         long http = 0;
         char detail[CURL_ERROR_SIZE + 64];
         er_push_class cls;
