@@ -230,17 +230,6 @@ static er_status bind_csv_header(er_feed *f, er_err *err)
         }
         while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
             n--;
-        for (uint32_t j = 0; j < n; j++)
-            if ((unsigned char)p[j] < 0x20 || p[j] == 0x7f) {
-                if (p[j] == '\r')
-                    return er_errf(err, ER_EFORMAT, "%s:%llu: header row: column %zu contains a carriage "
-                                   "return: the file's lines end with a bare CR (classic Mac line ends); "
-                                   "convert it to LF or CRLF line ends", f->name,
-                                   (unsigned long long)h.line, i + 1);
-                return er_errf(err, ER_EFORMAT, "%s:%llu: header row: column %zu's name contains the "
-                               "control character 0x%02x", f->name, (unsigned long long)h.line, i + 1,
-                               (unsigned)(unsigned char)p[j]);
-            }
         if (!(f->hdr[i] = strndup(p, n)))
             return er_errf(err, ER_ENOMEM, "out of memory");
         if ((st = check_header_name(f, h.line, i, p, n, err)) != ER_OK)

@@ -20,7 +20,7 @@ expect65() {  # name grep-pattern  (feed on stdin)
   grep -q "$2" err || fail "$1: message: $(cat err)"
 }
 printf 'id,date,hs,net_kg\rA1,2026-11-20,010690,5\rA2,2026-11-20,010690,6\r' | expect65 "CR-only" "bare CR"
-printf 'id,date,hs,net_kg,id\nA1,2026-11-20,010690,5,x\n' | expect65 "repeated name" "column 'id' appears twice"
+printf 'id,date,hs,net_kg,id\nA1,2026-11-20,010690,5,x\n' | expect65 "repeated name" "'id' appears twice"
 printf 'id,date,hs,"net\nkg"\nA1,2026-11-20,010690,5\n' | expect65 "control character" "control character 0x0a"
 # CRLF stays fine
 printf 'id,date,hs,net_kg\r\nA1,2026-11-20,010690,5\r\n' | $E ingest --feed - --json 2>/dev/null | grep -q '"accepted":1' ||

@@ -70,11 +70,11 @@ check_eq "$before" "$(sha256sum day/summary.json)" "outputs published although s
 # Plain http only to loopback, for push and run --push alike (no connection is tried).
 for host in 192.0.2.1 example.org 10.0.0.1:8080; do
   rc=0; "$ECORISK" push --outbox outbox --endpoint "http://$host/alerts" --insecure-http 2> lb.err || rc=$?
-  [ "$rc" -ne 0 ] && grep -q "only accepted to a loopback" lb.err || fail "push to http://$host accepted (exit $rc)"
+  [ "$rc" -ne 0 ] && grep -q "only accepted for loopback" lb.err || fail "push to http://$host accepted (exit $rc)"
 done
 rc=0; "$ECORISK" run --feed "$F/day.csv" --as-of 2026-11-24 --out day4 --push "http://192.0.2.1/alerts" \
   --insecure-http 2> lb.err || rc=$?
-[ "$rc" -ne 0 ] && grep -q "only accepted to a loopback" lb.err || fail "run --push to http://192.0.2.1 accepted (exit $rc)"
+[ "$rc" -ne 0 ] && grep -q "only accepted for loopback" lb.err || fail "run --push to http://192.0.2.1 accepted (exit $rc)"
 
 # A hanging endpoint (accepts, never answers): run --push takes push's limits,
 # so --max-time 1 --retries 1 gives up after two 1-second attempts and keeps
