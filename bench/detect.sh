@@ -41,3 +41,11 @@ wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
 echo "day: $day ($rows rows)  history: $hist ($hist_rows rows, 60 days)  cpu: $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
 python3 bench/detect_eval.py --day "$day" --scores "$out/detect-run/scores.csv" --history "$hist" \
   --profiles profiles --json "$out/detect.json" --wall "$wall"
+# Documents as live ledgers (docs/registries.md): registries for the same day with planted permit
+# reuse, quota overruns and missing consents; their recall and the cost of the registry pass and the
+# ledger (REGISTRIES=0 skips it; the CI day, SMALL=1, runs it only with REGISTRIES=1).
+if [ "${REGISTRIES:-$([ "${SMALL:-0}" = 1 ] && echo 0 || echo 1)}" = 1 ]; then
+  echo
+  echo "== registries: planted document fraud on the same day"
+  REG_DAY="$day" BENCH_OUT="$out" ECORISK_BUILD="$build" bench/registries.sh "$rows"
+fi

@@ -26,6 +26,8 @@ static const cli_opt explain_opts[] = {
     {"baseline", 'b', CLI_STR, NULL, "FILE", "baseline file"},
     {"config", 'c', CLI_STR, NULL, "FILE", "run config whose risk lanes the alert follows, as in 'run --config'"},
     {"as-of", 0, CLI_STR, NULL, "DATE", "business date stamped as alert 'created'"},
+    {"registry", 0, CLI_STR, NULL, "DIR", "document registries, as given to 'ecorisk run'"},
+    {"ledger", 0, CLI_STR, NULL, "DIR", "the run's ledger: the balance before the run, read without its lock"},
     {"reference", 0, CLI_STR, NULL, "DIR", "reference data directory"},
     {"output", 0, CLI_STR, NULL, "FMT", "text (a readable summary) or json (the full trace); default: text on a terminal, else json"},
 };
@@ -116,6 +118,8 @@ static int explain_main(const cli_args *a)
     o.profiles = profiles;
     o.n_profiles = n_profiles;
     o.baseline = cli_str(a, "baseline");
+    o.registry = cli_str(a, "registry");
+    o.ledger = cli_str(a, "ledger");
     o.config = cli_str(a, "config");
     o.reference = cli_str(a, "reference");
     const char *fmt = cli_str(a, "output");

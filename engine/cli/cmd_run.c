@@ -18,6 +18,8 @@ static const cli_opt run_opts[] = {
     {"profiles", 'p', CLI_LIST, NULL, "PATH", "profile pack file or directory (default: the shipped packs)"},
     {"baseline", 'b', CLI_STR, NULL, "FILE", "baseline from 'ecorisk baseline build' (anomaly predicates need it)"},
     {"out", 'o', CLI_STR, NULL, "DIR", "output directory, or '-' for alerts on stdout (required)"},
+    {"registry", 0, CLI_STR, NULL, "DIR", "document registries: cites-permits.csv, ods-licences.csv, basel-consents.csv"},
+    {"ledger", 0, CLI_STR, NULL, "DIR", "durable ledger of document consumption (needs --registry and --as-of)"},
     {"config", 'c', CLI_STR, NULL, "FILE", "run config: risk lanes, lane capacity and minimum random rate per office/flow"},
     {"threads", 't', CLI_INT, "0", "N", "scoring threads (0: one per CPU)"},
     {"since", 0, CLI_STR, NULL, "DATE", "ignore declarations before DATE (quarantined as out_of_range)"},
@@ -194,6 +196,8 @@ static int run_main(const cli_args *a)
     o.n_profiles = n_profiles;
     o.baseline = cli_str(a, "baseline");
     o.out_dir = out;
+    o.registry = cli_str(a, "registry");
+    o.ledger = cli_str(a, "ledger");
     o.config = cli_str(a, "config");
     o.reference = cli_str(a, "reference");
     o.threads = (unsigned)threads;

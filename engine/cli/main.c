@@ -20,12 +20,12 @@
 extern const cli_cmd cmd_ingest, cmd_run, cmd_explain, cmd_baseline_build, cmd_baseline_merge,
     cmd_baseline_convert,
     cmd_baseline_show, cmd_profile_lint, cmd_profile_show, cmd_push, cmd_backtest, cmd_diff,
-    cmd_tune, cmd_report, cmd_outcomes_add;
+    cmd_tune, cmd_report, cmd_outcomes_add, cmd_ledger_show, cmd_ledger_reset, cmd_mirror;
 
 const cli_cmd *const cli_commands[] = {
     &cmd_run, &cmd_ingest, &cmd_explain, &cmd_baseline_build, &cmd_baseline_merge, &cmd_baseline_convert,
     &cmd_baseline_show, &cmd_profile_lint, &cmd_profile_show, &cmd_push, &cmd_backtest,
-    &cmd_diff, &cmd_tune, &cmd_report, &cmd_outcomes_add,
+    &cmd_diff, &cmd_tune, &cmd_report, &cmd_outcomes_add, &cmd_ledger_show, &cmd_ledger_reset, &cmd_mirror,
 };
 const size_t cli_n_commands = sizeof cli_commands / sizeof cli_commands[0];
 

@@ -41,6 +41,8 @@ struct er_feed {
     /* JSONL: arrays joined for transit */
     char             *join;
     size_t            join_cap;
+    char             *djoin[3];      /* arrays of document numbers (permits, licences, consents) */
+    size_t            djoin_cap[3];
     /* duplicate ids */
     uint64_t         *dup;
     size_t            dup_slots, dup_used;
@@ -68,6 +70,8 @@ void er_feed_free(er_feed *f)
             free(f->hdr[i]);
     free(f->hdr);
     free(f->join);
+    for (int i = 0; i < 3; i++)
+        free(f->djoin[i]);
     er_big_cfree(f->dup, f->dup_slots * sizeof *f->dup);
     free(f->ic);
     free(f->name);
@@ -448,6 +452,44 @@ static const char *json_text(json_object *v, size_t *len)
 }
 
 /* Fill r->v[fi] from a JSON value. false: shape error, detail in *why. */
+
+/* JSONL: an array of document numbers becomes "A;B;C" (docs/registries.md), in a buffer of
+ * the field's own, since a record may carry all three. */
+static bool join_docs(er_feed *f, raw_rec *r, int fi, json_object *v, char *why, size_t cap)
+{
+    int slot = fi - F_PERMITS;
+    size_t n = json_object_array_length(v), need = 1;
+    for (size_t i = 0; i < n; i++) {
+        json_object *e = json_object_array_get_idx(v, i);
+        if (!json_object_is_type(e, json_type_string)) {
+            snprintf(why, cap, "%s[%zu]: expected a document number (string)", er_field_names[fi], i);
+            return false;
+        }
+        need += (size_t)json_object_get_string_len(e) + 1;
+    }
+    if (f->djoin_cap[slot] < need) {
+        char *nj = realloc(f->djoin[slot], need);
+        if (!nj) {
+            snprintf(why, cap, "out of memory");
+            return false;
+        }
+        f->djoin[slot] = nj;
+        f->djoin_cap[slot] = need;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        json_object *e = json_object_array_get_idx(v, i);
+        if (k)
+            f->djoin[slot][k++] = ';';
+        memcpy(f->djoin[slot] + k, json_object_get_string(e), (size_t)json_object_get_string_len(e));
+        k += (size_t)json_object_get_string_len(e);
+    }
+    f->djoin[slot][k] = '\0';
+    r->v[fi] = f->djoin[slot];
+    r->len[fi] = (uint32_t)k;
+    return true;
+}
+
 static bool json_field(er_feed *f, raw_rec *r, int fi, json_object *v, char *why, size_t cap)
 {
     switch (json_object_get_type(v)) {
@@ -492,6 +534,8 @@ static bool json_field(er_feed *f, raw_rec *r, int fi, json_object *v, char *why
             r->len[fi] = (uint32_t)k;
             return true;
         }
+        if (fi == F_PERMITS || fi == F_LICENCES || fi == F_CONSENTS)
+            return join_docs(f, r, fi, v, why, cap);
         /* fall through */
     default:
         snprintf(why, cap, "%s: expected a string or a number, got %s", er_field_names[fi],

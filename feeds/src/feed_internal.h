@@ -18,6 +18,7 @@ enum {
     F_ID, F_DATE, F_FLOW, F_DECLARANT, F_IMPORTER, F_EXPORTER, F_HS, F_DESCRIPTION,
     F_ORIGIN, F_EXPORT_COUNTRY, F_DESTINATION, F_TRANSIT, F_MODE, F_OFFICE, F_NET_KG,
     F_GROSS_KG, F_QUANTITY, F_UNIT, F_VALUE, F_CURRENCY, F_PACKAGES, F_CONTAINER,
+    F_PERMITS, F_LICENCES, F_CONSENTS,   /* optional document references (docs/registries.md) */
     F_COUNT
 };
 extern const char *const er_field_names[F_COUNT];

@@ -18,6 +18,7 @@ const char *const er_field_names[F_COUNT] = {
     "id", "date", "flow", "declarant", "importer", "exporter", "hs", "description",
     "origin", "export_country", "destination", "transit", "mode", "office", "net_kg",
     "gross_kg", "quantity", "unit", "value", "currency", "packages", "container",
+    "permits", "licences", "consents",
 };
 
 int er_field_index(const char *name)

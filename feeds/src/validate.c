@@ -556,6 +556,10 @@ bool er_validate(const vctx *c, raw_rec *r, er_decl *d, vfail *fail)
         return false;
     if (!take_str(c, r, F_CONTAINER, ER_LIMIT_CONTAINER, false, &d->container, fail))
         return false;
+    if (!take_str(c, r, F_PERMITS, ER_LIMIT_DOCREFS, false, &d->permits, fail) ||
+        !take_str(c, r, F_LICENCES, ER_LIMIT_DOCREFS, false, &d->licences, fail) ||
+        !take_str(c, r, F_CONSENTS, ER_LIMIT_DOCREFS, false, &d->consents, fail))
+        return false;
 
     /* extras */
     if (r->n_extra) {

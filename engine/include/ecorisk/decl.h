@@ -36,6 +36,7 @@ ER_BEGIN_DECLS
 #define ER_LIMIT_OFFICE      32
 #define ER_LIMIT_UNIT        8
 #define ER_LIMIT_CONTAINER   16
+#define ER_LIMIT_DOCREFS     256   /* permits, licences, consents: references separated by ';' or '|' */
 #define ER_LIMIT_EXTRA       1024
 #define ER_LIMIT_EXTRAS      64    /* extras per record */
 #define ER_LIMIT_RECORD      (1u << 20) /* 1 MiB per record (CSV record / JSON line) */
@@ -83,6 +84,12 @@ typedef struct er_decl {
     er_extra   *extra;
     uint64_t    line;            /* 1-based physical line where the record starts */
     uint64_t    seq;             /* 0-based record index in the feed (header excluded) */
+    /* Documents cited (docs/registries.md): permit, licence and consent numbers, each
+     * field a list separated by ';' or '|'; NULL when absent. */
+    const char *permits, *licences, *consents;
+    /* Registry check of this declaration (registry.h), set by the run's sequential
+     * ledger pass before scoring; NULL when the run has no registries. */
+    const struct er_doccheck *docs;
 } er_decl;
 
 /* Quarantine reasons (stable names, used in quarantine.jsonl and summaries). */

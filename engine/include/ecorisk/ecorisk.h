@@ -20,6 +20,8 @@
 #include "ecorisk/baseline.h"
 #include "ecorisk/score.h"
 #include "ecorisk/run.h"
+#include "ecorisk/registry.h"
+#include "ecorisk/mirror.h"
 #include "ecorisk/analyst.h"
 #include "ecorisk/outbox.h"
 #include "ecorisk/push.h"

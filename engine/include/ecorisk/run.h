@@ -63,6 +63,9 @@ typedef struct er_run_opts {
      * `run --push` spools staged/alerts.jsonl into the outbox here. */
     er_status        (*before_publish)(void *ud, const char *staged, er_err *err);
     void              *publish_ud;
+    /* Registries (docs/registries.md): document registry dir; NULL: no document checks. */
+    const char        *registry;
+    const char        *ledger;      /* durable ledger dir (needs registry and as_of); NULL: in-memory only */
 } er_run_opts;
 
 #define ER_RUN_MAX_QUARANTINE_SHARE 0.05

@@ -146,6 +146,9 @@ static void cond(dbuf *d, const er_profileset *s, uint32_t ni, int level)
     case C_TRUE:
         dp(d, "always");
         break;
+    case C_DOCUMENT:
+        dp(d, "%s document %s (with --registry)", er_dockind_str((er_dockind)n->cmp), n->label);
+        break;
     }
     dp(d, "\n");
 }

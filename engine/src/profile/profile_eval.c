@@ -385,6 +385,8 @@ static bool ev(er_eval *e, uint32_t ni)
         return true;
     case C_ENUM_IN:
         return (n->a >> (n->field == PF_FLOW ? d->flow : d->mode)) & 1u;
+    case C_DOCUMENT:
+        return d->docs && (d->docs->state[n->cmp] & n->a);
     }
     return false;
 }
@@ -670,6 +672,18 @@ static void leaf_text(const er_profileset *s, const cnode *n, const er_decl *d, 
     case C_EXISTS:
         sb_printf(sb, "%s %s", fname, neg ? "absent" : "present");
         break;
+    case C_DOCUMENT: {
+        const char *kind = er_dockind_str((er_dockind)n->cmp);
+        if (!d->docs)
+            sb_printf(sb, "%s: no data (no registries)", kind);
+        else if (d->docs->state[n->cmp] & ER_DS_MISSING)
+            sb_printf(sb, "no %s cited", kind);
+        else if (d->docs->evidence[n->cmp])
+            sb_printf(sb, "%s", d->docs->evidence[n->cmp]);
+        else
+            sb_printf(sb, "%s %s%s", kind, neg ? "not " : "", n->label);
+        break;
+    }
     default:
         break;
     }
@@ -768,6 +782,7 @@ static const char *op_name(const cnode *n)
     case C_ANOMALY: return "anomaly";
     case C_EXISTS: return "exists";
     case C_TRUE: return "true";
+    case C_DOCUMENT: return "document";
     }
     return "?";
 }
@@ -813,7 +828,9 @@ static json_object *trace(er_eval *e, uint32_t ni, char *norm, size_t norm_cap)
         if (n->field == PF_EXTRA && n->extra)
             snprintf(fb, sizeof fb, "extra.%s", n->extra);
         else
-            snprintf(fb, sizeof fb, "%s", n->op == C_ROUTE ? "route" : pfield_name((pfield)n->field));
+            snprintf(fb, sizeof fb, "%s", n->op == C_ROUTE      ? "route"
+                                      : n->op == C_DOCUMENT ? er_dockind_str((er_dockind)n->cmp)
+                                                            : pfield_name((pfield)n->field));
         json_object_object_add(o, "field", json_object_new_string(fb));
         if (n->op == C_NUM || (n->op == C_EXISTS && PF_IS_NUMBER(n->field))) {
             double v;
@@ -838,6 +855,16 @@ static json_object *trace(er_eval *e, uint32_t ni, char *norm, size_t norm_cap)
                 json_object_object_add(o, "value_export", json_object_new_string(rb));
             }
             json_object_object_add(o, "operand", json_object_new_string(n->label ? n->label : ""));
+        } else if (n->op == C_DOCUMENT) {
+            char vb[96] = "";
+            for (unsigned b = 0; d->docs && b < ER_DS_COUNT; b++)
+                if (d->docs->state[n->cmp] & (1u << b))
+                    snprintf(vb + strlen(vb), sizeof vb - strlen(vb), "%s%s", vb[0] ? "|" : "", er_docstate_str(b));
+            if (d->docs)
+                json_object_object_add(o, "value", json_object_new_string(vb));
+            else
+                json_object_object_add(o, "no_data", json_object_new_boolean(true));
+            json_object_object_add(o, "operand", json_object_new_string(n->label));
         } else {
             char vb[3 * ER_TRANSIT_MAX + 1];
             const char *v = pfield_str_value(d, (pfield)n->field, n->extra, vb, sizeof vb);

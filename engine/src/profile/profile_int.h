@@ -14,6 +14,7 @@
 
 #include "ecorisk/arena.h"
 #include "ecorisk/profile.h"
+#include "ecorisk/registry.h"
 
 /* ---- fields a condition may test ---------------------------------------- */
 typedef enum pfield {
@@ -47,7 +48,8 @@ typedef enum cop {
     C_ANOMALY,     /* anomaly feature p < threshold */
     C_EXISTS,      /* field present (non-empty) */
     C_TRUE,
-    C_ENUM_IN      /* flow or mode ∈ bit mask `a` (compiled form of C_STR_IN on flow/mode) */
+    C_ENUM_IN,     /* flow or mode ∈ bit mask `a` (compiled form of C_STR_IN on flow/mode) */
+    C_DOCUMENT     /* registry check: cited documents of kind `cmp` in a state of mask `a` (registry.h) */
 } cop;
 
 typedef enum ncmp { NC_GT = 0, NC_GE, NC_LT, NC_LE, NC_EQ, NC_NE, NC_BETWEEN } ncmp;

@@ -879,7 +879,7 @@ static int32_t node_new(ctx *c, cop op, const char *path)
 
 static int32_t compile(ctx *c, json_object *j, const char *path, int depth, bool *anomaly);
 
-static const char *const cond_keys_msg = "all, any, not, field, route or anomaly";
+static const char *const cond_keys_msg = "all, any, not, field, route, anomaly or document";
 
 static int32_t compile_group(ctx *c, json_object *arr, cop op, const char *path, int depth, bool *anomaly)
 {
@@ -952,6 +952,54 @@ static int32_t compile_anomaly(ctx *c, json_object *j, const char *path)
     if (id >= 0) {
         c->s->nodes[id].cmp = (uint8_t)f;
         c->s->nodes[id].x = pv;
+    }
+    return id;
+}
+
+/* {"document": "permit" | "licence" | "consent", "is": STATE or [STATE, ...]} (docs/registries.md). */
+static int32_t compile_document(ctx *c, json_object *j, const char *path)
+{
+    char p[512];
+    static const char *const keys[] = {"document", "is", NULL};
+    static const char *const states = "missing, unknown, expired, mismatch, exhausted or exceeded";
+    check_keys(c, j, path, keys, "document, is");
+    json_object *k = json_object_object_get(j, "document"), *is = json_object_object_get(j, "is");
+    int kind = -1;
+    for (int i = 0; i < ER_DOC_KINDS && json_object_is_type(k, json_type_string); i++)
+        if (strcmp(json_object_get_string(k), er_dockind_str((er_dockind)i)) == 0)
+            kind = i;
+    if (kind < 0) {
+        lint_err(c, sub(p, sizeof p, path, "document"), "expected permit, licence or consent, got %s",
+                 json_object_is_type(k, json_type_string) ? json_object_get_string(k) : jtype(k));
+        return -1;
+    }
+    size_t n = json_object_is_type(is, json_type_array) ? json_object_array_length(is) : 1;
+    uint32_t mask = 0;
+    char label[160] = "";
+    for (size_t i = 0; i < n; i++) {
+        json_object *v = json_object_is_type(is, json_type_array) ? json_object_array_get_idx(is, i) : is;
+        unsigned bit = ER_DS_COUNT;
+        for (unsigned b = 0; b < ER_DS_COUNT && json_object_is_type(v, json_type_string); b++)
+            if (strcmp(json_object_get_string(v), er_docstate_str(b)) == 0)
+                bit = b;
+        if (bit == ER_DS_COUNT) {
+            lint_err(c, sub(p, sizeof p, path, "is"), "expected a state (%s) or an array of states, got %s", states,
+                     json_object_is_type(v, json_type_string) ? json_object_get_string(v) : jtype(v));
+            return -1;
+        }
+        mask |= 1u << bit;
+        size_t L = strlen(label);
+        snprintf(label + L, sizeof label - L, "%s%s", L ? "|" : "", er_docstate_str(bit));
+    }
+    if (!mask) {
+        lint_err(c, sub(p, sizeof p, path, "is"), "expected at least one state (%s)", states);
+        return -1;
+    }
+    int32_t id = node_new(c, C_DOCUMENT, path);
+    if (id >= 0) {
+        c->s->nodes[id].cmp = (uint8_t)kind;
+        c->s->nodes[id].a = mask;
+        c->s->nodes[id].label = afmt(c->s, "%s", label);
     }
     return id;
 }
@@ -1328,6 +1376,8 @@ static int32_t compile(ctx *c, json_object *j, const char *path, int depth, bool
         *anomaly = true;
         return compile_anomaly(c, j, path);
     }
+    if (json_object_object_get_ex(j, "document", &v))
+        return compile_document(c, j, path);
     if (n != 1) {
         lint_err(c, path, "expected a condition with exactly one of %s, got %d keys", cond_keys_msg, n);
         return -1;

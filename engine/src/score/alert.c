@@ -6,6 +6,7 @@
  * same inputs always give the same bytes.
  */
 #include "score/alert.h"
+#include "registry/registry_run.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -93,6 +94,9 @@ void er_alert_decl_json(er_sb *b, const er_decl *d)
     str_field(b, "declarant", d->declarant);
     str_field(b, "container", d->container);
     num_field(b, "packages", d->present, ER_P_PACKAGES, d->packages);
+    str_field(b, "permits", d->permits);     /* cited documents (docs/registries.md) */
+    str_field(b, "licences", d->licences);
+    str_field(b, "consents", d->consents);
     er_sb_putc(b, '}');
 }
 
@@ -238,6 +242,7 @@ void er_alert_format(er_sb *b, const er_alert_ctx *c, const er_decl *d, const er
     }
     er_sb_putc(b, ']');
 
+    er_alert_registry_json(b, d);   /* harm and documents, with registries */
     er_sb_json_key(b, "declaration");
     er_alert_decl_json(b, d);
     er_sb_putc(b, '}');

@@ -17,6 +17,7 @@
 #include "ecorisk/risk.h"
 #include "ecorisk/score.h"
 #include "core/sbuf.h"
+#include "registry/registry_run.h"
 
 /* The risk and every term behind it, in log-odds (docs/scoring.md §6): the
  * anomaly features, then per in-scope profile its prior and fired indicators. */
@@ -124,6 +125,7 @@ er_status er_explain(const er_run_opts *o, const char *decl_id, char **json, er_
     er_sb out = {0};
     char *trace = NULL;
     bool found = false;
+    reg_run rr = {0};
     er_risk_lanes lanes = {ER_RISK_LANE_RED_DEFAULT, ER_RISK_LANE_YELLOW_DEFAULT};
 
     *json = NULL;
@@ -139,6 +141,8 @@ er_status er_explain(const er_run_opts *o, const char *decl_id, char **json, er_
     if (o->baseline && (st = er_baseline_load(&bl, o->baseline, err)) != ER_OK)
         goto cleanup;
     if ((st = er_eval_new(&ev, ps, err)) != ER_OK)
+        goto cleanup;
+    if ((st = reg_run_open(&rr, o, true, err)) != ER_OK)   /* the ledger balance as the run sees it */
         goto cleanup;
     if ((st = er_batch_new(&b, o->batch_size ? o->batch_size : 8192, err)) != ER_OK)
         goto cleanup;
@@ -156,6 +160,8 @@ er_status er_explain(const er_run_opts *o, const char *decl_id, char **json, er_
                 st = fs;
                 goto cleanup;
             }
+            if ((st = reg_run_batch(&rr, b, err)) != ER_OK)
+                goto cleanup;
             for (size_t i = 0; i < b->n && !found; i++) {
                 const er_decl *d = &b->decls[i];
                 if (strcmp(d->id, decl_id) != 0)
@@ -233,6 +239,7 @@ er_status er_explain(const er_run_opts *o, const char *decl_id, char **json, er_
         st = er_errf(err, ER_ENOMEM, "out of memory");
 
 cleanup:
+    reg_run_close(&rr);
     free(trace);
     er_sb_free(&out);
     er_batch_free(b);

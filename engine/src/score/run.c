@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "score/alert.h"
+#include "registry/registry_run.h"
 #include "score/run_int.h"
 #include "ecorisk/baseline.h"
 #include "ecorisk/quarantine.h"
@@ -62,6 +63,7 @@ typedef struct run_config {
     size_t        n_rules;
     bool          any_capacity, any_random;
     er_risk_lanes lanes;                 /* risk thresholds of the red and yellow lanes */
+    bool          order_harm;            /* "capacity_order": "harm" (docs/registries.md#harm) */
 } run_config;
 
 static er_status cfg_error(er_err *err, const char *file, const char *path, const char *what)
@@ -116,10 +118,18 @@ static er_status load_config(run_config *cfg, const char *path, er_err *err)
         if (strcmp(key, "risk_lanes") == 0) {
             if ((st = load_risk_lanes(&cfg->lanes, val, path, err)) != ER_OK)
                 goto cleanup;
+        } else if (strcmp(key, "capacity_order") == 0) {
+            const char *s = json_object_is_type(val, json_type_string) ? json_object_get_string(val) : "";
+            if (strcmp(s, "harm") != 0 && strcmp(s, "score") != 0) {
+                st = cfg_error(err, path, "$.capacity_order", "expected \"score\" or \"harm\"");
+                goto cleanup;
+            }
+            cfg->order_harm = s[0] == 'h';
         } else if (strcmp(key, "rules") != 0 && strcmp(key, "comment") != 0) {
             char p[128];
             snprintf(p, sizeof p, "$.%s", key);
-            st = cfg_error(err, path, p, "unknown key (expected \"rules\", \"risk_lanes\" or \"comment\")");
+            st = cfg_error(err, path, p,
+                           "unknown key (expected \"rules\", \"risk_lanes\", \"capacity_order\" or \"comment\")");
             goto cleanup;
         }
     }
@@ -328,6 +338,7 @@ typedef struct alert_rec {
     bool     random, over_capacity, topup;
     double   score;
     double   risk;           /* the rank key (score.h) */
+    double   harm;           /* expected harm for "capacity_order": "harm", else 0 */
     uint64_t hash;           /* selection hash (top-up candidates) */
     uint64_t off;            /* byte offset in the spool file */
     uint32_t len;
@@ -529,6 +540,7 @@ static int cmp_capacity(const void *a, const void *b)
     const alert_rec *x = *(alert_rec *const *)a, *y = *(alert_rec *const *)b;
     if (x->group != y->group) return x->group < y->group ? -1 : 1;
     if (x->random != y->random) return x->random ? -1 : 1;      /* control samples first */
+    if (x->harm != y->harm) return x->harm > y->harm ? -1 : 1;   /* 0 unless ordered by harm */
     return er_risk_cmp(x->risk, x->ordinal, y->risk, y->ordinal);
 }
 
@@ -940,6 +952,7 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
     size_t n_recs = 0, cap_recs = 0, n_cands = 0, cap_cands = 0;
     uint64_t spool_off = 0, cspool_off = 0, ordinal = 0;
     er_sb line = {0}, text = {0};
+    reg_run rr = {0};   /* registries and ledger (docs/registries.md) */
     const bool to_stdout = strcmp(o->out_dir, "-") == 0;
     bool planned = false;
     bl_loader loader = {.path = o->baseline};
@@ -972,6 +985,8 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
     meta.mapping = map ? er_mapping_name(map) : o->format == ER_FORMAT_JSONL ? "canonical-jsonl" : "canonical-csv";
     meta.mapping_sha256 = map ? er_mapping_sha256(map) : "";
     planned = cfg.any_capacity || cfg.any_random;
+    if ((st = reg_run_open(&rr, o, false, err)) != ER_OK)
+        goto cleanup;
     c.lanes = cfg.lanes;
 
     c.opts = o;
@@ -1048,8 +1063,12 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
                 }
                 fs = er_feed_next(feed, s->batch, err);
                 s->feed = feed_i;
-                if (fs == ER_OK)
+                if (fs == ER_OK) {
+                    /* documents and ledger: sequential, in feed order, before scoring */
+                    if ((st = reg_run_batch(&rr, s->batch, err)) != ER_OK)
+                        goto drain;
                     break;
+                }
                 if (fs != ER_EOF) {
                     st = fs;
                     goto drain;
@@ -1176,6 +1195,7 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
             alert_rec r = {.ordinal = base + a->decl, .profile = a->profile, .lane = a->lane,
                            .final_lane = a->lane, .domain = a->domain, .random = a->random,
                            .score = a->score, .risk = a->risk, .off = spool_off + off, .len = a->len};
+            reg_run_alert(&rr, &b->decls[a->decl], (er_domain)a->domain);
             if (!er_grow((void **)&recs, &cap_recs, n_recs + 1, sizeof *recs)) {
                 st = er_errf(err, ER_ENOMEM, "out of memory");
                 goto drain;
@@ -1188,6 +1208,8 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
                     goto drain;
                 }
                 r.group = (uint32_t)gi;
+                if (cfg.order_harm)
+                    r.harm = reg_run_expected_harm(&b->decls[a->decl], a->score);
                 gs.g[gi].n_random += a->random;
             }
             recs[n_recs++] = r;
@@ -1300,7 +1322,10 @@ drain:
             (st = er_runout_close(&ro, &f_scores, err)) != ER_OK ||
             (st = er_runout_close(&ro, &f_alerts, err)) != ER_OK)
             goto cleanup;
+        if ((st = reg_run_commit(&rr, err)) != ER_OK)
+            goto cleanup;
         write_metrics(&text, ps, &k, secs[2], &meta);
+        reg_run_metrics(&rr, &text);
         if (text.oom) {
             st = er_errf(err, ER_ENOMEM, "out of memory");
             goto cleanup;
@@ -1312,6 +1337,7 @@ drain:
         if ((st = er_runout_manifest(&ro, &line, err)) != ER_OK)
             goto cleanup;
         write_summary(&text, o, ps, res->run_id, bl ? er_baseline_id(bl) : "", &k, secs, &meta, &line);
+        reg_run_summary(&rr, &text);
         if (text.oom || line.oom) {
             st = er_errf(err, ER_ENOMEM, "out of memory");
             goto cleanup;
@@ -1329,11 +1355,14 @@ drain:
         metrics_done = o->metrics_file == NULL;
         er_sb_reset(&text);
         write_metrics(&text, ps, &k, secs[2], &meta);
+        reg_run_metrics(&rr, &text);
         if (o->metrics_file && (st = write_atomic(o->metrics_file, &text, err)) != ER_OK)
             goto cleanup;
         metrics_done = true;
     } else if (fflush(stdout) != 0) {
         st = er_errf(err, ER_EIO, "stdout: write failed: %s", strerror(errno));
+    } else if ((st = reg_run_commit(&rr, err)) != ER_OK) {
+        goto cleanup;
     }
 
 cleanup:
@@ -1400,5 +1429,6 @@ cleanup:
     er_profileset_free(ps);
     er_mapping_free(map);
     er_refdata_free(ref);
+    reg_run_close(&rr);
     return st;
 }

@@ -1,0 +1,696 @@
+/*
+ * registry.c — loads the document registries a run checks declarations
+ * against (docs/registries.md): CITES permits and certificates, ODS/HFC
+ * licences and quotas, Basel notifications and consents, each a CSV file
+ * with a header, and the ODS substance table (ODP, GWP) behind the harm
+ * figures. Read-only once loaded; every error names the file and the line.
+ */
+#include "registry_int.h"
+#include "core/grow.h"
+#include "ecorisk/arena.h"
+#include "ecorisk/data.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+const char *er_dockind_str(er_dockind k)
+{
+    static const char *const n[] = {"permit", "licence", "consent"};
+    return k < ER_DOC_KINDS ? n[k] : "";
+}
+
+const char *er_docstate_str(unsigned bit)
+{
+    static const char *const n[] = {"missing", "unknown", "expired", "mismatch", "exhausted", "exceeded"};
+    return bit < ER_DS_COUNT ? n[bit] : NULL;
+}
+
+/* ---- smap ---- */
+
+static size_t slot_of(const smap *m, const char *key, size_t len)
+{
+    size_t j = er_hash64(key, len, 0x726567) & (m->cap - 1);
+    while (m->keys[j] && (strlen(m->keys[j]) != len || memcmp(m->keys[j], key, len) != 0))
+        j = (j + 1) & (m->cap - 1);
+    return j;
+}
+
+bool smap_put(smap *m, const char *key, size_t len, uint32_t val)
+{
+    if ((m->n + 1) * 2 > m->cap) {
+        size_t nc = m->cap ? m->cap * 2 : 64;
+        smap nm = {calloc(nc, sizeof(char *)), calloc(nc, sizeof(uint32_t)), nc, m->n};
+        if (!nm.keys || !nm.vals) {
+            free(nm.keys);
+            free(nm.vals);
+            return false;
+        }
+        for (size_t i = 0; i < m->cap; i++)
+            if (m->keys[i]) {
+                size_t j = slot_of(&nm, m->keys[i], strlen(m->keys[i]));
+                nm.keys[j] = m->keys[i];
+                nm.vals[j] = m->vals[i];
+            }
+        free(m->keys);
+        free(m->vals);
+        *m = nm;
+    }
+    size_t j = slot_of(m, key, len);
+    if (!m->keys[j]) {
+        if (!(m->keys[j] = strndup(key, len)))
+            return false;
+        m->n++;
+    }
+    m->vals[j] = val;
+    return true;
+}
+
+long smap_get(const smap *m, const char *key, size_t len)
+{
+    if (!m->cap)
+        return -1;
+    size_t j = slot_of(m, key, len);
+    return m->keys[j] ? (long)m->vals[j] : -1;
+}
+
+void smap_free(smap *m)
+{
+    for (size_t i = 0; i < m->cap; i++)
+        free(m->keys[i]);
+    free(m->keys);
+    free(m->vals);
+    memset(m, 0, sizeof *m);
+}
+
+/* ---- CSV ---- */
+
+er_status rcsv_open(rcsv *c, const char *path, bool may_miss, bool *found, er_err *err)
+{
+    memset(c, 0, sizeof *c);
+    if (found)
+        *found = false;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        if (errno == ENOENT && may_miss)
+            return ER_OK;
+        return er_errf(err, errno == ENOENT ? ER_ENOTFOUND : ER_EIO, "%s: cannot open: %s", path, strerror(errno));
+    }
+    er_status st = ER_OK;
+    size_t cap = 0;
+    for (;;) {
+        if (!er_grow((void **)&c->buf, &cap, c->len + 65536 + 1, 1)) {
+            st = er_errf(err, ER_ENOMEM, "%s: out of memory", path);
+            break;
+        }
+        size_t n = fread(c->buf + c->len, 1, 65536, f);
+        c->len += n;
+        if (n < 65536)
+            break;
+    }
+    if (st == ER_OK && ferror(f))
+        st = er_errf(err, ER_EIO, "%s: read error", path);
+    fclose(f);
+    if (st != ER_OK)
+        return st;
+    c->buf[c->len] = '\0';
+    if (found)
+        *found = true;
+    /* comments, then the header */
+    while (c->pos < c->len && c->buf[c->pos] == '#') {
+        while (c->pos < c->len && c->buf[c->pos] != '\n')
+            c->pos++;
+        c->pos++;
+        c->line++;
+    }
+    if ((st = rcsv_next(c, err, path)) != ER_OK)
+        return st == ER_EOF ? er_errf(err, ER_EFORMAT, "%s: no header line", path) : st;
+    c->hdr = calloc(c->n ? c->n : 1, sizeof *c->hdr);
+    if (!c->hdr)
+        return er_errf(err, ER_ENOMEM, "out of memory");
+    for (size_t i = 0; i < c->n; i++) {
+        char tmp[64];
+        size_t k = 0;
+        for (const char *p = c->f[i]; *p && k < sizeof tmp - 1; p++)
+            if (!isspace((unsigned char)*p))
+                tmp[k++] = (char)tolower((unsigned char)*p);
+        tmp[k] = '\0';
+        if (!(c->hdr[i] = strdup(tmp)))
+            return er_errf(err, ER_ENOMEM, "out of memory");
+        c->n_hdr++;
+    }
+    return ER_OK;
+}
+
+er_status rcsv_next(rcsv *c, er_err *err, const char *path)
+{
+    for (;;) {
+        if (c->pos >= c->len)
+            return ER_EOF;
+        c->line++;
+        c->n = 0;
+        char *p = c->buf + c->pos, *end = c->buf + c->len;
+        bool blank = true;
+        for (;;) {
+            if (!er_grow((void **)&c->f, &c->cap, c->n + 1, sizeof *c->f))
+                return er_errf(err, ER_ENOMEM, "out of memory");
+            char *w = p, *start = p;
+            if (p < end && *p == '"') {
+                p++;
+                for (;;) {
+                    if (p >= end)
+                        return er_errf(err, ER_EPARSE, "%s:%llu: unterminated quoted field", path,
+                                       (unsigned long long)c->line);
+                    if (*p == '"' && p + 1 < end && p[1] == '"') {
+                        *w++ = '"';
+                        p += 2;
+                    } else if (*p == '"') {
+                        p++;
+                        break;
+                    } else {
+                        if (*p == '\n')
+                            c->line++;
+                        *w++ = *p++;
+                    }
+                }
+                blank = false;
+            }
+            while (p < end && *p != ',' && *p != '\n' && *p != '\r')
+                *w++ = *p++;
+            char sep = p < end ? *p : '\n';
+            *w = '\0';
+            /* trim */
+            while (*start == ' ' || *start == '\t')
+                start++;
+            for (char *q = w; q > start && (q[-1] == ' ' || q[-1] == '\t');)
+                *--q = '\0';
+            if (*start)
+                blank = false;
+            c->f[c->n++] = start;
+            if (sep == ',') {
+                p++;
+                continue;
+            }
+            if (p < end) {   /* the separator itself may now be the field's terminating NUL */
+                bool cr = sep == '\r';
+                p++;
+                if (cr && p < end && *p == '\n')
+                    p++;
+            }
+            break;
+        }
+        c->pos = (size_t)(p - c->buf);
+        if (!blank)
+            return ER_OK;
+    }
+}
+
+int rcsv_col(const rcsv *c, const char *name)
+{
+    for (size_t i = 0; i < c->n_hdr; i++)
+        if (strcmp(c->hdr[i], name) == 0)
+            return (int)i;
+    return -1;
+}
+
+void rcsv_close(rcsv *c)
+{
+    for (size_t i = 0; i < c->n_hdr; i++)
+        free(c->hdr[i]);
+    free(c->hdr);
+    free(c->f);
+    free(c->buf);
+    memset(c, 0, sizeof *c);
+}
+
+/* ---- helpers ---- */
+
+size_t reg_norm(const char *s, char *out, size_t cap)
+{
+    size_t k = 0;
+    for (; s && *s && k + 1 < cap; s++)
+        if (isalnum((unsigned char)*s))
+            out[k++] = (char)toupper((unsigned char)*s);
+    if (cap)
+        out[k] = '\0';
+    return k;
+}
+
+long reg_substance(const er_registry *r, const char *name)
+{
+    char n[64], alt[72];
+    size_t len = reg_norm(name, n, sizeof n);
+    if (!len)
+        return -1;
+    long i = smap_get(&r->sub_by_name, n, len);
+    if (i >= 0 || n[0] != 'R' || !isdigit((unsigned char)n[1]))
+        return i;
+    /* refrigerant numbers: R-12 → CFC-12, R-22 → HCFC-22, R-32 → HFC-32 */
+    static const char *const pre[] = {"CFC", "HCFC", "HFC", "HALON"};
+    for (size_t k = 0; k < 4 && i < 0; k++) {
+        int m = snprintf(alt, sizeof alt, "%s%s", pre[k], n + 1);
+        i = smap_get(&r->sub_by_name, alt, (size_t)m);
+    }
+    return i;
+}
+
+typedef struct cols {
+    const char *file;
+    rcsv       *c;
+    er_arena   *arena;
+} cols;
+
+static const char *col_str(const rcsv *c, int i)
+{
+    return i >= 0 && (size_t)i < c->n && c->f[i][0] ? c->f[i] : NULL;
+}
+
+static char *dup_or_null(const rcsv *c, int i)
+{
+    const char *s = col_str(c, i);
+    return s ? strdup(s) : NULL;
+}
+
+static er_status need_cols(const rcsv *c, const char *path, const char *const *names, int *idx, size_t n,
+                           const char *required, er_err *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        idx[i] = rcsv_col(c, names[i]);
+        if (idx[i] < 0 && strstr(required, names[i]))
+            return er_errf(err, ER_EFORMAT, "%s: missing column '%s' (required: %s)", path, names[i], required);
+    }
+    return ER_OK;
+}
+
+static er_status num_col(const rcsv *c, int i, const char *path, const char *name, bool required, double *v,
+                         er_err *err)
+{
+    const char *s = col_str(c, i);
+    *v = 0;
+    if (!s) {
+        if (required)
+            return er_errf(err, ER_EFORMAT, "%s:%llu: %s: a number is required", path,
+                           (unsigned long long)c->line, name);
+        return ER_OK;
+    }
+    char *e;
+    errno = 0;
+    *v = strtod(s, &e);
+    if (*e || errno || !isfinite(*v) || *v < 0)
+        return er_errf(err, ER_EPARSE, "%s:%llu: %s: '%s' is not a non-negative number", path,
+                       (unsigned long long)c->line, name, s);
+    return ER_OK;
+}
+
+static er_status date_col(const rcsv *c, int i, const char *path, const char *name, int32_t *v, er_err *err)
+{
+    const char *s = col_str(c, i);
+    *v = 0;
+    if (s && er_date_parse(s, strlen(s), v) != ER_OK)
+        return er_errf(err, ER_EPARSE, "%s:%llu: %s: '%s' is not a date (YYYY-MM-DD)", path,
+                       (unsigned long long)c->line, name, s);
+    return ER_OK;
+}
+
+static er_status cc_col(const rcsv *c, int i, const char *path, const char *name, uint16_t *v, er_err *err)
+{
+    const char *s = col_str(c, i);
+    *v = 0;
+    if (!s)
+        return ER_OK;
+    if (strlen(s) != 2 || !isalpha((unsigned char)s[0]) || !isalpha((unsigned char)s[1]))
+        return er_errf(err, ER_EPARSE, "%s:%llu: %s: '%s' is not an ISO 3166 alpha-2 code", path,
+                       (unsigned long long)c->line, name, s);
+    *v = ER_CC(toupper((unsigned char)s[0]), toupper((unsigned char)s[1]));
+    return ER_OK;
+}
+
+static er_status dup_number(smap *m, const char *key, const char *path, uint64_t line, uint32_t idx, er_err *err)
+{
+    if (smap_get(m, key, strlen(key)) >= 0)
+        return er_errf(err, ER_EFORMAT, "%s:%llu: document '%s' listed twice", path, (unsigned long long)line, key);
+    return smap_put(m, key, strlen(key), idx) ? ER_OK : er_errf(err, ER_ENOMEM, "out of memory");
+}
+
+/* ---- the three registries ---- */
+
+static er_status load_permits(er_registry *r, const char *path, bool *found, er_err *err)
+{
+    static const char *const names[] = {"number", "type", "issuing_country", "exporter", "importer", "taxon",
+                                        "appendix", "source", "purpose", "hs", "quantity", "unit",
+                                        "valid_from", "valid_until"};
+    enum { N = sizeof names / sizeof names[0] };
+    int ix[N];
+    rcsv c;
+    size_t cap = 0;
+    er_status st = rcsv_open(&c, path, true, found, err);
+    if (st != ER_OK || !*found)
+        goto cleanup;
+    if ((st = need_cols(&c, path, names, ix, N, "number quantity unit", err)) != ER_OK)
+        goto cleanup;
+    while ((st = rcsv_next(&c, err, path)) == ER_OK) {
+        if (!er_grow((void **)&r->permits, &cap, r->n_permits + 1, sizeof *r->permits)) {
+            st = er_errf(err, ER_ENOMEM, "out of memory");
+            goto cleanup;
+        }
+        permit *p = &r->permits[r->n_permits];
+        memset(p, 0, sizeof *p);
+        if (!col_str(&c, ix[0])) {
+            st = er_errf(err, ER_EFORMAT, "%s:%llu: number is empty", path, (unsigned long long)c.line);
+            goto cleanup;
+        }
+        p->number = dup_or_null(&c, ix[0]);
+        p->type = dup_or_null(&c, ix[1]);
+        p->exporter = dup_or_null(&c, ix[3]);
+        p->importer = dup_or_null(&c, ix[4]);
+        p->taxon = dup_or_null(&c, ix[5]);
+        p->source = dup_or_null(&c, ix[7]);
+        p->purpose = dup_or_null(&c, ix[8]);
+        p->hs = dup_or_null(&c, ix[9]);
+        p->unit = dup_or_null(&c, ix[11]);
+        r->n_permits++;
+        const char *ap = col_str(&c, ix[6]);
+        if (ap) {
+            p->appendix = strcmp(ap, "I") == 0 || strcmp(ap, "1") == 0     ? 1
+                          : strcmp(ap, "II") == 0 || strcmp(ap, "2") == 0  ? 2
+                          : strcmp(ap, "III") == 0 || strcmp(ap, "3") == 0 ? 3
+                                                                           : 0;
+            if (!p->appendix) {
+                st = er_errf(err, ER_EPARSE, "%s:%llu: appendix: '%s' is not I, II or III", path,
+                             (unsigned long long)c.line, ap);
+                goto cleanup;
+            }
+        }
+        p->by_mass = p->unit && (strcasecmp(p->unit, "kg") == 0 || strcasecmp(p->unit, "KGM") == 0);
+        if ((st = cc_col(&c, ix[2], path, "issuing_country", &p->country, err)) != ER_OK ||
+            (st = num_col(&c, ix[10], path, "quantity", true, &p->quantity, err)) != ER_OK ||
+            (st = date_col(&c, ix[12], path, "valid_from", &p->from, err)) != ER_OK ||
+            (st = date_col(&c, ix[13], path, "valid_until", &p->until, err)) != ER_OK ||
+            (st = dup_number(&r->by_permit, p->number, path, c.line, (uint32_t)(r->n_permits - 1), err)) != ER_OK)
+            goto cleanup;
+    }
+    if (st == ER_EOF)
+        st = ER_OK;
+cleanup:
+    rcsv_close(&c);
+    return st;
+}
+
+static er_status load_licences(er_registry *r, const char *path, bool *found, er_err *err)
+{
+    static const char *const names[] = {"number", "year", "trader", "flow", "substance", "hs",
+                                        "quantity_kg", "odp_tonnes", "co2e_tonnes"};
+    enum { N = sizeof names / sizeof names[0] };
+    int ix[N];
+    rcsv c;
+    size_t cap = 0;
+    er_status st = rcsv_open(&c, path, true, found, err);
+    if (st != ER_OK || !*found)
+        goto cleanup;
+    if ((st = need_cols(&c, path, names, ix, N, "number year quantity_kg", err)) != ER_OK)
+        goto cleanup;
+    while ((st = rcsv_next(&c, err, path)) == ER_OK) {
+        if (!er_grow((void **)&r->licences, &cap, r->n_licences + 1, sizeof *r->licences)) {
+            st = er_errf(err, ER_ENOMEM, "out of memory");
+            goto cleanup;
+        }
+        licence *l = &r->licences[r->n_licences];
+        memset(l, 0, sizeof *l);
+        const char *num = col_str(&c, ix[0]), *yr = col_str(&c, ix[1]), *fl = col_str(&c, ix[3]);
+        double y;
+        if (!num) {
+            st = er_errf(err, ER_EFORMAT, "%s:%llu: number is empty", path, (unsigned long long)c.line);
+            goto cleanup;
+        }
+        l->number = strdup(num);
+        l->trader = dup_or_null(&c, ix[2]);
+        l->substance = dup_or_null(&c, ix[4]);
+        l->hs = dup_or_null(&c, ix[5]);
+        r->n_licences++;
+        if ((st = num_col(&c, ix[1], path, "year", true, &y, err)) != ER_OK)
+            goto cleanup;
+        if (y < 1987 || y > 2200 || y != floor(y)) {
+            st = er_errf(err, ER_EPARSE, "%s:%llu: year: '%s' is not a year", path, (unsigned long long)c.line, yr);
+            goto cleanup;
+        }
+        l->year = (int)y;
+        if (fl && strcmp(fl, "IM") != 0 && strcmp(fl, "EX") != 0) {
+            st = er_errf(err, ER_EPARSE, "%s:%llu: flow: '%s' is not IM or EX", path, (unsigned long long)c.line, fl);
+            goto cleanup;
+        }
+        l->flow = !fl ? ER_FLOW_NONE : fl[0] == 'I' ? ER_FLOW_IM : ER_FLOW_EX;
+        if ((st = num_col(&c, ix[6], path, "quantity_kg", true, &l->quantity_kg, err)) != ER_OK ||
+            (st = num_col(&c, ix[7], path, "odp_tonnes", false, &l->odp_t, err)) != ER_OK ||
+            (st = num_col(&c, ix[8], path, "co2e_tonnes", false, &l->co2e_t, err)) != ER_OK)
+            goto cleanup;
+        if (l->substance && reg_substance(r, l->substance) < 0) {
+            st = er_errf(err, ER_EFORMAT, "%s:%llu: substance: '%s' is not a controlled substance of "
+                         "ods-substances.csv", path, (unsigned long long)c.line, l->substance);
+            goto cleanup;
+        }
+        char key[300];
+        snprintf(key, sizeof key, "%s|%d", l->number, l->year);
+        if ((st = dup_number(&r->by_licence_year, key, path, c.line, (uint32_t)(r->n_licences - 1), err)) != ER_OK)
+            goto cleanup;
+        if (!smap_put(&r->by_licence, l->number, strlen(l->number), (uint32_t)(r->n_licences - 1))) {
+            st = er_errf(err, ER_ENOMEM, "out of memory");
+            goto cleanup;
+        }
+    }
+    if (st == ER_EOF)
+        st = ER_OK;
+cleanup:
+    rcsv_close(&c);
+    return st;
+}
+
+static er_status load_consents(er_registry *r, const char *path, bool *found, er_err *err)
+{
+    static const char *const names[] = {"number", "exporter", "importer", "export_country", "transit",
+                                        "import_country", "waste_code", "hs", "quantity_kg", "valid_from",
+                                        "valid_until"};
+    enum { N = sizeof names / sizeof names[0] };
+    int ix[N];
+    rcsv c;
+    size_t cap = 0;
+    er_status st = rcsv_open(&c, path, true, found, err);
+    if (st != ER_OK || !*found)
+        goto cleanup;
+    if ((st = need_cols(&c, path, names, ix, N, "number quantity_kg", err)) != ER_OK)
+        goto cleanup;
+    while ((st = rcsv_next(&c, err, path)) == ER_OK) {
+        if (!er_grow((void **)&r->consents, &cap, r->n_consents + 1, sizeof *r->consents)) {
+            st = er_errf(err, ER_ENOMEM, "out of memory");
+            goto cleanup;
+        }
+        consent *k = &r->consents[r->n_consents];
+        memset(k, 0, sizeof *k);
+        if (!col_str(&c, ix[0])) {
+            st = er_errf(err, ER_EFORMAT, "%s:%llu: number is empty", path, (unsigned long long)c.line);
+            goto cleanup;
+        }
+        k->number = dup_or_null(&c, ix[0]);
+        k->exporter = dup_or_null(&c, ix[1]);
+        k->importer = dup_or_null(&c, ix[2]);
+        k->waste_code = dup_or_null(&c, ix[6]);
+        k->hs = dup_or_null(&c, ix[7]);
+        r->n_consents++;
+        const char *tr = col_str(&c, ix[4]);
+        for (const char *p = tr; p && *p;) {
+            while (*p == ';' || *p == '|' || *p == ' ')
+                p++;
+            if (!*p)
+                break;
+            if (!isalpha((unsigned char)p[0]) || !isalpha((unsigned char)p[1]) ||
+                (p[2] && p[2] != ';' && p[2] != '|' && p[2] != ' ') || k->n_transit == ER_TRANSIT_MAX) {
+                st = er_errf(err, ER_EPARSE, "%s:%llu: transit: '%s' is not a list of at most %d alpha-2 codes "
+                             "separated by ';'", path, (unsigned long long)c.line, tr, ER_TRANSIT_MAX);
+                goto cleanup;
+            }
+            k->transit[k->n_transit++] = ER_CC(toupper((unsigned char)p[0]), toupper((unsigned char)p[1]));
+            p += 2;
+        }
+        if ((st = cc_col(&c, ix[3], path, "export_country", &k->export_country, err)) != ER_OK ||
+            (st = cc_col(&c, ix[5], path, "import_country", &k->import_country, err)) != ER_OK ||
+            (st = num_col(&c, ix[8], path, "quantity_kg", true, &k->quantity_kg, err)) != ER_OK ||
+            (st = date_col(&c, ix[9], path, "valid_from", &k->from, err)) != ER_OK ||
+            (st = date_col(&c, ix[10], path, "valid_until", &k->until, err)) != ER_OK ||
+            (st = dup_number(&r->by_consent, k->number, path, c.line, (uint32_t)(r->n_consents - 1), err)) != ER_OK)
+            goto cleanup;
+    }
+    if (st == ER_EOF)
+        st = ER_OK;
+cleanup:
+    rcsv_close(&c);
+    return st;
+}
+
+static er_status load_substances(er_registry *r, const char *path, er_err *err)
+{
+    static const char *const names[] = {"substance", "odp", "gwp", "hs2022"};
+    int ix[4];
+    rcsv c;
+    size_t cap = 0;
+    er_status st = rcsv_open(&c, path, false, NULL, err);
+    if (st != ER_OK)
+        goto cleanup;
+    if ((st = need_cols(&c, path, names, ix, 4, "substance odp gwp hs2022", err)) != ER_OK)
+        goto cleanup;
+    while ((st = rcsv_next(&c, err, path)) == ER_OK) {
+        const char *name = col_str(&c, ix[0]), *hs = col_str(&c, ix[3]);
+        if (!name)
+            continue;
+        char n[64];
+        size_t len = reg_norm(name, n, sizeof n);
+        if (smap_get(&r->sub_by_name, n, len) >= 0)
+            continue;   /* an isomer row after its group: the group's figures apply */
+        if (!er_grow((void **)&r->subs, &cap, r->n_subs + 1, sizeof *r->subs)) {
+            st = er_errf(err, ER_ENOMEM, "out of memory");
+            goto cleanup;
+        }
+        substance *s = &r->subs[r->n_subs];
+        memset(s, 0, sizeof *s);
+        s->name = strdup(name);
+        r->n_subs++;
+        if (!s->name || (st = num_col(&c, ix[1], path, "odp", false, &s->odp, err)) != ER_OK ||
+            (st = num_col(&c, ix[2], path, "gwp", false, &s->gwp, err)) != ER_OK)
+            goto cleanup;
+        if (!smap_put(&r->sub_by_name, n, len, (uint32_t)(r->n_subs - 1)) ||
+            (hs && !smap_put(&r->sub_by_hs, hs, strlen(hs), (uint32_t)(r->n_subs - 1)))) {
+            st = er_errf(err, ER_ENOMEM, "out of memory");
+            goto cleanup;
+        }
+    }
+    if (st == ER_EOF)
+        st = ER_OK;
+cleanup:
+    rcsv_close(&c);
+    return st;
+}
+
+er_status er_registry_load(er_registry **out, const char *dir, const char *ref_dir, er_err *err)
+{
+    er_registry *r = calloc(1, sizeof *r);
+    char path[4200], rdir[4096];
+    bool f1 = false, f2 = false, f3 = false;
+    er_status st = ER_OK;
+    *out = NULL;
+    if (!r)
+        return er_errf(err, ER_ENOMEM, "out of memory");
+    snprintf(path, sizeof path, "%s/ods-substances.csv", ref_dir ? ref_dir : "");
+    if (ref_dir && access(path, R_OK) == 0)
+        snprintf(rdir, sizeof rdir, "%s", ref_dir);
+    else if ((st = er_data_find(ER_DATA_REFERENCE, "ods-substances.csv", rdir, sizeof rdir, err)) != ER_OK)
+        goto cleanup;
+    snprintf(path, sizeof path, "%s/ods-substances.csv", rdir);
+    if ((st = load_substances(r, path, err)) != ER_OK)
+        goto cleanup;
+    snprintf(path, sizeof path, "%s/cites-permits.csv", dir);
+    if ((st = load_permits(r, path, &f1, err)) != ER_OK)
+        goto cleanup;
+    snprintf(path, sizeof path, "%s/ods-licences.csv", dir);
+    if ((st = load_licences(r, path, &f2, err)) != ER_OK)
+        goto cleanup;
+    snprintf(path, sizeof path, "%s/basel-consents.csv", dir);
+    if ((st = load_consents(r, path, &f3, err)) != ER_OK)
+        goto cleanup;
+    if (!f1 && !f2 && !f3)
+        st = er_errf(err, ER_ENOTFOUND, "%s: no registry (expected cites-permits.csv, ods-licences.csv or "
+                     "basel-consents.csv)", dir);
+cleanup:
+    if (st != ER_OK) {
+        er_registry_free(r);
+        return st;
+    }
+    *out = r;
+    return ER_OK;
+}
+
+void er_registry_free(er_registry *r)
+{
+    if (!r)
+        return;
+    smap_free(&r->sub_by_hs);
+    smap_free(&r->sub_by_name);
+    smap_free(&r->by_consent);
+    smap_free(&r->by_licence);
+    smap_free(&r->by_licence_year);
+    smap_free(&r->by_permit);
+    for (size_t i = 0; i < r->n_subs; i++)
+        free(r->subs[i].name);
+    free(r->subs);
+    for (size_t i = 0; i < r->n_consents; i++) {
+        consent *k = &r->consents[i];
+        free(k->number), free(k->exporter), free(k->importer), free(k->waste_code), free(k->hs);
+    }
+    free(r->consents);
+    for (size_t i = 0; i < r->n_licences; i++) {
+        licence *l = &r->licences[i];
+        free(l->number), free(l->trader), free(l->substance), free(l->hs);
+    }
+    free(r->licences);
+    for (size_t i = 0; i < r->n_permits; i++) {
+        permit *p = &r->permits[i];
+        free(p->number), free(p->type), free(p->exporter), free(p->importer), free(p->taxon);
+        free(p->source), free(p->purpose), free(p->hs), free(p->unit);
+    }
+    free(r->permits);
+    free(r);
+}
+
+size_t er_registry_count(const er_registry *r, er_dockind k)
+{
+    if (!r)
+        return 0;
+    return k == ER_DOC_PERMIT ? r->n_permits : k == ER_DOC_LICENCE ? r->n_licences : k == ER_DOC_CONSENT ? r->n_consents : 0;
+}
+
+bool er_registry_limit(const er_registry *r, er_dockind k, const char *number, int year, double *limit,
+                       const char **unit)
+{
+    long i;
+    char key[300];
+    if (!r || !number)
+        return false;
+    switch (k) {
+    case ER_DOC_PERMIT:
+        if ((i = smap_get(&r->by_permit, number, strlen(number))) < 0)
+            return false;
+        *limit = r->permits[i].quantity;
+        *unit = r->permits[i].by_mass ? "kg" : r->permits[i].unit ? r->permits[i].unit : "";
+        return true;
+    case ER_DOC_LICENCE:
+        snprintf(key, sizeof key, "%s|%d", number, year);
+        if ((i = smap_get(&r->by_licence_year, key, strlen(key))) < 0)
+            return false;
+        *limit = r->licences[i].quantity_kg;
+        *unit = "kg";
+        return true;
+    case ER_DOC_CONSENT:
+        if ((i = smap_get(&r->by_consent, number, strlen(number))) < 0)
+            return false;
+        *limit = r->consents[i].quantity_kg;
+        *unit = "kg";
+        return true;
+    default:
+        return false;
+    }
+}
+
+bool er_registry_harm(const er_registry *r, const char *name, double mass_kg, double *odp_t, double *co2e_t,
+                      const char **canonical)
+{
+    long i = r && name ? reg_substance(r, name) : -1;
+    if (i < 0)
+        return false;
+    *odp_t = mass_kg / 1000.0 * r->subs[i].odp;
+    *co2e_t = mass_kg / 1000.0 * r->subs[i].gwp;
+    if (canonical)
+        *canonical = r->subs[i].name;
+    return true;
+}
