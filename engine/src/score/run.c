@@ -1286,7 +1286,8 @@ drain:
         }
     }
     /* One pass in risk order over alerts (+ picked top-up candidates). */
-    qsort(recs, n_recs, sizeof *recs, cmp_risk);
+    if (n_recs)   /* qsort(NULL, 0) is undefined: a day without alerts */
+        qsort(recs, n_recs, sizeof *recs, cmp_risk);
     for (size_t i = 0; i < n_recs; i++) {
         if ((st = emit_alert(recs[i].topup ? cspool : spool, &recs[i], &line, alerts_out, err)) != ER_OK)
             goto cleanup;
