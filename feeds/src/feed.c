@@ -267,7 +267,7 @@ static er_status bind_csv_header(er_feed *f, er_err *err)
                            other ? " (one column: if the file is separated by '" : "", other ? other : "",
                            other ? "', say so with \"delimiter\" in the mapping)" : "");
         }
-        if (found < 0 && !mf->constant && f->warn) {
+        if (found < 0 && !mf->constant && !mf->may_be_absent && f->warn) {
             char msg[1024], hl[512];
             header_list(f, hl, sizeof hl);
             snprintf(msg, sizeof msg, "%s:%llu: column '%s' (mapped to %s by mapping '%s') is not in the header, "

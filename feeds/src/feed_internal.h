@@ -35,6 +35,7 @@ typedef struct map_field {
     size_t     constant_len;
     map_value *values;     /* value map applied before validation (exact match) */
     size_t     n_values;
+    bool       may_be_absent; /* "optional": true: no warning when the column is not in the header */
 } map_field;
 
 #define ER_MAP_DATE_FORMATS 8

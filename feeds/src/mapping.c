@@ -67,8 +67,11 @@ er_status er_mapping_canonical(er_mapping **out, er_format fmt, er_err *err)
     m->delimiter = ',';
     m->decimal = '.';
     bool ok = m->name && m->path;
-    for (int i = 0; i < F_COUNT && ok; i++)
+    for (int i = 0; i < F_COUNT && ok; i++) {
         ok = (m->f[i].column = strdup(er_field_names[i])) != NULL;
+        /* most feeds cite no documents: their columns may be absent without a warning */
+        m->f[i].may_be_absent = i == F_PERMITS || i == F_LICENCES || i == F_CONSENTS;
+    }
     if (!ok) {
         er_mapping_free(m);
         return er_errf(err, ER_ENOMEM, "out of memory");
@@ -140,10 +143,14 @@ static er_status load_field(map_field *mf, json_object *v, const char *path, con
                     return bad(err, path, vp, "expected valid UTF-8 text");
                 }
             }
+        } else if (strcmp(key, "optional") == 0) {
+            if (!json_object_is_type(val, json_type_boolean))
+                return bad(err, path, kp, "expected true or false");
+            mf->may_be_absent = json_object_get_boolean(val);
         } else if (strcmp(key, "comment") == 0 || strcmp(key, "codes") == 0) {
             /* documentation only */
         } else {
-            return bad(err, path, kp, "unknown key (expected column, constant, values or comment)");
+            return bad(err, path, kp, "unknown key (expected column, constant, values, optional or comment)");
         }
     }
     if (!mf->column && !mf->constant)

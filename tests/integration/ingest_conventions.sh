@@ -24,6 +24,11 @@ grep -q '^dates: *2026-01-05 .. 2026-01-06$' "$T/out" || fail "dates: $(cat "$T/
 # the optional column typo ("Net Mas") is named, with the header found
 grep -qF "warn: $D/eu-export.csv:1: column 'Net Mas' (mapped to gross_kg by mapping 'eu-export') is not in the header, so gross_kg is empty in every record; the header has: 'Ref', 'Datum', 'HS', 'Omschrijving', 'Herkomst', 'Netto', 'Waarde'" "$T/err" \
     || fail "optional column warning: $(cat "$T/err")"
+# ...but the document columns a canonical feed may lack ("optional": true) are not
+for m in "" canonical-csv; do
+    "$ECORISK" ingest --feed "$ECORISK_SRC/feeds/samples/sample-day.csv" ${m:+--mapping $m} >/dev/null 2>"$T/err2" || true
+    if grep -q 'not in the header' "$T/err2"; then fail "canonical feed (mapping '${m:-built-in}') warns: $(cat "$T/err2")"; fi
+done
 
 "$ECORISK" explain -q --feed "$D/eu-export.csv" --mapping "$D/eu-export.json" --id A1 > "$T/a1.json"
 "$ECORISK" explain -q --feed "$D/eu-export.csv" --mapping "$D/eu-export.json" --id A2 > "$T/a2.json"

@@ -352,7 +352,7 @@ static const mcase MCASES[] = {
      ": fields.colour: not a canonical field (see docs/feeds.md: id, date, flow, declarant, "
      "importer, exporter, hs, ...)"},
     {"{\"fields\":{\"id\":{\"column\":\"A\",\"value\":{}}}}", ER_EFORMAT,
-     ": fields.id.value: unknown key (expected column, constant, values or comment)"},
+     ": fields.id.value: unknown key (expected column, constant, values, optional or comment)"},
     {"{\"fields\":{\"mode\":{\"column\":\"M\",\"values\":{\"1\":2}}}}", ER_EFORMAT,
      ": fields.mode.values.1: expected a string"},
     {"{\"fields\":{\"id\":{}}}", ER_EFORMAT, ": fields.id: needs a \"column\" or a \"constant\""},
