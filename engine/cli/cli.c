@@ -583,7 +583,8 @@ int cli_exit_code(er_status st)
     case ER_ELIMIT:
         return EX_DATAERR_;
     case ER_ENET: case ER_EHTTP: return EX_UNAVAILABLE_;
-    case ER_EPENDING: return EX_TEMPFAIL_;
+    case ER_EPENDING: case ER_EBUSY: return EX_TEMPFAIL_;
+    case ER_ECREATE: return EX_CANTCREAT_;
     default: return EX_SOFTWARE_;
     }
 }

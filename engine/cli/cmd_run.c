@@ -32,13 +32,13 @@ static const cli_opt run_opts[] = {
     {"max-quarantine-share", 0, CLI_DOUBLE, "0.05", "X", "quarantined share of the rows read above which the run warns and exits 3 (1: never)"},
     {"metrics", 0, CLI_STR, NULL, "FILE", "also write the metrics to FILE atomically, on failure too (node-exporter textfile collector)"},
     {"push", 0, CLI_STR, NULL, "URL", "after the run, spool the alerts in the outbox and push them to this endpoint"},
-    {"outbox", 0, CLI_STR, NULL, "DIR", "outbox for --push (default: OUT/outbox)"},
+    {"outbox", 0, CLI_STR, NULL, "DIR", "outbox for --push, shared by every night (default: outbox beside OUT)"},
     {"token-file", 0, CLI_STR, NULL, "FILE", "--push: bearer token file (else env ECORISK_TOKEN)"},
     {"cacert", 0, CLI_STR, NULL, "FILE", "--push: CA certificate(s) to verify the endpoint"},
     {"cert", 0, CLI_STR, NULL, "FILE", "--push: client certificate for mutual TLS"},
     {"key", 0, CLI_STR, NULL, "FILE", "--push: client private key for mutual TLS"},
     {"non-nominal", 0, CLI_FLAG, NULL, NULL, "--push: strip importer/exporter/declarant from what is sent"},
-    {"insecure-http", 0, CLI_FLAG, NULL, NULL, "--push: allow a plain http:// endpoint (loopback tests only)"},
+    {"insecure-http", 0, CLI_FLAG, NULL, NULL, "--push: allow a plain http:// endpoint (loopback only)"},
     {"batch", 0, CLI_STR, NULL, "N", "--push: alerts per batch when spooling (as push; default 500)"},
     {"max-time", 0, CLI_STR, NULL, "S", "--push: total time limit per HTTP request (as push; default 60)"},
     {"connect-timeout", 0, CLI_STR, NULL, "S", "--push: connection time limit (as push; default 10)"},
@@ -50,12 +50,69 @@ static const cli_opt run_opts[] = {
 
 extern const cli_cmd cmd_push;
 
-/* --push: hand the finished alerts.jsonl to `ecorisk push`, with the
- * delivery options forwarded, so spooling and delivery behave exactly as the
- * standalone command (the token never travels through argv: only its file). */
+/* The outbox of --push: --outbox, else "outbox" in the directory that holds
+ * OUT, so the runs of every night share one outbox and what stayed pending
+ * tonight is retried by tomorrow's run (docs/operations.md). */
+static void outbox_dir(const cli_args *a, const char *out, char *buf, size_t n)
+{
+    if (cli_given(a, "outbox")) {
+        snprintf(buf, n, "%s", cli_str(a, "outbox"));
+        return;
+    }
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s", out);
+    size_t len = strlen(tmp);
+    while (len > 1 && tmp[len - 1] == '/')
+        tmp[--len] = '\0';
+    char *slash = strrchr(tmp, '/');
+    if (!slash)
+        snprintf(buf, n, "outbox");
+    else if (slash == tmp)
+        snprintf(buf, n, "/outbox");
+    else {
+        *slash = '\0';
+        snprintf(buf, n, "%s/outbox", tmp);
+    }
+}
+
+/* --push, step 1 (before the run's outputs are published): spool the staged
+ * alerts.jsonl into the outbox as `ecorisk push --enqueue --no-send` does. A
+ * run killed after this and before publishing has its alerts pending; the
+ * re-run spools the same batches (named by content) again, harmlessly. */
+static er_status spool_staged(void *ud, const char *staged, er_err *err)
+{
+    const cli_args *a = ud;
+    char alerts[4400], outbox[4096];
+    const char *argv[12];
+    int n = 0;
+    snprintf(alerts, sizeof alerts, "%s/alerts.jsonl", staged);
+    outbox_dir(a, cli_str(a, "out"), outbox, sizeof outbox);
+    argv[n++] = "ecorisk push";
+    argv[n++] = "--outbox";
+    argv[n++] = outbox;
+    argv[n++] = "--enqueue";
+    argv[n++] = alerts;
+    argv[n++] = "--no-send";
+    if (cli_given(a, "batch")) {
+        argv[n++] = "--batch";
+        argv[n++] = cli_str(a, "batch");
+    }
+    argv[n++] = "--log-format";
+    argv[n++] = cli_str(a, "log-format");
+    argv[n] = NULL;
+    int rc = cli_dispatch(&cmd_push, n, (char **)argv);
+    if (rc != EX_OK_)
+        return er_errf(err, rc == EX_OSERR_ ? ER_ENOMEM : ER_EIO,
+                       "%s: spooling the alerts failed (exit %d); the run's outputs were not published", outbox, rc);
+    return ER_OK;
+}
+
+/* --push, step 2 (after publishing): deliver the outbox as `ecorisk push`
+ * does, with the delivery options and limits forwarded (the token never
+ * travels through argv: only its file). */
 static int push_alerts(const cli_args *a, const char *out)
 {
-    char alerts[4096], outbox[4096];
+    char outbox[4096];
     const char *argv[48];
     int n = 0;
     /* every delivery limit of push, forwarded as given (push validates them) */
@@ -64,16 +121,10 @@ static int push_alerts(const cli_args *a, const char *out)
                                           "retry-after-max"};
     static const char *const fwd_flag[] = {"non-nominal", "insecure-http"};
 
-    snprintf(alerts, sizeof alerts, "%s/alerts.jsonl", out);
-    if (cli_given(a, "outbox"))
-        snprintf(outbox, sizeof outbox, "%s", cli_str(a, "outbox"));
-    else
-        snprintf(outbox, sizeof outbox, "%s/outbox", out);
+    outbox_dir(a, out, outbox, sizeof outbox);
     argv[n++] = "ecorisk push";
     argv[n++] = "--outbox";
     argv[n++] = outbox;
-    argv[n++] = "--enqueue";
-    argv[n++] = alerts;
     argv[n++] = "--endpoint";
     argv[n++] = cli_str(a, "push");
     for (size_t i = 0; i < sizeof fwd_str / sizeof fwd_str[0]; i++)
@@ -165,6 +216,10 @@ static int run_main(const cli_args *a)
     cli_progress *prog = cli_progress_start("run", 0);
     o.progress = prog ? progress_cb : NULL;
     o.progress_ud = prog;
+    if (cli_given(a, "push")) {
+        o.before_publish = spool_staged;
+        o.publish_ud = (void *)a;
+    }
 
     er_status st = er_run(&o, &res, &err);
     cli_progress_done(prog);
@@ -223,8 +278,11 @@ const cli_cmd cmd_run = {
     "profile packs and the baseline on several threads, and writes alerts.jsonl (in feed "
     "order), quarantine.jsonl, summary.json and metrics.prom into DIR; scores.csv with "
     "--all-scores. The same inputs always give the same alerts, whatever the thread count. "
-    "With --push URL the alerts are then spooled durably in the outbox (OUT/outbox by default) "
-    "and delivered as 'ecorisk push' does; exit code 75 means some are still pending.",
+    "The outputs are one transaction: written in a private directory beside DIR and "
+    "published in one atomic step, so DIR always holds one whole run; a second run on the "
+    "same DIR exits 75. With --push URL the alerts are spooled durably in the outbox (the "
+    "directory 'outbox' beside DIR by default, shared by every night) before the outputs are "
+    "published, then delivered as 'ecorisk push' does; exit code 75 means some are still pending.",
     run_opts, CLI_NOPTS(run_opts), run_main,
     .examples = "ecorisk run --feed day.csv.gz --baseline baseline.json --out runs/2026-11-24 --as-of 2026-11-24\n  the nightly job: alerts, quarantine, summary and metrics in runs/2026-11-24\n"
     "ecorisk run --feed day.csv --mapping eu-export.json --out runs/today --metrics /var/lib/prometheus/node-exporter/ecorisk.prom\n  a feed in another layout; metrics for the textfile collector, also on failure\n"

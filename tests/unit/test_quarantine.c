@@ -34,6 +34,12 @@ START_TEST(exact_record)
     ck_assert_str_eq(s, "{\"file\":\"-\",\"line\":1,\"seq\":0,\"reason\":\"syntax\",\"field\":null,"
                         "\"detail\":\"x\",\"excerpt\":null}\n");
     free(s);
+    /* a NUL byte in the record is escaped, not the end of the excerpt */
+    er_qrecord q3 = {"n.csv", 2, 0, ER_Q_BAD_NUMBER, "net_kg", "d", "A1,5\0XYZ", 8};
+    s = render(&q3);
+    ck_assert_str_eq(s, "{\"file\":\"n.csv\",\"line\":2,\"seq\":0,\"reason\":\"bad_number\",\"field\":\"net_kg\","
+                        "\"detail\":\"d\",\"excerpt\":\"A1,5\\u0000XYZ\"}\n");
+    free(s);
 }
 END_TEST
 

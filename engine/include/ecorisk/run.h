@@ -58,6 +58,12 @@ typedef struct er_run_opts {
     /* Optional progress callback, called from the reading thread. */
     void             (*progress)(void *ud, uint64_t rows, uint64_t bytes, uint64_t alerts);
     void              *progress_ud;
+    /* Optional: called once every output file is complete in the staging
+     * directory `staged` (docs/operations.md, "Outputs: one transaction") and
+     * before it is published as out_dir; an error stops the run unpublished.
+     * `run --push` spools staged/alerts.jsonl into the outbox here. */
+    er_status        (*before_publish)(void *ud, const char *staged, er_err *err);
+    void              *publish_ud;
     /* Registries (docs/registries.md): document registry dir; NULL: no document checks. */
     const char        *registry;
     const char        *ledger;      /* durable ledger dir (needs registry and as_of); NULL: in-memory only */

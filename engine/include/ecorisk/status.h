@@ -37,6 +37,8 @@ typedef enum er_status {
     ER_EHTTP,          /* HTTP status not accepted */
     ER_EPENDING,       /* work left pending (e.g. alerts not yet delivered) */
     ER_EINTERNAL,      /* a bug: an invariant did not hold */
+    ER_ECREATE,        /* an output file or directory cannot be created */
+    ER_EBUSY,          /* another process holds the lock (e.g. a run on the same --out) */
     ER_STATUS_COUNT
 } er_status;
 

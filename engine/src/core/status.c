@@ -30,6 +30,8 @@ const char *er_status_str(er_status st)
         [ER_EHTTP] = "HTTP error",
         [ER_EPENDING] = "work left pending",
         [ER_EINTERNAL] = "internal error",
+        [ER_ECREATE] = "cannot create output",
+        [ER_EBUSY] = "locked by another process",
     };
     if ((unsigned)st >= ER_STATUS_COUNT || !names[st])
         return "unknown status";

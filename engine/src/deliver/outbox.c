@@ -7,6 +7,7 @@
  */
 #include "ecorisk/outbox.h"
 #include "deliver/outbox_int.h"
+#include "core/durable.h"
 #include "core/sha256.h"
 
 #include <dirent.h>
@@ -232,63 +233,23 @@ er_status er_outbox_lock(er_outbox *o, er_err *err)
     return ER_OK;
 }
 
-/* Write data durably as <target dir>/<final> via tmp/: create, write, fsync,
- * rename, fsync the target directory. The tmp file is removed on failure. */
+/* Write data durably as <target dir>/<final> via tmp/ (core/durable.h:
+ * create exclusively, write, fsync, rename, fsync the target directory). The
+ * tmp file is removed on failure. */
 static er_status write_durable(er_outbox *o, int target_fd, const char *target_sub, const char *final,
                                const char *data, size_t len, er_err *err)
 {
-    er_status st = ER_OK;
     char tmpname[128];
-    int fd = -1;
-    bool created = false;
+    const char *step = "";
 
     snprintf(tmpname, sizeof tmpname, "%.80s.%ld.%lu.tmp", final, (long)getpid(), ++o->seq);
-    if (fault_write())
-        fd = -1;
-    else
-        fd = openat(o->tmp_fd, tmpname, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        st = sys_err(err, ER_EIO, o, "tmp", tmpname, "cannot create");
-        goto cleanup;
-    }
-    created = true;
-    for (size_t off = 0; off < len;) {
-        size_t chunk = len - off > (1u << 20) ? (1u << 20) : len - off;
-        ssize_t w = fault_write() ? -1 : write(fd, data + off, chunk);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            st = sys_err(err, ER_EIO, o, "tmp", tmpname, "write");
-            goto cleanup;
-        }
-        off += (size_t)w;
-    }
-    if (fault_write() || fsync(fd) != 0) {
-        st = sys_err(err, ER_EIO, o, "tmp", tmpname, "fsync");
-        goto cleanup;
-    }
-    if (close(fd) != 0) {
-        fd = -1;
-        st = sys_err(err, ER_EIO, o, "tmp", tmpname, "close");
-        goto cleanup;
-    }
-    fd = -1;
-    if (fault_write() || renameat(o->tmp_fd, tmpname, target_fd, final) != 0) {
-        st = sys_err(err, ER_EIO, o, target_sub, final, "rename from tmp/");
-        goto cleanup;
-    }
-    created = false;
-    if (fault_write() || fsync(target_fd) != 0) {
-        st = sys_err(err, ER_EIO, o, target_sub, NULL, "fsync");
-        goto cleanup;
-    }
-
-cleanup:
-    if (fd >= 0)
-        close(fd);
-    if (created)
-        unlinkat(o->tmp_fd, tmpname, 0);
-    return st;
+    if (er_durable_replace(o->tmp_fd, tmpname, target_fd, final, data, len, 0600, fault_write, &step) == 0)
+        return ER_OK;
+    if (strcmp(step, "rename") == 0)
+        return sys_err(err, ER_EIO, o, target_sub, final, "rename from tmp/");
+    if (strcmp(step, "fsync-dir") == 0)
+        return sys_err(err, ER_EIO, o, target_sub, NULL, "fsync");
+    return sys_err(err, ER_EIO, o, "tmp", tmpname, strcmp(step, "create") == 0 ? "cannot create" : step);
 }
 
 static bool exists_in(int dfd, const char *name)

@@ -221,7 +221,7 @@ er_status er_explain(const er_run_opts *o, const char *decl_id, char **json, er_
                 er_sb_json_key(&out, "detail");
                 er_sb_json_cstr(&out, q->detail);
                 er_sb_json_key(&out, "excerpt");
-                er_sb_json_cstr(&out, q->excerpt);
+                er_sb_json_str(&out, q->excerpt, q->excerpt_len);
                 er_sb_puts(&out, "}}");
             }
             if (found)

@@ -17,6 +17,7 @@
 #include "ecorisk/run.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <json-c/json.h>
 #include <math.h>
 #include <pthread.h>
@@ -39,8 +40,10 @@
 #include "ecorisk/refdata.h"
 #include "ecorisk/score.h"
 #include "core/sbuf.h"
+#include "core/durable.h"
 #include "core/sha256.h"
 #include "ecorisk/version.h"
+#include "score/runout.h"
 
 #define MAX_GROUPS 65536          /* distinct office/flow groups tracked; the rest pool in one */
 #define MAX_RULES 256
@@ -592,65 +595,6 @@ static void *worker(void *arg)
     return NULL;
 }
 
-/* ---- output files (tmp + rename) ---- */
-
-typedef struct outfile {
-    char  path[4096], tmp[4096];
-    FILE *f;
-} outfile;
-
-static er_status out_open(outfile *o, const char *dir, const char *name, er_err *err)
-{
-    snprintf(o->path, sizeof o->path, "%s/%s", dir, name);
-    snprintf(o->tmp, sizeof o->tmp, "%s/.%s.tmp", dir, name);
-    o->f = fopen(o->tmp, "w+");
-    if (!o->f)
-        return er_errf(err, ER_EIO, "%s: cannot create: %s", o->tmp, strerror(errno));
-    return ER_OK;
-}
-
-static er_status out_commit(outfile *o, er_err *err)
-{
-    if (!o->f)
-        return ER_OK;
-    int bad = fflush(o->f) != 0 || ferror(o->f) || fsync(fileno(o->f)) != 0;
-    bad |= fclose(o->f) != 0;
-    o->f = NULL;
-    if (bad) {
-        unlink(o->tmp);
-        return er_errf(err, ER_EIO, "%s: write failed: %s", o->path, strerror(errno));
-    }
-    if (rename(o->tmp, o->path) != 0)
-        return er_errf(err, ER_EIO, "%s: cannot rename into place: %s", o->path, strerror(errno));
-    return ER_OK;
-}
-
-static void out_abort(outfile *o)
-{
-    if (o->f) {
-        fclose(o->f);
-        o->f = NULL;
-        unlink(o->tmp);
-    }
-}
-
-static er_status mkdir_p(const char *dir, er_err *err)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s", dir);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-            return er_errf(err, ER_EIO, "%s: cannot create directory: %s", tmp, strerror(errno));
-        *p = '/';
-    }
-    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-        return er_errf(err, ER_EIO, "%s: cannot create directory: %s", tmp, strerror(errno));
-    return ER_OK;
-}
-
 /* ---- planning: random top-up, then lane capacity ---- */
 
 static int cmp_cand(const void *a, const void *b)
@@ -811,7 +755,8 @@ typedef struct run_meta {
 } run_meta;
 
 static void write_summary(er_sb *b, const er_run_opts *o, const er_profileset *ps, const char *run_id,
-                          const char *baseline_id, const counts *k, double secs[3], const run_meta *m)
+                          const char *baseline_id, const counts *k, double secs[3], const run_meta *m,
+                          const er_sb *manifest)
 {
     char d1[11], d2[11];
     er_sb_puts(b, "{\n  \"run_id\": ");
@@ -918,8 +863,10 @@ static void write_summary(er_sb *b, const er_run_opts *o, const er_profileset *p
         er_sb_putc(b, '}');
     }
     er_sb_puts(b, first ? "}\n  },\n" : "\n    }\n  },\n");
-    er_sb_printf(b, "  \"timings\": {\"load_s\": %.3f, \"score_s\": %.3f, \"total_s\": %.3f}\n}\n",
+    er_sb_printf(b, "  \"timings\": {\"load_s\": %.3f, \"score_s\": %.3f, \"total_s\": %.3f},\n  ",
                  secs[0], secs[1], secs[2]);
+    er_sb_put(b, manifest->p ? manifest->p : "", manifest->len);
+    er_sb_puts(b, "\n}\n");
 }
 
 /* Prometheus text format, gauges of the last run, one label set per family
@@ -979,20 +926,24 @@ static void write_metrics(er_sb *b, const er_profileset *ps, const counts *k, do
 /* Text to path through path.tmp + rename: a collector reads the old file or the new one. */
 static er_status write_atomic(const char *path, const er_sb *b, er_err *err)
 {
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
-        return er_errf(err, ER_EINVAL, "%s: path too long", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        return er_errf(err, ER_EIO, "%s: cannot create: %s", tmp, strerror(errno));
-    fwrite(b->p ? b->p : "", 1, b->len, f);
-    bool bad = fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0;
-    bad |= fclose(f) != 0;
-    if (bad || rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return er_errf(err, ER_EIO, "%s: write failed: %s", path, strerror(e));
-    }
+    /* core/durable.h: an exclusive tmp (never a planted symlink), fsync, rename, fsync the directory */
+    char dir[4096], tmp[300];
+    const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+    const char *step = "";
+    if (!*base || strlen(base) > 200 || (slash && (size_t)(slash - path) >= sizeof dir))
+        return er_errf(err, ER_EINVAL, "%s: not a file path", path);
+    snprintf(dir, sizeof dir, "%.*s", slash ? (slash == path ? 1 : (int)(slash - path)) : 1, slash ? path : ".");
+    snprintf(tmp, sizeof tmp, ".%s.%ld.tmp", base, (long)getpid());
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return er_errf(err, ER_ECREATE, "%s: cannot open directory: %s", dir, strerror(errno));
+    unlinkat(dfd, tmp, 0);   /* a stale one of an earlier process with this pid (a link is removed, not followed) */
+    int rc = er_durable_replace(dfd, tmp, dfd, base, b->p ? b->p : "", b->len, 0644, NULL, &step);
+    int e = errno;
+    close(dfd);
+    if (rc != 0)
+        return er_errf(err, strcmp(step, "create") == 0 ? ER_ECREATE : ER_EIO, "%s: %s failed: %s", path, step,
+                       strerror(e));
     return ER_OK;
 }
 
@@ -1003,14 +954,14 @@ static double now_s(void)
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-static er_status write_file(const char *dir, const char *name, const er_sb *b, er_err *err)
+static er_status write_file(er_runout *ro, const char *name, const er_sb *b, er_err *err)
 {
-    outfile o = {0};
-    er_status st = out_open(&o, dir, name, err);
+    FILE *f = NULL;
+    er_status st = er_runout_open(ro, name, &f, err);
     if (st != ER_OK)
         return st;
-    fwrite(b->p ? b->p : "", 1, b->len, o.f);
-    return out_commit(&o, err);
+    fwrite(b->p ? b->p : "", 1, b->len, f);
+    return er_runout_close(ro, &f, err);
 }
 
 /* ---- the run ---- */
@@ -1064,7 +1015,8 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
     pthread_t *th = NULL;
     size_t n_threads = 0;
     bool mu_init = false;
-    outfile f_alerts = {0}, f_quar = {0}, f_scores = {0};
+    er_runout ro;
+    FILE *f_alerts = NULL, *f_quar = NULL, *f_scores = NULL;
     FILE *spool = NULL, *cspool = NULL, *alerts_out = NULL;
     alert_rec *recs = NULL, *cands = NULL, **cand_ptrs = NULL;
     size_t n_recs = 0, cap_recs = 0, n_cands = 0, cap_cands = 0;
@@ -1079,6 +1031,7 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
     const double t_start = now_s();   /* for the failure metrics (t0 below is set after the loads) */
 
     memset(res, 0, sizeof *res);
+    er_runout_init(&ro);
     k.min_date = 0;
 
     /* Load everything first: a bad pack, mapping or baseline stops the run before any
@@ -1253,16 +1206,15 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
             c.actx.baseline_id = bl ? er_baseline_id(bl) : "";
             /* Outputs. */
             if (!to_stdout) {
-                if ((st = mkdir_p(o->out_dir, err)) != ER_OK)
+                if ((st = er_runout_begin(&ro, o->out_dir, err)) != ER_OK ||
+                    (st = er_runout_open(&ro, "alerts.jsonl", &f_alerts, err)) != ER_OK ||
+                    (st = er_runout_open(&ro, "quarantine.jsonl", &f_quar, err)) != ER_OK)
                     goto drain;
-                if ((st = out_open(&f_alerts, o->out_dir, "alerts.jsonl", err)) != ER_OK ||
-                    (st = out_open(&f_quar, o->out_dir, "quarantine.jsonl", err)) != ER_OK)
+                if (o->all_scores && (st = er_runout_open(&ro, "scores.csv", &f_scores, err)) != ER_OK)
                     goto drain;
-                if (o->all_scores && (st = out_open(&f_scores, o->out_dir, "scores.csv", err)) != ER_OK)
-                    goto drain;
-                alerts_out = f_alerts.f;
-                if (f_scores.f)
-                    fputs("declaration_id,wildlife,ods,waste,risk\n", f_scores.f);
+                alerts_out = f_alerts;
+                if (f_scores)
+                    fputs("declaration_id,wildlife,ods,waste,risk\n", f_scores);
             } else {
                 alerts_out = stdout;
             }
@@ -1297,10 +1249,10 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
         /* The feed that produced these records may be closed by now: name it from opts. */
         for (size_t i = 0; i < b->n_q; i++)
             b->quarantined[i].file = o->feeds[s->feed];
-        if (f_quar.f && (st = er_quarantine_write_batch(f_quar.f, b, err)) != ER_OK)
+        if (f_quar && (st = er_quarantine_write_batch(f_quar, b, err)) != ER_OK)
             goto drain;
-        if (f_scores.f && s->scores.len)
-            fwrite(s->scores.p, 1, s->scores.len, f_scores.f);
+        if (f_scores && s->scores.len)
+            fwrite(s->scores.p, 1, s->scores.len, f_scores);
         uint64_t base = ordinal;
         for (size_t p = 0; s->oow && p < np; p++) {
             k.out_of_window[p] += s->oow[p];
@@ -1416,14 +1368,15 @@ drain:
         }
     }
     /* One pass in risk order over alerts (+ picked top-up candidates). */
-    qsort(recs, n_recs, sizeof *recs, cmp_risk);
+    if (n_recs)   /* qsort(NULL, 0) is undefined: a day without alerts */
+        qsort(recs, n_recs, sizeof *recs, cmp_risk);
     for (size_t i = 0; i < n_recs; i++) {
         if ((st = emit_alert(recs[i].topup ? cspool : spool, &recs[i], &line, alerts_out, err)) != ER_OK)
             goto cleanup;
         count_alert(&k, &recs[i], 0);
     }
     if (alerts_out && ferror(alerts_out)) {
-        st = er_errf(err, ER_EIO, "%s: write failed", to_stdout ? "stdout" : f_alerts.path);
+        st = er_errf(err, ER_EIO, "%s: write failed", to_stdout ? "stdout" : "alerts.jsonl");
         goto cleanup;
     }
 
@@ -1434,6 +1387,7 @@ drain:
     res->alerts = k.alerts;
     res->random = k.random;
     res->over_capacity = k.over_capacity;
+    res->dup_window_resets = k.dup_window_resets;
     memcpy(res->alerts_by_lane, k.by_lane, sizeof k.by_lane);
     memcpy(res->alerts_by_domain, k.by_domain, sizeof k.by_domain);
     res->seconds = now_s() - t0;
@@ -1445,25 +1399,46 @@ drain:
 
     if (!to_stdout) {
         double secs[3] = {t_loaded - t0, now_s() - t_loaded, now_s() - t0};
-        if ((st = out_commit(&f_quar, err)) != ER_OK || (st = out_commit(&f_scores, err)) != ER_OK ||
-            (st = out_commit(&f_alerts, err)) != ER_OK)
+        /* Every file complete and fsynced in the staging directory, summary.json
+         * (with the manifest) last; then spooling (--push), then one atomic publish. */
+        if ((st = er_runout_close(&ro, &f_quar, err)) != ER_OK ||
+            (st = er_runout_close(&ro, &f_scores, err)) != ER_OK ||
+            (st = er_runout_close(&ro, &f_alerts, err)) != ER_OK)
             goto cleanup;
         if ((st = reg_run_commit(&rr, err)) != ER_OK)
             goto cleanup;
-        write_summary(&text, o, ps, res->run_id, bl ? er_baseline_id(bl) : "", &k, secs, &meta);
-        reg_run_summary(&rr, &text);
+        write_metrics(&text, ps, &k, secs[2], &meta);
+        reg_run_metrics(&rr, &text);
         if (text.oom) {
             st = er_errf(err, ER_ENOMEM, "out of memory");
             goto cleanup;
         }
-        if ((st = write_file(o->out_dir, "summary.json", &text, err)) != ER_OK)
+        if ((st = write_file(&ro, "metrics.prom", &text, err)) != ER_OK)
             goto cleanup;
+        er_sb_reset(&text);
+        er_sb_reset(&line);
+        if ((st = er_runout_manifest(&ro, &line, err)) != ER_OK)
+            goto cleanup;
+        write_summary(&text, o, ps, res->run_id, bl ? er_baseline_id(bl) : "", &k, secs, &meta, &line);
+        reg_run_summary(&rr, &text);
+        if (text.oom || line.oom) {
+            st = er_errf(err, ER_ENOMEM, "out of memory");
+            goto cleanup;
+        }
+        if ((st = write_file(&ro, "summary.json", &text, err)) != ER_OK)
+            goto cleanup;
+        if (o->before_publish) {
+            char staged[4400];
+            snprintf(staged, sizeof staged, "%s/%s", ro.parent, ro.stage);
+            if ((st = o->before_publish(o->publish_ud, staged, err)) != ER_OK)
+                goto cleanup;
+        }
+        if ((st = er_runout_publish(&ro, err)) != ER_OK)
+            goto cleanup;
+        metrics_done = o->metrics_file == NULL;
         er_sb_reset(&text);
         write_metrics(&text, ps, &k, secs[2], &meta);
         reg_run_metrics(&rr, &text);
-        if ((st = write_file(o->out_dir, "metrics.prom", &text, err)) != ER_OK)
-            goto cleanup;
-        metrics_done = o->metrics_file == NULL;
         if (o->metrics_file && (st = write_atomic(o->metrics_file, &text, err)) != ER_OK)
             goto cleanup;
         metrics_done = true;
@@ -1498,9 +1473,13 @@ cleanup:
         pthread_cond_destroy(&c.work_cv);
         pthread_mutex_destroy(&c.mu);
     }
-    out_abort(&f_scores);
-    out_abort(&f_quar);
-    out_abort(&f_alerts);
+    if (f_scores)
+        fclose(f_scores);
+    if (f_quar)
+        fclose(f_quar);
+    if (f_alerts)
+        fclose(f_alerts);
+    er_runout_end(&ro);
     if (cspool)
         fclose(cspool);
     if (spool)

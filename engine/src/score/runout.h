@@ -1,0 +1,49 @@
+/*
+ * runout.h — a run's output directory as one transaction (docs/operations.md,
+ * "Outputs: one transaction"). Private to libecorisk.
+ *
+ * er_runout_begin locks --out (flock on the sibling file .NAME.lock; a second
+ * run on the same --out fails with ER_EBUSY), removes what killed runs left
+ * and creates a private staging directory .NAME.run-XXXXXX next to --out
+ * (mkdtemp). Files are created there exclusively (O_EXCL|O_NOFOLLOW) and
+ * fsynced when closed; er_runout_manifest lists them with size and SHA-256;
+ * er_runout_publish fsyncs the staging directory and swaps it with --out in
+ * one renameat2(RENAME_EXCHANGE) (RENAME_NOREPLACE the first time), fsyncs
+ * the parent and removes the previous set. er_runout_end removes an
+ * unpublished staging directory and releases the lock.
+ */
+#ifndef ECORISK_SCORE_RUNOUT_H
+#define ECORISK_SCORE_RUNOUT_H
+
+#include <stdio.h>
+
+#include "core/sbuf.h"
+#include "ecorisk/status.h"
+
+#define ER_RUNOUT_MAX_FILES 8
+
+typedef struct er_runout {
+    char  dir[4096];      /* --out as given */
+    char  parent[4096];   /* its parent directory */
+    char  base[256];      /* its last component */
+    char  stage[300];     /* staging directory name within parent */
+    int   parent_fd, lock_fd, stage_fd;
+    bool  published;
+    char  files[ER_RUNOUT_MAX_FILES][32];
+    size_t n_files;
+} er_runout;
+
+/* Zero the struct (fds -1); safe to pass to er_runout_end afterwards. */
+void      er_runout_init(er_runout *r);
+er_status er_runout_begin(er_runout *r, const char *dir, er_err *err);
+/* Create name in the staging directory; *f is a buffered stream over it. */
+er_status er_runout_open(er_runout *r, const char *name, FILE **f, er_err *err);
+/* Flush, fsync and close a stream from er_runout_open (*f becomes NULL). */
+er_status er_runout_close(er_runout *r, FILE **f, er_err *err);
+/* Append `"files":[{"name":…,"bytes":…,"sha256":…},…]` for every closed file, in creation order. */
+er_status er_runout_manifest(er_runout *r, er_sb *b, er_err *err);
+er_status er_runout_publish(er_runout *r, er_err *err);
+/* Remove an unpublished staging directory and release the lock. */
+void      er_runout_end(er_runout *r);
+
+#endif
