@@ -455,6 +455,19 @@ static void model_alert(run_ctx *c, er_model_pred *pred, er_sb *out, size_t befo
     er_sb_putc(out, '}');
 }
 
+/* One alert line (or top-up candidate) appended to buf: the alert JSON, the
+ * model's contributions when a model is loaded, the newline. Returns its length. */
+static size_t spool_alert(run_ctx *c, er_model_pred *pred, er_sb *buf, const er_decl *d, const er_decl_score *sc,
+                          size_t which, er_lane lane, bool candidate, double profile_risk, bool *oom)
+{
+    size_t before = buf->len;
+    er_alert_format(buf, &c->actx, d, sc, which, lane, false, candidate);
+    if (c->model)
+        model_alert(c, pred, buf, before, d, sc, profile_risk, oom);
+    er_sb_putc(buf, '\n');
+    return buf->len - before;
+}
+
 static void process_slot(run_ctx *c, er_eval *ev, er_model_pred *pred, slot *s)
 {
     er_batch *b = s->batch;
@@ -505,11 +518,7 @@ static void process_slot(run_ctx *c, er_eval *ev, er_model_pred *pred, slot *s)
         if (sc.best >= 0) {
             const er_profile_result *r = &sc.results[sc.best];
             er_lane lane = er_score_lane(&sc, (size_t)sc.best, &c->lanes);
-            size_t before = s->alerts.len;
-            er_alert_format(&s->alerts, &c->actx, d, &sc, (size_t)sc.best, lane, false, false);
-            if (c->model)
-                model_alert(c, pred, &s->alerts, before, d, &sc, profile_risk, &s->oom);
-            er_sb_putc(&s->alerts, '\n');
+            size_t len = spool_alert(c, pred, &s->alerts, d, &sc, (size_t)sc.best, lane, false, profile_risk, &s->oom);
             if (!er_grow((void **)&s->sa, &s->cap_sa, s->n_sa + 1, sizeof *s->sa)) {
                 s->oom = true;
                 return;
@@ -522,7 +531,7 @@ static void process_slot(run_ctx *c, er_eval *ev, er_model_pred *pred, slot *s)
             a->random = r->random;
             a->score = r->score;
             a->risk = sc.risk;
-            a->len = (uint32_t)(s->alerts.len - before);
+            a->len = (uint32_t)len;
         } else if (sc.in_scope && c->want_cands) {
             /* Candidate for the random top-up: carried by its best in-scope profile. */
             size_t which = 0;
@@ -533,11 +542,7 @@ static void process_slot(run_ctx *c, er_eval *ev, er_model_pred *pred, slot *s)
                     which = k;
                 }
             const er_profile_result *r = &sc.results[which];
-            size_t before = s->cands.len;
-            er_alert_format(&s->cands, &c->actx, d, &sc, which, (er_lane)r->lane, false, true);
-            if (c->model)
-                model_alert(c, pred, &s->cands, before, d, &sc, profile_risk, &s->oom);
-            er_sb_putc(&s->cands, '\n');
+            size_t len = spool_alert(c, pred, &s->cands, d, &sc, which, (er_lane)r->lane, true, profile_risk, &s->oom);
             if (!er_grow((void **)&s->sc, &s->cap_sc, s->n_sc + 1, sizeof *s->sc)) {
                 s->oom = true;
                 return;
@@ -550,7 +555,7 @@ static void process_slot(run_ctx *c, er_eval *ev, er_model_pred *pred, slot *s)
             cd->score = r->score;
             cd->risk = sc.risk;
             cd->hash = er_hash64(d->id, strlen(d->id), 0x72616e646f6dULL);
-            cd->len = (uint32_t)(s->cands.len - before);
+            cd->len = (uint32_t)len;
         }
     }
     if (s->alerts.oom || s->cands.oom || s->scores.oom)
