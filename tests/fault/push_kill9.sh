@@ -12,7 +12,10 @@ rx_start rx --delay 0.02
 URL="http://127.0.0.1:$RX_PORT/cen"
 gen_alerts 4000 --seed kill9 > all.jsonl
 RANDOM=$$
-killed_mid=0
+# The kill falls uniformly in [0, U] ms; U adapts as a staircase (up 10% after
+# a kill mid-push, down 30% after a push that finished first), so most kills
+# land mid-push however fast the machine delivers.
+killed_mid=0 U=500
 for round in $(seq 1 20); do
   d="r$round"
   mkdir -p "$d"
@@ -22,9 +25,15 @@ for round in $(seq 1 20); do
   if [ $((round % 2)) -eq 0 ]; then batch=4; fi
   "$ECORISK" push --outbox "$d/ob" --endpoint "$URL" --insecure-http --batch "$batch" > "$d/out" 2> "$d/err" &
   pid=$!
-  sleep "0.$(printf '%03d' $((RANDOM % 500)))"
-  if kill -9 "$pid" 2>/dev/null; then killed_mid=$((killed_mid + 1)); fi
-  wait "$pid" 2>/dev/null || true
+  wait_ms=$((RANDOM % (U + 1)))
+  sleep "$((wait_ms / 1000)).$(printf '%03d' $((wait_ms % 1000)))"
+  kill -9 "$pid" 2>/dev/null || true
+  rc=0; wait "$pid" 2>/dev/null || rc=$?
+  if [ "$rc" -eq 137 ]; then
+    killed_mid=$((killed_mid + 1)); U=$(( U * 110 / 100 + 1 ))
+  else
+    U=$(( U * 70 / 100 )); [ "$U" -ge 1 ] || U=1
+  fi
   $CHECK --alerts "$d/alerts.jsonl" --received rx/alerts.jsonl --outbox "$d/ob" > "$d/check" ||
     fail "round $round, after the kill"
   # the next push delivers the rest: the full set, each alert once
