@@ -736,6 +736,169 @@ static size_t count_entries(const char *p, size_t n)
     return k;
 }
 
+/* ---- one group: its key (level, code), then its fields from a table ---- */
+
+/* $.groups[i].hist: "bin:count ..." with increasing bins, counts summing to n. */
+static er_status parse_hist(ld *L, er_baseline *bl, group *g, const char *p0)
+{
+    (void)bl;
+    const char *p = p0;
+    uint64_t tot = 0;
+    long prev = -1;
+    while (*p) {
+        uint64_t bin, cnt;
+        if ((p != p0 && *p++ != ' ') || !scan_u64(&p, HIST_BINS - 1, &bin) || *p++ != ':' ||
+            !scan_u64(&p, g->n, &cnt) || (long)bin <= prev || cnt == 0)
+            return bad(L, ER_EBASELINE, "at character %ld: expected \"bin:count\" with increasing bins < %d and counts ≥ 1",
+                       (long)(p - p0), HIST_BINS);
+        prev = (long)bin;
+        g->hist[bin] = (double)cnt;
+        tot += cnt;
+        if (tot > g->n)
+            break;
+    }
+    if (tot != g->n)
+        return bad(L, ER_EBASELINE, "histogram counts sum to %llu, expected n = %llu",
+                   (unsigned long long)tot, (unsigned long long)g->n);
+    return ER_OK;
+}
+
+/* One "XX>YY:count" entry at *p (after its separator); false when malformed. */
+static bool scan_route(const char **pp, uint64_t max, uint16_t *oc, uint16_t *dc, uint64_t *cnt)
+{
+    const char *p = *pp;
+    bool ok = p[0] >= 'A' && p[0] <= 'Z' && p[1] >= 'A' && p[1] <= 'Z' && p[2] == '>';
+    if (ok) {
+        *oc = ER_CC(p[0], p[1]);
+        p += 3;
+        if (p[0] >= 'A' && p[0] <= 'Z' && p[1] >= 'A' && p[1] <= 'Z') {
+            *dc = ER_CC(p[0], p[1]);
+            p += 2;
+        }
+        ok = *p++ == ':' && scan_u64(&p, max, cnt) && *cnt > 0;
+    }
+    *pp = p;
+    return ok;
+}
+
+/* $.groups[i].routes: "XX>YY:count ...", sorted, into the route table and bl->rs. */
+static er_status parse_routes(ld *L, er_baseline *bl, group *g, const char *p0)
+{
+    const char *p = p0;
+    uint64_t prev = 0;
+    while (*p) {
+        uint16_t oc = 0, dc = 0;
+        uint64_t cnt = 0;
+        bool ok = p == p0 || *p++ == ' ';
+        ok = ok && scan_route(&p, g->route_n, &oc, &dc, &cnt);
+        uint64_t key = er_bl_route_key(g->level, g->code, oc, dc);
+        if (!ok || key <= prev)
+            return bad(L, ER_EBASELINE, "at character %ld: expected \"XX>YY:count\" (alpha-2 origin, alpha-2 or empty "
+                       "destination, count ≥ 1, sorted, no duplicates)", (long)(p - p0));
+        prev = key;
+        if (er_bl_route_add(&bl->routes, key, cnt) != ER_OK)
+            return er_errf(L->err, ER_ENOMEM, "%s: out of memory", L->file);
+        if (bl->n_rs < L->rs_cap)
+            bl->rs[bl->n_rs++] = (route_ent){key, cnt};
+    }
+    return ER_OK;
+}
+
+typedef enum { GF_U64, GF_I128, GF_MV, GF_TEXT } gf_type;
+typedef enum { LIM_GROUP_ROWS, LIM_ROWS, LIM_N } gf_lim;
+
+#define LVS_EVERY ((1u << LV_HS6) | (1u << LV_HS4) | (1u << LV_HS2) | (1u << LV_ALL))
+#define LVS_HS4UP ((1u << LV_HS4) | (1u << LV_HS2) | (1u << LV_ALL))
+#define LVS_HS2UP ((1u << LV_HS2) | (1u << LV_ALL))
+
+/* One field of a group object, in the order the loader checks them. */
+typedef struct gfield {
+    const char *key;
+    gf_type     type;
+    size_t      off;       /* destination in group (GF_TEXT: none) */
+    gf_lim      lim;       /* upper bound: MAX_GROUP_ROWS, the group's rows or its n */
+    int         arg;       /* GF_I128: |v| ≤ n << arg; GF_MV: dimensions */
+    unsigned    levels;    /* bit mask of the levels that carry the field (all required) */
+    bool        nonneg;    /* GF_I128: a sum of squares */
+    er_status (*parse)(ld *L, er_baseline *bl, group *g, const char *text);   /* GF_TEXT */
+    const char *expect;    /* GF_TEXT: message when missing or not a string */
+} gfield;
+
+static const gfield GROUP_FIELDS[] = {
+    {"rows", GF_U64, offsetof(group, rows), LIM_GROUP_ROWS, 0, LVS_EVERY, false, NULL, NULL},
+    {"n", GF_U64, offsetof(group, n), LIM_ROWS, 0, LVS_EVERY, false, NULL, NULL},
+    {"s", GF_I128, offsetof(group, s), LIM_N, 26, LVS_EVERY, false, NULL, NULL},
+    {"ss", GF_I128, offsetof(group, ss), LIM_N, 52, LVS_EVERY, true, NULL, NULL},
+    {"hist", GF_TEXT, 0, LIM_N, 0, LVS_EVERY, false, parse_hist, "expected a string \"bin:count ...\""},
+    {"mv2", GF_MV, offsetof(group, mv2), LIM_N, 2, LVS_HS4UP, false, NULL, NULL},
+    {"mv3", GF_MV, offsetof(group, mv3), LIM_N, 3, LVS_HS4UP, false, NULL, NULL},
+    {"route_n", GF_U64, offsetof(group, route_n), LIM_ROWS, 0, LVS_HS4UP, false, NULL, NULL},
+    {"routes", GF_TEXT, 0, LIM_N, 0, LVS_HS4UP, false, parse_routes, "expected a string \"XX>YY:count ...\""},
+    {"imp_rows", GF_U64, offsetof(group, imp_rows), LIM_ROWS, 0, LVS_HS2UP, false, NULL, NULL},
+};
+
+/* One table row of group g at base ("$.groups[i]"). */
+static er_status load_gfield(ld *L, er_baseline *bl, json_object *go, const char *base, group *g, const gfield *f)
+{
+    uint64_t lim = f->lim == LIM_GROUP_ROWS ? MAX_GROUP_ROWS : f->lim == LIM_ROWS ? g->rows : g->n;
+    void *dst = (char *)g + f->off;
+    er_status st;
+    switch (f->type) {
+    case GF_U64:
+        return key_u64(L, go, base, f->key, lim, dst);
+    case GF_I128:
+        if ((st = key_i128(L, go, base, f->key, (i128)lim << f->arg, dst)))
+            return st;
+        if (f->nonneg && *(i128 *)dst < 0) {
+            setpath(L, "%s.%s", base, f->key);
+            return bad(L, ER_EBASELINE, "a sum of squares cannot be negative");
+        }
+        return ER_OK;
+    case GF_MV:
+        return load_mv(L, go, base, f->key, f->arg, lim, dst);
+    case GF_TEXT: {
+        setpath(L, "%s.%s", base, f->key);
+        json_object *v = get(go, f->key);
+        if (!v || !json_object_is_type(v, json_type_string))
+            return bad(L, ER_EBASELINE, "%s", f->expect);
+        return f->parse(L, bl, g, json_object_get_string(v));
+    }
+    }
+    return ER_OK;
+}
+
+/* $.groups[i].level and .code: the group's level and numeric HS prefix. */
+static er_status group_key(ld *L, json_object *go, const char *base, int *level, uint32_t *code,
+                           const char **ls, const char **cs)
+{
+    json_object *lv = get(go, "level"), *jc = get(go, "code");
+    setpath(L, "%s.level", base);
+    if (!lv || !json_object_is_type(lv, json_type_string))
+        return bad(L, ER_EBASELINE, "expected \"hs6\", \"hs4\", \"hs2\" or \"all\"");
+    *ls = json_object_get_string(lv);
+    *level = !strcmp(*ls, "hs6") ? LV_HS6 : !strcmp(*ls, "hs4") ? LV_HS4 : !strcmp(*ls, "hs2") ? LV_HS2
+           : !strcmp(*ls, "all") ? LV_ALL : 0;
+    if (!*level)
+        return bad(L, ER_EBASELINE, "expected \"hs6\", \"hs4\", \"hs2\" or \"all\", got \"%.20s\"", *ls);
+    setpath(L, "%s.code", base);
+    if (!jc || !json_object_is_type(jc, json_type_string))
+        return bad(L, ER_EBASELINE, "expected a string");
+    *cs = json_object_get_string(jc);
+    int nd = er_bl_level_digits(*level);
+    *code = 0;
+    if (*level == LV_ALL)
+        return strcmp(*cs, "*") != 0 ? bad(L, ER_EBASELINE, "expected \"*\" for level all") : ER_OK;
+    if ((int)strlen(*cs) != nd)
+        return bad(L, ER_EBASELINE, "expected %d digits for level %s", nd, *ls);
+    for (int i = 0; i < nd; i++) {
+        if ((*cs)[i] < '0' || (*cs)[i] > '9')
+            return bad(L, ER_EBASELINE, "expected %d digits for level %s", nd, *ls);
+        *code = *code * 10 + (uint32_t)((*cs)[i] - '0');
+    }
+    return ER_OK;
+}
+
+/* $.groups[gi]: a new group with every field its level carries. */
 static er_status load_group(ld *L, er_baseline *bl, json_object *go, size_t gi)
 {
     char base[64];
@@ -743,181 +906,139 @@ static er_status load_group(ld *L, er_baseline *bl, json_object *go, size_t gi)
     setpath(L, "%s", base);
     if (!json_object_is_type(go, json_type_object))
         return bad(L, ER_EBASELINE, "expected a group object");
-    json_object *lv = get(go, "level"), *code = get(go, "code");
-    setpath(L, "%s.level", base);
-    if (!lv || !json_object_is_type(lv, json_type_string))
-        return bad(L, ER_EBASELINE, "expected \"hs6\", \"hs4\", \"hs2\" or \"all\"");
-    const char *ls = json_object_get_string(lv);
-    int level = !strcmp(ls, "hs6") ? LV_HS6 : !strcmp(ls, "hs4") ? LV_HS4 : !strcmp(ls, "hs2") ? LV_HS2
-              : !strcmp(ls, "all") ? LV_ALL : 0;
-    if (!level)
-        return bad(L, ER_EBASELINE, "expected \"hs6\", \"hs4\", \"hs2\" or \"all\", got \"%.20s\"", ls);
-    setpath(L, "%s.code", base);
-    if (!code || !json_object_is_type(code, json_type_string))
-        return bad(L, ER_EBASELINE, "expected a string");
-    const char *cs = json_object_get_string(code);
-    int nd = er_bl_level_digits(level);
+    int level = 0;
     uint32_t cv = 0;
-    if (level == LV_ALL) {
-        if (strcmp(cs, "*") != 0)
-            return bad(L, ER_EBASELINE, "expected \"*\" for level all");
-    } else {
-        if ((int)strlen(cs) != nd)
-            return bad(L, ER_EBASELINE, "expected %d digits for level %s", nd, ls);
-        for (int i = 0; i < nd; i++) {
-            if (cs[i] < '0' || cs[i] > '9')
-                return bad(L, ER_EBASELINE, "expected %d digits for level %s", nd, ls);
-            cv = cv * 10 + (uint32_t)(cs[i] - '0');
-        }
-    }
+    const char *ls = "", *cs = "";
+    er_status st = group_key(L, go, base, &level, &cv, &ls, &cs);
+    if (st)
+        return st;
     if (er_bl_gs_find(&bl->gs, level, cv))
         return bad(L, ER_EBASELINE, "duplicate group %s %s", ls, cs);
     group *g = er_bl_gs_get(&bl->gs, level, cv, true);
     if (!g)
         return er_errf(L->err, ER_ENOMEM, "%s: out of memory", L->file);
-    er_status st;
-    if ((st = key_u64(L, go, base, "rows", MAX_GROUP_ROWS, &g->rows))) return st;
-    if ((st = key_u64(L, go, base, "n", g->rows, &g->n))) return st;
-    if ((st = key_i128(L, go, base, "s", (i128)g->n << 26, &g->s))) return st;
-    if ((st = key_i128(L, go, base, "ss", (i128)g->n << 52, &g->ss))) return st;
-    if (g->ss < 0) {
-        setpath(L, "%s.ss", base);
-        return bad(L, ER_EBASELINE, "a sum of squares cannot be negative");
-    }
-    setpath(L, "%s.hist", base);
-    json_object *h = get(go, "hist");
-    if (!h || !json_object_is_type(h, json_type_string))
-        return bad(L, ER_EBASELINE, "expected a string \"bin:count ...\"");
-    {
-        const char *p0 = json_object_get_string(h), *p = p0;
-        uint64_t tot = 0;
-        long prev = -1;
-        while (*p) {
-            uint64_t bin, cnt;
-            if ((p != p0 && *p++ != ' ') || !scan_u64(&p, HIST_BINS - 1, &bin) || *p++ != ':' ||
-                !scan_u64(&p, g->n, &cnt) || (long)bin <= prev || cnt == 0)
-                return bad(L, ER_EBASELINE, "at character %ld: expected \"bin:count\" with increasing bins < %d and counts ≥ 1",
-                           (long)(p - p0), HIST_BINS);
-            prev = (long)bin;
-            g->hist[bin] = (double)cnt;
-            tot += cnt;
-            if (tot > g->n)
-                break;
-        }
-        if (tot != g->n)
-            return bad(L, ER_EBASELINE, "histogram counts sum to %llu, expected n = %llu",
-                       (unsigned long long)tot, (unsigned long long)g->n);
-    }
-    if (level != LV_HS6) {
-        if ((st = load_mv(L, go, base, "mv2", 2, g->n, &g->mv2))) return st;
-        if ((st = load_mv(L, go, base, "mv3", 3, g->n, &g->mv3))) return st;
-        if ((st = key_u64(L, go, base, "route_n", g->rows, &g->route_n))) return st;
-        setpath(L, "%s.routes", base);
-        json_object *r = get(go, "routes");
-        if (!r || !json_object_is_type(r, json_type_string))
-            return bad(L, ER_EBASELINE, "expected a string \"XX>YY:count ...\"");
-        const char *p0 = json_object_get_string(r), *p = p0;
-        uint64_t prev = 0;
-        while (*p) {
-            uint16_t oc = 0, dc = 0;
-            uint64_t cnt = 0;
-            bool ok = p == p0 || *p++ == ' ';
-            ok = ok && p[0] >= 'A' && p[0] <= 'Z' && p[1] >= 'A' && p[1] <= 'Z' && p[2] == '>';
-            if (ok) {
-                oc = ER_CC(p[0], p[1]);
-                p += 3;
-                if (p[0] >= 'A' && p[0] <= 'Z' && p[1] >= 'A' && p[1] <= 'Z') {
-                    dc = ER_CC(p[0], p[1]);
-                    p += 2;
-                }
-                ok = *p++ == ':' && scan_u64(&p, g->route_n, &cnt) && cnt > 0;
-            }
-            uint64_t key = er_bl_route_key(level, cv, oc, dc);
-            if (!ok || key <= prev)
-                return bad(L, ER_EBASELINE, "at character %ld: expected \"XX>YY:count\" (alpha-2 origin, alpha-2 or empty "
-                           "destination, count ≥ 1, sorted, no duplicates)", (long)(p - p0));
-            prev = key;
-            if (er_bl_route_add(&bl->routes, key, cnt) != ER_OK)
-                return er_errf(L->err, ER_ENOMEM, "%s: out of memory", L->file);
-            if (bl->n_rs < L->rs_cap)
-                bl->rs[bl->n_rs++] = (route_ent){key, cnt};
-        }
-    }
-    if (level == LV_HS2 || level == LV_ALL)
-        if ((st = key_u64(L, go, base, "imp_rows", g->rows, &g->imp_rows))) return st;
+    for (size_t i = 0; i < sizeof GROUP_FIELDS / sizeof GROUP_FIELDS[0]; i++)
+        if ((GROUP_FIELDS[i].levels & (1u << level)) &&
+            (st = load_gfield(L, bl, go, base, g, &GROUP_FIELDS[i])))
+            return st;
     return ER_OK;
 }
 
-static er_status load_doc(ld *L, er_baseline *bl, json_object *root, char stored_id[33])
+/* ---- the document: top-level fields from a table ---- */
+
+/* What the top-level fields hold while the document loads. */
+typedef struct doc_vals {
+    const char  *kind, *id;
+    uint64_t     format, qscale, min_group, rows;
+    int32_t      date_min, date_max;
+    json_object *hist, *groups, *traders;
+    char        *stored_id;   /* out: the id the file claims (33 bytes) */
+} doc_vals;
+
+typedef enum { DF_U64, DF_STR, DF_OBJ, DF_ARR, DF_DATE } df_type;
+
+/* One top-level field: JSON key, type, destination in doc_vals, bound,
+ * whether it is required, the message when it is missing or mistyped, and
+ * the check (or load) that follows, in the order the loader checks them. */
+typedef struct dfield {
+    const char *key;
+    df_type     type;
+    size_t      off;
+    uint64_t    max;        /* DF_U64 */
+    bool        required;   /* false: absent or null allowed while $.rows is 0 (dates) */
+    const char *expect;     /* not DF_U64 (key_u64 says what is wrong) */
+    er_status (*check)(ld *L, er_baseline *bl, doc_vals *v);
+} dfield;
+
+/* $.kind names a baseline. */
+static er_status check_kind(ld *L, er_baseline *bl, doc_vals *v)
 {
-    er_status st;
-    setpath(L, "$");
-    if (!json_object_is_type(root, json_type_object))
-        return bad(L, ER_EBASELINE, "expected a baseline object");
-    json_object *kind = get(root, "kind");
-    setpath(L, "$.kind");
-    if (!kind || !json_object_is_type(kind, json_type_string) ||
-        strcmp(json_object_get_string(kind), "ecorisk-baseline") != 0)
-        return bad(L, ER_EBASELINE, "expected \"ecorisk-baseline\" (is this a baseline file?)");
-    uint64_t fmt;
-    if ((st = key_u64(L, root, "$", "format", UINT32_MAX, &fmt))) return st;
-    if (fmt != ER_BASELINE_FORMAT)
+    (void)bl;
+    return strcmp(v->kind, "ecorisk-baseline") != 0
+               ? bad(L, ER_EBASELINE, "expected \"ecorisk-baseline\" (is this a baseline file?)") : ER_OK;
+}
+
+/* $.format is the one this build reads. */
+static er_status check_format(ld *L, er_baseline *bl, doc_vals *v)
+{
+    (void)bl;
+    if (v->format != ER_BASELINE_FORMAT)
         return bad(L, ER_EVERSION, "baseline format %llu, this ecorisk reads format %d: rebuild the baseline",
-                   (unsigned long long)fmt, ER_BASELINE_FORMAT);
-    json_object *h = get(root, "hist");
-    setpath(L, "$.hist");
-    if (!h || !json_object_is_type(h, json_type_object))
-        return bad(L, ER_EBASELINE, "expected {bins, lo, width}");
+                   (unsigned long long)v->format, ER_BASELINE_FORMAT);
+    return ER_OK;
+}
+
+/* $.hist: the histogram layout of this build. */
+static er_status check_hist(ld *L, er_baseline *bl, doc_vals *v)
+{
+    (void)bl;
     uint64_t bins;
-    if ((st = key_u64(L, h, "$.hist", "bins", UINT32_MAX, &bins))) return st;
-    json_object *lo = get(h, "lo"), *w = get(h, "width");
+    er_status st = key_u64(L, v->hist, "$.hist", "bins", UINT32_MAX, &bins);
+    if (st)
+        return st;
+    json_object *lo = get(v->hist, "lo"), *w = get(v->hist, "width");
     setpath(L, "$.hist");
     if (bins != HIST_BINS || !lo || !w || json_object_get_double(lo) != HIST_LO ||
         json_object_get_double(w) != HIST_W)
         return bad(L, ER_EBASELINE, "histogram layout differs from this ecorisk's (%d bins of %g from %g)",
                    HIST_BINS, HIST_W, HIST_LO);
-    uint64_t qs, mg;
-    if ((st = key_u64(L, root, "$", "qscale", UINT64_MAX, &qs))) return st;
-    if (qs != (uint64_t)QSCALE)
-        return bad(L, ER_EBASELINE, "expected %llu", (unsigned long long)QSCALE);
-    if ((st = key_u64(L, root, "$", "min_group", UINT32_MAX, &mg))) return st;
-    if (mg == 0)
+    return ER_OK;
+}
+
+/* $.qscale: the fixed-point scale of this build. */
+static er_status check_qscale(ld *L, er_baseline *bl, doc_vals *v)
+{
+    (void)bl;
+    return v->qscale != (uint64_t)QSCALE ? bad(L, ER_EBASELINE, "expected %llu", (unsigned long long)QSCALE) : ER_OK;
+}
+
+/* $.min_group ≥ 1. */
+static er_status check_min_group(ld *L, er_baseline *bl, doc_vals *v)
+{
+    if (v->min_group == 0)
         return bad(L, ER_EBASELINE, "expected an integer ≥ 1");
-    bl->min_group = (unsigned)mg;
-    if ((st = key_u64(L, root, "$", "rows", INT64_MAX, &bl->rows))) return st;
-    const char *dk[2] = {"date_min", "date_max"};
-    int32_t *dv[2] = {&bl->date_min, &bl->date_max};
-    for (int i = 0; i < 2; i++) {
-        setpath(L, "$.%s", dk[i]);
-        json_object *d = get(root, dk[i]);
-        if (bl->rows == 0) {
-            if (!d || json_object_is_type(d, json_type_null))
-                continue;
-        }
-        if (!d || !json_object_is_type(d, json_type_string) ||
-            er_date_parse(json_object_get_string(d), strlen(json_object_get_string(d)), dv[i]) != ER_OK)
-            return bad(L, ER_EBASELINE, "expected a date \"YYYY-MM-DD\"");
-    }
+    bl->min_group = (unsigned)v->min_group;
+    return ER_OK;
+}
+
+/* $.rows: kept (the dates may be null when it is 0). */
+static er_status check_rows(ld *L, er_baseline *bl, doc_vals *v)
+{
+    (void)L;
+    bl->rows = v->rows;
+    return ER_OK;
+}
+
+/* $.date_max: not before $.date_min. */
+static er_status check_dates(ld *L, er_baseline *bl, doc_vals *v)
+{
+    bl->date_min = v->date_min;
+    bl->date_max = v->date_max;
     if (bl->rows && bl->date_min > bl->date_max) {
         setpath(L, "$.date_min");
         return bad(L, ER_EBASELINE, "date_min is after date_max");
     }
-    json_object *id = get(root, "id");
-    setpath(L, "$.id");
-    if (!id || !json_object_is_type(id, json_type_string) || strlen(json_object_get_string(id)) != 32 ||
-        strspn(json_object_get_string(id), "0123456789abcdef") != 32)
-        return bad(L, ER_EBASELINE, "expected 32 lowercase hex digits");
-    memcpy(stored_id, json_object_get_string(id), 33);
+    return ER_OK;
+}
 
-    json_object *groups = get(root, "groups");
-    setpath(L, "$.groups");
-    if (!groups || !json_object_is_type(groups, json_type_array))
-        return bad(L, ER_EBASELINE, "expected an array of groups");
-    size_t ng = json_object_array_length(groups);
+/* $.id: 32 lowercase hex digits, kept to compare with the content hash. */
+static er_status check_id(ld *L, er_baseline *bl, doc_vals *v)
+{
+    (void)bl;
+    if (strlen(v->id) != 32 || strspn(v->id, "0123456789abcdef") != 32)
+        return bad(L, ER_EBASELINE, "expected 32 lowercase hex digits");
+    memcpy(v->stored_id, v->id, 33);
+    return ER_OK;
+}
+
+/* $.groups: every group, the route table sized once; group "all" holds $.rows. */
+static er_status load_groups(ld *L, er_baseline *bl, doc_vals *v)
+{
+    size_t ng = json_object_array_length(v->groups);
     /* Size the route table once (entries are space-separated): no rehashing while loading. */
     size_t n_routes = 0;
     for (size_t i = 0; i < ng; i++) {
-        json_object *r = get(json_object_array_get_idx(groups, i), "routes");
+        json_object *r = get(json_object_array_get_idx(v->groups, i), "routes");
         if (r && json_object_is_type(r, json_type_string))
             n_routes += count_entries(json_object_get_string(r), (size_t)json_object_get_string_len(r));
     }
@@ -927,21 +1048,74 @@ static er_status load_doc(ld *L, er_baseline *bl, json_object *root, char stored
     L->rs_cap = n_routes;
     if (!bl->rs || er_bl_route_reserve(&bl->routes, n_routes) != ER_OK)
         return er_errf(L->err, ER_ENOMEM, "%s: out of memory", L->file);
+    er_status st;
     for (size_t i = 0; i < ng; i++)
-        if ((st = load_group(L, bl, json_object_array_get_idx(groups, i), i)))
+        if ((st = load_group(L, bl, json_object_array_get_idx(v->groups, i), i)))
             return st;
     const group *all = er_bl_gs_find(&bl->gs, LV_ALL, 0);
     setpath(L, "$.groups");
     if ((all ? all->rows : 0) != bl->rows)
         return bad(L, ER_EBASELINE, "group \"all\" holds %llu rows, expected $.rows = %llu",
                    (unsigned long long)(all ? all->rows : 0), (unsigned long long)bl->rows);
+    return ER_OK;
+}
 
-    json_object *tr = get(root, "traders");
-    setpath(L, "$.traders");
-    if (!tr || !json_object_is_type(tr, json_type_object))
-        return bad(L, ER_EBASELINE, "expected an object {chapter: \"hash:date:count ...\"}");
+/* One "hash:YYYY-MM-DD:count" entry at *p (after its separator); false when malformed. */
+static bool scan_trader(const char **pp, uint64_t *hv, int32_t *dd, uint64_t *cnt)
+{
+    const char *p = *pp;
+    bool ok = true;
+    for (int i = 0; ok && i < 16; i++, p++) {
+        int c = *p;
+        int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (v < 0) ok = false; else *hv = *hv << 4 | (uint64_t)v;
+    }
+    ok = ok && *p++ == ':' && strnlen(p, 10) == 10 && er_date_parse(p, 10, dd) == ER_OK;
+    if (ok) p += 10;
+    ok = ok && *p++ == ':' && *p >= '1' && *p <= '9';
+    for (; ok && *p >= '0' && *p <= '9'; p++) {
+        if (*cnt > (UINT64_MAX - 9) / 10) ok = false;
+        *cnt = *cnt * 10 + (uint64_t)(*p - '0');
+    }
+    ok = ok && (*p == ' ' || *p == '\0');
+    *pp = p;
+    return ok;
+}
+
+/* $.traders.CC: one chapter's entries appended to bl->ts (room for cap). */
+static er_status load_chapter(ld *L, er_baseline *bl, const char *ck, json_object *cv, size_t cap)
+{
+    setpath(L, "$.traders.%.8s", ck);
+    if (!(ck[0] >= '0' && ck[0] <= '9' && ck[1] >= '0' && ck[1] <= '9' && ck[2] == '\0'))
+        return bad(L, ER_EBASELINE, "expected a two-digit HS chapter as key");
+    uint8_t ch = (uint8_t)((ck[0] - '0') * 10 + (ck[1] - '0'));
+    if (!json_object_is_type(cv, json_type_string))
+        return bad(L, ER_EBASELINE, "expected a string \"hash:YYYY-MM-DD:count ...\"");
+    const char *p0 = json_object_get_string(cv), *p = p0;
+    uint64_t prev = 0;
+    if (!*p)
+        return bad(L, ER_EBASELINE, "empty chapter entry");
+    while (*p) {
+        bool ok = p == p0 || *p++ == ' ';
+        uint64_t hv = 0, cnt = 0;
+        int32_t dd = 0;
+        ok = ok && scan_trader(&p, &hv, &dd, &cnt);
+        if (!ok || hv <= prev)
+            return bad(L, ER_EBASELINE, "at character %ld: expected \"hash:YYYY-MM-DD:count\" (16 lowercase hex "
+                       "digits, increasing, non-zero; count ≥ 1)", (long)(p - p0));
+        prev = hv;
+        if (bl->n_ts == cap)   /* cannot happen: counted above */
+            return er_errf(L->err, ER_EINTERNAL, "%s: trader count changed while loading", L->file);
+        bl->ts[bl->n_ts++] = (trader_ent){.h = hv, .n = cnt, .date = dd, .ch = ch};
+    }
+    return ER_OK;
+}
+
+/* $.traders: every chapter's first-seen entries, then the lookup table. */
+static er_status load_traders(ld *L, er_baseline *bl, doc_vals *v)
+{
     size_t n_traders = 0;
-    json_object_object_foreach(tr, ck0, cv0) {
+    json_object_object_foreach(v->traders, ck0, cv0) {
         (void)ck0;
         if (json_object_is_type(cv0, json_type_string))
             n_traders += count_entries(json_object_get_string(cv0), (size_t)json_object_get_string_len(cv0));
@@ -952,46 +1126,68 @@ static er_status load_doc(ld *L, er_baseline *bl, json_object *root, char stored
     bl->n_ts = 0;
     if (!(bl->ts = er_big_alloc((n_traders + 1) * sizeof *bl->ts)))
         return er_errf(L->err, ER_ENOMEM, "%s: out of memory", L->file);
-    json_object_object_foreach(tr, ck, cv) {
-        setpath(L, "$.traders.%.8s", ck);
-        if (!(ck[0] >= '0' && ck[0] <= '9' && ck[1] >= '0' && ck[1] <= '9' && ck[2] == '\0'))
-            return bad(L, ER_EBASELINE, "expected a two-digit HS chapter as key");
-        uint8_t ch = (uint8_t)((ck[0] - '0') * 10 + (ck[1] - '0'));
-        if (!json_object_is_type(cv, json_type_string))
-            return bad(L, ER_EBASELINE, "expected a string \"hash:YYYY-MM-DD:count ...\"");
-        const char *p0 = json_object_get_string(cv), *p = p0;
-        uint64_t prev = 0;
-        if (!*p)
-            return bad(L, ER_EBASELINE, "empty chapter entry");
-        while (*p) {
-            bool ok = p == p0 || *p++ == ' ';
-            uint64_t hv = 0;
-            int32_t dd = 0;
-            for (int i = 0; ok && i < 16; i++, p++) {
-                int c = *p;
-                int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-                if (v < 0) ok = false; else hv = hv << 4 | (uint64_t)v;
-            }
-            ok = ok && *p++ == ':' && strnlen(p, 10) == 10 && er_date_parse(p, 10, &dd) == ER_OK;
-            if (ok) p += 10;
-            uint64_t cnt = 0;
-            ok = ok && *p++ == ':' && *p >= '1' && *p <= '9';
-            for (; ok && *p >= '0' && *p <= '9'; p++) {
-                if (cnt > (UINT64_MAX - 9) / 10) ok = false;
-                cnt = cnt * 10 + (uint64_t)(*p - '0');
-            }
-            ok = ok && (*p == ' ' || *p == '\0');
-            if (!ok || hv <= prev)
-                return bad(L, ER_EBASELINE, "at character %ld: expected \"hash:YYYY-MM-DD:count\" (16 lowercase hex "
-                           "digits, increasing, non-zero; count ≥ 1)", (long)(p - p0));
-            prev = hv;
-            if (bl->n_ts == n_traders)   /* cannot happen: counted above */
-                return er_errf(L->err, ER_EINTERNAL, "%s: trader count changed while loading", L->file);
-            bl->ts[bl->n_ts++] = (trader_ent){.h = hv, .n = cnt, .date = dd, .ch = ch};
-        }
-    }
+    er_status st;
+    json_object_object_foreach(v->traders, ck, cv)
+        if ((st = load_chapter(L, bl, ck, cv, n_traders)))
+            return st;
     if (er_bl_trader_insert_all(&bl->traders, bl->ts, bl->n_ts) != ER_OK)
         return er_errf(L->err, ER_ENOMEM, "%s: out of memory", L->file);
+    return ER_OK;
+}
+
+static const dfield DOC_FIELDS[] = {
+    {"kind", DF_STR, offsetof(doc_vals, kind), 0, true,
+     "expected \"ecorisk-baseline\" (is this a baseline file?)", check_kind},
+    {"format", DF_U64, offsetof(doc_vals, format), UINT32_MAX, true, NULL, check_format},
+    {"hist", DF_OBJ, offsetof(doc_vals, hist), 0, true, "expected {bins, lo, width}", check_hist},
+    {"qscale", DF_U64, offsetof(doc_vals, qscale), UINT64_MAX, true, NULL, check_qscale},
+    {"min_group", DF_U64, offsetof(doc_vals, min_group), UINT32_MAX, true, NULL, check_min_group},
+    {"rows", DF_U64, offsetof(doc_vals, rows), INT64_MAX, true, NULL, check_rows},
+    {"date_min", DF_DATE, offsetof(doc_vals, date_min), 0, false, "expected a date \"YYYY-MM-DD\"", NULL},
+    {"date_max", DF_DATE, offsetof(doc_vals, date_max), 0, false, "expected a date \"YYYY-MM-DD\"", check_dates},
+    {"id", DF_STR, offsetof(doc_vals, id), 0, true, "expected 32 lowercase hex digits", check_id},
+    {"groups", DF_ARR, offsetof(doc_vals, groups), 0, true, "expected an array of groups", load_groups},
+    {"traders", DF_OBJ, offsetof(doc_vals, traders), 0, true,
+     "expected an object {chapter: \"hash:date:count ...\"}", load_traders},
+};
+
+/* One table row of the document into v, then its check. */
+static er_status load_dfield(ld *L, er_baseline *bl, json_object *root, doc_vals *v, const dfield *f)
+{
+    void *dst = (char *)v + f->off;
+    er_status st = ER_OK;
+    if (f->type == DF_U64) {
+        if ((st = key_u64(L, root, "$", f->key, f->max, dst)))
+            return st;
+        return f->check ? f->check(L, bl, v) : ER_OK;
+    }
+    setpath(L, "$.%s", f->key);
+    json_object *o = get(root, f->key);
+    if (!f->required && bl->rows == 0 && (!o || json_object_is_type(o, json_type_null)))
+        return f->check ? f->check(L, bl, v) : ER_OK;
+    static const json_type want[] = {[DF_STR] = json_type_string, [DF_OBJ] = json_type_object,
+                                     [DF_ARR] = json_type_array, [DF_DATE] = json_type_string};
+    if (!o || !json_object_is_type(o, want[f->type]) ||
+        (f->type == DF_DATE && er_date_parse(json_object_get_string(o), strlen(json_object_get_string(o)),
+                                             dst) != ER_OK))
+        return bad(L, ER_EBASELINE, "%s", f->expect);
+    if (f->type == DF_STR)
+        *(const char **)dst = json_object_get_string(o);
+    else if (f->type != DF_DATE)
+        *(json_object **)dst = o;
+    return f->check ? f->check(L, bl, v) : ER_OK;
+}
+
+static er_status load_doc(ld *L, er_baseline *bl, json_object *root, char stored_id[33])
+{
+    er_status st;
+    setpath(L, "$");
+    if (!json_object_is_type(root, json_type_object))
+        return bad(L, ER_EBASELINE, "expected a baseline object");
+    doc_vals v = {.date_min = bl->date_min, .date_max = bl->date_max, .stored_id = stored_id};
+    for (size_t i = 0; i < sizeof DOC_FIELDS / sizeof DOC_FIELDS[0]; i++)
+        if ((st = load_dfield(L, bl, root, &v, &DOC_FIELDS[i])))
+            return st;
     /* Keep the arrays for derive when they are in its order (a canonical file). */
     bl->ts_ready = true;
     for (size_t i = 1; i < bl->n_ts && bl->ts_ready; i++)
