@@ -257,25 +257,28 @@ cleanup:
     return st;
 }
 
-er_status er_tune(const er_tune_opts *o, char **json, char **table, er_err *err)
-{
-    er_status st = ER_OK;
-    scan_ctx sc = {0};
-    tn t = {0};
-    er_profileset *ps = NULL, *tuned = NULL;
-    er_eval *ev_tuned = NULL;
-    fit *fits = NULL;
-    uint64_t *x = NULL;
-    uint8_t *y = NULL;
-    int32_t *dates = NULL;
-    er_rank_item *items = NULL;
-    er_sb j = {0}, tb = {0};
-    double lambda = o->lambda >= 0 ? o->lambda : 1.0;
-    double frac = o->train_fraction > 0 && o->train_fraction < 1 ? o->train_fraction : 0.8;
-    unsigned min_samples = o->min_samples ? o->min_samples : 30;
-    char note[512], d1[11], d2[11], ds[11];
+/* One tuning: its inputs, the labelled declarations, the split, the fits and the test figures. */
+typedef struct tune_run {
+    const er_tune_opts *o;
+    scan_ctx        sc;
+    tn              t;
+    er_profileset  *ps, *tuned;
+    er_eval        *ev_tuned;
+    fit            *fits;
+    size_t          np;
+    double          lambda, frac;
+    unsigned        min_samples;
+    int32_t         split;
+    uint64_t        n_train, p_train, n_test, p_test;
+    int32_t         tr_min, tr_max, te_min, te_max;
+    er_rank_at      at[3][N_RATES];
+    double          ap[3];
+    size_t          test_pos;
+} tune_run;
 
-    *json = *table = NULL;
+/* The options make sense and the output overwrites no input. */
+static er_status check_opts(const er_tune_opts *o, er_err *err)
+{
     if (!o->in.label_field && !o->in.outcomes)
         return er_errf(err, ER_EINVAL, "tune needs labels: a label field or an outcome store");
     if (!o->out || !o->pack)
@@ -291,162 +294,190 @@ er_status er_tune(const er_tune_opts *o, char **json, char **table, er_err *err)
     struct stat sbuf;
     if (stat(o->pack, &sbuf) != 0 || !S_ISREG(sbuf.st_mode))
         return er_errf(err, ER_ENOTFOUND, "%s: tune needs one pack file (not a directory)", o->pack);
+    return ER_OK;
+}
 
-    if ((st = scan_open(&sc, &o->in, err)) != ER_OK)
+/* Load the pack and score every labelled declaration with it (first pass). */
+static er_status load_labelled(tune_run *u, er_err *err)
+{
+    er_status st;
+    const char *packs[1] = {u->o->pack};
+    if ((st = scan_profiles(&u->sc, packs, 1, u->o->lists_dir, &u->ps, err)) != ER_OK)
         return st;
-    const char *packs[1] = {o->pack};
-    if ((st = scan_profiles(&sc, packs, 1, o->lists_dir, &ps, err)) != ER_OK)
-        goto cleanup;
-    if ((st = er_eval_new(&t.ev, ps, err)) != ER_OK)
-        goto cleanup;
-    t.ps = ps;
-    t.bl = sc.bl;
-    if ((st = scan_feeds(&sc, on_decl, &t, true, err)) != ER_OK)
-        goto cleanup;
-    if (sc.labelled < 2) {
-        st = er_errf(err, ER_EFORMAT, "tune: %llu labelled declarations; at least 2 are needed",
-                     (unsigned long long)sc.labelled);
-        goto cleanup;
-    }
+    if ((st = er_eval_new(&u->t.ev, u->ps, err)) != ER_OK)
+        return st;
+    u->t.ps = u->ps;
+    u->t.bl = u->sc.bl;
+    if ((st = scan_feeds(&u->sc, on_decl, &u->t, true, err)) != ER_OK)
+        return st;
+    if (u->sc.labelled < 2)
+        return er_errf(err, ER_EFORMAT, "tune: %llu labelled declarations; at least 2 are needed",
+                       (unsigned long long)u->sc.labelled);
+    return ER_OK;
+}
 
-    /* Time-ordered split. */
-    int32_t split = o->all_labels ? INT32_MAX : o->split_date;
-    if (!split) {
-        dates = malloc(sc.labelled * sizeof *dates);
-        if (!dates) {
-            st = er_errf(err, ER_ENOMEM, "out of memory");
-            goto cleanup;
-        }
-        size_t m = 0;
-        for (size_t i = 0; i < t.n; i++)
-            if (t.d[i].label >= 0)
-                dates[m++] = t.d[i].date;
-        qsort(dates, m, sizeof *dates, cmp_date);
-        split = dates[(size_t)floor(frac * (double)m)];
-        if (split == dates[0]) {
-            st = er_errf(err, ER_EFORMAT, "tune: cannot split by date: the first %.0f%% of the labelled "
-                         "declarations all share the first date; give --split-date", 100 * frac);
-            goto cleanup;
-        }
-    }
-    uint64_t n_train = 0, p_train = 0, n_test = 0, p_test = 0;
-    int32_t tr_min = 0, tr_max = 0, te_min = 0, te_max = 0;
-    for (size_t i = 0; i < t.n; i++) {
-        const drec *r = &t.d[i];
+/* The split date without --split-date: the date of the labelled row at the training fraction. */
+static er_status split_by_fraction(tune_run *u, er_err *err)
+{
+    int32_t *dates = malloc(u->sc.labelled * sizeof *dates);
+    if (!dates)
+        return er_errf(err, ER_ENOMEM, "out of memory");
+    size_t m = 0;
+    for (size_t i = 0; i < u->t.n; i++)
+        if (u->t.d[i].label >= 0)
+            dates[m++] = u->t.d[i].date;
+    qsort(dates, m, sizeof *dates, cmp_date);
+    u->split = dates[(size_t)floor(u->frac * (double)m)];
+    er_status st = ER_OK;
+    if (u->split == dates[0])
+        st = er_errf(err, ER_EFORMAT, "tune: cannot split by date: the first %.0f%% of the labelled "
+                     "declarations all share the first date; give --split-date", 100 * u->frac);
+    free(dates);
+    return st;
+}
+
+/* Time-ordered split: training and test counts and date ranges. */
+static er_status split_periods(tune_run *u, er_err *err)
+{
+    er_status st;
+    u->split = u->o->all_labels ? INT32_MAX : u->o->split_date;
+    if (!u->split && (st = split_by_fraction(u, err)) != ER_OK)
+        return st;
+    for (size_t i = 0; i < u->t.n; i++) {
+        const drec *r = &u->t.d[i];
         if (r->label < 0)
             continue;
-        if (r->date < split) {
-            n_train++;
-            p_train += (uint64_t)r->label;
-            tr_min = !tr_min || r->date < tr_min ? r->date : tr_min;
-            tr_max = r->date > tr_max ? r->date : tr_max;
-        } else {
-            n_test++;
-            p_test += (uint64_t)r->label;
-            te_min = !te_min || r->date < te_min ? r->date : te_min;
-            te_max = r->date > te_max ? r->date : te_max;
-        }
+        bool train = r->date < u->split;
+        uint64_t *n = train ? &u->n_train : &u->n_test, *p = train ? &u->p_train : &u->p_test;
+        int32_t *lo = train ? &u->tr_min : &u->te_min, *hi = train ? &u->tr_max : &u->te_max;
+        (*n)++;
+        *p += (uint64_t)r->label;
+        *lo = !*lo || r->date < *lo ? r->date : *lo;
+        *hi = r->date > *hi ? r->date : *hi;
     }
-    if (o->all_labels) {
+    if (u->o->all_labels) {
         /* deployment: fit on every label; the "test" figures are in-sample */
-        n_test = n_train;
-        p_test = p_train;
-        te_min = tr_min;
-        te_max = tr_max;
+        u->n_test = u->n_train;
+        u->p_test = u->p_train;
+        u->te_min = u->tr_min;
+        u->te_max = u->tr_max;
     }
-    if (!n_train || !n_test) {
-        er_date_format(split, ds);
-        st = er_errf(err, ER_EFORMAT, "tune: split date %s leaves %s period empty", ds, n_train ? "the test" : "the training");
-        goto cleanup;
+    if (!u->n_train || !u->n_test) {
+        char ds[11];
+        er_date_format(u->split, ds);
+        return er_errf(err, ER_EFORMAT, "tune: split date %s leaves %s period empty", ds,
+                       u->n_train ? "the test" : "the training");
     }
+    return ER_OK;
+}
 
-    /* Fit each profile on its in-scope training declarations. */
-    size_t np = er_profileset_count(ps);
-    fits = calloc(np ? np : 1, sizeof *fits);
-    x = malloc((n_train ? n_train : 1) * sizeof *x);
-    y = malloc(n_train ? n_train : 1);
-    if (!fits || !x || !y) {
+/* Weights: proportional to the positive coefficients of indicators that fired, with the
+ * profile's total weight over those indicators kept; the others keep their weight. */
+static void tuned_weights(const er_profile_info *info, fit *f)
+{
+    double wsum = 0, bsum = 0;
+    for (size_t k = 0; k < info->n_indicators; k++)
+        if (f->m.fired[k]) {
+            wsum += info->indicators[k].weight;
+            bsum += f->m.beta[1 + k] > 0 ? f->m.beta[1 + k] : 0;
+        }
+    for (size_t k = 0; k < info->n_indicators; k++) {
+        if (!f->m.fired[k])
+            continue;
+        double b = f->m.beta[1 + k] > 0 ? f->m.beta[1 + k] : 0;
+        double w = bsum > 0 ? wsum * b / bsum : 0;
+        f->tuned[k] = round1(w > 100 ? 100 : w);
+    }
+}
+
+/* Fit profile p on its in-scope training declarations (x, y: scratch of n_train rows). */
+static er_status fit_profile(tune_run *u, size_t p, uint64_t *x, uint8_t *y, er_err *err)
+{
+    const er_profile_info *info = er_profileset_info(u->ps, p);
+    fit *f = &u->fits[p];
+    size_t n = 0, pos = 0;
+    for (size_t k = 0; k < info->n_indicators; k++)
+        f->tuned[k] = info->indicators[k].weight;
+    for (size_t i = 0; i < u->t.n; i++) {
+        const drec *r = &u->t.d[i];
+        if (r->label < 0 || r->date >= u->split)
+            continue;
+        for (uint16_t q = 0; q < r->n; q++)
+            if (u->t.r[r->off + q].profile == p) {
+                x[n] = u->t.r[r->off + q].fired;
+                y[n] = (uint8_t)r->label;
+                pos += (size_t)r->label;
+                n++;
+            }
+    }
+    f->why = n < u->min_samples ? "too few in-scope training declarations"
+           : pos == 0 || pos == n ? "training labels are all the same" : NULL;
+    if (f->why) {
+        f->m.n = n;
+        f->m.positives = pos;
+        return ER_OK;
+    }
+    er_logit_opts lo = {.lambda = u->lambda};
+    er_status st = er_logit_fit(x, y, n, info->n_indicators, &lo, &f->m, err);
+    if (st != ER_OK) {
+        er_err_prefix(err, st, "profile %s", info->id);
+        return st;
+    }
+    f->fitted = true;
+    tuned_weights(info, f);
+    return ER_OK;
+}
+
+/* Fit every profile, then each declaration's model probability: the highest over its
+ * in-scope fitted profiles. */
+static er_status fit_all(tune_run *u, er_err *err)
+{
+    er_status st = ER_OK;
+    u->np = er_profileset_count(u->ps);
+    u->fits = calloc(u->np ? u->np : 1, sizeof *u->fits);
+    uint64_t *x = malloc((u->n_train ? u->n_train : 1) * sizeof *x);
+    uint8_t *y = malloc(u->n_train ? u->n_train : 1);
+    if (!u->fits || !x || !y) {
         st = er_errf(err, ER_ENOMEM, "out of memory");
         goto cleanup;
     }
-    for (size_t p = 0; p < np; p++) {
-        const er_profile_info *info = er_profileset_info(ps, p);
-        fit *f = &fits[p];
-        size_t n = 0, pos = 0;
-        for (size_t k = 0; k < info->n_indicators; k++)
-            f->tuned[k] = info->indicators[k].weight;
-        for (size_t i = 0; i < t.n; i++) {
-            const drec *r = &t.d[i];
-            if (r->label < 0 || r->date >= split)
-                continue;
-            for (uint16_t q = 0; q < r->n; q++)
-                if (t.r[r->off + q].profile == p) {
-                    x[n] = t.r[r->off + q].fired;
-                    y[n] = (uint8_t)r->label;
-                    pos += (size_t)r->label;
-                    n++;
-                }
-        }
-        if (n < min_samples) {
-            f->why = "too few in-scope training declarations";
-            f->m.n = n;
-            f->m.positives = pos;
-            continue;
-        }
-        if (pos == 0 || pos == n) {
-            f->why = "training labels are all the same";
-            f->m.n = n;
-            f->m.positives = pos;
-            continue;
-        }
-        er_logit_opts lo = {.lambda = lambda};
-        if ((st = er_logit_fit(x, y, n, info->n_indicators, &lo, &f->m, err)) != ER_OK) {
-            er_err_prefix(err, st, "profile %s", info->id);
+    for (size_t p = 0; p < u->np; p++)
+        if ((st = fit_profile(u, p, x, y, err)) != ER_OK)
             goto cleanup;
-        }
-        f->fitted = true;
-        /* Weights: proportional to the positive coefficients of indicators that fired, with the
-         * profile's total weight over those indicators kept; the others keep their weight. */
-        double wsum = 0, bsum = 0;
-        for (size_t k = 0; k < info->n_indicators; k++)
-            if (f->m.fired[k]) {
-                wsum += info->indicators[k].weight;
-                bsum += f->m.beta[1 + k] > 0 ? f->m.beta[1 + k] : 0;
-            }
-        for (size_t k = 0; k < info->n_indicators; k++) {
-            if (!f->m.fired[k])
-                continue;
-            double b = f->m.beta[1 + k] > 0 ? f->m.beta[1 + k] : 0;
-            double w = bsum > 0 ? wsum * b / bsum : 0;
-            f->tuned[k] = round1(w > 100 ? 100 : w);
-        }
-    }
-    /* Model probability per test declaration: the highest over its in-scope fitted profiles. */
-    for (size_t i = 0; i < t.n; i++) {
-        drec *r = &t.d[i];
+    for (size_t i = 0; i < u->t.n; i++) {
+        drec *r = &u->t.d[i];
         r->model = 0;
         for (uint16_t q = 0; q < r->n; q++) {
-            const fit *f = &fits[t.r[r->off + q].profile];
+            const fit *f = &u->fits[u->t.r[r->off + q].profile];
             if (!f->fitted)
                 continue;
-            double pr = 1 / (1 + exp(-er_logit_eta(&f->m, t.r[r->off + q].fired)));
+            double pr = 1 / (1 + exp(-er_logit_eta(&f->m, u->t.r[r->off + q].fired)));
             if (pr > r->model)
                 r->model = pr;
         }
     }
+cleanup:
+    free(y);
+    free(x);
+    return st;
+}
 
-    /* The tuned pack: written, then loaded back like any pack and scored over the test period. */
-    er_date_format(tr_min, d1);
-    er_date_format(tr_max, d2);
+/* The tuned pack: written, then loaded back like any pack and scored (second pass). */
+static er_status write_and_rescore(tune_run *u, er_err *err)
+{
+    const er_tune_opts *o = u->o;
+    char note[512], d1[11], d2[11], lbuf[4096];
+    er_date_format(u->tr_min, d1);
+    er_date_format(u->tr_max, d2);
     snprintf(note, sizeof note, "Weights fitted by 'ecorisk tune' (L2 logistic regression, lambda %g) on %llu "
                                 "labelled declarations dated %s to %s, label %s",
-             lambda, (unsigned long long)n_train, d1, d2,
+             u->lambda, (unsigned long long)u->n_train, d1, d2,
              o->in.label_field ? o->in.label_field : "from the outcome store");
-    if ((st = write_pack(o, ps, fits, note, err)) != ER_OK)
-        goto cleanup;
+    er_status st = write_pack(o, u->ps, u->fits, note, err);
+    if (st != ER_OK)
+        return st;
     const char *tp[1] = {o->out};
     const char *lists = o->lists_dir;
-    char lbuf[4096];
     if (!lists) {
         /* the tuned copy uses the original pack's lists */
         snprintf(lbuf, sizeof lbuf, "%s", o->pack);
@@ -457,175 +488,215 @@ er_status er_tune(const er_tune_opts *o, char **json, char **table, er_err *err)
             strcpy(lbuf, "lists");
         lists = lbuf;
     }
-    if ((st = scan_profiles(&sc, tp, 1, lists, &tuned, err)) != ER_OK) {
+    if ((st = scan_profiles(&u->sc, tp, 1, lists, &u->tuned, err)) != ER_OK) {
         er_err_prefix(err, st, "the tuned pack does not load");
-        goto cleanup;
+        return st;
     }
-    if ((st = er_eval_new(&ev_tuned, tuned, err)) != ER_OK)
-        goto cleanup;
-    t.second = true;
-    t.ps = tuned;
-    er_eval *ev_orig = t.ev;
-    t.ev = ev_tuned;
-    {
-        scan_ctx sc2 = sc;   /* same loaded inputs; counts of the second pass are not reported */
-        st = scan_feeds(&sc2, on_decl, &t, false, err);
-    }
-    t.ev = ev_orig;
-    if (st != ER_OK)
-        goto cleanup;
+    if ((st = er_eval_new(&u->ev_tuned, u->tuned, err)) != ER_OK)
+        return st;
+    u->t.second = true;
+    u->t.ps = u->tuned;
+    er_eval *ev_orig = u->t.ev;
+    u->t.ev = u->ev_tuned;
+    scan_ctx sc2 = u->sc;   /* same loaded inputs; counts of the second pass are not reported */
+    st = scan_feeds(&sc2, on_decl, &u->t, false, err);
+    u->t.ev = ev_orig;
+    return st;
+}
 
-    items = malloc((n_test ? n_test : 1) * sizeof *items);
-    if (!items) {
-        st = er_errf(err, ER_ENOMEM, "out of memory");
-        goto cleanup;
-    }
-    er_rank_at at[3][N_RATES];
-    double ap[3];
-    size_t tn_, tp_;
+/* Precision, recall and average precision over the test period of the three rankings. */
+static er_status test_all(tune_run *u, er_err *err)
+{
+    er_rank_item *items = malloc((u->n_test ? u->n_test : 1) * sizeof *items);
+    if (!items)
+        return er_errf(err, ER_ENOMEM, "out of memory");
+    size_t n;
     for (int w = 0; w < 3; w++)
-        test_metrics(&t, o->all_labels ? INT32_MIN : split, w, items, at[w], &ap[w], &tn_, &tp_);
-    double base_test = (double)p_test / (double)n_test, base_train = (double)p_train / (double)n_train;
+        test_metrics(&u->t, u->o->all_labels ? INT32_MIN : u->split, w, items, u->at[w], &u->ap[w], &n,
+                     &u->test_pos);
+    free(items);
+    return ER_OK;
+}
 
-    /* ---- JSON ---- */
+/* One profile's fit as JSON. */
+static void profile_json(er_sb *j, const er_profile_info *info, const fit *f)
+{
+    er_sb_json_key(j, "id");
+    er_sb_json_cstr(j, info->id);
+    er_sb_printf(j, ",\"version\":%d,\"tuned_version\":%d,\"fitted\":%s", info->version,
+                 f->fitted ? info->version + 1 : info->version, f->fitted ? "true" : "false");
+    er_sb_printf(j, ",\"n\":%llu,\"positives\":%llu", (unsigned long long)f->m.n, (unsigned long long)f->m.positives);
+    if (!f->fitted) {
+        er_sb_json_key(j, "reason");
+        er_sb_json_cstr(j, f->why);
+        er_sb_putc(j, '}');
+        return;
+    }
+    er_sb_printf(j, ",\"iterations\":%u,\"converged\":%s,\"loglik\":", f->m.iterations,
+                 f->m.converged ? "true" : "false");
+    json_num6(j, f->m.loglik);
+    er_sb_puts(j, ",\"intercept\":{\"beta\":");
+    json_num6(j, f->m.beta[0]);
+    er_sb_puts(j, ",\"se\":");
+    json_num6(j, f->m.se[0]);
+    er_sb_puts(j, "},\"indicators\":[");
+    for (size_t k = 0; k < info->n_indicators; k++) {
+        er_sb_puts(j, k ? ",\n      {" : "\n      {");
+        er_sb_json_key(j, "id");
+        er_sb_json_cstr(j, info->indicators[k].id);
+        er_sb_printf(j, ",\"anomaly\":%s,\"fired\":%llu,\"beta\":", info->indicators[k].is_anomaly ? "true" : "false",
+                     (unsigned long long)f->m.fired[k]);
+        if (f->m.fired[k]) {
+            json_num6(j, f->m.beta[1 + k]);
+            er_sb_puts(j, ",\"se\":");
+            json_num6(j, f->m.se[1 + k]);
+            er_sb_puts(j, ",\"z\":");
+            json_num6(j, f->m.se[1 + k] > 0 ? f->m.beta[1 + k] / f->m.se[1 + k] : NAN);
+        } else {
+            er_sb_puts(j, "null,\"se\":null,\"z\":null");
+        }
+        er_sb_puts(j, ",\"weight\":");
+        json_num6(j, info->indicators[k].weight);
+        er_sb_puts(j, ",\"tuned_weight\":");
+        json_num6(j, f->tuned[k]);
+        er_sb_putc(j, '}');
+    }
+    er_sb_puts(j, "]}");
+}
+
+static const char *const RANKING_NAMES[3] = {"original", "tuned", "model"};
+
+/* The report as JSON: split, fits, test figures. */
+static void tune_json(er_sb *j, const tune_run *u)
+{
+    const er_tune_opts *o = u->o;
+    char ds[11], d1[11], d2[11];
+    double base_test = (double)u->p_test / (double)u->n_test, base_train = (double)u->p_train / (double)u->n_train;
     if (o->all_labels)
         snprintf(ds, sizeof ds, "none");   /* every label trained on */
     else
-        er_date_format(split, ds);
-    er_sb_puts(&j, "{\n  \"format\": 1,\n  \"kind\": \"tune\",\n  \"pack\": ");
-    er_sb_json_cstr(&j, o->pack);
-    er_sb_puts(&j, ",\n  \"out\": ");
-    er_sb_json_cstr(&j, o->out);
-    er_sb_puts(&j, ",\n  \"label\": ");
-    json_label_source(&j, &o->in);
-    er_sb_puts(&j, ",\n  \"lambda\": ");
-    json_num6(&j, lambda);
-    er_sb_printf(&j, ",\n  \"split\": {\"date\": \"%s\", \"train\": {\"n\": %llu, \"positives\": %llu, \"base_rate\": ",
-                 ds, (unsigned long long)n_train, (unsigned long long)p_train);
-    json_num6(&j, base_train);
-    er_sb_printf(&j, ", \"dates\": [\"%s\", \"%s\"]}, \"test\": {\"n\": %llu, \"positives\": %llu, \"base_rate\": ",
-                 d1, d2, (unsigned long long)n_test, (unsigned long long)p_test);
-    json_num6(&j, base_test);
-    er_date_format(te_min, d1);
-    er_date_format(te_max, d2);
-    er_sb_printf(&j, ", \"dates\": [\"%s\", \"%s\"]}},\n  \"profiles\": [", d1, d2);
-    for (size_t p = 0; p < np; p++) {
-        const er_profile_info *info = er_profileset_info(ps, p);
-        const fit *f = &fits[p];
-        er_sb_puts(&j, p ? ",\n    {" : "\n    {");
-        er_sb_json_key(&j, "id");
-        er_sb_json_cstr(&j, info->id);
-        er_sb_printf(&j, ",\"version\":%d,\"tuned_version\":%d,\"fitted\":%s", info->version,
-                     f->fitted ? info->version + 1 : info->version, f->fitted ? "true" : "false");
-        er_sb_printf(&j, ",\"n\":%llu,\"positives\":%llu", (unsigned long long)f->m.n,
-                     (unsigned long long)f->m.positives);
-        if (!f->fitted) {
-            er_sb_json_key(&j, "reason");
-            er_sb_json_cstr(&j, f->why);
-            er_sb_putc(&j, '}');
-            continue;
-        }
-        er_sb_printf(&j, ",\"iterations\":%u,\"converged\":%s,\"loglik\":", f->m.iterations,
-                     f->m.converged ? "true" : "false");
-        json_num6(&j, f->m.loglik);
-        er_sb_puts(&j, ",\"intercept\":{\"beta\":");
-        json_num6(&j, f->m.beta[0]);
-        er_sb_puts(&j, ",\"se\":");
-        json_num6(&j, f->m.se[0]);
-        er_sb_puts(&j, "},\"indicators\":[");
-        for (size_t k = 0; k < info->n_indicators; k++) {
-            er_sb_puts(&j, k ? ",\n      {" : "\n      {");
-            er_sb_json_key(&j, "id");
-            er_sb_json_cstr(&j, info->indicators[k].id);
-            er_sb_printf(&j, ",\"anomaly\":%s,\"fired\":%llu,\"beta\":", info->indicators[k].is_anomaly ? "true" : "false",
-                         (unsigned long long)f->m.fired[k]);
-            if (f->m.fired[k]) {
-                json_num6(&j, f->m.beta[1 + k]);
-                er_sb_puts(&j, ",\"se\":");
-                json_num6(&j, f->m.se[1 + k]);
-                er_sb_puts(&j, ",\"z\":");
-                json_num6(&j, f->m.se[1 + k] > 0 ? f->m.beta[1 + k] / f->m.se[1 + k] : NAN);
-            } else {
-                er_sb_puts(&j, "null,\"se\":null,\"z\":null");
-            }
-            er_sb_puts(&j, ",\"weight\":");
-            json_num6(&j, info->indicators[k].weight);
-            er_sb_puts(&j, ",\"tuned_weight\":");
-            json_num6(&j, f->tuned[k]);
-            er_sb_putc(&j, '}');
-        }
-        er_sb_puts(&j, "]}");
+        er_date_format(u->split, ds);
+    er_date_format(u->tr_min, d1);
+    er_date_format(u->tr_max, d2);
+    er_sb_puts(j, "{\n  \"format\": 1,\n  \"kind\": \"tune\",\n  \"pack\": ");
+    er_sb_json_cstr(j, o->pack);
+    er_sb_puts(j, ",\n  \"out\": ");
+    er_sb_json_cstr(j, o->out);
+    er_sb_puts(j, ",\n  \"label\": ");
+    json_label_source(j, &o->in);
+    er_sb_puts(j, ",\n  \"lambda\": ");
+    json_num6(j, u->lambda);
+    er_sb_printf(j, ",\n  \"split\": {\"date\": \"%s\", \"train\": {\"n\": %llu, \"positives\": %llu, \"base_rate\": ",
+                 ds, (unsigned long long)u->n_train, (unsigned long long)u->p_train);
+    json_num6(j, base_train);
+    er_sb_printf(j, ", \"dates\": [\"%s\", \"%s\"]}, \"test\": {\"n\": %llu, \"positives\": %llu, \"base_rate\": ",
+                 d1, d2, (unsigned long long)u->n_test, (unsigned long long)u->p_test);
+    json_num6(j, base_test);
+    er_date_format(u->te_min, d1);
+    er_date_format(u->te_max, d2);
+    er_sb_printf(j, ", \"dates\": [\"%s\", \"%s\"]}},\n  \"profiles\": [", d1, d2);
+    for (size_t p = 0; p < u->np; p++) {
+        er_sb_puts(j, p ? ",\n    {" : "\n    {");
+        profile_json(j, er_profileset_info(u->ps, p), &u->fits[p]);
     }
-    er_sb_printf(&j, "\n  ],\n  \"test\": {\"n\": %llu, \"positives\": %llu, \"base_rate\": ",
-                 (unsigned long long)n_test, (unsigned long long)p_test);
-    json_num6(&j, base_test);
-    static const char *const names[3] = {"original", "tuned", "model"};
-    er_sb_printf(&j, ", \"in_sample\": %s", o->all_labels ? "true" : "false");
+    er_sb_printf(j, "\n  ],\n  \"test\": {\"n\": %llu, \"positives\": %llu, \"base_rate\": ",
+                 (unsigned long long)u->n_test, (unsigned long long)u->p_test);
+    json_num6(j, base_test);
+    er_sb_printf(j, ", \"in_sample\": %s", o->all_labels ? "true" : "false");
     for (int w = 0; w < 3; w++) {
-        er_sb_printf(&j, ",\n    \"%s\": ", names[w]);
-        at_json(&j, at[w], base_test);
+        er_sb_printf(j, ",\n    \"%s\": ", RANKING_NAMES[w]);
+        at_json(j, u->at[w], base_test);
     }
-    er_sb_puts(&j, ",\n    \"average_precision\": {");
+    er_sb_puts(j, ",\n    \"average_precision\": {");
     for (int w = 0; w < 3; w++) {
-        er_sb_printf(&j, "%s\"%s\": ", w ? ", " : "", names[w]);
-        json_num6(&j, tp_ ? ap[w] : NAN);
+        er_sb_printf(j, "%s\"%s\": ", w ? ", " : "", RANKING_NAMES[w]);
+        json_num6(j, u->test_pos ? u->ap[w] : NAN);
     }
-    er_sb_puts(&j, "}\n  }\n}\n");
+    er_sb_puts(j, "}\n  }\n}\n");
+}
 
-    /* ---- table ---- */
-    char b1[16], b2[16];
-    er_date_format(split, ds);
-    if (o->all_labels)
-        er_sb_printf(&tb, "Tuning %s on all %llu labelled declarations (base rate %s), for deployment: no test "
-                          "period, the figures below are in-sample. L2 penalty %g.\n",
-                     o->pack, (unsigned long long)n_train, fmt_pct(b1, sizeof b1, base_train), lambda);
-    else
-        er_sb_printf(&tb, "Tuning %s on %llu labelled declarations before %s (base rate %s); testing on %llu from %s "
-                          "on (base rate %s). L2 penalty %g.\n",
-                     o->pack, (unsigned long long)n_train, ds, fmt_pct(b1, sizeof b1, base_train),
-                     (unsigned long long)n_test, ds, fmt_pct(b2, sizeof b2, base_test), lambda);
-    for (size_t p = 0; p < np; p++) {
-        const er_profile_info *info = er_profileset_info(ps, p);
-        const fit *f = &fits[p];
-        er_sb_printf(&tb, "\n%s v%d: ", info->id, info->version);
-        if (!f->fitted) {
-            er_sb_printf(&tb, "not fitted (%s: %llu in scope, %llu positive); weights kept\n", f->why,
-                         (unsigned long long)f->m.n, (unsigned long long)f->m.positives);
-            continue;
-        }
-        er_sb_printf(&tb, "%llu in scope, %llu positive, %u iterations%s; intercept %.3f (se %.3f)\n",
-                     (unsigned long long)f->m.n, (unsigned long long)f->m.positives, f->m.iterations,
-                     f->m.converged ? "" : " (NOT converged)", f->m.beta[0], f->m.se[0]);
-        er_sb_printf(&tb, "  %-28s %8s %9s %8s %7s %7s %7s\n", "indicator", "fired", "coef", "se", "z", "weight",
-                     "tuned");
-        for (size_t k = 0; k < info->n_indicators; k++) {
-            if (f->m.fired[k])
-                er_sb_printf(&tb, "  %-28.28s %8llu %9.3f %8.3f %7.2f %7g %7g\n", info->indicators[k].id,
-                             (unsigned long long)f->m.fired[k], f->m.beta[1 + k], f->m.se[1 + k],
-                             f->m.beta[1 + k] / f->m.se[1 + k], info->indicators[k].weight, f->tuned[k]);
-            else
-                er_sb_printf(&tb, "  %-28.28s %8d %9s %8s %7s %7g %7g\n", info->indicators[k].id, 0, "-", "-", "-",
-                             info->indicators[k].weight, f->tuned[k]);
-        }
+/* One profile's fit as table lines. */
+static void profile_table(er_sb *tb, const er_profile_info *info, const fit *f)
+{
+    er_sb_printf(tb, "\n%s v%d: ", info->id, info->version);
+    if (!f->fitted) {
+        er_sb_printf(tb, "not fitted (%s: %llu in scope, %llu positive); weights kept\n", f->why,
+                     (unsigned long long)f->m.n, (unsigned long long)f->m.positives);
+        return;
     }
-    er_sb_printf(&tb, "\nTest period (%llu declarations, %llu positive, base rate %s):\n", (unsigned long long)n_test,
-                 (unsigned long long)p_test, fmt_pct(b1, sizeof b1, base_test));
-    er_sb_printf(&tb, "  %-34s", "");
+    er_sb_printf(tb, "%llu in scope, %llu positive, %u iterations%s; intercept %.3f (se %.3f)\n",
+                 (unsigned long long)f->m.n, (unsigned long long)f->m.positives, f->m.iterations,
+                 f->m.converged ? "" : " (NOT converged)", f->m.beta[0], f->m.se[0]);
+    er_sb_printf(tb, "  %-28s %8s %9s %8s %7s %7s %7s\n", "indicator", "fired", "coef", "se", "z", "weight", "tuned");
+    for (size_t k = 0; k < info->n_indicators; k++) {
+        if (f->m.fired[k])
+            er_sb_printf(tb, "  %-28.28s %8llu %9.3f %8.3f %7.2f %7g %7g\n", info->indicators[k].id,
+                         (unsigned long long)f->m.fired[k], f->m.beta[1 + k], f->m.se[1 + k],
+                         f->m.beta[1 + k] / f->m.se[1 + k], info->indicators[k].weight, f->tuned[k]);
+        else
+            er_sb_printf(tb, "  %-28.28s %8d %9s %8s %7s %7g %7g\n", info->indicators[k].id, 0, "-", "-", "-",
+                         info->indicators[k].weight, f->tuned[k]);
+    }
+}
+
+/* The report as a readable table. */
+static void tune_table(er_sb *tb, const tune_run *u)
+{
+    const er_tune_opts *o = u->o;
+    char b1[16], b2[16], ds[11];
+    double base_test = (double)u->p_test / (double)u->n_test, base_train = (double)u->p_train / (double)u->n_train;
+    er_date_format(u->split, ds);
+    if (o->all_labels)
+        er_sb_printf(tb, "Tuning %s on all %llu labelled declarations (base rate %s), for deployment: no test "
+                         "period, the figures below are in-sample. L2 penalty %g.\n",
+                     o->pack, (unsigned long long)u->n_train, fmt_pct(b1, sizeof b1, base_train), u->lambda);
+    else
+        er_sb_printf(tb, "Tuning %s on %llu labelled declarations before %s (base rate %s); testing on %llu from %s "
+                         "on (base rate %s). L2 penalty %g.\n",
+                     o->pack, (unsigned long long)u->n_train, ds, fmt_pct(b1, sizeof b1, base_train),
+                     (unsigned long long)u->n_test, ds, fmt_pct(b2, sizeof b2, base_test), u->lambda);
+    for (size_t p = 0; p < u->np; p++)
+        profile_table(tb, er_profileset_info(u->ps, p), &u->fits[p]);
+    er_sb_printf(tb, "\nTest period (%llu declarations, %llu positive, base rate %s):\n",
+                 (unsigned long long)u->n_test, (unsigned long long)u->p_test, fmt_pct(b1, sizeof b1, base_test));
+    er_sb_printf(tb, "  %-34s", "");
     for (size_t k = 0; k < N_RATES; k++)
-        er_sb_printf(&tb, "  precision@%-3g recall@%-3g", 100 * RATES[k], 100 * RATES[k]);
-    er_sb_putc(&tb, '\n');
-    er_sb_puts(&tb, "  average precision");
-    er_sb_putc(&tb, '\n');
+        er_sb_printf(tb, "  precision@%-3g recall@%-3g", 100 * RATES[k], 100 * RATES[k]);
+    er_sb_putc(tb, '\n');
+    er_sb_puts(tb, "  average precision");
+    er_sb_putc(tb, '\n');
     static const char *const labels[3] = {"original pack (risk)", "tuned pack (risk, written)",
                                           "fitted model (probabilities)"};
     for (int w = 0; w < 3; w++) {
-        er_sb_printf(&tb, "  %-34s", labels[w]);
+        er_sb_printf(tb, "  %-34s", labels[w]);
         for (size_t k = 0; k < N_RATES; k++)
-            er_sb_printf(&tb, "  %12s %9s", fmt_pct(b1, sizeof b1, at[w][k].precision),
-                         fmt_pct(b2, sizeof b2, at[w][k].recall));
-        er_sb_printf(&tb, "  %17.4f\n", ap[w]);
+            er_sb_printf(tb, "  %12s %9s", fmt_pct(b1, sizeof b1, u->at[w][k].precision),
+                         fmt_pct(b2, sizeof b2, u->at[w][k].recall));
+        er_sb_printf(tb, "  %17.4f\n", u->ap[w]);
     }
-    er_sb_printf(&tb, "\nTuned pack written to %s.\n", o->out);
+    er_sb_printf(tb, "\nTuned pack written to %s.\n", o->out);
+}
+
+er_status er_tune(const er_tune_opts *o, char **json, char **table, er_err *err)
+{
+    er_status st = ER_OK;
+    tune_run u = {.o = o};
+    er_sb j = {0}, tb = {0};
+    u.lambda = o->lambda >= 0 ? o->lambda : 1.0;
+    u.frac = o->train_fraction > 0 && o->train_fraction < 1 ? o->train_fraction : 0.8;
+    u.min_samples = o->min_samples ? o->min_samples : 30;
+
+    *json = *table = NULL;
+    if ((st = check_opts(o, err)) != ER_OK)
+        return st;
+    if ((st = scan_open(&u.sc, &o->in, err)) != ER_OK)
+        return st;
+    if ((st = load_labelled(&u, err)) != ER_OK || (st = split_periods(&u, err)) != ER_OK ||
+        (st = fit_all(&u, err)) != ER_OK || (st = write_and_rescore(&u, err)) != ER_OK ||
+        (st = test_all(&u, err)) != ER_OK)
+        goto cleanup;
+    tune_json(&j, &u);
+    tune_table(&tb, &u);
     if (j.oom || tb.oom) {
         st = er_errf(err, ER_ENOMEM, "out of memory");
         goto cleanup;
@@ -636,17 +707,13 @@ er_status er_tune(const er_tune_opts *o, char **json, char **table, er_err *err)
 cleanup:
     er_sb_free(&tb);
     er_sb_free(&j);
-    free(items);
-    free(dates);
-    free(y);
-    free(x);
-    free(fits);
-    free(t.r);
-    free(t.d);
-    er_eval_free(ev_tuned);
-    er_eval_free(t.ev);
-    er_profileset_free(tuned);
-    er_profileset_free(ps);
-    scan_close(&sc);
+    free(u.fits);
+    free(u.t.r);
+    free(u.t.d);
+    er_eval_free(u.ev_tuned);
+    er_eval_free(u.t.ev);
+    er_profileset_free(u.tuned);
+    er_profileset_free(u.ps);
+    scan_close(&u.sc);
     return st;
 }
