@@ -42,6 +42,27 @@ er_status scan_feeds(scan_ctx *c, scan_fn fn, void *ud, bool require_label, er_e
 const char *fmt_pct(char *buf, size_t len, double x);
 /* JSON number with 6 significant digits, or null when not finite. */
 void json_num6(er_sb *b, double x);
+/* Labelled ranking metrics, shared by backtest, diff and tune: precision and
+ * recall at each of rates (at[0 .. n_rates - 1]) of a sorted ranking of n
+ * items with pos positives; returns its average precision (0 without positives). */
+double rank_metrics(const er_rank_item *sorted, size_t n, size_t pos, const double *rates, size_t n_rates,
+                    er_rank_at *at);
+
+/* Fields of rank_at_json beyond rate, inspected, hits and precision. */
+enum {
+    AT_RECALL     = 1,    /* recall, null without positives */
+    AT_RECALL0    = 2,    /* recall, 0 without positives */
+    AT_LIFT       = 4,    /* precision / base rate */
+    AT_MIN_SCORE  = 8,    /* lowest score inspected (6 digits) */
+    AT_MIN_RISK   = 16,   /* lowest risk inspected (17 digits) */
+};
+/* The "at" entries of a ranking as JSON objects, each opened by first (the
+ * first) or next (the others): {"rate", "inspected", "hits", "precision", ...}. */
+void rank_at_json(er_sb *j, const er_rank_at *at, size_t n_rates, size_t pos, double base, unsigned fields,
+                  const char *first, const char *next);
+
+/* JSON strings v[0 .. n - 1], comma-separated (the caller writes the brackets). */
+void json_str_list(er_sb *b, const char *const *v, size_t n);
 /* Label description for outputs: "column Fraud", "outcome store DIR", both. */
 void json_label_source(er_sb *b, const er_analyst_input *in);
 

@@ -4,6 +4,8 @@
  * once, then reads every feed batch by batch and hands each accepted
  * declaration to a callback with its label (column value, overridden by a
  * recorded inspection outcome). Quarantined records are counted, never lost.
+ * Also the labelled ranking metrics and their JSON, one copy for backtest,
+ * diff and tune.
  */
 #include <math.h>
 #include <stdio.h>
@@ -135,6 +137,51 @@ void json_num6(er_sb *b, double x)
         er_sb_puts(b, "null");
     else
         er_sb_json_numg(b, x, 6);
+}
+
+double rank_metrics(const er_rank_item *sorted, size_t n, size_t pos, const double *rates, size_t n_rates,
+                    er_rank_at *at)
+{
+    for (size_t r = 0; r < n_rates; r++)
+        er_rank_at_rate(sorted, n, pos, rates[r], &at[r]);
+    return er_rank_ap(sorted, n, pos);
+}
+
+void rank_at_json(er_sb *j, const er_rank_at *at, size_t n_rates, size_t pos, double base, unsigned fields,
+                  const char *first, const char *next)
+{
+    for (size_t r = 0; r < n_rates; r++) {
+        er_sb_puts(j, r ? next : first);
+        er_sb_json_key(j, "rate");
+        json_num6(j, at[r].rate);
+        er_sb_printf(j, ",\"inspected\":%zu,\"hits\":%zu,\"precision\":", at[r].k, at[r].hits);
+        json_num6(j, at[r].k ? at[r].precision : NAN);
+        if (fields & (AT_RECALL | AT_RECALL0)) {
+            er_sb_puts(j, ",\"recall\":");
+            json_num6(j, pos || (fields & AT_RECALL0) ? at[r].recall : NAN);
+        }
+        if (fields & AT_LIFT) {
+            er_sb_puts(j, ",\"lift\":");
+            json_num6(j, at[r].k && base > 0 ? at[r].precision / base : NAN);
+        }
+        if (fields & AT_MIN_RISK) {
+            er_sb_puts(j, ",\"min_risk\":");
+            er_sb_json_numg(j, at[r].k ? at[r].min_score : NAN, 17);
+        } else if (fields & AT_MIN_SCORE) {
+            er_sb_puts(j, ",\"min_score\":");
+            json_num6(j, at[r].k ? at[r].min_score : NAN);
+        }
+        er_sb_putc(j, '}');
+    }
+}
+
+void json_str_list(er_sb *b, const char *const *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            er_sb_putc(b, ',');
+        er_sb_json_cstr(b, v[i]);
+    }
 }
 
 void json_label_source(er_sb *b, const er_analyst_input *in)

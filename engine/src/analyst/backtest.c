@@ -206,6 +206,21 @@ static void acc_row(er_sb *t, const char *name, const char *dom, const acc *a, u
 static const double MODEL_RATES[] = {0.01, 0.02, 0.05, 0.10};
 #define N_MODEL_RATES (sizeof MODEL_RATES / sizeof MODEL_RATES[0])
 
+/* One backtest: its inputs, the accumulated figures and what the outputs share. */
+typedef struct bt_run {
+    const er_backtest_opts *o;
+    scan_ctx       sc;
+    bt             t;
+    er_profileset *ps;
+    double         conf, base, ap, ap_risk;
+    uint64_t       N, P;
+    char           d1[11], d2[11];
+    size_t         k_target;
+    er_rank_at     at[N_RATES], rat[N_RRATES];
+    double         thr;              /* NaN: no target or not reachable */
+    size_t         sel, sel_hits;    /* selected by score >= thr, and the positives among them */
+} bt_run;
+
 /* The model's ranking of the same declarations, as JSON and table rows. */
 static er_status model_ranking(bt *t, size_t P, double packs_ap, er_sb *j, er_sb *tb, er_err *err)
 {
@@ -228,7 +243,9 @@ static er_status model_ranking(bt *t, size_t P, double packs_ap, er_sb *j, er_sb
             mr[a + i] = (er_rank_item){prob[i], a + i, t->ypos[a + i]};
     }
     er_rank_sort(mr, t->n_rank);
-    double ap = P ? er_rank_ap(mr, t->n_rank, P) : NAN;
+    er_rank_at at[N_MODEL_RATES];
+    double ap = rank_metrics(mr, t->n_rank, P, MODEL_RATES, N_MODEL_RATES, at);
+    ap = P ? ap : NAN;
     er_sb_puts(j, ",\n  \"model\": {\"id\": ");
     er_sb_json_cstr(j, er_model_id(t->model));
     er_sb_puts(j, ", \"by\": \"model probability, ties in declaration order\", \"average_precision\": ");
@@ -236,23 +253,17 @@ static er_status model_ranking(bt *t, size_t P, double packs_ap, er_sb *j, er_sb
     er_sb_puts(j, ", \"packs_risk_average_precision\": ");
     json_num6(j, packs_ap);
     er_sb_puts(j, ", \"at\": [");
+    rank_at_json(j, at, N_MODEL_RATES, P, NAN, AT_RECALL, "{", ",{");
+    er_sb_puts(j, "]}");
     er_sb_printf(tb, "\nRanking by the model's probability (model %.16s): average precision %.3f "
                      "(the packs' risk ranking: %.3f)\n", er_model_id(t->model), ap, packs_ap);
     er_sb_printf(tb, "%6s %9s %6s %10s %8s\n", "rate", "inspected", "hits", "precision", "recall");
     for (size_t r = 0; r < N_MODEL_RATES; r++) {
-        er_rank_at at;
         char p1[16], p2[16];
-        er_rank_at_rate(mr, t->n_rank, P, MODEL_RATES[r], &at);
-        er_sb_printf(j, "%s{\"rate\":%g,\"inspected\":%zu,\"hits\":%zu,\"precision\":", r ? "," : "",
-                     MODEL_RATES[r], at.k, at.hits);
-        json_num6(j, at.k ? at.precision : NAN);
-        er_sb_puts(j, ",\"recall\":");
-        json_num6(j, P ? at.recall : NAN);
-        er_sb_putc(j, '}');
-        er_sb_printf(tb, "%5g%% %9zu %6zu %10s %8s\n", 100 * MODEL_RATES[r], at.k, at.hits,
-                     fmt_pct(p1, sizeof p1, at.k ? at.precision : NAN), fmt_pct(p2, sizeof p2, P ? at.recall : NAN));
+        er_sb_printf(tb, "%5g%% %9zu %6zu %10s %8s\n", 100 * MODEL_RATES[r], at[r].k, at[r].hits,
+                     fmt_pct(p1, sizeof p1, at[r].k ? at[r].precision : NAN),
+                     fmt_pct(p2, sizeof p2, P ? at[r].recall : NAN));
     }
-    er_sb_puts(j, "]}");
 cleanup:
     er_model_pred_free(pr);
     free(prob);
@@ -260,278 +271,281 @@ cleanup:
     return st;
 }
 
-/* The "at" list of a ranking: for each rate the inspected count, hits,
- * precision, recall, lift and the score (or risk, printed to 17 digits) that
- * reaches it; at[] receives the figures for the text table. */
-static void rank_json(er_sb *j, const er_rank_item *rank, size_t n, uint64_t P, double base, const double *rates,
-                      size_t n_rates, er_rank_at *at, bool by_risk)
+/* Load the packs (and the model) and score every labelled declaration. */
+static er_status bt_load(bt_run *u, er_err *err)
 {
-    for (size_t r = 0; r < n_rates; r++) {
-        er_rank_at_rate(rank, n, (size_t)P, rates[r], &at[r]);
-        er_sb_puts(j, r ? ",\n    {" : "\n    {");
-        er_sb_json_key(j, "rate");
-        json_num6(j, rates[r]);
-        er_sb_printf(j, ",\"inspected\":%zu,\"hits\":%zu,\"precision\":", at[r].k, at[r].hits);
-        json_num6(j, at[r].k ? at[r].precision : NAN);
-        er_sb_puts(j, ",\"recall\":");
-        json_num6(j, P ? at[r].recall : NAN);
-        er_sb_puts(j, ",\"lift\":");
-        json_num6(j, at[r].k && base > 0 ? at[r].precision / base : NAN);
-        if (by_risk) {
-            er_sb_puts(j, ",\"min_risk\":");
-            er_sb_json_numg(j, at[r].k ? at[r].min_score : NAN, 17);
-        } else {
-            er_sb_puts(j, ",\"min_score\":");
-            json_num6(j, at[r].k ? at[r].min_score : NAN);
+    const er_backtest_opts *o = u->o;
+    bt *t = &u->t;
+    er_status st;
+    if ((st = scan_profiles(&u->sc, o->profiles, o->n_profiles, NULL, &u->ps, err)) != ER_OK)
+        return st;
+    if ((st = er_eval_new(&t->ev, u->ps, err)) != ER_OK)
+        return st;
+    if (o->model && ((st = er_model_load(&t->model, o->model, err)) != ER_OK ||
+                     (st = er_model_bind(t->model, u->ps, u->sc.bl, err)) != ER_OK))
+        return st;
+    t->ps = u->ps;
+    t->bl = u->sc.bl;
+    t->np = er_profileset_count(u->ps);
+    t->prof = calloc(t->np ? t->np : 1, sizeof *t->prof);
+    if (!t->prof)
+        return er_errf(err, ER_ENOMEM, "out of memory");
+    return scan_feeds(&u->sc, on_decl, t, true, err);
+}
+
+/* The figures the JSON and the table share: base rate, rankings, the target threshold. */
+static void bt_figures(bt_run *u)
+{
+    bt *t = &u->t;
+    u->N = u->sc.labelled;
+    u->P = u->sc.positives;
+    u->base = u->N ? (double)u->P / (double)u->N : NAN;
+    er_rank_sort(t->rank, t->n_rank);
+    er_rank_sort(t->rrank, t->n_rank);
+    if (u->sc.min_date) {
+        er_date_format(u->sc.min_date, u->d1);
+        er_date_format(u->sc.max_date, u->d2);
+    }
+    u->ap = rank_metrics(t->rank, t->n_rank, (size_t)u->P, RATES, N_RATES, u->at);
+    u->ap_risk = rank_metrics(t->rrank, t->n_rank, (size_t)u->P, RRATES, N_RRATES, u->rat);
+    u->ap = u->P ? u->ap : NAN;
+    u->ap_risk = u->P ? u->ap_risk : NAN;
+    u->k_target = er_rank_k(u->o->target_rate, (size_t)u->N);
+    u->thr = NAN;
+    /* Target rate: the threshold, and what selecting score >= threshold really gives (ties included). */
+    if (u->o->target_rate > 0 && u->k_target && t->rank[u->k_target - 1].score > 0) {
+        u->thr = t->rank[u->k_target - 1].score;
+        while (u->sel < t->n_rank && t->rank[u->sel].score >= u->thr) {
+            u->sel_hits += t->rank[u->sel].positive;
+            u->sel++;
         }
+    }
+}
+
+/* The head of the JSON: inputs, declaration counts, overall and per domain. */
+static void bt_json_head(er_sb *j, const bt_run *u)
+{
+    const er_backtest_opts *o = u->o;
+    er_sb_puts(j, "{\n  \"format\": 1,\n  \"kind\": \"backtest\",\n  \"label\": ");
+    json_label_source(j, &o->in);
+    er_sb_puts(j, ",\n  \"feeds\": [");
+    json_str_list(j, o->in.feeds, o->in.n_feeds);
+    er_sb_puts(j, "],\n  \"baseline_id\": ");
+    er_sb_json_cstr(j, u->sc.bl ? er_baseline_id(u->sc.bl) : "");
+    er_sb_puts(j, ",\n  \"profile_set\": ");
+    er_sb_json_cstr(j, er_profileset_hash(u->ps));
+    if (u->sc.min_date)
+        er_sb_printf(j, ",\n  \"dates\": [\"%s\", \"%s\"]", u->d1, u->d2);
+    er_sb_printf(j, ",\n  \"declarations\": {\"read\":%llu,\"accepted\":%llu,\"quarantined\":%llu,"
+                    "\"labelled\":%llu,\"unlabelled\":%llu,\"labels_from_outcomes\":%llu,\"positives\":%llu,"
+                    "\"base_rate\":",
+                 (unsigned long long)u->sc.rows_read, (unsigned long long)u->sc.accepted,
+                 (unsigned long long)u->sc.quarantined, (unsigned long long)u->N, (unsigned long long)u->sc.unlabelled,
+                 (unsigned long long)u->sc.from_outcomes, (unsigned long long)u->P);
+    json_num6(j, u->base);
+    er_sb_puts(j, "},\n  \"confidence\": ");
+    json_num6(j, u->conf);
+    er_sb_puts(j, ",\n  \"overall\": {");
+    acc_json(j, &u->t.all, u->P, u->base, u->conf);
+    er_sb_puts(j, "},\n  \"domains\": [");
+    for (int k = 0; k < ER_DOMAIN_COUNT; k++) {
+        er_sb_puts(j, k ? ",\n    {" : "\n    {");
+        er_sb_json_key(j, "domain");
+        er_sb_json_cstr(j, er_domain_str((er_domain)k));
+        er_sb_putc(j, ',');
+        acc_json(j, &u->t.dom[k], u->P, u->base, u->conf);
         er_sb_putc(j, '}');
     }
+    er_sb_puts(j, "\n  ],\n  \"profiles\": [");
+}
+
+/* A profile's alerts and hits by month, with Wilson intervals. */
+static void months_json(er_sb *j, prof_acc *p, double conf)
+{
+    er_sb_json_key(j, "by_month");
+    er_sb_putc(j, '[');
+    if (p->n_months)
+        qsort(p->months, p->n_months, sizeof *p->months, cmp_month);
+    for (size_t m = 0; m < p->n_months; m++) {
+        const month_acc *ma = &p->months[m];
+        double lo, hi;
+        er_wilson(ma->hits, ma->alerts, conf, &lo, &hi);
+        er_sb_printf(j, "%s{\"month\":\"%04d-%02d\",\"alerts\":%llu,\"hits\":%llu,\"hit_rate\":", m ? "," : "",
+                     ma->key / 12, ma->key % 12 + 1, (unsigned long long)ma->alerts, (unsigned long long)ma->hits);
+        json_num6(j, (double)ma->hits / (double)ma->alerts);
+        er_sb_puts(j, ",\"hit_rate_ci\":[");
+        json_num6(j, lo);
+        er_sb_putc(j, ',');
+        json_num6(j, hi);
+        er_sb_puts(j, "]}");
+    }
+    er_sb_puts(j, "]}");
+}
+
+/* One profile's figures as JSON: identity, metrics, threshold at the target rate, months. */
+static void profile_json(er_sb *j, const bt_run *u, size_t i)
+{
+    const er_profile_info *pi = er_profileset_info(u->ps, i);
+    prof_acc *p = &u->t.prof[i];
+    er_sb_puts(j, i ? ",\n    {" : "\n    {");
+    er_sb_json_key(j, "id");
+    er_sb_json_cstr(j, pi->id);
+    er_sb_json_key(j, "version");
+    er_sb_json_int(j, pi->version);
+    er_sb_json_key(j, "domain");
+    er_sb_json_cstr(j, er_domain_str(pi->domain));
+    er_sb_json_key(j, "title");
+    er_sb_json_cstr(j, pi->title);
+    er_sb_json_key(j, "alert_threshold");
+    json_num6(j, pi->alert_threshold);
+    er_sb_putc(j, ',');
+    acc_json(j, &p->a, u->P, u->base, u->conf);
+    if (u->o->target_rate > 0) {
+        /* Threshold on this profile's score reaching the target rate of all labelled declarations. */
+        if (p->n_scores)   /* qsort(NULL, 0, ...) is undefined */
+            qsort(p->scores, p->n_scores, sizeof *p->scores, cmp_desc);
+        er_sb_json_key(j, "threshold_at_target");
+        if (u->k_target && u->k_target <= p->n_scores && p->scores[u->k_target - 1] > 0)
+            json_num6(j, p->scores[u->k_target - 1]);
+        else
+            er_sb_puts(j, "null");
+    }
+    months_json(j, p, u->conf);
+}
+
+/* The two rankings and the target threshold as JSON. */
+static void rankings_json(er_sb *j, const bt_run *u)
+{
+    const bt *t = &u->t;
+    er_sb_printf(j, "  \"ranking\": {\"by\": \"highest domain score, ties in declaration order\", \"n\": %llu, "
+                    "\"positives\": %llu, \"at\": [",
+                 (unsigned long long)u->N, (unsigned long long)u->P);
+    rank_at_json(j, u->at, N_RATES, u->P, u->base, AT_RECALL | AT_LIFT | AT_MIN_SCORE, "\n    {", ",\n    {");
+    er_sb_puts(j, "\n  ], \"average_precision\": ");
+    json_num6(j, u->ap);
+    er_sb_puts(j, "}");
+    /* The same declarations ranked by risk: the order the run's alerts.jsonl follows. */
+    er_sb_printf(j, ",\n  \"risk_ranking\": {\"by\": \"risk, ties in declaration order\", \"n\": %llu, "
+                    "\"positives\": %llu, \"at\": [",
+                 (unsigned long long)u->N, (unsigned long long)u->P);
+    rank_at_json(j, u->rat, N_RRATES, u->P, u->base, AT_RECALL | AT_LIFT | AT_MIN_RISK, "\n    {", ",\n    {");
+    er_sb_puts(j, "\n  ], \"average_precision\": ");
+    json_num6(j, u->ap_risk);
+    er_sb_puts(j, "}");
+    if (u->o->target_rate <= 0)
+        return;
+    er_sb_puts(j, ",\n  \"target\": {\"rate\": ");
+    json_num6(j, u->o->target_rate);
+    er_sb_printf(j, ", \"k\": %zu, \"threshold\": ", u->k_target);
+    if (isfinite(u->thr)) {
+        json_num6(j, u->thr);
+        er_sb_printf(j, ", \"selected\": %zu, \"actual_rate\": ", u->sel);
+        json_num6(j, (double)u->sel / (double)u->N);
+        er_sb_puts(j, ", \"precision\": ");
+        json_num6(j, (double)u->sel_hits / (double)u->sel);
+        er_sb_puts(j, ", \"recall\": ");
+        json_num6(j, u->P ? (double)u->sel_hits / (double)u->P : NAN);
+        er_sb_puts(j, ", \"reachable\": true}");
+    } else {
+        size_t scored = 0;
+        while (scored < t->n_rank && t->rank[scored].score > 0)
+            scored++;
+        er_sb_printf(j, "null, \"reachable\": false, \"scored_above_zero\": %zu}", scored);
+    }
+}
+
+/* A ranking's rows in the table; min_fmt prints its lowest score or risk. */
+static void rank_rows(er_sb *tb, const er_rank_at *at, const double *rates, size_t n_rates, uint64_t P,
+                      double base, const char *min_name, bool risk)
+{
+    er_sb_printf(tb, "%6s %9s %6s %10s %8s %6s %10s\n", "rate", "inspected", "hits", "precision", "recall", "lift",
+                 min_name);
+    for (size_t r = 0; r < n_rates; r++) {
+        char pr[16], rc[16];
+        er_sb_printf(tb, "%5g%% %9zu %6zu %10s %8s %6.2f ", 100 * rates[r], at[r].k, at[r].hits,
+                     fmt_pct(pr, sizeof pr, at[r].k ? at[r].precision : NAN),
+                     fmt_pct(rc, sizeof rc, P ? at[r].recall : NAN),
+                     at[r].k && base > 0 ? at[r].precision / base : 0.0);
+        er_sb_printf(tb, risk ? "%10.4g\n" : "%10g\n", at[r].min_score);
+    }
+}
+
+/* The readable table: per profile, per domain, overall, the rankings and the target. */
+static void bt_table(er_sb *tb, const bt_run *u)
+{
+    const er_backtest_opts *o = u->o;
+    uint64_t P = u->P;
+    double base = u->base, conf = u->conf;
+    char b1[16], b2[16], b3[16], b4[16];
+    er_sb_printf(tb, "Backtest over %llu labelled declarations", (unsigned long long)u->N);
+    if (u->sc.min_date)
+        er_sb_printf(tb, " (%s to %s)", u->d1, u->d2);
+    er_sb_printf(tb, ": %llu positive, base rate %s; %llu unlabelled, %llu quarantined.\n",
+                 (unsigned long long)P, fmt_pct(b1, sizeof b1, base), (unsigned long long)u->sc.unlabelled,
+                 (unsigned long long)u->sc.quarantined);
+    er_sb_printf(tb, "Labels: %s%s%s%s. Hit-rate intervals: Wilson %g%%.\n\n",
+                 o->in.label_field ? "column " : "", o->in.label_field ? o->in.label_field : "",
+                 o->in.outcomes ? (o->in.label_field ? ", overridden by outcome store " : "outcome store ") : "",
+                 o->in.outcomes ? o->in.outcomes : "", 100 * conf);
+    er_sb_printf(tb, "%-32s %-8s %8s %7s %6s %8s %-17s %7s %6s\n", "profile", "domain", "in scope", "alerts",
+                 "hits", "hit rate", "95% interval", "recall", "lift");
+    for (size_t i = 0; i < u->t.np; i++) {
+        const er_profile_info *pi = er_profileset_info(u->ps, i);
+        acc_row(tb, pi->id, er_domain_str(pi->domain), &u->t.prof[i].a, P, base, conf);
+    }
+    er_sb_putc(tb, '\n');
+    for (int k = 0; k < ER_DOMAIN_COUNT; k++)
+        acc_row(tb, "(any profile)", er_domain_str((er_domain)k), &u->t.dom[k], P, base, conf);
+    acc_row(tb, "(all: the alert the run emits)", "", &u->t.all, P, base, conf);
+    er_sb_printf(tb, "\nRanking by highest domain score (ties in declaration order), base rate %s:\n",
+                 fmt_pct(b1, sizeof b1, base));
+    rank_rows(tb, u->at, RATES, N_RATES, P, base, "min score", false);
+    er_sb_printf(tb, "Average precision %.4f.\n", P ? u->ap : 0.0);
+    er_sb_puts(tb, "\nRanking by risk (ties in declaration order):\n");
+    rank_rows(tb, u->rat, RRATES, N_RRATES, P, base, "min risk", true);
+    er_sb_printf(tb, "Average precision %.4f.\n", P ? u->ap_risk : 0.0);
+    if (o->target_rate <= 0)
+        return;
+    if (isfinite(u->thr))
+        er_sb_printf(tb, "\nTarget inspection rate %s: score >= %g selects %zu declarations (%s), "
+                         "precision %s, recall %s.\n",
+                     fmt_pct(b1, sizeof b1, o->target_rate), u->thr, u->sel,
+                     fmt_pct(b2, sizeof b2, (double)u->sel / (double)u->N),
+                     fmt_pct(b3, sizeof b3, (double)u->sel_hits / (double)u->sel),
+                     fmt_pct(b4, sizeof b4, P ? (double)u->sel_hits / (double)P : NAN));
+    else
+        er_sb_printf(tb, "\nTarget inspection rate %s: not reachable, fewer declarations score above 0.\n",
+                     fmt_pct(b1, sizeof b1, o->target_rate));
 }
 
 er_status er_backtest(const er_backtest_opts *o, char **json, char **table, er_err *err)
 {
     er_status st = ER_OK;
-    scan_ctx sc = {0};
-    bt t = {0};
-    er_profileset *ps = NULL;
-    er_sb j = {0}, tb = {0};
-    double conf = o->confidence > 0 && o->confidence < 1 ? o->confidence : 0.95;
+    bt_run u = {.o = o};
+    er_sb j = {0}, tb = {0}, tm = {0};
+    u.conf = o->confidence > 0 && o->confidence < 1 ? o->confidence : 0.95;
 
     *json = *table = NULL;
     if (!o->in.label_field && !o->in.outcomes)
         return er_errf(err, ER_EINVAL, "backtest needs labels: a label field or an outcome store");
     if (o->target_rate < 0 || o->target_rate > 1)
         return er_errf(err, ER_EINVAL, "target rate %g is not between 0 and 1", o->target_rate);
-    if ((st = scan_open(&sc, &o->in, err)) != ER_OK)
+    if ((st = scan_open(&u.sc, &o->in, err)) != ER_OK)
         return st;
-    if ((st = scan_profiles(&sc, o->profiles, o->n_profiles, NULL, &ps, err)) != ER_OK)
+    if ((st = bt_load(&u, err)) != ER_OK)
         goto cleanup;
-    if ((st = er_eval_new(&t.ev, ps, err)) != ER_OK)
+    bt_figures(&u);
+    bt_json_head(&j, &u);
+    for (size_t i = 0; i < u.t.np; i++)
+        profile_json(&j, &u, i);
+    er_sb_puts(&j, u.t.np ? "\n  ],\n" : "],\n");
+    rankings_json(&j, &u);
+    if (u.t.model && (st = model_ranking(&u.t, (size_t)u.P, u.ap_risk, &j, &tm, err)) != ER_OK)
         goto cleanup;
-    if (o->model && ((st = er_model_load(&t.model, o->model, err)) != ER_OK ||
-                     (st = er_model_bind(t.model, ps, sc.bl, err)) != ER_OK))
-        goto cleanup;
-    t.ps = ps;
-    t.bl = sc.bl;
-    t.np = er_profileset_count(ps);
-    t.prof = calloc(t.np ? t.np : 1, sizeof *t.prof);
-    if (!t.prof) {
-        st = er_errf(err, ER_ENOMEM, "out of memory");
-        goto cleanup;
-    }
-    if ((st = scan_feeds(&sc, on_decl, &t, true, err)) != ER_OK)
-        goto cleanup;
-
-    uint64_t N = sc.labelled, P = sc.positives;
-    double base = N ? (double)P / (double)N : NAN;
-    er_rank_sort(t.rank, t.n_rank);
-    er_rank_sort(t.rrank, t.n_rank);
-
-    /* ---- JSON ---- */
-    char d1[11] = "", d2[11] = "";
-    if (sc.min_date) {
-        er_date_format(sc.min_date, d1);
-        er_date_format(sc.max_date, d2);
-    }
-    er_sb_puts(&j, "{\n  \"format\": 1,\n  \"kind\": \"backtest\",\n  \"label\": ");
-    json_label_source(&j, &o->in);
-    er_sb_puts(&j, ",\n  \"feeds\": [");
-    for (size_t i = 0; i < o->in.n_feeds; i++) {
-        if (i)
-            er_sb_putc(&j, ',');
-        er_sb_json_cstr(&j, o->in.feeds[i]);
-    }
-    er_sb_puts(&j, "],\n  \"baseline_id\": ");
-    er_sb_json_cstr(&j, sc.bl ? er_baseline_id(sc.bl) : "");
-    er_sb_puts(&j, ",\n  \"profile_set\": ");
-    er_sb_json_cstr(&j, er_profileset_hash(ps));
-    if (sc.min_date)
-        er_sb_printf(&j, ",\n  \"dates\": [\"%s\", \"%s\"]", d1, d2);
-    er_sb_printf(&j, ",\n  \"declarations\": {\"read\":%llu,\"accepted\":%llu,\"quarantined\":%llu,"
-                     "\"labelled\":%llu,\"unlabelled\":%llu,\"labels_from_outcomes\":%llu,\"positives\":%llu,"
-                     "\"base_rate\":",
-                 (unsigned long long)sc.rows_read, (unsigned long long)sc.accepted,
-                 (unsigned long long)sc.quarantined, (unsigned long long)N, (unsigned long long)sc.unlabelled,
-                 (unsigned long long)sc.from_outcomes, (unsigned long long)P);
-    json_num6(&j, base);
-    er_sb_puts(&j, "},\n  \"confidence\": ");
-    json_num6(&j, conf);
-    er_sb_puts(&j, ",\n  \"overall\": {");
-    acc_json(&j, &t.all, P, base, conf);
-    er_sb_puts(&j, "},\n  \"domains\": [");
-    for (int k = 0; k < ER_DOMAIN_COUNT; k++) {
-        er_sb_puts(&j, k ? ",\n    {" : "\n    {");
-        er_sb_json_key(&j, "domain");
-        er_sb_json_cstr(&j, er_domain_str((er_domain)k));
-        er_sb_putc(&j, ',');
-        acc_json(&j, &t.dom[k], P, base, conf);
-        er_sb_putc(&j, '}');
-    }
-    er_sb_puts(&j, "\n  ],\n  \"profiles\": [");
-    size_t k_target = er_rank_k(o->target_rate, (size_t)N);
-    for (size_t i = 0; i < t.np; i++) {
-        const er_profile_info *pi = er_profileset_info(ps, i);
-        prof_acc *p = &t.prof[i];
-        er_sb_puts(&j, i ? ",\n    {" : "\n    {");
-        er_sb_json_key(&j, "id");
-        er_sb_json_cstr(&j, pi->id);
-        er_sb_json_key(&j, "version");
-        er_sb_json_int(&j, pi->version);
-        er_sb_json_key(&j, "domain");
-        er_sb_json_cstr(&j, er_domain_str(pi->domain));
-        er_sb_json_key(&j, "title");
-        er_sb_json_cstr(&j, pi->title);
-        er_sb_json_key(&j, "alert_threshold");
-        json_num6(&j, pi->alert_threshold);
-        er_sb_putc(&j, ',');
-        acc_json(&j, &p->a, P, base, conf);
-        if (o->target_rate > 0) {
-            /* Threshold on this profile's score reaching the target rate of all labelled declarations. */
-            if (p->n_scores)   /* qsort(NULL, 0, ...) is undefined */
-                qsort(p->scores, p->n_scores, sizeof *p->scores, cmp_desc);
-            er_sb_json_key(&j, "threshold_at_target");
-            if (k_target && k_target <= p->n_scores && p->scores[k_target - 1] > 0)
-                json_num6(&j, p->scores[k_target - 1]);
-            else
-                er_sb_puts(&j, "null");
-        }
-        er_sb_json_key(&j, "by_month");
-        er_sb_putc(&j, '[');
-        if (p->n_months)
-            qsort(p->months, p->n_months, sizeof *p->months, cmp_month);
-        for (size_t m = 0; m < p->n_months; m++) {
-            const month_acc *ma = &p->months[m];
-            double lo, hi;
-            er_wilson(ma->hits, ma->alerts, conf, &lo, &hi);
-            er_sb_printf(&j, "%s{\"month\":\"%04d-%02d\",\"alerts\":%llu,\"hits\":%llu,\"hit_rate\":", m ? "," : "",
-                         ma->key / 12, ma->key % 12 + 1, (unsigned long long)ma->alerts,
-                         (unsigned long long)ma->hits);
-            json_num6(&j, (double)ma->hits / (double)ma->alerts);
-            er_sb_puts(&j, ",\"hit_rate_ci\":[");
-            json_num6(&j, lo);
-            er_sb_putc(&j, ',');
-            json_num6(&j, hi);
-            er_sb_puts(&j, "]}");
-        }
-        er_sb_puts(&j, "]}");
-    }
-    er_sb_puts(&j, t.np ? "\n  ],\n" : "],\n");
-    er_sb_printf(&j, "  \"ranking\": {\"by\": \"highest domain score, ties in declaration order\", \"n\": %llu, "
-                     "\"positives\": %llu, \"at\": [",
-                 (unsigned long long)N, (unsigned long long)P);
-    er_rank_at at[N_RATES];
-    rank_json(&j, t.rank, t.n_rank, P, base, RATES, N_RATES, at, false);
-    er_sb_puts(&j, "\n  ], \"average_precision\": ");
-    json_num6(&j, P ? er_rank_ap(t.rank, t.n_rank, (size_t)P) : NAN);
-    er_sb_puts(&j, "}");
-    /* The same declarations ranked by risk: the order the run's alerts.jsonl follows. */
-    er_sb_printf(&j, ",\n  \"risk_ranking\": {\"by\": \"risk, ties in declaration order\", \"n\": %llu, "
-                     "\"positives\": %llu, \"at\": [",
-                 (unsigned long long)N, (unsigned long long)P);
-    er_rank_at rat[N_RRATES];
-    rank_json(&j, t.rrank, t.n_rank, P, base, RRATES, N_RRATES, rat, true);
-    double ap_risk = P ? er_rank_ap(t.rrank, t.n_rank, (size_t)P) : NAN;
-    er_sb_puts(&j, "\n  ], \"average_precision\": ");
-    json_num6(&j, ap_risk);
-    er_sb_puts(&j, "}");
-    /* Target rate: the threshold, and what selecting score >= threshold really gives (ties included). */
-    double thr = NAN;
-    size_t sel = 0, sel_hits = 0;
-    if (o->target_rate > 0) {
-        er_sb_puts(&j, ",\n  \"target\": {\"rate\": ");
-        json_num6(&j, o->target_rate);
-        er_sb_printf(&j, ", \"k\": %zu, \"threshold\": ", k_target);
-        if (k_target && t.rank[k_target - 1].score > 0) {
-            thr = t.rank[k_target - 1].score;
-            while (sel < t.n_rank && t.rank[sel].score >= thr) {
-                sel_hits += t.rank[sel].positive;
-                sel++;
-            }
-            json_num6(&j, thr);
-            er_sb_printf(&j, ", \"selected\": %zu, \"actual_rate\": ", sel);
-            json_num6(&j, (double)sel / (double)N);
-            er_sb_puts(&j, ", \"precision\": ");
-            json_num6(&j, (double)sel_hits / (double)sel);
-            er_sb_puts(&j, ", \"recall\": ");
-            json_num6(&j, P ? (double)sel_hits / (double)P : NAN);
-            er_sb_puts(&j, ", \"reachable\": true}");
-        } else {
-            size_t scored = 0;
-            while (scored < t.n_rank && t.rank[scored].score > 0)
-                scored++;
-            er_sb_printf(&j, "null, \"reachable\": false, \"scored_above_zero\": %zu}", scored);
-        }
-    }
-    er_sb tm = {0};
-    if (t.model) {
-        st = model_ranking(&t, (size_t)P, ap_risk, &j, &tm, err);
-        if (st != ER_OK) {
-            er_sb_free(&tm);
-            goto cleanup;
-        }
-    }
     er_sb_puts(&j, "\n}\n");
-
-    /* ---- readable table ---- */
-    char b1[16], b2[16], b3[16], b4[16];
-    er_sb_printf(&tb, "Backtest over %llu labelled declarations", (unsigned long long)N);
-    if (sc.min_date)
-        er_sb_printf(&tb, " (%s to %s)", d1, d2);
-    er_sb_printf(&tb, ": %llu positive, base rate %s; %llu unlabelled, %llu quarantined.\n",
-                 (unsigned long long)P, fmt_pct(b1, sizeof b1, base), (unsigned long long)sc.unlabelled,
-                 (unsigned long long)sc.quarantined);
-    er_sb_printf(&tb, "Labels: %s%s%s%s. Hit-rate intervals: Wilson %g%%.\n\n",
-                 o->in.label_field ? "column " : "", o->in.label_field ? o->in.label_field : "",
-                 o->in.outcomes ? (o->in.label_field ? ", overridden by outcome store " : "outcome store ") : "",
-                 o->in.outcomes ? o->in.outcomes : "", 100 * conf);
-    er_sb_printf(&tb, "%-32s %-8s %8s %7s %6s %8s %-17s %7s %6s\n", "profile", "domain", "in scope", "alerts",
-                 "hits", "hit rate", "95% interval", "recall", "lift");
-    for (size_t i = 0; i < t.np; i++) {
-        const er_profile_info *pi = er_profileset_info(ps, i);
-        acc_row(&tb, pi->id, er_domain_str(pi->domain), &t.prof[i].a, P, base, conf);
-    }
-    er_sb_putc(&tb, '\n');
-    for (int k = 0; k < ER_DOMAIN_COUNT; k++)
-        acc_row(&tb, "(any profile)", er_domain_str((er_domain)k), &t.dom[k], P, base, conf);
-    acc_row(&tb, "(all: the alert the run emits)", "", &t.all, P, base, conf);
-    er_sb_printf(&tb, "\nRanking by highest domain score (ties in declaration order), base rate %s:\n",
-                 fmt_pct(b1, sizeof b1, base));
-    er_sb_printf(&tb, "%6s %9s %6s %10s %8s %6s %10s\n", "rate", "inspected", "hits", "precision", "recall", "lift",
-                 "min score");
-    for (size_t r = 0; r < N_RATES; r++) {
-        char pr[16], rc[16];
-        er_sb_printf(&tb, "%5g%% %9zu %6zu %10s %8s %6.2f %10g\n", 100 * RATES[r], at[r].k, at[r].hits,
-                     fmt_pct(pr, sizeof pr, at[r].k ? at[r].precision : NAN),
-                     fmt_pct(rc, sizeof rc, P ? at[r].recall : NAN),
-                     at[r].k && base > 0 ? at[r].precision / base : 0.0, at[r].min_score);
-    }
-    er_sb_printf(&tb, "Average precision %.4f.\n", P ? er_rank_ap(t.rank, t.n_rank, (size_t)P) : 0.0);
-    er_sb_puts(&tb, "\nRanking by risk (ties in declaration order):\n");
-    er_sb_printf(&tb, "%6s %9s %6s %10s %8s %6s %10s\n", "rate", "inspected", "hits", "precision", "recall", "lift",
-                 "min risk");
-    for (size_t r = 0; r < N_RRATES; r++) {
-        char pr[16], rc[16];
-        er_sb_printf(&tb, "%5g%% %9zu %6zu %10s %8s %6.2f %10.4g\n", 100 * RRATES[r], rat[r].k, rat[r].hits,
-                     fmt_pct(pr, sizeof pr, rat[r].k ? rat[r].precision : NAN),
-                     fmt_pct(rc, sizeof rc, P ? rat[r].recall : NAN),
-                     rat[r].k && base > 0 ? rat[r].precision / base : 0.0, rat[r].min_score);
-    }
-    er_sb_printf(&tb, "Average precision %.4f.\n", P ? ap_risk : 0.0);
-    if (o->target_rate > 0) {
-        if (isfinite(thr))
-            er_sb_printf(&tb, "\nTarget inspection rate %s: score >= %g selects %zu declarations (%s), "
-                              "precision %s, recall %s.\n",
-                         fmt_pct(b1, sizeof b1, o->target_rate), thr, sel,
-                         fmt_pct(b2, sizeof b2, (double)sel / (double)N),
-                         fmt_pct(b3, sizeof b3, (double)sel_hits / (double)sel),
-                         fmt_pct(b4, sizeof b4, P ? (double)sel_hits / (double)P : NAN));
-        else
-            er_sb_printf(&tb, "\nTarget inspection rate %s: not reachable, fewer declarations score above 0.\n",
-                         fmt_pct(b1, sizeof b1, o->target_rate));
-    }
+    bt_table(&tb, &u);
     if (tm.p)
         er_sb_puts(&tb, tm.p);
-    er_sb_free(&tm);
     if (j.oom || tb.oom) {
         st = er_errf(err, ER_ENOMEM, "out of memory");
         goto cleanup;
@@ -540,21 +554,22 @@ er_status er_backtest(const er_backtest_opts *o, char **json, char **table, er_e
     *table = tb.p;
     j.p = tb.p = NULL;
 cleanup:
+    er_sb_free(&tm);
     er_sb_free(&tb);
     er_sb_free(&j);
-    if (t.prof)
-        for (size_t i = 0; i < t.np; i++) {
-            free(t.prof[i].scores);
-            free(t.prof[i].months);
+    if (u.t.prof)
+        for (size_t i = 0; i < u.t.np; i++) {
+            free(u.t.prof[i].scores);
+            free(u.t.prof[i].months);
         }
-    free(t.prof);
-    free(t.rank);
-    free(t.rows);
-    free(t.ypos);
-    er_model_free(t.model);
-    free(t.rrank);
-    er_eval_free(t.ev);
-    er_profileset_free(ps);
-    scan_close(&sc);
+    free(u.t.prof);
+    free(u.t.rank);
+    free(u.t.rows);
+    free(u.t.ypos);
+    er_model_free(u.t.model);
+    free(u.t.rrank);
+    er_eval_free(u.t.ev);
+    er_profileset_free(u.ps);
+    scan_close(&u.sc);
     return st;
 }

@@ -216,18 +216,53 @@ static void ex_text(er_sb *t, const char *what, const ex_list *l)
 static const double RRATES[] = {0.01, 0.05, 0.10};
 #define N_RRATES (sizeof RRATES / sizeof RRATES[0])
 
+/* The labelled declarations of a sorted ranking, in its order, and their positives. */
+static size_t labelled_only(const df *t, const er_rank_item *rk, er_rank_item *out, size_t *pos)
+{
+    size_t m = 0;
+    *pos = 0;
+    for (size_t i = 0; i < t->n_rk; i++)
+        if (t->lab[rk[i].order] >= 0) {
+            out[m++] = rk[i];
+            *pos += rk[i].positive;
+        }
+    return m;
+}
+
+/* Precision at each rate and average precision of A and of B over the labelled declarations. */
+static void labelled_json(er_sb *j, er_sb *tb, const df *t, er_rank_item *la, er_rank_item *lb)
+{
+    size_t pos, pos_b;
+    size_t m = labelled_only(t, t->rk_a, la, &pos);
+    labelled_only(t, t->rk_b, lb, &pos_b);
+    er_sb_printf(j, ", \"labelled\": %zu, \"positives\": %zu", m, pos);
+    const er_rank_item *side[2] = {la, lb};
+    for (int s = 0; s < 2; s++) {
+        er_rank_at at[N_RRATES];
+        double ap = rank_metrics(side[s], m, pos, RRATES, N_RRATES, at);
+        er_sb_printf(j, ", \"%s\": {\"at\": [", s ? "b" : "a");
+        rank_at_json(j, at, N_RRATES, pos, NAN, 0, "{", ",{");
+        er_sb_printf(tb, "  %s (%zu labelled, %zu positive):", s ? "B" : "A", m, pos);
+        for (size_t r = 0; r < N_RRATES; r++)
+            er_sb_printf(tb, " precision@%g%% %.4f;", 100 * RRATES[r], at[r].k ? at[r].precision : 0.0);
+        er_sb_puts(j, "], \"average_precision\": ");
+        json_num6(j, pos ? ap : NAN);
+        er_sb_putc(j, '}');
+        er_sb_printf(tb, " average precision %.4f\n", ap);
+    }
+}
+
 /* The rankings by risk of A and B (both sorted): how many of the top k are the same
  * declarations, and with labels, precision at each rate and average precision of each. */
 static er_status risk_json(er_sb *j, er_sb *tb, const df *t, bool labelled)
 {
+    er_status st = ER_OK;
     size_t n = t->n_rk;
     uint8_t *mark = calloc(n ? n : 1, 1);
     er_rank_item *la = malloc((n ? n : 1) * sizeof *la), *lb = malloc((n ? n : 1) * sizeof *lb);
     if (!mark || !la || !lb) {
-        free(mark);
-        free(la);
-        free(lb);
-        return ER_ENOMEM;
+        st = ER_ENOMEM;
+        goto cleanup;
     }
     er_sb_printf(j, ",\n  \"risk_ranking\": {\"n\": %zu, \"top_overlap\": [", n);
     er_sb_puts(tb, "\nRanking by risk, top of A and B in common:");
@@ -243,43 +278,14 @@ static er_status risk_json(er_sb *j, er_sb *tb, const df *t, bool labelled)
     }
     er_sb_puts(j, "]");
     er_sb_putc(tb, '\n');
-    if (labelled) {
-        size_t m = 0, pos = 0;
-        for (size_t i = 0; i < n; i++)
-            if (t->lab[t->rk_a[i].order] >= 0) {
-                la[m++] = t->rk_a[i];
-                pos += t->rk_a[i].positive;
-            }
-        m = 0;
-        for (size_t i = 0; i < n; i++)
-            if (t->lab[t->rk_b[i].order] >= 0)
-                lb[m++] = t->rk_b[i];
-        er_sb_printf(j, ", \"labelled\": %zu, \"positives\": %zu", m, pos);
-        const er_rank_item *side[2] = {la, lb};
-        for (int s = 0; s < 2; s++) {
-            er_sb_printf(j, ", \"%s\": {\"at\": [", s ? "b" : "a");
-            er_sb_printf(tb, "  %s (%zu labelled, %zu positive):", s ? "B" : "A", m, pos);
-            for (size_t r = 0; r < N_RRATES; r++) {
-                er_rank_at at;
-                er_rank_at_rate(side[s], m, pos, RRATES[r], &at);
-                er_sb_printf(j, "%s{\"rate\":%g,\"inspected\":%zu,\"hits\":%zu,\"precision\":", r ? "," : "",
-                             RRATES[r], at.k, at.hits);
-                json_num6(j, at.k ? at.precision : NAN);
-                er_sb_putc(j, '}');
-                er_sb_printf(tb, " precision@%g%% %.4f;", 100 * RRATES[r], at.k ? at.precision : 0.0);
-            }
-            double ap = er_rank_ap(side[s], m, pos);
-            er_sb_puts(j, "], \"average_precision\": ");
-            json_num6(j, pos ? ap : NAN);
-            er_sb_putc(j, '}');
-            er_sb_printf(tb, " average precision %.4f\n", ap);
-        }
-    }
+    if (labelled)
+        labelled_json(j, tb, t, la, lb);
     er_sb_putc(j, '}');
-    free(mark);
-    free(la);
+cleanup:
     free(lb);
-    return ER_OK;
+    free(la);
+    free(mark);
+    return st;
 }
 
 static long union_add(df *t, const char *id)
@@ -292,6 +298,152 @@ static long union_add(df *t, const char *id)
     u->id = id;
     u->ia = u->ib = -1;
     return (long)t->nu++;
+}
+
+/* Evaluators for A and B and the union of their profile ids (A's order, then B's new ones). */
+static er_status df_setup(df *t, const er_profileset *pa, const er_profileset *pb, er_err *err)
+{
+    er_status st;
+    if ((st = er_eval_new(&t->ea, pa, err)) != ER_OK || (st = er_eval_new(&t->eb, pb, err)) != ER_OK)
+        return st;
+    size_t na = er_profileset_count(pa), nb = er_profileset_count(pb);
+    t->a = pa;
+    t->b = pb;
+    t->u = calloc(na + nb + 1, sizeof *t->u);
+    t->map_a = calloc(na + 1, sizeof *t->map_a);
+    t->map_b = calloc(nb + 1, sizeof *t->map_b);
+    t->ra = calloc(na + nb + 1, sizeof *t->ra);
+    t->rb = calloc(na + nb + 1, sizeof *t->rb);
+    if (!t->u || !t->map_a || !t->map_b || !t->ra || !t->rb)
+        return er_errf(err, ER_ENOMEM, "out of memory");
+    for (size_t i = 0; i < na; i++) {
+        t->map_a[i] = union_add(t, er_profileset_info(pa, i)->id);
+        t->u[t->map_a[i]].ia = (long)i;
+    }
+    for (size_t i = 0; i < nb; i++) {
+        t->map_b[i] = union_add(t, er_profileset_info(pb, i)->id);
+        t->u[t->map_b[i]].ib = (long)i;
+    }
+    return ER_OK;
+}
+
+/* Alerts per lane, red first. */
+static void lanes_json(er_sb *j, const uint64_t lanes[ER_LANE_COUNT])
+{
+    for (int l = ER_LANE_RED; l >= ER_LANE_GREEN; l--)
+        er_sb_printf(j, "%s\"%s\":%llu", l == ER_LANE_RED ? "" : ",", er_lane_str((er_lane)l),
+                     (unsigned long long)lanes[l]);
+}
+
+/* The head of the JSON: both sets, counts, the emitted alert's changes and lane transitions. */
+static void diff_json_head(er_sb *j, const er_diff_opts *o, const scan_ctx *sc, const df *t)
+{
+    er_sb_puts(j, "{\n  \"format\": 1,\n  \"kind\": \"diff\",\n  \"a\": {\"profiles\": [");
+    json_str_list(j, o->profiles_a, o->n_a);
+    er_sb_puts(j, "], \"profile_set\": ");
+    er_sb_json_cstr(j, er_profileset_hash(t->a));
+    er_sb_puts(j, "},\n  \"b\": {\"profiles\": [");
+    json_str_list(j, o->profiles_b, o->n_b);
+    er_sb_puts(j, "], \"profile_set\": ");
+    er_sb_json_cstr(j, er_profileset_hash(t->b));
+    er_sb_puts(j, "},\n  \"baseline_id\": ");
+    er_sb_json_cstr(j, sc->bl ? er_baseline_id(sc->bl) : "");
+    er_sb_printf(j, ",\n  \"declarations\": {\"read\":%llu,\"accepted\":%llu,\"quarantined\":%llu},\n",
+                 (unsigned long long)sc->rows_read, (unsigned long long)sc->accepted,
+                 (unsigned long long)sc->quarantined);
+    er_sb_printf(j, "  \"alerts\": {\"a\":%llu,\"b\":%llu,\"gained\":%llu,\"lost\":%llu,\"profile_changed\":%llu,"
+                    "\"lane_changed\":%llu,\"unchanged\":%llu,\n    \"gained_examples\":",
+                 (unsigned long long)t->alerts_a, (unsigned long long)t->alerts_b, (unsigned long long)t->gained,
+                 (unsigned long long)t->lost, (unsigned long long)t->changed_profile,
+                 (unsigned long long)t->changed_lane, (unsigned long long)t->unchanged);
+    ex_json(j, &t->ex_gained);
+    er_sb_puts(j, ",\n    \"lost_examples\":");
+    ex_json(j, &t->ex_lost);
+    er_sb_puts(j, ",\n    \"changed_examples\":");
+    ex_json(j, &t->ex_changed);
+    er_sb_puts(j, ",\n    \"lanes\": {");
+    bool first = true;
+    for (int x = 0; x < N_LANE_COL; x++)
+        for (int y = 0; y < N_LANE_COL; y++) {
+            if (!t->lanes[x][y] || (x == 0 && y == 0))
+                continue;
+            er_sb_printf(j, "%s\"%s->%s\":%llu", first ? "" : ",", lane_name(x - 1), lane_name(y - 1),
+                         (unsigned long long)t->lanes[x][y]);
+            first = false;
+        }
+    er_sb_puts(j, "}},\n  \"profiles\": [");
+}
+
+/* One profile id's changes as JSON. */
+static void uprof_json(er_sb *j, const df *t, size_t k)
+{
+    const uprof *u = &t->u[k];
+    er_sb_puts(j, k ? ",\n    {" : "\n    {");
+    er_sb_json_key(j, "id");
+    er_sb_json_cstr(j, u->id);
+    er_sb_puts(j, ",\"version_a\":");
+    if (u->ia >= 0)
+        er_sb_json_int(j, er_profileset_info(t->a, (size_t)u->ia)->version);
+    else
+        er_sb_puts(j, "null");
+    er_sb_puts(j, ",\"version_b\":");
+    if (u->ib >= 0)
+        er_sb_json_int(j, er_profileset_info(t->b, (size_t)u->ib)->version);
+    else
+        er_sb_puts(j, "null");
+    er_sb_printf(j, ",\"status\":\"%s\"", u->ia < 0 ? "added" : u->ib < 0 ? "removed" : "both");
+    er_sb_printf(j, ",\"alerts_a\":%llu,\"alerts_b\":%llu,\"gained\":%llu,\"lost\":%llu,\"kept\":%llu,"
+                    "\"lane_changed\":%llu,\"score_up\":%llu,\"score_down\":%llu",
+                 (unsigned long long)u->alerts_a, (unsigned long long)u->alerts_b, (unsigned long long)u->gained,
+                 (unsigned long long)u->lost, (unsigned long long)u->kept, (unsigned long long)u->lane_changed,
+                 (unsigned long long)u->score_up, (unsigned long long)u->score_down);
+    er_sb_puts(j, ",\"lanes_a\":{");
+    lanes_json(j, u->lanes_a);
+    er_sb_puts(j, "},\"lanes_b\":{");
+    lanes_json(j, u->lanes_b);
+    er_sb_puts(j, "},\"gained_examples\":");
+    ex_json(j, &u->ex_gained);
+    er_sb_puts(j, ",\"lost_examples\":");
+    ex_json(j, &u->ex_lost);
+    er_sb_putc(j, '}');
+}
+
+/* The readable table: the emitted alert's changes, lane transitions, per profile id. */
+static void diff_table(er_sb *tb, const df *t)
+{
+    er_sb_printf(tb, "Diff over %llu declarations: alerts %llu -> %llu (%+lld): %llu gained, %llu lost, "
+                     "%llu moved to another profile, %llu changed lane, %llu unchanged.\n",
+                 (unsigned long long)t->n, (unsigned long long)t->alerts_a, (unsigned long long)t->alerts_b,
+                 (long long)t->alerts_b - (long long)t->alerts_a, (unsigned long long)t->gained,
+                 (unsigned long long)t->lost, (unsigned long long)t->changed_profile,
+                 (unsigned long long)t->changed_lane, (unsigned long long)t->unchanged);
+    ex_text(tb, "gained", &t->ex_gained);
+    ex_text(tb, "lost", &t->ex_lost);
+    ex_text(tb, "changed", &t->ex_changed);
+    er_sb_puts(tb, "\nLane of the emitted alert (A -> B, changes only):\n");
+    for (int x = 0; x < N_LANE_COL; x++)
+        for (int y = 0; y < N_LANE_COL; y++)
+            if (x != y && t->lanes[x][y])
+                er_sb_printf(tb, "  %-6s -> %-6s %8llu\n", lane_name(x - 1), lane_name(y - 1),
+                             (unsigned long long)t->lanes[x][y]);
+    er_sb_printf(tb, "\n%-32s %-9s %8s %8s %7s %7s %7s %8s\n", "profile", "versions", "alerts A", "alerts B",
+                 "gained", "lost", "kept", "lane chg");
+    for (size_t k = 0; k < t->nu; k++) {
+        const uprof *u = &t->u[k];
+        char ver[32];
+        if (u->ia < 0)
+            snprintf(ver, sizeof ver, "new v%d", er_profileset_info(t->b, (size_t)u->ib)->version);
+        else if (u->ib < 0)
+            snprintf(ver, sizeof ver, "v%d gone", er_profileset_info(t->a, (size_t)u->ia)->version);
+        else
+            snprintf(ver, sizeof ver, "v%d->v%d", er_profileset_info(t->a, (size_t)u->ia)->version,
+                     er_profileset_info(t->b, (size_t)u->ib)->version);
+        er_sb_printf(tb, "%-32.32s %-9s %8llu %8llu %7llu %7llu %7llu %8llu\n", u->id, ver,
+                     (unsigned long long)u->alerts_a, (unsigned long long)u->alerts_b, (unsigned long long)u->gained,
+                     (unsigned long long)u->lost, (unsigned long long)u->kept, (unsigned long long)u->lane_changed);
+        ex_text(tb, "gained", &u->ex_gained);
+        ex_text(tb, "lost", &u->ex_lost);
+    }
 }
 
 er_status er_diff(const er_diff_opts *o, char **json, char **table, er_err *err)
@@ -310,111 +462,12 @@ er_status er_diff(const er_diff_opts *o, char **json, char **table, er_err *err)
     if ((st = scan_profiles(&sc, o->profiles_a, o->n_a, NULL, &pa, err)) != ER_OK ||
         (st = scan_profiles(&sc, o->profiles_b, o->n_b, NULL, &pb, err)) != ER_OK)
         goto cleanup;
-    if ((st = er_eval_new(&t.ea, pa, err)) != ER_OK || (st = er_eval_new(&t.eb, pb, err)) != ER_OK)
-        goto cleanup;
-    size_t na = er_profileset_count(pa), nb = er_profileset_count(pb);
-    t.a = pa;
-    t.b = pb;
     t.bl = sc.bl;
-    t.u = calloc(na + nb + 1, sizeof *t.u);
-    t.map_a = calloc(na + 1, sizeof *t.map_a);
-    t.map_b = calloc(nb + 1, sizeof *t.map_b);
-    t.ra = calloc(na + nb + 1, sizeof *t.ra);
-    t.rb = calloc(na + nb + 1, sizeof *t.rb);
-    if (!t.u || !t.map_a || !t.map_b || !t.ra || !t.rb) {
-        st = er_errf(err, ER_ENOMEM, "out of memory");
+    if ((st = df_setup(&t, pa, pb, err)) != ER_OK || (st = scan_feeds(&sc, on_decl, &t, false, err)) != ER_OK)
         goto cleanup;
-    }
-    for (size_t i = 0; i < na; i++) {
-        t.map_a[i] = union_add(&t, er_profileset_info(pa, i)->id);
-        t.u[t.map_a[i]].ia = (long)i;
-    }
-    for (size_t i = 0; i < nb; i++) {
-        t.map_b[i] = union_add(&t, er_profileset_info(pb, i)->id);
-        t.u[t.map_b[i]].ib = (long)i;
-    }
-    if ((st = scan_feeds(&sc, on_decl, &t, false, err)) != ER_OK)
-        goto cleanup;
-
-    /* ---- JSON ---- */
-    er_sb_puts(&j, "{\n  \"format\": 1,\n  \"kind\": \"diff\",\n  \"a\": {\"profiles\": [");
-    for (size_t i = 0; i < o->n_a; i++) {
-        if (i)
-            er_sb_putc(&j, ',');
-        er_sb_json_cstr(&j, o->profiles_a[i]);
-    }
-    er_sb_puts(&j, "], \"profile_set\": ");
-    er_sb_json_cstr(&j, er_profileset_hash(pa));
-    er_sb_puts(&j, "},\n  \"b\": {\"profiles\": [");
-    for (size_t i = 0; i < o->n_b; i++) {
-        if (i)
-            er_sb_putc(&j, ',');
-        er_sb_json_cstr(&j, o->profiles_b[i]);
-    }
-    er_sb_puts(&j, "], \"profile_set\": ");
-    er_sb_json_cstr(&j, er_profileset_hash(pb));
-    er_sb_puts(&j, "},\n  \"baseline_id\": ");
-    er_sb_json_cstr(&j, sc.bl ? er_baseline_id(sc.bl) : "");
-    er_sb_printf(&j, ",\n  \"declarations\": {\"read\":%llu,\"accepted\":%llu,\"quarantined\":%llu},\n",
-                 (unsigned long long)sc.rows_read, (unsigned long long)sc.accepted,
-                 (unsigned long long)sc.quarantined);
-    er_sb_printf(&j, "  \"alerts\": {\"a\":%llu,\"b\":%llu,\"gained\":%llu,\"lost\":%llu,\"profile_changed\":%llu,"
-                     "\"lane_changed\":%llu,\"unchanged\":%llu,\n    \"gained_examples\":",
-                 (unsigned long long)t.alerts_a, (unsigned long long)t.alerts_b, (unsigned long long)t.gained,
-                 (unsigned long long)t.lost, (unsigned long long)t.changed_profile,
-                 (unsigned long long)t.changed_lane, (unsigned long long)t.unchanged);
-    ex_json(&j, &t.ex_gained);
-    er_sb_puts(&j, ",\n    \"lost_examples\":");
-    ex_json(&j, &t.ex_lost);
-    er_sb_puts(&j, ",\n    \"changed_examples\":");
-    ex_json(&j, &t.ex_changed);
-    er_sb_puts(&j, ",\n    \"lanes\": {");
-    bool first = true;
-    for (int x = 0; x < N_LANE_COL; x++)
-        for (int y = 0; y < N_LANE_COL; y++) {
-            if (!t.lanes[x][y] || (x == 0 && y == 0))
-                continue;
-            er_sb_printf(&j, "%s\"%s->%s\":%llu", first ? "" : ",", lane_name(x - 1), lane_name(y - 1),
-                         (unsigned long long)t.lanes[x][y]);
-            first = false;
-        }
-    er_sb_puts(&j, "}},\n  \"profiles\": [");
-    for (size_t k = 0; k < t.nu; k++) {
-        const uprof *u = &t.u[k];
-        er_sb_puts(&j, k ? ",\n    {" : "\n    {");
-        er_sb_json_key(&j, "id");
-        er_sb_json_cstr(&j, u->id);
-        er_sb_puts(&j, ",\"version_a\":");
-        if (u->ia >= 0)
-            er_sb_json_int(&j, er_profileset_info(pa, (size_t)u->ia)->version);
-        else
-            er_sb_puts(&j, "null");
-        er_sb_puts(&j, ",\"version_b\":");
-        if (u->ib >= 0)
-            er_sb_json_int(&j, er_profileset_info(pb, (size_t)u->ib)->version);
-        else
-            er_sb_puts(&j, "null");
-        er_sb_printf(&j, ",\"status\":\"%s\"", u->ia < 0 ? "added" : u->ib < 0 ? "removed" : "both");
-        er_sb_printf(&j, ",\"alerts_a\":%llu,\"alerts_b\":%llu,\"gained\":%llu,\"lost\":%llu,\"kept\":%llu,"
-                         "\"lane_changed\":%llu,\"score_up\":%llu,\"score_down\":%llu",
-                     (unsigned long long)u->alerts_a, (unsigned long long)u->alerts_b,
-                     (unsigned long long)u->gained, (unsigned long long)u->lost, (unsigned long long)u->kept,
-                     (unsigned long long)u->lane_changed, (unsigned long long)u->score_up,
-                     (unsigned long long)u->score_down);
-        er_sb_puts(&j, ",\"lanes_a\":{");
-        for (int l = ER_LANE_RED; l >= ER_LANE_GREEN; l--)
-            er_sb_printf(&j, "%s\"%s\":%llu", l == ER_LANE_RED ? "" : ",", er_lane_str((er_lane)l),
-                         (unsigned long long)u->lanes_a[l]);
-        er_sb_puts(&j, "},\"lanes_b\":{");
-        for (int l = ER_LANE_RED; l >= ER_LANE_GREEN; l--)
-            er_sb_printf(&j, "%s\"%s\":%llu", l == ER_LANE_RED ? "" : ",", er_lane_str((er_lane)l),
-                         (unsigned long long)u->lanes_b[l]);
-        er_sb_puts(&j, "},\"gained_examples\":");
-        ex_json(&j, &u->ex_gained);
-        er_sb_puts(&j, ",\"lost_examples\":");
-        ex_json(&j, &u->ex_lost);
-        er_sb_putc(&j, '}');
-    }
+    diff_json_head(&j, o, &sc, &t);
+    for (size_t k = 0; k < t.nu; k++)
+        uprof_json(&j, &t, k);
     er_sb_puts(&j, t.nu ? "\n  ]" : "]");
     if (t.n_rk) {
         er_rank_sort(t.rk_a, t.n_rk);
@@ -425,41 +478,7 @@ er_status er_diff(const er_diff_opts *o, char **json, char **table, er_err *err)
         goto cleanup;
     }
     er_sb_puts(&j, "\n}\n");
-
-    /* ---- table ---- */
-    er_sb_printf(&tb, "Diff over %llu declarations: alerts %llu -> %llu (%+lld): %llu gained, %llu lost, "
-                      "%llu moved to another profile, %llu changed lane, %llu unchanged.\n",
-                 (unsigned long long)t.n, (unsigned long long)t.alerts_a, (unsigned long long)t.alerts_b,
-                 (long long)t.alerts_b - (long long)t.alerts_a, (unsigned long long)t.gained,
-                 (unsigned long long)t.lost, (unsigned long long)t.changed_profile,
-                 (unsigned long long)t.changed_lane, (unsigned long long)t.unchanged);
-    ex_text(&tb, "gained", &t.ex_gained);
-    ex_text(&tb, "lost", &t.ex_lost);
-    ex_text(&tb, "changed", &t.ex_changed);
-    er_sb_puts(&tb, "\nLane of the emitted alert (A -> B, changes only):\n");
-    for (int x = 0; x < N_LANE_COL; x++)
-        for (int y = 0; y < N_LANE_COL; y++)
-            if (x != y && t.lanes[x][y])
-                er_sb_printf(&tb, "  %-6s -> %-6s %8llu\n", lane_name(x - 1), lane_name(y - 1),
-                             (unsigned long long)t.lanes[x][y]);
-    er_sb_printf(&tb, "\n%-32s %-9s %8s %8s %7s %7s %7s %8s\n", "profile", "versions", "alerts A", "alerts B",
-                 "gained", "lost", "kept", "lane chg");
-    for (size_t k = 0; k < t.nu; k++) {
-        const uprof *u = &t.u[k];
-        char ver[32];
-        if (u->ia < 0)
-            snprintf(ver, sizeof ver, "new v%d", er_profileset_info(pb, (size_t)u->ib)->version);
-        else if (u->ib < 0)
-            snprintf(ver, sizeof ver, "v%d gone", er_profileset_info(pa, (size_t)u->ia)->version);
-        else
-            snprintf(ver, sizeof ver, "v%d->v%d", er_profileset_info(pa, (size_t)u->ia)->version,
-                     er_profileset_info(pb, (size_t)u->ib)->version);
-        er_sb_printf(&tb, "%-32.32s %-9s %8llu %8llu %7llu %7llu %7llu %8llu\n", u->id, ver,
-                     (unsigned long long)u->alerts_a, (unsigned long long)u->alerts_b, (unsigned long long)u->gained,
-                     (unsigned long long)u->lost, (unsigned long long)u->kept, (unsigned long long)u->lane_changed);
-        ex_text(&tb, "gained", &u->ex_gained);
-        ex_text(&tb, "lost", &u->ex_lost);
-    }
+    diff_table(&tb, &t);
     if (j.oom || tb.oom) {
         st = er_errf(err, ER_ENOMEM, "out of memory");
         goto cleanup;

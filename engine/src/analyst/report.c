@@ -228,6 +228,175 @@ static bool jnum(json_object *o, const char *key, double *out)
 
 static char *dup_or(const char *s, const char *def) { return strdup(s ? s : def); }
 
+/* What is wrong with one alert line (NULL: it has what the report needs). */
+static const char *alert_problem(json_object *a, json_object **prof, json_object **decl, double *score)
+{
+    if (!a || !json_object_is_type(a, json_type_object))
+        return "$: expected an alert object";
+    if (!json_object_object_get_ex(a, "profile", prof) || !jstr(*prof, "id"))
+        return "$.profile.id: expected a string";
+    if (!json_object_object_get_ex(a, "declaration", decl) || !jstr(*decl, "id"))
+        return "$.declaration.id: expected a string";
+    if (!jnum(a, "score", score))
+        return "$.score: expected a number";
+    if (!jstr(a, "lane") || !jstr(a, "domain"))
+        return "$.lane / $.domain: expected strings";
+    return NULL;
+}
+
+/* The row's own fields from the alert (strings copied; checked by the caller). */
+static void fill_row(row *w, json_object *a, json_object *prof, json_object *decl)
+{
+    if (!jnum(a, "risk", &w->risk))
+        w->risk = NAN;
+    w->lane = -1;
+    w->domain_i = -1;
+    w->min_p = NAN;
+    w->outcome = -1;
+    const char *lane = jstr(a, "lane"), *dom = jstr(a, "domain");
+    for (int i = 0; i < N_LANES; i++)
+        if (strcmp(lane, LANES[i]) == 0)
+            w->lane = i;
+    for (int i = 0; i < 3; i++)
+        if (strcmp(dom, DOMAINS[i]) == 0)
+            w->domain_i = i;
+    json_object *jb;
+    w->random = json_object_object_get_ex(a, "random", &jb) && json_object_get_boolean(jb);
+    w->over_capacity = json_object_object_get_ex(a, "over_capacity", &jb) && json_object_get_boolean(jb);
+    const char *origin = jstr(decl, "origin"), *dest = jstr(decl, "destination");
+    char route[16];
+    snprintf(route, sizeof route, "%s → %s", origin ? origin : "?", dest ? dest : "?");
+    w->has_value = jnum(decl, "value_ref", &w->value_ref);
+    w->decl = dup_or(jstr(decl, "id"), "");
+    w->date = dup_or(jstr(decl, "date"), "");
+    w->domain = dup_or(dom, "");
+    w->profile = dup_or(jstr(prof, "id"), "");
+    w->title = dup_or(jstr(prof, "title"), "");
+    w->route = strdup(route);
+    w->origin = dup_or(origin, "?");
+    w->hs = dup_or(jstr(decl, "hs"), "");
+    w->desc = dup_or(jstr(decl, "description"), "");
+}
+
+/* The indicators of an alert, one line each: the reason in words, then what in
+ * the declaration made it true. */
+static char *indicator_lines(json_object *a, er_sb *tmp)
+{
+    json_object *inds;
+    er_sb_reset(tmp);
+    if (json_object_object_get_ex(a, "indicators", &inds) && json_object_is_type(inds, json_type_array)) {
+        for (size_t i = 0; i < json_object_array_length(inds); i++) {
+            json_object *ind = json_object_array_get_idx(inds, i);
+            const char *id = jstr(ind, "id"), *why = jstr(ind, "reason"), *ev = jstr(ind, "evidence");
+            if (!id)
+                continue;
+            if (tmp->len)
+                er_sb_putc(tmp, '\n');
+            er_sb_puts(tmp, why && *why ? why : id);
+            if (ev && *ev) {
+                er_sb_puts(tmp, " — ");
+                er_sb_puts(tmp, ev);
+            }
+        }
+    }
+    return strdup(tmp->p ? tmp->p : "");
+}
+
+/* The anomalies of the alert in row ri: the row's lowest p, the feature counts, the anomaly list. */
+static bool read_anomalies(rep *r, size_t ri, json_object *a)
+{
+    json_object *ans;
+    row *w = &r->rows[ri];
+    if (!json_object_object_get_ex(a, "anomalies", &ans) || !json_object_is_type(ans, json_type_array))
+        return true;
+    for (size_t i = 0; i < json_object_array_length(ans); i++) {
+        json_object *x = json_object_array_get_idx(ans, i), *rg;
+        double p, obs = NAN, lo = NAN, hi = NAN;
+        const char *feat = jstr(x, "feature");
+        if (!feat || !jnum(x, "p", &p))
+            continue;
+        jnum(x, "observed", &obs);
+        if (json_object_object_get_ex(x, "expected_range", &rg) && json_object_is_type(rg, json_type_array) &&
+            json_object_array_length(rg) == 2) {
+            lo = json_object_get_double(json_object_array_get_idx(rg, 0));
+            hi = json_object_get_double(json_object_array_get_idx(rg, 1));
+        }
+        if (!isfinite(w->min_p) || p < w->min_p) {
+            w->min_p = p;
+            free(w->top_feature);
+            w->top_feature = strdup(feat);
+        }
+        if (p < 0.05) {
+            kv *e = kv_get(&r->features, feat);
+            if (!e)
+                return false;
+            e->n++;
+        }
+        if (!er_grow((void **)&r->an, &r->cap_an, r->n_an + 1, sizeof *r->an))
+            return false;
+        anomaly *an = &r->an[r->n_an++];
+        *an = (anomaly){ri, strdup(feat), dup_or(jstr(x, "group"), ""), obs, lo, hi, p};
+        if (!an->feature || !an->group)
+            return false;
+    }
+    return true;
+}
+
+/* Count one row into the lane, domain, score, profile, route and origin aggregates. */
+static bool aggregate_row(rep *r, const row *w)
+{
+    if (w->lane >= 0)
+        r->lanes[w->lane]++;
+    if (w->domain_i >= 0)
+        r->domains[w->domain_i]++;
+    int bin = (int)floor(w->score / 10);
+    r->hist[bin < 0 ? 0 : bin > 9 ? 9 : bin]++;
+    kv *e = kv_get(&r->profiles, w->profile);
+    if (!e)
+        return false;
+    e->n++;
+    if (w->lane >= 0)
+        e->lane[w->lane]++;
+    if (w->outcome >= 0) {
+        e->n2++;
+        e->k2 += (uint64_t)w->outcome;
+    }
+    if (!(e = kv_get(&r->routes, w->route)))
+        return false;
+    e->n++;
+    if (!(e = kv_get(&r->origins, w->origin)))
+        return false;
+    e->n++;
+    return true;
+}
+
+/* One checked alert into a new row, its anomalies and the aggregates; false on ENOMEM. */
+static bool add_alert(rep *r, json_object *a, json_object *prof, json_object *decl, double score,
+                      const er_outcomes *oc, er_sb *tmp)
+{
+    if (!er_grow((void **)&r->rows, &r->cap_rows, r->n_rows + 1, sizeof *r->rows))
+        return false;
+    row *w = &r->rows[r->n_rows];
+    memset(w, 0, sizeof *w);
+    r->n_rows++;
+    w->score = score;
+    w->ord = r->n_rows - 1;
+    fill_row(w, a, prof, decl);
+    w->indicators = indicator_lines(a, tmp);
+    if (!read_anomalies(r, r->n_rows - 1, a))
+        return false;
+    if (!w->decl || !w->date || !w->domain || !w->profile || !w->route || !w->origin || !w->hs || !w->desc ||
+        !w->indicators || tmp->oom)
+        return false;
+    if (oc) {
+        const er_outcome *o = er_outcomes_get(oc, w->decl);
+        if (o)
+            w->outcome = o->seized;
+    }
+    return aggregate_row(r, w);
+}
+
+/* Every alert of alerts.jsonl into r, with its outcome from oc when given. */
 static er_status read_alerts(rep *r, const char *path, const er_outcomes *oc, er_err *err)
 {
     er_status st = ER_OK;
@@ -248,146 +417,20 @@ static er_status read_alerts(rep *r, const char *path, const er_outcomes *oc, er
             continue;
         json_object_put(a);
         a = json_tokener_parse(line);
-        json_object *prof, *decl, *inds, *ans;
-        const char *what = NULL;
-        double score;
-        if (!a || !json_object_is_type(a, json_type_object))
-            what = "$: expected an alert object";
-        else if (!json_object_object_get_ex(a, "profile", &prof) || !jstr(prof, "id"))
-            what = "$.profile.id: expected a string";
-        else if (!json_object_object_get_ex(a, "declaration", &decl) || !jstr(decl, "id"))
-            what = "$.declaration.id: expected a string";
-        else if (!jnum(a, "score", &score))
-            what = "$.score: expected a number";
-        else if (!jstr(a, "lane") || !jstr(a, "domain"))
-            what = "$.lane / $.domain: expected strings";
+        json_object *prof = NULL, *decl = NULL;
+        double score = 0;
+        const char *what = alert_problem(a, &prof, &decl, &score);
         if (what) {
             st = er_errf(err, ER_EPARSE, "%s:%lu: %s", path, lineno, what);
             goto cleanup;
         }
-        if (!er_grow((void **)&r->rows, &r->cap_rows, r->n_rows + 1, sizeof *r->rows))
-            goto oom;
-        row *w = &r->rows[r->n_rows];
-        memset(w, 0, sizeof *w);
-        r->n_rows++;
-        w->score = score;
-        w->ord = r->n_rows - 1;
-        if (!jnum(a, "risk", &w->risk))
-            w->risk = NAN;
-        w->lane = -1;
-        w->domain_i = -1;
-        w->min_p = NAN;
-        w->outcome = -1;
-        const char *lane = jstr(a, "lane"), *dom = jstr(a, "domain");
-        for (int i = 0; i < N_LANES; i++)
-            if (strcmp(lane, LANES[i]) == 0)
-                w->lane = i;
-        for (int i = 0; i < 3; i++)
-            if (strcmp(dom, DOMAINS[i]) == 0)
-                w->domain_i = i;
-        json_object *jb;
-        w->random = json_object_object_get_ex(a, "random", &jb) && json_object_get_boolean(jb);
-        w->over_capacity = json_object_object_get_ex(a, "over_capacity", &jb) && json_object_get_boolean(jb);
-        const char *origin = jstr(decl, "origin"), *dest = jstr(decl, "destination");
-        char route[16];
-        snprintf(route, sizeof route, "%s → %s", origin ? origin : "?", dest ? dest : "?");
-        w->has_value = jnum(decl, "value_ref", &w->value_ref);
-        w->decl = dup_or(jstr(decl, "id"), "");
-        w->date = dup_or(jstr(decl, "date"), "");
-        w->domain = dup_or(dom, "");
-        w->profile = dup_or(jstr(prof, "id"), "");
-        w->title = dup_or(jstr(prof, "title"), "");
-        w->route = strdup(route);
-        w->origin = dup_or(origin, "?");
-        w->hs = dup_or(jstr(decl, "hs"), "");
-        w->desc = dup_or(jstr(decl, "description"), "");
-        er_sb_reset(&tmp);
-        if (json_object_object_get_ex(a, "indicators", &inds) && json_object_is_type(inds, json_type_array)) {
-            for (size_t i = 0; i < json_object_array_length(inds); i++) {
-                json_object *ind = json_object_array_get_idx(inds, i);
-                const char *id = jstr(ind, "id"), *why = jstr(ind, "reason"), *ev = jstr(ind, "evidence");
-                if (!id)
-                    continue;
-                /* one line each: the reason in words, then what in the declaration made it true */
-                if (tmp.len)
-                    er_sb_putc(&tmp, '\n');
-                er_sb_puts(&tmp, why && *why ? why : id);
-                if (ev && *ev) {
-                    er_sb_puts(&tmp, " — ");
-                    er_sb_puts(&tmp, ev);
-                }
-            }
+        if (!add_alert(r, a, prof, decl, score, oc, &tmp)) {
+            st = er_errf(err, ER_ENOMEM, "out of memory");
+            goto cleanup;
         }
-        w->indicators = strdup(tmp.p ? tmp.p : "");
-        if (json_object_object_get_ex(a, "anomalies", &ans) && json_object_is_type(ans, json_type_array)) {
-            for (size_t i = 0; i < json_object_array_length(ans); i++) {
-                json_object *x = json_object_array_get_idx(ans, i), *rg;
-                double p, obs = NAN, lo = NAN, hi = NAN;
-                const char *feat = jstr(x, "feature");
-                if (!feat || !jnum(x, "p", &p))
-                    continue;
-                jnum(x, "observed", &obs);
-                if (json_object_object_get_ex(x, "expected_range", &rg) && json_object_is_type(rg, json_type_array) &&
-                    json_object_array_length(rg) == 2) {
-                    lo = json_object_get_double(json_object_array_get_idx(rg, 0));
-                    hi = json_object_get_double(json_object_array_get_idx(rg, 1));
-                }
-                if (!isfinite(w->min_p) || p < w->min_p) {
-                    w->min_p = p;
-                    free(w->top_feature);
-                    w->top_feature = strdup(feat);
-                }
-                if (p < 0.05) {
-                    kv *e = kv_get(&r->features, feat);
-                    if (!e)
-                        goto oom;
-                    e->n++;
-                }
-                if (!er_grow((void **)&r->an, &r->cap_an, r->n_an + 1, sizeof *r->an))
-                    goto oom;
-                anomaly *an = &r->an[r->n_an++];
-                *an = (anomaly){r->n_rows - 1, strdup(feat), dup_or(jstr(x, "group"), ""), obs, lo, hi, p};
-                if (!an->feature || !an->group)
-                    goto oom;
-            }
-        }
-        if (!w->decl || !w->date || !w->domain || !w->profile || !w->route || !w->origin || !w->hs || !w->desc ||
-            !w->indicators || tmp.oom)
-            goto oom;
-        if (oc) {
-            const er_outcome *o = er_outcomes_get(oc, w->decl);
-            if (o)
-                w->outcome = o->seized;
-        }
-        /* aggregates */
-        if (w->lane >= 0)
-            r->lanes[w->lane]++;
-        if (w->domain_i >= 0)
-            r->domains[w->domain_i]++;
-        int bin = (int)floor(score / 10);
-        r->hist[bin < 0 ? 0 : bin > 9 ? 9 : bin]++;
-        kv *e = kv_get(&r->profiles, w->profile);
-        if (!e)
-            goto oom;
-        e->n++;
-        if (w->lane >= 0)
-            e->lane[w->lane]++;
-        if (w->outcome >= 0) {
-            e->n2++;
-            e->k2 += (uint64_t)w->outcome;
-        }
-        if (!(e = kv_get(&r->routes, w->route)))
-            goto oom;
-        e->n++;
-        if (!(e = kv_get(&r->origins, w->origin)))
-            goto oom;
-        e->n++;
     }
     if (ferror(f))
         st = er_errf(err, ER_EIO, "%s: read failed", path);
-    goto cleanup;
-oom:
-    st = er_errf(err, ER_ENOMEM, "out of memory");
 cleanup:
     er_sb_free(&tmp);
     json_object_put(a);
@@ -737,368 +780,427 @@ static er_status write_out(const char *path, const er_sb *b, er_err *err)
     return ER_OK;
 }
 
-er_status er_report(const er_report_opts *o, er_err *err)
-{
-    er_status st = ER_OK;
-    rep r = {0};
-    er_sb b = {0};
-    json_object *sum = NULL, *bt = NULL;
-    er_outcomes *oc = NULL;
-    interval_row *iv = NULL;
-    const char **labels = NULL;
-    const row **by_risk = NULL;
-    double *values = NULL;
-    char path[4096];
-    size_t top = o->top ? o->top : 10;
+/* One report being written: its inputs and the page. */
+typedef struct page {
+    const er_report_opts *o;
+    rep           r;
+    er_sb         b;
+    json_object  *sum, *bt;
+    er_outcomes  *oc;
+    size_t        top;
+    const char  **labels;   /* scratch for the bar charts */
+    double       *values;
+} page;
 
+/* summary.json, the backtest and the outcome store when given, and alerts.jsonl. */
+static er_status load_inputs(page *pg, er_err *err)
+{
+    const er_report_opts *o = pg->o;
+    char path[4096];
+    er_status st;
     snprintf(path, sizeof path, "%s/summary.json", o->run_dir);
-    if (!(sum = json_object_from_file(path)) || !json_object_is_type(sum, json_type_object)) {
-        st = er_errf(err, access(path, R_OK) == 0 ? ER_EPARSE : ER_ENOTFOUND, "%s: cannot read the run summary (%s)",
-                     path, access(path, R_OK) == 0 ? "not a JSON object" : strerror(errno));
-        goto cleanup;
-    }
+    if (!(pg->sum = json_object_from_file(path)) || !json_object_is_type(pg->sum, json_type_object))
+        return er_errf(err, access(path, R_OK) == 0 ? ER_EPARSE : ER_ENOTFOUND, "%s: cannot read the run summary (%s)",
+                       path, access(path, R_OK) == 0 ? "not a JSON object" : strerror(errno));
     if (o->backtest) {
         json_object *k;
-        if (!(bt = json_object_from_file(o->backtest))) {
-            st = er_errf(err, access(o->backtest, R_OK) == 0 ? ER_EPARSE : ER_ENOTFOUND,
-                         "%s: cannot read the backtest (%s)", o->backtest, json_util_get_last_err());
-            goto cleanup;
-        }
-        if (!json_object_object_get_ex(bt, "kind", &k) || strcmp(json_object_get_string(k), "backtest") != 0 ||
-            !json_object_object_get_ex(bt, "profiles", &k) || !json_object_is_type(k, json_type_array)) {
-            st = er_errf(err, ER_EFORMAT, "%s: $.kind: expected a backtest JSON from 'ecorisk backtest --out'",
-                         o->backtest);
-            goto cleanup;
-        }
+        if (!(pg->bt = json_object_from_file(o->backtest)))
+            return er_errf(err, access(o->backtest, R_OK) == 0 ? ER_EPARSE : ER_ENOTFOUND,
+                           "%s: cannot read the backtest (%s)", o->backtest, json_util_get_last_err());
+        if (!json_object_object_get_ex(pg->bt, "kind", &k) || strcmp(json_object_get_string(k), "backtest") != 0 ||
+            !json_object_object_get_ex(pg->bt, "profiles", &k) || !json_object_is_type(k, json_type_array))
+            return er_errf(err, ER_EFORMAT, "%s: $.kind: expected a backtest JSON from 'ecorisk backtest --out'",
+                           o->backtest);
     }
-    if (o->outcomes && (st = er_outcomes_load(&oc, o->outcomes, err)) != ER_OK)
-        goto cleanup;
+    if (o->outcomes && (st = er_outcomes_load(&pg->oc, o->outcomes, err)) != ER_OK)
+        return st;
     snprintf(path, sizeof path, "%s/alerts.jsonl", o->run_dir);
-    if ((st = read_alerts(&r, path, oc, err)) != ER_OK)
-        goto cleanup;
+    return read_alerts(&pg->r, path, pg->oc, err);
+}
 
-    const char *run_id = jstr(sum, "run_id");
-    er_sb_puts(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-                   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-                   "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-                   "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n<title>");
-    if (o->title)
-        esc(&b, o->title);
-    else {
-        er_sb_puts(&b, "ecorisk run ");
-        esc(&b, run_id ? run_id : "");
+/* The page title: --title, or the run id. */
+static void page_title(page *pg, const char *prefix, const char *run_id)
+{
+    if (pg->o->title) {
+        esc(&pg->b, pg->o->title);
+        return;
     }
-    er_sb_printf(&b, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<header><h1>", CSS);
-    if (o->title)
-        esc(&b, o->title);
-    else {
-        er_sb_puts(&b, "Risk profiling run ");
-        esc(&b, run_id ? run_id : "");
-    }
-    er_sb_puts(&b, "</h1><p>");
-    json_object *dates, *feeds;
-    if (json_object_object_get_ex(sum, "dates", &dates) && json_object_is_type(dates, json_type_array) &&
+    er_sb_puts(&pg->b, prefix);
+    esc(&pg->b, run_id ? run_id : "");
+}
+
+/* <head> with the styles, and the page header. */
+static void render_head(page *pg)
+{
+    er_sb *b = &pg->b;
+    const char *run_id = jstr(pg->sum, "run_id");
+    er_sb_puts(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+                  "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+                  "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+                  "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n<title>");
+    page_title(pg, "ecorisk run ", run_id);
+    er_sb_printf(b, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<header><h1>", CSS);
+    page_title(pg, "Risk profiling run ", run_id);
+    er_sb_puts(b, "</h1><p>");
+    json_object *dates;
+    if (json_object_object_get_ex(pg->sum, "dates", &dates) && json_object_is_type(dates, json_type_array) &&
         json_object_array_length(dates) == 2) {
-        er_sb_puts(&b, "Declarations dated ");
-        esc(&b, json_object_get_string(json_object_array_get_idx(dates, 0)));
-        er_sb_puts(&b, " to ");
-        esc(&b, json_object_get_string(json_object_array_get_idx(dates, 1)));
-        er_sb_puts(&b, " · ");
+        er_sb_puts(b, "Declarations dated ");
+        esc(b, json_object_get_string(json_object_array_get_idx(dates, 0)));
+        er_sb_puts(b, " to ");
+        esc(b, json_object_get_string(json_object_array_get_idx(dates, 1)));
+        er_sb_puts(b, " · ");
     }
-    er_sb_printf(&b, "%zu alerts", r.n_rows);
-    er_sb_puts(&b, "</p></header>\n<main>\n");
+    er_sb_printf(b, "%zu alerts", pg->r.n_rows);
+    er_sb_puts(b, "</p></header>\n<main>\n");
+}
 
-    /* Key figures. */
-    er_sb_puts(&b, "<section id=\"overview\"><h2>Overview</h2><div class=\"kpis\">");
-    kpi(&b, "rows read", jget(sum, "rows", "read"));
-    kpi(&b, "accepted", jget(sum, "rows", "accepted"));
-    kpi(&b, "quarantined", jget(sum, "rows", "quarantined"));
-    kpi(&b, "in scope", jget(sum, NULL, "in_scope"));
-    kpi(&b, "alerts", (double)r.n_rows);
-    kpi(&b, "random controls", jget(sum, "alerts", "random"));
-    kpi(&b, "over capacity", jget(sum, "alerts", "over_capacity"));
-    er_sb_puts(&b, "</div>\n<dl class=\"meta\" style=\"margin-top:12px\"><dt>run id</dt><dd>");
-    esc(&b, run_id ? run_id : "");
-    er_sb_puts(&b, "</dd><dt>baseline id</dt><dd>");
-    esc(&b, jstr(sum, "baseline_id") && *jstr(sum, "baseline_id") ? jstr(sum, "baseline_id") : "none");
-    er_sb_puts(&b, "</dd><dt>profile set</dt><dd>");
-    esc(&b, jstr(sum, "profile_set") ? jstr(sum, "profile_set") : "");
-    er_sb_puts(&b, "</dd><dt>feeds</dt><dd>");
+/* Key figures and the run's identity. */
+static void render_overview(page *pg)
+{
+    er_sb *b = &pg->b;
+    json_object *sum = pg->sum, *feeds;
+    const char *run_id = jstr(sum, "run_id");
+    er_sb_puts(b, "<section id=\"overview\"><h2>Overview</h2><div class=\"kpis\">");
+    kpi(b, "rows read", jget(sum, "rows", "read"));
+    kpi(b, "accepted", jget(sum, "rows", "accepted"));
+    kpi(b, "quarantined", jget(sum, "rows", "quarantined"));
+    kpi(b, "in scope", jget(sum, NULL, "in_scope"));
+    kpi(b, "alerts", (double)pg->r.n_rows);
+    kpi(b, "random controls", jget(sum, "alerts", "random"));
+    kpi(b, "over capacity", jget(sum, "alerts", "over_capacity"));
+    er_sb_puts(b, "</div>\n<dl class=\"meta\" style=\"margin-top:12px\"><dt>run id</dt><dd>");
+    esc(b, run_id ? run_id : "");
+    er_sb_puts(b, "</dd><dt>baseline id</dt><dd>");
+    esc(b, jstr(sum, "baseline_id") && *jstr(sum, "baseline_id") ? jstr(sum, "baseline_id") : "none");
+    er_sb_puts(b, "</dd><dt>profile set</dt><dd>");
+    esc(b, jstr(sum, "profile_set") ? jstr(sum, "profile_set") : "");
+    er_sb_puts(b, "</dd><dt>feeds</dt><dd>");
     if (json_object_object_get_ex(sum, "feeds", &feeds) && json_object_is_type(feeds, json_type_array))
         for (size_t i = 0; i < json_object_array_length(feeds); i++) {
             if (i)
-                er_sb_puts(&b, ", ");
-            esc(&b, json_object_get_string(json_object_array_get_idx(feeds, i)));
+                er_sb_puts(b, ", ");
+            esc(b, json_object_get_string(json_object_array_get_idx(feeds, i)));
         }
-    er_sb_puts(&b, "</dd></dl></section>\n");
+    er_sb_puts(b, "</dd></dl></section>\n");
+}
 
-    /* Charts. */
-    size_t nmax = r.profiles.n > r.routes.n ? r.profiles.n : r.routes.n;
-    if (r.origins.n > nmax)
-        nmax = r.origins.n;
-    if (r.features.n > nmax)
-        nmax = r.features.n;
-    labels = calloc(nmax + 8, sizeof *labels);
-    values = calloc(nmax + 8, sizeof *values);
-    if (!labels || !values) {
-        st = er_errf(err, ER_ENOMEM, "out of memory");
-        goto cleanup;
+/* A bar chart of the n most frequent keys of s (sorted by count first). */
+static void kv_bars(page *pg, kvs *s, size_t n, const char *id, const char *title, const char *color)
+{
+    if (s->n) qsort(s->v, s->n, sizeof *s->v, cmp_kv_count);
+    n = s->n < n ? s->n : n;
+    for (size_t i = 0; i < n; i++) {
+        pg->labels[i] = s->v[i].key;
+        pg->values[i] = (double)s->v[i].n;
     }
-    er_sb_puts(&b, "<section id=\"alerts-charts\"><h2>Alerts</h2><div class=\"grid2\">\n");
+    hbar(&pg->b, id, title, pg->labels, pg->values, n, NULL, color);
+}
+
+/* Alerts per domain, lane and profile, and the score histogram; then routes and origins. */
+static void render_charts(page *pg)
+{
+    er_sb *b = &pg->b;
+    rep *r = &pg->r;
+    er_sb_puts(b, "<section id=\"alerts-charts\"><h2>Alerts</h2><div class=\"grid2\">\n");
     for (int i = 0; i < 3; i++) {
-        labels[i] = DOMAINS[i];
-        values[i] = (double)r.domains[i];
+        pg->labels[i] = DOMAINS[i];
+        pg->values[i] = (double)r->domains[i];
     }
-    hbar(&b, "chart-domains", "Alerts per domain", labels, values, 3, DOMAIN_COLOR, NULL);
+    hbar(b, "chart-domains", "Alerts per domain", pg->labels, pg->values, 3, DOMAIN_COLOR, NULL);
     for (int i = 0; i < N_LANES; i++) {
-        labels[i] = LANES[i];
-        values[i] = (double)r.lanes[i];
+        pg->labels[i] = LANES[i];
+        pg->values[i] = (double)r->lanes[i];
     }
-    hbar(&b, "chart-lanes", "Alerts per lane", labels, values, N_LANES, LANE_COLOR, NULL);
-    if (r.profiles.n) qsort(r.profiles.v, r.profiles.n, sizeof *r.profiles.v, cmp_kv_count);
-    profile_chart(&b, &r.profiles);
-    histogram(&b, r.hist);
-    er_sb_puts(&b, "</div></section>\n<section id=\"flows\"><h2>Routes and origins</h2><div class=\"grid2\">\n");
-    if (r.routes.n) qsort(r.routes.v, r.routes.n, sizeof *r.routes.v, cmp_kv_count);
-    size_t nr = r.routes.n < top ? r.routes.n : top;
-    for (size_t i = 0; i < nr; i++) {
-        labels[i] = r.routes.v[i].key;
-        values[i] = (double)r.routes.v[i].n;
-    }
+    hbar(b, "chart-lanes", "Alerts per lane", pg->labels, pg->values, N_LANES, LANE_COLOR, NULL);
+    if (r->profiles.n) qsort(r->profiles.v, r->profiles.n, sizeof *r->profiles.v, cmp_kv_count);
+    profile_chart(b, &r->profiles);
+    histogram(b, r->hist);
+    er_sb_puts(b, "</div></section>\n<section id=\"flows\"><h2>Routes and origins</h2><div class=\"grid2\">\n");
     char title[128];
-    snprintf(title, sizeof title, "Top %zu routes (origin → destination)", top);
-    hbar(&b, "chart-routes", title, labels, values, nr, NULL, "#1f6f8b");
-    if (r.origins.n) qsort(r.origins.v, r.origins.n, sizeof *r.origins.v, cmp_kv_count);
-    nr = r.origins.n < top ? r.origins.n : top;
-    for (size_t i = 0; i < nr; i++) {
-        labels[i] = r.origins.v[i].key;
-        values[i] = (double)r.origins.v[i].n;
-    }
-    snprintf(title, sizeof title, "Top %zu origins", top);
-    hbar(&b, "chart-origins", title, labels, values, nr, NULL, "#3d7ea6");
-    er_sb_puts(&b, "</div></section>\n<section id=\"anomalies\"><h2>Anomalies</h2><div class=\"grid2\">\n");
-    if (r.features.n) qsort(r.features.v, r.features.n, sizeof *r.features.v, cmp_kv_count);
-    for (size_t i = 0; i < r.features.n; i++) {
-        labels[i] = r.features.v[i].key;
-        values[i] = (double)r.features.v[i].n;
-    }
-    hbar(&b, "chart-anomalies", "Alerts with an anomaly at p < 0.05, by feature", labels, values, r.features.n, NULL,
-         "#b9770e");
-    er_sb_puts(&b, "</div>\n");
-    if (r.n_an) qsort(r.an, r.n_an, sizeof *r.an, cmp_anomaly);
-    size_t na = r.n_an < top ? r.n_an : top;
-    er_sb_printf(&b, "<h3>Top %zu anomalies (lowest p)</h3>\n<table class=\"anomaly-table\"><thead><tr><th>declaration</th>"
-                     "<th>profile</th><th>feature</th><th>group</th><th class=\"n\">observed</th>"
-                     "<th class=\"n\">expected range</th><th class=\"n\">p</th></tr></thead><tbody>\n", top);
+    snprintf(title, sizeof title, "Top %zu routes (origin → destination)", pg->top);
+    kv_bars(pg, &r->routes, pg->top, "chart-routes", title, "#1f6f8b");
+    snprintf(title, sizeof title, "Top %zu origins", pg->top);
+    kv_bars(pg, &r->origins, pg->top, "chart-origins", title, "#3d7ea6");
+}
+
+/* Anomalies by feature, and the top anomalies (lowest p) as a table. */
+static void render_anomalies(page *pg)
+{
+    er_sb *b = &pg->b;
+    rep *r = &pg->r;
+    er_sb_puts(b, "</div></section>\n<section id=\"anomalies\"><h2>Anomalies</h2><div class=\"grid2\">\n");
+    kv_bars(pg, &r->features, r->features.n, "chart-anomalies", "Alerts with an anomaly at p < 0.05, by feature",
+            "#b9770e");
+    er_sb_puts(b, "</div>\n");
+    if (r->n_an) qsort(r->an, r->n_an, sizeof *r->an, cmp_anomaly);
+    size_t na = r->n_an < pg->top ? r->n_an : pg->top;
+    er_sb_printf(b, "<h3>Top %zu anomalies (lowest p)</h3>\n<table class=\"anomaly-table\"><thead><tr><th>declaration</th>"
+                    "<th>profile</th><th>feature</th><th>group</th><th class=\"n\">observed</th>"
+                    "<th class=\"n\">expected range</th><th class=\"n\">p</th></tr></thead><tbody>\n", pg->top);
     for (size_t i = 0; i < na; i++) {
-        const anomaly *a = &r.an[i];
-        const row *w = &r.rows[a->row];
-        er_sb_puts(&b, "<tr><td>");
-        esc(&b, w->decl);
-        er_sb_puts(&b, "</td><td>");
-        esc(&b, w->profile);
-        er_sb_puts(&b, "</td><td>");
-        esc(&b, a->feature);
-        er_sb_puts(&b, "</td><td>");
-        esc(&b, a->group);
-        er_sb_puts(&b, "</td><td class=\"n\">");
-        num(&b, a->observed);
-        er_sb_puts(&b, "</td><td class=\"n\">");
-        num(&b, a->lo);
-        er_sb_puts(&b, " – ");
-        num(&b, a->hi);
-        er_sb_puts(&b, "</td><td class=\"n\">");
-        pval(&b, a->p);
-        er_sb_puts(&b, "</td></tr>\n");
+        const anomaly *a = &r->an[i];
+        const row *w = &r->rows[a->row];
+        er_sb_puts(b, "<tr><td>");
+        esc(b, w->decl);
+        er_sb_puts(b, "</td><td>");
+        esc(b, w->profile);
+        er_sb_puts(b, "</td><td>");
+        esc(b, a->feature);
+        er_sb_puts(b, "</td><td>");
+        esc(b, a->group);
+        er_sb_puts(b, "</td><td class=\"n\">");
+        num(b, a->observed);
+        er_sb_puts(b, "</td><td class=\"n\">");
+        num(b, a->lo);
+        er_sb_puts(b, " – ");
+        num(b, a->hi);
+        er_sb_puts(b, "</td><td class=\"n\">");
+        pval(b, a->p);
+        er_sb_puts(b, "</td></tr>\n");
     }
     if (!na)
-        er_sb_puts(&b, "<tr><td colspan=\"7\">no anomalies in these alerts</td></tr>\n");
-    er_sb_puts(&b, "</tbody></table></section>\n");
+        er_sb_puts(b, "<tr><td colspan=\"7\">no anomalies in these alerts</td></tr>\n");
+    er_sb_puts(b, "</tbody></table></section>\n");
+}
 
-    /* Hit rates: from the backtest and / or from recorded outcomes. */
-    if (bt || oc) {
-        er_sb_puts(&b, "<section id=\"hit-rates\"><h2>Profile hit rates</h2><div class=\"grid2\">\n");
-        if (bt) {
-            json_object *profs, *decls;
-            json_object_object_get_ex(bt, "profiles", &profs);
-            double base = NAN;
-            if (json_object_object_get_ex(bt, "declarations", &decls))
-                jnum(decls, "base_rate", &base);
-            size_t np = json_object_array_length(profs);
-            iv = calloc(np + 1, sizeof *iv);
-            if (!iv) {
-                st = er_errf(err, ER_ENOMEM, "out of memory");
-                goto cleanup;
-            }
-            for (size_t i = 0; i < np; i++) {
-                json_object *p = json_object_array_get_idx(profs, i), *ci;
-                double al = 0, hi = 0;
-                jnum(p, "alerts", &al);
-                jnum(p, "hits", &hi);
-                iv[i].label = jstr(p, "id") ? jstr(p, "id") : "?";
-                iv[i].n = (uint64_t)al;
-                iv[i].k = (uint64_t)hi;
-                iv[i].rate = al > 0 ? hi / al : NAN;
-                iv[i].lo = iv[i].hi = NAN;
-                if (json_object_object_get_ex(p, "hit_rate_ci", &ci) && json_object_is_type(ci, json_type_array) &&
-                    json_object_array_length(ci) == 2) {
-                    iv[i].lo = json_object_get_double(json_object_array_get_idx(ci, 0));
-                    iv[i].hi = json_object_get_double(json_object_array_get_idx(ci, 1));
-                }
-            }
-            interval_chart(&b, "chart-backtest", "Backtest hit rate per profile (95% Wilson interval)", iv, np, base);
-            free(iv);
-            iv = NULL;
+/* The backtest's hit rate per profile with its interval. */
+static er_status backtest_chart(page *pg, er_err *err)
+{
+    json_object *profs, *decls;
+    json_object_object_get_ex(pg->bt, "profiles", &profs);
+    double base = NAN;
+    if (json_object_object_get_ex(pg->bt, "declarations", &decls))
+        jnum(decls, "base_rate", &base);
+    size_t np = json_object_array_length(profs);
+    interval_row *iv = calloc(np + 1, sizeof *iv);
+    if (!iv)
+        return er_errf(err, ER_ENOMEM, "out of memory");
+    for (size_t i = 0; i < np; i++) {
+        json_object *p = json_object_array_get_idx(profs, i), *ci;
+        double al = 0, hi = 0;
+        jnum(p, "alerts", &al);
+        jnum(p, "hits", &hi);
+        iv[i].label = jstr(p, "id") ? jstr(p, "id") : "?";
+        iv[i].n = (uint64_t)al;
+        iv[i].k = (uint64_t)hi;
+        iv[i].rate = al > 0 ? hi / al : NAN;
+        iv[i].lo = iv[i].hi = NAN;
+        if (json_object_object_get_ex(p, "hit_rate_ci", &ci) && json_object_is_type(ci, json_type_array) &&
+            json_object_array_length(ci) == 2) {
+            iv[i].lo = json_object_get_double(json_object_array_get_idx(ci, 0));
+            iv[i].hi = json_object_get_double(json_object_array_get_idx(ci, 1));
         }
-        if (oc) {
-            if (r.profiles.n) qsort(r.profiles.v, r.profiles.n, sizeof *r.profiles.v, cmp_kv_key);
-            iv = calloc(r.profiles.n + 1, sizeof *iv);
-            if (!iv) {
-                st = er_errf(err, ER_ENOMEM, "out of memory");
-                goto cleanup;
-            }
-            for (size_t i = 0; i < r.profiles.n; i++) {
-                const kv *e = &r.profiles.v[i];
-                iv[i].label = e->key;
-                iv[i].n = e->n2;
-                iv[i].k = e->k2;
-                iv[i].rate = e->n2 ? (double)e->k2 / (double)e->n2 : NAN;
-                er_wilson(e->k2, e->n2, 0.95, &iv[i].lo, &iv[i].hi);
-            }
-            interval_chart(&b, "chart-outcomes", "Seizure rate of inspected alerts, from recorded outcomes (95% Wilson)",
-                           iv, r.profiles.n, NAN);
-        }
-        er_sb_puts(&b, "</div>\n");
-        if (bt) {
-            json_object *rk, *at;
-            if (json_object_object_get_ex(bt, "ranking", &rk) && json_object_object_get_ex(rk, "at", &at) &&
-                json_object_is_type(at, json_type_array)) {
-                er_sb_puts(&b, "<h3>Precision at inspection rates (backtest ranking)</h3>\n<table class=\"rank-table\">"
-                               "<thead><tr><th class=\"n\">inspection rate</th><th class=\"n\">inspected</th>"
-                               "<th class=\"n\">hits</th><th class=\"n\">precision</th><th class=\"n\">recall</th>"
-                               "<th class=\"n\">lift</th></tr></thead><tbody>\n");
-                for (size_t i = 0; i < json_object_array_length(at); i++) {
-                    json_object *x = json_object_array_get_idx(at, i);
-                    double v;
-                    er_sb_puts(&b, "<tr><td class=\"n\">");
-                    pct(&b, jnum(x, "rate", &v) ? v : NAN);
-                    er_sb_puts(&b, "</td><td class=\"n\">");
-                    num(&b, jnum(x, "inspected", &v) ? v : NAN);
-                    er_sb_puts(&b, "</td><td class=\"n\">");
-                    num(&b, jnum(x, "hits", &v) ? v : NAN);
-                    er_sb_puts(&b, "</td><td class=\"n\">");
-                    pct(&b, jnum(x, "precision", &v) ? v : NAN);
-                    er_sb_puts(&b, "</td><td class=\"n\">");
-                    pct(&b, jnum(x, "recall", &v) ? v : NAN);
-                    er_sb_puts(&b, "</td><td class=\"n\">");
-                    er_sb_printf(&b, "%.2f", jnum(x, "lift", &v) ? v : 0.0);
-                    er_sb_puts(&b, "</td></tr>\n");
-                }
-                er_sb_puts(&b, "</tbody></table>\n");
-            }
-        }
-        er_sb_puts(&b, "</section>\n");
     }
-
-    /* The alert table: every alert, by risk; sortable with JS, complete without. */
-    by_risk = malloc((r.n_rows ? r.n_rows : 1) * sizeof *by_risk);
-    if (!by_risk) {
-        st = er_errf(err, ER_ENOMEM, "out of memory");
-        goto cleanup;
-    }
-    for (size_t i = 0; i < r.n_rows; i++)
-        by_risk[i] = &r.rows[i];
-    if (r.n_rows)
-        qsort(by_risk, r.n_rows, sizeof *by_risk, cmp_row_risk);
-    er_sb_printf(&b, "<section id=\"alerts\"><h2>Alerts by risk (%zu)</h2>"
-                     "<p class=\"noprint tag\">Click a column header to sort.</p>\n"
-                     "<table id=\"alert-table\" class=\"sortable\"><thead><tr><th class=\"n\">#</th><th>declaration</th>"
-                     "<th>date</th><th>domain</th><th>profile</th><th class=\"n\">risk</th><th class=\"n\">score</th>"
-                     "<th>lane</th><th>HS</th><th>goods</th>"
-                     "<th>route</th><th class=\"n\">value (ref)</th><th>why (reason — evidence)</th>"
-                     "<th class=\"n\">lowest p</th>%s"
-                     "</tr></thead>\n<tbody>\n",
-                 r.n_rows, oc ? "<th>outcome</th>" : "");
-    size_t shown = o->max_rows && o->max_rows < r.n_rows ? o->max_rows : r.n_rows;
-    if (shown < r.n_rows)
-        er_sb_printf(&b, "<tr><td colspan=\"%d\" class=\"tag\">The %zu highest-risk alerts of %zu "
-                         "(report --max-rows); alerts.jsonl holds them all.</td></tr>\n",
-                     oc ? 14 : 13, shown, r.n_rows);
-    for (size_t i = 0; i < shown; i++) {
-        const row *w = by_risk[i];
-        er_sb_printf(&b, "<tr><td class=\"n\">%zu</td><td>", i + 1);
-        esc(&b, w->decl);
-        er_sb_puts(&b, "</td><td class=\"nw\">");
-        esc(&b, w->date);
-        er_sb_puts(&b, "</td><td>");
-        esc(&b, w->domain);
-        er_sb_puts(&b, "</td><td>");
-        esc(&b, w->profile);
-        if (*w->title) {
-            er_sb_puts(&b, "<br><span class=\"tag\">");
-            esc(&b, w->title);
-            er_sb_puts(&b, "</span>");
-        }
-        if (isnan(w->risk))
-            er_sb_puts(&b, "</td><td class=\"n\" data-v=\"-1\">–");
-        else
-            er_sb_printf(&b, "</td><td class=\"n\" data-v=\"%.17g\">%.4f", w->risk, w->risk);
-        er_sb_printf(&b, "</td><td class=\"n\" data-v=\"%.6g\">", w->score);
-        num(&b, w->score);
-        er_sb_printf(&b, "</td><td data-v=\"%d\"><span class=\"lane lane-", w->lane >= 0 ? N_LANES - w->lane : 0);
-        esc(&b, w->lane >= 0 ? LANES[w->lane] : "unknown");
-        er_sb_puts(&b, "\">");
-        esc(&b, w->lane >= 0 ? LANES[w->lane] : "?");
-        er_sb_puts(&b, "</span>");
-        if (w->random)
-            er_sb_puts(&b, " <span class=\"tag\">random</span>");
-        if (w->over_capacity)
-            er_sb_puts(&b, " <span class=\"tag\">over capacity</span>");
-        er_sb_puts(&b, "</td><td>");
-        esc(&b, w->hs);
-        er_sb_puts(&b, "</td><td class=\"goods\">");
-        esc(&b, w->desc);
-        er_sb_puts(&b, "</td><td class=\"nw\">");
-        esc(&b, w->route);
-        if (w->has_value)
-            er_sb_printf(&b, "</td><td class=\"n\" data-v=\"%.17g\">%.0f", w->value_ref, w->value_ref);
-        else
-            er_sb_puts(&b, "</td><td class=\"n\" data-v=\"\">–");
-        er_sb_puts(&b, "</td><td class=\"why\">");
-        esc_lines(&b, w->indicators);
-        if (isfinite(w->min_p)) {
-            er_sb_printf(&b, "</td><td class=\"n\" data-v=\"%.6g\">", w->min_p);
-            pval(&b, w->min_p);
-            er_sb_puts(&b, " <span class=\"tag\">");
-            esc(&b, w->top_feature ? w->top_feature : "");
-            er_sb_puts(&b, "</span>");
-        } else {
-            er_sb_puts(&b, "</td><td class=\"n\" data-v=\"\">–");
-        }
-        if (oc)
-            er_sb_printf(&b, "</td><td>%s", w->outcome < 0 ? "" : w->outcome ? "seized" : "nothing found");
-        er_sb_puts(&b, "</td></tr>\n");
-    }
-    er_sb_puts(&b, "</tbody></table></section>\n</main>\n<footer>Generated by ecorisk from ");
-    esc(&b, o->run_dir);
-    er_sb_puts(&b, ". Scores are 0–100 per profile; lanes: red physical examination, yellow documentary check, "
-                   "blue post-clearance audit, green release. p-values are tail probabilities against the "
-                   "baseline; hit-rate intervals are 95% Wilson score intervals.</footer>\n");
-    er_sb_printf(&b, "<script>\n%s</script>\n</body></html>\n", JS);
-    if (b.oom) {
-        st = er_errf(err, ER_ENOMEM, "out of memory");
-        goto cleanup;
-    }
-    st = write_out(o->out, &b, err);
-cleanup:
+    interval_chart(&pg->b, "chart-backtest", "Backtest hit rate per profile (95% Wilson interval)", iv, np, base);
     free(iv);
-    free(values);
+    return ER_OK;
+}
+
+/* The seizure rate of inspected alerts per profile, from the outcome store. */
+static er_status outcome_chart(page *pg, er_err *err)
+{
+    kvs *pr = &pg->r.profiles;
+    if (pr->n) qsort(pr->v, pr->n, sizeof *pr->v, cmp_kv_key);
+    interval_row *iv = calloc(pr->n + 1, sizeof *iv);
+    if (!iv)
+        return er_errf(err, ER_ENOMEM, "out of memory");
+    for (size_t i = 0; i < pr->n; i++) {
+        const kv *e = &pr->v[i];
+        iv[i].label = e->key;
+        iv[i].n = e->n2;
+        iv[i].k = e->k2;
+        iv[i].rate = e->n2 ? (double)e->k2 / (double)e->n2 : NAN;
+        er_wilson(e->k2, e->n2, 0.95, &iv[i].lo, &iv[i].hi);
+    }
+    interval_chart(&pg->b, "chart-outcomes", "Seizure rate of inspected alerts, from recorded outcomes (95% Wilson)",
+                   iv, pr->n, NAN);
+    free(iv);
+    return ER_OK;
+}
+
+/* The backtest ranking's precision at its inspection rates, as a table. */
+static void rank_table(page *pg)
+{
+    er_sb *b = &pg->b;
+    json_object *rk, *at;
+    if (!json_object_object_get_ex(pg->bt, "ranking", &rk) || !json_object_object_get_ex(rk, "at", &at) ||
+        !json_object_is_type(at, json_type_array))
+        return;
+    er_sb_puts(b, "<h3>Precision at inspection rates (backtest ranking)</h3>\n<table class=\"rank-table\">"
+                  "<thead><tr><th class=\"n\">inspection rate</th><th class=\"n\">inspected</th>"
+                  "<th class=\"n\">hits</th><th class=\"n\">precision</th><th class=\"n\">recall</th>"
+                  "<th class=\"n\">lift</th></tr></thead><tbody>\n");
+    for (size_t i = 0; i < json_object_array_length(at); i++) {
+        json_object *x = json_object_array_get_idx(at, i);
+        double v;
+        er_sb_puts(b, "<tr><td class=\"n\">");
+        pct(b, jnum(x, "rate", &v) ? v : NAN);
+        er_sb_puts(b, "</td><td class=\"n\">");
+        num(b, jnum(x, "inspected", &v) ? v : NAN);
+        er_sb_puts(b, "</td><td class=\"n\">");
+        num(b, jnum(x, "hits", &v) ? v : NAN);
+        er_sb_puts(b, "</td><td class=\"n\">");
+        pct(b, jnum(x, "precision", &v) ? v : NAN);
+        er_sb_puts(b, "</td><td class=\"n\">");
+        pct(b, jnum(x, "recall", &v) ? v : NAN);
+        er_sb_puts(b, "</td><td class=\"n\">");
+        er_sb_printf(b, "%.2f", jnum(x, "lift", &v) ? v : 0.0);
+        er_sb_puts(b, "</td></tr>\n");
+    }
+    er_sb_puts(b, "</tbody></table>\n");
+}
+
+/* Hit rates: from the backtest and / or from recorded outcomes. */
+static er_status render_hit_rates(page *pg, er_err *err)
+{
+    er_status st;
+    if (!pg->bt && !pg->oc)
+        return ER_OK;
+    er_sb_puts(&pg->b, "<section id=\"hit-rates\"><h2>Profile hit rates</h2><div class=\"grid2\">\n");
+    if (pg->bt && (st = backtest_chart(pg, err)) != ER_OK)
+        return st;
+    if (pg->oc && (st = outcome_chart(pg, err)) != ER_OK)
+        return st;
+    er_sb_puts(&pg->b, "</div>\n");
+    if (pg->bt)
+        rank_table(pg);
+    er_sb_puts(&pg->b, "</section>\n");
+    return ER_OK;
+}
+
+/* One row of the alert table (rank i + 1). */
+static void alert_row(er_sb *b, size_t i, const row *w, bool outcomes)
+{
+    er_sb_printf(b, "<tr><td class=\"n\">%zu</td><td>", i + 1);
+    esc(b, w->decl);
+    er_sb_puts(b, "</td><td class=\"nw\">");
+    esc(b, w->date);
+    er_sb_puts(b, "</td><td>");
+    esc(b, w->domain);
+    er_sb_puts(b, "</td><td>");
+    esc(b, w->profile);
+    if (*w->title) {
+        er_sb_puts(b, "<br><span class=\"tag\">");
+        esc(b, w->title);
+        er_sb_puts(b, "</span>");
+    }
+    if (isnan(w->risk))
+        er_sb_puts(b, "</td><td class=\"n\" data-v=\"-1\">–");
+    else
+        er_sb_printf(b, "</td><td class=\"n\" data-v=\"%.17g\">%.4f", w->risk, w->risk);
+    er_sb_printf(b, "</td><td class=\"n\" data-v=\"%.6g\">", w->score);
+    num(b, w->score);
+    er_sb_printf(b, "</td><td data-v=\"%d\"><span class=\"lane lane-", w->lane >= 0 ? N_LANES - w->lane : 0);
+    esc(b, w->lane >= 0 ? LANES[w->lane] : "unknown");
+    er_sb_puts(b, "\">");
+    esc(b, w->lane >= 0 ? LANES[w->lane] : "?");
+    er_sb_puts(b, "</span>");
+    if (w->random)
+        er_sb_puts(b, " <span class=\"tag\">random</span>");
+    if (w->over_capacity)
+        er_sb_puts(b, " <span class=\"tag\">over capacity</span>");
+    er_sb_puts(b, "</td><td>");
+    esc(b, w->hs);
+    er_sb_puts(b, "</td><td class=\"goods\">");
+    esc(b, w->desc);
+    er_sb_puts(b, "</td><td class=\"nw\">");
+    esc(b, w->route);
+    if (w->has_value)
+        er_sb_printf(b, "</td><td class=\"n\" data-v=\"%.17g\">%.0f", w->value_ref, w->value_ref);
+    else
+        er_sb_puts(b, "</td><td class=\"n\" data-v=\"\">–");
+    er_sb_puts(b, "</td><td class=\"why\">");
+    esc_lines(b, w->indicators);
+    if (isfinite(w->min_p)) {
+        er_sb_printf(b, "</td><td class=\"n\" data-v=\"%.6g\">", w->min_p);
+        pval(b, w->min_p);
+        er_sb_puts(b, " <span class=\"tag\">");
+        esc(b, w->top_feature ? w->top_feature : "");
+        er_sb_puts(b, "</span>");
+    } else {
+        er_sb_puts(b, "</td><td class=\"n\" data-v=\"\">–");
+    }
+    if (outcomes)
+        er_sb_printf(b, "</td><td>%s", w->outcome < 0 ? "" : w->outcome ? "seized" : "nothing found");
+    er_sb_puts(b, "</td></tr>\n");
+}
+
+/* The alert table: every alert (up to --max-rows), by risk; sortable with JS, complete without. */
+static er_status render_alert_table(page *pg, er_err *err)
+{
+    er_sb *b = &pg->b;
+    rep *r = &pg->r;
+    const row **by_risk = malloc((r->n_rows ? r->n_rows : 1) * sizeof *by_risk);
+    if (!by_risk)
+        return er_errf(err, ER_ENOMEM, "out of memory");
+    for (size_t i = 0; i < r->n_rows; i++)
+        by_risk[i] = &r->rows[i];
+    if (r->n_rows)
+        qsort(by_risk, r->n_rows, sizeof *by_risk, cmp_row_risk);
+    er_sb_printf(b, "<section id=\"alerts\"><h2>Alerts by risk (%zu)</h2>"
+                    "<p class=\"noprint tag\">Click a column header to sort.</p>\n"
+                    "<table id=\"alert-table\" class=\"sortable\"><thead><tr><th class=\"n\">#</th><th>declaration</th>"
+                    "<th>date</th><th>domain</th><th>profile</th><th class=\"n\">risk</th><th class=\"n\">score</th>"
+                    "<th>lane</th><th>HS</th><th>goods</th>"
+                    "<th>route</th><th class=\"n\">value (ref)</th><th>why (reason — evidence)</th>"
+                    "<th class=\"n\">lowest p</th>%s"
+                    "</tr></thead>\n<tbody>\n",
+                 r->n_rows, pg->oc ? "<th>outcome</th>" : "");
+    size_t shown = pg->o->max_rows && pg->o->max_rows < r->n_rows ? pg->o->max_rows : r->n_rows;
+    if (shown < r->n_rows)
+        er_sb_printf(b, "<tr><td colspan=\"%d\" class=\"tag\">The %zu highest-risk alerts of %zu "
+                        "(report --max-rows); alerts.jsonl holds them all.</td></tr>\n",
+                     pg->oc ? 14 : 13, shown, r->n_rows);
+    for (size_t i = 0; i < shown; i++)
+        alert_row(b, i, by_risk[i], pg->oc != NULL);
+    er_sb_puts(b, "</tbody></table></section>\n</main>\n<footer>Generated by ecorisk from ");
+    esc(b, pg->o->run_dir);
+    er_sb_puts(b, ". Scores are 0–100 per profile; lanes: red physical examination, yellow documentary check, "
+                  "blue post-clearance audit, green release. p-values are tail probabilities against the "
+                  "baseline; hit-rate intervals are 95% Wilson score intervals.</footer>\n");
+    er_sb_printf(b, "<script>\n%s</script>\n</body></html>\n", JS);
     free(by_risk);
-    free(labels);
-    er_outcomes_free(oc);
-    json_object_put(bt);
-    json_object_put(sum);
-    er_sb_free(&b);
-    rep_free(&r);
+    return ER_OK;
+}
+
+er_status er_report(const er_report_opts *o, er_err *err)
+{
+    er_status st = ER_OK;
+    page pg = {.o = o, .top = o->top ? o->top : 10};
+    rep *r = &pg.r;
+
+    if ((st = load_inputs(&pg, err)) != ER_OK)
+        goto cleanup;
+    size_t nmax = r->profiles.n > r->routes.n ? r->profiles.n : r->routes.n;
+    if (r->origins.n > nmax)
+        nmax = r->origins.n;
+    if (r->features.n > nmax)
+        nmax = r->features.n;
+    pg.labels = calloc(nmax + 8, sizeof *pg.labels);
+    pg.values = calloc(nmax + 8, sizeof *pg.values);
+    if (!pg.labels || !pg.values) {
+        st = er_errf(err, ER_ENOMEM, "out of memory");
+        goto cleanup;
+    }
+    render_head(&pg);
+    render_overview(&pg);
+    render_charts(&pg);
+    render_anomalies(&pg);
+    if ((st = render_hit_rates(&pg, err)) != ER_OK || (st = render_alert_table(&pg, err)) != ER_OK)
+        goto cleanup;
+    if (pg.b.oom) {
+        st = er_errf(err, ER_ENOMEM, "out of memory");
+        goto cleanup;
+    }
+    st = write_out(o->out, &pg.b, err);
+cleanup:
+    free(pg.values);
+    free(pg.labels);
+    er_outcomes_free(pg.oc);
+    json_object_put(pg.bt);
+    json_object_put(pg.sum);
+    er_sb_free(&pg.b);
+    rep_free(&pg.r);
     return st;
 }

@@ -112,7 +112,7 @@ typedef struct fit {
 /* Ranking metrics of one risk over the test period (declarations dated from
  * `from` on), and its average precision. */
 static void test_metrics(const tn *t, int32_t from, int which, er_rank_item *items, er_rank_at at[N_RATES],
-                         double *ap, size_t *n_out, size_t *pos_out)
+                         double *ap, size_t *pos_out)
 {
     size_t n = 0, pos = 0;
     for (size_t i = 0; i < t->n; i++) {
@@ -124,29 +124,8 @@ static void test_metrics(const tn *t, int32_t from, int which, er_rank_item *ite
         pos += r->label == 1;
     }
     er_rank_sort(items, n);
-    for (size_t k = 0; k < N_RATES; k++)
-        er_rank_at_rate(items, n, pos, RATES[k], &at[k]);
-    *ap = er_rank_ap(items, n, pos);
-    *n_out = n;
+    *ap = rank_metrics(items, n, pos, RATES, N_RATES, at);
     *pos_out = pos;
-}
-
-static void at_json(er_sb *j, const er_rank_at at[N_RATES], double base)
-{
-    er_sb_puts(j, "[");
-    for (size_t k = 0; k < N_RATES; k++) {
-        er_sb_puts(j, k ? ",{" : "{");
-        er_sb_json_key(j, "rate");
-        json_num6(j, RATES[k]);
-        er_sb_printf(j, ",\"inspected\":%zu,\"hits\":%zu,\"precision\":", at[k].k, at[k].hits);
-        json_num6(j, at[k].k ? at[k].precision : NAN);
-        er_sb_puts(j, ",\"recall\":");
-        json_num6(j, at[k].recall);
-        er_sb_puts(j, ",\"lift\":");
-        json_num6(j, at[k].k && base > 0 ? at[k].precision / base : NAN);
-        er_sb_putc(j, '}');
-    }
-    er_sb_putc(j, ']');
 }
 
 /* Round to one decimal. */
@@ -510,10 +489,8 @@ static er_status test_all(tune_run *u, er_err *err)
     er_rank_item *items = malloc((u->n_test ? u->n_test : 1) * sizeof *items);
     if (!items)
         return er_errf(err, ER_ENOMEM, "out of memory");
-    size_t n;
     for (int w = 0; w < 3; w++)
-        test_metrics(&u->t, u->o->all_labels ? INT32_MIN : u->split, w, items, u->at[w], &u->ap[w], &n,
-                     &u->test_pos);
+        test_metrics(&u->t, u->o->all_labels ? INT32_MIN : u->split, w, items, u->at[w], &u->ap[w], &u->test_pos);
     free(items);
     return ER_OK;
 }
@@ -604,8 +581,9 @@ static void tune_json(er_sb *j, const tune_run *u)
     json_num6(j, base_test);
     er_sb_printf(j, ", \"in_sample\": %s", o->all_labels ? "true" : "false");
     for (int w = 0; w < 3; w++) {
-        er_sb_printf(j, ",\n    \"%s\": ", RANKING_NAMES[w]);
-        at_json(j, u->at[w], base_test);
+        er_sb_printf(j, ",\n    \"%s\": [", RANKING_NAMES[w]);
+        rank_at_json(j, u->at[w], N_RATES, u->test_pos, base_test, AT_RECALL0 | AT_LIFT, "{", ",{");
+        er_sb_putc(j, ']');
     }
     er_sb_puts(j, ",\n    \"average_precision\": {");
     for (int w = 0; w < 3; w++) {
