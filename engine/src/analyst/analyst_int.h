@@ -61,6 +61,9 @@ enum {
 void rank_at_json(er_sb *j, const er_rank_at *at, size_t n_rates, size_t pos, double base, unsigned fields,
                   const char *first, const char *next);
 
+/* Hand the JSON and the table over to the caller (*json, *table), or ER_ENOMEM
+ * when either ran out of memory (both then stay with j and tb, to be freed). */
+er_status take_outputs(er_sb *j, er_sb *tb, char **json, char **table, er_err *err);
 /* JSON strings v[0 .. n - 1], comma-separated (the caller writes the brackets). */
 void json_str_list(er_sb *b, const char *const *v, size_t n);
 /* Label description for outputs: "column Fraud", "outcome store DIR", both. */

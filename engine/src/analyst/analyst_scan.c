@@ -175,6 +175,16 @@ void rank_at_json(er_sb *j, const er_rank_at *at, size_t n_rates, size_t pos, do
     }
 }
 
+er_status take_outputs(er_sb *j, er_sb *tb, char **json, char **table, er_err *err)
+{
+    if (j->oom || tb->oom)
+        return er_errf(err, ER_ENOMEM, "out of memory");
+    *json = j->p;
+    *table = tb->p;
+    j->p = tb->p = NULL;
+    return ER_OK;
+}
+
 void json_str_list(er_sb *b, const char *const *v, size_t n)
 {
     for (size_t i = 0; i < n; i++) {

@@ -151,54 +151,45 @@ static double log1pexp(double eta)
     return eta > 35 ? eta : eta < -35 ? exp(eta) : log1p(exp(eta));
 }
 
-/* Log-likelihood and penalised objective for coefficients b over the active set. */
-static double objective(const pattern *pt, size_t np, const size_t *act, size_t q, const double *b,
-                        double lambda, double *loglik)
+/* The patterns of a fit and its active features (act[0] = intercept). */
+typedef struct lfit {
+    const pattern *pt;
+    size_t         np;
+    const size_t  *act;
+    size_t         q;
+    double         lambda;
+} lfit;
+
+/* Linear predictor of pattern i for coefficients b over the active set. */
+static double pattern_eta(const lfit *L, size_t i, const double *b)
 {
-    double ll = 0;
-    for (size_t i = 0; i < np; i++) {
-        double eta = b[0];
-        for (size_t a = 1; a < q; a++)
-            if (pt[i].mask & (1ULL << act[a]))
-                eta += b[a];
-        ll += (double)pt[i].pos * eta - (double)pt[i].n * log1pexp(eta);
-    }
-    double pen = 0;
-    for (size_t a = 1; a < q; a++)
-        pen += b[a] * b[a];
-    *loglik = ll;
-    return ll - 0.5 * lambda * pen;
+    double eta = b[0];
+    for (size_t a = 1; a < L->q; a++)
+        if (L->pt[i].mask & (1ULL << L->act[a]))
+            eta += b[a];
+    return eta;
 }
 
-er_status er_logit_fit(const uint64_t *x, const uint8_t *y, size_t n, size_t n_features,
-                       const er_logit_opts *opts, er_logit_model *m, er_err *err)
+/* Log-likelihood and penalised objective for coefficients b over the active set. */
+static double objective(const lfit *L, const double *b, double *loglik)
 {
-    er_status st = ER_OK;
-    sample *s = NULL;
-    pattern *pt = NULL;
-    gsl_matrix *H = NULL;
-    gsl_vector *g = NULL, *d = NULL;
-    double lambda = opts && opts->lambda >= 0 ? opts->lambda : 1.0;
-    unsigned max_iter = opts && opts->max_iter ? opts->max_iter : 100;
-    double tol = opts && opts->tol > 0 ? opts->tol : 1e-10;
-    size_t act[65], q = 1, np = 0;
-    double b[65] = {0}, nb[65];
-
-    memset(m, 0, sizeof *m);
-    if (n_features > 64)
-        return er_errf(err, ER_EINVAL, "logistic regression: %zu features (at most 64)", n_features);
-    m->n_features = n_features;
-    for (size_t j = 0; j <= n_features; j++)
-        m->se[j] = NAN;
-    if (n == 0)
-        return er_errf(err, ER_EINVAL, "logistic regression: no samples");
-
-    s = malloc(n * sizeof *s);
-    pt = malloc(n * sizeof *pt);
-    if (!s || !pt) {
-        st = er_errf(err, ER_ENOMEM, "out of memory");
-        goto cleanup;
+    double ll = 0;
+    for (size_t i = 0; i < L->np; i++) {
+        double eta = pattern_eta(L, i, b);
+        ll += (double)L->pt[i].pos * eta - (double)L->pt[i].n * log1pexp(eta);
     }
+    double pen = 0;
+    for (size_t a = 1; a < L->q; a++)
+        pen += b[a] * b[a];
+    *loglik = ll;
+    return ll - 0.5 * L->lambda * pen;
+}
+
+/* Samples sorted by feature mask and collapsed into patterns; fired counts and positives into m. */
+static size_t build_patterns(const uint64_t *x, const uint8_t *y, size_t n, size_t n_features, sample *s,
+                             pattern *pt, er_logit_model *m)
+{
+    size_t np = 0;
     uint64_t fmask = n_features == 64 ? ~0ULL : ((1ULL << n_features) - 1);
     for (size_t i = 0; i < n; i++) {
         s[i].mask = x[i] & fmask;
@@ -215,6 +206,121 @@ er_status er_logit_fit(const uint64_t *x, const uint8_t *y, size_t n, size_t n_f
         pt[np - 1].n++;
         pt[np - 1].pos += s[i].y;
     }
+    return np;
+}
+
+/* Gradient g and penalised Hessian H (both triangles) of the log-likelihood at b. */
+static void newton_system(const lfit *L, const double *b, gsl_matrix *H, gsl_vector *g)
+{
+    size_t q = L->q;
+    gsl_matrix_set_zero(H);
+    gsl_vector_set_zero(g);
+    for (size_t i = 0; i < L->np; i++) {
+        double eta = pattern_eta(L, i, b);
+        double mu = 1 / (1 + exp(-eta));
+        double w = (double)L->pt[i].n * mu * (1 - mu);
+        double r = (double)L->pt[i].pos - (double)L->pt[i].n * mu;
+        for (size_t a = 0; a < q; a++) {
+            if (a && !(L->pt[i].mask & (1ULL << L->act[a])))
+                continue;
+            *gsl_vector_ptr(g, a) += r;
+            for (size_t c = 0; c <= a; c++) {
+                if (c && !(L->pt[i].mask & (1ULL << L->act[c])))
+                    continue;
+                *gsl_matrix_ptr(H, a, c) += w;
+            }
+        }
+    }
+    for (size_t a = 1; a < q; a++) {
+        *gsl_vector_ptr(g, a) -= L->lambda * b[a];
+        *gsl_matrix_ptr(H, a, a) += L->lambda;
+    }
+    for (size_t a = 0; a < q; a++)
+        for (size_t c = 0; c < a; c++)
+            gsl_matrix_set(H, c, a, gsl_matrix_get(H, a, c));
+}
+
+/* Newton step along d, halved while the penalised objective does not improve; b and *obj
+ * updated; returns the largest coefficient change. */
+static double newton_step(const lfit *L, const gsl_vector *d, double *b, double *obj, double *ll)
+{
+    double nb[65], step = 1, maxd = 0, nll = 0, nobj = *obj;
+    for (int h = 0; h < 40; h++) {
+        for (size_t a = 0; a < L->q; a++)
+            nb[a] = b[a] + step * gsl_vector_get(d, a);
+        nobj = objective(L, nb, &nll);
+        if (nobj >= *obj - 1e-12 * fabs(*obj))
+            break;
+        step /= 2;
+    }
+    for (size_t a = 0; a < L->q; a++) {
+        double dd = fabs(nb[a] - b[a]);
+        if (dd > maxd)
+            maxd = dd;
+        b[a] = nb[a];
+    }
+    *obj = nobj;
+    *ll = nll;
+    return maxd;
+}
+
+/* Standard errors: sqrt of the diagonal of the inverse penalised Hessian at b (H: scratch). */
+static void standard_errors(const lfit *L, const double *b, gsl_matrix *H, er_logit_model *m)
+{
+    size_t q = L->q;
+    gsl_matrix_set_zero(H);
+    for (size_t i = 0; i < L->np; i++) {
+        double eta = pattern_eta(L, i, b);
+        double mu = 1 / (1 + exp(-eta));
+        double w = (double)L->pt[i].n * mu * (1 - mu);
+        for (size_t a = 0; a < q; a++)
+            for (size_t c = 0; c < q; c++)
+                if ((!a || (L->pt[i].mask & (1ULL << L->act[a]))) && (!c || (L->pt[i].mask & (1ULL << L->act[c]))))
+                    *gsl_matrix_ptr(H, a, c) += w;
+    }
+    for (size_t a = 1; a < q; a++)
+        *gsl_matrix_ptr(H, a, a) += L->lambda;
+    gsl_error_handler_t *old = gsl_set_error_handler_off();
+    int rc = gsl_linalg_cholesky_decomp1(H);
+    if (rc == 0)
+        rc = gsl_linalg_cholesky_invert(H);
+    gsl_set_error_handler(old);
+    for (size_t a = 0; a < q && rc == 0; a++) {
+        size_t j = a ? 1 + L->act[a] : 0;
+        m->se[j] = sqrt(gsl_matrix_get(H, a, a));
+    }
+}
+
+er_status er_logit_fit(const uint64_t *x, const uint8_t *y, size_t n, size_t n_features,
+                       const er_logit_opts *opts, er_logit_model *m, er_err *err)
+{
+    er_status st = ER_OK;
+    sample *s = NULL;
+    pattern *pt = NULL;
+    gsl_matrix *H = NULL;
+    gsl_vector *g = NULL, *d = NULL;
+    double lambda = opts && opts->lambda >= 0 ? opts->lambda : 1.0;
+    unsigned max_iter = opts && opts->max_iter ? opts->max_iter : 100;
+    double tol = opts && opts->tol > 0 ? opts->tol : 1e-10;
+    size_t act[65], q = 1;
+    double b[65] = {0};
+
+    memset(m, 0, sizeof *m);
+    if (n_features > 64)
+        return er_errf(err, ER_EINVAL, "logistic regression: %zu features (at most 64)", n_features);
+    m->n_features = n_features;
+    for (size_t j = 0; j <= n_features; j++)
+        m->se[j] = NAN;
+    if (n == 0)
+        return er_errf(err, ER_EINVAL, "logistic regression: no samples");
+
+    s = malloc(n * sizeof *s);
+    pt = malloc(n * sizeof *pt);
+    if (!s || !pt) {
+        st = er_errf(err, ER_ENOMEM, "out of memory");
+        goto cleanup;
+    }
+    size_t np = build_patterns(x, y, n, n_features, s, pt, m);
     /* Active features: present at least once. An absent feature has no data: beta 0, se unknown. */
     act[0] = 0;
     for (size_t j = 0; j < n_features; j++)
@@ -225,11 +331,10 @@ er_status er_logit_fit(const uint64_t *x, const uint8_t *y, size_t n, size_t n_f
                      "the fit needs a positive penalty (lambda)", n);
         goto cleanup;
     }
-    {
-        /* Start from the base rate, shrunk away from 0 and 1. */
-        double r = ((double)m->positives + 0.5) / ((double)n + 1);
-        b[0] = log(r / (1 - r));
-    }
+    lfit L = {pt, np, act, q, lambda};
+    /* Start from the base rate, shrunk away from 0 and 1. */
+    double r0 = ((double)m->positives + 0.5) / ((double)n + 1);
+    b[0] = log(r0 / (1 - r0));
     H = gsl_matrix_alloc(q, q);
     g = gsl_vector_alloc(q);
     d = gsl_vector_alloc(q);
@@ -237,36 +342,9 @@ er_status er_logit_fit(const uint64_t *x, const uint8_t *y, size_t n, size_t n_f
         st = er_errf(err, ER_ENOMEM, "out of memory");
         goto cleanup;
     }
-    double ll, obj = objective(pt, np, act, q, b, lambda, &ll);
+    double ll, obj = objective(&L, b, &ll);
     for (m->iterations = 0; m->iterations < max_iter; m->iterations++) {
-        gsl_matrix_set_zero(H);
-        gsl_vector_set_zero(g);
-        for (size_t i = 0; i < np; i++) {
-            double eta = b[0];
-            for (size_t a = 1; a < q; a++)
-                if (pt[i].mask & (1ULL << act[a]))
-                    eta += b[a];
-            double mu = 1 / (1 + exp(-eta));
-            double w = (double)pt[i].n * mu * (1 - mu);
-            double r = (double)pt[i].pos - (double)pt[i].n * mu;
-            for (size_t a = 0; a < q; a++) {
-                if (a && !(pt[i].mask & (1ULL << act[a])))
-                    continue;
-                *gsl_vector_ptr(g, a) += r;
-                for (size_t c = 0; c <= a; c++) {
-                    if (c && !(pt[i].mask & (1ULL << act[c])))
-                        continue;
-                    *gsl_matrix_ptr(H, a, c) += w;
-                }
-            }
-        }
-        for (size_t a = 1; a < q; a++) {
-            *gsl_vector_ptr(g, a) -= lambda * b[a];
-            *gsl_matrix_ptr(H, a, a) += lambda;
-        }
-        for (size_t a = 0; a < q; a++)
-            for (size_t c = 0; c < a; c++)
-                gsl_matrix_set(H, c, a, gsl_matrix_get(H, a, c));
+        newton_system(&L, b, H, g);
         gsl_error_handler_t *old = gsl_set_error_handler_off();
         int rc = gsl_linalg_cholesky_decomp1(H);
         if (rc == 0)
@@ -277,57 +355,13 @@ er_status er_logit_fit(const uint64_t *x, const uint8_t *y, size_t n, size_t n_f
                          "with the intercept or each other); use a positive lambda");
             goto cleanup;
         }
-        /* Newton step, halved while the penalised objective does not improve. */
-        double step = 1, maxd = 0, nll = 0, nobj = obj;
-        for (int h = 0; h < 40; h++) {
-            for (size_t a = 0; a < q; a++)
-                nb[a] = b[a] + step * gsl_vector_get(d, a);
-            nobj = objective(pt, np, act, q, nb, lambda, &nll);
-            if (nobj >= obj - 1e-12 * fabs(obj))
-                break;
-            step /= 2;
-        }
-        for (size_t a = 0; a < q; a++) {
-            double dd = fabs(nb[a] - b[a]);
-            if (dd > maxd)
-                maxd = dd;
-            b[a] = nb[a];
-        }
-        obj = nobj;
-        ll = nll;
-        if (maxd < tol) {
+        if (newton_step(&L, d, b, &obj, &ll) < tol) {
             m->converged = true;
             m->iterations++;
             break;
         }
     }
-    /* Standard errors: sqrt of the diagonal of the inverse penalised Hessian at the fit. */
-    gsl_matrix_set_zero(H);
-    for (size_t i = 0; i < np; i++) {
-        double eta = b[0];
-        for (size_t a = 1; a < q; a++)
-            if (pt[i].mask & (1ULL << act[a]))
-                eta += b[a];
-        double mu = 1 / (1 + exp(-eta));
-        double w = (double)pt[i].n * mu * (1 - mu);
-        for (size_t a = 0; a < q; a++)
-            for (size_t c = 0; c < q; c++)
-                if ((!a || (pt[i].mask & (1ULL << act[a]))) && (!c || (pt[i].mask & (1ULL << act[c]))))
-                    *gsl_matrix_ptr(H, a, c) += w;
-    }
-    for (size_t a = 1; a < q; a++)
-        *gsl_matrix_ptr(H, a, a) += lambda;
-    {
-        gsl_error_handler_t *old = gsl_set_error_handler_off();
-        int rc = gsl_linalg_cholesky_decomp1(H);
-        if (rc == 0)
-            rc = gsl_linalg_cholesky_invert(H);
-        gsl_set_error_handler(old);
-        for (size_t a = 0; a < q && rc == 0; a++) {
-            size_t j = a ? 1 + act[a] : 0;
-            m->se[j] = sqrt(gsl_matrix_get(H, a, a));
-        }
-    }
+    standard_errors(&L, b, H, m);
     m->beta[0] = b[0];
     for (size_t a = 1; a < q; a++)
         m->beta[1 + act[a]] = b[a];

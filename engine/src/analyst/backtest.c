@@ -413,25 +413,25 @@ static void profile_json(er_sb *j, const bt_run *u, size_t i)
     months_json(j, p, u->conf);
 }
 
+/* One ranking as JSON: its order, size, figures at each rate and average precision. */
+static void ranking_json(er_sb *j, const bt_run *u, const char *key, const char *by, const er_rank_at *at,
+                         size_t n_rates, unsigned min_field, double ap)
+{
+    er_sb_printf(j, "%s: {\"by\": \"%s, ties in declaration order\", \"n\": %llu, \"positives\": %llu, \"at\": [",
+                 key, by, (unsigned long long)u->N, (unsigned long long)u->P);
+    rank_at_json(j, at, n_rates, u->P, u->base, AT_RECALL | AT_LIFT | min_field, "\n    {", ",\n    {");
+    er_sb_puts(j, "\n  ], \"average_precision\": ");
+    json_num6(j, ap);
+    er_sb_puts(j, "}");
+}
+
 /* The two rankings and the target threshold as JSON. */
 static void rankings_json(er_sb *j, const bt_run *u)
 {
     const bt *t = &u->t;
-    er_sb_printf(j, "  \"ranking\": {\"by\": \"highest domain score, ties in declaration order\", \"n\": %llu, "
-                    "\"positives\": %llu, \"at\": [",
-                 (unsigned long long)u->N, (unsigned long long)u->P);
-    rank_at_json(j, u->at, N_RATES, u->P, u->base, AT_RECALL | AT_LIFT | AT_MIN_SCORE, "\n    {", ",\n    {");
-    er_sb_puts(j, "\n  ], \"average_precision\": ");
-    json_num6(j, u->ap);
-    er_sb_puts(j, "}");
+    ranking_json(j, u, "  \"ranking\"", "highest domain score", u->at, N_RATES, AT_MIN_SCORE, u->ap);
     /* The same declarations ranked by risk: the order the run's alerts.jsonl follows. */
-    er_sb_printf(j, ",\n  \"risk_ranking\": {\"by\": \"risk, ties in declaration order\", \"n\": %llu, "
-                    "\"positives\": %llu, \"at\": [",
-                 (unsigned long long)u->N, (unsigned long long)u->P);
-    rank_at_json(j, u->rat, N_RRATES, u->P, u->base, AT_RECALL | AT_LIFT | AT_MIN_RISK, "\n    {", ",\n    {");
-    er_sb_puts(j, "\n  ], \"average_precision\": ");
-    json_num6(j, u->ap_risk);
-    er_sb_puts(j, "}");
+    ranking_json(j, u, ",\n  \"risk_ranking\"", "risk", u->rat, N_RRATES, AT_MIN_RISK, u->ap_risk);
     if (u->o->target_rate <= 0)
         return;
     er_sb_puts(j, ",\n  \"target\": {\"rate\": ");
@@ -546,13 +546,7 @@ er_status er_backtest(const er_backtest_opts *o, char **json, char **table, er_e
     bt_table(&tb, &u);
     if (tm.p)
         er_sb_puts(&tb, tm.p);
-    if (j.oom || tb.oom) {
-        st = er_errf(err, ER_ENOMEM, "out of memory");
-        goto cleanup;
-    }
-    *json = j.p;
-    *table = tb.p;
-    j.p = tb.p = NULL;
+    st = take_outputs(&j, &tb, json, table, err);
 cleanup:
     er_sb_free(&tm);
     er_sb_free(&tb);

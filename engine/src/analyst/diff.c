@@ -479,13 +479,7 @@ er_status er_diff(const er_diff_opts *o, char **json, char **table, er_err *err)
     }
     er_sb_puts(&j, "\n}\n");
     diff_table(&tb, &t);
-    if (j.oom || tb.oom) {
-        st = er_errf(err, ER_ENOMEM, "out of memory");
-        goto cleanup;
-    }
-    *json = j.p;
-    *table = tb.p;
-    j.p = tb.p = NULL;
+    st = take_outputs(&j, &tb, json, table, err);
 cleanup:
     er_sb_free(&tb);
     er_sb_free(&j);

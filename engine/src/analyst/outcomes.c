@@ -405,17 +405,122 @@ static char *read_all(const char *path, size_t *len, er_err *err, er_status *st)
     return b.p ? b.p : strdup("");
 }
 
+/* Columns of a results file: index in the row, -1 absent. */
+typedef struct cols {
+    long id, seized, date, notes;
+} cols;
+
+/* The header row: each column known and once, declaration_id and seized present. */
+static er_status read_header(const csv_row *row, const char *csv_path, cols *c, er_err *err)
+{
+    *c = (cols){-1, -1, -1, -1};
+    for (size_t i = 0; i < row->n; i++) {
+        const char *h = trim(row->f[i]);
+        long *slot = !strcasecmp(h, "declaration_id") || !strcasecmp(h, "id") ? &c->id
+                   : !strcasecmp(h, "seized") ? &c->seized
+                   : !strcasecmp(h, "date") ? &c->date
+                   : !strcasecmp(h, "notes") ? &c->notes : NULL;
+        if (!slot)
+            return er_errf(err, ER_EFORMAT, "%s:1: unknown column '%s' (expected declaration_id, seized, date, notes)",
+                           csv_path, h);
+        if (*slot >= 0)
+            return er_errf(err, ER_EFORMAT, "%s:1: column '%s' appears twice", csv_path, h);
+        *slot = (long)i;
+    }
+    if (c->id < 0 || c->seized < 0)
+        return er_errf(err, ER_EFORMAT, "%s:1: missing column '%s' (required: declaration_id, seized)", csv_path,
+                       c->id < 0 ? "declaration_id" : "seized");
+    return ER_OK;
+}
+
+/* One checked result row. */
+typedef struct result {
+    const char *id, *notes;
+    int         seized;
+    int32_t     date;
+} result;
+
+/* The fields of one data row, checked (id, seized, date, notes). */
+static er_status read_result(const csv_row *row, const cols *c, const char *csv_path, result *r, er_err *err)
+{
+    r->id = trim(row->f[c->id]);
+    if (!*r->id || strlen(r->id) > ER_LIMIT_ID || !valid_utf8(r->id))
+        return er_errf(err, ER_EFORMAT, "%s:%lu: declaration_id: expected 1 to %d bytes of UTF-8", csv_path,
+                       row->line, ER_LIMIT_ID);
+    r->seized = parse_seized(trim(row->f[c->seized]));
+    if (r->seized < 0)
+        return er_errf(err, ER_EFORMAT, "%s:%lu: seized: expected yes/no, true/false or 1/0, got '%s'", csv_path,
+                       row->line, row->f[c->seized]);
+    r->date = 0;
+    if (c->date >= 0) {
+        const char *ds = trim(row->f[c->date]);
+        if (*ds && (strlen(ds) != 10 || er_date_parse(ds, 10, &r->date) != ER_OK))
+            return er_errf(err, ER_EFORMAT, "%s:%lu: date: expected YYYY-MM-DD, got '%s'", csv_path, row->line, ds);
+    }
+    r->notes = c->notes >= 0 ? row->f[c->notes] : "";
+    if (strlen(r->notes) > MAX_NOTES || !valid_utf8(r->notes))
+        return er_errf(err, ER_EFORMAT, "%s:%lu: notes: expected at most %d bytes of UTF-8", csv_path, row->line,
+                       MAX_NOTES);
+    return ER_OK;
+}
+
+/* The store line of a new or changed result. */
+static void result_json(er_sb *out, const result *r, const char *csv_path, unsigned long line)
+{
+    er_sb_puts(out, "{\"id\":");
+    er_sb_json_cstr(out, r->id);
+    er_sb_puts(out, r->seized == 1 ? ",\"seized\":true" : ",\"seized\":false");
+    if (r->date) {
+        char ds[11];
+        er_date_format(r->date, ds);
+        er_sb_printf(out, ",\"date\":\"%s\"", ds);
+    }
+    if (*r->notes) {
+        er_sb_json_key(out, "notes");
+        er_sb_json_cstr(out, r->notes);
+    }
+    er_sb_json_key(out, "source");
+    er_sb_json_cstr(out, csv_path);
+    er_sb_printf(out, ",\"line\":%lu}\n", line);
+}
+
+/* Append out to the store file and fsync it. */
+static er_status append_store(const char *dir, const er_sb *out, er_err *err)
+{
+    er_status st = ER_OK;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, STORE_FILE);
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return er_errf(err, ER_EIO, "%s: cannot open for append: %s", path, strerror(errno));
+    for (size_t off = 0; off < out->len;) {
+        ssize_t w = write(fd, out->p + off, out->len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            st = er_errf(err, ER_EIO, "%s: write failed: %s", path, strerror(errno));
+            goto cleanup;
+        }
+        off += (size_t)w;
+    }
+    if (fsync(fd) != 0)
+        st = er_errf(err, ER_EIO, "%s: fsync failed: %s", path, strerror(errno));
+cleanup:
+    if (close(fd) != 0 && st == ER_OK)
+        st = er_errf(err, ER_EIO, "%s: close failed: %s", path, strerror(errno));
+    return st;
+}
+
 er_status er_outcomes_add(const char *dir, const char *csv_path, er_outcomes_added *res, er_err *err)
 {
     er_status st = ER_OK;
     er_outcomes *o = NULL;
-    char *text = NULL, path[4096];
+    char *text = NULL;
     size_t len = 0;
     csv_row row = {0};
     er_sb out = {0};
-    int fd = -1;
     unsigned long line = 1;
-    long c_id = -1, c_seized = -1, c_date = -1, c_notes = -1;
+    cols c;
 
     memset(res, 0, sizeof *res);
     if ((st = mkdir_p(dir, err)) != ER_OK)
@@ -434,28 +539,8 @@ er_status er_outcomes_add(const char *dir, const char *csv_path, er_outcomes_add
                              : "malformed header");
         goto cleanup;
     }
-    for (size_t i = 0; i < row.n; i++) {
-        const char *h = trim(row.f[i]);
-        long *slot = !strcasecmp(h, "declaration_id") || !strcasecmp(h, "id") ? &c_id
-                   : !strcasecmp(h, "seized") ? &c_seized
-                   : !strcasecmp(h, "date") ? &c_date
-                   : !strcasecmp(h, "notes") ? &c_notes : NULL;
-        if (!slot) {
-            st = er_errf(err, ER_EFORMAT, "%s:1: unknown column '%s' (expected declaration_id, seized, date, notes)",
-                         csv_path, h);
-            goto cleanup;
-        }
-        if (*slot >= 0) {
-            st = er_errf(err, ER_EFORMAT, "%s:1: column '%s' appears twice", csv_path, h);
-            goto cleanup;
-        }
-        *slot = (long)i;
-    }
-    if (c_id < 0 || c_seized < 0) {
-        st = er_errf(err, ER_EFORMAT, "%s:1: missing column '%s' (required: declaration_id, seized)", csv_path,
-                     c_id < 0 ? "declaration_id" : "seized");
+    if ((st = read_header(&row, csv_path, &c, err)) != ER_OK)
         goto cleanup;
-    }
     size_t ncols = row.n;
     while ((rc = csv_next(&p, end, &line, &row)) == 1) {
         if (row.n == 1 && row.f[0][0] == '\0')
@@ -465,60 +550,23 @@ er_status er_outcomes_add(const char *dir, const char *csv_path, er_outcomes_add
             st = er_errf(err, ER_EFORMAT, "%s:%lu: %zu fields, the header has %zu", csv_path, row.line, row.n, ncols);
             goto cleanup;
         }
-        const char *id = trim(row.f[c_id]);
-        if (!*id || strlen(id) > ER_LIMIT_ID || !valid_utf8(id)) {
-            st = er_errf(err, ER_EFORMAT, "%s:%lu: declaration_id: expected 1 to %d bytes of UTF-8", csv_path,
-                         row.line, ER_LIMIT_ID);
+        result r;
+        if ((st = read_result(&row, &c, csv_path, &r, err)) != ER_OK)
             goto cleanup;
-        }
-        int seized = parse_seized(trim(row.f[c_seized]));
-        if (seized < 0) {
-            st = er_errf(err, ER_EFORMAT, "%s:%lu: seized: expected yes/no, true/false or 1/0, got '%s'", csv_path,
-                         row.line, row.f[c_seized]);
-            goto cleanup;
-        }
-        int32_t date = 0;
-        if (c_date >= 0) {
-            const char *ds = trim(row.f[c_date]);
-            if (*ds && (strlen(ds) != 10 || er_date_parse(ds, 10, &date) != ER_OK)) {
-                st = er_errf(err, ER_EFORMAT, "%s:%lu: date: expected YYYY-MM-DD, got '%s'", csv_path, row.line, ds);
-                goto cleanup;
-            }
-        }
-        const char *notes = c_notes >= 0 ? row.f[c_notes] : "";
-        if (strlen(notes) > MAX_NOTES || !valid_utf8(notes)) {
-            st = er_errf(err, ER_EFORMAT, "%s:%lu: notes: expected at most %d bytes of UTF-8", csv_path, row.line,
-                         MAX_NOTES);
-            goto cleanup;
-        }
-        int r = put(o, id, seized == 1, date, notes);
-        if (r < 0) {
+        int k = put(o, r.id, r.seized == 1, r.date, r.notes);
+        if (k < 0) {
             st = er_errf(err, ER_ENOMEM, "out of memory");
             goto cleanup;
         }
-        if (r == 0) {
+        if (k == 0) {
             res->unchanged++;
             continue;
         }
-        if (r == 1)
+        if (k == 1)
             res->added++;
         else
             res->updated++;
-        er_sb_puts(&out, "{\"id\":");
-        er_sb_json_cstr(&out, id);
-        er_sb_puts(&out, seized == 1 ? ",\"seized\":true" : ",\"seized\":false");
-        if (date) {
-            char ds[11];
-            er_date_format(date, ds);
-            er_sb_printf(&out, ",\"date\":\"%s\"", ds);
-        }
-        if (*notes) {
-            er_sb_json_key(&out, "notes");
-            er_sb_json_cstr(&out, notes);
-        }
-        er_sb_json_key(&out, "source");
-        er_sb_json_cstr(&out, csv_path);
-        er_sb_printf(&out, ",\"line\":%lu}\n", row.line);
+        result_json(&out, &r, csv_path, row.line);
     }
     if (rc < 0) {
         st = er_errf(err, rc == -2 ? ER_ENOMEM : ER_EFORMAT, "%s:%lu: %s", csv_path, line,
@@ -529,31 +577,9 @@ er_status er_outcomes_add(const char *dir, const char *csv_path, er_outcomes_add
         st = er_errf(err, ER_ENOMEM, "out of memory");
         goto cleanup;
     }
-    if (out.len == 0)
-        goto cleanup;
-    snprintf(path, sizeof path, "%s/%s", dir, STORE_FILE);
-    fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        st = er_errf(err, ER_EIO, "%s: cannot open for append: %s", path, strerror(errno));
-        goto cleanup;
-    }
-    for (size_t off = 0; off < out.len;) {
-        ssize_t w = write(fd, out.p + off, out.len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            st = er_errf(err, ER_EIO, "%s: write failed: %s", path, strerror(errno));
-            goto cleanup;
-        }
-        off += (size_t)w;
-    }
-    if (fsync(fd) != 0) {
-        st = er_errf(err, ER_EIO, "%s: fsync failed: %s", path, strerror(errno));
-        goto cleanup;
-    }
+    if (out.len)
+        st = append_store(dir, &out, err);
 cleanup:
-    if (fd >= 0 && close(fd) != 0 && st == ER_OK)
-        st = er_errf(err, ER_EIO, "%s: close failed: %s", path, strerror(errno));
     er_sb_free(&out);
     csv_row_free(&row);
     free(text);

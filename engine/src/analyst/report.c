@@ -941,15 +941,14 @@ static void render_anomalies(page *pg)
     for (size_t i = 0; i < na; i++) {
         const anomaly *a = &r->an[i];
         const row *w = &r->rows[a->row];
-        er_sb_puts(b, "<tr><td>");
-        esc(b, w->decl);
-        er_sb_puts(b, "</td><td>");
-        esc(b, w->profile);
-        er_sb_puts(b, "</td><td>");
-        esc(b, a->feature);
-        er_sb_puts(b, "</td><td>");
-        esc(b, a->group);
-        er_sb_puts(b, "</td><td class=\"n\">");
+        const char *text[4] = {w->decl, w->profile, a->feature, a->group};
+        er_sb_puts(b, "<tr>");
+        for (int k = 0; k < 4; k++) {
+            er_sb_puts(b, "<td>");
+            esc(b, text[k]);
+            er_sb_puts(b, "</td>");
+        }
+        er_sb_puts(b, "<td class=\"n\">");
         num(b, a->observed);
         er_sb_puts(b, "</td><td class=\"n\">");
         num(b, a->lo);

@@ -675,13 +675,7 @@ er_status er_tune(const er_tune_opts *o, char **json, char **table, er_err *err)
         goto cleanup;
     tune_json(&j, &u);
     tune_table(&tb, &u);
-    if (j.oom || tb.oom) {
-        st = er_errf(err, ER_ENOMEM, "out of memory");
-        goto cleanup;
-    }
-    *json = j.p;
-    *table = tb.p;
-    j.p = tb.p = NULL;
+    st = take_outputs(&j, &tb, json, table, err);
 cleanup:
     er_sb_free(&tb);
     er_sb_free(&j);

@@ -669,6 +669,20 @@ static er_status rollup(er_baseline *bl, er_err *err)
     return ER_OK;
 }
 
+/* A complete baseline's derived statistics and id, then bl handed to *out (freed on error). */
+static er_status hand_over(er_baseline *bl, er_baseline **out, er_err *err)
+{
+    er_status st = er_bl_derive(bl, err);
+    if (st == ER_OK)
+        st = er_bl_hash(bl, true, err);
+    if (st != ER_OK) {
+        er_baseline_free(bl);
+        return st;
+    }
+    *out = bl;
+    return ER_OK;
+}
+
 er_status er_baseline_builder_finish(er_baseline_builder *b, er_baseline **out, er_err *err)
 {
     er_baseline *bl = malloc(sizeof *bl);
@@ -683,15 +697,7 @@ er_status er_baseline_builder_finish(er_baseline_builder *b, er_baseline **out, 
         er_baseline_free(bl);
         return st;
     }
-    st = er_bl_derive(bl, err);
-    if (st == ER_OK)
-        st = er_bl_hash(bl, true, err);
-    if (st != ER_OK) {
-        er_baseline_free(bl);
-        return st;
-    }
-    *out = bl;
-    return ER_OK;
+    return hand_over(bl, out, err);
 fail:
     free(bl);
     return st;
@@ -748,16 +754,11 @@ er_status er_baseline_merge(er_baseline **out, const er_baseline *const *in, siz
     }
     for (size_t i = 0; i < n && st == ER_OK; i++)
         st = er_bl_add(bl, in[i], err);
-    if (st == ER_OK)
-        st = er_bl_derive(bl, err);
-    if (st == ER_OK)
-        st = er_bl_hash(bl, true, err);
     if (st != ER_OK) {
         er_baseline_free(bl);
         return st;
     }
-    *out = bl;
-    return ER_OK;
+    return hand_over(bl, out, err);
 }
 
 /* ---- histogram statistics ---- */

@@ -692,6 +692,23 @@ static er_status key_i128(ld *L, json_object *obj, const char *base, const char 
     return get_i128(L, v, lim, out);
 }
 
+/* base.key: an array of exactly len decimal integer strings, each |v| ≤ lim. */
+static er_status key_i128_array(ld *L, json_object *obj, const char *base, const char *key, int len, i128 lim,
+                                i128 *out)
+{
+    json_object *a = get(obj, key);
+    setpath(L, "%s.%s", base, key);
+    if (!a || !json_object_is_type(a, json_type_array) || json_object_array_length(a) != (size_t)len)
+        return bad(L, ER_EBASELINE, "expected an array of %d integer strings", len);
+    for (int i = 0; i < len; i++) {
+        setpath(L, "%s.%s[%d]", base, key, i);
+        er_status st = get_i128(L, json_object_array_get_idx(a, (size_t)i), lim, &out[i]);
+        if (st)
+            return st;
+    }
+    return ER_OK;
+}
+
 static er_status load_mv(ld *L, json_object *g, const char *base, const char *name, int k, uint64_t n_max,
                          mv_sums *m)
 {
@@ -703,26 +720,9 @@ static er_status load_mv(ld *L, json_object *g, const char *base, const char *na
         return bad(L, ER_EBASELINE, "expected an object {c, n, s}");
     er_status st = key_u64(L, o, b2, "n", n_max, &m->n);
     if (st) return st;
-    i128 q1 = (i128)m->n << 26, q2 = (i128)m->n << 52;
-    json_object *s = get(o, "s"), *c = get(o, "c");
-    setpath(L, "%s.s", b2);
-    if (!s || !json_object_is_type(s, json_type_array) || json_object_array_length(s) != (size_t)k)
-        return bad(L, ER_EBASELINE, "expected an array of %d integer strings", k);
-    for (int i = 0; i < k; i++) {
-        setpath(L, "%s.s[%d]", b2, i);
-        if ((st = get_i128(L, json_object_array_get_idx(s, (size_t)i), q1, &m->s[i])))
-            return st;
-    }
-    int nc = k * (k + 1) / 2;
-    setpath(L, "%s.c", b2);
-    if (!c || !json_object_is_type(c, json_type_array) || json_object_array_length(c) != (size_t)nc)
-        return bad(L, ER_EBASELINE, "expected an array of %d integer strings", nc);
-    for (int i = 0; i < nc; i++) {
-        setpath(L, "%s.c[%d]", b2, i);
-        if ((st = get_i128(L, json_object_array_get_idx(c, (size_t)i), q2, &m->c[i])))
-            return st;
-    }
-    return ER_OK;
+    if ((st = key_i128_array(L, o, b2, "s", k, (i128)m->n << 26, m->s)))
+        return st;
+    return key_i128_array(L, o, b2, "c", k * (k + 1) / 2, (i128)m->n << 52, m->c);
 }
 
 /* Entries in a space-separated list ("a b c" = 3; "" = 0). */
