@@ -1,8 +1,9 @@
 /*
  * analyst_int.h — private plumbing shared by backtest, diff and tune: loading
  * the reference data, mapping, baseline and outcome store once, streaming the
- * labelled feeds declaration by declaration with their label, and small text
- * helpers for the readable tables. Not part of the public API.
+ * labelled feeds declaration by declaration with their label, the labelled
+ * ranking metrics (precision and recall at a rate, average precision) and
+ * their JSON, and small text helpers for the outputs. Not part of the public API.
  */
 #ifndef ECORISK_ANALYST_INT_H
 #define ECORISK_ANALYST_INT_H

@@ -5,6 +5,10 @@
  * (no network, no external assets); a few lines of inline JS only sort the
  * alert table, which is complete without it; print styles keep it readable
  * on paper. Output is deterministic: the same inputs give the same bytes.
+ * Three stages: read the alerts (one row each, checked), aggregate them
+ * (lanes, domains, scores, profiles, routes, origins, anomalies), render the
+ * page section by section (head, overview, charts, anomalies, hit rates,
+ * alert table).
  */
 #include <errno.h>
 #include <json-c/json.h>

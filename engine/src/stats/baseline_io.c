@@ -4,7 +4,10 @@
  * 128-bit sums as decimal strings, derived floats as %.17g) so the same
  * content always gives the same bytes, and a loader that checks the format
  * version and every field, failing with the file and JSON path instead of
- * crashing on corrupt input. The baseline id is a hash of the canonical text.
+ * crashing on corrupt input. The loader is table-driven: DOC_FIELDS lists the
+ * top-level fields and GROUP_FIELDS a group's (JSON key, type, destination,
+ * bound, which levels carry it, the check that follows), read in table order.
+ * The baseline id is a hash of the canonical text.
  */
 #include "stats/baseline_impl.h"
 #include "core/bigmem.h"
