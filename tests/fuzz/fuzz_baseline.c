@@ -19,26 +19,28 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* Every feature in range: p in [0, 1], no NaN or inf, 1 when not computable. */
+static void check_one(const er_baseline *bl, const er_decl *d, er_anomalies *an)
+{
+    (void)bl, (void)d;
+    FZ_CHECK(an->have_baseline);
+    FZ_CHECK(isfinite(an->fisher_p) && an->fisher_p >= 0 && an->fisher_p <= 1);
+    unsigned nc = 0;
+    for (int f = 0; f < ER_FEAT_COUNT; f++) {
+        const er_feature_value *v = &an->f[f];
+        FZ_CHECK(isfinite(v->p) && v->p >= 0 && v->p <= 1);
+        FZ_CHECK(isfinite(v->observed) && isfinite(v->expected_lo) && isfinite(v->expected_hi));
+        FZ_CHECK(v->level <= ER_LEVEL_ALL && memchr(v->group, '\0', sizeof v->group));
+        if (!v->computable)
+            FZ_CHECK(v->p == 1);
+        nc += v->computable;
+    }
+    FZ_CHECK(nc == an->n_computable);
+}
+
 static void check_features(const er_baseline *bl)
 {
-    er_decl d;
-    for (size_t i = 0; fz_baseline_decl(i, &d); i++) {
-        er_anomalies an;
-        er_anomaly_compute(bl, &d, &an);
-        FZ_CHECK(an.have_baseline);
-        FZ_CHECK(isfinite(an.fisher_p) && an.fisher_p >= 0 && an.fisher_p <= 1);
-        unsigned nc = 0;
-        for (int f = 0; f < ER_FEAT_COUNT; f++) {
-            const er_feature_value *v = &an.f[f];
-            FZ_CHECK(isfinite(v->p) && v->p >= 0 && v->p <= 1);
-            FZ_CHECK(isfinite(v->observed) && isfinite(v->expected_lo) && isfinite(v->expected_hi));
-            FZ_CHECK(v->level <= ER_LEVEL_ALL && memchr(v->group, '\0', sizeof v->group));
-            if (!v->computable)
-                FZ_CHECK(v->p == 1);
-            nc += v->computable;
-        }
-        FZ_CHECK(nc == an.n_computable);
-    }
+    fz_baseline_features(bl, check_one);
 }
 
 static void exercise(const er_baseline *bl, const uint8_t *input, size_t input_len)

@@ -44,6 +44,19 @@ static bool fz_baseline_decl(size_t i, er_decl *d)
     return true;
 }
 
+/* Each fixed declaration's anomaly features against bl (er_anomaly_compute),
+ * handed to check. */
+static void fz_baseline_features(const er_baseline *bl,
+                                 void (*check)(const er_baseline *bl, const er_decl *d, er_anomalies *an))
+{
+    er_decl d;
+    for (size_t i = 0; fz_baseline_decl(i, &d); i++) {
+        er_anomalies an;
+        er_anomaly_compute(bl, &d, &an);
+        check(bl, &d, &an);
+    }
+}
+
 /* `baseline show` of a known, a chapter and an unknown code: some text each. */
 static void fz_baseline_describe(const er_baseline *bl)
 {
