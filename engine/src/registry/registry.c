@@ -368,12 +368,16 @@ static void *next_slot(tload *t, void **arr, size_t *n, size_t size)
     return e;
 }
 
-/* A document's number (column 0 of every registry) is required. */
-static er_status need_number(const tload *t, er_err *err)
+/* The record of a registry: its number (column 0) is required, then room
+ * for it in *arr as next_slot gives. NULL with *st set on failure. */
+static void *doc_slot(tload *t, void **arr, size_t *n, size_t size, er_status *st, er_err *err)
 {
-    if (col_str(&t->c, t->ix[0]))
-        return ER_OK;
-    return er_errf(err, ER_EFORMAT, "%s:%llu: number is empty", t->path, (unsigned long long)t->c.line);
+    void *e = NULL;
+    if (!col_str(&t->c, t->ix[0]))
+        *st = er_errf(err, ER_EFORMAT, "%s:%llu: number is empty", t->path, (unsigned long long)t->c.line);
+    else if (!(e = next_slot(t, arr, n, size)))
+        *st = er_errf(err, ER_ENOMEM, "out of memory");
+    return e;
 }
 
 static er_status load_table(er_registry *r, const table *tb, const char *path, bool *found, er_err *err)
@@ -403,10 +407,10 @@ static er_status permit_row(tload *t, er_err *err)
     const rcsv *c = &t->c;
     const int *ix = t->ix;
     er_registry *r = t->r;
-    er_status st = need_number(t, err);
-    permit *p = st == ER_OK ? next_slot(t, (void **)&r->permits, &r->n_permits, sizeof *p) : NULL;
+    er_status st = ER_OK;
+    permit *p = doc_slot(t, (void **)&r->permits, &r->n_permits, sizeof *p, &st, err);
     if (!p)
-        return st != ER_OK ? st : er_errf(err, ER_ENOMEM, "out of memory");
+        return st;
     p->number = dup_or_null(c, ix[0]);
     p->type = dup_or_null(c, ix[1]);
     p->exporter = dup_or_null(c, ix[3]);
@@ -443,10 +447,10 @@ static er_status licence_row(tload *t, er_err *err)
     const rcsv *c = &t->c;
     const int *ix = t->ix;
     er_registry *r = t->r;
-    er_status st = need_number(t, err);
-    licence *l = st == ER_OK ? next_slot(t, (void **)&r->licences, &r->n_licences, sizeof *l) : NULL;
+    er_status st = ER_OK;
+    licence *l = doc_slot(t, (void **)&r->licences, &r->n_licences, sizeof *l, &st, err);
     if (!l)
-        return st != ER_OK ? st : er_errf(err, ER_ENOMEM, "out of memory");
+        return st;
     const char *yr = col_str(c, ix[1]), *fl = col_str(c, ix[3]);
     double y;
     l->number = dup_or_null(c, ix[0]);
@@ -504,10 +508,10 @@ static er_status consent_row(tload *t, er_err *err)
     const rcsv *c = &t->c;
     const int *ix = t->ix;
     er_registry *r = t->r;
-    er_status st = need_number(t, err);
-    consent *k = st == ER_OK ? next_slot(t, (void **)&r->consents, &r->n_consents, sizeof *k) : NULL;
+    er_status st = ER_OK;
+    consent *k = doc_slot(t, (void **)&r->consents, &r->n_consents, sizeof *k, &st, err);
     if (!k)
-        return st != ER_OK ? st : er_errf(err, ER_ENOMEM, "out of memory");
+        return st;
     k->number = dup_or_null(c, ix[0]);
     k->exporter = dup_or_null(c, ix[1]);
     k->importer = dup_or_null(c, ix[2]);
