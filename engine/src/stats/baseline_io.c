@@ -975,7 +975,7 @@ static er_status check_format(ld *L, er_baseline *bl, doc_vals *v)
 static er_status check_hist(ld *L, er_baseline *bl, doc_vals *v)
 {
     (void)bl;
-    uint64_t bins;
+    uint64_t bins = 0;
     er_status st = key_u64(L, v->hist, "$.hist", "bins", UINT32_MAX, &bins);
     if (st)
         return st;
