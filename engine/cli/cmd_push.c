@@ -14,9 +14,6 @@
  */
 #include "cli.h"
 
-#include <errno.h>
-#include <json-c/json.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,185 +42,23 @@ static const cli_opt push_opts[] = {
     {"non-nominal", 0, CLI_FLAG, NULL, NULL, "strip importer/exporter/declarant from what is sent"},
 };
 
-/* ---- --enqueue ---- */
-
-typedef struct lines {
-    char  **v;
-    size_t  n, cap;
-} lines;
-
-static void lines_free(lines *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        free(l->v[i]);
-    free(l->v);
-    memset(l, 0, sizeof *l);
-}
-
-/* Check one alert line: a JSON object with a string alert_id. */
-static const char *check_alert(json_tokener *tok, const char *s, size_t len)
-{
-    const char *why = NULL;
-    json_object *id = NULL;
-    if (len > INT_MAX)
-        return "line too long";
-    json_tokener_reset(tok);
-    json_object *j = json_tokener_parse_ex(tok, s, (int)len);
-    if (!j || json_tokener_get_error(tok) != json_tokener_success)
-        why = "not valid JSON";
-    else if (json_tokener_get_parse_end(tok) != len)
-        why = "more than one JSON value on the line";
-    else if (!json_object_is_type(j, json_type_object))
-        why = "not a JSON object";
-    else if (!json_object_object_get_ex(j, "alert_id", &id) || !json_object_is_type(id, json_type_string) ||
-             json_object_get_string_len(id) == 0)
-        why = "no \"alert_id\" string";
-    json_object_put(j);
-    return why;
-}
-
-/* Spool the lines kept so far (ob non-NULL) and forget them. */
-static int flush_lines(er_outbox *ob, const char *name, lines *l, size_t batch, size_t *n_spooled)
-{
-    er_err err;
-    size_t done = 0;
-    int rc = EX_OK_;
-    if (l->n == 0)
-        return EX_OK_;
-    er_status st = er_outbox_put_all(ob, (const char *const *)l->v, l->n, batch, &done, &err);
-    *n_spooled += done;
-    if (st != ER_OK) {
-        cli_error("%s: spooling failed: %s (%zu alerts are safely pending)", name, err.msg, *n_spooled);
-        rc = st == ER_EIO ? EX_IOERR_ : cli_exit_code(st);
-    }
-    for (size_t i = 0; i < l->n; i++)
-        free(l->v[i]);
-    l->n = 0;
-    return rc;
-}
-
-/* One pass over an alerts.jsonl stream. validate: check every line (messages
- * name file:line). keep: collect the lines; with ob, spool them every `batch`
- * lines (streaming: memory stays one batch). */
-static int scan_alerts(FILE *f, const char *name, bool validate, lines *keep, er_outbox *ob, size_t batch,
-                       size_t *n_alerts, size_t *n_spooled)
-{
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t len;
-    unsigned long lineno = 0;
-    int rc = EX_OK_;
-    json_tokener *tok = validate ? json_tokener_new() : NULL;
-
-    *n_alerts = 0;
-    if (validate && !tok) {
-        cli_error("out of memory");
-        rc = EX_OSERR_;
-        goto cleanup;
-    }
-    while ((len = getline(&line, &cap, f)) >= 0) {
-        lineno++;
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r' || line[len - 1] == ' ' ||
-                           line[len - 1] == '\t'))
-            line[--len] = '\0';
-        if (len == 0)
-            continue;
-        if (validate) {
-            const char *why = check_alert(tok, line, (size_t)len);
-            if (why) {
-                cli_error("%s:%lu: %s; nothing from this file was spooled", name, lineno, why);
-                rc = EX_DATAERR_;
-                goto cleanup;
-            }
-        }
-        (*n_alerts)++;
-        if (!keep)
-            continue;
-        if (keep->n == keep->cap) {
-            size_t nc = keep->cap ? keep->cap * 2 : 1024;
-            char **nv = realloc(keep->v, nc * sizeof *nv);
-            if (!nv) {
-                cli_error("%s: out of memory", name);
-                rc = EX_OSERR_;
-                goto cleanup;
-            }
-            keep->v = nv;
-            keep->cap = nc;
-        }
-        if (!(keep->v[keep->n] = strdup(line))) {
-            cli_error("%s: out of memory", name);
-            rc = EX_OSERR_;
-            goto cleanup;
-        }
-        keep->n++;
-        if (ob && keep->n >= batch && (rc = flush_lines(ob, name, keep, batch, n_spooled)) != EX_OK_)
-            goto cleanup;
-    }
-    if (ferror(f)) {
-        cli_error("%s: read error: %s", name, strerror(errno));
-        rc = EX_IOERR_;
-        goto cleanup;
-    }
-    if (ob && keep)
-        rc = flush_lines(ob, name, keep, batch, n_spooled);
-
-cleanup:
-    if (tok)
-        json_tokener_free(tok);
-    free(line);
-    return rc;
-}
-
-/* Spool an alerts.jsonl: validated as a whole first (a bad line spools
- * nothing), then spooled batch by batch. A file is read twice and never held
- * in memory; stdin is held (it cannot be read twice). */
+/* --enqueue: the library checks and spools (er_outbox_enqueue_file); this prints. */
 static int enqueue(er_outbox *ob, const char *path, size_t batch)
 {
-    lines l = {0};
+    const char *name = strcmp(path, "-") == 0 ? "<stdin>" : path;
     size_t n = 0, spooled = 0;
-    int rc = EX_OK_;
-    bool is_stdin = strcmp(path, "-") == 0;
-    const char *name = is_stdin ? "<stdin>" : path;
-    FILE *f = NULL;
-
-    if (is_stdin) {
-        if ((rc = scan_alerts(stdin, name, true, &l, NULL, batch, &n, &spooled)) != EX_OK_)
-            goto cleanup;
-        if ((rc = flush_lines(ob, name, &l, batch, &spooled)) != EX_OK_)
-            goto cleanup;
-    } else {
-        for (int pass = 0; pass < 2; pass++) {
-            size_t n2 = 0;
-            if (!(f = fopen(path, "rb"))) {
-                cli_error("%s: cannot open: %s", name, strerror(errno));
-                rc = errno == ENOENT ? EX_NOINPUT_ : EX_IOERR_;
-                goto cleanup;
-            }
-            rc = pass == 0 ? scan_alerts(f, name, true, NULL, NULL, batch, &n, &spooled)
-                           : scan_alerts(f, name, false, &l, ob, batch, &n2, &spooled);
-            fclose(f);
-            f = NULL;
-            if (rc != EX_OK_)
-                goto cleanup;
-            if (pass == 1 && n2 != n) {
-                cli_error("%s: changed while being spooled (%zu alerts, then %zu); %zu are pending", name, n,
-                          n2, spooled);
-                rc = EX_DATAERR_;
-                goto cleanup;
-            }
-        }
+    er_err err;
+    er_status st = er_outbox_enqueue_file(ob, path, batch, &n, &spooled, &err);
+    if (st != ER_OK) {
+        cli_error("%s", err.msg);
+        return cli_exit_code(st);
     }
     if (n == 0)
         cli_info("%s: no alerts to spool", name);
     else
         cli_info("%s: %zu alerts spooled into %s/pending in batches of at most %zu", name, n, er_outbox_dir(ob),
                  batch);
-
-cleanup:
-    if (f)
-        fclose(f);
-    lines_free(&l);
-    return rc;
+    return EX_OK_;
 }
 
 /* ---- events and summary ---- */
