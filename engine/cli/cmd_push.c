@@ -273,7 +273,7 @@ const cli_cmd cmd_push = {
     "(Retry-After honoured), then the batch stays pending. --enqueue spools an alerts.jsonl first "
     "(validated as a whole, durable before any network call). --endpoint dir:PATH (or file://PATH) writes "
     "each batch durably as PATH/<hash>.json instead, for an air-gapped hand-over (a batch delivered twice is "
-    "the same file); --endpoint - writes one batch per line on stdout (the summary then goes to stderr). The bearer token comes from --token-file or "
+    "the same file); --endpoint - writes the batches (JSON arrays) on stdout (the summary then goes to stderr). The bearer token comes from --token-file or "
     "the ECORISK_TOKEN environment variable, never from the command line. Prints a JSON summary on stdout. "
     "Exit: 0 all delivered; 1 some batches rejected into dead/; 75 alerts left pending (retry later); "
     "69 endpoint unusable as configured (TLS, URL, credentials), alerts pending. See docs/alerts.md.",

@@ -1,7 +1,8 @@
 /*
  * sink_stdout.c — the stdout row of the sink table (sink.h), destination "-":
- * each batch is written to standard output as one line (the batch's JSON
- * array, then '\n') and flushed, for a pipe into another program. A batch
+ * each batch is written to standard output as stored (its JSON array, one
+ * alert per line between "[" and "]", then a newline) and flushed, for a
+ * pipe into another program. A batch
  * counts as delivered once the write and the flush succeeded; a closed pipe
  * stops the push with everything after it pending.
  */
