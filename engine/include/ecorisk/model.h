@@ -46,8 +46,8 @@ typedef struct er_learn_opts {
     int32_t            valid_from;    /* validation = labelled rows dated on/after; 0: the latest 20 % in time order, ties in feed order */
     unsigned           max_rounds;    /* 0: 2000 */
     unsigned           early_stop;    /* rounds without improvement of validation AP; 0: 50 */
-    double             eta;           /* 0: 0.05 */
-    unsigned           max_depth;     /* 0: 8 */
+    double             eta;           /* 0: 0.2 */
+    unsigned           max_depth;     /* 0: 6 */
     unsigned           threads;       /* XGBoost nthread; 0: 2 */
     const char        *out;           /* model file */
 } er_learn_opts;
