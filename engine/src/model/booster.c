@@ -8,6 +8,7 @@
  * histogram method, no row or column sampling, fixed seed.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -252,35 +253,43 @@ void er_model_pred_free(er_model_pred *p)
     free(p);
 }
 
-static er_status predict(er_model_pred *p, const float *rows, size_t n, int type, double *out, size_t per_row,
-                         er_err *err)
+/* Probabilities by XGBoost's in-place prediction on the dense rows (no DMatrix copy). */
+er_status er_model_predict(er_model_pred *p, const float *rows, size_t n, double *prob, er_err *err)
+{
+    er_status st = ER_OK;
+    bst_ulong const *shape;
+    bst_ulong dim;
+    float const *res;
+    char arr[160];
+    if (!n)
+        return ER_OK;
+    snprintf(arr, sizeof arr, "{\"data\":[%llu,true],\"shape\":[%zu,%zu],\"typestr\":\"<f4\",\"version\":3}",
+             (unsigned long long)(uintptr_t)rows, n, p->m->nf);
+    XGB(XGBoosterPredictFromDense(p->b, arr, "{\"type\":0,\"training\":false,\"iteration_begin\":0,"
+                                             "\"iteration_end\":0,\"strict_shape\":false,\"cache_id\":0,"
+                                             "\"missing\":NaN}", NULL, &shape, &dim, &res));
+    for (size_t i = 0; i < n; i++)
+        prob[i] = res[i];
+cleanup:
+    return st;
+}
+
+er_status er_model_contrib(er_model_pred *p, const float *rows, size_t n, double *contrib, er_err *err)
 {
     er_status st = ER_OK;
     DMatrixHandle dm = NULL;
     bst_ulong const *shape;
     bst_ulong dim;
     float const *res;
-    char cfg[128];
     if (!n)
         return ER_OK;
     XGB(XGDMatrixCreateFromMat(rows, (bst_ulong)n, (bst_ulong)p->m->nf, NAN, &dm));
-    snprintf(cfg, sizeof cfg, "{\"type\":%d,\"training\":false,\"iteration_begin\":0,\"iteration_end\":0,"
-                              "\"strict_shape\":false}", type);
-    XGB(XGBoosterPredictFromDMatrix(p->b, dm, cfg, &shape, &dim, &res));
-    for (size_t i = 0; i < n * per_row; i++)
-        out[i] = res[i];
+    XGB(XGBoosterPredictFromDMatrix(p->b, dm, "{\"type\":2,\"training\":false,\"iteration_begin\":0,"
+                                              "\"iteration_end\":0,\"strict_shape\":false}", &shape, &dim, &res));
+    for (size_t i = 0; i < n * (p->m->nf + 1); i++)
+        contrib[i] = res[i];
 cleanup:
     if (dm)
         XGDMatrixFree(dm);
     return st;
-}
-
-er_status er_model_predict(er_model_pred *p, const float *rows, size_t n, double *prob, er_err *err)
-{
-    return predict(p, rows, n, 0, prob, 1, err);
-}
-
-er_status er_model_contrib(er_model_pred *p, const float *row, double *contrib, er_err *err)
-{
-    return predict(p, row, 1, 2, contrib, p->m->nf + 1, err);
 }

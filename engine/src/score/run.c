@@ -375,6 +375,10 @@ typedef struct slot {
     float      *rows;        /* with a model: feature rows of the batch */
     double     *prob;        /* with a model: its probability per declaration */
     er_anomalies *an;        /* with a model: anomaly features per declaration */
+    uint32_t   *cidx;        /* with a model: per declaration, its row in contrib (alerts and candidates) */
+    float      *crows;       /* with a model: the feature rows of those, together */
+    double     *contrib;     /* with a model: their SHAP contributions (features + 1 each) */
+    size_t      cap_crows, cap_contrib;
     uint64_t   *oow;         /* per profile: in scope but for the validity window (only with windows) */
     size_t      feed;        /* index in opts->feeds the batch was read from */
     bool        ready, done, oom;
@@ -435,35 +439,47 @@ static bool model_pass(run_ctx *c, er_eval *ev, er_model_pred *pred, slot *s)
         s->in_scope[i] = (uint8_t)((sc.in_scope ? 4 : 0) | (sc.best >= 0 ? 1 : 0) |
                                    (sc.best < 0 && sc.in_scope && c->want_cands ? 2 : 0));
     }
-    return er_model_predict(pred, s->rows, b->n, s->prob, &err) == ER_OK;
+    if (er_model_predict(pred, s->rows, b->n, s->prob, &err) != ER_OK)
+        return false;
+    /* SHAP values only for what may be written (alerts, top-up candidates), in one call */
+    size_t n = 0;
+    for (size_t i = 0; i < b->n; i++)
+        if (s->in_scope[i] & 3) {
+            if (!er_grow((void **)&s->crows, &s->cap_crows, (n + 1) * nf, sizeof *s->crows))
+                return false;
+            memcpy(s->crows + n * nf, s->rows + i * nf, nf * sizeof *s->crows);
+            s->cidx[i] = (uint32_t)n++;
+        }
+    return er_grow((void **)&s->contrib, &s->cap_contrib, (n ? n : 1) * (nf + 1), sizeof *s->contrib) &&
+           er_model_contrib(pred, s->crows, n, s->contrib, &err) == ER_OK;
 }
 
 /* Close the alert object just formatted with the model's view of it: its
- * probability, the profiles' own risk and the top contributions in words. */
-static void model_alert(run_ctx *c, er_model_pred *pred, er_sb *out, size_t before, const er_decl *d,
-                        const er_decl_score *sc, double profile_risk, bool *oom)
+ * probability, the profiles' own risk and the top contributions in words
+ * (computed by model_pass). */
+static void model_alert(run_ctx *c, const slot *s, size_t i, er_sb *out, size_t before, double profile_risk)
 {
-    er_err err;
+    size_t nf = er_model_n_features(c->model);
     if (out->len <= before || out->p[out->len - 1] != '}')
         return;
     out->len--;
     er_sb_puts(out, ",\"profile_risk\":");
     er_sb_json_numg(out, profile_risk, 17);
     er_sb_json_key(out, "model");
-    if (er_model_explain(c->model, pred, d, sc, 5, out, &err) != ER_OK)
-        *oom = true;
+    er_model_explain_row(c->model, &s->batch->decls[i], s->rows + i * nf, s->prob[i],
+                         s->contrib + (size_t)s->cidx[i] * (nf + 1), 5, out);
     er_sb_putc(out, '}');
 }
 
-/* One alert line (or top-up candidate) appended to buf: the alert JSON, the
+/* One alert line (or top-up candidate) of declaration i appended to buf: the alert JSON, the
  * model's contributions when a model is loaded, the newline. Returns its length. */
-static size_t spool_alert(run_ctx *c, er_model_pred *pred, er_sb *buf, const er_decl *d, const er_decl_score *sc,
-                          size_t which, er_lane lane, bool candidate, double profile_risk, bool *oom)
+static size_t spool_alert(run_ctx *c, const slot *s, size_t i, er_sb *buf, const er_decl_score *sc, size_t which,
+                          er_lane lane, bool candidate, double profile_risk)
 {
     size_t before = buf->len;
-    er_alert_format(buf, &c->actx, d, sc, which, lane, false, candidate);
+    er_alert_format(buf, &c->actx, &s->batch->decls[i], sc, which, lane, false, candidate);
     if (c->model)
-        model_alert(c, pred, buf, before, d, sc, profile_risk, oom);
+        model_alert(c, s, i, buf, before, profile_risk);
     er_sb_putc(buf, '\n');
     return buf->len - before;
 }
@@ -518,7 +534,7 @@ static void process_slot(run_ctx *c, er_eval *ev, er_model_pred *pred, slot *s)
         if (sc.best >= 0) {
             const er_profile_result *r = &sc.results[sc.best];
             er_lane lane = er_score_lane(&sc, (size_t)sc.best, &c->lanes);
-            size_t len = spool_alert(c, pred, &s->alerts, d, &sc, (size_t)sc.best, lane, false, profile_risk, &s->oom);
+            size_t len = spool_alert(c, s, i, &s->alerts, &sc, (size_t)sc.best, lane, false, profile_risk);
             if (!er_grow((void **)&s->sa, &s->cap_sa, s->n_sa + 1, sizeof *s->sa)) {
                 s->oom = true;
                 return;
@@ -542,7 +558,7 @@ static void process_slot(run_ctx *c, er_eval *ev, er_model_pred *pred, slot *s)
                     which = k;
                 }
             const er_profile_result *r = &sc.results[which];
-            size_t len = spool_alert(c, pred, &s->cands, d, &sc, which, (er_lane)r->lane, true, profile_risk, &s->oom);
+            size_t len = spool_alert(c, s, i, &s->cands, &sc, which, (er_lane)r->lane, true, profile_risk);
             if (!er_grow((void **)&s->sc, &s->cap_sc, s->n_sc + 1, sizeof *s->sc)) {
                 s->oom = true;
                 return;
@@ -1108,11 +1124,12 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
             c.slots[i].rows = malloc(bsz * er_model_n_features(c.model) * sizeof *c.slots[i].rows);
             c.slots[i].prob = malloc(bsz * sizeof *c.slots[i].prob);
             c.slots[i].an = malloc(bsz * sizeof *c.slots[i].an);
+            c.slots[i].cidx = malloc(bsz * sizeof *c.slots[i].cidx);
         }
         if (windows)
             c.slots[i].oow = calloc(np ? np : 1, sizeof *c.slots[i].oow);
         if (!c.slots[i].in_scope || (windows && !c.slots[i].oow) ||
-            (c.model && (!c.slots[i].rows || !c.slots[i].prob || !c.slots[i].an))) {
+            (c.model && (!c.slots[i].rows || !c.slots[i].prob || !c.slots[i].an || !c.slots[i].cidx))) {
             st = er_errf(err, ER_ENOMEM, "out of memory");
             goto cleanup;
         }
@@ -1506,6 +1523,9 @@ cleanup:
             free(c.slots[i].rows);
             free(c.slots[i].prob);
             free(c.slots[i].an);
+            free(c.slots[i].cidx);
+            free(c.slots[i].crows);
+            free(c.slots[i].contrib);
             free(c.slots[i].oow);
         }
     }
