@@ -7,7 +7,7 @@
  * the log-odds; a model bound to other packs is refused naming both ids; the
  * model file is byte-identical whether XGBoost trains on 1 or 2 threads.
  */
-#include <check.h>
+#include "check_main.h"
 #include <gsl/gsl_rng.h>
 #include <math.h>
 #include <stdio.h>
@@ -180,7 +180,7 @@ START_TEST(model_ranks_the_known_answer)
     /* SHAP contributions (and the bias, last) add up to the log-odds of the prediction */
     double *contrib = calloc(nf + 1, sizeof *contrib);
     for (int i = 0; i < 2 * N_IMP; i += 17) {
-        ck_assert_msg(er_model_contrib(e.pr, rows + (size_t)i * nf, contrib, &err) == ER_OK, "%s", err.msg);
+        ck_assert_msg(er_model_contrib(e.pr, rows + (size_t)i * nf, 1, contrib, &err) == ER_OK, "%s", err.msg);
         double sum = 0;
         for (size_t j = 0; j <= nf; j++)
             sum += contrib[j];
@@ -244,7 +244,7 @@ START_TEST(model_bytes_do_not_depend_on_threads)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *test_suite(void)
 {
     Suite *s = suite_create("model");
     TCase *tc = tcase_create("model");
@@ -254,13 +254,4 @@ static Suite *suite(void)
     tcase_add_test(tc, model_bytes_do_not_depend_on_threads);
     suite_add_tcase(s, tc);
     return s;
-}
-
-int main(void)
-{
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : 0;
 }
