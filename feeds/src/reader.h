@@ -68,6 +68,14 @@ const feed_reader *er_feed_reader_by_name(const char *source);
 /* The row claiming p[0..n) (byte-order mark skipped here), else row 0. */
 const feed_reader *er_feed_reader_sniff(const char *p, size_t n);
 
+/* Where a record came from (its first line and raw bytes, for quarantine). */
+static inline void er_feed_item_at(feed_item *it, uint64_t line, const char *raw, size_t raw_len)
+{
+    it->line = line;
+    it->raw = raw;
+    it->raw_len = raw_len;
+}
+
 /* The first byte of p[0..n) that is not a space, tab, CR or LF; n if none. */
 static inline size_t er_feed_skip_space(const char *p, size_t n)
 {

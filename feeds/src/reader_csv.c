@@ -272,9 +272,7 @@ er_status er_reader_csv_next(void *state, raw_rec *r, feed_item *it, er_err *err
     if (st != ER_OK)
         return st;
     unswap_fields(f, &rec);
-    it->line = rec.line;
-    it->raw = rec.raw;
-    it->raw_len = rec.raw_len;
+    er_feed_item_at(it, rec.line, rec.raw, rec.raw_len);
     if (rec.err != CSV_OK) {
         it->bad = true;
         it->reason = rec.err == CSV_ETOOLONG ? ER_Q_TOO_LONG : ER_Q_SYNTAX;

@@ -215,9 +215,7 @@ er_status er_reader_jsonl_next(void *state, raw_rec *r, feed_item *it, er_err *e
     er_status st = jsonl_next(f->jl, &rec, err);
     if (st != ER_OK)
         return st;
-    it->line = rec.line;
-    it->raw = rec.raw;
-    it->raw_len = rec.raw_len;
+    er_feed_item_at(it, rec.line, rec.raw, rec.raw_len);
     if (rec.err != JL_OK) {
         it->bad = true;
         it->reason = rec.err == JL_TOOLONG ? ER_Q_TOO_LONG : ER_Q_SYNTAX;

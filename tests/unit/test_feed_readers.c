@@ -4,7 +4,7 @@
  * file endings and its format, and opens its sample and reads it record by
  * record with exact fields, line numbers and quarantine items.
  */
-#include <check.h>
+#include "check_main.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,7 +126,7 @@ START_TEST(test_read_records)
 }
 END_TEST
 
-int main(void)
+Suite *test_suite(void)
 {
     Suite *s = suite_create("feed_readers");
     TCase *tc = tcase_create("table");
@@ -134,9 +134,5 @@ int main(void)
     tcase_add_test(tc, test_sniff_own_only);
     tcase_add_test(tc, test_read_records);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return s;
 }
