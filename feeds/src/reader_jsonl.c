@@ -210,9 +210,9 @@ static bool take_extras(const rjsonl *f, json_object *obj, raw_rec *r, feed_item
 
 er_status er_reader_jsonl_next(void *state, raw_rec *r, feed_item *it, er_err *err)
 {
-    rjsonl *f = state;
     jsonl_rec rec;
-    er_status st = jsonl_next(f->jl, &rec, err);
+    er_status st = jsonl_next(((rjsonl *)state)->jl, &rec, err);
+    rjsonl *f = state;
     if (st != ER_OK)
         return st;
     er_feed_item_at(it, rec.line, rec.raw, rec.raw_len);
