@@ -39,7 +39,7 @@ def want(what, got, exp):
         bad.append(f"{what}: got {got}, docs/analysts.md says {exp}")
 d, r = at("shipped-test")
 want("test labelled/positives", (d["declarations"]["labelled"], d["declarations"]["positives"]), (8476, 1835))
-want("shipped packs in scope (test)", d["overall"]["in_scope"], 929)
+want("shipped packs in scope (test)", d["overall"]["in_scope"], 936)
 want("shipped packs at 1 % / 5 % (test)", (r[0.01], r[0.05]), ((4, 85), (69, 424)))
 d, r = at("shipped-valid")
 want("shipped packs at 1 % / 5 % (valid)", (r[0.01], r[0.05]), ((8, 82), (51, 407)))
