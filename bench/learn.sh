@@ -7,6 +7,7 @@
 # ranking of the same run; then run with and without the model on that day.
 #   bench/learn.sh [DAY_ROWS] [TRAIN_ROWS] [HISTORY_ROWS]   (defaults 1000000, 200000, 3000000)
 #   SMALL=1 bench/learn.sh                                  (50000, 50000, 300000)
+#   TRAIN_DAYS=4 bench/learn.sh 1000000 1000000 300000      (learn on 1M labelled rows over 4 days)
 cd "$(dirname "$0")/.."
 set -euo pipefail
 build=${ECORISK_BUILD:-build}
@@ -20,16 +21,17 @@ ecorisk=${ECORISK:-$build/ecorisk}
 out=${BENCH_OUT:-bench/out}
 mkdir -p "$out"
 day=$out/detect-day-$rows-$rate.csv
-train=$out/learn-train-$train_rows-$rate.csv
+train_days=${TRAIN_DAYS:-1}
+train=$out/learn-train-$train_rows-$train_days-$rate.csv
 hist=$out/detect-history-$hist_rows-$rate.csv
 baseline=$out/detect-baseline-$hist_rows-$rate.json
 model=$out/learn-model-$train_rows-$rate.json
 gen=("$build/gen_declarations" --anomaly-rate 0 --illicit-rate "$rate")
 [ -s "$day" ] || "${gen[@]}" -n "$rows" --seed 31 --start 2026-11-24 -o "$day"
-[ -s "$train" ] || "${gen[@]}" -n "$train_rows" --seed 29 --start 2026-11-20 -o "$train"
+[ -s "$train" ] || "${gen[@]}" -n "$train_rows" --seed 29 --start 2026-11-20 --days "$train_days" -o "$train"
 [ -s "$hist" ] || "${gen[@]}" -n "$hist_rows" --seed 30 --start 2026-09-25 --days 60 -o "$hist"
 [ -s "$baseline" ] && [ "$baseline" -nt "$ecorisk" ] || "$ecorisk" baseline build --feed "$hist" --out "$baseline" -q
-echo "train day: $train ($train_rows rows, 2026-11-20)  scored day: $day ($rows rows, 2026-11-24)  cpu: $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
+echo "training: $train ($train_rows rows, $train_days day(s) from 2026-11-20)  scored day: $day ($rows rows, 2026-11-24)  cpu: $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
 /usr/bin/time -f "learn: %e s wall, %M KB peak" "$ecorisk" learn --feed "$train" --label-field illicit \
   --baseline "$baseline" --out "$model" --report "$out/learn-report.json"
 "$ecorisk" backtest --feed "$day" --label-field illicit --baseline "$baseline" --model "$model" \

@@ -187,4 +187,10 @@ void cli_progress_update(cli_progress *p, unsigned long long rows, unsigned long
                          unsigned long long alerts);
 void cli_progress_done(cli_progress *p);   /* clears the line; frees p; NULL ok */
 
+/* Deliver the outbox ob to dest (push.h) with the delivery options of a
+ * (push's names: --token-file, --cacert, --retries, ...; run --push has the
+ * same), print the summary; returns the exit status (cmd_push.c). */
+struct er_outbox;
+int cli_push_deliver(const cli_args *a, const char *cmd, struct er_outbox *ob, const char *dest);
+
 #endif

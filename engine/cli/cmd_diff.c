@@ -12,7 +12,9 @@
 static const cli_opt diff_opts[] = {
     ANALYST_INPUT_OPTS,
     {"profiles", 'p', CLI_LIST, NULL, "PATH", "current profile pack file or directory (default: the shipped packs)"},
-    {"against", 'a', CLI_LIST, NULL, "PATH", "candidate profile pack file or directory (required)"},
+    {"against", 'a', CLI_LIST, NULL, "PATH", "candidate profile pack file or directory (default: the --profiles set again)"},
+    {"model", 0, CLI_STR, NULL, "FILE", "learned model of A (ecorisk learn): A ranks by its probability"},
+    {"against-model", 0, CLI_STR, NULL, "FILE", "learned model of B: B ranks by its probability"},
     {"examples", 0, CLI_INT, "5", "N", "example declarations per change"},
     {"label-field", 'l', CLI_STR, NULL, "COLUMN", "column holding the label: adds precision and average precision by risk"},
     {"outcomes", 0, CLI_STR, NULL, "DIR", "outcome store: recorded inspection results as labels (override the column)"},
@@ -31,8 +33,10 @@ static int diff_main(const cli_args *a)
         return rc;
     o.n_a = cli_profiles(a, &o.profiles_a);
     o.n_b = cli_list(a, "against", &o.profiles_b);
-    if (!o.n_b) {
-        fprintf(stderr, "ecorisk diff: --against is required (see 'ecorisk diff --help')\n");
+    o.model_a = cli_str(a, "model");
+    o.model_b = cli_str(a, "against-model");
+    if (!o.n_b && !o.model_a && !o.model_b) {
+        fprintf(stderr, "ecorisk diff: --against, --model or --against-model is required (see 'ecorisk diff --help')\n");
         return EX_USAGE_;
     }
     long ex = cli_int(a, "examples");
@@ -47,12 +51,19 @@ static int diff_main(const cli_args *a)
 
 const cli_cmd cmd_diff = {
     "diff",
-    "alerts gained and lost between two profile sets on the same declarations",
-    "--feed F --profiles CURRENT --against CANDIDATE [--baseline B] [--out FILE]",
+    "alerts gained and lost between two profile sets, and two risk rankings, on the same declarations",
+    "--feed F [--profiles CURRENT] (--against CANDIDATE | --model M | --against-model M) [--baseline B] [--out FILE]",
     "Scores every declaration with both profile sets exactly as 'run' does and reports what "
     "changes: for the alert the run would emit, alerts gained, lost, moved to another "
     "profile or lane, with lane transitions; per profile id (matched across the sets; added "
     "and removed profiles shown), alerts in each set, gained, lost, kept and lane changes; "
-    "and the first example declarations of each change with their scores in A and B.",
+    "and the first example declarations of each change with their scores in A and B; then the "
+    "two rankings by risk (top 1, 5, 10 % in common; with labels, precision and average "
+    "precision). With --model / --against-model a side ranks by that learned model's "
+    "probability, as 'run --model' does: --against-model M alone compares the packs' risk "
+    "with the model's ranking, --model M1 --against-model M2 two models. Alerts are the "
+    "profiles' in both cases (docs/scoring.md 7.5).",
     diff_opts, CLI_NOPTS(diff_opts), diff_main,
-    .examples = "ecorisk diff --feed history.csv --profiles profiles --against candidate/\n  who a pack change would alert that it did not before, and who not any more\n"};
+    .examples = "ecorisk diff --feed history.csv --profiles profiles --against candidate/\n  who a pack change would alert that it did not before, and who not any more\n"
+                "ecorisk diff --feed day.csv --label-field illicit --baseline bl.json --model old.json --against-model new.json\n"
+                "  two learned models' rankings of the same labelled day\n"};

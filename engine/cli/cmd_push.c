@@ -14,9 +14,6 @@
  */
 #include "cli.h"
 
-#include <errno.h>
-#include <json-c/json.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +24,7 @@
 
 static const cli_opt push_opts[] = {
     {"outbox", 'o', CLI_STR, NULL, "DIR", "outbox directory (pending/, sent/, dead/); created if missing"},
-    {"endpoint", 'e', CLI_STR, NULL, "URL", "CEN-style endpoint (https://...) to POST batches to"},
+    {"endpoint", 'e', CLI_STR, NULL, "DEST", "where batches go: https:// URL (CEN-style endpoint), dir:PATH or file://PATH (a hand-over directory), - (stdout)"},
     {"enqueue", 0, CLI_LIST, NULL, "FILE", "spool the alerts of this alerts.jsonl (- = stdin) first"},
     {"no-send", 0, CLI_FLAG, NULL, NULL, "only spool (--enqueue); do not contact the endpoint"},
     {"token-file", 0, CLI_STR, NULL, "FILE", "file holding the bearer token (else env ECORISK_TOKEN)"},
@@ -45,185 +42,23 @@ static const cli_opt push_opts[] = {
     {"non-nominal", 0, CLI_FLAG, NULL, NULL, "strip importer/exporter/declarant from what is sent"},
 };
 
-/* ---- --enqueue ---- */
-
-typedef struct lines {
-    char  **v;
-    size_t  n, cap;
-} lines;
-
-static void lines_free(lines *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        free(l->v[i]);
-    free(l->v);
-    memset(l, 0, sizeof *l);
-}
-
-/* Check one alert line: a JSON object with a string alert_id. */
-static const char *check_alert(json_tokener *tok, const char *s, size_t len)
-{
-    const char *why = NULL;
-    json_object *id = NULL;
-    if (len > INT_MAX)
-        return "line too long";
-    json_tokener_reset(tok);
-    json_object *j = json_tokener_parse_ex(tok, s, (int)len);
-    if (!j || json_tokener_get_error(tok) != json_tokener_success)
-        why = "not valid JSON";
-    else if (json_tokener_get_parse_end(tok) != len)
-        why = "more than one JSON value on the line";
-    else if (!json_object_is_type(j, json_type_object))
-        why = "not a JSON object";
-    else if (!json_object_object_get_ex(j, "alert_id", &id) || !json_object_is_type(id, json_type_string) ||
-             json_object_get_string_len(id) == 0)
-        why = "no \"alert_id\" string";
-    json_object_put(j);
-    return why;
-}
-
-/* Spool the lines kept so far (ob non-NULL) and forget them. */
-static int flush_lines(er_outbox *ob, const char *name, lines *l, size_t batch, size_t *n_spooled)
-{
-    er_err err;
-    size_t done = 0;
-    int rc = EX_OK_;
-    if (l->n == 0)
-        return EX_OK_;
-    er_status st = er_outbox_put_all(ob, (const char *const *)l->v, l->n, batch, &done, &err);
-    *n_spooled += done;
-    if (st != ER_OK) {
-        cli_error("%s: spooling failed: %s (%zu alerts are safely pending)", name, err.msg, *n_spooled);
-        rc = st == ER_EIO ? EX_IOERR_ : cli_exit_code(st);
-    }
-    for (size_t i = 0; i < l->n; i++)
-        free(l->v[i]);
-    l->n = 0;
-    return rc;
-}
-
-/* One pass over an alerts.jsonl stream. validate: check every line (messages
- * name file:line). keep: collect the lines; with ob, spool them every `batch`
- * lines (streaming: memory stays one batch). */
-static int scan_alerts(FILE *f, const char *name, bool validate, lines *keep, er_outbox *ob, size_t batch,
-                       size_t *n_alerts, size_t *n_spooled)
-{
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t len;
-    unsigned long lineno = 0;
-    int rc = EX_OK_;
-    json_tokener *tok = validate ? json_tokener_new() : NULL;
-
-    *n_alerts = 0;
-    if (validate && !tok) {
-        cli_error("out of memory");
-        rc = EX_OSERR_;
-        goto cleanup;
-    }
-    while ((len = getline(&line, &cap, f)) >= 0) {
-        lineno++;
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r' || line[len - 1] == ' ' ||
-                           line[len - 1] == '\t'))
-            line[--len] = '\0';
-        if (len == 0)
-            continue;
-        if (validate) {
-            const char *why = check_alert(tok, line, (size_t)len);
-            if (why) {
-                cli_error("%s:%lu: %s; nothing from this file was spooled", name, lineno, why);
-                rc = EX_DATAERR_;
-                goto cleanup;
-            }
-        }
-        (*n_alerts)++;
-        if (!keep)
-            continue;
-        if (keep->n == keep->cap) {
-            size_t nc = keep->cap ? keep->cap * 2 : 1024;
-            char **nv = realloc(keep->v, nc * sizeof *nv);
-            if (!nv) {
-                cli_error("%s: out of memory", name);
-                rc = EX_OSERR_;
-                goto cleanup;
-            }
-            keep->v = nv;
-            keep->cap = nc;
-        }
-        if (!(keep->v[keep->n] = strdup(line))) {
-            cli_error("%s: out of memory", name);
-            rc = EX_OSERR_;
-            goto cleanup;
-        }
-        keep->n++;
-        if (ob && keep->n >= batch && (rc = flush_lines(ob, name, keep, batch, n_spooled)) != EX_OK_)
-            goto cleanup;
-    }
-    if (ferror(f)) {
-        cli_error("%s: read error: %s", name, strerror(errno));
-        rc = EX_IOERR_;
-        goto cleanup;
-    }
-    if (ob && keep)
-        rc = flush_lines(ob, name, keep, batch, n_spooled);
-
-cleanup:
-    if (tok)
-        json_tokener_free(tok);
-    free(line);
-    return rc;
-}
-
-/* Spool an alerts.jsonl: validated as a whole first (a bad line spools
- * nothing), then spooled batch by batch. A file is read twice and never held
- * in memory; stdin is held (it cannot be read twice). */
+/* --enqueue: the library checks and spools (er_outbox_enqueue_file); this prints. */
 static int enqueue(er_outbox *ob, const char *path, size_t batch)
 {
-    lines l = {0};
+    const char *name = strcmp(path, "-") == 0 ? "<stdin>" : path;
     size_t n = 0, spooled = 0;
-    int rc = EX_OK_;
-    bool is_stdin = strcmp(path, "-") == 0;
-    const char *name = is_stdin ? "<stdin>" : path;
-    FILE *f = NULL;
-
-    if (is_stdin) {
-        if ((rc = scan_alerts(stdin, name, true, &l, NULL, batch, &n, &spooled)) != EX_OK_)
-            goto cleanup;
-        if ((rc = flush_lines(ob, name, &l, batch, &spooled)) != EX_OK_)
-            goto cleanup;
-    } else {
-        for (int pass = 0; pass < 2; pass++) {
-            size_t n2 = 0;
-            if (!(f = fopen(path, "rb"))) {
-                cli_error("%s: cannot open: %s", name, strerror(errno));
-                rc = errno == ENOENT ? EX_NOINPUT_ : EX_IOERR_;
-                goto cleanup;
-            }
-            rc = pass == 0 ? scan_alerts(f, name, true, NULL, NULL, batch, &n, &spooled)
-                           : scan_alerts(f, name, false, &l, ob, batch, &n2, &spooled);
-            fclose(f);
-            f = NULL;
-            if (rc != EX_OK_)
-                goto cleanup;
-            if (pass == 1 && n2 != n) {
-                cli_error("%s: changed while being spooled (%zu alerts, then %zu); %zu are pending", name, n,
-                          n2, spooled);
-                rc = EX_DATAERR_;
-                goto cleanup;
-            }
-        }
+    er_err err;
+    er_status st = er_outbox_enqueue_file(ob, path, batch, &n, &spooled, &err);
+    if (st != ER_OK) {
+        cli_error("%s", err.msg);
+        return cli_exit_code(st);
     }
     if (n == 0)
         cli_info("%s: no alerts to spool", name);
     else
         cli_info("%s: %zu alerts spooled into %s/pending in batches of at most %zu", name, n, er_outbox_dir(ob),
                  batch);
-
-cleanup:
-    if (f)
-        fclose(f);
-    lines_free(&l);
-    return rc;
+    return EX_OK_;
 }
 
 /* ---- events and summary ---- */
@@ -265,6 +100,120 @@ static long secs_to_ms(double s)
     return (long)(s * 1000.0 + 0.5);
 }
 
+/* A delivery option's value: as given, else def (run's copies of push's
+ * options have no table default). */
+static const char *opt_or(const cli_args *a, const char *name, const char *def)
+{
+    const char *v = cli_str(a, name);
+    return v ? v : def;
+}
+
+/* The delivery options of a (push's names) into *po, checked. EX_OK_ or EX_USAGE_. */
+static int delivery_opts(const cli_args *a, const char *cmd, const char *dest, er_push_opts *po)
+{
+    long batch = strtol(opt_or(a, "batch", "500"), NULL, 10);
+    long retries = strtol(opt_or(a, "retries", "4"), NULL, 10);
+    if (batch < 1 || batch > 1000000) {
+        cli_error("%s: --batch expects 1..1000000, got %ld", cmd, batch);
+        return EX_USAGE_;
+    }
+    if (retries < 0 || retries > 100) {
+        cli_error("%s: --retries expects 0..100, got %ld", cmd, retries);
+        return EX_USAGE_;
+    }
+    if (cli_given(a, "cert") != cli_given(a, "key")) {
+        cli_error("%s: mutual TLS needs both --cert and --key", cmd);
+        return EX_USAGE_;
+    }
+    er_push_opts_init(po);
+    po->endpoint = dest;
+    po->cacert = cli_str(a, "cacert");
+    po->cert = cli_str(a, "cert");
+    po->key = cli_str(a, "key");
+    po->insecure_http = cli_flag(a, "insecure-http");
+    po->non_nominal = cli_flag(a, "non-nominal");
+    po->batch_max = (size_t)batch;
+    po->max_time_ms = secs_to_ms(strtod(opt_or(a, "max-time", "60"), NULL));
+    po->connect_timeout_ms = secs_to_ms(strtod(opt_or(a, "connect-timeout", "10"), NULL));
+    po->max_attempts = (int)retries + 1;
+    po->backoff_base_ms = secs_to_ms(strtod(opt_or(a, "backoff", "0.5"), NULL));
+    po->backoff_max_ms = secs_to_ms(strtod(opt_or(a, "backoff-max", "30"), NULL));
+    po->retry_after_max_ms = secs_to_ms(strtod(opt_or(a, "retry-after-max", "120"), NULL));
+    po->on_event = on_event;
+    if (po->max_time_ms < 1 || po->connect_timeout_ms < 1) {
+        cli_error("%s: --max-time and --connect-timeout must be positive", cmd);
+        return EX_USAGE_;
+    }
+    return EX_OK_;
+}
+
+/* The summary (JSON on stdout, or on stderr when the batches go to stdout)
+ * and the exit status of a push. */
+static int report(er_status st, const er_push_summary *sum, const er_err *err, const char *dir,
+                  const char *dest)
+{
+    fprintf(strcmp(dest, "-") == 0 ? stderr : stdout,
+            "{\"delivered_batches\":%zu,\"delivered_alerts\":%zu,\"dead_batches\":%zu,\"dead_alerts\":%zu,"
+            "\"pending_batches\":%zu,\"pending_alerts\":%zu,\"requests\":%zu,\"resends\":%zu,\"retries\":%zu,"
+            "\"rebatched\":%zu,\"status\":\"%s\"}\n",
+            sum->batches_delivered, sum->alerts_delivered, sum->batches_dead, sum->alerts_dead,
+            sum->batches_pending, sum->alerts_pending, sum->requests, sum->resends, sum->retries,
+            sum->rebatched, er_status_str(st));
+    fflush(stdout);
+    if (sum->foreign)
+        cli_warn("%s/pending: %zu files that are not batches were left alone", dir, sum->foreign);
+    cli_info("push: delivered %zu alerts in %zu batches, %zu retries, %zu alerts to dead/, "
+             "%zu alerts in %zu batches pending",
+             sum->alerts_delivered, sum->batches_delivered, sum->retries, sum->alerts_dead, sum->alerts_pending,
+             sum->batches_pending);
+    switch (st) {
+    case ER_OK:
+        if (sum->batches_dead)
+            cli_warn("push: %zu batches were rejected; see %s/dead/*.response.json", sum->batches_dead, dir);
+        return sum->batches_dead ? EX_FINDINGS : EX_OK_;
+    case ER_EPENDING:
+        cli_warn("%s", err->msg);
+        return EX_TEMPFAIL_;
+    case ER_ELIMIT:
+        cli_error("%s", err->msg);
+        return EX_TEMPFAIL_;
+    case ER_ENET:
+    case ER_EHTTP:
+        cli_error("%s", err->msg);
+        return EX_UNAVAILABLE_;
+    default:
+        cli_error("push failed: %s", err->msg);
+        return cli_exit_code(st);
+    }
+}
+
+int cli_push_deliver(const cli_args *a, const char *cmd, er_outbox *ob, const char *dest)
+{
+    er_push_opts po;
+    er_push_summary sum;
+    char *token = NULL;
+    er_err err;
+    er_status st;
+    int rc = delivery_opts(a, cmd, dest, &po);
+    if (rc != EX_OK_)
+        return rc;
+    const char *tf = cli_str(a, "token-file");
+    if (tf) {
+        struct stat sb;
+        if (stat(tf, &sb) == 0 && (sb.st_mode & 077))
+            cli_warn("%s: the token file is readable by group or others (chmod 600 it)", tf);
+    }
+    if ((st = er_push_token_load(&token, tf, &err)) != ER_OK) {
+        cli_error("%s", err.msg);
+        return st == ER_EINVAL ? EX_CONFIG_ : cli_exit_code(st);
+    }
+    po.token = token;
+    st = er_push_run(ob, &po, &sum, &err);
+    rc = report(st, &sum, &err, er_outbox_dir(ob), dest);
+    er_push_token_free(token);
+    return rc;
+}
+
 static int push_main(const cli_args *a)
 {
     const char *dir = cli_str(a, "outbox");
@@ -273,9 +222,8 @@ static int push_main(const cli_args *a)
     size_t n_enq = cli_list(a, "enqueue", &enq);
     bool no_send = cli_flag(a, "no-send");
     long batch = cli_int(a, "batch");
-    long retries = cli_int(a, "retries");
     er_outbox *ob = NULL;
-    char *token = NULL;
+    er_push_opts po;
     er_err err;
     er_status st;
     int rc = EX_OK_;
@@ -297,19 +245,8 @@ static int push_main(const cli_args *a)
         cli_error("push: --no-send only makes sense with --enqueue FILE");
         return EX_USAGE_;
     }
-    if (batch < 1 || batch > 1000000) {
-        cli_error("push: --batch expects 1..1000000, got %ld", batch);
-        return EX_USAGE_;
-    }
-    if (retries < 0 || retries > 100) {
-        cli_error("push: --retries expects 0..100, got %ld", retries);
-        return EX_USAGE_;
-    }
-    if (cli_given(a, "cert") != cli_given(a, "key")) {
-        cli_error("push: mutual TLS needs both --cert and --key");
-        return EX_USAGE_;
-    }
-
+    if ((rc = delivery_opts(a, "push", endpoint ? endpoint : "", &po)) != EX_OK_)
+        return rc;
     if ((st = er_outbox_open(&ob, dir, &err)) != ER_OK) {
         cli_error("%s", err.msg);
         rc = st == ER_EIO ? EX_CANTCREAT_ : cli_exit_code(st);
@@ -318,86 +255,10 @@ static int push_main(const cli_args *a)
     for (size_t i = 0; i < n_enq; i++)
         if ((rc = enqueue(ob, enq[i], (size_t)batch)) != EX_OK_)
             goto cleanup;
-    if (no_send)
-        goto cleanup;
-
-    const char *tf = cli_str(a, "token-file");
-    if (tf) {
-        struct stat sb;
-        if (stat(tf, &sb) == 0 && (sb.st_mode & 077))
-            cli_warn("%s: the token file is readable by group or others (chmod 600 it)", tf);
-    }
-    if ((st = er_push_token_load(&token, tf, &err)) != ER_OK) {
-        cli_error("%s", err.msg);
-        rc = st == ER_EINVAL ? EX_CONFIG_ : cli_exit_code(st);
-        goto cleanup;
-    }
-
-    er_push_opts po;
-    er_push_opts_init(&po);
-    po.endpoint = endpoint;
-    po.token = token;
-    po.cacert = cli_str(a, "cacert");
-    po.cert = cli_str(a, "cert");
-    po.key = cli_str(a, "key");
-    po.insecure_http = cli_flag(a, "insecure-http");
-    po.non_nominal = cli_flag(a, "non-nominal");
-    po.batch_max = (size_t)batch;
-    po.max_time_ms = secs_to_ms(cli_double(a, "max-time"));
-    po.connect_timeout_ms = secs_to_ms(cli_double(a, "connect-timeout"));
-    po.max_attempts = (int)retries + 1;
-    po.backoff_base_ms = secs_to_ms(cli_double(a, "backoff"));
-    po.backoff_max_ms = secs_to_ms(cli_double(a, "backoff-max"));
-    po.retry_after_max_ms = secs_to_ms(cli_double(a, "retry-after-max"));
-    po.on_event = on_event;
-    if (po.max_time_ms < 1 || po.connect_timeout_ms < 1) {
-        cli_error("push: --max-time and --connect-timeout must be positive");
-        rc = EX_USAGE_;
-        goto cleanup;
-    }
-
-    er_push_summary sum;
-    st = er_push_run(ob, &po, &sum, &err);
-    printf("{\"delivered_batches\":%zu,\"delivered_alerts\":%zu,\"dead_batches\":%zu,\"dead_alerts\":%zu,"
-           "\"pending_batches\":%zu,\"pending_alerts\":%zu,\"requests\":%zu,\"resends\":%zu,\"retries\":%zu,"
-           "\"rebatched\":%zu,\"status\":\"%s\"}\n",
-           sum.batches_delivered, sum.alerts_delivered, sum.batches_dead, sum.alerts_dead,
-           sum.batches_pending, sum.alerts_pending, sum.requests, sum.resends, sum.retries, sum.rebatched,
-           er_status_str(st));
-    fflush(stdout);
-    if (sum.foreign)
-        cli_warn("%s/pending: %zu files that are not batches were left alone", dir, sum.foreign);
-    cli_info("push: delivered %zu alerts in %zu batches, %zu retries, %zu alerts to dead/, "
-             "%zu alerts in %zu batches pending",
-             sum.alerts_delivered, sum.batches_delivered, sum.retries, sum.alerts_dead, sum.alerts_pending,
-             sum.batches_pending);
-    switch (st) {
-    case ER_OK:
-        rc = sum.batches_dead ? EX_FINDINGS : EX_OK_;
-        if (sum.batches_dead)
-            cli_warn("push: %zu batches were rejected; see %s/dead/*.response.json", sum.batches_dead, dir);
-        break;
-    case ER_EPENDING:
-        cli_warn("%s", err.msg);
-        rc = EX_TEMPFAIL_;
-        break;
-    case ER_ELIMIT:
-        cli_error("%s", err.msg);
-        rc = EX_TEMPFAIL_;
-        break;
-    case ER_ENET:
-    case ER_EHTTP:
-        cli_error("%s", err.msg);
-        rc = EX_UNAVAILABLE_;
-        break;
-    default:
-        cli_error("push failed: %s", err.msg);
-        rc = cli_exit_code(st);
-        break;
-    }
+    if (!no_send)
+        rc = cli_push_deliver(a, "push", ob, endpoint);
 
 cleanup:
-    er_push_token_free(token);
     er_outbox_free(ob);
     return rc;
 }
@@ -405,12 +266,14 @@ cleanup:
 const cli_cmd cmd_push = {
     "push",
     "spool alerts into the outbox and deliver it to a CEN-style endpoint",
-    "--outbox DIR (--endpoint URL | --enqueue FILE --no-send) [options]",
+    "--outbox DIR (--endpoint DEST | --enqueue FILE --no-send) [options]",
     "Delivers the batches in DIR/pending to URL as JSON arrays (POST, Idempotency-Key = batch hash, "
     "one reused TLS connection). 2xx moves a batch to sent/ with the receipt, other 4xx to dead/ with the "
     "response; connection errors, timeouts, 429 and 5xx are retried with exponential backoff and jitter "
     "(Retry-After honoured), then the batch stays pending. --enqueue spools an alerts.jsonl first "
-    "(validated as a whole, durable before any network call). The bearer token comes from --token-file or "
+    "(validated as a whole, durable before any network call). --endpoint dir:PATH (or file://PATH) writes "
+    "each batch durably as PATH/<hash>.json instead, for an air-gapped hand-over (a batch delivered twice is "
+    "the same file); --endpoint - writes the batches (JSON arrays) on stdout (the summary then goes to stderr). The bearer token comes from --token-file or "
     "the ECORISK_TOKEN environment variable, never from the command line. Prints a JSON summary on stdout. "
     "Exit: 0 all delivered; 1 some batches rejected into dead/; 75 alerts left pending (retry later); "
     "69 endpoint unusable as configured (TLS, URL, credentials), alerts pending. See docs/alerts.md.",

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "ecorisk/outbox.h"
 #include "ecorisk/run.h"
 
 static const cli_opt run_opts[] = {
@@ -31,7 +32,7 @@ static const cli_opt run_opts[] = {
     {"batch-size", 0, CLI_INT, "8192", "N", "declarations per batch"},
     {"max-quarantine-share", 0, CLI_DOUBLE, "0.05", "X", "quarantined share of the rows read above which the run warns and exits 3 (1: never)"},
     {"metrics", 0, CLI_STR, NULL, "FILE", "also write the metrics to FILE atomically, on failure too (node-exporter textfile collector)"},
-    {"push", 0, CLI_STR, NULL, "URL", "after the run, spool the alerts in the outbox and push them to this endpoint"},
+    {"push", 0, CLI_STR, NULL, "DEST", "after the run, spool the alerts in the outbox and push them to DEST (URL, dir:PATH, -; as push --endpoint)"},
     {"outbox", 0, CLI_STR, NULL, "DIR", "outbox for --push, shared by every night (default: outbox beside OUT)"},
     {"token-file", 0, CLI_STR, NULL, "FILE", "--push: bearer token file (else env ECORISK_TOKEN)"},
     {"cacert", 0, CLI_STR, NULL, "FILE", "--push: CA certificate(s) to verify the endpoint"},
@@ -48,7 +49,6 @@ static const cli_opt run_opts[] = {
     {"retry-after-max", 0, CLI_STR, NULL, "S", "--push: longer Retry-After: stop and keep pending (as push; default 120)"},
 };
 
-extern const cli_cmd cmd_push;
 
 /* The outbox of --push: --outbox, else "outbox" in the directory that holds
  * OUT, so the runs of every night share one outbox and what stayed pending
@@ -76,73 +76,48 @@ static void outbox_dir(const cli_args *a, const char *out, char *buf, size_t n)
 }
 
 /* --push, step 1 (before the run's outputs are published): spool the staged
- * alerts.jsonl into the outbox as `ecorisk push --enqueue --no-send` does. A
- * run killed after this and before publishing has its alerts pending; the
- * re-run spools the same batches (named by content) again, harmlessly. */
+ * alerts.jsonl into the outbox (er_outbox_enqueue_file). A run killed after
+ * this and before publishing has its alerts pending; the re-run spools the
+ * same batches (named by content) again, harmlessly. */
 static er_status spool_staged(void *ud, const char *staged, er_err *err)
 {
     const cli_args *a = ud;
     char alerts[4400], outbox[4096];
-    const char *argv[12];
-    int n = 0;
+    er_outbox *ob = NULL;
+    size_t n = 0;
+    long batch = cli_given(a, "batch") ? strtol(cli_str(a, "batch"), NULL, 10) : 500;
+    if (batch < 1 || batch > 1000000)
+        return er_errf(err, ER_EINVAL, "--batch expects 1..1000000, got %ld; the run's outputs were not "
+                       "published", batch);
     snprintf(alerts, sizeof alerts, "%s/alerts.jsonl", staged);
     outbox_dir(a, cli_str(a, "out"), outbox, sizeof outbox);
-    argv[n++] = "ecorisk push";
-    argv[n++] = "--outbox";
-    argv[n++] = outbox;
-    argv[n++] = "--enqueue";
-    argv[n++] = alerts;
-    argv[n++] = "--no-send";
-    if (cli_given(a, "batch")) {
-        argv[n++] = "--batch";
-        argv[n++] = cli_str(a, "batch");
-    }
-    argv[n++] = "--log-format";
-    argv[n++] = cli_str(a, "log-format");
-    argv[n] = NULL;
-    int rc = cli_dispatch(&cmd_push, n, (char **)argv);
-    if (rc != EX_OK_)
-        return er_errf(err, rc == EX_OSERR_ ? ER_ENOMEM : ER_EIO,
-                       "%s: spooling the alerts failed (exit %d); the run's outputs were not published", outbox, rc);
+    er_status st = er_outbox_open(&ob, outbox, err);
+    if (st == ER_OK)
+        st = er_outbox_enqueue_file(ob, alerts, (size_t)batch, &n, NULL, err);
+    er_outbox_free(ob);
+    if (st != ER_OK)
+        return er_err_prefix(err, st == ER_ENOMEM ? ER_ENOMEM : ER_EIO,
+                             "%s: spooling the alerts failed; the run's outputs were not published", outbox);
+    if (n)
+        cli_info("%s: %zu alerts spooled into %s/pending in batches of at most %ld", alerts, n, outbox, batch);
     return ER_OK;
 }
 
-/* --push, step 2 (after publishing): deliver the outbox as `ecorisk push`
- * does, with the delivery options and limits forwarded (the token never
- * travels through argv: only its file). */
+/* --push, step 2 (after publishing): deliver the outbox as `ecorisk push` does. */
 static int push_alerts(const cli_args *a, const char *out)
 {
     char outbox[4096];
-    const char *argv[48];
-    int n = 0;
-    /* every delivery limit of push, forwarded as given (push validates them) */
-    static const char *const fwd_str[] = {"token-file", "cacert", "cert", "key", "batch", "max-time",
-                                          "connect-timeout", "retries", "backoff", "backoff-max",
-                                          "retry-after-max"};
-    static const char *const fwd_flag[] = {"non-nominal", "insecure-http"};
-
+    er_outbox *ob = NULL;
+    er_err err;
     outbox_dir(a, out, outbox, sizeof outbox);
-    argv[n++] = "ecorisk push";
-    argv[n++] = "--outbox";
-    argv[n++] = outbox;
-    argv[n++] = "--endpoint";
-    argv[n++] = cli_str(a, "push");
-    for (size_t i = 0; i < sizeof fwd_str / sizeof fwd_str[0]; i++)
-        if (cli_given(a, fwd_str[i])) {
-            static char names[sizeof fwd_str / sizeof fwd_str[0]][32];
-            snprintf(names[i], sizeof names[i], "--%s", fwd_str[i]);
-            argv[n++] = names[i];
-            argv[n++] = cli_str(a, fwd_str[i]);
-        }
-    for (size_t i = 0; i < sizeof fwd_flag / sizeof fwd_flag[0]; i++)
-        if (cli_flag(a, fwd_flag[i]))
-            argv[n++] = i == 0 ? "--non-nominal" : "--insecure-http";
-    if (cli_flag(a, "quiet"))
-        argv[n++] = "--quiet";
-    argv[n++] = "--log-format";
-    argv[n++] = cli_str(a, "log-format");
-    argv[n] = NULL;
-    return cli_dispatch(&cmd_push, n, (char **)argv);
+    er_status st = er_outbox_open(&ob, outbox, &err);
+    if (st != ER_OK) {
+        cli_error("%s", err.msg);
+        return st == ER_EIO ? EX_CANTCREAT_ : cli_exit_code(st);
+    }
+    int rc = cli_push_deliver(a, "run", ob, cli_str(a, "push"));
+    er_outbox_free(ob);
+    return rc;
 }
 
 static void progress_cb(void *ud, uint64_t rows, uint64_t bytes, uint64_t alerts)

@@ -75,6 +75,20 @@ static void locate_data(void)
         er_data_set_home(real);
 }
 
+/* learn trains with XGBoost's OpenMP threads. libgomp reads OMP_WAIT_POLICY once, when
+ * it is loaded, and by default a thread waiting at one of XGBoost's many barriers
+ * spins: on a machine whose cores are shared, a spinning thread holds the core the
+ * thread it waits for needs, and training ran 4 times slower on 2 threads than on 1
+ * (docs/scoring.md 7.6). Unless the caller chose a policy, learn re-executes itself
+ * once with OMP_WAIT_POLICY=passive (waiting threads sleep). */
+static void omp_passive(char **argv)
+{
+    if (getenv("OMP_WAIT_POLICY") || setenv("OMP_WAIT_POLICY", "passive", 1) != 0)
+        return;
+    execv("/proc/self/exe", argv);
+    /* exec failed: carry on with the spinning default */
+}
+
 static const cli_cmd *find(int argc, char **argv, int *used)
 {
     char two[128];
@@ -199,6 +213,8 @@ int main(int argc, char **argv)
     const cli_cmd *cmd = find(argc, argv, &used);
     if (!cmd)
         return unknown_command("ecorisk", argc, argv);
+    if (cmd == &cmd_learn)
+        omp_passive(argv);
     /* argv for the command: argv[0] = "ecorisk <cmd>", then the rest. */
     return cli_dispatch(cmd, argc - used, argv + used);
 }

@@ -3,8 +3,10 @@
 # (docs/scoring.md §7, docs/analysts.md "The outcome loop"): learn on one
 # day, backtest --model on a later day (the model must beat the packs' risk
 # ranking), run --model (risk = probability, alerts carry contributions that
-# add up to their log-odds), explain --model, and a model refused with other
-# packs (exit 65, both profile-set ids named).
+# add up to their log-odds), explain --model, diff --model (packs against a
+# model, a model against itself, two models: each side's ranking is exactly
+# the one backtest reports), and a model refused with other packs (exit 65,
+# both profile-set ids named).
 set -euo pipefail
 : "${ECORISK:?}" "${ECORISK_SRC:?}" "${ECORISK_BUILD:?}"
 . "${ECORISK_SRC:?}/tests/lib.sh"   # fail, scratch directory $T removed at exit
@@ -22,6 +24,18 @@ grep -q "Learned from 20000 labelled declarations" "$T/learn.txt"
 id=$(python3 -c "import json,sys; print(json.loads(open(sys.argv[1]).readline())['declaration']['id'])" \
      "$T/run/alerts.jsonl" 2>/dev/null || head -2 "$T/day.csv" | tail -1 | cut -d, -f1)
 "$ECORISK" explain --feed "$T/day.csv" --baseline "$T/bl.json" --model "$T/model.json" --id "$id" > "$T/explain.json"
+"$ECORISK" learn --feed "$T/train.csv" --label-field illicit --baseline "$T/bl.json" --out "$T/model2.json" \
+    --eta 0.2 --without net_kg --without value > /dev/null
+"$ECORISK" backtest --feed "$T/day.csv" --label-field illicit --baseline "$T/bl.json" --model "$T/model2.json" \
+    --out "$T/bt2.json" > /dev/null
+D=("$ECORISK" diff --feed "$T/day.csv" --label-field illicit --baseline "$T/bl.json")
+"${D[@]}" --against-model "$T/model.json" --out "$T/diff_pm.json" > /dev/null
+"${D[@]}" --against-model "$T/model.json" > "$T/diff_pm.txt"
+"${D[@]}" --model "$T/model.json" --against-model "$T/model.json" --out "$T/diff_mm.json" > /dev/null
+"${D[@]}" --model "$T/model.json" --against-model "$T/model2.json" --out "$T/diff_m2.json" > /dev/null
+mid=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['id'][:16])" "$T/model.json")
+grep -qF "Ranking by risk (A: packs' risk; B: model $mid), top of A and B in common: top 1%: " "$T/diff_pm.txt" ||
+    { echo "diff --against-model: ranking header missing" >&2; exit 1; }
 set +e
 "$ECORISK" backtest --feed "$T/day.csv" --label-field illicit --baseline "$T/bl.json" --model "$T/model.json" \
     --profiles "$ECORISK_SRC/profiles/wildlife.json" > /dev/null 2> "$T/refused.txt"
@@ -64,10 +78,34 @@ with open(f"{t}/run/scores.csv") as f:
     rows = list(csv.DictReader(f))
 if len(rows) != 20000 or not all(0 <= float(r["risk"]) <= 1 for r in rows):
     bad.append("scores.csv: one probability per declaration expected")
+# diff --model: each side ranks exactly as backtest ranks it
+def side(d, k):
+    r = d["risk_ranking"][k]
+    return r["average_precision"], [(a["inspected"], a["hits"]) for a in r["at"]]
+def bt_at(b, rates=(0.01, 0.05, 0.1)):
+    return [(a["inspected"], a["hits"]) for a in b["model"]["at"] if a["rate"] in rates]
+bt2 = json.load(open(f"{t}/bt2.json"))
+pm, mm, m2 = (json.load(open(f"{t}/diff_{n}.json")) for n in ("pm", "mm", "m2"))
+ks = [200, 1000, 2000]
+if pm["a"]["model"] is not None or pm["b"]["model"] != model["id"]:
+    bad.append(f"diff --against-model: models {pm['a']['model']} / {pm['b']['model']}")
+if side(pm, "b") != (m["average_precision"], bt_at(bt)):
+    bad.append(f"diff --against-model: B {side(pm, 'b')} is not backtest --model's {m['average_precision']} {bt_at(bt)}")
+if pm["risk_ranking"]["a"]["average_precision"] != m["packs_risk_average_precision"]:
+    bad.append("diff --against-model: A is not the packs' risk ranking of backtest")
+if pm["alerts"]["gained"] or pm["alerts"]["lost"] or pm["alerts"]["unchanged"] != pm["alerts"]["a"]:
+    bad.append(f"diff --against-model: the alerts changed {pm['alerts']}")
+if [o["in_both"] for o in mm["risk_ranking"]["top_overlap"]] != ks or side(mm, "a") != side(mm, "b"):
+    bad.append(f"diff, a model against itself: {mm['risk_ranking']}")
+if side(m2, "a") != side(pm, "b") or side(m2, "b") != (bt2["model"]["average_precision"], bt_at(bt2)):
+    bad.append(f"diff, two models: {side(m2, 'a')} {side(m2, 'b')}")
+if [o["k"] for o in m2["risk_ranking"]["top_overlap"]] != ks or \
+        not all(o["in_both"] < o["k"] for o in m2["risk_ranking"]["top_overlap"]):
+    bad.append(f"diff, two models: overlap {m2['risk_ranking']['top_overlap']}")
 ref = open(f"{t}/refused.txt").read()
 if model["profile_set"] not in ref:
     bad.append(f"refusal does not name the model's profile set: {ref}")
 if bad:
     sys.exit("\n".join(bad))
 PY
-echo "learned model: learn, backtest, run and explain --model as documented"
+echo "learned model: learn, backtest, run, explain and diff --model as documented"

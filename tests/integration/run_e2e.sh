@@ -5,7 +5,8 @@
 # the shipped packs. Asserts the exact alert set (declaration, profile, score,
 # lane, indicators), the quarantine, the summary counts, byte-identical output
 # with 1, 2 and 4 threads and on re-run, stdout mode, a feed mixed with
-# garbage, lane capacity and random top-up from a run config, and explain.
+# garbage, lane capacity, random top-up and exploration slots from a run
+# config, and explain.
 set -euo pipefail
 : "${ECORISK:?}" "${ECORISK_SRC:?}" "${ECORISK_BUILD:?}"
 E="${ECORISK_WRAP:-} $ECORISK"
@@ -237,6 +238,28 @@ for a in top:
 s = json.load(open(sys.argv[3]))
 assert s["alerts"]["over_capacity"] == 5 and s["alerts"]["random_topup"] == 2 and s["alerts"]["total"] == 13, s["alerts"]
 assert s["in_scope"] >= 15, s["in_scope"]
+PY
+
+# Exploration slots (docs/operations.md): NLRTM/IM has 7 declarations in scope; explore_rate 0.2
+# -> ceil(1.4) = 2 slots, filled with the in-scope declarations that did not alert whose risk is
+# nearest 0.5: RUN-O04 (0.0974) and RUN-N01 (0.0273), not RUN-N03 (0.0212); in explore_lane yellow,
+# never demoted by capacity (red 0: every risk-selected NLRTM/IM alert moves down to yellow).
+cat > "$T/explore.json" <<'CFG'
+{"rules": [{"office": "NLRTM", "flow": "IM", "red": 0, "explore_rate": 0.2, "explore_lane": "yellow"}]}
+CFG
+run "$T/oe" 2 --config "$T/explore.json"
+run "$T/oe1" 1 --config "$T/explore.json"
+cmp -s "$T/oe/alerts.jsonl" "$T/oe1/alerts.jsonl" || fail "exploration differs between 1 and 2 threads"
+python3 - "$T/oe/alerts.jsonl" "$T/o1/alerts.jsonl" "$T/oe/summary.json" <<'PY'
+import json, sys
+planned = [json.loads(l) for l in open(sys.argv[1])]
+plain = [json.loads(l) for l in open(sys.argv[2])]
+assert [a["alert_id"] for a in planned if a["slot"] == "risk"] == [a["alert_id"] for a in plain]
+assert all(a["slot"] == "risk" for a in plain)
+ex = [(a["declaration"]["id"], a["lane"], a["random"], "selection" in a) for a in planned if a["slot"] == "explore"]
+assert ex == [("RUN-O04", "yellow", False, False), ("RUN-N01", "yellow", False, False)], ex
+s = json.load(open(sys.argv[3]))["alerts"]
+assert s["explore"] == 2 and s["random_topup"] == 0 and s["random"] == 0 and s["total"] == len(plain) + 2, s
 PY
 
 # explain: the full trace for a planted declaration, and a quarantined one.

@@ -180,7 +180,7 @@ START_TEST(model_ranks_the_known_answer)
     /* SHAP contributions (and the bias, last) add up to the log-odds of the prediction */
     double *contrib = calloc(nf + 1, sizeof *contrib);
     for (int i = 0; i < 2 * N_IMP; i += 17) {
-        ck_assert_msg(er_model_contrib(e.pr, rows + (size_t)i * nf, contrib, &err) == ER_OK, "%s", err.msg);
+        ck_assert_msg(er_model_contrib(e.pr, rows + (size_t)i * nf, 1, contrib, &err) == ER_OK, "%s", err.msg);
         double sum = 0;
         for (size_t j = 0; j <= nf; j++)
             sum += contrib[j];

@@ -87,6 +87,9 @@ static const expect expects[] = {
      "e-waste-keywords,used,basel-ban-route,weak-control-destination,undervalued,multivariate-outlier,"
      "used-without-non-waste-evidence,scrap-price"},
     {"WS-EW-2", "waste-e-waste-as-used", 30, "blue", false, "used,basel-ban-route,weak-control-destination"},
+    /* computer parts (8473) are in scope: used parts at a scrap price to a weak-control port */
+    {"WS-EW-3", "waste-e-waste-as-used", 80, "red", true,
+     "used,basel-ban-route,weak-control-destination,used-without-non-waste-evidence,scrap-price"},
     {"WS-POLY-1", "waste-plastic-as-polymer", 100, "red", true,
      "waste-keywords,restricting-destination,undervalued,very-low-unit-value,oecd-exporter,baled,waste-price"},
     {"WS-POLY-2", "waste-plastic-as-polymer", 25, "green", false, "restricting-destination,oecd-exporter"},
@@ -142,7 +145,7 @@ static void setup(void)
     ck_assert_msg(er_feed_open(&f, &fo, &err) == ER_OK, "%s", err.msg);
     ck_assert_int_eq(er_batch_new(&batch, 256, &err), ER_OK);
     ck_assert_msg(er_feed_next(f, batch, &err) == ER_OK, "%s", err.msg);
-    ck_assert_uint_eq(batch->n, 44);
+    ck_assert_uint_eq(batch->n, 45);
     ck_assert_uint_eq(batch->n_q, 0);
     er_feed_free(f);
     er_mapping_free(m);

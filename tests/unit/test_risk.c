@@ -92,6 +92,14 @@ START_TEST(feature_terms)
     /* new trader p = 0.1: 0.30 · (1 − 0.5) = 0.15 */
     v.p = 0.1;
     ck_assert_double_eq_tol(er_risk_feature_term(ER_FEAT_NEW_TRADER, &v), 0.15, TOL);
+    /* new importer p = 0.1 (a company with a few dozen declarations in the history):
+     * 1.00 · (1 − 0.5) = 0.5; p = 0.2: 1.00 · (0.69897 − 0.5) = 0.19897; capped at
+     * 1.00 · 1.5 = 1.5 from p = 10^−2 on */
+    ck_assert_double_eq_tol(er_risk_feature_term(ER_FEAT_NEW_IMPORTER, &v), 0.5, TOL);
+    v.p = 0.2;
+    ck_assert_double_eq_tol(er_risk_feature_term(ER_FEAT_NEW_IMPORTER, &v), 0.19897000433601880, TOL);
+    v.p = 1e-3;
+    ck_assert_double_eq_tol(er_risk_feature_term(ER_FEAT_NEW_IMPORTER, &v), 1.5, TOL);
     /* capped: p = 1e-300 gives coef · cap, 0.20 · 4 = 0.8 */
     v.p = 1e-300;
     ck_assert_double_eq_tol(er_risk_feature_term(ER_FEAT_MAHALANOBIS, &v), 0.8, TOL);

@@ -176,14 +176,19 @@ typedef struct er_diff_opts {
     er_analyst_input   in;          /* label_field / outcomes: optional, for precision and AP by risk */
     const char *const *profiles_a;  /* current set */
     size_t             n_a;
-    const char *const *profiles_b;  /* candidate set (--against) */
+    const char *const *profiles_b;  /* candidate set (--against); none: set A again */
     size_t             n_b;
     size_t             examples;    /* examples per profile and direction; 0: 5 */
+    const char        *model_a;     /* learned model of A (model.h): A's risk is its probability; NULL: packs */
+    const char        *model_b;     /* learned model of B (--against-model); NULL: packs */
 } er_diff_opts;
 
 /* Alerts gained and lost from set A to set B on the same declarations: per
  * declaration (the alert the run would emit), per profile id (its alert flag)
- * and per lane, with example declarations (id, score in A and B). */
+ * and per lane, with example declarations (id, score in A and B); and the two
+ * rankings by risk (top overlap; precision and average precision with labels),
+ * where a side with a model ranks by the model's probability, as run --model
+ * does: packs only against a model, or two models. */
 er_status er_diff(const er_diff_opts *o, char **json, char **table, er_err *err);
 
 /* ---- tune ---- */

@@ -46,8 +46,8 @@ typedef struct er_learn_opts {
     int32_t            valid_from;    /* validation = labelled rows dated on/after; 0: the latest 20 % in time order, ties in feed order */
     unsigned           max_rounds;    /* 0: 2000 */
     unsigned           early_stop;    /* rounds without improvement of validation AP; 0: 50 */
-    double             eta;           /* 0: 0.05 */
-    unsigned           max_depth;     /* 0: 8 */
+    double             eta;           /* 0: 0.2 */
+    unsigned           max_depth;     /* 0: 6 */
     unsigned           threads;       /* XGBoost nthread; 0: 2 */
     const char        *out;           /* model file */
 } er_learn_opts;
@@ -81,9 +81,10 @@ er_status er_model_pred_new(er_model_pred **out, const er_model *m, er_err *err)
 void      er_model_pred_free(er_model_pred *p);
 /* Probabilities of n rows (row-major, n x n_features). */
 er_status er_model_predict(er_model_pred *p, const float *rows, size_t n, double *prob, er_err *err);
-/* SHAP contributions of one row: contrib[0..n_features) per feature and
- * contrib[n_features] the bias; they add up to the log-odds of the row. */
-er_status er_model_contrib(er_model_pred *p, const float *row, double *contrib, er_err *err);
+/* SHAP contributions of n rows (row-major): for row i, contrib[i * (n_features + 1) + j]
+ * for feature j and contrib[i * (n_features + 1) + n_features] the bias; they add up to
+ * the log-odds of the row. One XGBoost call for the n rows. */
+er_status er_model_contrib(er_model_pred *p, const float *rows, size_t n, double *contrib, er_err *err);
 
 /* Words an analyst reads for feature j with value v of declaration d, e.g.
  * "importer: 7 of 9 earlier inspections positive". Writes into buf. */
@@ -96,6 +97,10 @@ void er_model_describe(const er_model *m, size_t j, const er_decl *d, const floa
 typedef struct er_sb er_sb_t;
 er_status er_model_explain(const er_model *m, er_model_pred *p, const er_decl *d, const er_decl_score *sc,
                            size_t top, er_sb_t *out, er_err *err);
+/* The same object from what the caller already has: d's feature row, its probability and
+ * its contributions (n_features + 1, from er_model_contrib). */
+void er_model_explain_row(const er_model *m, const er_decl *d, const float *row, double prob, const double *contrib,
+                          size_t top, er_sb_t *out);
 
 ER_END_DECLS
 #endif

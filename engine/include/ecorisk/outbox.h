@@ -65,6 +65,17 @@ er_status er_outbox_put(er_outbox *o, const char *const *alerts, size_t n,
 er_status er_outbox_put_all(er_outbox *o, const char *const *alerts, size_t n,
                             size_t batch_max, size_t *n_put, er_err *err);
 
+/* Spool an alerts.jsonl (path, or "-" for stdin) in batches of at most
+ * batch_max (>= 1) alerts. Every line (blank lines skipped) must be a JSON
+ * object with a non-empty string "alert_id": the whole file is checked
+ * before anything is spooled, and a bad line spools nothing (ER_EPARSE
+ * naming file:line). A file is read twice, never held in memory; stdin is
+ * held. *n_alerts (may be NULL) counts the alerts in the file, *n_spooled
+ * (may be NULL) those now durably pending, also on failure. ER_ENOTFOUND:
+ * no such file; ER_EIO: read or outbox write failure; ER_ENOMEM. */
+er_status er_outbox_enqueue_file(er_outbox *o, const char *path, size_t batch_max, size_t *n_alerts,
+                                 size_t *n_spooled, er_err *err);
+
 /* The directory the outbox was opened on (borrowed, lives as long as o). */
 const char *er_outbox_dir(const er_outbox *o);
 

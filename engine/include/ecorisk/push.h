@@ -87,7 +87,9 @@ typedef struct er_push_event {
 } er_push_event;            /* every pointer borrowed for the callback only */
 
 typedef struct er_push_opts {
-    const char *endpoint;          /* https:// URL (http:// only with insecure_http) */
+    const char *endpoint;          /* destination: https:// URL (http:// only with insecure_http),
+                                      "dir:PATH" / "file://PATH" (a batch is written durably as
+                                      PATH/<batch name>), or "-" (stdout); docs/operations.md */
     const char *token;             /* bearer token text, or NULL (no Authorization) */
     const char *cacert;            /* CA bundle to verify the server, or NULL (system) */
     const char *cert, *key;        /* client certificate + key for mutual TLS, or NULL */

@@ -4,7 +4,9 @@
  * does; the result counts alerts gained and lost per profile id and for the
  * alert the run would emit, lane transitions, and keeps the first example
  * declarations of each change with their scores, so an analyst sees the
- * effect of a profile edit before deploying it.
+ * effect of a profile edit before deploying it. A side given a learned model
+ * (model.h) ranks by the model's probability, as run --model does; the model
+ * predicts in batches of DIFF_BATCH declarations.
  */
 #include <math.h>
 #include <stdio.h>
@@ -13,9 +15,19 @@
 
 #include "analyst/analyst_int.h"
 #include "core/grow.h"
+#include "ecorisk/model.h"
 #include "ecorisk/score.h"
 
 #define N_LANE_COL (ER_LANE_COUNT + 1)   /* 0: no alert, 1 + er_lane */
+#define DIFF_BATCH 4096
+
+/* One side's learned model: feature rows of the pending declarations, predicted per batch. */
+typedef struct side_model {
+    er_model      *m;
+    er_model_pred *pred;
+    float         *rows;    /* DIFF_BATCH x features */
+    double        *prob;    /* DIFF_BATCH */
+} side_model;
 
 typedef struct example {
     char   *id;
@@ -53,7 +65,65 @@ typedef struct df {
     size_t               n_rk, cap_rk_a, cap_rk_b, cap_lab;
     /* scratch: per union profile result of this declaration */
     const er_profile_result **ra, **rb;
+    /* learned models of A and B (m NULL: packs), and the declarations awaiting prediction */
+    side_model           sm[2];
+    size_t               pend[DIFF_BATCH], n_pend;
 } df;
+
+static er_status model_open(side_model *s, const char *path, const er_profileset *ps, const er_baseline *bl,
+                            er_err *err)
+{
+    er_status st;
+    if (!path)
+        return ER_OK;
+    if ((st = er_model_load(&s->m, path, err)) != ER_OK || (st = er_model_bind(s->m, ps, bl, err)) != ER_OK ||
+        (st = er_model_pred_new(&s->pred, s->m, err)) != ER_OK)
+        return st;
+    s->rows = malloc(DIFF_BATCH * er_model_n_features(s->m) * sizeof *s->rows);
+    s->prob = malloc(DIFF_BATCH * sizeof *s->prob);
+    return s->rows && s->prob ? ER_OK : er_errf(err, ER_ENOMEM, "out of memory");
+}
+
+static void model_close(side_model *s)
+{
+    free(s->prob);
+    free(s->rows);
+    er_model_pred_free(s->pred);
+    er_model_free(s->m);
+}
+
+/* The pending declarations' risks become their models' probabilities. */
+static er_status model_flush(df *t, er_err *err)
+{
+    er_rank_item *rk[2] = {t->rk_a, t->rk_b};
+    for (int k = 0; k < 2; k++) {
+        side_model *s = &t->sm[k];
+        er_status st;
+        if (!s->m)
+            continue;
+        if ((st = er_model_predict(s->pred, s->rows, t->n_pend, s->prob, err)) != ER_OK)
+            return st;
+        for (size_t i = 0; i < t->n_pend; i++)
+            rk[k][t->pend[i]].score = s->prob[i];
+    }
+    t->n_pend = 0;
+    return ER_OK;
+}
+
+/* Feature rows of this declaration for the sides with a model. */
+static er_status model_row(df *t, const er_decl *d, const er_decl_score *sa, const er_decl_score *sb,
+                           er_err *err)
+{
+    if (!t->sm[0].m && !t->sm[1].m)
+        return ER_OK;
+    const er_decl_score *sc[2] = {sa, sb};
+    for (int k = 0; k < 2; k++)
+        if (t->sm[k].m)
+            er_model_features(t->sm[k].m, d, sc[k],
+                              t->sm[k].rows + t->n_pend * er_model_n_features(t->sm[k].m));
+    t->pend[t->n_pend++] = t->n_rk - 1;
+    return t->n_pend == DIFF_BATCH ? model_flush(t, err) : ER_OK;
+}
 
 static bool add_example(ex_list *l, size_t max, const char *id, double sa, double sb, int la, int lb)
 {
@@ -104,6 +174,9 @@ static er_status on_decl(void *ud, const er_decl *d, uint64_t order, int label, 
     t->rk_b[t->n_rk] = (er_rank_item){sb.risk, t->n_rk, label == 1};
     t->n_rk++;
     t->n++;
+    er_status st = model_row(t, d, &sa, &sb, err);
+    if (st != ER_OK)
+        return st;
     memset(t->ra, 0, t->nu * sizeof *t->ra);
     memset(t->rb, 0, t->nu * sizeof *t->rb);
     for (size_t i = 0; i < sa.n_results; i++)
@@ -216,56 +289,25 @@ static void ex_text(er_sb *t, const char *what, const ex_list *l)
 static const double RRATES[] = {0.01, 0.05, 0.10};
 #define N_RRATES (sizeof RRATES / sizeof RRATES[0])
 
-/* The labelled declarations of a sorted ranking, in its order, and their positives. */
-static size_t labelled_only(const df *t, const er_rank_item *rk, er_rank_item *out, size_t *pos)
-{
-    size_t m = 0;
-    *pos = 0;
-    for (size_t i = 0; i < t->n_rk; i++)
-        if (t->lab[rk[i].order] >= 0) {
-            out[m++] = rk[i];
-            *pos += rk[i].positive;
-        }
-    return m;
-}
-
-/* Precision at each rate and average precision of A and of B over the labelled declarations. */
-static void labelled_json(er_sb *j, er_sb *tb, const df *t, er_rank_item *la, er_rank_item *lb)
-{
-    size_t pos, pos_b;
-    size_t m = labelled_only(t, t->rk_a, la, &pos);
-    labelled_only(t, t->rk_b, lb, &pos_b);
-    er_sb_printf(j, ", \"labelled\": %zu, \"positives\": %zu", m, pos);
-    const er_rank_item *side[2] = {la, lb};
-    for (int s = 0; s < 2; s++) {
-        er_rank_at at[N_RRATES];
-        double ap = rank_metrics(side[s], m, pos, RRATES, N_RRATES, at);
-        er_sb_printf(j, ", \"%s\": {\"at\": [", s ? "b" : "a");
-        rank_at_json(j, at, N_RRATES, pos, NAN, 0, "{", ",{");
-        er_sb_printf(tb, "  %s (%zu labelled, %zu positive):", s ? "B" : "A", m, pos);
-        for (size_t r = 0; r < N_RRATES; r++)
-            er_sb_printf(tb, " precision@%g%% %.4f;", 100 * RRATES[r], at[r].k ? at[r].precision : 0.0);
-        er_sb_puts(j, "], \"average_precision\": ");
-        json_num6(j, pos ? ap : NAN);
-        er_sb_putc(j, '}');
-        er_sb_printf(tb, " average precision %.4f\n", ap);
-    }
-}
-
 /* The rankings by risk of A and B (both sorted): how many of the top k are the same
  * declarations, and with labels, precision at each rate and average precision of each. */
 static er_status risk_json(er_sb *j, er_sb *tb, const df *t, bool labelled)
 {
-    er_status st = ER_OK;
     size_t n = t->n_rk;
     uint8_t *mark = calloc(n ? n : 1, 1);
     er_rank_item *la = malloc((n ? n : 1) * sizeof *la), *lb = malloc((n ? n : 1) * sizeof *lb);
     if (!mark || !la || !lb) {
-        st = ER_ENOMEM;
-        goto cleanup;
+        free(mark);
+        free(la);
+        free(lb);
+        return ER_ENOMEM;
     }
     er_sb_printf(j, ",\n  \"risk_ranking\": {\"n\": %zu, \"top_overlap\": [", n);
-    er_sb_puts(tb, "\nRanking by risk, top of A and B in common:");
+    er_sb_puts(tb, "\nRanking by risk");
+    for (int k = 0; k < 2 && (t->sm[0].m || t->sm[1].m); k++)
+        er_sb_printf(tb, "%s%s: %s%.16s", k ? "; " : " (", k ? "B" : "A", t->sm[k].m ? "model " : "packs' risk",
+                     t->sm[k].m ? er_model_id(t->sm[k].m) : "");
+    er_sb_puts(tb, t->sm[0].m || t->sm[1].m ? "), top of A and B in common:" : ", top of A and B in common:");
     for (size_t r = 0; r < N_RRATES; r++) {
         size_t k = er_rank_k(RRATES[r], n), both = 0;
         memset(mark, 0, n ? n : 1);
@@ -278,14 +320,43 @@ static er_status risk_json(er_sb *j, er_sb *tb, const df *t, bool labelled)
     }
     er_sb_puts(j, "]");
     er_sb_putc(tb, '\n');
-    if (labelled)
-        labelled_json(j, tb, t, la, lb);
+    if (labelled) {
+        size_t m = 0, pos = 0;
+        for (size_t i = 0; i < n; i++)
+            if (t->lab[t->rk_a[i].order] >= 0) {
+                la[m++] = t->rk_a[i];
+                pos += t->rk_a[i].positive;
+            }
+        m = 0;
+        for (size_t i = 0; i < n; i++)
+            if (t->lab[t->rk_b[i].order] >= 0)
+                lb[m++] = t->rk_b[i];
+        er_sb_printf(j, ", \"labelled\": %zu, \"positives\": %zu", m, pos);
+        const er_rank_item *side[2] = {la, lb};
+        for (int s = 0; s < 2; s++) {
+            er_sb_printf(j, ", \"%s\": {\"at\": [", s ? "b" : "a");
+            er_sb_printf(tb, "  %s (%zu labelled, %zu positive):", s ? "B" : "A", m, pos);
+            for (size_t r = 0; r < N_RRATES; r++) {
+                er_rank_at at;
+                er_rank_at_rate(side[s], m, pos, RRATES[r], &at);
+                er_sb_printf(j, "%s{\"rate\":%g,\"inspected\":%zu,\"hits\":%zu,\"precision\":", r ? "," : "",
+                             RRATES[r], at.k, at.hits);
+                json_num6(j, at.k ? at.precision : NAN);
+                er_sb_putc(j, '}');
+                er_sb_printf(tb, " precision@%g%% %.4f;", 100 * RRATES[r], at.k ? at.precision : 0.0);
+            }
+            double ap = er_rank_ap(side[s], m, pos);
+            er_sb_puts(j, "], \"average_precision\": ");
+            json_num6(j, pos ? ap : NAN);
+            er_sb_putc(j, '}');
+            er_sb_printf(tb, " average precision %.4f\n", ap);
+        }
+    }
     er_sb_putc(j, '}');
-cleanup:
-    free(lb);
-    free(la);
     free(mark);
-    return st;
+    free(la);
+    free(lb);
+    return ER_OK;
 }
 
 static long union_add(df *t, const char *id)
@@ -300,59 +371,82 @@ static long union_add(df *t, const char *id)
     return (long)t->nu++;
 }
 
-/* Evaluators for A and B and the union of their profile ids (A's order, then B's new ones). */
-static er_status df_setup(df *t, const er_profileset *pa, const er_profileset *pb, er_err *err)
+/* The side's packs, profile set and model. */
+static void side_json(er_sb *j, const char *key, const char *const *profiles, size_t n, const er_profileset *ps,
+                      const side_model *sm)
 {
-    er_status st;
-    if ((st = er_eval_new(&t->ea, pa, err)) != ER_OK || (st = er_eval_new(&t->eb, pb, err)) != ER_OK)
-        return st;
-    size_t na = er_profileset_count(pa), nb = er_profileset_count(pb);
-    t->a = pa;
-    t->b = pb;
-    t->u = calloc(na + nb + 1, sizeof *t->u);
-    t->map_a = calloc(na + 1, sizeof *t->map_a);
-    t->map_b = calloc(nb + 1, sizeof *t->map_b);
-    t->ra = calloc(na + nb + 1, sizeof *t->ra);
-    t->rb = calloc(na + nb + 1, sizeof *t->rb);
-    if (!t->u || !t->map_a || !t->map_b || !t->ra || !t->rb)
-        return er_errf(err, ER_ENOMEM, "out of memory");
-    for (size_t i = 0; i < na; i++) {
-        t->map_a[i] = union_add(t, er_profileset_info(pa, i)->id);
-        t->u[t->map_a[i]].ia = (long)i;
+    er_sb_printf(j, "  \"%s\": {\"profiles\": [", key);
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            er_sb_putc(j, ',');
+        er_sb_json_cstr(j, profiles[i]);
     }
-    for (size_t i = 0; i < nb; i++) {
-        t->map_b[i] = union_add(t, er_profileset_info(pb, i)->id);
-        t->u[t->map_b[i]].ib = (long)i;
-    }
-    return ER_OK;
+    er_sb_puts(j, "], \"profile_set\": ");
+    er_sb_json_cstr(j, er_profileset_hash(ps));
+    er_sb_puts(j, ", \"model\": ");
+    if (sm->m)
+        er_sb_json_cstr(j, er_model_id(sm->m));
+    else
+        er_sb_puts(j, "null");
+    er_sb_puts(j, "}");
 }
 
-/* Alerts per lane, red first. */
-static void lanes_json(er_sb *j, const uint64_t lanes[ER_LANE_COUNT])
+static void profiles_json(er_sb *j, const df *t)
 {
-    for (int l = ER_LANE_RED; l >= ER_LANE_GREEN; l--)
-        er_sb_printf(j, "%s\"%s\":%llu", l == ER_LANE_RED ? "" : ",", er_lane_str((er_lane)l),
-                     (unsigned long long)lanes[l]);
+    er_sb_puts(j, "  \"profiles\": [");
+    for (size_t k = 0; k < t->nu; k++) {
+        const uprof *u = &t->u[k];
+        er_sb_puts(j, k ? ",\n    {" : "\n    {");
+        er_sb_json_key(j, "id");
+        er_sb_json_cstr(j, u->id);
+        er_sb_puts(j, ",\"version_a\":");
+        if (u->ia >= 0)
+            er_sb_json_int(j, er_profileset_info(t->a, (size_t)u->ia)->version);
+        else
+            er_sb_puts(j, "null");
+        er_sb_puts(j, ",\"version_b\":");
+        if (u->ib >= 0)
+            er_sb_json_int(j, er_profileset_info(t->b, (size_t)u->ib)->version);
+        else
+            er_sb_puts(j, "null");
+        er_sb_printf(j, ",\"status\":\"%s\"", u->ia < 0 ? "added" : u->ib < 0 ? "removed" : "both");
+        er_sb_printf(j, ",\"alerts_a\":%llu,\"alerts_b\":%llu,\"gained\":%llu,\"lost\":%llu,\"kept\":%llu,"
+                         "\"lane_changed\":%llu,\"score_up\":%llu,\"score_down\":%llu",
+                     (unsigned long long)u->alerts_a, (unsigned long long)u->alerts_b,
+                     (unsigned long long)u->gained, (unsigned long long)u->lost, (unsigned long long)u->kept,
+                     (unsigned long long)u->lane_changed, (unsigned long long)u->score_up,
+                     (unsigned long long)u->score_down);
+        er_sb_puts(j, ",\"lanes_a\":{");
+        for (int l = ER_LANE_RED; l >= ER_LANE_GREEN; l--)
+            er_sb_printf(j, "%s\"%s\":%llu", l == ER_LANE_RED ? "" : ",", er_lane_str((er_lane)l),
+                         (unsigned long long)u->lanes_a[l]);
+        er_sb_puts(j, "},\"lanes_b\":{");
+        for (int l = ER_LANE_RED; l >= ER_LANE_GREEN; l--)
+            er_sb_printf(j, "%s\"%s\":%llu", l == ER_LANE_RED ? "" : ",", er_lane_str((er_lane)l),
+                         (unsigned long long)u->lanes_b[l]);
+        er_sb_puts(j, "},\"gained_examples\":");
+        ex_json(j, &u->ex_gained);
+        er_sb_puts(j, ",\"lost_examples\":");
+        ex_json(j, &u->ex_lost);
+        er_sb_putc(j, '}');
+    }
+    er_sb_puts(j, t->nu ? "\n  ]" : "]");
 }
 
-/* The head of the JSON: both sets, counts, the emitted alert's changes and lane transitions. */
-static void diff_json_head(er_sb *j, const er_diff_opts *o, const scan_ctx *sc, const df *t)
+static void diff_json(er_sb *j, const df *t, const er_diff_opts *o, const char *const *pb, size_t n_b,
+                      const scan_ctx *sc)
 {
-    er_sb_puts(j, "{\n  \"format\": 1,\n  \"kind\": \"diff\",\n  \"a\": {\"profiles\": [");
-    json_str_list(j, o->profiles_a, o->n_a);
-    er_sb_puts(j, "], \"profile_set\": ");
-    er_sb_json_cstr(j, er_profileset_hash(t->a));
-    er_sb_puts(j, "},\n  \"b\": {\"profiles\": [");
-    json_str_list(j, o->profiles_b, o->n_b);
-    er_sb_puts(j, "], \"profile_set\": ");
-    er_sb_json_cstr(j, er_profileset_hash(t->b));
-    er_sb_puts(j, "},\n  \"baseline_id\": ");
+    er_sb_puts(j, "{\n  \"format\": 1,\n  \"kind\": \"diff\",\n");
+    side_json(j, "a", o->profiles_a, o->n_a, t->a, &t->sm[0]);
+    er_sb_puts(j, ",\n");
+    side_json(j, "b", pb, n_b, t->b, &t->sm[1]);
+    er_sb_puts(j, ",\n  \"baseline_id\": ");
     er_sb_json_cstr(j, sc->bl ? er_baseline_id(sc->bl) : "");
     er_sb_printf(j, ",\n  \"declarations\": {\"read\":%llu,\"accepted\":%llu,\"quarantined\":%llu},\n",
                  (unsigned long long)sc->rows_read, (unsigned long long)sc->accepted,
                  (unsigned long long)sc->quarantined);
     er_sb_printf(j, "  \"alerts\": {\"a\":%llu,\"b\":%llu,\"gained\":%llu,\"lost\":%llu,\"profile_changed\":%llu,"
-                    "\"lane_changed\":%llu,\"unchanged\":%llu,\n    \"gained_examples\":",
+                     "\"lane_changed\":%llu,\"unchanged\":%llu,\n    \"gained_examples\":",
                  (unsigned long long)t->alerts_a, (unsigned long long)t->alerts_b, (unsigned long long)t->gained,
                  (unsigned long long)t->lost, (unsigned long long)t->changed_profile,
                  (unsigned long long)t->changed_lane, (unsigned long long)t->unchanged);
@@ -371,48 +465,14 @@ static void diff_json_head(er_sb *j, const er_diff_opts *o, const scan_ctx *sc, 
                          (unsigned long long)t->lanes[x][y]);
             first = false;
         }
-    er_sb_puts(j, "}},\n  \"profiles\": [");
+    er_sb_puts(j, "}},\n");
+    profiles_json(j, t);
 }
 
-/* One profile id's changes as JSON. */
-static void uprof_json(er_sb *j, const df *t, size_t k)
-{
-    const uprof *u = &t->u[k];
-    er_sb_puts(j, k ? ",\n    {" : "\n    {");
-    er_sb_json_key(j, "id");
-    er_sb_json_cstr(j, u->id);
-    er_sb_puts(j, ",\"version_a\":");
-    if (u->ia >= 0)
-        er_sb_json_int(j, er_profileset_info(t->a, (size_t)u->ia)->version);
-    else
-        er_sb_puts(j, "null");
-    er_sb_puts(j, ",\"version_b\":");
-    if (u->ib >= 0)
-        er_sb_json_int(j, er_profileset_info(t->b, (size_t)u->ib)->version);
-    else
-        er_sb_puts(j, "null");
-    er_sb_printf(j, ",\"status\":\"%s\"", u->ia < 0 ? "added" : u->ib < 0 ? "removed" : "both");
-    er_sb_printf(j, ",\"alerts_a\":%llu,\"alerts_b\":%llu,\"gained\":%llu,\"lost\":%llu,\"kept\":%llu,"
-                    "\"lane_changed\":%llu,\"score_up\":%llu,\"score_down\":%llu",
-                 (unsigned long long)u->alerts_a, (unsigned long long)u->alerts_b, (unsigned long long)u->gained,
-                 (unsigned long long)u->lost, (unsigned long long)u->kept, (unsigned long long)u->lane_changed,
-                 (unsigned long long)u->score_up, (unsigned long long)u->score_down);
-    er_sb_puts(j, ",\"lanes_a\":{");
-    lanes_json(j, u->lanes_a);
-    er_sb_puts(j, "},\"lanes_b\":{");
-    lanes_json(j, u->lanes_b);
-    er_sb_puts(j, "},\"gained_examples\":");
-    ex_json(j, &u->ex_gained);
-    er_sb_puts(j, ",\"lost_examples\":");
-    ex_json(j, &u->ex_lost);
-    er_sb_putc(j, '}');
-}
-
-/* The readable table: the emitted alert's changes, lane transitions, per profile id. */
 static void diff_table(er_sb *tb, const df *t)
 {
     er_sb_printf(tb, "Diff over %llu declarations: alerts %llu -> %llu (%+lld): %llu gained, %llu lost, "
-                     "%llu moved to another profile, %llu changed lane, %llu unchanged.\n",
+                      "%llu moved to another profile, %llu changed lane, %llu unchanged.\n",
                  (unsigned long long)t->n, (unsigned long long)t->alerts_a, (unsigned long long)t->alerts_b,
                  (long long)t->alerts_b - (long long)t->alerts_a, (unsigned long long)t->gained,
                  (unsigned long long)t->lost, (unsigned long long)t->changed_profile,
@@ -454,21 +514,45 @@ er_status er_diff(const er_diff_opts *o, char **json, char **table, er_err *err)
     er_profileset *pa = NULL, *pb = NULL;
     er_sb j = {0}, tb = {0};
     er_analyst_input in = o->in;
+    /* no --against: B loads A's packs (a model against the packs, or two models) */
+    const char *const *prof_b = o->n_b ? o->profiles_b : o->profiles_a;
+    size_t n_b = o->n_b ? o->n_b : o->n_a;
 
     *json = *table = NULL;
     t.examples = o->examples ? o->examples : 5;
     if ((st = scan_open(&sc, &in, err)) != ER_OK)
         return st;
     if ((st = scan_profiles(&sc, o->profiles_a, o->n_a, NULL, &pa, err)) != ER_OK ||
-        (st = scan_profiles(&sc, o->profiles_b, o->n_b, NULL, &pb, err)) != ER_OK)
+        (st = scan_profiles(&sc, prof_b, n_b, NULL, &pb, err)) != ER_OK)
         goto cleanup;
+    if ((st = er_eval_new(&t.ea, pa, err)) != ER_OK || (st = er_eval_new(&t.eb, pb, err)) != ER_OK ||
+        (st = model_open(&t.sm[0], o->model_a, pa, sc.bl, err)) != ER_OK ||
+        (st = model_open(&t.sm[1], o->model_b, pb, sc.bl, err)) != ER_OK)
+        goto cleanup;
+    size_t na = er_profileset_count(pa), nb = er_profileset_count(pb);
+    t.a = pa;
+    t.b = pb;
     t.bl = sc.bl;
-    if ((st = df_setup(&t, pa, pb, err)) != ER_OK || (st = scan_feeds(&sc, on_decl, &t, false, err)) != ER_OK)
+    t.u = calloc(na + nb + 1, sizeof *t.u);
+    t.map_a = calloc(na + 1, sizeof *t.map_a);
+    t.map_b = calloc(nb + 1, sizeof *t.map_b);
+    t.ra = calloc(na + nb + 1, sizeof *t.ra);
+    t.rb = calloc(na + nb + 1, sizeof *t.rb);
+    if (!t.u || !t.map_a || !t.map_b || !t.ra || !t.rb) {
+        st = er_errf(err, ER_ENOMEM, "out of memory");
         goto cleanup;
-    diff_json_head(&j, o, &sc, &t);
-    for (size_t k = 0; k < t.nu; k++)
-        uprof_json(&j, &t, k);
-    er_sb_puts(&j, t.nu ? "\n  ]" : "]");
+    }
+    for (size_t i = 0; i < na; i++) {
+        t.map_a[i] = union_add(&t, er_profileset_info(pa, i)->id);
+        t.u[t.map_a[i]].ia = (long)i;
+    }
+    for (size_t i = 0; i < nb; i++) {
+        t.map_b[i] = union_add(&t, er_profileset_info(pb, i)->id);
+        t.u[t.map_b[i]].ib = (long)i;
+    }
+    if ((st = scan_feeds(&sc, on_decl, &t, false, err)) != ER_OK || (st = model_flush(&t, err)) != ER_OK)
+        goto cleanup;
+    diff_json(&j, &t, o, prof_b, n_b, &sc);
     if (t.n_rk) {
         er_rank_sort(t.rk_a, t.n_rk);
         er_rank_sort(t.rk_b, t.n_rk);
@@ -479,7 +563,13 @@ er_status er_diff(const er_diff_opts *o, char **json, char **table, er_err *err)
     }
     er_sb_puts(&j, "\n}\n");
     diff_table(&tb, &t);
-    st = take_outputs(&j, &tb, json, table, err);
+    if (j.oom || tb.oom) {
+        st = er_errf(err, ER_ENOMEM, "out of memory");
+        goto cleanup;
+    }
+    *json = j.p;
+    *table = tb.p;
+    j.p = tb.p = NULL;
 cleanup:
     er_sb_free(&tb);
     er_sb_free(&j);
@@ -499,6 +589,8 @@ cleanup:
     free(t.map_b);
     free(t.map_a);
     free(t.u);
+    model_close(&t.sm[1]);
+    model_close(&t.sm[0]);
     er_eval_free(t.eb);
     er_eval_free(t.ea);
     er_profileset_free(pb);

@@ -8,6 +8,7 @@
 #include "ecorisk/push.h"
 #include "deliver/push_int.h"
 #include "deliver/outbox_int.h"
+#include "deliver/sink.h"
 #include "core/loopback.h"
 #include "ecorisk/version.h"
 
@@ -26,12 +27,13 @@
 #define BODY_KEEP_MAX (64 * 1024)   /* response body bytes kept for receipts */
 #define TOKEN_MAX 8192
 
-static void *xmalloc(size_t n)
+void *er_push_xmalloc(size_t n)
 {
     if (er_outbox_fault_alloc())
         return NULL;
     return malloc(n ? n : 1);
 }
+#define xmalloc er_push_xmalloc
 
 void er_push_opts_init(er_push_opts *o)
 {
@@ -46,12 +48,13 @@ void er_push_opts_init(er_push_opts *o)
 
 /* ---- token ---- */
 
-static void wipe(void *p, size_t n)
+void er_push_wipe(void *p, size_t n)
 {
     volatile unsigned char *v = p;
     while (n--)
         *v++ = 0;
 }
+#define wipe er_push_wipe
 
 void er_push_token_free(char *token)
 {
@@ -310,83 +313,15 @@ cleanup:
 
 /* ---- the push session ---- */
 
-typedef struct resp {
-    char  *body;
-    size_t len;
-    size_t cap;
-    bool   oom;
-    char   retry_after[64];
-} resp;
-
 typedef struct session {
     er_outbox          *ob;
     const er_push_opts *opts;
     er_push_summary    *sum;
-    CURL               *curl;
-    struct curl_slist  *base_headers;
-    char               *auth_header;   /* "Authorization: Bearer ..." (wiped on free) */
+    const er_sink      *sink;          /* the destination's row of er_sinks */
+    void               *sk;            /* its state */
     char                endpoint_public[512];
-    char                errbuf[CURL_ERROR_SIZE];
-    resp                r;
     uint64_t            rng;
-    int                 sent;          /* requests put on the wire by this perform */
 } session;
-
-/* Every request libcurl writes, including its own silent resend when a
- * reused connection turns out closed, shows here as one block of request
- * headers: counting them makes `requests` the number of HTTP attempts the
- * receiver may have seen (docs/alerts.md). Nothing is logged: the headers
- * hold the token. */
-static int on_debug(CURL *c, curl_infotype type, char *data, size_t size, void *ud)
-{
-    (void)c;
-    session *s = ud;
-    if (type == CURLINFO_HEADER_OUT && size >= 5 && memcmp(data, "POST ", 5) == 0)
-        s->sent++;
-    return 0;
-}
-
-static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
-{
-    resp *r = ud;
-    size_t n = size * nmemb;
-    size_t keep = r->len < BODY_KEEP_MAX ? BODY_KEEP_MAX - r->len : 0;
-    if (keep > n)
-        keep = n;
-    if (keep && !r->oom) {
-        if (r->len + keep + 1 > r->cap) {
-            size_t nc = r->cap ? r->cap : 1024;
-            while (nc < r->len + keep + 1)
-                nc *= 2;
-            char *nb = er_outbox_fault_alloc() ? NULL : realloc(r->body, nc);
-            if (!nb) {
-                r->oom = true;
-                return n;
-            }
-            r->body = nb;
-            r->cap = nc;
-        }
-        memcpy(r->body + r->len, p, keep);
-        r->len += keep;
-        r->body[r->len] = '\0';
-    }
-    return n;
-}
-
-static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
-{
-    resp *r = ud;
-    size_t n = size * nmemb;
-    static const char name[] = "retry-after:";
-    if (n > sizeof name - 1 && strncasecmp(p, name, sizeof name - 1) == 0) {
-        size_t vl = n - (sizeof name - 1);
-        if (vl >= sizeof r->retry_after)
-            vl = sizeof r->retry_after - 1;
-        memcpy(r->retry_after, p + sizeof name - 1, vl);
-        r->retry_after[vl] = '\0';
-    }
-    return n;
-}
 
 static double rand_unit(session *s)
 {
@@ -413,164 +348,9 @@ static void emit(session *s, er_push_event_kind kind, const char *batch, size_t 
     s->opts->on_event(&ev, s->opts->ud);
 }
 
-/* Curl results that retrying cannot fix: stop, keep everything pending. */
-static bool curl_fatal(CURLcode c)
-{
-    switch (c) {
-    case CURLE_UNSUPPORTED_PROTOCOL: case CURLE_URL_MALFORMAT: case CURLE_NOT_BUILT_IN:
-    case CURLE_PEER_FAILED_VERIFICATION: case CURLE_SSL_CACERT_BADFILE: case CURLE_SSL_CERTPROBLEM:
-    case CURLE_SSL_CIPHER: case CURLE_SSL_ENGINE_NOTFOUND: case CURLE_SSL_ENGINE_SETFAILED:
-    case CURLE_SSL_ENGINE_INITFAILED: case CURLE_SSL_ISSUER_ERROR: case CURLE_SSL_CRL_BADFILE:
-    case CURLE_SSL_PINNEDPUBKEYNOTMATCH: case CURLE_LOGIN_DENIED: case CURLE_FAILED_INIT:
-    case CURLE_BAD_FUNCTION_ARGUMENT: case CURLE_UNKNOWN_OPTION: case CURLE_REMOTE_ACCESS_DENIED:
-        return true;
-    default:
-        return false;
-    }
-}
-
-/* TLS alerts from the server that say our credentials are refused (e.g. a
- * missing client certificate, reported by TLS 1.3 only at the first read):
- * retrying cannot help. */
-static bool tls_alert_fatal(const char *msg)
-{
-    static const char *const alerts[] = {"alert certificate required", "alert bad certificate",
-                                         "alert unknown ca", "alert certificate unknown",
-                                         "alert access denied", "alert certificate revoked",
-                                         "alert certificate expired", "alert handshake failure"};
-    for (size_t i = 0; i < sizeof alerts / sizeof alerts[0]; i++)
-        if (strstr(msg, alerts[i]))
-            return true;
-    return false;
-}
-
-/* The endpoint without userinfo or query, for receipts. Validates the URL. */
-static er_status check_endpoint(session *s, er_err *err)
-{
-    er_status st = ER_OK;
-    CURLU *u = curl_url();
-    char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL, *user = NULL, *pass = NULL;
-
-    if (!u)
-        return er_errf(err, ER_ENOMEM, "out of memory parsing the endpoint URL");
-    if (!s->opts->endpoint || curl_url_set(u, CURLUPART_URL, s->opts->endpoint, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-        st = er_errf(err, ER_EINVAL, "endpoint: not a valid URL");
-        goto cleanup;
-    }
-    if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK ||
-        curl_url_get(u, CURLUPART_PASSWORD, &pass, 0) == CURLUE_OK) {
-        st = er_errf(err, ER_EINVAL, "endpoint: credentials in the URL are refused (use a token file)");
-        goto cleanup;
-    }
-    if (strcasecmp(scheme, "https") != 0 && !(strcasecmp(scheme, "http") == 0 && s->opts->insecure_http)) {
-        st = er_errf(err, ER_EINVAL, "endpoint: scheme '%s' refused: https is required%s", scheme,
-                     strcasecmp(scheme, "http") == 0 ? " (plain http only with --insecure-http, for tests)"
-                                                     : "");
-        goto cleanup;
-    }
-    if (strcasecmp(scheme, "http") == 0 && !er_host_is_loopback(host, strlen(host))) {
-        st = er_errf(err, ER_EINVAL, "endpoint: plain http is only accepted for loopback test "
-                     "servers (127.0.0.1, localhost, [::1]), not '%s'; use https://", host);
-        goto cleanup;
-    }
-    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
-    curl_url_get(u, CURLUPART_PATH, &path, 0);
-    snprintf(s->endpoint_public, sizeof s->endpoint_public, "%s://%s%s%s%s", scheme, host, port ? ":" : "",
-             port ? port : "", path ? path : "/");
-
-cleanup:
-    curl_free(pass);
-    curl_free(user);
-    curl_free(path);
-    curl_free(port);
-    curl_free(host);
-    curl_free(scheme);
-    curl_url_cleanup(u);
-    return st;
-}
-
-static er_status session_init(session *s, er_err *err)
-{
-    const er_push_opts *o = s->opts;
-    CURL *c;
-    static bool global_done;
-
-    if (!global_done) {
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-            return er_errf(err, ER_ENET, "libcurl initialisation failed");
-        global_done = true;
-    }
-    c = s->curl = curl_easy_init();
-    if (!c)
-        return er_errf(err, ER_ENOMEM, "out of memory creating the HTTP client");
-    struct curl_slist *h = NULL, *t;
-    static const char *const hdrs[] = {"Content-Type: application/json", "Accept: application/json",
-                                       "Expect:", ("User-Agent: ecorisk/" ECORISK_VERSION)};
-    for (size_t i = 0; i < sizeof hdrs / sizeof hdrs[0]; i++) {
-        if (er_outbox_fault_alloc() || !(t = curl_slist_append(h, hdrs[i]))) {
-            curl_slist_free_all(h);
-            return er_errf(err, ER_ENOMEM, "out of memory building request headers");
-        }
-        h = t;
-    }
-    s->base_headers = h;
-    if (o->token) {
-        size_t n = strlen(o->token) + 32;
-        s->auth_header = xmalloc(n);
-        if (!s->auth_header)
-            return er_errf(err, ER_ENOMEM, "out of memory building request headers");
-        snprintf(s->auth_header, n, "Authorization: Bearer %s", o->token);
-    }
-    curl_easy_setopt(c, CURLOPT_URL, o->endpoint);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, o->insecure_http ? "http,https" : "https");
-    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(c, CURLOPT_POST, 1L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-    /* verbose only feeds on_debug (it replaces curl's own stderr trace) */
-    curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, on_debug);
-    curl_easy_setopt(c, CURLOPT_DEBUGDATA, s);
-    curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 10000L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, o->max_time_ms > 0 ? o->max_time_ms : 60000L);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, s->errbuf);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &s->r);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &s->r);
-    if (o->cacert)
-        curl_easy_setopt(c, CURLOPT_CAINFO, o->cacert);
-    if (o->cert)
-        curl_easy_setopt(c, CURLOPT_SSLCERT, o->cert);
-    if (o->key)
-        curl_easy_setopt(c, CURLOPT_SSLKEY, o->key);
-    s->rng = (uint64_t)time(NULL) * 0x9E3779B97F4A7C15ULL ^ (uint64_t)getpid() ^ (uint64_t)(uintptr_t)s;
-    if (!s->rng)
-        s->rng = 1;
-    return ER_OK;
-}
-
-static void session_free(session *s)
-{
-    if (s->curl)
-        curl_easy_cleanup(s->curl);
-    curl_slist_free_all(s->base_headers);
-    if (s->auth_header) {
-        wipe(s->auth_header, strlen(s->auth_header));
-        free(s->auth_header);
-    }
-    free(s->r.body);
-}
-
 /* The receipt / response file: deterministic JSON, never the token. */
 static er_status side_json(session *s, const char *batch, size_t n, long status, const char *reason,
-                           char **out, er_err *err)
+                           const char *body, size_t body_len, char **out, er_err *err)
 {
     er_status st = ER_OK;
     json_object *j = json_object_new_object();
@@ -588,10 +368,10 @@ static er_status side_json(session *s, const char *batch, size_t n, long status,
     if (reason)
         json_object_object_add(j, "reason", json_object_new_string(reason));
     json_object *resp_j = NULL;
-    if (s->r.body && s->r.len)
-        resp_j = parse_json(s->r.body, s->r.len);
+    if (body && body_len)
+        resp_j = parse_json(body, body_len);
     if (!resp_j)
-        resp_j = json_object_new_string_len(s->r.body ? s->r.body : "", (int)s->r.len);
+        resp_j = json_object_new_string_len(body ? body : "", body ? (int)body_len : 0);
     json_object_object_add(j, "response", resp_j);
     const char *txt = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
                                                             JSON_C_TO_STRING_NOSLASHESCAPE);
@@ -673,12 +453,14 @@ bool er_push_scan_batch(const char *s, size_t len, size_t *n_alerts)
 
 typedef enum outcome { OUT_DONE, OUT_STOP_PENDING, OUT_STOP_CONFIG, OUT_STOP_HTTP, OUT_FAIL } outcome;
 
-/* Move a batch to dead/ with a reason (and the last response, if any). */
-static outcome to_dead(session *s, const char *name, size_t n, long status, const char *reason, int attempt,
-                       er_status *st, er_err *err)
+/* Move a batch to dead/ with a reason (and the receiver's answer rp, if any). */
+static outcome to_dead(session *s, const char *name, size_t n, const er_sink_reply *rp, const char *reason,
+                       int attempt, er_status *st, er_err *err)
 {
     char *side = NULL;
-    if ((*st = side_json(s, name, n, status, reason, &side, err)) != ER_OK)
+    long status = rp ? rp->status : 0;
+    if ((*st = side_json(s, name, n, status, reason, rp ? rp->body : NULL, rp ? rp->body_len : 0, &side,
+                         err)) != ER_OK)
         return OUT_FAIL;
     *st = er_outbox_mark_dead(s->ob, name, side, err);
     free(side);
@@ -694,173 +476,129 @@ static outcome to_dead(session *s, const char *name, size_t n, long status, cons
     return OUT_DONE;
 }
 
-/* POST one batch (raw = its stored bytes, n alerts) with retries. */
+/* Record a delivered batch: its receipt into sent/, then the batch. */
+static outcome to_sent(session *s, const char *name, size_t n, const er_sink_reply *rp, int attempt,
+                       er_status *st, er_err *err)
+{
+    char *side = NULL;
+    if ((*st = side_json(s, name, n, rp->status, NULL, rp->body, rp->body_len, &side, err)) != ER_OK) {
+        er_err_prefix(err, *st, "%s delivered (%s) but not recorded; it stays pending", name, rp->detail);
+        return OUT_FAIL;
+    }
+    *st = er_outbox_mark_sent(s->ob, name, side, err);
+    free(side);
+    if (*st == ER_ENOTFOUND) {
+        *st = ER_OK;
+        return OUT_DONE;
+    }
+    if (*st != ER_OK) {
+        er_err_prefix(err, *st, "delivered (%s) but could not record it; the batch stays "
+                                "pending and will be sent again", rp->detail);
+        return OUT_FAIL;
+    }
+    s->sum->batches_delivered++;
+    s->sum->alerts_delivered += n;
+    emit(s, ER_PUSH_EV_DELIVERED, name, n, attempt, rp->status, rp->detail, 0);
+    return OUT_DONE;
+}
+
+/* After a transient failure: wait and go on (true), or give up with the
+ * batch pending (false, *out set). */
+static bool retry_wait(session *s, const char *name, size_t n, const er_sink_reply *rp, int attempt,
+                       outcome *out, er_status *st, er_err *err)
+{
+    const er_push_opts *o = s->opts;
+    int max_attempts = o->max_attempts > 0 ? o->max_attempts : 1;
+    long delay = er_push_backoff_ms(o->backoff_base_ms, o->backoff_max_ms, attempt, rand_unit(s));
+    if (rp->has_retry_after)
+        delay = rp->retry_after_ms;
+    if (attempt >= max_attempts || (rp->has_retry_after && rp->retry_after_ms > o->retry_after_max_ms)) {
+        char why[sizeof rp->detail + 160];
+        if (attempt >= max_attempts)
+            snprintf(why, sizeof why, "%s; %d attempts made, the batch stays pending", rp->detail, attempt);
+        else
+            snprintf(why, sizeof why, "%s; Retry-After of %ld s exceeds the limit, the batch stays pending",
+                     rp->detail, rp->retry_after_ms / 1000);
+        emit(s, ER_PUSH_EV_GAVE_UP, name, n, attempt, rp->status, why, 0);
+        *st = er_errf(err, ER_EPENDING, "%s: %s", s->endpoint_public, why);
+        *out = OUT_STOP_PENDING;
+        return false;
+    }
+    s->sum->retries++;
+    emit(s, ER_PUSH_EV_RETRY, name, n, attempt, rp->status, rp->detail, delay);
+    sleep_ms(delay);
+    return true;
+}
+
+/* The body delivered for a stored batch: the batch itself, or in non-nominal
+ * mode a stripped copy (*conv, the caller's to free). A batch that cannot be
+ * read goes to dead/ (*body NULL, *out set). */
+static outcome batch_body(session *s, const char *name, const char *raw, size_t raw_len, size_t n,
+                          char **conv, er_sink_batch *b, er_status *st, er_err *err)
+{
+    b->name = name;
+    b->body = raw;
+    b->len = raw_len;
+    b->n_alerts = n;
+    *conv = NULL;
+    *st = ER_OK;
+    if (!s->opts->non_nominal)
+        return OUT_DONE;
+    er_err perr;
+    size_t n2 = 0;
+    *st = er_push_body(raw, raw_len, true, conv, &b->len, &n2, &perr);
+    if (*st == ER_EFORMAT) {
+        char reason[ER_ERR_MSG_MAX + 32];
+        snprintf(reason, sizeof reason, "stored batch unreadable: %s", perr.msg);
+        b->body = NULL;
+        return to_dead(s, name, n, NULL, reason, 0, st, err);
+    }
+    if (*st != ER_OK) {
+        er_errf(err, *st, "%s/pending/%s: %s", er_outbox_dir(s->ob), name, perr.msg);
+        return OUT_FAIL;
+    }
+    b->body = *conv;
+    return OUT_DONE;
+}
+
+/* Deliver one batch (raw = its stored bytes, n alerts) through the sink, with retries. */
 static outcome send_raw(session *s, const char *name, const char *raw, size_t raw_len, size_t n,
                         er_status *st, er_err *err)
 {
     char *conv = NULL;
-    const char *body = raw;
-    size_t body_len = raw_len;
-    struct curl_slist *hdrs = NULL;
-    char key_hdr[96];
-    outcome out = OUT_DONE;
-    const er_push_opts *o = s->opts;
-
-    *st = ER_OK;
-    if (o->non_nominal) {
-        er_err perr;
-        size_t n2 = 0;
-        *st = er_push_body(raw, raw_len, true, &conv, &body_len, &n2, &perr);
-        if (*st == ER_EFORMAT) {
-            char reason[ER_ERR_MSG_MAX + 32];
-            snprintf(reason, sizeof reason, "stored batch unreadable: %s", perr.msg);
-            out = to_dead(s, name, n, 0, reason, 0, st, err);
-            goto cleanup;
-        }
-        if (*st != ER_OK) {
-            er_errf(err, *st, "%s/pending/%s: %s", er_outbox_dir(s->ob), name, perr.msg);
-            out = OUT_FAIL;
-            goto cleanup;
-        }
-        body = conv;
-    }
-    snprintf(key_hdr, sizeof key_hdr, "Idempotency-Key: %.64s", name);
-    {
-        struct curl_slist *t = NULL;
-        for (struct curl_slist *b = s->base_headers; b; b = b->next) {
-            if (er_outbox_fault_alloc() || !(t = curl_slist_append(hdrs, b->data)))
-                goto oom;
-            hdrs = t;
-        }
-        if (er_outbox_fault_alloc() || !(t = curl_slist_append(hdrs, key_hdr)))
-            goto oom;
-        hdrs = t;
-        if (s->auth_header) {
-            if (er_outbox_fault_alloc() || !(t = curl_slist_append(hdrs, s->auth_header)))
-                goto oom;
-            hdrs = t;
-        }
-    }
-    curl_easy_setopt(s->curl, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(s->curl, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(s->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
-
-    int max_attempts = o->max_attempts > 0 ? o->max_attempts : 1;
+    er_sink_batch b;
+    outcome out = batch_body(s, name, raw, raw_len, n, &conv, &b, st, err);
+    if (out != OUT_DONE || !b.body)
+        goto cleanup;
     for (int attempt = 1;; attempt++) {
-        s->r.len = 0;
-        s->r.oom = false;
-        s->r.retry_after[0] = '\0';
-        if (s->r.body)
-            s->r.body[0] = '\0';
-        s->errbuf[0] = '\0';
-        s->sent = 0;
-        CURLcode cc = curl_easy_perform(s->curl);
-        /* one per attempt, plus libcurl's resends on a closed reused connection */
-        s->sum->requests += s->sent > 1 ? (size_t)s->sent : 1;
-        if (s->sent > 1)
-            s->sum->resends += (size_t)s->sent - 1;
-        long http = 0;
-        char detail[CURL_ERROR_SIZE + 64];
-        er_push_class cls;
-        if (cc == CURLE_OK) {
-            curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &http);
-            cls = er_push_classify(http);
-            snprintf(detail, sizeof detail, "HTTP %ld", http);
-        } else {
-            snprintf(detail, sizeof detail, "%s", s->errbuf[0] ? s->errbuf : curl_easy_strerror(cc));
-            if (cc == CURLE_OUT_OF_MEMORY) {
-                *st = er_errf(err, ER_ENOMEM, "out of memory sending %s", name);
-                out = OUT_FAIL;
-                goto cleanup;
-            }
-            if (curl_fatal(cc) || tls_alert_fatal(s->errbuf)) {
-                emit(s, ER_PUSH_EV_STOPPED, name, n, attempt, 0, detail, 0);
-                *st = er_errf(err, ER_ENET, "%s: %s", s->endpoint_public, detail);
-                out = OUT_STOP_CONFIG;
-                goto cleanup;
-            }
-            cls = ER_PUSH_RETRY;
-        }
-        if (s->r.oom) {
-            *st = er_errf(err, ER_ENOMEM, "out of memory reading the response for %s%s", name,
-                          cls == ER_PUSH_OK ? " (delivered, not recorded: it stays pending)" : "");
+        er_sink_reply rp;
+        memset(&rp, 0, sizeof rp);
+        s->sink->deliver(s->sk, &b, &rp, err);
+        s->sum->requests += rp.requests;
+        s->sum->resends += rp.resends;
+        switch (rp.result) {
+        case ER_SINK_OK:
+            out = to_sent(s, name, n, &rp, attempt, st, err);
+            goto cleanup;
+        case ER_SINK_REJECT:
+            out = to_dead(s, name, n, &rp, "rejected by the receiver", attempt, st, err);
+            goto cleanup;
+        case ER_SINK_STOP:
+            emit(s, ER_PUSH_EV_STOPPED, name, n, attempt, rp.status, rp.detail, 0);
+            *st = rp.st;
+            out = rp.st == ER_EHTTP ? OUT_STOP_HTTP : OUT_STOP_CONFIG;
+            goto cleanup;
+        case ER_SINK_FAIL:
+            *st = rp.st;
             out = OUT_FAIL;
             goto cleanup;
-        }
-        if (cls == ER_PUSH_OK) {
-            char *side = NULL;
-            if ((*st = side_json(s, name, n, http, NULL, &side, err)) != ER_OK) {
-                er_err_prefix(err, *st, "%s delivered (HTTP %ld) but not recorded; it stays pending", name, http);
-                out = OUT_FAIL;
+        case ER_SINK_RETRY:
+            if (!retry_wait(s, name, n, &rp, attempt, &out, st, err))
                 goto cleanup;
-            }
-            *st = er_outbox_mark_sent(s->ob, name, side, err);
-            free(side);
-            if (*st == ER_ENOTFOUND) {
-                *st = ER_OK;
-                goto cleanup;
-            }
-            if (*st != ER_OK) {
-                er_err_prefix(err, *st, "delivered (HTTP %ld) but could not record it; the batch stays "
-                                        "pending and will be sent again", http);
-                out = OUT_FAIL;
-                goto cleanup;
-            }
-            s->sum->batches_delivered++;
-            s->sum->alerts_delivered += n;
-            emit(s, ER_PUSH_EV_DELIVERED, name, n, attempt, http, detail, 0);
-            goto cleanup;
+            break;
         }
-        if (cls == ER_PUSH_REJECT) {
-            out = to_dead(s, name, n, http, "rejected by the receiver", attempt, st, err);
-            goto cleanup;
-        }
-        if (cls == ER_PUSH_STOP) {
-            emit(s, ER_PUSH_EV_STOPPED, name, n, attempt, http, detail, 0);
-            *st = er_errf(err, ER_EHTTP, "%s answered HTTP %ld%s; nothing more is sent, batches stay pending",
-                          s->endpoint_public, http,
-                          http == 401 || http == 403 || http == 407 ? " (check the token / client certificate)"
-                          : http >= 300 && http < 400               ? " (redirects are not followed)"
-                                                                    : " (check the endpoint URL)");
-            out = OUT_STOP_HTTP;
-            goto cleanup;
-        }
-        /* retry */
-        long delay = er_push_backoff_ms(o->backoff_base_ms, o->backoff_max_ms, attempt, rand_unit(s));
-        long ra = 0;
-        bool has_ra = s->r.retry_after[0] && http &&
-                      er_push_parse_retry_after(s->r.retry_after, (int64_t)time(NULL), &ra) == ER_OK;
-        if (has_ra)
-            delay = ra;
-        if (attempt >= max_attempts || (has_ra && ra > o->retry_after_max_ms)) {
-            char why[CURL_ERROR_SIZE + 160];
-            if (attempt >= max_attempts)
-                snprintf(why, sizeof why, "%s; %d attempts made, the batch stays pending", detail, attempt);
-            else
-                snprintf(why, sizeof why, "%s; Retry-After of %ld s exceeds the limit, the batch stays pending",
-                         detail, ra / 1000);
-            emit(s, ER_PUSH_EV_GAVE_UP, name, n, attempt, http, why, 0);
-            *st = er_errf(err, ER_EPENDING, "%s: %s", s->endpoint_public, why);
-            out = OUT_STOP_PENDING;
-            goto cleanup;
-        }
-        s->sum->retries++;
-        emit(s, ER_PUSH_EV_RETRY, name, n, attempt, http, detail, delay);
-        sleep_ms(delay);
     }
-
-oom:
-    *st = er_errf(err, ER_ENOMEM, "out of memory building request headers");
-    out = OUT_FAIL;
 cleanup:
-    if (s->curl) {
-        curl_easy_setopt(s->curl, CURLOPT_HTTPHEADER, NULL);
-        curl_easy_setopt(s->curl, CURLOPT_POSTFIELDS, NULL);
-    }
-    for (struct curl_slist *h = hdrs; h; h = h->next)   /* no token left in freed memory */
-        if (strncmp(h->data, "Authorization:", 14) == 0)
-            wipe(h->data, strlen(h->data));
-    curl_slist_free_all(hdrs);
     free(conv);
     return out;
 }
@@ -958,7 +696,7 @@ static outcome load_batch(session *s, const char *name, char **raw, size_t *len,
     if (why) {
         free(*raw);
         *raw = NULL;
-        return to_dead(s, name, 0, 0, why, 0, st, err);
+        return to_dead(s, name, 0, NULL, why, 0, st, err);
     }
     return OUT_DONE;
 }
@@ -1034,8 +772,16 @@ er_status er_push_run(er_outbox *ob, const er_push_opts *opts, er_push_summary *
     s.ob = ob;
     s.opts = opts;
     s.sum = sum;
-    if ((st = check_endpoint(&s, err)) != ER_OK)
+    if (!(s.sink = er_sink_for(opts->endpoint))) {
+        st = er_errf(err, ER_EINVAL, "no destination given");
         goto cleanup;
+    }
+    if ((st = s.sink->open(&s.sk, opts->endpoint, opts, s.endpoint_public, sizeof s.endpoint_public,
+                           err)) != ER_OK)
+        goto cleanup;
+    s.rng = (uint64_t)time(NULL) * 0x9E3779B97F4A7C15ULL ^ (uint64_t)getpid() ^ (uint64_t)(uintptr_t)&s;
+    if (!s.rng)
+        s.rng = 1;
     if ((opts->cert && !opts->key) || (!opts->cert && opts->key)) {
         st = er_errf(err, ER_EINVAL, "mutual TLS needs both a certificate and a key");
         goto cleanup;
@@ -1053,15 +799,14 @@ er_status er_push_run(er_outbox *ob, const er_push_opts *opts, er_push_summary *
             goto cleanup;
         if (l.n == 0)
             break;
-        if (!s.curl && (st = session_init(&s, err)) != ER_OK)
-            goto cleanup;
         for (size_t i = 0; i < l.n && out == OUT_DONE; i++)
             out = process_entry(&s, &l.e[i], &st, err);
     }
 
 cleanup:
     er_outbox_list_free(&l);
-    session_free(&s);
+    if (s.sink)
+        s.sink->close(s.sk);
     {
         /* the summary is filled whatever happened; a counting failure only
          * matters if nothing else failed */

@@ -39,4 +39,9 @@ er_status er_push_body(const char *batch, size_t len, bool non_nominal, char **o
  * '[' object (',' object)* ']'). false if the text does not have that shape. */
 bool er_push_scan_batch(const char *s, size_t len, size_t *n_alerts);
 
+/* malloc that the allocation fault hook can fail (outbox.h), and wiping
+ * memory that held a secret, shared by push.c and the sinks. */
+void *er_push_xmalloc(size_t n);
+void  er_push_wipe(void *p, size_t n);
+
 #endif

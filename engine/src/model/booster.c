@@ -8,6 +8,7 @@
  * histogram method, no row or column sampling, fixed seed.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,38 +35,52 @@ const char *bst_version(void)
     return v;
 }
 
-/* DMatrix of the rows idx[0..n) of x (n x nf), labels from y (may be NULL). */
-static er_status make_dmatrix(const float *x, const float *y, size_t nf, const size_t *idx, size_t n,
-                              DMatrixHandle *out, er_err *err)
+/* DMatrix of rows[0..n) of the CSR matrix d (NULL rows: all of d's rows, without a copy);
+ * NaN entries are missing. Labels from d->y. */
+static er_status make_dmatrix(const bst_data *d, const size_t *rows, size_t n, DMatrixHandle *out, er_err *err)
 {
     er_status st = ER_OK;
-    bool contiguous = true;
-    for (size_t i = 1; i < n && contiguous; i++)
-        contiguous = idx[i] == idx[0] + i;
-    float *m = contiguous ? NULL : malloc((n ? n : 1) * nf * sizeof *m);
-    float *lab = y ? malloc((n ? n : 1) * sizeof *lab) : NULL;
+    size_t *ptr = NULL, nnz = 0;
+    unsigned *ci = NULL;
+    float *cv = NULL, *lab = malloc((n ? n : 1) * sizeof *lab);
     *out = NULL;
-    if ((!contiguous && !m) || (y && !lab)) {
-        st = er_errf(err, ER_ENOMEM, "out of memory (%zu x %zu feature matrix)", n, nf);
+    if (rows) {
+        for (size_t i = 0; i < n; i++)
+            nnz += d->ptr[rows[i] + 1] - d->ptr[rows[i]];
+        ptr = malloc((n + 1) * sizeof *ptr);
+        ci = malloc((nnz ? nnz : 1) * sizeof *ci);
+        cv = malloc((nnz ? nnz : 1) * sizeof *cv);
+    }
+    if (!lab || (rows && (!ptr || !ci || !cv))) {
+        st = er_errf(err, ER_ENOMEM, "out of memory (%zu x %zu feature matrix)", n, d->nf);
         goto cleanup;
     }
+    size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        if (m)
-            memcpy(m + i * nf, x + idx[i] * nf, nf * sizeof *m);
-        if (lab)
-            lab[i] = y[idx[i]];
+        size_t r = rows ? rows[i] : i;
+        lab[i] = d->y[r];
+        if (!rows)
+            continue;
+        ptr[i] = k;
+        size_t len = d->ptr[r + 1] - d->ptr[r];
+        memcpy(ci + k, d->ci + d->ptr[r], len * sizeof *ci);
+        memcpy(cv + k, d->cv + d->ptr[r], len * sizeof *cv);
+        k += len;
     }
-    /* contiguous rows (learn.c puts them in time order first) go to XGBoost without a copy */
-    XGB(XGDMatrixCreateFromMat(m ? m : x + (n ? idx[0] : 0) * nf, (bst_ulong)n, (bst_ulong)nf, NAN, out));
-    if (lab)
-        XGB(XGDMatrixSetFloatInfo(*out, "label", lab, (bst_ulong)n));
+    if (rows)
+        ptr[n] = k;
+    XGB(XGDMatrixCreateFromCSREx(rows ? ptr : d->ptr, rows ? ci : d->ci, rows ? cv : d->cv, n + 1,
+                                 rows ? nnz : d->ptr[n], d->nf, out));
+    XGB(XGDMatrixSetFloatInfo(*out, "label", lab, (bst_ulong)n));
 cleanup:
     if (st != ER_OK && *out) {
         XGDMatrixFree(*out);
         *out = NULL;
     }
+    free(cv);
+    free(ci);
+    free(ptr);
     free(lab);
-    free(m);
     return st;
 }
 
@@ -77,9 +92,14 @@ static er_status set_params(BoosterHandle b, const bst_params *p, er_err *err)
     XGB(XGBoosterSetParam(b, "eval_metric", "aucpr"));
     XGB(XGBoosterSetParam(b, "tree_method", "hist"));
     XGB(XGBoosterSetParam(b, "seed", "0"));
-    XGB(XGBoosterSetParam(b, "max_bin", "256"));
+    snprintf(v, sizeof v, "%u", BST_MAX_BIN);
+    XGB(XGBoosterSetParam(b, "max_bin", v));
     XGB(XGBoosterSetParam(b, "min_child_weight", "1"));
     XGB(XGBoosterSetParam(b, "verbosity", "0"));
+    /* every column of the quantised matrix stored densely: no per-entry row index (8 bytes each)
+     * for the columns XGBoost would otherwise keep sparse; peak memory of learn on 1M rows
+     * 1,004 -> 878 MB (docs/scoring.md 7.6); the trees do not change */
+    XGB(XGBoosterSetParam(b, "sparse_threshold", "0"));
     snprintf(v, sizeof v, "%u", p->max_depth);
     XGB(XGBoosterSetParam(b, "max_depth", v));
     snprintf(v, sizeof v, "%.17g", p->eta);
@@ -97,31 +117,40 @@ static double parse_eval(const char *s)
     return c ? strtod(c + 1, NULL) : NAN;
 }
 
-er_status bst_train(const float *x, const float *y, size_t nf, const size_t *train, size_t nt,
-                    const size_t *valid, size_t nv, const bst_params *p, bst_fit *fit, char **model,
-                    size_t *model_len, double *valid_pred, er_err *err)
+er_status bst_open(bst_set *s, const bst_data *d, const size_t *valid, size_t nv, er_err *err)
+{
+    er_status st;
+    memset(s, 0, sizeof *s);
+    s->n = d->n;
+    /* the validation copy first: its temporary CSR is gone before XGBoost copies every row */
+    if ((st = make_dmatrix(d, valid, nv, &s->valid, err)) != ER_OK ||
+        (st = make_dmatrix(d, NULL, d->n, &s->all, err)) != ER_OK)
+        bst_close(s);
+    return st;
+}
+
+void bst_close(bst_set *s)
+{
+    if (s->valid)
+        XGDMatrixFree(s->valid);
+    if (s->all)
+        XGDMatrixFree(s->all);
+    memset(s, 0, sizeof *s);
+}
+
+/* Rounds with early stopping on the validation rows; valid_pred gets their probabilities at the best round. */
+static er_status fit_valid(BoosterHandle b, const bst_set *s, const bst_params *p, bst_fit *fit, double *valid_pred,
+                           size_t nv, er_err *err)
 {
     er_status st = ER_OK;
-    DMatrixHandle dm[2] = {NULL, NULL};
-    BoosterHandle b = NULL;
-    *model = NULL;
-    memset(fit, 0, sizeof *fit);
-    if ((st = make_dmatrix(x, y, nf, train, nt, &dm[0], err)) != ER_OK)
-        goto cleanup;
-    if (nv && (st = make_dmatrix(x, y, nf, valid, nv, &dm[1], err)) != ER_OK)
-        goto cleanup;
-    XGB(XGBoosterCreate(dm, nv ? 2 : 1, &b));
-    if ((st = set_params(b, p, err)) != ER_OK)
-        goto cleanup;
     fit->best_ap = -1;
     for (unsigned it = 0; it < p->max_rounds; it++) {
-        XGB(XGBoosterUpdateOneIter(b, (int)it, dm[0]));
+        XGB(XGBoosterUpdateOneIter(b, (int)it, s->all));
         fit->rounds = it + 1;
-        if (!nv)
-            continue;
         const char *names[] = {"valid"};
         const char *res = NULL;
-        XGB(XGBoosterEvalOneIter(b, (int)it, &dm[1], names, 1, &res));
+        DMatrixHandle v = s->valid;
+        XGB(XGBoosterEvalOneIter(b, (int)it, &v, names, 1, &res));
         double ap = parse_eval(res);
         if (ap > fit->best_ap) {
             fit->best_ap = ap;
@@ -130,17 +159,49 @@ er_status bst_train(const float *x, const float *y, size_t nf, const size_t *tra
             break;
         }
     }
-    if (nv && valid_pred) {
-        char cfg[160];
-        bst_ulong const *shape;
-        bst_ulong dim;
-        float const *res;
-        snprintf(cfg, sizeof cfg, "{\"type\":0,\"training\":false,\"iteration_begin\":0,\"iteration_end\":%u,"
-                                  "\"strict_shape\":false}", fit->best_round + 1);
-        XGB(XGBoosterPredictFromDMatrix(b, dm[1], cfg, &shape, &dim, &res));
-        for (size_t i = 0; i < nv; i++)
-            valid_pred[i] = res[i];
+    char cfg[160];
+    bst_ulong const *shape;
+    bst_ulong dim;
+    float const *res;
+    snprintf(cfg, sizeof cfg, "{\"type\":0,\"training\":false,\"iteration_begin\":0,\"iteration_end\":%u,"
+                              "\"strict_shape\":false}", fit->best_round + 1);
+    XGB(XGBoosterPredictFromDMatrix(b, s->valid, cfg, &shape, &dim, &res));
+    for (size_t i = 0; i < nv; i++)
+        valid_pred[i] = res[i];
+cleanup:
+    return st;
+}
+
+er_status bst_train(bst_set *s, const float *train_w, size_t nv, const bst_params *p, bst_fit *fit,
+                    bst_fit *fit_all, char **model, size_t *model_len, double *valid_pred, er_err *err)
+{
+    er_status st = ER_OK;
+    BoosterHandle b = NULL;
+    float *ones = malloc((s->n ? s->n : 1) * sizeof *ones);
+    *model = NULL;
+    memset(fit, 0, sizeof *fit);
+    memset(fit_all, 0, sizeof *fit_all);
+    if (!ones) {
+        st = er_errf(err, ER_ENOMEM, "out of memory");
+        goto cleanup;
     }
+    /* validation fit: the validation rows weigh 0, so their gradients and hessians are 0 */
+    XGB(XGDMatrixSetFloatInfo(s->all, "weight", train_w, (bst_ulong)s->n));
+    XGB(XGBoosterCreate(&s->all, 1, &b));
+    if ((st = set_params(b, p, err)) != ER_OK || (st = fit_valid(b, s, p, fit, valid_pred, nv, err)) != ER_OK)
+        goto cleanup;
+    XGBoosterFree(b);
+    b = NULL;
+    /* deployed model: every label, the best number of rounds */
+    for (size_t i = 0; i < s->n; i++)
+        ones[i] = 1.0f;
+    XGB(XGDMatrixSetFloatInfo(s->all, "weight", ones, (bst_ulong)s->n));
+    XGB(XGBoosterCreate(&s->all, 1, &b));
+    if ((st = set_params(b, p, err)) != ER_OK)
+        goto cleanup;
+    for (unsigned it = 0; it <= fit->best_round; it++)
+        XGB(XGBoosterUpdateOneIter(b, (int)it, s->all));
+    fit_all->rounds = fit->best_round + 1;
     bst_ulong len;
     const char *buf;
     XGB(XGBoosterSaveModelToBuffer(b, "{\"format\":\"json\"}", &len, &buf));
@@ -154,10 +215,7 @@ er_status bst_train(const float *x, const float *y, size_t nf, const size_t *tra
 cleanup:
     if (b)
         XGBoosterFree(b);
-    if (dm[1])
-        XGDMatrixFree(dm[1]);
-    if (dm[0])
-        XGDMatrixFree(dm[0]);
+    free(ones);
     return st;
 }
 
@@ -195,35 +253,43 @@ void er_model_pred_free(er_model_pred *p)
     free(p);
 }
 
-static er_status predict(er_model_pred *p, const float *rows, size_t n, int type, double *out, size_t per_row,
-                         er_err *err)
+/* Probabilities by XGBoost's in-place prediction on the dense rows (no DMatrix copy). */
+er_status er_model_predict(er_model_pred *p, const float *rows, size_t n, double *prob, er_err *err)
+{
+    er_status st = ER_OK;
+    bst_ulong const *shape;
+    bst_ulong dim;
+    float const *res;
+    char arr[160];
+    if (!n)
+        return ER_OK;
+    snprintf(arr, sizeof arr, "{\"data\":[%llu,true],\"shape\":[%zu,%zu],\"typestr\":\"<f4\",\"version\":3}",
+             (unsigned long long)(uintptr_t)rows, n, p->m->nf);
+    XGB(XGBoosterPredictFromDense(p->b, arr, "{\"type\":0,\"training\":false,\"iteration_begin\":0,"
+                                             "\"iteration_end\":0,\"strict_shape\":false,\"cache_id\":0,"
+                                             "\"missing\":NaN}", NULL, &shape, &dim, &res));
+    for (size_t i = 0; i < n; i++)
+        prob[i] = res[i];
+cleanup:
+    return st;
+}
+
+er_status er_model_contrib(er_model_pred *p, const float *rows, size_t n, double *contrib, er_err *err)
 {
     er_status st = ER_OK;
     DMatrixHandle dm = NULL;
     bst_ulong const *shape;
     bst_ulong dim;
     float const *res;
-    char cfg[128];
     if (!n)
         return ER_OK;
     XGB(XGDMatrixCreateFromMat(rows, (bst_ulong)n, (bst_ulong)p->m->nf, NAN, &dm));
-    snprintf(cfg, sizeof cfg, "{\"type\":%d,\"training\":false,\"iteration_begin\":0,\"iteration_end\":0,"
-                              "\"strict_shape\":false}", type);
-    XGB(XGBoosterPredictFromDMatrix(p->b, dm, cfg, &shape, &dim, &res));
-    for (size_t i = 0; i < n * per_row; i++)
-        out[i] = res[i];
+    XGB(XGBoosterPredictFromDMatrix(p->b, dm, "{\"type\":2,\"training\":false,\"iteration_begin\":0,"
+                                              "\"iteration_end\":0,\"strict_shape\":false}", &shape, &dim, &res));
+    for (size_t i = 0; i < n * (p->m->nf + 1); i++)
+        contrib[i] = res[i];
 cleanup:
     if (dm)
         XGDMatrixFree(dm);
     return st;
-}
-
-er_status er_model_predict(er_model_pred *p, const float *rows, size_t n, double *prob, er_err *err)
-{
-    return predict(p, rows, n, 0, prob, 1, err);
-}
-
-er_status er_model_contrib(er_model_pred *p, const float *row, double *contrib, er_err *err)
-{
-    return predict(p, row, 1, 2, contrib, p->m->nf + 1, err);
 }

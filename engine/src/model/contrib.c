@@ -26,23 +26,12 @@ static int cmp_abs(const void *a, const void *b)
     return x->j < y->j ? -1 : x->j > y->j;
 }
 
-er_status er_model_explain(const er_model *m, er_model_pred *p, const er_decl *d, const er_decl_score *sc,
-                           size_t top, er_sb_t *out, er_err *err)
+void er_model_explain_row(const er_model *m, const er_decl *d, const float *row, double prob, const double *c,
+                          size_t top, er_sb_t *out)
 {
     er_sb *b = (er_sb *)out;
-    size_t nf = m->nf;
-    float *row = malloc(nf * sizeof *row);
-    double *c = malloc((nf + 1) * sizeof *c), prob;
-    cterm *t = malloc((nf ? nf : 1) * sizeof *t);
-    er_status st = ER_OK;
-    if (!row || !c || !t) {
-        st = er_errf(err, ER_ENOMEM, "out of memory");
-        goto cleanup;
-    }
-    er_model_features(m, d, sc, row);
-    if ((st = er_model_predict(p, row, 1, &prob, err)) != ER_OK || (st = er_model_contrib(p, row, c, err)) != ER_OK)
-        goto cleanup;
-    size_t n = 0;
+    size_t nf = m->nf, n = 0;
+    cterm t[ER_MODEL_MAX_FEATURES];
     for (size_t j = 0; j < nf; j++)
         if (c[j] != 0)
             t[n++] = (cterm){j, c[j]};
@@ -76,8 +65,24 @@ er_status er_model_explain(const er_model *m, er_model_pred *p, const er_decl *d
         er_sb_putc(b, '}');
     }
     er_sb_puts(b, "]}");
+}
+
+er_status er_model_explain(const er_model *m, er_model_pred *p, const er_decl *d, const er_decl_score *sc,
+                           size_t top, er_sb_t *out, er_err *err)
+{
+    size_t nf = m->nf;
+    float *row = malloc(nf * sizeof *row);
+    double *c = malloc((nf + 1) * sizeof *c), prob;
+    er_status st = ER_OK;
+    if (!row || !c) {
+        st = er_errf(err, ER_ENOMEM, "out of memory");
+        goto cleanup;
+    }
+    er_model_features(m, d, sc, row);
+    if ((st = er_model_predict(p, row, 1, &prob, err)) != ER_OK || (st = er_model_contrib(p, row, 1, c, err)) != ER_OK)
+        goto cleanup;
+    er_model_explain_row(m, d, row, prob, c, top, out);
 cleanup:
-    free(t);
     free(c);
     free(row);
     return st;

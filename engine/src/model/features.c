@@ -4,7 +4,7 @@
  * one declaration's row (profile indicators, anomaly strengths, novelty
  * counts, derived numbers, numeric extras), its category keys, and the
  * hashed rate tables behind the smoothed historical positive rates. The
- * leakage-free filling of the rate columns in time order lives in learn.c.
+ * leakage-free filling of the rate columns in time order lives in analyst/learn.c.
  */
 #include <math.h>
 #include <stdio.h>

@@ -93,6 +93,7 @@ void      layout_rate_cols(const layout *l, size_t kind, uint32_t n, uint32_t po
                            float *full);
 
 /* XGBoost wrapper (booster.c). */
+#define BST_MAX_BIN 256
 typedef struct bst_params {
     unsigned max_rounds, early_stop, max_depth, threads;
     double   eta;
@@ -101,11 +102,28 @@ typedef struct bst_fit {
     unsigned rounds, best_round;
     double   best_ap;
 } bst_fit;
-/* Train on (x, y) rows train[0..nt) with validation rows valid[0..nv) (nv may be 0: fixed rounds).
- * x is row-major n x nf. On success *model receives the JSON bytes (malloc'd). */
-er_status bst_train(const float *x, const float *y, size_t nf, const size_t *train, size_t nt,
-                    const size_t *valid, size_t nv, const bst_params *p, bst_fit *fit, char **model,
-                    size_t *model_len, double *valid_pred, er_err *err);
+/* Labelled rows as CSR: row i has columns ci[ptr[i]..ptr[i+1]) (ascending) with values cv
+ * (NaN = missing), label y[i]. */
+typedef struct bst_data {
+    const size_t   *ptr;
+    const unsigned *ci;
+    const float    *cv;
+    const float    *y;
+    size_t          n, nf;
+} bst_data;
+/* XGBoost's copies: every row, and the validation rows. */
+typedef struct bst_set {
+    void  *all, *valid;    /* DMatrixHandle */
+    size_t n;
+} bst_set;
+/* Copies d into XGBoost (d may be freed afterwards); valid[0..nv) are the validation rows in time order. */
+er_status bst_open(bst_set *s, const bst_data *d, const size_t *valid, size_t nv, er_err *err);
+void      bst_close(bst_set *s);
+/* Validation fit on every row with weight train_w (0 for the validation rows), early stopping on the
+ * validation rows' aucpr (valid_pred: their probabilities at the best round); then the deployed fit on
+ * every row with weight 1 for the best number of rounds, whose JSON bytes *model receives (malloc'd). */
+er_status bst_train(bst_set *s, const float *train_w, size_t nv, const bst_params *p, bst_fit *fit,
+                    bst_fit *fit_all, char **model, size_t *model_len, double *valid_pred, er_err *err);
 const char *bst_version(void);   /* "1.7.4" (static) */
 
 /* Model file (modelfile.c). */

@@ -185,6 +185,8 @@ void er_alert_format(er_sb *b, const er_alert_ctx *c, const er_decl *d, const er
     }
     er_sb_json_key(b, "random");
     er_sb_puts(b, r->random || topup ? "true" : "false");
+    er_sb_json_key(b, "slot");   /* what selected it: the risk, a random control, exploration (run plan) */
+    er_sb_json_cstr(b, r->random || topup ? "control" : "risk");
     if (topup) {
         er_sb_json_key(b, "selection");
         er_sb_json_cstr(b, "random_topup");

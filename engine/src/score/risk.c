@@ -15,7 +15,7 @@ static const er_risk_feature_param feature_params[] = {
     [ER_FEAT_MAHALANOBIS]     = {.chance = 2.0, .coef = 0.20, .cap = 4.0},
     [ER_FEAT_ROUTE_RARITY]    = {.chance = 1.3, .coef = 0.30, .cap = 2.0},
     [ER_FEAT_NEW_TRADER]      = {.chance = 0.5, .coef = 0.30, .cap = 1.5},
-    [ER_FEAT_NEW_IMPORTER]    = {.chance = 0.5, .coef = 0.30, .cap = 1.5},
+    [ER_FEAT_NEW_IMPORTER]    = {.chance = 0.5, .coef = 1.00, .cap = 1.5},
 };
 _Static_assert(sizeof feature_params / sizeof feature_params[0] == ER_FEAT_COUNT,
                "every er_feature needs a row in feature_params (docs/scoring.md §6.2)");

@@ -73,7 +73,7 @@ static er_status run_load(run_state *R, er_err *err)
     R->meta.mapping = R->map ? er_mapping_name(R->map)
                     : o->format == ER_FORMAT_JSONL ? "canonical-jsonl" : "canonical-csv";
     R->meta.mapping_sha256 = R->map ? er_mapping_sha256(R->map) : "";
-    R->planned = R->cfg.any_capacity || R->cfg.any_random;
+    R->planned = R->cfg.any_capacity || R->cfg.any_random || R->cfg.any_explore;
     if ((st = reg_run_open(&R->rr, o, false, err)) != ER_OK)
         return st;
     if (o->model && (st = er_model_load(&R->c.model, o->model, err)) != ER_OK)
@@ -92,7 +92,7 @@ static er_status run_setup(run_state *R, er_err *err)
     c->ps = R->ps;
     c->actx.ps = R->ps;
     c->actx.as_of = o->as_of;
-    c->want_cands = R->cfg.any_random;
+    c->want_cands = R->cfg.any_random || R->cfg.any_explore;
     R->np = er_profileset_count(R->ps);
     if ((st = counts_alloc(&R->k, R->np, err)) != ER_OK)
         return st;

@@ -89,7 +89,7 @@ static int lookup_name(json_object *v, const name_val *t, size_t n)
     return -2;
 }
 
-/* "red", "yellow", "blue" (capacity) and "min_random_rate": a rate in [0, 1]. */
+/* "red", "yellow", "blue" (capacity), "min_random_rate" and "explore_rate": a rate in [0, 1]. */
 static bool load_rate(run_config *cfg, rule *ru, const char *k, json_object *v)
 {
     if (!json_object_is_type(v, json_type_double) && !json_object_is_type(v, json_type_int))
@@ -100,6 +100,9 @@ static bool load_rate(run_config *cfg, rule *ru, const char *k, json_object *v)
     if (k[0] == 'm') {
         ru->min_random = x;
         cfg->any_random |= x > 0;
+    } else if (k[0] == 'e') {
+        ru->explore = x;
+        cfg->any_explore |= x > 0;
     } else {
         ru->cap[k[0] == 'r' ? ER_LANE_RED : k[0] == 'y' ? ER_LANE_YELLOW : ER_LANE_BLUE] = x;
         cfg->any_capacity = true;
@@ -121,16 +124,17 @@ static const char *load_rule_key(run_config *cfg, rule *ru, const char *k, json_
             return "expected \"IM\", \"EX\", \"TR\" or \"*\"";
         ru->flow = f;
     } else if (strcmp(k, "red") == 0 || strcmp(k, "yellow") == 0 || strcmp(k, "blue") == 0 ||
-               strcmp(k, "min_random_rate") == 0) {
+               strcmp(k, "min_random_rate") == 0 || strcmp(k, "explore_rate") == 0) {
         if (!load_rate(cfg, ru, k, v))
             return "expected a rate between 0 and 1";
-    } else if (strcmp(k, "random_lane") == 0) {
+    } else if (strcmp(k, "random_lane") == 0 || strcmp(k, "explore_lane") == 0) {
         int l = lookup_name(v, lane_names, sizeof lane_names / sizeof *lane_names);
         if (l == -2)
             return "expected \"red\", \"yellow\" or \"blue\"";
-        ru->random_lane = (er_lane)l;
+        *(k[0] == 'r' ? &ru->random_lane : &ru->explore_lane) = (er_lane)l;
     } else if (strcmp(k, "comment") != 0) {
-        return "unknown key (expected office, flow, red, yellow, blue, min_random_rate, random_lane)";
+        return "unknown key (expected office, flow, red, yellow, blue, min_random_rate, random_lane, "
+               "explore_rate, explore_lane)";
     }
     return NULL;
 }
@@ -142,6 +146,7 @@ static er_status load_rule(run_config *cfg, size_t i, json_object *r, const char
     for (int l = 0; l < ER_LANE_COUNT; l++)
         ru->cap[l] = -1;
     ru->random_lane = ER_LANE_RED;
+    ru->explore_lane = ER_LANE_RED;
     strcpy(ru->office, "*");
     ru->flow = -1;
     if (!json_object_is_type(r, json_type_object)) {

@@ -40,12 +40,14 @@ typedef struct rule {
     double  cap[ER_LANE_COUNT];           /* fraction of the group's declarations; <0 = no limit */
     double  min_random;                   /* fraction of in-scope declarations; 0 = none */
     er_lane random_lane;
+    double  explore;                      /* exploration share of in-scope declarations; 0 = none */
+    er_lane explore_lane;
 } rule;
 
 typedef struct run_config {
     rule          rules[ER_RUN_MAX_RULES];
     size_t        n_rules;
-    bool          any_capacity, any_random;
+    bool          any_capacity, any_random, any_explore;
     er_risk_lanes lanes;                 /* risk thresholds of the red and yellow lanes */
     bool          order_harm;            /* "capacity_order": "harm" (docs/registries.md#harm) */
 } run_config;
@@ -60,7 +62,7 @@ const rule *run_config_match(const run_config *cfg, const char *office, int flow
 typedef struct group {
     char    *office;
     int      flow;
-    uint64_t n_decl, n_in_scope, n_random;
+    uint64_t n_decl, n_in_scope, n_random, n_explore;
 } group;
 
 typedef struct groups {
@@ -81,6 +83,7 @@ typedef struct alert_rec {
     uint32_t profile;
     uint8_t  lane, final_lane, domain;
     bool     random, over_capacity, topup;
+    bool     explore;        /* a top-up candidate picked for an exploration slot */
     double   score;
     double   risk;           /* the rank key (score.h) */
     double   harm;           /* expected harm for "capacity_order": "harm", else 0 */
@@ -135,6 +138,10 @@ typedef struct slot {
     float        *rows;      /* with a model: feature rows of the batch */
     double       *prob;      /* with a model: its probability per declaration */
     er_anomalies *an;        /* with a model: anomaly features per declaration */
+    uint32_t   *cidx;        /* with a model: per declaration, its row in contrib (alerts and candidates) */
+    float      *crows;       /* with a model: the feature rows of those, together */
+    double     *contrib;     /* with a model: their SHAP contributions (features + 1 each) */
+    size_t      cap_crows, cap_contrib;
     uint64_t     *oow;       /* per profile: in scope but for the validity window (only with windows) */
     size_t        feed;      /* index in opts->feeds the batch was read from */
     bool          ready, done, oom;
@@ -183,7 +190,7 @@ void      run_pool_free(run_ctx *c);
 typedef struct counts {
     uint64_t rows_read, accepted, quarantined, by_reason[ER_Q_COUNT];
     uint64_t dup_window_resets;             /* duplicate-id table restarts, all feeds */
-    uint64_t alerts, random, topup, over_capacity, in_scope;
+    uint64_t alerts, random, topup, explore, over_capacity, in_scope;
     uint64_t by_lane[ER_LANE_COUNT], by_domain[ER_DOMAIN_COUNT];
     uint64_t *by_profile;                   /* [n_profiles] */
     uint64_t *by_profile_lane;              /* [n_profiles * ER_LANE_COUNT] */

@@ -44,7 +44,8 @@ void count_alert(counts *k, const alert_rec *r)
 {
     k->alerts++;
     k->random += r->random;
-    k->topup += r->topup;
+    k->topup += r->topup && !r->explore;
+    k->explore += r->explore;
     k->over_capacity += r->over_capacity;
     k->by_lane[r->final_lane]++;
     k->by_domain[r->domain]++;
@@ -135,9 +136,10 @@ void write_summary(er_sb *b, const er_run_opts *o, const er_profileset *ps, cons
         er_sb_printf(b, ": %llu", (unsigned long long)k->out_of_window[i]);
     }
     er_sb_puts(b, "},\n");
-    er_sb_printf(b, "  \"alerts\": {\"total\": %llu, \"random\": %llu, \"random_topup\": %llu, \"over_capacity\": %llu,\n",
-                 (unsigned long long)k->alerts, (unsigned long long)k->random,
-                 (unsigned long long)k->topup, (unsigned long long)k->over_capacity);
+    er_sb_printf(b, "  \"alerts\": {\"total\": %llu, \"random\": %llu, \"random_topup\": %llu, \"explore\": %llu, "
+                    "\"over_capacity\": %llu,\n",
+                 (unsigned long long)k->alerts, (unsigned long long)k->random, (unsigned long long)k->topup,
+                 (unsigned long long)k->explore, (unsigned long long)k->over_capacity);
     er_sb_puts(b, "    \"by_lane\": {");
     for (int l = ER_LANE_RED; l >= ER_LANE_GREEN; l--)
         er_sb_printf(b, "%s\"%s\": %llu", l == ER_LANE_RED ? "" : ", ", er_lane_str((er_lane)l),

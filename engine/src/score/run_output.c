@@ -14,7 +14,22 @@
 #include "core/durable.h"
 #include "score/run_impl.h"
 
-/* Copy one spooled alert line into out, rewriting lane / over_capacity if planned. */
+/* A top-up candidate picked for exploration: its spooled control marks become the explore slot. */
+static er_status mark_explore(er_sb *line, er_err *err)
+{
+    static const char from[] = "\"random\":true,\"slot\":\"control\",\"selection\":\"random_topup\"";
+    static const char to[] = "\"random\":false,\"slot\":\"explore\"";
+    char *p = strstr(line->p, from);
+    if (!p)
+        return er_errf(err, ER_EINTERNAL, "spooled candidate has no selection field");
+    memcpy(p, to, sizeof to - 1);
+    size_t tail = line->len - (size_t)(p - line->p) - (sizeof from - 1);
+    memmove(p + sizeof to - 1, p + sizeof from - 1, tail + 1);
+    line->len -= (sizeof from - 1) - (sizeof to - 1);
+    return ER_OK;
+}
+
+/* Copy one spooled alert line into out, rewriting slot / lane / over_capacity if planned. */
 er_status emit_alert(FILE *spool, const alert_rec *r, er_sb *line, FILE *out, er_err *err)
 {
     er_sb_reset(line);
@@ -24,6 +39,9 @@ er_status emit_alert(FILE *spool, const alert_rec *r, er_sb *line, FILE *out, er
         return er_errf(err, ER_EIO, "cannot read back spooled alert: %s", strerror(errno));
     line->len = r->len;
     line->p[line->len] = '\0';
+    er_status st;
+    if (r->explore && (st = mark_explore(line, err)) != ER_OK)
+        return st;
     if (r->final_lane != r->lane || r->over_capacity) {
         char from[64], to[96];
         snprintf(from, sizeof from, "\"lane\":\"%s\"", er_lane_str((er_lane)r->lane));

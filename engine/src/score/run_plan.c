@@ -2,9 +2,10 @@
  * run_plan.c — the day's plan once every batch is in (docs/profiles.md,
  * "Lane capacity and random controls"): declarations counted per office and
  * flow group, top-up candidates picked until each group reaches its minimum
- * random-control rate, then each lane kept within its capacity, highest risk
- * first, the rest demoted one lane. Deterministic: every choice is ordered by
- * a total key (group, hash or risk, feed ordinal).
+ * random-control rate, then its exploration slots filled with the candidates
+ * whose risk is least sure (nearest 0.5), then each lane kept within its
+ * capacity, highest risk first, the rest demoted one lane. Deterministic:
+ * every choice is ordered by a total key (group, hash or risk, feed ordinal).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -99,8 +100,19 @@ static int cmp_capacity(const void *a, const void *b)
     const alert_rec *x = *(alert_rec *const *)a, *y = *(alert_rec *const *)b;
     if (x->group != y->group) return x->group < y->group ? -1 : 1;
     if (x->random != y->random) return x->random ? -1 : 1;      /* control samples first */
+    if (x->explore != y->explore) return x->explore ? -1 : 1;   /* then exploration slots */
     if (x->harm != y->harm) return x->harm > y->harm ? -1 : 1;   /* 0 unless ordered by harm */
     return er_risk_cmp(x->risk, x->ordinal, y->risk, y->ordinal);
+}
+
+/* Exploration order within a group: the least sure first (risk nearest 0.5). */
+static int cmp_explore(const void *a, const void *b)
+{
+    const alert_rec *x = *(alert_rec *const *)a, *y = *(alert_rec *const *)b;
+    if (x->group != y->group) return x->group < y->group ? -1 : 1;
+    double ux = fabs(x->risk - 0.5), uy = fabs(y->risk - 0.5);
+    if (ux != uy) return ux < uy ? -1 : 1;
+    return x->ordinal < y->ordinal ? -1 : x->ordinal > y->ordinal;
 }
 
 static int cmp_risk(const void *a, const void *b)
@@ -136,6 +148,30 @@ static void plan_topup(const run_config *cfg, groups *gs, alert_rec *cands, size
     }
 }
 
+/* Fill each group's exploration slots, ceil(explore_rate × in-scope), with the
+ * candidates not taken as controls, least sure first (docs/operations.md,
+ * "Exploration slots"). ptrs holds the n_cands candidates. */
+static void plan_explore(const run_config *cfg, groups *gs, alert_rec **ptrs, size_t n_cands)
+{
+    qsort(ptrs, n_cands, sizeof *ptrs, cmp_explore);
+    size_t i = 0;
+    while (i < n_cands) {
+        uint32_t gi = ptrs[i]->group;
+        group *g = &gs->g[gi];
+        const rule *r = run_config_match(cfg, g->office, g->flow);
+        double rate = r ? r->explore : 0;
+        uint64_t need = (uint64_t)ceil(rate * (double)g->n_in_scope - 1e-9);
+        for (; i < n_cands && ptrs[i]->group == gi; i++) {
+            if (g->n_explore >= need || ptrs[i]->topup)
+                continue;
+            ptrs[i]->topup = true;
+            ptrs[i]->explore = true;
+            ptrs[i]->final_lane = (uint8_t)(r ? r->explore_lane : ER_LANE_RED);
+            g->n_explore++;
+        }
+    }
+}
+
 /* One lane's alerts sorted by group: keep the lane within capacity, demote the rest. */
 static void plan_lane(const run_config *cfg, const groups *gs, int lane, alert_rec **v, size_t m)
 {
@@ -148,7 +184,7 @@ static void plan_lane(const run_config *cfg, const groups *gs, int lane, alert_r
         uint64_t cap = rate < 0 ? UINT64_MAX : (uint64_t)floor(rate * (double)g->n_decl + 1e-9);
         uint64_t used = 0;
         for (; i < m && v[i]->group == gi; i++) {
-            if (v[i]->random || used < cap) {   /* control samples always keep their lane */
+            if (v[i]->random || v[i]->explore || used < cap) {   /* reserved slots keep their lane */
                 used++;
                 continue;
             }
@@ -189,6 +225,8 @@ er_status run_plan(const run_config *cfg, groups *gs, run_recs *rc, er_err *err)
             goto cleanup;
         }
         plan_topup(cfg, gs, rc->cands, rc->n_cands, cand_ptrs);
+        if (cfg->any_explore)
+            plan_explore(cfg, gs, cand_ptrs, rc->n_cands);
         for (size_t i = 0; i < rc->n_cands; i++) {
             if (!rc->cands[i].topup)
                 continue;

@@ -50,35 +50,47 @@ static bool model_pass(run_ctx *c, er_eval *ev, er_model_pred *pred, slot *s)
         s->in_scope[i] = (uint8_t)((sc.in_scope ? 4 : 0) | (sc.best >= 0 ? 1 : 0) |
                                    (sc.best < 0 && sc.in_scope && c->want_cands ? 2 : 0));
     }
-    return er_model_predict(pred, s->rows, b->n, s->prob, &err) == ER_OK;
+    if (er_model_predict(pred, s->rows, b->n, s->prob, &err) != ER_OK)
+        return false;
+    /* SHAP values only for what may be written (alerts, top-up candidates), in one call */
+    size_t n = 0;
+    for (size_t i = 0; i < b->n; i++)
+        if (s->in_scope[i] & 3) {
+            if (!er_grow((void **)&s->crows, &s->cap_crows, (n + 1) * nf, sizeof *s->crows))
+                return false;
+            memcpy(s->crows + n * nf, s->rows + i * nf, nf * sizeof *s->crows);
+            s->cidx[i] = (uint32_t)n++;
+        }
+    return er_grow((void **)&s->contrib, &s->cap_contrib, (n ? n : 1) * (nf + 1), sizeof *s->contrib) &&
+           er_model_contrib(pred, s->crows, n, s->contrib, &err) == ER_OK;
 }
 
 /* Close the alert object just formatted with the model's view of it: its
- * probability, the profiles' own risk and the top contributions in words. */
-static void model_alert(run_ctx *c, er_model_pred *pred, er_sb *out, size_t before, const er_decl *d,
-                        const er_decl_score *sc, double profile_risk, bool *oom)
+ * probability, the profiles' own risk and the top contributions in words
+ * (computed by model_pass). */
+static void model_alert(run_ctx *c, const slot *s, size_t i, er_sb *out, size_t before, double profile_risk)
 {
-    er_err err;
+    size_t nf = er_model_n_features(c->model);
     if (out->len <= before || out->p[out->len - 1] != '}')
         return;
     out->len--;
     er_sb_puts(out, ",\"profile_risk\":");
     er_sb_json_numg(out, profile_risk, 17);
     er_sb_json_key(out, "model");
-    if (er_model_explain(c->model, pred, d, sc, 5, out, &err) != ER_OK)
-        *oom = true;
+    er_model_explain_row(c->model, &s->batch->decls[i], s->rows + i * nf, s->prob[i],
+                         s->contrib + (size_t)s->cidx[i] * (nf + 1), 5, out);
     er_sb_putc(out, '}');
 }
 
-/* One alert line (or top-up candidate) appended to buf: the alert JSON, the
+/* One alert line (or top-up candidate) of declaration i appended to buf: the alert JSON, the
  * model's contributions when a model is loaded, the newline. Returns its length. */
-static size_t spool_alert(run_ctx *c, er_model_pred *pred, er_sb *buf, const er_decl *d, const er_decl_score *sc,
-                          size_t which, er_lane lane, bool candidate, double profile_risk, bool *oom)
+static size_t spool_alert(run_ctx *c, const slot *s, size_t i, er_sb *buf, const er_decl_score *sc, size_t which,
+                          er_lane lane, bool candidate, double profile_risk)
 {
     size_t before = buf->len;
-    er_alert_format(buf, &c->actx, d, sc, which, lane, false, candidate);
+    er_alert_format(buf, &c->actx, &s->batch->decls[i], sc, which, lane, false, candidate);
     if (c->model)
-        model_alert(c, pred, buf, before, d, sc, profile_risk, oom);
+        model_alert(c, s, i, buf, before, profile_risk);
     er_sb_putc(buf, '\n');
     return buf->len - before;
 }
@@ -95,13 +107,12 @@ static void score_row(er_sb *b, const er_decl *d, const er_decl_score *sc)
     er_sb_putc(b, '\n');
 }
 
-static bool slot_add_alert(run_ctx *c, er_model_pred *pred, slot *s, size_t i, const er_decl_score *sc,
+static bool slot_add_alert(run_ctx *c, slot *s, size_t i, const er_decl_score *sc,
                            double profile_risk)
 {
     const er_profile_result *r = &sc->results[sc->best];
     er_lane lane = er_score_lane(sc, (size_t)sc->best, &c->lanes);
-    size_t len = spool_alert(c, pred, &s->alerts, &s->batch->decls[i], sc, (size_t)sc->best, lane, false,
-                             profile_risk, &s->oom);
+    size_t len = spool_alert(c, s, i, &s->alerts, sc, (size_t)sc->best, lane, false, profile_risk);
     if (!er_grow((void **)&s->sa, &s->cap_sa, s->n_sa + 1, sizeof *s->sa))
         return false;
     slot_alert *a = &s->sa[s->n_sa++];
@@ -117,7 +128,7 @@ static bool slot_add_alert(run_ctx *c, er_model_pred *pred, slot *s, size_t i, c
 }
 
 /* Candidate for the random top-up: carried by its best in-scope profile. */
-static bool slot_add_cand(run_ctx *c, er_model_pred *pred, slot *s, size_t i, const er_decl_score *sc,
+static bool slot_add_cand(run_ctx *c, slot *s, size_t i, const er_decl_score *sc,
                           double profile_risk)
 {
     const er_decl *d = &s->batch->decls[i];
@@ -129,7 +140,7 @@ static bool slot_add_cand(run_ctx *c, er_model_pred *pred, slot *s, size_t i, co
             which = k;
         }
     const er_profile_result *r = &sc->results[which];
-    size_t len = spool_alert(c, pred, &s->cands, d, sc, which, (er_lane)r->lane, true, profile_risk, &s->oom);
+    size_t len = spool_alert(c, s, i, &s->cands, sc, which, (er_lane)r->lane, true, profile_risk);
     if (!er_grow((void **)&s->sc, &s->cap_sc, s->n_sc + 1, sizeof *s->sc))
         return false;
     slot_cand *cd = &s->sc[s->n_sc++];
@@ -185,9 +196,9 @@ static void process_slot(run_ctx *c, er_eval *ev, er_model_pred *pred, slot *s)
             score_row(&s->scores, d, &sc);
         bool ok = true;
         if (sc.best >= 0)
-            ok = slot_add_alert(c, pred, s, i, &sc, profile_risk);
+            ok = slot_add_alert(c, s, i, &sc, profile_risk);
         else if (sc.in_scope && c->want_cands)
-            ok = slot_add_cand(c, pred, s, i, &sc, profile_risk);
+            ok = slot_add_cand(c, s, i, &sc, profile_risk);
         if (!ok) {
             s->oom = true;
             return;
@@ -245,10 +256,11 @@ static er_status slot_alloc(run_ctx *c, slot *s, size_t bsz, size_t np, bool win
         s->rows = malloc(bsz * er_model_n_features(c->model) * sizeof *s->rows);
         s->prob = malloc(bsz * sizeof *s->prob);
         s->an = malloc(bsz * sizeof *s->an);
+        s->cidx = malloc(bsz * sizeof *s->cidx);
     }
     if (windows)
         s->oow = calloc(np ? np : 1, sizeof *s->oow);
-    if (!s->in_scope || (windows && !s->oow) || (c->model && (!s->rows || !s->prob || !s->an)))
+    if (!s->in_scope || (windows && !s->oow) || (c->model && (!s->rows || !s->prob || !s->an || !s->cidx)))
         return er_errf(err, ER_ENOMEM, "out of memory");
     return ER_OK;
 }
@@ -339,6 +351,9 @@ void run_pool_free(run_ctx *c)
         free(s->rows);
         free(s->prob);
         free(s->an);
+        free(s->cidx);
+        free(s->crows);
+        free(s->contrib);
         free(s->oow);
     }
     free(c->slots);

@@ -24,13 +24,58 @@ typedef struct lrn {
     er_eval       *ev;
     float         *full;          /* scratch: one full-layout row */
     const long    *rate_col;      /* per kind: model column of its rate (-1: left out) */
-    /* rows */
-    float         *x;             /* n x nf */
+    bool          *is_rate;       /* per model column: a rate column (filled by sweep_rates) */
+    size_t         n_rate;        /* kinds with rate columns */
+    /* rows, in feed order, as CSR: the non-missing static columns, then 2 entries per rated kind */
+    size_t        *ptr;           /* n + 1 */
+    unsigned      *ci;
+    float         *cv;
+    size_t         nnz, nnz_cap;
     float         *y;
     uint64_t      *keys;          /* n x n_kinds */
     int32_t       *date;
     size_t         n, cap;
 } lrn;
+
+static bool grow_rows(lrn *t)
+{
+    size_t nc = t->cap ? t->cap * 2 : 4096;
+    size_t *p = realloc(t->ptr, (nc + 1) * sizeof *p);
+    if (p)
+        t->ptr = p;
+    float *y = realloc(t->y, nc * sizeof *y);
+    if (y)
+        t->y = y;
+    uint64_t *k = realloc(t->keys, nc * t->m->lay.n_kinds * sizeof *k);
+    if (k)
+        t->keys = k;
+    int32_t *dt = realloc(t->date, nc * sizeof *dt);
+    if (dt)
+        t->date = dt;
+    if (!p || !y || !k || !dt)
+        return false;
+    t->cap = nc;
+    return true;
+}
+
+static bool grow_entries(lrn *t, size_t need)
+{
+    if (t->nnz + need <= t->nnz_cap)
+        return true;
+    size_t nc = t->nnz_cap ? t->nnz_cap * 2 : 65536;
+    while (nc < t->nnz + need)
+        nc *= 2;
+    unsigned *ci = realloc(t->ci, nc * sizeof *ci);
+    if (ci)
+        t->ci = ci;
+    float *cv = realloc(t->cv, nc * sizeof *cv);
+    if (cv)
+        t->cv = cv;
+    if (!ci || !cv)
+        return false;
+    t->nnz_cap = nc;
+    return true;
+}
 
 static er_status on_decl(void *ud, const er_decl *d, uint64_t order, int label, er_err *err)
 {
@@ -39,34 +84,32 @@ static er_status on_decl(void *ud, const er_decl *d, uint64_t order, int label, 
     (void)order;
     if (label < 0)
         return ER_OK;
-    if (t->n == t->cap) {
-        size_t nc = t->cap ? t->cap * 2 : 4096;
-        float *x = realloc(t->x, nc * m->nf * sizeof *x);
-        if (x)
-            t->x = x;
-        float *y = realloc(t->y, nc * sizeof *y);
-        if (y)
-            t->y = y;
-        uint64_t *k = realloc(t->keys, nc * m->lay.n_kinds * sizeof *k);
-        if (k)
-            t->keys = k;
-        int32_t *dt = realloc(t->date, nc * sizeof *dt);
-        if (dt)
-            t->date = dt;
-        if (!x || !y || !k || !dt)
-            return er_errf(err, ER_ENOMEM, "out of memory (%zu labelled declarations)", nc);
-        t->cap = nc;
-    }
+    if ((t->n == t->cap && !grow_rows(t)) || !grow_entries(t, m->nf))
+        return er_errf(err, ER_ENOMEM, "out of memory (%zu labelled declarations)", t->n + 1);
     er_decl_score sc;
     er_score_decl(t->ps, t->bl, t->ev, d, &sc);
     layout_static_row(&m->lay, d, &sc, m->extra_num, m->n_extra_num, t->full);
-    float *row = t->x + t->n * m->nf;
-    for (size_t j = 0; j < m->nf; j++)
-        row[j] = t->full[m->col[j]];
+    if (!t->n)
+        t->ptr[0] = 0;
+    for (size_t j = 0; j < m->nf; j++) {
+        float v = t->full[m->col[j]];
+        if (t->is_rate[j] || isnan(v))
+            continue;
+        t->ci[t->nnz] = (unsigned)j;
+        t->cv[t->nnz++] = v;
+    }
+    /* rate columns come last in column order (docs/scoring.md 7.1); sweep_rates fills them */
+    for (size_t k = 0; k < m->lay.n_kinds; k++)
+        if (t->rate_col[k] >= 0) {
+            t->ci[t->nnz] = (unsigned)t->rate_col[k];
+            t->cv[t->nnz++] = NAN;
+            t->ci[t->nnz] = (unsigned)t->rate_col[k] + 1;
+            t->cv[t->nnz++] = NAN;
+        }
     decl_keys(d, m->extra_cat, m->n_extra_cat, t->keys + t->n * m->lay.n_kinds);
     t->y[t->n] = (float)label;
     t->date[t->n] = d->date;
-    t->n++;
+    t->ptr[++t->n] = t->nnz;
     return ER_OK;
 }
 
@@ -79,7 +122,8 @@ static int cmp_by_date(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Rate columns in date order from strictly earlier outcomes; fills m->rates with all of them. */
+/* Rate columns in date order from strictly earlier outcomes; fills m->rates with all of them.
+ * Row r's rate entries are its last 2 * n_rate, in kind order. */
 static er_status sweep_rates(lrn *t, const size_t *idx, er_err *err)
 {
     er_model *m = t->m;
@@ -92,16 +136,17 @@ static er_status sweep_rates(lrn *t, const size_t *idx, er_err *err)
         double prior = ((double)P + 1) / ((double)N + 2);
         for (size_t i = a; i < b; i++) {
             size_t r = idx[i];
-            float *row = t->x + r * m->nf;
+            float *v = t->cv + t->ptr[r + 1] - 2 * t->n_rate;
             for (size_t k = 0; k < nk; k++) {
                 if (t->rate_col[k] < 0)
                     continue;
                 const rate_slot *s = rate_get(&m->rates, t->keys[r * nk + k]);
                 uint32_t n = s ? s->n : 0, pos = s ? s->pos : 0;
-                row[t->rate_col[k]] = (float)(((double)pos + m->smoothing * prior) / ((double)n + m->smoothing));
-                row[t->rate_col[k] + 1] = (float)n;
+                v[0] = (float)(((double)pos + m->smoothing * prior) / ((double)n + m->smoothing));
+                v[1] = (float)n;
                 if (!t->keys[r * nk + k])
-                    row[t->rate_col[k]] = row[t->rate_col[k] + 1] = NAN;
+                    v[0] = v[1] = NAN;
+                v += 2;
             }
         }
         for (size_t i = a; i < b; i++) {
@@ -163,50 +208,6 @@ typedef struct vm {
     double ap, p_at[4], r_at[4];
 } vm;
 static const double AT[4] = {0.01, 0.02, 0.05, 0.10};
-
-/* Put the rows in the order idx gives (row i becomes old row idx[i]), in place by
- * following the permutation's cycles; idx becomes the identity. Training then hands
- * XGBoost contiguous ranges of t->x without copying them. */
-static er_status permute_rows(lrn *t, size_t *idx, er_err *err)
-{
-    size_t nf = t->m->nf, nk = t->m->lay.n_kinds;
-    float *tx = malloc((nf ? nf : 1) * sizeof *tx);
-    uint64_t *tk = malloc((nk ? nk : 1) * sizeof *tk);
-    if (!tx || !tk) {
-        free(tx);
-        free(tk);
-        return er_errf(err, ER_ENOMEM, "out of memory");
-    }
-    for (size_t i = 0; i < t->n; i++) {
-        if (idx[i] == i || idx[i] == SIZE_MAX)
-            continue;
-        /* cycle starting at i: i <- idx[i] <- idx[idx[i]] ... */
-        memcpy(tx, t->x + i * nf, nf * sizeof *tx);
-        memcpy(tk, t->keys + i * nk, nk * sizeof *tk);
-        float ty = t->y[i];
-        int32_t td = t->date[i];
-        size_t j = i;
-        while (idx[j] != i) {
-            size_t k = idx[j];
-            memcpy(t->x + j * nf, t->x + k * nf, nf * sizeof *tx);
-            memcpy(t->keys + j * nk, t->keys + k * nk, nk * sizeof *tk);
-            t->y[j] = t->y[k];
-            t->date[j] = t->date[k];
-            idx[j] = SIZE_MAX;
-            j = k;
-        }
-        memcpy(t->x + j * nf, tx, nf * sizeof *tx);
-        memcpy(t->keys + j * nk, tk, nk * sizeof *tk);
-        t->y[j] = ty;
-        t->date[j] = td;
-        idx[j] = SIZE_MAX;
-    }
-    for (size_t i = 0; i < t->n; i++)
-        idx[i] = i;
-    free(tx);
-    free(tk);
-    return ER_OK;
-}
 
 static er_status valid_metrics(const double *pred, const float *y, const size_t *idx, size_t nv, vm *out,
                                er_err *err)
@@ -332,107 +333,129 @@ static void summary_table(er_sb *tb, const lrn *t, const size_t *idx, size_t nt,
                  all->rounds, out, id ? id : "");
 }
 
-er_status er_learn(const er_learn_opts *o, char **json, char **table, er_err *err)
+/* Packs, baseline, layout and columns of the model; t's scratch. */
+static er_status learn_setup(lrn *t, scan_ctx *sc, er_model *m, const er_learn_opts *o, er_err *err)
 {
-    er_status st = ER_OK;
-    scan_ctx sc = {0};
-    lrn t = {.o = o};
-    er_model *m = calloc(1, sizeof *m);
-    size_t *idx = NULL;
-    double *vpred = NULL;
-    char *valid_model = NULL;
-    er_sb tr = {0}, vj = {0}, tb = {0};
-
-    *json = *table = NULL;
-    if (!m)
-        return er_errf(err, ER_ENOMEM, "out of memory");
-    if (!o->in.label_field && !o->in.outcomes) {
-        st = er_errf(err, ER_EINVAL, "learn needs labels: a label field or an outcome store");
-        goto cleanup;
-    }
-    if ((st = scan_open(&sc, &o->in, err)) != ER_OK ||
-        (st = scan_profiles(&sc, o->profiles, o->n_profiles, NULL, &t.ps, err)) != ER_OK ||
-        (st = er_eval_new(&t.ev, t.ps, err)) != ER_OK || (st = model_identity(m, t.ps, sc.bl, err)) != ER_OK ||
+    er_status st;
+    if (!o->in.label_field && !o->in.outcomes)
+        return er_errf(err, ER_EINVAL, "learn needs labels: a label field or an outcome store");
+    if ((st = scan_open(sc, &o->in, err)) != ER_OK ||
+        (st = scan_profiles(sc, o->profiles, o->n_profiles, NULL, &t->ps, err)) != ER_OK ||
+        (st = er_eval_new(&t->ev, t->ps, err)) != ER_OK || (st = model_identity(m, t->ps, sc->bl, err)) != ER_OK ||
         (st = copy_list(&m->extra_num, &m->n_extra_num, o->extra_numeric, o->n_extra_numeric, err)) != ER_OK ||
         (st = copy_list(&m->extra_cat, &m->n_extra_cat, o->extra_category, o->n_extra_category, err)) != ER_OK ||
-        (st = layout_build(&m->lay, t.ps, m->extra_num, m->n_extra_num, m->extra_cat, m->n_extra_cat, err)) !=
+        (st = layout_build(&m->lay, t->ps, m->extra_num, m->n_extra_num, m->extra_cat, m->n_extra_cat, err)) !=
             ER_OK ||
-        (st = choose_columns(m, o, err)) != ER_OK)
-        goto cleanup;
-    t.m = m;
-    t.bl = sc.bl;
-    t.full = malloc(m->lay.n * sizeof *t.full);
-    if (!t.full) {
-        st = er_errf(err, ER_ENOMEM, "out of memory");
-        goto cleanup;
-    }
-    if ((st = model_rate_cols(m, err)) != ER_OK)
-        goto cleanup;
-    t.rate_col = m->rate_col;
-    if ((st = scan_feeds(&sc, on_decl, &t, true, err)) != ER_OK)
-        goto cleanup;
-    if (t.n < 2) {
-        st = er_errf(err, ER_EINVAL, "learn needs labelled declarations: %zu found", t.n);
-        goto cleanup;
-    }
-    if (!(idx = malloc(t.n * sizeof *idx)) || !(vpred = malloc(t.n * sizeof *vpred))) {
-        st = er_errf(err, ER_ENOMEM, "out of memory");
-        goto cleanup;
-    }
-    for (size_t i = 0; i < t.n; i++)
-        idx[i] = i;
-    g_date = t.date;
-    qsort(idx, t.n, sizeof *idx, cmp_by_date);
-    if ((st = permute_rows(&t, idx, err)) != ER_OK || (st = sweep_rates(&t, idx, err)) != ER_OK)
-        goto cleanup;
+        (st = choose_columns(m, o, err)) != ER_OK || (st = model_rate_cols(m, err)) != ER_OK)
+        return st;
+    t->m = m;
+    t->bl = sc->bl;
+    t->rate_col = m->rate_col;
+    t->full = malloc(m->lay.n * sizeof *t->full);
+    t->is_rate = calloc(m->nf ? m->nf : 1, sizeof *t->is_rate);
+    if (!t->full || !t->is_rate)
+        return er_errf(err, ER_ENOMEM, "out of memory");
+    for (size_t k = 0; k < m->lay.n_kinds; k++)
+        if (m->rate_col[k] >= 0) {
+            t->is_rate[m->rate_col[k]] = t->is_rate[m->rate_col[k] + 1] = true;
+            t->n_rate++;
+        }
+    return ER_OK;
+}
 
-    /* time-ordered split */
-    /* --valid-from: by date; default: the latest 20 % in time order (ties in feed order, so a
-     * single labelled day splits too) */
-    int32_t vfrom = o->valid_from;
+/* Time order (ties in feed order) into idx, the rate columns, and the split: --valid-from by date;
+ * default the latest 20 % in time order (so a single labelled day splits too). */
+static er_status learn_order(lrn *t, size_t *idx, size_t *nt_out, er_err *err)
+{
+    er_status st;
+    for (size_t i = 0; i < t->n; i++)
+        idx[i] = i;
+    g_date = t->date;
+    qsort(idx, t->n, sizeof *idx, cmp_by_date);
+    if ((st = sweep_rates(t, idx, err)) != ER_OK)
+        return st;
+    /* the keys have served; the entries shrink to their size before XGBoost copies them */
+    free(t->keys);
+    t->keys = NULL;
+    unsigned *ci = realloc(t->ci, (t->nnz ? t->nnz : 1) * sizeof *ci);
+    if (ci)
+        t->ci = ci;
+    float *cv = realloc(t->cv, (t->nnz ? t->nnz : 1) * sizeof *cv);
+    if (cv)
+        t->cv = cv;
+    int32_t vfrom = t->o->valid_from;
     size_t nt = 0;
     if (vfrom)
-        while (nt < t.n && t.date[idx[nt]] < vfrom)
+        while (nt < t->n && t->date[idx[nt]] < vfrom)
             nt++;
     else
-        nt = (size_t)(0.8 * (double)t.n);
-    size_t nv = t.n - nt;
-    if (!nt || !nv) {
+        nt = (size_t)(0.8 * (double)t->n);
+    if (!nt || nt == t->n) {
         char d[11];
         er_date_format(vfrom, d);
-        st = er_errf(err, ER_EINVAL, "validation split at %s leaves %zu training and %zu validation declarations",
-                     d, nt, nv);
+        return er_errf(err, ER_EINVAL, "validation split at %s leaves %zu training and %zu validation declarations",
+                       d, nt, t->n - nt);
+    }
+    *nt_out = nt;
+    return ER_OK;
+}
+
+/* Hands the rows to XGBoost (and frees ours: XGBoost keeps its own copy), trains, measures the validation. */
+static er_status learn_fit(lrn *t, const size_t *idx, size_t nt, bst_fit *fit, bst_fit *fit_all, vm *met,
+                           er_err *err)
+{
+    const er_learn_opts *o = t->o;
+    er_model *m = t->m;
+    size_t nv = t->n - nt;
+    bst_set set = {0};
+    double *vpred = malloc(nv * sizeof *vpred);
+    float *w = malloc(t->n * sizeof *w);
+    er_status st = ER_OK;
+    if (!vpred || !w) {
+        st = er_errf(err, ER_ENOMEM, "out of memory");
         goto cleanup;
     }
+    for (size_t i = 0; i < t->n; i++)
+        w[idx[i]] = i < nt ? 1.0f : 0.0f;
+    bst_data d = {t->ptr, t->ci, t->cv, t->y, t->n, m->nf};
+    if ((st = bst_open(&set, &d, idx + nt, nv, err)) != ER_OK)
+        goto cleanup;
+    free(t->ci);
+    free(t->cv);
+    t->ci = NULL;
+    t->cv = NULL;
     bst_params bp = {o->max_rounds ? o->max_rounds : 2000, o->early_stop ? o->early_stop : 50,
-                     o->max_depth ? o->max_depth : 8, o->threads ? o->threads : 2, o->eta > 0 ? o->eta : 0.05};
-    bst_fit fit, fit_all;
-    size_t vlen;
-    if ((st = bst_train(t.x, t.y, m->nf, idx, nt, idx + nt, nv, &bp, &fit, &valid_model, &vlen, vpred, err)) !=
-        ER_OK)
+                     o->max_depth ? o->max_depth : 6, o->threads ? o->threads : 2, o->eta > 0 ? o->eta : 0.2};
+    if ((st = bst_train(&set, w, nv, &bp, fit, fit_all, &m->booster, &m->booster_len, vpred, err)) != ER_OK ||
+        (st = valid_metrics(vpred, t->y, idx + nt, nv, met, err)) != ER_OK)
         goto cleanup;
-    vm met = {0};
-    if ((st = valid_metrics(vpred, t.y, idx + nt, nv, &met, err)) != ER_OK)
-        goto cleanup;
-    bst_params all = bp;
-    all.max_rounds = fit.best_round + 1;
-    if ((st = bst_train(t.x, t.y, m->nf, idx, t.n, NULL, 0, &all, &fit_all, &m->booster, &m->booster_len, NULL,
-                        err)) != ER_OK)
-        goto cleanup;
+cleanup:
+    bst_close(&set);
+    free(w);
+    free(vpred);
+    return st;
+}
 
-    /* validation summary (kept in the model) and training description */
-    validation_json(&vj, &t, idx, nt, &fit, &fit_all, &met);
+/* Validation summary (kept in the model), the model file, the report. */
+static er_status learn_write(lrn *t, const size_t *idx, size_t nt, const bst_fit *fit, const bst_fit *fit_all,
+                             const vm *met, uint64_t unlabelled, char **json, char **table, er_err *err)
+{
+    const er_learn_opts *o = t->o;
+    er_model *m = t->m;
+    er_sb tr = {0}, vj = {0}, tb = {0};
+    er_status st = ER_OK;
+    validation_json(&vj, t, idx, nt, fit, fit_all, met);
     if (vj.oom || !(m->validation = dup_s(vj.p))) {
         st = er_errf(err, ER_ENOMEM, "out of memory");
         goto cleanup;
     }
-    er_sb_printf(&tr, "{\"eta\":%.17g,\"max_depth\":%u,\"max_rounds\":%u,\"early_stop\":%u,"
-                      "\"smoothing\":%g}", bp.eta, bp.max_depth, bp.max_rounds, bp.early_stop,
+    er_sb_printf(&tr, "{\"eta\":%.17g,\"max_depth\":%u,\"max_bin\":%u,\"max_rounds\":%u,\"early_stop\":%u,"
+                      "\"smoothing\":%g}", o->eta > 0 ? o->eta : 0.2, o->max_depth ? o->max_depth : 6,
+                 BST_MAX_BIN, o->max_rounds ? o->max_rounds : 2000, o->early_stop ? o->early_stop : 50,
                  m->smoothing);
     if ((st = modelfile_write(m, o->out, tr.p ? tr.p : "{}", err)) != ER_OK)
         goto cleanup;
-
-    summary_table(&tb, &t, idx, nt, &fit, &fit_all, &met, sc.unlabelled, o->out, m->id);
+    summary_table(&tb, t, idx, nt, fit, fit_all, met, unlabelled, o->out, m->id);
     *json = dup_s(vj.p);
     *table = tb.oom ? NULL : tb.p;
     if (!*json || !*table) {
@@ -446,14 +469,46 @@ cleanup:
     er_sb_free(&tb);
     er_sb_free(&vj);
     er_sb_free(&tr);
-    free(valid_model);
-    free(vpred);
+    return st;
+}
+
+er_status er_learn(const er_learn_opts *o, char **json, char **table, er_err *err)
+{
+    er_status st = ER_OK;
+    scan_ctx sc = {0};
+    lrn t = {.o = o};
+    er_model *m = calloc(1, sizeof *m);
+    size_t *idx = NULL, nt = 0;
+    bst_fit fit, fit_all;
+    vm met = {0};
+
+    *json = *table = NULL;
+    if (!m)
+        return er_errf(err, ER_ENOMEM, "out of memory");
+    if ((st = learn_setup(&t, &sc, m, o, err)) != ER_OK || (st = scan_feeds(&sc, on_decl, &t, true, err)) != ER_OK)
+        goto cleanup;
+    if (t.n < 2) {
+        st = er_errf(err, ER_EINVAL, "learn needs labelled declarations: %zu found", t.n);
+        goto cleanup;
+    }
+    if (!(idx = malloc(t.n * sizeof *idx))) {
+        st = er_errf(err, ER_ENOMEM, "out of memory");
+        goto cleanup;
+    }
+    if ((st = learn_order(&t, idx, &nt, err)) != ER_OK ||
+        (st = learn_fit(&t, idx, nt, &fit, &fit_all, &met, err)) != ER_OK ||
+        (st = learn_write(&t, idx, nt, &fit, &fit_all, &met, sc.unlabelled, json, table, err)) != ER_OK)
+        goto cleanup;
+cleanup:
     free(idx);
-    free(t.x);
+    free(t.ptr);
+    free(t.ci);
+    free(t.cv);
     free(t.y);
     free(t.keys);
     free(t.date);
     free(t.full);
+    free(t.is_rate);
     er_eval_free(t.ev);
     er_profileset_free(t.ps);
     scan_close(&sc);

@@ -1,0 +1,58 @@
+/*
+ * readers.c — the table of feed readers (reader.h) and how a feed's format
+ * is chosen from it: by format, by file name, by the first bytes. A new
+ * format is one row here plus its reader file (docs/architecture.md#feed-readers).
+ */
+#include "reader.h"
+
+#include <string.h>
+
+const feed_reader er_feed_readers[] = {
+    /* row 0 also reads whatever no row claims (an empty feed too) */
+    {"csv", ER_FORMAT_CSV, {".csv", ".CSV", ".txt", NULL},
+     er_reader_csv_sniff, er_reader_csv_open, er_reader_csv_next, er_reader_csv_counts, er_reader_csv_free},
+    {"jsonl", ER_FORMAT_JSONL, {".jsonl", ".ndjson", ".json", NULL},
+     er_reader_jsonl_sniff, er_reader_jsonl_open, er_reader_jsonl_next, er_reader_jsonl_counts, er_reader_jsonl_free},
+};
+const size_t er_feed_n_readers = sizeof er_feed_readers / sizeof er_feed_readers[0];
+
+const feed_reader *er_feed_reader_by_format(er_format fmt)
+{
+    for (size_t i = 0; i < er_feed_n_readers; i++)
+        if (er_feed_readers[i].fmt == fmt)
+            return &er_feed_readers[i];
+    return NULL;
+}
+
+static bool ends_with(const char *s, size_t n, const char *suf)
+{
+    size_t k = strlen(suf);
+    return n >= k && strncmp(s + n - k, suf, k) == 0;
+}
+
+const feed_reader *er_feed_reader_by_name(const char *source)
+{
+    size_t n = strlen(source);
+    const char *q = strchr(source, '?');   /* URLs: ignore the query */
+    if (q)
+        n = (size_t)(q - source);
+    if (ends_with(source, n, ".gz"))
+        n -= 3;
+    for (size_t i = 0; i < er_feed_n_readers; i++)
+        for (const char *const *suf = er_feed_readers[i].suffixes; *suf; suf++)
+            if (ends_with(source, n, *suf))
+                return &er_feed_readers[i];
+    return NULL;
+}
+
+const feed_reader *er_feed_reader_sniff(const char *p, size_t n)
+{
+    if (n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) {
+        p += 3;
+        n -= 3;
+    }
+    for (size_t i = 0; i < er_feed_n_readers; i++)
+        if (er_feed_readers[i].sniff(p, n))
+            return &er_feed_readers[i];
+    return &er_feed_readers[0];
+}
