@@ -11,6 +11,7 @@
  */
 #include "stats/baseline_impl.h"
 #include "core/bigmem.h"
+#include "core/sbuf.h"
 
 #include <errno.h>
 #include <math.h>
@@ -23,45 +24,9 @@
 
 #include <json-c/json.h>
 
-/* ---- output buffer ---- */
+/* ---- output: the JSON text in a core string buffer (core/sbuf.h) ---- */
 
-typedef struct obuf {
-    char  *p;
-    size_t n, cap;
-    bool   oom;
-} obuf;
-
-static bool ob_reserve(obuf *b, size_t more)
-{
-    if (b->oom)
-        return false;
-    if (b->n + more + 1 <= b->cap)
-        return true;
-    size_t nc = b->cap ? b->cap : 1 << 16;
-    while (nc < b->n + more + 1)
-        nc *= 2;
-    char *np = realloc(b->p, nc);
-    if (!np) {
-        b->oom = true;
-        return false;
-    }
-    b->p = np;
-    b->cap = nc;
-    return true;
-}
-
-static void ob_put(obuf *b, const char *s, size_t len)
-{
-    if (!ob_reserve(b, len))
-        return;
-    memcpy(b->p + b->n, s, len);
-    b->n += len;
-    b->p[b->n] = '\0';
-}
-
-static void ob_str(obuf *b, const char *s) { ob_put(b, s, strlen(s)); }
-
-static void ob_u64(obuf *b, uint64_t v)
+static void ob_u64(er_sb *b, uint64_t v)
 {
     char tmp[24];
     int i = 23;
@@ -70,10 +35,10 @@ static void ob_u64(obuf *b, uint64_t v)
         tmp[--i] = (char)('0' + v % 10);
         v /= 10;
     } while (v);
-    ob_put(b, tmp + i, (size_t)(23 - i));
+    er_sb_put(b, tmp + i, (size_t)(23 - i));
 }
 
-static void ob_i128(obuf *b, i128 v)
+static void ob_i128(er_sb *b, i128 v)
 {
     char tmp[48];
     int i = 47;
@@ -87,27 +52,27 @@ static void ob_i128(obuf *b, i128 v)
     } while (x);
     if (neg)
         tmp[--i] = '-';
-    ob_put(b, "\"", 1);
-    ob_put(b, tmp + i, (size_t)(47 - i));
-    ob_put(b, "\"", 1);
+    er_sb_put(b, "\"", 1);
+    er_sb_put(b, tmp + i, (size_t)(47 - i));
+    er_sb_put(b, "\"", 1);
 }
 
-static void ob_dbl(obuf *b, double v)
+static void ob_dbl(er_sb *b, double v)
 {
     char tmp[40];
     if (!isfinite(v))
         v = 0;   /* never NaN/inf in a file */
     int k = snprintf(tmp, sizeof tmp, "%.17g", v);
-    ob_put(b, tmp, (size_t)k);
+    er_sb_put(b, tmp, (size_t)k);
 }
 
-static void ob_date(obuf *b, int32_t days)
+static void ob_date(er_sb *b, int32_t days)
 {
     char d[11];
     er_date_format(days, d);
-    ob_put(b, "\"", 1);
-    ob_str(b, d);
-    ob_put(b, "\"", 1);
+    er_sb_put(b, "\"", 1);
+    er_sb_puts(b, d);
+    er_sb_put(b, "\"", 1);
 }
 
 static const char *level_name(int lv)
@@ -115,62 +80,62 @@ static const char *level_name(int lv)
     return er_level_str((er_level)lv);
 }
 
-static void ob_mv(obuf *b, const char *name, const mv_sums *m, int k)
+static void ob_mv(er_sb *b, const char *name, const mv_sums *m, int k)
 {
-    ob_str(b, ",\"");
-    ob_str(b, name);
-    ob_str(b, "\":{\"c\":[");
+    er_sb_puts(b, ",\"");
+    er_sb_puts(b, name);
+    er_sb_puts(b, "\":{\"c\":[");
     for (int i = 0; i < k * (k + 1) / 2; i++) {
-        if (i) ob_put(b, ",", 1);
+        if (i) er_sb_put(b, ",", 1);
         ob_i128(b, m->c[i]);
     }
-    ob_str(b, "],\"n\":");
+    er_sb_puts(b, "],\"n\":");
     ob_u64(b, m->n);
-    ob_str(b, ",\"s\":[");
+    er_sb_puts(b, ",\"s\":[");
     for (int i = 0; i < k; i++) {
-        if (i) ob_put(b, ",", 1);
+        if (i) er_sb_put(b, ",", 1);
         ob_i128(b, m->s[i]);
     }
-    ob_str(b, "]}");
+    er_sb_puts(b, "]}");
 }
 
-static void ob_group(obuf *b, const er_baseline *bl, const group *g)
+static void ob_group(er_sb *b, const er_baseline *bl, const group *g)
 {
     char key[11];
     er_bl_group_key(g, key);
-    ob_str(b, "{\"code\":\"");
-    ob_str(b, key);
+    er_sb_puts(b, "{\"code\":\"");
+    er_sb_puts(b, key);
     /* compact: "bin:count bin:count ..." (bins increasing) */
-    ob_str(b, "\",\"hist\":\"");
+    er_sb_puts(b, "\",\"hist\":\"");
     bool first = true;
     for (size_t i = 0; i < HIST_BINS; i++) {
         if (g->hist[i] == 0)
             continue;
-        if (!first) ob_put(b, " ", 1);
+        if (!first) er_sb_put(b, " ", 1);
         first = false;
         ob_u64(b, i);
-        ob_put(b, ":", 1);
+        er_sb_put(b, ":", 1);
         ob_u64(b, (uint64_t)g->hist[i]);
     }
-    ob_put(b, "\"", 1);
+    er_sb_put(b, "\"", 1);
     if (g->level == LV_HS2 || g->level == LV_ALL) {
-        ob_str(b, ",\"imp_rows\":");
+        er_sb_puts(b, ",\"imp_rows\":");
         ob_u64(b, g->imp_rows);
     }
-    ob_str(b, ",\"level\":\"");
-    ob_str(b, level_name(g->level));
-    ob_put(b, "\"", 1);
+    er_sb_puts(b, ",\"level\":\"");
+    er_sb_puts(b, level_name(g->level));
+    er_sb_put(b, "\"", 1);
     if (g->level != LV_HS6) {
         ob_mv(b, "mv2", &g->mv2, 2);
         ob_mv(b, "mv3", &g->mv3, 3);
     }
-    ob_str(b, ",\"n\":");
+    er_sb_puts(b, ",\"n\":");
     ob_u64(b, g->n);
     if (g->level != LV_HS6) {
-        ob_str(b, ",\"route_n\":");
+        er_sb_puts(b, ",\"route_n\":");
         ob_u64(b, g->route_n);
         /* compact: "CN>US:25 DE>US:10 FR>:1" (origin > destination, sorted) */
-        ob_str(b, ",\"routes\":\"");
+        er_sb_puts(b, ",\"routes\":\"");
         for (size_t i = 0; i < g->r_len; i++) {
             const route_ent *r = &bl->rs[g->r_off + i];
             uint16_t o = (uint16_t)(r->key >> 16), d = (uint16_t)r->key;
@@ -185,38 +150,38 @@ static void ob_group(obuf *b, const er_baseline *bl, const group *g)
                 e[k++] = ER_CC_B(d);
             }
             e[k++] = ':';
-            ob_put(b, e, (size_t)k);
+            er_sb_put(b, e, (size_t)k);
             ob_u64(b, r->count);
         }
-        ob_put(b, "\"", 1);
+        er_sb_put(b, "\"", 1);
     }
-    ob_str(b, ",\"rows\":");
+    er_sb_puts(b, ",\"rows\":");
     ob_u64(b, g->rows);
-    ob_str(b, ",\"s\":");
+    er_sb_puts(b, ",\"s\":");
     ob_i128(b, g->s);
-    ob_str(b, ",\"ss\":");
+    er_sb_puts(b, ",\"ss\":");
     ob_i128(b, g->ss);
     /* Informational: recomputed from the sums and the histogram on load. */
-    ob_str(b, ",\"summary\":{\"mad\":");
+    er_sb_puts(b, ",\"summary\":{\"mad\":");
     ob_dbl(b, g->mad);
-    ob_str(b, ",\"mean\":");
+    er_sb_puts(b, ",\"mean\":");
     ob_dbl(b, g->mean);
-    ob_str(b, ",\"median\":");
+    er_sb_puts(b, ",\"median\":");
     ob_dbl(b, g->median);
     static const char *const pn[N_PCT] = {"p01", "p05", "p25", NULL, "p75", "p95", "p99"};
     for (int i = 0; i < N_PCT; i++) {
         if (!pn[i])
             continue;
-        ob_str(b, ",\"");
-        ob_str(b, pn[i]);
-        ob_str(b, "\":");
+        er_sb_puts(b, ",\"");
+        er_sb_puts(b, pn[i]);
+        er_sb_puts(b, "\":");
         ob_dbl(b, g->pct[i]);
     }
-    ob_str(b, ",\"scale\":");
+    er_sb_puts(b, ",\"scale\":");
     ob_dbl(b, g->scale);
-    ob_str(b, ",\"sd\":");
+    er_sb_puts(b, ",\"sd\":");
     ob_dbl(b, g->sd);
-    ob_str(b, "}}");
+    er_sb_puts(b, "}}");
 }
 
 static int cmp_key(const void *a, const void *b)
@@ -247,41 +212,41 @@ static uint64_t *group_order(const group_set *gs)
 
 char *er_bl_serialize(const er_baseline *bl, size_t *len, const char *id)
 {
-    obuf b = {0};
+    er_sb b = {0};
     uint64_t *order = group_order(&bl->gs);
     if (!order)
         return NULL;
     /* size estimate (one allocation for typical content): group ~2 KiB, route
      * ~16 bytes, first-seen entry 40 bytes */
-    ob_reserve(&b, (1 << 16) + bl->gs.n * 2048 + bl->n_rs * 16 + bl->n_ts * 40);
-    ob_str(&b, "{\"date_max\":");
-    if (bl->rows) ob_date(&b, bl->date_max); else ob_str(&b, "null");
-    ob_str(&b, ",\"date_min\":");
-    if (bl->rows) ob_date(&b, bl->date_min); else ob_str(&b, "null");
-    ob_str(&b, ",\"format\":");
+    er_sb_reserve(&b, (1 << 16) + bl->gs.n * 2048 + bl->n_rs * 16 + bl->n_ts * 40);
+    er_sb_puts(&b, "{\"date_max\":");
+    if (bl->rows) ob_date(&b, bl->date_max); else er_sb_puts(&b, "null");
+    er_sb_puts(&b, ",\"date_min\":");
+    if (bl->rows) ob_date(&b, bl->date_min); else er_sb_puts(&b, "null");
+    er_sb_puts(&b, ",\"format\":");
     ob_u64(&b, ER_BASELINE_FORMAT);
-    ob_str(&b, ",\"groups\":[");
+    er_sb_puts(&b, ",\"groups\":[");
     for (size_t i = 0; i < bl->gs.n; i++) {
-        ob_str(&b, i ? ",\n" : "\n");
+        er_sb_puts(&b, i ? ",\n" : "\n");
         ob_group(&b, bl, &bl->gs.g[(uint32_t)order[i]]);
     }
     free(order);
-    ob_str(&b, "\n],\"hist\":{\"bins\":");
+    er_sb_puts(&b, "\n],\"hist\":{\"bins\":");
     ob_u64(&b, HIST_BINS);
-    ob_str(&b, ",\"lo\":");
+    er_sb_puts(&b, ",\"lo\":");
     ob_dbl(&b, HIST_LO);
-    ob_str(&b, ",\"width\":");
+    er_sb_puts(&b, ",\"width\":");
     ob_dbl(&b, HIST_W);
-    ob_str(&b, "},\"id\":\"");
-    ob_str(&b, id);
-    ob_str(&b, "\",\"kind\":\"ecorisk-baseline\",\"min_group\":");
+    er_sb_puts(&b, "},\"id\":\"");
+    er_sb_puts(&b, id);
+    er_sb_puts(&b, "\",\"kind\":\"ecorisk-baseline\",\"min_group\":");
     ob_u64(&b, bl->min_group);
-    ob_str(&b, ",\"qscale\":");
+    er_sb_puts(&b, ",\"qscale\":");
     ob_u64(&b, (uint64_t)QSCALE);
-    ob_str(&b, ",\"rows\":");
+    er_sb_puts(&b, ",\"rows\":");
     ob_u64(&b, bl->rows);
     /* compact, per chapter: "hash:YYYY-MM-DD:count ..." (hashes increasing) */
-    ob_str(&b, ",\"traders\":{");
+    er_sb_puts(&b, ",\"traders\":{");
     static const char hx[] = "0123456789abcdef";
     for (size_t i = 0; i < bl->n_ts; i++) {
         const trader_ent *t = &bl->ts[i];
@@ -316,14 +281,14 @@ char *er_bl_serialize(const er_baseline *bl, size_t *len, const char *id)
         e[k++] = ':';
         while (nd)
             e[k++] = dg[--nd];
-        ob_put(&b, e, (size_t)k);
+        er_sb_put(&b, e, (size_t)k);
     }
-    ob_str(&b, bl->n_ts ? "\"\n}}\n" : "}}\n");
+    er_sb_puts(&b, bl->n_ts ? "\"\n}}\n" : "}}\n");
     if (b.oom) {
         free(b.p);
         return NULL;
     }
-    *len = b.n;
+    *len = b.len;
     return b.p;
 }
 
