@@ -89,9 +89,8 @@ bool trace_anomaly(json_object *o, er_eval *e, const cnode *n)
     return false;
 }
 
-void describe_anomaly(er_sb *b, const er_profileset *s, const cnode *n, const char *fname)
+OP_DESCRIBE(anomaly)
 {
-    (void)s;
-    (void)fname;
+    (void)s, (void)fname;
     er_sb_printf(b, "anomaly %s with p < %.6g (no data without a baseline)", er_feature_str((er_feature)n->cmp), n->x);
 }

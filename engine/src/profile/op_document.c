@@ -108,9 +108,8 @@ bool trace_document(json_object *o, er_eval *e, const cnode *n)
     return true;
 }
 
-void describe_document(er_sb *b, const er_profileset *s, const cnode *n, const char *fname)
+OP_DESCRIBE(document)
 {
-    (void)s;
-    (void)fname;
+    (void)s, (void)fname;
     er_sb_printf(b, "%s document %s (with --registry)", er_dockind_str((er_dockind)n->cmp), n->label);
 }

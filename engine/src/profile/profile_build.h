@@ -16,6 +16,8 @@
 #include "profile/profile_int.h"
 
 #define GROW(arr, n, cap, need) er_grow((void **)&(arr), &(cap), (need), sizeof *(arr))
+/* GROW in the compiler: on ENOMEM sets c->nomem and is false. */
+#define CGROW(c, arr, n, cap, need) (GROW(arr, n, cap, need) || ((c)->nomem = true, false))
 
 /* ---- loader context --------------------------------------------------------- */
 typedef struct ctx {
@@ -42,6 +44,8 @@ const char *idx(char *buf, size_t cap, const char *path, const char *key, size_t
 void check_keys(ctx *c, json_object *o, const char *path, const char *const *allowed, const char *expected);
 const char *jtype(json_object *j);   /* "a string", "an array", ... */
 bool        is_num(json_object *j);
+/* o[key], or NULL when absent (reported when required). */
+json_object *get_key(ctx *c, json_object *o, const char *key, const char *path, bool required);
 /* o[key] as a non-empty string (arena), or NULL with a message. */
 const char *get_str(ctx *c, json_object *o, const char *key, const char *path, bool required);
 /* o[key] as a number in [lo, hi]; false (with a message) when absent, not a number or out of range. */
@@ -86,6 +90,8 @@ const char *inline_label(ctx *c, const entries *es, bool quote);
 
 /* ---- set builders (profile_sets.c); each returns the set index or -1 ---------- */
 typedef enum setkind { SET_CC = 0, SET_HS, SET_KW } setkind;
+/* n (at least 1) string pointers in the arena; NULL (c->nomem) on ENOMEM. */
+const char **arena_strv(ctx *c, size_t n);
 int  build_hs_set(ctx *c, const entries *es);
 int  build_cc_set(ctx *c, const entries *es);
 int  build_str_set(ctx *c, const entries *es, pfield f);

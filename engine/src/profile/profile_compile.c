@@ -14,10 +14,8 @@
 int32_t node_new(ctx *c, const pop *op, const char *path)
 {
     er_profileset *s = c->s;
-    if (!GROW(s->nodes, s->n_nodes, s->cap_nodes, s->n_nodes + 1)) {
-        c->nomem = true;
+    if (!CGROW(c, s->nodes, s->n_nodes, s->cap_nodes, s->n_nodes + 1))
         return -1;
-    }
     cnode *n = &s->nodes[s->n_nodes];
     memset(n, 0, sizeof *n);
     n->op = (uint8_t)(op - profile_ops);
@@ -44,20 +42,16 @@ uint32_t text_slot(ctx *c, pfield f, const char *extra)
     if (f == PF_DESCRIPTION)
         return 0;
     if (s->n_slots == 0) {
-        if (!GROW(s->slots, s->n_slots, s->cap_slots, 1)) {
-            c->nomem = true;
+        if (!CGROW(c, s->slots, s->n_slots, s->cap_slots, 1))
             return 0;
-        }
         s->slots[s->n_slots++] = "description";
     }
     const char *name = f == PF_EXTRA ? extra : pfield_name(f);
     for (size_t i = 1; i < s->n_slots; i++)
         if (strcmp(s->slots[i], name) == 0 && (f == PF_EXTRA) == (pfield_parse(name) == PF_COUNT))
             return (uint32_t)i;
-    if (!GROW(s->slots, s->n_slots, s->cap_slots, s->n_slots + 1)) {
-        c->nomem = true;
+    if (!CGROW(c, s->slots, s->n_slots, s->cap_slots, s->n_slots + 1))
         return 0;
-    }
     s->slots[s->n_slots] = name;
     return (uint32_t)s->n_slots++;
 }

@@ -166,6 +166,15 @@ const char *pfield_str_value(const er_decl *d, pfield f, const char *extra, char
     return v && *v ? v : NULL;
 }
 
+/* A derived value num / den: both present and den > 0. */
+static bool ratio(uint32_t present, uint32_t num_bit, double num, uint32_t den_bit, double den, double *v)
+{
+    if (!(present & num_bit) || !(present & den_bit) || !(den > 0))
+        return false;
+    *v = num / den;
+    return true;
+}
+
 bool pfield_num_value(const er_decl *d, pfield f, double *v)
 {
     uint32_t p = d->present;
@@ -176,26 +185,10 @@ bool pfield_num_value(const er_decl *d, pfield f, double *v)
     case PF_VALUE: *v = d->value; return p & ER_P_VALUE;
     case PF_VALUE_REF: *v = d->value_ref; return p & ER_P_VALUE_REF;
     case PF_PACKAGES: *v = d->packages; return p & ER_P_PACKAGES;
-    case PF_UNIT_VALUE:
-        if (!(p & ER_P_VALUE_REF) || !(p & ER_P_NET_KG) || !(d->net_kg > 0))
-            return false;
-        *v = d->value_ref / d->net_kg;
-        return true;
-    case PF_GROSS_NET_RATIO:
-        if (!(p & ER_P_GROSS_KG) || !(p & ER_P_NET_KG) || !(d->net_kg > 0))
-            return false;
-        *v = d->gross_kg / d->net_kg;
-        return true;
-    case PF_KG_PER_PACKAGE:
-        if (!(p & ER_P_PACKAGES) || !(p & ER_P_NET_KG) || !(d->packages > 0))
-            return false;
-        *v = d->net_kg / d->packages;
-        return true;
-    case PF_KG_PER_UNIT:
-        if (!(p & ER_P_QUANTITY) || !(p & ER_P_NET_KG) || !(d->quantity > 0))
-            return false;
-        *v = d->net_kg / d->quantity;
-        return true;
+    case PF_UNIT_VALUE: return ratio(p, ER_P_VALUE_REF, d->value_ref, ER_P_NET_KG, d->net_kg, v);
+    case PF_GROSS_NET_RATIO: return ratio(p, ER_P_GROSS_KG, d->gross_kg, ER_P_NET_KG, d->net_kg, v);
+    case PF_KG_PER_PACKAGE: return ratio(p, ER_P_NET_KG, d->net_kg, ER_P_PACKAGES, d->packages, v);
+    case PF_KG_PER_UNIT: return ratio(p, ER_P_NET_KG, d->net_kg, ER_P_QUANTITY, d->quantity, v);
     default:
         return false;
     }

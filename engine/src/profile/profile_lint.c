@@ -145,15 +145,22 @@ bool is_num(json_object *j)
     return j && (json_object_is_type(j, json_type_double) || json_object_is_type(j, json_type_int));
 }
 
+json_object *get_key(ctx *c, json_object *o, const char *key, const char *path, bool required)
+{
+    json_object *v;
+    if (json_object_object_get_ex(o, key, &v))
+        return v;
+    if (required)
+        lint_err(c, path, "missing required field \"%s\"", key);
+    return NULL;
+}
+
 const char *get_str(ctx *c, json_object *o, const char *key, const char *path, bool required)
 {
     char p[512];
-    json_object *v;
-    if (!json_object_object_get_ex(o, key, &v)) {
-        if (required)
-            lint_err(c, path, "missing required field \"%s\"", key);
+    json_object *v = get_key(c, o, key, path, required);
+    if (!v && !json_object_object_get_ex(o, key, NULL))
         return NULL;
-    }
     if (!json_object_is_type(v, json_type_string) || json_object_get_string_len(v) == 0) {
         lint_err(c, sub(p, sizeof p, path, key), "expected a non-empty string, got %s", jtype(v));
         return NULL;
@@ -165,12 +172,9 @@ bool get_num(ctx *c, json_object *o, const char *key, const char *path, bool req
                     double hi, double *out)
 {
     char p[512];
-    json_object *v;
-    if (!json_object_object_get_ex(o, key, &v)) {
-        if (required)
-            lint_err(c, path, "missing required field \"%s\"", key);
+    json_object *v = get_key(c, o, key, path, required);
+    if (!v && !json_object_object_get_ex(o, key, NULL))
         return false;
-    }
     sub(p, sizeof p, path, key);
     if (!is_num(v)) {
         lint_err(c, p, "expected a number, got %s", jtype(v));

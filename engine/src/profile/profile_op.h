@@ -84,64 +84,20 @@ int32_t     leaf_new(ctx *c, const pop *op, const popnd *a, uint32_t set, const 
 bool        set_operand(ctx *c, const popnd *a, entries *es, listdef **single, const char **label);
 
 /* ---- the operator functions (op_*.c), named in the table of profile_ops.c ---- */
-int32_t compile_group(ctx *c, const popnd *a);
-int32_t compile_not(ctx *c, const popnd *a);
-bool    eval_all(er_eval *e, const cnode *n);
-bool    eval_any(er_eval *e, const cnode *n);
-bool    eval_not(er_eval *e, const cnode *n);
-void    describe_group(er_sb *b, const er_profileset *s, const cnode *n, const char *fname);
+#define OP_COMPILE(x)  int32_t compile_##x(ctx *c, const popnd *a)
+#define OP_EVAL(x)     bool eval_##x(er_eval *e, const cnode *n)
+#define OP_EVIDENCE(x) void evidence_##x(er_sb *b, er_eval *e, const cnode *n, bool neg, const char *fname)
+#define OP_TRACE(x)    bool trace_##x(json_object *o, er_eval *e, const cnode *n)
+#define OP_DESCRIBE(x) void describe_##x(er_sb *b, const er_profileset *s, const cnode *n, const char *fname)
+#define OP_LEAF(x)  OP_COMPILE(x); OP_EVAL(x); OP_EVIDENCE(x); OP_DESCRIBE(x)
 
-int32_t compile_str_in(ctx *c, const popnd *a);
-int32_t compile_enum_in(ctx *c, const popnd *a);
-int32_t compile_cc_in(ctx *c, const popnd *a);
-int32_t compile_prefix(ctx *c, const popnd *a);
-bool    eval_str_in(er_eval *e, const cnode *n);
-bool    eval_enum_in(er_eval *e, const cnode *n);
-bool    eval_cc_in(er_eval *e, const cnode *n);
-bool    eval_prefix(er_eval *e, const cnode *n);
-void    evidence_str_in(er_sb *b, er_eval *e, const cnode *n, bool neg, const char *fname);
-void    evidence_enum_in(er_sb *b, er_eval *e, const cnode *n, bool neg, const char *fname);
-void    evidence_cc_in(er_sb *b, er_eval *e, const cnode *n, bool neg, const char *fname);
-void    evidence_prefix(er_sb *b, er_eval *e, const cnode *n, bool neg, const char *fname);
-bool    trace_value(json_object *o, er_eval *e, const cnode *n);
-void    describe_str_in(er_sb *b, const er_profileset *s, const cnode *n, const char *fname);
-void    describe_enum_in(er_sb *b, const er_profileset *s, const cnode *n, const char *fname);
-bool    trace_prefix(json_object *o, er_eval *e, const cnode *n);
-void    describe_cc_in(er_sb *b, const er_profileset *s, const cnode *n, const char *fname);
-void    describe_prefix(er_sb *b, const er_profileset *s, const cnode *n, const char *fname);
-
-int32_t compile_keywords(ctx *c, const popnd *a);
-bool    eval_keywords(er_eval *e, const cnode *n);
-void    evidence_keywords(er_sb *b, er_eval *e, const cnode *n, bool neg, const char *fname);
-void    describe_keywords(er_sb *b, const er_profileset *s, const cnode *n, const char *fname);
-
-int32_t compile_num(ctx *c, const popnd *a);
-int32_t compile_exists(ctx *c, const popnd *a);
-bool    eval_num(er_eval *e, const cnode *n);
-bool    eval_exists(er_eval *e, const cnode *n);
-void    evidence_num(er_sb *b, er_eval *e, const cnode *n, bool neg, const char *fname);
-void    evidence_exists(er_sb *b, er_eval *e, const cnode *n, bool neg, const char *fname);
-bool    trace_num(json_object *o, er_eval *e, const cnode *n);
-bool    trace_exists(json_object *o, er_eval *e, const cnode *n);
-void    describe_num(er_sb *b, const er_profileset *s, const cnode *n, const char *fname);
-void    describe_exists(er_sb *b, const er_profileset *s, const cnode *n, const char *fname);
-
-int32_t compile_route(ctx *c, const popnd *a);
-bool    eval_route(er_eval *e, const cnode *n);
-void    evidence_route(er_sb *b, er_eval *e, const cnode *n, bool neg, const char *fname);
-bool    trace_route(json_object *o, er_eval *e, const cnode *n);
-void    describe_route(er_sb *b, const er_profileset *s, const cnode *n, const char *fname);
-
-int32_t compile_anomaly(ctx *c, const popnd *a);
-bool    eval_anomaly(er_eval *e, const cnode *n);
-void    evidence_anomaly(er_sb *b, er_eval *e, const cnode *n, bool neg, const char *fname);
-bool    trace_anomaly(json_object *o, er_eval *e, const cnode *n);
-void    describe_anomaly(er_sb *b, const er_profileset *s, const cnode *n, const char *fname);
-
-int32_t compile_document(ctx *c, const popnd *a);
-bool    eval_document(er_eval *e, const cnode *n);
-void    evidence_document(er_sb *b, er_eval *e, const cnode *n, bool neg, const char *fname);
-bool    trace_document(json_object *o, er_eval *e, const cnode *n);
-void    describe_document(er_sb *b, const er_profileset *s, const cnode *n, const char *fname);
+OP_COMPILE(group); OP_COMPILE(not); OP_EVAL(all); OP_EVAL(any); OP_EVAL(not); OP_DESCRIBE(group);
+OP_LEAF(str_in); OP_LEAF(enum_in); OP_LEAF(cc_in); OP_LEAF(prefix); OP_TRACE(value); OP_TRACE(prefix);
+OP_LEAF(keywords);
+OP_LEAF(num); OP_TRACE(num);
+OP_LEAF(exists); OP_TRACE(exists);
+OP_LEAF(route); OP_TRACE(route);
+OP_LEAF(anomaly); OP_TRACE(anomaly);
+OP_LEAF(document); OP_TRACE(document);
 
 #endif

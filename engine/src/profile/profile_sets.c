@@ -12,6 +12,14 @@
 
 #include "profile/profile_build.h"
 
+const char **arena_strv(ctx *c, size_t n)
+{
+    const char **v = er_arena_alloc(c->s->arena, (n ? n : 1) * sizeof *v);
+    if (!v)
+        c->nomem = true;
+    return v;
+}
+
 static bool parse_hs(const char *v, char *out)
 {
     size_t n = 0;
@@ -30,16 +38,10 @@ int build_hs_set(ctx *c, const entries *es)
 {
     er_profileset *s = c->s;
     int id = (int)s->n_hssets;
-    if (!GROW(s->hs_entries, s->n_hssets, s->cap_hs_sets, s->n_hssets + 1) ||
-        !GROW(s->hs_n_entries, s->n_hssets, s->cap_hs_sets2, s->n_hssets + 1)) {
-        c->nomem = true;
+    const char **ents = NULL;
+    if (!CGROW(c, s->hs_entries, s->n_hssets, s->cap_hs_sets, s->n_hssets + 1) ||
+        !CGROW(c, s->hs_n_entries, s->n_hssets, s->cap_hs_sets2, s->n_hssets + 1) || !(ents = arena_strv(c, es->n)))
         return -1;
-    }
-    const char **ents = er_arena_alloc(s->arena, (es->n ? es->n : 1) * sizeof *ents);
-    if (!ents) {
-        c->nomem = true;
-        return -1;
-    }
     size_t ne = 0;
     const char **src = malloc((es->n ? es->n : 1) * sizeof *src);   /* file of each kept entry */
     if (!src) {
@@ -113,10 +115,8 @@ static bool parse_cc(er_profileset *s, const char *v, uint16_t *cc)
 int build_cc_set(ctx *c, const entries *es)
 {
     er_profileset *s = c->s;
-    if (!GROW(s->ccsets, s->n_ccsets, s->cap_ccsets, s->n_ccsets + 1)) {
-        c->nomem = true;
+    if (!CGROW(c, s->ccsets, s->n_ccsets, s->cap_ccsets, s->n_ccsets + 1))
         return -1;
-    }
     ccset *set = &s->ccsets[s->n_ccsets];
     memset(set, 0, sizeof *set);
     const char *src[676] = {0};   /* file that first listed each country */
@@ -146,15 +146,9 @@ static int cmp_str(const void *a, const void *b)
 int build_str_set(ctx *c, const entries *es, pfield f)
 {
     er_profileset *s = c->s;
-    if (!GROW(s->strsets, s->n_strsets, s->cap_strsets, s->n_strsets + 1)) {
-        c->nomem = true;
+    const char **v = NULL;
+    if (!CGROW(c, s->strsets, s->n_strsets, s->cap_strsets, s->n_strsets + 1) || !(v = arena_strv(c, es->n)))
         return -1;
-    }
-    const char **v = er_arena_alloc(s->arena, (es->n ? es->n : 1) * sizeof *v);
-    if (!v) {
-        c->nomem = true;
-        return -1;
-    }
     size_t n = 0;
     bool upper = f == PF_FLOW || f == PF_MODE || f == PF_UNIT || f == PF_CURRENCY;
     for (size_t i = 0; i < es->n; i++) {
@@ -205,18 +199,12 @@ int build_str_set(ctx *c, const entries *es, pfield f)
 int build_kw_set(ctx *c, const entries *es)
 {
     er_profileset *s = c->s;
-    if (!GROW(s->kwset_pack, s->n_kwsets, s->cap_kwsets, s->n_kwsets + 1) ||
-        !GROW(s->kw_entries, s->n_kwsets, s->cap_kwsets2, s->n_kwsets + 1) ||
-        !GROW(s->kw_n_entries, s->n_kwsets, s->cap_kwsets3, s->n_kwsets + 1)) {
-        c->nomem = true;
+    const char **ents = NULL;
+    if (!CGROW(c, s->kwset_pack, s->n_kwsets, s->cap_kwsets, s->n_kwsets + 1) ||
+        !CGROW(c, s->kw_entries, s->n_kwsets, s->cap_kwsets2, s->n_kwsets + 1) ||
+        !CGROW(c, s->kw_n_entries, s->n_kwsets, s->cap_kwsets3, s->n_kwsets + 1) || !(ents = arena_strv(c, es->n)))
         return -1;
-    }
     uint32_t id = (uint32_t)s->n_kwsets;
-    const char **ents = er_arena_alloc(s->arena, (es->n ? es->n : 1) * sizeof *ents);
-    if (!ents) {
-        c->nomem = true;
-        return -1;
-    }
     size_t ne = 0;
     for (size_t i = 0; i < es->n; i++) {
         const char *v = es->e[i].v;
