@@ -34,178 +34,220 @@ static inline bool is_hex(unsigned char c)
 
 static inline bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
 
-bool er_json_check(const char *text, size_t n, size_t *off, const char **msg)
+/* The strict checker's state: where it is in the line and the open
+ * containers ('{', '[', or ':' while an object key is read). */
+typedef struct jscan {
+    const unsigned char *p;
+    size_t               n, i;
+    int                  depth;
+    char                 stack[JSON_MAX_DEPTH + 1];
+    const char          *msg;     /* set on failure */
+} jscan;
+
+/* What comes next: a value, a key, what follows a value; done or failed. */
+typedef enum { JS_VALUE, JS_KEY, JS_AFTER, JS_DONE, JS_FAIL } jstate;
+
+static jstate js_fail(jscan *s, const char *msg)
 {
-    const unsigned char *p = (const unsigned char *)text;
-    char stack[JSON_MAX_DEPTH + 1];
-    int depth = 0;
-    size_t i = 0;
-#define WS() while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r')) i++
-#define FAIL(m) do { *off = i; *msg = (m); return false; } while (0)
+    s->msg = msg;
+    return JS_FAIL;
+}
 
-value:
-    WS();
-    if (i >= n)
-        FAIL(depth ? "unexpected end of line inside a value" : "empty line or no JSON value");
-    switch (p[i]) {
-    case '{':
-        if (depth == JSON_MAX_DEPTH)
-            FAIL("nesting deeper than 64 levels");
-        stack[depth++] = '{';
-        i++;
-        WS();
-        if (i < n && p[i] == '}') {
-            i++;
-            depth--;
-            goto after;
-        }
-        goto key;
-    case '[':
-        if (depth == JSON_MAX_DEPTH)
-            FAIL("nesting deeper than 64 levels");
-        stack[depth++] = '[';
-        i++;
-        WS();
-        if (i < n && p[i] == ']') {
-            i++;
-            depth--;
-            goto after;
-        }
-        goto value;
-    case '"':
-        goto string;
-    case 't':
-        if (n - i >= 4 && memcmp(p + i, "true", 4) == 0) { i += 4; goto after; }
-        FAIL("invalid literal (expected true)");
-    case 'f':
-        if (n - i >= 5 && memcmp(p + i, "false", 5) == 0) { i += 5; goto after; }
-        FAIL("invalid literal (expected false)");
-    case 'n':
-        if (n - i >= 4 && memcmp(p + i, "null", 4) == 0) { i += 4; goto after; }
-        FAIL("invalid literal (expected null)");
-    default:
-        if (p[i] == '-' || is_digit(p[i]))
-            goto number;
-        FAIL("unexpected character, expected a JSON value");
-    }
+static void js_ws(jscan *s)
+{
+    while (s->i < s->n && (s->p[s->i] == ' ' || s->p[s->i] == '\t' || s->p[s->i] == '\n' || s->p[s->i] == '\r'))
+        s->i++;
+}
 
-number:
-    if (p[i] == '-')
-        i++;
-    if (i >= n || !is_digit(p[i]))
-        FAIL("invalid number: digit expected");
-    if (p[i] == '0') {
-        i++;
-        if (i < n && is_digit(p[i]))
-            FAIL("invalid number: leading zero");
+static void js_digits(jscan *s)
+{
+    while (s->i < s->n && is_digit(s->p[s->i]))
+        s->i++;
+}
+
+static jstate js_number(jscan *s)
+{
+    if (s->p[s->i] == '-')
+        s->i++;
+    if (s->i >= s->n || !is_digit(s->p[s->i]))
+        return js_fail(s, "invalid number: digit expected");
+    if (s->p[s->i] == '0') {
+        s->i++;
+        if (s->i < s->n && is_digit(s->p[s->i]))
+            return js_fail(s, "invalid number: leading zero");
     } else {
-        while (i < n && is_digit(p[i]))
-            i++;
+        js_digits(s);
     }
-    if (i < n && p[i] == '.') {
-        i++;
-        if (i >= n || !is_digit(p[i]))
-            FAIL("invalid number: digit expected after '.'");
-        while (i < n && is_digit(p[i]))
-            i++;
+    if (s->i < s->n && s->p[s->i] == '.') {
+        s->i++;
+        if (s->i >= s->n || !is_digit(s->p[s->i]))
+            return js_fail(s, "invalid number: digit expected after '.'");
+        js_digits(s);
     }
-    if (i < n && (p[i] == 'e' || p[i] == 'E')) {
-        i++;
-        if (i < n && (p[i] == '+' || p[i] == '-'))
-            i++;
-        if (i >= n || !is_digit(p[i]))
-            FAIL("invalid number: digit expected in exponent");
-        while (i < n && is_digit(p[i]))
-            i++;
+    if (s->i < s->n && (s->p[s->i] == 'e' || s->p[s->i] == 'E')) {
+        s->i++;
+        if (s->i < s->n && (s->p[s->i] == '+' || s->p[s->i] == '-'))
+            s->i++;
+        if (s->i >= s->n || !is_digit(s->p[s->i]))
+            return js_fail(s, "invalid number: digit expected in exponent");
+        js_digits(s);
     }
-    goto after;
+    return JS_AFTER;
+}
 
-string:
-    i++;   /* opening quote */
+/* A backslash escape at s->i (the backslash already passed). */
+static bool js_escape(jscan *s)
+{
+    const unsigned char *p = s->p;
+    size_t i = s->i;
+    if (i >= s->n)
+        return js_fail(s, "unterminated escape sequence"), false;
+    if (strchr("\"\\/bfnrt", p[i]) && p[i]) {
+        s->i++;
+        return true;
+    }
+    if (p[i] != 'u')
+        return js_fail(s, "invalid escape sequence"), false;
+    if (s->n - i < 5 || !is_hex(p[i + 1]) || !is_hex(p[i + 2]) || !is_hex(p[i + 3]) || !is_hex(p[i + 4]))
+        return js_fail(s, "invalid \\u escape (four hex digits expected)"), false;
+    s->i += 5;
+    return true;
+}
+
+/* A string from its opening quote; after an object key, the ':' too. */
+static jstate js_string(jscan *s)
+{
+    s->i++;   /* opening quote */
     for (;;) {
-        if (i >= n)
-            FAIL("unterminated string");
-        unsigned c = p[i];
+        if (s->i >= s->n)
+            return js_fail(s, "unterminated string");
+        unsigned c = s->p[s->i];
         if (c == '"') {
-            i++;
+            s->i++;
             break;
         }
         if (c == '\\') {
-            i++;
-            if (i >= n)
-                FAIL("unterminated escape sequence");
-            switch (p[i]) {
-            case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
-                i++;
-                break;
-            case 'u':
-                if (n - i < 5 || !is_hex(p[i + 1]) || !is_hex(p[i + 2]) || !is_hex(p[i + 3]) ||
-                    !is_hex(p[i + 4]))
-                    FAIL("invalid \\u escape (four hex digits expected)");
-                i += 5;
-                break;
-            default:
-                FAIL("invalid escape sequence");
-            }
+            s->i++;
+            if (!js_escape(s))
+                return JS_FAIL;
             continue;
         }
         if (c < 0x20)
-            FAIL("control character in a string (must be escaped)");
+            return js_fail(s, "control character in a string (must be escaped)");
         if (c < 0x80) {
-            i++;
+            s->i++;
             continue;
         }
-        size_t k = er_utf8_seq(p + i, n - i);
+        size_t k = er_utf8_seq(s->p + s->i, s->n - s->i);
         if (!k)
-            FAIL("invalid UTF-8 in a string");
-        i += k;
+            return js_fail(s, "invalid UTF-8 in a string");
+        s->i += k;
     }
-    if (depth && stack[depth - 1] == ':') {
-        /* a key was just read */
-        depth--;
-        WS();
-        if (i >= n || p[i] != ':')
-            FAIL("expected ':' after an object key");
-        i++;
-        goto value;
+    if (!s->depth || s->stack[s->depth - 1] != ':')
+        return JS_AFTER;
+    s->depth--;   /* a key was just read */
+    js_ws(s);
+    if (s->i >= s->n || s->p[s->i] != ':')
+        return js_fail(s, "expected ':' after an object key");
+    s->i++;
+    return JS_VALUE;
+}
+
+/* true, false or null. */
+static jstate js_literal(jscan *s)
+{
+    static const struct { char first; const char *word; const char *msg; } lits[] = {
+        {'t', "true", "invalid literal (expected true)"},
+        {'f', "false", "invalid literal (expected false)"},
+        {'n', "null", "invalid literal (expected null)"},
+    };
+    for (size_t k = 0; k < sizeof lits / sizeof *lits; k++) {
+        if (s->p[s->i] != lits[k].first)
+            continue;
+        size_t len = strlen(lits[k].word);
+        if (s->n - s->i >= len && memcmp(s->p + s->i, lits[k].word, len) == 0) {
+            s->i += len;
+            return JS_AFTER;
+        }
+        return js_fail(s, lits[k].msg);
     }
-    goto after;
+    return js_fail(s, "unexpected character, expected a JSON value");
+}
 
-key:
-    WS();
-    if (i >= n || p[i] != '"')
-        FAIL("expected a string key");
-    stack[depth++] = ':';   /* marker: the next string is a key (depth < max + 1 here) */
-    goto string;
+/* '{' or '[': push it; an empty container closes at once. */
+static jstate js_open(jscan *s, char open, char close)
+{
+    if (s->depth == JSON_MAX_DEPTH)
+        return js_fail(s, "nesting deeper than 64 levels");
+    s->stack[s->depth++] = open;
+    s->i++;
+    js_ws(s);
+    if (s->i < s->n && s->p[s->i] == close) {
+        s->i++;
+        s->depth--;
+        return JS_AFTER;
+    }
+    return open == '{' ? JS_KEY : JS_VALUE;
+}
 
-after:
-    WS();
-    if (depth == 0) {
-        if (i != n)
-            FAIL("unexpected data after the JSON value");
+static jstate js_value(jscan *s)
+{
+    js_ws(s);
+    if (s->i >= s->n)
+        return js_fail(s, s->depth ? "unexpected end of line inside a value" : "empty line or no JSON value");
+    unsigned char c = s->p[s->i];
+    if (c == '{')
+        return js_open(s, '{', '}');
+    if (c == '[')
+        return js_open(s, '[', ']');
+    if (c == '"')
+        return js_string(s);
+    if (c == '-' || is_digit(c))
+        return js_number(s);
+    return js_literal(s);
+}
+
+static jstate js_key(jscan *s)
+{
+    js_ws(s);
+    if (s->i >= s->n || s->p[s->i] != '"')
+        return js_fail(s, "expected a string key");
+    s->stack[s->depth++] = ':';   /* marker: the next string is a key (depth < max + 1 here) */
+    return js_string(s);
+}
+
+static jstate js_after(jscan *s)
+{
+    js_ws(s);
+    if (s->depth == 0)
+        return s->i != s->n ? js_fail(s, "unexpected data after the JSON value") : JS_DONE;
+    if (s->i >= s->n)
+        return js_fail(s, "unexpected end of line (unclosed object or array)");
+    char top = s->stack[s->depth - 1];
+    unsigned char c = s->p[s->i];
+    if (c == ',') {
+        s->i++;
+        return top == '{' ? JS_KEY : JS_VALUE;
+    }
+    if ((top == '{' && c == '}') || (top == '[' && c == ']')) {
+        s->i++;
+        s->depth--;
+        return JS_AFTER;
+    }
+    return js_fail(s, top == '{' ? "expected ',' or '}'" : "expected ',' or ']'");
+}
+
+bool er_json_check(const char *text, size_t n, size_t *off, const char **msg)
+{
+    jscan s = {.p = (const unsigned char *)text, .n = n};
+    jstate st = JS_VALUE;
+    while (st != JS_DONE && st != JS_FAIL)
+        st = st == JS_VALUE ? js_value(&s) : st == JS_KEY ? js_key(&s) : js_after(&s);
+    if (st == JS_DONE)
         return true;
-    }
-    if (i >= n)
-        FAIL("unexpected end of line (unclosed object or array)");
-    if (p[i] == ',') {
-        i++;
-        if (stack[depth - 1] == '{')
-            goto key;
-        goto value;
-    }
-    if (stack[depth - 1] == '{' && p[i] == '}') {
-        i++;
-        depth--;
-        goto after;
-    }
-    if (stack[depth - 1] == '[' && p[i] == ']') {
-        i++;
-        depth--;
-        goto after;
-    }
-    FAIL(stack[depth - 1] == '{' ? "expected ',' or '}'" : "expected ',' or ']'");
-#undef WS
-#undef FAIL
+    *off = s.i;
+    *msg = s.msg;
+    return false;
 }
 
 er_status jsonl_open(er_jsonl **out, er_src *src, size_t max_record, er_err *err)

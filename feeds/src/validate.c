@@ -8,6 +8,7 @@
 #include "core/utf8.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,6 +81,92 @@ static const double pow10_tab[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1
                                       1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
                                       1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
+/* The common case: digits[.digits], at most 15 digits in all, so the integer
+ * of all digits is exact in a double and one correctly rounded division by an
+ * exact power of ten gives the same result as the general path. */
+static bool parse_simple_decimal(const char *p, size_t n, double *out)
+{
+    uint64_t m = 0;
+    unsigned nd = 0, frac = 0;
+    bool dot = false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned d = (unsigned)(unsigned char)p[i] - '0';
+        if (d <= 9) {
+            m = m * 10 + d;
+            nd++;
+            frac += dot;
+        } else if (p[i] == '.' && !dot) {
+            dot = true;
+        } else {
+            return false;
+        }
+    }
+    if (nd == 0 || nd > 15)
+        return false;
+    *out = (double)m / pow10_tab[frac];
+    return true;
+}
+
+/* The significand of a decimal number: up to 19 significant digits in m. */
+typedef struct mantissa {
+    uint64_t m;
+    int      sig, frac, digits, int_extra;
+} mantissa;
+
+static inline bool is_dig(char ch) { return ch >= '0' && ch <= '9'; }
+
+/* One digit into the significand; frac counts digits after the point kept. */
+static void mantissa_digit(mantissa *ma, bool *lead, char ch, bool after_dot)
+{
+    ma->digits++;
+    if (*lead && ch == '0') {
+        ma->frac += after_dot;
+        return;
+    }
+    *lead = false;
+    if (ma->sig < 19) {
+        ma->m = ma->m * 10 + (uint64_t)(ch - '0');
+        ma->frac += after_dot;
+    }
+    ma->sig++;
+}
+
+/* digits[.digits] from p[*i]; false when there is no digit at all. */
+static bool scan_mantissa(const char *p, size_t n, size_t *i, mantissa *ma)
+{
+    bool lead = true;
+    memset(ma, 0, sizeof *ma);
+    for (; *i < n && is_dig(p[*i]); (*i)++)
+        mantissa_digit(ma, &lead, p[*i], false);
+    ma->int_extra = ma->sig > 19 ? ma->sig - 19 : 0;
+    if (*i < n && p[*i] == '.')
+        for ((*i)++; *i < n && is_dig(p[*i]); (*i)++)
+            mantissa_digit(ma, &lead, p[*i], true);
+    return ma->digits > 0;
+}
+
+/* An optional (e|E)[+-]digits from p[*i] (capped at 100000); false when malformed. */
+static bool scan_exponent(const char *p, size_t n, size_t *i, int *e)
+{
+    *e = 0;
+    if (*i >= n || (p[*i] != 'e' && p[*i] != 'E'))
+        return true;
+    (*i)++;
+    bool eneg = false;
+    if (*i < n && (p[*i] == '+' || p[*i] == '-')) {
+        eneg = p[*i] == '-';
+        (*i)++;
+    }
+    if (*i >= n || !is_dig(p[*i]))
+        return false;
+    for (; *i < n && is_dig(p[*i]); (*i)++)
+        if (*e < 100000)
+            *e = *e * 10 + (p[*i] - '0');
+    if (eneg)
+        *e = -*e;
+    return true;
+}
+
 /* Decimal number: [+-]digits[.digits][(e|E)[+-]digits], or [+-].digits.
  * Exact (Clinger's fast path, else strtod on a validated copy). */
 bool er_parse_number(const char *p, size_t n, double *out)
@@ -88,98 +175,30 @@ bool er_parse_number(const char *p, size_t n, double *out)
     bool neg = false;
     if (n == 0 || n > 64)
         return false;
-    /* Common case first: digits[.digits], at most 15 digits in all, so the
-     * integer of all digits is exact in a double and one correctly rounded
-     * division by an exact power of ten gives the same result as below. */
-    if (n <= 16) {
-        uint64_t m = 0;
-        unsigned nd = 0, frac = 0;
-        bool dot = false;
-        for (; i < n; i++) {
-            unsigned d = (unsigned)(unsigned char)p[i] - '0';
-            if (d <= 9) {
-                m = m * 10 + d;
-                nd++;
-                frac += dot;
-            } else if (p[i] == '.' && !dot) {
-                dot = true;
-            } else {
-                break;
-            }
-        }
-        if (i == n && nd > 0 && nd <= 15) {
-            *out = (double)m / pow10_tab[frac];
-            return true;
-        }
-        i = 0;
-    }
+    if (n <= 16 && parse_simple_decimal(p, n, out))
+        return true;
     if (p[0] == '+' || p[0] == '-') {
         neg = p[0] == '-';
         i++;
     }
-    uint64_t m = 0;
-    int sig = 0, frac = 0, digits = 0;
-    bool lead = true;
-    for (; i < n && p[i] >= '0' && p[i] <= '9'; i++, digits++) {
-        if (lead && p[i] == '0')
-            continue;
-        lead = false;
-        if (sig < 19)
-            m = m * 10 + (uint64_t)(p[i] - '0');
-        sig++;
-    }
-    int int_extra = sig > 19 ? sig - 19 : 0;
-    if (i < n && p[i] == '.') {
-        i++;
-        for (; i < n && p[i] >= '0' && p[i] <= '9'; i++, digits++) {
-            if (lead && p[i] == '0') {
-                frac++;
-                continue;
-            }
-            lead = false;
-            if (sig < 19) {
-                m = m * 10 + (uint64_t)(p[i] - '0');
-                frac++;
-            }
-            sig++;
-        }
-    }
-    if (digits == 0)
+    mantissa ma;
+    int e;
+    if (!scan_mantissa(p, n, &i, &ma) || !scan_exponent(p, n, &i, &e) || i != n)
         return false;
-    int e = 0;
-    if (i < n && (p[i] == 'e' || p[i] == 'E')) {
-        i++;
-        bool eneg = false;
-        if (i < n && (p[i] == '+' || p[i] == '-')) {
-            eneg = p[i] == '-';
-            i++;
-        }
-        if (i >= n || p[i] < '0' || p[i] > '9')
-            return false;
-        for (; i < n && p[i] >= '0' && p[i] <= '9'; i++)
-            if (e < 100000)
-                e = e * 10 + (p[i] - '0');
-        if (eneg)
-            e = -e;
-    }
-    if (i != n)
-        return false;
-    int e10 = e - frac + int_extra;
-    double v;
-    if (sig <= 15 && e10 >= -22 && e10 <= 22) {
-        v = (double)m;
+    int e10 = e - ma.frac + ma.int_extra;
+    if (ma.sig <= 15 && e10 >= -22 && e10 <= 22) {
+        double v = (double)ma.m;
         v = e10 < 0 ? v / pow10_tab[-e10] : v * pow10_tab[e10];
-    } else {
-        char tmp[72];
-        memcpy(tmp, p, n);
-        tmp[n] = '\0';
-        v = strtod(tmp, NULL);
-        if (!isfinite(v))
-            return false;
-        *out = v;
+        *out = neg ? -v : v;
         return true;
     }
-    *out = neg ? -v : v;
+    char tmp[72];
+    memcpy(tmp, p, n);
+    tmp[n] = '\0';
+    double v = strtod(tmp, NULL);
+    if (!isfinite(v))
+        return false;
+    *out = v;
     return true;
 }
 
@@ -270,7 +289,6 @@ static bool take_country(const vctx *c, raw_rec *r, int f, uint16_t *dst, vfail 
     return true;
 }
 
-#define eq_ci(p, n, lit) eq_ci_n(p, n, lit, sizeof(lit) - 1)
 
 
 static bool eq_ci_n(const char *p, size_t n, const char *lit, size_t k)
@@ -349,11 +367,9 @@ static bool take_date(const vctx *c, raw_rec *r, er_decl *d, vfail *fail)
                  show(b, sizeof b, r->v[F_DATE], r->len[F_DATE]), list);
 }
 
-bool er_validate(const vctx *c, raw_rec *r, er_decl *d, vfail *fail)
+/* Mapping: constants for absent/empty values, value maps, trimming. */
+static void apply_mapping(const er_mapping *m, raw_rec *r)
 {
-    const er_mapping *m = c->map;
-    char b[48];
-    /* Mapping: constants for absent/empty values, value maps, trimming. */
     for (int f = 0; f < F_COUNT; f++) {
         const map_field *mf = &m->f[f];
         if (f != F_DESCRIPTION && r->v[f])
@@ -372,231 +388,319 @@ bool er_validate(const vctx *c, raw_rec *r, er_decl *d, vfail *fail)
             }
         }
     }
-    /* Numbers in the source's notation (decimal comma, thousands separators). */
-    char nb[5][64];
-    if (m->decimal != '.' || m->thousands) {
-        static const int numf[5] = {F_NET_KG, F_GROSS_KG, F_QUANTITY, F_VALUE, F_PACKAGES};
-        for (int k = 0; k < 5; k++)
-            if (r->v[numf[k]] && r->len[numf[k]])
-                localise_number(m, &r->v[numf[k]], &r->len[numf[k]], nb[k], sizeof nb[k]);
-    }
+}
 
-    /* id */
-    if (!r->v[F_ID] || r->len[F_ID] == 0)
+static inline bool has(const raw_rec *r, int f) { return r->v[f] && r->len[f]; }
+
+static bool v_id(const vctx *c, raw_rec *r, er_decl *d, vfail *fail)
+{
+    if (!has(r, F_ID))
         return failf(fail, ER_Q_MISSING_FIELD, F_ID, "id is empty or missing");
-    if (!take_str(c, r, F_ID, ER_LIMIT_ID, false, &d->id, fail))
-        return false;
+    return take_str(c, r, F_ID, ER_LIMIT_ID, false, &d->id, fail);
+}
 
-    /* date */
-    if (!r->v[F_DATE] || r->len[F_DATE] == 0)
+/* The date, through the last date's cache (a day's feed repeats one date). */
+static bool v_date(const vctx *c, raw_rec *r, er_decl *d, vfail *fail)
+{
+    char b[48];
+    if (!has(r, F_DATE))
         return failf(fail, ER_Q_MISSING_FIELD, F_DATE, "date is empty or missing");
-    if (c->ic && c->ic->date_len == r->len[F_DATE] &&
-        memcmp(c->ic->date_s, r->v[F_DATE], r->len[F_DATE]) == 0) {
+    if (c->ic && c->ic->date_len == r->len[F_DATE] && memcmp(c->ic->date_s, r->v[F_DATE], r->len[F_DATE]) == 0) {
         d->date = c->ic->date_days;
-    } else {
-        if (m->n_date_formats) {
-            if (!take_date(c, r, d, fail))
-                return false;
-        } else if (er_date_parse(r->v[F_DATE], r->len[F_DATE], &d->date) != ER_OK)
-            return failf(fail, ER_Q_BAD_DATE, F_DATE, "date: '%s' is not a valid YYYY-MM-DD date",
-                         show(b, sizeof b, r->v[F_DATE], r->len[F_DATE]));
-        if (c->ic && r->len[F_DATE] <= sizeof c->ic->date_s) {
-            memcpy(c->ic->date_s, r->v[F_DATE], r->len[F_DATE]);
-            c->ic->date_len = r->len[F_DATE];
-            c->ic->date_days = d->date;
+        return true;
+    }
+    if (c->map->n_date_formats) {
+        if (!take_date(c, r, d, fail))
+            return false;
+    } else if (er_date_parse(r->v[F_DATE], r->len[F_DATE], &d->date) != ER_OK) {
+        return failf(fail, ER_Q_BAD_DATE, F_DATE, "date: '%s' is not a valid YYYY-MM-DD date",
+                     show(b, sizeof b, r->v[F_DATE], r->len[F_DATE]));
+    }
+    if (c->ic && r->len[F_DATE] <= sizeof c->ic->date_s) {
+        memcpy(c->ic->date_s, r->v[F_DATE], r->len[F_DATE]);
+        c->ic->date_len = r->len[F_DATE];
+        c->ic->date_days = d->date;
+    }
+    return true;
+}
+
+static bool v_flow(const vctx *c, raw_rec *r, er_decl *d, vfail *fail)
+{
+    static const struct { const char *name; er_flow flow; } flows[] = {
+        {"IM", ER_FLOW_IM}, {"EX", ER_FLOW_EX}, {"TR", ER_FLOW_TR}};
+    char b[48];
+    (void)c;
+    if (!has(r, F_FLOW))
+        return true;
+    for (size_t i = 0; i < sizeof flows / sizeof *flows; i++)
+        if (eq_ci_n(r->v[F_FLOW], r->len[F_FLOW], flows[i].name, 2)) {
+            d->flow = flows[i].flow;
+            return true;
         }
-    }
+    return failf(fail, ER_Q_BAD_FLOW, F_FLOW, "flow: '%s' is not IM, EX or TR",
+                 show(b, sizeof b, r->v[F_FLOW], r->len[F_FLOW]));
+}
 
-    /* flow */
-    if (r->v[F_FLOW] && r->len[F_FLOW]) {
-        const char *p = r->v[F_FLOW];
-        size_t n = r->len[F_FLOW];
-        if (eq_ci(p, n, "IM"))
-            d->flow = ER_FLOW_IM;
-        else if (eq_ci(p, n, "EX"))
-            d->flow = ER_FLOW_EX;
-        else if (eq_ci(p, n, "TR"))
-            d->flow = ER_FLOW_TR;
-        else
-            return failf(fail, ER_Q_BAD_FLOW, F_FLOW, "flow: '%s' is not IM, EX or TR",
-                         show(b, sizeof b, p, n));
-    }
-
-    /* parties */
-    /* traders are many and spread out: copied, not interned (a cache miss costs more) */
-    if (!take_str(c, r, F_DECLARANT, ER_LIMIT_PARTY, true, &d->declarant, fail) ||
-        !take_str(c, r, F_IMPORTER, ER_LIMIT_PARTY, false, &d->importer, fail) ||
-        !take_str(c, r, F_EXPORTER, ER_LIMIT_PARTY, false, &d->exporter, fail))
-        return false;
-
-    /* hs: digits, dots/spaces stripped, 6..10 */
-    {
-        const char *p = r->v[F_HS];
-        uint32_t n = r->len[F_HS];
-        if (!p || n == 0)
-            return failf(fail, ER_Q_MISSING_FIELD, F_HS, "hs is empty or missing");
-        size_t k = 0;
-        for (uint32_t i = 0; i < n; i++) {
-            char ch = p[i];
-            if (ch == '.' || ch == ' ')
-                continue;
-            if (ch < '0' || ch > '9' || k >= ER_HS_MAX) {
-                k = ER_HS_MAX + 1;
-                break;
-            }
-            d->hs[k++] = ch;
+/* hs: digits, dots/spaces stripped, 6..10 */
+static bool v_hs(const vctx *c, raw_rec *r, er_decl *d, vfail *fail)
+{
+    const char *p = r->v[F_HS];
+    uint32_t n = r->len[F_HS];
+    char b[48];
+    (void)c;
+    if (!p || n == 0)
+        return failf(fail, ER_Q_MISSING_FIELD, F_HS, "hs is empty or missing");
+    size_t k = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        char ch = p[i];
+        if (ch == '.' || ch == ' ')
+            continue;
+        if (ch < '0' || ch > '9' || k >= ER_HS_MAX) {
+            k = ER_HS_MAX + 1;
+            break;
         }
-        if (k < 6 || k > ER_HS_MAX)
-            return failf(fail, ER_Q_BAD_HS, F_HS, "hs: '%s' is not a 6 to 10 digit HS code",
-                         show(b, sizeof b, p, n));
-        if ((d->hs[0] == '0' && d->hs[1] == '0') || (d->hs[0] == '7' && d->hs[1] == '7'))
-            return failf(fail, ER_Q_BAD_HS, F_HS, "hs: '%s': chapter %c%c does not exist",
-                         show(b, sizeof b, p, n), d->hs[0], d->hs[1]);
-        d->hs[k] = '\0';
-        d->hs_len = (uint8_t)k;
+        d->hs[k++] = ch;
     }
+    if (k < 6 || k > ER_HS_MAX)
+        return failf(fail, ER_Q_BAD_HS, F_HS, "hs: '%s' is not a 6 to 10 digit HS code", show(b, sizeof b, p, n));
+    if ((d->hs[0] == '0' && d->hs[1] == '0') || (d->hs[0] == '7' && d->hs[1] == '7'))
+        return failf(fail, ER_Q_BAD_HS, F_HS, "hs: '%s': chapter %c%c does not exist", show(b, sizeof b, p, n),
+                     d->hs[0], d->hs[1]);
+    d->hs[k] = '\0';
+    d->hs_len = (uint8_t)k;
+    return true;
+}
 
-    if (!take_str(c, r, F_DESCRIPTION, ER_LIMIT_DESCRIPTION, false, &d->description, fail))
-        return false;
+static bool v_countries(const vctx *c, raw_rec *r, er_decl *d, vfail *fail)
+{
+    return take_country(c, r, F_ORIGIN, &d->origin, fail) &&
+           take_country(c, r, F_EXPORT_COUNTRY, &d->export_country, fail) &&
+           take_country(c, r, F_DESTINATION, &d->destination, fail);
+}
 
-    if (!take_country(c, r, F_ORIGIN, &d->origin, fail) ||
-        !take_country(c, r, F_EXPORT_COUNTRY, &d->export_country, fail) ||
-        !take_country(c, r, F_DESTINATION, &d->destination, fail))
-        return false;
-
-    /* transit: ';'-separated alpha-2 */
-    if (r->v[F_TRANSIT] && r->len[F_TRANSIT]) {
-        const char *p = r->v[F_TRANSIT], *e = p + r->len[F_TRANSIT];
-        while (p < e) {
-            const char *q = memchr(p, ';', (size_t)(e - p));
-            if (!q)
-                q = e;
-            const char *s = p;
-            uint32_t n = (uint32_t)(q - p);
-            er_trim(&s, &n);
-            if (n) {
-                uint16_t cc;
-                if (n != 2 || !er_country_parse(c->ref, s, n, &cc))
-                    return failf(fail, ER_Q_BAD_COUNTRY, F_TRANSIT,
-                                 "transit: '%s' is not an ISO 3166-1 alpha-2 code",
-                                 show(b, sizeof b, s, n));
-                if (d->n_transit == ER_TRANSIT_MAX)
-                    return failf(fail, ER_Q_TOO_LONG, F_TRANSIT,
-                                 "transit lists more than %d countries", ER_TRANSIT_MAX);
-                d->transit[d->n_transit++] = cc;
-            }
-            p = q + 1;
+/* transit: ';'-separated alpha-2 */
+static bool v_transit(const vctx *c, raw_rec *r, er_decl *d, vfail *fail)
+{
+    char b[48];
+    if (!has(r, F_TRANSIT))
+        return true;
+    const char *p = r->v[F_TRANSIT], *e = p + r->len[F_TRANSIT];
+    while (p < e) {
+        const char *q = memchr(p, ';', (size_t)(e - p));
+        if (!q)
+            q = e;
+        const char *s = p;
+        uint32_t n = (uint32_t)(q - p);
+        er_trim(&s, &n);
+        if (n) {
+            uint16_t cc;
+            if (n != 2 || !er_country_parse(c->ref, s, n, &cc))
+                return failf(fail, ER_Q_BAD_COUNTRY, F_TRANSIT, "transit: '%s' is not an ISO 3166-1 alpha-2 code",
+                             show(b, sizeof b, s, n));
+            if (d->n_transit == ER_TRANSIT_MAX)
+                return failf(fail, ER_Q_TOO_LONG, F_TRANSIT, "transit lists more than %d countries",
+                             ER_TRANSIT_MAX);
+            d->transit[d->n_transit++] = cc;
         }
+        p = q + 1;
     }
+    return true;
+}
 
-    /* mode: names or UN/ECE Rec 19 numeric codes */
-    if (r->v[F_MODE] && r->len[F_MODE]) {
-        const char *p = r->v[F_MODE];
-        size_t n = r->len[F_MODE];
-        static const char *const names[] = {"", "SEA", "AIR", "ROAD", "RAIL", "POST", "OTHER"};
-        static const size_t lens[] = {0, 3, 3, 4, 4, 4, 5};
-        int mode = -1;
-        for (int i = 1; i <= 6 && mode < 0; i++)
-            if (eq_ci_n(p, n, names[i], lens[i]))
-                mode = i;
-        if (mode < 0 && n == 1 && p[0] >= '0' && p[0] <= '9') {
-            static const int un[10] = {ER_MODE_NONE, ER_MODE_SEA, ER_MODE_RAIL, ER_MODE_ROAD,
-                                       ER_MODE_AIR, ER_MODE_POST, ER_MODE_OTHER, ER_MODE_OTHER,
-                                       ER_MODE_OTHER, ER_MODE_OTHER};
-            mode = un[p[0] - '0'];
-        }
-        if (mode < 0)
-            return failf(fail, ER_Q_BAD_MODE, F_MODE,
-                         "mode: '%s' is not SEA, AIR, ROAD, RAIL, POST, OTHER or a UN code 0-9",
-                         show(b, sizeof b, p, n));
-        d->mode = (uint8_t)mode;
-    }
+/* mode: names or UN/ECE Rec 19 numeric codes */
+static bool v_mode(const vctx *c, raw_rec *r, er_decl *d, vfail *fail)
+{
+    static const char *const names[] = {"", "SEA", "AIR", "ROAD", "RAIL", "POST", "OTHER"};
+    static const size_t lens[] = {0, 3, 3, 4, 4, 4, 5};
+    static const int un[10] = {ER_MODE_NONE, ER_MODE_SEA, ER_MODE_RAIL, ER_MODE_ROAD, ER_MODE_AIR,
+                               ER_MODE_POST, ER_MODE_OTHER, ER_MODE_OTHER, ER_MODE_OTHER, ER_MODE_OTHER};
+    char b[48];
+    (void)c;
+    if (!has(r, F_MODE))
+        return true;
+    const char *p = r->v[F_MODE];
+    size_t n = r->len[F_MODE];
+    int mode = -1;
+    for (int i = 1; i <= 6 && mode < 0; i++)
+        if (eq_ci_n(p, n, names[i], lens[i]))
+            mode = i;
+    if (mode < 0 && n == 1 && p[0] >= '0' && p[0] <= '9')
+        mode = un[p[0] - '0'];
+    if (mode < 0)
+        return failf(fail, ER_Q_BAD_MODE, F_MODE, "mode: '%s' is not SEA, AIR, ROAD, RAIL, POST, OTHER or a UN code 0-9",
+                     show(b, sizeof b, p, n));
+    d->mode = (uint8_t)mode;
+    return true;
+}
 
-    if (!take_str(c, r, F_OFFICE, ER_LIMIT_OFFICE, true, &d->office, fail))
-        return false;
-
+static bool v_weights(const vctx *c, raw_rec *r, er_decl *d, vfail *fail)
+{
+    (void)c;
     if (!take_num(r, F_NET_KG, &d->net_kg, &d->present, ER_P_NET_KG, fail) ||
         !take_num(r, F_GROSS_KG, &d->gross_kg, &d->present, ER_P_GROSS_KG, fail) ||
         !take_num(r, F_QUANTITY, &d->quantity, &d->present, ER_P_QUANTITY, fail))
         return false;
     if ((d->present & ER_P_NET_KG) && (d->present & ER_P_GROSS_KG) && d->gross_kg < d->net_kg)
-        return failf(fail, ER_Q_GROSS_LT_NET, F_GROSS_KG, "gross_kg %.6g is less than net_kg %.6g",
-                     d->gross_kg, d->net_kg);
+        return failf(fail, ER_Q_GROSS_LT_NET, F_GROSS_KG, "gross_kg %.6g is less than net_kg %.6g", d->gross_kg,
+                     d->net_kg);
+    return true;
+}
 
-    if (!take_str(c, r, F_UNIT, ER_LIMIT_UNIT, true, &d->unit, fail))
-        return false;
+static bool v_value(const vctx *c, raw_rec *r, er_decl *d, vfail *fail)
+{
+    (void)c;
+    return take_num(r, F_VALUE, &d->value, &d->present, ER_P_VALUE, fail);
+}
 
-    if (!take_num(r, F_VALUE, &d->value, &d->present, ER_P_VALUE, fail))
-        return false;
-
-    /* currency: ISO 4217 in the rates table */
-    if (r->v[F_CURRENCY] && r->len[F_CURRENCY]) {
-        const char *p = r->v[F_CURRENCY];
-        uint32_t n = r->len[F_CURRENCY];
-        double rate;
-        if (n == 3) {
-            d->currency[0] = upc(p[0]);
-            d->currency[1] = upc(p[1]);
-            d->currency[2] = upc(p[2]);
-            d->currency[3] = '\0';
-        }
-        if (n != 3 || !er_currency_rate(c->ref, d->currency, &rate)) {
-            d->currency[0] = '\0';
-            return failf(fail, ER_Q_BAD_CURRENCY, F_CURRENCY,
-                         "currency: '%s' is not an ISO 4217 code in the rates table",
-                         show(b, sizeof b, p, n));
-        }
-        if (d->present & ER_P_VALUE) {
-            d->value_ref = d->value * rate;
-            d->present |= ER_P_VALUE_REF;
-        }
+/* currency: ISO 4217 in the rates table */
+static bool v_currency(const vctx *c, raw_rec *r, er_decl *d, vfail *fail)
+{
+    char b[48];
+    if (!has(r, F_CURRENCY))
+        return true;
+    const char *p = r->v[F_CURRENCY];
+    uint32_t n = r->len[F_CURRENCY];
+    double rate;
+    if (n == 3) {
+        d->currency[0] = upc(p[0]);
+        d->currency[1] = upc(p[1]);
+        d->currency[2] = upc(p[2]);
+        d->currency[3] = '\0';
     }
-
-    if (!take_num(r, F_PACKAGES, &d->packages, &d->present, ER_P_PACKAGES, fail))
-        return false;
-    if (!take_str(c, r, F_CONTAINER, ER_LIMIT_CONTAINER, false, &d->container, fail))
-        return false;
-    if (!take_str(c, r, F_PERMITS, ER_LIMIT_DOCREFS, false, &d->permits, fail) ||
-        !take_str(c, r, F_LICENCES, ER_LIMIT_DOCREFS, false, &d->licences, fail) ||
-        !take_str(c, r, F_CONSENTS, ER_LIMIT_DOCREFS, false, &d->consents, fail))
-        return false;
-
-    /* extras */
-    if (r->n_extra) {
-        d->extra = er_arena_alloc(c->arena, r->n_extra * sizeof *d->extra);
-        if (!d->extra)
-            return failf(fail, ER_Q_TOO_LONG, -1, "out of memory storing extras");
-        for (size_t i = 0; i < r->n_extra; i++) {
-            const char *p = r->xval[i];
-            uint32_t n = r->xlen[i];
-            size_t at;
-            int tc;
-            if (n > ER_LIMIT_EXTRA) {
-                failf(fail, ER_Q_TOO_LONG, -1, "extra '%s' is %u bytes, limit %d", r->xname[i], n,
-                      ER_LIMIT_EXTRA);
-                fail->xfield = r->xname[i];
-                return false;
-            }
-            if (!r->ascii && (tc = er_text_check(p, n, &at)) != 0) {
-                failf(fail, ER_Q_BAD_UTF8, -1, "extra '%s': %s at byte %zu of the value (0x%02x)", r->xname[i],
-                      tc == 2 ? "NUL byte" : "invalid UTF-8", at, (unsigned char)p[at]);
-                fail->xfield = r->xname[i];
-                return false;
-            }
-            er_extra *x = &d->extra[d->n_extra];
-            x->name = intern_str(c, r->xname[i], (uint32_t)strlen(r->xname[i]));
-            x->value = intern_str(c, p, n);
-            if (!x->name || !x->value)
-                return failf(fail, ER_Q_TOO_LONG, -1, "out of memory storing extras");
-            d->n_extra++;
-        }
+    if (n != 3 || !er_currency_rate(c->ref, d->currency, &rate)) {
+        d->currency[0] = '\0';
+        return failf(fail, ER_Q_BAD_CURRENCY, F_CURRENCY, "currency: '%s' is not an ISO 4217 code in the rates table",
+                     show(b, sizeof b, p, n));
     }
+    if (d->present & ER_P_VALUE) {
+        d->value_ref = d->value * rate;
+        d->present |= ER_P_VALUE_REF;
+    }
+    return true;
+}
 
-    /* --since / --until */
+static bool v_packages(const vctx *c, raw_rec *r, er_decl *d, vfail *fail)
+{
+    (void)c;
+    return take_num(r, F_PACKAGES, &d->packages, &d->present, ER_P_PACKAGES, fail);
+}
+
+/* One extra column: limit, UTF-8, interned. */
+static bool take_extra(const vctx *c, raw_rec *r, size_t i, er_decl *d, vfail *fail)
+{
+    const char *p = r->xval[i];
+    uint32_t n = r->xlen[i];
+    size_t at;
+    int tc;
+    if (n > ER_LIMIT_EXTRA) {
+        failf(fail, ER_Q_TOO_LONG, -1, "extra '%s' is %u bytes, limit %d", r->xname[i], n, ER_LIMIT_EXTRA);
+        fail->xfield = r->xname[i];
+        return false;
+    }
+    if (!r->ascii && (tc = er_text_check(p, n, &at)) != 0) {
+        failf(fail, ER_Q_BAD_UTF8, -1, "extra '%s': %s at byte %zu of the value (0x%02x)", r->xname[i],
+              tc == 2 ? "NUL byte" : "invalid UTF-8", at, (unsigned char)p[at]);
+        fail->xfield = r->xname[i];
+        return false;
+    }
+    er_extra *x = &d->extra[d->n_extra];
+    x->name = intern_str(c, r->xname[i], (uint32_t)strlen(r->xname[i]));
+    x->value = intern_str(c, p, n);
+    if (!x->name || !x->value)
+        return failf(fail, ER_Q_TOO_LONG, -1, "out of memory storing extras");
+    d->n_extra++;
+    return true;
+}
+
+static bool v_extras(const vctx *c, raw_rec *r, er_decl *d, vfail *fail)
+{
+    if (!r->n_extra)
+        return true;
+    d->extra = er_arena_alloc(c->arena, r->n_extra * sizeof *d->extra);
+    if (!d->extra)
+        return failf(fail, ER_Q_TOO_LONG, -1, "out of memory storing extras");
+    for (size_t i = 0; i < r->n_extra; i++)
+        if (!take_extra(c, r, i, d, fail))
+            return false;
+    return true;
+}
+
+/* --since / --until */
+static bool v_range(const vctx *c, raw_rec *r, er_decl *d, vfail *fail)
+{
+    (void)r;
     if ((c->since && d->date < c->since) || (c->until && d->date > c->until)) {
         char ds[11];
         er_date_format(d->date, ds);
         return failf(fail, ER_Q_OUT_OF_RANGE, F_DATE, "date %s is outside --since/--until", ds);
+    }
+    return true;
+}
+
+/* A plain string field: its limit, whether it is interned, where it goes. */
+typedef struct str_field {
+    int    f;
+    size_t limit;
+    bool   intern;   /* repeated values (offices, units): interned; traders and free text: copied */
+    size_t off;      /* offsetof(er_decl, …) of the const char * */
+} str_field;
+
+#define STR_FIELD(f, lim, in, member) {f, lim, in, offsetof(er_decl, member)}
+
+/* One step of validation: a check of its own, or a run of string fields from str_fields. */
+typedef struct vstep {
+    bool (*check)(const vctx *c, raw_rec *r, er_decl *d, vfail *fail);
+    int   first, n;   /* string fields str_fields[first .. first + n) when check is NULL */
+} vstep;
+
+static const str_field str_fields[] = {
+    STR_FIELD(F_DECLARANT, ER_LIMIT_PARTY, true, declarant),
+    STR_FIELD(F_IMPORTER, ER_LIMIT_PARTY, false, importer),
+    STR_FIELD(F_EXPORTER, ER_LIMIT_PARTY, false, exporter),
+    STR_FIELD(F_DESCRIPTION, ER_LIMIT_DESCRIPTION, false, description),
+    STR_FIELD(F_OFFICE, ER_LIMIT_OFFICE, true, office),
+    STR_FIELD(F_UNIT, ER_LIMIT_UNIT, true, unit),
+    STR_FIELD(F_CONTAINER, ER_LIMIT_CONTAINER, false, container),
+    STR_FIELD(F_PERMITS, ER_LIMIT_DOCREFS, false, permits),
+    STR_FIELD(F_LICENCES, ER_LIMIT_DOCREFS, false, licences),
+    STR_FIELD(F_CONSENTS, ER_LIMIT_DOCREFS, false, consents),
+};
+
+/* The order of the checks is the order in which a record's first problem is reported. */
+static const vstep vsteps[] = {
+    {v_id, 0, 0},      {v_date, 0, 0},   {v_flow, 0, 0},     {NULL, 0, 3} /* parties */,
+    {v_hs, 0, 0},      {NULL, 3, 1},     {v_countries, 0, 0}, {v_transit, 0, 0},
+    {v_mode, 0, 0},    {NULL, 4, 1},     {v_weights, 0, 0},  {NULL, 5, 1} /* unit */,
+    {v_value, 0, 0},   {v_currency, 0, 0}, {v_packages, 0, 0}, {NULL, 6, 4} /* container, documents */,
+    {v_extras, 0, 0},  {v_range, 0, 0},
+};
+
+static bool take_strs(const vctx *c, raw_rec *r, er_decl *d, int first, int n, vfail *fail)
+{
+    for (int i = first; i < first + n; i++) {
+        const str_field *sf = &str_fields[i];
+        if (!take_str(c, r, sf->f, sf->limit, sf->intern, (const char **)((char *)d + sf->off), fail))
+            return false;
+    }
+    return true;
+}
+
+bool er_validate(const vctx *c, raw_rec *r, er_decl *d, vfail *fail)
+{
+    const er_mapping *m = c->map;
+    apply_mapping(m, r);
+    /* Numbers in the source's notation (decimal comma, thousands separators). */
+    char nb[5][64];
+    if (m->decimal != '.' || m->thousands) {
+        static const int numf[5] = {F_NET_KG, F_GROSS_KG, F_QUANTITY, F_VALUE, F_PACKAGES};
+        for (int k = 0; k < 5; k++)
+            if (has(r, numf[k]))
+                localise_number(m, &r->v[numf[k]], &r->len[numf[k]], nb[k], sizeof nb[k]);
+    }
+    for (size_t i = 0; i < sizeof vsteps / sizeof *vsteps; i++) {
+        const vstep *st = &vsteps[i];
+        if (st->check ? !st->check(c, r, d, fail) : !take_strs(c, r, d, st->first, st->n, fail))
+            return false;
     }
     return true;
 }
