@@ -22,8 +22,10 @@ day=$out/dask-day-$rows.csv
 hist=$out/dask-history-$hist_rows.csv
 [ -s "$day" ] || "$build/gen_declarations" -n "$rows" --seed 21 --start 2026-11-24 --anomaly-rate 0.002 -o "$day"
 [ -s "$hist" ] || "$build/gen_declarations" -n "$hist_rows" --seed 20 --start 2025-11-24 --days 365 -o "$hist"
-work=$(mktemp -d "$out/dask-XXXXXX")
-trap 'dask_stop; rm -rf "$work"' EXIT
+T_PARENT=$out
+. tests/lib.sh   # scratch directory $T in $out, removed at exit after dask_stop
+on_exit dask_stop
+work=$T
 echo "day: $day ($rows rows, $(stat -c %s "$day") bytes); history: $hist ($hist_rows rows)"
 echo "cpu: $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg); $workers workers x 1 thread, $parts partitions"
 

@@ -12,20 +12,19 @@ BUILD=${BUILD:-build}
 N=${1:-1000000}
 BIN=$BUILD/bench_eval
 [ -x "$BIN" ] || { echo "build first: cmake --build $BUILD --target bench_eval" >&2; exit 1; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. tests/lib.sh   # scratch directory $T, removed at exit
 
 echo "== profile evaluation: wildlife + ods + waste packs, $N declarations in memory, one core"
-/usr/bin/time -v "$BIN" -n "$N" -p profiles -d "$tmp/desc.txt" >"$tmp/out" 2>"$tmp/time"
-cat "$tmp/out"
-rss=$(awk -F: '/Maximum resident set size/ {gsub(/ /, "", $2); print $2}' "$tmp/time")
+/usr/bin/time -v "$BIN" -n "$N" -p profiles -d "$T/desc.txt" >"$T/out" 2>"$T/time"
+cat "$T/out"
+rss=$(awk -F: '/Maximum resident set size/ {gsub(/ /, "", $2); print $2}' "$T/time")
 echo "peak RSS: ${rss} kB (including the $N declarations themselves)"
 
-echo "== reference on the same $N descriptions ($(du -k "$tmp/desc.txt" | cut -f1) kB)"
+echo "== reference on the same $N descriptions ($(du -k "$T/desc.txt" | cut -f1) kB)"
 t0=$(date +%s.%N)
-lines=$(wc -l <"$tmp/desc.txt")
+lines=$(wc -l <"$T/desc.txt")
 t1=$(date +%s.%N)
-hits=$(LC_ALL=C awk 'tolower($0) ~ /(pangolin|scales|ivory|r-22|hcfc|bales|scrap|used)/ {n++} END {print n+0}' "$tmp/desc.txt")
+hits=$(LC_ALL=C awk 'tolower($0) ~ /(pangolin|scales|ivory|r-22|hcfc|bales|scrap|used)/ {n++} END {print n+0}' "$T/desc.txt")
 t2=$(date +%s.%N)
 awk -v l="$lines" -v h="$hits" -v a="$t0" -v b="$t1" -v c="$t2" 'BEGIN {
     printf "wc -l: %d lines in %.3f s (%.0f lines/s)\n", l, b - a, l / (b - a + 1e-9)

@@ -10,14 +10,10 @@ case "${1:-}" in -h|--help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;; es
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 E=${ECORISK:-$here/build/ecorisk}
-if [ -x /usr/bin/python3 ]; then PY=/usr/bin/python3; else PY=python3; fi
 N=${1:-100000}
 BATCH=${2:-1000}
-W=$(mktemp -d "${TMPDIR:-/tmp}/ecorisk-bench-push.XXXXXX")
-RX=""
-cleanup() { if [ -n "$RX" ]; then kill "$RX" 2>/dev/null || true; wait "$RX" 2>/dev/null || true; fi
-            if [ "${KEEP:-0}" != 1 ]; then rm -rf "$W"; fi; }
-trap cleanup EXIT
+. "$here/tests/lib.sh"   # PY; scratch directory $T (KEEP=1 keeps it); rx_start / rx_stop: the receiver
+W=$T
 [ -x "$E" ] || { echo "build first: $E not found" >&2; exit 1; }
 
 now() { date +%s.%N; }
@@ -35,15 +31,7 @@ echo "reference  wc -l:                 $(rate "$N" "$(elapsed "$t0" "$t1")") li
 t0=$(now); awk 'index($0, "\"alert_id\"") { n++ } END { print n }' "$W/alerts.jsonl" > /dev/null; t1=$(now)
 echo "reference  awk (match each line): $(rate "$N" "$(elapsed "$t0" "$t1")") lines/s"
 
-start_rx() { # store [options]
-  local store=$1; shift
-  "$PY" "$here/tests/receiver/cen_receiver.py" --store "$store" --port-file "$store.port" "$@" &
-  RX=$!
-  for _ in $(seq 1 200); do [ -s "$store.port" ] && break; sleep 0.05; done
-  PORT=$(cat "$store.port")
-}
-rx_cpu() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f s", ($14 + $15) / hz }' "/proc/$RX/stat"; }
-stop_rx() { kill "$RX"; wait "$RX" 2>/dev/null || true; RX=""; }
+rx_cpu() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f s", ($14 + $15) / hz }' "/proc/$RX_PID/stat"; }
 
 run() { # label outbox store [receiver options]
   local label=$1 ob=$2 store=$3; shift 3
@@ -52,13 +40,13 @@ run() { # label outbox store [receiver options]
     2> "$W/$label.spool.time"
   t1=$(now)
   spool=$(elapsed "$t0" "$t1")
-  start_rx "$store" "$@"
+  rx_start "$store" "$@"
   t0=$(now)
-  /usr/bin/time -v "$E" push -q --outbox "$ob" --endpoint "http://127.0.0.1:$PORT/alerts" --insecure-http \
+  /usr/bin/time -v "$E" push -q --outbox "$ob" --endpoint "http://127.0.0.1:$RX_PORT/alerts" --insecure-http \
     --batch "$BATCH" > "$W/$label.out" 2> "$W/$label.push.time"
   t1=$(now)
   rxcpu=$(rx_cpu)
-  stop_rx
+  rx_stop
   push=$(elapsed "$t0" "$t1")
   got=$(wc -l < "$store/alerts.jsonl")
   [ "$got" -eq "$N" ] || { echo "receiver stored $got of $N alerts" >&2; exit 1; }

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int analyst_input(const char *cmd, const cli_args *a, er_analyst_input *in)
@@ -26,6 +27,23 @@ int analyst_input(const char *cmd, const cli_args *a, er_analyst_input *in)
     in->baseline = cli_str(a, "baseline");
     in->reference = cli_str(a, "reference");   /* NULL: the library's default location */
     return EX_OK_;
+}
+
+int analyst_finish(er_status st, const er_err *err, const char *path, char *json, char *table)
+{
+    int rc = EX_OK_;
+    if (st != ER_OK) {
+        cli_error("%s", err->msg);
+        rc = cli_exit_code(st);
+    } else {
+        if (path)
+            rc = analyst_write(path, json);
+        if (rc == EX_OK_ && (!path || strcmp(path, "-") != 0))
+            rc = analyst_write("-", table);
+    }
+    free(json);
+    free(table);
+    return rc;
 }
 
 int analyst_write(const char *path, const char *text)

@@ -25,4 +25,9 @@ int analyst_input(const char *cmd, const cli_args *a, er_analyst_input *in);
 /* Write text to path ("-" = stdout); returns EX_OK_ or EX_CANTCREAT_ (message printed). */
 int analyst_write(const char *path, const char *text);
 
+/* The end of every analyst command: st and err from the library call; on
+ * success the JSON to path when set, and the table to stdout unless path is
+ * "-". Frees json and table; returns the exit code (message printed). */
+int analyst_finish(er_status st, const er_err *err, const char *path, char *json, char *table);
+
 #endif

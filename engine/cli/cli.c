@@ -225,6 +225,18 @@ static void man_escape(FILE *out, const char *s)
     }
 }
 
+/* Tagged paragraphs: the tag in the font of `font` (".B " or ".I "), then its text. */
+static void man_tagged(FILE *out, const char *font, const char *const (*items)[2], size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        fprintf(out, ".TP\n%s", font);
+        man_escape(out, items[i][0]);
+        fputc('\n', out);
+        man_escape(out, items[i][1]);
+        fputc('\n', out);
+    }
+}
+
 /* The ENVIRONMENT and FILES sections every page shares (docs/operations.md). */
 static void man_env_files(FILE *out)
 {
@@ -236,13 +248,7 @@ static void man_env_files(FILE *out)
         {"ECORISK_HOME", "a folder holding profiles/, mappings/ and reference/ (after the three above)"},
         {"ECORISK_TOKEN", "bearer token for push and run --push when --token-file is not given"},
     };
-    for (size_t i = 0; i < sizeof env / sizeof env[0]; i++) {
-        fprintf(out, ".TP\n.B ");
-        man_escape(out, env[i][0]);
-        fputc('\n', out);
-        man_escape(out, env[i][1]);
-        fputc('\n', out);
-    }
+    man_tagged(out, ".B ", env, sizeof env / sizeof env[0]);
     fprintf(out, ".SH FILES\n");
     static const char *const files[][2] = {
         {"<prefix>/share/ecorisk/profiles", "the shipped profile packs and their lists"},
@@ -252,13 +258,7 @@ static void man_env_files(FILE *out)
          "what run writes into its output folder"},
         {"<prefix>/share/bash-completion/completions/ecorisk", "bash completion (zsh: share/zsh/site-functions/_ecorisk)"},
     };
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        fprintf(out, ".TP\n.I ");
-        man_escape(out, files[i][0]);
-        fputc('\n', out);
-        man_escape(out, files[i][1]);
-        fputc('\n', out);
-    }
+    man_tagged(out, ".I ", files, sizeof files / sizeof files[0]);
 }
 
 /* EXAMPLES from cmd->examples: "command\n  explanation\n" pairs. */
@@ -512,6 +512,55 @@ size_t cli_profiles(const cli_args *a, const char *const **vals)
     return 1;
 }
 
+bool cli_date_opt(const cli_args *a, const char *name, int32_t *days)
+{
+    const char *s = cli_str(a, name);
+    *days = 0;
+    if (s && er_date_parse(s, strlen(s), days) != ER_OK) {
+        cli_error("--%s expects a date YYYY-MM-DD, got '%s'", name, s);
+        return false;
+    }
+    return true;
+}
+
+int cli_feed_opts(const char *cmd, const cli_args *a, er_feed_opts *o)
+{
+    o->max_time_s = cli_int(a, "max-time");
+    o->cacert = cli_str(a, "cacert");
+    o->warn = cli_warn_cb;
+    if (!cli_parse_format(cmd, a, &o->format))
+        return EX_USAGE_;
+    if (!cli_date_opt(a, "since", &o->since) || !cli_date_opt(a, "until", &o->until))
+        return EX_USAGE_;
+    return EX_OK_;
+}
+
+void cli_run_inputs(const cli_args *a, er_run_opts *o)
+{
+    o->n_feeds = cli_list(a, "feed", &o->feeds);
+    o->mapping = cli_str(a, "mapping");
+    o->n_profiles = cli_profiles(a, &o->profiles);
+    o->baseline = cli_str(a, "baseline");
+    o->model = cli_str(a, "model");
+    o->registry = cli_str(a, "registry");
+    o->ledger = cli_str(a, "ledger");
+    o->config = cli_str(a, "config");
+    o->reference = cli_str(a, "reference");
+}
+
+int cli_close_quarantine(FILE **qf, const char *qpath)
+{
+    if (!*qf)
+        return EX_OK_;
+    int cr = fclose(*qf);
+    *qf = NULL;
+    if (cr != 0) {
+        cli_error("%s: write failed: %s", qpath, strerror(errno));
+        return EX_IOERR_;
+    }
+    return EX_OK_;
+}
+
 int cli_open_quarantine(const char *path, FILE **qf)
 {
     *qf = fopen(path, "w");
@@ -571,6 +620,25 @@ int cli_load_feed_context(const cli_args *a, er_refdata **ref, er_mapping **map)
     return EX_OK_;
 }
 
+int cli_reader_load(cli_reader *r, const cli_args *a, er_feed_opts *o)
+{
+    int rc = cli_load_feed_context(a, &r->ref, &r->map);
+    o->ref = r->ref;
+    o->mapping = r->map;
+    return rc;
+}
+
+void cli_reader_free(cli_reader *r)
+{
+    if (r->qf)
+        fclose(r->qf);
+    er_batch_free(r->batch);
+    er_feed_free(r->feed);
+    er_mapping_free(r->map);
+    er_refdata_free(r->ref);
+    memset(r, 0, sizeof *r);
+}
+
 int cli_exit_code(er_status st)
 {
     switch (st) {
@@ -627,15 +695,20 @@ static void log_line(cli_level level, const char *fields, const char *msg)
     }
 }
 
+static void vlog(cli_level level, const char *fields, const char *fmt, va_list ap)
+{
+    char msg[4096];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    log_line(level, fields, msg);
+}
+
 void cli_log(cli_level level, const char *fmt, ...)
 {
     if (level > log_level) return;
-    char msg[4096];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vlog(level, NULL, fmt, ap);
     va_end(ap);
-    log_line(level, NULL, msg);
 }
 
 void cli_warn_cb(void *ud, const char *msg)
@@ -647,12 +720,10 @@ void cli_warn_cb(void *ud, const char *msg)
 void cli_log_fields(cli_level level, const char *fields, const char *fmt, ...)
 {
     if (level > log_level) return;
-    char msg[4096];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vlog(level, fields, fmt, ap);
     va_end(ap);
-    log_line(level, fields, msg);
 }
 
 /* ---- progress ---- */

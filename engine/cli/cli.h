@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include "ecorisk/feed.h"
 #include "ecorisk/refdata.h"
+#include "ecorisk/run.h"
 #include "ecorisk/status.h"
 
 /* Exit codes (sysexits.h values; documented in docs/operations.md). */
@@ -112,9 +113,42 @@ size_t cli_profiles(const cli_args *a, const char *const **vals);
  * otherwise. The caller frees *ref and *map (also after a failure). */
 int  cli_load_feed_context(const cli_args *a, er_refdata **ref, er_mapping **map);
 
+/* The date option name ("since", "until") into *days: 0 when unset. On a bad
+ * date prints "--NAME expects a date YYYY-MM-DD, got '...'" and returns false. */
+bool cli_date_opt(const cli_args *a, const char *name, int32_t *days);
+
+/* The reading options of a feed command (ingest, baseline build) into o:
+ * --max-time, --cacert, --format, --since, --until, and the warning callback.
+ * Returns EX_OK_, or prints the error and returns EX_USAGE_. */
+int  cli_feed_opts(const char *cmd, const cli_args *a, er_feed_opts *o);
+
+/* The scoring inputs run and explain share, into o: --feed, --mapping,
+ * --profiles (the shipped packs by default), --baseline, --model,
+ * --registry, --ledger, --config, --reference (strings borrowed from a). */
+void cli_run_inputs(const cli_args *a, er_run_opts *o);
+
+/* What a feed command (ingest, baseline build) holds while it reads: zeroed
+ * to start, every member freed by cli_reader_free. */
+typedef struct cli_reader {
+    er_refdata *ref;     /* --reference */
+    er_mapping *map;     /* --mapping, NULL: by format */
+    er_feed    *feed;    /* the feed being read */
+    er_batch   *batch;
+    FILE       *qf;      /* --quarantine, when given */
+} cli_reader;
+
+/* cli_load_feed_context into r->ref and r->map, and both into o (o->ref,
+ * o->mapping). Returns its exit code. */
+int  cli_reader_load(cli_reader *r, const cli_args *a, er_feed_opts *o);
+void cli_reader_free(cli_reader *r);
+
 /* Create the --quarantine file (JSON Lines, buffered) at path. Returns EX_OK_,
  * or prints the error and returns EX_CANTCREAT_. The caller fcloses *qf. */
 int  cli_open_quarantine(const char *path, FILE **qf);
+
+/* Close *qf (NULL: nothing) and set it to NULL. Returns EX_OK_, or prints
+ * "<qpath>: write failed" and returns EX_IOERR_. */
+int  cli_close_quarantine(FILE **qf, const char *qpath);
 
 /* Stream a whole feed through batch: each batch goes to each(ctx, batch, err)
  * when each is set (an error there is reported as "<feed>: <message>"), its

@@ -44,19 +44,7 @@ static int backtest_main(const cli_args *a)
         return EX_USAGE_;
     }
     er_status st = er_backtest(&o, &json, &table, &err);
-    if (st != ER_OK) {
-        cli_error("%s", err.msg);
-        return cli_exit_code(st);
-    }
-    const char *out = cli_str(a, "out");
-    rc = EX_OK_;
-    if (out)
-        rc = analyst_write(out, json);
-    if (rc == EX_OK_ && (!out || strcmp(out, "-") != 0))
-        rc = analyst_write("-", table);
-    free(json);
-    free(table);
-    return rc;
+    return analyst_finish(st, &err, cli_str(a, "out"), json, table);
 }
 
 const cli_cmd cmd_backtest = {

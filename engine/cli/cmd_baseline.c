@@ -37,9 +37,13 @@ static const cli_opt build_opts[] = {
     {"out-format", 0, CLI_STR, "auto", "FMT", "json, bin, or auto: bin when --out ends in .bin, json otherwise"},
 };
 
-/* --out-format, or -1 after printing the error. */
+/* --out (required) and --out-format, or -1 after printing the error. */
 static int out_format(const cli_args *a, er_baseline_format *fmt)
 {
+    if (!cli_str(a, "out")) {
+        cli_error("--out is required (a file, or - for stdout)");
+        return -1;
+    }
     if (er_baseline_format_parse(cli_str(a, "out-format"), fmt) != ER_OK) {
         cli_error("--out-format expects json, bin or auto, got '%s'", cli_str(a, "out-format"));
         return -1;
@@ -47,17 +51,15 @@ static int out_format(const cli_args *a, er_baseline_format *fmt)
     return 0;
 }
 
-static int parse_date_opt(const cli_args *a, const char *name, int32_t *days)
+/* Write bl to out in fmt; on failure prints the error and returns its exit code. */
+static int save(const er_baseline *bl, const char *out, er_baseline_format fmt)
 {
-    const char *s = cli_str(a, name);
-    *days = 0;
-    if (!s)
-        return 0;
-    if (er_date_parse(s, strlen(s), days) != ER_OK) {
-        cli_error("--%s expects a date YYYY-MM-DD, got '%s'", name, s);
-        return -1;
-    }
-    return 0;
+    er_err err = {{0}};
+    er_status st = er_baseline_save_as(bl, out, fmt, &err);
+    if (st == ER_OK)
+        return EX_OK_;
+    cli_error("%s", err.msg);
+    return st == ER_EIO ? EX_CANTCREAT_ : cli_exit_code(st);
 }
 
 static er_status add_batch(void *bld, const er_batch *batch, er_err *err)
@@ -70,13 +72,9 @@ static int build_main(const cli_args *a)
     int rc = EX_OK_;
     er_err err = {{0}};
     er_status st;
-    er_refdata *ref = NULL;
-    er_mapping *map = NULL;
-    er_feed *feed = NULL;
-    er_batch *batch = NULL;
+    cli_reader rd = {0};
     er_baseline_builder *bld = NULL;
     er_baseline *bl = NULL;
-    FILE *qf = NULL;
     const char *const *feeds = NULL;
     char *const *pos;
     size_t n_feeds = cli_list(a, "feed", &feeds);
@@ -90,10 +88,6 @@ static int build_main(const cli_args *a)
     }
     if (n_feeds == 0) {
         cli_error("at least one --feed is required (see 'ecorisk baseline build --help')");
-        return EX_USAGE_;
-    }
-    if (!out) {
-        cli_error("--out is required (a file, or - for stdout)");
         return EX_USAGE_;
     }
     er_baseline_format ofmt;
@@ -112,73 +106,55 @@ static int build_main(const cli_args *a)
         return EX_USAGE_;
     }
     er_feed_opts o = {0};
-    o.max_time_s = cli_int(a, "max-time");
-    o.cacert = cli_str(a, "cacert");
-    o.warn = cli_warn_cb;
-    if (!cli_parse_format("baseline build", a, &o.format))
+    if (cli_feed_opts("baseline build", a, &o) != EX_OK_)
         return EX_USAGE_;
-    if (parse_date_opt(a, "since", &o.since) || parse_date_opt(a, "until", &o.until))
-        return EX_USAGE_;
-    if ((rc = cli_load_feed_context(a, &ref, &map)) != EX_OK_)
+    if ((rc = cli_reader_load(&rd, a, &o)) != EX_OK_)
         goto cleanup;
-    o.ref = ref;
-    o.mapping = map;
     er_baseline_opts bo = {(unsigned)mg};
     if ((st = er_baseline_builder_new(&bld, &bo, &err)) != ER_OK ||
-        (st = er_batch_new(&batch, 8192, &err)) != ER_OK) {
+        (st = er_batch_new(&rd.batch, 8192, &err)) != ER_OK) {
         cli_error("%s", err.msg);
         rc = cli_exit_code(st);
         goto cleanup;
     }
-    if (qpath && (rc = cli_open_quarantine(qpath, &qf)) != EX_OK_)
+    if (qpath && (rc = cli_open_quarantine(qpath, &rd.qf)) != EX_OK_)
         goto cleanup;
     for (size_t fi = 0; fi < n_feeds; fi++) {
         o.source = feeds[fi];
-        if ((st = er_feed_open(&feed, &o, &err)) != ER_OK) {
+        if ((st = er_feed_open(&rd.feed, &o, &err)) != ER_OK) {
             cli_error("%s", err.msg);
             rc = cli_exit_code(st);
             goto cleanup;
         }
-        if ((rc = cli_drain_feed(feed, batch, "baseline", add_batch, bld, qf, qpath)) != EX_OK_)
+        if ((rc = cli_drain_feed(rd.feed, rd.batch, "baseline", add_batch, bld, rd.qf, qpath)) != EX_OK_)
             goto cleanup;
-        const er_feed_stats *s = er_feed_stats_get(feed);
-        cli_info("%s: %llu rows read, %llu accepted, %llu quarantined", er_feed_name(feed),
+        const er_feed_stats *s = er_feed_stats_get(rd.feed);
+        cli_info("%s: %llu rows read, %llu accepted, %llu quarantined", er_feed_name(rd.feed),
                  (unsigned long long)s->rows_read, (unsigned long long)s->accepted,
                  (unsigned long long)s->quarantined);
         rows_read += s->rows_read;
         accepted += s->accepted;
         quarantined += s->quarantined;
-        er_feed_free(feed);
-        feed = NULL;
+        er_feed_free(rd.feed);
+        rd.feed = NULL;
     }
-    if (qf) {
-        int cr = fclose(qf);
-        qf = NULL;
-        if (cr != 0) {
-            cli_error("%s: write failed: %s", qpath, strerror(errno));
-            rc = EX_IOERR_;
-            goto cleanup;
-        }
-    }
-    if ((st = er_baseline_builder_finish(bld, &bl, &err)) != ER_OK ||
-        (st = er_baseline_save_as(bl, out, ofmt, &err)) != ER_OK) {
+    if ((rc = cli_close_quarantine(&rd.qf, qpath)) != EX_OK_)
+        goto cleanup;
+    if ((st = er_baseline_builder_finish(bld, &bl, &err)) != ER_OK) {
         cli_error("%s", err.msg);
-        rc = st == ER_EIO ? EX_CANTCREAT_ : cli_exit_code(st);
+        rc = cli_exit_code(st);
         goto cleanup;
     }
+    if ((rc = save(bl, out, ofmt)) != EX_OK_)
+        goto cleanup;
     cli_info("baseline %s: %llu declarations from %zu feed%s (%llu read, %llu quarantined) -> %s",
              er_baseline_id(bl), er_baseline_rows(bl), n_feeds, n_feeds == 1 ? "" : "s", rows_read,
              quarantined, strcmp(out, "-") == 0 ? "<stdout>" : out);
     (void)accepted;
 cleanup:
-    if (qf)
-        fclose(qf);
     er_baseline_free(bl);
     er_baseline_builder_free(bld);
-    er_batch_free(batch);
-    er_feed_free(feed);
-    er_mapping_free(map);
-    er_refdata_free(ref);
+    cli_reader_free(&rd);
     return rc;
 }
 
@@ -220,10 +196,6 @@ static int merge_main(const cli_args *a)
         cli_error("give the baselines to merge as arguments (see 'ecorisk baseline merge --help')");
         return EX_USAGE_;
     }
-    if (!out) {
-        cli_error("--out is required (a file, or - for stdout)");
-        return EX_USAGE_;
-    }
     er_baseline_format ofmt;
     if (out_format(a, &ofmt))
         return EX_USAGE_;
@@ -243,11 +215,8 @@ static int merge_main(const cli_args *a)
         rc = st == ER_EINVAL ? EX_DATAERR_ : cli_exit_code(st);
         goto cleanup;
     }
-    if ((st = er_baseline_save_as(m, out, ofmt, &err)) != ER_OK) {
-        cli_error("%s", err.msg);
-        rc = st == ER_EIO ? EX_CANTCREAT_ : cli_exit_code(st);
+    if ((rc = save(m, out, ofmt)) != EX_OK_)
         goto cleanup;
-    }
     cli_info("baseline %s: %llu declarations merged from %zu baselines -> %s", er_baseline_id(m),
              er_baseline_rows(m), n, strcmp(out, "-") == 0 ? "<stdout>" : out);
 cleanup:
@@ -295,11 +264,8 @@ static int convert_main(const cli_args *a)
         cli_error("%s", err.msg);
         return cli_exit_code(st);
     }
-    int rc = EX_OK_;
-    if ((st = er_baseline_save_as(bl, out, ofmt, &err)) != ER_OK) {
-        cli_error("%s", err.msg);
-        rc = st == ER_EIO ? EX_CANTCREAT_ : cli_exit_code(st);
-    } else {
+    int rc = save(bl, out, ofmt);
+    if (rc == EX_OK_) {
         cli_info("baseline %s: %llu declarations -> %s", er_baseline_id(bl), er_baseline_rows(bl),
                  strcmp(out, "-") == 0 ? "<stdout>" : out);
     }

@@ -42,18 +42,7 @@ static int diff_main(const cli_args *a)
     }
     o.examples = (size_t)ex;
     er_status st = er_diff(&o, &json, &table, &err);
-    if (st != ER_OK) {
-        cli_error("%s", err.msg);
-        return cli_exit_code(st);
-    }
-    const char *out = cli_str(a, "out");
-    if (out)
-        rc = analyst_write(out, json);
-    if (rc == EX_OK_ && (!out || strcmp(out, "-") != 0))
-        rc = analyst_write("-", table);
-    free(json);
-    free(table);
-    return rc;
+    return analyst_finish(st, &err, cli_str(a, "out"), json, table);
 }
 
 const cli_cmd cmd_diff = {

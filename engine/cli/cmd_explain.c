@@ -97,9 +97,8 @@ static void print_text(json_object *root, FILE *out)
 
 static int explain_main(const cli_args *a)
 {
-    const char *const *feeds, *const *profiles;
+    const char *const *feeds;
     size_t n_feeds = cli_list(a, "feed", &feeds);
-    size_t n_profiles = cli_profiles(a, &profiles);
     const char *id = cli_str(a, "id");
     er_run_opts o = {0};
     er_err err = {{0}};
@@ -113,17 +112,7 @@ static int explain_main(const cli_args *a)
         return EX_USAGE_;
     if (cli_given(a, "as-of") && !cli_parse_date("explain", "as-of", cli_str(a, "as-of"), &o.as_of))
         return EX_USAGE_;
-    o.feeds = feeds;
-    o.n_feeds = n_feeds;
-    o.mapping = cli_str(a, "mapping");
-    o.profiles = profiles;
-    o.n_profiles = n_profiles;
-    o.baseline = cli_str(a, "baseline");
-    o.registry = cli_str(a, "registry");
-    o.ledger = cli_str(a, "ledger");
-    o.config = cli_str(a, "config");
-    o.reference = cli_str(a, "reference");
-    o.model = cli_str(a, "model");
+    cli_run_inputs(a, &o);
     const char *fmt = cli_str(a, "output");
     if (!fmt)
         fmt = isatty(STDOUT_FILENO) ? "text" : "json";

@@ -28,19 +28,6 @@ static const cli_opt ingest_opts[] = {
     {"json", 0, CLI_FLAG, NULL, NULL, "print the summary as one JSON object"},
 };
 
-static int parse_date_opt(const cli_args *a, const char *name, int32_t *days)
-{
-    const char *s = cli_str(a, name);
-    *days = 0;
-    if (!s)
-        return 0;
-    if (er_date_parse(s, strlen(s), days) != ER_OK) {
-        cli_error("--%s expects a date YYYY-MM-DD, got '%s'", name, s);
-        return -1;
-    }
-    return 0;
-}
-
 static void print_text(FILE *out, const er_feed *feed, const er_feed_stats *s, bool ok)
 {
     fprintf(out, "feed:         %s (%s, mapping %s)\n", er_feed_name(feed),
@@ -98,11 +85,7 @@ static int ingest_main(const cli_args *a)
     int rc = EX_OK_;
     er_err err = {{0}};
     er_status st;
-    er_refdata *ref = NULL;
-    er_mapping *map = NULL;
-    er_feed *feed = NULL;
-    er_batch *batch = NULL;
-    FILE *qf = NULL;
+    cli_reader rd = {0};
     const char *qpath = cli_str(a, "quarantine");
     char *const *pos;
 
@@ -119,55 +102,37 @@ static int ingest_main(const cli_args *a)
     }
     er_feed_opts o = {0};
     o.source = source;
-    o.max_time_s = cli_int(a, "max-time");
-    o.cacert = cli_str(a, "cacert");
-    o.warn = cli_warn_cb;
-    if (!cli_parse_format("ingest", a, &o.format)) {
-        rc = EX_USAGE_;
+    if ((rc = cli_feed_opts("ingest", a, &o)) != EX_OK_)
         goto cleanup;
-    }
-    if (parse_date_opt(a, "since", &o.since) || parse_date_opt(a, "until", &o.until)) {
-        rc = EX_USAGE_;
-        goto cleanup;
-    }
     if (o.since && o.until && o.since > o.until) {
         cli_error("--since is after --until");
         rc = EX_USAGE_;
         goto cleanup;
     }
-    if ((rc = cli_load_feed_context(a, &ref, &map)) != EX_OK_)
+    if ((rc = cli_reader_load(&rd, a, &o)) != EX_OK_)
         goto cleanup;
-    o.ref = ref;
-    o.mapping = map;
-    if ((st = er_feed_open(&feed, &o, &err)) != ER_OK) {
+    if ((st = er_feed_open(&rd.feed, &o, &err)) != ER_OK) {
         cli_error("%s", err.msg);
         rc = cli_exit_code(st);
         goto cleanup;
     }
-    if (qpath && (rc = cli_open_quarantine(qpath, &qf)) != EX_OK_)
+    if (qpath && (rc = cli_open_quarantine(qpath, &rd.qf)) != EX_OK_)
         goto cleanup;
-    if ((st = er_batch_new(&batch, 8192, &err)) != ER_OK) {
+    if ((st = er_batch_new(&rd.batch, 8192, &err)) != ER_OK) {
         cli_error("%s", err.msg);
         rc = cli_exit_code(st);
         goto cleanup;
     }
-    if ((rc = cli_drain_feed(feed, batch, "ingest", NULL, NULL, qf, qpath)) != EX_OK_)
+    if ((rc = cli_drain_feed(rd.feed, rd.batch, "ingest", NULL, NULL, rd.qf, qpath)) != EX_OK_)
         goto cleanup;
-    if (qf) {
-        int cr = fclose(qf);
-        qf = NULL;
-        if (cr != 0) {
-            cli_error("%s: write failed: %s", qpath, strerror(errno));
-            rc = EX_IOERR_;
-            goto cleanup;
-        }
-    }
-    const er_feed_stats *s = er_feed_stats_get(feed);
+    if ((rc = cli_close_quarantine(&rd.qf, qpath)) != EX_OK_)
+        goto cleanup;
+    const er_feed_stats *s = er_feed_stats_get(rd.feed);
     bool ok = s->rows_read == s->accepted + s->quarantined;
     if (cli_flag(a, "json"))
-        print_json(stdout, feed, s, ok);
+        print_json(stdout, rd.feed, s, ok);
     else
-        print_text(stdout, feed, s, ok);
+        print_text(stdout, rd.feed, s, ok);
     if (fflush(stdout) != 0) {
         rc = EX_IOERR_;
         goto cleanup;
@@ -177,12 +142,7 @@ static int ingest_main(const cli_args *a)
         rc = EX_SOFTWARE_;
     }
 cleanup:
-    if (qf)
-        fclose(qf);
-    er_batch_free(batch);
-    er_feed_free(feed);
-    er_mapping_free(map);
-    er_refdata_free(ref);
+    cli_reader_free(&rd);
     return rc;
 }
 

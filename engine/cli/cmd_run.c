@@ -152,9 +152,8 @@ static void progress_cb(void *ud, uint64_t rows, uint64_t bytes, uint64_t alerts
 
 static int run_main(const cli_args *a)
 {
-    const char *const *feeds, *const *profiles;
+    const char *const *feeds;
     size_t n_feeds = cli_list(a, "feed", &feeds);
-    size_t n_profiles = cli_profiles(a, &profiles);
     const char *out = cli_str(a, "out");
     er_run_opts o = {0};
     er_run_result res;
@@ -190,18 +189,8 @@ static int run_main(const cli_args *a)
         fprintf(stderr, "ecorisk run: --batch-size expects 1..1048576\n");
         return EX_USAGE_;
     }
-    o.feeds = feeds;
-    o.n_feeds = n_feeds;
-    o.mapping = cli_str(a, "mapping");
-    o.profiles = profiles;
-    o.n_profiles = n_profiles;
-    o.baseline = cli_str(a, "baseline");
-    o.model = cli_str(a, "model");
+    cli_run_inputs(a, &o);
     o.out_dir = out;
-    o.registry = cli_str(a, "registry");
-    o.ledger = cli_str(a, "ledger");
-    o.config = cli_str(a, "config");
-    o.reference = cli_str(a, "reference");
     o.threads = (unsigned)threads;
     o.all_scores = cli_flag(a, "all-scores");
     o.batch_size = (size_t)bs;

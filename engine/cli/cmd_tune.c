@@ -60,18 +60,7 @@ static int tune_main(const cli_args *a)
         return EX_USAGE_;
     }
     er_status st = er_tune(&o, &json, &table, &err);
-    if (st != ER_OK) {
-        cli_error("%s", err.msg);
-        return cli_exit_code(st);
-    }
-    const char *rep = cli_str(a, "report");
-    if (rep)
-        rc = analyst_write(rep, json);
-    if (rc == EX_OK_ && (!rep || strcmp(rep, "-") != 0))
-        rc = analyst_write("-", table);
-    free(json);
-    free(table);
-    return rc;
+    return analyst_finish(st, &err, cli_str(a, "report"), json, table);
 }
 
 const cli_cmd cmd_tune = {

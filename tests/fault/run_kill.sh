@@ -11,9 +11,7 @@
 set -euo pipefail
 : "${ECORISK:?}" "${ECORISK_SRC:?}" "${ECORISK_BUILD:?}"
 E="${ECORISK_WRAP:-} $ECORISK"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "${ECORISK_SRC:?}/tests/lib.sh"   # fail, scratch directory $T removed at exit
 CHECK="python3 $ECORISK_SRC/tests/fault/check_runout.py"
 cd "$T"
 

@@ -6,8 +6,7 @@ set -euo pipefail
 . "${ECORISK_SRC:?}/tests/wrap.sh"   # valgrind in tests/run.sh stage 5
 : "${ECORISK:?}" "${ECORISK_SRC:?}"
 F="$ECORISK_SRC/tests/fixtures/analyst"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+. "${ECORISK_SRC:?}/tests/lib.sh"   # fail, scratch directory $T removed at exit
 cd "$F"
 PROFILES=(--profiles pack-a-wildlife.json --profiles pack-waste.json)
 

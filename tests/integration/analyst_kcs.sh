@@ -11,8 +11,7 @@ if [ ! -f "$DATA/df_syn_test_eng.csv" ]; then
     echo "analyst_kcs: $DATA/df_syn_*_eng.csv not found (shared data set missing): skipped" >&2
     exit 77
 fi
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+. "${ECORISK_SRC:?}/tests/lib.sh"   # fail, scratch directory $T removed at exit
 G="$ECORISK_SRC/profiles/examples/generic-fraud.json"
 KCS=(--mapping kcs-customs --label-field Fraud --baseline "$T/baseline.json")
 

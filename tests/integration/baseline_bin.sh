@@ -9,9 +9,7 @@ set -euo pipefail
 : "${ECORISK:?}" "${ECORISK_SRC:?}" "${ECORISK_BUILD:?}"
 E="${ECORISK_WRAP:-} $ECORISK"
 F="$ECORISK_SRC/tests/fixtures/run"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "${ECORISK_SRC:?}/tests/lib.sh"   # fail, scratch directory $T removed at exit
 
 "$ECORISK_BUILD/gen_declarations" -n 40000 --seed 11 --start 2026-05-01 --days 200 -o "$T/hist.csv"
 head -20001 "$T/hist.csv" > "$T/a.csv"

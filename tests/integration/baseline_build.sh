@@ -9,9 +9,7 @@ set -euo pipefail
 E=${ECORISK:?ECORISK not set}
 DATA=${ECORISK_SHARED_DATA:-${ECORISK_SRC:?}/../shared/data}/customs-declarations/df_syn_train_eng.csv
 if [ ! -f "$DATA" ]; then echo "baseline_build: $DATA not found (shared data set missing): skipped" >&2; exit 77; fi
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "${ECORISK_SRC:?}/tests/lib.sh"   # fail, scratch directory $T removed at exit
 
 # 1. whole build, quarantine accounted, deterministic
 "$E" baseline build -q --feed "$DATA" --mapping kcs-customs --quarantine "$T/q.jsonl" --out "$T/whole.json"

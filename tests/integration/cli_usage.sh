@@ -6,17 +6,15 @@
 set -uo pipefail
 . "${ECORISK_SRC:?}/tests/wrap.sh"   # valgrind in tests/run.sh stage 5
 E=${ECORISK:?}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "${ECORISK_SRC:?}/tests/lib.sh"   # fail, scratch directory $T removed at exit
 
 expect() {   # exit-code, exact stderr, args...
   local code=$1 want=$2
   shift 2
-  "$E" "$@" > "$tmp/out" 2> "$tmp/err"
+  "$E" "$@" > "$T/out" 2> "$T/err"
   local rc=$?
-  [ "$rc" -eq "$code" ] || fail "ecorisk $*: exit $rc, expected $code ($(cat "$tmp/err"))"
-  [ "$(cat "$tmp/err")" = "$want" ] || fail "ecorisk $*: stderr '$(cat "$tmp/err")', expected '$want'"
+  [ "$rc" -eq "$code" ] || fail "ecorisk $*: exit $rc, expected $code ($(cat "$T/err"))"
+  [ "$(cat "$T/err")" = "$want" ] || fail "ecorisk $*: stderr '$(cat "$T/err")', expected '$want'"
 }
 
 expect 64 "ecorisk: 'baseline' needs a sub-command: build, merge, convert, show (e.g. 'ecorisk baseline build --help')" baseline
@@ -31,10 +29,10 @@ expect 64 "ecorisk help: unknown command 'nope'; 'ecorisk --help' lists the comm
 expect 64 "ecorisk man: unknown command 'explian' (did you mean 'explain'?); 'ecorisk --help' lists the commands" man explian
 
 # help COMMAND is the command's --help, byte for byte
-"$E" help baseline build > "$tmp/a" || fail "help baseline build"
-"$E" baseline build --help > "$tmp/b" || fail "baseline build --help"
-cmp -s "$tmp/a" "$tmp/b" || fail "help baseline build differs from --help"
-head -1 "$tmp/a" | grep -q '^Usage: ecorisk baseline build ' || fail "help baseline build: $(head -1 "$tmp/a")"
+"$E" help baseline build > "$T/a" || fail "help baseline build"
+"$E" baseline build --help > "$T/b" || fail "baseline build --help"
+cmp -s "$T/a" "$T/b" || fail "help baseline build differs from --help"
+head -1 "$T/a" | grep -q '^Usage: ecorisk baseline build ' || fail "help baseline build: $(head -1 "$T/a")"
 
 # a repeatable option says so once
 "$E" explain --help | grep -q -- '--feed FILE *feed holding the declaration (required) (repeatable)$' || fail "explain --feed help"
@@ -47,27 +45,27 @@ while IFS= read -r name; do
     grep -q "^\.SH $sec\$" <<<"$page" || fail "man $name: no $sec section"
   done
 done < <("$E" man --list)
-"$E" man run > "$tmp/run.1"
-grep -q '^\.B ecorisk run \\-\\-feed day.csv.gz' "$tmp/run.1" || fail "man run: example"
+"$E" man run > "$T/run.1"
+grep -q '^\.B ecorisk run \\-\\-feed day.csv.gz' "$T/run.1" || fail "man run: example"
 
 # completion scripts come from the option tables
-"$E" completion bash > "$tmp/comp.bash" || fail "completion bash"
-bash -n "$tmp/comp.bash" || fail "completion bash: syntax"
-got=$(bash -c '. "$1"; COMP_WORDS=(ecorisk run --max-q); COMP_CWORD=2; _ecorisk; echo "${COMPREPLY[*]}"' _ "$tmp/comp.bash")
+"$E" completion bash > "$T/comp.bash" || fail "completion bash"
+bash -n "$T/comp.bash" || fail "completion bash: syntax"
+got=$(bash -c '. "$1"; COMP_WORDS=(ecorisk run --max-q); COMP_CWORD=2; _ecorisk; echo "${COMPREPLY[*]}"' _ "$T/comp.bash")
 [ "$got" = "--max-quarantine-share" ] || fail "completion of 'run --max-q': '$got'"
-"$E" completion zsh > "$tmp/comp.zsh" || fail "completion zsh exited $?"
-[ "$(head -1 "$tmp/comp.zsh")" = "#compdef ecorisk" ] || fail "completion zsh: $(head -1 "$tmp/comp.zsh")"
+"$E" completion zsh > "$T/comp.zsh" || fail "completion zsh exited $?"
+[ "$(head -1 "$T/comp.zsh")" = "#compdef ecorisk" ] || fail "completion zsh: $(head -1 "$T/comp.zsh")"
 expect 64 "ecorisk completion: expected bash or zsh" completion fish
 
 # explain --output text: a dozen readable lines (json stays the default off a terminal)
 S="$ECORISK_SRC/feeds/samples"
-"$E" explain -q --output text --feed "$S/sample-day.csv" --baseline "$S/baseline.json" --id 26NLLMAN0000001796 > "$tmp/ex.txt"
-[ "$(sed -n 1p "$tmp/ex.txt")" = "26NLLMAN0000001796  2026-01-05  HS 030192  NL > CN  (line 1797 of $S/sample-day.csv)" ] || fail "explain text: $(cat "$tmp/ex.txt")"
-grep -q '^alert: wl-glass-eels (Live glass eels from Europe to Asia by air), score 100, lane red$' "$tmp/ex.txt" || fail "explain text alert: $(cat "$tmp/ex.txt")"
-grep -q '^  +5   declared as live eels (0301.92)$' "$tmp/ex.txt" || fail "explain text reason"
-[ "$(wc -l < "$tmp/ex.txt")" -le 20 ] || fail "explain text: $(wc -l < "$tmp/ex.txt") lines"
-"$E" explain -q --feed "$S/sample-day.csv" --baseline "$S/baseline.json" --id 26NLLMAN0000001796 > "$tmp/ex.json"
-python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$tmp/ex.json" || fail "explain to a file is not JSON"
+"$E" explain -q --output text --feed "$S/sample-day.csv" --baseline "$S/baseline.json" --id 26NLLMAN0000001796 > "$T/ex.txt"
+[ "$(sed -n 1p "$T/ex.txt")" = "26NLLMAN0000001796  2026-01-05  HS 030192  NL > CN  (line 1797 of $S/sample-day.csv)" ] || fail "explain text: $(cat "$T/ex.txt")"
+grep -q '^alert: wl-glass-eels (Live glass eels from Europe to Asia by air), score 100, lane red$' "$T/ex.txt" || fail "explain text alert: $(cat "$T/ex.txt")"
+grep -q '^  +5   declared as live eels (0301.92)$' "$T/ex.txt" || fail "explain text reason"
+[ "$(wc -l < "$T/ex.txt")" -le 20 ] || fail "explain text: $(wc -l < "$T/ex.txt") lines"
+"$E" explain -q --feed "$S/sample-day.csv" --baseline "$S/baseline.json" --id 26NLLMAN0000001796 > "$T/ex.json"
+python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$T/ex.json" || fail "explain to a file is not JSON"
 
 # scripts answer --help with their header, without doing anything
 for s in tests/run.sh docker/sample-day.sh docker/install-deps.sh docker/nightly.sh bench/run.sh; do

@@ -6,9 +6,7 @@
 # below. The generator is deterministic, so the day and its labels are exact.
 set -euo pipefail
 : "${ECORISK:?}" "${ECORISK_SRC:?}" "${ECORISK_BUILD:?}"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "${ECORISK_SRC:?}/tests/lib.sh"   # fail, scratch directory $T removed at exit
 
 # FLOORS: set a little under what the ranking measures today on this day
 # (recall@1% 0.660, AP 0.555 with the reviewed packs, ranked by risk;

@@ -14,14 +14,7 @@ set -euo pipefail
 : "${ECORISK:?}" "${ECORISK_SRC:?}"
 S=$ECORISK_SRC
 WRAP=${ECORISK_WRAP:-}
-tmp=$(mktemp -d)
-recv_pid=
-cleanup() {
-    if [ -n "$recv_pid" ]; then kill "$recv_pid" 2>/dev/null || true; wait "$recv_pid" 2>/dev/null || true; fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$S/tests/lib.sh"   # fail, scratch directory $T; the receiver is stopped at exit
 df=$S/docker/Dockerfile
 [ -f "$df" ] || fail "no docker/Dockerfile"
 
@@ -60,10 +53,10 @@ for s in "$S"/docker/*.sh; do bash -n "$s" || fail "syntax error in $s"; done
 
 # 2. install-deps.sh: modes list packages; the build and runtime lists are consistent.
 for m in all build runtime receiver; do
-    "$S/docker/install-deps.sh" --list "$m" >"$tmp/pk.$m" || fail "install-deps.sh --list $m"
-    [ -s "$tmp/pk.$m" ] || fail "install-deps.sh --list $m is empty"
+    "$S/docker/install-deps.sh" --list "$m" >"$T/pk.$m" || fail "install-deps.sh --list $m"
+    [ -s "$T/pk.$m" ] || fail "install-deps.sh --list $m is empty"
 done
-while read -r p; do grep -qx "$p" "$tmp/pk.all" || fail "build package $p missing from the full list"; done <"$tmp/pk.build"
+while read -r p; do grep -qx "$p" "$T/pk.all" || fail "build package $p missing from the full list"; done <"$T/pk.build"
 "$S/docker/install-deps.sh" --build    # installs nothing on a prepared machine
 
 # 3. build.sh for real: Release build, install into a DESTDIR. (A sanitizer
@@ -73,9 +66,9 @@ if grep -q '^ECORISK_SANITIZE:BOOL=ON' "${ECORISK_BUILD:-/nonexistent}/CMakeCach
     echo "docker_scripts: sanitizer build: static checks only (the gcc suite runs the scripts)"
     exit 0
 fi
-root=$tmp/root
-JOBS=2 "$S/docker/build.sh" "$S" "$tmp/build" "$root" /usr/local >"$tmp/build.log" 2>&1 \
-    || { tail -30 "$tmp/build.log" >&2; fail "docker/build.sh failed"; }
+root=$T/root
+JOBS=2 "$S/docker/build.sh" "$S" "$T/build" "$root" /usr/local >"$T/build.log" 2>&1 \
+    || { tail -30 "$T/build.log" >&2; fail "docker/build.sh failed"; }
 bin=$root/usr/local/bin/ecorisk
 [ -x "$bin" ] || fail "build.sh did not install bin/ecorisk"
 [ "$($WRAP "$bin" --version)" = "$("$ECORISK" --version)" ] || fail "installed version differs"
@@ -84,10 +77,10 @@ if grep -q 'not stripped' <<<"$(file "$bin" 2>/dev/null)"; then fail "installed 
 
 # 4. The final image has only the --runtime packages (and their dependencies):
 # every shared library the installed binary loads must come from them.
-mapfile -t runtime <"$tmp/pk.runtime"
+mapfile -t runtime <"$T/pk.runtime"
 apt-cache depends --recurse --installed --no-recommends --no-suggests --no-conflicts \
-    --no-breaks --no-replaces --no-enhances "${runtime[@]}" 2>/dev/null | grep -v '^ ' | sort -u >"$tmp/closure"
-[ -s "$tmp/closure" ] || fail "apt-cache gave no dependency closure"
+    --no-breaks --no-replaces --no-enhances "${runtime[@]}" 2>/dev/null | grep -v '^ ' | sort -u >"$T/closure"
+[ -s "$T/closure" ] || fail "apt-cache gave no dependency closure"
 n_libs=0
 while read -r lib; do
     pkg=$(dpkg -S "$lib" 2>/dev/null | head -1 | cut -d: -f1) || true
@@ -96,19 +89,19 @@ while read -r lib; do
         pkg=$(dpkg -S "$alt" 2>/dev/null | head -1 | cut -d: -f1) || true
     fi
     [ -n "$pkg" ] || fail "no package owns $lib (needed by the installed binary)"
-    grep -qx "$pkg" "$tmp/closure" || fail "$lib comes from $pkg, which install-deps.sh --runtime does not bring"
+    grep -qx "$pkg" "$T/closure" || fail "$lib comes from $pkg, which install-deps.sh --runtime does not bring"
     n_libs=$((n_libs + 1))
 done < <(ldd "$bin" | awk '/=>/ {print $3} !/=>/ && $1 ~ /^\// {print $1}')
 [ "$n_libs" -ge 1 ] || fail "ldd listed no library"
 
 # 5. create-user.sh against a scratch root.
-ur=$tmp/userroot
+ur=$T/userroot
 mkdir -p "$ur/etc"
 printf 'root:x:0:0:root:/root:/bin/bash\n' >"$ur/etc/passwd"
 printf 'root:x:0:\n' >"$ur/etc/group"
 printf 'root:*:19000:0:99999:7:::\n' >"$ur/etc/shadow"
 printf 'root:*::\n' >"$ur/etc/gshadow"
-ROOT=$ur "$S/docker/create-user.sh" ecorisk 10001 2>"$tmp/useradd.err" || { cat "$tmp/useradd.err" >&2; fail "create-user.sh failed"; }
+ROOT=$ur "$S/docker/create-user.sh" ecorisk 10001 2>"$T/useradd.err" || { cat "$T/useradd.err" >&2; fail "create-user.sh failed"; }
 grep -qx 'ecorisk:x:10001:10001::/var/lib/ecorisk:/usr/sbin/nologin' "$ur/etc/passwd" || fail "passwd entry: $(tail -1 "$ur/etc/passwd")"
 grep -qx 'ecorisk:x:10001:' "$ur/etc/group" || fail "group entry: $(tail -1 "$ur/etc/group")"
 for d in "" /in /runs /outbox; do
@@ -116,19 +109,19 @@ for d in "" /in /runs /outbox; do
 done
 
 # 6. gen-certs.sh: a CA that verifies the receiver's certificate for its names.
-"$S/docker/gen-certs.sh" "$tmp/certs" receiver localhost 127.0.0.1
-openssl verify -CAfile "$tmp/certs/ca.pem" "$tmp/certs/server.pem" >/dev/null || fail "server certificate does not verify"
-grep -q 'does match' <<<"$(openssl x509 -in "$tmp/certs/server.pem" -noout -checkhost localhost)" || fail "certificate not valid for localhost"
+"$S/docker/gen-certs.sh" "$T/certs" receiver localhost 127.0.0.1
+openssl verify -CAfile "$T/certs/ca.pem" "$T/certs/server.pem" >/dev/null || fail "server certificate does not verify"
+grep -q 'does match' <<<"$(openssl x509 -in "$T/certs/server.pem" -noout -checkhost localhost)" || fail "certificate not valid for localhost"
 
 # 7. The nightly job, as the compose file runs it, against the CEN-style receiver.
 receiver=$S/tests/receiver/cen_receiver.py
 feed=$S/tests/fixtures/run/day.csv
 if [ -f "$receiver" ] && [ -d "$S/profiles" ] && [ -f "$feed" ] \
    && ! grep -q x-unused <<<"$("$ECORISK" push --help 2>&1)" && ! grep -q x-unused <<<"$("$ECORISK" run --help 2>&1)"; then
-    head -c 24 /dev/urandom | base64 | tr -d '/+=' >"$tmp/token"
+    head -c 24 /dev/urandom | base64 | tr -d '/+=' >"$T/token"
     # The receiver runs with the compose file's own command line, container paths
     # mapped onto this test's (and 0.0.0.0 onto loopback), so the two cannot drift.
-    mapfile -t rx_args < <(python3 - "$compose" "$tmp" "$S" <<'EOF'
+    mapfile -t rx_args < <(python3 - "$compose" "$T" "$S" <<'EOF'
 import json, re, sys
 text, tmp, src = open(sys.argv[1]).read(), sys.argv[2], sys.argv[3]
 svc = text[text.index("\n  receiver:"):]
@@ -143,24 +136,23 @@ for a in args:
 EOF
 )
     [ "${#rx_args[@]}" -ge 8 ] || fail "cannot read the receiver command from $compose"
-    python3 "$receiver" "${rx_args[@]}" --port-file "$tmp/port" --non-nominal >"$tmp/receiver.log" 2>&1 &
-    recv_pid=$!
-    for _ in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.1; done
-    [ -s "$tmp/port" ] || fail "receiver did not start: $(cat "$tmp/receiver.log")"
-    mkdir -p "$tmp/state"
+    python3 "$receiver" "${rx_args[@]}" --port-file "$T/port" --non-nominal >"$T/receiver.log" 2>&1 &
+    bg_track $!
+    wait_port "$T/port" $! "$T/receiver.log"
+    mkdir -p "$T/state"
     ECORISK_BIN=$bin ECORISK_WRAP=$WRAP ECORISK_FEED=$feed ECORISK_DATE=2026-11-24 \
-    ECORISK_RUNS=$tmp/state/runs ECORISK_OUTBOX=$tmp/state/outbox \
-    ECORISK_ENDPOINT="https://localhost:$(cat "$tmp/port")/alerts" ECORISK_CACERT=$tmp/certs/ca.pem \
-    ECORISK_TOKEN_FILE=$tmp/token ECORISK_NON_NOMINAL=1 ECORISK_THREADS=2 \
-    ECORISK_METRICS=$tmp/state/ecorisk.prom \
-        "$S/docker/nightly.sh" >"$tmp/nightly.log" 2>&1 && nrc=0 || nrc=$?
+    ECORISK_RUNS=$T/state/runs ECORISK_OUTBOX=$T/state/outbox \
+    ECORISK_ENDPOINT="https://localhost:$(cat "$T/port")/alerts" ECORISK_CACERT=$T/certs/ca.pem \
+    ECORISK_TOKEN_FILE=$T/token ECORISK_NON_NOMINAL=1 ECORISK_THREADS=2 \
+    ECORISK_METRICS=$T/state/ecorisk.prom \
+        "$S/docker/nightly.sh" >"$T/nightly.log" 2>&1 && nrc=0 || nrc=$?
     # the test day quarantines 7 of 31 rows, above the default 5%: exit 3, alerts pushed anyway
-    [ "$nrc" -eq 3 ] || { cat "$tmp/nightly.log" >&2; fail "nightly.sh exited $nrc, expected 3"; }
-    grep -q 'above the maximum 5.0%' "$tmp/nightly.log" || fail "nightly.sh: no quarantine warning"
-    grep -q '^ecorisk_quarantine_share_exceeded 1$' "$tmp/state/ecorisk.prom" || fail "nightly.sh: metrics file"
-    alerts=$tmp/state/runs/2026-11-24/alerts.jsonl
+    [ "$nrc" -eq 3 ] || { cat "$T/nightly.log" >&2; fail "nightly.sh exited $nrc, expected 3"; }
+    grep -q 'above the maximum 5.0%' "$T/nightly.log" || fail "nightly.sh: no quarantine warning"
+    grep -q '^ecorisk_quarantine_share_exceeded 1$' "$T/state/ecorisk.prom" || fail "nightly.sh: metrics file"
+    alerts=$T/state/runs/2026-11-24/alerts.jsonl
     [ -s "$alerts" ] || fail "the nightly run wrote no alerts"
-    python3 - "$alerts" "$tmp/received/alerts.jsonl" <<'EOF' || fail "received alerts differ from the run's"
+    python3 - "$alerts" "$T/received/alerts.jsonl" <<'EOF' || fail "received alerts differ from the run's"
 import json, sys
 run = [json.loads(l) for l in open(sys.argv[1])]
 got = [json.loads(l) for l in open(sys.argv[2])]
@@ -170,7 +162,7 @@ for a in got:
         assert k not in a["declaration"], "nominal field %s pushed" % k
 print("nightly: %d alerts delivered" % len(got))
 EOF
-    [ -z "$(ls -A "$tmp/state/outbox/pending" 2>/dev/null)" ] || fail "alerts left pending"
+    [ -z "$(ls -A "$T/state/outbox/pending" 2>/dev/null)" ] || fail "alerts left pending"
 else
     echo "docker_scripts: nightly job not exercised yet (receiver, push, run or profiles missing)"
 fi

@@ -12,9 +12,7 @@
 # Env: ECORISK, ECORISK_BUILD.
 set -euo pipefail
 : "${ECORISK:?}"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "${ECORISK_SRC:?}/tests/lib.sh"   # fail, scratch directory $T removed at exit
 [ -x /usr/bin/time ] || fail "/usr/bin/time (package time) is needed for peak RSS"
 
 line_mb=100 importers=1000000 max_rss=$((${HOSTILE_RSS_MB:-200} * 1024))
@@ -30,11 +28,11 @@ row() { echo "$1,2026-11-20,IM,DEC1,$2,EXP1,010690,live reptiles,TG,TG,FR,,AIR,F
 measure() {
     local name=$1
     shift
-    /usr/bin/time -v -o "$tmp/$name.time" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" \
-        || { rc=$?; grep -E "ERROR|SUMMARY|^    #[0-9]" "$tmp/$name.err" | head -30 >&2; tail -5 "$tmp/$name.err" >&2; fail "$name exited $rc"; }
+    /usr/bin/time -v -o "$T/$name.time" "$@" >"$T/$name.out" 2>"$T/$name.err" \
+        || { rc=$?; grep -E "ERROR|SUMMARY|^    #[0-9]" "$T/$name.err" | head -30 >&2; tail -5 "$T/$name.err" >&2; fail "$name exited $rc"; }
     local rss
-    rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$tmp/$name.time")
-    echo "$name: peak RSS $((rss / 1024)) MB, $(awk -F': ' '/Elapsed/ {print $2}' "$tmp/$name.time") elapsed"
+    rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$T/$name.time")
+    echo "$name: peak RSS $((rss / 1024)) MB, $(awk -F': ' '/Elapsed/ {print $2}' "$T/$name.time") elapsed"
     if [ "$max_rss" -gt 0 ] && [ "$rss" -gt "$max_rss" ]; then
         fail "$name: peak RSS ${rss} kB over the bound ${max_rss} kB"
     fi
@@ -50,25 +48,25 @@ json_num() { grep -o "\"$2\": *[0-9]*" "$1" | head -1 | sed 's/.*: *//'; }
     head -c $((line_mb * 1000000)) /dev/zero | tr '\0' 'x'
     printf '",TG,TG,FR,,AIR,FRCDG,12,15,40,NAR,800,EUR,2,\n'
     row A3 IMP3
-} >"$tmp/long.csv"
+} >"$T/long.csv"
 {
     echo '{"id":"J1","date":"2026-11-20","hs":"010690","origin":"TG","destination":"FR","net_kg":1}'
     printf '{"id":"J2","date":"2026-11-20","hs":"010690","description":"'
     head -c $((line_mb * 1000000)) /dev/zero | tr '\0' 'x'
     printf '"}\n'
     echo '{"id":"J3","date":"2026-11-20","hs":"010690","origin":"TG","destination":"FR","net_kg":1}'
-} >"$tmp/long.jsonl"
+} >"$T/long.jsonl"
 
 for f in long.csv long.jsonl; do
-    measure "ingest-$f" "$ECORISK" ingest --feed "$tmp/$f" --json --quarantine "$tmp/$f.q.jsonl"
-    out=$tmp/ingest-$f.out
+    measure "ingest-$f" "$ECORISK" ingest --feed "$T/$f" --json --quarantine "$T/$f.q.jsonl"
+    out=$T/ingest-$f.out
     [ "$(json_num "$out" rows_read)" = 3 ] || fail "$f: rows_read $(json_num "$out" rows_read), expected 3"
     [ "$(json_num "$out" accepted)" = 2 ] || fail "$f: accepted $(json_num "$out" accepted), expected 2"
     [ "$(json_num "$out" too_long)" = 1 ] || fail "$f: too_long $(json_num "$out" too_long), expected 1"
-    [ "$(wc -l <"$tmp/$f.q.jsonl")" = 1 ] || fail "$f: quarantine file has $(wc -l <"$tmp/$f.q.jsonl") lines"
+    [ "$(wc -l <"$T/$f.q.jsonl")" = 1 ] || fail "$f: quarantine file has $(wc -l <"$T/$f.q.jsonl") lines"
     want_line=$([ "$f" = long.csv ] && echo 3 || echo 2)
-    grep -q "\"line\":$want_line,.*\"reason\":\"too_long\"" "$tmp/$f.q.jsonl" || fail "$f: quarantine record: $(head -c 300 "$tmp/$f.q.jsonl")"
-    [ "$(stat -c %s "$tmp/$f.q.jsonl")" -lt 65536 ] || fail "$f: quarantine record not truncated ($(stat -c %s "$tmp/$f.q.jsonl") bytes)"
+    grep -q "\"line\":$want_line,.*\"reason\":\"too_long\"" "$T/$f.q.jsonl" || fail "$f: quarantine record: $(head -c 300 "$T/$f.q.jsonl")"
+    [ "$(stat -c %s "$T/$f.q.jsonl")" -lt 65536 ] || fail "$f: quarantine record not truncated ($(stat -c %s "$T/$f.q.jsonl") bytes)"
 done
 
 # 2. One day with `importers` distinct importers (and ids).
@@ -78,32 +76,32 @@ awk -v n="$importers" -v h="$H" 'BEGIN {
         printf "M%07d,2026-11-20,IM,DEC%d,IMP%07d,EXP%d,%s,goods,CN,CN,FR,,SEA,FRLEH,%d,%d,1,KGM,%d,USD,1,\n",
                i, i % 97, i, i % 89, (i % 3 == 0 ? "290372" : (i % 3 == 1 ? "391590" : "050710")),
                10 + i % 1000, 20 + i % 1000, 100 + i % 5000
-}' >"$tmp/many.csv"
-measure ingest-many "$ECORISK" ingest --feed "$tmp/many.csv" --json
-[ "$(json_num "$tmp/ingest-many.out" accepted)" = "$importers" ] || fail "many importers: accepted $(json_num "$tmp/ingest-many.out" accepted)"
-[ "$(json_num "$tmp/ingest-many.out" quarantined)" = 0 ] || fail "many importers: quarantined rows"
+}' >"$T/many.csv"
+measure ingest-many "$ECORISK" ingest --feed "$T/many.csv" --json
+[ "$(json_num "$T/ingest-many.out" accepted)" = "$importers" ] || fail "many importers: accepted $(json_num "$T/ingest-many.out" accepted)"
+[ "$(json_num "$T/ingest-many.out" quarantined)" = 0 ] || fail "many importers: quarantined rows"
 
 if available baseline build; then
-    measure baseline-many "$ECORISK" baseline build --feed "$tmp/many.csv" --out "$tmp/many.baseline.json"
-    [ -s "$tmp/many.baseline.json" ] || fail "baseline build wrote nothing"
+    measure baseline-many "$ECORISK" baseline build --feed "$T/many.csv" --out "$T/many.baseline.json"
+    [ -s "$T/many.baseline.json" ] || fail "baseline build wrote nothing"
 fi
 
 if available run; then
     # The long line and the many-importer day through the daily run.
     for f in long.csv long.jsonl; do
-        measure "run-$f" "$ECORISK" run --feed "$tmp/$f" --out "$tmp/run-$f" --threads 2 --max-quarantine-share 1
-        s=$tmp/run-$f/summary.json
+        measure "run-$f" "$ECORISK" run --feed "$T/$f" --out "$T/run-$f" --threads 2 --max-quarantine-share 1
+        s=$T/run-$f/summary.json
         [ "$(json_num "$s" read)" = 3 ] || fail "run $f: rows read: $(head -c 400 "$s")"
         [ "$(json_num "$s" accepted)" = 2 ] || fail "run $f: accepted: $(head -c 400 "$s")"
         [ "$(json_num "$s" quarantined)" = 1 ] || fail "run $f: quarantined: $(head -c 400 "$s")"
-        grep -q '"reason":"too_long"' "$tmp/run-$f/quarantine.jsonl" || fail "run $f: no too_long record"
-        [ "$(wc -l <"$tmp/run-$f/quarantine.jsonl")" = 1 ] || fail "run $f: quarantine lines"
+        grep -q '"reason":"too_long"' "$T/run-$f/quarantine.jsonl" || fail "run $f: no too_long record"
+        [ "$(wc -l <"$T/run-$f/quarantine.jsonl")" = 1 ] || fail "run $f: quarantine lines"
     done
-    measure run-many "$ECORISK" run --feed "$tmp/many.csv" --out "$tmp/run-many" --threads 2
-    s=$tmp/run-many/summary.json
+    measure run-many "$ECORISK" run --feed "$T/many.csv" --out "$T/run-many" --threads 2
+    s=$T/run-many/summary.json
     [ "$(json_num "$s" read)" = "$importers" ] || fail "run many: rows read: $(head -c 400 "$s")"
     [ "$(json_num "$s" accepted)" = "$importers" ] || fail "run many: accepted: $(head -c 400 "$s")"
-    if [ -s "$tmp/many.baseline.json" ]; then
+    if [ -s "$T/many.baseline.json" ]; then
         # With the baseline built from that day: the baseline keeps one first-seen
         # entry per (importer, HS chapter), and loading it parses the whole JSON
         # document at once (~13x the file size), so this run's memory grows with
@@ -112,10 +110,10 @@ if available run; then
         # (default 1024) until the baseline caps or streams its trader table.
         keep=$max_rss
         [ "$max_rss" -eq 0 ] || max_rss=$((${HOSTILE_BASELINE_RSS_MB:-1024} * 1024))
-        measure run-many-baseline "$ECORISK" run --feed "$tmp/many.csv" --out "$tmp/run-many-bl" --threads 2 \
-            --baseline "$tmp/many.baseline.json"
+        measure run-many-baseline "$ECORISK" run --feed "$T/many.csv" --out "$T/run-many-bl" --threads 2 \
+            --baseline "$T/many.baseline.json"
         max_rss=$keep
-        s=$tmp/run-many-bl/summary.json
+        s=$T/run-many-bl/summary.json
         [ "$(json_num "$s" read)" = "$importers" ] || fail "run many + baseline: rows read: $(head -c 400 "$s")"
         [ "$(json_num "$s" accepted)" = "$importers" ] || fail "run many + baseline: accepted: $(head -c 400 "$s")"
     fi

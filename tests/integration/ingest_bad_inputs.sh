@@ -9,14 +9,12 @@ E=${ECORISK:?} SRC=${ECORISK_SRC:?} DATA=${ECORISK_SHARED_DATA:?}
 bad=$DATA/bad-inputs/harmonized-system-2022_at-4287990_unescaped-quote-line5351.csv
 good=$DATA/hs/harmonized-system.csv
 if [ ! -f "$bad" ]; then echo "bad-inputs not present: skipped"; exit 77; fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "${ECORISK_SRC:?}/tests/lib.sh"   # fail, scratch directory $T removed at exit
 map=$SRC/tests/fixtures/feeds/hs-nomenclature.json
 
-"$E" ingest --feed "$bad" --mapping "$map" --quarantine "$tmp/q.jsonl" --json > "$tmp/bad.json"
-"$E" ingest --feed "$good" --mapping "$map" --json > "$tmp/good.json"
-python3 - "$tmp/bad.json" "$tmp/good.json" "$tmp/q.jsonl" <<'PY'
+"$E" ingest --feed "$bad" --mapping "$map" --quarantine "$T/q.jsonl" --json > "$T/bad.json"
+"$E" ingest --feed "$good" --mapping "$map" --json > "$T/good.json"
+python3 - "$T/bad.json" "$T/good.json" "$T/q.jsonl" <<'PY'
 import json, sys
 bad, good = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 # 6,940 records: 97 chapters + 1,229 headings (2/4 digits: bad_hs) + 5,613 subheadings + TOTAL

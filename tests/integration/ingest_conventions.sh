@@ -9,9 +9,7 @@ set -euo pipefail
 . "${ECORISK_SRC:?}/tests/wrap.sh"   # valgrind in tests/run.sh stage 5
 : "${ECORISK:?}" "${ECORISK_SRC:?}"
 D="$ECORISK_SRC/tests/fixtures/feeds/eu"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "${ECORISK_SRC:?}/tests/lib.sh"   # fail, scratch directory $T removed at exit
 
 # A1 05/01/2026, net "1.234,5", value "10.000,00", a quoted description holding ';'
 # A2 2026-01-06 (second format), net "12,5"; A3 31/02/2026 (no such day); A4 06/01/2026.

@@ -9,12 +9,11 @@
 # non-blank lines counted independently.
 set -euo pipefail
 E=${ECORISK:?} B=${ECORISK_BUILD:?}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-"$B/gen_declarations" -n 3000 --seed 5 --invalid-rate 0.01 -o "$tmp/base.csv"
-"$B/gen_declarations" -n 3000 --seed 5 --invalid-rate 0.01 --format jsonl -o "$tmp/base.jsonl"
+. "${ECORISK_SRC:?}/tests/lib.sh"   # fail, scratch directory $T removed at exit
+"$B/gen_declarations" -n 3000 --seed 5 --invalid-rate 0.01 -o "$T/base.csv"
+"$B/gen_declarations" -n 3000 --seed 5 --invalid-rate 0.01 --format jsonl -o "$T/base.jsonl"
 
-python3 - "$tmp" <<'PY'
+python3 - "$T" <<'PY'
 import random, sys
 tmp = sys.argv[1]
 base = {"csv": open(f"{tmp}/base.csv", "rb").read(), "jsonl": open(f"{tmp}/base.jsonl", "rb").read()}
@@ -99,9 +98,9 @@ while read -r feed lines; do
   "$E" ingest --feed "$feed" --quarantine "$feed.q" --json > "$feed.s" 2> "$feed.err" || rc=$?
   if [ "$rc" -ne 0 ]; then echo "FAIL: $feed: exit $rc: $(cat "$feed.err")" >&2; exit 1; fi
   n=$((n + 1))
-done < "$tmp/cases.txt"
+done < "$T/cases.txt"
 
-python3 - "$tmp/cases.txt" <<'PY'
+python3 - "$T/cases.txt" <<'PY'
 import json, sys
 for case in open(sys.argv[1]):
     name, count = case.split()

@@ -8,19 +8,17 @@ set -euo pipefail
 E=${ECORISK:?} DATA=${ECORISK_SHARED_DATA:?}
 dir=$DATA/customs-declarations
 if [ ! -d "$dir" ]; then echo "customs-declarations not present: skipped"; exit 77; fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "${ECORISK_SRC:?}/tests/lib.sh"   # fail, scratch directory $T removed at exit
 
 expect() {   # file rows accepted quarantined
   local s
-  s=$("$E" ingest --feed "$dir/$1" --mapping kcs-customs --quarantine "$tmp/q.jsonl" --json)
+  s=$("$E" ingest --feed "$dir/$1" --mapping kcs-customs --quarantine "$T/q.jsonl" --json)
   echo "$s" | grep -q "\"rows_read\":$2,\"accepted\":$3,\"quarantined\":$4" || fail "$1: $s"
   echo "$s" | grep -q "\"bad_country\":$4" || fail "$1 reasons: $s"
   local zz
   zz=$(awk -F, 'NR > 1 && ($14 == "ZZ" || $15 == "ZZ")' "$dir/$1" | wc -l)
   [ "$zz" -eq "$4" ] || fail "$1: awk counts $zz ZZ rows"
-  [ "$(wc -l < "$tmp/q.jsonl")" -eq "$4" ] || fail "$1: quarantine lines"
+  [ "$(wc -l < "$T/q.jsonl")" -eq "$4" ] || fail "$1: quarantine lines"
 }
 expect df_syn_train_eng.csv 37385 37358 27
 expect df_syn_valid_eng.csv 8134 8122 12
@@ -35,6 +33,6 @@ echo "$s" | grep -q "\"out_of_range\":$out" || fail "window out_of_range (awk: $
 echo "$s" | grep -q '"min_date":"2020-06-01","max_date":"2020-06-30"' || fail "window dates: $s"
 
 # gzipped, through stdin
-gzip -c "$dir/df_syn_valid_eng.csv" | "$E" ingest --feed - --mapping kcs-customs --json > "$tmp/s.json"
-grep -q '"rows_read":8134,"accepted":8122,"quarantined":12' "$tmp/s.json" || fail "gzip stdin: $(cat "$tmp/s.json")"
+gzip -c "$dir/df_syn_valid_eng.csv" | "$E" ingest --feed - --mapping kcs-customs --json > "$T/s.json"
+grep -q '"rows_read":8134,"accepted":8122,"quarantined":12' "$T/s.json" || fail "gzip stdin: $(cat "$T/s.json")"
 echo "ok"

@@ -8,9 +8,7 @@
 set -euo pipefail
 : "${ECORISK:?}"
 E="${ECORISK_WRAP:-} $ECORISK"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "${ECORISK_SRC:?}/tests/lib.sh"   # fail, scratch directory $T removed at exit
 cd "$T"
 
 expect65() {  # name grep-pattern  (feed on stdin)

@@ -9,13 +9,11 @@
 set -euo pipefail
 : "${ECORISK:?}" "${ECORISK_BUILD:?}" "${ECORISK_SRC:?}"
 WRAP=${ECORISK_WRAP:-}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "${ECORISK_SRC:?}/tests/lib.sh"   # fail, scratch directory $T removed at exit
 
-root=$tmp/root
+root=$T/root
 prefix=/opt/ecorisk-test
-DESTDIR=$root cmake --install "$ECORISK_BUILD" --prefix "$prefix" >"$tmp/install.log"
+DESTDIR=$root cmake --install "$ECORISK_BUILD" --prefix "$prefix" >"$T/install.log"
 P=$root$prefix
 bin=$P/bin/ecorisk
 libdir=$(dirname "$(find "$P" -name 'libecorisk.a' -print -quit)")
@@ -66,12 +64,12 @@ for page in "$mandir"/ecorisk*.1; do
     fi
 done
 if command -v groff >/dev/null; then
-    groff -man -Tutf8 "$mandir/ecorisk-run.1" >"$tmp/run.txt" 2>/dev/null
-    grep -q '^NAME' <(sed 's/.\x08//g' "$tmp/run.txt") || fail "ecorisk-run.1 renders without a NAME section"
+    groff -man -Tutf8 "$mandir/ecorisk-run.1" >"$T/run.txt" 2>/dev/null
+    grep -q '^NAME' <(sed 's/.\x08//g' "$T/run.txt") || fail "ecorisk-run.1 renders without a NAME section"
 fi
 # The page of a command equals what the installed binary prints for it.
-$WRAP "$bin" man baseline build >"$tmp/bb.1"
-cmp -s "$tmp/bb.1" "$mandir/ecorisk-baseline-build.1" || fail "ecorisk-baseline-build.1 differs from 'ecorisk man baseline build'"
+$WRAP "$bin" man baseline build >"$T/bb.1"
+cmp -s "$T/bb.1" "$mandir/ecorisk-baseline-build.1" || fail "ecorisk-baseline-build.1 differs from 'ecorisk man baseline build'"
 
 # Shipped data under share/ecorisk, identical to the tree.
 share=$P/share/ecorisk
@@ -86,24 +84,24 @@ done
 # declaration from TG with both binaries.
 if [ -f "$share/reference/countries.csv" ] && ! grep -q 'x-unused' <<<"$("$ECORISK" ingest --help 2>&1)"; then
     sed -i '/^TG,/d' "$share/reference/countries.csv"
-    cat >"$tmp/tg.csv" <<'EOF'
+    cat >"$T/tg.csv" <<'EOF'
 id,date,flow,declarant,importer,exporter,hs,description,origin,export_country,destination,transit,mode,office,net_kg,gross_kg,quantity,unit,value,currency,packages,container
 D1,2026-11-20,IM,DC1,IMP1,EXP1,010690,live reptiles,TG,TG,FR,,AIR,FRCDG,12,15,40,NAR,800,EUR,2,
 EOF
     q() { grep -o '"bad_country":[0-9]*' | cut -d: -f2; }
-    [ "$(env -u ECORISK_HOME -u ECORISK_REFERENCE -u ECORISK_MAPPINGS "$ECORISK" ingest --feed "$tmp/tg.csv" --json | q)" = 0 ] \
+    [ "$(env -u ECORISK_HOME -u ECORISK_REFERENCE -u ECORISK_MAPPINGS "$ECORISK" ingest --feed "$T/tg.csv" --json | q)" = 0 ] \
         || fail "build-tree binary rejects TG"
-    [ "$(env -u ECORISK_HOME -u ECORISK_REFERENCE -u ECORISK_MAPPINGS $WRAP "$bin" ingest --feed "$tmp/tg.csv" --json | q)" = 1 ] \
+    [ "$(env -u ECORISK_HOME -u ECORISK_REFERENCE -u ECORISK_MAPPINGS $WRAP "$bin" ingest --feed "$T/tg.csv" --json | q)" = 1 ] \
         || fail "installed binary does not use the installed reference data"
     # Built-in mapping names resolve in the installed mappings too.
     mv "$share/mappings/canonical-csv.json" "$share/mappings/installed-only.json"
-    env -u ECORISK_HOME -u ECORISK_MAPPINGS $WRAP "$bin" ingest --feed "$tmp/tg.csv" --mapping installed-only --json >/dev/null \
+    env -u ECORISK_HOME -u ECORISK_MAPPINGS $WRAP "$bin" ingest --feed "$T/tg.csv" --mapping installed-only --json >/dev/null \
         || fail "installed binary does not find installed mappings by name"
     mv "$share/mappings/installed-only.json" "$share/mappings/canonical-csv.json"
     # ECORISK_HOME overrides the location (there TG is known again).
-    mkdir -p "$tmp/home"
-    cp -r "$ECORISK_SRC/feeds/reference" "$ECORISK_SRC/feeds/mappings" "$tmp/home/"
-    [ "$(env -u ECORISK_REFERENCE ECORISK_HOME="$tmp/home" $WRAP "$bin" ingest --feed "$tmp/tg.csv" --json | q)" = 0 ] \
+    mkdir -p "$T/home"
+    cp -r "$ECORISK_SRC/feeds/reference" "$ECORISK_SRC/feeds/mappings" "$T/home/"
+    [ "$(env -u ECORISK_REFERENCE ECORISK_HOME="$T/home" $WRAP "$bin" ingest --feed "$T/tg.csv" --json | q)" = 0 ] \
         || fail "ECORISK_HOME ignored"
     # Put the installed country list back: the shipped profiles name Togo.
     cp "$ECORISK_SRC/feeds/reference/countries.csv" "$share/reference/countries.csv"
@@ -111,12 +109,12 @@ fi
 # The installed binary defaults to the installed profiles (not the source tree):
 # lint them with the source tree hidden from it by ECORISK_HOME unset.
 if [ -d "$ECORISK_SRC/profiles" ] && ! grep -q 'x-unused' <<<"$("$ECORISK" profile lint --help 2>&1)"; then
-    (unset ECORISK_HOME; $WRAP "$bin" profile lint) >"$tmp/lint.out" 2>&1 \
-        || { cat "$tmp/lint.out" >&2; fail "installed 'profile lint' on the installed profiles failed"; }
+    (unset ECORISK_HOME; $WRAP "$bin" profile lint) >"$T/lint.out" 2>&1 \
+        || { cat "$T/lint.out" >&2; fail "installed 'profile lint' on the installed profiles failed"; }
 fi
 
 # A C program against the installed library, via pkg-config.
-cat >"$tmp/t.c" <<'EOF'
+cat >"$T/t.c" <<'EOF'
 #include <ecorisk/ecorisk.h>
 #include <stdio.h>
 #include <string.h>
@@ -142,48 +140,48 @@ if grep -q '^ECORISK_SANITIZE:BOOL=ON' "$ECORISK_BUILD/CMakeCache.txt" 2>/dev/nu
 fi
 cflags=$(pkg-config --cflags ecorisk)
 [ "$(pkg-config --modversion ecorisk)" = "${want#ecorisk }" ] || fail "pkg-config version mismatch"
-"$cc" "${san[@]}" -std=c17 -Wall -Werror $cflags -o "$tmp/t_shared" "$tmp/t.c" $(pkg-config --libs ecorisk)
-out=$(LD_LIBRARY_PATH=$libdir $WRAP "$tmp/t_shared") || fail "shared-linked program failed ($?)"
+"$cc" "${san[@]}" -std=c17 -Wall -Werror $cflags -o "$T/t_shared" "$T/t.c" $(pkg-config --libs ecorisk)
+out=$(LD_LIBRARY_PATH=$libdir $WRAP "$T/t_shared") || fail "shared-linked program failed ($?)"
 [ "$out" = "linked ok" ] || fail "shared-linked program printed '$out'"
-deps_out=$(LD_LIBRARY_PATH=$libdir ldd "$tmp/t_shared")
+deps_out=$(LD_LIBRARY_PATH=$libdir ldd "$T/t_shared")
 grep -q "$libdir/libecorisk.so.0" <<<"$deps_out" || fail "program not linked against the installed shared library"
 # Static libecorisk, its dependencies (Requires.private + Libs.private) shared.
 deps=$(pkg-config --print-requires-private ecorisk | awk '{print $1}' | tr '\n' ' ')
 [ "$deps" = "libcurl json-c gsl zlib libcrypto libutf8proc xgboost " ] || fail "Requires.private is '$deps'"
-"$cc" "${san[@]}" -std=c17 -Wall -Werror $cflags -o "$tmp/t_static" "$tmp/t.c" \
+"$cc" "${san[@]}" -std=c17 -Wall -Werror $cflags -o "$T/t_static" "$T/t.c" \
     $(pkg-config --libs-only-L ecorisk) -Wl,-Bstatic -lecorisk -Wl,-Bdynamic \
     $(pkg-config --libs $deps) -lm -pthread
-out=$($WRAP "$tmp/t_static") || fail "static-linked program failed"
+out=$($WRAP "$T/t_static") || fail "static-linked program failed"
 [ "$out" = "linked ok" ] || fail "static-linked program printed '$out'"
-deps_out=$(ldd "$tmp/t_static")
+deps_out=$(ldd "$T/t_static")
 if grep -q libecorisk <<<"$deps_out"; then fail "static program still needs libecorisk.so"; fi
 
 # The public surface: the shared library exports only er_ names, each declared
 # in an installed header (everything else is hidden, see ecorisk/api.h).
-nm -D --defined-only "$libdir/libecorisk.so" | awk '$2 ~ /^[TDBR]$/ {print $3}' | sort >"$tmp/exports"
-[ -s "$tmp/exports" ] || fail "libecorisk.so exports nothing"
-if grep -v '^er_' "$tmp/exports" >"$tmp/bad"; then fail "exported names without er_: $(tr '\n' ' ' <"$tmp/bad")"; fi
-cat "$P"/include/ecorisk/*.h >"$tmp/headers"
+nm -D --defined-only "$libdir/libecorisk.so" | awk '$2 ~ /^[TDBR]$/ {print $3}' | sort >"$T/exports"
+[ -s "$T/exports" ] || fail "libecorisk.so exports nothing"
+if grep -v '^er_' "$T/exports" >"$T/bad"; then fail "exported names without er_: $(tr '\n' ' ' <"$T/bad")"; fi
+cat "$P"/include/ecorisk/*.h >"$T/headers"
 while IFS= read -r sym; do
-    grep -Eq "\b$sym\b" "$tmp/headers" || fail "$sym is exported but declared in no installed header"
-done <"$tmp/exports"
+    grep -Eq "\b$sym\b" "$T/headers" || fail "$sym is exported but declared in no installed header"
+done <"$T/exports"
 
 # The example programs (engine/examples) against the installed library: C and C++.
 cxx=c++
 [ "$cc" = cc ] || cxx=${cc/clang/clang++}
-"$cc" "${san[@]}" -std=c17 -Wall -Wextra -Werror $cflags -o "$tmp/screen_feed" \
+"$cc" "${san[@]}" -std=c17 -Wall -Wextra -Werror $cflags -o "$T/screen_feed" \
     "$ECORISK_SRC/engine/examples/screen_feed.c" $(pkg-config --libs ecorisk)
-"$cxx" "${san[@]}" -std=c++17 -Wall -Wextra -Werror $cflags -o "$tmp/version_check" \
+"$cxx" "${san[@]}" -std=c++17 -Wall -Wextra -Werror $cflags -o "$T/version_check" \
     "$ECORISK_SRC/engine/examples/version_check.cpp" $(pkg-config --libs ecorisk)
 sample=$ECORISK_SRC/feeds/samples/declarations-2026-01-05.csv
-LD_LIBRARY_PATH=$libdir $WRAP "$tmp/screen_feed" "$sample" "$share/profiles" "$share/reference" \
-    >"$tmp/screen.out" 2>"$tmp/screen.err" || fail "screen_feed failed: $(cat "$tmp/screen.err")"
-"$ECORISK" run --feed "$sample" --out "$tmp/run" -q --max-quarantine-share 1
-want_alerts=$(python3 -c 'import json,sys; print(sum(1 for l in open(sys.argv[1]) if not json.loads(l).get("random")))' "$tmp/run/alerts.jsonl")
-[ "$(wc -l <"$tmp/screen.out")" -eq "$want_alerts" ] \
-    || fail "screen_feed printed $(wc -l <"$tmp/screen.out") alerts, ecorisk run (no baseline) $want_alerts"
-grep -q "screen_feed: libecorisk ${want#ecorisk }, 191 declarations" "$tmp/screen.err" \
-    || fail "screen_feed summary: $(cat "$tmp/screen.err")"
-out=$(LD_LIBRARY_PATH=$libdir $WRAP "$tmp/version_check" "$sample" "$share/reference") || fail "version_check (C++) failed"
+LD_LIBRARY_PATH=$libdir $WRAP "$T/screen_feed" "$sample" "$share/profiles" "$share/reference" \
+    >"$T/screen.out" 2>"$T/screen.err" || fail "screen_feed failed: $(cat "$T/screen.err")"
+"$ECORISK" run --feed "$sample" --out "$T/run" -q --max-quarantine-share 1
+want_alerts=$(python3 -c 'import json,sys; print(sum(1 for l in open(sys.argv[1]) if not json.loads(l).get("random")))' "$T/run/alerts.jsonl")
+[ "$(wc -l <"$T/screen.out")" -eq "$want_alerts" ] \
+    || fail "screen_feed printed $(wc -l <"$T/screen.out") alerts, ecorisk run (no baseline) $want_alerts"
+grep -q "screen_feed: libecorisk ${want#ecorisk }, 191 declarations" "$T/screen.err" \
+    || fail "screen_feed summary: $(cat "$T/screen.err")"
+out=$(LD_LIBRARY_PATH=$libdir $WRAP "$T/version_check" "$sample" "$share/reference") || fail "version_check (C++) failed"
 [ "$out" = "${want}: 207 read, 191 accepted, 16 quarantined" ] || fail "version_check printed '$out'"
-echo "install: ok ($n_pages man pages, prefix $prefix, $(wc -l <"$tmp/exports") exported er_ symbols, C and C++ examples)"
+echo "install: ok ($n_pages man pages, prefix $prefix, $(wc -l <"$T/exports") exported er_ symbols, C and C++ examples)"

@@ -10,9 +10,7 @@ set -euo pipefail
 : "${ECORISK:?}" "${ECORISK_SRC:?}"
 E="${ECORISK_WRAP:-} $ECORISK"
 R="$ECORISK_SRC/feeds/samples/registries"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "${ECORISK_SRC:?}/tests/lib.sh"   # fail, scratch directory $T removed at exit
 
 set +e
 $E mirror --exports "$R/mirror-exports-NL.csv" --imports "$R/mirror-imports-MY.csv" --out "$T/m.jsonl" 2>"$T/log"

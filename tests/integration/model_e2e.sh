@@ -7,8 +7,7 @@
 # packs (exit 65, both profile-set ids named).
 set -euo pipefail
 : "${ECORISK:?}" "${ECORISK_SRC:?}" "${ECORISK_BUILD:?}"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+. "${ECORISK_SRC:?}/tests/lib.sh"   # fail, scratch directory $T removed at exit
 G=("$ECORISK_BUILD/gen_declarations" --anomaly-rate 0 --illicit-rate 0.02)
 "${G[@]}" -n 60000 --seed 40 --start 2026-09-01 --days 30 -o "$T/hist.csv"
 "${G[@]}" -n 20000 --seed 41 --start 2026-10-05 -o "$T/train.csv"

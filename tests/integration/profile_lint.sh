@@ -6,9 +6,7 @@ set -euo pipefail
 . "${ECORISK_SRC:?}/tests/wrap.sh"   # valgrind in tests/run.sh stage 5
 : "${ECORISK:?}" "${ECORISK_SRC:?}"
 B="$ECORISK_SRC/tests/fixtures/profiles/broken"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "${ECORISK_SRC:?}/tests/lib.sh"   # fail, scratch directory $T removed at exit
 
 expect_rc() {   # expected-rc, then the command
   local want=$1; shift

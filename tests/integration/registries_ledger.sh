@@ -16,9 +16,7 @@ set -euo pipefail
 : "${ECORISK:?}" "${ECORISK_SRC:?}" "${ECORISK_BUILD:?}"
 E="${ECORISK_WRAP:-} $ECORISK"
 R="$ECORISK_SRC/feeds/samples/registries"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "${ECORISK_SRC:?}/tests/lib.sh"   # fail, scratch directory $T removed at exit
 
 run() {  # feed-csv as-of out [extra]
   local feed=$1 asof=$2 out=$3; shift 3

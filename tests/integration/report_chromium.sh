@@ -13,8 +13,7 @@ if [ -z "$CHROMIUM" ]; then
     exit 1
 fi
 F="$ECORISK_SRC/tests/fixtures/analyst"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+. "${ECORISK_SRC:?}/tests/lib.sh"   # fail, scratch directory $T removed at exit
 cd "$F"
 PROFILES=(--profiles pack-a-wildlife.json --profiles pack-waste.json)
 

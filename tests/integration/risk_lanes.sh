@@ -6,9 +6,7 @@
 set -euo pipefail
 : "${ECORISK:?}" "${ECORISK_SRC:?}"
 . "${ECORISK_SRC:?}/tests/wrap.sh"   # valgrind in tests/run.sh stage 5
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "${ECORISK_SRC:?}/tests/lib.sh"   # fail, scratch directory $T removed at exit
 S=$ECORISK_SRC/feeds/samples
 run() { ${ECORISK_WRAP:-} "$ECORISK" "$@"; }
 

@@ -7,9 +7,7 @@
 set -euo pipefail
 : "${ECORISK:?}"
 E="${ECORISK_WRAP:-} $ECORISK"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "${ECORISK_SRC:?}/tests/lib.sh"   # fail, scratch directory $T removed at exit
 awk 'BEGIN{print "id,date,hs,net_kg"; for (i = 0; i < 2200000; i++) printf "D%d,2026-11-20,010690,5\n", i}' > "$T/big.csv"
 head -1001 "$T/big.csv" > "$T/small.csv"
 $E run --feed "$T/big.csv" --out "$T/big" --threads 2 2> "$T/big.log" || { cat "$T/big.log"; fail "big run"; }

@@ -5,9 +5,7 @@
 # summary.json "dup_window_resets", the ecorisk_dup_window_resets metric and a
 # warning in the log (docs/feeds.md, Duplicates; docs/operations.md).
 set -euo pipefail
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "${ECORISK_SRC:?}/tests/lib.sh"   # fail, scratch directory $T removed at exit
 E=${ECORISK:?}
 cd "$T"
 "$ECORISK_BUILD/gen_declarations" -n 5000 --seed 11 --start 2026-05-01 --days 200 -o hist.csv

@@ -10,9 +10,7 @@ set -euo pipefail
 : "${ECORISK:?}" "${ECORISK_SRC:?}" "${ECORISK_BUILD:?}"
 E="${ECORISK_WRAP:-} $ECORISK"
 F="$ECORISK_SRC/tests/fixtures/run"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "${ECORISK_SRC:?}/tests/lib.sh"   # fail, scratch directory $T removed at exit
 
 # History: 50k generated declarations over 200 days before the fixture day.
 "$ECORISK_BUILD/gen_declarations" -n 50000 --seed 11 --start 2026-05-01 --days 200 -o "$T/hist.csv"

@@ -20,15 +20,15 @@ cd "$T"
 python3 -c 'import socket, sys, time
 s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1], flush=True); time.sleep(600)' > port.down &
 holder=$!
-for _ in $(seq 1 100); do [ -s port.down ] && break; sleep 0.05; done
+bg_track "$holder"
+wait_port port.down "$holder" /dev/null
 port=$(cat port.down)
 set +e
 "$ECORISK" run --feed "$F/day.csv" --as-of 2026-11-24 --out day --push "http://127.0.0.1:$port/alerts" \
   --insecure-http --retries 0 --max-time 2 --connect-timeout 1 > down.out 2> down.err
 rc=$?
 set -e
-kill "$holder" 2>/dev/null || true
-wait "$holder" 2>/dev/null || true
+bg_stop "$holder"
 check_eq 75 "$rc" "run --push with the endpoint down"
 ids_jsonl day/alerts.jsonl > all.ids
 n=$(wc -l < all.ids)
@@ -85,15 +85,15 @@ conns = []
 while True:
     c, _ = s.accept(); conns.append(c)' > port.hang &
 holder=$!
-for _ in $(seq 1 100); do [ -s port.hang ] && break; sleep 0.05; done
+bg_track "$holder"
+wait_port port.hang "$holder" /dev/null
 set +e
 timeout 30 "$ECORISK" run --feed "$F/day.csv" --as-of 2026-11-24 --out day3 --outbox ob3 --batch 1000 \
   --push "http://127.0.0.1:$(cat port.hang)/alerts" --insecure-http --max-time 1 --retries 1 \
   --backoff 0.1 --log-level debug > hang.out 2> hang.err
 rc=$?
 set -e
-kill "$holder" 2>/dev/null || true
-wait "$holder" 2>/dev/null || true
+bg_stop "$holder"
 check_eq 75 "$rc" "run --push --max-time 1 --retries 1 against a hanging endpoint ($(tail -3 hang.err))"
 ids_outbox ob3 pending > pending3.ids
 ids_jsonl day3/alerts.jsonl > all3.ids

@@ -7,9 +7,7 @@
 set -euo pipefail
 . "${ECORISK_SRC:?}/tests/wrap.sh"   # valgrind in tests/run.sh stage 5
 : "${ECORISK:?}" "${ECORISK_SRC:?}" "${ECORISK_BUILD:?}"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "${ECORISK_SRC:?}/tests/lib.sh"   # fail, scratch directory $T removed at exit
 
 "$ECORISK_SRC/feeds/samples/make_sample_day.sh" "$ECORISK_BUILD" "$T/sample-day.csv"
 cmp -s "$T/sample-day.csv" "$ECORISK_SRC/feeds/samples/sample-day.csv" \

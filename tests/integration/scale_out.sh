@@ -15,9 +15,7 @@ set -euo pipefail
 : "${ECORISK:?}" "${ECORISK_SRC:?}"
 WRAP=${ECORISK_WRAP:-}
 E() { $WRAP "$ECORISK" "$@"; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "${ECORISK_SRC:?}/tests/lib.sh"   # fail, scratch directory $T removed at exit
 
 # gen N SEED FIRST_DAY DAYS PREFIX: the deterministic synthetic feed of bench/gen_feed.awk.
 gen() { gawk -v n="$1" -v seed="$2" -v d0="$3" -v days="$4" -v pfx="$5" -f "$ECORISK_SRC/bench/gen_feed.awk"; }
@@ -33,32 +31,32 @@ split_csv() {
 
 n_hist=30000 n_day=6000
 [ -z "$WRAP" ] || n_hist=6000 n_day=1200            # under valgrind: smaller, same checks
-gen "$n_hist" 7 20000 365 H >"$tmp/history.csv"    # 2024-10-05 .. 2025-10-04
-gen "$n_day" 11 20412 1 D >"$tmp/day.csv"          # 2025-11-20
+gen "$n_hist" 7 20000 365 H >"$T/history.csv"    # 2024-10-05 .. 2025-10-04
+gen "$n_day" 11 20412 1 D >"$T/day.csv"          # 2025-11-20
 
 # One machine.
-E baseline build --feed "$tmp/history.csv" --out "$tmp/single.baseline.json" -q
-E run --feed - --out - --baseline "$tmp/single.baseline.json" --as-of 2025-11-20 --threads 2 -q \
-    <"$tmp/day.csv" >"$tmp/single.alerts.jsonl"
-n_single=$(wc -l <"$tmp/single.alerts.jsonl")
+E baseline build --feed "$T/history.csv" --out "$T/single.baseline.json" -q
+E run --feed - --out - --baseline "$T/single.baseline.json" --as-of 2025-11-20 --threads 2 -q \
+    <"$T/day.csv" >"$T/single.alerts.jsonl"
+n_single=$(wc -l <"$T/single.alerts.jsonl")
 [ "$n_single" -ge 50 ] || fail "the single run gave only $n_single alerts: the comparison would prove little"
 
 # Shards: baselines built as streams and merged; the day run shard by shard as streams.
-split_csv "$tmp/history.csv" 3 "$tmp/h"
-split_csv "$tmp/day.csv" 3 "$tmp/d"
+split_csv "$T/history.csv" 3 "$T/h"
+split_csv "$T/day.csv" 3 "$T/d"
 for s in 0 1 2; do
-    E baseline build --feed - --out - -q <"$tmp/h$s.csv" >"$tmp/b$s.json"
+    E baseline build --feed - --out - -q <"$T/h$s.csv" >"$T/b$s.json"
 done
-E baseline merge "$tmp/b2.json" "$tmp/b0.json" "$tmp/b1.json" --out "$tmp/merged.baseline.json" -q
-cmp -s "$tmp/merged.baseline.json" "$tmp/single.baseline.json" \
+E baseline merge "$T/b2.json" "$T/b0.json" "$T/b1.json" --out "$T/merged.baseline.json" -q
+cmp -s "$T/merged.baseline.json" "$T/single.baseline.json" \
     || fail "merged shard baselines differ from the single build"
 for s in 0 1 2; do
-    E run --feed - --out - --baseline "$tmp/merged.baseline.json" --as-of 2025-11-20 --threads 2 -q \
-        <"$tmp/d$s.csv" >"$tmp/a$s.jsonl"
+    E run --feed - --out - --baseline "$T/merged.baseline.json" --as-of 2025-11-20 --threads 2 -q \
+        <"$T/d$s.csv" >"$T/a$s.jsonl"
 done
 
 # Union of the shards' alerts in declaration order vs the single run.
-python3 - "$tmp/day.csv" "$tmp/single.alerts.jsonl" "$tmp"/a0.jsonl "$tmp"/a1.jsonl "$tmp"/a2.jsonl <<'EOF'
+python3 - "$T/day.csv" "$T/single.alerts.jsonl" "$T"/a0.jsonl "$T"/a1.jsonl "$T"/a2.jsonl <<'EOF'
 import csv, json, re, sys
 order = {row["id"]: i for i, row in enumerate(csv.DictReader(open(sys.argv[1], newline="")))}
 strip = re.compile(r',"line":[0-9]+')      # declaration.line: the line in the stream read

@@ -7,9 +7,7 @@
 set -euo pipefail
 . "${ECORISK_SRC:?}/tests/wrap.sh"   # valgrind in tests/run.sh stage 5
 : "${ECORISK:?}" "${ECORISK_SRC:?}"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "${ECORISK_SRC:?}/tests/lib.sh"   # fail, scratch directory $T removed at exit
 command -v faketime >/dev/null || { echo "faketime not installed (docker/install-deps.sh)"; exit 77; }
 # libfaketime's clock interposition deadlocks in AddressSanitizer's start-up, so
 # the sanitizer build skips this test; the gcc build (and valgrind stage) runs it.

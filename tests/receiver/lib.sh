@@ -1,57 +1,12 @@
-# lib.sh — shell helpers for the delivery tests (sourced, not run): a
-# scratch directory, the CEN-style receiver started and stopped on
-# 127.0.0.1 with its port read from a file, alert generation and the id sets
-# the tests compare. Everything started here is stopped by the EXIT trap.
+# lib.sh — shell helpers for the delivery tests (sourced, not run), on top of
+# tests/lib.sh (fail, check_eq, the scratch directory $T, the CEN-style
+# receiver's rx_start / rx_stop, free_port; everything started is stopped by
+# its EXIT trap): alert generation and the id sets the tests compare.
 set -euo pipefail
 : "${ECORISK:?ECORISK must point to the ecorisk binary}"
 : "${ECORISK_SRC:?ECORISK_SRC must point to the source tree}"
-# The system interpreter when there is one: version-manager shims cost seconds per call on a busy machine.
-if [ -x /usr/bin/python3 ]; then PY=/usr/bin/python3; else PY=python3; fi
-RX_PY="$ECORISK_SRC/tests/receiver/cen_receiver.py"
+. "$ECORISK_SRC/tests/lib.sh"
 GEN_PY="$ECORISK_SRC/tests/receiver/gen_alerts.py"
-T=$(mktemp -d "${TMPDIR:-/tmp}/ecorisk-push.XXXXXX")
-RX_PID=""
-RX_PORT=""
-
-cleanup() {
-  rx_stop
-  rm -rf "$T"
-}
-trap cleanup EXIT
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
-check_eq() { # expected actual what
-  [ "$1" = "$2" ] || fail "$3: expected '$1', got '$2'"
-}
-
-# rx_start STORE_DIR [receiver options...]: start in the background, wait for the port.
-rx_start() {
-  local store=$1; shift
-  mkdir -p "$store"
-  rm -f "$store/port"
-  "$PY" "$RX_PY" --store "$store" --port-file "$store/port" "$@" 2>>"$store/receiver.err" &
-  RX_PID=$!
-  for _ in $(seq 1 100); do
-    [ -s "$store/port" ] && break
-    kill -0 "$RX_PID" 2>/dev/null || fail "receiver exited at start: $(cat "$store/receiver.err")"
-    sleep 0.05
-  done
-  [ -s "$store/port" ] || fail "receiver did not start"
-  RX_PORT=$(cat "$store/port")
-}
-
-rx_stop() {
-  if [ -n "$RX_PID" ]; then
-    kill "$RX_PID" 2>/dev/null || true
-    wait "$RX_PID" 2>/dev/null || true
-    RX_PID=""
-  fi
-}
-
-# A port nothing listens on: bind port 0, note it, close it.
-free_port() {
-  "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
 
 gen_alerts() { "$PY" "$GEN_PY" "$@"; }
 

@@ -5,7 +5,7 @@
  * known weights from data generated with them (seeded GSL RNG), and the
  * outcome store (add, dedupe, last write wins, all-or-nothing on errors).
  */
-#include <check.h>
+#include "check_main.h"
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 #include <math.h>
@@ -276,7 +276,7 @@ START_TEST(outcome_store)
 }
 END_TEST
 
-int main(void)
+Suite *test_suite(void)
 {
     Suite *s = suite_create("analyst_stats");
     TCase *tc = tcase_create("core");
@@ -287,9 +287,5 @@ int main(void)
     tcase_add_test(tc, logit_recovers_known_weights);
     tcase_add_test(tc, outcome_store);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return s;
 }

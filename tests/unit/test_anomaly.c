@@ -5,7 +5,7 @@
  * probability, Fisher's combination; fallbacks between group levels and
  * "not computable" (p = 1, never NaN) for missing or zero mass and value.
  */
-#include <check.h>
+#include "check_main.h"
 #include <gsl/gsl_cdf.h>
 #include <math.h>
 #include <stdlib.h>
@@ -521,7 +521,7 @@ START_TEST(batch_equals_single)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *test_suite(void)
 {
     Suite *s = suite_create("anomaly");
     TCase *t = tcase_create("features");
@@ -540,13 +540,4 @@ static Suite *suite(void)
     tcase_add_test(t, chisq_tails_match_gsl);
     suite_add_tcase(s, t);
     return s;
-}
-
-int main(void)
-{
-    SRunner *r = srunner_create(suite());
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

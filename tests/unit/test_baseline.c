@@ -4,7 +4,7 @@
  * shards in any order, byte-identical files, save/load round trips, and
  * clear errors (file + JSON path) for corrupt or version-mismatched files.
  */
-#include <check.h>
+#include "check_main.h"
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -782,7 +782,7 @@ START_TEST(describe_json)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *test_suite(void)
 {
     Suite *s = suite_create("baseline");
     TCase *t = tcase_create("stats");
@@ -814,13 +814,4 @@ static Suite *suite(void)
     tcase_add_test(f, describe_json);
     suite_add_tcase(s, f);
     return s;
-}
-
-int main(void)
-{
-    SRunner *r = srunner_create(suite());
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -6,6 +6,7 @@
  */
 #include <json-c/json.h>
 
+#include "check_main.h"
 #include "csv.h"
 #include "feed_fixture.h"
 #include "source.h"
@@ -447,7 +448,7 @@ START_TEST(random_round_trip)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *test_suite(void)
 {
     Suite *s = suite_create("csv");
     TCase *t = tcase_create("csv");
@@ -465,13 +466,4 @@ static Suite *suite(void)
     tcase_add_loop_test(t, random_round_trip, 0, 3);
     suite_add_tcase(s, t);
     return s;
-}
-
-int main(void)
-{
-    SRunner *r = srunner_create(suite());
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? 1 : 0;
 }

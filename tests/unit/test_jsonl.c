@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <json-c/json.h>
 
+#include "check_main.h"
 #include "feed_fixture.h"
 #include "jsonl.h"
 
@@ -255,7 +256,7 @@ START_TEST(jsonl_format_detection)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *test_suite(void)
 {
     Suite *s = suite_create("jsonl");
     TCase *t = tcase_create("jsonl");
@@ -267,13 +268,4 @@ static Suite *suite(void)
     tcase_add_test(t, jsonl_big_integers);
     suite_add_tcase(s, t);
     return s;
-}
-
-int main(void)
-{
-    SRunner *r = srunner_create(suite());
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? 1 : 0;
 }

@@ -7,7 +7,7 @@
  * the log-odds; a model bound to other packs is refused naming both ids; the
  * model file is byte-identical whether XGBoost trains on 1 or 2 threads.
  */
-#include <check.h>
+#include "check_main.h"
 #include <gsl/gsl_rng.h>
 #include <math.h>
 #include <stdio.h>
@@ -244,7 +244,7 @@ START_TEST(model_bytes_do_not_depend_on_threads)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *test_suite(void)
 {
     Suite *s = suite_create("model");
     TCase *tc = tcase_create("model");
@@ -254,13 +254,4 @@ static Suite *suite(void)
     tcase_add_test(tc, model_bytes_do_not_depend_on_threads);
     suite_add_tcase(s, tc);
     return s;
-}
-
-int main(void)
-{
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : 0;
 }

@@ -4,7 +4,7 @@
  * their side files, name validation, locking, and injected write failures
  * (every failure leaves either no batch or a complete one, and tmp/ empty).
  */
-#include <check.h>
+#include "check_main.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -338,7 +338,7 @@ START_TEST(clean_tmp_removes_only_old_tmp_files)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *test_suite(void)
 {
     Suite *s = suite_create("outbox");
     TCase *tc = tcase_create("core");
@@ -354,13 +354,4 @@ static Suite *suite(void)
     tcase_add_test(tc, clean_tmp_removes_only_old_tmp_files);
     suite_add_tcase(s, tc);
     return s;
-}
-
-int main(void)
-{
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -6,7 +6,7 @@
  * all/any/not, score cap, lanes, alert, validity window, deterministic random
  * selection, evidence strings, the explain trace and the describe text.
  */
-#include <check.h>
+#include "check_main.h"
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -457,7 +457,7 @@ START_TEST(describe_and_names)
 }
 END_TEST
 
-int main(void)
+Suite *test_suite(void)
 {
     Suite *s = suite_create("profile_eval");
     TCase *tc = tcase_create("eval");
@@ -475,9 +475,5 @@ int main(void)
     tcase_add_test(tc, explain_trace);
     tcase_add_test(tc, describe_and_names);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return s;
 }

@@ -8,7 +8,7 @@
  * listed). Anomaly results are attached per declaration as the statistics
  * module would produce them.
  */
-#include <check.h>
+#include "check_main.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -310,7 +310,7 @@ START_TEST(without_baseline_anomaly_indicators_never_fire)
 }
 END_TEST
 
-int main(void)
+Suite *test_suite(void)
 {
     Suite *s = suite_create("profile_packs");
     TCase *tc = tcase_create("packs");
@@ -320,9 +320,5 @@ int main(void)
     tcase_add_test(tc, evidence_of_shipped_profiles);
     tcase_add_test(tc, without_baseline_anomaly_indicators_never_fire);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return s;
 }

@@ -4,7 +4,7 @@
  * jitter bounds, the non-nominal body, the batch scanner, token loading, and
  * er_push_run's refusals and its "endpoint down" outcome on loopback.
  */
-#include <check.h>
+#include "check_main.h"
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -241,7 +241,7 @@ START_TEST(run_endpoint_down)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *test_suite(void)
 {
     Suite *s = suite_create("push");
     TCase *tc = tcase_create("core");
@@ -255,13 +255,4 @@ static Suite *suite(void)
     tcase_add_test(tc, run_endpoint_down);
     suite_add_tcase(s, tc);
     return s;
-}
-
-int main(void)
-{
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -2,7 +2,7 @@
  * test_quarantine.c — quarantine records as JSON Lines: exact bytes, JSON
  * escaping, and U+FFFD for invalid UTF-8 so the file always parses.
  */
-#include <check.h>
+#include "check_main.h"
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,7 +103,7 @@ START_TEST(batch_in_order)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *test_suite(void)
 {
     Suite *s = suite_create("quarantine");
     TCase *t = tcase_create("quarantine");
@@ -113,13 +113,4 @@ static Suite *suite(void)
     tcase_add_test(t, batch_in_order);
     suite_add_tcase(s, t);
     return s;
-}
-
-int main(void)
-{
-    SRunner *r = srunner_create(suite());
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? 1 : 0;
 }

@@ -4,6 +4,7 @@
  */
 #include <sys/stat.h>
 
+#include "check_main.h"
 #include "feed_fixture.h"
 
 START_TEST(country_table)
@@ -139,7 +140,7 @@ START_TEST(minimal_reference_loads)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *test_suite(void)
 {
     Suite *s = suite_create("refdata");
     TCase *t = tcase_create("refdata");
@@ -149,13 +150,4 @@ static Suite *suite(void)
     tcase_add_test(t, minimal_reference_loads);
     suite_add_tcase(s, t);
     return s;
-}
-
-int main(void)
-{
-    SRunner *r = srunner_create(suite());
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? 1 : 0;
 }

@@ -6,7 +6,7 @@
  * declaration recorded under another key is not consumed again), show and
  * reset.
  */
-#include <check.h>
+#include "check_main.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -313,7 +313,7 @@ START_TEST(document_predicate)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *test_suite(void)
 {
     Suite *s = suite_create("registry");
     TCase *t = tcase_create("registry");
@@ -323,13 +323,4 @@ static Suite *suite(void)
     tcase_add_test(t, document_predicate);
     suite_add_tcase(s, t);
     return s;
-}
-
-int main(void)
-{
-    SRunner *r = srunner_create(suite());
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

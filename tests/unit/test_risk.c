@@ -5,7 +5,7 @@
  * scaling of an anomaly indicator, the noisy-OR across profiles and the base
  * risk of a declaration in no profile's scope.
  */
-#include <check.h>
+#include "check_main.h"
 #include <math.h>
 #include <string.h>
 
@@ -227,7 +227,7 @@ START_TEST(order_and_helpers)
 }
 END_TEST
 
-int main(void)
+Suite *test_suite(void)
 {
     Suite *s = suite_create("risk");
     TCase *tc = tcase_create("core");
@@ -240,9 +240,5 @@ int main(void)
     tcase_add_test(tc, anomaly_scale);
     tcase_add_test(tc, order_and_helpers);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return s;
 }

@@ -2,7 +2,7 @@
  * test_sbuf.c — the JSON string builder used for alerts and summaries:
  * escaping (controls, quotes, invalid UTF-8), number formatting, keys.
  */
-#include <check.h>
+#include "check_main.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,7 +74,7 @@ START_TEST(test_growth)
 }
 END_TEST
 
-int main(void)
+Suite *test_suite(void)
 {
     Suite *s = suite_create("sbuf");
     TCase *tc = tcase_create("core");
@@ -83,9 +83,5 @@ int main(void)
     tcase_add_test(tc, test_keys);
     tcase_add_test(tc, test_growth);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return s;
 }

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
+#include "check_main.h"
 #include "feed_fixture.h"
 
 static const char *gz_file(const char *const *parts, int n, size_t cut, const char *tail)
@@ -134,7 +135,7 @@ START_TEST(whole_file_errors)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *test_suite(void)
 {
     Suite *s = suite_create("source");
     TCase *t = tcase_create("source");
@@ -143,13 +144,4 @@ static Suite *suite(void)
     tcase_add_test(t, whole_file_errors);
     suite_add_tcase(s, t);
     return s;
-}
-
-int main(void)
-{
-    SRunner *r = srunner_create(suite());
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? 1 : 0;
 }

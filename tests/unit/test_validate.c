@@ -7,6 +7,7 @@
  */
 #include <math.h>
 
+#include "check_main.h"
 #include "feed_fixture.h"
 #include "feed_internal.h"
 
@@ -464,7 +465,7 @@ START_TEST(text_check)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *test_suite(void)
 {
     Suite *s = suite_create("validate");
     TCase *t = tcase_create("rules");
@@ -481,13 +482,4 @@ static Suite *suite(void)
     tcase_add_test(t, text_check);
     suite_add_tcase(s, t);
     return s;
-}
-
-int main(void)
-{
-    SRunner *r = srunner_create(suite());
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? 1 : 0;
 }

@@ -337,269 +337,258 @@ static er_status dup_number(smap *m, const char *key, const char *path, uint64_t
     return smap_put(m, key, strlen(key), idx) ? ER_OK : er_errf(err, ER_ENOMEM, "out of memory");
 }
 
-/* ---- the three registries ---- */
+/* ---- the tables: one generic reader, a row function per table ---- */
 
-static er_status load_permits(er_registry *r, const char *path, bool *found, er_err *err)
+/* One table being read: its records, the column index of each of the
+ * table's names, and the capacity of the array its rows go to. */
+typedef struct tload {
+    er_registry *r;
+    rcsv         c;
+    const char  *path;
+    int          ix[16];   /* at least the longest column list (permits: 14) */
+    size_t       cap;
+} tload;
+
+typedef struct table {
+    const char        *file;       /* file name in its folder */
+    const char *const *cols;       /* column names, in the order the row function indexes ix[] */
+    size_t             n_cols;
+    const char        *required;   /* the required columns, space-separated (for the message too) */
+    er_status        (*row)(tload *t, er_err *err);   /* one record into t->r */
+} table;
+
+/* Room for one more record in *arr (zeroed and counted in *n), or NULL on ENOMEM. */
+static void *next_slot(tload *t, void **arr, size_t *n, size_t size)
 {
-    static const char *const names[] = {"number", "type", "issuing_country", "exporter", "importer", "taxon",
-                                        "appendix", "source", "purpose", "hs", "quantity", "unit",
-                                        "valid_from", "valid_until"};
-    enum { N = sizeof names / sizeof names[0] };
-    int ix[N];
-    rcsv c;
-    size_t cap = 0;
-    er_status st = rcsv_open(&c, path, true, found, err);
-    if (st != ER_OK || !*found)
+    if (!er_grow(arr, &t->cap, *n + 1, size))
+        return NULL;
+    void *e = (char *)*arr + *n * size;
+    memset(e, 0, size);
+    (*n)++;
+    return e;
+}
+
+/* The record of a registry: its number (column 0) is required, then room
+ * for it in *arr as next_slot gives. NULL with *st set on failure. */
+static void *doc_slot(tload *t, void **arr, size_t *n, size_t size, er_status *st, er_err *err)
+{
+    void *e = NULL;
+    if (!col_str(&t->c, t->ix[0]))
+        *st = er_errf(err, ER_EFORMAT, "%s:%llu: number is empty", t->path, (unsigned long long)t->c.line);
+    else if (!(e = next_slot(t, arr, n, size)))
+        *st = er_errf(err, ER_ENOMEM, "out of memory");
+    return e;
+}
+
+static er_status load_table(er_registry *r, const table *tb, const char *path, bool *found, er_err *err)
+{
+    tload t = {.r = r, .path = path};
+    er_status st = rcsv_open(&t.c, path, found != NULL, found, err);
+    if (st != ER_OK || (found && !*found))
         goto cleanup;
-    if ((st = need_cols(&c, path, names, ix, N, "number quantity unit", err)) != ER_OK)
+    if ((st = need_cols(&t.c, path, tb->cols, t.ix, tb->n_cols, tb->required, err)) != ER_OK)
         goto cleanup;
-    while ((st = rcsv_next(&c, err, path)) == ER_OK) {
-        if (!er_grow((void **)&r->permits, &cap, r->n_permits + 1, sizeof *r->permits)) {
-            st = er_errf(err, ER_ENOMEM, "out of memory");
+    while ((st = rcsv_next(&t.c, err, path)) == ER_OK)
+        if ((st = tb->row(&t, err)) != ER_OK)
             goto cleanup;
-        }
-        permit *p = &r->permits[r->n_permits];
-        memset(p, 0, sizeof *p);
-        if (!col_str(&c, ix[0])) {
-            st = er_errf(err, ER_EFORMAT, "%s:%llu: number is empty", path, (unsigned long long)c.line);
-            goto cleanup;
-        }
-        p->number = dup_or_null(&c, ix[0]);
-        p->type = dup_or_null(&c, ix[1]);
-        p->exporter = dup_or_null(&c, ix[3]);
-        p->importer = dup_or_null(&c, ix[4]);
-        p->taxon = dup_or_null(&c, ix[5]);
-        p->source = dup_or_null(&c, ix[7]);
-        p->purpose = dup_or_null(&c, ix[8]);
-        p->hs = dup_or_null(&c, ix[9]);
-        p->unit = dup_or_null(&c, ix[11]);
-        r->n_permits++;
-        const char *ap = col_str(&c, ix[6]);
-        if (ap) {
-            p->appendix = strcmp(ap, "I") == 0 || strcmp(ap, "1") == 0     ? 1
-                          : strcmp(ap, "II") == 0 || strcmp(ap, "2") == 0  ? 2
-                          : strcmp(ap, "III") == 0 || strcmp(ap, "3") == 0 ? 3
-                                                                           : 0;
-            if (!p->appendix) {
-                st = er_errf(err, ER_EPARSE, "%s:%llu: appendix: '%s' is not I, II or III", path,
-                             (unsigned long long)c.line, ap);
-                goto cleanup;
-            }
-        }
-        p->by_mass = p->unit && (strcasecmp(p->unit, "kg") == 0 || strcasecmp(p->unit, "KGM") == 0);
-        if ((st = cc_col(&c, ix[2], path, "issuing_country", &p->country, err)) != ER_OK ||
-            (st = num_col(&c, ix[10], path, "quantity", true, &p->quantity, err)) != ER_OK ||
-            (st = date_col(&c, ix[12], path, "valid_from", &p->from, err)) != ER_OK ||
-            (st = date_col(&c, ix[13], path, "valid_until", &p->until, err)) != ER_OK ||
-            (st = dup_number(&r->by_permit, p->number, path, c.line, (uint32_t)(r->n_permits - 1), err)) != ER_OK)
-            goto cleanup;
-    }
     if (st == ER_EOF)
         st = ER_OK;
 cleanup:
-    rcsv_close(&c);
+    rcsv_close(&t.c);
     return st;
 }
 
-static er_status load_licences(er_registry *r, const char *path, bool *found, er_err *err)
+static const char *const permit_cols[] = {"number", "type", "issuing_country", "exporter", "importer", "taxon",
+                                          "appendix", "source", "purpose", "hs", "quantity", "unit",
+                                          "valid_from", "valid_until"};
+
+static er_status permit_row(tload *t, er_err *err)
 {
-    static const char *const names[] = {"number", "year", "trader", "flow", "substance", "hs",
-                                        "quantity_kg", "odp_tonnes", "co2e_tonnes"};
-    enum { N = sizeof names / sizeof names[0] };
-    int ix[N];
-    rcsv c;
-    size_t cap = 0;
-    er_status st = rcsv_open(&c, path, true, found, err);
-    if (st != ER_OK || !*found)
-        goto cleanup;
-    if ((st = need_cols(&c, path, names, ix, N, "number year quantity_kg", err)) != ER_OK)
-        goto cleanup;
-    while ((st = rcsv_next(&c, err, path)) == ER_OK) {
-        if (!er_grow((void **)&r->licences, &cap, r->n_licences + 1, sizeof *r->licences)) {
-            st = er_errf(err, ER_ENOMEM, "out of memory");
-            goto cleanup;
-        }
-        licence *l = &r->licences[r->n_licences];
-        memset(l, 0, sizeof *l);
-        const char *num = col_str(&c, ix[0]), *yr = col_str(&c, ix[1]), *fl = col_str(&c, ix[3]);
-        double y;
-        if (!num) {
-            st = er_errf(err, ER_EFORMAT, "%s:%llu: number is empty", path, (unsigned long long)c.line);
-            goto cleanup;
-        }
-        l->number = strdup(num);
-        l->trader = dup_or_null(&c, ix[2]);
-        l->substance = dup_or_null(&c, ix[4]);
-        l->hs = dup_or_null(&c, ix[5]);
-        r->n_licences++;
-        if ((st = num_col(&c, ix[1], path, "year", true, &y, err)) != ER_OK)
-            goto cleanup;
-        if (y < 1987 || y > 2200 || y != floor(y)) {
-            st = er_errf(err, ER_EPARSE, "%s:%llu: year: '%s' is not a year", path, (unsigned long long)c.line, yr);
-            goto cleanup;
-        }
-        l->year = (int)y;
-        if (fl && strcmp(fl, "IM") != 0 && strcmp(fl, "EX") != 0) {
-            st = er_errf(err, ER_EPARSE, "%s:%llu: flow: '%s' is not IM or EX", path, (unsigned long long)c.line, fl);
-            goto cleanup;
-        }
-        l->flow = !fl ? ER_FLOW_NONE : fl[0] == 'I' ? ER_FLOW_IM : ER_FLOW_EX;
-        if ((st = num_col(&c, ix[6], path, "quantity_kg", true, &l->quantity_kg, err)) != ER_OK ||
-            (st = num_col(&c, ix[7], path, "odp_tonnes", false, &l->odp_t, err)) != ER_OK ||
-            (st = num_col(&c, ix[8], path, "co2e_tonnes", false, &l->co2e_t, err)) != ER_OK)
-            goto cleanup;
-        if (l->substance && reg_substance(r, l->substance) < 0) {
-            st = er_errf(err, ER_EFORMAT, "%s:%llu: substance: '%s' is not a controlled substance of "
-                         "ods-substances.csv", path, (unsigned long long)c.line, l->substance);
-            goto cleanup;
-        }
-        char key[300];
-        snprintf(key, sizeof key, "%s|%d", l->number, l->year);
-        if ((st = dup_number(&r->by_licence_year, key, path, c.line, (uint32_t)(r->n_licences - 1), err)) != ER_OK)
-            goto cleanup;
-        if (!smap_put(&r->by_licence, l->number, strlen(l->number), (uint32_t)(r->n_licences - 1))) {
-            st = er_errf(err, ER_ENOMEM, "out of memory");
-            goto cleanup;
-        }
+    const rcsv *c = &t->c;
+    const int *ix = t->ix;
+    er_registry *r = t->r;
+    er_status st = ER_OK;
+    permit *p = doc_slot(t, (void **)&r->permits, &r->n_permits, sizeof *p, &st, err);
+    if (!p)
+        return st;
+    p->number = dup_or_null(c, ix[0]);
+    p->type = dup_or_null(c, ix[1]);
+    p->exporter = dup_or_null(c, ix[3]);
+    p->importer = dup_or_null(c, ix[4]);
+    p->taxon = dup_or_null(c, ix[5]);
+    p->source = dup_or_null(c, ix[7]);
+    p->purpose = dup_or_null(c, ix[8]);
+    p->hs = dup_or_null(c, ix[9]);
+    p->unit = dup_or_null(c, ix[11]);
+    const char *ap = col_str(c, ix[6]);
+    if (ap) {
+        p->appendix = strcmp(ap, "I") == 0 || strcmp(ap, "1") == 0     ? 1
+                      : strcmp(ap, "II") == 0 || strcmp(ap, "2") == 0  ? 2
+                      : strcmp(ap, "III") == 0 || strcmp(ap, "3") == 0 ? 3
+                                                                       : 0;
+        if (!p->appendix)
+            return er_errf(err, ER_EPARSE, "%s:%llu: appendix: '%s' is not I, II or III", t->path,
+                           (unsigned long long)c->line, ap);
     }
-    if (st == ER_EOF)
-        st = ER_OK;
-cleanup:
-    rcsv_close(&c);
-    return st;
+    p->by_mass = p->unit && (strcasecmp(p->unit, "kg") == 0 || strcasecmp(p->unit, "KGM") == 0);
+    if ((st = cc_col(c, ix[2], t->path, "issuing_country", &p->country, err)) != ER_OK ||
+        (st = num_col(c, ix[10], t->path, "quantity", true, &p->quantity, err)) != ER_OK ||
+        (st = date_col(c, ix[12], t->path, "valid_from", &p->from, err)) != ER_OK ||
+        (st = date_col(c, ix[13], t->path, "valid_until", &p->until, err)) != ER_OK)
+        return st;
+    return dup_number(&r->by_permit, p->number, t->path, c->line, (uint32_t)(r->n_permits - 1), err);
 }
 
-static er_status load_consents(er_registry *r, const char *path, bool *found, er_err *err)
+static const char *const licence_cols[] = {"number", "year", "trader", "flow", "substance", "hs",
+                                           "quantity_kg", "odp_tonnes", "co2e_tonnes"};
+
+static er_status licence_row(tload *t, er_err *err)
 {
-    static const char *const names[] = {"number", "exporter", "importer", "export_country", "transit",
-                                        "import_country", "waste_code", "hs", "quantity_kg", "valid_from",
-                                        "valid_until"};
-    enum { N = sizeof names / sizeof names[0] };
-    int ix[N];
-    rcsv c;
-    size_t cap = 0;
-    er_status st = rcsv_open(&c, path, true, found, err);
-    if (st != ER_OK || !*found)
-        goto cleanup;
-    if ((st = need_cols(&c, path, names, ix, N, "number quantity_kg", err)) != ER_OK)
-        goto cleanup;
-    while ((st = rcsv_next(&c, err, path)) == ER_OK) {
-        if (!er_grow((void **)&r->consents, &cap, r->n_consents + 1, sizeof *r->consents)) {
-            st = er_errf(err, ER_ENOMEM, "out of memory");
-            goto cleanup;
-        }
-        consent *k = &r->consents[r->n_consents];
-        memset(k, 0, sizeof *k);
-        if (!col_str(&c, ix[0])) {
-            st = er_errf(err, ER_EFORMAT, "%s:%llu: number is empty", path, (unsigned long long)c.line);
-            goto cleanup;
-        }
-        k->number = dup_or_null(&c, ix[0]);
-        k->exporter = dup_or_null(&c, ix[1]);
-        k->importer = dup_or_null(&c, ix[2]);
-        k->waste_code = dup_or_null(&c, ix[6]);
-        k->hs = dup_or_null(&c, ix[7]);
-        r->n_consents++;
-        const char *tr = col_str(&c, ix[4]);
-        for (const char *p = tr; p && *p;) {
-            while (*p == ';' || *p == '|' || *p == ' ')
-                p++;
-            if (!*p)
-                break;
-            if (!isalpha((unsigned char)p[0]) || !isalpha((unsigned char)p[1]) ||
-                (p[2] && p[2] != ';' && p[2] != '|' && p[2] != ' ') || k->n_transit == ER_TRANSIT_MAX) {
-                st = er_errf(err, ER_EPARSE, "%s:%llu: transit: '%s' is not a list of at most %d alpha-2 codes "
-                             "separated by ';'", path, (unsigned long long)c.line, tr, ER_TRANSIT_MAX);
-                goto cleanup;
-            }
-            k->transit[k->n_transit++] = ER_CC(toupper((unsigned char)p[0]), toupper((unsigned char)p[1]));
-            p += 2;
-        }
-        if ((st = cc_col(&c, ix[3], path, "export_country", &k->export_country, err)) != ER_OK ||
-            (st = cc_col(&c, ix[5], path, "import_country", &k->import_country, err)) != ER_OK ||
-            (st = num_col(&c, ix[8], path, "quantity_kg", true, &k->quantity_kg, err)) != ER_OK ||
-            (st = date_col(&c, ix[9], path, "valid_from", &k->from, err)) != ER_OK ||
-            (st = date_col(&c, ix[10], path, "valid_until", &k->until, err)) != ER_OK ||
-            (st = dup_number(&r->by_consent, k->number, path, c.line, (uint32_t)(r->n_consents - 1), err)) != ER_OK)
-            goto cleanup;
-    }
-    if (st == ER_EOF)
-        st = ER_OK;
-cleanup:
-    rcsv_close(&c);
-    return st;
+    const rcsv *c = &t->c;
+    const int *ix = t->ix;
+    er_registry *r = t->r;
+    er_status st = ER_OK;
+    licence *l = doc_slot(t, (void **)&r->licences, &r->n_licences, sizeof *l, &st, err);
+    if (!l)
+        return st;
+    const char *yr = col_str(c, ix[1]), *fl = col_str(c, ix[3]);
+    double y;
+    l->number = dup_or_null(c, ix[0]);
+    l->trader = dup_or_null(c, ix[2]);
+    l->substance = dup_or_null(c, ix[4]);
+    l->hs = dup_or_null(c, ix[5]);
+    if ((st = num_col(c, ix[1], t->path, "year", true, &y, err)) != ER_OK)
+        return st;
+    if (y < 1987 || y > 2200 || y != floor(y))
+        return er_errf(err, ER_EPARSE, "%s:%llu: year: '%s' is not a year", t->path, (unsigned long long)c->line, yr);
+    l->year = (int)y;
+    if (fl && strcmp(fl, "IM") != 0 && strcmp(fl, "EX") != 0)
+        return er_errf(err, ER_EPARSE, "%s:%llu: flow: '%s' is not IM or EX", t->path, (unsigned long long)c->line, fl);
+    l->flow = !fl ? ER_FLOW_NONE : fl[0] == 'I' ? ER_FLOW_IM : ER_FLOW_EX;
+    if ((st = num_col(c, ix[6], t->path, "quantity_kg", true, &l->quantity_kg, err)) != ER_OK ||
+        (st = num_col(c, ix[7], t->path, "odp_tonnes", false, &l->odp_t, err)) != ER_OK ||
+        (st = num_col(c, ix[8], t->path, "co2e_tonnes", false, &l->co2e_t, err)) != ER_OK)
+        return st;
+    if (l->substance && reg_substance(r, l->substance) < 0)
+        return er_errf(err, ER_EFORMAT, "%s:%llu: substance: '%s' is not a controlled substance of "
+                       "ods-substances.csv", t->path, (unsigned long long)c->line, l->substance);
+    char key[300];
+    snprintf(key, sizeof key, "%s|%d", l->number, l->year);
+    if ((st = dup_number(&r->by_licence_year, key, t->path, c->line, (uint32_t)(r->n_licences - 1), err)) != ER_OK)
+        return st;
+    if (!smap_put(&r->by_licence, l->number, strlen(l->number), (uint32_t)(r->n_licences - 1)))
+        return er_errf(err, ER_ENOMEM, "out of memory");
+    return ER_OK;
 }
 
-static er_status load_substances(er_registry *r, const char *path, er_err *err)
+static const char *const consent_cols[] = {"number", "exporter", "importer", "export_country", "transit",
+                                           "import_country", "waste_code", "hs", "quantity_kg", "valid_from",
+                                           "valid_until"};
+
+/* The transit column: alpha-2 codes separated by ';', '|' or spaces. */
+static er_status transit_col(const tload *t, const char *tr, consent *k, er_err *err)
 {
-    static const char *const names[] = {"substance", "odp", "gwp", "hs2022"};
-    int ix[4];
-    rcsv c;
-    size_t cap = 0;
-    er_status st = rcsv_open(&c, path, false, NULL, err);
-    if (st != ER_OK)
-        goto cleanup;
-    if ((st = need_cols(&c, path, names, ix, 4, "substance odp gwp hs2022", err)) != ER_OK)
-        goto cleanup;
-    while ((st = rcsv_next(&c, err, path)) == ER_OK) {
-        const char *name = col_str(&c, ix[0]), *hs = col_str(&c, ix[3]);
-        if (!name)
-            continue;
-        char n[64];
-        size_t len = reg_norm(name, n, sizeof n);
-        if (smap_get(&r->sub_by_name, n, len) >= 0)
-            continue;   /* an isomer row after its group: the group's figures apply */
-        if (!er_grow((void **)&r->subs, &cap, r->n_subs + 1, sizeof *r->subs)) {
-            st = er_errf(err, ER_ENOMEM, "out of memory");
-            goto cleanup;
-        }
-        substance *s = &r->subs[r->n_subs];
-        memset(s, 0, sizeof *s);
-        s->name = strdup(name);
-        r->n_subs++;
-        if (!s->name || (st = num_col(&c, ix[1], path, "odp", false, &s->odp, err)) != ER_OK ||
-            (st = num_col(&c, ix[2], path, "gwp", false, &s->gwp, err)) != ER_OK)
-            goto cleanup;
-        if (!smap_put(&r->sub_by_name, n, len, (uint32_t)(r->n_subs - 1)) ||
-            (hs && !smap_put(&r->sub_by_hs, hs, strlen(hs), (uint32_t)(r->n_subs - 1)))) {
-            st = er_errf(err, ER_ENOMEM, "out of memory");
-            goto cleanup;
-        }
+    for (const char *p = tr; p && *p;) {
+        while (*p == ';' || *p == '|' || *p == ' ')
+            p++;
+        if (!*p)
+            break;
+        if (!isalpha((unsigned char)p[0]) || !isalpha((unsigned char)p[1]) ||
+            (p[2] && p[2] != ';' && p[2] != '|' && p[2] != ' ') || k->n_transit == ER_TRANSIT_MAX)
+            return er_errf(err, ER_EPARSE, "%s:%llu: transit: '%s' is not a list of at most %d alpha-2 codes "
+                           "separated by ';'", t->path, (unsigned long long)t->c.line, tr, ER_TRANSIT_MAX);
+        k->transit[k->n_transit++] = ER_CC(toupper((unsigned char)p[0]), toupper((unsigned char)p[1]));
+        p += 2;
     }
-    if (st == ER_EOF)
-        st = ER_OK;
-cleanup:
-    rcsv_close(&c);
-    return st;
+    return ER_OK;
 }
+
+static er_status consent_row(tload *t, er_err *err)
+{
+    const rcsv *c = &t->c;
+    const int *ix = t->ix;
+    er_registry *r = t->r;
+    er_status st = ER_OK;
+    consent *k = doc_slot(t, (void **)&r->consents, &r->n_consents, sizeof *k, &st, err);
+    if (!k)
+        return st;
+    k->number = dup_or_null(c, ix[0]);
+    k->exporter = dup_or_null(c, ix[1]);
+    k->importer = dup_or_null(c, ix[2]);
+    k->waste_code = dup_or_null(c, ix[6]);
+    k->hs = dup_or_null(c, ix[7]);
+    if ((st = transit_col(t, col_str(c, ix[4]), k, err)) != ER_OK ||
+        (st = cc_col(c, ix[3], t->path, "export_country", &k->export_country, err)) != ER_OK ||
+        (st = cc_col(c, ix[5], t->path, "import_country", &k->import_country, err)) != ER_OK ||
+        (st = num_col(c, ix[8], t->path, "quantity_kg", true, &k->quantity_kg, err)) != ER_OK ||
+        (st = date_col(c, ix[9], t->path, "valid_from", &k->from, err)) != ER_OK ||
+        (st = date_col(c, ix[10], t->path, "valid_until", &k->until, err)) != ER_OK)
+        return st;
+    return dup_number(&r->by_consent, k->number, t->path, c->line, (uint32_t)(r->n_consents - 1), err);
+}
+
+static const char *const substance_cols[] = {"substance", "odp", "gwp", "hs2022"};
+
+static er_status substance_row(tload *t, er_err *err)
+{
+    const rcsv *c = &t->c;
+    er_registry *r = t->r;
+    const char *name = col_str(c, t->ix[0]), *hs = col_str(c, t->ix[3]);
+    er_status st;
+    if (!name)
+        return ER_OK;
+    char n[64];
+    size_t len = reg_norm(name, n, sizeof n);
+    if (smap_get(&r->sub_by_name, n, len) >= 0)
+        return ER_OK;   /* an isomer row after its group: the group's figures apply */
+    substance *s = next_slot(t, (void **)&r->subs, &r->n_subs, sizeof *s);
+    if (!s || !(s->name = strdup(name)))
+        return er_errf(err, ER_ENOMEM, "out of memory");
+    if ((st = num_col(c, t->ix[1], t->path, "odp", false, &s->odp, err)) != ER_OK ||
+        (st = num_col(c, t->ix[2], t->path, "gwp", false, &s->gwp, err)) != ER_OK)
+        return st;
+    if (!smap_put(&r->sub_by_name, n, len, (uint32_t)(r->n_subs - 1)) ||
+        (hs && !smap_put(&r->sub_by_hs, hs, strlen(hs), (uint32_t)(r->n_subs - 1))))
+        return er_errf(err, ER_ENOMEM, "out of memory");
+    return ER_OK;
+}
+
+#define TABLE(file, cols, required, row) {file, cols, sizeof cols / sizeof cols[0], required, row}
+
+/* The reference table the licences are checked against, then the registries
+ * of a registry folder (each optional; at least one must be there). */
+static const table substances = TABLE("ods-substances.csv", substance_cols, "substance odp gwp hs2022", substance_row);
+static const table registries[] = {
+    TABLE("cites-permits.csv", permit_cols, "number quantity unit", permit_row),
+    TABLE("ods-licences.csv", licence_cols, "number year quantity_kg", licence_row),
+    TABLE("basel-consents.csv", consent_cols, "number quantity_kg", consent_row),
+};
 
 er_status er_registry_load(er_registry **out, const char *dir, const char *ref_dir, er_err *err)
 {
     er_registry *r = calloc(1, sizeof *r);
     char path[4200], rdir[4096];
-    bool f1 = false, f2 = false, f3 = false;
+    bool any = false;
     er_status st = ER_OK;
     *out = NULL;
     if (!r)
         return er_errf(err, ER_ENOMEM, "out of memory");
-    snprintf(path, sizeof path, "%s/ods-substances.csv", ref_dir ? ref_dir : "");
+    snprintf(path, sizeof path, "%s/%s", ref_dir ? ref_dir : "", substances.file);
     if (ref_dir && access(path, R_OK) == 0)
         snprintf(rdir, sizeof rdir, "%s", ref_dir);
-    else if ((st = er_data_find(ER_DATA_REFERENCE, "ods-substances.csv", rdir, sizeof rdir, err)) != ER_OK)
+    else if ((st = er_data_find(ER_DATA_REFERENCE, substances.file, rdir, sizeof rdir, err)) != ER_OK)
         goto cleanup;
-    snprintf(path, sizeof path, "%s/ods-substances.csv", rdir);
-    if ((st = load_substances(r, path, err)) != ER_OK)
+    snprintf(path, sizeof path, "%s/%s", rdir, substances.file);
+    if ((st = load_table(r, &substances, path, NULL, err)) != ER_OK)
         goto cleanup;
-    snprintf(path, sizeof path, "%s/cites-permits.csv", dir);
-    if ((st = load_permits(r, path, &f1, err)) != ER_OK)
-        goto cleanup;
-    snprintf(path, sizeof path, "%s/ods-licences.csv", dir);
-    if ((st = load_licences(r, path, &f2, err)) != ER_OK)
-        goto cleanup;
-    snprintf(path, sizeof path, "%s/basel-consents.csv", dir);
-    if ((st = load_consents(r, path, &f3, err)) != ER_OK)
-        goto cleanup;
-    if (!f1 && !f2 && !f3)
+    for (size_t i = 0; i < sizeof registries / sizeof registries[0]; i++) {
+        bool found = false;
+        snprintf(path, sizeof path, "%s/%s", dir, registries[i].file);
+        if ((st = load_table(r, &registries[i], path, &found, err)) != ER_OK)
+            goto cleanup;
+        any |= found;
+    }
+    if (!any)
         st = er_errf(err, ER_ENOTFOUND, "%s: no registry (expected cites-permits.csv, ods-licences.csv or "
                      "basel-consents.csv)", dir);
 cleanup:

@@ -18,6 +18,7 @@
 #include "ecorisk/risk.h"
 #include "ecorisk/score.h"
 #include "core/sbuf.h"
+#include "score/inputs.h"
 #include "registry/registry_run.h"
 
 /* The risk and every term behind it, in log-odds (docs/scoring.md §6): the
@@ -113,133 +114,167 @@ static void features_json(er_sb *b, const er_anomalies *an)
     er_sb_putc(b, '}');
 }
 
-er_status er_explain(const er_run_opts *o, const char *decl_id, char **json, er_err *err)
+/* What explain holds while it searches the feeds for the declaration. */
+typedef struct xctx {
+    const er_run_opts *o;
+    const char        *decl_id;
+    er_inputs          in;
+    er_eval           *ev;
+    er_model          *model;
+    er_model_pred     *pred;
+    reg_run            rr;
+    er_risk_lanes      lanes;
+    er_sb              out;     /* the trace, compact JSON */
+    bool               found;
+} xctx;
+
+/* Everything the run would load, in the run's order, plus the ledger
+ * balance as the run sees it (read-only). */
+static er_status xopen(xctx *x, er_err *err)
 {
-    er_status st = ER_OK;
-    er_refdata *ref = NULL;
-    er_mapping *map = NULL;
-    er_profileset *ps = NULL;
-    er_baseline *bl = NULL;
-    er_feed *feed = NULL;
+    const er_run_opts *o = x->o;
+    er_inputs_spec spec = {.reference = o->reference, .mapping = o->mapping, .profiles = o->profiles,
+                           .n_profiles = o->n_profiles, .today = o->as_of, .baseline = o->baseline};
+    er_status st;
+    if (o->config && (st = er_run_config_lanes(o->config, &x->lanes, err)) != ER_OK)
+        return st;
+    if ((st = er_inputs_load(&x->in, &spec, err)) != ER_OK || (st = er_eval_new(&x->ev, x->in.ps, err)) != ER_OK ||
+        (st = reg_run_open(&x->rr, o, true, err)) != ER_OK)
+        return st;
+    if (o->model && ((st = er_model_load(&x->model, o->model, err)) != ER_OK ||
+                     (st = er_model_bind(x->model, x->in.ps, x->in.bl, err)) != ER_OK ||
+                     (st = er_model_pred_new(&x->pred, x->model, err)) != ER_OK))
+        return st;
+    return ER_OK;
+}
+
+static void xclose(xctx *x)
+{
+    reg_run_close(&x->rr);
+    er_sb_free(&x->out);
+    er_model_pred_free(x->pred);
+    er_model_free(x->model);
+    er_eval_free(x->ev);
+    er_inputs_free(&x->in);
+}
+
+/* The trace of declaration d, read from feed: the declaration, its anomaly
+ * features, its risk, every profile's conditions, the alert and the model. */
+static er_status explain_decl(xctx *x, const er_decl *d, const char *feed, er_err *err)
+{
+    const er_profileset *ps = x->in.ps;
+    er_sb *out = &x->out;
+    er_decl_score sc;
+    er_score_decl(ps, x->in.bl, x->ev, d, &sc);
+    char *trace = er_eval_explain(ps, d, &sc.an);
+    if (!trace)
+        return er_errf(err, ER_ENOMEM, "out of memory");
+    er_alert_ctx actx = {.ps = ps, .run_id = "explain", .baseline_id = x->in.bl ? er_baseline_id(x->in.bl) : "",
+                         .as_of = x->o->as_of};
+    er_sb_puts(out, "{\"declaration\":");
+    er_alert_decl_json(out, d);
+    er_sb_json_key(out, "feed");
+    er_sb_json_cstr(out, feed);
+    er_sb_json_key(out, "baseline_id");
+    er_sb_json_cstr(out, actx.baseline_id);
+    er_sb_json_key(out, "anomalies");
+    features_json(out, &sc.an);
+    er_sb_json_key(out, "risk");
+    risk_json(out, ps, &sc);
+    er_sb_json_key(out, "profiles");
+    er_sb_puts(out, trace);
+    free(trace);
+    er_sb_json_key(out, "alert");
+    if (sc.best >= 0)
+        er_alert_format(out, &actx, d, &sc, (size_t)sc.best, er_score_lane(&sc, (size_t)sc.best, &x->lanes),
+                        false, false);
+    else
+        er_sb_puts(out, "null");
+    if (x->model) {
+        er_status st;
+        er_sb_json_key(out, "model");
+        if ((st = er_model_explain(x->model, x->pred, d, &sc, 0, out, err)) != ER_OK)
+            return st;
+    }
+    er_sb_putc(out, '}');
+    return ER_OK;
+}
+
+/* A quarantined record with the id: why it was not scored. */
+static void explain_quarantined(er_sb *out, const er_qrecord *q)
+{
+    er_sb_puts(out, "{\"quarantined\":{\"file\":");
+    er_sb_json_cstr(out, q->file);
+    er_sb_printf(out, ",\"line\":%llu,\"reason\":", (unsigned long long)q->line);
+    er_sb_json_cstr(out, er_qreason_str(q->reason));
+    er_sb_json_key(out, "detail");
+    er_sb_json_cstr(out, q->detail);
+    er_sb_json_key(out, "excerpt");
+    er_sb_json_str(out, q->excerpt, q->excerpt_len);
+    er_sb_puts(out, "}}");
+}
+
+/* One batch of feed fi: the declaration, else a quarantined record naming the id. */
+static er_status search_batch(xctx *x, const er_batch *b, size_t fi, er_err *err)
+{
+    for (size_t i = 0; i < b->n; i++)
+        if (strcmp(b->decls[i].id, x->decl_id) == 0) {
+            x->found = true;
+            return explain_decl(x, &b->decls[i], x->o->feeds[fi], err);
+        }
+    for (size_t i = 0; i < b->n_q; i++) {
+        const er_qrecord *q = &b->quarantined[i];
+        if (q->excerpt && strstr(q->excerpt, x->decl_id)) {
+            x->found = true;
+            explain_quarantined(&x->out, q);
+            break;
+        }
+    }
+    return ER_OK;
+}
+
+/* Read the feeds in order, through the registry pass as the run does, until
+ * the declaration turns up. */
+static er_status search(xctx *x, er_err *err)
+{
+    const er_run_opts *o = x->o;
     er_batch *b = NULL;
-    er_eval *ev = NULL;
-    er_model *model = NULL;
-    er_model_pred *pred = NULL;
-    er_sb out = {0};
-    char *trace = NULL;
-    bool found = false;
-    reg_run rr = {0};
-    er_risk_lanes lanes = {ER_RISK_LANE_RED_DEFAULT, ER_RISK_LANE_YELLOW_DEFAULT};
-
-    *json = NULL;
-    if (o->config && (st = er_run_config_lanes(o->config, &lanes, err)) != ER_OK)
-        goto cleanup;
-    if ((st = er_refdata_load(&ref, o->reference, err)) != ER_OK)
-        goto cleanup;
-    if (o->mapping && (st = er_mapping_load(&map, o->mapping, err)) != ER_OK)
-        goto cleanup;
-    er_profile_opts popts = {.ref = ref, .today = o->as_of};
-    if ((st = er_profileset_load(&ps, o->profiles, o->n_profiles, &popts, false, err)) != ER_OK)
-        goto cleanup;
-    if (o->baseline && (st = er_baseline_load(&bl, o->baseline, err)) != ER_OK)
-        goto cleanup;
-    if ((st = er_eval_new(&ev, ps, err)) != ER_OK)
-        goto cleanup;
-    if ((st = reg_run_open(&rr, o, true, err)) != ER_OK)   /* the ledger balance as the run sees it */
-        goto cleanup;
-    if (o->model && ((st = er_model_load(&model, o->model, err)) != ER_OK ||
-                     (st = er_model_bind(model, ps, bl, err)) != ER_OK ||
-                     (st = er_model_pred_new(&pred, model, err)) != ER_OK))
-        goto cleanup;
-    if ((st = er_batch_new(&b, o->batch_size ? o->batch_size : 8192, err)) != ER_OK)
-        goto cleanup;
-
-    for (size_t fi = 0; fi < o->n_feeds && !found; fi++) {
-        er_feed_opts fo = {.source = o->feeds[fi], .mapping = map, .ref = ref, .format = o->format,
+    er_feed *feed = NULL;
+    er_status st = er_batch_new(&b, o->batch_size ? o->batch_size : 8192, err);
+    for (size_t fi = 0; st == ER_OK && fi < o->n_feeds && !x->found; fi++) {
+        er_feed_opts fo = {.source = o->feeds[fi], .mapping = x->in.map, .ref = x->in.ref, .format = o->format,
                            .since = o->since, .until = o->until};
         if ((st = er_feed_open(&feed, &fo, err)) != ER_OK)
-            goto cleanup;
-        for (;;) {
-            er_status fs = er_feed_next(feed, b, err);
-            if (fs == ER_EOF)
+            break;
+        while (!x->found && (st = er_feed_next(feed, b, err)) == ER_OK)
+            if ((st = reg_run_batch(&x->rr, b, err)) != ER_OK || (st = search_batch(x, b, fi, err)) != ER_OK)
                 break;
-            if (fs != ER_OK) {
-                st = fs;
-                goto cleanup;
-            }
-            if ((st = reg_run_batch(&rr, b, err)) != ER_OK)
-                goto cleanup;
-            for (size_t i = 0; i < b->n && !found; i++) {
-                const er_decl *d = &b->decls[i];
-                if (strcmp(d->id, decl_id) != 0)
-                    continue;
-                found = true;
-                er_decl_score sc;
-                er_score_decl(ps, bl, ev, d, &sc);
-                trace = er_eval_explain(ps, d, &sc.an);
-                if (!trace) {
-                    st = er_errf(err, ER_ENOMEM, "out of memory");
-                    goto cleanup;
-                }
-                er_alert_ctx actx = {.ps = ps, .run_id = "explain", .baseline_id = bl ? er_baseline_id(bl) : "",
-                                     .as_of = o->as_of};
-                er_sb_puts(&out, "{\"declaration\":");
-                er_alert_decl_json(&out, d);
-                er_sb_json_key(&out, "feed");
-                er_sb_json_cstr(&out, o->feeds[fi]);
-                er_sb_json_key(&out, "baseline_id");
-                er_sb_json_cstr(&out, actx.baseline_id);
-                er_sb_json_key(&out, "anomalies");
-                features_json(&out, &sc.an);
-                er_sb_json_key(&out, "risk");
-                risk_json(&out, ps, &sc);
-                er_sb_json_key(&out, "profiles");
-                er_sb_puts(&out, trace);
-                er_sb_json_key(&out, "alert");
-                if (sc.best >= 0)
-                    er_alert_format(&out, &actx, d, &sc, (size_t)sc.best,
-                                    er_score_lane(&sc, (size_t)sc.best, &lanes), false, false);
-                else
-                    er_sb_puts(&out, "null");
-                if (model) {
-                    er_sb_json_key(&out, "model");
-                    if ((st = er_model_explain(model, pred, d, &sc, 0, &out, err)) != ER_OK)
-                        goto cleanup;
-                }
-                er_sb_putc(&out, '}');
-            }
-            /* A quarantined record with that id: report why it was not scored. */
-            for (size_t i = 0; i < b->n_q && !found; i++) {
-                const er_qrecord *q = &b->quarantined[i];
-                if (!q->excerpt || !strstr(q->excerpt, decl_id))
-                    continue;
-                found = true;
-                er_sb_puts(&out, "{\"quarantined\":{\"file\":");
-                er_sb_json_cstr(&out, q->file);
-                er_sb_printf(&out, ",\"line\":%llu,\"reason\":", (unsigned long long)q->line);
-                er_sb_json_cstr(&out, er_qreason_str(q->reason));
-                er_sb_json_key(&out, "detail");
-                er_sb_json_cstr(&out, q->detail);
-                er_sb_json_key(&out, "excerpt");
-                er_sb_json_str(&out, q->excerpt, q->excerpt_len);
-                er_sb_puts(&out, "}}");
-            }
-            if (found)
-                break;
-        }
+        if (st == ER_EOF)
+            st = ER_OK;
         er_feed_free(feed);
         feed = NULL;
     }
-    if (!found) {
+    er_batch_free(b);
+    return st;
+}
+
+er_status er_explain(const er_run_opts *o, const char *decl_id, char **json, er_err *err)
+{
+    xctx x = {.o = o, .decl_id = decl_id, .lanes = {ER_RISK_LANE_RED_DEFAULT, ER_RISK_LANE_YELLOW_DEFAULT}};
+    er_status st;
+    *json = NULL;
+    if ((st = xopen(&x, err)) != ER_OK || (st = search(&x, err)) != ER_OK)
+        goto cleanup;
+    if (!x.found) {
         st = er_errf(err, ER_ENOTFOUND, "declaration '%s' not found in the feed", decl_id);
         goto cleanup;
     }
-    if (out.oom) {
+    if (x.out.oom) {
         st = er_errf(err, ER_ENOMEM, "out of memory");
         goto cleanup;
     }
     /* Re-serialise through json-c for a readable, indented document. */
-    json_object *doc = json_tokener_parse(out.p);
+    json_object *doc = json_tokener_parse(x.out.p);
     if (!doc) {
         st = er_errf(err, ER_EINTERNAL, "explain produced invalid JSON");
         goto cleanup;
@@ -249,19 +284,7 @@ er_status er_explain(const er_run_opts *o, const char *decl_id, char **json, er_
     json_object_put(doc);
     if (!*json)
         st = er_errf(err, ER_ENOMEM, "out of memory");
-
 cleanup:
-    reg_run_close(&rr);
-    free(trace);
-    er_sb_free(&out);
-    er_batch_free(b);
-    er_model_pred_free(pred);
-    er_model_free(model);
-    er_eval_free(ev);
-    er_feed_free(feed);
-    er_baseline_free(bl);
-    er_profileset_free(ps);
-    er_mapping_free(map);
-    er_refdata_free(ref);
+    xclose(&x);
     return st;
 }
