@@ -7,11 +7,11 @@
  * the expected `profile show` line. A new row without a sample, or without
  * one of its functions, fails (docs/architecture.md#a-new-profile-operator).
  */
-#include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "ecorisk/profile.h"
 #include "ecorisk/registry.h"
 #include "profile/profile_op.h"
@@ -216,7 +216,7 @@ START_TEST(unknown_operator_lists_the_table)
 }
 END_TEST
 
-int main(void)
+Suite *test_suite(void)
 {
     Suite *s = suite_create("profile_ops");
     TCase *tc = tcase_create("table");
@@ -224,9 +224,5 @@ int main(void)
     tcase_add_test(tc, every_row_has_a_sample);
     tcase_add_test(tc, unknown_operator_lists_the_table);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return s;
 }
