@@ -1,9 +1,10 @@
 /*
  * profile_int.h — private structures of the profile module: the compiled
  * condition graph, the matchers (HS prefix trie, country bitsets, keyword
- * automata) and the profile set that owns them. Shared by profile_load.c
- * (parse, lint, compile), profile_match.c (matchers), profile_eval.c
- * (evaluation, evidence, explain) and profile_describe.c.
+ * automata), the profile set that owns them and the evaluation state. Shared
+ * by the compiler (profile_build.h), the operators (profile_op.h), the
+ * matchers (profile_match.c), evaluation (profile_eval.c, profile_explain.c)
+ * and profile_describe.c.
  */
 #ifndef ECORISK_PROFILE_INT_H
 #define ECORISK_PROFILE_INT_H
@@ -36,31 +37,27 @@ typedef enum pfield {
 const char *pfield_name(pfield f);
 pfield      pfield_parse(const char *name);   /* PF_COUNT if unknown ("extra.*" → PF_EXTRA) */
 
-/* ---- compiled conditions ------------------------------------------------ */
-typedef enum cop {
-    C_ALL = 0, C_ANY, C_NOT,
-    C_STR_IN,      /* string field ∈ set (eq / in / in_list) */
-    C_HS_PREFIX,   /* hs has a prefix in HS set `set` */
-    C_CC_IN,       /* country field ∈ country set (transit: any overlap) */
-    C_ROUTE,       /* (origin|export_country) → destination in route set */
-    C_NUM,         /* numeric comparison */
-    C_KEYWORDS,    /* text field contains a keyword of keyword set `set` */
-    C_ANOMALY,     /* anomaly feature p < threshold */
-    C_EXISTS,      /* field present (non-empty) */
-    C_TRUE,
-    C_ENUM_IN,     /* flow or mode ∈ bit mask `a` (compiled form of C_STR_IN on flow/mode) */
-    C_DOCUMENT     /* registry check: cited documents of kind `cmp` in a state of mask `a` (registry.h) */
-} cop;
+/* Field kinds, for the operator table (profile_op.h): which operators a field accepts. */
+enum {
+    FK_TEXT = 1u << 0,      /* string fields other than hs, flow and mode */
+    FK_ENUM = 1u << 1,      /* flow, mode: tested as bit masks */
+    FK_HS = 1u << 2,
+    FK_COUNTRY = 1u << 3,
+    FK_NUMBER = 1u << 4,
+    FK_ANY = 0x1f,
+};
+unsigned pfield_kind(pfield f);
 
+/* ---- compiled conditions ------------------------------------------------ */
 typedef enum ncmp { NC_GT = 0, NC_GE, NC_LT, NC_LE, NC_EQ, NC_NE, NC_BETWEEN } ncmp;
 
 typedef enum route_from { RF_ORIGIN = 0, RF_EXPORT, RF_EITHER } route_from;
 
 typedef struct cnode {
-    uint8_t     op;        /* cop */
+    uint8_t     op;        /* row of the operator table (profile_op.h) */
     uint8_t     field;     /* pfield */
-    uint8_t     cmp;       /* ncmp, or route_from for C_ROUTE, feature for C_ANOMALY */
-    uint8_t     pack;      /* keyword automaton (pack index) for C_KEYWORDS */
+    uint8_t     cmp;       /* ncmp, route_from, anomaly feature or document kind: the operator's */
+    uint8_t     pack;      /* keyword automaton (pack index) of a keyword test */
     uint32_t    a, n;      /* children: kids[a .. a+n) ; or set index in a */
     double      x, y;      /* numeric operands / p threshold */
     const char *extra;     /* extra column name (PF_EXTRA) */
@@ -227,7 +224,27 @@ void      kw_scan(const kwauto *k, const char *norm, size_t len, uint64_t *mask)
 /* The same for n automata at once (each with patterns; masks[i] for ks[i]). */
 void      kw_scan_multi(const kwauto *const *ks, size_t n, const char *norm, size_t len, uint64_t *const *masks);
 
-/* Helpers shared by eval and describe. */
+/* Evaluation state of one thread (er_eval_new): per-declaration work shared by
+ * every profile, computed lazily. */
+struct er_eval {
+    const er_profileset *s;
+    er_profile_result   *res;
+    uint64_t            *hs_mask;
+    bool                 hs_done;
+    uint64_t            *kw_mask;   /* n_packs × n_slots × kw_words */
+    uint8_t             *kw_done;   /* n_packs × n_slots */
+    char                *norm;      /* normalized text of each slot: n_slots × norm_cap */
+    size_t               norm_cap;
+    size_t              *norm_len;  /* per slot; (size_t)-1 = not yet normalized */
+    const er_decl       *d;
+    const er_anomalies  *an;
+    char                *tnorm;     /* evidence and explain: scratch for one normalized text */
+};
+#define EVAL_TNORM_CAP (ER_LIMIT_EXTRA * 3)
+void eval_reset(er_eval *e, const er_decl *d, const er_anomalies *an);
+bool eval_in_window(const er_profile_info *in, const er_decl *d);   /* the profile's validity window */
+
+/* Helpers shared by eval and describe (profile_fields.c). */
 bool        strset_has(const strset *s, const char *v);
 const char *pfield_str_value(const er_decl *d, pfield f, const char *extra, char *buf, size_t cap);
 bool        pfield_num_value(const er_decl *d, pfield f, double *v);

@@ -280,12 +280,15 @@ er_status kw_add(kwauto *k, const char *norm, size_t len, bool prefix, uint32_t 
     return ER_OK;
 }
 
-er_status kw_build(kwauto *k)
-{
-    er_status st = ER_ENOMEM;
-    uint32_t *fail = NULL, *queue = NULL, *own_start = NULL, *own = NULL, *cnt = NULL;
-    size_t cap_states = 0;
+/* Working arrays of kw_build, freed when it ends. */
+typedef struct kwbuild {
+    uint32_t *fail, *queue, *own_start, *own, *cnt;
+    size_t    qt;        /* states in BFS order in queue[0 .. qt) (the root excluded) */
+} kwbuild;
 
+/* Byte classes of the patterns; returns the trie's size bound (1 + total pattern length). */
+static size_t kw_classes(kwauto *k)
+{
     memset(k->cls, 0, sizeof k->cls);
     k->n_cls = 1;
     size_t total = 1;
@@ -295,19 +298,17 @@ er_status kw_build(kwauto *k)
                 k->cls[*c] = (uint8_t)k->n_cls++;
         total += k->pats[p].len;
     }
+    return total;
+}
+
+/* The goto function (0 = no edge: the root is never a target) and each state's own outputs. */
+static bool kw_trie(kwauto *k, kwbuild *b)
+{
     const uint32_t C = k->n_cls;
-    cap_states = total;
-    k->delta = calloc(cap_states * C, sizeof *k->delta);
-    fail = calloc(cap_states, sizeof *fail);
-    queue = malloc(cap_states * sizeof *queue);
-    cnt = calloc(cap_states, sizeof *cnt);
-    if (!k->delta || !fail || !queue || !cnt)
-        goto cleanup;
-    /* goto function: 0 means "no edge" (state 0 is the root, never a target). */
     k->n_states = 1;
     uint32_t *term = calloc(k->n_pats ? k->n_pats : 1, sizeof *term);
     if (!term)
-        goto cleanup;
+        return false;
     for (size_t p = 0; p < k->n_pats; p++) {
         uint32_t cur = 0;
         for (const unsigned char *c = (const unsigned char *)k->raw[p]; *c; c++) {
@@ -317,99 +318,131 @@ er_status kw_build(kwauto *k)
             cur = *e;
         }
         term[p] = cur;
-        cnt[cur]++;
+        b->cnt[cur]++;
     }
-    /* own outputs per state */
-    own_start = calloc(k->n_states + 1, sizeof *own_start);
-    own = malloc((k->n_pats ? k->n_pats : 1) * sizeof *own);
-    if (!own_start || !own) {
+    b->own_start = calloc(k->n_states + 1, sizeof *b->own_start);
+    b->own = malloc((k->n_pats ? k->n_pats : 1) * sizeof *b->own);
+    if (!b->own_start || !b->own) {
         free(term);
-        goto cleanup;
+        return false;
     }
     for (uint32_t q = 0; q < k->n_states; q++)
-        own_start[q + 1] = own_start[q] + cnt[q];
-    memset(cnt, 0, k->n_states * sizeof *cnt);
+        b->own_start[q + 1] = b->own_start[q] + b->cnt[q];
+    memset(b->cnt, 0, k->n_states * sizeof *b->cnt);
     for (size_t p = 0; p < k->n_pats; p++)
-        own[own_start[term[p]] + cnt[term[p]]++] = (uint32_t)p;
+        b->own[b->own_start[term[p]] + b->cnt[term[p]]++] = (uint32_t)p;
     free(term);
-    /* BFS: failure links, complete DFA */
+    return true;
+}
+
+/* BFS: failure links, and the complete DFA. */
+static void kw_failure(kwauto *k, kwbuild *b)
+{
+    const uint32_t C = k->n_cls;
     size_t qh = 0, qt = 0;
     for (uint32_t c = 0; c < C; c++) {
         uint32_t t = k->delta[c];
         if (t) {
-            fail[t] = 0;
-            queue[qt++] = t;
+            b->fail[t] = 0;
+            b->queue[qt++] = t;
         }
     }
     while (qh < qt) {
-        uint32_t q = queue[qh++];
+        uint32_t q = b->queue[qh++];
         for (uint32_t c = 0; c < C; c++) {
             uint32_t *e = &k->delta[(size_t)q * C + c];
             if (*e) {
-                fail[*e] = k->delta[(size_t)fail[q] * C + c];
-                queue[qt++] = *e;
+                b->fail[*e] = k->delta[(size_t)b->fail[q] * C + c];
+                b->queue[qt++] = *e;
             } else {
-                *e = k->delta[(size_t)fail[q] * C + c];
+                *e = k->delta[(size_t)b->fail[q] * C + c];
             }
         }
     }
-    /* merged outputs: own + fail chain (BFS order guarantees fail done first) */
+    b->qt = qt;
+}
+
+/* Merged outputs: own + fail chain (BFS order guarantees fail done first). */
+static bool kw_outputs(kwauto *k, kwbuild *b)
+{
     k->out_start = calloc(k->n_states + 1, sizeof *k->out_start);
     if (!k->out_start)
-        goto cleanup;
-    uint32_t *mcount = cnt;   /* reuse: merged count per state */
+        return false;
+    uint32_t *mcount = b->cnt;   /* reuse: merged count per state */
     memset(mcount, 0, k->n_states * sizeof *mcount);
-    for (size_t i = 0; i < qt; i++) {
-        uint32_t q = queue[i];
-        mcount[q] = (own_start[q + 1] - own_start[q]) + mcount[fail[q]];
+    for (size_t i = 0; i < b->qt; i++) {
+        uint32_t q = b->queue[i];
+        mcount[q] = (b->own_start[q + 1] - b->own_start[q]) + mcount[b->fail[q]];
     }
     for (uint32_t q = 0; q < k->n_states; q++)
         k->out_start[q + 1] = k->out_start[q] + mcount[q];
     k->out = malloc((k->out_start[k->n_states] ? k->out_start[k->n_states] : 1) * sizeof *k->out);
     if (!k->out)
-        goto cleanup;
-    for (size_t i = 0; i < qt; i++) {
-        uint32_t q = queue[i], o = k->out_start[q];
-        for (uint32_t j = own_start[q]; j < own_start[q + 1]; j++)
-            k->out[o++] = own[j];
-        uint32_t f = fail[q];
+        return false;
+    for (size_t i = 0; i < b->qt; i++) {
+        uint32_t q = b->queue[i], o = k->out_start[q];
+        for (uint32_t j = b->own_start[q]; j < b->own_start[q + 1]; j++)
+            k->out[o++] = b->own[j];
+        uint32_t f = b->fail[q];
         for (uint32_t j = k->out_start[f]; j < k->out_start[f + 1]; j++)
             k->out[o++] = k->out[j];
     }
-    /* renumber states in BFS order: the shallow states every scan keeps
-     * visiting become contiguous rows (cache locality) */
-    {
-        uint32_t *newid = malloc(k->n_states * sizeof *newid);
-        uint32_t *nd = malloc((size_t)k->n_states * C * sizeof *nd);
-        uint32_t *nos = malloc((k->n_states + 1) * sizeof *nos);
-        uint32_t *nout = malloc((k->out_start[k->n_states] ? k->out_start[k->n_states] : 1) * sizeof *nout);
-        if (!newid || !nd || !nos || !nout) {
-            free(newid);
-            free(nd);
-            free(nos);
-            free(nout);
-            goto cleanup;
-        }
-        newid[0] = 0;
-        for (size_t i = 0; i < qt; i++)
-            newid[queue[i]] = (uint32_t)(i + 1);
-        nos[0] = 0;
-        for (uint32_t n = 0; n < k->n_states; n++) {
-            uint32_t old = n == 0 ? 0 : queue[n - 1];
-            for (uint32_t c = 0; c < C; c++)
-                nd[(size_t)n * C + c] = newid[k->delta[(size_t)old * C + c]];
-            uint32_t oc = k->out_start[old + 1] - k->out_start[old];
-            memcpy(nout + nos[n], k->out + k->out_start[old], oc * sizeof *nout);
-            nos[n + 1] = nos[n] + oc;
-        }
+    return true;
+}
+
+/* Renumber states in BFS order: the shallow states every scan keeps visiting
+ * become contiguous rows (cache locality). */
+static bool kw_renumber(kwauto *k, const kwbuild *b)
+{
+    const uint32_t C = k->n_cls;
+    uint32_t *newid = malloc(k->n_states * sizeof *newid);
+    uint32_t *nd = malloc((size_t)k->n_states * C * sizeof *nd);
+    uint32_t *nos = malloc((k->n_states + 1) * sizeof *nos);
+    uint32_t *nout = malloc((k->out_start[k->n_states] ? k->out_start[k->n_states] : 1) * sizeof *nout);
+    if (!newid || !nd || !nos || !nout) {
         free(newid);
-        free(k->delta);
-        free(k->out_start);
-        free(k->out);
-        k->delta = nd;
-        k->out_start = nos;
-        k->out = nout;
+        free(nd);
+        free(nos);
+        free(nout);
+        return false;
     }
+    newid[0] = 0;
+    for (size_t i = 0; i < b->qt; i++)
+        newid[b->queue[i]] = (uint32_t)(i + 1);
+    nos[0] = 0;
+    for (uint32_t n = 0; n < k->n_states; n++) {
+        uint32_t old = n == 0 ? 0 : b->queue[n - 1];
+        for (uint32_t c = 0; c < C; c++)
+            nd[(size_t)n * C + c] = newid[k->delta[(size_t)old * C + c]];
+        uint32_t oc = k->out_start[old + 1] - k->out_start[old];
+        memcpy(nout + nos[n], k->out + k->out_start[old], oc * sizeof *nout);
+        nos[n + 1] = nos[n] + oc;
+    }
+    free(newid);
+    free(k->delta);
+    free(k->out_start);
+    free(k->out);
+    k->delta = nd;
+    k->out_start = nos;
+    k->out = nout;
+    return true;
+}
+
+er_status kw_build(kwauto *k)
+{
+    er_status st = ER_ENOMEM;
+    kwbuild b = {0};
+    size_t cap_states = kw_classes(k);
+    const uint32_t C = k->n_cls;
+    k->delta = calloc(cap_states * C, sizeof *k->delta);
+    b.fail = calloc(cap_states, sizeof *b.fail);
+    b.queue = malloc(cap_states * sizeof *b.queue);
+    b.cnt = calloc(cap_states, sizeof *b.cnt);
+    if (!k->delta || !b.fail || !b.queue || !b.cnt || !kw_trie(k, &b))
+        goto cleanup;
+    kw_failure(k, &b);
+    if (!kw_outputs(k, &b) || !kw_renumber(k, &b))
+        goto cleanup;
     /* final form: each entry is (target * C) << 1 | target-has-output, so the
      * scan needs no multiply and no second load on the common path */
     if ((uint64_t)k->n_states * C >= (1u << 31))
@@ -424,11 +457,11 @@ cleanup:
         free(k->raw ? k->raw[p] : NULL);
     free(k->raw);
     k->raw = NULL;
-    free(own);
-    free(own_start);
-    free(cnt);
-    free(queue);
-    free(fail);
+    free(b.own);
+    free(b.own_start);
+    free(b.cnt);
+    free(b.queue);
+    free(b.fail);
     return st;
 }
 
