@@ -121,53 +121,30 @@ static int cmp_risk(const void *a, const void *b)
     return er_risk_cmp(x->risk, x->ordinal, y->risk, y->ordinal);
 }
 
-/* Select top-up candidates per group until n_random ≥ ceil(rate × in-scope). */
-static void plan_topup(const run_config *cfg, groups *gs, alert_rec *cands, size_t n_cands,
-                       alert_rec **picked_ptrs)
+/* Fill each group's reserved slots from the candidates, in order: the random
+ * top-up (explore false: hash order, until n_random >= ceil(min_random_rate x
+ * in-scope)), then exploration (explore true: least sure first, risk nearest
+ * 0.5, ceil(explore_rate x in-scope) slots among those not taken as controls;
+ * docs/operations.md, "Lane capacity and random control"). */
+static void plan_fill(const run_config *cfg, groups *gs, alert_rec **ptrs, size_t n_cands, bool explore)
 {
-    if (!n_cands)
-        return;
-    for (size_t i = 0; i < n_cands; i++)
-        picked_ptrs[i] = &cands[i];
-    qsort(picked_ptrs, n_cands, sizeof *picked_ptrs, cmp_cand);
-    size_t i = 0;
-    while (i < n_cands) {
-        uint32_t gi = picked_ptrs[i]->group;
-        group *g = &gs->g[gi];
-        const rule *r = run_config_match(cfg, g->office, g->flow);
-        double rate = r ? r->min_random : 0;
-        uint64_t need = (uint64_t)ceil(rate * (double)g->n_in_scope - 1e-9);
-        for (; i < n_cands && picked_ptrs[i]->group == gi; i++) {
-            if (g->n_random >= need)
-                continue;
-            picked_ptrs[i]->topup = true;
-            picked_ptrs[i]->random = true;
-            picked_ptrs[i]->final_lane = (uint8_t)(r ? r->random_lane : ER_LANE_RED);
-            g->n_random++;
-        }
-    }
-}
-
-/* Fill each group's exploration slots, ceil(explore_rate × in-scope), with the
- * candidates not taken as controls, least sure first (docs/operations.md,
- * "Exploration slots"). ptrs holds the n_cands candidates. */
-static void plan_explore(const run_config *cfg, groups *gs, alert_rec **ptrs, size_t n_cands)
-{
-    qsort(ptrs, n_cands, sizeof *ptrs, cmp_explore);
+    qsort(ptrs, n_cands, sizeof *ptrs, explore ? cmp_explore : cmp_cand);
     size_t i = 0;
     while (i < n_cands) {
         uint32_t gi = ptrs[i]->group;
         group *g = &gs->g[gi];
         const rule *r = run_config_match(cfg, g->office, g->flow);
-        double rate = r ? r->explore : 0;
+        double rate = !r ? 0 : explore ? r->explore : r->min_random;
         uint64_t need = (uint64_t)ceil(rate * (double)g->n_in_scope - 1e-9);
+        uint64_t *have = explore ? &g->n_explore : &g->n_random;
         for (; i < n_cands && ptrs[i]->group == gi; i++) {
-            if (g->n_explore >= need || ptrs[i]->topup)
+            if (*have >= need || ptrs[i]->topup)
                 continue;
             ptrs[i]->topup = true;
-            ptrs[i]->explore = true;
-            ptrs[i]->final_lane = (uint8_t)(r ? r->explore_lane : ER_LANE_RED);
-            g->n_explore++;
+            ptrs[i]->random = !explore;
+            ptrs[i]->explore = explore;
+            ptrs[i]->final_lane = (uint8_t)(!r ? ER_LANE_RED : explore ? r->explore_lane : r->random_lane);
+            ++*have;
         }
     }
 }
@@ -224,9 +201,11 @@ er_status run_plan(const run_config *cfg, groups *gs, run_recs *rc, er_err *err)
             st = er_errf(err, ER_ENOMEM, "out of memory");
             goto cleanup;
         }
-        plan_topup(cfg, gs, rc->cands, rc->n_cands, cand_ptrs);
+        for (size_t i = 0; i < rc->n_cands; i++)
+            cand_ptrs[i] = &rc->cands[i];
+        plan_fill(cfg, gs, cand_ptrs, rc->n_cands, false);
         if (cfg->any_explore)
-            plan_explore(cfg, gs, cand_ptrs, rc->n_cands);
+            plan_fill(cfg, gs, cand_ptrs, rc->n_cands, true);
         for (size_t i = 0; i < rc->n_cands; i++) {
             if (!rc->cands[i].topup)
                 continue;
