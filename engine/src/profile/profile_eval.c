@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/mix64.h"
 #include "profile/profile_op.h"
 
 /* ---- evaluation state ------------------------------------------------------------ */
@@ -111,21 +112,11 @@ bool pev(er_eval *e, uint32_t ni)
     return profile_ops[n->op].eval(e, n);
 }
 
-static uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    x ^= x >> 31;
-    return x;
-}
-
 static bool random_pick(const pprofile *p, const er_decl *d)
 {
     if (!(p->info.random_rate > 0) || !d->id)
         return false;
-    uint64_t h = mix64(er_hash64(d->id, strlen(d->id), p->seed));
+    uint64_t h = er_mix64(er_hash64(d->id, strlen(d->id), p->seed));
     double u = (double)(h >> 11) * 0x1p-53;
     return u < p->info.random_rate;
 }

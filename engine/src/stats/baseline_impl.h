@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/mix64.h"
 #include "ecorisk/baseline.h"
 
 typedef __int128 i128;
@@ -198,15 +199,7 @@ uint64_t  er_bl_importer_hash(const char *s);
 void      er_bl_tables_free(er_baseline *bl);   /* route and first-seen tables */
 
 /* Table slot hashes (shared by the tables and the prefetching batch paths). */
-static inline uint64_t er_bl_mix64(uint64_t x)
-{
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    x ^= x >> 31;
-    return x;
-}
+static inline uint64_t er_bl_mix64(uint64_t x) { return er_mix64(x); }
 static inline uint64_t er_bl_route_slot(uint64_t key) { return er_bl_mix64(key); }
 static inline uint64_t er_bl_trader_slot(uint64_t h, uint8_t ch)
 {
