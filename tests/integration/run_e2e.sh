@@ -222,9 +222,9 @@ want = {
     "RUN-O02": ("yellow", True, "red"),    #   0.873: over capacity
     "RUN-O03": ("red", False, None),
     "RUN-W04": ("red", False, None),       # NLSPL/IM: floor(0.25 x 4) = 1
-    "RUN-X01": ("red", False, None),       # NLRTM/EX: floor(0.5 x 4) = 2: X01 100, X02 100
-    "RUN-X02": ("red", False, None),
-    "RUN-X03": ("yellow", True, "red"),
+    "RUN-X01": ("yellow", True, "red"),    # NLRTM/EX: floor(0.5 x 4) = 2 kept by risk: X02 0.99998,
+    "RUN-X02": ("red", False, None),       #   X03 0.99736 over X01 0.99297 (its scrap price is a unit
+    "RUN-X03": ("red", False, None),       #   error to the baseline: docs/scoring.md 3.1)
     "RUN-X04": ("yellow", True, "red"),
 }
 for k, v in want.items():

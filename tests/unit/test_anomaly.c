@@ -114,6 +114,15 @@ START_TEST(scale_floor_clustered)
     q = fx_decl("130219", 19100, exp(-0.96875 - 6.9) * 3.0, 3.0);
     er_anomaly_compute(bl, &q, &a);
     ck_assert_double_eq_tol(a.f[ER_FEAT_UNIT_VALUE_LOW].p, 0.000310283856330292, 1e-12);
+    /* more than 100x below the median (0.03125 in log): a unit error, p kept */
+    ck_assert(a.f[ER_FEAT_UNIT_VALUE_LOW].unit_error);
+    ck_assert(!a.f[ER_FEAT_UNIT_VALUE_HIGH].unit_error);
+    q = fx_decl("130219", 19100, exp(0.03125 - 4.60) * 3.0, 3.0);   /* 99.5x below: still evidence */
+    er_anomaly_compute(bl, &q, &a);
+    ck_assert(!a.f[ER_FEAT_UNIT_VALUE_LOW].unit_error);
+    q = fx_decl("130219", 19100, exp(0.03125 - 4.61) * 3.0, 3.0);   /* 100.5x below */
+    er_anomaly_compute(bl, &q, &a);
+    ck_assert(a.f[ER_FEAT_UNIT_VALUE_LOW].unit_error);
     /* the floor has a 10 % breakdown point: 5 gram/kilogram errors (+6.9) do not move it */
     for (int i = 0; i < 5; i++)
         d[i] = fx_decl("130219", 19000, exp(CENTRE(240) + 6.9) * 10.0, 10.0);

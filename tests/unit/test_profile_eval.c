@@ -246,6 +246,12 @@ START_TEST(anomaly_no_data)
     r = run(&d, &an);
     ck_assert_uint_eq((r[0].fired >> 9) & 1u, 0);
     ck_assert_str_eq(evidence(0, 9, &d, &an), "unit_value_low: no data (not computable)");
+    an = anomalies(0.001);   /* a unit error (docs/scoring.md 3.1) is shown but does not fire */
+    an.f[ER_FEAT_UNIT_VALUE_LOW].unit_error = true;
+    r = run(&d, &an);
+    ck_assert_uint_eq((r[0].fired >> 9) & 1u, 0);
+    ck_assert_str_eq(evidence(0, 9, &d, &an), "unit_value_low p=0.001 < 0.01 (observed 0.5, expected 1..3, hs6 050790; "
+                                              "over 100x below the median: a unit error, not counted)");
     an = anomalies(0.01);   /* p must be strictly below */
     r = run(&d, &an);
     ck_assert_uint_eq((r[0].fired >> 9) & 1u, 0);

@@ -84,6 +84,10 @@ START_TEST(feature_terms)
     ck_assert_double_eq_tol(er_risk_feature_term(ER_FEAT_ROUTE_RARITY, &v), 0.51, TOL);
     /* unit value low: 0.35 · (3 − 2) = 0.35 */
     ck_assert_double_eq_tol(er_risk_feature_term(ER_FEAT_UNIT_VALUE_LOW, &v), 0.35, TOL);
+    /* the same p on a unit error (over 100x below the median): nothing */
+    v.unit_error = true;
+    ck_assert_double_eq(er_risk_feature_term(ER_FEAT_UNIT_VALUE_LOW, &v), 0);
+    v.unit_error = false;
     /* at or below the chance level: nothing */
     v.p = 0.01;
     ck_assert_double_eq(er_risk_feature_term(ER_FEAT_MAHALANOBIS, &v), 0);

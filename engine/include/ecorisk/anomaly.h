@@ -36,6 +36,8 @@ const char *er_level_str(er_level l);      /* "none", "hs6", "hs4", "hs2", "all"
 /* Parse a feature name as used in profiles; returns ER_FEAT_COUNT if unknown. */
 er_feature  er_feature_parse(const char *name);
 
+#define ER_UNIT_ERROR_RATIO 100.0   /* median / unit value beyond which a low unit value is a unit error */
+
 typedef struct er_feature_value {
     bool    computable;
     uint8_t level;           /* er_level used */
@@ -44,6 +46,10 @@ typedef struct er_feature_value {
     double  expected_lo;     /* expected range (e.g. 5th..95th percentile), same scale */
     double  expected_hi;
     double  p;               /* tail probability; 1 when not computable */
+    bool    unit_error;      /* unit_value_low only: more than ER_UNIT_ERROR_RATIO below the group
+                                median, the mark of a unit or data-entry error (grams entered as
+                                kilograms), not of undervaluation: p is kept, but anomaly
+                                predicates do not fire on it and it adds no risk (docs/scoring.md 3.1) */
 } er_feature_value;
 
 typedef struct er_anomalies {

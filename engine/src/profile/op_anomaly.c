@@ -46,7 +46,8 @@ int32_t compile_anomaly(ctx *c, const popnd *a)
 bool eval_anomaly(er_eval *e, const cnode *n)
 {
     const er_anomalies *an = e->an;
-    if (!an || !an->have_baseline || n->cmp >= ER_FEAT_COUNT || !an->f[n->cmp].computable)
+    if (!an || !an->have_baseline || n->cmp >= ER_FEAT_COUNT || !an->f[n->cmp].computable
+        || an->f[n->cmp].unit_error)
         return false;
     return an->f[n->cmp].p < n->x;
 }
@@ -54,6 +55,7 @@ bool eval_anomaly(er_eval *e, const cnode *n)
 void evidence_anomaly(er_sb *b, er_eval *e, const cnode *n, bool neg, const char *fname)
 {
     (void)fname;
+    (void)neg;   /* the comparison printed is the one that holds */
     const er_anomalies *an = e->an;
     const char *fn = er_feature_str((er_feature)n->cmp);
     if (!an || !an->have_baseline) {
@@ -62,8 +64,9 @@ void evidence_anomaly(er_sb *b, er_eval *e, const cnode *n, bool neg, const char
         er_sb_printf(b, "%s: no data (not computable)", fn);
     } else {
         const er_feature_value *f = &an->f[n->cmp];
-        er_sb_printf(b, "%s p=%.3g %s %.3g (observed %.6g, expected %.6g..%.6g, %s %s)", fn, f->p, neg ? ">=" : "<",
-                     n->x, f->observed, f->expected_lo, f->expected_hi, er_level_str((er_level)f->level), f->group);
+        er_sb_printf(b, "%s p=%.3g %s %.3g (observed %.6g, expected %.6g..%.6g, %s %s%s)", fn, f->p, f->p < n->x ? "<" : ">=",
+                     n->x, f->observed, f->expected_lo, f->expected_hi, er_level_str((er_level)f->level), f->group,
+                     f->unit_error ? "; over 100x below the median: a unit error, not counted" : "");
     }
 }
 

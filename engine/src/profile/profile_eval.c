@@ -147,7 +147,7 @@ static double anomaly_scale(const pindicator *in, const er_anomalies *an)
     for (uint8_t k = 0; k < in->n_an; k++) {
         const er_feature_value *f = &an->f[in->an_feat[k]];
         double lt = in->an_lt[k];
-        if (!f->computable || !(lt > 0) || !(f->p > 0))
+        if (!f->computable || f->unit_error || !(lt > 0) || !(f->p > 0))
             continue;
         double r = -log(f->p) / lt;
         if (r > best)

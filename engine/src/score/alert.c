@@ -116,6 +116,10 @@ void er_alert_feature_fields(er_sb *b, const er_feature_value *v)
     er_sb_json_cstr(b, er_level_str((er_level)v->level));
     er_sb_json_key(b, "group");
     er_sb_json_cstr(b, v->group);
+    if (v->unit_error) {   /* only when set: docs/scoring.md 3.1 */
+        er_sb_json_key(b, "unit_error");
+        er_sb_puts(b, "true");
+    }
 }
 
 static void anomalies_json(er_sb *b, const er_anomalies *an)

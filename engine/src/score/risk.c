@@ -27,7 +27,7 @@ const er_risk_feature_param *er_risk_feature_params(er_feature f)
 
 double er_risk_feature_term(er_feature f, const er_feature_value *v)
 {
-    if ((unsigned)f >= ER_FEAT_COUNT || !v->computable || !(v->p > 0))
+    if ((unsigned)f >= ER_FEAT_COUNT || !v->computable || v->unit_error || !(v->p > 0))
         return 0;
     const er_risk_feature_param *k = &feature_params[f];
     double dec = -log10(v->p) - k->chance;

@@ -16,6 +16,7 @@
 #include <gsl/gsl_cdf.h>
 
 #define P_FLOOR 1e-300   /* keeps -2 ln p finite */
+#define UNIT_ERROR_LOG 4.605170185988092   /* ln ER_UNIT_ERROR_RATIO (100) */
 
 static inline double clamp_p(double p)
 {
@@ -89,6 +90,7 @@ static void unit_value(const er_baseline *bl, const group *const *chain, int nch
         double pl = er_bl_uv_p_low(z, g->n);
         fh->p = clamp_p(1.0 - pl);
         fl->p = clamp_p(empirical_floor(g, x->x[0], false, pl));
+        fl->unit_error = g->median - x->x[0] > UNIT_ERROR_LOG;
     } else {
         double ph = er_bl_uv_p_low(-z, g->n);
         fl->p = clamp_p(1.0 - ph);
