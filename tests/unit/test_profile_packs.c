@@ -60,7 +60,7 @@ static const expect expects[] = {
     {"WL-REPT-1", "wl-reptiles-as-fish", 100, "red", true,
      "reptile-in-fish-code,dry-fish-shipment,source-country,captive-bred-claim,many-pieces-air-post,new-importer"},
     {"WL-REPT-2", "wl-reptiles-as-fish", 10, "green", false, "many-pieces-air-post"},
-    {"WL-SKIN-1", "wl-reptile-skins", 95, "red", true,
+    {"WL-SKIN-1", "wl-reptile-skins", 100, "red", true,
      "reptile-no-document,range-state,leather-by-air-from-range-state,transit-hub"},
     {"WL-SKIN-2", "wl-reptile-skins", 0, "green", false, ""},
     {"WL-MARINE-1", "wl-marine-products", 100, "red", true,
