@@ -488,14 +488,12 @@ bool cli_parse_format(const char *cmd, const cli_args *a, er_format *out)
 {
     const char *fmt = cli_str(a, "format");
     *out = ER_FORMAT_AUTO;
-    if (!fmt || strcmp(fmt, "auto") == 0)
+    if (!fmt)
         return true;
-    if (strcmp(fmt, "csv") == 0)
-        *out = ER_FORMAT_CSV;
-    else if (strcmp(fmt, "jsonl") == 0)
-        *out = ER_FORMAT_JSONL;
-    else {
-        fprintf(stderr, "ecorisk %s: --format expects csv, jsonl or auto, got '%s'\n", cmd, fmt);
+    if (!er_format_from_name(fmt, out)) {
+        char names[128];
+        er_format_list(names, sizeof names);
+        fprintf(stderr, "ecorisk %s: --format expects %s or auto, got '%s'\n", cmd, names, fmt);
         return false;
     }
     return true;

@@ -31,7 +31,7 @@ static const cli_opt ingest_opts[] = {
 static void print_text(FILE *out, const er_feed *feed, const er_feed_stats *s, bool ok)
 {
     fprintf(out, "feed:         %s (%s, mapping %s)\n", er_feed_name(feed),
-            er_feed_format(feed) == ER_FORMAT_JSONL ? "jsonl" : "csv", er_feed_mapping_name(feed));
+            er_format_name(er_feed_format(feed)), er_feed_mapping_name(feed));
     fprintf(out, "rows read:    %llu\n", (unsigned long long)s->rows_read);
     fprintf(out, "accepted:     %llu\n", (unsigned long long)s->accepted);
     fprintf(out, "quarantined:  %llu\n", (unsigned long long)s->quarantined);
@@ -60,7 +60,7 @@ static void print_json(FILE *out, const er_feed *feed, const er_feed_stats *s, b
     fputs("{\"feed\":", out);
     er_quarantine_write_string(out, er_feed_name(feed), strlen(er_feed_name(feed)));
     fprintf(out, ",\"format\":\"%s\",\"mapping\":",
-            er_feed_format(feed) == ER_FORMAT_JSONL ? "jsonl" : "csv");
+            er_format_name(er_feed_format(feed)));
     er_quarantine_write_string(out, er_feed_mapping_name(feed), strlen(er_feed_mapping_name(feed)));
     fprintf(out, ",\"rows_read\":%llu,\"accepted\":%llu,\"quarantined\":%llu,\"by_reason\":{",
             (unsigned long long)s->rows_read, (unsigned long long)s->accepted,

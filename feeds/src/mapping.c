@@ -5,6 +5,7 @@
  * JSON path. See docs/feeds.md for the file format.
  */
 #include "feed_internal.h"
+#include "reader.h"
 #include "core/sha256.h"
 #include "ecorisk/data.h"
 
@@ -60,7 +61,10 @@ er_status er_mapping_canonical(er_mapping **out, er_format fmt, er_err *err)
     er_mapping *m = calloc(1, sizeof *m);
     if (!m)
         return er_errf(err, ER_ENOMEM, "out of memory");
-    m->name = strdup(fmt == ER_FORMAT_JSONL ? "canonical-jsonl" : "canonical-csv");
+    const char *fn = fmt == ER_FORMAT_AUTO ? NULL : er_format_name(fmt);
+    char name[64];
+    snprintf(name, sizeof name, "canonical-%s", fn ? fn : er_feed_readers[0].name);   /* row 0 reads by default */
+    m->name = strdup(name);
     m->path = strdup("(built-in)");
     m->format = fmt;
     m->keep_extras = true;
@@ -245,11 +249,15 @@ static er_status parse_mapping(er_mapping *m, json_object *root, const char *pat
             if (!(m->name = strdup(json_object_get_string(val))))
                 return er_errf(err, ER_ENOMEM, "out of memory");
         } else if (strcmp(key, "format") == 0) {
-            const char *f = json_object_get_string(val);
+            er_format f = ER_FORMAT_AUTO;
             if (!json_object_is_type(val, json_type_string) ||
-                (strcmp(f, "csv") != 0 && strcmp(f, "jsonl") != 0))
-                return bad(err, path, "format", "expected \"csv\" or \"jsonl\"");
-            m->format = strcmp(f, "csv") == 0 ? ER_FORMAT_CSV : ER_FORMAT_JSONL;
+                !er_format_from_name(json_object_get_string(val), &f) || f == ER_FORMAT_AUTO) {
+                char names[128], want[160];
+                er_format_list(names, sizeof names);
+                snprintf(want, sizeof want, "expected a feed format (%s)", names);
+                return bad(err, path, "format", want);
+            }
+            m->format = f;
         } else if (strcmp(key, "extras") == 0) {
             if (!json_object_is_type(val, json_type_boolean))
                 return bad(err, path, "extras", "expected true (keep unmapped columns) or false");

@@ -5,6 +5,7 @@
  */
 #include "reader.h"
 
+#include <stdio.h>
 #include <string.h>
 
 const feed_reader er_feed_readers[] = {
@@ -15,6 +16,42 @@ const feed_reader er_feed_readers[] = {
      er_reader_jsonl_sniff, er_reader_jsonl_open, er_reader_jsonl_next, er_reader_jsonl_counts, er_reader_jsonl_free},
 };
 const size_t er_feed_n_readers = sizeof er_feed_readers / sizeof er_feed_readers[0];
+
+const char *er_format_name(er_format f)
+{
+    if (f == ER_FORMAT_AUTO)
+        return "auto";
+    const feed_reader *r = er_feed_reader_by_format(f);
+    return r ? r->name : NULL;
+}
+
+bool er_format_from_name(const char *name, er_format *out)
+{
+    if (name && strcmp(name, "auto") == 0) {
+        *out = ER_FORMAT_AUTO;
+        return true;
+    }
+    for (size_t i = 0; name && i < er_feed_n_readers; i++)
+        if (strcmp(er_feed_readers[i].name, name) == 0) {
+            *out = er_feed_readers[i].fmt;
+            return true;
+        }
+    return false;
+}
+
+void er_format_list(char *buf, size_t n)
+{
+    size_t k = 0;
+    if (!n)
+        return;
+    buf[0] = '\0';
+    for (size_t i = 0; i < er_feed_n_readers && k < n; i++) {
+        int w = snprintf(buf + k, n - k, "%s%s", i ? ", " : "", er_feed_readers[i].name);
+        if (w < 0)
+            break;
+        k += (size_t)w;
+    }
+}
 
 const feed_reader *er_feed_reader_by_format(er_format fmt)
 {

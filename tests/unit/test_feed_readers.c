@@ -88,6 +88,34 @@ static er_status next(const feed_reader *r, void *state, raw_rec *rec, feed_item
     return r->next(state, rec, it, &err);
 }
 
+/* Format names come from the table alone: every row round-trips, "auto" is
+ * AUTO, anything else is refused, and the list names every row in order. */
+START_TEST(test_format_names)
+{
+    er_format f = ER_FORMAT_CSV;
+    char list[256] = "", want[256] = "";
+    for (size_t i = 0; i < er_feed_n_readers; i++) {
+        ck_assert(er_format_from_name(er_feed_readers[i].name, &f));
+        ck_assert_int_eq(f, er_feed_readers[i].fmt);
+        ck_assert_str_eq(er_format_name(f), er_feed_readers[i].name);
+        snprintf(want + strlen(want), sizeof want - strlen(want), "%s%s", i ? ", " : "", er_feed_readers[i].name);
+    }
+    ck_assert(er_format_from_name("auto", &f));
+    ck_assert_int_eq(f, ER_FORMAT_AUTO);
+    ck_assert_str_eq(er_format_name(ER_FORMAT_AUTO), "auto");
+    f = ER_FORMAT_CSV;
+    ck_assert(!er_format_from_name("xml", &f));
+    ck_assert(!er_format_from_name(NULL, &f));
+    ck_assert_int_eq(f, ER_FORMAT_CSV);   /* untouched on refusal */
+    ck_assert_ptr_null(er_format_name((er_format)99));
+    er_format_list(list, sizeof list);
+    ck_assert_str_eq(list, want);
+    ck_assert_str_eq(want, "csv, jsonl");
+    er_format_list(list, 4);               /* truncated, still terminated */
+    ck_assert_str_eq(list, "csv");
+}
+END_TEST
+
 START_TEST(test_read_records)
 {
     for (size_t i = 0; i < er_feed_n_readers; i++) {
@@ -133,6 +161,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, test_every_row_has_a_sample);
     tcase_add_test(tc, test_sniff_own_only);
     tcase_add_test(tc, test_read_records);
+    tcase_add_test(tc, test_format_names);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -359,7 +359,7 @@ static const mcase MCASES[] = {
     {"{\"fields\":{\"id\":{}}}", ER_EFORMAT, ": fields.id: needs a \"column\" or a \"constant\""},
     {"{\"fields\":{\"id\":3}}", ER_EFORMAT,
      ": fields.id: expected a column name (string) or an object {\"column\", \"constant\", \"values\"}"},
-    {"{\"format\":\"xml\",\"fields\":{}}", ER_EFORMAT, ": format: expected \"csv\" or \"jsonl\""},
+    {"{\"format\":\"xml\",\"fields\":{}}", ER_EFORMAT, ": format: expected a feed format (csv, jsonl)"},
     {"{\"name\":\"x\"}", ER_EFORMAT, ": fields: missing (the canonical field → column table)"},
     {"{\"fields\":{},\"colour\":1}", ER_EFORMAT,
      ": colour: unknown key (expected name, format, description, source, extras, date_formats, delimiter, decimal, thousands, unknown_countries or fields)"},

@@ -30,6 +30,16 @@ typedef struct er_feed er_feed;
 
 typedef enum er_format { ER_FORMAT_AUTO = 0, ER_FORMAT_CSV, ER_FORMAT_JSONL } er_format;
 
+/* Format names come from the feed reader table (docs/architecture.md#feed-readers):
+ * er_format_name gives "auto" or the reader's name ("csv", "jsonl"), a static
+ * string, or NULL for a value no reader has; er_format_from_name is its inverse
+ * ("auto" included) and returns false for a name no reader has;
+ * er_format_list writes the readers' names ("csv, jsonl") into buf (always
+ * NUL-terminated; truncated to n) for messages. */
+const char *er_format_name(er_format f);
+bool        er_format_from_name(const char *name, er_format *out);
+void        er_format_list(char *buf, size_t n);
+
 /* Load a mapping by file path, or by built-in name ("canonical-csv",
  * "canonical-jsonl", "kcs-customs", ...) searched in feeds/mappings/. */
 er_status er_mapping_load(er_mapping **out, const char *name_or_path, er_err *err);
