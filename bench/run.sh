@@ -53,7 +53,8 @@ measure "load only: JSON baseline"       sh -c "'$E' explain --feed '$out/one-ro
 measure "load only: binary baseline"     sh -c "'$E' explain --feed '$out/one-row.csv' --baseline '$bin' --id none -q 2>/dev/null || true"
 rss[bl]=$last_rss
 model=${MODEL:-$out/run-model-$hist_rows.json}
-if [ -z "${MODEL:-}" ] && { [ ! -s "$model" ] || [ "$model" -ot "$bin" ]; }; then
+# retrained when missing, older than the baseline, or older than any pack or list (a model is bound to its packs)
+if [ -z "${MODEL:-}" ] && { [ ! -s "$model" ] || [ "$model" -ot "$bin" ] || [ -n "$(find profiles -newer "$model" -print -quit)" ]; }; then
   train=$out/run-train-50000.csv
   [ -s "$train" ] || "$build/gen_declarations" -n 50000 --anomaly-rate 0 --illicit-rate 0.0051 --seed 29 \
     --start 2026-11-20 -o "$train"

@@ -9,6 +9,7 @@
  */
 #include "check_main.h"
 #include <gsl/gsl_rng.h>
+#include <json-c/json.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include "ecorisk/profile.h"
 #include "ecorisk/refdata.h"
 #include "ecorisk/score.h"
+#include "model/model_int.h"
 #include "tmp_fixture.h"
 
 #define N_IMP 100
@@ -244,6 +246,102 @@ START_TEST(model_bytes_do_not_depend_on_threads)
 }
 END_TEST
 
+/* The compiled trees (forest.c) give XGBoost's margins bit for bit: on the
+ * fixture's rows, on rows mixing their values with missing ones, and on values
+ * one float step either side of theirs (where a split condition lies, the two
+ * must go the same way). The run's probabilities are σ of that margin. */
+START_TEST(compiled_trees_equal_xgboost)
+{
+    generate();
+    char path[300];
+    snprintf(path, sizeof path, "%s/model.json", dir);
+    learn(path, 2);
+    env e;
+    er_err err = {{0}};
+    env_open(&e, path, pack);
+    ck_assert_msg(er_model_bind(e.m, e.ps, NULL, &err) == ER_OK, "%s", err.msg);
+    ck_assert_msg(er_model_pred_new(&e.pr, e.m, &err) == ER_OK, "%s", err.msg);
+    ck_assert(er_model_pred_compiled(e.pr));
+    size_t nf = er_model_n_features(e.m), base = 2 * N_IMP, n = 40 * base;
+    float *rows = calloc(n * nf, sizeof *rows), *mx = calloc(n, sizeof *mx), *mf = calloc(n, sizeof *mf);
+    double *prob = calloc(n, sizeof *prob);
+    char imp[2 * N_IMP][16];
+    ck_assert(rows && mx && mf && prob);
+    for (int k = 0; k < N_IMP; k++)
+        for (int air = 0; air < 2; air++) {
+            er_decl d;
+            er_decl_score sc;
+            make_decl(&d, imp[2 * k + air], k, air);
+            er_score_decl(e.ps, NULL, e.ev, &d, &sc);
+            er_model_features(e.m, &d, &sc, rows + (size_t)(2 * k + air) * nf);
+        }
+    /* the trees' split conditions: rows below take them exactly and one float step either side */
+    json_object *bj = json_tokener_parse(e.m->booster), *trees = bj;
+    const char *keys[] = {"learner", "gradient_booster", "model", "trees"};
+    for (size_t k = 0; k < 4; k++)
+        ck_assert(json_object_object_get_ex(trees, keys[k], &trees));
+    size_t n_split = 0, cap = 4096;
+    float *split_v = calloc(cap, sizeof *split_v);
+    size_t *split_f = calloc(cap, sizeof *split_f);
+    for (size_t t = 0; t < json_object_array_length(trees); t++) {
+        json_object *tr = json_object_array_get_idx(trees, t), *lc, *sc, *si;
+        ck_assert(json_object_object_get_ex(tr, "left_children", &lc) &&
+                  json_object_object_get_ex(tr, "split_conditions", &sc) &&
+                  json_object_object_get_ex(tr, "split_indices", &si));
+        for (size_t i = 0; i < json_object_array_length(lc) && n_split < cap; i++)
+            if (json_object_get_int(json_object_array_get_idx(lc, i)) != -1) {
+                split_v[n_split] = (float)json_object_get_double(json_object_array_get_idx(sc, i));
+                split_f[n_split++] = (size_t)json_object_get_int(json_object_array_get_idx(si, i));
+            }
+    }
+    json_object_put(bj);
+    ck_assert_uint_gt(n_split, 10);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 5);
+    for (size_t i = base; i < n; i++) {
+        for (size_t j = 0; j < nf; j++) {
+            float v = rows[gsl_rng_uniform_int(r, base) * nf + j];
+            double u = gsl_rng_uniform(r);
+            rows[i * nf + j] = u < 0.2 ? NAN : u < 0.4 ? nextafterf(v, -INFINITY) : u < 0.6 ? nextafterf(v, INFINITY) : v;
+        }
+        for (int k = 0; k < 8; k++) {   /* eight features of the row on a split condition or beside it */
+            size_t s = gsl_rng_uniform_int(r, n_split);
+            double u = gsl_rng_uniform(r);
+            rows[i * nf + split_f[s]] = u < 0.5 ? split_v[s] : nextafterf(split_v[s], u < 0.75 ? -INFINITY : INFINITY);
+        }
+    }
+    gsl_rng_free(r);
+    free(split_f);
+    free(split_v);
+    forest *f = forest_compile(e.m->booster, e.m->booster_len, nf);
+    ck_assert_ptr_nonnull(f);
+    forest_margins(f, rows, n, nf, mf);
+    ck_assert_msg(er_model_margin_xgb(e.pr, rows, n, mx, &err) == ER_OK, "%s", err.msg);
+    ck_assert_msg(er_model_predict(e.pr, rows, n, prob, &err) == ER_OK, "%s", err.msg);
+    size_t differ = 0;
+    for (size_t i = 0; i < n; i++) {
+        differ += memcmp(&mf[i], &mx[i], sizeof mf[i]) != 0;
+        ck_assert_double_eq(prob[i], 1.0 / (1.0 + exp(-(double)mx[i])));
+    }
+    ck_assert_msg(differ == 0, "%zu of %zu margins differ from XGBoost's", differ, n);
+    forest_free(f);
+    /* what learn never trains is not compiled: prediction stays with XGBoost */
+    char *other = strdup(e.m->booster);
+    char *at = strstr(other, "\"num_parallel_tree\":\"1\"");
+    ck_assert_ptr_nonnull(at);
+    at[strlen("\"num_parallel_tree\":\"")] = '2';
+    ck_assert_ptr_null(forest_compile(other, strlen(other), nf));
+    free(other);
+    ck_assert_ptr_null(forest_compile("{\"learner\": 1}", 15, nf));
+    forest_free(NULL);
+    free(prob);
+    free(mf);
+    free(mx);
+    free(rows);
+    env_close(&e);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
     Suite *s = suite_create("model");
@@ -252,6 +350,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, model_ranks_the_known_answer);
     tcase_add_test(tc, model_with_other_packs_is_refused);
     tcase_add_test(tc, model_bytes_do_not_depend_on_threads);
+    tcase_add_test(tc, compiled_trees_equal_xgboost);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -79,8 +79,14 @@ void er_model_features(const er_model *m, const er_decl *d, const er_decl_score 
 typedef struct er_model_pred er_model_pred;
 er_status er_model_pred_new(er_model_pred **out, const er_model *m, er_err *err);
 void      er_model_pred_free(er_model_pred *p);
-/* Probabilities of n rows (row-major, n x n_features). */
+/* Probabilities of n rows (row-major, n x n_features): σ(margin) in double of
+ * the trees' margin, from the trees compiled into flat arrays (no XGBoost call)
+ * when the booster compiles, else from XGBoost's margins; the same either way. */
 er_status er_model_predict(er_model_pred *p, const float *rows, size_t n, double *prob, er_err *err);
+/* XGBoost's own margins of n rows (for tests and the fallback). */
+er_status er_model_margin_xgb(er_model_pred *p, const float *rows, size_t n, float *margin, er_err *err);
+/* Whether p scores with the compiled trees. */
+bool      er_model_pred_compiled(const er_model_pred *p);
 /* SHAP contributions of n rows (row-major): for row i, contrib[i * (n_features + 1) + j]
  * for feature j and contrib[i * (n_features + 1) + n_features] the bias; they add up to
  * the log-odds of the row. One XGBoost call for the n rows. */

@@ -223,8 +223,13 @@ cleanup:
 
 struct er_model_pred {
     const er_model *m;
-    BoosterHandle   b;
+    BoosterHandle   b;   /* SHAP contributions; margins when the forest did not compile */
+    forest         *f;   /* margins (forest.c) */
 };
+
+/* The probability of a margin, in double: the same from the forest and from
+ * XGBoost's margins, and its log-odds is the margin (docs/scoring.md §7.5). */
+static double sigmoid(float margin) { return 1.0 / (1.0 + exp(-(double)margin)); }
 
 er_status er_model_pred_new(er_model_pred **out, const er_model *m, er_err *err)
 {
@@ -237,6 +242,7 @@ er_status er_model_pred_new(er_model_pred **out, const er_model *m, er_err *err)
     XGB(XGBoosterCreate(NULL, 0, &p->b));
     XGB(XGBoosterLoadModelFromBuffer(p->b, m->booster, (bst_ulong)m->booster_len));
     XGB(XGBoosterSetParam(p->b, "nthread", "1"));
+    p->f = forest_compile(m->booster, m->booster_len, m->nf);
     *out = p;
     p = NULL;
 cleanup:
@@ -248,13 +254,14 @@ void er_model_pred_free(er_model_pred *p)
 {
     if (!p)
         return;
+    forest_free(p->f);
     if (p->b)
         XGBoosterFree(p->b);
     free(p);
 }
 
-/* Probabilities by XGBoost's in-place prediction on the dense rows (no DMatrix copy). */
-er_status er_model_predict(er_model_pred *p, const float *rows, size_t n, double *prob, er_err *err)
+/* Margins by XGBoost's in-place prediction on the dense rows (no DMatrix copy). */
+er_status er_model_margin_xgb(er_model_pred *p, const float *rows, size_t n, float *margin, er_err *err)
 {
     er_status st = ER_OK;
     bst_ulong const *shape;
@@ -265,13 +272,35 @@ er_status er_model_predict(er_model_pred *p, const float *rows, size_t n, double
         return ER_OK;
     snprintf(arr, sizeof arr, "{\"data\":[%llu,true],\"shape\":[%zu,%zu],\"typestr\":\"<f4\",\"version\":3}",
              (unsigned long long)(uintptr_t)rows, n, p->m->nf);
-    XGB(XGBoosterPredictFromDense(p->b, arr, "{\"type\":0,\"training\":false,\"iteration_begin\":0,"
+    XGB(XGBoosterPredictFromDense(p->b, arr, "{\"type\":1,\"training\":false,\"iteration_begin\":0,"
                                              "\"iteration_end\":0,\"strict_shape\":false,\"cache_id\":0,"
                                              "\"missing\":NaN}", NULL, &shape, &dim, &res));
-    for (size_t i = 0; i < n; i++)
-        prob[i] = res[i];
+    memcpy(margin, res, n * sizeof *margin);
 cleanup:
     return st;
+}
+
+bool er_model_pred_compiled(const er_model_pred *p) { return p->f != NULL; }
+
+/* Probabilities from the compiled forest, or from XGBoost's margins when the
+ * booster did not compile; equal either way (tested bit for bit). */
+er_status er_model_predict(er_model_pred *p, const float *rows, size_t n, double *prob, er_err *err)
+{
+    size_t nf = p->m->nf;
+    float buf[256];
+    for (size_t i = 0; i < n; i += 256) {
+        size_t k = n - i < 256 ? n - i : 256;
+        er_status st = ER_OK;
+        if (p->f)
+            forest_margins(p->f, rows + i * nf, k, nf, buf);
+        else
+            st = er_model_margin_xgb(p, rows + i * nf, k, buf, err);
+        if (st != ER_OK)
+            return st;
+        for (size_t j = 0; j < k; j++)
+            prob[i + j] = sigmoid(buf[j]);
+    }
+    return ER_OK;
 }
 
 er_status er_model_contrib(er_model_pred *p, const float *rows, size_t n, double *contrib, er_err *err)

@@ -126,6 +126,15 @@ er_status bst_train(bst_set *s, const float *train_w, size_t nv, const bst_param
                     bst_fit *fit_all, char **model, size_t *model_len, double *valid_pred, er_err *err);
 const char *bst_version(void);   /* "1.7.4" (static) */
 
+/* The trees compiled for scoring (forest.c). forest_compile returns NULL for a
+ * booster it does not compile exactly (then prediction stays with XGBoost);
+ * forest_margins writes XGBoost's margin (log-odds) of each of n rows of nf
+ * floats (row-major) into margin[0..n). */
+typedef struct forest forest;
+forest *forest_compile(const char *booster, size_t len, size_t nf);
+void    forest_margins(const forest *f, const float *rows, size_t n, size_t nf, float *margin);
+void    forest_free(forest *f);
+
 /* Model file (modelfile.c). */
 er_status modelfile_write(er_model *m, const char *path, const char *training_json, er_err *err);
 /* Per kind: the model column of its rate feature, or -1 (from m->col). */
