@@ -59,6 +59,10 @@ void er_anomaly_compute(const er_baseline *bl, const er_decl *d, er_anomalies *o
 /* out[i] = er_anomaly_compute(bl, &d[i]) for i < n, faster on a batch (prefetches
  * the baseline tables a few declarations ahead). Thread-safe. */
 void er_anomaly_compute_batch(const er_baseline *bl, const er_decl *d, size_t n, er_anomalies *out);
+/* The same for the rows idx[0..n) of d only: out[idx[k]] = er_anomaly_compute(bl, &d[idx[k]]);
+ * the other entries of out are left as they are. */
+void er_anomaly_compute_some(const er_baseline *bl, const er_decl *d, const uint32_t *idx, size_t n,
+                             er_anomalies *out);
 
 /* What the baseline knows about an HS code (any length), as JSON text for
  * `baseline show`. malloc'd; caller frees with free(). NULL on ENOMEM. */

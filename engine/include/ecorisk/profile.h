@@ -133,6 +133,12 @@ void      er_eval_free(er_eval *e);
  * the number of results (one per profile in the set, in set order). */
 size_t er_eval_run(er_eval *e, const er_decl *d, const er_anomalies *an,
                    const er_profile_result **results);
+/* Whether er_eval_run could find d in any profile's scope (in or out of its
+ * validity window): the scopes alone, without anomalies, and true for a scope
+ * that tests an anomaly. False means every result would be out of scope, so
+ * a run that writes nothing for such a declaration need not compute its
+ * anomalies (docs/architecture.md, "The daily run"). */
+bool   er_eval_any_scope(er_eval *e, const er_decl *d);
 
 /* Log-odds contribution of indicator `indicator` of `profile` on an anomaly set an
  * (0 when it does not fire): its log_odds, scaled for anomaly conditions by

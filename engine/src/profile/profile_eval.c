@@ -196,6 +196,31 @@ static void eval_profile(er_eval *e, size_t i, er_profile_result *r)
     r->alert = r->score >= p->info.alert_threshold || r->random;
 }
 
+static bool scope_may_hold(er_eval *e, uint32_t i)
+{
+    const pprofile *p = &e->s->prof[i];
+    return p->scope_anomaly || pev(e, p->scope);
+}
+
+bool er_eval_any_scope(er_eval *e, const er_decl *d)
+{
+    eval_reset(e, d, NULL);
+    const er_profileset *s = e->s;
+    hs_lookup(s, d->hs, e->hs_mask);
+    e->hs_done = true;
+    for (size_t k = 0; k < s->n_ungated; k++)
+        if (scope_may_hold(e, s->ungated[k]))
+            return true;
+    for (uint32_t w = 0; w < s->hs_words; w++)
+        for (uint64_t bits = e->hs_mask[w]; bits; bits &= bits - 1) {
+            size_t set = (size_t)w * 64 + (size_t)__builtin_ctzll(bits);
+            for (uint32_t j = s->gate_start[set]; j < s->gate_start[set + 1]; j++)
+                if (scope_may_hold(e, s->gate_idx[j]))
+                    return true;
+        }
+    return false;
+}
+
 size_t er_eval_run(er_eval *e, const er_decl *d, const er_anomalies *an, const er_profile_result **results)
 {
     eval_reset(e, d, an);

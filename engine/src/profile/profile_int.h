@@ -149,6 +149,7 @@ typedef struct pprofile {
     double          logit_prior;  /* ln(prior / (1 − prior)) */
     uint8_t         pack;
     uint8_t         has_anomaly;
+    uint8_t         scope_anomaly;   /* the scope itself tests an anomaly */
     int32_t         hs_gate;      /* HS set the scope requires (fast reject), or -1 */
     pindicator      *ind;
     const char     *path;         /* "profiles[3]" */

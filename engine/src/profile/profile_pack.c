@@ -413,6 +413,7 @@ static void load_profile(ctx *c, json_object *pj, size_t pi, er_domain pack_doma
     if (json_object_object_get_ex(pj, "scope", &v)) {
         int32_t r = compile(c, v, sub(p, sizeof p, path, "scope"), 0, &anomaly);
         pr->scope = r < 0 ? 0 : (uint32_t)r;
+        pr->scope_anomaly = anomaly;
     } else {
         lint_err(c, path, "missing required field \"scope\"");
     }

@@ -139,6 +139,7 @@ typedef struct slot {
     double       *prob;      /* with a model: its probability per declaration */
     er_anomalies *an;        /* with a model: anomaly features per declaration */
     uint32_t   *cidx;        /* with a model: per declaration, its row in contrib (alerts and candidates) */
+    uint32_t   *ridx;        /* with a model: per declaration scored, its row in rows */
     float      *crows;       /* with a model: the feature rows of those, together */
     double     *contrib;     /* with a model: their SHAP contributions (features + 1 each) */
     size_t      cap_crows, cap_contrib;

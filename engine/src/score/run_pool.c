@@ -30,6 +30,28 @@ static void csv_field(er_sb *b, const char *s)
     er_sb_putc(b, '"');
 }
 
+enum { AN_CHUNK = 64 };
+
+/* Anomalies of rows first..first+n of the batch (n <= AN_CHUNK) into an[0..n),
+ * and need[k]: whether row first+k must be scored at all. Without scores.csv a
+ * declaration in no profile's scope writes nothing, so neither its anomalies
+ * nor its profiles are computed (the same outputs, byte for byte). */
+static void chunk_anomalies(const run_ctx *c, er_eval *ev, const er_batch *b, size_t first, size_t n,
+                            er_anomalies *an, bool *need)
+{
+    uint32_t idx[AN_CHUNK];
+    size_t k = 0;
+    for (size_t j = 0; j < n; j++) {
+        need[j] = c->opts->all_scores || er_eval_any_scope(ev, &b->decls[first + j]);
+        if (need[j])
+            idx[k++] = (uint32_t)j;
+    }
+    if (k == n)
+        er_anomaly_compute_batch(c->bl, &b->decls[first], n, an);
+    else
+        er_anomaly_compute_some(c->bl, &b->decls[first], idx, k, an);
+}
+
 /* With a model: score the batch once for its feature rows, predict them in one
  * call, and keep the anomaly features and which declarations alert or may be
  * topped up (in_scope bit 1: alert, bit 2: candidate) for the formatting pass. */
@@ -39,26 +61,36 @@ static bool model_pass(run_ctx *c, er_eval *ev, er_model_pred *pred, slot *s)
     er_decl_score sc;
     size_t nf = er_model_n_features(c->model);
     er_err err;
-    for (size_t i = 0; i < b->n; i += 64)
-        er_anomaly_compute_batch(c->bl, &b->decls[i], b->n - i < 64 ? b->n - i : 64, &s->an[i]);
+    size_t m = 0;   /* declarations scored: their feature rows are rows[0..m) */
+    bool need[AN_CHUNK];
     for (size_t i = 0; i < b->n; i++) {
+        if (i % AN_CHUNK == 0)
+            chunk_anomalies(c, ev, b, i, b->n - i < AN_CHUNK ? b->n - i : AN_CHUNK, &s->an[i], need);
+        if (!need[i % AN_CHUNK]) {
+            s->in_scope[i] = 0;
+            continue;
+        }
         sc.an = s->an[i];
         er_score_decl_an(c->ps, ev, &b->decls[i], &sc);
-        er_model_features(c->model, &b->decls[i], &sc, s->rows + i * nf);
+        er_model_features(c->model, &b->decls[i], &sc, s->rows + m * nf);
+        s->ridx[i] = (uint32_t)m++;
         for (size_t k = 0; s->oow && k < sc.n_results; k++)
             s->oow[k] += sc.results[k].out_of_window;
         s->in_scope[i] = (uint8_t)((sc.in_scope ? 4 : 0) | (sc.best >= 0 ? 1 : 0) |
                                    (sc.best < 0 && sc.in_scope && c->want_cands ? 2 : 0));
     }
-    if (er_model_predict(pred, s->rows, b->n, s->prob, &err) != ER_OK)
+    if (er_model_predict(pred, s->rows, m, s->prob, &err) != ER_OK)
         return false;
+    for (size_t i = b->n; i-- > 0;)   /* to declaration order: ridx[i] <= i, so downwards is safe */
+        if (s->in_scope[i] || c->opts->all_scores)
+            s->prob[i] = s->prob[s->ridx[i]];
     /* SHAP values only for what may be written (alerts, top-up candidates), in one call */
     size_t n = 0;
     for (size_t i = 0; i < b->n; i++)
         if (s->in_scope[i] & 3) {
             if (!er_grow((void **)&s->crows, &s->cap_crows, (n + 1) * nf, sizeof *s->crows))
                 return false;
-            memcpy(s->crows + n * nf, s->rows + i * nf, nf * sizeof *s->crows);
+            memcpy(s->crows + n * nf, s->rows + (size_t)s->ridx[i] * nf, nf * sizeof *s->crows);
             s->cidx[i] = (uint32_t)n++;
         }
     return er_grow((void **)&s->contrib, &s->cap_contrib, (n ? n : 1) * (nf + 1), sizeof *s->contrib) &&
@@ -77,7 +109,7 @@ static void model_alert(run_ctx *c, const slot *s, size_t i, er_sb *out, size_t 
     er_sb_puts(out, ",\"profile_risk\":");
     er_sb_json_numg(out, profile_risk, 17);
     er_sb_json_key(out, "model");
-    er_model_explain_row(c->model, &s->batch->decls[i], s->rows + i * nf, s->prob[i],
+    er_model_explain_row(c->model, &s->batch->decls[i], s->rows + (size_t)s->ridx[i] * nf, s->prob[i],
                          s->contrib + (size_t)s->cidx[i] * (nf + 1), 5, out);
     er_sb_putc(out, '}');
 }
@@ -168,8 +200,8 @@ static void process_slot(run_ctx *c, er_eval *ev, er_model_pred *pred, slot *s)
         s->oom = true;
         return;
     }
-    enum { AN_CHUNK = 64 };
     er_anomalies an[AN_CHUNK];   /* features of a chunk of the batch, computed together */
+    bool need[AN_CHUNK];
     for (size_t i = 0; i < b->n; i++) {
         const er_decl *d = &b->decls[i];
         double profile_risk = 0;
@@ -185,7 +217,11 @@ static void process_slot(run_ctx *c, er_eval *ev, er_model_pred *pred, slot *s)
             sc.risk = s->prob[i];
         } else {
             if (i % AN_CHUNK == 0)
-                er_anomaly_compute_batch(c->bl, d, b->n - i < AN_CHUNK ? b->n - i : AN_CHUNK, an);
+                chunk_anomalies(c, ev, b, i, b->n - i < AN_CHUNK ? b->n - i : AN_CHUNK, an, need);
+            if (!need[i % AN_CHUNK]) {
+                s->in_scope[i] = false;
+                continue;
+            }
             sc.an = an[i % AN_CHUNK];
             er_score_decl_an(c->ps, ev, d, &sc);
         }
@@ -257,10 +293,11 @@ static er_status slot_alloc(run_ctx *c, slot *s, size_t bsz, size_t np, bool win
         s->prob = malloc(bsz * sizeof *s->prob);
         s->an = malloc(bsz * sizeof *s->an);
         s->cidx = malloc(bsz * sizeof *s->cidx);
+        s->ridx = malloc(bsz * sizeof *s->ridx);
     }
     if (windows)
         s->oow = calloc(np ? np : 1, sizeof *s->oow);
-    if (!s->in_scope || (windows && !s->oow) || (c->model && (!s->rows || !s->prob || !s->an || !s->cidx)))
+    if (!s->in_scope || (windows && !s->oow) || (c->model && (!s->rows || !s->prob || !s->an || !s->cidx || !s->ridx)))
         return er_errf(err, ER_ENOMEM, "out of memory");
     return ER_OK;
 }
@@ -352,6 +389,7 @@ void run_pool_free(run_ctx *c)
         free(s->prob);
         free(s->an);
         free(s->cidx);
+        free(s->ridx);
         free(s->crows);
         free(s->contrib);
         free(s->oow);

@@ -350,24 +350,39 @@ static void prefetch_near(const er_baseline *bl, const er_decl *d)
     }
 }
 
-void er_anomaly_compute_batch(const er_baseline *bl, const er_decl *d, size_t n, er_anomalies *out)
+/* Rows at(0..n) of d (at(k) = idx ? idx[k] : k), baseline look-ups prefetched
+ * D1 and D2 rows ahead. */
+static void compute_rows(const er_baseline *bl, const er_decl *d, const uint32_t *idx, size_t n, er_anomalies *out)
 {
+#define AT(k) (idx ? (size_t)idx[k] : (size_t)(k))
     if (!bl) {
         for (size_t i = 0; i < n; i++)
-            compute_one(NULL, &d[i], 0, &out[i]);
+            compute_one(NULL, &d[AT(i)], 0, &out[AT(i)]);
         return;
     }
     enum { D1 = 16, D2 = 6, RING = 32 };
     uint64_t ring[RING];
     for (size_t i = 0; i < n && i < D1; i++)
-        ring[i % RING] = prefetch_far(bl, &d[i]);
+        ring[i % RING] = prefetch_far(bl, &d[AT(i)]);
     for (size_t i = 0; i < n && i < D2; i++)
-        prefetch_near(bl, &d[i]);
+        prefetch_near(bl, &d[AT(i)]);
     for (size_t i = 0; i < n; i++) {
         if (i + D1 < n)
-            ring[(i + D1) % RING] = prefetch_far(bl, &d[i + D1]);
+            ring[(i + D1) % RING] = prefetch_far(bl, &d[AT(i + D1)]);
         if (i + D2 < n)
-            prefetch_near(bl, &d[i + D2]);
-        compute_one(bl, &d[i], ring[i % RING], &out[i]);
+            prefetch_near(bl, &d[AT(i + D2)]);
+        compute_one(bl, &d[AT(i)], ring[i % RING], &out[AT(i)]);
     }
+#undef AT
+}
+
+void er_anomaly_compute_batch(const er_baseline *bl, const er_decl *d, size_t n, er_anomalies *out)
+{
+    compute_rows(bl, d, NULL, n, out);
+}
+
+void er_anomaly_compute_some(const er_baseline *bl, const er_decl *d, const uint32_t *idx, size_t n,
+                             er_anomalies *out)
+{
+    compute_rows(bl, d, idx, n, out);
 }
