@@ -67,9 +67,12 @@ grep -q '^  +5   declared as live eels (0301.92)$' "$T/ex.txt" || fail "explain 
 "$E" explain -q --feed "$S/sample-day.csv" --baseline "$S/baseline.json" --id 26NLLMAN0000001796 > "$T/ex.json"
 python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$T/ex.json" || fail "explain to a file is not JSON"
 
-# scripts answer --help with their header, without doing anything
-for s in tests/run.sh docker/sample-day.sh docker/install-deps.sh docker/nightly.sh bench/run.sh; do
-  out=$(bash "$ECORISK_SRC/$s" --help) || fail "$s --help exited $?"
+# every script a user runs answers --help with its header, without doing anything
+# (the sourced libraries bench/lib.sh and bench/dask_lib.sh excepted)
+cd "$ECORISK_SRC"
+for s in tests/run.sh tests/fuzz/run.sh docker/*.sh bench/*.sh feeds/samples/*.sh; do
+  case "$s" in bench/lib.sh|bench/dask_lib.sh) continue ;; esac
+  out=$(timeout 20 bash "$ECORISK_SRC/$s" --help) || fail "$s --help exited $?"
   [ "$(head -1 <<<"$out" | cut -d' ' -f1)" = "$(basename "$s")" ] || fail "$s --help: $(head -1 <<<"$out")"
 done
 echo ok
