@@ -3,7 +3,8 @@
 # on the analyst fixture (with a backtest and an outcome store) and the
 # hand-written run of tests/fixtures/analyst/run1 are rendered, the DOM is
 # dumped and the charts (inline SVG), bars and alert-table rows are counted,
-# and a screenshot is taken. The report must reference nothing outside itself.
+# and a screenshot is taken; the laid-out page is checked for labels running
+# off their chart (report_geometry.py). The report must reference nothing outside itself.
 set -euo pipefail
 : "${ECORISK:?}" "${ECORISK_SRC:?}"
 CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
@@ -17,11 +18,11 @@ F="$ECORISK_SRC/tests/fixtures/analyst"
 cd "$F"
 PROFILES=(--profiles pack-a-wildlife.json --profiles pack-waste.json)
 
-chrome() {   # chrome OUT_KIND OUT_FILE HTML
+chrome() {   # chrome OUT_KIND OUT_FILE HTML [EXTRA_ARG...]
     local profile
     profile=$(mktemp -d -p "$T")
     local args=(--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking
-                --disable-component-update --disable-sync --user-data-dir="$profile" --window-size=1280,3600)
+                --disable-component-update --disable-sync --user-data-dir="$profile" --window-size=1280,3600 "${@:4}")
     if [ "$1" = dom ]; then
         timeout 120 "$CHROMIUM" "${args[@]}" --dump-dom "file://$3" > "$2" 2> "$T/chromium.log"
     else
@@ -153,6 +154,25 @@ chrome dom "$T/dom3.html" "$T/run1-3.html"
 read -r charts bars rows an_rows intervals < <(count "$T/dom3.html")
 test "$rows" -eq 4 || { echo "--max-rows 3: $rows rows"; exit 1; }
 grep -q 'The 3 highest-risk alerts of 12 (report --max-rows)' "$T/dom3.html"
+
+# No clipped labels: Chromium lays the page out and every SVG text's box must
+# lie inside its chart. run1 with one profile id far longer than a label's room
+# (cut to 25 characters and "…"; the bar's tooltip keeps it whole).
+mkdir -p "$T/long"
+sed 's/"id":"waste-oecd-to-non-oecd"/"id":"waste-oecd-to-non-oecd-countries-under-the-basel-ban-amendment"/' \
+    run1/alerts.jsonl > "$T/long/alerts.jsonl"
+cp run1/summary.json "$T/long/summary.json"
+"$ECORISK" report --run "$T/long" --backtest run1-backtest.json --out "$T/long.html" 2> /dev/null
+grep -q '>waste-oecd-to-non-oecd-co…<' "$T/long.html"
+for page in "$T/long.html" "$T/report.html"; do
+    python3 "$ECORISK_SRC/tests/integration/report_geometry.py" "$page" "$page.geom.html"
+    chrome dom "$page.dom" "$page.geom.html" --virtual-time-budget=5000
+    check=$(python3 "$ECORISK_SRC/tests/integration/report_geometry.py" --result "$page.dom")
+    case "$check" in
+        "texts "*" clipped 0") ;;
+        *) echo "labels off their chart in $page: $check"; exit 1 ;;
+    esac
+done
 
 # Deterministic: the same inputs give the same bytes.
 "$ECORISK" report --run run1 --backtest run1-backtest.json --out "$T/run1b.html" 2> /dev/null
