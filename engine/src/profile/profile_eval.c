@@ -21,15 +21,14 @@ er_status er_eval_new(er_eval **out, const er_profileset *s, er_err *err)
     if (!e)
         goto nomem;
     e->s = s;
-    size_t nk = s->n_packs * s->n_slots;
+    size_t nk = s->n_slots;
     e->res = calloc(s->n_prof ? s->n_prof : 1, sizeof *e->res);
     e->hs_mask = calloc(s->hs_words ? s->hs_words : 1, sizeof *e->hs_mask);
     e->kw_mask = calloc((nk ? nk : 1) * s->kw_words, sizeof *e->kw_mask);
     e->kw_done = calloc(nk ? nk : 1, 1);
     e->norm_cap = ER_LIMIT_EXTRA > ER_LIMIT_DESCRIPTION ? ER_LIMIT_EXTRA * 3 : ER_LIMIT_DESCRIPTION * 3;
     e->norm = malloc(e->norm_cap * (s->n_slots ? s->n_slots : 1));
-    e->norm_len = malloc((s->n_slots ? s->n_slots : 1) * sizeof *e->norm_len);
-    if (!e->res || !e->hs_mask || !e->kw_mask || !e->kw_done || !e->norm || !e->norm_len)
+    if (!e->res || !e->hs_mask || !e->kw_mask || !e->kw_done || !e->norm)
         goto nomem;
     *out = e;
     return ER_OK;
@@ -43,7 +42,6 @@ void er_eval_free(er_eval *e)
     if (!e)
         return;
     free(e->tnorm);
-    free(e->norm_len);
     free(e->norm);
     free(e->kw_done);
     free(e->kw_mask);
@@ -57,9 +55,7 @@ void eval_reset(er_eval *e, const er_decl *d, const er_anomalies *an)
     e->d = d;
     e->an = an;
     e->hs_done = false;
-    memset(e->kw_done, 0, e->s->n_packs * e->s->n_slots);
-    for (size_t i = 0; i < e->s->n_slots; i++)
-        e->norm_len[i] = (size_t)-1;
+    memset(e->kw_done, 0, e->s->n_slots);
 }
 
 const char *slot_text(const er_profileset *s, const er_decl *d, uint32_t slot)
@@ -72,36 +68,20 @@ const char *slot_text(const er_profileset *s, const er_decl *d, uint32_t slot)
     return f == PF_COUNT ? er_decl_extra(d, name) : pfield_str_value(d, f, name, buf, 0);
 }
 
-const uint64_t *kw_get(er_eval *e, uint32_t pack, uint32_t slot)
+const uint64_t *kw_get(er_eval *e, uint32_t slot)
 {
     const er_profileset *s = e->s;
-    size_t k = (size_t)pack * s->n_slots + slot;
-    uint64_t *m = e->kw_mask + k * s->kw_words;
-    if (!e->kw_done[k]) {
-        /* first keyword test on this text: normalize it once and run every
-         * pack's automaton over it in one interleaved pass */
+    uint64_t *m = e->kw_mask + (size_t)slot * s->kw_words;
+    if (!e->kw_done[slot]) {
+        /* first keyword test on this text: normalize it once and find every
+         * pack's keywords in it in one scan (keyword sets are numbered across
+         * packs, so one mask holds them all) */
         char *norm = e->norm + (size_t)slot * e->norm_cap;
         const char *t = slot_text(s, e->d, slot);
         size_t len = t ? kw_normalize(t, (size_t)-1, norm, e->norm_cap) : 0;   /* stops at NUL */
-        const kwauto *ks[64];
-        uint64_t *ms[64];
-        size_t nk = 0;
-        for (size_t p = 0; p < s->n_packs; p++) {
-            size_t kk = p * s->n_slots + slot;
-            uint64_t *mp = e->kw_mask + kk * s->kw_words;
-            memset(mp, 0, s->kw_words * sizeof *mp);
-            e->kw_done[kk] = 1;
-            if (len && s->kw[p].n_pats && s->kw[p].delta) {
-                ks[nk] = &s->kw[p];
-                ms[nk] = mp;
-                if (++nk == 64) {
-                    kw_scan_multi(ks, nk, norm, len, ms);
-                    nk = 0;
-                }
-            }
-        }
-        if (nk)
-            kw_scan_multi(ks, nk, norm, len, ms);
+        memset(m, 0, s->kw_words * sizeof *m);
+        e->kw_done[slot] = 1;
+        kwt_scan(&s->kwt, norm, len, m);
     }
     return m;
 }
