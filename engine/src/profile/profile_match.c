@@ -139,29 +139,17 @@ size_t kw_normalize(const char *s, size_t len, char *out, size_t cap)
 {
     size_t o = 0;
     bool space = true;   /* suppress leading and repeated spaces */
-#define EMIT(ch)                                                                                   \
-    do {                                                                                           \
-        if (o < cap)                                                                               \
-            out[o++] = (char)(ch);                                                                 \
-    } while (0)
-#define SEP()                                                                                      \
-    do {                                                                                           \
-        if (!space) {                                                                              \
-            EMIT(' ');                                                                             \
-            space = true;                                                                          \
-        }                                                                                          \
-    } while (0)
     const unsigned char *u = (const unsigned char *)s;
     for (size_t i = 0; i < len && o < cap && u[i];) {
         unsigned c = u[i];
         if (c < 0x80) {
+            /* without a branch on the byte: a separator is written as a space
+             * and kept only when the output does not already end in one */
             unsigned char f = ascii_fold[c];
-            if (f) {
-                out[o++] = (char)f;   /* o < cap: loop condition */
-                space = false;
-            } else {
-                SEP();
-            }
+            bool sep = !f;
+            out[o] = sep ? ' ' : (char)f;   /* o < cap: loop condition */
+            o += !(sep & space);
+            space = sep;
             i++;
             continue;
         }
@@ -173,8 +161,6 @@ size_t kw_normalize(const char *s, size_t len, char *out, size_t cap)
     }
     while (o > 0 && out[o - 1] == ' ')
         o--;
-#undef EMIT
-#undef SEP
     return o;
 }
 
