@@ -235,7 +235,7 @@ END_TEST
  * when one of its keywords starts at a boundary and, unless it is a prefix,
  * ends at one: overlapping keywords of two packs, a prefix keyword, a
  * keyword inside another, and a Cyrillic keyword (any non-ASCII byte is a
- * boundary). */
+ * boundary); and the same on raw ASCII text, which is not normalized first. */
 START_TEST(keyword_trie_across_packs)
 {
     kwauto packs[2];
@@ -258,8 +258,20 @@ START_TEST(keyword_trie_across_packs)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         uint64_t m = 0;
-        kwt_scan(&t, cases[i].text, strlen(cases[i].text), &m);
+        bool ascii = kwt_scan(&t, cases[i].text, strlen(cases[i].text), &m);
         ck_assert_msg(m == cases[i].mask, "\"%s\": %llx", cases[i].text, (unsigned long long)m);
+        ck_assert(ascii == (strchr(cases[i].text, '\xd1') == NULL));
+    }
+    /* raw ASCII text: case and separator runs fold as normalization would */
+    struct { const char *text; uint64_t mask; } raw[] = {
+        {"GLASS-EELS", 1u << 0 | 1u << 1}, {"Glass  ,eel", 1u << 0 | 1u << 1 | 1u << 3},
+        {"Fish SCALES!!", 1u << 0},        {"  (eel)", 1u << 3},
+        {"DeScale", 0},                    {"glass_eel", 1u << 0 | 1u << 1 | 1u << 3},
+    };
+    for (size_t i = 0; i < sizeof raw / sizeof raw[0]; i++) {
+        uint64_t m = 0;
+        ck_assert(kwt_scan(&t, raw[i].text, strlen(raw[i].text), &m));
+        ck_assert_msg(m == raw[i].mask, "\"%s\": %llx", raw[i].text, (unsigned long long)m);
     }
     kwt_free(&t);
     kw_free(&packs[0]);

@@ -73,15 +73,19 @@ const uint64_t *kw_get(er_eval *e, uint32_t slot)
     const er_profileset *s = e->s;
     uint64_t *m = e->kw_mask + (size_t)slot * s->kw_words;
     if (!e->kw_done[slot]) {
-        /* first keyword test on this text: normalize it once and find every
-         * pack's keywords in it in one scan (keyword sets are numbered across
-         * packs, so one mask holds them all) */
-        char *norm = e->norm + (size_t)slot * e->norm_cap;
+        /* first keyword test on this text: every pack's keywords found in one
+         * scan (keyword sets are numbered across packs, so one mask holds
+         * them all); ASCII text is scanned as it is, any other normalized first */
         const char *t = slot_text(s, e->d, slot);
-        size_t len = t ? kw_normalize(t, (size_t)-1, norm, e->norm_cap) : 0;   /* stops at NUL */
+        size_t len = t ? strlen(t) : 0;
         memset(m, 0, s->kw_words * sizeof *m);
         e->kw_done[slot] = 1;
-        kwt_scan(&s->kwt, norm, len, m);
+        if (len > e->norm_cap || !kwt_scan(&s->kwt, t, len, m)) {
+            char *norm = e->norm + (size_t)slot * e->norm_cap;
+            len = kw_normalize(t, len, norm, e->norm_cap);
+            memset(m, 0, s->kw_words * sizeof *m);
+            kwt_scan(&s->kwt, norm, len, m);
+        }
     }
     return m;
 }

@@ -129,7 +129,8 @@ typedef struct kwauto {
 
 /* ---- keyword trie (every pack's keywords, for evaluation) ---------------- */
 typedef struct kwtrie {
-    uint8_t   cls[256];    /* byte → class (0 = not in any keyword) */
+    uint8_t   cls[256];    /* byte → class (0 = not in any keyword); A-Z and ASCII separators as a-z and ' ' */
+    uint8_t   kind[256];   /* letter or digit, ASCII separator, neither (profile_kwscan.c) */
     uint32_t  n_cls;
     uint32_t  n_nodes;
     uint32_t *next;        /* n_nodes × n_cls: (child × n_cls) << 1 | child-has-output, 0 = none */
@@ -232,10 +233,13 @@ er_status kw_add(kwauto *k, const char *norm, size_t len, bool prefix, uint32_t 
 er_status kw_build(kwauto *k);
 void      kw_free(kwauto *k);
 /* The trie of every pack's keywords, from the automata before kw_build frees their patterns
- * (profile_kwscan.c); the scan ORs the keyword sets matched in normalized text into mask (kw_words). */
+ * (profile_kwscan.c). The scan ORs the keyword sets matched in text into mask (kw_words): exact on
+ * normalized text, and on raw text that is all ASCII (case and separator runs are folded as
+ * normalization would); returns false when the text has a non-ASCII byte (raw text must then be
+ * normalized and scanned again into a cleared mask). */
 er_status kwt_build(kwtrie *t, const kwauto *packs, size_t n_packs);
 void      kwt_free(kwtrie *t);
-void      kwt_scan(const kwtrie *t, const char *norm, size_t len, uint64_t *mask);
+bool      kwt_scan(const kwtrie *t, const char *text, size_t len, uint64_t *mask);
 
 /* Evaluation state of one thread (er_eval_new): per-declaration work shared by
  * every profile, computed lazily. */

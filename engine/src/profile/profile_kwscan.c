@@ -13,9 +13,15 @@
 #include "core/grow.h"
 #include "profile/profile_int.h"
 
-static inline bool is_word(unsigned char c)
+/* Byte kinds of the scan: a letter or digit (either case), or an ASCII
+ * separator (every other ASCII byte; normalization writes one space for a
+ * run of them). Non-ASCII bytes are neither: boundaries, as in normalized text. */
+enum { K_WORD = 1, K_SEP = 2 };
+static uint8_t kind_of(unsigned c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    if (c >= 0x80)
+        return 0;
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ? K_WORD : K_SEP;
 }
 
 /* Build state: the trie as node × class (0 = no edge; the root is never a
@@ -102,6 +108,13 @@ er_status kwt_build(kwtrie *t, const kwauto *packs, size_t n_packs)
     for (size_t k = 0; k < n_packs; k++)
         for (size_t p = 0; p < packs[k].n_pats; p++)
             kwt_insert(t, &b, packs[k].raw[p], &packs[k].pats[p]);
+    for (unsigned c = 0; c < 256; c++) {
+        t->kind[c] = kind_of(c);
+        if (c >= 'A' && c <= 'Z')
+            t->cls[c] = t->cls[c | 0x20];
+        else if (t->kind[c] == K_SEP)
+            t->cls[c] = t->cls[' '];
+    }
     if (kwt_finish(t, &b))
         st = ER_OK;
 cleanup:
@@ -127,7 +140,7 @@ static void kwt_hit(const kwtrie *t, uint32_t row, const unsigned char *text, si
                     uint64_t *mask)
 {
     uint32_t q = row / t->n_cls;
-    bool end_ok = i + 1 >= len || !is_word(text[i + 1]);
+    bool end_ok = i + 1 >= len || !(t->kind[text[i + 1]] & K_WORD);
     for (uint32_t j = t->out_start[q]; j < t->out_start[q + 1]; j++) {
         uint32_t v = t->out[j];
         if (end_ok || (v & 1u))
@@ -135,18 +148,20 @@ static void kwt_hit(const kwtrie *t, uint32_t row, const unsigned char *text, si
     }
 }
 
-void kwt_scan(const kwtrie *t, const char *norm, size_t len, uint64_t *mask)
+bool kwt_scan(const kwtrie *t, const char *text_, size_t len, uint64_t *mask)
 {
-    if (!t->next)
-        return;
-    const unsigned char *text = (const unsigned char *)norm;
+    const unsigned char *text = (const unsigned char *)text_;
     const uint32_t *next = t->next;
-    const uint8_t *cls = t->cls;
+    const uint8_t *cls = t->cls, *kind = t->kind;
+    unsigned high = 0;
     for (size_t s = 0; s < len; s++) {
-        if (s > 0 && is_word(text[s - 1]))
+        high |= text[s];
+        if (s > 0 && (kind[text[s - 1]] & K_WORD))
             continue;   /* a keyword starts at a boundary */
         uint32_t row = 0;
-        for (size_t i = s; i < len; i++) {
+        for (size_t i = s; i < len && next; i++) {
+            if ((kind[text[i]] & K_SEP) && i > s && (kind[text[i - 1]] & K_SEP))
+                continue;   /* a run of separators is one space */
             uint32_t nx = next[row + cls[text[i]]];
             if (!nx)
                 break;
@@ -155,4 +170,5 @@ void kwt_scan(const kwtrie *t, const char *norm, size_t len, uint64_t *mask)
                 kwt_hit(t, row, text, i, len, mask);
         }
     }
+    return high < 0x80;
 }
