@@ -543,6 +543,33 @@ START_TEST(any_scope_matches_the_full_run)
                 }
     ck_assert_int_gt(held, 0);
     ck_assert_int_gt(not_held, 0);
+    /* er_eval_scopes over a chunk, then er_eval_run on each: the same answers and
+     * the same results as without the kept keyword and HS work */
+    er_decl chunk[sizeof hs / sizeof *hs];
+    bool need[sizeof hs / sizeof *hs];
+    er_extra remarks[sizeof hs / sizeof *hs];
+    static const char *rm[] = {"carved ivory", "toys", "R-22 cylinders"};
+    for (size_t h = 0; h < sizeof hs / sizeof *hs; h++) {
+        chunk[h] = full();
+        snprintf(chunk[h].hs, sizeof chunk[h].hs, "%s", h % 2 ? "847130" : hs[h]);
+        chunk[h].hs_len = (uint8_t)strlen(chunk[h].hs);
+        chunk[h].description = desc[h % (sizeof desc / sizeof *desc)];
+        remarks[h] = (er_extra){"remarks", rm[h % 3]};   /* lang-kw2's scope: keywords in remarks */
+        chunk[h].extra = &remarks[h];
+        chunk[h].n_extra = 1;
+    }
+    size_t nc = sizeof hs / sizeof *hs;
+    er_eval_scopes(ev, chunk, nc, need);
+    for (size_t h = 0; h < nc; h++) {
+        const er_profile_result *r;
+        size_t n = er_eval_run(ev, &chunk[h], NULL, &r);
+        er_profile_result kept[8];
+        ck_assert_uint_le(n, 8);
+        memcpy(kept, r, n * sizeof *r);
+        ck_assert(need[h] == er_eval_any_scope(ev, &chunk[h]));
+        er_eval_run(ev, &chunk[h], NULL, &r);   /* fresh: nothing kept any more */
+        ck_assert_msg(memcmp(kept, r, n * sizeof *r) == 0, "results differ for %s", hs[h]);
+    }
     er_decl d = full();
     strcpy(d.hs, "847130");
     d.description = "Toys";

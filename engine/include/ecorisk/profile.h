@@ -139,6 +139,13 @@ size_t er_eval_run(er_eval *e, const er_decl *d, const er_anomalies *an,
  * a run that writes nothing for such a declaration need not compute its
  * anomalies (docs/architecture.md, "The daily run"). */
 bool   er_eval_any_scope(er_eval *e, const er_decl *d);
+/* er_eval_any_scope for each of d[0..n) (n <= ER_EVAL_CHUNK; need[k] its
+ * answer), keeping what it computed (HS sets, keyword matches) so that one
+ * er_eval_run on each of these declarations, by the same address and before
+ * the next er_eval_scopes, does not compute it again. The declarations must
+ * not change in between. */
+#define ER_EVAL_CHUNK 64
+void   er_eval_scopes(er_eval *e, const er_decl *d, size_t n, bool *need);
 
 /* Log-odds contribution of indicator `indicator` of `profile` on an anomaly set an
  * (0 when it does not fire): its log_odds, scaled for anomaly conditions by

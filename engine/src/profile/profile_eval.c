@@ -28,7 +28,12 @@ er_status er_eval_new(er_eval **out, const er_profileset *s, er_err *err)
     e->kw_done = calloc(nk ? nk : 1, 1);
     e->norm_cap = ER_LIMIT_EXTRA > ER_LIMIT_DESCRIPTION ? ER_LIMIT_EXTRA * 3 : ER_LIMIT_DESCRIPTION * 3;
     e->norm = malloc(e->norm_cap * (s->n_slots ? s->n_slots : 1));
-    if (!e->res || !e->hs_mask || !e->kw_mask || !e->kw_done || !e->norm)
+    e->kept_use = calloc(ER_EVAL_CHUNK, 1);
+    e->kept_hs = calloc((size_t)ER_EVAL_CHUNK * (s->hs_words ? s->hs_words : 1), sizeof *e->kept_hs);
+    e->kept_kw = calloc((size_t)ER_EVAL_CHUNK * (nk ? nk : 1) * (s->kw_words ? s->kw_words : 1), sizeof *e->kept_kw);
+    e->kept_done = calloc((size_t)ER_EVAL_CHUNK * (nk ? nk : 1), 1);
+    if (!e->res || !e->hs_mask || !e->kw_mask || !e->kw_done || !e->norm || !e->kept_use || !e->kept_hs ||
+        !e->kept_kw || !e->kept_done)
         goto nomem;
     *out = e;
     return ER_OK;
@@ -41,6 +46,10 @@ void er_eval_free(er_eval *e)
 {
     if (!e)
         return;
+    free(e->kept_done);
+    free(e->kept_kw);
+    free(e->kept_hs);
+    free(e->kept_use);
     free(e->tnorm);
     free(e->norm);
     free(e->kw_done);
@@ -205,14 +214,60 @@ bool er_eval_any_scope(er_eval *e, const er_decl *d)
     return false;
 }
 
+/* Sizes of one kept declaration's HS mask, keyword masks and keyword flags. */
+static void kept_sizes(const er_profileset *s, size_t *hs, size_t *kw, size_t *done)
+{
+    *done = s->n_slots;
+    *kw = *done * s->kw_words;
+    *hs = s->hs_words;
+}
+
+void er_eval_scopes(er_eval *e, const er_decl *d, size_t n, bool *need)
+{
+    size_t nh, nk, nd;
+    kept_sizes(e->s, &nh, &nk, &nd);
+    if (n > ER_EVAL_CHUNK)
+        n = ER_EVAL_CHUNK;
+    e->kept_d = 0;
+    for (size_t k = 0; k < n; k++) {
+        need[k] = er_eval_any_scope(e, &d[k]);
+        memcpy(e->kept_hs + k * nh, e->hs_mask, nh * sizeof *e->hs_mask);
+        memcpy(e->kept_kw + k * nk, e->kw_mask, nk * sizeof *e->kw_mask);
+        memcpy(e->kept_done + k * nd, e->kw_done, nd);
+        e->kept_use[k] = 1;
+    }
+    e->kept_d = (uintptr_t)d;
+    e->kept_n = n;
+}
+
+/* After eval_reset: the kept results of d when er_eval_scopes saw it and they
+ * are still unused; false otherwise (then nothing is restored). */
+static bool restore_kept(er_eval *e, const er_decl *d)
+{
+    uintptr_t at = (uintptr_t)d;
+    if (!e->kept_d || at < e->kept_d || (at - e->kept_d) % sizeof *d != 0)
+        return false;
+    size_t k = (at - e->kept_d) / sizeof *d, nh, nk, nd;
+    if (k >= e->kept_n || !e->kept_use[k])
+        return false;
+    kept_sizes(e->s, &nh, &nk, &nd);
+    memcpy(e->hs_mask, e->kept_hs + k * nh, nh * sizeof *e->hs_mask);
+    memcpy(e->kw_mask, e->kept_kw + k * nk, nk * sizeof *e->kw_mask);
+    memcpy(e->kw_done, e->kept_done + k * nd, nd);
+    e->kept_use[k] = 0;
+    return true;
+}
+
 size_t er_eval_run(er_eval *e, const er_decl *d, const er_anomalies *an, const er_profile_result **results)
 {
     eval_reset(e, d, an);
     const er_profileset *s = e->s;
     memcpy(e->res, s->res_template, s->n_prof * sizeof *e->res);
     /* only candidates are visited: ungated profiles, and the profiles gated
-     * by an HS set the declared code belongs to (one trie walk) */
-    hs_lookup(s, d->hs, e->hs_mask);
+     * by an HS set the declared code belongs to (one trie walk, unless
+     * er_eval_scopes has done it and the keyword scans for this declaration) */
+    if (!restore_kept(e, d))
+        hs_lookup(s, d->hs, e->hs_mask);
     e->hs_done = true;
     for (size_t k = 0; k < s->n_ungated; k++)
         eval_profile(e, s->ungated[k], &e->res[s->ungated[k]]);

@@ -255,6 +255,14 @@ struct er_eval {
     const er_decl       *d;
     const er_anomalies  *an;
     char                *tnorm;     /* evidence and explain: scratch for one normalized text */
+    /* er_eval_scopes: per declaration of the last chunk, its HS and keyword results,
+     * restored (once) by er_eval_run on the same declaration */
+    uintptr_t            kept_d;     /* address of the chunk's first declaration; 0 = none */
+    size_t               kept_n;
+    uint8_t             *kept_use;   /* ER_EVAL_CHUNK: 1 = kept, not yet used */
+    uint64_t            *kept_hs;    /* ER_EVAL_CHUNK × hs_words */
+    uint64_t            *kept_kw;    /* ER_EVAL_CHUNK × n_slots × kw_words */
+    uint8_t             *kept_done;  /* ER_EVAL_CHUNK × n_slots */
 };
 #define EVAL_TNORM_CAP (ER_LIMIT_EXTRA * 3)
 void eval_reset(er_eval *e, const er_decl *d, const er_anomalies *an);

@@ -30,7 +30,7 @@ static void csv_field(er_sb *b, const char *s)
     er_sb_putc(b, '"');
 }
 
-enum { AN_CHUNK = 64 };
+enum { AN_CHUNK = ER_EVAL_CHUNK };
 
 /* Anomalies of rows first..first+n of the batch (n <= AN_CHUNK) into an[0..n),
  * and need[k]: whether row first+k must be scored at all. Without scores.csv a
@@ -41,11 +41,13 @@ static void chunk_anomalies(const run_ctx *c, er_eval *ev, const er_batch *b, si
 {
     uint32_t idx[AN_CHUNK];
     size_t k = 0;
-    for (size_t j = 0; j < n; j++) {
-        need[j] = c->opts->all_scores || er_eval_any_scope(ev, &b->decls[first + j]);
+    if (c->opts->all_scores)
+        memset(need, 1, n * sizeof *need);
+    else
+        er_eval_scopes(ev, &b->decls[first], n, need);
+    for (size_t j = 0; j < n; j++)
         if (need[j])
             idx[k++] = (uint32_t)j;
-    }
     if (k == n)
         er_anomaly_compute_batch(c->bl, &b->decls[first], n, an);
     else
