@@ -35,11 +35,6 @@ static const char latinA[129] =
     "uuuuuuuuwwyyyzzzzzz"  /* 016C-017E */
     "s";                   /* 017F long s */
 
-static inline bool is_word(unsigned char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-
 /* ASCII byte → lower-case letter or digit, or 0 for a separator. */
 static const unsigned char ascii_fold[128] = {
     ['0'] = '0', ['1'] = '1', ['2'] = '2', ['3'] = '3', ['4'] = '4',
