@@ -7,6 +7,7 @@
 # of ROWS rows (default 1,000,000) and history of HISTORY rows (default
 # 1,000,000), both from gen_declarations.
 #   bench/dask_scaleout.sh [ROWS] [HISTORY] [WORKERS] [PARTS]
+case "${1:-}" in -h|--help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;; esac   # the comment above
 cd "$(dirname "$0")/.."
 source bench/lib.sh
 source bench/dask_lib.sh

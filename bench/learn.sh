@@ -8,6 +8,7 @@
 #   bench/learn.sh [DAY_ROWS] [TRAIN_ROWS] [HISTORY_ROWS]   (defaults 1000000, 200000, 3000000)
 #   SMALL=1 bench/learn.sh                                  (50000, 50000, 300000)
 #   TRAIN_DAYS=4 bench/learn.sh 1000000 1000000 300000      (learn on 1M labelled rows over 4 days)
+case "${1:-}" in -h|--help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;; esac   # the comment above
 cd "$(dirname "$0")/.."
 set -euo pipefail
 build=${ECORISK_BUILD:-build}

@@ -11,6 +11,7 @@
 # share of each planted pattern whose declaration alerts with the matching
 # indicator; false alarms: document-check alerts on unplanted declarations.
 #   bench/registries.sh [ROWS]            (REG_DAY=FILE: use that declarations CSV)
+case "${1:-}" in -h|--help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;; esac   # the comment above
 cd "$(dirname "$0")/.."
 source bench/lib.sh
 rows=${1:-1000000}

@@ -91,12 +91,22 @@ grep -q "another run is writing this output directory" lock.err || fail "lock me
 [ "$($CHECK out)" = "$NEW" ] || fail "locked run changed the set"
 kill "$lpid" 2>/dev/null; wait "$lpid" 2>/dev/null || true
 
-# Two runs at once: each exits 0 or 75, the set is one of the two, complete.
-$E run --feed old.csv --out pair --threads 1 2>/dev/null & p1=$!
-$E run --feed new.csv --out pair --threads 1 2>/dev/null & p2=$!
-r1=0; wait $p1 || r1=$?; r2=0; wait $p2 || r2=$?
-{ [ $r1 -eq 0 ] || [ $r1 -eq 75 ]; } && { [ $r2 -eq 0 ] || [ $r2 -eq 75 ]; } || fail "concurrent exits $r1 $r2"
-$CHECK pair "$OLD" "$NEW" >/dev/null || fail "concurrent runs left a broken set"
+# Two runs at once, five times: each exits 0 or 75 (75 with the lock message), at
+# least one exits 0, and the set is the one the run that exited 0 wrote, complete.
+for k in 1 2 3 4 5; do
+  $E run --feed old.csv --out pair$k --threads 1 2>pair$k.e1 & p1=$!
+  $E run --feed new.csv --out pair$k --threads 1 2>pair$k.e2 & p2=$!
+  r1=0; wait $p1 || r1=$?; r2=0; wait $p2 || r2=$?
+  { [ $r1 -eq 0 ] || [ $r1 -eq 75 ]; } && { [ $r2 -eq 0 ] || [ $r2 -eq 75 ]; } \
+    && [ $((r1 + r2)) -lt 150 ] || fail "concurrent exits $r1 $r2"
+  for r in 1 2; do
+    rr=$r1; [ $r = 2 ] && rr=$r2
+    [ $rr -ne 75 ] || grep -q "another run is writing this output directory" pair$k.e$r || fail "pair $k: exit 75 without the lock message"
+  done
+  want=""; [ $r1 -eq 0 ] && want="$want $OLD"; [ $r2 -eq 0 ] && want="$want $NEW"
+  # shellcheck disable=SC2086
+  $CHECK pair$k $want >/dev/null || fail "concurrent runs $k (exits $r1 $r2) left a broken set"
+done
 
 # Planted symlinks are never followed.
 echo victim > victim

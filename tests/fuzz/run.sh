@@ -18,6 +18,7 @@
 # A crash leaves its input in corpus-work/crashes/<harness>/; once fixed, copy
 # it to tests/fuzz/regressions/<harness>/ so every ctest run replays it.
 # Exit status: 0 when no harness crashed, 1 otherwise.
+case "${1:-}" in -h|--help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;; esac   # the comment above
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 src=$PWD

@@ -2,7 +2,9 @@
 # cli_usage.sh — command-line mistakes get one short, exact message and exit 64
 # (docs/operations.md#command-line): a group without its sub-command, typos of
 # commands and options with a suggestion, an option without its value; and
-# `ecorisk help COMMAND` prints that command's help.
+# `ecorisk help COMMAND` prints that command's help. Also: completion, man page
+# sections, explain --output text, --log-format json fields, and --help on every
+# script.
 set -uo pipefail
 . "${ECORISK_SRC:?}/tests/wrap.sh"   # valgrind in tests/run.sh stage 5
 E=${ECORISK:?}
@@ -67,9 +69,33 @@ grep -q '^  +5   declared as live eels (0301.92)$' "$T/ex.txt" || fail "explain 
 "$E" explain -q --feed "$S/sample-day.csv" --baseline "$S/baseline.json" --id 26NLLMAN0000001796 > "$T/ex.json"
 python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$T/ex.json" || fail "explain to a file is not JSON"
 
-# scripts answer --help with their header, without doing anything
-for s in tests/run.sh docker/sample-day.sh docker/install-deps.sh docker/nightly.sh bench/run.sh; do
-  out=$(bash "$ECORISK_SRC/$s" --help) || fail "$s --help exited $?"
+# --log-format json: every stderr line is one JSON object (ts, level, msg), and the
+# line that ends a run carries its figures as fields, equal to summary.json's
+"$E" run --feed "$S/sample-day.csv" --baseline "$S/baseline.json" --out "$T/lj" --log-format json \
+  2> "$T/lj.log" > /dev/null || fail "run --log-format json exited $?"
+python3 - "$T/lj.log" "$T/lj/summary.json" <<'PY' || fail "json log: $(cat "$T/lj.log")"
+import json, re, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+assert lines, "no log lines"
+for l in lines:
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", l["ts"]) and l["level"] in ("error", "warn", "info", "debug") and l["msg"], l
+end = [l for l in lines if "run_id" in l]
+assert len(end) == 1, end
+e, s = end[0], json.load(open(sys.argv[2]))
+a = s["alerts"]
+want = {"run_id": s["run_id"], "rows_read": s["rows"]["read"], "accepted": s["rows"]["accepted"],
+        "quarantined": s["rows"]["quarantined"], "alerts": a["total"], **a["by_lane"], **a["by_domain"]}
+got = {k: e[k] for k in want}
+assert got == want, (got, want)
+assert abs(e["quarantine_share"] - s["quarantine"]["share"]) < 1e-6 and e["seconds"] >= 0, e
+PY
+
+# every script a user runs answers --help with its header, without doing anything
+# (the sourced libraries bench/lib.sh and bench/dask_lib.sh excepted)
+cd "$ECORISK_SRC"
+for s in tests/run.sh tests/fuzz/run.sh docker/*.sh bench/*.sh feeds/samples/*.sh; do
+  case "$s" in bench/lib.sh|bench/dask_lib.sh) continue ;; esac
+  out=$(timeout 20 bash "$ECORISK_SRC/$s" --help) || fail "$s --help exited $?"
   [ "$(head -1 <<<"$out" | cut -d' ' -f1)" = "$(basename "$s")" ] || fail "$s --help: $(head -1 <<<"$out")"
 done
 echo ok

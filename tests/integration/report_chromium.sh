@@ -109,7 +109,8 @@ test "$charts $bars $rows $an_rows $intervals" = "8 50 12 7 4" \
 # Escaping: the description with quotes and angle brackets survives as text.
 grep -q 'Tropical logs &lt;kosso&gt;' "$T/dom1.html"
 
-# The alert table as read: highest risk first (ties in file order), each row with the
+# The alert table as read: highest risk first, then lane (red first), then file order (the
+# fixture's alerts carry no risk, so its rows go by lane), each row with the
 # profile title, the goods description as text, and every fired indicator's reason
 # and evidence; p-values as numbers.
 python3 - "$T/dom1.html" run1/alerts.jsonl <<'EOF'
@@ -132,8 +133,10 @@ class T(HTMLParser):
 t = T(); t.feed(open(sys.argv[1], encoding="utf-8").read())
 rows = [r for r in t.rows if r]
 alerts = [json.loads(l) for l in open(sys.argv[2])]
-if all("risk" in a for a in alerts):   # by risk, ties in file order; alerts without risk: file order
-    alerts.sort(key=lambda a: -a["risk"])
+lanes = ["red", "yellow", "blue", "green"]
+key = lambda a: ("risk" not in a, -a.get("risk", 0), lanes.index(a["lane"]) if a["lane"] in lanes else 4)
+alerts.sort(key=key)   # stable: ties in file order
+assert [a["lane"] for a in alerts][:5] == ["red"] * 4 + ["yellow"], [a["lane"] for a in alerts]
 assert len(rows) == len(alerts), (len(rows), len(alerts))
 for r, a in zip(rows, alerts):
     assert r[1] == a["declaration"]["id"], (r[1], a["declaration"]["id"])

@@ -132,17 +132,34 @@ static void make_decl(er_decl *d, char *imp, int k, bool air)
     strcpy(d->currency, "USD");
 }
 
-START_TEST(model_ranks_the_known_answer)
+/* The fixture generated, a model learned on it (2 threads), loaded, bound to
+ * the fixture's pack and ready to predict. */
+static void trained(env *e)
 {
     generate();
     char path[300];
     snprintf(path, sizeof path, "%s/model.json", dir);
     learn(path, 2);
+    er_err err = {{0}};
+    env_open(e, path, pack);
+    ck_assert_msg(er_model_bind(e->m, e->ps, NULL, &err) == ER_OK, "%s", err.msg);
+    ck_assert_msg(er_model_pred_new(&e->pr, e->m, &err) == ER_OK, "%s", err.msg);
+}
+
+/* Feature row of the fixture declaration of importer k (by air or by sea) into row. */
+static void fixture_row(const env *e, er_decl *d, char *imp, int k, int air, float *row)
+{
+    er_decl_score sc;
+    make_decl(d, imp, k, air);
+    er_score_decl(e->ps, NULL, e->ev, d, &sc);
+    er_model_features(e->m, d, &sc, row);
+}
+
+START_TEST(model_ranks_the_known_answer)
+{
     env e;
     er_err err = {{0}};
-    env_open(&e, path, pack);
-    ck_assert_msg(er_model_bind(e.m, e.ps, NULL, &err) == ER_OK, "%s", err.msg);
-    ck_assert_msg(er_model_pred_new(&e.pr, e.m, &err) == ER_OK, "%s", err.msg);
+    trained(&e);
     size_t nf = er_model_n_features(e.m);
     float *rows = calloc(2 * N_IMP * nf, sizeof *rows);
     double prob[2 * N_IMP];
@@ -151,10 +168,7 @@ START_TEST(model_ranks_the_known_answer)
     for (int k = 0; k < N_IMP; k++)
         for (int air = 0; air < 2; air++) {
             er_decl d;
-            er_decl_score sc;
-            make_decl(&d, imp[2 * k + air], k, air);
-            er_score_decl(e.ps, NULL, e.ev, &d, &sc);
-            er_model_features(e.m, &d, &sc, rows + (size_t)(2 * k + air) * nf);
+            fixture_row(&e, &d, imp[2 * k + air], k, air, rows + (size_t)(2 * k + air) * nf);
             if (air == 0) {
                 /* the importer's rate reads back the fixture's exact counts */
                 size_t j = 0;
@@ -252,15 +266,9 @@ END_TEST
  * must go the same way). The run's probabilities are σ of that margin. */
 START_TEST(compiled_trees_equal_xgboost)
 {
-    generate();
-    char path[300];
-    snprintf(path, sizeof path, "%s/model.json", dir);
-    learn(path, 2);
     env e;
     er_err err = {{0}};
-    env_open(&e, path, pack);
-    ck_assert_msg(er_model_bind(e.m, e.ps, NULL, &err) == ER_OK, "%s", err.msg);
-    ck_assert_msg(er_model_pred_new(&e.pr, e.m, &err) == ER_OK, "%s", err.msg);
+    trained(&e);
     ck_assert(er_model_pred_compiled(e.pr));
     size_t nf = er_model_n_features(e.m), base = 2 * N_IMP, n = 40 * base;
     float *rows = calloc(n * nf, sizeof *rows), *mx = calloc(n, sizeof *mx), *mf = calloc(n, sizeof *mf);
@@ -270,10 +278,7 @@ START_TEST(compiled_trees_equal_xgboost)
     for (int k = 0; k < N_IMP; k++)
         for (int air = 0; air < 2; air++) {
             er_decl d;
-            er_decl_score sc;
-            make_decl(&d, imp[2 * k + air], k, air);
-            er_score_decl(e.ps, NULL, e.ev, &d, &sc);
-            er_model_features(e.m, &d, &sc, rows + (size_t)(2 * k + air) * nf);
+            fixture_row(&e, &d, imp[2 * k + air], k, air, rows + (size_t)(2 * k + air) * nf);
         }
     /* the trees' split conditions: rows below take them exactly and one float step either side */
     json_object *bj = json_tokener_parse(e.m->booster), *trees = bj;

@@ -127,8 +127,10 @@ static int cmp_kv_key(const void *a, const void *b)
     return strcmp(((const kv *)a)->key, ((const kv *)b)->key);
 }
 
-/* The alert table's order: risk descending (docs/scoring.md §6), alerts without a
- * risk last, ties in file order. */
+/* The alert table's order (docs/analysts.md): risk descending (docs/scoring.md §6),
+ * alerts without a risk last; then lane (red, yellow, blue, green, unknown last),
+ * since a lane's capacity can move an alert down without changing its risk; then
+ * file order. */
 static int cmp_row_risk(const void *a, const void *b)
 {
     const row *x = *(const row *const *)a, *y = *(const row *const *)b;
@@ -137,6 +139,9 @@ static int cmp_row_risk(const void *a, const void *b)
         return nx ? 1 : -1;
     if (!nx && x->risk != y->risk)
         return x->risk > y->risk ? -1 : 1;
+    int lx = x->lane < 0 ? N_LANES : x->lane, ly = y->lane < 0 ? N_LANES : y->lane;
+    if (lx != ly)
+        return lx < ly ? -1 : 1;
     return x->ord < y->ord ? -1 : x->ord > y->ord;
 }
 
