@@ -231,6 +231,54 @@ START_TEST(keywords_boundaries_and_accents)
 }
 END_TEST
 
+/* The evaluation trie holds every pack's keywords and reports a keyword set
+ * when one of its keywords starts at a boundary and, unless it is a prefix,
+ * ends at one: overlapping keywords of two packs, a prefix keyword, a
+ * keyword inside another, and a Cyrillic keyword (any non-ASCII byte is a
+ * boundary); and the same on raw ASCII text, which is not normalized first. */
+START_TEST(keyword_trie_across_packs)
+{
+    kwauto packs[2];
+    memset(packs, 0, sizeof packs);
+    struct { size_t pack; const char *kw; bool prefix; uint32_t set; } kws[] = {
+        {0, "glass", false, 0}, {0, "glass eel", true, 1}, {0, "scales", false, 0},
+        {1, "scale", false, 2}, {1, "eel", false, 3}, {1, "\xd1\x87\xd0\xb5\xd1\x88\xd1\x83\xd1\x8f", false, 4},
+    };
+    for (size_t i = 0; i < sizeof kws / sizeof kws[0]; i++)
+        ck_assert_int_eq(kw_add(&packs[kws[i].pack], kws[i].kw, strlen(kws[i].kw), kws[i].prefix, kws[i].set), ER_OK);
+    kwtrie t;
+    ck_assert_int_eq(kwt_build(&t, packs, 2), ER_OK);
+    struct { const char *text; uint64_t mask; } cases[] = {
+        {"glass eels", 1u << 0 | 1u << 1}, {"glass eel", 1u << 0 | 1u << 1 | 1u << 3},
+        {"fish scales", 1u << 0},          {"scale scales", 1u << 0 | 1u << 2},
+        {"descale", 0},                    {"glasseel", 0},
+        {"an eel", 1u << 3},               {"\xd1\x87\xd0\xb5\xd1\x88\xd1\x83\xd1\x8f\xd0\xbc\xd0\xb8", 1u << 4},
+        {"x\xd1\x87\xd0\xb5\xd1\x88\xd1\x83\xd1\x8f", 0}, {"a \xd1\x87\xd0\xb5\xd1\x88\xd1\x83\xd1\x8f", 1u << 4},
+        {"", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint64_t m = 0;
+        bool ascii = kwt_scan(&t, cases[i].text, strlen(cases[i].text), &m);
+        ck_assert_msg(m == cases[i].mask, "\"%s\": %llx", cases[i].text, (unsigned long long)m);
+        ck_assert(ascii == (strchr(cases[i].text, '\xd1') == NULL));
+    }
+    /* raw ASCII text: case and separator runs fold as normalization would */
+    struct { const char *text; uint64_t mask; } raw[] = {
+        {"GLASS-EELS", 1u << 0 | 1u << 1}, {"Glass  ,eel", 1u << 0 | 1u << 1 | 1u << 3},
+        {"Fish SCALES!!", 1u << 0},        {"  (eel)", 1u << 3},
+        {"DeScale", 0},                    {"glass_eel", 1u << 0 | 1u << 1 | 1u << 3},
+    };
+    for (size_t i = 0; i < sizeof raw / sizeof raw[0]; i++) {
+        uint64_t m = 0;
+        ck_assert(kwt_scan(&t, raw[i].text, strlen(raw[i].text), &m));
+        ck_assert_msg(m == raw[i].mask, "\"%s\": %llx", raw[i].text, (unsigned long long)m);
+    }
+    kwt_free(&t);
+    kw_free(&packs[0]);
+    kw_free(&packs[1]);
+}
+END_TEST
+
 START_TEST(anomaly_no_data)
 {
     er_decl d = full();
@@ -567,6 +615,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, explain_trace);
     tcase_add_test(tc, describe_and_names);
     tcase_add_test(tc, any_scope_matches_the_full_run);
+    tcase_add_test(tc, keyword_trie_across_packs);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -26,7 +26,7 @@ int32_t compile_keywords(ctx *c, const popnd *a)
 
 bool eval_keywords(er_eval *e, const cnode *n)
 {
-    const uint64_t *m = kw_get(e, n->pack, n->slot);
+    const uint64_t *m = kw_get(e, n->slot);
     return (m[n->a / 64] >> (n->a % 64)) & 1u;
 }
 

@@ -21,20 +21,19 @@ er_status er_eval_new(er_eval **out, const er_profileset *s, er_err *err)
     if (!e)
         goto nomem;
     e->s = s;
-    size_t nk = s->n_packs * s->n_slots;
+    size_t nk = s->n_slots;
     e->res = calloc(s->n_prof ? s->n_prof : 1, sizeof *e->res);
     e->hs_mask = calloc(s->hs_words ? s->hs_words : 1, sizeof *e->hs_mask);
     e->kw_mask = calloc((nk ? nk : 1) * s->kw_words, sizeof *e->kw_mask);
     e->kw_done = calloc(nk ? nk : 1, 1);
     e->norm_cap = ER_LIMIT_EXTRA > ER_LIMIT_DESCRIPTION ? ER_LIMIT_EXTRA * 3 : ER_LIMIT_DESCRIPTION * 3;
     e->norm = malloc(e->norm_cap * (s->n_slots ? s->n_slots : 1));
-    e->norm_len = malloc((s->n_slots ? s->n_slots : 1) * sizeof *e->norm_len);
     e->kept_use = calloc(ER_EVAL_CHUNK, 1);
     e->kept_hs = calloc((size_t)ER_EVAL_CHUNK * (s->hs_words ? s->hs_words : 1), sizeof *e->kept_hs);
     e->kept_kw = calloc((size_t)ER_EVAL_CHUNK * (nk ? nk : 1) * (s->kw_words ? s->kw_words : 1), sizeof *e->kept_kw);
     e->kept_done = calloc((size_t)ER_EVAL_CHUNK * (nk ? nk : 1), 1);
-    if (!e->res || !e->hs_mask || !e->kw_mask || !e->kw_done || !e->norm || !e->norm_len || !e->kept_use ||
-        !e->kept_hs || !e->kept_kw || !e->kept_done)
+    if (!e->res || !e->hs_mask || !e->kw_mask || !e->kw_done || !e->norm || !e->kept_use || !e->kept_hs ||
+        !e->kept_kw || !e->kept_done)
         goto nomem;
     *out = e;
     return ER_OK;
@@ -52,7 +51,6 @@ void er_eval_free(er_eval *e)
     free(e->kept_hs);
     free(e->kept_use);
     free(e->tnorm);
-    free(e->norm_len);
     free(e->norm);
     free(e->kw_done);
     free(e->kw_mask);
@@ -66,9 +64,7 @@ void eval_reset(er_eval *e, const er_decl *d, const er_anomalies *an)
     e->d = d;
     e->an = an;
     e->hs_done = false;
-    memset(e->kw_done, 0, e->s->n_packs * e->s->n_slots);
-    for (size_t i = 0; i < e->s->n_slots; i++)
-        e->norm_len[i] = (size_t)-1;
+    memset(e->kw_done, 0, e->s->n_slots);
 }
 
 const char *slot_text(const er_profileset *s, const er_decl *d, uint32_t slot)
@@ -81,36 +77,24 @@ const char *slot_text(const er_profileset *s, const er_decl *d, uint32_t slot)
     return f == PF_COUNT ? er_decl_extra(d, name) : pfield_str_value(d, f, name, buf, 0);
 }
 
-const uint64_t *kw_get(er_eval *e, uint32_t pack, uint32_t slot)
+const uint64_t *kw_get(er_eval *e, uint32_t slot)
 {
     const er_profileset *s = e->s;
-    size_t k = (size_t)pack * s->n_slots + slot;
-    uint64_t *m = e->kw_mask + k * s->kw_words;
-    if (!e->kw_done[k]) {
-        /* first keyword test on this text: normalize it once and run every
-         * pack's automaton over it in one interleaved pass */
-        char *norm = e->norm + (size_t)slot * e->norm_cap;
+    uint64_t *m = e->kw_mask + (size_t)slot * s->kw_words;
+    if (!e->kw_done[slot]) {
+        /* first keyword test on this text: every pack's keywords found in one
+         * scan (keyword sets are numbered across packs, so one mask holds
+         * them all); ASCII text is scanned as it is, any other normalized first */
         const char *t = slot_text(s, e->d, slot);
-        size_t len = t ? kw_normalize(t, (size_t)-1, norm, e->norm_cap) : 0;   /* stops at NUL */
-        const kwauto *ks[64];
-        uint64_t *ms[64];
-        size_t nk = 0;
-        for (size_t p = 0; p < s->n_packs; p++) {
-            size_t kk = p * s->n_slots + slot;
-            uint64_t *mp = e->kw_mask + kk * s->kw_words;
-            memset(mp, 0, s->kw_words * sizeof *mp);
-            e->kw_done[kk] = 1;
-            if (len && s->kw[p].n_pats && s->kw[p].delta) {
-                ks[nk] = &s->kw[p];
-                ms[nk] = mp;
-                if (++nk == 64) {
-                    kw_scan_multi(ks, nk, norm, len, ms);
-                    nk = 0;
-                }
-            }
+        size_t len = t ? strlen(t) : 0;
+        memset(m, 0, s->kw_words * sizeof *m);
+        e->kw_done[slot] = 1;
+        if (len > e->norm_cap || !kwt_scan(&s->kwt, t, len, m)) {
+            char *norm = e->norm + (size_t)slot * e->norm_cap;
+            len = kw_normalize(t, len, norm, e->norm_cap);
+            memset(m, 0, s->kw_words * sizeof *m);
+            kwt_scan(&s->kwt, norm, len, m);
         }
-        if (nk)
-            kw_scan_multi(ks, nk, norm, len, ms);
     }
     return m;
 }
@@ -233,7 +217,7 @@ bool er_eval_any_scope(er_eval *e, const er_decl *d)
 /* Sizes of one kept declaration's HS mask, keyword masks and keyword flags. */
 static void kept_sizes(const er_profileset *s, size_t *hs, size_t *kw, size_t *done)
 {
-    *done = s->n_packs * s->n_slots;
+    *done = s->n_slots;
     *kw = *done * s->kw_words;
     *hs = s->hs_words;
 }

@@ -127,6 +127,17 @@ typedef struct kwauto {
     char    **raw;         /* normalized pattern strings (build time) */
 } kwauto;
 
+/* ---- keyword trie (every pack's keywords, for evaluation) ---------------- */
+typedef struct kwtrie {
+    uint8_t   cls[256];    /* byte → class (0 = not in any keyword); A-Z and ASCII separators as a-z and ' ' */
+    uint8_t   kind[256];   /* letter or digit, ASCII separator, neither (profile_kwscan.c) */
+    uint32_t  n_cls;
+    uint32_t  n_nodes;
+    uint32_t *next;        /* n_nodes × n_cls: (child × n_cls) << 1 | child-has-output, 0 = none */
+    uint32_t *out_start;   /* n_nodes + 1 into out */
+    uint32_t *out;         /* kwset << 1 | prefix */
+} kwtrie;
+
 /* Text normalization (stops at len or at a NUL): lower case, accents stripped, every non-word ASCII
  * byte a single space. Writes at most cap bytes; returns length. */
 size_t kw_normalize(const char *s, size_t len, char *out, size_t cap);
@@ -192,7 +203,8 @@ struct er_profileset {
     /* HS sets are built in two phases: prefixes collected, then trie built. */
     char        **hs_pending; uint32_t *hs_pending_set; size_t n_hs_pending, cap_hs_pending, cap_hs_pending2;
 
-    kwauto       *kw;        size_t n_packs;   /* one automaton per pack */
+    kwauto       *kw;        size_t n_packs;   /* one automaton per pack (evidence) */
+    kwtrie        kwt;       /* all packs' keywords (evaluation) */
     const char  **pack_files;
     size_t        n_kwsets;
     uint32_t     *kwset_pack;  size_t cap_kwsets;
@@ -220,10 +232,14 @@ void      hs_lookup(const er_profileset *s, const char *hs, uint64_t *mask /* hs
 er_status kw_add(kwauto *k, const char *norm, size_t len, bool prefix, uint32_t kwset);
 er_status kw_build(kwauto *k);
 void      kw_free(kwauto *k);
-/* Scan normalized text, OR-ing matched keyword sets into mask (kw_words). */
-void      kw_scan(const kwauto *k, const char *norm, size_t len, uint64_t *mask);
-/* The same for n automata at once (each with patterns; masks[i] for ks[i]). */
-void      kw_scan_multi(const kwauto *const *ks, size_t n, const char *norm, size_t len, uint64_t *const *masks);
+/* The trie of every pack's keywords, from the automata before kw_build frees their patterns
+ * (profile_kwscan.c). The scan ORs the keyword sets matched in text into mask (kw_words): exact on
+ * normalized text, and on raw text that is all ASCII (case and separator runs are folded as
+ * normalization would); returns false when the text has a non-ASCII byte (raw text must then be
+ * normalized and scanned again into a cleared mask). */
+er_status kwt_build(kwtrie *t, const kwauto *packs, size_t n_packs);
+void      kwt_free(kwtrie *t);
+bool      kwt_scan(const kwtrie *t, const char *text, size_t len, uint64_t *mask);
 
 /* Evaluation state of one thread (er_eval_new): per-declaration work shared by
  * every profile, computed lazily. */
@@ -232,11 +248,10 @@ struct er_eval {
     er_profile_result   *res;
     uint64_t            *hs_mask;
     bool                 hs_done;
-    uint64_t            *kw_mask;   /* n_packs × n_slots × kw_words */
-    uint8_t             *kw_done;   /* n_packs × n_slots */
+    uint64_t            *kw_mask;   /* n_slots × kw_words */
+    uint8_t             *kw_done;   /* n_slots */
     char                *norm;      /* normalized text of each slot: n_slots × norm_cap */
     size_t               norm_cap;
-    size_t              *norm_len;  /* per slot; (size_t)-1 = not yet normalized */
     const er_decl       *d;
     const er_anomalies  *an;
     char                *tnorm;     /* evidence and explain: scratch for one normalized text */
@@ -246,8 +261,8 @@ struct er_eval {
     size_t               kept_n;
     uint8_t             *kept_use;   /* ER_EVAL_CHUNK: 1 = kept, not yet used */
     uint64_t            *kept_hs;    /* ER_EVAL_CHUNK × hs_words */
-    uint64_t            *kept_kw;    /* ER_EVAL_CHUNK × n_packs × n_slots × kw_words */
-    uint8_t             *kept_done;  /* ER_EVAL_CHUNK × n_packs × n_slots */
+    uint64_t            *kept_kw;    /* ER_EVAL_CHUNK × n_slots × kw_words */
+    uint8_t             *kept_done;  /* ER_EVAL_CHUNK × n_slots */
 };
 #define EVAL_TNORM_CAP (ER_LIMIT_EXTRA * 3)
 void eval_reset(er_eval *e, const er_decl *d, const er_anomalies *an);

@@ -20,6 +20,7 @@ void er_profileset_free(er_profileset *s)
     for (size_t i = 0; i < s->n_packs; i++)
         kw_free(&s->kw[i]);
     free(s->kw);
+    kwt_free(&s->kwt);
     free(s->pack_files);
     for (size_t i = 0; i < s->n_routes; i++)
         free(s->routes[i].pairs);
@@ -126,6 +127,8 @@ static er_status build_matchers(er_profileset *s, er_err *err)
 {
     if (hs_build(s) != ER_OK)
         return er_errf(err, ER_ENOMEM, "out of memory compiling HS sets");
+    if (kwt_build(&s->kwt, s->kw, s->n_packs) != ER_OK)
+        return er_errf(err, ER_ENOMEM, "out of memory compiling keywords");
     for (size_t i = 0; i < s->n_packs; i++)
         if (kw_build(&s->kw[i]) != ER_OK)
             return er_errf(err, ER_ENOMEM, "out of memory compiling keywords");

@@ -1,9 +1,10 @@
 /*
  * profile_match.c — the fast matchers profiles compile into: the HS prefix
  * trie shared by every HS set of a profile set (one walk over the declared
- * code answers all sets at once), and the keyword automaton of each pack
- * (Aho-Corasick as a dense DFA over byte classes, run on case-folded,
- * accent-stripped text, with word-boundary checks on each match). ASCII and
+ * code answers all sets at once), the keyword automaton of each pack
+ * (Aho-Corasick as a dense DFA over byte classes, used for evidence;
+ * evaluation scans with profile_kwscan.c), and the text normalization both
+ * run on (case-folded, accent-stripped). ASCII and
  * Latin-1 / Latin Extended-A fold through tables; every other script through
  * libutf8proc (docs/profiles.md#keywords).
  */
@@ -33,11 +34,6 @@ static const char latinA[129] =
     "ssssssssttttttuuuu"   /* 015A-016B */
     "uuuuuuuuwwyyyzzzzzz"  /* 016C-017E */
     "s";                   /* 017F long s */
-
-static inline bool is_word(unsigned char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
 
 /* ASCII byte → lower-case letter or digit, or 0 for a separator. */
 static const unsigned char ascii_fold[128] = {
@@ -138,29 +134,17 @@ size_t kw_normalize(const char *s, size_t len, char *out, size_t cap)
 {
     size_t o = 0;
     bool space = true;   /* suppress leading and repeated spaces */
-#define EMIT(ch)                                                                                   \
-    do {                                                                                           \
-        if (o < cap)                                                                               \
-            out[o++] = (char)(ch);                                                                 \
-    } while (0)
-#define SEP()                                                                                      \
-    do {                                                                                           \
-        if (!space) {                                                                              \
-            EMIT(' ');                                                                             \
-            space = true;                                                                          \
-        }                                                                                          \
-    } while (0)
     const unsigned char *u = (const unsigned char *)s;
     for (size_t i = 0; i < len && o < cap && u[i];) {
         unsigned c = u[i];
         if (c < 0x80) {
+            /* without a branch on the byte: a separator is written as a space
+             * and kept only when the output does not already end in one */
             unsigned char f = ascii_fold[c];
-            if (f) {
-                out[o++] = (char)f;   /* o < cap: loop condition */
-                space = false;
-            } else {
-                SEP();
-            }
+            bool sep = !f;
+            out[o] = sep ? ' ' : (char)f;   /* o < cap: loop condition */
+            o += !(sep & space);
+            space = sep;
             i++;
             continue;
         }
@@ -172,8 +156,6 @@ size_t kw_normalize(const char *s, size_t len, char *out, size_t cap)
     }
     while (o > 0 && out[o - 1] == ' ')
         o--;
-#undef EMIT
-#undef SEP
     return o;
 }
 
@@ -478,146 +460,4 @@ void kw_free(kwauto *k)
     free(k->out);
     free(k->pats);
     memset(k, 0, sizeof *k);
-}
-
-static inline bool boundary(unsigned char c)
-{
-    return !is_word(c);
-}
-
-static void kw_hit(const kwauto *k, uint32_t row, const unsigned char *t, size_t i, size_t len, uint64_t *mask)
-{
-    uint32_t q = row / k->n_cls;
-    for (uint32_t j = k->out_start[q]; j < k->out_start[q + 1]; j++) {
-        const kwpat *p = &k->pats[k->out[j]];
-        size_t start = i + 1 - p->len;
-        if (start > 0 && !boundary(t[start - 1]))
-            continue;
-        if (!p->prefix && i + 1 < len && !boundary(t[i + 1]))
-            continue;
-        mask[p->kwset / 64] |= (uint64_t)1 << (p->kwset % 64);
-    }
-}
-
-/* Advance up to 4 automata together over the text: their dependency chains
- * are independent, so their table loads overlap. Lanes are spelled out with
- * register locals (a generic loop keeps them in memory). */
-#define LANE_DECL(j)                                                                               \
-    const uint32_t *d##j = a[j]->delta;                                                            \
-    const uint8_t *c##j = a[j]->cls;                                                               \
-    uint32_t r##j = 0, n##j = 0
-#define LANE_STEP(j)                                                                               \
-    n##j = d##j[r##j + c##j[b]];                                                                   \
-    r##j = n##j >> 1
-#define LANE_HIT(j)                                                                                \
-    if (n##j & 1u)                                                                                 \
-    kw_hit(a[j], r##j, t, i, len, masks[j])
-
-static void scan1(const kwauto *const *a, const unsigned char *t, size_t len, uint64_t *const *masks)
-{
-    LANE_DECL(0);
-    for (size_t i = 0; i < len; i++) {
-        unsigned char b = t[i];
-        LANE_STEP(0);
-        LANE_HIT(0);
-    }
-}
-
-static void scan2(const kwauto *const *a, const unsigned char *t, size_t len, uint64_t *const *masks)
-{
-    LANE_DECL(0);
-    LANE_DECL(1);
-    for (size_t i = 0; i < len; i++) {
-        unsigned char b = t[i];
-        LANE_STEP(0);
-        LANE_STEP(1);
-        if (__builtin_expect((n0 | n1) & 1u, 0)) {
-            LANE_HIT(0);
-            LANE_HIT(1);
-        }
-    }
-}
-
-static void scan3(const kwauto *const *a, const unsigned char *t, size_t len, uint64_t *const *masks)
-{
-    LANE_DECL(0);
-    LANE_DECL(1);
-    LANE_DECL(2);
-    for (size_t i = 0; i < len; i++) {
-        unsigned char b = t[i];
-        LANE_STEP(0);
-        LANE_STEP(1);
-        LANE_STEP(2);
-        if (__builtin_expect((n0 | n1 | n2) & 1u, 0)) {
-            LANE_HIT(0);
-            LANE_HIT(1);
-            LANE_HIT(2);
-        }
-    }
-}
-
-static void scan4(const kwauto *const *a, const unsigned char *t, size_t len, uint64_t *const *masks)
-{
-    LANE_DECL(0);
-    LANE_DECL(1);
-    LANE_DECL(2);
-    LANE_DECL(3);
-    for (size_t i = 0; i < len; i++) {
-        unsigned char b = t[i];
-        LANE_STEP(0);
-        LANE_STEP(1);
-        LANE_STEP(2);
-        LANE_STEP(3);
-        if (__builtin_expect((n0 | n1 | n2 | n3) & 1u, 0)) {
-            LANE_HIT(0);
-            LANE_HIT(1);
-            LANE_HIT(2);
-            LANE_HIT(3);
-        }
-    }
-}
-#undef LANE_DECL
-#undef LANE_STEP
-#undef LANE_HIT
-
-void kw_scan_multi(const kwauto *const *ks, size_t n, const char *norm, size_t len, uint64_t *const *masks)
-{
-    const unsigned char *t = (const unsigned char *)norm;
-    for (size_t i0 = 0; i0 < n;) {
-        size_t m = n - i0 < 4 ? n - i0 : 4;
-        switch (m) {
-        case 1: scan1(ks + i0, t, len, masks + i0); break;
-        case 2: scan2(ks + i0, t, len, masks + i0); break;
-        case 3: scan3(ks + i0, t, len, masks + i0); break;
-        default: scan4(ks + i0, t, len, masks + i0); break;
-        }
-        i0 += m;
-    }
-}
-
-void kw_scan(const kwauto *k, const char *norm, size_t len, uint64_t *mask)
-{
-    if (!k->delta || !k->n_pats)
-        return;
-    const uint32_t C = k->n_cls;
-    const uint32_t *delta = k->delta, *os = k->out_start;
-    const uint8_t *cls = k->cls;
-    const unsigned char *t = (const unsigned char *)norm;
-    uint32_t row = 0;
-    for (size_t i = 0; i < len; i++) {
-        uint32_t nx = delta[row + cls[t[i]]];
-        row = nx >> 1;
-        if (!(nx & 1u))
-            continue;
-        uint32_t q = row / C;
-        for (uint32_t j = os[q]; j < os[q + 1]; j++) {
-            const kwpat *p = &k->pats[k->out[j]];
-            size_t start = i + 1 - p->len;
-            if (start > 0 && !boundary(t[start - 1]))
-                continue;
-            if (!p->prefix && i + 1 < len && !boundary(t[i + 1]))
-                continue;
-            mask[p->kwset / 64] |= (uint64_t)1 << (p->kwset % 64);
-        }
-    }
 }

@@ -72,7 +72,7 @@ const char *op_cond_keys(char *buf, size_t cap);
 bool        pev(er_eval *e, uint32_t ni);                       /* evaluate node ni (profile_eval.c) */
 const char *field_label(const cnode *n, char *buf, size_t cap); /* "origin", "extra.permit_no" */
 const char *slot_text(const er_profileset *s, const er_decl *d, uint32_t slot);
-const uint64_t *kw_get(er_eval *e, uint32_t pack, uint32_t slot);
+const uint64_t *kw_get(er_eval *e, uint32_t slot);
 bool        kw_first(const kwauto *k, const char *norm, size_t len, uint32_t kwset, size_t *start, size_t *plen);
 bool        route_match(const er_profileset *s, const cnode *n, uint16_t from, uint16_t to);
 void        describe_cc(er_sb *b, const ccset *cs);
