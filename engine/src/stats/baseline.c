@@ -13,6 +13,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,23 +193,45 @@ void er_bl_tables_free(er_baseline *bl)
     nov_free(&bl->imp_nov);
 }
 
-static er_status route_grow(route_tab *t, size_t nc)
+/* An open-addressing table of *cap entries of esz bytes, each starting with its
+ * 64-bit key (0 = empty), rehashed into nc slots (a power of two) by home(entry).
+ * Shared by the route and trader tables; runs only when a table grows. */
+static er_status rehash(void **tab, size_t *cap, size_t esz, size_t nc, uint64_t (*home)(const void *))
 {
-    route_ent *ne = er_big_calloc(nc * sizeof *ne);
+    unsigned char *ne = er_big_calloc(nc * esz), *old = *tab;
     if (!ne)
         return ER_ENOMEM;
-    for (size_t i = 0; i < t->cap; i++) {
-        if (!t->e[i].key)
+    for (size_t i = 0; i < *cap; i++) {
+        const unsigned char *e = old + i * esz;
+        uint64_t key;
+        memcpy(&key, e, sizeof key);
+        if (!key)
             continue;
-        size_t j = er_bl_mix64(t->e[i].key) & (nc - 1);
-        while (ne[j].key)
+        size_t j = home(e) & (nc - 1);
+        for (memcpy(&key, ne + j * esz, sizeof key); key; memcpy(&key, ne + j * esz, sizeof key))
             j = (j + 1) & (nc - 1);
-        ne[j] = t->e[i];
+        memcpy(ne + j * esz, e, esz);
     }
-    er_big_cfree(t->e, t->cap * sizeof *t->e);
-    t->e = ne;
-    t->cap = nc;
+    er_big_cfree(old, *cap * esz);
+    *tab = ne;
+    *cap = nc;
     return ER_OK;
+}
+
+_Static_assert(offsetof(route_ent, key) == 0 && offsetof(trader_ent, h) == 0,
+               "rehash reads each entry's key from its first 8 bytes");
+
+static uint64_t route_home(const void *e) { return er_bl_mix64(((const route_ent *)e)->key); }
+
+static uint64_t trader_home(const void *e)
+{
+    const trader_ent *t = e;
+    return er_bl_trader_slot(t->h, t->ch);
+}
+
+static er_status route_grow(route_tab *t, size_t nc)
+{
+    return rehash((void **)&t->e, &t->cap, sizeof *t->e, nc, route_home);
 }
 
 er_status er_bl_route_add(route_tab *t, uint64_t key, uint64_t count)
@@ -256,21 +279,7 @@ uint64_t er_bl_route_get(const route_tab *t, uint64_t key)
 
 static er_status trader_grow(trader_tab *t, size_t nc)
 {
-    trader_ent *ne = er_big_calloc(nc * sizeof *ne);
-    if (!ne)
-        return ER_ENOMEM;
-    for (size_t i = 0; i < t->cap; i++) {
-        if (!t->e[i].h)
-            continue;
-        size_t j = er_bl_trader_slot(t->e[i].h, t->e[i].ch) & (nc - 1);
-        while (ne[j].h)
-            j = (j + 1) & (nc - 1);
-        ne[j] = t->e[i];
-    }
-    er_big_cfree(t->e, t->cap * sizeof *t->e);
-    t->e = ne;
-    t->cap = nc;
-    return ER_OK;
+    return rehash((void **)&t->e, &t->cap, sizeof *t->e, nc, trader_home);
 }
 
 er_status er_bl_trader_add(trader_tab *t, uint64_t h, uint8_t ch, int32_t date, uint64_t n)
