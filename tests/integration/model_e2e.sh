@@ -21,6 +21,19 @@ grep -q "Learned from 20000 labelled declarations" "$T/learn.txt"
 "$ECORISK" backtest --feed "$T/day.csv" --label-field illicit --baseline "$T/bl.json" --model "$T/model.json" \
     --out "$T/bt.json" > /dev/null
 "$ECORISK" run --feed "$T/day.csv" --baseline "$T/bl.json" --model "$T/model.json" --all-scores --out "$T/run" -q
+# with random controls: the alerts carry SHAP values, the controls topped up from the candidates path attributions
+echo '{"rules":[{"office":"*","flow":"*","min_random_rate":0.02}]}' > "$T/controls.json"
+"$ECORISK" run --feed "$T/day.csv" --baseline "$T/bl.json" --model "$T/model.json" --config "$T/controls.json" \
+    --out "$T/run-controls" -q
+python3 - "$T/run-controls/alerts.jsonl" <<'EOF'
+import json, sys
+alerts = [json.loads(l) for l in open(sys.argv[1])]
+methods = {}   # top-ups are picked after the run from the candidates; the rest alerted while scored
+for a in alerts:
+    kind = "topup" if a.get("selection") == "random_topup" else "alert"
+    methods.setdefault(kind, set()).add(a["model"]["method"])
+assert methods.get("alert") == {"shap"} and methods.get("topup") == {"path"}, methods
+EOF
 id=$(python3 -c "import json,sys; print(json.loads(open(sys.argv[1]).readline())['declaration']['id'])" \
      "$T/run/alerts.jsonl" 2>/dev/null || head -2 "$T/day.csv" | tail -1 | cut -d, -f1)
 "$ECORISK" explain --feed "$T/day.csv" --baseline "$T/bl.json" --model "$T/model.json" --id "$id" > "$T/explain.json"
@@ -66,6 +79,9 @@ for a in alerts:
     mo = a["model"]
     if abs(mo["probability"] - a["risk"]) > 1e-6 or "profile_risk" not in a:
         bad.append(f"alert {a['declaration']['id']}: risk {a['risk']} is not the model probability {mo['probability']}")
+        break
+    if mo.get("method") != "shap":
+        bad.append(f"alert {a['declaration']['id']}: method {mo.get('method')}")
         break
     if not 1 <= len(mo["contributions"]) <= 5 or not all(c["words"] for c in mo["contributions"]):
         bad.append(f"alert {a['declaration']['id']}: contributions {mo['contributions']}")

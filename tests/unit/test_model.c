@@ -202,6 +202,12 @@ START_TEST(model_ranks_the_known_answer)
             sum += contrib[j];
         double logit = log(prob[i] / (1 - prob[i]));
         ck_assert_msg(fabs(sum - logit) < 1e-3, "row %d: contributions %g, log-odds %g", i, sum, logit);
+        /* path attributions (top-up candidates) add up to it as well */
+        ck_assert_msg(er_model_contrib_path(e.pr, rows + (size_t)i * nf, 1, contrib, &err) == ER_OK, "%s", err.msg);
+        sum = 0;
+        for (size_t j = 0; j <= nf; j++)
+            sum += contrib[j];
+        ck_assert_msg(fabs(sum - logit) < 1e-3, "row %d: path attributions %g, log-odds %g", i, sum, logit);
     }
     free(contrib);
     free(rows);

@@ -91,22 +91,29 @@ bool      er_model_pred_compiled(const er_model_pred *p);
  * for feature j and contrib[i * (n_features + 1) + n_features] the bias; they add up to
  * the log-odds of the row. One XGBoost call for the n rows. */
 er_status er_model_contrib(er_model_pred *p, const float *rows, size_t n, double *contrib, er_err *err);
+/* The same layout with path attributions (XGBoost's approximate contributions:
+ * each split's change of the node value goes to its feature along the row's
+ * path): they add up to the log-odds too, at the cost of a tree walk instead of
+ * TreeSHAP's trees x leaves x depth^2, but are not SHAP values (not consistent).
+ * The run gives them to top-up candidates only (docs/scoring.md §7.5). */
+er_status er_model_contrib_path(er_model_pred *p, const float *rows, size_t n, double *contrib, er_err *err);
 
 /* Words an analyst reads for feature j with value v of declaration d, e.g.
  * "importer: 7 of 9 earlier inspections positive". Writes into buf. */
 void er_model_describe(const er_model *m, size_t j, const er_decl *d, const float *row, char *buf, size_t len);
 
 /* The model's view of one declaration as a JSON object appended to out (an
- * er_sb of the library, opaque here): model id, probability, log-odds, bias
- * and the SHAP contributions ordered by absolute size, each with feature,
- * value, contribution and words; top = 0: all non-zero ones. */
+ * er_sb of the library, opaque here): model id, probability, log-odds, bias,
+ * method ("shap"; er_model_explain_row: "path" when shap is false) and the
+ * contributions ordered by absolute size, each with feature, value,
+ * contribution and words; top = 0: all non-zero ones. */
 typedef struct er_sb er_sb_t;
 er_status er_model_explain(const er_model *m, er_model_pred *p, const er_decl *d, const er_decl_score *sc,
                            size_t top, er_sb_t *out, er_err *err);
 /* The same object from what the caller already has: d's feature row, its probability and
  * its contributions (n_features + 1, from er_model_contrib). */
 void er_model_explain_row(const er_model *m, const er_decl *d, const float *row, double prob, const double *contrib,
-                          size_t top, er_sb_t *out);
+                          bool shap, size_t top, er_sb_t *out);
 
 ER_END_DECLS
 #endif

@@ -303,7 +303,9 @@ er_status er_model_predict(er_model_pred *p, const float *rows, size_t n, double
     return ER_OK;
 }
 
-er_status er_model_contrib(er_model_pred *p, const float *rows, size_t n, double *contrib, er_err *err)
+/* Contributions of n rows: XGBoost prediction type 2 (exact TreeSHAP) or 3
+ * (path attributions, "approx_contribs"). */
+static er_status contrib_call(er_model_pred *p, const float *rows, size_t n, bool exact, double *contrib, er_err *err)
 {
     er_status st = ER_OK;
     DMatrixHandle dm = NULL;
@@ -313,12 +315,26 @@ er_status er_model_contrib(er_model_pred *p, const float *rows, size_t n, double
     if (!n)
         return ER_OK;
     XGB(XGDMatrixCreateFromMat(rows, (bst_ulong)n, (bst_ulong)p->m->nf, NAN, &dm));
-    XGB(XGBoosterPredictFromDMatrix(p->b, dm, "{\"type\":2,\"training\":false,\"iteration_begin\":0,"
-                                              "\"iteration_end\":0,\"strict_shape\":false}", &shape, &dim, &res));
+    XGB(XGBoosterPredictFromDMatrix(p->b, dm,
+                                    exact ? "{\"type\":2,\"training\":false,\"iteration_begin\":0,"
+                                            "\"iteration_end\":0,\"strict_shape\":false}"
+                                          : "{\"type\":3,\"training\":false,\"iteration_begin\":0,"
+                                            "\"iteration_end\":0,\"strict_shape\":false}",
+                                    &shape, &dim, &res));
     for (size_t i = 0; i < n * (p->m->nf + 1); i++)
         contrib[i] = res[i];
 cleanup:
     if (dm)
         XGDMatrixFree(dm);
     return st;
+}
+
+er_status er_model_contrib(er_model_pred *p, const float *rows, size_t n, double *contrib, er_err *err)
+{
+    return contrib_call(p, rows, n, true, contrib, err);
+}
+
+er_status er_model_contrib_path(er_model_pred *p, const float *rows, size_t n, double *contrib, er_err *err)
+{
+    return contrib_call(p, rows, n, false, contrib, err);
 }

@@ -27,7 +27,7 @@ static int cmp_abs(const void *a, const void *b)
 }
 
 void er_model_explain_row(const er_model *m, const er_decl *d, const float *row, double prob, const double *c,
-                          size_t top, er_sb_t *out)
+                          bool shap, size_t top, er_sb_t *out)
 {
     er_sb *b = (er_sb *)out;
     size_t nf = m->nf, n = 0;
@@ -46,6 +46,7 @@ void er_model_explain_row(const er_model *m, const er_decl *d, const float *row,
     er_sb_json_numg(b, log(prob / (1 - prob)), 6);
     er_sb_puts(b, ",\"bias\":");
     er_sb_json_numg(b, c[nf], 6);
+    er_sb_puts(b, shap ? ",\"method\":\"shap\"" : ",\"method\":\"path\"");
     er_sb_puts(b, ",\"contributions\":[");
     for (size_t i = 0; i < n; i++) {
         char words[256], line[300];
@@ -81,7 +82,7 @@ er_status er_model_explain(const er_model *m, er_model_pred *p, const er_decl *d
     er_model_features(m, d, sc, row);
     if ((st = er_model_predict(p, row, 1, &prob, err)) != ER_OK || (st = er_model_contrib(p, row, 1, c, err)) != ER_OK)
         goto cleanup;
-    er_model_explain_row(m, d, row, prob, c, top, out);
+    er_model_explain_row(m, d, row, prob, c, true, top, out);
 cleanup:
     free(c);
     free(row);

@@ -86,23 +86,31 @@ static bool model_pass(run_ctx *c, er_eval *ev, er_model_pred *pred, slot *s)
     for (size_t i = b->n; i-- > 0;)   /* to declaration order: ridx[i] <= i, so downwards is safe */
         if (s->in_scope[i] || c->opts->all_scores)
             s->prob[i] = s->prob[s->ridx[i]];
-    /* SHAP values only for what may be written (alerts, top-up candidates), in one call */
-    size_t n = 0;
-    for (size_t i = 0; i < b->n; i++)
-        if (s->in_scope[i] & 3) {
-            if (!er_grow((void **)&s->crows, &s->cap_crows, (n + 1) * nf, sizeof *s->crows))
-                return false;
-            memcpy(s->crows + n * nf, s->rows + (size_t)s->ridx[i] * nf, nf * sizeof *s->crows);
-            s->cidx[i] = (uint32_t)n++;
-        }
+    /* Contributions only for what may be written, one call each: SHAP values for
+     * the alerts, path attributions for the top-up candidates (every in-scope
+     * declaration that does not alert, of which the plan keeps a few: exact SHAP
+     * for all of them would cost more than the rest of the run). */
+    size_t n = 0, n_alerts = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < b->n; i++)
+            if (s->in_scope[i] & (pass ? 2 : 1)) {
+                if (!er_grow((void **)&s->crows, &s->cap_crows, (n + 1) * nf, sizeof *s->crows))
+                    return false;
+                memcpy(s->crows + n * nf, s->rows + (size_t)s->ridx[i] * nf, nf * sizeof *s->crows);
+                s->cidx[i] = (uint32_t)n++;
+                n_alerts += !pass;
+            }
     return er_grow((void **)&s->contrib, &s->cap_contrib, (n ? n : 1) * (nf + 1), sizeof *s->contrib) &&
-           er_model_contrib(pred, s->crows, n, s->contrib, &err) == ER_OK;
+           er_model_contrib(pred, s->crows, n_alerts, s->contrib, &err) == ER_OK &&
+           er_model_contrib_path(pred, s->crows + n_alerts * nf, n - n_alerts, s->contrib + n_alerts * (nf + 1),
+                                 &err) == ER_OK;
 }
 
 /* Close the alert object just formatted with the model's view of it: its
  * probability, the profiles' own risk and the top contributions in words
  * (computed by model_pass). */
-static void model_alert(run_ctx *c, const slot *s, size_t i, er_sb *out, size_t before, double profile_risk)
+static void model_alert(run_ctx *c, const slot *s, size_t i, er_sb *out, size_t before, double profile_risk,
+                        bool candidate)
 {
     size_t nf = er_model_n_features(c->model);
     if (out->len <= before || out->p[out->len - 1] != '}')
@@ -112,7 +120,7 @@ static void model_alert(run_ctx *c, const slot *s, size_t i, er_sb *out, size_t 
     er_sb_json_numg(out, profile_risk, 17);
     er_sb_json_key(out, "model");
     er_model_explain_row(c->model, &s->batch->decls[i], s->rows + (size_t)s->ridx[i] * nf, s->prob[i],
-                         s->contrib + (size_t)s->cidx[i] * (nf + 1), 5, out);
+                         s->contrib + (size_t)s->cidx[i] * (nf + 1), !candidate, 5, out);
     er_sb_putc(out, '}');
 }
 
@@ -124,7 +132,7 @@ static size_t spool_alert(run_ctx *c, const slot *s, size_t i, er_sb *buf, const
     size_t before = buf->len;
     er_alert_format(buf, &c->actx, &s->batch->decls[i], sc, which, lane, false, candidate);
     if (c->model)
-        model_alert(c, s, i, buf, before, profile_risk);
+        model_alert(c, s, i, buf, before, profile_risk, candidate);
     er_sb_putc(buf, '\n');
     return buf->len - before;
 }
