@@ -185,7 +185,7 @@ static inline uint32_t step(const fnode *x, const float *row)
 {
     float v = row[x->feat & ~MISSING_LEFT];
     uint32_t right = !(v < x->cond);
-    uint32_t miss_left = (uint32_t)isnan(v) & (x->feat >> 31);
+    uint32_t miss_left = (uint32_t)(isnan(v) != 0) & (x->feat >> 31);
     return x->left + (right & ~miss_left);
 }
 
