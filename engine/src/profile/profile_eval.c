@@ -189,29 +189,44 @@ static void eval_profile(er_eval *e, size_t i, er_profile_result *r)
     r->alert = r->score >= p->info.alert_threshold || r->random;
 }
 
+/* The candidate profiles of the current declaration — the ungated ones, then
+ * those gated by an HS set its code belongs to (e->hs_mask) — each given to
+ * visit until it returns true; whether one did. */
+static bool each_candidate(er_eval *e, bool (*visit)(er_eval *, uint32_t))
+{
+    const er_profileset *s = e->s;
+    for (size_t k = 0; k < s->n_ungated; k++)
+        if (visit(e, s->ungated[k]))
+            return true;
+    for (uint32_t w = 0; w < s->hs_words; w++)
+        for (uint64_t bits = e->hs_mask[w]; bits; bits &= bits - 1) {
+            size_t set = (size_t)w * 64 + (size_t)__builtin_ctzll(bits);
+            for (uint32_t j = s->gate_start[set]; j < s->gate_start[set + 1]; j++)
+                if (visit(e, s->gate_idx[j]))
+                    return true;
+        }
+    return false;
+}
+
 static bool scope_may_hold(er_eval *e, uint32_t i)
 {
     const pprofile *p = &e->s->prof[i];
     return p->scope_anomaly || pev(e, p->scope);
 }
 
+/* Evaluates candidate i into its result; never stops the walk. */
+static bool eval_candidate(er_eval *e, uint32_t i)
+{
+    eval_profile(e, i, &e->res[i]);
+    return false;
+}
+
 bool er_eval_any_scope(er_eval *e, const er_decl *d)
 {
     eval_reset(e, d, NULL);
-    const er_profileset *s = e->s;
-    hs_lookup(s, d->hs, e->hs_mask);
+    hs_lookup(e->s, d->hs, e->hs_mask);
     e->hs_done = true;
-    for (size_t k = 0; k < s->n_ungated; k++)
-        if (scope_may_hold(e, s->ungated[k]))
-            return true;
-    for (uint32_t w = 0; w < s->hs_words; w++)
-        for (uint64_t bits = e->hs_mask[w]; bits; bits &= bits - 1) {
-            size_t set = (size_t)w * 64 + (size_t)__builtin_ctzll(bits);
-            for (uint32_t j = s->gate_start[set]; j < s->gate_start[set + 1]; j++)
-                if (scope_may_hold(e, s->gate_idx[j]))
-                    return true;
-        }
-    return false;
+    return each_candidate(e, scope_may_hold);
 }
 
 /* Sizes of one kept declaration's HS mask, keyword masks and keyword flags. */
@@ -269,14 +284,7 @@ size_t er_eval_run(er_eval *e, const er_decl *d, const er_anomalies *an, const e
     if (!restore_kept(e, d))
         hs_lookup(s, d->hs, e->hs_mask);
     e->hs_done = true;
-    for (size_t k = 0; k < s->n_ungated; k++)
-        eval_profile(e, s->ungated[k], &e->res[s->ungated[k]]);
-    for (uint32_t w = 0; w < s->hs_words; w++)
-        for (uint64_t bits = e->hs_mask[w]; bits; bits &= bits - 1) {
-            size_t set = (size_t)w * 64 + (size_t)__builtin_ctzll(bits);
-            for (uint32_t j = s->gate_start[set]; j < s->gate_start[set + 1]; j++)
-                eval_profile(e, s->gate_idx[j], &e->res[s->gate_idx[j]]);
-        }
+    each_candidate(e, eval_candidate);
     *results = e->res;
     return s->n_prof;
 }
