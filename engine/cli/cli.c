@@ -42,17 +42,23 @@ static const cli_opt common_opts[] = {
 };
 #define N_COMMON CLI_NOPTS(common_opts)
 
+/* Option i of cmd: its own table, then its shared group, then the common ones. */
 static const cli_opt *opt_at(const cli_cmd *cmd, size_t i)
 {
-    return i < cmd->n_opts ? &cmd->opts[i] : &common_opts[i - cmd->n_opts];
+    if (i < cmd->n_opts)
+        return &cmd->opts[i];
+    i -= cmd->n_opts;
+    if (i < cmd->n_group)
+        return &cmd->group[i];
+    return &common_opts[i - cmd->n_group];
 }
 
-size_t cli_n_opts(const cli_cmd *cmd) { return cmd->n_opts + N_COMMON; }
+size_t cli_n_opts(const cli_cmd *cmd) { return cmd->n_opts + cmd->n_group + N_COMMON; }
 const cli_opt *cli_opt_at(const cli_cmd *cmd, size_t i) { return opt_at(cmd, i); }
 
 static size_t opt_index(const cli_args *a, const char *name)
 {
-    size_t total = a->cmd->n_opts + N_COMMON;
+    size_t total = cli_n_opts(a->cmd);
     for (size_t i = 0; i < total; i++)
         if (strcmp(opt_at(a->cmd, i)->name, name) == 0)
             return i;
@@ -154,7 +160,7 @@ static void unknown_option(const cli_cmd *cmd, const char *bad)
     while (*w == '-') w++;
     snprintf(word, sizeof word, "%.*s", (int)strcspn(w, "="), w);
     const char *names[128];
-    size_t n = 0, total = cmd->n_opts + N_COMMON;
+    size_t n = 0, total = cli_n_opts(cmd);
     for (size_t i = 0; i < total && n < 128; i++)
         names[n++] = opt_at(cmd, i)->name;
     const char *hint = bad[0] == '-' && bad[1] == '-' ? cli_suggest(word, names, n) : NULL;
@@ -196,9 +202,13 @@ void cli_print_help(const cli_cmd *cmd, FILE *out)
     if (cmd->description && *cmd->description)
         fprintf(out, "\n%s\n", cmd->description);
     fprintf(out, "\nOptions:\n");
-    size_t total = cmd->n_opts + N_COMMON;
+    size_t total = cli_n_opts(cmd);
     for (size_t i = 0; i < total; i++) {
         const cli_opt *o = opt_at(cmd, i);
+        if (cmd->n_group && i == cmd->n_opts)
+            fprintf(out, "\n%s:\n", cmd->group_title ? cmd->group_title : "More options");
+        else if (cmd->n_group && i == cmd->n_opts + cmd->n_group)
+            fprintf(out, "\nCommon options:\n");
         char left[96];
         if (o->type == CLI_FLAG)
             snprintf(left, sizeof left, "%s%c%s--%s", o->short_name ? "-" : "",
@@ -293,9 +303,15 @@ void cli_print_man(const cli_cmd *cmd, FILE *out)
     fprintf(out, "\n.SH DESCRIPTION\n");
     man_escape(out, cmd->description && *cmd->description ? cmd->description : cmd->summary);
     fprintf(out, "\n.SH OPTIONS\n");
-    size_t total = cmd->n_opts + N_COMMON;
+    size_t total = cli_n_opts(cmd);
     for (size_t i = 0; i < total; i++) {
         const cli_opt *o = opt_at(cmd, i);
+        if (cmd->n_group && i == cmd->n_opts) {
+            fprintf(out, ".SS ");
+            man_escape(out, cmd->group_title ? cmd->group_title : "More options");
+            fputc('\n', out);
+        } else if (cmd->n_group && i == cmd->n_opts + cmd->n_group)
+            fprintf(out, ".SS Common options\n");
         fprintf(out, ".TP\n.B ");
         if (o->short_name) fprintf(out, "\\-%c, ", o->short_name);
         fprintf(out, "\\-\\-");
@@ -357,7 +373,7 @@ void cli_print_main_man(FILE *out)
 
 int cli_dispatch(const cli_cmd *cmd, int argc, char **argv)
 {
-    size_t total = cmd->n_opts + N_COMMON;
+    size_t total = cli_n_opts(cmd);
     struct option *lopts = calloc(total + 1, sizeof *lopts);
     cli_value *vals = calloc(total, sizeof *vals);
     char shorts[128] = ":";   /* leading ':': a missing value returns ':' */

@@ -60,7 +60,15 @@ typedef struct cli_cmd {
     size_t         n_opts;
     int          (*run)(const cli_args *a);
     const char    *examples;   /* man page EXAMPLES: "$ command\n  what it does\n" lines; NULL: none */
+    const cli_opt *group;      /* a table shared with another command (after opts), or NULL */
+    size_t         n_group;
+    const char    *group_title;/* its heading in --help and the man page */
 } cli_cmd;
+
+/* The delivery options of push, shared by run --push (cmd_push.c): one table,
+ * so both commands parse, check and document them alike. */
+#define CLI_N_DELIVERY_OPTS 13
+extern const cli_opt cli_delivery_opts[CLI_N_DELIVERY_OPTS];
 
 #define CLI_NOPTS(t) (sizeof(t) / sizeof((t)[0]))
 

@@ -27,11 +27,15 @@ static const cli_opt push_opts[] = {
     {"endpoint", 'e', CLI_STR, NULL, "DEST", "where batches go: https:// URL (CEN-style endpoint), dir:PATH or file://PATH (a hand-over directory), - (stdout)"},
     {"enqueue", 0, CLI_LIST, NULL, "FILE", "spool the alerts of this alerts.jsonl (- = stdin) first"},
     {"no-send", 0, CLI_FLAG, NULL, NULL, "only spool (--enqueue); do not contact the endpoint"},
+};
+
+/* How alerts are batched and delivered: push's, and run's with --push. */
+const cli_opt cli_delivery_opts[CLI_N_DELIVERY_OPTS] = {
     {"token-file", 0, CLI_STR, NULL, "FILE", "file holding the bearer token (else env ECORISK_TOKEN)"},
     {"cacert", 0, CLI_STR, NULL, "FILE", "CA certificate(s) to verify the endpoint (PEM)"},
     {"cert", 0, CLI_STR, NULL, "FILE", "client certificate for mutual TLS (PEM)"},
     {"key", 0, CLI_STR, NULL, "FILE", "client private key for mutual TLS (PEM)"},
-    {"batch", 'b', CLI_INT, "500", "N", "alerts per batch when spooling; larger pending batches are split"},
+    {"batch", 0, CLI_INT, "500", "N", "alerts per batch when spooling; larger pending batches are split"},
     {"max-time", 0, CLI_DOUBLE, "60", "S", "total time limit per HTTP request, seconds"},
     {"connect-timeout", 0, CLI_DOUBLE, "10", "S", "connection time limit, seconds"},
     {"retries", 0, CLI_INT, "4", "N", "retries per batch after the first attempt, then it stays pending"},
@@ -100,19 +104,11 @@ static long secs_to_ms(double s)
     return (long)(s * 1000.0 + 0.5);
 }
 
-/* A delivery option's value: as given, else def (run's copies of push's
- * options have no table default). */
-static const char *opt_or(const cli_args *a, const char *name, const char *def)
-{
-    const char *v = cli_str(a, name);
-    return v ? v : def;
-}
-
 /* The delivery options of a (push's names) into *po, checked. EX_OK_ or EX_USAGE_. */
 static int delivery_opts(const cli_args *a, const char *cmd, const char *dest, er_push_opts *po)
 {
-    long batch = strtol(opt_or(a, "batch", "500"), NULL, 10);
-    long retries = strtol(opt_or(a, "retries", "4"), NULL, 10);
+    long batch = cli_int(a, "batch");
+    long retries = cli_int(a, "retries");
     if (batch < 1 || batch > 1000000) {
         cli_error("%s: --batch expects 1..1000000, got %ld", cmd, batch);
         return EX_USAGE_;
@@ -133,12 +129,12 @@ static int delivery_opts(const cli_args *a, const char *cmd, const char *dest, e
     po->insecure_http = cli_flag(a, "insecure-http");
     po->non_nominal = cli_flag(a, "non-nominal");
     po->batch_max = (size_t)batch;
-    po->max_time_ms = secs_to_ms(strtod(opt_or(a, "max-time", "60"), NULL));
-    po->connect_timeout_ms = secs_to_ms(strtod(opt_or(a, "connect-timeout", "10"), NULL));
+    po->max_time_ms = secs_to_ms(cli_double(a, "max-time"));
+    po->connect_timeout_ms = secs_to_ms(cli_double(a, "connect-timeout"));
     po->max_attempts = (int)retries + 1;
-    po->backoff_base_ms = secs_to_ms(strtod(opt_or(a, "backoff", "0.5"), NULL));
-    po->backoff_max_ms = secs_to_ms(strtod(opt_or(a, "backoff-max", "30"), NULL));
-    po->retry_after_max_ms = secs_to_ms(strtod(opt_or(a, "retry-after-max", "120"), NULL));
+    po->backoff_base_ms = secs_to_ms(cli_double(a, "backoff"));
+    po->backoff_max_ms = secs_to_ms(cli_double(a, "backoff-max"));
+    po->retry_after_max_ms = secs_to_ms(cli_double(a, "retry-after-max"));
     po->on_event = on_event;
     if (po->max_time_ms < 1 || po->connect_timeout_ms < 1) {
         cli_error("%s: --max-time and --connect-timeout must be positive", cmd);
@@ -280,4 +276,7 @@ const cli_cmd cmd_push = {
     push_opts,
     CLI_NOPTS(push_opts),
     push_main,
+    .group = cli_delivery_opts,
+    .n_group = CLI_NOPTS(cli_delivery_opts),
+    .group_title = "Delivery options",
     .examples = "ecorisk push --outbox /var/lib/ecorisk/outbox --endpoint https://cen.example.org/alerts --token-file /etc/ecorisk/token\n  deliver what is pending\n"};

@@ -34,19 +34,6 @@ static const cli_opt run_opts[] = {
     {"metrics", 0, CLI_STR, NULL, "FILE", "also write the metrics to FILE atomically, on failure too (node-exporter textfile collector)"},
     {"push", 0, CLI_STR, NULL, "DEST", "after the run, spool the alerts in the outbox and push them to DEST (URL, dir:PATH, -; as push --endpoint)"},
     {"outbox", 0, CLI_STR, NULL, "DIR", "outbox for --push, shared by every night (default: outbox beside OUT)"},
-    {"token-file", 0, CLI_STR, NULL, "FILE", "--push: bearer token file (else env ECORISK_TOKEN)"},
-    {"cacert", 0, CLI_STR, NULL, "FILE", "--push: CA certificate(s) to verify the endpoint"},
-    {"cert", 0, CLI_STR, NULL, "FILE", "--push: client certificate for mutual TLS"},
-    {"key", 0, CLI_STR, NULL, "FILE", "--push: client private key for mutual TLS"},
-    {"non-nominal", 0, CLI_FLAG, NULL, NULL, "--push: strip importer/exporter/declarant from what is sent"},
-    {"insecure-http", 0, CLI_FLAG, NULL, NULL, "--push: allow a plain http:// endpoint (loopback only)"},
-    {"batch", 0, CLI_STR, NULL, "N", "--push: alerts per batch when spooling (as push; default 500)"},
-    {"max-time", 0, CLI_STR, NULL, "S", "--push: total time limit per HTTP request (as push; default 60)"},
-    {"connect-timeout", 0, CLI_STR, NULL, "S", "--push: connection time limit (as push; default 10)"},
-    {"retries", 0, CLI_STR, NULL, "N", "--push: retries per batch after the first attempt (as push; default 4)"},
-    {"backoff", 0, CLI_STR, NULL, "S", "--push: first backoff delay (as push; default 0.5)"},
-    {"backoff-max", 0, CLI_STR, NULL, "S", "--push: backoff cap (as push; default 30)"},
-    {"retry-after-max", 0, CLI_STR, NULL, "S", "--push: longer Retry-After: stop and keep pending (as push; default 120)"},
 };
 
 
@@ -248,6 +235,9 @@ const cli_cmd cmd_run = {
     "directory 'outbox' beside DIR by default, shared by every night) before the outputs are "
     "published, then delivered as 'ecorisk push' does; exit code 75 means some are still pending.",
     run_opts, CLI_NOPTS(run_opts), run_main,
+    .group = cli_delivery_opts,
+    .n_group = CLI_NOPTS(cli_delivery_opts),
+    .group_title = "Delivery options of --push (as ecorisk push)",
     .examples = "ecorisk run --feed day.csv.gz --baseline baseline.json --out runs/2026-11-24 --as-of 2026-11-24\n  the nightly job: alerts, quarantine, summary and metrics in runs/2026-11-24\n"
     "ecorisk run --feed day.csv --mapping eu-export.json --out runs/today --metrics /var/lib/prometheus/node-exporter/ecorisk.prom\n  a feed in another layout; metrics for the textfile collector, also on failure\n"
     "ecorisk run --feed - --out - < day.csv\n  alerts on stdout\n"};
