@@ -17,7 +17,7 @@ expect_rc() {   # expected-rc, then the command
 # shipped packs (default folder and explicit): clean
 expect_rc 0 "$ECORISK" profile lint --today 2026-11-25
 [ ! -s "$T/out" ] || { cat "$T/out"; fail "shipped packs print messages"; }
-grep -q "22 profiles checked: 0 errors, 0 warnings" "$T/err" || fail "summary: $(cat "$T/err")"
+grep -q "23 profiles checked: 0 errors, 0 warnings" "$T/err" || fail "summary: $(cat "$T/err")"
 expect_rc 0 "$ECORISK" profile lint --today 2026-11-25 "$ECORISK_SRC/profiles/wildlife.json" "$ECORISK_SRC/profiles/ods.json"
 grep -q "15 profiles checked" "$T/err" || fail "two packs: $(cat "$T/err")"
 

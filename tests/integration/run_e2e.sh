@@ -79,7 +79,7 @@ a = s["alerts"]
 n = sum(1 for _ in open(sys.argv[1].replace("summary.json", "alerts.jsonl")))
 assert a["total"] == n and sum(a["by_lane"].values()) == n and sum(a["by_domain"].values()) == n
 assert sum(p["total"] for p in a["by_profile"].values()) == n
-assert len(s["profiles"]) == 22 and s["baseline_id"] and s["dates"] == ["2026-11-24", "2026-11-24"]
+assert len(s["profiles"]) == 23 and s["baseline_id"] and s["dates"] == ["2026-11-24", "2026-11-24"]
 # how the run was made: version, as-of, mapping (built-in: no file hash), no run config
 import re
 ver = re.search(r"#define ECORISK_VERSION \"([^\"]+)\"", open(sys.argv[2]).read()).group(1)

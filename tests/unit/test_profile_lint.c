@@ -333,7 +333,7 @@ START_TEST(shipped_packs_lint_clean)
     const er_lint_msg *m;
     size_t n = er_profileset_lint(s, &m);
     ck_assert_msg(n == 0, "%s: %s: %s", n ? m[0].file : "", n ? m[0].path : "", n ? m[0].message : "");
-    ck_assert_uint_eq(er_profileset_count(s), 22);
+    ck_assert_uint_eq(er_profileset_count(s), 23);
     size_t per[ER_DOMAIN_COUNT] = {0};
     for (size_t i = 0; i < er_profileset_count(s); i++) {
         const er_profile_info *in = er_profileset_info(s, i);

@@ -27,10 +27,10 @@ static const struct {
 } anomaly_presets[] = {
     {"WL-PANG-1", A_LOW | A_NEW}, {"WL-ROSE-1", A_LOW}, {"WL-REPT-1", A_NEW}, {"WL-MARINE-1", A_LOW},
     {"ODS-HFC-1", A_LOW}, {"ODS-FZ-1", A_ROUTE | A_MAHA}, {"ODS-EQ-1", A_LOW | A_MAHA}, {"ODS-HFO-1", A_LOW},
-    {"ODS-BULK-1", A_NEW}, {"WS-EW-1", A_LOW | A_MAHA}, {"WS-POLY-1", A_LOW}, {"WS-PW-1", A_NEW},
+    {"ODS-BULK-1", A_NEW}, {"WS-EW-1", A_LOW | A_MAHA}, {"WS-POLY-1", A_LOW}, {"WS-PW-1", A_NEW}, {"WS-PA-1", A_LOW},
     {"WS-TYRE-1", A_LOW}, {"WS-BAN-1", A_NEW | A_ROUTE}, {"WS-CRT-1", A_MAHA}, {"WS-MIX-1", A_LOW},
     /* near-misses with a baseline whose features are all unremarkable */
-    {"WL-PANG-2", A_NORMAL}, {"ODS-HFC-2", A_NORMAL}, {"WS-EW-2", A_NORMAL}, {"WS-POLY-2", A_NORMAL},
+    {"WL-PANG-2", A_NORMAL}, {"ODS-HFC-2", A_NORMAL}, {"WS-EW-2", A_NORMAL}, {"WS-POLY-2", A_NORMAL}, {"WS-PA-2", A_NORMAL},
 };
 
 typedef struct expect {
@@ -54,9 +54,13 @@ static const expect expects[] = {
     {"WL-ROSE-1", "wl-rosewood", 100, "red", true,
      "range-state,rosewood-keywords,asia-destination,residual-tropical-code,undervalued,no-cites-document"},
     {"WL-ROSE-2", "wl-rosewood", 0, "green", false, ""},
+    {"WL-ROSE-3", "wl-rosewood", 65, "yellow", true, "range-state,furniture-in-log-loads"},
+    {"WL-ROSE-4", "wl-rosewood", 25, "green", false, "range-state"},
     {"WL-SHARK-1", "wl-shark-fin", 70, "red", true,
      "fin-code,fin-keywords,asia-destination,high-unit-value,air-or-post,source-country"},
     {"WL-SHARK-2", "wl-shark-fin", 15, "green", false, "asia-destination"},
+    {"WL-SHARK-3", "wl-shark-fin", 50, "yellow", true,
+     "air-or-post,source-country,fish-by-air-from-source,dried-fish-by-air-from-source"},
     {"WL-REPT-1", "wl-reptiles-as-fish", 100, "red", true,
      "reptile-in-fish-code,dry-fish-shipment,source-country,captive-bred-claim,many-pieces-air-post,new-importer"},
     {"WL-REPT-2", "wl-reptiles-as-fish", 10, "green", false, "many-pieces-air-post"},
@@ -97,6 +101,9 @@ static const expect expects[] = {
      "restricting-destination,mixed-unsorted,basel-ban-route,via-restricting-country,new-importer,"
      "not-declared-clean-sorted,mixed-waste-price"},
     {"WS-PW-2", "waste-plastic-to-restricting", 15, "green", false, "restricting-destination"},
+    {"WS-PA-1", "waste-plastic-as-articles", 100, "red", true,
+     "container-load-to-restricting,waste-keywords,undervalued,transit-hub"},
+    {"WS-PA-2", "waste-plastic-as-articles", 0, "green", false, ""},
     {"WS-TYRE-1", "waste-used-tyres", 100, "red", true,
      "new-code-used,bales,undervalued,basel-ban-route,new-code-used-price"},
     {"WS-TYRE-2", "waste-used-tyres", 15, "green", false, "basel-ban-route"},
@@ -109,6 +116,8 @@ static const expect expects[] = {
     {"WS-MIX-1", "waste-mixed-bales", 100, "red", true,
      "strong-waste-words,mixed-unsorted,basel-ban-route,undervalued,bale-weight"},
     {"WS-MIX-2", "waste-mixed-bales", 20, "green", false, "mixed-unsorted"},
+    {"WS-MIX-3", "waste-mixed-bales", 55, "yellow", true, "demolition-steel,basel-ban-route"},
+    {"WS-MIX-4", "waste-mixed-bales", 35, "blue", false, "demolition-steel"},
 };
 
 /* Every profile that alerts on each declaration (sorted by profile order in the set). */
@@ -145,7 +154,7 @@ static void setup(void)
     ck_assert_msg(er_feed_open(&f, &fo, &err) == ER_OK, "%s", err.msg);
     ck_assert_int_eq(er_batch_new(&batch, 256, &err), ER_OK);
     ck_assert_msg(er_feed_next(f, batch, &err) == ER_OK, "%s", err.msg);
-    ck_assert_uint_eq(batch->n, 45);
+    ck_assert_uint_eq(batch->n, 52);
     ck_assert_uint_eq(batch->n_q, 0);
     er_feed_free(f);
     er_mapping_free(m);
