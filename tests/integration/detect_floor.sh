@@ -9,7 +9,7 @@ set -euo pipefail
 . "${ECORISK_SRC:?}/tests/lib.sh"   # fail, scratch directory $T removed at exit
 
 # FLOORS: set a little under what the ranking measures today on this day
-# (recall@1% 0.801, AP 0.674 with the reviewed packs, ranked by risk;
+# (recall@1% 0.801, AP 0.675 with the reviewed packs, ranked by risk;
 # docs/scoring.md section 5). Raise them whenever the ranking improves; never lower
 # them to make a change pass.
 FLOOR_RECALL_AT_1=0.77
