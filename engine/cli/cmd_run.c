@@ -178,31 +178,22 @@ static int run_main(const cli_args *a)
         cli_error("%s", err.msg);
         return cli_exit_code(st);
     }
+    /* the same counts go into the JSON log fields and the text line */
+    const unsigned long long read = res.rows_read, acc = res.accepted, quar = res.quarantined, n = res.alerts,
+                             red = res.alerts_by_lane[ER_LANE_RED], yellow = res.alerts_by_lane[ER_LANE_YELLOW],
+                             blue = res.alerts_by_lane[ER_LANE_BLUE], green = res.alerts_by_lane[ER_LANE_GREEN],
+                             wl = res.alerts_by_domain[ER_DOMAIN_WILDLIFE], ods = res.alerts_by_domain[ER_DOMAIN_ODS],
+                             waste = res.alerts_by_domain[ER_DOMAIN_WASTE];
     char fields[1024];
     snprintf(fields, sizeof fields,
              "\"run_id\":\"%s\",\"rows_read\":%llu,\"accepted\":%llu,\"quarantined\":%llu,"
              "\"quarantine_share\":%.6g,\"alerts\":%llu,\"red\":%llu,\"yellow\":%llu,\"blue\":%llu,"
              "\"green\":%llu,\"wildlife\":%llu,\"ods\":%llu,\"waste\":%llu,\"seconds\":%.3f",
-             res.run_id, (unsigned long long)res.rows_read, (unsigned long long)res.accepted,
-             (unsigned long long)res.quarantined, res.quarantine_share, (unsigned long long)res.alerts,
-             (unsigned long long)res.alerts_by_lane[ER_LANE_RED],
-             (unsigned long long)res.alerts_by_lane[ER_LANE_YELLOW],
-             (unsigned long long)res.alerts_by_lane[ER_LANE_BLUE],
-             (unsigned long long)res.alerts_by_lane[ER_LANE_GREEN],
-             (unsigned long long)res.alerts_by_domain[ER_DOMAIN_WILDLIFE],
-             (unsigned long long)res.alerts_by_domain[ER_DOMAIN_ODS],
-             (unsigned long long)res.alerts_by_domain[ER_DOMAIN_WASTE], res.seconds);
+             res.run_id, read, acc, quar, res.quarantine_share, n, red, yellow, blue, green, wl, ods, waste,
+             res.seconds);
     cli_log_fields(CLI_INFO, fields, "run %s: %llu read, %llu accepted, %llu quarantined; %llu alerts "
              "(red %llu, yellow %llu, blue %llu, green %llu; wildlife %llu, ods %llu, waste %llu) in %.2fs%s%s",
-             res.run_id, (unsigned long long)res.rows_read, (unsigned long long)res.accepted,
-             (unsigned long long)res.quarantined, (unsigned long long)res.alerts,
-             (unsigned long long)res.alerts_by_lane[ER_LANE_RED],
-             (unsigned long long)res.alerts_by_lane[ER_LANE_YELLOW],
-             (unsigned long long)res.alerts_by_lane[ER_LANE_BLUE],
-             (unsigned long long)res.alerts_by_lane[ER_LANE_GREEN],
-             (unsigned long long)res.alerts_by_domain[ER_DOMAIN_WILDLIFE],
-             (unsigned long long)res.alerts_by_domain[ER_DOMAIN_ODS],
-             (unsigned long long)res.alerts_by_domain[ER_DOMAIN_WASTE], res.seconds,
+             res.run_id, read, acc, quar, n, red, yellow, blue, green, wl, ods, waste, res.seconds,
              strcmp(out, "-") ? " -> " : "", strcmp(out, "-") ? out : "");
     if (res.dup_window_resets)
         cli_warn("run %s: the duplicate-id check restarted %llu time(s) (past %u ids per feed): "
