@@ -312,15 +312,13 @@ static er_status contrib_call(er_model_pred *p, const float *rows, size_t n, boo
     bst_ulong const *shape;
     bst_ulong dim;
     float const *res;
+    char conf[128];
     if (!n)
         return ER_OK;
     XGB(XGDMatrixCreateFromMat(rows, (bst_ulong)n, (bst_ulong)p->m->nf, NAN, &dm));
-    XGB(XGBoosterPredictFromDMatrix(p->b, dm,
-                                    exact ? "{\"type\":2,\"training\":false,\"iteration_begin\":0,"
-                                            "\"iteration_end\":0,\"strict_shape\":false}"
-                                          : "{\"type\":3,\"training\":false,\"iteration_begin\":0,"
-                                            "\"iteration_end\":0,\"strict_shape\":false}",
-                                    &shape, &dim, &res));
+    snprintf(conf, sizeof conf, "{\"type\":%d,\"training\":false,\"iteration_begin\":0,"
+                                "\"iteration_end\":0,\"strict_shape\":false}", exact ? 2 : 3);
+    XGB(XGBoosterPredictFromDMatrix(p->b, dm, conf, &shape, &dim, &res));
     for (size_t i = 0; i < n * (p->m->nf + 1); i++)
         contrib[i] = res[i];
 cleanup:
