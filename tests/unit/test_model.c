@@ -336,6 +336,34 @@ START_TEST(compiled_trees_equal_xgboost)
     }
     ck_assert_msg(differ == 0, "%zu of %zu margins differ from XGBoost's", differ, n);
     forest_free(f);
+
+    /* contributions on the compiled trees (forest_shap.c) on the same rows: path
+     * attributions bit for bit, SHAP values up to float rounding (XGBoost adds in
+     * float), the bias bit for bit; both add up to the margin */
+    double *cf = calloc(n * (nf + 1), sizeof *cf), *cx = calloc(n * (nf + 1), sizeof *cx);
+    ck_assert(cf && cx);
+    ck_assert_msg(er_model_contrib_path(e.pr, rows, n, cf, &err) == ER_OK, "%s", err.msg);
+    ck_assert_msg(er_model_contrib_xgb(e.pr, rows, n, false, cx, &err) == ER_OK, "%s", err.msg);
+    ck_assert_msg(memcmp(cf, cx, n * (nf + 1) * sizeof *cf) == 0, "path attributions differ from XGBoost's");
+    ck_assert_msg(er_model_contrib(e.pr, rows, n, cf, &err) == ER_OK, "%s", err.msg);
+    ck_assert_msg(er_model_contrib_xgb(e.pr, rows, n, true, cx, &err) == ER_OK, "%s", err.msg);
+    double worst = 0;
+    size_t nonzero = 0;
+    for (size_t i = 0; i < n; i++) {
+        double sum = 0;
+        for (size_t j = 0; j <= nf; j++) {
+            double a = cf[i * (nf + 1) + j], b = cx[i * (nf + 1) + j];
+            worst = fmax(worst, fabs(a - b) / fmax(1.0, fabs(b)));
+            nonzero += j < nf && a != 0;
+            sum += a;
+        }
+        ck_assert_double_eq(cf[i * (nf + 1) + nf], cx[i * (nf + 1) + nf]);
+        ck_assert_msg(fabs(sum - mx[i]) < 1e-4, "row %zu: SHAP values add up to %.9g, margin %.9g", i, sum, mx[i]);
+    }
+    ck_assert_msg(worst < 1e-5, "SHAP values differ from XGBoost's by up to %g", worst);
+    ck_assert_uint_gt(nonzero, n);
+    free(cx);
+    free(cf);
     /* what learn never trains is not compiled: prediction stays with XGBoost */
     char *other = strdup(e.m->booster);
     char *at = strstr(other, "\"num_parallel_tree\":\"1\"");

@@ -89,14 +89,21 @@ er_status er_model_margin_xgb(er_model_pred *p, const float *rows, size_t n, flo
 bool      er_model_pred_compiled(const er_model_pred *p);
 /* SHAP contributions of n rows (row-major): for row i, contrib[i * (n_features + 1) + j]
  * for feature j and contrib[i * (n_features + 1) + n_features] the bias; they add up to
- * the log-odds of the row. One XGBoost call for the n rows. */
+ * the log-odds of the row. XGBoost's exact path-dependent TreeSHAP values, computed on
+ * the compiled trees from per-leaf tables (docs/scoring.md §7.6; equal to XGBoost's up
+ * to float rounding), or by XGBoost when the booster did not compile. */
 er_status er_model_contrib(er_model_pred *p, const float *rows, size_t n, double *contrib, er_err *err);
 /* The same layout with path attributions (XGBoost's approximate contributions:
  * each split's change of the node value goes to its feature along the row's
- * path): they add up to the log-odds too, at the cost of a tree walk instead of
- * TreeSHAP's trees x leaves x depth^2, but are not SHAP values (not consistent).
- * The run gives them to top-up candidates only (docs/scoring.md §7.5). */
+ * path): they add up to the log-odds too, at the cost of a tree walk, but are
+ * not SHAP values (not consistent). Computed on the compiled trees bit for bit
+ * as XGBoost. The run gives them to top-up candidates only (docs/scoring.md §7.5). */
 er_status er_model_contrib_path(er_model_pred *p, const float *rows, size_t n, double *contrib, er_err *err);
+/* XGBoost's own contributions of n rows in the same layout: shap true, exact
+ * TreeSHAP (prediction type 2); false, path attributions (type 3). For tests and
+ * the fallback. */
+er_status er_model_contrib_xgb(er_model_pred *p, const float *rows, size_t n, bool shap, double *contrib,
+                               er_err *err);
 
 /* Words an analyst reads for feature j with value v of declaration d, e.g.
  * "importer: 7 of 9 earlier inspections positive". Writes into buf. */

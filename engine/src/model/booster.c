@@ -223,13 +223,33 @@ cleanup:
 
 struct er_model_pred {
     const er_model *m;
-    BoosterHandle   b;   /* SHAP contributions; margins when the forest did not compile */
-    forest         *f;   /* margins (forest.c) */
+    forest         *f;     /* margins and contributions (forest.c, forest_shap.c) */
+    uint32_t       *hot;   /* forest_shap's scratch */
+    float          *acc;   /* forest_paths' scratch */
+    BoosterHandle   b;     /* what the forest does not compute; loaded on first use */
 };
 
 /* The probability of a margin, in double: the same from the forest and from
  * XGBoost's margins, and its log-odds is the margin (docs/scoring.md §7.5). */
 static double sigmoid(float margin) { return 1.0 / (1.0 + exp(-(double)margin)); }
+
+/* p's XGBoost booster, loaded from the model's JSON the first time it is needed. */
+static er_status booster(er_model_pred *p, er_err *err)
+{
+    er_status st = ER_OK;
+    BoosterHandle b = NULL;
+    if (p->b)
+        return ER_OK;
+    XGB(XGBoosterCreate(NULL, 0, &b));
+    XGB(XGBoosterLoadModelFromBuffer(b, p->m->booster, (bst_ulong)p->m->booster_len));
+    XGB(XGBoosterSetParam(b, "nthread", "1"));
+    p->b = b;
+    b = NULL;
+cleanup:
+    if (b)
+        XGBoosterFree(b);
+    return st;
+}
 
 er_status er_model_pred_new(er_model_pred **out, const er_model *m, er_err *err)
 {
@@ -239,10 +259,15 @@ er_status er_model_pred_new(er_model_pred **out, const er_model *m, er_err *err)
     if (!p)
         return er_errf(err, ER_ENOMEM, "out of memory");
     p->m = m;
-    XGB(XGBoosterCreate(NULL, 0, &p->b));
-    XGB(XGBoosterLoadModelFromBuffer(p->b, m->booster, (bst_ulong)m->booster_len));
-    XGB(XGBoosterSetParam(p->b, "nthread", "1"));
     p->f = forest_compile(m->booster, m->booster_len, m->nf);
+    if (p->f && (!(p->hot = malloc(forest_max_tree_nodes(p->f) * sizeof *p->hot)) ||
+                 !(p->acc = malloc((m->nf + 1) * sizeof *p->acc)))) {
+        st = er_errf(err, ER_ENOMEM, "out of memory");
+        goto cleanup;
+    }
+    /* XGBoost's own booster only when the trees did not compile (else on first use) */
+    if (!p->f && (st = booster(p, err)) != ER_OK)
+        goto cleanup;
     *out = p;
     p = NULL;
 cleanup:
@@ -254,9 +279,11 @@ void er_model_pred_free(er_model_pred *p)
 {
     if (!p)
         return;
-    forest_free(p->f);
     if (p->b)
         XGBoosterFree(p->b);
+    free(p->acc);
+    free(p->hot);
+    forest_free(p->f);
     free(p);
 }
 
@@ -270,6 +297,8 @@ er_status er_model_margin_xgb(er_model_pred *p, const float *rows, size_t n, flo
     char arr[160];
     if (!n)
         return ER_OK;
+    if ((st = booster(p, err)) != ER_OK)
+        return st;
     snprintf(arr, sizeof arr, "{\"data\":[%llu,true],\"shape\":[%zu,%zu],\"typestr\":\"<f4\",\"version\":3}",
              (unsigned long long)(uintptr_t)rows, n, p->m->nf);
     XGB(XGBoosterPredictFromDense(p->b, arr, "{\"type\":1,\"training\":false,\"iteration_begin\":0,"
@@ -303,9 +332,10 @@ er_status er_model_predict(er_model_pred *p, const float *rows, size_t n, double
     return ER_OK;
 }
 
-/* Contributions of n rows: XGBoost prediction type 2 (exact TreeSHAP) or 3
+/* Contributions of n rows from XGBoost: prediction type 2 (exact TreeSHAP) or 3
  * (path attributions, "approx_contribs"). */
-static er_status contrib_call(er_model_pred *p, const float *rows, size_t n, bool exact, double *contrib, er_err *err)
+er_status er_model_contrib_xgb(er_model_pred *p, const float *rows, size_t n, bool shap, double *contrib,
+                               er_err *err)
 {
     er_status st = ER_OK;
     DMatrixHandle dm = NULL;
@@ -315,9 +345,11 @@ static er_status contrib_call(er_model_pred *p, const float *rows, size_t n, boo
     char conf[128];
     if (!n)
         return ER_OK;
+    if ((st = booster(p, err)) != ER_OK)
+        return st;
     XGB(XGDMatrixCreateFromMat(rows, (bst_ulong)n, (bst_ulong)p->m->nf, NAN, &dm));
     snprintf(conf, sizeof conf, "{\"type\":%d,\"training\":false,\"iteration_begin\":0,"
-                                "\"iteration_end\":0,\"strict_shape\":false}", exact ? 2 : 3);
+                                "\"iteration_end\":0,\"strict_shape\":false}", shap ? 2 : 3);
     XGB(XGBoosterPredictFromDMatrix(p->b, dm, conf, &shape, &dim, &res));
     for (size_t i = 0; i < n * (p->m->nf + 1); i++)
         contrib[i] = res[i];
@@ -329,10 +361,18 @@ cleanup:
 
 er_status er_model_contrib(er_model_pred *p, const float *rows, size_t n, double *contrib, er_err *err)
 {
-    return contrib_call(p, rows, n, true, contrib, err);
+    if (p->f && forest_has_shap(p->f)) {
+        forest_shap(p->f, rows, n, p->m->nf, contrib, p->hot);
+        return ER_OK;
+    }
+    return er_model_contrib_xgb(p, rows, n, true, contrib, err);
 }
 
 er_status er_model_contrib_path(er_model_pred *p, const float *rows, size_t n, double *contrib, er_err *err)
 {
-    return contrib_call(p, rows, n, false, contrib, err);
+    if (p->f) {
+        forest_paths(p->f, rows, n, p->m->nf, contrib, p->acc);
+        return ER_OK;
+    }
+    return er_model_contrib_xgb(p, rows, n, false, contrib, err);
 }

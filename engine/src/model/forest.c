@@ -17,36 +17,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/model_int.h"
+#include "model/forest_int.h"
 
-/* A node. An internal node goes to left + 1 (XGBoost puts a node's children
- * side by side) when its value is not below cond, or when it is missing and
- * the default is right. A leaf points to itself with cond = +inf and the
- * default left, so walking on from a leaf stays there: every row of a block
- * takes the same number of steps through a tree, with no branch on the data. */
-typedef struct fnode {
-    uint32_t feat;       /* split feature; high bit: a missing value goes left */
-    float    cond;       /* split condition; +inf for a leaf */
-    uint32_t left;       /* global index of the left child (a leaf: itself) */
-    float    leaf;       /* leaf value (0 for an internal node) */
-} fnode;
-
-#define MISSING_LEFT 0x80000000u
 #define MAX_NODES    0x40000000u
 #define BLOCK        128            /* rows walked together through one tree */
-
-struct forest {
-    fnode    *nodes;
-    uint32_t *roots;
-    uint8_t  *depth;     /* steps from the root to the deepest leaf */
-    size_t    n_trees, n_nodes;
-    float     base_margin;
-};
 
 void forest_free(forest *f)
 {
     if (!f)
         return;
+    shap_free(f);
+    free(f->mean);
+    free(f->cover);
     free(f->depth);
     free(f->roots);
     free(f->nodes);
@@ -77,19 +59,37 @@ static unsigned tree_depth(const fnode *nodes, size_t base, size_t i)
     return d > 255 ? 255 : d;
 }
 
+/* XGBoost's node mean values (FillNodeMeanValues): a leaf's value, else the
+ * children's means weighted by their cover, in float in XGBoost's order. */
+static float node_mean(forest *f, size_t i)
+{
+    const fnode *x = &f->nodes[i];
+    float r;
+    if (x->left == i) {
+        r = x->leaf;
+    } else {
+        r = node_mean(f, x->left) * f->cover[x->left];
+        r += node_mean(f, x->left + 1) * f->cover[x->left + 1];
+        r /= f->cover[i];
+    }
+    f->mean[i] = r;
+    return r;
+}
+
 /* One tree into f->nodes[f->n_nodes ..): children checked to lie after their
  * parent, inside the tree and side by side (else the booster is not compiled). */
 static bool add_tree(forest *f, json_object *t, size_t nf)
 {
     static const char *const kn[] = {"tree_param", "num_nodes", NULL};
-    json_object *nn = path(t, kn), *lc, *rc, *sc, *si, *dl, *cats;
+    json_object *nn = path(t, kn), *lc, *rc, *sc, *si, *dl, *sh, *cats;
     long n = nn ? strtol(json_object_get_string(nn), NULL, 10) : 0;
     if (n <= 0 || f->n_nodes + (size_t)n >= MAX_NODES ||
         !json_object_object_get_ex(t, "left_children", &lc) || !is_array(lc, (size_t)n) ||
         !json_object_object_get_ex(t, "right_children", &rc) || !is_array(rc, (size_t)n) ||
         !json_object_object_get_ex(t, "split_conditions", &sc) || !is_array(sc, (size_t)n) ||
         !json_object_object_get_ex(t, "split_indices", &si) || !is_array(si, (size_t)n) ||
-        !json_object_object_get_ex(t, "default_left", &dl) || !is_array(dl, (size_t)n))
+        !json_object_object_get_ex(t, "default_left", &dl) || !is_array(dl, (size_t)n) ||
+        !json_object_object_get_ex(t, "sum_hessian", &sh) || !is_array(sh, (size_t)n))
         return false;
     if (json_object_object_get_ex(t, "categories_nodes", &cats) && json_object_array_length(cats) != 0)
         return false;   /* categorical splits: not trained by learn */
@@ -100,6 +100,10 @@ static bool add_tree(forest *f, json_object *t, size_t nf)
         long k = json_object_get_int64(json_object_array_get_idx(si, (size_t)i));
         float v = (float)json_object_get_double(json_object_array_get_idx(sc, (size_t)i));
         fnode *x = &f->nodes[base + (size_t)i];
+        float cov = (float)json_object_get_double(json_object_array_get_idx(sh, (size_t)i));
+        if (!(cov > 0.0f) || isinf(cov))
+            return false;   /* XGBoost's node means would divide by it */
+        f->cover[base + (size_t)i] = cov;
         if (l == -1) {
             *x = (fnode){MISSING_LEFT, INFINITY, (uint32_t)(base + (size_t)i), v};
             continue;
@@ -112,6 +116,10 @@ static bool add_tree(forest *f, json_object *t, size_t nf)
     f->roots[f->n_trees] = (uint32_t)base;
     f->depth[f->n_trees++] = (uint8_t)tree_depth(f->nodes, base, 0);
     f->n_nodes += (size_t)n;
+    f->roots[f->n_trees] = (uint32_t)f->n_nodes;
+    if ((size_t)n > f->max_tree_nodes)
+        f->max_tree_nodes = (size_t)n;
+    node_mean(f, base);
     return true;
 }
 
@@ -161,12 +169,15 @@ forest *forest_compile(const char *booster, size_t len, size_t nf)
         goto cleanup;
     size_t nt = json_object_array_length(trees), nn = count_nodes(trees);
     if (!nt || !nn || !(f = calloc(1, sizeof *f)) || !(f->nodes = malloc(nn * sizeof *f->nodes)) ||
-        !(f->roots = malloc(nt * sizeof *f->roots)) || !(f->depth = malloc(nt)) ||
+        !(f->roots = malloc((nt + 1) * sizeof *f->roots)) || !(f->depth = malloc(nt)) ||
+        !(f->cover = malloc(nn * sizeof *f->cover)) || !(f->mean = malloc(nn * sizeof *f->mean)) ||
         !base_margin(root, &f->base_margin))
         goto cleanup;
     for (size_t t = 0; t < nt; t++)
         if (!add_tree(f, json_object_array_get_idx(trees, t), nf))
             goto cleanup;
+    if (!shap_build(f))
+        goto cleanup;
     ok = f;
     f = NULL;
 cleanup:
@@ -177,17 +188,7 @@ cleanup:
     return ok;
 }
 
-/* One step for a row: left + 1 when the value is not below the condition
- * (NaN is not below anything), except that a missing value goes left when the
- * node says so. Computed, not branched: the data decide nothing the CPU must
- * predict. */
-static inline uint32_t step(const fnode *x, const float *row)
-{
-    float v = row[x->feat & ~MISSING_LEFT];
-    uint32_t right = !(v < x->cond);
-    uint32_t miss_left = (uint32_t)(isnan(v) != 0) & (x->feat >> 31);
-    return x->left + (right & ~miss_left);
-}
+size_t forest_max_tree_nodes(const forest *f) { return f->max_tree_nodes; }
 
 void forest_margins(const forest *f, const float *rows, size_t n, size_t nf, float *margin)
 {
@@ -203,7 +204,7 @@ void forest_margins(const forest *f, const float *rows, size_t n, size_t nf, flo
                 at[r] = f->roots[t];
             for (unsigned d = 0; d < f->depth[t]; d++)
                 for (size_t r = 0; r < k; r++)
-                    at[r] = step(&nodes[at[r]], blk + r * nf);
+                    at[r] = forest_step(&nodes[at[r]], blk + r * nf);
             for (size_t r = 0; r < k; r++)   /* tree by tree, in float, as XGBoost adds */
                 margin[b + r] += nodes[at[r]].leaf;
         }

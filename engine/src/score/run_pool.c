@@ -54,9 +54,11 @@ static void chunk_anomalies(const run_ctx *c, er_eval *ev, const er_batch *b, si
         er_anomaly_compute_some(c->bl, &b->decls[first], idx, k, an);
 }
 
-/* With a model: score the batch once for its feature rows, predict them in one
- * call, and keep the anomaly features and which declarations alert or may be
- * topped up (in_scope bit 1: alert, bit 2: candidate) for the formatting pass. */
+/* With a model: score the batch once, build the feature rows of the
+ * declarations whose probability is written (alerts, top-up candidates; every
+ * one for scores.csv), predict them in one call, and keep the anomaly features
+ * and which declarations alert or may be topped up (in_scope bit 1: alert,
+ * bit 2: candidate) for the formatting pass. */
 static bool model_pass(run_ctx *c, er_eval *ev, er_model_pred *pred, slot *s)
 {
     er_batch *b = s->batch;
@@ -74,17 +76,20 @@ static bool model_pass(run_ctx *c, er_eval *ev, er_model_pred *pred, slot *s)
         }
         sc.an = s->an[i];
         er_score_decl_an(c->ps, ev, &b->decls[i], &sc);
-        er_model_features(c->model, &b->decls[i], &sc, s->rows + m * nf);
-        s->ridx[i] = (uint32_t)m++;
         for (size_t k = 0; s->oow && k < sc.n_results; k++)
             s->oow[k] += sc.results[k].out_of_window;
         s->in_scope[i] = (uint8_t)((sc.in_scope ? 4 : 0) | (sc.best >= 0 ? 1 : 0) |
                                    (sc.best < 0 && sc.in_scope && c->want_cands ? 2 : 0));
+        /* the probability is read only for what is written: alerts, candidates, scores.csv */
+        if ((s->in_scope[i] & 3) || c->opts->all_scores) {
+            er_model_features(c->model, &b->decls[i], &sc, s->rows + m * nf);
+            s->ridx[i] = (uint32_t)m++;
+        }
     }
     if (er_model_predict(pred, s->rows, m, s->prob, &err) != ER_OK)
         return false;
     for (size_t i = b->n; i-- > 0;)   /* to declaration order: ridx[i] <= i, so downwards is safe */
-        if (s->in_scope[i] || c->opts->all_scores)
+        if ((s->in_scope[i] & 3) || c->opts->all_scores)
             s->prob[i] = s->prob[s->ridx[i]];
     /* Contributions only for what may be written, one call each: SHAP values for
      * the alerts, path attributions for the top-up candidates (every in-scope
