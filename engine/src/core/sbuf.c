@@ -57,17 +57,28 @@ void er_sb_putc(er_sb *b, char c)
     b->p[b->len] = '\0';
 }
 
+/* Formats once into the free space (numbers and short texts fit in 64 bytes);
+ * only a longer result is formatted again after the buffer grows. */
 void er_sb_printf(er_sb *b, const char *fmt, ...)
 {
     va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0 || !er_sb_reserve(b, (size_t)n))
+    if (!er_sb_reserve(b, 64))
         return;
+    size_t room = b->cap - b->len;
     va_start(ap, fmt);
-    vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+    int n = vsnprintf(b->p + b->len, room, fmt, ap);
     va_end(ap);
+    if (n < 0) {
+        b->p[b->len] = '\0';
+        return;
+    }
+    if ((size_t)n >= room) {
+        if (!er_sb_reserve(b, (size_t)n))
+            return;
+        va_start(ap, fmt);
+        vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+    }
     b->len += (size_t)n;
 }
 

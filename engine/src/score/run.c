@@ -9,10 +9,11 @@
  * capacity and the minimum random-control rate (docs/profiles.md) need the
  * whole day: alerts are first spooled to a temporary file with a compact record
  * each (risk, score, lane, office/flow group), and, when a run config asks for a
- * random top-up, the top-up candidates (in-scope declarations that did not
- * alert) to a second one; after the last batch the plan is made per office and
- * flow (run_plan.c) and alerts.jsonl is written in one pass in risk order
- * (run_output.c). The pieces are listed in run_impl.h.
+ * random top-up or exploration, the top-up candidates (in-scope declarations
+ * that did not alert) to a second one as compact declaration copies; after the
+ * last batch the plan is made per office and flow (run_plan.c), the picked
+ * candidates are formatted (run_cands.c) and alerts.jsonl is written in one
+ * pass in risk order (run_output.c). The pieces are listed in run_impl.h.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -352,7 +353,8 @@ static er_status run_finish(run_state *R, er_err *err)
         return er_errf(err, ER_EINTERNAL, "accounting does not reconcile: read %llu != accepted %llu + quarantined %llu",
                        (unsigned long long)k->rows_read, (unsigned long long)k->accepted,
                        (unsigned long long)k->quarantined);
-    if (R->planned && (st = run_plan(&R->cfg, &R->gs, &R->rc, err)) != ER_OK)
+    if (R->planned && ((st = run_plan(&R->cfg, &R->gs, &R->rc, err)) != ER_OK ||
+                       (st = run_cands_format(R, err)) != ER_OK))
         return st;
     run_plan_sort(&R->rc);
     if ((st = run_emit_alerts(R, err)) != ER_OK)

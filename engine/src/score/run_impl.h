@@ -172,6 +172,30 @@ typedef struct run_ctx {
     bool                 mu_init;
 } run_ctx;
 
+/* What the model says of one declaration: its feature row (n_features),
+ * probability and contributions (n_features + 1). Borrowed. */
+typedef struct run_model_view {
+    const float  *row;
+    double        prob;
+    const double *contrib;
+} run_model_view;
+
+/* One alert line (or picked top-up candidate) of d appended to buf: the alert
+ * JSON, with a model its view of d (mv), the newline. Returns its length. */
+size_t run_format_alert(const run_ctx *c, er_sb *buf, const er_decl *d, const er_decl_score *sc, size_t which,
+                        er_lane lane, bool candidate, double profile_risk, const run_model_view *mv);
+
+/* ---- top-up candidates (run_cands.c) ---- */
+
+/* The profile result carrying a candidate: its best in-scope profile. */
+size_t    cand_carrier(const er_decl_score *sc);
+/* A compact copy of d appended to b; returns its length (0 with b->oom set). */
+size_t    cand_pack(er_sb *b, const er_decl *d);
+/* d from buf[0..len), its strings pointing into buf, its extras into *extra
+ * (malloc'd: the caller frees it, also on error) and its document check into
+ * *docs: ER_OK, ER_ENOMEM, or ER_EINTERNAL when buf is not one packed declaration. */
+er_status cand_unpack(const char *buf, size_t len, er_decl *d, er_extra **extra, er_doccheck *docs);
+
 /* Slots (batches of bsz, per-profile counters when windows) and n_threads
  * workers waiting for c->go. On error the caller still calls run_pool_free. */
 er_status run_pool_start(run_ctx *c, size_t n_threads, size_t n_slots, size_t bsz, size_t n_profiles,
@@ -278,6 +302,10 @@ typedef struct run_state {
 
 /* Outputs open, spool files made (when scoring starts). */
 er_status run_open_outputs(run_state *R, er_err *err);
+/* After the plan: the picked candidates read back from the candidate spool,
+ * scored again and formatted; their records then point at their lines
+ * (appended to the same spool). */
+er_status run_cands_format(run_state *R, er_err *err);
 /* alerts.jsonl (or stdout) in risk order. */
 er_status run_emit_alerts(run_state *R, er_err *err);
 /* Every file complete, summary.json last, then one atomic publish (or flush stdout). */

@@ -91,55 +91,51 @@ static bool model_pass(run_ctx *c, er_eval *ev, er_model_pred *pred, slot *s)
     for (size_t i = b->n; i-- > 0;)   /* to declaration order: ridx[i] <= i, so downwards is safe */
         if ((s->in_scope[i] & 3) || c->opts->all_scores)
             s->prob[i] = s->prob[s->ridx[i]];
-    /* Contributions only for what may be written, one call each: SHAP values for
-     * the alerts, path attributions for the top-up candidates (every in-scope
-     * declaration that does not alert, of which the plan keeps a few: exact SHAP
-     * for all of them would cost more than the rest of the run). */
-    size_t n = 0, n_alerts = 0;
-    for (int pass = 0; pass < 2; pass++)
-        for (size_t i = 0; i < b->n; i++)
-            if (s->in_scope[i] & (pass ? 2 : 1)) {
-                if (!er_grow((void **)&s->crows, &s->cap_crows, (n + 1) * nf, sizeof *s->crows))
-                    return false;
-                memcpy(s->crows + n * nf, s->rows + (size_t)s->ridx[i] * nf, nf * sizeof *s->crows);
-                s->cidx[i] = (uint32_t)n++;
-                n_alerts += !pass;
-            }
+    /* SHAP values for the alerts; a candidate's contributions are computed
+     * only if the plan picks it (run_cands.c) */
+    size_t n = 0;
+    for (size_t i = 0; i < b->n; i++)
+        if (s->in_scope[i] & 1) {
+            if (!er_grow((void **)&s->crows, &s->cap_crows, (n + 1) * nf, sizeof *s->crows))
+                return false;
+            memcpy(s->crows + n * nf, s->rows + (size_t)s->ridx[i] * nf, nf * sizeof *s->crows);
+            s->cidx[i] = (uint32_t)n++;
+        }
     return er_grow((void **)&s->contrib, &s->cap_contrib, (n ? n : 1) * (nf + 1), sizeof *s->contrib) &&
-           er_model_contrib(pred, s->crows, n_alerts, s->contrib, &err) == ER_OK &&
-           er_model_contrib_path(pred, s->crows + n_alerts * nf, n - n_alerts, s->contrib + n_alerts * (nf + 1),
-                                 &err) == ER_OK;
+           er_model_contrib(pred, s->crows, n, s->contrib, &err) == ER_OK;
 }
 
 /* Close the alert object just formatted with the model's view of it: its
- * probability, the profiles' own risk and the top contributions in words
- * (computed by model_pass). */
-static void model_alert(run_ctx *c, const slot *s, size_t i, er_sb *out, size_t before, double profile_risk,
-                        bool candidate)
+ * probability, the profiles' own risk and the top contributions in words. */
+static void model_alert(const run_ctx *c, const er_decl *d, er_sb *out, size_t before, double profile_risk,
+                        const run_model_view *mv, bool candidate)
 {
-    size_t nf = er_model_n_features(c->model);
     if (out->len <= before || out->p[out->len - 1] != '}')
         return;
     out->len--;
     er_sb_puts(out, ",\"profile_risk\":");
     er_sb_json_numg(out, profile_risk, 17);
     er_sb_json_key(out, "model");
-    er_model_explain_row(c->model, &s->batch->decls[i], s->rows + (size_t)s->ridx[i] * nf, s->prob[i],
-                         s->contrib + (size_t)s->cidx[i] * (nf + 1), !candidate, 5, out);
+    er_model_explain_row(c->model, d, mv->row, mv->prob, mv->contrib, !candidate, 5, out);
     er_sb_putc(out, '}');
 }
 
-/* One alert line (or top-up candidate) of declaration i appended to buf: the alert JSON, the
- * model's contributions when a model is loaded, the newline. Returns its length. */
-static size_t spool_alert(run_ctx *c, const slot *s, size_t i, er_sb *buf, const er_decl_score *sc, size_t which,
-                          er_lane lane, bool candidate, double profile_risk)
+size_t run_format_alert(const run_ctx *c, er_sb *buf, const er_decl *d, const er_decl_score *sc, size_t which,
+                        er_lane lane, bool candidate, double profile_risk, const run_model_view *mv)
 {
     size_t before = buf->len;
-    er_alert_format(buf, &c->actx, &s->batch->decls[i], sc, which, lane, false, candidate);
+    er_alert_format(buf, &c->actx, d, sc, which, lane, false, candidate);
     if (c->model)
-        model_alert(c, s, i, buf, before, profile_risk, candidate);
+        model_alert(c, d, buf, before, profile_risk, mv, candidate);
     er_sb_putc(buf, '\n');
     return buf->len - before;
+}
+
+/* The model's view of declaration i of the slot (computed by model_pass). */
+static run_model_view slot_view(const run_ctx *c, const slot *s, size_t i)
+{
+    size_t nf = er_model_n_features(c->model);
+    return (run_model_view){s->rows + (size_t)s->ridx[i] * nf, s->prob[i], s->contrib + (size_t)s->cidx[i] * (nf + 1)};
 }
 
 static void score_row(er_sb *b, const er_decl *d, const er_decl_score *sc)
@@ -159,7 +155,11 @@ static bool slot_add_alert(run_ctx *c, slot *s, size_t i, const er_decl_score *s
 {
     const er_profile_result *r = &sc->results[sc->best];
     er_lane lane = er_score_lane(sc, (size_t)sc->best, &c->lanes);
-    size_t len = spool_alert(c, s, i, &s->alerts, sc, (size_t)sc->best, lane, false, profile_risk);
+    run_model_view mv = {0};
+    if (c->model)
+        mv = slot_view(c, s, i);
+    size_t len = run_format_alert(c, &s->alerts, &s->batch->decls[i], sc, (size_t)sc->best, lane, false,
+                                  profile_risk, &mv);
     if (!er_grow((void **)&s->sa, &s->cap_sa, s->n_sa + 1, sizeof *s->sa))
         return false;
     slot_alert *a = &s->sa[s->n_sa++];
@@ -174,20 +174,14 @@ static bool slot_add_alert(run_ctx *c, slot *s, size_t i, const er_decl_score *s
     return true;
 }
 
-/* Candidate for the random top-up: carried by its best in-scope profile. */
-static bool slot_add_cand(run_ctx *c, slot *s, size_t i, const er_decl_score *sc,
-                          double profile_risk)
+/* Candidate for the random top-up, carried by its best in-scope profile: a
+ * compact copy of the declaration, formatted only if the plan picks it
+ * (run_cands.c). */
+static bool slot_add_cand(run_ctx *c, slot *s, size_t i, const er_decl_score *sc)
 {
     const er_decl *d = &s->batch->decls[i];
-    size_t which = 0;
-    double top = -1;
-    for (size_t k = 0; k < sc->n_results; k++)
-        if (sc->results[k].in_scope && sc->results[k].score > top) {
-            top = sc->results[k].score;
-            which = k;
-        }
-    const er_profile_result *r = &sc->results[which];
-    size_t len = spool_alert(c, s, i, &s->cands, sc, which, (er_lane)r->lane, true, profile_risk);
+    const er_profile_result *r = &sc->results[cand_carrier(sc)];
+    size_t len = cand_pack(&s->cands, d);
     if (!er_grow((void **)&s->sc, &s->cap_sc, s->n_sc + 1, sizeof *s->sc))
         return false;
     slot_cand *cd = &s->sc[s->n_sc++];
@@ -249,7 +243,7 @@ static void process_slot(run_ctx *c, er_eval *ev, er_model_pred *pred, slot *s)
         if (sc.best >= 0)
             ok = slot_add_alert(c, s, i, &sc, profile_risk);
         else if (sc.in_scope && c->want_cands)
-            ok = slot_add_cand(c, s, i, &sc, profile_risk);
+            ok = slot_add_cand(c, s, i, &sc);
         if (!ok) {
             s->oom = true;
             return;
