@@ -7,6 +7,9 @@
 #   - loading the baseline alone in its JSON and binary forms,
 #   - the run with 1 and 2 threads on the CSV and on the gzipped day, with the
 #     binary baseline, and with the JSON baseline at 2 threads,
+#   - the 2-thread CSV run with a run config keeping capacity, 1 % random
+#     controls and 0.5 % exploration (every in-scope declaration that does not
+#     alert is then a top-up candidate),
 #   - the same with a learned model (MODEL=FILE, else a small one is trained
 #     here once on a labelled 50,000-row day against the same baseline),
 #   - peak RSS of each, and whether every output is byte-identical to the
@@ -61,6 +64,10 @@ if [ -z "${MODEL:-}" ] && { [ ! -s "$model" ] || [ "$model" -ot "$bin" ] || [ -n
   "$E" learn --feed "$train" --label-field illicit --baseline "$bin" --out "$model" > /dev/null
 fi
 model_args=(--model "$model")
+# a nightly config with capacity, 1 % random controls and 0.5 % exploration (docs/operations.md):
+# every in-scope declaration that does not alert is then a top-up candidate
+topup=$out/run-config-topup.json
+echo '{"rules": [{"office": "*", "flow": "*", "red": 0.02, "yellow": 0.05, "min_random_rate": 0.01, "explore_rate": 0.005}]}' > "$topup"
 for m in none model; do
   extra=(); [ $m = model ] && extra=("${model_args[@]}")
   runs=${RUNS:-3}; [ $m = model ] && runs=${MODEL_RUNS:-1}
@@ -72,6 +79,8 @@ for m in none model; do
   done
   measure "run csv, 2 thr, JSON bl, $m"         "$E" run --feed "$day" --baseline "$baseline" --threads 2 --out "$out/run-$m-json-2" -q "${extra[@]}"
   wall[$m-json-2]=$last_wall rss[$m-json-2]=$last_rss
+  measure "run csv, 2 thr, bin bl, $m, top-up"  "$E" run --feed "$day" --baseline "$bin" --threads 2 --config "$topup" --out "$out/run-$m-topup-2" -q "${extra[@]}"
+  wall[$m-topup-2]=$last_wall rss[$m-topup-2]=$last_rss
 done
 echo "load average $(cut -d' ' -f1-3 /proc/loadavg) (after)"
 # summary.json also differs in its manifest (metrics.prom holds the run's time; alerts.jsonl the ids)
@@ -96,7 +105,7 @@ for t in 1 2; do
 done
 echo
 echo "ratios (same invocation; rows/s over gawk -F, and wc -l rows/s; peak RSS besides the binary baseline's $(awk -v m="${rss[bl]}" 'BEGIN { printf "%.0f", m / 1024 }') MB):"
-for k in none-csv-1 none-csv-2 none-gz-1 none-gz-2 none-json-2 model-csv-1 model-csv-2 model-gz-1 model-gz-2 model-json-2; do
+for k in none-csv-1 none-csv-2 none-gz-1 none-gz-2 none-json-2 none-topup-2 model-csv-1 model-csv-2 model-gz-1 model-gz-2 model-json-2 model-topup-2; do
   [ -n "${wall[$k]:-}" ] || continue
   awk -v k="$k" -v w="${wall[$k]}" -v g="${wall[gawk]}" -v c="${wall[wc]}" -v n="$rows" -v r="${rss[$k]}" -v b="${rss[bl]}" 'BEGIN {
       if (w <= 0) w = 0.001; if (c <= 0) c = 0.001
