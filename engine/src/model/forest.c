@@ -188,8 +188,6 @@ cleanup:
     return ok;
 }
 
-size_t forest_max_tree_nodes(const forest *f) { return f->max_tree_nodes; }
-
 void forest_margins(const forest *f, const float *rows, size_t n, size_t nf, float *margin)
 {
     const fnode *nodes = f->nodes;

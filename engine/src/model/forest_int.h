@@ -65,6 +65,10 @@ static inline uint32_t forest_step(const fnode *x, const float *row)
     return x->left + (right & ~miss_left);
 }
 
+/* Rows forest_shap takes through a tree together: its pat scratch holds
+ * FOREST_SHAP_BLOCK x the largest tree's nodes (forest_shap_scratch). */
+#define FOREST_SHAP_BLOCK 32
+
 /* Builds the SHAP tables of f (false: out of memory; a forest whose tables
  * would pass the size limit gets none and returns true). */
 bool shap_build(forest *f);

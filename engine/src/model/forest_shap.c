@@ -198,38 +198,57 @@ cleanup:
 
 bool forest_has_shap(const forest *f) { return f->n_leaves > 0; }
 
+size_t forest_shap_scratch(const forest *f) { return FOREST_SHAP_BLOCK * f->max_tree_nodes; }
+
+/* Rows go through the trees in blocks: one tree's tables (tens of KB) serve
+ * every row of the block while they are in cache, instead of each row
+ * walking all of them (megabytes) and missing the cache at every leaf. And
+ * leaf by leaf, the rows of the block take turns: the leaves of a tree add to
+ * the same few features (every path passes the root), and additions to one
+ * row's sums wait on each other, to different rows' do not. */
 void forest_shap(const forest *f, const float *rows, size_t n, size_t nf, double *contrib, uint32_t *pat)
 {
-    for (size_t r = 0; r < n; r++) {
-        const float *row = rows + r * nf;
-        double *c = contrib + r * (nf + 1);
-        float bias = 0.0f;
-        memset(c, 0, (nf + 1) * sizeof *c);
+    float bias[FOREST_SHAP_BLOCK];
+    size_t stride = f->max_tree_nodes;
+    for (size_t b = 0; b < n; b += FOREST_SHAP_BLOCK) {
+        size_t k = n - b < FOREST_SHAP_BLOCK ? n - b : FOREST_SHAP_BLOCK;
+        double *cb = contrib + b * (nf + 1);
+        memset(cb, 0, k * (nf + 1) * sizeof *contrib);
+        memset(bias, 0, sizeof bias);
         for (size_t t = 0; t < f->n_trees; t++) {
             uint32_t root = f->roots[t], end = f->roots[t + 1];
-            /* pat[node]: the slots whose steps so far go the row's way (nodes
+            /* pat[r][node]: the slots whose steps so far go row r's way (nodes
              * come after their parent, so one pass in order) */
-            pat[0] = ~0u;
-            for (uint32_t k = root; k < end; k++) {
-                const fnode *x = &f->nodes[k];
-                if (x->left == k)
-                    continue;
-                uint32_t p = pat[k - root], bit = 1u << f->node_slot[k];
-                uint32_t went_left = forest_step(x, row) == x->left;
-                pat[x->left - root] = p & ~(bit * !went_left);
-                pat[x->left + 1 - root] = p & ~(bit * went_left);
+            for (size_t r = 0; r < k; r++) {
+                const float *row = rows + (b + r) * nf;
+                uint32_t *pr = pat + r * stride - root;
+                pr[root] = ~0u;
+                for (uint32_t i = root; i < end; i++) {
+                    const fnode *x = &f->nodes[i];
+                    if (x->left == i)
+                        continue;
+                    uint32_t p = pr[i], bit = 1u << f->node_slot[i];
+                    uint32_t went_left = forest_step(x, row) == x->left;
+                    pr[x->left] = p & ~(bit * !went_left);
+                    pr[x->left + 1] = p & ~(bit * went_left);
+                }
+                bias[r] += f->mean[root];
             }
             for (uint32_t l = f->leaf_first[t]; l < f->leaf_first[t + 1]; l++) {
                 const shap_leaf *lf = &f->leaves[l];
-                uint32_t O = pat[lf->node - root] & ((1u << lf->d) - 1);
-                const double *tv = f->tab + lf->tab + (size_t)O * lf->d;
+                const double *tl = f->tab + lf->tab;
                 const uint32_t *feat = f->slot_feat + lf->feat;
-                for (unsigned s = 0; s < lf->d; s++)
-                    c[feat[s]] += tv[s];
+                uint32_t mask = (1u << lf->d) - 1, at = lf->node - root;
+                for (size_t r = 0; r < k; r++) {
+                    const double *tv = tl + (size_t)(pat[r * stride + at] & mask) * lf->d;
+                    double *c = cb + r * (nf + 1);
+                    for (unsigned s = 0; s < lf->d; s++)
+                        c[feat[s]] += tv[s];
+                }
             }
-            bias += f->mean[root];
         }
-        c[nf] = (double)(bias + f->base_margin);
+        for (size_t r = 0; r < k; r++)
+            cb[r * (nf + 1) + nf] = (double)(bias[r] + f->base_margin);
     }
 }
 

@@ -134,11 +134,11 @@ typedef struct forest forest;
 forest *forest_compile(const char *booster, size_t len, size_t nf);
 void    forest_margins(const forest *f, const float *rows, size_t n, size_t nf, float *margin);
 void    forest_free(forest *f);
-size_t  forest_max_tree_nodes(const forest *f);
 /* Contributions on the compiled trees (forest_shap.c), in er_model_contrib's
  * layout: forest_shap gives the SHAP values (when forest_has_shap; hot:
- * forest_max_tree_nodes scratch), forest_paths the path attributions bit for
+ * forest_shap_scratch(f) words), forest_paths the path attributions bit for
  * bit as XGBoost (acc: nf + 1 floats of scratch). */
+size_t  forest_shap_scratch(const forest *f);
 bool    forest_has_shap(const forest *f);
 void    forest_shap(const forest *f, const float *rows, size_t n, size_t nf, double *contrib, uint32_t *hot);
 void    forest_paths(const forest *f, const float *rows, size_t n, size_t nf, double *contrib, float *acc);
