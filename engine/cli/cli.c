@@ -444,6 +444,7 @@ int cli_dispatch(const cli_cmd *cmd, int argc, char **argv)
         if (o->type == CLI_LIST) {
             const char **nl = realloc(vals[idx].list, (vals[idx].n_list + 1) * sizeof *nl);
             if (!nl) {
+                fprintf(stderr, "ecorisk: out of memory\n");
                 rc = EX_OSERR_;
                 goto cleanup;
             }

@@ -324,7 +324,8 @@ START_TEST(compiled_trees_equal_xgboost)
     gsl_rng_free(r);
     free(split_f);
     free(split_v);
-    forest *f = forest_compile(e.m->booster, e.m->booster_len, nf);
+    bool nomem;
+    forest *f = forest_compile(e.m->booster, e.m->booster_len, nf, &nomem);
     ck_assert_ptr_nonnull(f);
     forest_margins(f, rows, n, nf, mf);
     ck_assert_msg(er_model_margin_xgb(e.pr, rows, n, mx, &err) == ER_OK, "%s", err.msg);
@@ -369,9 +370,10 @@ START_TEST(compiled_trees_equal_xgboost)
     char *at = strstr(other, "\"num_parallel_tree\":\"1\"");
     ck_assert_ptr_nonnull(at);
     at[strlen("\"num_parallel_tree\":\"")] = '2';
-    ck_assert_ptr_null(forest_compile(other, strlen(other), nf));
+    ck_assert_ptr_null(forest_compile(other, strlen(other), nf, &nomem));
+    ck_assert(!nomem);
     free(other);
-    ck_assert_ptr_null(forest_compile("{\"learner\": 1}", 15, nf));
+    ck_assert_ptr_null(forest_compile("{\"learner\": 1}", 15, nf, &nomem));
     forest_free(NULL);
     free(prob);
     free(mf);

@@ -159,6 +159,11 @@ double er_eval_indicator_logodds(const er_profileset *s, size_t profile, size_t 
  * Writes a NUL-terminated string into buf (truncated to len). */
 size_t er_eval_evidence(const er_profileset *s, size_t profile, size_t indicator,
                         const er_decl *d, const er_anomalies *an, char *buf, size_t len);
+/* The same, telling an empty evidence from a failure: ER_ENOMEM (buf empty) when
+ * memory ran out, else ER_OK. The alerts use it, so that an alert is never
+ * written with its evidence missing. */
+er_status er_eval_evidence_str(const er_profileset *s, size_t profile, size_t indicator,
+                               const er_decl *d, const er_anomalies *an, char *buf, size_t len);
 
 /* Full trace for one declaration as a JSON text: every profile, every
  * condition true/false with the values compared. Returns a malloc'd string

@@ -58,6 +58,11 @@ typedef struct er_err {
 er_status er_errf(er_err *err, er_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* A failing st whose err->msg is still empty gets er_status_str(st) as its
+ * message (public entry points call it last, so an error never reaches the
+ * user as an empty line); returns st. */
+er_status er_err_default(er_err *err, er_status st);
+
 /* Prefix err->msg with "prefix: " (e.g. a file name) and return st. */
 er_status er_err_prefix(er_err *err, er_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

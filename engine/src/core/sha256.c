@@ -31,7 +31,7 @@ er_status er_sha256_new(er_sha256 **out, er_err *err)
     *out = NULL;
     if (!h || !(h->ctx = EVP_MD_CTX_new()) || EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1) {
         er_sha256_free(h);
-        return er_errf(err, ER_ENOMEM, "SHA-256: cannot set up a digest context");
+        return er_errf(err, ER_ENOMEM, "SHA-256: out of memory setting up a digest context");
     }
     *out = h;
     return ER_OK;

@@ -49,6 +49,13 @@ er_status er_errf(er_err *err, er_status st, const char *fmt, ...)
     return st;
 }
 
+er_status er_err_default(er_err *err, er_status st)
+{
+    if (err && st != ER_OK && !err->msg[0])
+        snprintf(err->msg, sizeof err->msg, "%s", er_status_str(st));
+    return st;
+}
+
 er_status er_err_prefix(er_err *err, er_status st, const char *fmt, ...)
 {
     if (!err)

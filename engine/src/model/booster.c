@@ -259,9 +259,12 @@ er_status er_model_pred_new(er_model_pred **out, const er_model *m, er_err *err)
     if (!p)
         return er_errf(err, ER_ENOMEM, "out of memory");
     p->m = m;
-    p->f = forest_compile(m->booster, m->booster_len, m->nf);
-    if (p->f && (!(p->hot = malloc(forest_shap_scratch(p->f) * sizeof *p->hot)) ||
-                 !(p->acc = malloc((m->nf + 1) * sizeof *p->acc)))) {
+    /* out of memory is an error, not XGBoost instead: its SHAP values differ in
+     * the last digits, and a run's output must not depend on memory */
+    bool nomem;
+    p->f = forest_compile(m->booster, m->booster_len, m->nf, &nomem);
+    if (nomem || (p->f && (!(p->hot = malloc(forest_shap_scratch(p->f) * sizeof *p->hot)) ||
+                           !(p->acc = malloc((m->nf + 1) * sizeof *p->acc))))) {
         st = er_errf(err, ER_ENOMEM, "out of memory");
         goto cleanup;
     }

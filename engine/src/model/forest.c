@@ -154,7 +154,7 @@ static bool base_margin(json_object *root, float *out)
     return true;
 }
 
-forest *forest_compile(const char *booster, size_t len, size_t nf)
+forest *forest_compile(const char *booster, size_t len, size_t nf, bool *nomem)
 {
     static const char *const kg[] = {"learner", "gradient_booster", "name", NULL};
     static const char *const kt[] = {"learner", "gradient_booster", "model", "trees", NULL};
@@ -163,21 +163,33 @@ forest *forest_compile(const char *booster, size_t len, size_t nf)
     forest *f = NULL, *ok = NULL;
     json_tokener *tok = json_tokener_new_ex(64);
     json_object *root = tok ? json_tokener_parse_ex(tok, booster, (int)len) : NULL, *g, *trees, *np;
+    *nomem = false;
+    if (!tok) {
+        *nomem = true;
+        goto cleanup;
+    }
     if (!root || !(g = path(root, kg)) || strcmp(json_object_get_string(g), "gbtree") != 0 ||
         !(trees = path(root, kt)) || !json_object_is_type(trees, json_type_array) ||
         ((np = path(root, kp)) && strtol(json_object_get_string(np), NULL, 10) != 1))
         goto cleanup;
     size_t nt = json_object_array_length(trees), nn = count_nodes(trees);
-    if (!nt || !nn || !(f = calloc(1, sizeof *f)) || !(f->nodes = malloc(nn * sizeof *f->nodes)) ||
+    if (!nt || !nn)
+        goto cleanup;
+    if (!(f = calloc(1, sizeof *f)) || !(f->nodes = malloc(nn * sizeof *f->nodes)) ||
         !(f->roots = malloc((nt + 1) * sizeof *f->roots)) || !(f->depth = malloc(nt)) ||
-        !(f->cover = malloc(nn * sizeof *f->cover)) || !(f->mean = malloc(nn * sizeof *f->mean)) ||
-        !base_margin(root, &f->base_margin))
+        !(f->cover = malloc(nn * sizeof *f->cover)) || !(f->mean = malloc(nn * sizeof *f->mean))) {
+        *nomem = true;
+        goto cleanup;
+    }
+    if (!base_margin(root, &f->base_margin))
         goto cleanup;
     for (size_t t = 0; t < nt; t++)
         if (!add_tree(f, json_object_array_get_idx(trees, t), nf))
             goto cleanup;
-    if (!shap_build(f))
+    if (!shap_build(f)) {
+        *nomem = true;
         goto cleanup;
+    }
     ok = f;
     f = NULL;
 cleanup:

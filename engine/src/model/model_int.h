@@ -131,7 +131,7 @@ const char *bst_version(void);   /* "1.7.4" (static) */
  * forest_margins writes XGBoost's margin (log-odds) of each of n rows of nf
  * floats (row-major) into margin[0..n). */
 typedef struct forest forest;
-forest *forest_compile(const char *booster, size_t len, size_t nf);
+forest *forest_compile(const char *booster, size_t len, size_t nf, bool *nomem);   /* NULL, *nomem: out of memory */
 void    forest_margins(const forest *f, const float *rows, size_t n, size_t nf, float *margin);
 void    forest_free(forest *f);
 /* Contributions on the compiled trees (forest_shap.c), in er_model_contrib's

@@ -142,7 +142,7 @@ static er_status read_all(const char *path, char **out, size_t *len, er_err *err
     fclose(f);
     if (bad || b.oom) {
         er_sb_free(&b);
-        return er_errf(err, bad ? ER_EIO : ER_ENOMEM, "%s: read failed", path);
+        return er_errf(err, bad ? ER_EIO : ER_ENOMEM, "%s: %s", path, bad ? "read failed" : "out of memory reading it");
     }
     *out = b.p;
     *len = b.len;

@@ -108,7 +108,7 @@ int32_t compile_route(ctx *c, const popnd *a)
     }
     er_profileset *s = c->s;
     int32_t id = -1;
-    if (ok && GROW(s->routes, s->n_routes, s->cap_routes, s->n_routes + 1))
+    if (ok && CGROW(c, s->routes, s->n_routes, s->cap_routes, s->n_routes + 1))
         id = node_new(c, op_form("route"), a->path);
     if (id < 0) {
         free(rs.pairs);

@@ -27,7 +27,7 @@ int32_t node_new(ctx *c, const pop *op, const char *path)
 bool node_kids(ctx *c, int32_t parent, const int32_t *kids, size_t n)
 {
     er_profileset *s = c->s;
-    if (!GROW(s->kids, s->n_kids, s->cap_kids, s->n_kids + n))
+    if (!CGROW(c, s->kids, s->n_kids, s->cap_kids, s->n_kids + n))
         return false;
     s->nodes[parent].a = (uint32_t)s->n_kids;
     s->nodes[parent].n = (uint32_t)n;

@@ -115,25 +115,34 @@ static size_t copy_out(const er_sb *b, char *buf, size_t len)
     return n;
 }
 
-size_t er_eval_evidence(const er_profileset *s, size_t profile, size_t indicator, const er_decl *d,
-                        const er_anomalies *an, char *buf, size_t len)
+er_status er_eval_evidence_str(const er_profileset *s, size_t profile, size_t indicator, const er_decl *d,
+                               const er_anomalies *an, char *buf, size_t len)
 {
     if (!buf || !len)
-        return 0;
+        return ER_OK;
     buf[0] = '\0';
     if (!s || profile >= s->n_prof || indicator >= s->prof[profile].info.n_indicators)
-        return 0;
+        return ER_OK;
     er_eval *e = scratch_new(s, d, an);
     if (!e)
-        return 0;
+        return ER_ENOMEM;
     er_sb b = {0};
     bool first = true;
     const pindicator *in = &s->prof[profile].ind[indicator];
     evid(e, in->root, pev(e, in->root), &b, &first);
-    size_t n = b.oom ? 0 : copy_out(&b, buf, len);
+    er_status st = b.oom ? ER_ENOMEM : ER_OK;
+    if (st == ER_OK)
+        copy_out(&b, buf, len);
     er_sb_free(&b);
     er_eval_free(e);
-    return n;
+    return st;
+}
+
+size_t er_eval_evidence(const er_profileset *s, size_t profile, size_t indicator, const er_decl *d,
+                        const er_anomalies *an, char *buf, size_t len)
+{
+    er_eval_evidence_str(s, profile, indicator, d, an, buf, len);
+    return buf && len ? strlen(buf) : 0;
 }
 
 /* ---- explain ---------------------------------------------------------------------- */

@@ -231,7 +231,7 @@ cleanup:
         s = NULL;
     }
     *out = s;
-    return st;
+    return er_err_default(err, st);
 }
 
 const char *er_profile_default_dir(void)

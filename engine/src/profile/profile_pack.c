@@ -425,7 +425,7 @@ static void load_profile(ctx *c, json_object *pj, size_t pi, er_domain pack_doma
         lint_err(c, sub(p, sizeof p, path, "alert_threshold"),
                  "unreachable threshold: alert_threshold %g exceeds the sum of indicator weights %g (expected at most the sum)",
                  in->alert_threshold, wsum);
-    if (s->n_errors != errors_before)
+    if (s->n_errors != errors_before || c->nomem)
         return;   /* incomplete: not kept */
     pr->seed = er_hash64(in->id, strlen(in->id), 0x65636f7269736b00ULL);
     pr->logit_prior = log(in->prior / (1 - in->prior));

@@ -131,7 +131,7 @@ static void anomalies_json(er_sb *b, const er_anomalies *an)
             const er_feature_value *v = &an->f[f];
             if (!v->computable)
                 continue;
-            if (b->p[b->len - 1] != '[')
+            if (b->len && b->p[b->len - 1] != '[')
                 er_sb_putc(b, ',');
             er_sb_putc(b, '{');
             er_sb_json_key(b, "feature");
@@ -204,8 +204,9 @@ void er_alert_format(er_sb *b, const er_alert_ctx *c, const er_decl *d, const er
         if (!(r->fired & (1ULL << i)))
             continue;
         char ev[512];
-        er_eval_evidence(c->ps, r->profile, i, d, &s->an, ev, sizeof ev);
-        if (b->p[b->len - 1] != '[')
+        if (er_eval_evidence_str(c->ps, r->profile, i, d, &s->an, ev, sizeof ev) != ER_OK)
+            b->oom = true;   /* the alert is not written without its evidence */
+        if (b->len && b->p[b->len - 1] != '[')
             er_sb_putc(b, ',');
         er_sb_putc(b, '{');
         er_sb_json_key(b, "id");
@@ -229,7 +230,7 @@ void er_alert_format(er_sb *b, const er_alert_ctx *c, const er_decl *d, const er
         if (!o->alert || i == which)
             continue;
         const er_profile_info *op = er_profileset_info(c->ps, o->profile);
-        if (b->p[b->len - 1] != '[')
+        if (b->len && b->p[b->len - 1] != '[')
             er_sb_putc(b, ',');
         er_sb_putc(b, '{');
         er_sb_json_key(b, "id");

@@ -406,5 +406,5 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
 cleanup:
     run_state_free(R);
     free(R);
-    return st;
+    return er_err_default(err, st);
 }
