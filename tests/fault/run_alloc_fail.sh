@@ -3,7 +3,8 @@
 # time and from some point on (tests/fault/failalloc.c, LD_PRELOAD), as
 # curl's and SQLite's malloc-failure loops do: on the sample day with a run
 # config keeping capacity, random controls and exploration (top-up candidates
-# packed, picked and formatted), then on a generated day with a learned model.
+# packed, picked and formatted), then on a generated day with a learned model,
+# with that config and with random controls only.
 # Each run must either succeed with outputs byte-identical to the run without
 # failures (summary.json up to its timings and manifest), or exit 71
 # (EX_OSERR, out of memory) with "out of memory" in its message and no output
@@ -84,3 +85,7 @@ G=("$ECORISK_BUILD/gen_declarations" --anomaly-rate 0 --illicit-rate 0.05)
     --rounds 20 --threads 1 > /dev/null
 inject model "$ECORISK" run --feed "$T/day.csv" --baseline "$T/bl.json" --model "$T/model.json" \
     --config "$T/topup.json" --threads 2 --out @OUT@ -q
+# random controls only: a candidate's probability is computed at the end, for the picked ones
+echo '{"rules": [{"office": "*", "flow": "*", "red": 0.03, "min_random_rate": 0.05}]}' > "$T/controls.json"
+ALLOC_RUNS=500 ALLOC_ALL_RUNS=100 inject model-controls "$ECORISK" run --feed "$T/day.csv" --baseline "$T/bl.json" \
+    --model "$T/model.json" --config "$T/controls.json" --threads 2 --out @OUT@ -q

@@ -94,6 +94,7 @@ static er_status run_setup(run_state *R, er_err *err)
     c->actx.ps = R->ps;
     c->actx.as_of = o->as_of;
     c->want_cands = R->cfg.any_random || R->cfg.any_explore;
+    c->cand_prob = R->cfg.any_explore;
     R->np = er_profileset_count(R->ps);
     if ((st = counts_alloc(&R->k, R->np, err)) != ER_OK)
         return st;
@@ -353,8 +354,9 @@ static er_status run_finish(run_state *R, er_err *err)
         return er_errf(err, ER_EINTERNAL, "accounting does not reconcile: read %llu != accepted %llu + quarantined %llu",
                        (unsigned long long)k->rows_read, (unsigned long long)k->accepted,
                        (unsigned long long)k->quarantined);
-    if (R->planned && ((st = run_plan(&R->cfg, &R->gs, &R->rc, err)) != ER_OK ||
-                       (st = run_cands_format(R, err)) != ER_OK))
+    if (R->planned && ((st = run_plan_fill(&R->cfg, &R->gs, &R->rc, err)) != ER_OK ||
+                       (st = run_cands_format(R, err)) != ER_OK ||
+                       (st = run_plan_capacity(&R->cfg, &R->gs, &R->rc, err)) != ER_OK))
         return st;
     run_plan_sort(&R->rc);
     if ((st = run_emit_alerts(R, err)) != ER_OK)

@@ -12,6 +12,7 @@
  * profile found again are checked against the candidate's record.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -182,7 +183,10 @@ static er_status format_one(run_state *R, er_eval *ev, er_model_pred *pred, floa
             goto cleanup;
         mv = (run_model_view){row, sc.risk, contrib};
     }
-    if (sc.best >= 0 || !sc.in_scope || sc.results[which].profile != r->profile || sc.risk != r->risk) {
+    /* a candidate's risk is recorded when it was known while scoring (NaN: a
+     * model's probability left for now, random controls being picked by hash) */
+    if (sc.best >= 0 || !sc.in_scope || sc.results[which].profile != r->profile ||
+        (!isnan(r->risk) && sc.risk != r->risk)) {
         st = er_errf(err, ER_EINTERNAL, "top-up candidate %s scored differently at the end of the run", d.id);
         goto cleanup;
     }
@@ -195,6 +199,7 @@ static er_status format_one(run_state *R, er_eval *ev, er_model_pred *pred, floa
         st = er_errf(err, ER_EIO, "cannot spool a top-up alert: %s", strerror(errno));
         goto cleanup;
     }
+    r->risk = sc.risk;
     r->off = *end;
     r->len = (uint32_t)len;
     *end += len;

@@ -100,9 +100,11 @@ typedef struct run_recs {
     uint64_t   spool_off, cspool_off;
 } run_recs;
 
-/* Random top-up (picked candidates join the alerts), then lane capacity.
- * ER_ENOMEM with err filled. */
-er_status run_plan(const run_config *cfg, groups *gs, run_recs *rc, er_err *err);
+/* The plan in two steps, the picked candidates formatted between them
+ * (run_cands.c): random top-up and exploration (picked candidates join the
+ * alerts), then lane capacity. ER_ENOMEM with err filled. */
+er_status run_plan_fill(const run_config *cfg, groups *gs, run_recs *rc, er_err *err);
+er_status run_plan_capacity(const run_config *cfg, groups *gs, run_recs *rc, er_err *err);
 /* alerts.jsonl order: risk descending, ties in declaration order. */
 void run_plan_sort(run_recs *rc);
 
@@ -155,6 +157,7 @@ typedef struct run_ctx {
     er_alert_ctx         actx;
     er_risk_lanes        lanes;
     bool                 want_cands;
+    bool                 cand_prob;   /* with a model: candidates' probabilities while scoring (exploration needs them) */
     er_model            *model;       /* NULL: risk from the packs (docs/scoring.md §7) */
     slot                *slots;
     size_t               n_slots;
@@ -302,9 +305,9 @@ typedef struct run_state {
 
 /* Outputs open, spool files made (when scoring starts). */
 er_status run_open_outputs(run_state *R, er_err *err);
-/* After the plan: the picked candidates read back from the candidate spool,
- * scored again and formatted; their records then point at their lines
- * (appended to the same spool). */
+/* Between the plan's steps: the picked candidates read back from the
+ * candidate spool, scored again and formatted; their records then point at
+ * their lines (appended to the same spool) and hold their risk. */
 er_status run_cands_format(run_state *R, er_err *err);
 /* alerts.jsonl (or stdout) in risk order. */
 er_status run_emit_alerts(run_state *R, er_err *err);

@@ -191,36 +191,38 @@ static er_status plan_capacity(const run_config *cfg, groups *gs, alert_rec *rec
     return ER_OK;
 }
 
-er_status run_plan(const run_config *cfg, groups *gs, run_recs *rc, er_err *err)
+er_status run_plan_fill(const run_config *cfg, groups *gs, run_recs *rc, er_err *err)
 {
     er_status st = ER_OK;
     alert_rec **cand_ptrs = NULL;
-    if (rc->n_cands) {
-        cand_ptrs = malloc(rc->n_cands * sizeof *cand_ptrs);
-        if (!cand_ptrs) {
+    if (!rc->n_cands)
+        return ER_OK;
+    cand_ptrs = malloc(rc->n_cands * sizeof *cand_ptrs);
+    if (!cand_ptrs)
+        return er_errf(err, ER_ENOMEM, "out of memory");
+    for (size_t i = 0; i < rc->n_cands; i++)
+        cand_ptrs[i] = &rc->cands[i];
+    plan_fill(cfg, gs, cand_ptrs, rc->n_cands, false);
+    if (cfg->any_explore)
+        plan_fill(cfg, gs, cand_ptrs, rc->n_cands, true);
+    for (size_t i = 0; i < rc->n_cands; i++) {
+        if (!rc->cands[i].topup)
+            continue;
+        if (!er_grow((void **)&rc->recs, &rc->cap_recs, rc->n_recs + 1, sizeof *rc->recs)) {
             st = er_errf(err, ER_ENOMEM, "out of memory");
-            goto cleanup;
+            break;
         }
-        for (size_t i = 0; i < rc->n_cands; i++)
-            cand_ptrs[i] = &rc->cands[i];
-        plan_fill(cfg, gs, cand_ptrs, rc->n_cands, false);
-        if (cfg->any_explore)
-            plan_fill(cfg, gs, cand_ptrs, rc->n_cands, true);
-        for (size_t i = 0; i < rc->n_cands; i++) {
-            if (!rc->cands[i].topup)
-                continue;
-            if (!er_grow((void **)&rc->recs, &rc->cap_recs, rc->n_recs + 1, sizeof *rc->recs)) {
-                st = er_errf(err, ER_ENOMEM, "out of memory");
-                goto cleanup;
-            }
-            rc->recs[rc->n_recs++] = rc->cands[i];
-        }
+        rc->recs[rc->n_recs++] = rc->cands[i];
     }
-    if ((st = plan_capacity(cfg, gs, rc->recs, rc->n_recs)) != ER_OK)
-        er_errf(err, st, "out of memory planning lane capacity");
-cleanup:
     free(cand_ptrs);
     return st;
+}
+
+er_status run_plan_capacity(const run_config *cfg, groups *gs, run_recs *rc, er_err *err)
+{
+    if (plan_capacity(cfg, gs, rc->recs, rc->n_recs) != ER_OK)
+        return er_errf(err, ER_ENOMEM, "out of memory planning lane capacity");
+    return ER_OK;
 }
 
 void run_plan_sort(run_recs *rc)

@@ -6,6 +6,7 @@
  * slots in feed order (run.c), so what workers do in parallel never shows in
  * the output order.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #ifdef __linux__
@@ -54,6 +55,12 @@ static void chunk_anomalies(const run_ctx *c, er_eval *ev, const er_batch *b, si
         er_anomaly_compute_some(c->bl, &b->decls[first], idx, k, an);
 }
 
+/* Whether a declaration with these in_scope bits needs its probability now. */
+static bool wants_prob(const run_ctx *c, uint8_t bits)
+{
+    return (bits & 1) || ((bits & 2) && c->cand_prob) || c->opts->all_scores;
+}
+
 /* With a model: score the batch once, build the feature rows of the
  * declarations whose probability is written (alerts, top-up candidates; every
  * one for scores.csv), predict them in one call, and keep the anomaly features
@@ -80,8 +87,9 @@ static bool model_pass(run_ctx *c, er_eval *ev, er_model_pred *pred, slot *s)
             s->oow[k] += sc.results[k].out_of_window;
         s->in_scope[i] = (uint8_t)((sc.in_scope ? 4 : 0) | (sc.best >= 0 ? 1 : 0) |
                                    (sc.best < 0 && sc.in_scope && c->want_cands ? 2 : 0));
-        /* the probability is read only for what is written: alerts, candidates, scores.csv */
-        if ((s->in_scope[i] & 3) || c->opts->all_scores) {
+        /* the probability is read only for what is written: alerts, scores.csv, and
+         * candidates when exploration ranks them (else the picked ones get it at the end) */
+        if (wants_prob(c, s->in_scope[i])) {
             er_model_features(c->model, &b->decls[i], &sc, s->rows + m * nf);
             s->ridx[i] = (uint32_t)m++;
         }
@@ -89,8 +97,7 @@ static bool model_pass(run_ctx *c, er_eval *ev, er_model_pred *pred, slot *s)
     if (er_model_predict(pred, s->rows, m, s->prob, &err) != ER_OK)
         return false;
     for (size_t i = b->n; i-- > 0;)   /* to declaration order: ridx[i] <= i, so downwards is safe */
-        if ((s->in_scope[i] & 3) || c->opts->all_scores)
-            s->prob[i] = s->prob[s->ridx[i]];
+        s->prob[i] = wants_prob(c, s->in_scope[i]) ? s->prob[s->ridx[i]] : NAN;
     /* SHAP values for the alerts; a candidate's contributions are computed
      * only if the plan picks it (run_cands.c) */
     size_t n = 0;
