@@ -221,16 +221,16 @@ void forest_shap(const forest *f, const float *rows, size_t n, size_t nf, double
              * come after their parent, so one pass in order) */
             for (size_t r = 0; r < k; r++) {
                 const float *row = rows + (b + r) * nf;
-                uint32_t *pr = pat + r * stride - root;
-                pr[root] = ~0u;
+                uint32_t *pr = pat + r * stride;   /* indexed by node - root */
+                pr[0] = ~0u;
                 for (uint32_t i = root; i < end; i++) {
                     const fnode *x = &f->nodes[i];
                     if (x->left == i)
                         continue;
-                    uint32_t p = pr[i], bit = 1u << f->node_slot[i];
+                    uint32_t p = pr[i - root], bit = 1u << f->node_slot[i];
                     uint32_t went_left = forest_step(x, row) == x->left;
-                    pr[x->left] = p & ~(bit * !went_left);
-                    pr[x->left + 1] = p & ~(bit * went_left);
+                    pr[x->left - root] = p & ~(bit * !went_left);
+                    pr[x->left + 1 - root] = p & ~(bit * went_left);
                 }
                 bias[r] += f->mean[root];
             }
