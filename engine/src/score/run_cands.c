@@ -147,7 +147,7 @@ er_status cand_unpack(const char *buf, size_t len, er_decl *d, er_extra **extra,
 
 /* Candidate r: read back, scored again, its line appended to the spool at *end. */
 static er_status format_one(run_state *R, er_eval *ev, er_model_pred *pred, float *row, double *contrib,
-                            alert_rec *r, er_sb *buf, uint64_t *end, er_err *err)
+                            alert_rec *r, er_sb *buf, er_sb *line, uint64_t *end, er_err *err)
 {
     run_ctx *c = &R->c;
     FILE *f = R->rc.cspool;
@@ -155,10 +155,10 @@ static er_status format_one(run_state *R, er_eval *ev, er_model_pred *pred, floa
     er_extra *extra = NULL;
     er_doccheck docs;
     er_decl_score sc;
-    er_sb line = {0};
     run_model_view mv = {0};
     er_status st = ER_OK;
     er_sb_reset(buf);
+    er_sb_reset(line);
     if (!er_sb_reserve(buf, r->len)) {
         st = er_errf(err, ER_ENOMEM, "out of memory");
         goto cleanup;
@@ -190,12 +190,12 @@ static er_status format_one(run_state *R, er_eval *ev, er_model_pred *pred, floa
         st = er_errf(err, ER_EINTERNAL, "top-up candidate %s scored differently at the end of the run", d.id);
         goto cleanup;
     }
-    size_t len = run_format_alert(c, &line, &d, &sc, which, (er_lane)r->lane, true, profile_risk, &mv);
-    if (line.oom) {
+    size_t len = run_format_alert(c, line, &d, &sc, which, (er_lane)r->lane, true, profile_risk, &mv);
+    if (line->oom) {
         st = er_errf(err, ER_ENOMEM, "out of memory");
         goto cleanup;
     }
-    if (fseeko(f, (off_t)*end, SEEK_SET) != 0 || fwrite(line.p, 1, len, f) != len) {
+    if (fseeko(f, (off_t)*end, SEEK_SET) != 0 || fwrite(line->p, 1, len, f) != len) {
         st = er_errf(err, ER_EIO, "cannot spool a top-up alert: %s", strerror(errno));
         goto cleanup;
     }
@@ -204,7 +204,6 @@ static er_status format_one(run_state *R, er_eval *ev, er_model_pred *pred, floa
     r->len = (uint32_t)len;
     *end += len;
 cleanup:
-    er_sb_free(&line);
     free(extra);
     return st;
 }
@@ -217,7 +216,7 @@ er_status run_cands_format(run_state *R, er_err *err)
     er_model_pred *pred = NULL;
     float *row = NULL;
     double *contrib = NULL;
-    er_sb buf = {0};
+    er_sb buf = {0}, line = {0};   /* the record read back, the line formatted: reused */
     uint64_t end = rc->cspool_off;
     er_status st = ER_OK;
     size_t n_topup = 0;
@@ -235,9 +234,10 @@ er_status run_cands_format(run_state *R, er_err *err)
     }
     for (size_t i = 0; i < rc->n_recs && st == ER_OK; i++)
         if (rc->recs[i].topup)
-            st = format_one(R, ev, pred, row, contrib, &rc->recs[i], &buf, &end, err);
+            st = format_one(R, ev, pred, row, contrib, &rc->recs[i], &buf, &line, &end, err);
     rc->cspool_off = end;
 cleanup:
+    er_sb_free(&line);
     er_sb_free(&buf);
     free(contrib);
     free(row);
