@@ -1,13 +1,19 @@
 /*
  * bigmem.h — allocation of large, long-lived buffers (batch arrays, arena
- * blocks, hash tables) on 2 MiB-aligned memory advised for transparent huge
- * pages: one page fault per 2 MiB instead of 512, which matters on virtual
- * machines where a fault costs microseconds. Small sizes are plain
- * malloc / calloc.
- *   er_big_alloc(n)        uninitialised; free with free()
- *   er_big_calloc(n)       zeroed, mapped fresh (the kernel clears pages as
- *                          they are first touched, so nothing is cleared
- *                          twice); free with er_big_cfree(p, n), the same n
+ * blocks, hash tables). Zeroed ones are mapped fresh, so the kernel clears
+ * their pages as they are first touched and nothing is cleared twice; small
+ * sizes are plain malloc / calloc.
+ *   er_big_alloc(n)        uninitialised, for buffers filled in order (batch
+ *                          arrays, arena blocks, text); free with free()
+ *   er_big_calloc(n)       zeroed, for hash tables probed at random; free with
+ *                          er_big_cfree(p, n), the same n
+ *
+ * Only the hash tables are advised for transparent huge pages, where TLB
+ * misses dominated random probes. Buffers filled in order are not: on the
+ * virtual machines measured (docs/operations.md, "Memory pages"), a fresh
+ * 2 MiB page costs 5-8 times more to fault in than the 512 small pages it
+ * replaces whenever the host has taken the guest's free memory back (a
+ * nightly job after idle time), and the run's batch buffers are 50 MB.
  */
 #ifndef ECORISK_BIGMEM_H
 #define ECORISK_BIGMEM_H
@@ -15,52 +21,34 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 
-#define ER_HUGE_PAGE ((size_t)2 << 20)
+#define ER_BIG_MAP ((size_t)2 << 20)   /* from this size, er_big_calloc maps fresh pages */
 
 static inline void *er_big_alloc(size_t n)
 {
-    if (n < ER_HUGE_PAGE / 2)
-        return malloc(n);
-    size_t total = (n + ER_HUGE_PAGE - 1) & ~(ER_HUGE_PAGE - 1);
-    void *p = NULL;
-    if (posix_memalign(&p, ER_HUGE_PAGE, total) != 0)
-        return NULL;
-#ifdef MADV_HUGEPAGE
-    madvise(p, total, MADV_HUGEPAGE);
-#endif
-    return p;
+    return malloc(n ? n : 1);
 }
 
 /* Zeroed; free with er_big_cfree(p, n), the same n. */
 static inline void *er_big_calloc(size_t n)
 {
-    if (n < ER_HUGE_PAGE)
+    if (n < ER_BIG_MAP)
         return calloc(1, n ? n : 1);
-    size_t total = (n + ER_HUGE_PAGE - 1) & ~(ER_HUGE_PAGE - 1);
-    /* map one huge page more, then trim to a 2 MiB-aligned start */
-    char *p = mmap(NULL, total + ER_HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                   -1, 0);
-    if (p == MAP_FAILED)
-        return NULL;
-    size_t head = (ER_HUGE_PAGE - ((size_t)p & (ER_HUGE_PAGE - 1))) & (ER_HUGE_PAGE - 1);
-    if (head)
-        munmap(p, head);
-    munmap(p + head + total, ER_HUGE_PAGE - head);
-    p += head;
+    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 #ifdef MADV_HUGEPAGE
-    madvise(p, total, MADV_HUGEPAGE);
+    if (p != MAP_FAILED)
+        madvise(p, n, MADV_HUGEPAGE);
 #endif
-    return p;
+    return p == MAP_FAILED ? NULL : p;
 }
 
 static inline void er_big_cfree(void *p, size_t n)
 {
     if (!p)
         return;
-    if (n < ER_HUGE_PAGE)
+    if (n < ER_BIG_MAP)
         free(p);
     else
-        munmap(p, (n + ER_HUGE_PAGE - 1) & ~(ER_HUGE_PAGE - 1));
+        munmap(p, n);
 }
 
 #endif

@@ -56,13 +56,12 @@ er_status er_batch_new(er_batch **out, size_t cap, er_err *err)
     if (!b)
         goto nomem;
     b->cap = cap ? cap : 8192;
-    b->decls = er_big_alloc(b->cap * sizeof *b->decls);
+    b->decls = calloc(b->cap, sizeof *b->decls);   /* large: fresh pages, zeroed as touched */
     if (!b->decls)
         goto nomem;
-    memset(b->decls, 0, b->cap * sizeof *b->decls);
-    /* Arena blocks sized to the batch (a small batch costs little), at most one
-     * huge page with its header; more blocks come as needed. */
-    size_t block = b->cap * 512, most = ER_HUGE_PAGE - 64;
+    /* Arena blocks sized to the batch (a small batch costs little), at most
+     * 2 MiB with the header; more blocks come as needed. */
+    size_t block = b->cap * 512, most = ((size_t)2 << 20) - 64;
     b->arena = er_arena_new(block < (64u << 10) ? (64u << 10) : block > most ? most : block);
     if (!b->arena)
         goto nomem;
