@@ -31,7 +31,14 @@ static void *load_baseline(void *arg)
 {
     bl_loader *l = arg;
     l->st = er_baseline_load(&l->bl, l->path, &l->err);
+    atomic_store_explicit(&l->done, true, memory_order_release);
     return NULL;
+}
+
+/* Whether joining the loader would not wait. */
+static bool loader_ready(bl_loader *l)
+{
+    return !l->running || atomic_load_explicit(&l->done, memory_order_acquire);
 }
 
 static er_status loader_join(bl_loader *l, er_baseline **out, er_err *err)
@@ -294,8 +301,9 @@ static er_status commit_slot(run_state *R, er_err *err)
     return ER_OK;
 }
 
-/* Read ahead while slots are free, start scoring once the baseline is in,
- * commit the oldest batch otherwise. */
+/* Read ahead while slots are free, start scoring once the baseline is in
+ * (or when the read-ahead is full: then wait for it), commit the oldest batch
+ * otherwise. */
 static er_status run_loop(run_state *R, er_err *err)
 {
     er_status st;
@@ -309,6 +317,9 @@ static er_status run_loop(run_state *R, er_err *err)
                 run_pool_submit(c, idx);
                 R->next_fill++;
             }
+            /* score as soon as the baseline is in, not when the read-ahead is full */
+            if (!c->go && loader_ready(&R->loader) && (st = run_start(R, err)) != ER_OK)
+                return st;
             continue;
         }
         if (!c->go) {

@@ -13,6 +13,7 @@
 #define ECORISK_SCORE_RUN_IMPL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -267,6 +268,7 @@ typedef struct bl_loader {
     er_err       err;
     pthread_t    th;
     bool         running;
+    atomic_bool  done;       /* set by the loading thread as it ends */
 } bl_loader;
 
 typedef struct run_state {
