@@ -136,6 +136,8 @@ typedef struct kwtrie {
     uint32_t *next;        /* n_nodes × n_cls: (child × n_cls) << 1 | child-has-output, 0 = none */
     uint32_t *out_start;   /* n_nodes + 1 into out */
     uint32_t *out;         /* kwset << 1 | prefix */
+    uint64_t *tri;         /* n_cls³ bits: the walk from a word start can get past its
+                            * first three classes, or hit within them (NULL: no filter) */
 } kwtrie;
 
 /* Text normalization (stops at len or at a NUL): lower case, accents stripped, every non-word ASCII

@@ -2,7 +2,9 @@
  * profile_kwscan.c — the keyword scan of evaluation: every pack's keywords in
  * one trie, walked from each position where a keyword may start (the text's
  * start, or after a byte that is not a letter or digit), so a text costs one
- * short walk per word instead of one automaton step per byte and pack. It
+ * short walk per word instead of one automaton step per byte and pack, and
+ * only from a word whose first three classes begin some walk that goes on (a
+ * bit table of class triples, read before the trie). It
  * finds exactly the matches the per-pack automata report once their boundary
  * checks are applied (docs/profiles.md#keywords); those automata stay for
  * evidence, which reports the first match in their order.
@@ -64,6 +66,52 @@ static void kwt_insert(kwtrie *t, kwt_work *b, const char *pat, const kwpat *p)
 
 /* Final form: outputs grouped per node (CSR), and each edge stored as
  * (target × n_cls) << 1 | target-has-output, as in the automata. */
+/* Mark the class triples (a, b, c), b in [b0, b1) and c in [c0, c1), in t->tri. */
+static void tri_mark(kwtrie *t, uint32_t a, uint32_t b0, uint32_t b1, uint32_t c0, uint32_t c1)
+{
+    for (uint32_t b = b0; b < b1; b++)
+        for (uint32_t c = c0; c < c1; c++) {
+            size_t k = ((size_t)a * t->n_cls + b) * t->n_cls + c;
+            t->tri[k >> 6] |= (uint64_t)1 << (k & 63);
+        }
+}
+
+/* The filter of the scan: the class triples a walk from a word start must
+ * begin with to reach a fourth step or an output. A triple is marked when
+ * the trie has the path a, b, c, or an output after a or after a, b (then
+ * every continuation). Up to 64 classes (32 KB); past that, no filter. */
+static bool kwt_filter(kwtrie *t)
+{
+    uint32_t n = t->n_cls;
+    if (n > 64)
+        return true;
+    t->tri = calloc(((size_t)n * n * n + 63) / 64, sizeof *t->tri);
+    if (!t->tri)
+        return false;
+    for (uint32_t a = 0; a < n; a++) {
+        uint32_t na = t->next[a];
+        if (!na)
+            continue;
+        if (na & 1u) {
+            tri_mark(t, a, 0, n, 0, n);
+            continue;
+        }
+        for (uint32_t b = 0; b < n; b++) {
+            uint32_t nb = t->next[(na >> 1) + b];
+            if (!nb)
+                continue;
+            if (nb & 1u) {
+                tri_mark(t, a, b, b + 1, 0, n);
+                continue;
+            }
+            for (uint32_t c = 0; c < n; c++)
+                if (t->next[(nb >> 1) + c])
+                    tri_mark(t, a, b, b + 1, c, c + 1);
+        }
+    }
+    return true;
+}
+
 static bool kwt_finish(kwtrie *t, kwt_work *b)
 {
     t->out_start = calloc((size_t)t->n_nodes + 1, sizeof *t->out_start);
@@ -86,7 +134,7 @@ static bool kwt_finish(kwtrie *t, kwt_work *b)
         uint32_t q = b->next[e];
         t->next[e] = q ? (q * t->n_cls) << 1 | (t->out_start[q + 1] > t->out_start[q]) : 0;
     }
-    return true;
+    return kwt_filter(t);
 }
 
 er_status kwt_build(kwtrie *t, const kwauto *packs, size_t n_packs)
@@ -132,6 +180,7 @@ void kwt_free(kwtrie *t)
     free(t->next);
     free(t->out_start);
     free(t->out);
+    free(t->tri);
     memset(t, 0, sizeof *t);
 }
 
@@ -158,6 +207,15 @@ bool kwt_scan(const kwtrie *t, const char *text_, size_t len, uint64_t *mask)
         high |= text[s];
         if (s > 0 && (kind[text[s - 1]] & K_WORD))
             continue;   /* a keyword starts at a boundary */
+        if (t->tri && s + 2 < len) {
+            /* the walk's first three steps, unless a run of separators counts as one there */
+            unsigned a = text[s], b = text[s + 1], c = text[s + 2];
+            if (!(((kind[a] & kind[b]) | (kind[b] & kind[c])) & K_SEP)) {
+                size_t k = ((size_t)cls[a] * t->n_cls + cls[b]) * t->n_cls + cls[c];
+                if (!(t->tri[k >> 6] >> (k & 63) & 1u))
+                    continue;
+            }
+        }
         uint32_t row = 0;
         for (size_t i = s; i < len && next; i++) {
             if ((kind[text[i]] & K_SEP) && i > s && (kind[text[i - 1]] & K_SEP))
