@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/bigmem.h"
+#include "core/wordload.h"
 #include "feed_internal.h"
 #include "reader.h"
 #include "source.h"
@@ -137,14 +138,10 @@ static inline uint64_t id_hash(const char *s, size_t n)
     uint64_t h = 1469598103934665603ULL ^ n;
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, s + i, 8);
-        h = (h ^ w) * 1099511628211ULL;
+        h = (h ^ er_load8(s + i)) * 1099511628211ULL;
         h ^= h >> 29;
     }
-    uint64_t w = 0;
-    memcpy(&w, s + i, n - i);
-    h = (h ^ w) * 1099511628211ULL;
+    h = (h ^ er_load_tail(s + i, n - i)) * 1099511628211ULL;
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdULL;
     h ^= h >> 33;

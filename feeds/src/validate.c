@@ -6,6 +6,7 @@
  */
 #include "feed_internal.h"
 #include "core/utf8.h"
+#include "core/wordload.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -204,35 +205,12 @@ bool er_parse_number(const char *p, size_t n, double *out)
 
 static const char *fname(int f) { return er_field_names[f]; }
 
-static uint64_t load8(const char *p) { uint64_t v; memcpy(&v, p, 8); return v; }
-static uint32_t load4(const char *p) { uint32_t v; memcpy(&v, p, 4); return v; }
-
-/* The first min(n, 16) bytes of p, zero-padded, as two little-endian words,
- * read only within p[0..n) and without a byte-wise copy (whose narrow stores
- * the wide loads after it would wait for). */
-static void first16(const char *p, uint32_t n, uint64_t w[2])
-{
-    w[0] = w[1] = 0;
-    if (n >= 16) {
-        w[0] = load8(p);
-        w[1] = load8(p + 8);
-    } else if (n >= 8) {
-        w[0] = load8(p);
-        w[1] = n > 8 ? load8(p + n - 8) >> (8 * (16 - n)) : 0;
-    } else if (n >= 4) {   /* two overlapping 4-byte reads: the shared bytes agree */
-        w[0] = load4(p) | (uint64_t)load4(p + n - 4) << (8 * (n - 4));
-    } else if (n > 0) {
-        unsigned char a = (unsigned char)p[0], b = (unsigned char)p[n / 2], z = (unsigned char)p[n - 1];
-        w[0] = a | (uint64_t)b << (8 * (n / 2)) | (uint64_t)z << (8 * (n - 1));
-    }
-}
-
 static const char *intern_str(const vctx *c, const char *p, uint32_t n)
 {
     if (!c->ic)
         return er_arena_intern(c->arena, p, n);
     uint64_t w[2];
-    first16(p, n, w);
+    er_load16(p, n, w);
     uint64_t h = (w[0] ^ (w[1] * 0x9E3779B97F4A7C15ULL) ^ n) * 0xff51afd7ed558ccdULL;
     if (n > 16)
         h ^= er_hash64(p + 16, n - 16, 0);

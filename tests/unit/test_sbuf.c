@@ -1,6 +1,7 @@
 /*
  * test_sbuf.c — the JSON string builder used for alerts and summaries:
- * escaping (controls, quotes, invalid UTF-8), number formatting, keys.
+ * escaping (controls, quotes, invalid UTF-8), number formatting, keys; and
+ * the word loads of short strings (core/wordload.h) used by the hashes.
  */
 #include "check_main.h"
 #include <math.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 
 #include "core/sbuf.h"
+#include "core/wordload.h"
 
 START_TEST(test_escape)
 {
@@ -63,6 +65,35 @@ START_TEST(test_keys)
 }
 END_TEST
 
+/* Short strings read as words (core/wordload.h) equal a zero-padded byte
+ * copy, for every length up to 24 and every position in a buffer, reading
+ * nothing outside the string (the buffer around it is poisoned under ASan
+ * by being a separate allocation of exactly n bytes). */
+START_TEST(test_wordload)
+{
+    uint64_t seed = 7;
+    for (size_t n = 0; n <= 24; n++)
+        for (int rep = 0; rep < 200; rep++) {
+            unsigned char *p = malloc(n ? n : 1);
+            ck_assert_ptr_nonnull(p);
+            for (size_t i = 0; i < n; i++) {
+                seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+                p[i] = (unsigned char)(seed >> 56);
+            }
+            uint64_t w[2], r[2] = {0, 0};
+            er_load16(p, n, w);
+            memcpy(r, p, n < 16 ? n : 16);
+            ck_assert_msg(w[0] == r[0] && w[1] == r[1], "n=%zu", n);
+            if (n < 8) {
+                uint64_t t = 0;
+                memcpy(&t, p, n);
+                ck_assert_msg(er_load_tail(p, n) == t, "tail n=%zu", n);
+            }
+            free(p);
+        }
+}
+END_TEST
+
 START_TEST(test_growth)
 {
     er_sb b = {0};
@@ -82,6 +113,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, test_numbers);
     tcase_add_test(tc, test_keys);
     tcase_add_test(tc, test_growth);
+    tcase_add_test(tc, test_wordload);
     suite_add_tcase(s, tc);
     return s;
 }
