@@ -11,16 +11,17 @@
 case "${1:-}" in -h|--help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;; esac   # the comment above
 set -euo pipefail
 build_pkgs=(build-essential cmake pkg-config libcurl4-openssl-dev libjson-c-dev libgsl-dev libutf8proc-dev
-            zlib1g-dev libssl-dev libxgboost-dev ca-certificates)
+            libisal-dev libssl-dev libxgboost-dev ca-certificates)
 # Tests and CI: Check for unit tests, clang for the sanitizer build and libFuzzer,
 # valgrind for memcheck, python3 for the test receiver, groff to check man pages,
 # time for peak-RSS measurements, openssl/curl for TLS fixtures, chromium to
 # render the HTML report in the report test, faketime to run past the profiles'
 # review dates, prometheus for promtool (checks metrics.prom), python3-distributed
-# for the Dask scale-out test (tests/integration/scale_out_dask.sh).
-test_pkgs=(check clang valgrind python3 curl openssl gzip gawk groff-base time chromium faketime prometheus
+# for the Dask scale-out test (tests/integration/scale_out_dask.sh), zlib for the
+# unit tests' gzip fixtures.
+test_pkgs=(check zlib1g-dev clang valgrind python3 curl openssl gzip gawk groff-base time chromium faketime prometheus
            python3-distributed)
-runtime_pkgs=(libcurl4 libjson-c5 libgsl27 libutf8proc2 zlib1g libssl3 libxgboost0 ca-certificates)
+runtime_pkgs=(libcurl4 libjson-c5 libgsl27 libutf8proc2 libisal2 libssl3 libxgboost0 ca-certificates)
 receiver_pkgs=(python3-minimal openssl ca-certificates)
 
 mode=all clean=0 list=0

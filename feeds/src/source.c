@@ -1,11 +1,11 @@
 /*
  * source.c — byte sources for feeds: files, stdin and URLs (libcurl multi
  * interface, pulled on demand with back-pressure through CURL_WRITEFUNC_PAUSE
- * so at most ~1 MiB is buffered), with transparent gzip (zlib) detected by
- * magic bytes, and the shared read buffer (rbuf) the readers scan. A gzipped
- * file or stdin is inflated on a thread of its own, GZ_SLOTS chunks ahead of
- * the reader (docs/operations.md): zlib alone runs at about 1M rows/s, so
- * inflating on the reading thread would bound the whole run.
+ * so at most ~1 MiB is buffered), with transparent gzip detected by magic
+ * bytes, and the shared read buffer (rbuf) the readers scan. Gzip is inflated
+ * by ISA-L (igzip: about 2.5 times zlib's speed, the same checks of the CRC
+ * and length of every member), on a thread of its own for a file or stdin,
+ * GZ_SLOTS chunks ahead of the reader (docs/operations.md).
  */
 #include "source.h"
 #include "core/loopback.h"
@@ -19,7 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
+#include <isa-l/igzip_lib.h>
 
 #define RAW_CHUNK   (256u * 1024u)   /* compressed input buffer for inflate */
 #define NET_PENDING (1u << 20)       /* pause the transfer above this backlog */
@@ -67,8 +67,8 @@ struct er_src {
     size_t    raw_len, raw_off;
     bool      raw_eof;
     bool      gzip;
-    bool      z_init, z_end;  /* inflate initialised / current member ended */
-    z_stream  z;
+    bool      z_end;          /* the current gzip member ended */
+    struct inflate_state *z;  /* inflate state (gzip only) */
     char     *pre;            /* peeked decompressed bytes, served first */
     size_t    pre_len, pre_off;
     gz_pipe  *gp;             /* inflate thread (gzip files and stdin), once started */
@@ -326,11 +326,12 @@ er_status src_open(er_src **out, const char *source, const src_opts *o, er_err *
     }
     if (s->raw_len >= 2 && s->raw[0] == 0x1f && s->raw[1] == 0x8b) {
         s->gzip = true;
-        if (inflateInit2(&s->z, 15 + 16) != Z_OK) {
-            st = er_errf(err, ER_ENOMEM, "%s: cannot initialise zlib", source);
+        if (!(s->z = malloc(sizeof *s->z))) {
+            st = er_errf(err, ER_ENOMEM, "%s: out of memory", source);
             goto cleanup;
         }
-        s->z_init = true;
+        isal_inflate_init(s->z);
+        s->z->crc_flag = ISAL_GZIP;   /* header, then CRC-32 and length checked at the member's end */
     }
     *out = s;
     s = NULL;
@@ -346,8 +347,7 @@ void src_free(er_src *s)
     if (!s)
         return;
     gz_pipe_stop(s);
-    if (s->z_init)
-        inflateEnd(&s->z);
+    free(s->z);
     if (s->multi) {
         if (s->easy)
             curl_multi_remove_handle(s->multi, s->easy);
@@ -362,6 +362,19 @@ void src_free(er_src *s)
     free(s->raw);
     free(s->name);
     free(s);
+}
+
+static const char *isal_msg(int rc)
+{
+    switch (rc) {
+    case ISAL_INVALID_BLOCK:       return "invalid deflate block";
+    case ISAL_INVALID_SYMBOL:      return "invalid deflate symbol";
+    case ISAL_INVALID_LOOKBACK:    return "invalid distance too far back";
+    case ISAL_INVALID_WRAPPER:     return "invalid gzip header";
+    case ISAL_UNSUPPORTED_METHOD:  return "unknown compression method";
+    case ISAL_INCORRECT_CHECKSUM:  return "incorrect data check (CRC-32 or length)";
+    default:                       return "inflate failed";
+    }
 }
 
 static er_status gz_read(er_src *s, char *buf, size_t cap, size_t *n, er_err *err)
@@ -379,27 +392,25 @@ static er_status gz_read(er_src *s, char *buf, size_t cap, size_t *n, er_err *er
                 return er_errf(err, ER_EPARSE, "%s: trailing garbage after the gzip stream "
                                "(byte offset %llu)", s->name,
                                (unsigned long long)(s->raw_bytes - (s->raw_len - s->raw_off)));
-            inflateReset(&s->z);
+            isal_inflate_reset(s->z);
+            s->z->crc_flag = ISAL_GZIP;
             s->z_end = false;
         }
         if (s->raw_off == s->raw_len && s->raw_eof)
             return er_errf(err, ER_EPARSE, "%s: gzip stream truncated (unexpected end of input)",
                            s->name);
-        s->z.next_in = s->raw + s->raw_off;
-        s->z.avail_in = (uInt)(s->raw_len - s->raw_off);
-        s->z.next_out = (unsigned char *)buf;
-        s->z.avail_out = (uInt)(cap > UINT32_MAX ? UINT32_MAX : cap);
-        int zr = inflate(&s->z, Z_NO_FLUSH);
-        s->raw_off = s->raw_len - s->z.avail_in;
-        *n = (size_t)((char *)s->z.next_out - buf);
-        if (zr == Z_STREAM_END) {
+        s->z->next_in = s->raw + s->raw_off;
+        s->z->avail_in = (uint32_t)(s->raw_len - s->raw_off);
+        s->z->next_out = (uint8_t *)buf;
+        s->z->avail_out = (uint32_t)(cap > UINT32_MAX ? UINT32_MAX : cap);
+        int zr = isal_inflate(s->z);
+        s->raw_off = s->raw_len - s->z->avail_in;
+        *n = (size_t)((char *)s->z->next_out - buf);
+        if (zr < 0)
+            return er_errf(err, ER_EPARSE, "%s: corrupt gzip stream: %s", s->name, isal_msg(zr));
+        /* else all input is taken (kept inside when short) or the output is full */
+        if (s->z->block_state == ISAL_BLOCK_FINISH)
             s->z_end = true;
-        } else if (zr == Z_BUF_ERROR) {
-            /* no progress possible: need more input (handled by the loop) */
-        } else if (zr != Z_OK) {
-            return er_errf(err, ER_EPARSE, "%s: corrupt gzip stream: %s", s->name,
-                           s->z.msg ? s->z.msg : "inflate failed");
-        }
     }
     return ER_OK;
 }

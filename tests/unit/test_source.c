@@ -91,6 +91,21 @@ START_TEST(gzip_broken)
     ck_assert_int_eq(r.open_st == ER_EPARSE || r.next_st == ER_EPARSE, 1);
     ck_assert_ptr_nonnull(strstr(r.err, ": corrupt gzip stream: "));
     fx_free(&r);
+
+    /* intact deflate data, but the member's CRC-32, then its length, does not match it */
+    for (long at = -8; at <= -4; at += 4) {
+        o.source = gz_file(parts, 1, 0, NULL);
+        f = fopen(o.source, "r+b");
+        fseek(f, at, SEEK_END);
+        int c = fgetc(f);
+        fseek(f, at, SEEK_END);
+        fputc(c ^ 0x01, f);
+        fclose(f);
+        fx_ingest_opts(&r, &o);
+        ck_assert_msg(r.open_st == ER_EPARSE || r.next_st == ER_EPARSE, "open %d next %d", r.open_st, r.next_st);
+        ck_assert_msg(strstr(r.err, ": corrupt gzip stream: incorrect data check") != NULL, "%s", r.err);
+        fx_free(&r);
+    }
     free(big);
 }
 END_TEST
