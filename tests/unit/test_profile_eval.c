@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <ctype.h>
 #include <string.h>
 
 #include "ecorisk/profile.h"
@@ -317,6 +318,68 @@ START_TEST(keyword_trie_filter_exact)
                       (unsigned long long)without);
     }
     t.tri = tri;
+    kwt_free(&t);
+    kw_free(&pack);
+}
+END_TEST
+
+/* The scan against brute force: on 30,000 random texts of 0 to 70 bytes
+ * (letters of both cases, digits, runs of separators, accented and Cyrillic
+ * letters), the sets the evaluation reports (the raw text when it is ASCII,
+ * else its normalized form) are those found by testing every keyword at every
+ * boundary of the normalized text: after its start or a byte that is not an
+ * ASCII letter or digit, and, unless a prefix, followed by one. */
+START_TEST(keyword_scan_brute_force)
+{
+    kwauto pack;
+    memset(&pack, 0, sizeof pack);
+    struct { const char *kw; bool prefix; } kws[] = {
+        {"ab", false}, {"abc", true}, {"b a", false}, {"ca", true}, {"a1", false}, {"c", false},
+        {"bab cab", false}, {"e", true}, {"\xd1\x87" "a", false}, {"1 2", true},
+    };
+    size_t nk = sizeof kws / sizeof kws[0];
+    for (size_t i = 0; i < nk; i++)
+        ck_assert_int_eq(kw_add(&pack, kws[i].kw, strlen(kws[i].kw), kws[i].prefix, (uint32_t)i), ER_OK);
+    kwtrie t;
+    ck_assert_int_eq(kwt_build(&t, &pack, 1), ER_OK);
+    static const char *pieces[] = {"a", "b", "c", "A", "B", "C", "1", "2", " ", " ", "-", ", ", "  ",
+                                   "\xc3\xa9", "\xd1\x87", "\xd0\xa7", "x"};
+    uint64_t seed = 99;
+    char text[160], norm[400];
+    for (int n = 0; n < 30000; n++) {
+        size_t len = 0, want = (size_t)(n % 71);
+        while (len < want) {
+            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+            const char *pc = pieces[(seed >> 33) % (sizeof pieces / sizeof *pieces)];
+            size_t pl = strlen(pc);
+            if (len + pl > want)
+                break;
+            memcpy(text + len, pc, pl);
+            len += pl;
+        }
+        text[len] = 0;
+        size_t nl = kw_normalize(text, len, norm, sizeof norm - 1);
+        norm[nl] = 0;
+        uint64_t got = 0, brute = 0;
+        if (!kwt_scan(&t, text, len, &got)) {
+            got = 0;
+            kwt_scan(&t, norm, nl, &got);
+        }
+        for (size_t k = 0; k < nk; k++) {
+            size_t kl = strlen(kws[k].kw);
+            for (size_t p = 0; p + kl <= nl; p++) {
+                if (p > 0 && isalnum((unsigned char)norm[p - 1]))
+                    continue;
+                if (memcmp(norm + p, kws[k].kw, kl) != 0)
+                    continue;
+                if (!kws[k].prefix && p + kl < nl && isalnum((unsigned char)norm[p + kl]))
+                    continue;
+                brute |= (uint64_t)1 << k;
+            }
+        }
+        ck_assert_msg(got == brute, "\"%s\" (normalized \"%s\"): %llx, brute force %llx", text, norm,
+                      (unsigned long long)got, (unsigned long long)brute);
+    }
     kwt_free(&t);
     kw_free(&pack);
 }
@@ -660,6 +723,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, any_scope_matches_the_full_run);
     tcase_add_test(tc, keyword_trie_across_packs);
     tcase_add_test(tc, keyword_trie_filter_exact);
+    tcase_add_test(tc, keyword_scan_brute_force);
     suite_add_tcase(s, tc);
     return s;
 }
