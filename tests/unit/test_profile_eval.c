@@ -385,6 +385,80 @@ START_TEST(keyword_scan_brute_force)
 }
 END_TEST
 
+/* Gates skip only profiles whose scope is false: with the shipped packs, every
+ * profile is gated (by one HS set, or by HS and keyword sets), and on 2,400
+ * declarations (HS codes inside and outside the packs' sets, descriptions
+ * with and without their keywords, every flow, several origins) the results
+ * and the scope answer are those of evaluating every profile. */
+START_TEST(gates_change_nothing_on_shipped_packs)
+{
+    er_err err = {{0}};
+    int32_t today;
+    ck_assert_int_eq(er_date_parse("2026-11-25", 10, &today), ER_OK);
+    const char *paths[] = {ECORISK_SOURCE_DIR "/profiles/wildlife.json", ECORISK_SOURCE_DIR "/profiles/ods.json",
+                           ECORISK_SOURCE_DIR "/profiles/waste.json"};
+    er_profile_opts o = {.ref = ref, .today = today};
+    er_profileset *ps = NULL;
+    ck_assert_msg(er_profileset_load(&ps, paths, 3, &o, false, &err) == ER_OK, "%s", err.msg);
+    ck_assert_uint_eq(ps->n_ungated, 0);
+    ck_assert_uint_ge(ps->n_gated, 4);
+    er_eval *e = NULL;
+    ck_assert_int_eq(er_eval_new(&e, ps, &err), ER_OK);
+    uint32_t *all = malloc(ps->n_prof * sizeof *all);
+    ck_assert_ptr_nonnull(all);
+    memcpy(all, ps->gated, ps->n_gated * sizeof *all);
+    static const char *hs[] = {"050690", "050790", "960190", "440349", "030192", "030572", "410320", "290341",
+                               "382499", "841510", "391510", "391590", "400400", "847130", "720429", "010121",
+                               "950300", "870323", "999999", "382490"};
+    static const char *desc[] = {"Dried pangolin scales", "Carved IVORY figures", "R-22 refrigerant in disposable cylinders",
+                                 "Mixed plastic bales", "Plastic toys", "", "Fish scales, dried", "used tyres (baled)",
+                                 "Cathode-ray tubes", "cylinders", "Elfenbein \xc3\xa9", "HFC-134a"};
+    static const uint16_t cc[] = {ER_CC('N', 'G'), ER_CC('C', 'N'), ER_CC('D', 'E'), 0, ER_CC('V', 'N')};
+    static const uint8_t flows[] = {ER_FLOW_IM, ER_FLOW_EX, ER_FLOW_TR, ER_FLOW_NONE};
+    size_t checked = 0, in_scope = 0;
+    er_profile_result *want = malloc(ps->n_prof * sizeof *want);
+    ck_assert_ptr_nonnull(want);
+    for (size_t h = 0; h < sizeof hs / sizeof *hs; h++)
+        for (size_t k = 0; k < sizeof desc / sizeof *desc; k++)
+            for (size_t c = 0; c < sizeof cc / sizeof *cc; c++)
+                for (size_t f = 0; f < sizeof flows / sizeof *flows; f++) {
+                    if ((h + k + c + f) % 2)
+                        continue;
+                    er_decl d = full();
+                    snprintf(d.hs, sizeof d.hs, "%s", hs[h]);
+                    d.hs_len = (uint8_t)strlen(hs[h]);
+                    d.description = desc[k];
+                    d.origin = cc[c];
+                    d.flow = flows[f];
+                    /* every profile visited: the gated ones as if ungated */
+                    uint32_t *ungated = ps->ungated;
+                    size_t n_ungated = ps->n_ungated, n_gated = ps->n_gated;
+                    ps->ungated = all;
+                    ps->n_ungated = n_gated;
+                    ps->n_gated = 0;
+                    const er_profile_result *r;
+                    size_t n = er_eval_run(e, &d, NULL, &r);
+                    memcpy(want, r, n * sizeof *r);
+                    bool any_want = er_eval_any_scope(e, &d);
+                    ps->ungated = ungated;
+                    ps->n_ungated = n_ungated;
+                    ps->n_gated = n_gated;
+                    ck_assert_uint_eq(er_eval_run(e, &d, NULL, &r), n);
+                    ck_assert_msg(memcmp(want, r, n * sizeof *r) == 0, "hs %s, '%s': results differ", hs[h], desc[k]);
+                    ck_assert(er_eval_any_scope(e, &d) == any_want);
+                    for (size_t i = 0; i < n; i++)
+                        in_scope += r[i].in_scope;
+                    checked++;
+                }
+    ck_assert_uint_eq(checked, 2400);
+    ck_assert_uint_gt(in_scope, 1000);
+    free(want);
+    free(all);
+    er_eval_free(e);
+    er_profileset_free(ps);
+}
+END_TEST
+
 START_TEST(anomaly_no_data)
 {
     er_decl d = full();
@@ -681,25 +755,27 @@ START_TEST(any_scope_matches_the_full_run)
     d.description = "Toys";
     ck_assert(!er_eval_any_scope(ev, &d));
     /* a scope that tests an anomaly cannot be judged without them: a candidate
-     * profile (ungated, or gated by the declaration's code) with one says yes */
-    size_t p = 0;
-    while (p < set->n_prof && set->prof[p].hs_gate >= 0)
-        p++;
-    if (p == set->n_prof) {   /* every profile gated: take one gated by the declaration's code */
-        strcpy(d.hs, "050790");
-        d.description = "Toys";
-        for (p = 0; p < set->n_prof; p++) {
-            er_decl probe = d;
-            const er_profile_result *r;
-            er_eval_run(ev, &probe, NULL, &r);
-            if (!r[p].in_scope)
-                break;
-        }
+     * profile with one says yes (lang-a, gated by the declaration's code 0507,
+     * its scope false for an export); a profile whose gate does not hold is not
+     * a candidate and says nothing (lang-kw2: no keyword of its set in remarks) */
+    size_t pa = set->n_prof, pk = set->n_prof;
+    for (size_t i = 0; i < set->n_prof; i++) {
+        if (strcmp(set->prof[i].info.id, "lang-a") == 0)
+            pa = i;
+        if (strcmp(set->prof[i].info.id, "lang-kw2") == 0)
+            pk = i;
     }
-    ck_assert_uint_lt(p, set->n_prof);
-    set->prof[p].scope_anomaly = 1;
+    ck_assert(pa < set->n_prof && pk < set->n_prof);
+    strcpy(d.hs, "050790");
+    d.hs_len = 6;
+    d.flow = ER_FLOW_EX;
+    ck_assert(!er_eval_any_scope(ev, &d));
+    set->prof[pa].scope_anomaly = 1;
     ck_assert(er_eval_any_scope(ev, &d));
-    set->prof[p].scope_anomaly = 0;
+    set->prof[pa].scope_anomaly = 0;
+    set->prof[pk].scope_anomaly = 1;
+    ck_assert(!er_eval_any_scope(ev, &d));
+    set->prof[pk].scope_anomaly = 0;
 }
 END_TEST
 
@@ -724,6 +800,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, keyword_trie_across_packs);
     tcase_add_test(tc, keyword_trie_filter_exact);
     tcase_add_test(tc, keyword_scan_brute_force);
+    tcase_add_test(tc, gates_change_nothing_on_shipped_packs);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -189,14 +189,33 @@ static void eval_profile(er_eval *e, size_t i, er_profile_result *r)
     r->alert = r->score >= p->info.alert_threshold || r->random;
 }
 
-/* The candidate profiles of the current declaration — the ungated ones, then
- * those gated by an HS set its code belongs to (e->hs_mask) — each given to
- * visit until it returns true; whether one did. */
+/* Whether a term of gated profile k's gate holds: one of its HS sets holds
+ * the declared code (e->hs_mask) or the scan of a text finds one of its
+ * keyword sets. */
+static bool gate_holds(er_eval *e, size_t k)
+{
+    const er_profileset *s = e->s;
+    for (uint32_t j = s->gterm_start[k]; j < s->gterm_start[k + 1]; j++) {
+        const gterm *t = &s->gterms[j];
+        const uint64_t *m = t->slot == GTERM_HS ? e->hs_mask : kw_get(e, t->slot);
+        if ((m[t->set / 64] >> (t->set % 64)) & 1u)
+            return true;
+    }
+    return false;
+}
+
+/* The candidate profiles of the current declaration — the ungated ones, those
+ * whose gate of HS and keyword sets holds, then those gated by an HS set its
+ * code belongs to (e->hs_mask) — each given to visit until it returns true;
+ * whether one did. */
 static bool each_candidate(er_eval *e, bool (*visit)(er_eval *, uint32_t))
 {
     const er_profileset *s = e->s;
     for (size_t k = 0; k < s->n_ungated; k++)
         if (visit(e, s->ungated[k]))
+            return true;
+    for (size_t k = 0; k < s->n_gated; k++)
+        if (gate_holds(e, k) && visit(e, s->gated[k]))
             return true;
     for (uint32_t w = 0; w < s->hs_words; w++)
         for (uint64_t bits = e->hs_mask[w]; bits; bits &= bits - 1) {

@@ -155,6 +155,12 @@ typedef struct pindicator {
     const char       *path;
 } pindicator;
 
+/* A term of a profile's gate: HS set `set` (slot GTERM_HS) or keyword set `set` on text slot `slot`. */
+#define GTERM_HS UINT32_MAX
+typedef struct gterm {
+    uint32_t set, slot;
+} gterm;
+
 typedef struct pprofile {
     er_profile_info info;
     uint32_t        scope;        /* cnode index */
@@ -218,6 +224,11 @@ struct er_profileset {
 
     /* candidate profiles: ungated ones, and per HS set the profiles it gates (CSR) */
     uint32_t     *ungated;   size_t n_ungated;
+    /* profiles whose scope needs one of several HS or keyword sets (profile_load.c):
+     * gated[k] is visited only when a term gterm[gterm_start[k] .. gterm_start[k+1]) holds */
+    uint32_t     *gated;     size_t n_gated;
+    uint32_t     *gterm_start;
+    gterm        *gterms;    size_t n_gterms;
     uint32_t     *gate_start, *gate_idx;
     er_profile_result *res_template;   /* every profile out of scope */
 

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "profile/profile_build.h"
+#include "profile/profile_op.h"
 #include "ecorisk/data.h"
 
 void er_profileset_free(er_profileset *s)
@@ -47,6 +48,9 @@ void er_profileset_free(er_profileset *s)
     free(s->slots);
     free(s->msgs);
     free(s->ungated);
+    free(s->gated);
+    free(s->gterm_start);
+    free(s->gterms);
     free(s->gate_start);
     free(s->gate_idx);
     free(s->res_template);
@@ -54,10 +58,55 @@ void er_profileset_free(er_profileset *s)
     free(s);
 }
 
-/* Candidate lists for evaluation (see profile_int.h). */
+#define GATE_MAX_TERMS 16
+
+/* A necessary condition of node i as a disjunction of HS and keyword sets:
+ * when i holds, one of the terms does. An HS prefix or keyword test is its
+ * own term; `any` needs one for each child (the union); `all` takes the
+ * smallest of its children's; `not` and every other test give none (false).
+ * Terms go to t[*n ..), at most GATE_MAX_TERMS in all. */
+static bool node_gate(const er_profileset *s, uint32_t i, gterm *t, size_t *n)
+{
+    const cnode *c = &s->nodes[i];
+    unsigned fl = profile_ops[c->op].flags;
+    if (fl & (OPF_HS_GATE | OPF_KW_GATE)) {
+        if (*n >= GATE_MAX_TERMS)
+            return false;
+        t[(*n)++] = (gterm){c->a, fl & OPF_HS_GATE ? GTERM_HS : c->slot};
+        return true;
+    }
+    if (!(fl & OPF_CHILDREN) || (fl & OPF_NEGATES) || c->n == 0)
+        return false;
+    if (!(fl & OPF_CONJ)) {   /* any */
+        for (uint32_t k = 0; k < c->n; k++)
+            if (!node_gate(s, s->kids[c->a + k], t, n))
+                return false;
+        return true;
+    }
+    size_t start = *n, best = 0;   /* all: the child with the fewest terms */
+    gterm tmp[GATE_MAX_TERMS];
+    for (uint32_t k = 0; k < c->n; k++) {
+        size_t m = 0;
+        if (node_gate(s, s->kids[c->a + k], tmp, &m) && (!best || m < best) && start + m <= GATE_MAX_TERMS) {
+            memcpy(t + start, tmp, m * sizeof *tmp);
+            best = m;
+        }
+    }
+    *n = start + best;
+    return best > 0;
+}
+
+/* Candidate lists for evaluation (see profile_int.h): profiles gated by one
+ * HS set (CSR by set), profiles gated by a disjunction of HS and keyword sets
+ * (the gate's terms), and the others, visited for every declaration. */
 static er_status build_candidates(er_profileset *s)
 {
     size_t np = s->n_prof ? s->n_prof : 1;
+    s->gated = malloc(np * sizeof *s->gated);
+    s->gterm_start = calloc(np + 1, sizeof *s->gterm_start);
+    s->gterms = malloc(np * GATE_MAX_TERMS * sizeof *s->gterms);
+    if (!s->gated || !s->gterm_start || !s->gterms)
+        return ER_ENOMEM;
     s->ungated = malloc(np * sizeof *s->ungated);
     s->gate_start = calloc(s->n_hssets + 2, sizeof *s->gate_start);
     s->gate_idx = malloc(np * sizeof *s->gate_idx);
@@ -67,7 +116,12 @@ static er_status build_candidates(er_profileset *s)
     for (size_t i = 0; i < s->n_prof; i++) {
         s->res_template[i].profile = (uint32_t)i;
         s->res_template[i].lane = ER_LANE_GREEN;
-        if (s->prof[i].hs_gate < 0)
+        size_t n = 0;
+        if (s->prof[i].hs_gate < 0 && node_gate(s, s->prof[i].scope, s->gterms + s->n_gterms, &n)) {
+            s->n_gterms += n;
+            s->gated[s->n_gated++] = (uint32_t)i;
+            s->gterm_start[s->n_gated] = (uint32_t)s->n_gterms;
+        } else if (s->prof[i].hs_gate < 0)
             s->ungated[s->n_ungated++] = (uint32_t)i;
         else
             s->gate_start[s->prof[i].hs_gate + 1]++;

@@ -39,6 +39,7 @@ enum {
     OPF_OWN_KEYS = 1u << 3,   /* a form whose object has more keys than its own; compile checks them */
     OPF_ANOMALY  = 1u << 4,   /* anomaly predicate: feature in cmp, p threshold in x (scoring.md §6) */
     OPF_HS_GATE  = 1u << 5,   /* HS prefix test of HS set a: a scope holding it gates the profile */
+    OPF_KW_GATE  = 1u << 6,   /* keyword test of keyword set a on text slot: it can gate too */
 };
 
 typedef struct pop {

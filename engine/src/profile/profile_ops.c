@@ -26,7 +26,7 @@ const pop profile_ops[] = {
      LEAF(eval_enum_in, evidence_enum_in, trace_value, describe_enum_in)},
     {"country_in", "eq, in, in_list", FK_COUNTRY, 0, compile_cc_in,
      LEAF(eval_cc_in, evidence_cc_in, trace_value, describe_cc_in)},
-    {"keywords", "keywords, keyword_list", FK_TEXT | FK_ENUM, 0, compile_keywords,
+    {"keywords", "keywords, keyword_list", FK_TEXT | FK_ENUM, OPF_KW_GATE, compile_keywords,
      LEAF(eval_keywords, evidence_keywords, trace_value, describe_keywords)},
     NUM("gt"), NUM("ge"), NUM("lt"), NUM("le"), NUM("eq"), NUM("ne"), NUM("between"),
     {"exists", "exists", FK_ANY, 0, compile_exists,
