@@ -25,7 +25,7 @@
 #include "ecorisk/refdata.h"
 #include "score/run_impl.h"
 
-#define LOAD_AHEAD_SLOTS 12       /* batches read while the baseline loads (12 × 8192 rows) */
+#define LOAD_AHEAD_SLOTS 5        /* batches read while the baseline loads (5 × 8192 rows) */
 
 static void *load_baseline(void *arg)
 {
