@@ -39,9 +39,11 @@ import warnings
 
 from distributed import Client
 
-# Partitions travel inside the tasks, not scattered ahead: scattered data
-# lives on one worker and dies with it, while a task's own arguments stay with
-# the scheduler, which can rerun the task elsewhere.
+# Partitions and the merged baseline travel inside the tasks, not scattered
+# ahead: scattered data lives on the workers that hold it and dies with them
+# (even broadcast, a worker killed before the copies are confirmed takes the
+# only one, and the scheduler then cancels every task needing it), while a
+# task's own arguments stay with the scheduler, which can rerun it elsewhere.
 warnings.filterwarnings("ignore", message="Large object of size")
 
 SUMMARY = re.compile(r"run [0-9a-f]+: (\d+) read, (\d+) accepted, (\d+) quarantined; (\d+) alerts "
@@ -133,6 +135,9 @@ def main():
     ap.add_argument("--as-of", required=True)
     ap.add_argument("--parts", type=int, default=4)
     ap.add_argument("--threads", type=int, default=1, help="--threads of each ecorisk task")
+    ap.add_argument("--workers", type=int, default=1,
+                    help="workers to wait for (60 s) before submitting: a worker started just before "
+                         "may not have registered yet")
     ap.add_argument("--out", required=True)
     ap.add_argument("--hold")
     ap.add_argument("run_args", nargs="*", help="extra `ecorisk run` options (after --)")
@@ -142,6 +147,7 @@ def main():
     os.makedirs(a.out, exist_ok=True)
     client = Client(scheduler_file=a.scheduler_file, timeout="20s")
     try:
+        client.wait_for_workers(a.workers, timeout=60)
         workers = len(client.scheduler_info().get("workers", {}))
         t0 = time.monotonic()
         hist, _ = partitions(a.history, a.parts)
@@ -160,9 +166,8 @@ def main():
         t1 = time.monotonic()
 
         day, _ = partitions(a.day, a.parts)
-        bl = client.scatter(merged, broadcast=True)
         run_args = ["--as-of", a.as_of, "--threads", str(a.threads)] + a.run_args
-        futs = [client.submit(score_task, exe, fmt(a.day), d, bl, run_args,
+        futs = [client.submit(score_task, exe, fmt(a.day), d, merged, run_args,
                               a.hold if i == 0 else None, key="score-%d" % i, pure=False)
                 for i, (_, d) in enumerate(day)]
         results = client.gather(futs)

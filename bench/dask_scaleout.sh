@@ -41,7 +41,8 @@ awk -v a="$t0" -v b="$t1" -v c="$t2" -v r="$rows" 'BEGIN {
 
 dask_start "$work" "$workers" 1
 "$DASK_PY" bench/dask_scaleout.py --scheduler-file "$DASK_SCHED" --ecorisk "$build/ecorisk" \
-    --history "$hist" --day "$day" --as-of 2026-11-24 --parts "$parts" --out "$work/dask" >"$work/dask.json"
+    --history "$hist" --day "$day" --as-of 2026-11-24 --parts "$parts" --workers "$workers" \
+    --out "$work/dask" >"$work/dask.json"
 "$DASK_PY" - "$work/dask.json" <<'PYEOF'
 import json, sys
 d = json.load(open(sys.argv[1]))

@@ -53,7 +53,7 @@ drive() {   # OUT [--hold DIR]
     local out=$1; shift
     timeout 120 "$PY" "$ECORISK_SRC/bench/dask_scaleout.py" --scheduler-file "$DASK_SCHED" \
         --ecorisk "$ECORISK" --history "$T/history.csv" --day "$T/day.csv" --as-of 2025-11-20 \
-        --parts 4 --out "$out" "$@"
+        --parts 4 --workers 2 --out "$out" "$@"
 }
 
 # 1. Plain run on two workers.
