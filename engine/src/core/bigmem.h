@@ -13,7 +13,7 @@
  * virtual machines measured (docs/operations.md, "Memory pages"), a fresh
  * 2 MiB page costs 5-8 times more to fault in than the 512 small pages it
  * replaces whenever the host has taken the guest's free memory back (a
- * nightly job after idle time), and the run's batch buffers are 50 MB.
+ * nightly job after idle time), and the run touches tens of MB of batch buffers.
  */
 #ifndef ECORISK_BIGMEM_H
 #define ECORISK_BIGMEM_H

@@ -64,8 +64,6 @@ static void kwt_insert(kwtrie *t, kwt_work *b, const char *pat, const kwpat *p)
     b->head[cur] = (uint32_t)++b->n_out;
 }
 
-/* Final form: outputs grouped per node (CSR), and each edge stored as
- * (target × n_cls) << 1 | target-has-output, as in the automata. */
 /* Mark the class triples (a, b, c), b in [b0, b1) and c in [c0, c1), in t->tri. */
 static void tri_mark(kwtrie *t, uint32_t a, uint32_t b0, uint32_t b1, uint32_t c0, uint32_t c1)
 {
@@ -112,6 +110,8 @@ static bool kwt_filter(kwtrie *t)
     return true;
 }
 
+/* Final form: outputs grouped per node (CSR), and each edge stored as
+ * (target × n_cls) << 1 | target-has-output, as in the automata. */
 static bool kwt_finish(kwtrie *t, kwt_work *b)
 {
     t->out_start = calloc((size_t)t->n_nodes + 1, sizeof *t->out_start);

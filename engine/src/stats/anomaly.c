@@ -136,7 +136,8 @@ double er_bl_chisq_Q(double x, int k)
             term *= h / i;
             sum += term;
         }
-        return exp(-h) * sum;
+        /* past e^{-700} the factor would go subnormal before the product is taken */
+        return h < 700 ? exp(-h) * sum : exp(log(sum) - h);
     }
     if (k == 3)
         return 2.0 * gsl_cdf_ugaussian_Q(sqrt(x)) + sqrt(2.0 * x / M_PI) * exp(-0.5 * x);
