@@ -151,6 +151,7 @@ static er_status fill_slot(run_state *R, slot *s, er_err *err)
         close_feed(R);
     }
     R->eof = true;
+    run_pool_read_done(&R->c);   /* no reading left to leave a core to */
     return ER_OK;
 }
 

@@ -169,6 +169,10 @@ typedef struct run_ctx {
     size_t               q_head, q_tail, q_len;
     bool                 stop;
     bool                 go;          /* baseline loaded, run id set: workers may score */
+    /* While the feed is read, at most run_cap workers score at once (one core is
+     * the reading thread's) unless they fall behind: two batches waiting. */
+    size_t               running, run_cap;
+    bool                 read_done;
     er_status            worker_st;
     /* threads */
     pthread_t           *th;
@@ -208,6 +212,8 @@ er_status run_pool_start(run_ctx *c, size_t n_threads, size_t n_slots, size_t bs
 void      run_pool_submit(run_ctx *c, size_t idx);
 /* Let the workers score (the baseline is in). */
 void      run_pool_go(run_ctx *c);
+/* The feed is read to its end: every worker may score (no core to leave to reading). */
+void      run_pool_read_done(run_ctx *c);
 /* Wait until slot s is scored. */
 void      run_pool_wait(run_ctx *c, slot *s);
 /* Stop and join the workers (what is queued is finished first once going). */

@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #ifdef __linux__
 #include <sys/prctl.h>
 #endif
@@ -260,6 +261,12 @@ static void process_slot(run_ctx *c, er_eval *ev, er_model_pred *pred, slot *s)
         s->oom = true;
 }
 
+/* Whether a waiting worker may take a batch now (c->mu held). */
+static bool may_take(const run_ctx *c)
+{
+    return c->running < c->run_cap || c->q_len >= 2 || c->read_done;
+}
+
 static void *worker(void *arg)
 {
     run_ctx *c = arg;
@@ -276,13 +283,14 @@ static void *worker(void *arg)
     if (st != ER_OK)
         c->worker_st = st;
     for (;;) {
-        while ((c->q_len == 0 || !c->go) && !c->stop)
+        while ((c->q_len == 0 || !c->go || !may_take(c)) && !c->stop)
             pthread_cond_wait(&c->work_cv, &c->mu);
         if (c->stop && (c->q_len == 0 || !c->go))
             break;
         size_t idx = c->queue[c->q_head];
         c->q_head = (c->q_head + 1) % c->n_slots;
         c->q_len--;
+        c->running++;
         pthread_mutex_unlock(&c->mu);
         if (ev && (pred || !c->model))
             process_slot(c, ev, pred, &c->slots[idx]);
@@ -290,7 +298,10 @@ static void *worker(void *arg)
             c->slots[idx].oom = true;
         pthread_mutex_lock(&c->mu);
         c->slots[idx].done = true;
+        c->running--;
         pthread_cond_broadcast(&c->done_cv);
+        if (c->q_len)
+            pthread_cond_broadcast(&c->work_cv);   /* a worker held back may take it now */
     }
     pthread_mutex_unlock(&c->mu);
     er_model_pred_free(pred);
@@ -323,6 +334,8 @@ er_status run_pool_start(run_ctx *c, size_t n_threads, size_t n_slots, size_t bs
 {
     er_status st;
     c->n_slots = n_slots;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    c->run_cap = ncpu > 2 ? (size_t)ncpu - 1 : 1;
     c->slots = calloc(c->n_slots, sizeof *c->slots);
     c->queue = calloc(c->n_slots, sizeof *c->queue);
     c->th = calloc(n_threads, sizeof *c->th);
@@ -350,7 +363,15 @@ void run_pool_submit(run_ctx *c, size_t idx)
     c->queue[c->q_tail] = idx;
     c->q_tail = (c->q_tail + 1) % c->n_slots;
     c->q_len++;
-    pthread_cond_signal(&c->work_cv);
+    pthread_cond_broadcast(&c->work_cv);   /* the one woken may be held back: all re-check */
+    pthread_mutex_unlock(&c->mu);
+}
+
+void run_pool_read_done(run_ctx *c)
+{
+    pthread_mutex_lock(&c->mu);
+    c->read_done = true;
+    pthread_cond_broadcast(&c->work_cv);
     pthread_mutex_unlock(&c->mu);
 }
 
