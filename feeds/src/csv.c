@@ -36,6 +36,10 @@ struct er_csv {
     size_t     fcap;
     char      *scratch;       /* unescaped fields of a quoted record */
     size_t     scratch_cap;   /* kept >= rb.cap: unescaping never lengthens a record */
+    /* parsing a cut (csv_mem_reset): the records the cutter resolved, met in turn */
+    const csv_cut_bad *bad;
+    size_t     n_bad, bad_i;
+    const char *xbuf;
 };
 
 er_status csv_open(er_csv **out, er_src *src, size_t max_record, er_err *err)
@@ -444,7 +448,7 @@ static void set_err(csv_rec *rec, csv_rerr e, const char *msg, const char *raw, 
     rec->err_line = err_line;
 }
 
-er_status csv_next(er_csv *c, csv_rec *rec, er_err *err)
+static er_status next_rec(er_csv *c, csv_rec *rec, er_err *err)
 {
     rbuf *r = &c->rb;
     er_status st;
@@ -461,6 +465,12 @@ er_status csv_next(er_csv *c, csv_rec *rec, er_err *err)
     }
     for (;;) {
         const char *s = NULL, *nlp = NULL;
+        if (c->bad_i < c->n_bad && r->pos == c->bad[c->bad_i].at) {   /* resolved by the cutter */
+            const csv_cut_bad *b = &c->bad[c->bad_i++];
+            set_err(rec, b->err, b->msg, c->xbuf + b->raw_off, b->raw_len, b->line, b->err_line);
+            c->line = b->resume_line;
+            return ER_OK;
+        }
         st = rbuf_line(r, c->max_record, &s, &nlp, err);
         if (st == ER_ELIMIT) {
             set_err(rec, CSV_ETOOLONG, "line longer than the record limit", s, 256, c->line, c->line);
@@ -564,4 +574,257 @@ er_status csv_next(er_csv *c, csv_rec *rec, er_err *err)
             return er_errf(err, ER_ENOMEM, "out of memory splitting a CSV record");
         }
     }
+}
+
+er_status csv_next(er_csv *c, csv_rec *rec, er_err *err)
+{
+    return next_rec(c, rec, err);
+}
+
+/* ---- cutting and parsing apart (csv.h; docs/feeds.md, "Reading on several threads") ---- */
+
+/* Whether [s, e) holds an even number of double quotes. */
+static bool quotes_even(const char *s, const char *e)
+{
+    const char *p = memchr(s, '"', (size_t)(e - s));
+    if (!p)
+        return true;
+    size_t k = 0, len = (size_t)(e - p);
+    for (size_t i = 0; i < len; i++)
+        k += p[i] == '"';
+    return k % 2 == 0;
+}
+
+#ifdef __SSE2__
+/* Bitmaps of the newlines and the quotes among the 64 bytes at p. */
+static inline void masks_nq(const char *p, uint64_t *nl, uint64_t *quote)
+{
+    const __m128i nm = _mm_set1_epi8('\n'), qm = _mm_set1_epi8('"');
+    uint64_t n = 0, q = 0;
+    for (int k = 0; k < 4; k++) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+        n |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, nm)) << (16 * k);
+        q |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, qm)) << (16 * k);
+    }
+    *nl = n;
+    *quote = q;
+}
+
+/* From r->pos, at a record start: the lines that are one record each as
+ * they stand (ending in a newline in the buffer, an even number of quotes,
+ * within the record limit), 64 bytes at a time; blank lines are counted and
+ * skipped. Stops before the first other line, at the end of the buffer, or
+ * once *n_rec reaches max_rec. */
+static void take_plain(er_csv *c, size_t *n_rec, size_t max_rec)
+{
+    rbuf *r = &c->rb;
+    const char *ls = r->buf + r->pos, *e = r->buf + r->end, *blk = ls;
+    uint64_t carry = 0, lines = 0;   /* carry: an odd number of quotes since ls */
+    size_t n = *n_rec;
+    while (blk < e && n < max_rec) {
+        uint64_t mn, mq;
+        masks_nq(blk, &mn, &mq);   /* reads up to 63 bytes past e: the buffer's slack */
+        if (e - blk < 64) {
+            uint64_t keep = (UINT64_C(1) << (e - blk)) - 1;
+            mn &= keep;
+            mq &= keep;
+        }
+        uint64_t in = prefix_xor(mq) ^ carry;   /* bit i: odd quotes from ls through byte i */
+        carry = (uint64_t)((int64_t)in >> 63);
+        for (; mn; mn &= mn - 1) {
+            unsigned b = (unsigned)__builtin_ctzll(mn);
+            const char *nl = blk + b;
+            if ((in >> b & 1) || (size_t)(nl - ls) > c->max_record)
+                goto stop;
+            if (nl == ls || (nl == ls + 1 && *ls == '\r')) {
+                c->blank++;
+            } else {
+                if (n == max_rec)
+                    goto stop;
+                n++;
+            }
+            lines++;
+            ls = nl + 1;
+        }
+        blk += 64;
+    }
+stop:
+    r->pos = (size_t)(ls - r->buf);
+    c->line += lines;
+    *n_rec = n;
+}
+#endif
+
+/* n bytes to the end of the cut's buffer, RBUF_SLACK bytes of room after them. */
+static bool cut_put(csv_cut *o, const char *p, size_t n)
+{
+    if (o->len + n + RBUF_SLACK > o->cap) {
+        size_t nc = o->cap ? o->cap : 1u << 16;
+        while (nc < o->len + n + RBUF_SLACK)
+            nc *= 2;
+        char *nb = realloc(o->buf, nc);
+        if (!nb)
+            return false;
+        o->buf = nb;
+        o->cap = nc;
+    }
+    memcpy(o->buf + o->len, p, n);
+    o->len += n;
+    return true;
+}
+
+/* A record the parser turned into an error: kept resolved, with its excerpt. */
+static bool cut_bad(csv_cut *o, const csv_rec *rec)
+{
+    size_t n = rec->raw_len < CSV_CUT_RAW_MAX ? rec->raw_len : CSV_CUT_RAW_MAX;
+    if (!er_grow((void **)&o->bad, &o->cap_bad, o->n_bad + 1, sizeof *o->bad) ||
+        !er_grow((void **)&o->xbuf, &o->xcap, o->xlen + n + 1, 1))
+        return false;
+    csv_cut_bad *b = &o->bad[o->n_bad++];
+    b->at = o->len;
+    b->err = rec->err;
+    b->msg = rec->errmsg;
+    b->line = rec->line;
+    b->err_line = rec->err_line;
+    b->raw_off = o->xlen;
+    b->raw_len = n;
+    if (n)
+        memcpy(o->xbuf + o->xlen, rec->raw, n);
+    o->xlen += n;
+    return true;
+}
+
+er_status csv_cut_next(er_csv *c, csv_cut *o, size_t max_records, size_t max_bytes, er_err *err)
+{
+    rbuf *r = &c->rb;
+    er_status st;
+    o->len = o->n_rec = o->n_bad = o->xlen = 0;
+    if (!c->started) {
+        if ((st = rbuf_skip_bom(r, err)) != ER_OK)
+            return st;
+        c->started = true;
+    }
+    if (c->skip_nl) {
+        c->skip_nl = false;
+        if ((st = rbuf_skip_line(r, &c->line, err)) != ER_OK)
+            return st;
+    }
+    o->line0 = c->line;
+    size_t run = r->pos;   /* start of the bytes read but not copied yet */
+    while (o->n_rec < max_records && o->len + (r->pos - run) < max_bytes) {
+#ifdef __SSE2__
+        take_plain(c, &o->n_rec, max_records);
+        if (o->n_rec == max_records)
+            break;
+#endif
+        const char *p = r->buf + r->pos, *e = r->buf + r->end;
+        const char *nl = p < e ? memchr(p, '\n', (size_t)(e - p)) : NULL;
+        if (!nl && !r->eof && (size_t)(e - p) <= c->max_record) {
+            if (!cut_put(o, r->buf + run, r->pos - run))
+                goto nomem;
+            if ((st = rbuf_fill(r, err)) != ER_OK)
+                return st;
+            run = r->pos;
+            continue;
+        }
+        if (p == e)
+            break;   /* the end of the input */
+        const char *le = nl ? nl : e, *lend = le;
+        if (lend > p && lend[-1] == '\r')
+            lend--;
+        if (nl || r->eof) {
+            if (lend == p) {   /* blank: copied with the run, counted here */
+                c->blank++;
+                r->pos = (size_t)((nl ? nl + 1 : e) - r->buf);
+                c->line += nl != NULL;
+                continue;
+            }
+            /* An even number of quotes: whatever the line holds, its record
+             * is this line alone (a quoted field still open at its end needs
+             * an odd number), so the parser reads it alike from the cut. */
+            if ((size_t)(le - p) <= c->max_record && quotes_even(p, le)) {
+                r->pos = (size_t)((nl ? nl + 1 : e) - r->buf);
+                c->line += nl != NULL;
+                o->n_rec++;
+                continue;
+            }
+        }
+        /* A field spanning lines, an error, or a line over the limit: the parser
+         * itself finds where the record ends. */
+        if (!cut_put(o, r->buf + run, r->pos - run))
+            goto nomem;
+        run = r->pos;
+        csv_rec rec;
+        if ((st = next_rec(c, &rec, err)) == ER_EOF)
+            break;
+        if (st != ER_OK)
+            return st;
+        o->n_rec++;
+        if (rec.err == CSV_OK) {   /* its bytes stay with the run */
+            run = (size_t)(rec.raw - r->buf);
+            continue;
+        }
+        if (!cut_bad(o, &rec))
+            goto nomem;
+        if (c->skip_nl) {
+            c->skip_nl = false;
+            if ((st = rbuf_skip_line(r, &c->line, err)) != ER_OK)
+                return st;
+        }
+        o->bad[o->n_bad - 1].resume_line = c->line;
+        run = r->pos;
+    }
+    if (!cut_put(o, r->buf + run, r->pos - run))
+        goto nomem;
+    memset(o->buf + o->len, 0, RBUF_SLACK);
+    return o->n_rec ? ER_OK : ER_EOF;
+nomem:
+    return er_errf(err, ER_ENOMEM, "out of memory cutting CSV records");
+}
+
+void csv_cut_free(csv_cut *o)
+{
+    free(o->buf);
+    free(o->bad);
+    free(o->xbuf);
+    memset(o, 0, sizeof *o);
+}
+
+er_status csv_mem_open(er_csv **out, const er_csv *like, er_err *err)
+{
+    er_csv *c = calloc(1, sizeof *c);
+    if (!c || !(c->f = malloc(64 * sizeof *c->f))) {
+        free(c);
+        return er_errf(err, ER_ENOMEM, "out of memory");
+    }
+    c->fcap = 64;
+    c->max_record = like->max_record;
+    c->sm_only = like->sm_only;
+    *out = c;
+    return ER_OK;
+}
+
+void csv_mem_reset(er_csv *c, csv_cut *o)
+{
+    memset(&c->rb, 0, sizeof c->rb);
+    c->rb.buf = o->buf;
+    c->rb.cap = c->rb.end = c->rb.max = o->len;
+    c->rb.eof = true;
+    c->line = o->line0;
+    c->blank = 0;
+    c->started = true;
+    c->skip_nl = false;
+    c->bad = o->bad;
+    c->n_bad = o->n_bad;
+    c->bad_i = 0;
+    c->xbuf = o->xbuf;
+}
+
+void csv_mem_free(er_csv *c)
+{
+    if (!c)
+        return;
+    free(c->scratch);
+    free(c->f);
+    free(c);
 }

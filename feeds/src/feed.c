@@ -38,6 +38,7 @@ struct er_feed {
     size_t            dup_slots, dup_used;
     icache           *ic;
     bool              eof;
+    uint64_t          rows_cut;      /* records cut so far (er_feed_cut; the reading thread's) */
 };
 
 const er_feed_stats *er_feed_stats_get(const er_feed *f) { return &f->st; }
@@ -209,13 +210,29 @@ static int dup_check(er_feed *f, uint64_t h)
 
 /* ---- records ---- */
 
+/* A record quarantined: counted in st, recorded in b as the record seq of the feed. */
+static er_status quarantine_at(const er_feed *f, er_feed_stats *st, er_batch *b, uint64_t line, uint64_t seq,
+                               er_qreason reason, const char *field, const char *raw, size_t raw_len,
+                               const char *detail)
+{
+    st->quarantined++;
+    st->by_reason[reason]++;
+    return er_batch_quarantine(b, f->name, line, seq, reason, field, raw, raw_len, "%s", detail);
+}
+
 static er_status quarantine(er_feed *f, er_batch *b, uint64_t line, er_qreason reason,
                             const char *field, const char *raw, size_t raw_len, const char *detail)
 {
-    f->st.quarantined++;
-    f->st.by_reason[reason]++;
-    return er_batch_quarantine(b, f->name, line, f->st.rows_read - 1, reason, field, raw, raw_len,
-                               "%s", detail);
+    return quarantine_at(f, &f->st, b, line, f->st.rows_read - 1, reason, field, raw, raw_len, detail);
+}
+
+static inline void item_reset(raw_rec *r, feed_item *it)
+{
+    memset(r->v, 0, sizeof r->v);
+    r->n_extra = 0;
+    r->ascii = false;
+    it->bad = false;
+    it->field = NULL;
 }
 
 /* Next raw record from the reader. ER_OK: *got true with r filled, or a
@@ -224,11 +241,7 @@ static er_status next_record(er_feed *f, er_batch *b, raw_rec *r, feed_item *it,
                              er_err *err)
 {
     *got = false;
-    memset(r->v, 0, sizeof r->v);
-    r->n_extra = 0;
-    r->ascii = false;
-    it->bad = false;
-    it->field = NULL;
+    item_reset(r, it);
     er_status st = f->rd->next(f->rs, r, it, err);
     if (st != ER_OK)
         return st;
@@ -243,6 +256,21 @@ static er_status next_record(er_feed *f, er_batch *b, raw_rec *r, feed_item *it,
  * the batch and quarantine it when the id was seen before. The raw excerpt
  * of a duplicate is cut at DUP_RAW_MAX bytes. */
 #define DUP_RAW_MAX 200
+static er_status dup_quarantine(er_feed *f, er_batch *b, const er_decl *d, uint64_t line, const char *raw,
+                                size_t raw_len, er_err *err)
+{
+    char why[160];
+    snprintf(why, sizeof why, "id '%.64s' already seen earlier in this feed", d->id);
+    f->st.accepted--;
+    f->st.quarantined++;
+    f->st.by_reason[ER_Q_DUPLICATE_ID]++;
+    er_status st = er_batch_quarantine(b, f->name, line, d->seq, ER_Q_DUPLICATE_ID, "id", raw,
+                                       raw_len < DUP_RAW_MAX ? raw_len : DUP_RAW_MAX, "%s", why);
+    if (st != ER_OK)
+        return er_errf(err, st, "%s: out of memory", f->name);
+    return ER_OK;
+}
+
 static er_status check_id(er_feed *f, er_batch *b, er_decl *d, uint64_t h, uint64_t line,
                           const char *raw, size_t raw_len, er_err *err)
 {
@@ -256,18 +284,8 @@ static er_status check_id(er_feed *f, er_batch *b, er_decl *d, uint64_t h, uint6
     }
     if (dup < 0)
         return er_errf(err, ER_ENOMEM, "%s: out of memory in the duplicate-id table", f->name);
-    char why[160];
-    snprintf(why, sizeof why, "id '%.64s' already seen earlier in this feed", d->id);
-    uint64_t seq = d->seq;
     b->n--;
-    f->st.accepted--;
-    f->st.quarantined++;
-    f->st.by_reason[ER_Q_DUPLICATE_ID]++;
-    er_status st = er_batch_quarantine(b, f->name, line, seq, ER_Q_DUPLICATE_ID, "id", raw,
-                                       raw_len < DUP_RAW_MAX ? raw_len : DUP_RAW_MAX, "%s", why);
-    if (st != ER_OK)
-        return er_errf(err, st, "%s: out of memory", f->name);
-    return ER_OK;
+    return dup_quarantine(f, b, d, line, raw, raw_len, err);
 }
 
 /* Hash of the record's id as validation will see it (trimmed), so that its
@@ -336,5 +354,176 @@ er_status er_feed_next(er_feed *f, er_batch *b, er_err *err)
         return st;
     if (b->n + b->n_q == 0)
         return ER_EOF;
+    return ER_OK;
+}
+
+/* ---- in three steps: cut, parse, settle (feed.h) ---- */
+
+struct er_feed_chunk {
+    feed_chunk    fc;        /* the reader's cut */
+    uint64_t      row0;      /* records of the feed before it */
+    icache       *ic;        /* the interning cache of whoever parses it */
+    er_feed_stats st;        /* what parsing counted: rows, accepted, quarantined */
+    /* per declaration parsed, for settling: its id hash and raw record */
+    uint64_t     *hash;
+    const char  **raw;
+    uint32_t     *raw_len;
+    size_t        cap;
+};
+
+er_status er_feed_chunk_new(er_feed_chunk **out, er_err *err)
+{
+    er_feed_chunk *c = calloc(1, sizeof *c);
+    if (!c || !(c->ic = calloc(1, sizeof *c->ic))) {
+        free(c);
+        *out = NULL;
+        return er_errf(err, ER_ENOMEM, "out of memory");
+    }
+    *out = c;
+    return ER_OK;
+}
+
+void er_feed_chunk_free(er_feed_chunk *c)
+{
+    if (!c)
+        return;
+    if (c->fc.part_free)
+        c->fc.part_free(c->fc.part);
+    free(c->raw_len);
+    free(c->raw);
+    free(c->hash);
+    free(c->ic);
+    free(c);
+}
+
+bool er_feed_can_cut(const er_feed *f) { return f->rd->cut && f->rd->parse; }
+
+er_status er_feed_cut(er_feed *f, er_feed_chunk *c, size_t max_records, er_err *err)
+{
+    if (!er_feed_can_cut(f))
+        return er_errf(err, ER_EINVAL, "%s: the %s reader does not read in chunks", f->name, f->rd->name);
+    if (f->eof)
+        return ER_EOF;
+    er_status st = f->rd->cut(f->rs, &c->fc, max_records, err);
+    f->rd->counts(f->rs, &f->st.bytes_read, &f->st.blank_lines);
+    if (st == ER_EOF)
+        f->eof = true;
+    if (st != ER_OK)
+        return st;
+    c->row0 = f->rows_cut;
+    f->rows_cut += c->fc.n_rec;
+    return ER_OK;
+}
+
+er_status er_feed_parse(const er_feed *f, er_feed_chunk *c, er_batch *b, er_err *err)
+{
+    er_status st = ER_OK;
+    er_batch_reset(b);
+    memset(&c->st, 0, sizeof c->st);
+    if (c->fc.n_rec > b->cap)
+        return er_errf(err, ER_EINTERNAL, "%s: a chunk of %zu records for a batch of %zu", f->name,
+                       c->fc.n_rec, b->cap);
+    if (c->cap < b->cap) {
+        free(c->hash);
+        free(c->raw);
+        free(c->raw_len);
+        c->hash = malloc(b->cap * sizeof *c->hash);
+        c->raw = malloc(b->cap * sizeof *c->raw);
+        c->raw_len = malloc(b->cap * sizeof *c->raw_len);
+        c->cap = c->hash && c->raw && c->raw_len ? b->cap : 0;
+        if (!c->cap)
+            return er_errf(err, ER_ENOMEM, "%s: out of memory", f->name);
+    }
+    vctx vc = f->vc;
+    vc.arena = b->arena;
+    vc.ic = c->ic;
+    c->ic->gen++;
+    raw_rec r;
+    vfail fail;
+    feed_item it;
+    for (;;) {
+        item_reset(&r, &it);
+        st = f->rd->parse(f->rs, &c->fc, &r, &it, err);
+        if (st == ER_EOF) {
+            st = ER_OK;
+            break;
+        }
+        if (st != ER_OK)
+            break;
+        uint64_t seq = c->row0 + c->st.rows_read++;
+        if (b->n + b->n_q == b->cap) {
+            st = er_errf(err, ER_EINTERNAL, "%s: a chunk holds more records than it was cut with", f->name);
+            break;
+        }
+        if (it.bad) {
+            if ((st = quarantine_at(f, &c->st, b, it.line, seq, it.reason, it.field, it.raw, it.raw_len,
+                                    it.detail)) != ER_OK)
+                break;
+            continue;
+        }
+        const char *idp = NULL;
+        uint32_t idn = 0;
+        uint64_t h = raw_id_hash(&r, &idp, &idn);
+        er_decl *d = er_batch_push(b);
+        if (!er_validate(&vc, &r, d, &fail)) {
+            b->n--;
+            const char *field = fail.field >= 0 ? er_field_names[fail.field] : fail.xfield;
+            if ((st = quarantine_at(f, &c->st, b, it.line, seq, fail.reason, field, it.raw, it.raw_len,
+                                    fail.detail)) != ER_OK)
+                break;
+            continue;
+        }
+        d->line = it.line;
+        d->seq = seq;
+        c->st.accepted++;
+        if (r.v[F_ID] != idp || r.len[F_ID] != idn)   /* the mapping changed the id */
+            h = id_hash(d->id, r.len[F_ID]);
+        c->hash[b->n - 1] = h;
+        c->raw[b->n - 1] = it.raw;
+        c->raw_len[b->n - 1] = (uint32_t)(it.raw_len < DUP_RAW_MAX ? it.raw_len : DUP_RAW_MAX);
+    }
+    if (st == ER_ENOMEM)
+        return er_errf(err, ER_ENOMEM, "%s: out of memory", f->name);
+    return st;
+}
+
+static int cmp_qseq(const void *a, const void *b)
+{
+    uint64_t x = ((const er_qrecord *)a)->seq, y = ((const er_qrecord *)b)->seq;
+    return (x > y) - (x < y);
+}
+
+er_status er_feed_settle(er_feed *f, er_feed_chunk *c, er_batch *b, er_err *err)
+{
+    er_status st = ER_OK;
+    f->st.rows_read += c->st.rows_read;
+    f->st.accepted += c->st.accepted;
+    f->st.quarantined += c->st.quarantined;
+    for (int q = 0; q < ER_Q_COUNT; q++)
+        f->st.by_reason[q] += c->st.by_reason[q];
+    size_t n = b->n, w = 0, n_q = b->n_q;
+    for (size_t i = 0; i < n; i++) {
+        if (i + 8 < n)
+            dup_prefetch(f, c->hash[i + 8]);
+        er_decl *d = &b->decls[i];
+        int dup = dup_check(f, c->hash[i]);
+        if (dup < 0)
+            return er_errf(err, ER_ENOMEM, "%s: out of memory in the duplicate-id table", f->name);
+        if (dup == 0) {
+            if (!f->st.min_date || d->date < f->st.min_date)
+                f->st.min_date = d->date;
+            if (!f->st.max_date || d->date > f->st.max_date)
+                f->st.max_date = d->date;
+            if (w != i)
+                b->decls[w] = *d;
+            w++;
+            continue;
+        }
+        if ((st = dup_quarantine(f, b, d, d->line, c->raw[i], c->raw_len[i], err)) != ER_OK)
+            return st;
+    }
+    b->n = w;
+    if (b->n_q != n_q)   /* duplicates join the other quarantine records in feed order */
+        qsort(b->quarantined, b->n_q, sizeof *b->quarantined, cmp_qseq);
     return ER_OK;
 }

@@ -40,6 +40,18 @@ typedef struct feed_item {
     char        detail[256];
 } feed_item;
 
+/* A cut: whole records taken from the feed in order on the reading thread,
+ * to be parsed on another (docs/architecture.md#feed-readers). What it holds
+ * is the cutting reader's own (part, freed with part_free); the feed driver
+ * only reads n_rec. */
+typedef struct feed_chunk {
+    size_t      n_rec;                   /* records in it (bad ones included) */
+    const void *owner;                   /* the reader row whose part this is */
+    void       *part;
+    void      (*part_free)(void *part);
+    bool        fresh;                   /* cut since its last parse started */
+} feed_chunk;
+
 typedef struct feed_reader {
     const char *name;                /* "csv", "jsonl": as in --format and a mapping's "format" */
     er_format   fmt;
@@ -53,6 +65,15 @@ typedef struct feed_reader {
     /* Next record into r (zeroed by the caller) and it. ER_EOF at end. The views
      * in r and it stay valid until the next call. */
     er_status (*next)(void *state, raw_rec *r, feed_item *it, er_err *err);
+    /* Optional, both or neither: reading in two steps.
+     * cut: the next up to max_records whole records into c, on the reading
+     *   thread (which alone calls next / cut / counts); ER_EOF when none is left.
+     * parse: c's next record into r (zeroed by the caller) and it, exactly as
+     *   next would have given it; state is only read, so other threads parse
+     *   other chunks meanwhile. ER_EOF after its last. The views stay valid
+     *   until c is cut again. */
+    er_status (*cut)(void *state, feed_chunk *c, size_t max_records, er_err *err);
+    er_status (*parse)(const void *state, feed_chunk *c, raw_rec *r, feed_item *it, er_err *err);
     /* Bytes consumed so far and blank lines skipped. */
     void      (*counts)(const void *state, uint64_t *bytes, uint64_t *blank_lines);
     void      (*free)(void *state);  /* NULL-safe */
@@ -89,6 +110,8 @@ static inline size_t er_feed_skip_space(const char *p, size_t n)
 bool      er_reader_csv_sniff(const char *p, size_t n);
 er_status er_reader_csv_open(void **state, er_src *src, const feed_ctx *c, er_err *err);
 er_status er_reader_csv_next(void *state, raw_rec *r, feed_item *it, er_err *err);
+er_status er_reader_csv_cut(void *state, feed_chunk *c, size_t max_records, er_err *err);
+er_status er_reader_csv_parse(const void *state, feed_chunk *c, raw_rec *r, feed_item *it, er_err *err);
 void      er_reader_csv_counts(const void *state, uint64_t *bytes, uint64_t *blank_lines);
 void      er_reader_csv_free(void *state);
 

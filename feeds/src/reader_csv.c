@@ -264,46 +264,114 @@ er_status er_reader_csv_open(void **state, er_src *src, const feed_ctx *c, er_er
     return ER_OK;
 }
 
-er_status er_reader_csv_next(void *state, raw_rec *r, feed_item *it, er_err *err)
+/* One csv.c record into r and it (shared by next and parse). */
+static void take_record(const rcsv *f, const csv_rec *rec, raw_rec *r, feed_item *it)
 {
-    rcsv *f = state;
-    csv_rec rec;
-    er_status st = csv_next(f->csv, &rec, err);
-    if (st != ER_OK)
-        return st;
-    unswap_fields(f, &rec);
-    er_feed_item_at(it, rec.line, rec.raw, rec.raw_len);
-    if (rec.err != CSV_OK) {
+    unswap_fields(f, rec);
+    er_feed_item_at(it, rec->line, rec->raw, rec->raw_len);
+    if (rec->err != CSV_OK) {
         it->bad = true;
-        it->reason = rec.err == CSV_ETOOLONG ? ER_Q_TOO_LONG : ER_Q_SYNTAX;
-        if (rec.err == CSV_ESYNTAX && rec.err_line != rec.line)
-            snprintf(it->detail, sizeof it->detail, "%s (at line %llu)", rec.errmsg,
-                     (unsigned long long)rec.err_line);
+        it->reason = rec->err == CSV_ETOOLONG ? ER_Q_TOO_LONG : ER_Q_SYNTAX;
+        if (rec->err == CSV_ESYNTAX && rec->err_line != rec->line)
+            snprintf(it->detail, sizeof it->detail, "%s (at line %llu)", rec->errmsg,
+                     (unsigned long long)rec->err_line);
         else
-            snprintf(it->detail, sizeof it->detail, "%s", rec.errmsg);
-        return ER_OK;
+            snprintf(it->detail, sizeof it->detail, "%s", rec->errmsg);
+        return;
     }
-    if (rec.n != f->n_hdr) {
+    if (rec->n != f->n_hdr) {
         it->bad = true;
         it->reason = ER_Q_FIELD_COUNT;
         snprintf(it->detail, sizeof it->detail, "expected %zu fields (as in the header), got %zu",
-                 f->n_hdr, rec.n);
-        return ER_OK;
+                 f->n_hdr, rec->n);
+        return;
     }
     for (int fi = 0; fi < F_COUNT; fi++) {
         int c = f->fcol[fi];
         if (c >= 0) {
-            r->v[fi] = rec.f[c].p;
-            r->len[fi] = rec.f[c].len;
+            r->v[fi] = rec->f[c].p;
+            r->len[fi] = rec->f[c].len;
         }
     }
     for (size_t i = 0; i < f->n_x; i++) {
         int c = f->xcol[i];
         r->xname[i] = f->hdr[c];
-        r->xval[i] = rec.f[c].p;
-        r->xlen[i] = rec.f[c].len;
+        r->xval[i] = rec->f[c].p;
+        r->xlen[i] = rec->f[c].len;
     }
     r->n_extra = f->n_x;
-    r->ascii = rec.ascii;
+    r->ascii = rec->ascii;
+}
+
+er_status er_reader_csv_next(void *state, raw_rec *r, feed_item *it, er_err *err)
+{
+    rcsv *f = state;
+    csv_rec rec;
+    er_status st = csv_next(f->csv, &rec, err);
+    if (st == ER_OK)
+        take_record(f, &rec, r, it);
+    return st;
+}
+
+/* ---- in two steps (reader.h): cut on the reading thread, parse anywhere ---- */
+
+#define CUT_MAX_BYTES (32u << 20)   /* a cut of very long records stops here */
+
+typedef struct cut_part {
+    csv_cut  cut;
+    er_csv  *mem;    /* the parser of this chunk's cut */
+} cut_part;
+
+static void cut_part_free(void *p)
+{
+    cut_part *cp = p;
+    if (!cp)
+        return;
+    csv_cut_free(&cp->cut);
+    csv_mem_free(cp->mem);
+    free(cp);
+}
+
+er_status er_reader_csv_cut(void *state, feed_chunk *c, size_t max_records, er_err *err)
+{
+    rcsv *f = state;
+    er_status st;
+    if (c->owner != (const void *)er_reader_csv_cut) {
+        if (c->part_free)
+            c->part_free(c->part);
+        c->part = NULL;
+        c->part_free = NULL;
+        cut_part *cp = calloc(1, sizeof *cp);
+        if (!cp)
+            return er_errf(err, ER_ENOMEM, "out of memory");
+        if ((st = csv_mem_open(&cp->mem, f->csv, err)) != ER_OK) {
+            free(cp);
+            return st;
+        }
+        c->part = cp;
+        c->part_free = cut_part_free;
+        c->owner = (const void *)er_reader_csv_cut;
+    }
+    cut_part *cp = c->part;
+    c->n_rec = 0;
+    if ((st = csv_cut_next(f->csv, &cp->cut, max_records, CUT_MAX_BYTES, err)) != ER_OK)
+        return st;
+    c->n_rec = cp->cut.n_rec;
+    c->fresh = true;
     return ER_OK;
+}
+
+er_status er_reader_csv_parse(const void *state, feed_chunk *c, raw_rec *r, feed_item *it, er_err *err)
+{
+    const rcsv *f = state;
+    cut_part *cp = c->part;
+    if (c->fresh) {
+        csv_mem_reset(cp->mem, &cp->cut);
+        c->fresh = false;
+    }
+    csv_rec rec;
+    er_status st = csv_next(cp->mem, &rec, err);
+    if (st == ER_OK)
+        take_record(f, &rec, r, it);
+    return st;
 }

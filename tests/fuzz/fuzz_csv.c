@@ -9,9 +9,12 @@
  * it runs in production and once with every record forced through the
  * state machine: both must give the same records, fields, lines, errors and
  * raw excerpts (the in-place splitter is an optimisation, never a dialect).
+ * Last, the feed is read in chunks (cut, parse, settle) as the daily run
+ * reads it, and must give what er_feed_next gives (unit/feed_chunks_compare.h).
  */
 #include "csv.h"
 #include "fuzz_feed.h"
+#include "../unit/feed_chunks_compare.h"
 
 static void same_records(const char *path)
 {
@@ -65,5 +68,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         map = memcmp(data + i, "Declaration ID", 14) == 0;
     fz_feed_one(data, size, "in.csv", ER_FORMAT_CSV, map);
     same_records(fz_path("in.csv"));
+    /* read in chunks as the daily run does: the same records, counts and errors */
+    er_feed_opts o = {.source = fz_path("in.csv"), .mapping = fz_maps[map], .ref = fz_ref, .format = ER_FORMAT_CSV};
+    FZ_CHECK(fcc_same(&o, 1) && fcc_same(&o, 3));
     return 0;
 }

@@ -92,6 +92,31 @@ const char *er_feed_mapping_name(const er_feed *f);
 uint64_t    er_feed_raw_bytes(const er_feed *f);
 uint64_t    er_feed_size(const er_feed *f);
 
+/* The same records as er_feed_next in three steps, so that parsing and
+ * validation run on many threads while the outputs stay those of
+ * er_feed_next (docs/feeds.md, "Reading on several threads"):
+ *   er_feed_cut    (the thread reading f, in feed order) takes the next up to
+ *                  max_records whole records into chunk c without splitting
+ *                  them; ER_EOF when none is left;
+ *   er_feed_parse  (any thread; f only read) splits, maps and validates c into
+ *                  b (reset first): declarations and quarantine records, in
+ *                  feed order, ids not yet checked;
+ *   er_feed_settle (one thread at a time, chunks in the order they were cut)
+ *                  checks b's ids against the feed's earlier ones, moving
+ *                  duplicates to b's quarantine records (kept in feed order),
+ *                  and adds c's counts to f's statistics.
+ * er_feed_can_cut says whether f's format reads this way (CSV does). A chunk
+ * is reused from cut to cut (er_feed_chunk_new / _free); f must outlive the
+ * chunks cut from it until they are settled, and b's views into c stay valid
+ * until c is cut again. max_records is at most b->cap. */
+typedef struct er_feed_chunk er_feed_chunk;
+er_status er_feed_chunk_new(er_feed_chunk **out, er_err *err);
+void      er_feed_chunk_free(er_feed_chunk *c);   /* NULL: no-op */
+bool      er_feed_can_cut(const er_feed *f);
+er_status er_feed_cut(er_feed *f, er_feed_chunk *c, size_t max_records, er_err *err);
+er_status er_feed_parse(const er_feed *f, er_feed_chunk *c, er_batch *b, er_err *err);
+er_status er_feed_settle(er_feed *f, er_feed_chunk *c, er_batch *b, er_err *err);
+
 /* Exact duplicate-id detection covers this many accepted ids; past it the
  * table restarts (stats.dup_window_resets) so memory stays bounded (32 MiB). */
 #define ER_FEED_DUP_EXACT (1u << 21)

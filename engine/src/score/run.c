@@ -89,6 +89,8 @@ static er_status run_load(run_state *R, er_err *err)
     return ER_OK;
 }
 
+static er_status settle_slot(void *ud, slot *s, er_err *err);
+
 /* Counters, slots and the workers. */
 static er_status run_setup(run_state *R, er_err *err)
 {
@@ -101,6 +103,8 @@ static er_status run_setup(run_state *R, er_err *err)
     c->actx.ps = R->ps;
     c->actx.as_of = o->as_of;
     c->want_cands = R->cfg.any_random || R->cfg.any_explore;
+    c->settle = settle_slot;
+    c->settle_ud = R;
     c->cand_prob = R->cfg.any_explore;
     R->np = er_profileset_count(R->ps);
     if ((st = counts_alloc(&R->k, R->np, err)) != ER_OK)
@@ -118,22 +122,48 @@ static er_status run_setup(run_state *R, er_err *err)
     return run_pool_start(c, n_threads, n_slots, o->batch_size ? o->batch_size : 8192, R->np, windows, err);
 }
 
-/* Close the current feed and add its statistics. */
-static void close_feed(run_state *R)
+/* The current feed is read to its end: on to the next. It stays open until
+ * its last batch is committed (its chunks are parsed and settled until then). */
+static void end_feed(run_state *R)
 {
-    const er_feed_stats *fst = er_feed_stats_get(R->feed);
-    counts_add_feed(&R->k, fst);
-    R->bytes_before += fst->bytes_read;
-    er_feed_free(R->feed);
+    R->bytes_before += er_feed_stats_get(R->feed)->bytes_read;
     R->feed = NULL;
     R->feed_i++;
 }
 
-/* Read the next batch into slot s, opening the feeds in turn; R->eof after the last. */
+/* The feeds read to their end whose batches are all committed: their
+ * statistics added, closed. */
+static void retire_feeds(run_state *R)
+{
+    const run_ctx *c = &R->c;
+    while (R->n_retired < R->feed_i) {
+        if (R->next_commit < R->next_fill && c->slots[R->next_commit % c->n_slots].feed <= R->n_retired)
+            break;
+        counts_add_feed(&R->k, er_feed_stats_get(R->feeds[R->n_retired]));
+        er_feed_free(R->feeds[R->n_retired]);
+        R->feeds[R->n_retired++] = NULL;
+    }
+}
+
+/* In feed order, on one thread at a time (run_pool.c): a chunk's duplicate
+ * ids and counts, then the documents and ledger, before scoring. */
+static er_status settle_slot(void *ud, slot *s, er_err *err)
+{
+    run_state *R = ud;
+    er_status st;
+    if (s->from && (st = er_feed_settle(s->from, s->chunk, s->batch, err)) != ER_OK)
+        return st;
+    return reg_run_batch(&R->rr, s->batch, err);
+}
+
+/* The next batch into slot s, opening the feeds in turn; R->eof after the
+ * last. A feed whose format reads in chunks (CSV) is only cut here, the
+ * workers parse it; any other is read whole here. */
 static er_status fill_slot(run_state *R, slot *s, er_err *err)
 {
     er_status st;
     const er_run_opts *o = R->o;
+    s->st = ER_OK;
     while (R->feed_i < o->n_feeds) {
         if (!R->feed) {
             er_feed_opts fo = {.source = o->feeds[R->feed_i], .mapping = R->map, .ref = R->ref,
@@ -141,14 +171,21 @@ static er_status fill_slot(run_state *R, slot *s, er_err *err)
                                .warn = o->warn, .warn_ud = o->warn_ud};
             if ((st = er_feed_open(&R->feed, &fo, err)) != ER_OK)
                 return st;
+            R->feeds[R->feed_i] = R->feed;
         }
-        st = er_feed_next(R->feed, s->batch, err);
         s->feed = R->feed_i;
-        if (st == ER_OK)   /* documents and ledger: sequential, in feed order, before scoring */
-            return reg_run_batch(&R->rr, s->batch, err);
+        s->from = NULL;
+        if (er_feed_can_cut(R->feed)) {
+            if (!s->chunk && (st = er_feed_chunk_new(&s->chunk, err)) != ER_OK)
+                return st;
+            st = er_feed_cut(R->feed, s->chunk, s->batch->cap, err);
+            s->from = R->feed;
+        } else {
+            st = er_feed_next(R->feed, s->batch, err);
+        }
         if (st != ER_EOF)
             return st;
-        close_feed(R);
+        end_feed(R);
     }
     R->eof = true;
     run_pool_read_done(&R->c);   /* no reading left to leave a core to */
@@ -274,6 +311,10 @@ static er_status commit_slot(run_state *R, er_err *err)
     const er_run_opts *o = R->o;
     slot *s = &R->c.slots[R->next_commit % R->c.n_slots];
     run_pool_wait(&R->c, s);
+    if (s->st != ER_OK) {
+        *err = s->err;
+        return s->st;
+    }
     if (s->oom || R->c.worker_st != ER_OK)
         return er_errf(err, ER_ENOMEM, "out of memory while scoring");
     er_batch *b = s->batch;
@@ -295,6 +336,7 @@ static er_status commit_slot(run_state *R, er_err *err)
     if ((st = commit_alerts(R, s, base, err)) != ER_OK || (st = commit_cands(R, s, base, err)) != ER_OK)
         return st;
     R->next_commit++;
+    retire_feeds(R);
     if (o->progress) {
         uint64_t bytes = R->bytes_before + (R->feed ? er_feed_stats_get(R->feed)->bytes_read : 0);
         o->progress(o->progress_ud, R->ordinal, bytes, R->rc.n_recs);
@@ -332,6 +374,7 @@ static er_status run_loop(run_state *R, er_err *err)
         if ((st = commit_slot(R, err)) != ER_OK)
             return st;
     }
+    retire_feeds(R);
     return ER_OK;
 }
 
@@ -388,7 +431,9 @@ static void run_state_free(run_state *R)
     free(R->rc.recs);
     counts_free(&R->k);
     groups_free(&R->gs);
-    er_feed_free(R->feed);
+    for (size_t i = 0; R->feeds && i < R->o->n_feeds; i++)
+        er_feed_free(R->feeds[i]);
+    free(R->feeds);
     er_baseline_free(R->bl);
     er_profileset_free(R->ps);
     er_mapping_free(R->map);
@@ -410,6 +455,10 @@ er_status er_run(const er_run_opts *o, er_run_result *res, er_err *err)
     R->to_stdout = strcmp(o->out_dir, "-") == 0;
     memset(res, 0, sizeof *res);
     er_runout_init(&R->ro);
+    if (!(R->feeds = calloc(o->n_feeds ? o->n_feeds : 1, sizeof *R->feeds))) {
+        st = er_errf(err, ER_ENOMEM, "out of memory");
+        goto cleanup;
+    }
     if ((st = run_load(R, err)) != ER_OK || (st = run_setup(R, err)) != ER_OK)
         goto cleanup;
     st = run_loop(R, err);

@@ -261,10 +261,36 @@ static void process_slot(run_ctx *c, er_eval *ev, er_model_pred *pred, slot *s)
         s->oom = true;
 }
 
-/* Whether a waiting worker may take a batch now (c->mu held). */
+/* Whether a waiting worker may take a batch to score now (c->mu held). */
 static bool may_take(const run_ctx *c)
 {
-    return c->running < c->run_cap || c->q_len >= 2 || c->read_done;
+    return c->running < c->run_cap || c->q_len >= 2 || c->read_done || c->light_reading;
+}
+
+/* Settle the parsed batches in feed order, as far as they go, and queue them
+ * for scoring. Called with c->mu held; one thread settles at a time, the
+ * others leave the work to it (it looks again before it stops). */
+static void settle_ready(run_ctx *c)
+{
+    if (c->settling)
+        return;
+    c->settling = true;
+    for (;;) {
+        slot *s = &c->slots[c->next_settle % c->n_slots];
+        if (c->next_settle == c->n_submitted || s->seqno != c->next_settle || !s->parsed)
+            break;
+        pthread_mutex_unlock(&c->mu);
+        if (s->st == ER_OK)
+            s->st = c->settle(c->settle_ud, s, &s->err);
+        pthread_mutex_lock(&c->mu);
+        s->parsed = false;
+        c->next_settle++;
+        c->queue[c->q_tail] = (size_t)(s - c->slots);
+        c->q_tail = (c->q_tail + 1) % c->n_slots;
+        c->q_len++;
+        pthread_cond_broadcast(&c->work_cv);
+    }
+    c->settling = false;
 }
 
 static void *worker(void *arg)
@@ -283,21 +309,40 @@ static void *worker(void *arg)
     if (st != ER_OK)
         c->worker_st = st;
     for (;;) {
-        while ((c->q_len == 0 || !c->go || !may_take(c)) && !c->stop)
+        /* a batch to score first (it is older), else a chunk to parse (no baseline needed) */
+        bool score;
+        while (!(score = c->q_len && c->go && may_take(c)) && !c->p_len && !c->stop)
             pthread_cond_wait(&c->work_cv, &c->mu);
-        if (c->stop && (c->q_len == 0 || !c->go))
-            break;
+        if (!score && !c->p_len)
+            break;   /* stopping, nothing left that may run */
+        if (!score) {
+            size_t idx = c->pqueue[c->p_head];
+            c->p_head = (c->p_head + 1) % c->n_slots;
+            c->p_len--;
+            c->running++;
+            pthread_mutex_unlock(&c->mu);
+            slot *s = &c->slots[idx];
+            s->st = er_feed_parse(s->from, s->chunk, s->batch, &s->err);
+            pthread_mutex_lock(&c->mu);
+            c->running--;
+            s->parsed = true;
+            settle_ready(c);
+            continue;
+        }
         size_t idx = c->queue[c->q_head];
         c->q_head = (c->q_head + 1) % c->n_slots;
         c->q_len--;
         c->running++;
         pthread_mutex_unlock(&c->mu);
-        if (ev && (pred || !c->model))
-            process_slot(c, ev, pred, &c->slots[idx]);
+        slot *s = &c->slots[idx];
+        if (s->st != ER_OK)
+            ;   /* parse or settle failed: the commit reports it */
+        else if (ev && (pred || !c->model))
+            process_slot(c, ev, pred, s);
         else
-            c->slots[idx].oom = true;
+            s->oom = true;
         pthread_mutex_lock(&c->mu);
-        c->slots[idx].done = true;
+        s->done = true;
         c->running--;
         pthread_cond_broadcast(&c->done_cv);
         if (c->q_len)
@@ -338,8 +383,9 @@ er_status run_pool_start(run_ctx *c, size_t n_threads, size_t n_slots, size_t bs
     c->run_cap = ncpu > 2 ? (size_t)ncpu - 1 : 1;
     c->slots = calloc(c->n_slots, sizeof *c->slots);
     c->queue = calloc(c->n_slots, sizeof *c->queue);
+    c->pqueue = calloc(c->n_slots, sizeof *c->pqueue);
     c->th = calloc(n_threads, sizeof *c->th);
-    if (!c->slots || !c->queue || !c->th)
+    if (!c->slots || !c->queue || !c->pqueue || !c->th)
         return er_errf(err, ER_ENOMEM, "out of memory");
     for (size_t i = 0; i < c->n_slots; i++)
         if ((st = slot_alloc(c, &c->slots[i], bsz, np, windows, err)) != ER_OK)
@@ -358,11 +404,20 @@ er_status run_pool_start(run_ctx *c, size_t n_threads, size_t n_slots, size_t bs
 
 void run_pool_submit(run_ctx *c, size_t idx)
 {
+    slot *s = &c->slots[idx];
     pthread_mutex_lock(&c->mu);
-    c->slots[idx].done = false;
-    c->queue[c->q_tail] = idx;
-    c->q_tail = (c->q_tail + 1) % c->n_slots;
-    c->q_len++;
+    s->done = false;
+    s->seqno = c->n_submitted++;
+    c->light_reading = s->from != NULL;
+    if (s->from) {   /* a chunk: parsed first, settled when its turn comes */
+        s->parsed = false;
+        c->pqueue[c->p_tail] = idx;
+        c->p_tail = (c->p_tail + 1) % c->n_slots;
+        c->p_len++;
+    } else {         /* read whole: settled now or when the chunks before it are */
+        s->parsed = true;
+        settle_ready(c);
+    }
     pthread_cond_broadcast(&c->work_cv);   /* the one woken may be held back: all re-check */
     pthread_mutex_unlock(&c->mu);
 }
@@ -416,6 +471,7 @@ void run_pool_free(run_ctx *c)
     for (size_t i = 0; c->slots && i < c->n_slots; i++) {
         slot *s = &c->slots[i];
         er_batch_free(s->batch);
+        er_feed_chunk_free(s->chunk);
         er_sb_free(&s->alerts);
         er_sb_free(&s->cands);
         er_sb_free(&s->scores);
@@ -433,5 +489,6 @@ void run_pool_free(run_ctx *c)
     }
     free(c->slots);
     free(c->queue);
+    free(c->pqueue);
     free(c->th);
 }
