@@ -37,9 +37,8 @@ struct er_csv {
     char      *scratch;       /* unescaped fields of a quoted record */
     size_t     scratch_cap;   /* kept >= rb.cap: unescaping never lengthens a record */
     /* parsing a cut (csv_mem_reset): the records the cutter resolved, met in turn */
-    const csv_cut_bad *bad;
-    size_t     n_bad, bad_i;
-    const char *xbuf;
+    const rcut *cut;
+    size_t     bad_i;
 };
 
 er_status csv_open(er_csv **out, er_src *src, size_t max_record, er_err *err)
@@ -465,9 +464,10 @@ static er_status next_rec(er_csv *c, csv_rec *rec, er_err *err)
     }
     for (;;) {
         const char *s = NULL, *nlp = NULL;
-        if (c->bad_i < c->n_bad && r->pos == c->bad[c->bad_i].at) {   /* resolved by the cutter */
-            const csv_cut_bad *b = &c->bad[c->bad_i++];
-            set_err(rec, b->err, b->msg, c->xbuf + b->raw_off, b->raw_len, b->line, b->err_line);
+        if (c->cut && c->bad_i < c->cut->n_bad && r->pos == c->cut->bad[c->bad_i].at) {   /* resolved by the cutter */
+            const rcut_bad *b = &c->cut->bad[c->bad_i++];
+            set_err(rec, (csv_rerr)b->kind, c->cut->xbuf + b->msg_off, c->cut->xbuf + b->raw_off, b->raw_len,
+                    b->line, b->err_line);
             c->line = b->resume_line;
             return ER_OK;
         }
@@ -655,50 +655,10 @@ stop:
 }
 #endif
 
-/* n bytes to the end of the cut's buffer, RBUF_SLACK bytes of room after them. */
-static bool cut_put(csv_cut *o, const char *p, size_t n)
-{
-    if (o->len + n + RBUF_SLACK > o->cap) {
-        size_t nc = o->cap ? o->cap : 1u << 16;
-        while (nc < o->len + n + RBUF_SLACK)
-            nc *= 2;
-        char *nb = realloc(o->buf, nc);
-        if (!nb)
-            return false;
-        o->buf = nb;
-        o->cap = nc;
-    }
-    memcpy(o->buf + o->len, p, n);
-    o->len += n;
-    return true;
-}
-
-/* A record the parser turned into an error: kept resolved, with its excerpt. */
-static bool cut_bad(csv_cut *o, const csv_rec *rec)
-{
-    size_t n = rec->raw_len < CSV_CUT_RAW_MAX ? rec->raw_len : CSV_CUT_RAW_MAX;
-    if (!er_grow((void **)&o->bad, &o->cap_bad, o->n_bad + 1, sizeof *o->bad) ||
-        !er_grow((void **)&o->xbuf, &o->xcap, o->xlen + n + 1, 1))
-        return false;
-    csv_cut_bad *b = &o->bad[o->n_bad++];
-    b->at = o->len;
-    b->err = rec->err;
-    b->msg = rec->errmsg;
-    b->line = rec->line;
-    b->err_line = rec->err_line;
-    b->raw_off = o->xlen;
-    b->raw_len = n;
-    if (n)
-        memcpy(o->xbuf + o->xlen, rec->raw, n);
-    o->xlen += n;
-    return true;
-}
-
-er_status csv_cut_next(er_csv *c, csv_cut *o, size_t max_records, size_t max_bytes, er_err *err)
+er_status csv_cut_next(er_csv *c, rcut *o, size_t max_records, size_t max_bytes, er_err *err)
 {
     rbuf *r = &c->rb;
     er_status st;
-    o->len = o->n_rec = o->n_bad = o->xlen = 0;
     if (!c->started) {
         if ((st = rbuf_skip_bom(r, err)) != ER_OK)
             return st;
@@ -709,7 +669,7 @@ er_status csv_cut_next(er_csv *c, csv_cut *o, size_t max_records, size_t max_byt
         if ((st = rbuf_skip_line(r, &c->line, err)) != ER_OK)
             return st;
     }
-    o->line0 = c->line;
+    rcut_reset(o, c->line);
     size_t run = r->pos;   /* start of the bytes read but not copied yet */
     while (o->n_rec < max_records && o->len + (r->pos - run) < max_bytes) {
 #ifdef __SSE2__
@@ -720,7 +680,7 @@ er_status csv_cut_next(er_csv *c, csv_cut *o, size_t max_records, size_t max_byt
         const char *p = r->buf + r->pos, *e = r->buf + r->end;
         const char *nl = p < e ? memchr(p, '\n', (size_t)(e - p)) : NULL;
         if (!nl && !r->eof && (size_t)(e - p) <= c->max_record) {
-            if (!cut_put(o, r->buf + run, r->pos - run))
+            if (!rcut_put(o, r->buf + run, r->pos - run))
                 goto nomem;
             if ((st = rbuf_fill(r, err)) != ER_OK)
                 return st;
@@ -751,7 +711,7 @@ er_status csv_cut_next(er_csv *c, csv_cut *o, size_t max_records, size_t max_byt
         }
         /* A field spanning lines, an error, or a line over the limit: the parser
          * itself finds where the record ends. */
-        if (!cut_put(o, r->buf + run, r->pos - run))
+        if (!rcut_put(o, r->buf + run, r->pos - run))
             goto nomem;
         run = r->pos;
         csv_rec rec;
@@ -764,7 +724,7 @@ er_status csv_cut_next(er_csv *c, csv_cut *o, size_t max_records, size_t max_byt
             run = (size_t)(rec.raw - r->buf);
             continue;
         }
-        if (!cut_bad(o, &rec))
+        if (!rcut_add_bad(o, rec.err, rec.errmsg, rec.line, rec.err_line, rec.raw, rec.raw_len))
             goto nomem;
         if (c->skip_nl) {
             c->skip_nl = false;
@@ -774,20 +734,11 @@ er_status csv_cut_next(er_csv *c, csv_cut *o, size_t max_records, size_t max_byt
         o->bad[o->n_bad - 1].resume_line = c->line;
         run = r->pos;
     }
-    if (!cut_put(o, r->buf + run, r->pos - run))
+    if (!rcut_put(o, r->buf + run, r->pos - run) || !rcut_finish(o))
         goto nomem;
-    memset(o->buf + o->len, 0, RBUF_SLACK);
     return o->n_rec ? ER_OK : ER_EOF;
 nomem:
     return er_errf(err, ER_ENOMEM, "out of memory cutting CSV records");
-}
-
-void csv_cut_free(csv_cut *o)
-{
-    free(o->buf);
-    free(o->bad);
-    free(o->xbuf);
-    memset(o, 0, sizeof *o);
 }
 
 er_status csv_mem_open(er_csv **out, const er_csv *like, er_err *err)
@@ -804,20 +755,15 @@ er_status csv_mem_open(er_csv **out, const er_csv *like, er_err *err)
     return ER_OK;
 }
 
-void csv_mem_reset(er_csv *c, csv_cut *o)
+void csv_mem_reset(er_csv *c, rcut *o)
 {
-    memset(&c->rb, 0, sizeof c->rb);
-    c->rb.buf = o->buf;
-    c->rb.cap = c->rb.end = c->rb.max = o->len;
-    c->rb.eof = true;
+    rbuf_mem(&c->rb, o);
     c->line = o->line0;
     c->blank = 0;
     c->started = true;
     c->skip_nl = false;
-    c->bad = o->bad;
-    c->n_bad = o->n_bad;
+    c->cut = o;
     c->bad_i = 0;
-    c->xbuf = o->xbuf;
 }
 
 void csv_mem_free(er_csv *c)

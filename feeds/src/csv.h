@@ -44,34 +44,12 @@ typedef struct csv_rec {
 
 typedef struct er_csv er_csv;
 
-/* ---- reading in two steps (docs/feeds.md, "Reading on several threads") ----
- * csv_cut_next, on the reading thread, copies the next whole records into a
- * cut without splitting them: a line with an even number of quotes is one
- * record whatever it holds, so only the rare line with an odd number goes
- * through the parser to find where its record ends. Records the parser turns
- * into errors are kept resolved (their bytes are not copied). csv_next on a
- * parser reset to the cut (csv_mem_reset), on any thread, then gives exactly
- * the records csv_next would have given on the stream. */
-#define CSV_CUT_RAW_MAX 256   /* bytes of an error record's excerpt kept */
-
-typedef struct csv_cut_bad {
-    size_t      at;           /* offset in buf where the record stood */
-    csv_rerr    err;
-    const char *msg;          /* static text */
-    uint64_t    line, err_line, resume_line;   /* resume_line: of the byte at `at` after it */
-    size_t      raw_off, raw_len;              /* its excerpt in xbuf */
-} csv_cut_bad;
-
-typedef struct csv_cut {
-    char        *buf;         /* the records' bytes, RBUF_SLACK zeroed bytes after len */
-    size_t       len, cap;
-    uint64_t     line0;       /* line of buf[0] */
-    size_t       n_rec;       /* records (error records included) */
-    csv_cut_bad *bad;
-    size_t       n_bad, cap_bad;
-    char        *xbuf;        /* excerpts of the error records */
-    size_t       xlen, xcap;
-} csv_cut;
+/* Reading in two steps (source.h, "cuts"): csv_cut_next copies whole records
+ * without splitting them — a line with an even number of quotes is one record
+ * whatever it holds, so only the rare line with an odd number goes through the
+ * parser to find where its record ends. csv_next on a parser reset onto the
+ * cut (csv_mem_reset), on any thread, gives exactly the records csv_next
+ * would have given on the stream. */
 
 /* src is borrowed for the reader's lifetime; max_record bounds one record. */
 er_status csv_open(er_csv **out, er_src *src, size_t max_record, er_err *err);
@@ -87,13 +65,12 @@ void      csv_state_machine_only(er_csv *c);
 /* The next up to max_records records (and up to about max_bytes) of c's stream
  * into o, which is reused (its buffers kept). ER_EOF when none is left. Blank
  * lines and bytes are counted on c as csv_next would. */
-er_status csv_cut_next(er_csv *c, csv_cut *o, size_t max_records, size_t max_bytes, er_err *err);
-void      csv_cut_free(csv_cut *o);   /* its buffers; o itself is the caller's */
+er_status csv_cut_next(er_csv *c, rcut *o, size_t max_records, size_t max_bytes, er_err *err);
 /* A parser of cuts, with like's record limit and mode; csv_mem_free frees it. */
 er_status csv_mem_open(er_csv **out, const er_csv *like, er_err *err);
 /* Parse o from its start with csv_next: o is borrowed (and its bytes written:
  * fields are split in place) until the next reset. */
-void      csv_mem_reset(er_csv *c, csv_cut *o);
+void      csv_mem_reset(er_csv *c, rcut *o);
 void      csv_mem_free(er_csv *c);
 
 #endif

@@ -396,12 +396,8 @@ void er_feed_chunk_free(er_feed_chunk *c)
     free(c);
 }
 
-bool er_feed_can_cut(const er_feed *f) { return f->rd->cut && f->rd->parse; }
-
 er_status er_feed_cut(er_feed *f, er_feed_chunk *c, size_t max_records, er_err *err)
 {
-    if (!er_feed_can_cut(f))
-        return er_errf(err, ER_EINVAL, "%s: the %s reader does not read in chunks", f->name, f->rd->name);
     if (f->eof)
         return ER_EOF;
     er_status st = f->rd->cut(f->rs, &c->fc, max_records, err);

@@ -25,6 +25,8 @@ struct er_jsonl {
     json_object        *obj;
     char               *quoted;      /* the line with its long integers quoted */
     size_t              quoted_cap;
+    const rcut         *cut;         /* parsing a cut (jsonl_mem_reset): its resolved records */
+    size_t              bad_i;
 };
 
 static inline bool is_hex(unsigned char c)
@@ -381,6 +383,16 @@ er_status jsonl_next(er_jsonl *j, jsonl_rec *rec, er_err *err)
     }
     for (;;) {
         const char *s = NULL, *nl = NULL;
+        if (j->cut && j->bad_i < j->cut->n_bad && r->pos == j->cut->bad[j->bad_i].at) {   /* resolved by the cutter */
+            const rcut_bad *b = &j->cut->bad[j->bad_i++];
+            rec->line = b->line;
+            rec->raw = j->cut->xbuf + b->raw_off;
+            rec->raw_len = b->raw_len;
+            rec->err = (jsonl_rerr)b->kind;
+            snprintf(rec->errmsg, sizeof rec->errmsg, "%s", j->cut->xbuf + b->msg_off);
+            j->line = b->resume_line;
+            return ER_OK;
+        }
         st = rbuf_line(r, j->max_record, &s, &nl, err);
         if (st == ER_ELIMIT) {
             rec->line = j->line;
@@ -458,4 +470,108 @@ er_status jsonl_next(er_jsonl *j, jsonl_rec *rec, er_err *err)
         rec->obj = j->obj;
         return ER_OK;
     }
+}
+
+/* ---- reading in two steps (jsonl.h) ---- */
+
+er_status jsonl_cut_next(er_jsonl *j, rcut *o, size_t max_records, size_t max_bytes, er_err *err)
+{
+    rbuf *r = &j->rb;
+    er_status st;
+    if (!j->started) {
+        if ((st = rbuf_skip_bom(r, err)) != ER_OK)
+            return st;
+        j->started = true;
+    }
+    if (j->skip_nl) {
+        j->skip_nl = false;
+        if ((st = rbuf_skip_line(r, &j->line, err)) != ER_OK)
+            return st;
+    }
+    rcut_reset(o, j->line);
+    size_t run = r->pos;   /* start of the bytes read but not copied yet */
+    while (o->n_rec < max_records && o->len + (r->pos - run) < max_bytes) {
+        const char *p = r->buf + r->pos, *e = r->buf + r->end;
+        const char *nl = p < e ? memchr(p, '\n', (size_t)(e - p)) : NULL;
+        if (!nl && !r->eof && (size_t)(e - p) <= j->max_record) {
+            if (!rcut_put(o, r->buf + run, r->pos - run))
+                goto nomem;
+            if ((st = rbuf_fill(r, err)) != ER_OK)
+                return st;
+            run = r->pos;
+            continue;
+        }
+        if (p == e)
+            break;   /* the end of the input */
+        if (nl || r->eof) {
+            const char *le = nl ? nl : e;
+            size_t len = (size_t)(le - p);
+            if (len && p[len - 1] == '\r')
+                len--;
+            if (len <= j->max_record) {   /* a line is a record (or blank): copied with the run */
+                if (len == 0)
+                    j->blank++;
+                else
+                    o->n_rec++;
+                r->pos = (size_t)((nl ? nl + 1 : e) - r->buf);
+                j->line += nl != NULL;
+                continue;
+            }
+        }
+        /* a line over the limit: the reader's own error record, its bytes skipped */
+        if (!rcut_put(o, r->buf + run, r->pos - run))
+            goto nomem;
+        jsonl_rec rec;
+        if ((st = jsonl_next(j, &rec, err)) == ER_EOF)
+            break;
+        if (st != ER_OK)
+            return st;
+        o->n_rec++;
+        if (!rcut_add_bad(o, rec.err, rec.errmsg, rec.line, rec.line, rec.raw, rec.raw_len))
+            goto nomem;
+        if (j->skip_nl) {
+            j->skip_nl = false;
+            if ((st = rbuf_skip_line(r, &j->line, err)) != ER_OK)
+                return st;
+        }
+        o->bad[o->n_bad - 1].resume_line = j->line;
+        run = r->pos;
+    }
+    if (!rcut_put(o, r->buf + run, r->pos - run) || !rcut_finish(o))
+        goto nomem;
+    return o->n_rec ? ER_OK : ER_EOF;
+nomem:
+    return er_errf(err, ER_ENOMEM, "out of memory cutting JSON Lines records");
+}
+
+er_status jsonl_mem_open(er_jsonl **out, const er_jsonl *like, er_err *err)
+{
+    er_jsonl *j = calloc(1, sizeof *j);
+    if (!j || !(j->tok = json_tokener_new_ex(JSON_MAX_DEPTH + 2))) {
+        free(j);
+        return er_errf(err, ER_ENOMEM, "out of memory");
+    }
+    json_tokener_set_flags(j->tok, JSON_TOKENER_STRICT);
+    j->max_record = like->max_record;
+    *out = j;
+    return ER_OK;
+}
+
+void jsonl_mem_reset(er_jsonl *j, rcut *o)
+{
+    rbuf_mem(&j->rb, o);
+    j->line = o->line0;
+    j->blank = 0;
+    j->started = true;
+    j->skip_nl = false;
+    j->cut = o;
+    j->bad_i = 0;
+}
+
+void jsonl_mem_free(er_jsonl *j)
+{
+    if (!j)
+        return;
+    j->rb.buf = NULL;   /* the cut's */
+    jsonl_free(j);
 }

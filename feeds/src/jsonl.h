@@ -32,6 +32,16 @@ er_status jsonl_next(er_jsonl *j, jsonl_rec *rec, er_err *err);   /* ER_EOF at e
 uint64_t  jsonl_blank_lines(const er_jsonl *j);
 uint64_t  jsonl_bytes(const er_jsonl *j);
 
+/* Reading in two steps (source.h, "cuts"): jsonl_cut_next copies the next up
+ * to max_records lines (and about max_bytes) as they stand, a line over the
+ * record limit kept as its error record; jsonl_next on a reader reset onto the
+ * cut (jsonl_mem_reset), on any thread, gives what it would have given on
+ * the stream. ER_EOF when no record is left. */
+er_status jsonl_cut_next(er_jsonl *j, rcut *o, size_t max_records, size_t max_bytes, er_err *err);
+er_status jsonl_mem_open(er_jsonl **out, const er_jsonl *like, er_err *err);   /* like's limit */
+void      jsonl_mem_reset(er_jsonl *j, rcut *o);   /* o borrowed until the next reset */
+void      jsonl_mem_free(er_jsonl *j);
+
 /* Strict RFC 8259 check of one JSON text p[0..n) (whitespace around the value
  * allowed). false: *off is the byte offset of the error, *msg says what. */
 bool er_json_check(const char *p, size_t n, size_t *off, const char **msg);

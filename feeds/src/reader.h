@@ -3,7 +3,7 @@
  *
  * A feed format is one row of er_feed_readers[] (readers.c): its name, the
  * file-name endings that select it, a sniff of the first bytes, and open /
- * next / counts / free over its own state. feed.c picks a row (explicit
+ * next / cut / parse / counts / free over its own state. feed.c picks a row (explicit
  * format, mapping, file name, then sniff), opens it on the feed's source and
  * asks it for raw records; validation, duplicate ids and quarantine stay in
  * feed.c, so every reader produces the same quarantine records.
@@ -65,7 +65,7 @@ typedef struct feed_reader {
     /* Next record into r (zeroed by the caller) and it. ER_EOF at end. The views
      * in r and it stay valid until the next call. */
     er_status (*next)(void *state, raw_rec *r, feed_item *it, er_err *err);
-    /* Optional, both or neither: reading in two steps.
+    /* Reading in two steps (the daily run's way, feed.h: er_feed_cut).
      * cut: the next up to max_records whole records into c, on the reading
      *   thread (which alone calls next / cut / counts); ER_EOF when none is left.
      * parse: c's next record into r (zeroed by the caller) and it, exactly as
@@ -118,6 +118,8 @@ void      er_reader_csv_free(void *state);
 bool      er_reader_jsonl_sniff(const char *p, size_t n);
 er_status er_reader_jsonl_open(void **state, er_src *src, const feed_ctx *c, er_err *err);
 er_status er_reader_jsonl_next(void *state, raw_rec *r, feed_item *it, er_err *err);
+er_status er_reader_jsonl_cut(void *state, feed_chunk *c, size_t max_records, er_err *err);
+er_status er_reader_jsonl_parse(const void *state, feed_chunk *c, raw_rec *r, feed_item *it, er_err *err);
 void      er_reader_jsonl_counts(const void *state, uint64_t *bytes, uint64_t *blank_lines);
 void      er_reader_jsonl_free(void *state);
 

@@ -318,7 +318,7 @@ er_status er_reader_csv_next(void *state, raw_rec *r, feed_item *it, er_err *err
 #define CUT_MAX_BYTES (32u << 20)   /* a cut of very long records stops here */
 
 typedef struct cut_part {
-    csv_cut  cut;
+    rcut     cut;
     er_csv  *mem;    /* the parser of this chunk's cut */
 } cut_part;
 
@@ -327,7 +327,7 @@ static void cut_part_free(void *p)
     cut_part *cp = p;
     if (!cp)
         return;
-    csv_cut_free(&cp->cut);
+    rcut_free(&cp->cut);
     csv_mem_free(cp->mem);
     free(cp);
 }

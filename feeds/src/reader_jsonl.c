@@ -208,32 +208,106 @@ static bool take_extras(const rjsonl *f, json_object *obj, raw_rec *r, feed_item
     return true;
 }
 
-er_status er_reader_jsonl_next(void *state, raw_rec *r, feed_item *it, er_err *err)
+/* One jsonl.c record into r and it (shared by next and parse; f's join
+ * buffers hold the joined arrays). */
+static void take_record(rjsonl *f, const jsonl_rec *rec, raw_rec *r, feed_item *it)
 {
-    jsonl_rec rec;
-    er_status st = jsonl_next(((rjsonl *)state)->jl, &rec, err);
-    rjsonl *f = state;
-    if (st != ER_OK)
-        return st;
-    er_feed_item_at(it, rec.line, rec.raw, rec.raw_len);
-    if (rec.err != JL_OK) {
+    er_feed_item_at(it, rec->line, rec->raw, rec->raw_len);
+    if (rec->err != JL_OK) {
         it->bad = true;
-        it->reason = rec.err == JL_TOOLONG ? ER_Q_TOO_LONG : ER_Q_SYNTAX;
-        snprintf(it->detail, sizeof it->detail, "%s", rec.errmsg);
-        return ER_OK;
+        it->reason = rec->err == JL_TOOLONG ? ER_Q_TOO_LONG : ER_Q_SYNTAX;
+        snprintf(it->detail, sizeof it->detail, "%s", rec->errmsg);
+        return;
     }
     for (int fi = 0; fi < F_COUNT; fi++) {
         const char *key = f->c.map->f[fi].column;
         json_object *v;
-        if (!key || !json_object_object_get_ex(rec.obj, key, &v))
+        if (!key || !json_object_object_get_ex(rec->obj, key, &v))
             continue;
         if (!json_field(f, r, fi, v, it->detail, sizeof it->detail)) {
             it->bad = true;
             it->reason = ER_Q_SYNTAX;
             it->field = er_field_names[fi];
-            return ER_OK;
+            return;
         }
     }
-    take_extras(f, rec.obj, r, it);
+    take_extras(f, rec->obj, r, it);
+}
+
+er_status er_reader_jsonl_next(void *state, raw_rec *r, feed_item *it, er_err *err)
+{
+    rjsonl *f = state;
+    jsonl_rec rec;
+    er_status st = jsonl_next(f->jl, &rec, err);
+    if (st == ER_OK)
+        take_record(f, &rec, r, it);
+    return st;
+}
+
+/* ---- in two steps (reader.h): cut on the reading thread, parse anywhere ---- */
+
+#define CUT_MAX_BYTES (32u << 20)   /* a cut of very long records stops here */
+
+typedef struct cut_part {
+    rcut      cut;
+    er_jsonl *mem;      /* the reader of this chunk's cut */
+    rjsonl    own;      /* the feed's context, with join buffers of this chunk's */
+} cut_part;
+
+static void cut_part_free(void *p)
+{
+    cut_part *cp = p;
+    if (!cp)
+        return;
+    rcut_free(&cp->cut);
+    jsonl_mem_free(cp->mem);
+    free(cp->own.join);
+    for (int i = 0; i < 3; i++)
+        free(cp->own.djoin[i]);
+    free(cp);
+}
+
+er_status er_reader_jsonl_cut(void *state, feed_chunk *c, size_t max_records, er_err *err)
+{
+    rjsonl *f = state;
+    er_status st;
+    if (c->owner != (const void *)er_reader_jsonl_cut) {
+        if (c->part_free)
+            c->part_free(c->part);
+        c->part = NULL;
+        c->part_free = NULL;
+        cut_part *cp = calloc(1, sizeof *cp);
+        if (!cp)
+            return er_errf(err, ER_ENOMEM, "out of memory");
+        if ((st = jsonl_mem_open(&cp->mem, f->jl, err)) != ER_OK) {
+            free(cp);
+            return st;
+        }
+        c->part = cp;
+        c->part_free = cut_part_free;
+        c->owner = (const void *)er_reader_jsonl_cut;
+    }
+    cut_part *cp = c->part;
+    cp->own.c = f->c;   /* the chunk may come from another feed than last time */
+    c->n_rec = 0;
+    if ((st = jsonl_cut_next(f->jl, &cp->cut, max_records, CUT_MAX_BYTES, err)) != ER_OK)
+        return st;
+    c->n_rec = cp->cut.n_rec;
+    c->fresh = true;
     return ER_OK;
+}
+
+er_status er_reader_jsonl_parse(const void *state, feed_chunk *c, raw_rec *r, feed_item *it, er_err *err)
+{
+    (void)state;   /* what parsing needs of it was copied at the cut */
+    cut_part *cp = c->part;
+    if (c->fresh) {
+        jsonl_mem_reset(cp->mem, &cp->cut);
+        c->fresh = false;
+    }
+    jsonl_rec rec;
+    er_status st = jsonl_next(cp->mem, &rec, err);
+    if (st == ER_OK)
+        take_record(&cp->own, &rec, r, it);
+    return st;
 }

@@ -14,7 +14,8 @@ const feed_reader er_feed_readers[] = {
      er_reader_csv_sniff, er_reader_csv_open, er_reader_csv_next, er_reader_csv_cut, er_reader_csv_parse,
      er_reader_csv_counts, er_reader_csv_free},
     {"jsonl", ER_FORMAT_JSONL, {".jsonl", ".ndjson", ".json", NULL},
-     er_reader_jsonl_sniff, er_reader_jsonl_open, er_reader_jsonl_next, NULL, NULL,
+     er_reader_jsonl_sniff, er_reader_jsonl_open, er_reader_jsonl_next, er_reader_jsonl_cut,
+     er_reader_jsonl_parse,
      er_reader_jsonl_counts, er_reader_jsonl_free},
 };
 const size_t er_feed_n_readers = sizeof er_feed_readers / sizeof er_feed_readers[0];

@@ -722,3 +722,100 @@ er_status rbuf_skip_line(rbuf *r, uint64_t *line, er_err *err)
             return st;
     }
 }
+
+/* ---- cuts (source.h) ---- */
+
+void rcut_reset(rcut *o, uint64_t line0)
+{
+    o->len = o->n_rec = o->n_bad = o->xlen = 0;
+    o->line0 = line0;
+}
+
+bool rcut_put(rcut *o, const char *p, size_t n)
+{
+    if (o->len + n + RBUF_SLACK > o->cap) {
+        size_t nc = o->cap ? o->cap : 1u << 16;
+        while (nc < o->len + n + RBUF_SLACK)
+            nc *= 2;
+        char *nb = realloc(o->buf, nc);
+        if (!nb)
+            return false;
+        o->buf = nb;
+        o->cap = nc;
+    }
+    if (n)
+        memcpy(o->buf + o->len, p, n);
+    o->len += n;
+    return true;
+}
+
+static bool xput(rcut *o, const char *p, size_t n, size_t *off)
+{
+    if (o->xlen + n + 1 > o->xcap) {
+        size_t nc = o->xcap ? o->xcap : 1024;
+        while (nc < o->xlen + n + 1)
+            nc *= 2;
+        char *nb = realloc(o->xbuf, nc);
+        if (!nb)
+            return false;
+        o->xbuf = nb;
+        o->xcap = nc;
+    }
+    *off = o->xlen;
+    if (n)
+        memcpy(o->xbuf + o->xlen, p, n);
+    o->xbuf[o->xlen + n] = '\0';
+    o->xlen += n + 1;
+    return true;
+}
+
+bool rcut_add_bad(rcut *o, int kind, const char *msg, uint64_t line, uint64_t err_line, const char *raw,
+                  size_t raw_len)
+{
+    if (o->n_bad == o->cap_bad) {
+        size_t nc = o->cap_bad ? o->cap_bad * 2 : 16;
+        rcut_bad *nb = realloc(o->bad, nc * sizeof *nb);
+        if (!nb)
+            return false;
+        o->bad = nb;
+        o->cap_bad = nc;
+    }
+    rcut_bad *b = &o->bad[o->n_bad];
+    b->at = o->len;
+    b->kind = kind;
+    b->line = line;
+    b->err_line = err_line;
+    b->resume_line = line;
+    b->raw_len = raw_len < RCUT_RAW_MAX ? raw_len : RCUT_RAW_MAX;
+    if (!xput(o, msg ? msg : "", msg ? strlen(msg) : 0, &b->msg_off) ||
+        !xput(o, raw, raw ? b->raw_len : 0, &b->raw_off))
+        return false;
+    if (!raw)
+        b->raw_len = 0;
+    o->n_bad++;
+    return true;
+}
+
+bool rcut_finish(rcut *o)
+{
+    if (!rcut_put(o, NULL, 0))
+        return false;
+    memset(o->buf + o->len, 0, RBUF_SLACK);
+    return true;
+}
+
+void rcut_free(rcut *o)
+{
+    free(o->buf);
+    free(o->bad);
+    free(o->xbuf);
+    memset(o, 0, sizeof *o);
+}
+
+void rbuf_mem(rbuf *r, rcut *o)
+{
+    memset(r, 0, sizeof *r);
+    r->buf = o->buf;
+    r->cap = r->end = r->max = o->len;
+    r->eof = true;
+}

@@ -102,4 +102,47 @@ er_status rbuf_skip_bom(rbuf *r, er_err *err);
  * adds 1 to *line when one was found (none at the end of input). */
 er_status rbuf_skip_line(rbuf *r, uint64_t *line, er_err *err);
 
+/* ---- cuts: whole records copied out of an rbuf (docs/feeds.md, "Reading on
+ * several threads") ----
+ * A reader's cut function, on the reading thread, copies the next whole
+ * records from its rbuf into an rcut without parsing them; a record the
+ * reader had to parse to find its end and turned into an error is kept
+ * resolved instead (its bytes are not copied). The reader's parser, reset
+ * onto the cut (rbuf_mem) on any thread, then reads the same records. */
+#define RCUT_RAW_MAX 256   /* bytes of an error record's excerpt kept */
+
+typedef struct rcut_bad {
+    size_t   at;             /* offset in buf where the record stood */
+    int      kind;           /* the reader's error code */
+    uint64_t line, err_line; /* where it started, where the error was seen */
+    uint64_t resume_line;    /* line of the byte at `at` after it */
+    size_t   msg_off;        /* its message, NUL-terminated, in xbuf */
+    size_t   raw_off, raw_len;   /* its excerpt in xbuf */
+} rcut_bad;
+
+typedef struct rcut {
+    char     *buf;           /* the records' bytes, RBUF_SLACK zeroed bytes after len */
+    size_t    len, cap;
+    uint64_t  line0;         /* line of buf[0] */
+    size_t    n_rec;         /* records (error records included) */
+    rcut_bad *bad;
+    size_t    n_bad, cap_bad;
+    char     *xbuf;          /* messages and excerpts of the error records */
+    size_t    xlen, xcap;
+} rcut;
+
+/* Empty o (its buffers kept) for a cut starting at line line0. */
+void rcut_reset(rcut *o, uint64_t line0);
+/* n bytes to the end of o's buffer. false: out of memory. */
+bool rcut_put(rcut *o, const char *p, size_t n);
+/* An error record at the current end of the buffer (resume_line to be set by
+ * the caller once the reader has skipped past it). false: out of memory. */
+bool rcut_add_bad(rcut *o, int kind, const char *msg, uint64_t line, uint64_t err_line, const char *raw,
+                  size_t raw_len);
+/* The cut complete: its slack zeroed. false: out of memory. */
+bool rcut_finish(rcut *o);
+void rcut_free(rcut *o);   /* its buffers; o itself is the caller's */
+/* r reads o's bytes (borrowed until r is reset; fields are split in place). */
+void rbuf_mem(rbuf *r, rcut *o);
+
 #endif

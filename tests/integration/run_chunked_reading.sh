@@ -67,11 +67,12 @@ for tb in "2 8192" "4 3" "1 3" "2 64"; do
   set -- $tb
   run "$T/o-$1-$2" "$1" "$2"
   for f in alerts.jsonl quarantine.jsonl scores.csv; do
-    cmp -s "$T/ref/$f" "$T/o-$1-$2/$f" || fail "$f differs with --threads $1 --batch-size $2"
+    cmp -s "$T/ref/$f" "$T/o-$1-$2/$f" || { diff "$T/ref/$f" "$T/o-$1-$2/$f" | head -c 2000 >&2
+                                           fail "$f differs with --threads $1 --batch-size $2"; }
   done
   for f in summary.json metrics.prom; do   # the same but for how long the run took
     diff <(grep -v -e timings -e '"metrics.prom"' -e _seconds "$T/ref/$f") \
-         <(grep -v -e timings -e '"metrics.prom"' -e _seconds "$T/o-$1-$2/$f") >/dev/null \
+         <(grep -v -e timings -e '"metrics.prom"' -e _seconds "$T/o-$1-$2/$f") >&2 \
       || fail "$f differs with --threads $1 --batch-size $2"
   done
 done

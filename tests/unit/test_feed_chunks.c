@@ -5,8 +5,9 @@
  * reason, detail, excerpt) and statistics, whatever the chunk size. Cases
  * that the cutter must get right by hand (fields spanning lines, errors that
  * resynchronise, blank and CRLF lines, lines over the record limit, duplicate
- * ids across chunks, another delimiter), then seeded random feeds built from
- * such pieces.
+ * ids across chunks, another delimiter), seeded random feeds built from
+ * such pieces, and JSON Lines (blank and CRLF lines, non-objects, syntax
+ * errors, lines over the record limit).
  */
 #include "check_main.h"
 #include "feed_chunks_compare.h"
@@ -121,6 +122,35 @@ START_TEST(test_other_delimiter)
 }
 END_TEST
 
+START_TEST(test_json_lines)
+{
+    static const char text[] =
+        "\xEF\xBB\xBF{\"id\":\"J1\",\"date\":\"2026-11-24\",\"hs\":\"010600\",\"transit\":[\"TR\",\"AE\"]}\n"
+        "\n"
+        "{\"id\":\"J2\",\"date\":\"2026-11-24\",\"hs\":\"010600\",\"description\":\"a \\\"quoted\\\" word\"}\r\n"
+        "[1,2]\n"
+        "{\"id\":\"J3\",\"date\":\"2026-11-24\",\"hs\":\"010600\",\"permits\":[\"P1\",\"P2\"],\"x\":12345678901234567890}\n"
+        "{\"id\":\"J1\",\"date\":\"2026-11-24\",\"hs\":\"010600\"}\n"
+        "{\"id\": broken\n"
+        "\r\n"
+        "{\"id\":\"J4\",\"date\":\"2026-11-24\",\"hs\":[1]}\n"
+        "{\"id\":\"J5\",\"date\":\"2026-11-24\",\"hs\":\"010600\"}";
+    same_every_size(text, sizeof text - 1, ".jsonl", NULL);
+    /* a line over the record limit, with and without a newline after it */
+    size_t big = ER_LIMIT_RECORD + 1000, n = 0;
+    char *t = malloc(2 * big + 512);
+    ck_assert_ptr_nonnull(t);
+    n += (size_t)sprintf(t, "{\"id\":\"K1\",\"date\":\"2026-11-24\",\"hs\":\"010600\",\"description\":\"");
+    memset(t + n, 'x', big);
+    n += big;
+    n += (size_t)sprintf(t + n, "\"}\n{\"id\":\"K2\",\"date\":\"2026-11-24\",\"hs\":\"010600\"}\n{\"id\":\"");
+    memset(t + n, 'y', big);
+    n += big;
+    same_every_size(t, n, ".jsonl", NULL);
+    free(t);
+}
+END_TEST
+
 /* Seeded random feeds from pieces that stress the cutter. */
 static const char *const pieces[] = {
     "plain", "\"quoted, comma\"", "\"esc \"\"q\"\"\"", "\"multi\nline\"", "\"multi\r\nline\"", "bad\"q",
@@ -179,6 +209,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, test_over_the_record_limit);
     tcase_add_test(tc, test_other_delimiter);
     tcase_add_test(tc, test_random_feeds);
+    tcase_add_test(tc, test_json_lines);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -105,14 +105,12 @@ uint64_t    er_feed_size(const er_feed *f);
  *                  checks b's ids against the feed's earlier ones, moving
  *                  duplicates to b's quarantine records (kept in feed order),
  *                  and adds c's counts to f's statistics.
- * er_feed_can_cut says whether f's format reads this way (CSV does). A chunk
- * is reused from cut to cut (er_feed_chunk_new / _free); f must outlive the
+ * Every format reads this way. A chunk is reused from cut to cut (er_feed_chunk_new / _free); f must outlive the
  * chunks cut from it until they are settled, and b's views into c stay valid
  * until c is cut again. max_records is at most b->cap. */
 typedef struct er_feed_chunk er_feed_chunk;
 er_status er_feed_chunk_new(er_feed_chunk **out, er_err *err);
 void      er_feed_chunk_free(er_feed_chunk *c);   /* NULL: no-op */
-bool      er_feed_can_cut(const er_feed *f);
 er_status er_feed_cut(er_feed *f, er_feed_chunk *c, size_t max_records, er_err *err);
 er_status er_feed_parse(const er_feed *f, er_feed_chunk *c, er_batch *b, er_err *err);
 er_status er_feed_settle(er_feed *f, er_feed_chunk *c, er_batch *b, er_err *err);

@@ -151,14 +151,13 @@ static er_status settle_slot(void *ud, slot *s, er_err *err)
 {
     run_state *R = ud;
     er_status st;
-    if (s->from && (st = er_feed_settle(s->from, s->chunk, s->batch, err)) != ER_OK)
+    if ((st = er_feed_settle(s->from, s->chunk, s->batch, err)) != ER_OK)
         return st;
     return reg_run_batch(&R->rr, s->batch, err);
 }
 
-/* The next batch into slot s, opening the feeds in turn; R->eof after the
- * last. A feed whose format reads in chunks (CSV) is only cut here, the
- * workers parse it; any other is read whole here. */
+/* The next chunk of records into slot s, opening the feeds in turn; R->eof
+ * after the last. The records are only cut here: the workers parse them. */
 static er_status fill_slot(run_state *R, slot *s, er_err *err)
 {
     er_status st;
@@ -174,21 +173,15 @@ static er_status fill_slot(run_state *R, slot *s, er_err *err)
             R->feeds[R->feed_i] = R->feed;
         }
         s->feed = R->feed_i;
-        s->from = NULL;
-        if (er_feed_can_cut(R->feed)) {
-            if (!s->chunk && (st = er_feed_chunk_new(&s->chunk, err)) != ER_OK)
-                return st;
-            st = er_feed_cut(R->feed, s->chunk, s->batch->cap, err);
-            s->from = R->feed;
-        } else {
-            st = er_feed_next(R->feed, s->batch, err);
-        }
+        s->from = R->feed;
+        if (!s->chunk && (st = er_feed_chunk_new(&s->chunk, err)) != ER_OK)
+            return st;
+        st = er_feed_cut(R->feed, s->chunk, s->batch->cap, err);
         if (st != ER_EOF)
             return st;
         end_feed(R);
     }
     R->eof = true;
-    run_pool_read_done(&R->c);   /* no reading left to leave a core to */
     return ER_OK;
 }
 

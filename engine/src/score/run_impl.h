@@ -150,11 +150,11 @@ typedef struct slot {
     uint64_t     *oow;       /* per profile: in scope but for the validity window (only with windows) */
     size_t        feed;      /* index in opts->feeds the batch was read from */
     uint64_t      seqno;     /* the batch's place in the run (slots are reused in turn) */
-    /* Read in chunks (a CSV feed): the reading thread cuts records into chunk,
-     * a worker parses them into batch, then (in order) they are settled. */
+    /* The reading thread cuts records into chunk, a worker parses them into
+     * batch, then (in order) they are settled. */
     er_feed_chunk *chunk;
-    er_feed       *from;     /* the feed it was cut from; NULL: read whole by the reading thread */
-    bool          parsed;    /* parsed (or read whole), waiting to be settled */
+    er_feed       *from;     /* the feed it was cut from */
+    bool          parsed;    /* parsed, waiting to be settled */
     er_status     st;        /* parse or settle failure, with err */
     er_err        err;
     bool          ready, done, oom;
@@ -187,11 +187,6 @@ typedef struct run_ctx {
     void                *settle_ud;
     bool                 stop;
     bool                 go;          /* baseline loaded, run id set: workers may score */
-    /* While the feed is read, at most run_cap workers score at once (one core is
-     * the reading thread's) unless they fall behind: two batches waiting. */
-    size_t               running, run_cap;
-    bool                 read_done;
-    bool                 light_reading;   /* the feed is cut, not parsed, while read: no core to leave */
     er_status            worker_st;
     /* threads */
     pthread_t           *th;
@@ -227,13 +222,10 @@ er_status cand_unpack(const char *buf, size_t len, er_decl *d, er_extra **extra,
  * workers waiting for c->go. On error the caller still calls run_pool_free. */
 er_status run_pool_start(run_ctx *c, size_t n_threads, size_t n_slots, size_t bsz, size_t n_profiles,
                          bool windows, er_err *err);
-/* Hand slot idx to the workers: its chunk to parse (s->from set), or its
- * batch read whole, to settle and score. */
+/* Hand slot idx to the workers: its chunk to parse, settle and score. */
 void      run_pool_submit(run_ctx *c, size_t idx);
 /* Let the workers score (the baseline is in). */
 void      run_pool_go(run_ctx *c);
-/* The feed is read to its end: every worker may score (no core to leave to reading). */
-void      run_pool_read_done(run_ctx *c);
 /* Wait until slot s is scored (or failed: s->oom, s->st). */
 void      run_pool_wait(run_ctx *c, slot *s);
 /* Stop and join the workers (what is queued is finished first once going). */

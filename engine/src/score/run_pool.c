@@ -261,12 +261,6 @@ static void process_slot(run_ctx *c, er_eval *ev, er_model_pred *pred, slot *s)
         s->oom = true;
 }
 
-/* Whether a waiting worker may take a batch to score now (c->mu held). */
-static bool may_take(const run_ctx *c)
-{
-    return c->running < c->run_cap || c->q_len >= 2 || c->read_done || c->light_reading;
-}
-
 /* Settle the parsed batches in feed order, as far as they go, and queue them
  * for scoring. Called with c->mu held; one thread settles at a time, the
  * others leave the work to it (it looks again before it stops). */
@@ -311,7 +305,7 @@ static void *worker(void *arg)
     for (;;) {
         /* a batch to score first (it is older), else a chunk to parse (no baseline needed) */
         bool score;
-        while (!(score = c->q_len && c->go && may_take(c)) && !c->p_len && !c->stop)
+        while (!(score = c->q_len && c->go) && !c->p_len && !c->stop)
             pthread_cond_wait(&c->work_cv, &c->mu);
         if (!score && !c->p_len)
             break;   /* stopping, nothing left that may run */
@@ -319,12 +313,10 @@ static void *worker(void *arg)
             size_t idx = c->pqueue[c->p_head];
             c->p_head = (c->p_head + 1) % c->n_slots;
             c->p_len--;
-            c->running++;
             pthread_mutex_unlock(&c->mu);
             slot *s = &c->slots[idx];
             s->st = er_feed_parse(s->from, s->chunk, s->batch, &s->err);
             pthread_mutex_lock(&c->mu);
-            c->running--;
             s->parsed = true;
             settle_ready(c);
             continue;
@@ -332,7 +324,6 @@ static void *worker(void *arg)
         size_t idx = c->queue[c->q_head];
         c->q_head = (c->q_head + 1) % c->n_slots;
         c->q_len--;
-        c->running++;
         pthread_mutex_unlock(&c->mu);
         slot *s = &c->slots[idx];
         if (s->st != ER_OK)
@@ -343,10 +334,7 @@ static void *worker(void *arg)
             s->oom = true;
         pthread_mutex_lock(&c->mu);
         s->done = true;
-        c->running--;
         pthread_cond_broadcast(&c->done_cv);
-        if (c->q_len)
-            pthread_cond_broadcast(&c->work_cv);   /* a worker held back may take it now */
     }
     pthread_mutex_unlock(&c->mu);
     er_model_pred_free(pred);
@@ -379,8 +367,6 @@ er_status run_pool_start(run_ctx *c, size_t n_threads, size_t n_slots, size_t bs
 {
     er_status st;
     c->n_slots = n_slots;
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    c->run_cap = ncpu > 2 ? (size_t)ncpu - 1 : 1;
     c->slots = calloc(c->n_slots, sizeof *c->slots);
     c->queue = calloc(c->n_slots, sizeof *c->queue);
     c->pqueue = calloc(c->n_slots, sizeof *c->pqueue);
@@ -408,25 +394,11 @@ void run_pool_submit(run_ctx *c, size_t idx)
     pthread_mutex_lock(&c->mu);
     s->done = false;
     s->seqno = c->n_submitted++;
-    c->light_reading = s->from != NULL;
-    if (s->from) {   /* a chunk: parsed first, settled when its turn comes */
-        s->parsed = false;
-        c->pqueue[c->p_tail] = idx;
-        c->p_tail = (c->p_tail + 1) % c->n_slots;
-        c->p_len++;
-    } else {         /* read whole: settled now or when the chunks before it are */
-        s->parsed = true;
-        settle_ready(c);
-    }
-    pthread_cond_broadcast(&c->work_cv);   /* the one woken may be held back: all re-check */
-    pthread_mutex_unlock(&c->mu);
-}
-
-void run_pool_read_done(run_ctx *c)
-{
-    pthread_mutex_lock(&c->mu);
-    c->read_done = true;
-    pthread_cond_broadcast(&c->work_cv);
+    s->parsed = false;
+    c->pqueue[c->p_tail] = idx;
+    c->p_tail = (c->p_tail + 1) % c->n_slots;
+    c->p_len++;
+    pthread_cond_signal(&c->work_cv);
     pthread_mutex_unlock(&c->mu);
 }
 
