@@ -23,7 +23,7 @@ static const cli_opt run_opts[] = {
     {"registry", 0, CLI_STR, NULL, "DIR", "document registries: cites-permits.csv, ods-licences.csv, basel-consents.csv"},
     {"ledger", 0, CLI_STR, NULL, "DIR", "durable ledger of document consumption (needs --registry and --as-of)"},
     {"config", 'c', CLI_STR, NULL, "FILE", "run config: risk lanes, lane capacity and minimum random rate per office/flow"},
-    {"threads", 't', CLI_INT, "0", "N", "scoring threads (0: one per CPU)"},
+    {"threads", 't', CLI_INT, "0", "N", "threads that parse, validate and score (0: one per CPU)"},
     {"since", 0, CLI_STR, NULL, "DATE", "ignore declarations before DATE (quarantined as out_of_range)"},
     {"until", 0, CLI_STR, NULL, "DATE", "ignore declarations after DATE (quarantined as out_of_range)"},
     {"as-of", 0, CLI_STR, NULL, "DATE", "business date stamped as alert 'created' (default: declaration date)"},
