@@ -452,16 +452,8 @@ static er_status next_rec(er_csv *c, csv_rec *rec, er_err *err)
     rbuf *r = &c->rb;
     er_status st;
     memset(rec, 0, sizeof *rec);
-    if (!c->started) {
-        if ((st = rbuf_skip_bom(r, err)) != ER_OK)
-            return st;
-        c->started = true;
-    }
-    if (c->skip_nl) {
-        c->skip_nl = false;
-        if ((st = rbuf_skip_line(r, &c->line, err)) != ER_OK)
-            return st;
-    }
+    if ((st = rbuf_begin(r, &c->started, &c->skip_nl, &c->line, err)) != ER_OK)
+        return st;
     for (;;) {
         const char *s = NULL, *nlp = NULL;
         if (c->cut && c->bad_i < c->cut->n_bad && r->pos == c->cut->bad[c->bad_i].at) {   /* resolved by the cutter */
@@ -655,90 +647,36 @@ stop:
 }
 #endif
 
+/* The cutter's view of the parser (source.h, rcut_reader). */
+static void bulk_plain(void *rd, size_t *n_rec, size_t max)
+{
+#ifdef __SSE2__
+    take_plain(rd, n_rec, max);
+#else
+    (void)rd, (void)n_rec, (void)max;
+#endif
+}
+
+static er_status cut_record(void *rd, rcut *o, const char **start, er_err *err)
+{
+    csv_rec rec;
+    er_status st = next_rec(rd, &rec, err);
+    if (st != ER_OK)
+        return st;
+    *start = rec.err == CSV_OK ? rec.raw : NULL;
+    if (!*start && !rcut_add_bad(o, rec.err, rec.errmsg, rec.line, rec.err_line, rec.raw, rec.raw_len))
+        return er_errf(err, ER_ENOMEM, "out of memory cutting CSV records");
+    return ER_OK;
+}
+
 er_status csv_cut_next(er_csv *c, rcut *o, size_t max_records, size_t max_bytes, er_err *err)
 {
-    rbuf *r = &c->rb;
-    er_status st;
-    if (!c->started) {
-        if ((st = rbuf_skip_bom(r, err)) != ER_OK)
-            return st;
-        c->started = true;
-    }
-    if (c->skip_nl) {
-        c->skip_nl = false;
-        if ((st = rbuf_skip_line(r, &c->line, err)) != ER_OK)
-            return st;
-    }
-    rcut_reset(o, c->line);
-    size_t run = r->pos;   /* start of the bytes read but not copied yet */
-    while (o->n_rec < max_records && o->len + (r->pos - run) < max_bytes) {
-#ifdef __SSE2__
-        take_plain(c, &o->n_rec, max_records);
-        if (o->n_rec == max_records)
-            break;
-#endif
-        const char *p = r->buf + r->pos, *e = r->buf + r->end;
-        const char *nl = p < e ? memchr(p, '\n', (size_t)(e - p)) : NULL;
-        if (!nl && !r->eof && (size_t)(e - p) <= c->max_record) {
-            if (!rcut_put(o, r->buf + run, r->pos - run))
-                goto nomem;
-            if ((st = rbuf_fill(r, err)) != ER_OK)
-                return st;
-            run = r->pos;
-            continue;
-        }
-        if (p == e)
-            break;   /* the end of the input */
-        const char *le = nl ? nl : e, *lend = le;
-        if (lend > p && lend[-1] == '\r')
-            lend--;
-        if (nl || r->eof) {
-            if (lend == p) {   /* blank: copied with the run, counted here */
-                c->blank++;
-                r->pos = (size_t)((nl ? nl + 1 : e) - r->buf);
-                c->line += nl != NULL;
-                continue;
-            }
-            /* An even number of quotes: whatever the line holds, its record
-             * is this line alone (a quoted field still open at its end needs
-             * an odd number), so the parser reads it alike from the cut. */
-            if ((size_t)(le - p) <= c->max_record && quotes_even(p, le)) {
-                r->pos = (size_t)((nl ? nl + 1 : e) - r->buf);
-                c->line += nl != NULL;
-                o->n_rec++;
-                continue;
-            }
-        }
-        /* A field spanning lines, an error, or a line over the limit: the parser
-         * itself finds where the record ends. */
-        if (!rcut_put(o, r->buf + run, r->pos - run))
-            goto nomem;
-        run = r->pos;
-        csv_rec rec;
-        if ((st = next_rec(c, &rec, err)) == ER_EOF)
-            break;
-        if (st != ER_OK)
-            return st;
-        o->n_rec++;
-        if (rec.err == CSV_OK) {   /* its bytes stay with the run */
-            run = (size_t)(rec.raw - r->buf);
-            continue;
-        }
-        if (!rcut_add_bad(o, rec.err, rec.errmsg, rec.line, rec.err_line, rec.raw, rec.raw_len))
-            goto nomem;
-        if (c->skip_nl) {
-            c->skip_nl = false;
-            if ((st = rbuf_skip_line(r, &c->line, err)) != ER_OK)
-                return st;
-        }
-        o->bad[o->n_bad - 1].resume_line = c->line;
-        run = r->pos;
-    }
-    if (!rcut_put(o, r->buf + run, r->pos - run) || !rcut_finish(o))
-        goto nomem;
-    return o->n_rec ? ER_OK : ER_EOF;
-nomem:
-    return er_errf(err, ER_ENOMEM, "out of memory cutting CSV records");
+    /* An even number of quotes: whatever the line holds, its record is this
+     * line alone (a quoted field still open at its end needs an odd number),
+     * so the parser reads it alike from the cut. */
+    rcut_reader rr = {&c->rb, &c->line, &c->blank, &c->started, &c->skip_nl, c->max_record,
+                      quotes_even, bulk_plain, cut_record, c};
+    return rcut_next(&rr, o, max_records, max_bytes, err);
 }
 
 er_status csv_mem_open(er_csv **out, const er_csv *like, er_err *err)

@@ -371,16 +371,8 @@ er_status jsonl_next(er_jsonl *j, jsonl_rec *rec, er_err *err)
     rec->obj = NULL;
     rec->err = JL_OK;
     rec->errmsg[0] = '\0';
-    if (!j->started) {
-        if ((st = rbuf_skip_bom(r, err)) != ER_OK)
-            return st;
-        j->started = true;
-    }
-    if (j->skip_nl) {
-        j->skip_nl = false;
-        if ((st = rbuf_skip_line(r, &j->line, err)) != ER_OK)
-            return st;
-    }
+    if ((st = rbuf_begin(r, &j->started, &j->skip_nl, &j->line, err)) != ER_OK)
+        return st;
     for (;;) {
         const char *s = NULL, *nl = NULL;
         if (j->cut && j->bad_i < j->cut->n_bad && r->pos == j->cut->bad[j->bad_i].at) {   /* resolved by the cutter */
@@ -474,74 +466,30 @@ er_status jsonl_next(er_jsonl *j, jsonl_rec *rec, er_err *err)
 
 /* ---- reading in two steps (jsonl.h) ---- */
 
+/* The cutter's view of the reader (source.h, rcut_reader): a line is a record. */
+static bool line_whole(const char *p, const char *le)
+{
+    (void)p, (void)le;
+    return true;
+}
+
+static er_status cut_record(void *rd, rcut *o, const char **start, er_err *err)
+{
+    jsonl_rec rec;
+    er_status st = jsonl_next(rd, &rec, err);
+    if (st != ER_OK)
+        return st;
+    *start = rec.err == JL_OK ? rec.raw : NULL;
+    if (!*start && !rcut_add_bad(o, rec.err, rec.errmsg, rec.line, rec.line, rec.raw, rec.raw_len))
+        return er_errf(err, ER_ENOMEM, "out of memory cutting JSON Lines records");
+    return ER_OK;
+}
+
 er_status jsonl_cut_next(er_jsonl *j, rcut *o, size_t max_records, size_t max_bytes, er_err *err)
 {
-    rbuf *r = &j->rb;
-    er_status st;
-    if (!j->started) {
-        if ((st = rbuf_skip_bom(r, err)) != ER_OK)
-            return st;
-        j->started = true;
-    }
-    if (j->skip_nl) {
-        j->skip_nl = false;
-        if ((st = rbuf_skip_line(r, &j->line, err)) != ER_OK)
-            return st;
-    }
-    rcut_reset(o, j->line);
-    size_t run = r->pos;   /* start of the bytes read but not copied yet */
-    while (o->n_rec < max_records && o->len + (r->pos - run) < max_bytes) {
-        const char *p = r->buf + r->pos, *e = r->buf + r->end;
-        const char *nl = p < e ? memchr(p, '\n', (size_t)(e - p)) : NULL;
-        if (!nl && !r->eof && (size_t)(e - p) <= j->max_record) {
-            if (!rcut_put(o, r->buf + run, r->pos - run))
-                goto nomem;
-            if ((st = rbuf_fill(r, err)) != ER_OK)
-                return st;
-            run = r->pos;
-            continue;
-        }
-        if (p == e)
-            break;   /* the end of the input */
-        if (nl || r->eof) {
-            const char *le = nl ? nl : e;
-            size_t len = (size_t)(le - p);
-            if (len && p[len - 1] == '\r')
-                len--;
-            if (len <= j->max_record) {   /* a line is a record (or blank): copied with the run */
-                if (len == 0)
-                    j->blank++;
-                else
-                    o->n_rec++;
-                r->pos = (size_t)((nl ? nl + 1 : e) - r->buf);
-                j->line += nl != NULL;
-                continue;
-            }
-        }
-        /* a line over the limit: the reader's own error record, its bytes skipped */
-        if (!rcut_put(o, r->buf + run, r->pos - run))
-            goto nomem;
-        jsonl_rec rec;
-        if ((st = jsonl_next(j, &rec, err)) == ER_EOF)
-            break;
-        if (st != ER_OK)
-            return st;
-        o->n_rec++;
-        if (!rcut_add_bad(o, rec.err, rec.errmsg, rec.line, rec.line, rec.raw, rec.raw_len))
-            goto nomem;
-        if (j->skip_nl) {
-            j->skip_nl = false;
-            if ((st = rbuf_skip_line(r, &j->line, err)) != ER_OK)
-                return st;
-        }
-        o->bad[o->n_bad - 1].resume_line = j->line;
-        run = r->pos;
-    }
-    if (!rcut_put(o, r->buf + run, r->pos - run) || !rcut_finish(o))
-        goto nomem;
-    return o->n_rec ? ER_OK : ER_EOF;
-nomem:
-    return er_errf(err, ER_ENOMEM, "out of memory cutting JSON Lines records");
+    rcut_reader rr = {&j->rb, &j->line, &j->blank, &j->started, &j->skip_nl, j->max_record,
+                      line_whole, NULL, cut_record, j};
+    return rcut_next(&rr, o, max_records, max_bytes, err);
 }
 
 er_status jsonl_mem_open(er_jsonl **out, const er_jsonl *like, er_err *err)

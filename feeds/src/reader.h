@@ -52,6 +52,13 @@ typedef struct feed_chunk {
     bool        fresh;                   /* cut since its last parse started */
 } feed_chunk;
 
+#define ER_CUT_MAX_BYTES (32u << 20)   /* a cut of very long records stops at about this size */
+
+/* Whether c's part is the one the reader owner made. */
+static inline bool er_chunk_owned(const feed_chunk *c, const void *owner) { return c->owner == owner; }
+/* c's part becomes part (freed with part_free), the previous one freed. */
+void er_chunk_adopt(feed_chunk *c, const void *owner, void *part, void (*part_free)(void *part));
+
 typedef struct feed_reader {
     const char *name;                /* "csv", "jsonl": as in --format and a mapping's "format" */
     er_format   fmt;

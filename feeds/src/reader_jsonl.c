@@ -246,8 +246,6 @@ er_status er_reader_jsonl_next(void *state, raw_rec *r, feed_item *it, er_err *e
 
 /* ---- in two steps (reader.h): cut on the reading thread, parse anywhere ---- */
 
-#define CUT_MAX_BYTES (32u << 20)   /* a cut of very long records stops here */
-
 typedef struct cut_part {
     rcut      cut;
     er_jsonl *mem;      /* the reader of this chunk's cut */
@@ -271,30 +269,20 @@ er_status er_reader_jsonl_cut(void *state, feed_chunk *c, size_t max_records, er
 {
     rjsonl *f = state;
     er_status st;
-    if (c->owner != (const void *)er_reader_jsonl_cut) {
-        if (c->part_free)
-            c->part_free(c->part);
-        c->part = NULL;
-        c->part_free = NULL;
+    if (!er_chunk_owned(c, (const void *)er_reader_jsonl_cut)) {
         cut_part *cp = calloc(1, sizeof *cp);
-        if (!cp)
-            return er_errf(err, ER_ENOMEM, "out of memory");
-        if ((st = jsonl_mem_open(&cp->mem, f->jl, err)) != ER_OK) {
+        if (!cp || (st = jsonl_mem_open(&cp->mem, f->jl, err)) != ER_OK) {
             free(cp);
-            return st;
+            return cp ? st : er_errf(err, ER_ENOMEM, "out of memory");
         }
-        c->part = cp;
-        c->part_free = cut_part_free;
-        c->owner = (const void *)er_reader_jsonl_cut;
+        er_chunk_adopt(c, (const void *)er_reader_jsonl_cut, cp, cut_part_free);
     }
     cut_part *cp = c->part;
     cp->own.c = f->c;   /* the chunk may come from another feed than last time */
-    c->n_rec = 0;
-    if ((st = jsonl_cut_next(f->jl, &cp->cut, max_records, CUT_MAX_BYTES, err)) != ER_OK)
-        return st;
-    c->n_rec = cp->cut.n_rec;
+    st = jsonl_cut_next(f->jl, &cp->cut, max_records, ER_CUT_MAX_BYTES, err);
+    c->n_rec = st == ER_OK ? cp->cut.n_rec : 0;
     c->fresh = true;
-    return ER_OK;
+    return st;
 }
 
 er_status er_reader_jsonl_parse(const void *state, feed_chunk *c, raw_rec *r, feed_item *it, er_err *err)

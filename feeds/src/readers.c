@@ -96,3 +96,12 @@ const feed_reader *er_feed_reader_sniff(const char *p, size_t n)
             return &er_feed_readers[i];
     return &er_feed_readers[0];
 }
+
+void er_chunk_adopt(feed_chunk *c, const void *owner, void *part, void (*part_free)(void *part))
+{
+    if (c->part_free)
+        c->part_free(c->part);
+    c->part = part;
+    c->part_free = part_free;
+    c->owner = owner;
+}

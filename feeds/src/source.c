@@ -705,6 +705,22 @@ er_status rbuf_skip_bom(rbuf *r, er_err *err)
     return ER_OK;
 }
 
+er_status rbuf_begin(rbuf *r, bool *started, bool *skip_nl, uint64_t *line, er_err *err)
+{
+    er_status st;
+    if (!*started) {
+        if ((st = rbuf_skip_bom(r, err)) != ER_OK)
+            return st;
+        *started = true;
+    }
+    if (*skip_nl) {
+        *skip_nl = false;
+        if ((st = rbuf_skip_line(r, line, err)) != ER_OK)
+            return st;
+    }
+    return ER_OK;
+}
+
 er_status rbuf_skip_line(rbuf *r, uint64_t *line, er_err *err)
 {
     for (;;) {
@@ -818,4 +834,70 @@ void rbuf_mem(rbuf *r, rcut *o)
     r->buf = o->buf;
     r->cap = r->end = r->max = o->len;
     r->eof = true;
+}
+
+er_status rcut_next(const rcut_reader *rr, rcut *o, size_t max_records, size_t max_bytes, er_err *err)
+{
+    rbuf *r = rr->r;
+    er_status st;
+    if ((st = rbuf_begin(r, rr->started, rr->skip_nl, rr->line, err)) != ER_OK)
+        return st;
+    rcut_reset(o, *rr->line);
+    size_t run = r->pos;   /* start of the bytes read but not copied yet */
+    while (o->n_rec < max_records && o->len + (r->pos - run) < max_bytes) {
+        if (rr->bulk) {
+            rr->bulk(rr->rd, &o->n_rec, max_records);
+            if (o->n_rec == max_records)
+                break;
+        }
+        const char *p = r->buf + r->pos, *e = r->buf + r->end;
+        const char *nl = p < e ? memchr(p, '\n', (size_t)(e - p)) : NULL;
+        if (!nl && !r->eof && (size_t)(e - p) <= rr->max_record) {
+            if (!rcut_put(o, r->buf + run, r->pos - run))
+                goto nomem;
+            if ((st = rbuf_fill(r, err)) != ER_OK)
+                return st;
+            run = r->pos;
+            continue;
+        }
+        if (p == e)
+            break;   /* the end of the input */
+        const char *le = nl ? nl : e, *lend = le;
+        if (lend > p && lend[-1] == '\r')
+            lend--;
+        if (nl || r->eof) {
+            bool blank = lend == p;
+            if (blank || ((size_t)(le - p) <= rr->max_record && rr->whole(p, le))) {
+                /* copied with the run; blank lines counted here */
+                *rr->blank += blank;
+                o->n_rec += !blank;
+                r->pos = (size_t)((nl ? nl + 1 : e) - r->buf);
+                *rr->line += nl != NULL;
+                continue;
+            }
+        }
+        /* the parser itself finds where the record ends */
+        if (!rcut_put(o, r->buf + run, r->pos - run))
+            goto nomem;
+        run = r->pos;
+        const char *start = NULL;
+        if ((st = rr->record(rr->rd, o, &start, err)) == ER_EOF)
+            break;
+        if (st != ER_OK)
+            return st;
+        o->n_rec++;
+        if (start) {   /* its bytes stay with the run */
+            run = (size_t)(start - r->buf);
+            continue;
+        }
+        if ((st = rbuf_begin(r, rr->started, rr->skip_nl, rr->line, err)) != ER_OK)
+            return st;
+        o->bad[o->n_bad - 1].resume_line = *rr->line;
+        run = r->pos;
+    }
+    if (!rcut_put(o, r->buf + run, r->pos - run) || !rcut_finish(o))
+        goto nomem;
+    return o->n_rec ? ER_OK : ER_EOF;
+nomem:
+    return er_errf(err, ER_ENOMEM, "out of memory cutting records");
 }

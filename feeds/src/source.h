@@ -101,6 +101,9 @@ er_status rbuf_skip_bom(rbuf *r, er_err *err);
 /* Discard through the next '\n' (streaming, whatever the line's length);
  * adds 1 to *line when one was found (none at the end of input). */
 er_status rbuf_skip_line(rbuf *r, uint64_t *line, er_err *err);
+/* Before a line reader's next record: the byte-order mark at the start
+ * (once: *started), then the rest of a line left by an error (*skip_nl). */
+er_status rbuf_begin(rbuf *r, bool *started, bool *skip_nl, uint64_t *line, er_err *err);
 
 /* ---- cuts: whole records copied out of an rbuf (docs/feeds.md, "Reading on
  * several threads") ----
@@ -144,5 +147,30 @@ bool rcut_finish(rcut *o);
 void rcut_free(rcut *o);   /* its buffers; o itself is the caller's */
 /* r reads o's bytes (borrowed until r is reset; fields are split in place). */
 void rbuf_mem(rbuf *r, rcut *o);
+
+/* A line reader (CSV, JSONL) as the cutter sees it: its buffer and counters
+ * (borrowed), and what only the reader knows. */
+typedef struct rcut_reader {
+    rbuf     *r;
+    uint64_t *line, *blank;
+    bool     *started, *skip_nl;
+    size_t    max_record;
+    /* Whether the whole line [p, le) is one record as it stands (le: its
+     * '\n' or the end of the input); then the parser needs nothing after it. */
+    bool    (*whole)(const char *p, const char *le);
+    /* Optional: whole lines taken in bulk from r->pos, counting blank lines
+     * and lines, records into *n_rec up to max. */
+    void    (*bulk)(void *rd, size_t *n_rec, size_t max);
+    /* The reader's parser on the record at r->pos: ER_OK with *start at its
+     * first byte when it is accepted as a record, or with *start NULL once its
+     * error record is added to o (rcut_add_bad); ER_EOF at the end. */
+    er_status (*record)(void *rd, rcut *o, const char **start, er_err *err);
+    void     *rd;
+} rcut_reader;
+
+/* The next up to max_records records (and about max_bytes) into o: blank
+ * lines and whole lines copied as they stand, any other record through the
+ * reader's parser. ER_EOF when no record is left. */
+er_status rcut_next(const rcut_reader *rr, rcut *o, size_t max_records, size_t max_bytes, er_err *err);
 
 #endif
