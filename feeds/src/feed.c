@@ -220,12 +220,6 @@ static er_status quarantine_at(const er_feed *f, er_feed_stats *st, er_batch *b,
     return er_batch_quarantine(b, f->name, line, seq, reason, field, raw, raw_len, "%s", detail);
 }
 
-static er_status quarantine(er_feed *f, er_batch *b, uint64_t line, er_qreason reason,
-                            const char *field, const char *raw, size_t raw_len, const char *detail)
-{
-    return quarantine_at(f, &f->st, b, line, f->st.rows_read - 1, reason, field, raw, raw_len, detail);
-}
-
 static inline void item_reset(raw_rec *r, feed_item *it)
 {
     memset(r->v, 0, sizeof r->v);
@@ -233,23 +227,6 @@ static inline void item_reset(raw_rec *r, feed_item *it)
     r->ascii = false;
     it->bad = false;
     it->field = NULL;
-}
-
-/* Next raw record from the reader. ER_OK: *got true with r filled, or a
- * quarantine already made (*got false). ER_EOF at end. */
-static er_status next_record(er_feed *f, er_batch *b, raw_rec *r, feed_item *it, bool *got,
-                             er_err *err)
-{
-    *got = false;
-    item_reset(r, it);
-    er_status st = f->rd->next(f->rs, r, it, err);
-    if (st != ER_OK)
-        return st;
-    f->st.rows_read++;
-    if (it->bad)
-        return quarantine(f, b, it->line, it->reason, it->field, it->raw, it->raw_len, it->detail);
-    *got = true;
-    return ER_OK;
 }
 
 /* Record an accepted declaration's id, or take the declaration back out of
@@ -271,23 +248,6 @@ static er_status dup_quarantine(er_feed *f, er_batch *b, const er_decl *d, uint6
     return ER_OK;
 }
 
-static er_status check_id(er_feed *f, er_batch *b, er_decl *d, uint64_t h, uint64_t line,
-                          const char *raw, size_t raw_len, er_err *err)
-{
-    int dup = dup_check(f, h);
-    if (dup == 0) {
-        if (!f->st.min_date || d->date < f->st.min_date)
-            f->st.min_date = d->date;
-        if (!f->st.max_date || d->date > f->st.max_date)
-            f->st.max_date = d->date;
-        return ER_OK;
-    }
-    if (dup < 0)
-        return er_errf(err, ER_ENOMEM, "%s: out of memory in the duplicate-id table", f->name);
-    b->n--;
-    return dup_quarantine(f, b, d, line, raw, raw_len, err);
-}
-
 /* Hash of the record's id as validation will see it (trimmed), so that its
  * slot in the duplicate table can be prefetched while the record is
  * validated; 0 when there is no id. */
@@ -301,6 +261,56 @@ static inline uint64_t raw_id_hash(const raw_rec *r, const char **p, uint32_t *n
     return id_hash(*p, *n);
 }
 
+/* Check an accepted declaration's id against the feed's earlier ones: new
+ * (*dup false, its date counted), or a duplicate (*dup true, quarantined in
+ * b; the caller takes d out of the batch). ER_ENOMEM with err filled. */
+static er_status check_id(er_feed *f, er_batch *b, const er_decl *d, uint64_t h, const char *raw,
+                          size_t raw_len, bool *dup, er_err *err)
+{
+    int seen = dup_check(f, h);
+    *dup = seen == 1;
+    if (seen < 0)
+        return er_errf(err, ER_ENOMEM, "%s: out of memory in the duplicate-id table", f->name);
+    if (seen)
+        return dup_quarantine(f, b, d, d->line, raw, raw_len, err);
+    if (!f->st.min_date || d->date < f->st.min_date)
+        f->st.min_date = d->date;
+    if (!f->st.max_date || d->date > f->st.max_date)
+        f->st.max_date = d->date;
+    return ER_OK;
+}
+
+/* One raw record (from next or parse) into b: quarantined when the reader
+ * or validation rejects it, else an accepted declaration (*d) with its line,
+ * seq and id hash (*h; the duplicate table's slot prefetched when f_dup is
+ * given). Counts go to st. */
+static er_status take_one(const er_feed *f, const vctx *vc, er_feed_stats *st, er_batch *b, raw_rec *r,
+                          const feed_item *it, uint64_t seq, er_feed *f_dup, er_decl **d, uint64_t *h)
+{
+    *d = NULL;
+    if (it->bad)
+        return quarantine_at(f, st, b, it->line, seq, it->reason, it->field, it->raw, it->raw_len, it->detail);
+    const char *idp = NULL;
+    uint32_t idn = 0;
+    *h = raw_id_hash(r, &idp, &idn);
+    if (f_dup)
+        dup_prefetch(f_dup, *h);
+    er_decl *nd = er_batch_push(b);
+    vfail fail;
+    if (!er_validate(vc, r, nd, &fail)) {
+        b->n--;
+        const char *field = fail.field >= 0 ? er_field_names[fail.field] : fail.xfield;
+        return quarantine_at(f, st, b, it->line, seq, fail.reason, field, it->raw, it->raw_len, fail.detail);
+    }
+    nd->line = it->line;
+    nd->seq = seq;
+    st->accepted++;
+    if (r->v[F_ID] != idp || r->len[F_ID] != idn)   /* the mapping changed the id */
+        *h = id_hash(nd->id, r->len[F_ID]);
+    *d = nd;
+    return ER_OK;
+}
+
 er_status er_feed_next(er_feed *f, er_batch *b, er_err *err)
 {
     er_status st = ER_OK;
@@ -310,11 +320,10 @@ er_status er_feed_next(er_feed *f, er_batch *b, er_err *err)
     f->vc.arena = b->arena;
     f->ic->gen++;
     raw_rec r;
-    vfail fail;
     while (b->n + b->n_q < b->cap) {
         feed_item it;
-        bool got;
-        st = next_record(f, b, &r, &it, &got, err);
+        item_reset(&r, &it);
+        st = f->rd->next(f->rs, &r, &it, err);
         if (st == ER_EOF) {
             f->eof = true;
             st = ER_OK;
@@ -322,30 +331,14 @@ er_status er_feed_next(er_feed *f, er_batch *b, er_err *err)
         }
         if (st != ER_OK)
             break;
-        if (!got)
-            continue;
-        uint64_t line = it.line;
-        const char *raw = it.raw;
-        size_t raw_len = it.raw_len;
-        const char *idp = NULL;
-        uint32_t idn = 0;
-        uint64_t h = raw_id_hash(&r, &idp, &idn);
-        dup_prefetch(f, h);
-        er_decl *d = er_batch_push(b);
-        if (!er_validate(&f->vc, &r, d, &fail)) {
-            b->n--;
-            const char *field = fail.field >= 0 ? er_field_names[fail.field] : fail.xfield;
-            if ((st = quarantine(f, b, line, fail.reason, field, raw, raw_len, fail.detail)) != ER_OK)
-                break;
-            continue;
-        }
-        d->line = line;
-        d->seq = f->st.rows_read - 1;
-        f->st.accepted++;
-        if (r.v[F_ID] != idp || r.len[F_ID] != idn)   /* the mapping changed the id */
-            h = id_hash(d->id, r.len[F_ID]);
-        if ((st = check_id(f, b, d, h, line, raw, raw_len, err)) != ER_OK)
+        er_decl *d;
+        uint64_t h;
+        if ((st = take_one(f, &f->vc, &f->st, b, &r, &it, f->st.rows_read++, f, &d, &h)) != ER_OK)
             break;
+        bool dup = false;
+        if (d && (st = check_id(f, b, d, h, it.raw, it.raw_len, &dup, err)) != ER_OK)
+            break;
+        b->n -= dup;
     }
     f->rd->counts(f->rs, &f->st.bytes_read, &f->st.blank_lines);
     if (st == ER_ENOMEM)
@@ -435,7 +428,6 @@ er_status er_feed_parse(const er_feed *f, er_feed_chunk *c, er_batch *b, er_err 
     vc.ic = c->ic;
     c->ic->gen++;
     raw_rec r;
-    vfail fail;
     feed_item it;
     for (;;) {
         item_reset(&r, &it);
@@ -446,34 +438,16 @@ er_status er_feed_parse(const er_feed *f, er_feed_chunk *c, er_batch *b, er_err 
         }
         if (st != ER_OK)
             break;
-        uint64_t seq = c->row0 + c->st.rows_read++;
         if (b->n + b->n_q == b->cap) {
             st = er_errf(err, ER_EINTERNAL, "%s: a chunk holds more records than it was cut with", f->name);
             break;
         }
-        if (it.bad) {
-            if ((st = quarantine_at(f, &c->st, b, it.line, seq, it.reason, it.field, it.raw, it.raw_len,
-                                    it.detail)) != ER_OK)
-                break;
+        er_decl *d;
+        uint64_t h;
+        if ((st = take_one(f, &vc, &c->st, b, &r, &it, c->row0 + c->st.rows_read++, NULL, &d, &h)) != ER_OK)
+            break;
+        if (!d)
             continue;
-        }
-        const char *idp = NULL;
-        uint32_t idn = 0;
-        uint64_t h = raw_id_hash(&r, &idp, &idn);
-        er_decl *d = er_batch_push(b);
-        if (!er_validate(&vc, &r, d, &fail)) {
-            b->n--;
-            const char *field = fail.field >= 0 ? er_field_names[fail.field] : fail.xfield;
-            if ((st = quarantine_at(f, &c->st, b, it.line, seq, fail.reason, field, it.raw, it.raw_len,
-                                    fail.detail)) != ER_OK)
-                break;
-            continue;
-        }
-        d->line = it.line;
-        d->seq = seq;
-        c->st.accepted++;
-        if (r.v[F_ID] != idp || r.len[F_ID] != idn)   /* the mapping changed the id */
-            h = id_hash(d->id, r.len[F_ID]);
         c->hash[b->n - 1] = h;
         c->raw[b->n - 1] = it.raw;
         c->raw_len[b->n - 1] = (uint32_t)(it.raw_len < DUP_RAW_MAX ? it.raw_len : DUP_RAW_MAX);
@@ -501,22 +475,12 @@ er_status er_feed_settle(er_feed *f, er_feed_chunk *c, er_batch *b, er_err *err)
     for (size_t i = 0; i < n; i++) {
         if (i + 8 < n)
             dup_prefetch(f, c->hash[i + 8]);
-        er_decl *d = &b->decls[i];
-        int dup = dup_check(f, c->hash[i]);
-        if (dup < 0)
-            return er_errf(err, ER_ENOMEM, "%s: out of memory in the duplicate-id table", f->name);
-        if (dup == 0) {
-            if (!f->st.min_date || d->date < f->st.min_date)
-                f->st.min_date = d->date;
-            if (!f->st.max_date || d->date > f->st.max_date)
-                f->st.max_date = d->date;
-            if (w != i)
-                b->decls[w] = *d;
-            w++;
-            continue;
-        }
-        if ((st = dup_quarantine(f, b, d, d->line, c->raw[i], c->raw_len[i], err)) != ER_OK)
+        bool dup;
+        if ((st = check_id(f, b, &b->decls[i], c->hash[i], c->raw[i], c->raw_len[i], &dup, err)) != ER_OK)
             return st;
+        if (!dup && w != i)
+            b->decls[w] = b->decls[i];
+        w += !dup;
     }
     b->n = w;
     if (b->n_q != n_q)   /* duplicates join the other quarantine records in feed order */

@@ -398,7 +398,7 @@ void run_pool_submit(run_ctx *c, size_t idx)
     c->pqueue[c->p_tail] = idx;
     c->p_tail = (c->p_tail + 1) % c->n_slots;
     c->p_len++;
-    pthread_cond_signal(&c->work_cv);
+    pthread_cond_broadcast(&c->work_cv);   /* one woken may take a batch to score instead */
     pthread_mutex_unlock(&c->mu);
 }
 
