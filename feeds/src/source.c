@@ -8,6 +8,7 @@
  * GZ_SLOTS chunks ahead of the reader (docs/operations.md).
  */
 #include "source.h"
+#include "core/grow.h"
 #include "core/loopback.h"
 #include "ecorisk/version.h"
 
@@ -749,16 +750,8 @@ void rcut_reset(rcut *o, uint64_t line0)
 
 bool rcut_put(rcut *o, const char *p, size_t n)
 {
-    if (o->len + n + RBUF_SLACK > o->cap) {
-        size_t nc = o->cap ? o->cap : 1u << 16;
-        while (nc < o->len + n + RBUF_SLACK)
-            nc *= 2;
-        char *nb = realloc(o->buf, nc);
-        if (!nb)
-            return false;
-        o->buf = nb;
-        o->cap = nc;
-    }
+    if (!er_grow((void **)&o->buf, &o->cap, o->len + n + RBUF_SLACK, 1))
+        return false;
     if (n)
         memcpy(o->buf + o->len, p, n);
     o->len += n;
@@ -767,16 +760,8 @@ bool rcut_put(rcut *o, const char *p, size_t n)
 
 static bool xput(rcut *o, const char *p, size_t n, size_t *off)
 {
-    if (o->xlen + n + 1 > o->xcap) {
-        size_t nc = o->xcap ? o->xcap : 1024;
-        while (nc < o->xlen + n + 1)
-            nc *= 2;
-        char *nb = realloc(o->xbuf, nc);
-        if (!nb)
-            return false;
-        o->xbuf = nb;
-        o->xcap = nc;
-    }
+    if (!er_grow((void **)&o->xbuf, &o->xcap, o->xlen + n + 1, 1))
+        return false;
     *off = o->xlen;
     if (n)
         memcpy(o->xbuf + o->xlen, p, n);
@@ -788,14 +773,8 @@ static bool xput(rcut *o, const char *p, size_t n, size_t *off)
 bool rcut_add_bad(rcut *o, int kind, const char *msg, uint64_t line, uint64_t err_line, const char *raw,
                   size_t raw_len)
 {
-    if (o->n_bad == o->cap_bad) {
-        size_t nc = o->cap_bad ? o->cap_bad * 2 : 16;
-        rcut_bad *nb = realloc(o->bad, nc * sizeof *nb);
-        if (!nb)
-            return false;
-        o->bad = nb;
-        o->cap_bad = nc;
-    }
+    if (!er_grow((void **)&o->bad, &o->cap_bad, o->n_bad + 1, sizeof *o->bad))
+        return false;
     rcut_bad *b = &o->bad[o->n_bad];
     b->at = o->len;
     b->kind = kind;
