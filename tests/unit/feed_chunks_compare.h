@@ -110,6 +110,22 @@ static char *fcc_read(const er_feed_opts *o, size_t batch_cap, size_t chunk_reco
     return text;
 }
 
+/* The next line of pass's kind (0: declarations, 1: quarantine records, 2:
+ * statistics and ending) from *p, advancing *p past it; NULL at the end. */
+static const char *fcc_next_line(const char **p, int pass, size_t *n)
+{
+    for (const char *q = *p; *q; q += *n) {
+        const char *e = strchr(q, '\n');
+        *n = e ? (size_t)(e - q) + 1 : strlen(q);
+        if (pass == 0 ? *q == 'D' : pass == 1 ? *q == 'Q' : (*q == 'S' || *q == 'E')) {
+            *p = q + *n;
+            return q;
+        }
+    }
+    *n = 0;
+    return NULL;
+}
+
 /* Whether reading in chunks of chunk_records gives what er_feed_next gives
  * (decls and quarantine records each in feed order, statistics, the ending
  * status). Batches differ in how records group, so each way's records are
@@ -118,33 +134,12 @@ static char *fcc_read(const er_feed_opts *o, size_t batch_cap, size_t chunk_reco
 static bool fcc_same(const er_feed_opts *o, size_t chunk_records)
 {
     char *a = fcc_read(o, chunk_records, 0), *b = fcc_read(o, chunk_records, chunk_records);
-    /* split each into its D lines and its Q lines (and the rest) so grouping does not matter */
     bool same = true;
     for (int pass = 0; pass < 3 && same; pass++) {
         const char *pa = a, *pb = b;
         for (;;) {
-            const char *la = NULL, *lb = NULL;
-            size_t na = 0, nb = 0;
-            for (; *pa; pa += na) {   /* next line of this pass's kind in a */
-                const char *e = strchr(pa, '\n');
-                na = e ? (size_t)(e - pa) + 1 : strlen(pa);
-                bool mine = pass == 0 ? *pa == 'D' : pass == 1 ? *pa == 'Q' : (*pa == 'S' || *pa == 'E');
-                if (mine) {
-                    la = pa;
-                    pa += na;
-                    break;
-                }
-            }
-            for (; *pb; pb += nb) {
-                const char *e = strchr(pb, '\n');
-                nb = e ? (size_t)(e - pb) + 1 : strlen(pb);
-                bool mine = pass == 0 ? *pb == 'D' : pass == 1 ? *pb == 'Q' : (*pb == 'S' || *pb == 'E');
-                if (mine) {
-                    lb = pb;
-                    pb += nb;
-                    break;
-                }
-            }
+            size_t na, nb;
+            const char *la = fcc_next_line(&pa, pass, &na), *lb = fcc_next_line(&pb, pass, &nb);
             if (!la && !lb)
                 break;
             if (!la || !lb || na != nb || memcmp(la, lb, na) != 0) {
