@@ -447,7 +447,7 @@ static void set_err(csv_rec *rec, csv_rerr e, const char *msg, const char *raw, 
     rec->err_line = err_line;
 }
 
-static er_status next_rec(er_csv *c, csv_rec *rec, er_err *err)
+er_status csv_next(er_csv *c, csv_rec *rec, er_err *err)
 {
     rbuf *r = &c->rb;
     er_status st;
@@ -456,8 +456,8 @@ static er_status next_rec(er_csv *c, csv_rec *rec, er_err *err)
         return st;
     for (;;) {
         const char *s = NULL, *nlp = NULL;
-        if (c->cut && c->bad_i < c->cut->n_bad && r->pos == c->cut->bad[c->bad_i].at) {   /* resolved by the cutter */
-            const rcut_bad *b = &c->cut->bad[c->bad_i++];
+        const rcut_bad *b = rcut_bad_at(c->cut, &c->bad_i, r->pos);
+        if (b) {   /* resolved by the cutter */
             set_err(rec, (csv_rerr)b->kind, c->cut->xbuf + b->msg_off, c->cut->xbuf + b->raw_off, b->raw_len,
                     b->line, b->err_line);
             c->line = b->resume_line;
@@ -568,11 +568,6 @@ static er_status next_rec(er_csv *c, csv_rec *rec, er_err *err)
     }
 }
 
-er_status csv_next(er_csv *c, csv_rec *rec, er_err *err)
-{
-    return next_rec(c, rec, err);
-}
-
 /* ---- cutting and parsing apart (csv.h; docs/feeds.md, "Reading on several threads") ---- */
 
 /* Whether [s, e) holds an even number of double quotes. */
@@ -660,7 +655,7 @@ static void bulk_plain(void *rd, size_t *n_rec, size_t max)
 static er_status cut_record(void *rd, rcut *o, const char **start, er_err *err)
 {
     csv_rec rec;
-    er_status st = next_rec(rd, &rec, err);
+    er_status st = csv_next(rd, &rec, err);
     if (st != ER_OK)
         return st;
     *start = rec.err == CSV_OK ? rec.raw : NULL;

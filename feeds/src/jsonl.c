@@ -375,8 +375,8 @@ er_status jsonl_next(er_jsonl *j, jsonl_rec *rec, er_err *err)
         return st;
     for (;;) {
         const char *s = NULL, *nl = NULL;
-        if (j->cut && j->bad_i < j->cut->n_bad && r->pos == j->cut->bad[j->bad_i].at) {   /* resolved by the cutter */
-            const rcut_bad *b = &j->cut->bad[j->bad_i++];
+        const rcut_bad *b = rcut_bad_at(j->cut, &j->bad_i, r->pos);
+        if (b) {   /* resolved by the cutter */
             rec->line = b->line;
             rec->raw = j->cut->xbuf + b->raw_off;
             rec->raw_len = b->raw_len;

@@ -147,6 +147,12 @@ bool rcut_finish(rcut *o);
 void rcut_free(rcut *o);   /* its buffers; o itself is the caller's */
 /* r reads o's bytes (borrowed until r is reset; fields are split in place). */
 void rbuf_mem(rbuf *r, rcut *o);
+/* Reading a cut (o may be NULL: a stream): the error record the cutter kept
+ * at offset pos, next in turn (*i, advanced), or NULL. */
+static inline const rcut_bad *rcut_bad_at(const rcut *o, size_t *i, size_t pos)
+{
+    return o && *i < o->n_bad && o->bad[*i].at == pos ? &o->bad[(*i)++] : NULL;
+}
 
 /* A line reader (CSV, JSONL) as the cutter sees it: its buffer and counters
  * (borrowed), and what only the reader knows. */
