@@ -54,10 +54,10 @@ if [ "${1:-}" != "--quick" ]; then
     # The end-to-end scripts that run the CLI through $ECORISK_WRAP, themselves or
     # by sourcing tests/wrap.sh (the others would only repeat the plain run, or
     # measure memory or timing that valgrind distorts: hostile_limits, the kill loop
-    # run_kill, the 2.2M-row run_dup_resets). --errors-for-leak-kinds=definite: a
+    # run_kill). --errors-for-leak-kinds=definite: a
     # definite leak fails like a memory error (exit 99).
     wrapped=$(grep -l -e 'ECORISK_WRAP:-' -e 'tests/wrap.sh' tests/integration/*.sh tests/fault/*.sh 2>/dev/null \
-              | grep -v -e hostile_limits -e run_kill -e run_push_kill -e run_dup_resets | xargs -n1 basename | sed 's/\.sh$//' | paste -sd'|')
+              | grep -v -e hostile_limits -e run_kill -e run_push_kill | xargs -n1 basename | sed 's/\.sh$//' | paste -sd'|')
     echo "under valgrind: ${wrapped//|/, }"
     ECORISK_WRAP="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
       ctest --test-dir build --output-on-failure -j "$jobs" -R "^(integration|fault)/($wrapped)\$"

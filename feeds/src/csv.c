@@ -316,21 +316,24 @@ static bool split_plain(er_csv *c, const char *s, const char *e, size_t *nf, boo
 /* Lines up to this many 64-byte words are split through bitmaps. */
 #define SPLIT_WORDS 16
 
-/* Bitmaps of the 64 bytes at p (bit i = byte i): commas, quotes, and bytes
- * that are not ASCII or are NUL. */
-static inline void masks64(const char *p, uint64_t *comma, uint64_t *quote, uint64_t *other)
+/* Bitmaps of the 64 bytes at p (bit i = byte i): commas, quotes, bytes
+ * that are not ASCII or are NUL, and bytes <= ' ' (what trimming looks at). */
+static inline void masks64(const char *p, uint64_t *comma, uint64_t *quote, uint64_t *other, uint64_t *low)
 {
-    const __m128i zero = _mm_setzero_si128(), cm = _mm_set1_epi8(','), qm = _mm_set1_epi8('"');
-    uint64_t c = 0, q = 0, o = 0;
+    const __m128i zero = _mm_setzero_si128(), cm = _mm_set1_epi8(','), qm = _mm_set1_epi8('"'),
+                  sp = _mm_set1_epi8(' ');
+    uint64_t c = 0, q = 0, o = 0, l = 0;
     for (int k = 0; k < 4; k++) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
         c |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, cm)) << (16 * k);
         q |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, qm)) << (16 * k);
         o |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_or_si128(v, _mm_cmpeq_epi8(v, zero))) << (16 * k);
+        l |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(v, sp), sp)) << (16 * k);
     }
     *comma = c;
     *quote = q;
     *other = o;
+    *low = l;
 }
 
 static inline uint64_t prefix_xor(uint64_t x)
@@ -347,28 +350,34 @@ static inline uint64_t prefix_xor(uint64_t x)
 /* Split a line [s, e) of at most SPLIT_WORDS * 64 bytes whose quoted fields
  * hold no doubled quote: bitmaps of commas and quotes, a prefix XOR of the
  * quotes for what lies inside them, and the separators are the commas
- * outside. A quoted field becomes a view between its quotes. Returns false
+ * outside. A quoted field becomes a view between its quotes. *trimmed tells
+ * whether no field's view starts or ends with a byte <= ' '. Returns false
  * when the line needs the state machine (a doubled quote, a quote not at a
  * field's edge, a quote left open: a field spanning lines) or on ENOMEM
  * (*nomem set). May read up to 63 bytes past e (the buffer's slack). */
 static bool split_quoted(er_csv *c, const char *s, const char *e, size_t *nf, bool *ascii,
-                         bool *nomem)
+                         bool *trimmed, bool *nomem)
 {
     size_t len = (size_t)(e - s), nw = (len + 63) / 64;
-    uint64_t sep[SPLIT_WORDS], cm[SPLIT_WORDS + 1], qm[SPLIT_WORDS], other = 0;
+    uint64_t sep[SPLIT_WORDS], cm[SPLIT_WORDS + 1], qm[SPLIT_WORDS], lw[SPLIT_WORDS], other = 0;
     for (size_t w = 0; w < nw; w++) {
         uint64_t o1;
-        masks64(s + 64 * w, &cm[w], &qm[w], &o1);
+        masks64(s + 64 * w, &cm[w], &qm[w], &o1, &lw[w]);
         if (w == nw - 1 && len % 64) {
             uint64_t keep = (UINT64_C(1) << (len % 64)) - 1;
             cm[w] &= keep;
             qm[w] &= keep;
             o1 &= keep;
+            lw[w] &= keep;
         }
         other |= o1;
     }
     cm[nw] = 0;
     uint64_t inside = 0, prev_comma = 1;   /* the line start counts as a comma */
+    /* a view's first byte follows a separator or an opening quote (or starts
+     * the line), its last one precedes a separator or a closing quote (or
+     * ends the line): edge_bad collects the bytes <= ' ' found there */
+    uint64_t edge_bad = 0, prev_open = 1, prev_low = 0;
     for (size_t w = 0; w < nw; w++) {
         uint64_t q = qm[w], cw = cm[w];
         uint64_t in = prefix_xor(q) ^ inside;   /* 1 from an opening quote to before its closing one */
@@ -382,9 +391,14 @@ static bool split_quoted(er_csv *c, const char *s, const char *e, size_t *nf, bo
             return false;
         prev_comma = cw >> 63;
         sep[w] = cw & ~in;
+        uint64_t starts = sep[w] | open, ends = sep[w] | close;
+        edge_bad |= (lw[w] & (starts << 1 | prev_open)) | ((lw[w] << 1 | prev_low) & ends);
+        prev_open = starts >> 63;
+        prev_low = lw[w] >> 63;
     }
     if (inside)
         return false;
+    *trimmed = !edge_bad && (unsigned char)s[len - 1] > ' ';
     if (!fields_reserve(c, len + 1)) {   /* a bound on the fields, so the loop needs no check */
         *nomem = true;
         return false;
@@ -425,11 +439,12 @@ static bool split_quoted(er_csv *c, const char *s, const char *e, size_t *nf, bo
 
 /* Split one line in place when no state machine is needed. */
 static bool fast_split(er_csv *c, const char *s, const char *e, size_t *nf, bool *ascii,
-                       bool *nomem)
+                       bool *trimmed, bool *nomem)
 {
+    *trimmed = false;
 #ifdef __SSE2__
     if ((size_t)(e - s) <= SPLIT_WORDS * 64)
-        return split_quoted(c, s, e, nf, ascii, nomem);
+        return split_quoted(c, s, e, nf, ascii, trimmed, nomem);
 #endif
     return split_plain(c, s, e, nf, ascii, nomem);
 }
@@ -492,11 +507,12 @@ er_status csv_next(er_csv *c, csv_rec *rec, er_err *err)
             return ER_OK;
         }
         size_t n = 0;
-        bool nomem = false, ascii = false;
-        if (!c->sm_only && fast_split(c, s, lend, &n, &ascii, &nomem)) {
+        bool nomem = false, ascii = false, trimmed = false;
+        if (!c->sm_only && fast_split(c, s, lend, &n, &ascii, &trimmed, &nomem)) {
             rec->f = c->f;
             rec->n = n;
             rec->ascii = ascii;
+            rec->trimmed = trimmed;
             rec->line = c->line;
             rec->raw = s;
             rec->raw_len = (size_t)(lend - s);

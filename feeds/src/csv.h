@@ -37,6 +37,9 @@ typedef struct csv_rec {
     bool             ascii;      /* every byte of the record is ASCII and none is NUL
                                     (known for lines split in place; false for
                                     records from the state machine) */
+    bool             trimmed;    /* no field starts or ends with a byte <= ' '
+                                    (known for lines split through bitmaps;
+                                    false otherwise) */
     csv_rerr         err;
     const char      *errmsg;     /* static text when err != CSV_OK */
     uint64_t         err_line;   /* line where the error was seen */

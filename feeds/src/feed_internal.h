@@ -61,6 +61,10 @@ struct er_mapping {
     char      unknown_countries[8][3];   /* upper-case codes read as "country unknown" */
     size_t    n_unknown_countries;
     map_field f[F_COUNT];
+    /* the fields with a constant or a value map, in field order: the only
+     * ones validation rewrites (set by mapping_index when the mapping is made) */
+    uint8_t   rewrite[F_COUNT];
+    uint8_t   n_rewrite;
 };
 
 /* The built-in identity mapping (canonical names), for opts->mapping == NULL. */
@@ -73,6 +77,9 @@ typedef struct raw_rec {
     bool        ascii;      /* the record's own text is ASCII without NUL, so its
                                values need no UTF-8 check (mapping constants and
                                value maps are checked when the mapping loads) */
+    bool        trimmed;    /* no value starts or ends with a byte <= ' ', so
+                               trimming would change none (known for CSV lines
+                               split in place; else false and every value is trimmed) */
     size_t      n_extra;
     const char *xname[ER_LIMIT_EXTRAS];   /* borrowed: header / key strings */
     const char *xval[ER_LIMIT_EXTRAS];

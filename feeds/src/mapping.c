@@ -56,6 +56,15 @@ void er_mapping_free(er_mapping *m)
 const char *er_mapping_name(const er_mapping *m) { return m->name; }
 er_format er_mapping_format(const er_mapping *m) { return m->format; }
 
+/* The fields validation rewrites: those with a constant or a value map. */
+static void mapping_index(er_mapping *m)
+{
+    m->n_rewrite = 0;
+    for (int i = 0; i < F_COUNT; i++)
+        if (m->f[i].constant || m->f[i].n_values)
+            m->rewrite[m->n_rewrite++] = (uint8_t)i;
+}
+
 er_status er_mapping_canonical(er_mapping **out, er_format fmt, er_err *err)
 {
     er_mapping *m = calloc(1, sizeof *m);
@@ -80,6 +89,7 @@ er_status er_mapping_canonical(er_mapping **out, er_format fmt, er_err *err)
         er_mapping_free(m);
         return er_errf(err, ER_ENOMEM, "out of memory");
     }
+    mapping_index(m);
     *out = m;
     return ER_OK;
 }
@@ -355,6 +365,7 @@ er_status er_mapping_load(er_mapping **out, const char *name_or_path, er_err *er
         goto cleanup;
     if ((st = parse_mapping(m, root, path, err)) != ER_OK)
         goto cleanup;
+    mapping_index(m);
     *out = m;
     m = NULL;
 cleanup:

@@ -301,6 +301,8 @@ static void take_record(const rcsv *f, const csv_rec *rec, raw_rec *r, feed_item
     }
     r->n_extra = f->n_x;
     r->ascii = rec->ascii;
+    /* the splitter judged the swapped bytes: a tab delimiter's ',' was a tab */
+    r->trimmed = rec->trimmed && (unsigned char)f->c.map->delimiter > ' ';
 }
 
 er_status er_reader_csv_next(void *state, raw_rec *r, feed_item *it, er_err *err)

@@ -368,13 +368,16 @@ static bool take_date(const vctx *c, raw_rec *r, er_decl *d, vfail *fail)
                  show(b, sizeof b, r->v[F_DATE], r->len[F_DATE]), list);
 }
 
-/* Mapping: constants for absent/empty values, value maps, trimming. */
+/* Mapping: trimming, then constants for absent/empty values and value maps. */
 static void apply_mapping(const er_mapping *m, raw_rec *r)
 {
-    for (int f = 0; f < F_COUNT; f++) {
+    if (!r->trimmed)
+        for (int f = 0; f < F_COUNT; f++)
+            if (f != F_DESCRIPTION && r->v[f])
+                er_trim(&r->v[f], &r->len[f]);
+    for (size_t i = 0; i < m->n_rewrite; i++) {
+        int f = m->rewrite[i];
         const map_field *mf = &m->f[f];
-        if (f != F_DESCRIPTION && r->v[f])
-            er_trim(&r->v[f], &r->len[f]);
         if ((!r->v[f] || r->len[f] == 0) && mf->constant) {
             r->v[f] = mf->constant;
             r->len[f] = (uint32_t)mf->constant_len;

@@ -354,7 +354,7 @@ START_TEST(bitmap_split_matches_state_machine)
     ck_assert_int_eq(csv_open(&ca, sa, ER_LIMIT_RECORD, &err), ER_OK);
     ck_assert_int_eq(csv_open(&cb, sb, ER_LIMIT_RECORD, &err), ER_OK);
     csv_rec ra, rb;
-    size_t recs = 0, errors = 0, quoted = 0;
+    size_t recs = 0, errors = 0, quoted = 0, trimmed = 0, untrimmed = 0;
     for (;;) {
         er_status s1 = csv_next(ca, &ra, &err), s2 = csv_next(cb, &rb, &err);
         ck_assert_int_eq(s1, s2);
@@ -381,10 +381,26 @@ START_TEST(bitmap_split_matches_state_machine)
                               memcmp(ra.f[f].p, rb.f[f + 1].p, ra.f[f].len) == 0,
                           "line %llu: '%.*s' field %zu", (unsigned long long)ra.line,
                           (int)ra.raw_len, ra.raw, f);
+        /* trimmed: no field starts or ends with a byte <= ' ' (what lets
+         * validation skip trimming); the bitmap split says so exactly */
+        bool edge = false;
+        for (size_t f = 0; f < ra.n; f++)
+            edge |= ra.f[f].len && ((unsigned char)ra.f[f].p[0] <= ' ' ||
+                                    (unsigned char)ra.f[f].p[ra.f[f].len - 1] <= ' ');
+        ck_assert_msg(!(ra.trimmed && edge), "line %llu: '%.*s' is not trimmed", (unsigned long long)ra.line,
+                      (int)ra.raw_len, ra.raw);
+        /* only a line the state machine splits (quotes it reads leniently or
+         * doubled) is left unjudged */
+        ck_assert_msg(ra.trimmed || edge || memchr(ra.raw, '"', ra.raw_len), "line %llu: '%.*s' not judged",
+                      (unsigned long long)ra.line, (int)ra.raw_len, ra.raw);
+        trimmed += ra.trimmed;
+        untrimmed += edge;
     }
     ck_assert_uint_eq(recs, lines + 1);
     ck_assert_uint_gt(errors, 1000);
     ck_assert_uint_gt(quoted, 1000);
+    ck_assert_uint_gt(trimmed, 1000);
+    ck_assert_uint_gt(untrimmed, 1000);
     csv_free(cb);
     csv_free(ca);
     src_free(sb);

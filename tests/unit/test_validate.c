@@ -102,6 +102,40 @@ START_TEST(normalises_codes)
 }
 END_TEST
 
+/* Values are trimmed of spaces and tabs (not the description) wherever they
+ * sit: unquoted or inside quotes, first or last on the line; a line with
+ * nothing to trim is read as it is; and with a tab delimiter, a tab inside
+ * quotes at a value's edge is trimmed too. */
+START_TEST(trims_values_at_field_edges)
+{
+    fx_result r;
+    fx_ingest(&r, "id,date,hs,office,unit,description\n"
+                  "T1,2026-01-05,010690,\" NLSPL \",KGM ,\" kept \"\n"
+                  "T2,2026-01-05,010690,NLSPL,\tKGM,x\n"
+                  "T3,2026-01-05,010690,\"NLSPL\",KGM,\"a, b\"\n"
+                  " T4,2026-01-05,010690,NLSPL\t,\"KGM\",y \n", ".csv", NULL);
+    ck_assert_uint_eq(r.st.accepted, 4);
+    static const char *const ids[] = {"T1", "T2", "T3", "T4"}, *const descs[] = {" kept ", "x", "a, b", "y "};
+    for (size_t i = 0; i < 4; i++) {
+        ck_assert_str_eq(r.d[i].id, ids[i]);
+        ck_assert_str_eq(r.d[i].office, "NLSPL");
+        ck_assert_str_eq(r.d[i].unit, "KGM");
+        ck_assert_str_eq(r.d[i].description, descs[i]);
+    }
+    fx_free(&r);
+    static const char map[] = "{\"name\": \"tabs\", \"format\": \"csv\", \"delimiter\": \"\\t\", \"fields\": {"
+                              "\"id\": \"id\", \"date\": \"date\", \"hs\": \"hs\", \"office\": \"office\"}}";
+    er_mapping *m = NULL;
+    er_err err = {{0}};
+    ck_assert_msg(er_mapping_load(&m, fx_tmpfile(map, strlen(map), ".json"), &err) == ER_OK, "%s", err.msg);
+    fx_ingest(&r, "id\tdate\ths\toffice\nT5\t2026-01-05\t010690\t\"\tNLSPL\"\n", ".csv", m);
+    ck_assert_uint_eq(r.st.accepted, 1);
+    ck_assert_str_eq(r.d[0].office, "NLSPL");
+    fx_free(&r);
+    er_mapping_free(m);
+}
+END_TEST
+
 typedef struct vcase {
     const char *row;
     const char *reason, *field, *detail;
@@ -471,6 +505,7 @@ Suite *test_suite(void)
     TCase *t = tcase_create("rules");
     tcase_add_test(t, accepts_base_row);
     tcase_add_test(t, normalises_codes);
+    tcase_add_test(t, trims_values_at_field_edges);
     tcase_add_loop_test(t, rejects_with_exact_reason, 0, (int)(sizeof CASES / sizeof CASES[0]));
     tcase_add_test(t, description_limit_and_nul);
     tcase_add_test(t, duplicates_and_date_filter);

@@ -117,7 +117,7 @@ er_status er_feed_settle(er_feed *f, er_feed_chunk *c, er_batch *b, er_err *err)
 
 /* Exact duplicate-id detection covers this many accepted ids; past it the
  * table restarts (stats.dup_window_resets) so memory stays bounded (32 MiB). */
-#define ER_FEED_DUP_EXACT (1u << 21)
+#define ER_FEED_DUP_EXACT (3u << 20)
 
 
 ER_END_DECLS
