@@ -9,9 +9,11 @@
  * audit form; both load through er_baseline_load (by magic bytes) and give
  * the same baseline id and the same scores.
  *
- * Every count, offset, capacity and order is checked at load, after the
- * checksum, so a hostile file is rejected and can never make a lookup read
- * outside the mapping or probe forever.
+ * Every count, offset, capacity and order is checked at load, so a hostile
+ * file (even one with a valid checksum) is rejected and can never make a
+ * lookup read outside the mapping or probe forever. On a large file the
+ * checksum is computed on a thread of its own while those checks run (each
+ * reads the whole file once); a mismatch is reported before anything else.
  */
 #include "stats/baseline_impl.h"
 #include "core/bigmem.h"
@@ -19,6 +21,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -551,10 +554,27 @@ static bool layout(const uint64_t *h, size_t size, size_t o[9])
     return at == size;
 }
 
+static er_status load_sections(bl_ld *L, er_baseline *bl);
+
+/* The checksum of the bytes after the first 24 (xxh64). */
+typedef struct sum_job {
+    const unsigned char *p;
+    size_t               n;
+    uint64_t             sum;
+} sum_job;
+
+static void *sum_run(void *arg)
+{
+    sum_job *j = arg;
+    j->sum = er_bl_xxh64(j->p, j->n);
+    return NULL;
+}
+
+#define SUM_THREAD_BYTES ((size_t)4 << 20)   /* from this size, the checksum gets a thread */
+
 static er_status load_body(bl_ld *L, er_baseline *bl)
 {
     const uint64_t *h = (const uint64_t *)L->base;
-    size_t o[9];
     if (L->size < HDR_WORDS * 8)
         return bad(L, "truncated header");
     if ((uint32_t)h[1] != BIN_LAYOUT || (h[1] >> 32) != ER_BASELINE_FORMAT)
@@ -563,8 +583,24 @@ static er_status load_body(bl_ld *L, er_baseline *bl)
                        (unsigned)(h[1] >> 32), BIN_LAYOUT, ER_BASELINE_FORMAT);
     if (h[3] != L->size)
         return bad(L, "file size differs from the header (truncated?)");
-    if (er_bl_xxh64(L->base + 24, L->size - 24) != h[2])
+    sum_job j = {L->base + 24, L->size - 24, 0};
+    pthread_t th;
+    bool threaded = L->size >= SUM_THREAD_BYTES && pthread_create(&th, NULL, sum_run, &j) == 0;
+    if (!threaded)
+        sum_run(&j);
+    er_status st = load_sections(L, bl);
+    if (threaded)
+        pthread_join(th, NULL);
+    if (j.sum != h[2])
         return bad(L, "checksum mismatch");
+    return st;
+}
+
+/* Everything behind the header's first words, checked. */
+static er_status load_sections(bl_ld *L, er_baseline *bl)
+{
+    const uint64_t *h = (const uint64_t *)L->base;
+    size_t o[9];
     if (!layout(h, L->size, o))
         return bad(L, "section sizes do not add up to the file size");
     if (h[4] == 0 || h[4] > UINT32_MAX || h[5] > INT64_MAX || h[15] > SIZE_MAX / 2)
