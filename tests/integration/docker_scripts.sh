@@ -74,6 +74,21 @@ bin=$root/usr/local/bin/ecorisk
 [ "$($WRAP "$bin" --version)" = "$("$ECORISK" --version)" ] || fail "installed version differs"
 [ -f "$root/usr/local/share/man/man1/ecorisk-run.1" ] || fail "build.sh did not install the man pages"
 if grep -q 'not stripped' <<<"$(file "$bin" 2>/dev/null)"; then fail "installed binary is not stripped"; fi
+# 3b. with gcc the build is profile-guided (bench/pgo_train.sh ran every step of
+# a nightly job on the instrumented build), and what it installs scores the
+# sample day byte for byte as the tested build does.
+if [ "${CC:-gcc}" = gcc ]; then
+    grep -q '^pgo_train.sh: trained on' "$T/build.log" || fail "no training run: $(tail -5 "$T/build.log")"
+    n=$(sed -n 's/^profile-guided: \([0-9]*\) profiles$/\1/p' "$T/build.log")
+    [ "${n:-0}" -ge 50 ] || fail "profile-guided build with ${n:-no} profiles"
+    day=(--profiles "$S/profiles" --reference "$S/feeds/reference" --feed "$S/feeds/samples/sample-day.csv"
+         --baseline "$S/feeds/samples/baseline.json" --as-of 2026-01-05 -q)
+    $WRAP "$bin" run "${day[@]}" --out "$T/day-installed" || fail "the installed binary's run on the sample day"
+    $WRAP "$ECORISK" run "${day[@]}" --out "$T/day-tested" || fail "the tested binary's run on the sample day"
+    cmp "$T/day-installed/alerts.jsonl" "$T/day-tested/alerts.jsonl" \
+        || fail "the profile-guided build's alerts differ from the tested build's"
+    [ "$(wc -l <"$T/day-installed/alerts.jsonl")" -ge 10 ] || fail "too few alerts on the sample day to compare"
+fi
 
 # 4. The final image has only the --runtime packages (and their dependencies):
 # every shared library the installed binary loads must come from them.
