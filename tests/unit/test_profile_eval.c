@@ -312,6 +312,9 @@ START_TEST(keyword_trie_filter_exact)
         uint64_t with = 0, without = 0;
         t.tri = tri;
         bool a1 = kwt_scan(&t, text, len, &with);
+        uint64_t with_str = 0;
+        size_t len_str = 0;
+        ck_assert(kwt_scan_str(&t, text, &with_str, &len_str) == a1 && with_str == with && len_str == len);
         t.tri = NULL;
         bool a2 = kwt_scan(&t, text, len, &without);
         ck_assert_msg(with == without && a1 == a2, "\"%s\": %llx != %llx", text, (unsigned long long)with,
@@ -360,8 +363,15 @@ START_TEST(keyword_scan_brute_force)
         text[len] = 0;
         size_t nl = kw_normalize(text, len, norm, sizeof norm - 1);
         norm[nl] = 0;
-        uint64_t got = 0, brute = 0;
-        if (!kwt_scan(&t, text, len, &got)) {
+        uint64_t got = 0, brute = 0, got_str = 0;
+        size_t len_str = 0;
+        bool ascii = kwt_scan(&t, text, len, &got);
+        /* the NUL-terminated scan reads the text exactly alike */
+        ck_assert(kwt_scan_str(&t, text, &got_str, &len_str) == ascii);
+        ck_assert_uint_eq(len_str, len);
+        ck_assert_msg(got_str == got, "\"%s\": %llx != %llx", text, (unsigned long long)got_str,
+                      (unsigned long long)got);
+        if (!ascii) {
             got = 0;
             kwt_scan(&t, norm, nl, &got);
         }

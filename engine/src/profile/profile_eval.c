@@ -86,10 +86,10 @@ const uint64_t *kw_get(er_eval *e, uint32_t slot)
          * scan (keyword sets are numbered across packs, so one mask holds
          * them all); ASCII text is scanned as it is, any other normalized first */
         const char *t = slot_text(s, e->d, slot);
-        size_t len = t ? strlen(t) : 0;
+        size_t len = 0;
         memset(m, 0, s->kw_words * sizeof *m);
         e->kw_done[slot] = 1;
-        if (len > e->norm_cap || !kwt_scan(&s->kwt, t, len, m)) {
+        if (t && (!kwt_scan_str(&s->kwt, t, m, &len) || len > e->norm_cap)) {
             char *norm = e->norm + (size_t)slot * e->norm_cap;
             len = kw_normalize(t, len, norm, e->norm_cap);
             memset(m, 0, s->kw_words * sizeof *m);

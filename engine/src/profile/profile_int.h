@@ -253,6 +253,8 @@ void      kw_free(kwauto *k);
 er_status kwt_build(kwtrie *t, const kwauto *packs, size_t n_packs);
 void      kwt_free(kwtrie *t);
 bool      kwt_scan(const kwtrie *t, const char *text, size_t len, uint64_t *mask);
+/* The same scan of a NUL-terminated text, whose length it finds on the way (*len). */
+bool      kwt_scan_str(const kwtrie *t, const char *text, uint64_t *mask, size_t *len);
 
 /* Evaluation state of one thread (er_eval_new): per-declaration work shared by
  * every profile, computed lazily. */

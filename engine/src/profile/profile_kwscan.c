@@ -197,17 +197,21 @@ static void kwt_hit(const kwtrie *t, uint32_t row, const unsigned char *text, si
     }
 }
 
-bool kwt_scan(const kwtrie *t, const char *text_, size_t len, uint64_t *mask)
+/* The scan of text[0..len), or, when cstr, of the NUL-terminated text (its
+ * length then goes to *cstr_len): one function, so both read exactly alike. */
+static inline bool scan(const kwtrie *t, const unsigned char *text, size_t len, bool cstr, uint64_t *mask,
+                        size_t *cstr_len)
 {
-    const unsigned char *text = (const unsigned char *)text_;
+#define AT_END(i) (cstr ? !text[i] : (i) >= len)
     const uint32_t *next = t->next;
     const uint8_t *cls = t->cls, *kind = t->kind;
     unsigned high = 0;
-    for (size_t s = 0; s < len; s++) {
+    size_t s = 0;
+    for (; !AT_END(s); s++) {
         high |= text[s];
         if (s > 0 && (kind[text[s - 1]] & K_WORD))
             continue;   /* a keyword starts at a boundary */
-        if (t->tri && s + 2 < len) {
+        if (t->tri && !AT_END(s + 1) && !AT_END(s + 2)) {
             /* the walk's first three steps, unless a run of separators counts as one there */
             unsigned a = text[s], b = text[s + 1], c = text[s + 2];
             if (!(((kind[a] & kind[b]) | (kind[b] & kind[c])) & K_SEP)) {
@@ -217,7 +221,7 @@ bool kwt_scan(const kwtrie *t, const char *text_, size_t len, uint64_t *mask)
             }
         }
         uint32_t row = 0;
-        for (size_t i = s; i < len && next; i++) {
+        for (size_t i = s; !AT_END(i) && next; i++) {
             if ((kind[text[i]] & K_SEP) && i > s && (kind[text[i - 1]] & K_SEP))
                 continue;   /* a run of separators is one space */
             uint32_t nx = next[row + cls[text[i]]];
@@ -225,8 +229,21 @@ bool kwt_scan(const kwtrie *t, const char *text_, size_t len, uint64_t *mask)
                 break;
             row = nx >> 1;
             if (nx & 1u)
-                kwt_hit(t, row, text, i, len, mask);
+                kwt_hit(t, row, text, i, cstr ? SIZE_MAX : len, mask);
         }
     }
+    if (cstr)
+        *cstr_len = s;
     return high < 0x80;
+#undef AT_END
+}
+
+bool kwt_scan(const kwtrie *t, const char *text, size_t len, uint64_t *mask)
+{
+    return scan(t, (const unsigned char *)text, len, false, mask, NULL);
+}
+
+bool kwt_scan_str(const kwtrie *t, const char *text, uint64_t *mask, size_t *len)
+{
+    return scan(t, (const unsigned char *)text, 0, true, mask, len);
 }
