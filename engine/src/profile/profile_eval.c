@@ -191,14 +191,19 @@ static void eval_profile(er_eval *e, size_t i, er_profile_result *r)
 
 /* Whether a term of gated profile k's gate holds: one of its HS sets holds
  * the declared code (e->hs_mask) or the scan of a text finds one of its
- * keyword sets. */
+ * keyword sets (scanned only when no HS set does). */
 static bool gate_holds(er_eval *e, size_t k)
 {
     const er_profileset *s = e->s;
+    const uint64_t *g = s->gate_hs + k * s->hs_words;
+    uint64_t hit = 0;
+    for (uint32_t w = 0; w < s->hs_words; w++)
+        hit |= e->hs_mask[w] & g[w];
+    if (hit)
+        return true;
     for (uint32_t j = s->gterm_start[k]; j < s->gterm_start[k + 1]; j++) {
         const gterm *t = &s->gterms[j];
-        const uint64_t *m = t->slot == GTERM_HS ? e->hs_mask : kw_get(e, t->slot);
-        if ((m[t->set / 64] >> (t->set % 64)) & 1u)
+        if ((kw_get(e, t->slot)[t->set / 64] >> (t->set % 64)) & 1u)
             return true;
     }
     return false;

@@ -225,8 +225,11 @@ struct er_profileset {
     /* candidate profiles: ungated ones, and per HS set the profiles it gates (CSR) */
     uint32_t     *ungated;   size_t n_ungated;
     /* profiles whose scope needs one of several HS or keyword sets (profile_load.c):
-     * gated[k] is visited only when a term gterm[gterm_start[k] .. gterm_start[k+1]) holds */
+     * gated[k] is visited only when the declared code is in one of its HS sets
+     * (the mask gate_hs[k * hs_words ..), against the declaration's hs_mask) or a
+     * keyword term gterm[gterm_start[k] .. gterm_start[k+1]) holds */
     uint32_t     *gated;     size_t n_gated;
+    uint64_t     *gate_hs;
     uint32_t     *gterm_start;
     gterm        *gterms;    size_t n_gterms;
     uint32_t     *gate_start, *gate_idx;

@@ -51,6 +51,7 @@ void er_profileset_free(er_profileset *s)
     free(s->gated);
     free(s->gterm_start);
     free(s->gterms);
+    free(s->gate_hs);
     free(s->gate_start);
     free(s->gate_idx);
     free(s->res_template);
@@ -126,6 +127,25 @@ static er_status build_candidates(er_profileset *s)
         else
             s->gate_start[s->prof[i].hs_gate + 1]++;
     }
+    /* each gate's HS terms folded into one mask, so a declaration tests them in
+     * a few word ANDs; its keyword terms stay listed (a scan is lazy) */
+    s->gate_hs = calloc((s->n_gated ? s->n_gated : 1) * (size_t)s->hs_words, sizeof *s->gate_hs);
+    if (!s->gate_hs)
+        return ER_ENOMEM;
+    size_t kept = 0;
+    for (size_t k = 0; k < s->n_gated; k++) {
+        uint32_t from = s->gterm_start[k], to = s->gterm_start[k + 1];
+        s->gterm_start[k] = (uint32_t)kept;
+        for (uint32_t j = from; j < to; j++) {
+            gterm t = s->gterms[j];
+            if (t.slot == GTERM_HS)
+                s->gate_hs[k * s->hs_words + t.set / 64] |= (uint64_t)1 << (t.set % 64);
+            else
+                s->gterms[kept++] = t;
+        }
+    }
+    s->gterm_start[s->n_gated] = (uint32_t)kept;
+    s->n_gterms = kept;
     for (size_t k = 0; k < s->n_hssets; k++)
         s->gate_start[k + 1] += s->gate_start[k];
     uint32_t *fill = calloc(s->n_hssets + 1, sizeof *fill);
