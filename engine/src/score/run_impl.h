@@ -267,8 +267,9 @@ void      write_metrics(er_sb *b, const er_profileset *ps, const counts *k, doub
 
 /* ---- outputs (run_output.c) ---- */
 
-/* Copy one spooled alert line into out, rewriting lane / over_capacity if planned. */
-er_status emit_alert(FILE *spool, const alert_rec *r, er_sb *line, FILE *out, er_err *err);
+/* Copy one spooled alert line into out, rewriting lane / over_capacity if planned;
+ * read from whole (the spool's bytes, borrowed) when given, else from spool. */
+er_status emit_alert(FILE *spool, const char *whole, const alert_rec *r, er_sb *line, FILE *out, er_err *err);
 /* Text to path through a temporary file + rename: a reader sees the old file or the new one. */
 er_status write_atomic(const char *path, const er_sb *b, er_err *err);
 /* A whole file from b in the run's staging directory. */

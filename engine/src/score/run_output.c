@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,12 +31,14 @@ static er_status mark_explore(er_sb *line, er_err *err)
 }
 
 /* Copy one spooled alert line into out, rewriting slot / lane / over_capacity if planned. */
-er_status emit_alert(FILE *spool, const alert_rec *r, er_sb *line, FILE *out, er_err *err)
+er_status emit_alert(FILE *spool, const char *whole, const alert_rec *r, er_sb *line, FILE *out, er_err *err)
 {
     er_sb_reset(line);
     if (!er_sb_reserve(line, r->len))
         return er_errf(err, ER_ENOMEM, "out of memory");
-    if (fseeko(spool, (off_t)r->off, SEEK_SET) != 0 || fread(line->p, 1, r->len, spool) != r->len)
+    if (whole)
+        memcpy(line->p, whole + r->off, r->len);
+    else if (fseeko(spool, (off_t)r->off, SEEK_SET) != 0 || fread(line->p, 1, r->len, spool) != r->len)
         return er_errf(err, ER_EIO, "cannot read back spooled alert: %s", strerror(errno));
     line->len = r->len;
     line->p[line->len] = '\0';
@@ -133,19 +136,49 @@ er_status run_open_outputs(run_state *R, er_err *err)
     return ER_OK;
 }
 
+/* Spooled lines are read back in ranking order, not in spool order: a spool
+ * up to this size is read back whole in one call (a copy freed once the alerts
+ * are out), instead of a seek and a read a line; a larger one, or one that
+ * cannot be read whole, line by line. */
+#define SPOOL_WHOLE_MAX ((uint64_t)64 << 20)
+
+static char *spool_whole(FILE *f, uint64_t n)
+{
+    if (!f || n == 0 || n > SPOOL_WHOLE_MAX || fflush(f) != 0)
+        return NULL;
+    char *p = malloc((size_t)n);
+    for (uint64_t got = 0; p && got < n;) {
+        ssize_t k = pread(fileno(f), p + got, (size_t)(n - got), (off_t)got);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            free(p);
+            p = NULL;
+        } else {
+            got += (uint64_t)k;
+        }
+    }
+    return p;
+}
+
 er_status run_emit_alerts(run_state *R, er_err *err)
 {
-    er_status st;
+    er_status st = ER_OK;
     run_recs *rc = &R->rc;
+    char *whole = spool_whole(rc->spool, rc->spool_off), *cwhole = spool_whole(rc->cspool, rc->cspool_off);
     for (size_t i = 0; i < rc->n_recs; i++) {
-        if ((st = emit_alert(rc->recs[i].topup ? rc->cspool : rc->spool, &rc->recs[i], &R->line, R->alerts_out,
-                             err)) != ER_OK)
-            return st;
-        count_alert(&R->k, &rc->recs[i]);
+        const alert_rec *r = &rc->recs[i];
+        if ((st = emit_alert(r->topup ? rc->cspool : rc->spool, r->topup ? cwhole : whole, r, &R->line,
+                             R->alerts_out, err)) != ER_OK)
+            goto cleanup;
+        count_alert(&R->k, r);
     }
     if (R->alerts_out && ferror(R->alerts_out))
-        return er_errf(err, ER_EIO, "%s: write failed", R->to_stdout ? "stdout" : "alerts.jsonl");
-    return ER_OK;
+        st = er_errf(err, ER_EIO, "%s: write failed", R->to_stdout ? "stdout" : "alerts.jsonl");
+cleanup:
+    free(cwhole);
+    free(whole);
+    return st;
 }
 
 /* metrics.prom and summary.json (with the manifest) into the staging directory. */
