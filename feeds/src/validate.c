@@ -88,23 +88,30 @@ static const double pow10_tab[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1
 static bool parse_simple_decimal(const char *p, size_t n, double *out)
 {
     uint64_t m = 0;
-    unsigned nd = 0, frac = 0;
-    bool dot = false;
-    for (size_t i = 0; i < n; i++) {
+    size_t i = 0, frac = 0;
+    for (; i < n; i++) {   /* the integer part */
         unsigned d = (unsigned)(unsigned char)p[i] - '0';
-        if (d <= 9) {
-            m = m * 10 + d;
-            nd++;
-            frac += dot;
-        } else if (p[i] == '.' && !dot) {
-            dot = true;
-        } else {
+        if (d > 9)
+            break;
+        m = m * 10 + d;
+    }
+    size_t nd = i;
+    if (i < n) {   /* then '.' and the fraction, digits only */
+        if (p[i] != '.')
             return false;
+        size_t f0 = ++i;
+        for (; i < n; i++) {
+            unsigned d = (unsigned)(unsigned char)p[i] - '0';
+            if (d > 9)
+                return false;
+            m = m * 10 + d;
         }
+        frac = i - f0;
+        nd += frac;
     }
     if (nd == 0 || nd > 15)
         return false;
-    *out = (double)m / pow10_tab[frac];
+    *out = frac ? (double)m / pow10_tab[frac] : (double)m;
     return true;
 }
 
