@@ -141,7 +141,8 @@ typedef struct slot {
     uint8_t      *in_scope;  /* per declaration */
     float        *rows;      /* with a model: feature rows of the batch */
     double       *prob;      /* with a model: its probability per declaration */
-    er_anomalies *an;        /* with a model: anomaly features per declaration */
+    er_anomalies *an;        /* with a model: anomaly features of the declarations the
+                              * formatting pass scores again (alerts, candidates; all for scores.csv) */
     uint32_t   *cidx;        /* with a model: per declaration, its row in contrib (alerts and candidates) */
     uint32_t   *ridx;        /* with a model: per declaration scored, its row in rows */
     float      *crows;       /* with a model: the feature rows of those, together */

@@ -74,20 +74,24 @@ static bool model_pass(run_ctx *c, er_eval *ev, er_model_pred *pred, slot *s)
     size_t nf = er_model_n_features(c->model);
     er_err err;
     size_t m = 0;   /* declarations scored: their feature rows are rows[0..m) */
+    er_anomalies an[AN_CHUNK];   /* a chunk's features, computed together; kept in s->an
+                                  * only for what the formatting pass scores again */
     bool need[AN_CHUNK];
     for (size_t i = 0; i < b->n; i++) {
         if (i % AN_CHUNK == 0)
-            chunk_anomalies(c, ev, b, i, b->n - i < AN_CHUNK ? b->n - i : AN_CHUNK, &s->an[i], need);
+            chunk_anomalies(c, ev, b, i, b->n - i < AN_CHUNK ? b->n - i : AN_CHUNK, an, need);
         if (!need[i % AN_CHUNK]) {
             s->in_scope[i] = 0;
             continue;
         }
-        sc.an = s->an[i];
+        sc.an = an[i % AN_CHUNK];
         er_score_decl_an(c->ps, ev, &b->decls[i], &sc);
         for (size_t k = 0; s->oow && k < sc.n_results; k++)
             s->oow[k] += sc.results[k].out_of_window;
         s->in_scope[i] = (uint8_t)((sc.in_scope ? 4 : 0) | (sc.best >= 0 ? 1 : 0) |
                                    (sc.best < 0 && sc.in_scope && c->want_cands ? 2 : 0));
+        if ((s->in_scope[i] & 3) || c->opts->all_scores)
+            s->an[i] = sc.an;
         /* the probability is read only for what is written: alerts, scores.csv, and
          * candidates when exploration ranks them (else the picked ones get it at the end) */
         if (wants_prob(c, s->in_scope[i])) {
