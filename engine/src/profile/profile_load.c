@@ -106,7 +106,8 @@ static er_status build_candidates(er_profileset *s)
     s->gated = malloc(np * sizeof *s->gated);
     s->gterm_start = calloc(np + 1, sizeof *s->gterm_start);
     s->gterms = malloc(np * GATE_MAX_TERMS * sizeof *s->gterms);
-    if (!s->gated || !s->gterm_start || !s->gterms)
+    s->gate_hs = calloc(np * s->hs_words, sizeof *s->gate_hs);
+    if (!s->gated || !s->gterm_start || !s->gterms || !s->gate_hs)
         return ER_ENOMEM;
     s->ungated = malloc(np * sizeof *s->ungated);
     s->gate_start = calloc(s->n_hssets + 2, sizeof *s->gate_start);
@@ -119,7 +120,17 @@ static er_status build_candidates(er_profileset *s)
         s->res_template[i].lane = ER_LANE_GREEN;
         size_t n = 0;
         if (s->prof[i].hs_gate < 0 && node_gate(s, s->prof[i].scope, s->gterms + s->n_gterms, &n)) {
-            s->n_gterms += n;
+            /* the gate's HS terms folded into its mask, so a declaration tests them
+             * in a few word ANDs; its keyword terms stay listed (a scan is lazy) */
+            size_t k = s->n_gated, kept = s->n_gterms;
+            for (size_t j = s->n_gterms; j < s->n_gterms + n; j++) {
+                gterm t = s->gterms[j];
+                if (t.slot == GTERM_HS)
+                    s->gate_hs[k * s->hs_words + t.set / 64] |= (uint64_t)1 << (t.set % 64);
+                else
+                    s->gterms[kept++] = t;
+            }
+            s->n_gterms = kept;
             s->gated[s->n_gated++] = (uint32_t)i;
             s->gterm_start[s->n_gated] = (uint32_t)s->n_gterms;
         } else if (s->prof[i].hs_gate < 0)
@@ -127,25 +138,6 @@ static er_status build_candidates(er_profileset *s)
         else
             s->gate_start[s->prof[i].hs_gate + 1]++;
     }
-    /* each gate's HS terms folded into one mask, so a declaration tests them in
-     * a few word ANDs; its keyword terms stay listed (a scan is lazy) */
-    s->gate_hs = calloc((s->n_gated ? s->n_gated : 1) * (size_t)s->hs_words, sizeof *s->gate_hs);
-    if (!s->gate_hs)
-        return ER_ENOMEM;
-    size_t kept = 0;
-    for (size_t k = 0; k < s->n_gated; k++) {
-        uint32_t from = s->gterm_start[k], to = s->gterm_start[k + 1];
-        s->gterm_start[k] = (uint32_t)kept;
-        for (uint32_t j = from; j < to; j++) {
-            gterm t = s->gterms[j];
-            if (t.slot == GTERM_HS)
-                s->gate_hs[k * s->hs_words + t.set / 64] |= (uint64_t)1 << (t.set % 64);
-            else
-                s->gterms[kept++] = t;
-        }
-    }
-    s->gterm_start[s->n_gated] = (uint32_t)kept;
-    s->n_gterms = kept;
     for (size_t k = 0; k < s->n_hssets; k++)
         s->gate_start[k + 1] += s->gate_start[k];
     uint32_t *fill = calloc(s->n_hssets + 1, sizeof *fill);

@@ -554,48 +554,6 @@ static bool layout(const uint64_t *h, size_t size, size_t o[9])
     return at == size;
 }
 
-static er_status load_sections(bl_ld *L, er_baseline *bl);
-
-/* The checksum of the bytes after the first 24 (xxh64). */
-typedef struct sum_job {
-    const unsigned char *p;
-    size_t               n;
-    uint64_t             sum;
-} sum_job;
-
-static void *sum_run(void *arg)
-{
-    sum_job *j = arg;
-    j->sum = er_bl_xxh64(j->p, j->n);
-    return NULL;
-}
-
-#define SUM_THREAD_BYTES ((size_t)4 << 20)   /* from this size, the checksum gets a thread */
-
-static er_status load_body(bl_ld *L, er_baseline *bl)
-{
-    const uint64_t *h = (const uint64_t *)L->base;
-    if (L->size < HDR_WORDS * 8)
-        return bad(L, "truncated header");
-    if ((uint32_t)h[1] != BIN_LAYOUT || (h[1] >> 32) != ER_BASELINE_FORMAT)
-        return er_errf(L->err, ER_EVERSION, "%s: binary baseline layout %u of format %u, this ecorisk reads layout %u "
-                       "of format %d: convert it from its JSON form or rebuild it", L->file, (unsigned)(uint32_t)h[1],
-                       (unsigned)(h[1] >> 32), BIN_LAYOUT, ER_BASELINE_FORMAT);
-    if (h[3] != L->size)
-        return bad(L, "file size differs from the header (truncated?)");
-    sum_job j = {L->base + 24, L->size - 24, 0};
-    pthread_t th;
-    bool threaded = L->size >= SUM_THREAD_BYTES && pthread_create(&th, NULL, sum_run, &j) == 0;
-    if (!threaded)
-        sum_run(&j);
-    er_status st = load_sections(L, bl);
-    if (threaded)
-        pthread_join(th, NULL);
-    if (j.sum != h[2])
-        return bad(L, "checksum mismatch");
-    return st;
-}
-
 /* Everything behind the header's first words, checked. */
 static er_status load_sections(bl_ld *L, er_baseline *bl)
 {
@@ -649,6 +607,46 @@ static er_status load_sections(bl_ld *L, er_baseline *bl)
     if ((all ? all->rows : 0) != bl->rows)
         return bad(L, "group \"all\" does not hold the baseline's rows");
     return ER_OK;
+}
+
+/* The checksum of the bytes after the first 24 (xxh64). */
+typedef struct sum_job {
+    const unsigned char *p;
+    size_t               n;
+    uint64_t             sum;
+} sum_job;
+
+static void *sum_run(void *arg)
+{
+    sum_job *j = arg;
+    j->sum = er_bl_xxh64(j->p, j->n);
+    return NULL;
+}
+
+#define SUM_THREAD_BYTES ((size_t)4 << 20)   /* from this size, the checksum gets a thread */
+
+static er_status load_body(bl_ld *L, er_baseline *bl)
+{
+    const uint64_t *h = (const uint64_t *)L->base;
+    if (L->size < HDR_WORDS * 8)
+        return bad(L, "truncated header");
+    if ((uint32_t)h[1] != BIN_LAYOUT || (h[1] >> 32) != ER_BASELINE_FORMAT)
+        return er_errf(L->err, ER_EVERSION, "%s: binary baseline layout %u of format %u, this ecorisk reads layout %u "
+                       "of format %d: convert it from its JSON form or rebuild it", L->file, (unsigned)(uint32_t)h[1],
+                       (unsigned)(h[1] >> 32), BIN_LAYOUT, ER_BASELINE_FORMAT);
+    if (h[3] != L->size)
+        return bad(L, "file size differs from the header (truncated?)");
+    sum_job j = {L->base + 24, L->size - 24, 0};
+    pthread_t th;
+    bool threaded = L->size >= SUM_THREAD_BYTES && pthread_create(&th, NULL, sum_run, &j) == 0;
+    if (!threaded)
+        sum_run(&j);
+    er_status st = load_sections(L, bl);
+    if (threaded)
+        pthread_join(th, NULL);
+    if (j.sum != h[2])
+        return bad(L, "checksum mismatch");
+    return st;
 }
 
 void er_bl_bin_detach(er_baseline *bl)
