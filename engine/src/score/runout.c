@@ -23,6 +23,8 @@ void er_runout_init(er_runout *r)
 {
     memset(r, 0, sizeof *r);
     r->parent_fd = r->lock_fd = r->stage_fd = -1;
+    for (size_t i = 0; i < ER_RUNOUT_MAX_FILES; i++)
+        r->stream_fd[i] = r->unsynced[i] = -1;
 }
 
 static er_status mkdir_p(const char *dir, er_err *err)
@@ -164,20 +166,71 @@ er_status er_runout_open(er_runout *r, const char *name, FILE **f, er_err *err)
         close(fd);
         return er_errf(err, ER_ENOMEM, "%s: out of memory", name);
     }
+    r->stream_fd[r->n_files] = fd;
     snprintf(r->files[r->n_files++], sizeof r->files[0], "%s", name);
     return ER_OK;
+}
+
+/* The slot of the open stream over fd. */
+static size_t file_slot(const er_runout *r, int fd)
+{
+    size_t i = 0;
+    while (i < r->n_files && r->stream_fd[i] != fd)
+        i++;
+    return i;
 }
 
 er_status er_runout_close(er_runout *r, FILE **f, er_err *err)
 {
     if (!*f)
         return ER_OK;
-    int bad = fflush(*f) != 0 || ferror(*f) || fsync(fileno(*f)) != 0;
+    int fd = fileno(*f);
+    size_t slot = file_slot(r, fd);
+    const char *name = slot < r->n_files ? r->files[slot] : "(output file)";
+    int bad = fflush(*f) != 0 || ferror(*f);
     int e = errno;
-    bad |= fclose(*f) != 0;
+    /* The fd stays open for the fsync in publish: the same open file
+     * description, so a write-back error is reported there. Without a slot
+     * or a spare descriptor, the fsync happens now. */
+    int keep = !bad && slot < r->n_files && r->unsynced[slot] < 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1;
+    if (!bad && keep < 0 && fsync(fd) != 0) {
+        bad = 1;
+        e = errno;
+    }
+#ifdef SYNC_FILE_RANGE_WRITE
+    if (keep >= 0)
+        sync_file_range(keep, 0, 0, SYNC_FILE_RANGE_WRITE);   /* a hint: the fsync checks */
+#endif
+    if (fclose(*f) != 0 && !bad) {
+        bad = 1;
+        e = errno;
+    }
     *f = NULL;
-    if (bad)
-        return er_errf(err, ER_EIO, "%s/%s: write failed: %s", r->parent, r->stage, strerror(e ? e : errno));
+    if (slot < r->n_files)
+        r->stream_fd[slot] = -1;
+    if (bad) {
+        if (keep >= 0)
+            close(keep);
+        return er_errf(err, ER_EIO, "%s/%s/%s: write failed: %s", r->parent, r->stage, name, strerror(e ? e : EIO));
+    }
+    if (keep >= 0)
+        r->unsynced[slot] = keep;
+    return ER_OK;
+}
+
+/* fsync every closed file that waits for it, in creation order. */
+static er_status sync_files(er_runout *r, er_err *err)
+{
+    for (size_t i = 0; i < r->n_files; i++) {
+        int fd = r->unsynced[i];
+        if (fd < 0)
+            continue;
+        int rc = fsync(fd), e = errno;
+        close(fd);
+        r->unsynced[i] = -1;
+        if (rc != 0)
+            return er_errf(err, ER_EIO, "%s/%s/%s: fsync: %s", r->parent, r->stage, r->files[i], strerror(e));
+    }
     return ER_OK;
 }
 
@@ -234,6 +287,9 @@ er_status er_runout_manifest(er_runout *r, er_sb *b, er_err *err)
 
 er_status er_runout_publish(er_runout *r, er_err *err)
 {
+    er_status st = sync_files(r, err);
+    if (st != ER_OK)
+        return st;
     if (fchmod(r->stage_fd, 0755) != 0 || fsync(r->stage_fd) != 0)
         return er_errf(err, ER_EIO, "%s/%s: fsync: %s", r->parent, r->stage, strerror(errno));
     /* Swap the new set in: an existing --out is exchanged in one step, a new one appears in one step. */
@@ -255,6 +311,9 @@ er_status er_runout_publish(er_runout *r, er_err *err)
 
 void er_runout_end(er_runout *r)
 {
+    for (size_t i = 0; i < ER_RUNOUT_MAX_FILES; i++)
+        if (r->unsynced[i] >= 0)
+            close(r->unsynced[i]);
     if (r->stage_fd >= 0)
         close(r->stage_fd);
     if (!r->published && r->stage[0] && r->parent_fd >= 0)

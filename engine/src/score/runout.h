@@ -5,11 +5,13 @@
  * er_runout_begin locks --out (flock on the sibling file .NAME.lock; a second
  * run on the same --out fails with ER_EBUSY), removes what killed runs left
  * and creates a private staging directory .NAME.run-XXXXXX next to --out
- * (mkdtemp). Files are created there exclusively (O_EXCL|O_NOFOLLOW) and
- * fsynced when closed; er_runout_manifest lists them with size and SHA-256;
- * er_runout_publish fsyncs the staging directory and swaps it with --out in
- * one renameat2(RENAME_EXCHANGE) (RENAME_NOREPLACE the first time), fsyncs
- * the parent and removes the previous set. er_runout_end removes an
+ * (mkdtemp). Files are created there exclusively (O_EXCL|O_NOFOLLOW); a
+ * closed file's write-back starts at once and its fsync waits for the
+ * publish, so the disk writes while the manifest is hashed.
+ * er_runout_manifest lists the files with size and SHA-256;
+ * er_runout_publish fsyncs every file and the staging directory, swaps it
+ * with --out in one renameat2(RENAME_EXCHANGE) (RENAME_NOREPLACE the first
+ * time), fsyncs the parent and removes the previous set. er_runout_end removes an
  * unpublished staging directory and releases the lock.
  */
 #ifndef ECORISK_SCORE_RUNOUT_H
@@ -30,6 +32,8 @@ typedef struct er_runout {
     int   parent_fd, lock_fd, stage_fd;
     bool  published;
     char  files[ER_RUNOUT_MAX_FILES][32];
+    int   stream_fd[ER_RUNOUT_MAX_FILES];  /* the fd under an open stream (the stream owns it), else -1 */
+    int   unsynced[ER_RUNOUT_MAX_FILES];   /* a closed file's fd until its fsync in publish, else -1 */
     size_t n_files;
 } er_runout;
 
@@ -38,7 +42,8 @@ void      er_runout_init(er_runout *r);
 er_status er_runout_begin(er_runout *r, const char *dir, er_err *err);
 /* Create name in the staging directory; *f is a buffered stream over it. */
 er_status er_runout_open(er_runout *r, const char *name, FILE **f, er_err *err);
-/* Flush, fsync and close a stream from er_runout_open (*f becomes NULL). */
+/* Flush and close a stream from er_runout_open (*f becomes NULL) and start
+ * its write-back; er_runout_publish fsyncs it. A write error is reported here. */
 er_status er_runout_close(er_runout *r, FILE **f, er_err *err);
 /* Append `"files":[{"name":…,"bytes":…,"sha256":…},…]` for every closed file, in creation order. */
 er_status er_runout_manifest(er_runout *r, er_sb *b, er_err *err);
