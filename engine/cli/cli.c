@@ -331,7 +331,7 @@ void cli_print_man(const cli_cmd *cmd, FILE *out)
         fputc('\n', out);
     }
     fprintf(out, ".SH EXIT STATUS\n0 success; 1 success with findings; 64 usage; 65 invalid input; "
-                 "66 input missing; 69 endpoint unavailable; 70 internal error; 71 OS error; "
+                 "66 input missing; 69 endpoint, feed URL or library (libcurl, XGBoost) unavailable; 70 internal error; 71 OS error; "
                  "73 cannot create output; 74 I/O error; 75 alerts left pending; 78 bad configuration.\n");
     if (cmd->examples)
         man_examples(out, cmd->examples);
@@ -353,7 +353,7 @@ void cli_print_main_man(FILE *out)
         fputc('\n', out);
     }
     fprintf(out, ".SH EXIT STATUS\n0 success; 1 success with findings; 64 usage; 65 invalid input; "
-                 "66 input missing; 69 endpoint unavailable; 70 internal error; 71 OS error; "
+                 "66 input missing; 69 endpoint, feed URL or library (libcurl, XGBoost) unavailable; 70 internal error; 71 OS error; "
                  "73 cannot create output; 74 I/O error; 75 alerts left pending; 78 bad configuration.\n");
     man_examples(out, "ecorisk run --feed day.csv --baseline baseline.json --out runs/today\n"
                       "  score a day of declarations\n"
@@ -665,7 +665,7 @@ int cli_exit_code(er_status st)
     case ER_EPARSE: case ER_EFORMAT: case ER_EPROFILE: case ER_EBASELINE: case ER_EVERSION:
     case ER_ELIMIT:
         return EX_DATAERR_;
-    case ER_ENET: case ER_EHTTP: return EX_UNAVAILABLE_;
+    case ER_ENET: case ER_EHTTP: case ER_ELIBRARY: return EX_UNAVAILABLE_;
     case ER_EPENDING: case ER_EBUSY: return EX_TEMPFAIL_;
     case ER_ECREATE: return EX_CANTCREAT_;
     default: return EX_SOFTWARE_;

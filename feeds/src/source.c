@@ -9,10 +9,10 @@
  */
 #include "source.h"
 #include "core/grow.h"
+#include "core/curl_api.h"
 #include "core/loopback.h"
 #include "ecorisk/version.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -95,10 +95,6 @@ uint64_t src_raw_bytes(const er_src *s)
 uint64_t src_size(const er_src *s) { return s->size; }
 
 /* ---- libcurl ---- */
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_rc = CURLE_OK;
-static void curl_init(void) { curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT); }
 
 static size_t on_data(char *p, size_t size, size_t nmemb, void *ud)
 {
@@ -194,9 +190,10 @@ static er_status url_open(er_src *s, const src_opts *o, er_err *err)
     if (!loopback_http(s->name))
         return er_errf(err, ER_EINVAL, "%s: plain http is only accepted for loopback test servers; "
                        "use https://", s->name);
-    pthread_once(&curl_once, curl_init);
-    if (curl_init_rc != CURLE_OK)
-        return er_errf(err, ER_ENET, "%s: libcurl initialisation failed", s->name);
+    er_err lerr;
+    er_status lst = er_curl_load(&lerr);
+    if (lst != ER_OK)
+        return er_errf(err, lst, "%s: %s", s->name, lerr.msg);
     s->easy = curl_easy_init();
     s->multi = curl_multi_init();
     if (!s->easy || !s->multi)

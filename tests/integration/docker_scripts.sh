@@ -108,6 +108,17 @@ while read -r lib; do
     n_libs=$((n_libs + 1))
 done < <(ldd "$bin" | awk '/=>/ {print $3} !/=>/ && $1 ~ /^\// {print $1}')
 [ "$n_libs" -ge 1 ] || fail "ldd listed no library"
+# the libraries opened on first use (libcurl, XGBoost), by the sonames the binary names
+n_dl=0
+for so in $(grep -aoE 'lib(curl|xgboost)\.so\.[0-9]+' "$bin" | sort -u); do
+    lib=$(ldconfig -p | awk -v so="$so" '$1 == so {print $NF; exit}')
+    [ -n "$lib" ] || fail "$so (opened on first use) is not installed"
+    pkg=$(dpkg -S "$(readlink -f "$lib")" 2>/dev/null | head -1 | cut -d: -f1) || true
+    [ -n "$pkg" ] || fail "no package owns $lib (opened on first use)"
+    grep -qx "$pkg" "$T/closure" || fail "$so comes from $pkg, which install-deps.sh --runtime does not bring"
+    n_dl=$((n_dl + 1))
+done
+[ "$n_dl" -eq 2 ] || fail "the binary names $n_dl of the 2 libraries it opens on first use"
 
 # 5. create-user.sh against a scratch root.
 ur=$T/userroot

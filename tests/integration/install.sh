@@ -147,7 +147,7 @@ deps_out=$(LD_LIBRARY_PATH=$libdir ldd "$T/t_shared")
 grep -q "$libdir/libecorisk.so.0" <<<"$deps_out" || fail "program not linked against the installed shared library"
 # Static libecorisk, its dependencies (Requires.private + Libs.private) shared.
 deps=$(pkg-config --print-requires-private ecorisk | awk '{print $1}' | tr '\n' ' ')
-[ "$deps" = "libcurl json-c gsl libisal libcrypto libutf8proc xgboost " ] || fail "Requires.private is '$deps'"
+[ "$deps" = "json-c gsl libisal libcrypto libutf8proc " ] || fail "Requires.private is '$deps'"
 "$cc" "${san[@]}" -std=c17 -Wall -Werror $cflags -o "$T/t_static" "$T/t.c" \
     $(pkg-config --libs-only-L ecorisk) -Wl,-Bstatic -lecorisk -Wl,-Bdynamic \
     $(pkg-config --libs $deps) -lm -pthread

@@ -1,6 +1,7 @@
 /*
  * test_core.c — the library core every module uses: status names and error
- * messages, the batch arena and interner, dates, quarantine records.
+ * messages, the batch arena and interner, dates, quarantine records, and
+ * libraries opened on first use.
  */
 #include "check_main.h"
 #include <stdint.h>
@@ -11,6 +12,49 @@
 #include "ecorisk/arena.h"
 #include "ecorisk/decl.h"
 #include "ecorisk/status.h"
+#include "core/dynlib.h"
+
+#include <math.h>
+
+/* A table as curl_api.h / xgb_api.h make them, over libm. */
+typedef struct m_api {
+    double (*cos)(double);
+    double (*sqrt)(double);
+} m_api;
+
+START_TEST(test_dynlib)
+{
+    er_err err;
+    m_api m = {0};
+    static const er_dynsym ok_syms[] = {{"cos", offsetof(m_api, cos)}, {"sqrt", offsetof(m_api, sqrt)}, {NULL, 0}};
+    er_dynlib ok = ER_DYNLIB_INIT("libm", "libm.so.6", ok_syms, &m);
+    ck_assert_int_eq(er_dynlib_load(&ok, &err), ER_OK);
+    ck_assert(m.cos != NULL && m.sqrt != NULL);
+    ck_assert(m.cos(0.0) == 1.0 && m.sqrt(16.0) == 4.0);
+    ck_assert_int_eq(er_dynlib_load(&ok, NULL), ER_OK);   /* once */
+
+    /* a missing symbol fails the load, naming it */
+    m_api m2 = {0};
+    static const er_dynsym bad_syms[] = {{"cos", offsetof(m_api, cos)}, {"no_such_fn", offsetof(m_api, sqrt)},
+                                         {NULL, 0}};
+    er_dynlib bad = ER_DYNLIB_INIT("libm", "libm.so.6", bad_syms, &m2);
+    ck_assert_int_eq(er_dynlib_load(&bad, &err), ER_ELIBRARY);
+    ck_assert_str_eq(err.msg, "libm (libm.so.6) has no no_such_fn: a version this ecorisk was not built for");
+
+    /* a library that is not there: the soname and the loader's reason; the same again later */
+    er_dynlib gone = ER_DYNLIB_INIT("libnothing", "libecorisk-absent.so.9", ok_syms, &m2);
+    ck_assert_int_eq(er_dynlib_load(&gone, &err), ER_ELIBRARY);
+    ck_assert_msg(strncmp(err.msg, "libnothing is needed for this but cannot be loaded (libecorisk-absent.so.9): ",
+                          77) == 0, "%s", err.msg);
+    ck_assert(strstr(err.msg, "libecorisk-absent.so.9: cannot open shared object file") != NULL);
+    char first[sizeof err.msg];
+    snprintf(first, sizeof first, "%s", err.msg);
+    memset(err.msg, 0, sizeof err.msg);
+    ck_assert_int_eq(er_dynlib_load(&gone, &err), ER_ELIBRARY);
+    ck_assert_str_eq(err.msg, first);
+    ck_assert_str_eq(er_status_str(ER_ELIBRARY), "shared library unavailable");
+}
+END_TEST
 
 START_TEST(test_status)
 {
@@ -122,6 +166,7 @@ Suite *test_suite(void)
     Suite *s = suite_create("core");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_status);
+    tcase_add_test(tc, test_dynlib);
     tcase_add_test(tc, test_arena_intern);
     tcase_add_test(tc, test_dates);
     tcase_add_test(tc, test_batch);

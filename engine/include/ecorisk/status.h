@@ -39,6 +39,7 @@ typedef enum er_status {
     ER_EINTERNAL,      /* a bug: an invariant did not hold */
     ER_ECREATE,        /* an output file or directory cannot be created */
     ER_EBUSY,          /* another process holds the lock (e.g. a run on the same --out) */
+    ER_ELIBRARY,       /* a shared library this needs cannot be loaded (libcurl, XGBoost) */
     ER_STATUS_COUNT
 } er_status;
 

@@ -32,6 +32,7 @@ const char *er_status_str(er_status st)
         [ER_EINTERNAL] = "internal error",
         [ER_ECREATE] = "cannot create output",
         [ER_EBUSY] = "locked by another process",
+        [ER_ELIBRARY] = "shared library unavailable",
     };
     if ((unsigned)st >= ER_STATUS_COUNT || !names[st])
         return "unknown status";

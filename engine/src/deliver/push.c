@@ -9,11 +9,11 @@
 #include "deliver/push_int.h"
 #include "deliver/outbox_int.h"
 #include "deliver/sink.h"
+#include "core/curl_api.h"
 #include "core/loopback.h"
 #include "ecorisk/version.h"
 
 #include <ctype.h>
-#include <curl/curl.h>
 #include <errno.h>
 #include <json-c/json.h>
 #include <limits.h>
@@ -185,7 +185,7 @@ er_status er_push_parse_retry_after(const char *value, int64_t now, long *delay_
     buf[n] = '\0';
     /* HTTP dates (IMF-fixdate, RFC 850, asctime) all contain a letter month
      * and a hh:mm:ss time; curl_getdate parses all three. */
-    if (!strchr(buf, ':'))
+    if (!strchr(buf, ':') || er_curl_load(NULL) != ER_OK)
         return ER_EPARSE;
     time_t t = curl_getdate(buf, NULL);
     if (t == (time_t)-1)

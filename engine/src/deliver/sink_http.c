@@ -10,10 +10,10 @@
 #include "deliver/sink.h"
 #include "deliver/push_int.h"
 #include "deliver/outbox_int.h"
+#include "core/curl_api.h"
 #include "core/loopback.h"
 #include "ecorisk/version.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -184,15 +184,7 @@ cleanup:
 static er_status http_start(http_sink *s, er_err *err)
 {
     const er_push_opts *o = s->opts;
-    CURL *c;
-    static bool global_done;
-
-    if (!global_done) {
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-            return er_errf(err, ER_ENET, "libcurl initialisation failed");
-        global_done = true;
-    }
-    c = s->curl = curl_easy_init();
+    CURL *c = s->curl = curl_easy_init();
     if (!c)
         return er_errf(err, ER_ENOMEM, "out of memory creating the HTTP client");
     struct curl_slist *h = NULL, *t;
@@ -271,11 +263,14 @@ er_status er_sink_http_open(void **state, const char *dest, const er_push_opts *
                             er_err *err)
 {
     *state = NULL;
+    er_status st = er_curl_load(err);   /* every curl call of the sink comes after this */
+    if (st != ER_OK)
+        return st;
     http_sink *s = calloc(1, sizeof *s);
     if (!s)
         return er_errf(err, ER_ENOMEM, "out of memory");
     s->opts = o;
-    er_status st = check_endpoint(s, err);
+    st = check_endpoint(s, err);
     (void)dest;   /* o->endpoint */
     if (st != ER_OK) {
         free(s);

@@ -12,9 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <xgboost/c_api.h>
 
 #include "model/model_int.h"
+#include "model/xgb_api.h"
 
 #define XGB(call)                                                                                   \
     do {                                                                                            \
@@ -27,6 +27,8 @@
 const char *bst_version(void)
 {
     static char v[32];
+    if (er_xgb_load(NULL) != ER_OK)
+        return "unavailable";
     if (!v[0]) {
         int a, b, c;
         XGBoostVersion(&a, &b, &c);
@@ -122,6 +124,8 @@ er_status bst_open(bst_set *s, const bst_data *d, const size_t *valid, size_t nv
     er_status st;
     memset(s, 0, sizeof *s);
     s->n = d->n;
+    if ((st = er_xgb_load(err)) != ER_OK)
+        return st;
     /* the validation copy first: its temporary CSR is gone before XGBoost copies every row */
     if ((st = make_dmatrix(d, valid, nv, &s->valid, err)) != ER_OK ||
         (st = make_dmatrix(d, NULL, d->n, &s->all, err)) != ER_OK)
@@ -240,6 +244,8 @@ static er_status booster(er_model_pred *p, er_err *err)
     BoosterHandle b = NULL;
     if (p->b)
         return ER_OK;
+    if ((st = er_xgb_load(err)) != ER_OK)
+        return st;
     XGB(XGBoosterCreate(NULL, 0, &b));
     XGB(XGBoosterLoadModelFromBuffer(b, p->m->booster, (bst_ulong)p->m->booster_len));
     XGB(XGBoosterSetParam(b, "nthread", "1"));
