@@ -26,10 +26,13 @@
 #define NET_PENDING (1u << 20)       /* pause the transfer above this backlog */
 #define GZ_CHUNK    (1u << 20)       /* inflated bytes handed over at a time */
 #define GZ_SLOTS    4                /* chunks inflated ahead of the reader */
+/* A chunk's bytes sit at GZ_PREFIX into its buffer: the room in front holds
+ * the unread tail of the chunk before when it is lent (src_lend). */
+#define GZ_PREFIX   SRC_LEND_TAIL
 
 /* Inflate thread and its ring of chunks: the thread fills slot tail % GZ_SLOTS,
- * the reader drains slot head % GZ_SLOTS; an error or the end of the stream
- * follows the last chunk filled before it. */
+ * the reader drains slot head % GZ_SLOTS (copied out, or lent whole); an
+ * error or the end of the stream follows the last chunk filled before it. */
 typedef struct gz_pipe {
     pthread_t       th;
     pthread_mutex_t mu;
@@ -435,7 +438,7 @@ static void *gz_main(void *arg)
         while (len < GZ_CHUNK) {
             size_t k = 0;
             /* bytes of a failing inflate call are dropped, as when reading inline */
-            if ((st = gz_read(s, g->buf[slot] + len, GZ_CHUNK - len, &k, &err)) != ER_OK)
+            if ((st = gz_read(s, g->buf[slot] + GZ_PREFIX + len, GZ_CHUNK - len, &k, &err)) != ER_OK)
                 break;
             if (k == 0) {
                 eof = true;
@@ -467,7 +470,7 @@ static bool gz_pipe_start(er_src *s)
     if (!g)
         return false;
     for (int i = 0; i < GZ_SLOTS; i++)
-        if (!(g->buf[i] = malloc(GZ_CHUNK))) {
+        if (!(g->buf[i] = malloc(GZ_PREFIX + GZ_CHUNK + RBUF_SLACK))) {
             for (int j = 0; j < i; j++) free(g->buf[j]);
             free(g);
             return false;
@@ -524,7 +527,7 @@ static er_status gz_pipe_read(er_src *s, char *buf, size_t cap, size_t *n, er_er
     size_t k = g->len[slot] - g->off;
     if (k > cap)
         k = cap;
-    memcpy(buf, g->buf[slot] + g->off, k);
+    memcpy(buf, g->buf[slot] + GZ_PREFIX + g->off, k);
     g->off += k;
     *n = k;
     if (g->off == g->len[slot]) {
@@ -535,6 +538,66 @@ static er_status gz_pipe_read(er_src *s, char *buf, size_t cap, size_t *n, er_er
         pthread_mutex_unlock(&g->mu);
     }
     return ER_OK;
+}
+
+/* Waits until slot `want` is filled or the thread is done: whether it is
+ * (else *st is the thread's final status, err filled on an error). */
+static bool gz_pipe_wait(gz_pipe *g, unsigned want, er_status *st, er_err *err)
+{
+    pthread_mutex_lock(&g->mu);
+    while (g->tail == want && !g->done)
+        pthread_cond_wait(&g->cv, &g->mu);
+    bool have = g->tail != want;
+    *st = g->st;
+    if (!have && *st != ER_OK && err)
+        *err = g->err;
+    pthread_mutex_unlock(&g->mu);
+    return have;
+}
+
+/* The head chunk, read to its end, goes back to the thread. */
+static void gz_pipe_release(gz_pipe *g)
+{
+    pthread_mutex_lock(&g->mu);
+    g->head++;
+    g->off = 0;
+    pthread_cond_broadcast(&g->cv);
+    pthread_mutex_unlock(&g->mu);
+}
+
+static void swap_bytes(const er_src *s, char *buf, size_t n);
+
+bool src_lends(const er_src *s) { return s && s->gp && s->pre_off >= s->pre_len; }
+
+er_status src_lend(er_src *s, bool held, const char *tail, size_t k, char **buf, size_t *n, er_err *err)
+{
+    gz_pipe *g = s->gp;
+    er_status st;
+    *n = 0;
+    /* a held chunk is the head; the next one follows it */
+    unsigned want = g->head + (held ? 1u : 0u);
+    if (!gz_pipe_wait(g, want, &st, err))
+        return st;   /* ER_OK: the end of input */
+    unsigned slot = want % GZ_SLOTS;
+    size_t off = held ? 0 : g->off;
+    char *data = g->buf[slot] + GZ_PREFIX + off;
+    size_t len = g->len[slot] - off;
+    if (k)
+        memcpy(data - k, tail, k);   /* another slot than tail's: GZ_SLOTS > 1 */
+    if (held)
+        gz_pipe_release(g);
+    g->off = g->len[slot];   /* the head, handed over whole; released by the next lend or unlend */
+    if (s->swap_a)
+        swap_bytes(s, data, len);
+    *buf = data - k;
+    *n = k + len;
+    return ER_OK;
+}
+
+void src_unlend(er_src *s)
+{
+    if (s->gp)
+        gz_pipe_release(s->gp);
 }
 
 static er_status src_read_inner(er_src *s, char *buf, size_t cap, size_t *n, er_err *err);
@@ -650,14 +713,72 @@ er_status rbuf_init(rbuf *r, er_src *src, size_t max, er_err *err)
 
 void rbuf_free(rbuf *r)
 {
-    free(r->buf);
-    r->buf = NULL;
+    /* a lent chunk is the source's (freed with it) */
+    free(r->lent ? r->own : r->buf);
+    r->buf = r->own = NULL;
+    r->lent = false;
+}
+
+/* From a lent chunk back to the rbuf's own buffer, [pos,end) moved to its front. */
+static er_status unlend(rbuf *r, er_err *err)
+{
+    size_t k = r->end - r->pos;
+    if (k > r->own_cap) {
+        char *nb = realloc(r->own, k + RBUF_SLACK);
+        if (!nb)
+            return er_errf(err, ER_ENOMEM, "out of memory growing the read buffer to %zu bytes", k);
+        r->own = nb;
+        r->own_cap = k;
+    }
+    memcpy(r->own, r->buf + r->pos, k);
+    src_unlend(r->src);
+    r->buf = r->own;
+    r->cap = r->own_cap;
+    r->own = NULL;
+    r->lent = false;
+    r->consumed += r->pos;
+    r->pos = 0;
+    r->end = k;
+    return ER_OK;
+}
+
+/* With an inflate thread: the next chunk lent in place (src_lend), the unread
+ * tail copied in front of it, instead of copied into buf; the tail copy is
+ * all that is copied. */
+static er_status fill_lent(rbuf *r, er_err *err)
+{
+    char *nb;
+    size_t n, k = r->end - r->pos;
+    er_status st = src_lend(r->src, r->lent, r->buf + r->pos, k, &nb, &n, err);
+    if (st != ER_OK)
+        return st;
+    if (n == 0) {
+        r->eof = true;
+        return ER_OK;
+    }
+    if (!r->lent) {
+        r->own = r->buf;
+        r->own_cap = r->cap;
+        r->lent = true;
+    }
+    r->consumed += r->pos;
+    r->buf = nb;
+    r->cap = n;
+    r->pos = 0;
+    r->end = n;
+    memset(r->buf + r->end, 0, RBUF_SLACK);
+    return ER_OK;
 }
 
 er_status rbuf_fill(rbuf *r, er_err *err)
 {
     if (r->eof)
         return ER_OK;
+    er_status st;
+    if (src_lends(r->src) && r->end - r->pos <= SRC_LEND_TAIL)
+        return fill_lent(r, err);
+    if (r->lent && (st = unlend(r, err)) != ER_OK)
+        return st;
     if (r->pos > 0) {
         size_t k = r->end - r->pos;
         memmove(r->buf, r->buf + r->pos, k);
@@ -675,7 +796,7 @@ er_status rbuf_fill(rbuf *r, er_err *err)
     }
     while (r->end < r->cap) {
         size_t n;
-        er_status st = src_read(r->src, r->buf + r->end, r->cap - r->end, &n, err);
+        st = src_read(r->src, r->buf + r->end, r->cap - r->end, &n, err);
         if (st != ER_OK)
             return st;
         if (n == 0) {

@@ -47,6 +47,16 @@ bool      src_is_url(const char *source);
 uint64_t  src_raw_bytes(const er_src *s);
 /* File size in bytes when known (regular files), else 0. */
 uint64_t  src_size(const er_src *s);
+/* Lending (gzip inflated on its own thread): the next inflated chunk handed
+ * over in place instead of copied, with the caller's k unread bytes at tail
+ * (k <= SRC_LEND_TAIL) copied in front of it. While a chunk is lent the
+ * thread does not refill it; src_lend with held releases the one lent
+ * before (after the copy: tail may point into it), src_unlend releases it
+ * without taking another. *n = 0 at the end of input (nothing released). */
+#define SRC_LEND_TAIL (64u * 1024u)
+bool      src_lends(const er_src *s);
+er_status src_lend(er_src *s, bool held, const char *tail, size_t k, char **buf, size_t *n, er_err *err);
+void      src_unlend(er_src *s);
 
 #define RBUF_SLACK 64
 
@@ -58,6 +68,9 @@ typedef struct rbuf {
     size_t   pos, end;
     bool     eof;
     uint64_t consumed; /* bytes before buf[0] (absolute offset of buf[0]) */
+    bool     lent;     /* buf is a chunk lent by the source (src_lend); own waits */
+    char    *own;      /* the rbuf's own buffer while lent */
+    size_t   own_cap;
 } rbuf;
 
 er_status rbuf_init(rbuf *r, er_src *src, size_t cap, er_err *err);
