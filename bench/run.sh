@@ -71,6 +71,7 @@ echo '{"rules": [{"office": "*", "flow": "*", "red": 0.02, "yellow": 0.05, "min_
 for m in none model; do
   extra=(); [ $m = model ] && extra=("${model_args[@]}")
   runs=${RUNS:-3}; [ $m = model ] && runs=${MODEL_RUNS:-1}
+  [ "$runs" -gt 0 ] || continue   # MODEL_RUNS=0: no model rows
   for t in 1 2; do
     measure "run csv, $t thr, bin bl, $m"       "$E" run --feed "$day" --baseline "$bin" --threads "$t" --out "$out/run-$m-csv-$t" -q "${extra[@]}"
     wall[$m-csv-$t]=$last_wall rss[$m-csv-$t]=$last_rss
@@ -87,7 +88,7 @@ echo "load average $(cut -d' ' -f1-3 /proc/loadavg) (after)"
 strip_ids() { sed 's/"alert_id":"[^"]*","run_id":"[^"]*"//; s/"run_id": *"[^"]*"//; s/"feeds": *\[[^]]*\]//; s/"timings": *{[^}]*}//; /^ *{"name": "[a-z.]*", "bytes"/d' "$1"; }
 for m in none model; do
   ref=$out/run-$m-csv-1
-  [ -d "$ref" ] || continue
+  [ -n "${wall[$m-csv-1]:-}" ] || continue   # measured in this invocation
   for o in "$out/run-$m-csv-2" "$out/run-$m-json-2" "$out/run-$m-gz-1" "$out/run-$m-gz-2"; do
     for f in alerts.jsonl quarantine.jsonl summary.json; do
       if [ "${o#*-gz-}" != "$o" ] || [ $f = summary.json ]; then
