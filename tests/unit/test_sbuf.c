@@ -4,7 +4,10 @@
  * the word loads of short strings (core/wordload.h) used by the hashes.
  */
 #include "check_main.h"
+#include <limits.h>
 #include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,6 +46,59 @@ START_TEST(test_numbers)
     er_sb_json_numg(&b, 0.000123456789, 6);
     ck_assert_str_eq(b.p, "12 0.1 0 null 0.3333333333333333 0.000123457");
     ck_assert(strtod("0.3333333333333333", NULL) == 1.0 / 3.0);
+    er_sb_free(&b);
+}
+END_TEST
+
+/* The whole-number paths of er_sb_json_numg / _num / _int write what printf
+ * writes, on 400,000 values around every power of ten and at random. */
+START_TEST(test_numbers_as_printf)
+{
+    er_sb b = {0};
+    char want[64];
+    uint64_t r = 88172645463325252ULL;
+    for (int i = 0; i < 400000; i++) {
+        r ^= r << 13;
+        r ^= r >> 7;
+        r ^= r << 17;
+        double x;
+        int kind = i % 4;
+        if (kind == 0) {           /* around a power of ten */
+            double p = pow(10, (double)(r % 17));
+            x = p + (double)((int)(r >> 8 & 7) - 4);
+        } else if (kind == 1) {    /* a whole number of up to 16 digits */
+            x = (double)(r % 10000000000000000ULL) / pow(10, (double)(r >> 56 & 15));
+            x = floor(x);
+        } else if (kind == 2) {    /* any magnitude, often not whole */
+            x = (double)(r >> 11) * 0x1p-53 * pow(10, (double)((int)(r % 40) - 20));
+        } else {
+            x = (double)(int64_t)(r >> 20) / 8.0;
+        }
+        if (r & 1)
+            x = -x;
+        int digits = 1 + (int)(r >> 40) % 17;
+        er_sb_reset(&b);
+        er_sb_json_numg(&b, x, digits);
+        snprintf(want, sizeof want, "%.*g", digits, x);
+        if (x == 0)
+            snprintf(want, sizeof want, "0");
+        ck_assert_msg(strcmp(b.p, want) == 0, "numg(%.17g, %d): %s, printf %s", x, digits, b.p, want);
+        er_sb_reset(&b);
+        er_sb_json_num(&b, x);
+        if (x == floor(x) && fabs(x) < 1e15) {
+            snprintf(want, sizeof want, "%.0f", x == 0 ? 0.0 : x);
+            ck_assert_msg(strcmp(b.p, want) == 0, "num(%.17g): %s, printf %s", x, b.p, want);
+        }
+        long long v = (long long)(r ^ (r << 31));
+        er_sb_reset(&b);
+        er_sb_json_int(&b, v);
+        snprintf(want, sizeof want, "%lld", v);
+        ck_assert_str_eq(b.p, want);
+    }
+    er_sb_reset(&b);
+    er_sb_json_int(&b, LLONG_MIN);
+    snprintf(want, sizeof want, "%lld", LLONG_MIN);
+    ck_assert_str_eq(b.p, want);
     er_sb_free(&b);
 }
 END_TEST
@@ -111,6 +167,7 @@ Suite *test_suite(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_escape);
     tcase_add_test(tc, test_numbers);
+    tcase_add_test(tc, test_numbers_as_printf);
     tcase_add_test(tc, test_keys);
     tcase_add_test(tc, test_growth);
     tcase_add_test(tc, test_wordload);

@@ -125,6 +125,22 @@ void er_sb_json_str(er_sb *b, const char *str, size_t n)
     er_sb_putc(b, '"');
 }
 
+/* The decimal digits of v, as printf's %lld writes them, without printf:
+ * alerts hold a few dozen whole numbers each (counts, ranges, ids). */
+static void put_int(er_sb *b, long long v)
+{
+    char tmp[24];
+    char *e = tmp + sizeof tmp, *p = e;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    er_sb_put(b, p, (size_t)(e - p));
+}
+
 void er_sb_json_num(er_sb *b, double x)
 {
     if (!isfinite(x)) {
@@ -132,7 +148,7 @@ void er_sb_json_num(er_sb *b, double x)
         return;
     }
     if (x == floor(x) && fabs(x) < 1e15) {
-        er_sb_printf(b, "%.0f", x == 0 ? 0.0 : x);
+        put_int(b, (long long)x);   /* as %.0f; -0 is 0 */
         return;
     }
     char tmp[40];
@@ -146,6 +162,7 @@ void er_sb_json_num(er_sb *b, double x)
 
 void er_sb_json_numg(er_sb *b, double x, int digits)
 {
+    static const double pow10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
     if (!isfinite(x)) {
         er_sb_puts(b, "null");
         return;
@@ -154,10 +171,15 @@ void er_sb_json_numg(er_sb *b, double x, int digits)
         er_sb_putc(b, '0');
         return;
     }
+    /* a whole number of at most `digits` digits: %g writes it without exponent or point */
+    if (digits >= 1 && digits <= 15 && x == floor(x) && fabs(x) < pow10[digits]) {
+        put_int(b, (long long)x);
+        return;
+    }
     er_sb_printf(b, "%.*g", digits, x);
 }
 
-void er_sb_json_int(er_sb *b, long long v) { er_sb_printf(b, "%lld", v); }
+void er_sb_json_int(er_sb *b, long long v) { put_int(b, v); }
 
 void er_sb_json_key(er_sb *b, const char *key)
 {
