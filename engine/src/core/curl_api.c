@@ -9,13 +9,7 @@
 #define ECORISK_CURL_SONAME "libcurl.so.4"
 #endif
 
-er_curl_api er_curl;
-
-#define SYM(f) ER_DYNLIB_SYM(er_curl_api, f)
-static const er_dynsym syms[] = {ER_CURL_FUNCTIONS(SYM){NULL, 0}};
-#undef SYM
-
-static er_dynlib lib = ER_DYNLIB_INIT("libcurl", ECORISK_CURL_SONAME, syms, &er_curl);
+ER_DYNLIB_DEFINE(lib, er_curl_api, er_curl, ER_CURL_FUNCTIONS, "libcurl", ECORISK_CURL_SONAME);
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static CURLcode init_rc = CURLE_OK;

@@ -12,16 +12,16 @@
 
 #include "core/dynlib.h"
 
-#define ER_CURL_FUNCTIONS(X)                                                                                   \
-    X(curl_global_init) X(curl_easy_init) X(curl_easy_setopt) X(curl_easy_perform) X(curl_easy_getinfo)      \
-    X(curl_easy_cleanup) X(curl_easy_strerror) X(curl_easy_pause) X(curl_free) X(curl_getdate)               \
-    X(curl_slist_append) X(curl_slist_free_all) X(curl_url) X(curl_url_cleanup) X(curl_url_get)              \
-    X(curl_url_set) X(curl_multi_init) X(curl_multi_add_handle) X(curl_multi_remove_handle)                  \
-    X(curl_multi_perform) X(curl_multi_poll) X(curl_multi_info_read) X(curl_multi_cleanup)                   \
-    X(curl_multi_strerror)
+#define ER_CURL_FUNCTIONS(X, T)                                                                               \
+    X(T, curl_global_init) X(T, curl_easy_init) X(T, curl_easy_setopt) X(T, curl_easy_perform)                \
+    X(T, curl_easy_getinfo) X(T, curl_easy_cleanup) X(T, curl_easy_strerror) X(T, curl_easy_pause)            \
+    X(T, curl_free) X(T, curl_getdate) X(T, curl_slist_append) X(T, curl_slist_free_all) X(T, curl_url)       \
+    X(T, curl_url_cleanup) X(T, curl_url_get) X(T, curl_url_set) X(T, curl_multi_init)                        \
+    X(T, curl_multi_add_handle) X(T, curl_multi_remove_handle) X(T, curl_multi_perform)                       \
+    X(T, curl_multi_poll) X(T, curl_multi_info_read) X(T, curl_multi_cleanup) X(T, curl_multi_strerror)
 
 typedef struct er_curl_api {
-    ER_CURL_FUNCTIONS(ER_DYNLIB_FIELD)
+    ER_CURL_FUNCTIONS(ER_DYNLIB_FIELD, _)
 } er_curl_api;
 
 extern er_curl_api er_curl;

@@ -42,12 +42,18 @@ typedef struct er_dynlib {
 
 er_status er_dynlib_load(er_dynlib *lib, er_err *err);
 
-/* A library's table from an X-macro list of its functions: a struct with one
- * pointer per function, typed as the function itself (ER_DYNLIB_FIELD), and
- * its er_dynsym list (ER_DYNLIB_SYM). The library's header then #defines
- * each function name to a call through the struct, so call sites read as
- * direct calls and a function missing from the list fails the link. */
-#define ER_DYNLIB_FIELD(f) __typeof__(f) *f;
-#define ER_DYNLIB_SYM(type, f) {#f, offsetof(type, f)},
+/* A library's table from an X-macro list of its functions, LIST(X, T) giving
+ * X(T, name) for each: a struct with one pointer per function, typed as the
+ * function itself (ER_DYNLIB_FIELD), and ER_DYNLIB_DEFINE for the table, its
+ * er_dynsym list and the static er_dynlib `lib` that fills it. The library's
+ * header then #defines each function name to a call through the struct, so
+ * call sites read as direct calls and a function missing from the list fails
+ * the link. */
+#define ER_DYNLIB_FIELD(T, f) __typeof__(f) *f;
+#define ER_DYNLIB_SYM(T, f) {#f, offsetof(T, f)},
+#define ER_DYNLIB_DEFINE(lib, type, var, list, what, soname)                                     \
+    type var;                                                                                  \
+    static const er_dynsym lib##_syms[] = {list(ER_DYNLIB_SYM, type){NULL, 0}};                \
+    static er_dynlib lib = ER_DYNLIB_INIT(what, soname, lib##_syms, &var)
 
 #endif

@@ -12,14 +12,15 @@
 
 #include "core/dynlib.h"
 
-#define ER_XGB_FUNCTIONS(X)                                                                                    \
-    X(XGBGetLastError) X(XGBoostVersion) X(XGBoosterCreate) X(XGBoosterFree) X(XGBoosterSetParam)            \
-    X(XGBoosterUpdateOneIter) X(XGBoosterEvalOneIter) X(XGBoosterPredictFromDMatrix)                          \
-    X(XGBoosterPredictFromDense) X(XGBoosterLoadModelFromBuffer) X(XGBoosterSaveModelToBuffer)                \
-    X(XGDMatrixCreateFromCSREx) X(XGDMatrixCreateFromMat) X(XGDMatrixSetFloatInfo) X(XGDMatrixFree)
+#define ER_XGB_FUNCTIONS(X, T)                                                                                \
+    X(T, XGBGetLastError) X(T, XGBoostVersion) X(T, XGBoosterCreate) X(T, XGBoosterFree)                      \
+    X(T, XGBoosterSetParam) X(T, XGBoosterUpdateOneIter) X(T, XGBoosterEvalOneIter)                           \
+    X(T, XGBoosterPredictFromDMatrix) X(T, XGBoosterPredictFromDense) X(T, XGBoosterLoadModelFromBuffer)      \
+    X(T, XGBoosterSaveModelToBuffer) X(T, XGDMatrixCreateFromCSREx) X(T, XGDMatrixCreateFromMat)              \
+    X(T, XGDMatrixSetFloatInfo) X(T, XGDMatrixFree)
 
 typedef struct er_xgb_api {
-    ER_XGB_FUNCTIONS(ER_DYNLIB_FIELD)
+    ER_XGB_FUNCTIONS(ER_DYNLIB_FIELD, _)
 } er_xgb_api;
 
 extern er_xgb_api er_xgb;
