@@ -321,7 +321,6 @@ typedef struct run_state {
     er_runout          ro;
     bool               to_stdout;
     FILE              *f_alerts, *f_quar, *f_scores, *alerts_out;
-    char              *alerts_vbuf;     /* f_alerts' stdio buffer: freed after it is closed */
     er_sb              line, text;
     bool               metrics_done;
     double             t_start, t0, t_loaded;

@@ -112,8 +112,6 @@ er_status write_file(er_runout *ro, const char *name, const er_sb *b, er_err *er
     return er_runout_close(ro, &f, err);
 }
 
-#define ALERTS_VBUF ((size_t)1 << 20)
-
 er_status run_open_outputs(run_state *R, er_err *err)
 {
     er_status st;
@@ -126,9 +124,6 @@ er_status run_open_outputs(run_state *R, er_err *err)
         if (o->all_scores && (st = er_runout_open(&R->ro, "scores.csv", &R->f_scores, err)) != ER_OK)
             return st;
         R->alerts_out = R->f_alerts;
-        /* alerts.jsonl is written at the end in one go: in 1 MiB writes, not 4 KiB ones */
-        if ((R->alerts_vbuf = malloc(ALERTS_VBUF)) != NULL)
-            setvbuf(R->f_alerts, R->alerts_vbuf, _IOFBF, ALERTS_VBUF);
         if (R->f_scores)
             fputs("declaration_id,wildlife,ods,waste,risk\n", R->f_scores);
     } else {
@@ -219,9 +214,9 @@ er_status run_publish(run_state *R, er_err *err)
         return reg_run_commit(&R->rr, err);
     }
     double secs[3] = {R->t_loaded - R->t0, run_now_s() - R->t_loaded, run_now_s() - R->t0};
-    /* Every file complete in the staging directory, summary.json (with the
-     * manifest) last; then spooling (--push), then one atomic publish, which
-     * first fsyncs the files: their write-back runs while the manifest is hashed. */
+    /* Every file complete in the staging directory (hashed as it was written),
+     * summary.json (with the manifest) last; then spooling (--push), then one
+     * atomic publish, which first fsyncs the files. */
     if ((st = er_runout_close(&R->ro, &R->f_quar, err)) != ER_OK ||
         (st = er_runout_close(&R->ro, &R->f_scores, err)) != ER_OK ||
         (st = er_runout_close(&R->ro, &R->f_alerts, err)) != ER_OK)
@@ -261,8 +256,6 @@ void run_close_outputs(run_state *R)
         fclose(R->f_quar);
     if (R->f_alerts)
         fclose(R->f_alerts);
-    free(R->alerts_vbuf);
-    R->alerts_vbuf = NULL;
     er_runout_end(&R->ro);
     if (R->rc.cspool)
         fclose(R->rc.cspool);

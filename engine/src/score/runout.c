@@ -8,7 +8,6 @@
 #define _GNU_SOURCE
 #include "score/runout.h"
 #include "core/durable.h"
-#include "core/sha256.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -161,21 +160,24 @@ er_status er_runout_open(er_runout *r, const char *name, FILE **f, er_err *err)
     int fd = er_durable_create(r->stage_fd, name, 0644);
     if (fd < 0)
         return er_errf(err, ER_ECREATE, "%s/%s/%s: cannot create: %s", r->parent, r->stage, name, strerror(errno));
-    *f = fdopen(fd, "w");
+    er_hashfile *hf;
+    *f = er_hashfile_open(fd, &hf);
     if (!*f) {
         close(fd);
         return er_errf(err, ER_ENOMEM, "%s: out of memory", name);
     }
+    r->stream[r->n_files] = *f;
+    r->hf[r->n_files] = hf;
     r->stream_fd[r->n_files] = fd;
     snprintf(r->files[r->n_files++], sizeof r->files[0], "%s", name);
     return ER_OK;
 }
 
-/* The slot of the open stream over fd. */
-static size_t file_slot(const er_runout *r, int fd)
+/* The slot of an open stream. */
+static size_t file_slot(const er_runout *r, const FILE *f)
 {
     size_t i = 0;
-    while (i < r->n_files && r->stream_fd[i] != fd)
+    while (i < r->n_files && r->stream[i] != f)
         i++;
     return i;
 }
@@ -184,34 +186,44 @@ er_status er_runout_close(er_runout *r, FILE **f, er_err *err)
 {
     if (!*f)
         return ER_OK;
-    int fd = fileno(*f);
-    size_t slot = file_slot(r, fd);
-    const char *name = slot < r->n_files ? r->files[slot] : "(output file)";
-    int bad = fflush(*f) != 0 || ferror(*f);
-    int e = errno;
+    size_t slot = file_slot(r, *f);
+    if (slot == r->n_files) {
+        fclose(*f);
+        *f = NULL;
+        return er_errf(err, ER_EINTERNAL, "a stream closed that no output file holds");
+    }
+    const char *name = r->files[slot];
+    int fd = r->stream_fd[slot];
+    er_err herr;
+    /* the last bytes out and hashed (a write error is reported here) */
+    er_status hst = er_hashfile_finish(r->hf[slot], *f, &r->bytes[slot], r->sha256[slot], &herr);
+    bool bad = hst != ER_OK;
     /* The fd stays open for the fsync in publish: the same open file
-     * description, so a write-back error is reported there. Without a slot
-     * or a spare descriptor, the fsync happens now. */
-    int keep = !bad && slot < r->n_files && r->unsynced[slot] < 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1;
+     * description, so a write-back error is reported there. Without a spare
+     * descriptor, the fsync happens now. */
+    int keep = bad ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, 0);
     if (!bad && keep < 0 && fsync(fd) != 0) {
-        bad = 1;
-        e = errno;
+        bad = true;
+        snprintf(herr.msg, sizeof herr.msg, "%s", strerror(errno));
     }
 #ifdef SYNC_FILE_RANGE_WRITE
     if (keep >= 0)
         sync_file_range(keep, 0, 0, SYNC_FILE_RANGE_WRITE);   /* a hint: the fsync checks */
 #endif
     if (fclose(*f) != 0 && !bad) {
-        bad = 1;
-        e = errno;
+        bad = true;
+        snprintf(herr.msg, sizeof herr.msg, "%s", strerror(errno));
     }
     *f = NULL;
-    if (slot < r->n_files)
-        r->stream_fd[slot] = -1;
+    r->stream[slot] = NULL;
+    r->hf[slot] = NULL;
+    r->stream_fd[slot] = -1;
     if (bad) {
         if (keep >= 0)
             close(keep);
-        return er_errf(err, ER_EIO, "%s/%s/%s: write failed: %s", r->parent, r->stage, name, strerror(e ? e : EIO));
+        if (hst == ER_ENOMEM)
+            return er_errf(err, ER_ENOMEM, "%s/%s/%s: out of memory hashing it", r->parent, r->stage, name);
+        return er_errf(err, ER_EIO, "%s/%s/%s: write failed: %s", r->parent, r->stage, name, herr.msg);
     }
     if (keep >= 0)
         r->unsynced[slot] = keep;
@@ -234,52 +246,15 @@ static er_status sync_files(er_runout *r, er_err *err)
     return ER_OK;
 }
 
-static er_status hash_file(er_runout *r, const char *name, unsigned long long *bytes, char hex[65], er_err *err)
-{
-    er_status st = ER_OK;
-    er_sha256 *h = NULL;
-    char buf[65536];
-    int fd = openat(r->stage_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    *bytes = 0;
-    if (fd < 0)
-        return er_errf(err, ER_EIO, "%s/%s/%s: cannot reopen: %s", r->parent, r->stage, name, strerror(errno));
-    if ((st = er_sha256_new(&h, err)) != ER_OK)
-        goto cleanup;
-    for (;;) {
-        ssize_t n = read(fd, buf, sizeof buf);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            st = er_errf(err, ER_EIO, "%s/%s/%s: read: %s", r->parent, r->stage, name, strerror(errno));
-            goto cleanup;
-        }
-        if (n == 0)
-            break;
-        *bytes += (unsigned long long)n;
-        if ((st = er_sha256_update(h, buf, (size_t)n, err)) != ER_OK)
-            goto cleanup;
-    }
-    st = er_sha256_final(h, hex, err);
-    h = NULL;
-
-cleanup:
-    er_sha256_free(h);
-    close(fd);
-    return st;
-}
-
 er_status er_runout_manifest(er_runout *r, er_sb *b, er_err *err)
 {
-    er_status st;
     er_sb_puts(b, "\"files\": [");
     for (size_t i = 0; i < r->n_files; i++) {
-        unsigned long long bytes;
-        char hex[65];
-        if ((st = hash_file(r, r->files[i], &bytes, hex, err)) != ER_OK)
-            return st;
+        if (r->stream[i])
+            return er_errf(err, ER_EINTERNAL, "%s: listed in the manifest before it is closed", r->files[i]);
         er_sb_printf(b, "%s\n    {\"name\": ", i ? "," : "");
         er_sb_json_cstr(b, r->files[i]);
-        er_sb_printf(b, ", \"bytes\": %llu, \"sha256\": \"%s\"}", bytes, hex);
+        er_sb_printf(b, ", \"bytes\": %llu, \"sha256\": \"%s\"}", r->bytes[i], r->sha256[i]);
     }
     er_sb_puts(b, "\n  ]");
     return ER_OK;

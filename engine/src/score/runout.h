@@ -5,9 +5,9 @@
  * er_runout_begin locks --out (flock on the sibling file .NAME.lock; a second
  * run on the same --out fails with ER_EBUSY), removes what killed runs left
  * and creates a private staging directory .NAME.run-XXXXXX next to --out
- * (mkdtemp). Files are created there exclusively (O_EXCL|O_NOFOLLOW); a
- * closed file's write-back starts at once and its fsync waits for the
- * publish, so the disk writes while the manifest is hashed.
+ * (mkdtemp). Files are created there exclusively (O_EXCL|O_NOFOLLOW) and
+ * hashed as they are written (core/hashfile.h); a closed file's write-back
+ * starts at once and its fsync waits for the publish.
  * er_runout_manifest lists the files with size and SHA-256;
  * er_runout_publish fsyncs every file and the staging directory, swaps it
  * with --out in one renameat2(RENAME_EXCHANGE) (RENAME_NOREPLACE the first
@@ -19,6 +19,7 @@
 
 #include <stdio.h>
 
+#include "core/hashfile.h"
 #include "core/sbuf.h"
 #include "ecorisk/status.h"
 
@@ -32,8 +33,12 @@ typedef struct er_runout {
     int   parent_fd, lock_fd, stage_fd;
     bool  published;
     char  files[ER_RUNOUT_MAX_FILES][32];
-    int   stream_fd[ER_RUNOUT_MAX_FILES];  /* the fd under an open stream (the stream owns it), else -1 */
-    int   unsynced[ER_RUNOUT_MAX_FILES];   /* a closed file's fd until its fsync in publish, else -1 */
+    FILE *stream[ER_RUNOUT_MAX_FILES];      /* an open file's stream (er_runout_open's *f), else NULL */
+    er_hashfile *hf[ER_RUNOUT_MAX_FILES];   /* its hashing (lives with the stream) */
+    int   stream_fd[ER_RUNOUT_MAX_FILES];   /* the fd under an open stream (the stream owns it), else -1 */
+    int   unsynced[ER_RUNOUT_MAX_FILES];    /* a closed file's fd until its fsync in publish, else -1 */
+    unsigned long long bytes[ER_RUNOUT_MAX_FILES];   /* a closed file's size and digest */
+    char  sha256[ER_RUNOUT_MAX_FILES][65];
     size_t n_files;
 } er_runout;
 
