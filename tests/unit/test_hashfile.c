@@ -19,16 +19,23 @@
 
 #define MiB ((size_t)1 << 20)
 
+/* A hashing stream over a fresh temporary file (its name into path). */
+static FILE *open_temp(char path[], er_hashfile **h)
+{
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    FILE *f = er_hashfile_open(fd, h);
+    ck_assert_ptr_nonnull(f);
+    return f;
+}
+
 /* Writes data[0..n) through a hashing stream in pieces of pseudo-random
  * length up to max_piece, and checks file content, size and digest. */
 static void roundtrip(const unsigned char *data, size_t n, size_t max_piece, uint64_t seed)
 {
     char path[] = "/tmp/ecorisk-test-hashfile-XXXXXX";
-    int fd = mkstemp(path);
-    ck_assert_int_ge(fd, 0);
     er_hashfile *h;
-    FILE *f = er_hashfile_open(fd, &h);
-    ck_assert_ptr_nonnull(f);
+    FILE *f = open_temp(path, &h);
     uint64_t r = seed | 1;
     for (size_t at = 0; at < n;) {
         r ^= r << 13;
@@ -103,11 +110,9 @@ START_TEST(test_abandoned)
 {
     /* closed without finish (a failed run): the thread is stopped, nothing leaks */
     char path[] = "/tmp/ecorisk-test-hashfile-XXXXXX";
-    int fd = mkstemp(path);
-    ck_assert_int_ge(fd, 0);
     er_hashfile *h;
-    FILE *f = er_hashfile_open(fd, &h);
-    ck_assert_ptr_nonnull(f);
+    FILE *f = open_temp(path, &h);
+    (void)h;
     char *big = calloc(1, 3 * MiB);
     ck_assert_uint_eq(fwrite(big, 1, 3 * MiB, f), 3 * MiB);
     ck_assert_int_eq(fclose(f), 0);
