@@ -507,39 +507,6 @@ static void gz_pipe_stop(er_src *s)
     s->gp = NULL;
 }
 
-/* The next inflated bytes from the thread (same results as gz_read). */
-static er_status gz_pipe_read(er_src *s, char *buf, size_t cap, size_t *n, er_err *err)
-{
-    gz_pipe *g = s->gp;
-    *n = 0;
-    pthread_mutex_lock(&g->mu);
-    while (g->head == g->tail && !g->done)
-        pthread_cond_wait(&g->cv, &g->mu);
-    bool have = g->head != g->tail;
-    er_status st = g->st;
-    if (!have && st != ER_OK && err)
-        *err = g->err;
-    pthread_mutex_unlock(&g->mu);
-    if (!have)
-        return st;   /* ER_OK: end of input */
-    /* the head slot is the reader's until head moves on */
-    unsigned slot = g->head % GZ_SLOTS;
-    size_t k = g->len[slot] - g->off;
-    if (k > cap)
-        k = cap;
-    memcpy(buf, g->buf[slot] + GZ_PREFIX + g->off, k);
-    g->off += k;
-    *n = k;
-    if (g->off == g->len[slot]) {
-        g->off = 0;
-        pthread_mutex_lock(&g->mu);
-        g->head++;
-        pthread_cond_broadcast(&g->cv);
-        pthread_mutex_unlock(&g->mu);
-    }
-    return ER_OK;
-}
-
 /* Waits until slot `want` is filled or the thread is done: whether it is
  * (else *st is the thread's final status, err filled on an error). */
 static bool gz_pipe_wait(gz_pipe *g, unsigned want, er_status *st, er_err *err)
@@ -563,6 +530,27 @@ static void gz_pipe_release(gz_pipe *g)
     g->off = 0;
     pthread_cond_broadcast(&g->cv);
     pthread_mutex_unlock(&g->mu);
+}
+
+/* The next inflated bytes from the thread (same results as gz_read). */
+static er_status gz_pipe_read(er_src *s, char *buf, size_t cap, size_t *n, er_err *err)
+{
+    gz_pipe *g = s->gp;
+    er_status st;
+    *n = 0;
+    if (!gz_pipe_wait(g, g->head, &st, err))
+        return st;   /* ER_OK: end of input */
+    /* the head slot is the reader's until head moves on */
+    unsigned slot = g->head % GZ_SLOTS;
+    size_t k = g->len[slot] - g->off;
+    if (k > cap)
+        k = cap;
+    memcpy(buf, g->buf[slot] + GZ_PREFIX + g->off, k);
+    g->off += k;
+    *n = k;
+    if (g->off == g->len[slot])
+        gz_pipe_release(g);
+    return ER_OK;
 }
 
 static void swap_bytes(const er_src *s, char *buf, size_t n);

@@ -21,8 +21,7 @@
 
 struct er_hashfile {
     int             fd;
-    er_sha256      *sha;          /* NULL once final, or when it could not be made */
-    bool            sha_failed;
+    er_sha256      *sha;          /* NULL once final, or when it could not be made or updated */
     unsigned long long bytes;
     int             werr;         /* first write errno (0: none) */
     char           *blk[2];
@@ -45,7 +44,6 @@ static void emit(er_hashfile *h, const char *p, size_t n)
     if (h->sha && er_sha256_update(h->sha, p, n, NULL) != ER_OK) {
         er_sha256_free(h->sha);
         h->sha = NULL;
-        h->sha_failed = true;
     }
     off_t at = (off_t)(h->bytes - n);
     size_t len = n;
@@ -192,7 +190,7 @@ FILE *er_hashfile_open(int fd, er_hashfile **out)
         return NULL;
     h->fd = fd;
     h->blk[0] = malloc(BLOCK);   /* without it: every write inline */
-    h->sha_failed = er_sha256_new(&h->sha, NULL) != ER_OK;
+    er_sha256_new(&h->sha, NULL);   /* NULL on failure: reported by er_hashfile_finish */
     pthread_mutex_init(&h->mu, NULL);
     pthread_cond_init(&h->cv, NULL);
     cookie_io_functions_t io = {.read = NULL, .write = hf_write, .seek = NULL, .close = hf_close};
@@ -220,10 +218,9 @@ er_status er_hashfile_finish(er_hashfile *h, FILE *f, unsigned long long *bytes,
         return er_errf(err, ER_EIO, "%s", strerror(h->werr));
     if (bad)
         return er_errf(err, ER_EIO, "%s", strerror(errno ? errno : EIO));
-    if (h->sha_failed || !h->sha)
+    if (!h->sha)
         return er_errf(err, ER_ENOMEM, "out of memory");
     er_status st = er_sha256_final(h->sha, hex, err);
-    h->sha = NULL;
-    h->sha_failed = true;   /* final: no second digest */
+    h->sha = NULL;   /* final (er_sha256_final frees it): no second digest */
     return st;
 }
