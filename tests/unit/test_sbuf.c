@@ -103,6 +103,81 @@ START_TEST(test_numbers_as_printf)
 }
 END_TEST
 
+/* The old er_sb_json_num: the shortest of %.15g, %.16g, %.17g that reads back. */
+static void json_num_reference(char *out, size_t cap, double x)
+{
+    if (!isfinite(x)) {
+        snprintf(out, cap, "null");
+        return;
+    }
+    if (x == floor(x) && fabs(x) < 1e15) {
+        snprintf(out, cap, "%.0f", x == 0 ? 0.0 : x);
+        return;
+    }
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(out, cap, "%.*g", prec, x);
+        if (strtod(out, NULL) == x)
+            break;
+    }
+}
+
+/* er_sb_numg and the fractional path of er_sb_json_num write what printf
+ * writes: doubles of every magnitude (subnormals too), decimal rounding ties
+ * and their neighbours, powers of ten and theirs, at every precision. */
+START_TEST(test_fractions_as_printf)
+{
+    er_sb b = {0};
+    char want[64];
+    uint64_t r = 0x9E3779B97F4A7C15ULL;
+    for (int i = 0; i < 600000; i++) {
+        r ^= r << 13;
+        r ^= r >> 7;
+        r ^= r << 17;
+        double x;
+        int kind = i % 5;
+        if (kind == 0) {   /* any bit pattern that is a finite double */
+            uint64_t u = r & 0x7fefffffffffffffULL;
+            memcpy(&x, &u, sizeof x);
+        } else if (kind == 1) {   /* near the usual magnitudes */
+            x = ldexp((double)(r >> 11) * 0x1p-53, (int)(r % 140) - 70);
+        } else if (kind == 2) {   /* a decimal tie d.ddd5 at some precision, or next to it */
+            double d = (double)(r >> 20 & 0xfffff) * 10 + 5;
+            x = d / pow(10, (double)(r % 24)) * pow(10, (double)(r >> 8 % 8));
+            if (r & 2)
+                x = nextafter(x, (r & 4) ? INFINITY : 0);
+        } else if (kind == 3) {   /* a power of ten, or next to it */
+            x = pow(10, (double)((int)(r % 60) - 30));
+            if (r & 2)
+                x = nextafter(x, (r & 4) ? INFINITY : 0);
+        } else {   /* 9.99..95 and 0.99..95 kinds: rounding up a digit */
+            int n = 1 + (int)(r % 15);
+            x = (pow(10, n) - 0.5) / pow(10, (double)(r >> 8 % 20));
+        }
+        if (r & 1)
+            x = -x;
+        int prec = 1 + (int)(r >> 40) % 17;
+        er_sb_reset(&b);
+        er_sb_numg(&b, x, prec);
+        snprintf(want, sizeof want, "%.*g", prec, x);
+        ck_assert_msg(strcmp(b.p, want) == 0, "numg(%a, %d): %s, printf %s", x, prec, b.p, want);
+        er_sb_reset(&b);
+        er_sb_json_num(&b, x);
+        json_num_reference(want, sizeof want, x);
+        ck_assert_msg(strcmp(b.p, want) == 0, "num(%a): %s, reference %s", x, b.p, want);
+    }
+    static const double fixed[] = {0.0, -0.0, 1e-300, 5e-324, 1.7976931348623157e308, 0.5, 0.15, 0.25, 2.5, 1e22, 1e23,
+                                   9.5, 99999.95, 0.000099999995, 123456.5, 1e-5, 0.0001, 100000, 999999.5};
+    for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
+        for (int prec = 1; prec <= 17; prec++) {
+            er_sb_reset(&b);
+            er_sb_numg(&b, fixed[i], prec);
+            snprintf(want, sizeof want, "%.*g", prec, fixed[i]);
+            ck_assert_msg(strcmp(b.p, want) == 0, "numg(%a, %d): %s, printf %s", fixed[i], prec, b.p, want);
+        }
+    er_sb_free(&b);
+}
+END_TEST
+
 START_TEST(test_keys)
 {
     er_sb b = {0};
@@ -168,6 +243,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, test_escape);
     tcase_add_test(tc, test_numbers);
     tcase_add_test(tc, test_numbers_as_printf);
+    tcase_add_test(tc, test_fractions_as_printf);
     tcase_add_test(tc, test_keys);
     tcase_add_test(tc, test_growth);
     tcase_add_test(tc, test_wordload);

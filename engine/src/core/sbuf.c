@@ -141,6 +141,105 @@ static void put_int(er_sb *b, long long v)
     er_sb_put(b, p, (size_t)(e - p));
 }
 
+/* Exact powers of ten: every one up to 1e22 is a double. */
+static const double pow10_exact[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                       1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* printf's "%.*g" of x with prec significant digits (1 to 15) into out (32
+ * bytes), without printf, when one rounding of double arithmetic decides
+ * every digit: x scaled by an exact power of ten is off by at most half an
+ * ulp, so unless it lies within an ulp of a rounding tie its nearest whole
+ * number is the one printf's exact conversion rounds to. Returns the length,
+ * or 0 when printf must decide (zero, not finite, a near-tie, a power of ten
+ * past 1e22). *digits / 10^*k10 is then |x| rounded (for round-trip checks). */
+static size_t fmt_g(char *out, double x, int prec, uint64_t *digits, int *k10)
+{
+    if (prec < 1 || prec > 15 || !isfinite(x) || x == 0)
+        return 0;
+    double ax = fabs(x);
+    int b2;
+    frexp(ax, &b2);
+    int e = (int)floor((b2 - 1) * 0.30102999566398120);   /* floor(log10(ax)), or one off */
+    uint64_t d = 0;
+    for (int tries = 0;; tries++) {
+        int k = prec - 1 - e;
+        if (tries == 3 || k > 22 || k < -22)
+            return 0;
+        double s = k >= 0 ? ax * pow10_exact[k] : ax / pow10_exact[-k];
+        if (s < pow10_exact[prec - 1]) {
+            e--;
+            continue;
+        }
+        if (s >= pow10_exact[prec]) {
+            e++;
+            continue;
+        }
+        double fl = floor(s), frac = s - fl;
+        if (fabs(frac - 0.5) <= s * 0x1p-52)
+            return 0;
+        d = (uint64_t)fl + (frac > 0.5);
+        if (d == (uint64_t)pow10_exact[prec]) {   /* 9.99…5 rounded up */
+            d /= 10;
+            e++;
+        }
+        *digits = d;
+        *k10 = prec - 1 - e;
+        break;
+    }
+    char dg[16];
+    for (int i = prec - 1; i >= 0; i--, d /= 10)
+        dg[i] = (char)('0' + d % 10);
+    int nd = prec;   /* significant digits left once trailing zeros go */
+    while (nd > 1 && dg[nd - 1] == '0')
+        nd--;
+    char *p = out;
+    if (signbit(x))
+        *p++ = '-';
+    if (e < -4 || e >= prec) {   /* d.ddde±XX */
+        *p++ = dg[0];
+        if (nd > 1) {
+            *p++ = '.';
+            memcpy(p, dg + 1, (size_t)nd - 1);
+            p += nd - 1;
+        }
+        int ae = e < 0 ? -e : e;
+        *p++ = 'e';
+        *p++ = e < 0 ? '-' : '+';
+        if (ae >= 100)
+            *p++ = (char)('0' + ae / 100);
+        *p++ = (char)('0' + ae / 10 % 10);
+        *p++ = (char)('0' + ae % 10);
+    } else if (e >= 0) {         /* ddd.ddd */
+        memcpy(p, dg, (size_t)e + 1);
+        p += e + 1;
+        if (nd > e + 1) {
+            *p++ = '.';
+            memcpy(p, dg + e + 1, (size_t)(nd - e - 1));
+            p += nd - e - 1;
+        }
+    } else {                     /* 0.000ddd */
+        *p++ = '0';
+        *p++ = '.';
+        for (int i = 0; i < -e - 1; i++)
+            *p++ = '0';
+        memcpy(p, dg, (size_t)nd);
+        p += nd;
+    }
+    return (size_t)(p - out);
+}
+
+void er_sb_numg(er_sb *b, double x, int prec)
+{
+    char tmp[32];
+    uint64_t d;
+    int k;
+    size_t n = fmt_g(tmp, x, prec, &d, &k);
+    if (n)
+        er_sb_put(b, tmp, n);
+    else
+        er_sb_printf(b, "%.*g", prec, x);
+}
+
 void er_sb_json_num(er_sb *b, double x)
 {
     if (!isfinite(x)) {
@@ -152,6 +251,14 @@ void er_sb_json_num(er_sb *b, double x)
         return;
     }
     char tmp[40];
+    uint64_t d;
+    int k;
+    size_t n = fmt_g(tmp, x, 15, &d, &k);
+    /* d / 10^k is correctly rounded (d < 2^53, |k| <= 22), as strtod reads the text */
+    if (n && (k >= 0 ? (double)d / pow10_exact[k] : (double)d * pow10_exact[-k]) == fabs(x)) {
+        er_sb_put(b, tmp, n);
+        return;
+    }
     for (int prec = 15; prec <= 17; prec++) {
         snprintf(tmp, sizeof tmp, "%.*g", prec, x);
         if (strtod(tmp, NULL) == x)
@@ -162,7 +269,6 @@ void er_sb_json_num(er_sb *b, double x)
 
 void er_sb_json_numg(er_sb *b, double x, int digits)
 {
-    static const double pow10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
     if (!isfinite(x)) {
         er_sb_puts(b, "null");
         return;
@@ -172,11 +278,11 @@ void er_sb_json_numg(er_sb *b, double x, int digits)
         return;
     }
     /* a whole number of at most `digits` digits: %g writes it without exponent or point */
-    if (digits >= 1 && digits <= 15 && x == floor(x) && fabs(x) < pow10[digits]) {
+    if (digits >= 1 && digits <= 15 && x == floor(x) && fabs(x) < pow10_exact[digits]) {
         put_int(b, (long long)x);
         return;
     }
-    er_sb_printf(b, "%.*g", digits, x);
+    er_sb_numg(b, x, digits);
 }
 
 void er_sb_json_int(er_sb *b, long long v) { put_int(b, v); }

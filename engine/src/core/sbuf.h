@@ -34,6 +34,8 @@ void er_sb_json_num(er_sb *b, double x);
 /* Number with at most `digits` significant digits (%.*g), for human-facing values. */
 void er_sb_json_numg(er_sb *b, double x, int digits);
 void er_sb_json_int(er_sb *b, long long v);
+/* x exactly as printf's "%.*g" writes it (without printf when it can). */
+void er_sb_numg(er_sb *b, double x, int prec);
 /* "key": — a comma is written first unless the buffer ends with '{' or '['. */
 void er_sb_json_key(er_sb *b, const char *key);
 
