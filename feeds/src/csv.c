@@ -317,23 +317,29 @@ static bool split_plain(er_csv *c, const char *s, const char *e, size_t *nf, boo
 #define SPLIT_WORDS 16
 
 /* Bitmaps of the 64 bytes at p (bit i = byte i): commas, quotes, bytes
- * that are not ASCII or are NUL, and bytes <= ' ' (what trimming looks at). */
-static inline void masks64(const char *p, uint64_t *comma, uint64_t *quote, uint64_t *other, uint64_t *low)
+ * that are not ASCII or are NUL, bytes <= ' ' (what trimming looks at) and,
+ * when newline is not NULL, newlines. */
+static inline void masks64(const char *p, uint64_t *comma, uint64_t *quote, uint64_t *other, uint64_t *low,
+                           uint64_t *newline)
 {
     const __m128i zero = _mm_setzero_si128(), cm = _mm_set1_epi8(','), qm = _mm_set1_epi8('"'),
-                  sp = _mm_set1_epi8(' ');
-    uint64_t c = 0, q = 0, o = 0, l = 0;
+                  sp = _mm_set1_epi8(' '), nm = _mm_set1_epi8('\n');
+    uint64_t c = 0, q = 0, o = 0, l = 0, n = 0;
     for (int k = 0; k < 4; k++) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
         c |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, cm)) << (16 * k);
         q |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, qm)) << (16 * k);
         o |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_or_si128(v, _mm_cmpeq_epi8(v, zero))) << (16 * k);
         l |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(v, sp), sp)) << (16 * k);
+        if (newline)
+            n |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, nm)) << (16 * k);
     }
     *comma = c;
     *quote = q;
     *other = o;
     *low = l;
+    if (newline)
+        *newline = n;
 }
 
 static inline uint64_t prefix_xor(uint64_t x)
@@ -347,32 +353,39 @@ static inline uint64_t prefix_xor(uint64_t x)
     return x;
 }
 
-/* Split a line [s, e) of at most SPLIT_WORDS * 64 bytes whose quoted fields
- * hold no doubled quote: bitmaps of commas and quotes, a prefix XOR of the
- * quotes for what lies inside them, and the separators are the commas
- * outside. A quoted field becomes a view between its quotes. *trimmed tells
- * whether no field's view starts or ends with a byte <= ' '. Returns false
- * when the line needs the state machine (a doubled quote, a quote not at a
- * field's edge, a quote left open: a field spanning lines) or on ENOMEM
- * (*nomem set). May read up to 63 bytes past e (the buffer's slack). */
-static bool split_quoted(er_csv *c, const char *s, const char *e, size_t *nf, bool *ascii,
-                         bool *trimmed, bool *nomem)
+/* The bitmaps of one line of len bytes (nw = its 64-byte words, at most
+ * SPLIT_WORDS), as split_words takes them. */
+typedef struct line_masks {
+    uint64_t cm[SPLIT_WORDS + 1], qm[SPLIT_WORDS], lw[SPLIT_WORDS], other;
+    size_t   len, nw;
+} line_masks;
+
+/* Bits past the line's last byte cleared (the words were read whole). */
+static inline void masks_trim(line_masks *m)
 {
-    size_t len = (size_t)(e - s), nw = (len + 63) / 64;
-    uint64_t sep[SPLIT_WORDS], cm[SPLIT_WORDS + 1], qm[SPLIT_WORDS], lw[SPLIT_WORDS], other = 0;
-    for (size_t w = 0; w < nw; w++) {
-        uint64_t o1;
-        masks64(s + 64 * w, &cm[w], &qm[w], &o1, &lw[w]);
-        if (w == nw - 1 && len % 64) {
-            uint64_t keep = (UINT64_C(1) << (len % 64)) - 1;
-            cm[w] &= keep;
-            qm[w] &= keep;
-            o1 &= keep;
-            lw[w] &= keep;
-        }
-        other |= o1;
+    size_t w = m->nw - 1;
+    if (m->len % 64) {
+        uint64_t keep = (UINT64_C(1) << (m->len % 64)) - 1;
+        m->cm[w] &= keep;
+        m->qm[w] &= keep;
+        m->lw[w] &= keep;
     }
-    cm[nw] = 0;
+    m->cm[m->nw] = 0;
+}
+
+/* Split a line s[0..m->len) whose quoted fields hold no doubled quote from
+ * its bitmaps: a prefix XOR of the quotes for what lies inside them, and the
+ * separators are the commas outside. A quoted field becomes a view between
+ * its quotes. *trimmed tells whether no field's view starts or ends with a
+ * byte <= ' '. Returns false when the line needs the state machine (a
+ * doubled quote, a quote not at a field's edge, a quote left open: a field
+ * spanning lines) or on ENOMEM (*nomem set). */
+static bool split_words(er_csv *c, const char *s, const line_masks *lm, size_t *nf, bool *ascii, bool *trimmed,
+                        bool *nomem)
+{
+    size_t len = lm->len, nw = lm->nw;
+    const uint64_t *cm = lm->cm, *qm = lm->qm, *lw = lm->lw;
+    uint64_t sep[SPLIT_WORDS];
     uint64_t inside = 0, prev_comma = 1;   /* the line start counts as a comma */
     /* a view's first byte follows a separator or an opening quote (or starts
      * the line), its last one precedes a separator or a closing quote (or
@@ -432,7 +445,71 @@ static bool split_quoted(er_csv *c, const char *s, const char *e, size_t *nf, bo
         }
     }
     *nf = n;
-    *ascii = other == 0;
+    *ascii = lm->other == 0;
+    return true;
+}
+
+/* Split a line [s, e) of at most SPLIT_WORDS * 64 bytes (split_words). May
+ * read up to 63 bytes past e (the buffer's slack). */
+static bool split_quoted(er_csv *c, const char *s, const char *e, size_t *nf, bool *ascii,
+                         bool *trimmed, bool *nomem)
+{
+    line_masks m;
+    m.len = (size_t)(e - s);
+    m.nw = (m.len + 63) / 64;
+    m.other = 0;
+    for (size_t w = 0; w < m.nw; w++) {
+        uint64_t o1;
+        masks64(s + 64 * w, &m.cm[w], &m.qm[w], &o1, &m.lw[w], NULL);
+        if (w == m.nw - 1 && m.len % 64)
+            o1 &= (UINT64_C(1) << (m.len % 64)) - 1;
+        m.other |= o1;
+    }
+    masks_trim(&m);
+    return split_words(c, s, &m, nf, ascii, trimmed, nomem);
+}
+
+/* The line at s, when its newline lies within SPLIT_WORDS words and before e
+ * (the end of the bytes read), found and split from one set of bitmaps:
+ * *nl at its '\n', *lend after its last byte (a CR before the newline is
+ * not the line's). false: anything else (no newline yet, a blank or longer
+ * line, a line the state machine must read, *nomem) for csv_next's own path. */
+static bool split_line(er_csv *c, const char *s, const char *e, const char **nl, const char **lend, size_t *nf,
+                       bool *ascii, bool *trimmed, bool *nomem)
+{
+    line_masks m;
+    uint64_t other[SPLIT_WORDS];
+    const char *n = NULL;
+    size_t w = 0;
+    for (; w < SPLIT_WORDS && s + 64 * w < e; w++) {
+        uint64_t nm;
+        masks64(s + 64 * w, &m.cm[w], &m.qm[w], &other[w], &m.lw[w], &nm);
+        if ((size_t)(e - (s + 64 * w)) < 64)
+            nm &= (UINT64_C(1) << (e - (s + 64 * w))) - 1;   /* what lies past e is not read data */
+        if (nm) {
+            n = s + 64 * w + __builtin_ctzll(nm);
+            break;
+        }
+    }
+    if (!n)
+        return false;
+    if ((size_t)(n - s) > c->max_record)
+        return false;
+    const char *le = n;
+    if (le > s && le[-1] == '\r')
+        le--;
+    m.len = (size_t)(le - s);
+    if (m.len == 0)
+        return false;
+    m.nw = (m.len + 63) / 64;
+    m.other = 0;
+    for (size_t k = 0; k < m.nw; k++)
+        m.other |= k == m.nw - 1 && m.len % 64 ? other[k] & ((UINT64_C(1) << (m.len % 64)) - 1) : other[k];
+    masks_trim(&m);
+    if (!split_words(c, s, &m, nf, ascii, trimmed, nomem))
+        return false;
+    *nl = n;
+    *lend = le;
     return true;
 }
 #endif
@@ -462,6 +539,21 @@ static void set_err(csv_rec *rec, csv_rerr e, const char *msg, const char *raw, 
     rec->err_line = err_line;
 }
 
+/* A line split without the state machine: rec filled, the line consumed. */
+static inline void split_done(er_csv *c, csv_rec *rec, const char *s, const char *lend, const char *after, size_t n,
+                              bool ascii, bool trimmed)
+{
+    rec->f = c->f;
+    rec->n = n;
+    rec->ascii = ascii;
+    rec->trimmed = trimmed;
+    rec->line = c->line;
+    rec->raw = s;
+    rec->raw_len = (size_t)(lend - s);
+    c->rb.pos = (size_t)(after - c->rb.buf);
+    c->line++;
+}
+
 er_status csv_next(er_csv *c, csv_rec *rec, er_err *err)
 {
     rbuf *r = &c->rb;
@@ -478,6 +570,20 @@ er_status csv_next(er_csv *c, csv_rec *rec, er_err *err)
             c->line = b->resume_line;
             return ER_OK;
         }
+#ifdef __SSE2__
+        if (!c->sm_only && r->pos < r->end) {   /* most lines: end and fields from one pass */
+            size_t n = 0;
+            bool nomem = false, ascii = false, trimmed = false;
+            const char *lend;
+            s = r->buf + r->pos;
+            if (split_line(c, s, r->buf + r->end, &nlp, &lend, &n, &ascii, &trimmed, &nomem)) {
+                split_done(c, rec, s, lend, nlp + 1, n, ascii, trimmed);
+                return ER_OK;
+            }
+            if (nomem)
+                return er_errf(err, ER_ENOMEM, "out of memory splitting a CSV record");
+        }
+#endif
         st = rbuf_line(r, c->max_record, &s, &nlp, err);
         if (st == ER_ELIMIT) {
             set_err(rec, CSV_ETOOLONG, "line longer than the record limit", s, 256, c->line, c->line);
@@ -509,15 +615,7 @@ er_status csv_next(er_csv *c, csv_rec *rec, er_err *err)
         size_t n = 0;
         bool nomem = false, ascii = false, trimmed = false;
         if (!c->sm_only && fast_split(c, s, lend, &n, &ascii, &trimmed, &nomem)) {
-            rec->f = c->f;
-            rec->n = n;
-            rec->ascii = ascii;
-            rec->trimmed = trimmed;
-            rec->line = c->line;
-            rec->raw = s;
-            rec->raw_len = (size_t)(lend - s);
-            r->pos = (size_t)(after - r->buf);
-            c->line++;
+            split_done(c, rec, s, lend, after, n, ascii, trimmed);
             return ER_OK;
         }
         if (nomem)
