@@ -122,6 +122,49 @@ START_TEST(feature_terms)
 }
 END_TEST
 
+/* The term as docs/scoring.md §6.2 writes it, with the logarithm always taken. */
+static double term_reference(er_feature f, double p)
+{
+    const er_risk_feature_param *k = er_risk_feature_params(f);
+    double dec = -log10(p) - k->chance;
+    if (!(dec > 0))
+        return 0;
+    return k->coef * (dec < k->cap ? dec : k->cap);
+}
+
+/* Most p skip the logarithm; every term keeps its bits, at the chance level
+ * (a few ulps either side of 10^-chance) and anywhere else. */
+START_TEST(feature_terms_exact_at_chance)
+{
+    for (int f = 0; f < ER_FEAT_COUNT; f++) {
+        const er_risk_feature_param *k = er_risk_feature_params((er_feature)f);
+        double at = pow(10, -k->chance);
+        size_t positive = 0;
+        er_feature_value v = {.computable = true, .p = at};
+        for (int i = 0; i < 64; i++)
+            v.p = nextafter(v.p, 0);
+        for (int i = 0; i < 128; i++, v.p = nextafter(v.p, 1)) {
+            double got = er_risk_feature_term((er_feature)f, &v), want = term_reference((er_feature)f, v.p);
+            ck_assert_msg(memcmp(&got, &want, sizeof got) == 0, "feature %d p %a: %a, want %a", f, v.p, got, want);
+            positive += got > 0;
+        }
+        ck_assert_uint_gt(positive, 0);   /* the range straddles the chance level */
+        ck_assert_uint_lt(positive, 128);
+        uint64_t r = 0x2545F4914F6CDD1DULL;
+        for (int i = 0; i < 100000; i++) {
+            r ^= r << 13;
+            r ^= r >> 7;
+            r ^= r << 17;
+            v.p = ldexp((double)(r >> 11) * 0x1p-53, -(int)(r % 40));
+            if (!(v.p > 0))
+                continue;
+            double got = er_risk_feature_term((er_feature)f, &v), want = term_reference((er_feature)f, v.p);
+            ck_assert_msg(memcmp(&got, &want, sizeof got) == 0, "feature %d p %a: %a, want %a", f, v.p, got, want);
+        }
+    }
+}
+END_TEST
+
 START_TEST(pack_fields_and_weight_mapping)
 {
     const er_profile_info *a = er_profileset_info(set, 0), *b = er_profileset_info(set, 1);
@@ -245,6 +288,7 @@ Suite *test_suite(void)
     TCase *tc = tcase_create("core");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, feature_terms);
+    tcase_add_test(tc, feature_terms_exact_at_chance);
     tcase_add_test(tc, pack_fields_and_weight_mapping);
     tcase_add_test(tc, two_profiles_noisy_or);
     tcase_add_test(tc, continuous_anomaly_indicator);

@@ -20,6 +20,20 @@ static const er_risk_feature_param feature_params[] = {
 _Static_assert(sizeof feature_params / sizeof feature_params[0] == ER_FEAT_COUNT,
                "every er_feature needs a row in feature_params (docs/scoring.md §6.2)");
 
+/* Per feature, a p above which −log10 p − chance is surely not positive:
+ * 10^−chance raised by a relative 1e-9, far beyond log10's error, so most
+ * declarations skip the logarithm and every term keeps its bits. */
+static const double p_says_nothing[] = {
+    [ER_FEAT_UNIT_VALUE_LOW]  = 1e-2 * (1 + 1e-9),
+    [ER_FEAT_UNIT_VALUE_HIGH] = 1e-2 * (1 + 1e-9),
+    [ER_FEAT_MAHALANOBIS]     = 1e-2 * (1 + 1e-9),
+    [ER_FEAT_ROUTE_RARITY]    = 0.050118723362727229 * (1 + 1e-9),   /* 10^-1.3 */
+    [ER_FEAT_NEW_TRADER]      = 0.31622776601683794 * (1 + 1e-9),    /* 10^-0.5 */
+    [ER_FEAT_NEW_IMPORTER]    = 0.31622776601683794 * (1 + 1e-9),
+};
+_Static_assert(sizeof p_says_nothing / sizeof p_says_nothing[0] == ER_FEAT_COUNT,
+               "every er_feature needs its p_says_nothing (10^-chance)");
+
 const er_risk_feature_param *er_risk_feature_params(er_feature f)
 {
     return (unsigned)f < ER_FEAT_COUNT ? &feature_params[f] : NULL;
@@ -27,7 +41,7 @@ const er_risk_feature_param *er_risk_feature_params(er_feature f)
 
 double er_risk_feature_term(er_feature f, const er_feature_value *v)
 {
-    if ((unsigned)f >= ER_FEAT_COUNT || !v->computable || v->unit_error || !(v->p > 0))
+    if ((unsigned)f >= ER_FEAT_COUNT || !v->computable || v->unit_error || !(v->p > 0) || v->p > p_says_nothing[f])
         return 0;
     const er_risk_feature_param *k = &feature_params[f];
     double dec = -log10(v->p) - k->chance;
