@@ -4,9 +4,21 @@
  */
 #include "ecorisk/score.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #include "ecorisk/risk.h"
+
+/* The hazard and risk of a declaration in no profile's scope without
+ * anomaly log-odds (most of a day), computed once by the same formula. */
+static double quiet_hazard, quiet_risk;
+static pthread_once_t quiet_once = PTHREAD_ONCE_INIT;
+
+static void quiet_init(void)
+{
+    quiet_hazard = er_risk_softplus(er_risk_logit(ER_RISK_BASE_PRIOR) + 0.0);
+    quiet_risk = er_risk_from_hazard(quiet_hazard);
+}
 
 int er_risk_cmp(double ha, unsigned long long oa, double hb, unsigned long long ob)
 {
@@ -50,6 +62,12 @@ void er_score_decl_an(const er_profileset *ps, er_eval *ev, const er_decl *d, er
         const er_profile_result *b = &out->results[out->best];
         if (r->score > b->score || (r->score == b->score && b->random && !r->random))
             out->best = (long)i;
+    }
+    if (!out->in_scope && a == 0) {
+        pthread_once(&quiet_once, quiet_init);
+        out->hazard = quiet_hazard;
+        out->risk = quiet_risk;
+        return;
     }
     if (!out->in_scope)
         h = er_risk_softplus(er_risk_logit(ER_RISK_BASE_PRIOR) + a);
