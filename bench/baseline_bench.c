@@ -218,7 +218,7 @@ static int cmd_features(const char *path, unsigned long long n)
         t[k % 2] += now() - t0;
         cnt[k % 2] += m;
         for (size_t i = 0; i < m; i++) {
-            sum += ab[i].fisher_p;
+            sum += er_anomaly_fisher_p(&ab[i]);
             computable += ab[i].n_computable;
         }
         done += m;

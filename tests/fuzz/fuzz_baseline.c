@@ -24,7 +24,7 @@ static void check_one(const er_baseline *bl, const er_decl *d, er_anomalies *an)
 {
     (void)bl, (void)d;
     FZ_CHECK(an->have_baseline);
-    FZ_CHECK(isfinite(an->fisher_p) && an->fisher_p >= 0 && an->fisher_p <= 1);
+    FZ_CHECK(isfinite(er_anomaly_fisher_p(an)) && er_anomaly_fisher_p(an) >= 0 && er_anomaly_fisher_p(an) <= 1);
     unsigned nc = 0;
     for (int f = 0; f < ER_FEAT_COUNT; f++) {
         const er_feature_value *v = &an->f[f];

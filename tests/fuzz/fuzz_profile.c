@@ -86,7 +86,6 @@ static void evaluate(const er_profileset *s)
         an.f[f].expected_hi = 1;
         an.n_computable++;
     }
-    an.fisher_p = 1e-4;
 
     er_eval *e = NULL;
     FZ_CHECK(er_eval_new(&e, s, NULL) == ER_OK);

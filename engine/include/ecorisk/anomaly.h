@@ -55,9 +55,14 @@ typedef struct er_feature_value {
 typedef struct er_anomalies {
     bool             have_baseline;          /* false: no baseline loaded ("no data") */
     er_feature_value f[ER_FEAT_COUNT];
-    double           fisher_p;               /* combined strength over computable features */
     uint8_t          n_computable;
 } er_anomalies;
+
+/* Fisher's combination of the computable features' p (docs/scoring.md
+ * 3.5), in [0, 1]; 1 without a baseline or a computable
+ * feature. Computed when asked (alerts, explanations), not with the features:
+ * nothing in scoring reads it. */
+double er_anomaly_fisher_p(const er_anomalies *an);
 
 ER_END_DECLS
 #endif

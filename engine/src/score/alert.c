@@ -143,7 +143,7 @@ static void anomalies_json(er_sb *b, const er_anomalies *an)
     er_sb_putc(b, ']');
     if (an->have_baseline && an->n_computable) {
         er_sb_json_key(b, "anomaly_strength_p");
-        er_sb_json_numg(b, an->fisher_p, 6);
+        er_sb_json_numg(b, er_anomaly_fisher_p(an), 6);
     }
 }
 

@@ -107,7 +107,7 @@ static void features_json(er_sb *b, const er_anomalies *an)
     er_sb_putc(b, ']');
     if (an->have_baseline) {
         er_sb_json_key(b, "fisher_p");
-        er_sb_json_numg(b, an->fisher_p, 6);
+        er_sb_json_numg(b, er_anomaly_fisher_p(an), 6);
         er_sb_json_key(b, "n_computable");
         er_sb_json_int(b, an->n_computable);
     }

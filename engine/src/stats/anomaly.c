@@ -269,7 +269,6 @@ static void compute_one(const er_baseline *bl, const er_decl *d, uint64_t imp_ha
     memset(out, 0, sizeof *out);
     for (int i = 0; i < ER_FEAT_COUNT; i++)
         out->f[i].p = 1.0;
-    out->fisher_p = 1.0;
     if (!bl)
         return;
     out->have_baseline = true;
@@ -293,24 +292,29 @@ static void compute_one(const er_baseline *bl, const er_decl *d, uint64_t imp_ha
         new_trader(bl, g2, all, d, c2, imp_hash, out);
     new_importer(bl, all, d, imp_hash, out);
 
+    for (int f = 0; f < ER_FEAT_COUNT; f++)
+        out->n_computable += out->f[f].computable;
+}
+
+double er_anomaly_fisher_p(const er_anomalies *an)
+{
     /* Fisher: unit value enters once, two-sided; the others one-sided. */
     double X = 0;
     int k = 0;
-    if (out->f[ER_FEAT_UNIT_VALUE_LOW].computable) {
-        double pl = out->f[ER_FEAT_UNIT_VALUE_LOW].p, ph = out->f[ER_FEAT_UNIT_VALUE_HIGH].p;
+    if (!an->have_baseline)
+        return 1.0;
+    if (an->f[ER_FEAT_UNIT_VALUE_LOW].computable) {
+        double pl = an->f[ER_FEAT_UNIT_VALUE_LOW].p, ph = an->f[ER_FEAT_UNIT_VALUE_HIGH].p;
         double p2 = 2.0 * (pl < ph ? pl : ph);
         X += -2.0 * log(clamp_p(p2));
         k++;
     }
     for (int f = ER_FEAT_MAHALANOBIS; f < ER_FEAT_COUNT; f++)
-        if (out->f[f].computable) {
-            X += -2.0 * log(out->f[f].p);
+        if (an->f[f].computable) {
+            X += -2.0 * log(an->f[f].p);
             k++;
         }
-    for (int f = 0; f < ER_FEAT_COUNT; f++)
-        out->n_computable += out->f[f].computable;
-    if (k)
-        out->fisher_p = clamp_p(er_bl_chisq_Q(X, 2 * k));
+    return k ? clamp_p(er_bl_chisq_Q(X, 2 * k)) : 1.0;
 }
 
 static inline uint64_t importer_hash(const er_decl *d)
