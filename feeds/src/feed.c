@@ -156,11 +156,11 @@ static bool dup_grow(er_feed *f)
 {
     size_t ns = f->dup_slots ? f->dup_slots * 2 : 1u << 10;
     if (!f->dup_slots) {
-        /* Pre-size from the file size (~200 bytes a row, as a canonical
+        /* Pre-size from the feed's size (~200 bytes a row, as a canonical
          * declaration, at load <= 3/4); a feed of shorter rows grows the table.
          * Every slot is fresh memory the kernel zeroes: half the table of a
          * load of 1/2 is ~25 ms less work on a million-row day. */
-        uint64_t est = src_size(f->src) / 150;
+        uint64_t est = src_size_hint(f->src) / 150;
         while (ns < est && ns < DUP_MAX_SLOTS)
             ns *= 2;
     }

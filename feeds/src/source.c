@@ -56,6 +56,7 @@ struct er_src {
     int       fd;
     bool      own_fd;
     uint64_t  size;
+    uint64_t  size_hint;  /* bytes it will probably give (src_size_hint) */
     uint64_t  raw_bytes;
     /* URL */
     CURL     *easy;
@@ -96,6 +97,7 @@ uint64_t src_raw_bytes(const er_src *s)
     return n;
 }
 uint64_t src_size(const er_src *s) { return s->size; }
+uint64_t src_size_hint(const er_src *s) { return s->size_hint; }
 
 /* ---- libcurl ---- */
 
@@ -333,6 +335,17 @@ er_status src_open(er_src **out, const char *source, const src_opts *o, er_err *
         }
         isal_inflate_init(s->z);
         s->z->crc_flag = ISAL_GZIP;   /* header, then CRC-32 and length checked at the member's end */
+    }
+    s->size_hint = s->size;
+    if (s->gzip && s->size >= 18) {
+        /* a gzip file ends with its last member's length mod 2^32 (RFC 1952):
+         * the whole file's for the usual single member, a floor otherwise */
+        unsigned char t[4];
+        if (pread(s->fd, t, 4, (off_t)(s->size - 4)) == 4) {
+            uint64_t isize = (uint64_t)t[0] | (uint64_t)t[1] << 8 | (uint64_t)t[2] << 16 | (uint64_t)t[3] << 24;
+            if (isize > s->size_hint)
+                s->size_hint = isize;
+        }
     }
     *out = s;
     s = NULL;

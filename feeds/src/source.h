@@ -47,6 +47,10 @@ bool      src_is_url(const char *source);
 uint64_t  src_raw_bytes(const er_src *s);
 /* File size in bytes when known (regular files), else 0. */
 uint64_t  src_size(const er_src *s);
+/* Bytes the source will probably give, for sizing tables: the file size, or
+ * for a gzip file the larger of it and the last member's recorded length
+ * (the whole inflated size of a single-member file under 4 GiB); 0 unknown. */
+uint64_t  src_size_hint(const er_src *s);
 /* Lending (gzip inflated on its own thread): the next inflated chunk handed
  * over in place instead of copied, with the caller's k unread bytes at tail
  * (k <= SRC_LEND_TAIL) copied in front of it. While a chunk is lent the

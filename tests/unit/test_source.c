@@ -9,6 +9,7 @@
 
 #include "check_main.h"
 #include "feed_fixture.h"
+#include "source.h"
 
 static const char *gz_file(const char *const *parts, int n, size_t cut, const char *tail)
 {
@@ -55,6 +56,37 @@ START_TEST(gzip_members)
     ck_assert_uint_eq(r.q[0].line, 4);
     ck_assert_uint_eq(r.st.bytes_read, strlen(parts[0]) + strlen(parts[1]));
     fx_free(&r);
+}
+END_TEST
+
+/* The size a feed will probably give (it sizes the duplicate-id table): a
+ * plain file's size; a single-member gzip file's inflated length, read from
+ * its trailer; for several members at least the file's size. */
+START_TEST(size_hint)
+{
+    static char big[6001];
+    for (size_t i = 0; i < sizeof big - 1; i++)
+        big[i] = (char)('a' + i % 7);
+    const char *one[] = {big}, *two[] = {big, "id\n"};
+    er_err err = {{0}};
+    er_src *s = NULL;
+    struct stat sb;
+    const char *path = gz_file(one, 1, 0, NULL);
+    ck_assert_int_eq(src_open(&s, path, NULL, &err), ER_OK);
+    ck_assert_int_eq(stat(path, &sb), 0);
+    ck_assert_uint_lt((uint64_t)sb.st_size, sizeof big - 1);
+    ck_assert_uint_eq(src_size(s), (uint64_t)sb.st_size);
+    ck_assert_uint_eq(src_size_hint(s), sizeof big - 1);
+    src_free(s);
+    path = gz_file(two, 2, 0, NULL);
+    ck_assert_int_eq(src_open(&s, path, NULL, &err), ER_OK);
+    ck_assert_int_eq(stat(path, &sb), 0);
+    ck_assert_uint_eq(src_size_hint(s), (uint64_t)sb.st_size);   /* the last member says 3 */
+    src_free(s);
+    path = fx_tmpfile(big, sizeof big - 1, ".csv");
+    ck_assert_int_eq(src_open(&s, path, NULL, &err), ER_OK);
+    ck_assert_uint_eq(src_size_hint(s), sizeof big - 1);
+    src_free(s);
 }
 END_TEST
 
@@ -155,6 +187,7 @@ Suite *test_suite(void)
     Suite *s = suite_create("source");
     TCase *t = tcase_create("source");
     tcase_add_test(t, gzip_members);
+    tcase_add_test(t, size_hint);
     tcase_add_test(t, gzip_broken);
     tcase_add_test(t, whole_file_errors);
     suite_add_tcase(s, t);
