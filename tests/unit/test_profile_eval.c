@@ -469,6 +469,45 @@ START_TEST(gates_change_nothing_on_shipped_packs)
 }
 END_TEST
 
+/* The evaluator's memo of HS look-ups (eval_hs) gives what a fresh trie walk
+ * gives, for codes of every length that share slots and come back in any
+ * order. */
+START_TEST(hs_memo_matches_the_trie)
+{
+    er_err err = {{0}};
+    const char *paths[] = {ECORISK_SOURCE_DIR "/profiles/wildlife.json", ECORISK_SOURCE_DIR "/profiles/ods.json",
+                           ECORISK_SOURCE_DIR "/profiles/waste.json"};
+    er_profile_opts o = {.ref = ref};
+    er_profileset *ps = NULL;
+    ck_assert_msg(er_profileset_load(&ps, paths, 3, &o, false, &err) == ER_OK, "%s", err.msg);
+    er_eval *e = NULL;
+    ck_assert_int_eq(er_eval_new(&e, ps, &err), ER_OK);
+    static const char *stem[] = {"0507", "9601", "2903", "3824", "8415", "3915", "4004", "8471", "0301", "2811", ""};
+    uint64_t want[8], r = 0x853C49E6748FEA9BULL;
+    ck_assert_uint_le(ps->hs_words, 8);
+    size_t hits = 0;
+    for (int i = 0; i < 20000; i++) {
+        r ^= r << 13;
+        r ^= r >> 7;
+        r ^= r << 17;
+        er_decl d = full();
+        const char *st = stem[r % (sizeof stem / sizeof *stem)];
+        size_t len = 2 + (size_t)(r >> 8) % 9;   /* 2 to 10 digits */
+        snprintf(d.hs, sizeof d.hs, "%s%010llu", st, (unsigned long long)(r >> 20) % (i % 2 ? 100 : 100000));
+        d.hs[len] = '\0';
+        d.hs_len = (uint8_t)len;
+        er_eval_any_scope(e, &d);
+        hs_lookup(ps, d.hs, want);
+        ck_assert_msg(memcmp(e->hs_mask, want, ps->hs_words * sizeof *want) == 0, "hs %s", d.hs);
+        for (uint32_t w = 0; w < ps->hs_words; w++)
+            hits += want[w] != 0;
+    }
+    ck_assert_uint_gt(hits, 1000);   /* codes in the packs' sets, not only outside them */
+    er_eval_free(e);
+    er_profileset_free(ps);
+}
+END_TEST
+
 START_TEST(anomaly_no_data)
 {
     er_decl d = full();
@@ -811,6 +850,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, keyword_trie_filter_exact);
     tcase_add_test(tc, keyword_scan_brute_force);
     tcase_add_test(tc, gates_change_nothing_on_shipped_packs);
+    tcase_add_test(tc, hs_memo_matches_the_trie);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -123,10 +123,8 @@ bool eval_cc_in(er_eval *e, const cnode *n)
 
 bool eval_prefix(er_eval *e, const cnode *n)
 {
-    if (!e->hs_done) {
-        hs_lookup(e->s, e->d->hs, e->hs_mask);
-        e->hs_done = true;
-    }
+    if (!e->hs_done)
+        eval_hs(e);
     return (e->hs_mask[n->a / 64] >> (n->a % 64)) & 1u;
 }
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/mix64.h"
+#include "core/wordload.h"
 #include "profile/profile_op.h"
 
 /* ---- evaluation state ------------------------------------------------------------ */
@@ -32,8 +33,10 @@ er_status er_eval_new(er_eval **out, const er_profileset *s, er_err *err)
     e->kept_hs = calloc((size_t)ER_EVAL_CHUNK * (s->hs_words ? s->hs_words : 1), sizeof *e->kept_hs);
     e->kept_kw = calloc((size_t)ER_EVAL_CHUNK * (nk ? nk : 1) * (s->kw_words ? s->kw_words : 1), sizeof *e->kept_kw);
     e->kept_done = calloc((size_t)ER_EVAL_CHUNK * (nk ? nk : 1), 1);
+    e->hs_memo_key = calloc((size_t)EVAL_HS_MEMO * 2, sizeof *e->hs_memo_key);
+    e->hs_memo_mask = calloc((size_t)EVAL_HS_MEMO * (s->hs_words ? s->hs_words : 1), sizeof *e->hs_memo_mask);
     if (!e->res || !e->hs_mask || !e->kw_mask || !e->kw_done || !e->norm || !e->kept_use || !e->kept_hs ||
-        !e->kept_kw || !e->kept_done)
+        !e->kept_kw || !e->kept_done || !e->hs_memo_key || !e->hs_memo_mask)
         goto nomem;
     *out = e;
     return ER_OK;
@@ -46,6 +49,8 @@ void er_eval_free(er_eval *e)
 {
     if (!e)
         return;
+    free(e->hs_memo_mask);
+    free(e->hs_memo_key);
     free(e->kept_done);
     free(e->kept_kw);
     free(e->kept_hs);
@@ -245,11 +250,32 @@ static bool eval_candidate(er_eval *e, uint32_t i)
     return false;
 }
 
+void eval_hs(er_eval *e)
+{
+    const er_profileset *s = e->s;
+    const char *hs = e->d->hs;
+    uint64_t w[2];
+    er_load16(hs, strnlen(hs, sizeof e->d->hs), w);
+    e->hs_done = true;
+    if (!w[0]) {
+        hs_lookup(s, hs, e->hs_mask);
+        return;
+    }
+    uint64_t h = (w[0] ^ w[1] * 0x9E3779B97F4A7C15ULL) * 0xff51afd7ed558ccdULL;
+    size_t i = (size_t)(h >> 56) % EVAL_HS_MEMO;
+    uint64_t *key = e->hs_memo_key + 2 * i, *mask = e->hs_memo_mask + i * s->hs_words;
+    if (key[0] != w[0] || key[1] != w[1]) {
+        hs_lookup(s, hs, mask);
+        key[0] = w[0];
+        key[1] = w[1];
+    }
+    memcpy(e->hs_mask, mask, s->hs_words * sizeof *mask);
+}
+
 bool er_eval_any_scope(er_eval *e, const er_decl *d)
 {
     eval_reset(e, d, NULL);
-    hs_lookup(e->s, d->hs, e->hs_mask);
-    e->hs_done = true;
+    eval_hs(e);
     return each_candidate(e, scope_may_hold);
 }
 
@@ -306,7 +332,7 @@ size_t er_eval_run(er_eval *e, const er_decl *d, const er_anomalies *an, const e
      * by an HS set the declared code belongs to (one trie walk, unless
      * er_eval_scopes has done it and the keyword scans for this declaration) */
     if (!restore_kept(e, d))
-        hs_lookup(s, d->hs, e->hs_mask);
+        eval_hs(e);
     e->hs_done = true;
     each_candidate(e, eval_candidate);
     *results = e->res;

@@ -281,7 +281,14 @@ struct er_eval {
     uint64_t            *kept_hs;    /* ER_EVAL_CHUNK × hs_words */
     uint64_t            *kept_kw;    /* ER_EVAL_CHUNK × n_slots × kw_words */
     uint8_t             *kept_done;  /* ER_EVAL_CHUNK × n_slots */
+    /* eval_hs: the HS sets of recently seen codes (a day repeats a few
+     * thousand codes), direct-mapped by the code's bytes; key 0 = empty */
+    uint64_t            *hs_memo_key;   /* EVAL_HS_MEMO × 2: the code, NUL-padded */
+    uint64_t            *hs_memo_mask;  /* EVAL_HS_MEMO × hs_words */
 };
+#define EVAL_HS_MEMO 256
+/* e->hs_mask: the HS sets holding the current declaration's code (hs_lookup, memoised). */
+void eval_hs(er_eval *e);
 #define EVAL_TNORM_CAP (ER_LIMIT_EXTRA * 3)
 void eval_reset(er_eval *e, const er_decl *d, const er_anomalies *an);
 bool eval_in_window(const er_profile_info *in, const er_decl *d);   /* the profile's validity window */
