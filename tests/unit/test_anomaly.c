@@ -531,6 +531,45 @@ START_TEST(batch_equals_single)
 }
 END_TEST
 
+/* Busy importers, whose counts lie past the novelty table (4096) and below
+ * the busiest one's: a run of rows memoises their p (compute_rows) and must
+ * give what one declaration at a time gives. */
+START_TEST(batch_equals_single_busy_traders)
+{
+    /* 30 importers of 4100 to 4680 declarations each (past the table, and
+     * more pairs than the memo has slots), one of 12000 (the largest) */
+    enum { BUSY = 30, BIG = 12000 };
+    static char names[BUSY][16];
+    size_t n = BIG;
+    for (int k = 0; k < BUSY; k++)
+        n += 4100 + 20 * (size_t)k;
+    fx_hist h = fx_history(n + 20000, 7);
+    size_t i = 0;
+    for (int k = 0; k < BUSY; k++) {
+        snprintf(names[k], sizeof names[k], "BUSY-%02d", k);
+        for (size_t j = 0; j < 4100 + 20 * (size_t)k; j++)
+            h.d[i++].importer = names[k];
+    }
+    for (size_t j = 0; j < BIG; j++)
+        h.d[i++].importer = "BUSIEST";
+    er_baseline *bl = build(h.d, h.n, 30);
+    er_anomalies *b = calloc(h.n, sizeof *b);
+    er_anomaly_compute_batch(bl, h.d, h.n, b);
+    size_t past_table = 0;
+    for (size_t r = 0; r < h.n; r++) {
+        er_anomalies a;
+        er_anomaly_compute(bl, &h.d[r], &a);
+        ck_assert(memcmp(&a, &b[r], sizeof a) == 0);
+        const er_feature_value *f = &a.f[ER_FEAT_NEW_IMPORTER];
+        past_table += f->computable && f->observed >= 4096 && f->observed < f->expected_hi;
+    }
+    ck_assert_uint_gt(past_table, 100000);
+    free(b);
+    er_baseline_free(bl);
+    fx_history_free(&h);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
     Suite *s = suite_create("anomaly");
@@ -547,6 +586,7 @@ Suite *test_suite(void)
     tcase_add_test(t, new_trader_probability);
     tcase_add_test(t, fisher_combination);
     tcase_add_test(t, batch_equals_single);
+    tcase_add_test(t, batch_equals_single_busy_traders);
     tcase_add_test(t, chisq_tails_match_gsl);
     suite_add_tcase(s, t);
     return s;

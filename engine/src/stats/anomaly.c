@@ -228,12 +228,35 @@ static void route(const er_baseline *bl, const group *const *chain, int nchain, 
     }
 }
 
+/* The novelty p of recent (tail, count) pairs past the tail's table, within
+ * one run of rows (compute_rows): the traders behind them are the busiest,
+ * so they recur, and each would cost a binary search. Direct-mapped. */
+#define NOV_MEMO 64
+typedef struct nov_memo {
+    const nov_tail *t[NOV_MEMO];
+    uint64_t        c[NOV_MEMO];
+    double          p[NOV_MEMO];
+} nov_memo;
+
+static double novelty_p(nov_memo *m, const nov_tail *tail, uint64_t c)
+{
+    if (!m || c < tail->n_tab || c >= tail->cmax)
+        return er_bl_novelty_p(tail, c);   /* a table look-up, or 1 */
+    size_t i = (size_t)(((uintptr_t)tail ^ c) * 0x9E3779B97F4A7C15ULL >> 58) % NOV_MEMO;
+    if (m->t[i] != tail || m->c[i] != c) {
+        m->t[i] = tail;
+        m->c[i] = c;
+        m->p[i] = er_bl_novelty_p(tail, c);
+    }
+    return m->p[i];
+}
+
 /* Trader novelty from counts (docs/scoring.md 3.4): c = the declarations the
  * history holds for this trader (0 if none, or if its first one is later than
  * this declaration), p = (1 + Σ_t min(n_t, c + 1)) / (N + 1) over the traders
  * t of the group's tail. */
 static void novelty(er_feature_value *f, const group *g, const nov_tail *tail, const trader_ent *t,
-                    const er_decl *d)
+                    const er_decl *d, nov_memo *m)
 {
     uint64_t c = t && t->date <= d->date ? t->n : 0;
     f->computable = true;
@@ -241,30 +264,32 @@ static void novelty(er_feature_value *f, const group *g, const nov_tail *tail, c
     f->observed = (double)c;
     f->expected_lo = (double)tail->c05;
     f->expected_hi = (double)tail->cmax;
-    f->p = clamp_p(er_bl_novelty_p(tail, c));
+    f->p = clamp_p(novelty_p(m, tail, c));
 }
 
 static void new_trader(const er_baseline *bl, const group *c2, const group *all, const er_decl *d,
-                       uint32_t chapter, uint64_t imp_hash, er_anomalies *out)
+                       uint32_t chapter, uint64_t imp_hash, er_anomalies *out, nov_memo *m)
 {
     if (!imp_hash || !c2)
         return;
     const group *g = c2->imp_rows >= bl->min_group ? c2 : (all && all->imp_rows >= bl->min_group ? all : NULL);
     if (!g)
         return;
-    novelty(&out->f[ER_FEAT_NEW_TRADER], g, &g->nov, er_bl_trader_get(&bl->traders, imp_hash, (uint8_t)chapter), d);
+    novelty(&out->f[ER_FEAT_NEW_TRADER], g, &g->nov, er_bl_trader_get(&bl->traders, imp_hash, (uint8_t)chapter), d,
+            m);
 }
 
 static void new_importer(const er_baseline *bl, const group *all, const er_decl *d, uint64_t imp_hash,
-                         er_anomalies *out)
+                         er_anomalies *out, nov_memo *m)
 {
     if (!imp_hash || !all || all->imp_rows < bl->min_group)
         return;
     novelty(&out->f[ER_FEAT_NEW_IMPORTER], all, &bl->imp_nov, er_bl_trader_get(&bl->importers, imp_hash, IMPORTER_CH),
-            d);
+            d, m);
 }
 
-static void compute_one(const er_baseline *bl, const er_decl *d, uint64_t imp_hash, er_anomalies *out)
+static void compute_one(const er_baseline *bl, const er_decl *d, uint64_t imp_hash, er_anomalies *out,
+                        nov_memo *m)
 {
     memset(out, 0, sizeof *out);
     for (int i = 0; i < ER_FEAT_COUNT; i++)
@@ -289,8 +314,8 @@ static void compute_one(const er_baseline *bl, const er_decl *d, uint64_t imp_ha
     mahalanobis(bl, chain, n, &x, out);
     route(bl, chain, n, d, out);
     if (lv <= LV_HS2)
-        new_trader(bl, g2, all, d, c2, imp_hash, out);
-    new_importer(bl, all, d, imp_hash, out);
+        new_trader(bl, g2, all, d, c2, imp_hash, out, m);
+    new_importer(bl, all, d, imp_hash, out, m);
 
     for (int f = 0; f < ER_FEAT_COUNT; f++)
         out->n_computable += out->f[f].computable;
@@ -324,7 +349,7 @@ static inline uint64_t importer_hash(const er_decl *d)
 
 void er_anomaly_compute(const er_baseline *bl, const er_decl *d, er_anomalies *out)
 {
-    compute_one(bl, d, bl ? importer_hash(d) : 0, out);
+    compute_one(bl, d, bl ? importer_hash(d) : 0, out, NULL);
 }
 
 /* Stage 1 (far ahead): HS index slots, first-seen slot, HS4 route slot. */
@@ -372,11 +397,13 @@ static void compute_rows(const er_baseline *bl, const er_decl *d, const uint32_t
 #define AT(k) (idx ? (size_t)idx[k] : (size_t)(k))
     if (!bl) {
         for (size_t i = 0; i < n; i++)
-            compute_one(NULL, &d[AT(i)], 0, &out[AT(i)]);
+            compute_one(NULL, &d[AT(i)], 0, &out[AT(i)], NULL);
         return;
     }
     enum { D1 = 16, D2 = 6, RING = 32 };
     uint64_t ring[RING];
+    nov_memo memo;
+    memset(memo.t, 0, sizeof memo.t);   /* empty: no tail is NULL */
     for (size_t i = 0; i < n && i < D1; i++)
         ring[i % RING] = prefetch_far(bl, &d[AT(i)]);
     for (size_t i = 0; i < n && i < D2; i++)
@@ -386,7 +413,7 @@ static void compute_rows(const er_baseline *bl, const er_decl *d, const uint32_t
             ring[(i + D1) % RING] = prefetch_far(bl, &d[AT(i + D1)]);
         if (i + D2 < n)
             prefetch_near(bl, &d[AT(i + D2)]);
-        compute_one(bl, &d[AT(i)], ring[i % RING], &out[AT(i)]);
+        compute_one(bl, &d[AT(i)], ring[i % RING], &out[AT(i)], &memo);
     }
 #undef AT
 }
