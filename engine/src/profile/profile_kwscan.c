@@ -18,7 +18,7 @@
 /* Byte kinds of the scan: a letter or digit (either case), or an ASCII
  * separator (every other ASCII byte; normalization writes one space for a
  * run of them). Non-ASCII bytes are neither: boundaries, as in normalized text. */
-enum { K_WORD = 1, K_SEP = 2 };
+enum { K_WORD = 1, K_SEP = 2, K_START = 4 /* the trie's root has an edge for the byte's class */ };
 static uint8_t kind_of(unsigned c)
 {
     if (c >= 0x80)
@@ -163,8 +163,12 @@ er_status kwt_build(kwtrie *t, const kwauto *packs, size_t n_packs)
         else if (t->kind[c] == K_SEP)
             t->cls[c] = t->cls[' '];
     }
-    if (kwt_finish(t, &b))
+    if (kwt_finish(t, &b)) {
+        for (unsigned c = 0; c < 256; c++)
+            if (t->cls[c] && t->next[t->cls[c]])
+                t->kind[c] |= K_START;
         st = ER_OK;
+    }
 cleanup:
     free(b.val);
     free(b.link);
@@ -211,6 +215,8 @@ static inline bool scan(const kwtrie *t, const unsigned char *text, size_t len, 
         high |= text[s];
         if (s > 0 && (kind[text[s - 1]] & K_WORD))
             continue;   /* a keyword starts at a boundary */
+        if (!(kind[text[s]] & K_START))
+            continue;   /* and with a class the trie's root has an edge for */
         if (t->tri && !AT_END(s + 1) && !AT_END(s + 2)) {
             /* the walk's first three steps, unless a run of separators counts as one there */
             unsigned a = text[s], b = text[s + 1], c = text[s + 2];
