@@ -19,6 +19,10 @@ typedef struct rcsv {
     char   **hdr;
     size_t   n_hdr;
     int      fcol[F_COUNT];
+    /* the bound fields only, for the per-record copy: field mfi[k] is column mcol[k] */
+    uint8_t  mfi[F_COUNT];
+    int      mcol[F_COUNT];
+    int      n_m;
     int      xcol[ER_LIMIT_EXTRAS];
     size_t   n_x;
 } rcsv;
@@ -230,6 +234,10 @@ static er_status bind_header(rcsv *f, er_err *err)
             return st;
         if (f->fcol[fi] >= 0 && f->fcol[fi] < 4096)
             used[f->fcol[fi]] = true;
+        if (f->fcol[fi] >= 0) {
+            f->mfi[f->n_m] = (uint8_t)fi;
+            f->mcol[f->n_m++] = f->fcol[fi];
+        }
     }
     for (size_t i = 0; i < f->n_hdr; i++) {
         bool label = f->c.label_field && strcmp(f->hdr[i], f->c.label_field) == 0;
@@ -286,12 +294,10 @@ static void take_record(const rcsv *f, const csv_rec *rec, raw_rec *r, feed_item
                  f->n_hdr, rec->n);
         return;
     }
-    for (int fi = 0; fi < F_COUNT; fi++) {
-        int c = f->fcol[fi];
-        if (c >= 0) {
-            r->v[fi] = rec->f[c].p;
-            r->len[fi] = rec->f[c].len;
-        }
+    for (int k = 0; k < f->n_m; k++) {
+        const csv_field *cf = &rec->f[f->mcol[k]];
+        r->v[f->mfi[k]] = cf->p;
+        r->len[f->mfi[k]] = cf->len;
     }
     for (size_t i = 0; i < f->n_x; i++) {
         int c = f->xcol[i];
