@@ -648,53 +648,10 @@ static bool v_range(const vctx *c, raw_rec *r, er_decl *d, vfail *fail)
     return true;
 }
 
-/* A plain string field: its limit, whether it is interned, where it goes. */
-typedef struct str_field {
-    int    f;
-    size_t limit;
-    bool   intern;   /* repeated values (offices, units): interned; traders and free text: copied */
-    size_t off;      /* offsetof(er_decl, …) of the const char * */
-} str_field;
-
-#define STR_FIELD(f, lim, in, member) {f, lim, in, offsetof(er_decl, member)}
-
-/* One step of validation: a check of its own, or a run of string fields from str_fields. */
-typedef struct vstep {
-    bool (*check)(const vctx *c, raw_rec *r, er_decl *d, vfail *fail);
-    int   first, n;   /* string fields str_fields[first .. first + n) when check is NULL */
-} vstep;
-
-static const str_field str_fields[] = {
-    STR_FIELD(F_DECLARANT, ER_LIMIT_PARTY, true, declarant),
-    STR_FIELD(F_IMPORTER, ER_LIMIT_PARTY, false, importer),
-    STR_FIELD(F_EXPORTER, ER_LIMIT_PARTY, false, exporter),
-    STR_FIELD(F_DESCRIPTION, ER_LIMIT_DESCRIPTION, false, description),
-    STR_FIELD(F_OFFICE, ER_LIMIT_OFFICE, true, office),
-    STR_FIELD(F_UNIT, ER_LIMIT_UNIT, true, unit),
-    STR_FIELD(F_CONTAINER, ER_LIMIT_CONTAINER, false, container),
-    STR_FIELD(F_PERMITS, ER_LIMIT_DOCREFS, false, permits),
-    STR_FIELD(F_LICENCES, ER_LIMIT_DOCREFS, false, licences),
-    STR_FIELD(F_CONSENTS, ER_LIMIT_DOCREFS, false, consents),
-};
-
-/* The order of the checks is the order in which a record's first problem is reported. */
-static const vstep vsteps[] = {
-    {v_id, 0, 0},      {v_date, 0, 0},   {v_flow, 0, 0},     {NULL, 0, 3} /* parties */,
-    {v_hs, 0, 0},      {NULL, 3, 1},     {v_countries, 0, 0}, {v_transit, 0, 0},
-    {v_mode, 0, 0},    {NULL, 4, 1},     {v_weights, 0, 0},  {NULL, 5, 1} /* unit */,
-    {v_value, 0, 0},   {v_currency, 0, 0}, {v_packages, 0, 0}, {NULL, 6, 4} /* container, documents */,
-    {v_extras, 0, 0},  {v_range, 0, 0},
-};
-
-static bool take_strs(const vctx *c, raw_rec *r, er_decl *d, int first, int n, vfail *fail)
-{
-    for (int i = first; i < first + n; i++) {
-        const str_field *sf = &str_fields[i];
-        if (!take_str(c, r, sf->f, sf->limit, sf->intern, (const char **)((char *)d + sf->off), fail))
-            return false;
-    }
-    return true;
-}
+/* A plain string field into its member: its limit, and whether it is
+ * interned (repeated values: declarants, offices, units) or copied (traders,
+ * free text). */
+#define STR(f, lim, intern, member) take_str(c, r, f, lim, intern, &d->member, fail)
 
 bool er_validate(const vctx *c, raw_rec *r, er_decl *d, vfail *fail)
 {
@@ -708,10 +665,16 @@ bool er_validate(const vctx *c, raw_rec *r, er_decl *d, vfail *fail)
             if (has(r, numf[k]))
                 localise_number(m, &r->v[numf[k]], &r->len[numf[k]], nb[k], sizeof nb[k]);
     }
-    for (size_t i = 0; i < sizeof vsteps / sizeof *vsteps; i++) {
-        const vstep *st = &vsteps[i];
-        if (st->check ? !st->check(c, r, d, fail) : !take_strs(c, r, d, st->first, st->n, fail))
-            return false;
-    }
-    return true;
+    /* The order of the checks is the order in which a record's first problem is reported. */
+    return v_id(c, r, d, fail) && v_date(c, r, d, fail) && v_flow(c, r, d, fail) &&
+           STR(F_DECLARANT, ER_LIMIT_PARTY, true, declarant) && STR(F_IMPORTER, ER_LIMIT_PARTY, false, importer) &&
+           STR(F_EXPORTER, ER_LIMIT_PARTY, false, exporter) && v_hs(c, r, d, fail) &&
+           STR(F_DESCRIPTION, ER_LIMIT_DESCRIPTION, false, description) && v_countries(c, r, d, fail) &&
+           v_transit(c, r, d, fail) && v_mode(c, r, d, fail) && STR(F_OFFICE, ER_LIMIT_OFFICE, true, office) &&
+           v_weights(c, r, d, fail) && STR(F_UNIT, ER_LIMIT_UNIT, true, unit) && v_value(c, r, d, fail) &&
+           v_currency(c, r, d, fail) && v_packages(c, r, d, fail) &&
+           STR(F_CONTAINER, ER_LIMIT_CONTAINER, false, container) && STR(F_PERMITS, ER_LIMIT_DOCREFS, false, permits) &&
+           STR(F_LICENCES, ER_LIMIT_DOCREFS, false, licences) && STR(F_CONSENTS, ER_LIMIT_DOCREFS, false, consents) &&
+           v_extras(c, r, d, fail) && v_range(c, r, d, fail);
 }
+#undef STR
