@@ -412,6 +412,7 @@ START_TEST(gates_change_nothing_on_shipped_packs)
     ck_assert_msg(er_profileset_load(&ps, paths, 3, &o, false, &err) == ER_OK, "%s", err.msg);
     ck_assert_uint_eq(ps->n_ungated, 0);
     ck_assert_uint_ge(ps->n_gated, 4);
+    ck_assert_ptr_nonnull(ps->gate_by_hsset);
     er_eval *e = NULL;
     ck_assert_int_eq(er_eval_new(&e, ps, &err), ER_OK);
     uint32_t *all = malloc(ps->n_prof * sizeof *all);
@@ -456,6 +457,13 @@ START_TEST(gates_change_nothing_on_shipped_packs)
                     ck_assert_uint_eq(er_eval_run(e, &d, NULL, &r), n);
                     ck_assert_msg(memcmp(want, r, n * sizeof *r) == 0, "hs %s, '%s': results differ", hs[h], desc[k]);
                     ck_assert(er_eval_any_scope(e, &d) == any_want);
+                    /* the gates one by one, as past 64 gated profiles */
+                    uint64_t *by_set = ps->gate_by_hsset;
+                    ps->gate_by_hsset = NULL;
+                    ck_assert_uint_eq(er_eval_run(e, &d, NULL, &r), n);
+                    ck_assert_msg(memcmp(want, r, n * sizeof *r) == 0, "hs %s, '%s': one by one", hs[h], desc[k]);
+                    ck_assert(er_eval_any_scope(e, &d) == any_want);
+                    ps->gate_by_hsset = by_set;
                     for (size_t i = 0; i < n; i++)
                         in_scope += r[i].in_scope;
                     checked++;

@@ -233,6 +233,11 @@ struct er_profileset {
     uint32_t     *gterm_start;
     gterm        *gterms;    size_t n_gterms;
     uint32_t     *gate_start, *gate_idx;
+    /* with at most 64 gated profiles, their gates as bits (profile_eval.c,
+     * each_candidate): per HS set the gated profiles it opens, and those
+     * with keyword terms; gate_by_hsset is NULL past 64 */
+    uint64_t     *gate_by_hsset;   /* n_hssets */
+    uint64_t      gated_kw;
     er_profile_result *res_template;   /* every profile out of scope */
 
     er_lint_msg  *msgs;      size_t n_msgs, cap_msgs;

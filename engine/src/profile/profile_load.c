@@ -52,6 +52,7 @@ void er_profileset_free(er_profileset *s)
     free(s->gterm_start);
     free(s->gterms);
     free(s->gate_hs);
+    free(s->gate_by_hsset);
     free(s->gate_start);
     free(s->gate_idx);
     free(s->res_template);
@@ -149,6 +150,17 @@ static er_status build_candidates(er_profileset *s)
             s->gate_idx[s->gate_start[g] + fill[g]++] = (uint32_t)i;
         }
     free(fill);
+    if (s->n_gated <= 64) {
+        if (!(s->gate_by_hsset = calloc(s->n_hssets ? s->n_hssets : 1, sizeof *s->gate_by_hsset)))
+            return ER_ENOMEM;
+        for (size_t k = 0; k < s->n_gated; k++) {
+            for (size_t set = 0; set < s->n_hssets; set++)
+                if (s->gate_hs[k * s->hs_words + set / 64] >> (set % 64) & 1u)
+                    s->gate_by_hsset[set] |= (uint64_t)1 << k;
+            if (s->gterm_start[k + 1] > s->gterm_start[k])
+                s->gated_kw |= (uint64_t)1 << k;
+        }
+    }
     return ER_OK;
 }
 
