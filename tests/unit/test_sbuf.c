@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/sbuf.h"
+#include "core/utf8.h"
 #include "core/wordload.h"
 
 START_TEST(test_escape)
@@ -27,6 +28,72 @@ START_TEST(test_escape)
     er_sb_json_cstr(&b, NULL);
     ck_assert_str_eq(b.p, "\"\"");
     er_sb_free(&b);
+}
+END_TEST
+
+/* The escaping, byte by byte as docs/feeds.md states it: quote and
+ * backslash escaped, controls as \n \r \t or \u00XX, valid UTF-8 as it
+ * stands, any other byte U+FFFD. */
+static void json_str_reference(er_sb *b, const unsigned char *s, size_t n)
+{
+    er_sb_putc(b, '"');
+    for (size_t i = 0; i < n;) {
+        unsigned c = s[i];
+        if (c == '"' || c == '\\') {
+            er_sb_putc(b, '\\');
+            er_sb_putc(b, (char)c);
+            i++;
+        } else if (c < 0x20) {
+            if (c == '\n')
+                er_sb_puts(b, "\\n");
+            else if (c == '\r')
+                er_sb_puts(b, "\\r");
+            else if (c == '\t')
+                er_sb_puts(b, "\\t");
+            else
+                er_sb_printf(b, "\\u%04x", c);
+            i++;
+        } else if (c < 0x80) {
+            er_sb_putc(b, (char)c);
+            i++;
+        } else {
+            size_t l = er_utf8_seq(s + i, n - i);
+            er_sb_put(b, l ? (const char *)s + i : "\xEF\xBF\xBD", l ? l : 3);
+            i += l ? l : 1;
+        }
+    }
+    er_sb_putc(b, '"');
+}
+
+/* Long plain runs (taken 16 bytes at a time) broken at every position by
+ * each kind of byte that ends them. */
+START_TEST(test_escape_runs)
+{
+    static const char *breakers[] = {"\"", "\\", "\n", "\x01", "\x1f", "\x7f", "\xc3\xa9", "\xff", "\xe2\x82\xac", " "};
+    er_sb got = {0}, want = {0};
+    uint64_t r = 0x2545F4914F6CDD1DULL;
+    for (int i = 0; i < 20000; i++) {
+        r ^= r << 13;
+        r ^= r >> 7;
+        r ^= r << 17;
+        unsigned char text[96];
+        size_t n = (size_t)(r % 90);
+        for (size_t k = 0; k < n; k++)
+            text[k] = (unsigned char)('a' + (r >> (k % 40)) % 26);
+        size_t at = n ? (size_t)(r >> 20) % n : 0;
+        const char *br = breakers[(r >> 40) % (sizeof breakers / sizeof *breakers)];
+        size_t bl = strlen(br);
+        if (at + bl <= n)
+            memcpy(text + at, br, bl);
+        er_sb_reset(&got);
+        er_sb_reset(&want);
+        er_sb_json_str(&got, (const char *)text, n);
+        json_str_reference(&want, text, n);
+        ck_assert_msg(got.len == want.len && memcmp(got.p, want.p, got.len) == 0, "case %d: %s vs %s", i, got.p,
+                      want.p);
+    }
+    er_sb_free(&got);
+    er_sb_free(&want);
 }
 END_TEST
 
@@ -241,6 +308,7 @@ Suite *test_suite(void)
     Suite *s = suite_create("sbuf");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_escape);
+    tcase_add_test(tc, test_escape_runs);
     tcase_add_test(tc, test_numbers);
     tcase_add_test(tc, test_numbers_as_printf);
     tcase_add_test(tc, test_fractions_as_printf);

@@ -4,6 +4,9 @@
 #include "core/sbuf.h"
 #include "core/utf8.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -91,6 +94,21 @@ void er_sb_json_str(er_sb *b, const char *str, size_t n)
     size_t i = 0;
     while (i < n) {
         size_t run = i;
+#ifdef __SSE2__
+        /* 16 bytes at a time while none needs escaping or is past ASCII */
+        const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), low = _mm_set1_epi8(0x1f);
+        while (run + 16 <= n) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + run));
+            __m128i bad = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+                                       _mm_cmpeq_epi8(_mm_min_epu8(v, low), v));   /* v <= 0x1f */
+            unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(bad, v));   /* or the high bit */
+            if (m) {
+                run += (size_t)__builtin_ctz(m);
+                break;
+            }
+            run += 16;
+        }
+#endif
         while (run < n && s[run] >= 0x20 && s[run] < 0x80 && s[run] != '"' && s[run] != '\\')
             run++;
         if (run > i) {
