@@ -288,7 +288,27 @@ static void new_importer(const er_baseline *bl, const group *all, const er_decl 
             d, m);
 }
 
-static void compute_one(const er_baseline *bl, const er_decl *d, uint64_t imp_hash, er_anomalies *out,
+/* What a row looks up, worked out once (compute_rows: when its look-ups are
+ * prefetched): its HS level and codes, its importer's hash (0: none). */
+typedef struct row_keys {
+    uint64_t imp_hash;
+    uint32_t c6, c4, c2;
+    int      lv;
+} row_keys;
+
+static inline uint64_t importer_hash(const er_decl *d)
+{
+    return d->importer && d->importer[0] ? er_bl_importer_hash(d->importer) : 0;
+}
+
+static void row_keys_of(const er_decl *d, row_keys *k)
+{
+    k->c6 = k->c4 = k->c2 = 0;
+    k->lv = er_bl_hs_codes(d->hs, &k->c6, &k->c4, &k->c2);
+    k->imp_hash = importer_hash(d);
+}
+
+static void compute_one(const er_baseline *bl, const er_decl *d, const row_keys *k, er_anomalies *out,
                         nov_memo *m)
 {
     memset(out, 0, sizeof *out);
@@ -299,8 +319,9 @@ static void compute_one(const er_baseline *bl, const er_decl *d, uint64_t imp_ha
     out->have_baseline = true;
     decl_x x;
     er_bl_decl_x(d, &x);
-    uint32_t c6 = 0, c4 = 0, c2 = 0;
-    int lv = er_bl_hs_codes(d->hs, &c6, &c4, &c2);
+    uint32_t c6 = k->c6, c4 = k->c4, c2 = k->c2;
+    uint64_t imp_hash = k->imp_hash;
+    int lv = k->lv;
     const group *chain[4];
     int n = 0;
     if (lv <= LV_HS6) chain[n++] = er_bl_gs_find(&bl->gs, LV_HS6, c6);
@@ -342,22 +363,21 @@ double er_anomaly_fisher_p(const er_anomalies *an)
     return k ? clamp_p(er_bl_chisq_Q(X, 2 * k)) : 1.0;
 }
 
-static inline uint64_t importer_hash(const er_decl *d)
-{
-    return d->importer && d->importer[0] ? er_bl_importer_hash(d->importer) : 0;
-}
-
 void er_anomaly_compute(const er_baseline *bl, const er_decl *d, er_anomalies *out)
 {
-    compute_one(bl, d, bl ? importer_hash(d) : 0, out, NULL);
+    row_keys k = {0};
+    if (bl)
+        row_keys_of(d, &k);
+    compute_one(bl, d, &k, out, NULL);
 }
 
 /* Stage 1 (far ahead): HS index slots, first-seen slot, HS4 route slot. */
-static uint64_t prefetch_far(const er_baseline *bl, const er_decl *d)
+static void prefetch_far(const er_baseline *bl, const er_decl *d, row_keys *k)
 {
-    uint32_t c6 = 0, c4 = 0, c2 = 0;
-    int lv = er_bl_hs_codes(d->hs, &c6, &c4, &c2);
-    uint64_t h = importer_hash(d);
+    row_keys_of(d, k);
+    uint32_t c6 = k->c6, c4 = k->c4, c2 = k->c2;
+    int lv = k->lv;
+    uint64_t h = k->imp_hash;
     if (lv == LV_HS6)
         __builtin_prefetch(&bl->gs.idx6[c6]);
     if (h && lv <= LV_HS2 && bl->traders.cap)
@@ -368,14 +388,13 @@ static uint64_t prefetch_far(const er_baseline *bl, const er_decl *d)
     if (o && lv <= LV_HS4 && bl->routes.cap)
         __builtin_prefetch(&bl->routes.e[er_bl_route_slot(er_bl_route_key(LV_HS4, c4, o, d->destination)) &
                                          (bl->routes.cap - 1)]);
-    return h;
 }
 
 /* Stage 2 (near): the HS6 and HS4 groups' hot lines. */
-static void prefetch_near(const er_baseline *bl, const er_decl *d)
+static void prefetch_near(const er_baseline *bl, const row_keys *k)
 {
-    uint32_t c6 = 0, c4 = 0, c2 = 0;
-    int lv = er_bl_hs_codes(d->hs, &c6, &c4, &c2);
+    uint32_t c6 = k->c6, c4 = k->c4;
+    int lv = k->lv;
     if (lv == LV_HS6 && bl->gs.idx6[c6]) {
         const char *g = (const char *)&bl->gs.g[bl->gs.idx6[c6] - 1];
         __builtin_prefetch(g);
@@ -396,24 +415,25 @@ static void compute_rows(const er_baseline *bl, const er_decl *d, const uint32_t
 {
 #define AT(k) (idx ? (size_t)idx[k] : (size_t)(k))
     if (!bl) {
+        row_keys none = {0};
         for (size_t i = 0; i < n; i++)
-            compute_one(NULL, &d[AT(i)], 0, &out[AT(i)], NULL);
+            compute_one(NULL, &d[AT(i)], &none, &out[AT(i)], NULL);
         return;
     }
     enum { D1 = 16, D2 = 6, RING = 32 };
-    uint64_t ring[RING];
+    row_keys ring[RING];   /* rows i .. i + D1, keyed as they are prefetched far */
     nov_memo memo;
     memset(memo.t, 0, sizeof memo.t);   /* empty: no tail is NULL */
     for (size_t i = 0; i < n && i < D1; i++)
-        ring[i % RING] = prefetch_far(bl, &d[AT(i)]);
+        prefetch_far(bl, &d[AT(i)], &ring[i % RING]);
     for (size_t i = 0; i < n && i < D2; i++)
-        prefetch_near(bl, &d[AT(i)]);
+        prefetch_near(bl, &ring[i % RING]);
     for (size_t i = 0; i < n; i++) {
         if (i + D1 < n)
-            ring[(i + D1) % RING] = prefetch_far(bl, &d[AT(i + D1)]);
+            prefetch_far(bl, &d[AT(i + D1)], &ring[(i + D1) % RING]);
         if (i + D2 < n)
-            prefetch_near(bl, &d[AT(i + D2)]);
-        compute_one(bl, &d[AT(i)], ring[i % RING], &out[AT(i)], &memo);
+            prefetch_near(bl, &ring[(i + D2) % RING]);
+        compute_one(bl, &d[AT(i)], &ring[i % RING], &out[AT(i)], &memo);
     }
 #undef AT
 }
