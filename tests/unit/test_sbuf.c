@@ -15,6 +15,15 @@
 #include "core/utf8.h"
 #include "core/wordload.h"
 
+/* xorshift64: the tests' values, the same on every run. */
+static uint64_t next_rand(uint64_t *r)
+{
+    *r ^= *r << 13;
+    *r ^= *r >> 7;
+    *r ^= *r << 17;
+    return *r;
+}
+
 START_TEST(test_escape)
 {
     er_sb b = {0};
@@ -73,9 +82,7 @@ START_TEST(test_escape_runs)
     er_sb got = {0}, want = {0};
     uint64_t r = 0x2545F4914F6CDD1DULL;
     for (int i = 0; i < 20000; i++) {
-        r ^= r << 13;
-        r ^= r >> 7;
-        r ^= r << 17;
+        next_rand(&r);
         unsigned char text[96];
         size_t n = (size_t)(r % 90);
         for (size_t k = 0; k < n; k++)
@@ -125,9 +132,7 @@ START_TEST(test_numbers_as_printf)
     char want[64];
     uint64_t r = 88172645463325252ULL;
     for (int i = 0; i < 400000; i++) {
-        r ^= r << 13;
-        r ^= r >> 7;
-        r ^= r << 17;
+        next_rand(&r);
         double x;
         int kind = i % 4;
         if (kind == 0) {           /* around a power of ten */
@@ -188,18 +193,17 @@ static void json_num_reference(char *out, size_t cap, double x)
     }
 }
 
-/* er_sb_numg and the fractional path of er_sb_json_num write what printf
- * writes: doubles of every magnitude (subnormals too), decimal rounding ties
- * and their neighbours, powers of ten and theirs, at every precision. */
+/* er_sb_numg, the fractional path of er_sb_json_num and er_sb_printg write
+ * what printf writes: doubles of every magnitude (subnormals too), decimal
+ * rounding ties and their neighbours, powers of ten and theirs, at every
+ * precision. */
 START_TEST(test_fractions_as_printf)
 {
     er_sb b = {0};
-    char want[64];
+    char want[160];
     uint64_t r = 0x9E3779B97F4A7C15ULL;
     for (int i = 0; i < 600000; i++) {
-        r ^= r << 13;
-        r ^= r >> 7;
-        r ^= r << 17;
+        next_rand(&r);
         double x;
         int kind = i % 5;
         if (kind == 0) {   /* any bit pattern that is a finite double */
@@ -231,6 +235,14 @@ START_TEST(test_fractions_as_printf)
         er_sb_json_num(&b, x);
         json_num_reference(want, sizeof want, x);
         ck_assert_msg(strcmp(b.p, want) == 0, "num(%a): %s, reference %s", x, b.p, want);
+        /* and er_sb_printg, the evidence texts' printf, on a quarter of them */
+        if (i % 4)
+            continue;
+        const char *s = (r & 8) ? "unit_value" : "";
+        er_sb_reset(&b);
+        er_sb_printg(&b, "%s p=%.3g %s (observed %.6g, 100%% %.9g..%.1g)%s", s, x, "<", x * 7, x, -x, s);
+        snprintf(want, sizeof want, "%s p=%.3g %s (observed %.6g, 100%% %.9g..%.1g)%s", s, x, "<", x * 7, x, -x, s);
+        ck_assert_str_eq(b.p, want);
     }
     static const double fixed[] = {0.0, -0.0, 1e-300, 5e-324, 1.7976931348623157e308, 0.5, 0.15, 0.25, 2.5, 1e22, 1e23,
                                    9.5, 99999.95, 0.000099999995, 123456.5, 1e-5, 0.0001, 100000, 999999.5};

@@ -258,6 +258,32 @@ void er_sb_numg(er_sb *b, double x, int prec)
         er_sb_printf(b, "%.*g", prec, x);
 }
 
+void er_sb_printg(er_sb *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    for (const char *p = fmt; *p; p++) {
+        const char *pct = strchr(p, '%');
+        if (!pct) {
+            er_sb_puts(b, p);
+            break;
+        }
+        er_sb_put(b, p, (size_t)(pct - p));
+        p = pct + 1;
+        if (*p == 's') {
+            er_sb_puts(b, va_arg(ap, const char *));
+        } else if (p[0] == '.' && p[1] >= '1' && p[1] <= '9' && p[2] == 'g') {
+            er_sb_numg(b, va_arg(ap, double), p[1] - '0');
+            p += 2;
+        } else {   /* "%%", or a conversion this writer does not take: as it stands */
+            er_sb_putc(b, '%');
+            if (*p != '%')
+                p--;
+        }
+    }
+    va_end(ap);
+}
+
 void er_sb_json_num(er_sb *b, double x)
 {
     if (!isfinite(x)) {

@@ -36,6 +36,9 @@ void er_sb_json_numg(er_sb *b, double x, int digits);
 void er_sb_json_int(er_sb *b, long long v);
 /* x exactly as printf's "%.*g" writes it (without printf when it can). */
 void er_sb_numg(er_sb *b, double x, int prec);
+/* printf for evidence texts: "%s", "%.Ng" (N = 1..9, through er_sb_numg) and
+ * "%%" only; anything else after '%' is written as it stands. */
+void er_sb_printg(er_sb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* "key": — a comma is written first unless the buffer ends with '{' or '['. */
 void er_sb_json_key(er_sb *b, const char *key);
 

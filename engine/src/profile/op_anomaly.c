@@ -64,23 +64,9 @@ void evidence_anomaly(er_sb *b, er_eval *e, const cnode *n, bool neg, const char
         er_sb_printf(b, "%s: no data (not computable)", fn);
     } else {
         const er_feature_value *f = &an->f[n->cmp];
-        /* "%s p=%.3g %s %.3g (observed %.6g, expected %.6g..%.6g, %s %s%s)", without printf */
-        er_sb_puts(b, fn);
-        er_sb_puts(b, " p=");
-        er_sb_numg(b, f->p, 3);
-        er_sb_puts(b, f->p < n->x ? " < " : " >= ");
-        er_sb_numg(b, n->x, 3);
-        er_sb_puts(b, " (observed ");
-        er_sb_numg(b, f->observed, 6);
-        er_sb_puts(b, ", expected ");
-        er_sb_numg(b, f->expected_lo, 6);
-        er_sb_puts(b, "..");
-        er_sb_numg(b, f->expected_hi, 6);
-        er_sb_puts(b, ", ");
-        er_sb_puts(b, er_level_str((er_level)f->level));
-        er_sb_putc(b, ' ');
-        er_sb_puts(b, f->group);
-        er_sb_puts(b, f->unit_error ? "; over 100x below the median: a unit error, not counted)" : ")");
+        er_sb_printg(b, "%s p=%.3g %s %.3g (observed %.6g, expected %.6g..%.6g, %s %s%s)", fn, f->p, f->p < n->x ? "<" : ">=",
+                     n->x, f->observed, f->expected_lo, f->expected_hi, er_level_str((er_level)f->level), f->group,
+                     f->unit_error ? "; over 100x below the median: a unit error, not counted" : "");
     }
 }
 

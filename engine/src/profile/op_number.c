@@ -112,20 +112,10 @@ void evidence_num(er_sb *b, er_eval *e, const cnode *n, bool neg, const char *fn
     const char *op = n->cmp < 7 ? (neg ? cmp_neg[n->cmp] : cmp_sym[n->cmp]) : "?";
     if (!pfield_num_value(e->d, (pfield)n->field, &v))
         er_sb_printf(b, "%s not available", fname);
-    else {   /* "%s %.6g %s [%.6g, %.6g]" or "%s %.6g %s %.6g", without printf */
-        er_sb_puts(b, fname);
-        er_sb_putc(b, ' ');
-        er_sb_numg(b, v, 6);
-        er_sb_putc(b, ' ');
-        er_sb_puts(b, op);
-        er_sb_puts(b, n->cmp == NC_BETWEEN ? " [" : " ");
-        er_sb_numg(b, n->x, 6);
-        if (n->cmp == NC_BETWEEN) {
-            er_sb_puts(b, ", ");
-            er_sb_numg(b, n->y, 6);
-            er_sb_putc(b, ']');
-        }
-    }
+    else if (n->cmp == NC_BETWEEN)
+        er_sb_printg(b, "%s %.6g %s [%.6g, %.6g]", fname, v, op, n->x, n->y);
+    else
+        er_sb_printg(b, "%s %.6g %s %.6g", fname, v, op, n->x);
 }
 
 void evidence_exists(er_sb *b, er_eval *e, const cnode *n, bool neg, const char *fname)
