@@ -225,23 +225,21 @@ static bool each_candidate(er_eval *e, bool (*visit)(er_eval *, uint32_t))
         if (visit(e, s->ungated[k]))
             return true;
     if (s->gate_by_hsset) {
-        /* the gates as bits: those the code's HS sets open, then, of the
-         * profiles left with keyword terms, those a term opens; visited in
-         * order, as gate_holds would find them */
+        /* the gates as bits: those the code's HS sets open, then, when
+         * profiles with keyword terms are left, those the keyword sets found
+         * in the gates' texts open; visited in order, as gate_holds finds them */
         uint64_t open = 0;
         for (uint32_t w = 0; w < s->hs_words; w++)
             for (uint64_t bits = e->hs_mask[w]; bits; bits &= bits - 1)
                 open |= s->gate_by_hsset[(size_t)w * 64 + (size_t)__builtin_ctzll(bits)];
-        for (uint64_t left = s->gated_kw & ~open; left; left &= left - 1) {
-            size_t k = (size_t)__builtin_ctzll(left);
-            for (uint32_t j = s->gterm_start[k]; j < s->gterm_start[k + 1]; j++) {
-                const gterm *t = &s->gterms[j];
-                if ((kw_get(e, t->slot)[t->set / 64] >> (t->set % 64)) & 1u) {
-                    open |= (uint64_t)1 << k;
-                    break;
-                }
+        if (s->gated_kw & ~open)
+            for (size_t i = 0; i < s->n_gate_slots; i++) {
+                const uint64_t *m = kw_get(e, s->gate_slots[i]);
+                const uint64_t *g = s->gate_by_kwset + (size_t)s->gate_slots[i] * s->kw_words * 64;
+                for (uint32_t w = 0; w < s->kw_words; w++)
+                    for (uint64_t bits = m[w]; bits; bits &= bits - 1)
+                        open |= g[(size_t)w * 64 + (size_t)__builtin_ctzll(bits)];
             }
-        }
         for (; open; open &= open - 1)
             if (visit(e, s->gated[__builtin_ctzll(open)]))
                 return true;

@@ -234,10 +234,14 @@ struct er_profileset {
     gterm        *gterms;    size_t n_gterms;
     uint32_t     *gate_start, *gate_idx;
     /* with at most 64 gated profiles, their gates as bits (profile_eval.c,
-     * each_candidate): per HS set the gated profiles it opens, and those
-     * with keyword terms; gate_by_hsset is NULL past 64 */
+     * each_candidate): per HS set and per keyword set of a text slot the
+     * gated profiles it opens, and those with keyword terms; gate_by_hsset
+     * is NULL past 64 */
     uint64_t     *gate_by_hsset;   /* n_hssets */
     uint64_t      gated_kw;
+    uint64_t     *gate_by_kwset;   /* n_slots × kw_words × 64: per text slot and keyword set */
+    uint32_t     *gate_slots;      /* the slots gates read, n_gate_slots of them */
+    size_t        n_gate_slots;
     er_profile_result *res_template;   /* every profile out of scope */
 
     er_lint_msg  *msgs;      size_t n_msgs, cap_msgs;

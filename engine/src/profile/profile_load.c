@@ -53,6 +53,8 @@ void er_profileset_free(er_profileset *s)
     free(s->gterms);
     free(s->gate_hs);
     free(s->gate_by_hsset);
+    free(s->gate_by_kwset);
+    free(s->gate_slots);
     free(s->gate_start);
     free(s->gate_idx);
     free(s->res_template);
@@ -151,14 +153,25 @@ static er_status build_candidates(er_profileset *s)
         }
     free(fill);
     if (s->n_gated <= 64) {
-        if (!(s->gate_by_hsset = calloc(s->n_hssets ? s->n_hssets : 1, sizeof *s->gate_by_hsset)))
+        size_t per_slot = (size_t)s->kw_words * 64, ns = s->n_slots ? s->n_slots : 1;
+        if (!(s->gate_by_hsset = calloc(s->n_hssets ? s->n_hssets : 1, sizeof *s->gate_by_hsset)) ||
+            !(s->gate_by_kwset = calloc(ns * per_slot, sizeof *s->gate_by_kwset)) ||
+            !(s->gate_slots = calloc(ns, sizeof *s->gate_slots)))
             return ER_ENOMEM;
         for (size_t k = 0; k < s->n_gated; k++) {
             for (size_t set = 0; set < s->n_hssets; set++)
                 if (s->gate_hs[k * s->hs_words + set / 64] >> (set % 64) & 1u)
                     s->gate_by_hsset[set] |= (uint64_t)1 << k;
-            if (s->gterm_start[k + 1] > s->gterm_start[k])
+            for (uint32_t j = s->gterm_start[k]; j < s->gterm_start[k + 1]; j++) {
+                const gterm *t = &s->gterms[j];
+                s->gate_by_kwset[t->slot * per_slot + t->set] |= (uint64_t)1 << k;
                 s->gated_kw |= (uint64_t)1 << k;
+                size_t i = 0;
+                while (i < s->n_gate_slots && s->gate_slots[i] != t->slot)
+                    i++;
+                if (i == s->n_gate_slots)
+                    s->gate_slots[s->n_gate_slots++] = t->slot;
+            }
         }
     }
     return ER_OK;
