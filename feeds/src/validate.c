@@ -237,24 +237,41 @@ static const char *intern_str(const vctx *c, const char *p, uint32_t n)
 }
 
 /* A kept string field: limit, UTF-8; interned or copied into the arena. */
-static bool take_str(const vctx *c, raw_rec *r, int f, size_t limit, bool intern,
-                     const char **dst, vfail *fail)
+/* take_str's failures, told out of its way. */
+static __attribute__((noinline, cold)) bool str_failed(vfail *fail, int f, const char *p, uint32_t n, size_t limit,
+                                                       int tc, size_t at)
+{
+    if (n > limit)
+        return failf(fail, ER_Q_TOO_LONG, f, "%s is %u bytes, limit %zu", fname(f), n, limit);
+    if (tc)
+        return failf(fail, ER_Q_BAD_UTF8, f, "%s: %s at byte %zu of the value (0x%02x)", fname(f),
+                     tc == 2 ? "NUL byte" : "invalid UTF-8", at, (unsigned char)p[at]);
+    return failf(fail, ER_Q_TOO_LONG, f, "out of memory storing %s", fname(f));
+}
+
+/* Inlined at each field, where the limit and the choice to intern are constants. */
+static inline __attribute__((always_inline)) bool take_str(const vctx *c, raw_rec *r, int f, size_t limit,
+                                                            bool intern, const char **dst, vfail *fail)
 {
     const char *p = r->v[f];
     uint32_t n = r->len[f];
     if (!p || n == 0)
         return true;
-    if (n > limit)
-        return failf(fail, ER_Q_TOO_LONG, f, "%s is %u bytes, limit %zu", fname(f), n, limit);
-    size_t at;
-    int tc = r->ascii ? 0 : er_text_check(p, n, &at);
-    if (tc)
-        return failf(fail, ER_Q_BAD_UTF8, f, "%s: %s at byte %zu of the value (0x%02x)", fname(f),
-                     tc == 2 ? "NUL byte" : "invalid UTF-8", at, (unsigned char)p[at]);
-    *dst = intern ? intern_str(c, p, n) : er_arena_strndup(c->arena, p, n);
-    if (!*dst)
-        return failf(fail, ER_Q_TOO_LONG, f, "out of memory storing %s", fname(f));
+    size_t at = 0;
+    int tc = 0;
+    if (n > limit || (!r->ascii && (tc = er_text_check(p, n, &at)) != 0) ||
+        !(*dst = intern ? intern_str(c, p, n) : er_arena_strndup(c->arena, p, n)))
+        return str_failed(fail, f, p, n, limit, tc, at);
     return true;
+}
+
+/* take_num's failures, told out of its way. */
+static __attribute__((noinline, cold)) bool num_failed(vfail *fail, int f, const char *p, uint32_t n, bool parsed)
+{
+    char b[48];
+    if (!parsed)
+        return failf(fail, ER_Q_BAD_NUMBER, f, "%s: '%s' is not a number", fname(f), show(b, sizeof b, p, n));
+    return failf(fail, ER_Q_NEGATIVE, f, "%s: %s is negative", fname(f), show(b, sizeof b, p, n));
 }
 
 static bool take_num(raw_rec *r, int f, double *dst, uint32_t *present, uint32_t bit, vfail *fail)
@@ -263,13 +280,10 @@ static bool take_num(raw_rec *r, int f, double *dst, uint32_t *present, uint32_t
     uint32_t n = r->len[f];
     if (!p || n == 0)
         return true;
-    char b[48];
     double v;
-    if (!er_parse_number(p, n, &v))
-        return failf(fail, ER_Q_BAD_NUMBER, f, "%s: '%s' is not a number", fname(f),
-                     show(b, sizeof b, p, n));
-    if (v < 0)
-        return failf(fail, ER_Q_NEGATIVE, f, "%s: %s is negative", fname(f), show(b, sizeof b, p, n));
+    bool parsed = er_parse_number(p, n, &v);
+    if (!parsed || v < 0)
+        return num_failed(fail, f, p, n, parsed);
     *dst = v == 0 ? 0.0 : v;   /* no -0 */
     *present |= bit;
     return true;
