@@ -291,13 +291,20 @@ static bool take_num(raw_rec *r, int f, double *dst, uint32_t *present, uint32_t
 
 static inline char upc(char ch) { return ch >= 'a' && ch <= 'z' ? (char)(ch - 32) : ch; }
 
-static bool take_country(const vctx *c, raw_rec *r, int f, uint16_t *dst, vfail *fail)
+static __attribute__((noinline, cold)) bool country_failed(vfail *fail, int f, const char *p, uint32_t n)
+{
+    char b[48];
+    return failf(fail, ER_Q_BAD_COUNTRY, f, "%s: '%s' is not an ISO 3166-1 alpha-2 code", fname(f),
+                 show(b, sizeof b, p, n));
+}
+
+static inline __attribute__((always_inline)) bool take_country(const vctx *c, raw_rec *r, int f, uint16_t *dst,
+                                                                vfail *fail)
 {
     const char *p = r->v[f];
     uint32_t n = r->len[f];
     if (!p || n == 0)
         return true;
-    char b[48];
     /* Codes the mapping declares as "unknown country" (ZZ, XX: user-assigned in
      * ISO 3166-1): the country is absent and the declaration is scored. */
     for (size_t k = 0; n == 2 && k < c->map->n_unknown_countries; k++)
@@ -306,8 +313,7 @@ static bool take_country(const vctx *c, raw_rec *r, int f, uint16_t *dst, vfail 
             return true;
         }
     if (n != 2 || !er_country_parse(c->ref, p, n, dst))
-        return failf(fail, ER_Q_BAD_COUNTRY, f, "%s: '%s' is not an ISO 3166-1 alpha-2 code",
-                     fname(f), show(b, sizeof b, p, n));
+        return country_failed(fail, f, p, n);
     return true;
 }
 
