@@ -274,7 +274,8 @@ static __attribute__((noinline, cold)) bool num_failed(vfail *fail, int f, const
     return failf(fail, ER_Q_NEGATIVE, f, "%s: %s is negative", fname(f), show(b, sizeof b, p, n));
 }
 
-static bool take_num(raw_rec *r, int f, double *dst, uint32_t *present, uint32_t bit, vfail *fail)
+static inline __attribute__((always_inline)) bool take_num(raw_rec *r, int f, double *dst, uint32_t *present,
+                                                            uint32_t bit, vfail *fail)
 {
     const char *p = r->v[f];
     uint32_t n = r->len[f];
