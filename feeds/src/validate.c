@@ -85,7 +85,7 @@ static const double pow10_tab[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1
 /* The common case: digits[.digits], at most 15 digits in all, so the integer
  * of all digits is exact in a double and one correctly rounded division by an
  * exact power of ten gives the same result as the general path. */
-static bool parse_simple_decimal(const char *p, size_t n, double *out)
+static inline bool parse_simple_decimal(const char *p, size_t n, double *out)
 {
     uint64_t m = 0;
     size_t i = 0, frac = 0;
@@ -282,7 +282,7 @@ static inline __attribute__((always_inline)) bool take_num(raw_rec *r, int f, do
     if (!p || n == 0)
         return true;
     double v;
-    bool parsed = er_parse_number(p, n, &v);
+    bool parsed = (n <= 16 && parse_simple_decimal(p, n, &v)) || er_parse_number(p, n, &v);   /* the common case inline */
     if (!parsed || v < 0)
         return num_failed(fail, f, p, n, parsed);
     *dst = v == 0 ? 0.0 : v;   /* no -0 */
