@@ -271,7 +271,8 @@ void er_sb_printg(er_sb *b, const char *fmt, ...)
         er_sb_put(b, p, (size_t)(pct - p));
         p = pct + 1;
         if (*p == 's') {
-            er_sb_puts(b, va_arg(ap, const char *));
+            const char *str = va_arg(ap, const char *);
+            er_sb_puts(b, str ? str : "(null)");   /* as glibc's printf */
         } else if (p[0] == '.' && p[1] >= '1' && p[1] <= '9' && p[2] == 'g') {
             er_sb_numg(b, va_arg(ap, double), p[1] - '0');
             p += 2;

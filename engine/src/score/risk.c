@@ -22,7 +22,9 @@ _Static_assert(sizeof feature_params / sizeof feature_params[0] == ER_FEAT_COUNT
 
 /* Per feature, a p above which −log10 p − chance is surely not positive:
  * 10^−chance raised by a relative 1e-9, far beyond log10's error, so most
- * declarations skip the logarithm and every term keeps its bits. */
+ * declarations skip the logarithm and every term keeps its bits. A chance
+ * changed above needs its value here: test_risk (feature_terms_exact_at_chance)
+ * fails until it has it. */
 static const double p_says_nothing[] = {
     [ER_FEAT_UNIT_VALUE_LOW]  = 1e-2 * (1 + 1e-9),
     [ER_FEAT_UNIT_VALUE_HIGH] = 1e-2 * (1 + 1e-9),
