@@ -5,6 +5,7 @@
  * no allocation except the strings kept in the batch arena.
  */
 #include "feed_internal.h"
+#include "core/pow10.h"
 #include "core/utf8.h"
 #include "core/wordload.h"
 
@@ -78,10 +79,6 @@ int er_text_check(const char *p, size_t n, size_t *bad_at)
     return 0;
 }
 
-static const double pow10_tab[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                      1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                                      1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-
 /* The common case: digits[.digits], at most 15 digits in all, so the integer
  * of all digits is exact in a double and one correctly rounded division by an
  * exact power of ten gives the same result as the general path. */
@@ -111,7 +108,7 @@ static inline bool parse_simple_decimal(const char *p, size_t n, double *out)
     }
     if (nd == 0 || nd > 15)
         return false;
-    *out = frac ? (double)m / pow10_tab[frac] : (double)m;
+    *out = frac ? (double)m / er_pow10_exact[frac] : (double)m;
     return true;
 }
 
@@ -194,9 +191,9 @@ bool er_parse_number(const char *p, size_t n, double *out)
     if (!scan_mantissa(p, n, &i, &ma) || !scan_exponent(p, n, &i, &e) || i != n)
         return false;
     int e10 = e - ma.frac + ma.int_extra;
-    if (ma.sig <= 15 && e10 >= -22 && e10 <= 22) {
+    if (ma.sig <= 15 && e10 >= -ER_POW10_EXACT_MAX && e10 <= ER_POW10_EXACT_MAX) {
         double v = (double)ma.m;
-        v = e10 < 0 ? v / pow10_tab[-e10] : v * pow10_tab[e10];
+        v = e10 < 0 ? v / er_pow10_exact[-e10] : v * er_pow10_exact[e10];
         *out = neg ? -v : v;
         return true;
     }

@@ -2,6 +2,7 @@
  * sbuf.c — growable string buffer and JSON emitters (see sbuf.h).
  */
 #include "core/sbuf.h"
+#include "core/pow10.h"
 #include "core/utf8.h"
 
 #ifdef __SSE2__
@@ -159,10 +160,6 @@ static void put_int(er_sb *b, long long v)
     er_sb_put(b, p, (size_t)(e - p));
 }
 
-/* Exact powers of ten: every one up to 1e22 is a double. */
-static const double pow10_exact[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-                                       1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-
 /* printf's "%.*g" of x with prec significant digits (1 to 15) into out (32
  * bytes), without printf, when one rounding of double arithmetic decides
  * every digit: x scaled by an exact power of ten is off by at most half an
@@ -181,14 +178,14 @@ static size_t fmt_g(char *out, double x, int prec, uint64_t *digits, int *k10)
     uint64_t d = 0;
     for (int tries = 0;; tries++) {
         int k = prec - 1 - e;
-        if (tries == 3 || k > 22 || k < -22)
+        if (tries == 3 || k > ER_POW10_EXACT_MAX || k < -ER_POW10_EXACT_MAX)
             return 0;
-        double s = k >= 0 ? ax * pow10_exact[k] : ax / pow10_exact[-k];
-        if (s < pow10_exact[prec - 1]) {
+        double s = k >= 0 ? ax * er_pow10_exact[k] : ax / er_pow10_exact[-k];
+        if (s < er_pow10_exact[prec - 1]) {
             e--;
             continue;
         }
-        if (s >= pow10_exact[prec]) {
+        if (s >= er_pow10_exact[prec]) {
             e++;
             continue;
         }
@@ -196,7 +193,7 @@ static size_t fmt_g(char *out, double x, int prec, uint64_t *digits, int *k10)
         if (fabs(frac - 0.5) <= s * 0x1p-52)
             return 0;
         d = (uint64_t)fl + (frac > 0.5);
-        if (d == (uint64_t)pow10_exact[prec]) {   /* 9.99…5 rounded up */
+        if (d == (uint64_t)er_pow10_exact[prec]) {   /* 9.99…5 rounded up */
             d /= 10;
             e++;
         }
@@ -300,7 +297,7 @@ void er_sb_json_num(er_sb *b, double x)
     int k;
     size_t n = fmt_g(tmp, x, 15, &d, &k);
     /* d / 10^k is correctly rounded (d < 2^53, |k| <= 22), as strtod reads the text */
-    if (n && (k >= 0 ? (double)d / pow10_exact[k] : (double)d * pow10_exact[-k]) == fabs(x)) {
+    if (n && (k >= 0 ? (double)d / er_pow10_exact[k] : (double)d * er_pow10_exact[-k]) == fabs(x)) {
         er_sb_put(b, tmp, n);
         return;
     }
@@ -323,7 +320,7 @@ void er_sb_json_numg(er_sb *b, double x, int digits)
         return;
     }
     /* a whole number of at most `digits` digits: %g writes it without exponent or point */
-    if (digits >= 1 && digits <= 15 && x == floor(x) && fabs(x) < pow10_exact[digits]) {
+    if (digits >= 1 && digits <= 15 && x == floor(x) && fabs(x) < er_pow10_exact[digits]) {
         put_int(b, (long long)x);
         return;
     }
