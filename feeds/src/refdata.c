@@ -17,31 +17,11 @@
 #include "csv.h"
 #include "source.h"
 #include "feed_internal.h"
-
-#define N_CC  (26 * 26)
-#define N_CUR (26 * 26 * 26)
-
-typedef struct country {
-    bool  valid, oecd, eu;
-    char *name;
-} country;
-
-struct er_refdata {
-    country c[N_CC];
-    double  rate[N_CUR];     /* 0 = unknown */
-    char    ref[4];
-};
-
-static inline int up(char ch)
-{
-    if (ch >= 'a' && ch <= 'z')
-        ch = (char)(ch - 32);
-    return ch >= 'A' && ch <= 'Z' ? ch - 'A' : -1;
-}
+#include "refdata_int.h"
 
 static int cc_index(uint16_t cc)
 {
-    int a = up(ER_CC_A(cc)), b = up(ER_CC_B(cc));
+    int a = ref_letter(ER_CC_A(cc)), b = ref_letter(ER_CC_B(cc));
     return a < 0 || b < 0 ? -1 : a * 26 + b;
 }
 
@@ -71,36 +51,21 @@ const char *er_country_name(const er_refdata *r, uint16_t cc)
 
 bool er_country_parse(const er_refdata *r, const char *s, size_t len, uint16_t *cc)
 {
-    if (len != 2)
-        return false;
-    int a = up(s[0]), b = up(s[1]);
-    if (a < 0 || b < 0 || !r->c[a * 26 + b].valid)
-        return false;
-    *cc = ER_CC('A' + a, 'A' + b);
-    return true;
+    return ref_country_parse(r, s, len, cc);
 }
 
 const char *er_refdata_ref_currency(const er_refdata *r) { return r->ref; }
 
 bool er_currency_rate(const er_refdata *r, const char *code, double *rate)
 {
-    if (!code || !code[0] || !code[1] || !code[2] || code[3])
-        return false;
-    int a = up(code[0]), b = up(code[1]), c = up(code[2]);
-    if (a < 0 || b < 0 || c < 0)
-        return false;
-    double v = r->rate[(a * 26 + b) * 26 + c];
-    if (v <= 0)
-        return false;
-    *rate = v;
-    return true;
+    return ref_currency_rate(r, code, rate);
 }
 
 void er_refdata_free(er_refdata *r)
 {
     if (!r)
         return;
-    for (int i = 0; i < N_CC; i++)
+    for (int i = 0; i < REF_N_CC; i++)
         free(r->c[i].name);
     free(r);
 }
@@ -185,11 +150,11 @@ static er_status country_row(er_refdata *r, const csv_rec *rec, const int *cols,
     const csv_field *a2 = &rec->f[cols[0]], *name = &rec->f[cols[1]];
     bool upper = a2->len == 2 && a2->p[0] >= 'A' && a2->p[0] <= 'Z' && a2->p[1] >= 'A' &&
                  a2->p[1] <= 'Z';
-    int a = upper ? up(a2->p[0]) : -1, b = upper ? up(a2->p[1]) : -1;
+    int a = upper ? ref_letter(a2->p[0]) : -1, b = upper ? ref_letter(a2->p[1]) : -1;
     if (a < 0 || b < 0)
         return er_errf(err, ER_EFORMAT, "%s:%llu: alpha2 '%.*s' is not two upper-case letters",
                        path, (unsigned long long)rec->line, (int)a2->len, a2->p);
-    country *c = &r->c[a * 26 + b];
+    ref_country *c = &r->c[a * 26 + b];
     if (c->valid)
         return er_errf(err, ER_EFORMAT, "%s:%llu: duplicate country %.2s", path,
                        (unsigned long long)rec->line, a2->p);
@@ -210,9 +175,9 @@ static er_status rate_row(er_refdata *r, const csv_rec *rec, const int *cols, co
     int a = -1, b = -1, c = -1;
     if (code->len == 3 && code->p[0] >= 'A' && code->p[0] <= 'Z' && code->p[1] >= 'A' &&
         code->p[1] <= 'Z' && code->p[2] >= 'A' && code->p[2] <= 'Z') {
-        a = up(code->p[0]);
-        b = up(code->p[1]);
-        c = up(code->p[2]);
+        a = ref_letter(code->p[0]);
+        b = ref_letter(code->p[1]);
+        c = ref_letter(code->p[2]);
     }
     if (a < 0 || b < 0 || c < 0)
         return er_errf(err, ER_EFORMAT, "%s:%llu: code '%.*s' is not three upper-case letters",

@@ -5,6 +5,7 @@
  * no allocation except the strings kept in the batch arena.
  */
 #include "feed_internal.h"
+#include "refdata_int.h"
 #include "core/pow10.h"
 #include "core/utf8.h"
 #include "core/wordload.h"
@@ -310,7 +311,7 @@ static inline __attribute__((always_inline)) bool take_country(const vctx *c, ra
             *dst = 0;
             return true;
         }
-    if (n != 2 || !er_country_parse(c->ref, p, n, dst))
+    if (n != 2 || !ref_country_parse(c->ref, p, n, dst))
         return country_failed(fail, f, p, n);
     return true;
 }
@@ -523,7 +524,7 @@ static bool v_transit(const vctx *c, raw_rec *r, er_decl *d, vfail *fail)
         er_trim(&s, &n);
         if (n) {
             uint16_t cc;
-            if (n != 2 || !er_country_parse(c->ref, s, n, &cc))
+            if (n != 2 || !ref_country_parse(c->ref, s, n, &cc))
                 return failf(fail, ER_Q_BAD_COUNTRY, F_TRANSIT, "transit: '%s' is not an ISO 3166-1 alpha-2 code",
                              show(b, sizeof b, s, n));
             if (d->n_transit == ER_TRANSIT_MAX)
@@ -596,7 +597,7 @@ static bool v_currency(const vctx *c, raw_rec *r, er_decl *d, vfail *fail)
         d->currency[2] = upc(p[2]);
         d->currency[3] = '\0';
     }
-    if (n != 3 || !er_currency_rate(c->ref, d->currency, &rate)) {
+    if (n != 3 || !ref_currency_rate(c->ref, d->currency, &rate)) {
         d->currency[0] = '\0';
         return failf(fail, ER_Q_BAD_CURRENCY, F_CURRENCY, "currency: '%s' is not an ISO 4217 code in the rates table",
                      show(b, sizeof b, p, n));
