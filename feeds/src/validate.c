@@ -6,6 +6,7 @@
  */
 #include "feed_internal.h"
 #include "refdata_int.h"
+#include "core/arena_int.h"
 #include "core/pow10.h"
 #include "core/utf8.h"
 #include "core/wordload.h"
@@ -223,7 +224,7 @@ static const char *intern_str(const vctx *c, const char *p, uint32_t n)
     if (sl->gen == c->ic->gen && sl->len == n && sl->w0 == w[0] && sl->w1 == w[1] &&
         (n <= 16 || memcmp(sl->s + 16, p + 16, n - 16) == 0))
         return sl->s;
-    const char *s = er_arena_strndup(c->arena, p, n);
+    const char *s = er_arena_strndup_inline(c->arena, p, n);
     if (s) {
         sl->w0 = w[0];
         sl->w1 = w[1];
@@ -258,7 +259,7 @@ static inline __attribute__((always_inline)) bool take_str(const vctx *c, raw_re
     size_t at = 0;
     int tc = 0;
     if (n > limit || (!r->ascii && (tc = er_text_check(p, n, &at)) != 0) ||
-        !(*dst = intern ? intern_str(c, p, n) : er_arena_strndup(c->arena, p, n)))
+        !(*dst = intern ? intern_str(c, p, n) : er_arena_strndup_inline(c->arena, p, n)))
         return str_failed(fail, f, p, n, limit, tc, at);
     return true;
 }

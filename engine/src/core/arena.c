@@ -6,6 +6,7 @@
  * does not pin its memory.
  */
 #include "ecorisk/arena.h"
+#include "core/arena_int.h"
 #include "core/bigmem.h"
 
 #include <stdlib.h>
@@ -13,28 +14,7 @@
 
 #define ARENA_SPARE 4
 
-typedef struct block {
-    struct block *next;
-    size_t        size, used;
-    unsigned char data[];
-} block;
-
-typedef struct islot {
-    const char *s;
-    uint32_t    len;
-    uint32_t    hash;
-} islot;
-
-struct er_arena {
-    block  *head;         /* current block (newest first) */
-    block  *first;        /* kept on reset */
-    block  *spare;        /* standard-size blocks kept by reset, reused before malloc */
-    size_t  n_spare;
-    size_t  block_size;
-    size_t  reserved;
-    islot  *slots;        /* interner */
-    size_t  n_slots, n_used;
-};
+typedef arena_block block;
 
 uint64_t er_hash64(const void *data, size_t len, uint64_t seed)
 {
