@@ -354,13 +354,15 @@ static inline uint64_t prefix_xor(uint64_t x)
 }
 
 /* The bitmaps of one line of len bytes (nw = its 64-byte words, at most
- * SPLIT_WORDS), as split_words takes them. */
+ * SPLIT_WORDS), as split_words takes them; other is the OR of ot, known once
+ * masks_trim has run. */
 typedef struct line_masks {
-    uint64_t cm[SPLIT_WORDS + 1], qm[SPLIT_WORDS], lw[SPLIT_WORDS], other;
+    uint64_t cm[SPLIT_WORDS + 1], qm[SPLIT_WORDS], lw[SPLIT_WORDS], ot[SPLIT_WORDS], other;
     size_t   len, nw;
 } line_masks;
 
-/* Bits past the line's last byte cleared (the words were read whole). */
+/* Bits past the line's last byte cleared (the words were read whole), and
+ * other taken over the line's words. */
 static inline void masks_trim(line_masks *m)
 {
     size_t w = m->nw - 1;
@@ -369,8 +371,12 @@ static inline void masks_trim(line_masks *m)
         m->cm[w] &= keep;
         m->qm[w] &= keep;
         m->lw[w] &= keep;
+        m->ot[w] &= keep;
     }
     m->cm[m->nw] = 0;
+    m->other = 0;
+    for (size_t k = 0; k < m->nw; k++)
+        m->other |= m->ot[k];
 }
 
 /* Split a line s[0..m->len) whose quoted fields hold no doubled quote from
@@ -457,14 +463,8 @@ static bool split_quoted(er_csv *c, const char *s, const char *e, size_t *nf, bo
     line_masks m;
     m.len = (size_t)(e - s);
     m.nw = (m.len + 63) / 64;
-    m.other = 0;
-    for (size_t w = 0; w < m.nw; w++) {
-        uint64_t o1;
-        masks64(s + 64 * w, &m.cm[w], &m.qm[w], &o1, &m.lw[w], NULL);
-        if (w == m.nw - 1 && m.len % 64)
-            o1 &= (UINT64_C(1) << (m.len % 64)) - 1;
-        m.other |= o1;
-    }
+    for (size_t w = 0; w < m.nw; w++)
+        masks64(s + 64 * w, &m.cm[w], &m.qm[w], &m.ot[w], &m.lw[w], NULL);
     masks_trim(&m);
     return split_words(c, s, &m, nf, ascii, trimmed, nomem);
 }
@@ -478,12 +478,11 @@ static bool split_line(er_csv *c, const char *s, const char *e, const char **nl,
                        bool *ascii, bool *trimmed, bool *nomem)
 {
     line_masks m;
-    uint64_t other[SPLIT_WORDS];
     const char *n = NULL;
     size_t w = 0;
     for (; w < SPLIT_WORDS && s + 64 * w < e; w++) {
         uint64_t nm;
-        masks64(s + 64 * w, &m.cm[w], &m.qm[w], &other[w], &m.lw[w], &nm);
+        masks64(s + 64 * w, &m.cm[w], &m.qm[w], &m.ot[w], &m.lw[w], &nm);
         if ((size_t)(e - (s + 64 * w)) < 64)
             nm &= (UINT64_C(1) << (e - (s + 64 * w))) - 1;   /* what lies past e is not read data */
         if (nm) {
@@ -502,9 +501,6 @@ static bool split_line(er_csv *c, const char *s, const char *e, const char **nl,
     if (m.len == 0)
         return false;
     m.nw = (m.len + 63) / 64;
-    m.other = 0;
-    for (size_t k = 0; k < m.nw; k++)
-        m.other |= k == m.nw - 1 && m.len % 64 ? other[k] & ((UINT64_C(1) << (m.len % 64)) - 1) : other[k];
     masks_trim(&m);
     if (!split_words(c, s, &m, nf, ascii, trimmed, nomem))
         return false;
