@@ -94,7 +94,7 @@ void er_arena_reset(er_arena *a)
 
 void *er_arena_alloc(er_arena *a, size_t n)
 {
-    n = (n + 7) & ~(size_t)7;
+    n = arena_round(n);
     block *b = a->head;
     if (b->used + n > b->size) {
         size_t sz = n > a->block_size ? n : a->block_size;

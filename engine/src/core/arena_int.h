@@ -34,10 +34,13 @@ struct er_arena {
     size_t       n_slots, n_used;
 };
 
+/* An allocation's size in its block: 8-byte aligned. */
+static inline size_t arena_round(size_t n) { return (n + 7) & ~(size_t)7; }
+
 /* er_arena_strndup, the same bytes at the same place. */
 static inline char *er_arena_strndup_inline(er_arena *a, const char *s, size_t len)
 {
-    size_t n = (len + 1 + 7) & ~(size_t)7;   /* as er_arena_alloc rounds */
+    size_t n = arena_round(len + 1);
     arena_block *b = a->head;
     if (b->used + n > b->size)
         return er_arena_strndup(a, s, len);
